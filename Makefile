@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test venv dev-deps browser lint seed-large clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+dev-deps: $(VENV)/.dev-installed
+
+## make run: set up, migrate, seed demo data when the database is empty, serve on :$(PORT)
+run: venv
+	$(PY) manage.py init-db
+	$(PY) manage.py seed --scale demo --if-empty
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0 \
+		--browser.gatherUsageStats false
+
+## make test: set up and run the whole suite (unit, integration, app, browser)
+test: dev-deps browser
+	$(PY) -m pytest
+
+## Debian's Chromium for the browser tests, when it is missing and we may install it
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "Installing Debian's chromium for the browser tests"; \
+	      apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	    else echo "chromium not found: browser tests will be skipped (install Debian's chromium)"; fi; }
+
+lint: dev-deps
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/e2e/artifacts

@@ -1,0 +1,1 @@
+"""The sales domain: rules, calculations and services. Never imports streamlit."""

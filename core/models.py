@@ -1,0 +1,110 @@
+"""Pydantic models that cross the core boundary: the acting user, periods and report rows.
+
+Pages and the CLI receive these (or DataFrames), never ORM objects.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from db.schema import (
+    ActivityType,
+    CashStatus,
+    CustomerStatus,
+    DealStatus,
+    ForecastCategory,
+    PlanStatus,
+    Role,
+)
+
+__all__ = [
+    "ActivityType",
+    "Actor",
+    "CashStatus",
+    "CustomerStatus",
+    "DealStatus",
+    "ForecastCategory",
+    "Money",
+    "Period",
+    "PlanStatus",
+    "Role",
+    "ScopeFigures",
+    "BreakdownRow",
+]
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+"""A non-negative amount of money with cents."""
+
+
+class Actor(BaseModel):
+    """The signed-in person a service acts for, with the regions they may act in.
+
+    `scope_region_ids` is None for directors and admins (everywhere); for a manager it is the
+    subtree of the regions they manage; for a rep, their own region (they act on own records).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int | None
+    name: str
+    username: str
+    role: Role
+    region_id: int | None = None
+    scope_region_ids: frozenset[int] | None = None
+    active: bool = True
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in (Role.DIRECTOR, Role.ADMIN)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.username})"
+
+
+class Period(BaseModel):
+    """A reporting period: a month, a fiscal quarter or a fiscal year, inclusive dates."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    kind: str  # "month" | "quarter" | "year"
+    start: date
+    end: date
+    fiscal_year: int
+
+    def months(self) -> list[date]:
+        """The first day of every month in the period."""
+        out, current = [], self.start
+        while current <= self.end:
+            out.append(current)
+            current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+        return out
+
+
+class ScopeFigures(BaseModel):
+    """Headline figures of one scope (company, a region subtree or a rep) for a period."""
+
+    scope: str
+    period: str
+    target: Decimal | None
+    won: Decimal
+    attainment: Decimal | None
+    open_pipeline: Decimal
+    weighted_pipeline: Decimal
+    open_deals: int
+    won_deals: int
+
+
+class BreakdownRow(BaseModel):
+    """Target and won of one part of a scope (a region, a rep or a month)."""
+
+    key: str
+    label: str
+    target: Decimal | None
+    won: Decimal
+    attainment: Decimal | None

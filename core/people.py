@@ -1,0 +1,107 @@
+"""People who sign in: add, set a password, deactivate. Every change is audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.auth import hash_password
+from core.errors import NotFound, ValidationFailed
+from core.models import Actor, Role
+from core.permissions import ensure_role
+from db.schema import Person, Region
+
+
+class PersonCreate(BaseModel):
+    """A new person; username defaults to the part of the email before the @."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    region: str | None = None
+    username: str | None = Field(default=None, max_length=120)
+    hire_date: date | None = None
+    password: str = Field(min_length=4, max_length=200)
+
+    @field_validator("email")
+    @classmethod
+    def lower_email(cls, value: str) -> str:
+        return value.lower()
+
+
+def find_person(session: Session, login: str) -> Person:
+    login = login.strip().lower()
+    person = session.scalar(
+        select(Person).where(
+            or_(func.lower(Person.username) == login, func.lower(Person.email) == login)
+        )
+    )
+    if person is None:
+        raise NotFound(f"No person with username or email '{login}'.")
+    return person
+
+
+def add_person(session: Session, actor: Actor, data: PersonCreate) -> int:
+    """Create a person who can sign in (administrators and directors only)."""
+    ensure_role(actor, action="add people")
+    username = (data.username or data.email.split("@")[0]).lower()
+    clash = session.scalar(
+        select(Person.id).where(
+            or_(func.lower(Person.username) == username, func.lower(Person.email) == data.email)
+        )
+    )
+    if clash:
+        raise ValidationFailed(
+            f"Someone with username '{username}' or email '{data.email}' already exists."
+        )
+    region_id = None
+    if data.region:
+        region_id = session.scalar(select(Region.id).where(Region.name == data.region))
+        if region_id is None:
+            raise ValidationFailed(f"Unknown region '{data.region}'.")
+    person = Person(
+        username=username,
+        email=data.email,
+        name=data.name,
+        role=data.role.value,
+        region_id=region_id,
+        hire_date=data.hire_date,
+        password_hash=hash_password(data.password),
+    )
+    session.add(person)
+    session.flush()
+    audit.record(
+        session, actor, "add", "person", person.id,
+        after={"username": username, "email": data.email, "role": data.role, "region": data.region},
+    )
+    return person.id
+
+
+def set_password(session: Session, actor: Actor, login: str, password: str) -> None:
+    """Admins and directors reset anyone's password; everyone may change their own."""
+    person = find_person(session, login)
+    if person.id != actor.id:
+        ensure_role(actor, action="set other people's passwords")
+    person.password_hash = hash_password(password)
+    person.failed_logins = 0
+    person.locked_until = None
+    audit.record(session, actor, "set_password", "person", person.id)
+
+
+def deactivate(session: Session, actor: Actor, login: str) -> None:
+    """A deactivated person can no longer sign in; their records stay."""
+    ensure_role(actor, action="deactivate people")
+    person = find_person(session, login)
+    if person.id == actor.id:
+        raise ValidationFailed("You cannot deactivate yourself.")
+    audit.record(
+        session, actor, "deactivate", "person", person.id,
+        before={"active": person.active}, after={"active": False},
+    )
+    person.active = False

@@ -1,0 +1,92 @@
+"""Reporting periods: months (2026-03), fiscal quarters (2026Q1) and fiscal years (FY2026).
+
+A fiscal year is named after the calendar year in which it starts: with a fiscal start month of
+April, FY2026 runs from 1 April 2026 to 31 March 2027 and 2026Q1 is April to June 2026.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+
+from core.errors import ValidationFailed
+from core.models import Period
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after the month of `day`."""
+    index = day.year * 12 + (day.month - 1) + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: date) -> date:
+    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+
+
+def fiscal_year_of(day: date, fiscal_start_month: int = 1) -> int:
+    return day.year if day.month >= fiscal_start_month else day.year - 1
+
+
+def fiscal_year(year: int, fiscal_start_month: int = 1) -> Period:
+    start = date(year, fiscal_start_month, 1)
+    return Period(
+        label=f"FY{year}",
+        kind="year",
+        start=start,
+        end=month_end(add_months(start, 11)),
+        fiscal_year=year,
+    )
+
+
+def fiscal_quarter(year: int, quarter: int, fiscal_start_month: int = 1) -> Period:
+    start = add_months(date(year, fiscal_start_month, 1), 3 * (quarter - 1))
+    return Period(
+        label=f"{year}Q{quarter}",
+        kind="quarter",
+        start=start,
+        end=month_end(add_months(start, 2)),
+        fiscal_year=year,
+    )
+
+
+def month(year: int, month_number: int, fiscal_start_month: int = 1) -> Period:
+    start = date(year, month_number, 1)
+    return Period(
+        label=f"{year}-{month_number:02d}",
+        kind="month",
+        start=start,
+        end=month_end(start),
+        fiscal_year=fiscal_year_of(start, fiscal_start_month),
+    )
+
+
+def quarter_of(day: date, fiscal_start_month: int = 1) -> Period:
+    """The fiscal quarter that contains `day`."""
+    year = fiscal_year_of(day, fiscal_start_month)
+    months_in = (day.year * 12 + day.month - 1) - (year * 12 + fiscal_start_month - 1)
+    return fiscal_quarter(year, months_in // 3 + 1, fiscal_start_month)
+
+
+_PATTERNS = {
+    "month": re.compile(r"^(\d{4})-(\d{1,2})$"),
+    "quarter": re.compile(r"^(\d{4})\s*-?Q([1-4])$", re.IGNORECASE),
+    "year": re.compile(r"^FY\s*(\d{4})$", re.IGNORECASE),
+}
+
+
+def parse_period(text: str, fiscal_start_month: int = 1) -> Period:
+    """Parse 2026-03, 2026Q1 or FY2026; anything else is refused with the accepted forms."""
+    value = (text or "").strip()
+    if found := _PATTERNS["month"].match(value):
+        month_number = int(found[2])
+        if 1 <= month_number <= 12:
+            return month(int(found[1]), month_number, fiscal_start_month)
+    elif found := _PATTERNS["quarter"].match(value):
+        return fiscal_quarter(int(found[1]), int(found[2]), fiscal_start_month)
+    elif found := _PATTERNS["year"].match(value):
+        return fiscal_year(int(found[1]), fiscal_start_month)
+    raise ValidationFailed(
+        f"Unknown period '{text}': write a month (2026-03), a quarter (2026Q1) or a fiscal "
+        "year (FY2026)."
+    )

@@ -1,0 +1,92 @@
+"""Who may do what. Every service asks here with the acting user; the UI only mirrors it.
+
+- Directors and admins act everywhere.
+- A manager acts within the subtree of the regions they manage (their own region if none).
+- A rep acts on their own customers and deals only.
+- A deactivated person acts on nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from core.errors import NotFound, PermissionDenied
+from core.models import Actor, Role
+from core.org import load_region_tree, managed_region_ids
+from db.schema import Person
+
+SYSTEM_ACTOR = Actor(id=None, name="manage.py", username="administrator", role=Role.ADMIN)
+"""The command line acts as an administrator and is recorded as such in the audit log."""
+
+
+def load_actor(session: Session, person_id: int) -> Actor:
+    """The acting user with the set of regions they may act in."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"No person with id {person_id}.")
+    role = Role(person.role)
+    scope: frozenset[int] | None = None
+    if role == Role.MANAGER:
+        tree = load_region_tree(session)
+        roots = managed_region_ids(session, person.id) or (
+            [person.region_id] if person.region_id else []
+        )
+        scope = frozenset().union(*(tree.subtree(r) for r in roots)) if roots else frozenset()
+    elif role == Role.REP:
+        scope = frozenset([person.region_id]) if person.region_id else frozenset()
+    return Actor(
+        id=person.id,
+        name=person.name,
+        username=person.username,
+        role=role,
+        region_id=person.region_id,
+        scope_region_ids=scope,
+        active=person.active,
+    )
+
+
+def ensure_active(actor: Actor) -> None:
+    if not actor.active:
+        raise PermissionDenied(f"{actor.name} is deactivated and cannot make changes.")
+
+
+def ensure_role(actor: Actor, *roles: Role, action: str) -> None:
+    """Refuse unless the actor has one of `roles` (directors and admins always pass)."""
+    ensure_active(actor)
+    if actor.sees_everything or actor.role in roles:
+        return
+    allowed = ", ".join(sorted(r.value for r in {*roles, Role.DIRECTOR, Role.ADMIN}))
+    raise PermissionDenied(f"Only {allowed} may {action}; you are signed in as {actor.role}.")
+
+
+def in_scope(actor: Actor, region_id: int | None) -> bool:
+    """Whether a region lies in the actor's area (everyone's area for directors and admins)."""
+    if actor.sees_everything:
+        return True
+    return region_id is not None and actor.scope_region_ids is not None and (
+        region_id in actor.scope_region_ids
+    )
+
+
+def ensure_can_edit_record(
+    actor: Actor, *, owner_id: int | None, region_id: int | None, what: str
+) -> None:
+    """A rep edits own records, a manager records in own subtree, directors/admins all."""
+    ensure_active(actor)
+    if actor.sees_everything:
+        return
+    if actor.role == Role.REP:
+        if owner_id != actor.id:
+            raise PermissionDenied(f"You can only change your own {what}; this one is not yours.")
+        return
+    if not in_scope(actor, region_id):
+        raise PermissionDenied(f"This {what} is outside the regions you manage.")
+
+
+def ensure_can_view_person(actor: Actor, *, person_id: int, region_id: int | None) -> None:
+    """Figures of a person: reps see their own, managers their subtree, directors everyone."""
+    if actor.sees_everything or person_id == actor.id:
+        return
+    if actor.role == Role.MANAGER and in_scope(actor, region_id):
+        return
+    raise PermissionDenied("You can only see figures of people in your own area.")

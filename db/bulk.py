@@ -1,0 +1,57 @@
+"""Fast bulk loading for seeding and imports: COPY on PostgreSQL, executemany on SQLite.
+
+Columns arrive as equal-length sequences (lists or numpy arrays) of wire-ready values: ISO
+date strings, ints, strings, JSON text, bools or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from sqlalchemy import Connection, Table, text
+
+CHUNK_ROWS = 50_000
+
+
+def _plain(values) -> list:
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
+
+
+def bulk_insert(conn: Connection, table: Table, columns: Mapping[str, Sequence]) -> int:
+    """Insert every row given column-wise; returns the number of rows."""
+    names = list(columns)
+    if not names:
+        return 0
+    total = len(columns[names[0]])
+    postgres = conn.dialect.name == "postgresql"
+    column_list = ", ".join(names)
+    for start in range(0, total, CHUNK_ROWS):
+        chunk = [_plain(columns[name][start : start + CHUNK_ROWS]) for name in names]
+        rows = list(zip(*chunk))
+        if postgres:
+            raw = conn.connection.driver_connection
+            copy_sql = f"COPY {table.name} ({column_list}) FROM STDIN"
+            with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join("?" for _ in names)
+            conn.exec_driver_sql(
+                f"INSERT INTO {table.name} ({column_list}) VALUES ({placeholders})", rows
+            )
+    return total
+
+
+def reset_id_sequences(conn: Connection, tables: Sequence[Table]) -> None:
+    """After inserting explicit ids on PostgreSQL, move each id sequence past the largest id."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in tables:
+        if "id" in table.c:
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+                )
+            )

@@ -1,0 +1,117 @@
+"""Engine and sessions for SQLite (WAL, foreign keys on) or PostgreSQL (psycopg 3), plus migration.
+
+Every failure to reach or understand the database becomes one `DatabaseUnavailable` with a
+message a person can act on; no caller has to show a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.config import PROJECT_DIR, get_settings
+
+MIGRATIONS_DIR = PROJECT_DIR / "db" / "migrations"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The configured database cannot be opened, reached or migrated."""
+
+
+def safe_url(url: str) -> str:
+    """The database URL with its password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable URL)"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for `url` (default: settings); raises DatabaseUnavailable on a bad URL."""
+    url = url or get_settings().database_url
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseUnavailable(
+            f"DATABASE_URL is not a valid database URL ({exc}). Expected e.g. "
+            "sqlite:///data/sales.db or postgresql+psycopg://user:password@host/dbname."
+        ) from None
+    if parsed.drivername.startswith("sqlite"):
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.drivername in ("postgresql", "postgres"):
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    try:
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise DatabaseUnavailable(
+            f"No database driver for {safe_url(url)} ({exc}). Use sqlite:/// or "
+            "postgresql+psycopg://."
+        ) from None
+
+
+def check_connection(engine: Engine) -> None:
+    """Open one connection, or raise DatabaseUnavailable naming the database and the cause."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(
+            f"Cannot connect to the database at {safe_url(str(engine.url))}: {reason}"
+        ) from None
+
+
+def alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (creates every table on an empty database)."""
+    from alembic import command
+
+    check_connection(engine)
+    try:
+        command.upgrade(alembic_config(engine), "head")
+    except DBAPIError as exc:
+        raise DatabaseUnavailable(
+            f"Migrating the database at {safe_url(str(engine.url))} failed: {exc.orig}"
+        ) from None
+
+
+def is_migrated(engine: Engine) -> bool:
+    return inspect(engine).has_table("alembic_version")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commits when the block ends, rolls back on any error."""
+    with factory.begin() as session:
+        yield session

@@ -1,0 +1,536 @@
+"""The whole sales domain as tables: organisation, customers, pipeline, targets, evaluation, audit.
+
+Later work adds behaviour, not tables. Enumerated values are stored as short strings guarded by
+CHECK constraints, so SQLite and PostgreSQL hold the same data and migrations stay simple.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    text,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base, intpk
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    DIRECTOR = "director"
+    MANAGER = "manager"
+    REP = "rep"
+
+
+class CustomerStatus(StrEnum):
+    PROSPECT = "prospect"
+    ACTIVE = "active"
+    DORMANT = "dormant"
+
+
+class DealStatus(StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class ForecastCategory(StrEnum):
+    COMMIT = "commit"
+    BEST_CASE = "best_case"
+    PIPELINE = "pipeline"
+    OMITTED = "omitted"
+
+
+class CashStatus(StrEnum):
+    """Lead-to-cash after a deal is won."""
+
+    CONTRACT_SIGNED = "contract_signed"
+    INVOICED = "invoiced"
+    PAID = "paid"
+
+
+class ActivityType(StrEnum):
+    VISIT = "visit"
+    CALL = "call"
+    MEETING = "meeting"
+    DEMO = "demo"
+    EMAIL = "email"
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    LOCKED = "locked"
+
+
+def _one_of(column: str, enum: type[StrEnum]) -> CheckConstraint:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return CheckConstraint(f"{column} IN ({values})", name=f"{column}_valid")
+
+
+def _non_negative(column: str) -> CheckConstraint:
+    return CheckConstraint(f"{column} >= 0", name=f"{column}_non_negative")
+
+
+# --- organisation -------------------------------------------------------------------------
+
+
+class RegionManager(Base):
+    """A person who manages a region (and so its whole subtree)."""
+
+    __tablename__ = "region_manager"
+
+    region_id: Mapped[int] = mapped_column(
+        ForeignKey("region.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Region(Base):
+    """A node of the sales organisation: the company at the root, regions and teams below."""
+
+    __tablename__ = "region"
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+    parent: Mapped[Region | None] = relationship(remote_side=[id])
+    managers: Mapped[list[Person]] = relationship(secondary="region_manager", viewonly=True)
+
+
+class Person(Base):
+    """Anyone who signs in: administrators, directors, regional managers and reps."""
+
+    __tablename__ = "person"
+    __table_args__ = (_one_of("role", Role), _non_negative("failed_logins"))
+
+    id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    reports_to_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    hire_date: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=false())
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+    region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
+
+
+# --- customers ----------------------------------------------------------------------------
+
+
+class Customer(Base):
+    """A company-owned customer record: visible to everyone, one owner at a time."""
+
+    __tablename__ = "customer"
+    __table_args__ = (
+        UniqueConstraint("region_id", "normalized_name"),
+        _one_of("status", CustomerStatus),
+        _non_negative("annual_potential"),
+        Index("ix_customer_owner_status", "owner_id", "status"),
+    )
+
+    id: Mapped[intpk]
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    normalized_name: Mapped[str] = mapped_column(String(200), index=True)
+    industry: Mapped[str | None] = mapped_column(String(80))
+    segment: Mapped[str | None] = mapped_column(String(80))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    status: Mapped[str] = mapped_column(String(20), default=CustomerStatus.PROSPECT)
+    annual_potential: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    last_activity_on: Mapped[date | None]
+    created_on: Mapped[date] = mapped_column(server_default=func.current_date())
+
+
+class Contact(Base):
+    """A person at a customer."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[intpk]
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+# --- pipeline -----------------------------------------------------------------------------
+
+
+class Product(Base):
+    __tablename__ = "product"
+    __table_args__ = (_non_negative("list_price"),)
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    product_line: Mapped[str] = mapped_column(String(120))
+    list_price: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class Stage(Base):
+    """A standard pipeline stage every deal walks through, with its exit criteria."""
+
+    __tablename__ = "stage"
+    __table_args__ = (
+        CheckConstraint("probability >= 0 AND probability <= 1", name="probability_range"),
+        CheckConstraint("NOT (is_won AND is_lost)", name="won_or_lost"),
+        _non_negative("max_days"),
+    )
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    position: Mapped[int] = mapped_column(Integer, unique=True)
+    probability: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+    is_won: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    is_lost: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    exit_checklist: Mapped[list[str]] = mapped_column(JSON, default=list)
+    required_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    max_days: Mapped[int | None] = mapped_column(Integer)
+
+
+class Deal(Base):
+    """An opportunity from lead to cash. `region_id` is the region the deal is credited to:
+    the owner's region while open, frozen at the owner's region when it closes."""
+
+    __tablename__ = "deal"
+    __table_args__ = (
+        _one_of("status", DealStatus),
+        _one_of("forecast_category", ForecastCategory),
+        CheckConstraint(
+            "cash_status IS NULL OR cash_status IN ('contract_signed', 'invoiced', 'paid')",
+            name="cash_status_valid",
+        ),
+        _non_negative("amount"),
+        _non_negative("close_date_changes"),
+        CheckConstraint(
+            "contract_amount IS NULL OR contract_amount >= 0", name="contract_amount_non_negative"
+        ),
+        CheckConstraint(
+            "invoiced_amount IS NULL OR invoiced_amount >= 0", name="invoiced_amount_non_negative"
+        ),
+        CheckConstraint("paid_amount IS NULL OR paid_amount >= 0", name="paid_amount_non_negative"),
+        Index("ix_deal_owner_status", "owner_id", "status"),
+        Index("ix_deal_region_status_closed", "region_id", "status", "closed_on"),
+        Index("ix_deal_status_expected_close", "status", "expected_close"),
+    )
+
+    id: Mapped[intpk]
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    amount: Mapped[Decimal]
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default=DealStatus.OPEN)
+    forecast_category: Mapped[str] = mapped_column(
+        String(20), default=ForecastCategory.PIPELINE
+    )
+    created_on: Mapped[date]
+    expected_close: Mapped[date]
+    closed_on: Mapped[date | None]
+    lost_reason: Mapped[str | None] = mapped_column(String(200))
+    next_step: Mapped[str | None] = mapped_column(String(300))
+    stage_entered_on: Mapped[date]
+    close_date_changes: Mapped[int] = mapped_column(Integer, default=0, server_default=false())
+    checklist_done: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cash_status: Mapped[str | None] = mapped_column(String(20))
+    contract_signed_on: Mapped[date | None]
+    contract_amount: Mapped[Decimal | None]
+    invoiced_on: Mapped[date | None]
+    invoiced_amount: Mapped[Decimal | None]
+    paid_on: Mapped[date | None]
+    paid_amount: Mapped[Decimal | None]
+    updated_at: Mapped[datetime | None]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=true())
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DealStageHistory(Base):
+    """Every stage change of a deal: from, to, who, when and the amount at that moment."""
+
+    __tablename__ = "deal_stage_history"
+    __table_args__ = (
+        _non_negative("amount"),
+        Index("ix_deal_stage_history_deal_changed", "deal_id", "changed_at"),
+    )
+
+    id: Mapped[intpk]
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id", ondelete="CASCADE"))
+    from_stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id"))
+    to_stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    changed_at: Mapped[datetime]
+    amount: Mapped[Decimal]
+    reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class DealTeamMember(Base):
+    """A person on a deal's team in a given role (pre-sales engineer, executive sponsor...)."""
+
+    __tablename__ = "deal_team_member"
+    __table_args__ = (UniqueConstraint("deal_id", "person_id", "role"),)
+
+    id: Mapped[intpk]
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    role: Mapped[str] = mapped_column(String(60))
+
+
+class Activity(Base):
+    """A visit, call, meeting, demo or email with a customer, optionally about a deal."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        _one_of("type", ActivityType),
+        Index("ix_activity_person_date", "person_id", "occurred_on"),
+        Index("ix_activity_customer_date", "customer_id", "occurred_on"),
+    )
+
+    id: Mapped[intpk]
+    type: Mapped[str] = mapped_column(String(20))
+    occurred_on: Mapped[date]
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deal.id"), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+class PipelineReview(Base):
+    """A manager's pipeline review with one rep."""
+
+    __tablename__ = "pipeline_review"
+
+    id: Mapped[intpk]
+    rep_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    held_on: Mapped[date]
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+class ReviewDeal(Base):
+    """A deal discussed in a pipeline review."""
+
+    __tablename__ = "review_deal"
+
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("pipeline_review.id", ondelete="CASCADE"), primary_key=True
+    )
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), primary_key=True)
+
+
+class ReviewCommitment(Base):
+    """Something a rep committed to in a review, with a due date."""
+
+    __tablename__ = "review_commitment"
+
+    id: Mapped[intpk]
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("pipeline_review.id", ondelete="CASCADE"), index=True
+    )
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deal.id"))
+    description: Mapped[str] = mapped_column(String(500))
+    due_on: Mapped[date | None]
+    done_on: Mapped[date | None]
+
+
+# --- targets ------------------------------------------------------------------------------
+
+
+class TargetPlan(Base):
+    """One version of a fiscal year's target plan: draft -> submitted -> approved -> locked."""
+
+    __tablename__ = "target_plan"
+    __table_args__ = (
+        UniqueConstraint("fiscal_year", "version"),
+        _one_of("status", PlanStatus),
+        _non_negative("company_target"),
+    )
+
+    id: Mapped[intpk]
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=PlanStatus.DRAFT)
+    method: Mapped[str] = mapped_column(String(30))
+    seasonality: Mapped[str | None] = mapped_column(String(30))
+    company_target: Mapped[Decimal]
+    padding_pct: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    approved_at: Mapped[datetime | None]
+    lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default=true())
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class Target(Base):
+    """A monthly target of a region (person_id empty) or of a rep within a region.
+
+    The region is stored on every rep row, so a rep who moves keeps past months with the old
+    region and counts for the new one from the move on.
+    """
+
+    __tablename__ = "target"
+    __table_args__ = (
+        _non_negative("amount"),
+        Index(
+            "uq_target_rep_month",
+            "plan_id",
+            "person_id",
+            "month",
+            unique=True,
+            sqlite_where=text("person_id IS NOT NULL"),
+            postgresql_where=text("person_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_target_region_month",
+            "plan_id",
+            "region_id",
+            "month",
+            unique=True,
+            sqlite_where=text("person_id IS NULL"),
+            postgresql_where=text("person_id IS NULL"),
+        ),
+        Index("ix_target_plan_region_month", "plan_id", "region_id", "month"),
+    )
+
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("target_plan.id", ondelete="CASCADE"))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    month: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal]
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Commitment(Base):
+    """A bottom-up commitment a manager or rep enters for a month, compared with the target."""
+
+    __tablename__ = "commitment"
+    __table_args__ = (
+        UniqueConstraint("fiscal_year", "region_id", "person_id", "month"),
+        _non_negative("amount"),
+    )
+
+    id: Mapped[intpk]
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    month: Mapped[date]
+    amount: Mapped[Decimal]
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    entered_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+# --- evaluation, settings, audit ----------------------------------------------------------
+
+
+class ScorecardWeight(Base):
+    """The weight (percent) of one scorecard metric in a fiscal year; weights sum to 100."""
+
+    __tablename__ = "scorecard_weight"
+    __table_args__ = (
+        UniqueConstraint("fiscal_year", "metric"),
+        CheckConstraint("weight >= 0 AND weight <= 100", name="weight_range"),
+    )
+
+    id: Mapped[intpk]
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(String(40))
+    weight: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+
+
+class AlertState(Base):
+    """A user's acknowledgement or snooze of one alert (rule + subject)."""
+
+    __tablename__ = "alert_state"
+    __table_args__ = (UniqueConstraint("alert_key", "person_id"),)
+
+    id: Mapped[intpk]
+    alert_key: Mapped[str] = mapped_column(String(200))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    acknowledged_at: Mapped[datetime | None]
+    snoozed_until: Mapped[date | None]
+
+
+class ImportPreset(Base):
+    """A saved column and stage mapping for importing another system's export."""
+
+    __tablename__ = "import_preset"
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+class AppSetting(Base):
+    """Company-wide settings (fiscal year start month, alert thresholds, demo-data flag)."""
+
+    __tablename__ = "app_setting"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class AuditLog(Base):
+    """Who changed what, when, with the values before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[intpk]
+    at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    actor_label: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

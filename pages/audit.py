@@ -1,0 +1,20 @@
+"""Audit log: who changed what and when (administrators and directors)."""
+
+import streamlit as st
+
+from core import audit
+from ui.auth import current_actor
+from ui.data import read
+
+actor = current_actor()
+st.title("Audit log")
+st.caption("Every change to people, customers, deals, targets and plans, newest first.")
+with read() as session:
+    entries = audit.recent_entries(session, actor, limit=1000)
+if entries.empty:
+    st.info("No changes have been recorded yet.")
+else:
+    st.dataframe(entries, hide_index=True, width="stretch")
+    st.download_button(
+        "Download CSV", entries.to_csv(index=False).encode(), "audit-log.csv", "text/csv"
+    )

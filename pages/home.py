@@ -1,0 +1,79 @@
+"""Home: where my scope stands this quarter (target, won, attainment, open pipeline)."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from core import evaluation
+from core.company import fiscal_start_month
+from core.models import BreakdownRow, Role, ScopeFigures
+from core.periods import quarter_of
+from ui import charts
+from ui.auth import current_actor
+from ui.data import read
+from ui.format import money, percent
+
+PARTS = {Role.REP: "month", Role.MANAGER: "rep", Role.DIRECTOR: "region", Role.ADMIN: "region"}
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def home_figures(person_id: int, today: date) -> tuple[ScopeFigures, list[BreakdownRow]]:
+    from core.permissions import load_actor
+
+    with read() as session:
+        actor = load_actor(session, person_id)
+        period = quarter_of(today, fiscal_start_month(session))
+        scope = evaluation.default_scope(session, actor)
+        return evaluation.scope_figures(session, scope, period), evaluation.breakdown(
+            session, scope, period
+        )
+
+
+actor = current_actor()
+figures, parts = home_figures(actor.id, date.today())
+part = PARTS[actor.role]
+
+st.title(f"Hello, {actor.name.split()[0]}")
+st.caption(f"{figures.scope} · quarter {figures.period} · figures from the database, live")
+
+target, won, attainment, pipeline = st.columns(4)
+target.metric("Target", money(figures.target), help="Sum of the approved plan's monthly targets")
+won.metric("Won", money(figures.won), help=f"{figures.won_deals} deals won this quarter")
+attainment.metric("Attainment", percent(figures.attainment), help="Won ÷ target")
+pipeline.metric(
+    "Open pipeline",
+    money(figures.open_pipeline),
+    help=f"{figures.open_deals} open deals expected to close this quarter; "
+    f"weighted by stage probability: {money(figures.weighted_pipeline)}",
+)
+if figures.target is None:
+    st.info(
+        f"No approved target plan covers {figures.period} yet, so attainment cannot be "
+        "computed. A director approves the plan on the Targets page."
+    )
+
+frame = pd.DataFrame([row.model_dump() for row in parts])
+st.subheader(f"Won vs target by {part}")
+if frame.empty or (frame["won"].sum() == 0 and frame["target"].isna().all()):
+    st.info(f"Nothing won and no targets by {part} in {figures.period} yet.")
+else:
+    st.altair_chart(charts.won_vs_target(frame, part=part), width="stretch")
+    table = frame.rename(columns={"label": part.capitalize()}).drop(columns=["key"])
+    table["attainment"] = table["attainment"].map(percent)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "won": st.column_config.NumberColumn("Won", format="localized"),
+            "target": st.column_config.NumberColumn("Target", format="localized"),
+            "attainment": "Attainment",
+        },
+    )
+    st.download_button(
+        "Download CSV",
+        table.to_csv(index=False).encode(),
+        file_name=f"won-vs-target-{figures.period}.csv",
+        mime="text/csv",
+    )

@@ -1,0 +1,54 @@
+"""Shared test setup: real SQLite files, and a real PostgreSQL when TEST_DATABASE_URL is set.
+
+In CI (`REQUIRE_ALL_TESTS=1`, set by .ci/run) a missing PostgreSQL or Chromium fails the run
+instead of skipping, so a green CI always means every test ran.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine, migrate
+from tests.support import fresh_postgres, skip_or_fail
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_TODAY = date.today()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def engine(backend, tmp_path_factory):
+    """A migrated database with the small demo data, one per backend for the whole run."""
+    from core import demo
+
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        engine = make_engine(f"sqlite:///{path}")
+    else:
+        url = os.environ.get("TEST_DATABASE_URL")
+        if not url:
+            skip_or_fail("TEST_DATABASE_URL is not set: no PostgreSQL to test against")
+        engine = fresh_postgres(url)
+    migrate(engine)
+    demo.seed(engine, scale="small", seed=7, today=SEED_TODAY)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    """A session whose work is rolled back after the test (services may commit savepoints)."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+            yield session
+        transaction.rollback()
