@@ -35,7 +35,7 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
 	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	      echo "Installing Debian's chromium for the browser tests"; \
-	      apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	      apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji >/dev/null; \
 	    else echo "chromium not found: browser tests will be skipped (install Debian's chromium)"; fi; }
 
 lint: dev-deps

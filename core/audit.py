@@ -58,12 +58,15 @@ def recent_entries(session: Session, actor: Actor, *, limit: int = 500) -> pd.Da
     ensure_role(actor, Role.DIRECTOR, action="read the audit log")
     rows = session.execute(
         select(
-            AuditLog.at, AuditLog.actor_label, AuditLog.action, AuditLog.entity,
-            AuditLog.entity_id, AuditLog.before, AuditLog.after,
+            AuditLog.at,
+            AuditLog.actor_label,
+            AuditLog.action,
+            AuditLog.entity,
+            AuditLog.entity_id,
+            AuditLog.before,
+            AuditLog.after,
         )
         .order_by(AuditLog.at.desc(), AuditLog.id.desc())
         .limit(limit)
     ).all()
-    return pd.DataFrame(
-        rows, columns=["when", "who", "action", "entity", "id", "before", "after"]
-    )
+    return pd.DataFrame(rows, columns=["when", "who", "action", "entity", "id", "before", "after"])

@@ -25,9 +25,7 @@ class LoginFailed(DomainError):
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
-        )
+        raise ValidationFailed(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
     return _hasher.hash(password)
 
 

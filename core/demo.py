@@ -118,36 +118,161 @@ PRODUCTS = (
 )
 SEGMENTS = (("Enterprise", 3.0), ("Mid-market", 1.0), ("SMB", 0.35))
 INDUSTRIES = (
-    "Manufacturing", "Retail", "Healthcare", "Finance", "Logistics", "Energy", "Technology",
-    "Public sector", "Telecom", "Education",
+    "Manufacturing",
+    "Retail",
+    "Healthcare",
+    "Finance",
+    "Logistics",
+    "Energy",
+    "Technology",
+    "Public sector",
+    "Telecom",
+    "Education",
 )
 LOST_REASONS = ("Price", "Competitor", "No decision", "Timing", "Product fit", "Budget cut")
 OUTCOMES = (
-    "Positive", "Follow-up agreed", "No answer", "Sent proposal", "Needs more info", "Neutral",
+    "Positive",
+    "Follow-up agreed",
+    "No answer",
+    "Sent proposal",
+    "Needs more info",
+    "Neutral",
 )
 FIRST = (
-    "Anna", "Ben", "Carla", "David", "Elena", "Felix", "Grace", "Hugo", "Ines", "Jonas", "Kara",
-    "Liam", "Maya", "Noah", "Olga", "Paul", "Rosa", "Sam", "Tara", "Umar", "Vera", "Will",
-    "Xenia", "Yusuf", "Zoe", "Lena", "Marco", "Nina", "Omar", "Pia",
+    "Anna",
+    "Ben",
+    "Carla",
+    "David",
+    "Elena",
+    "Felix",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kara",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Will",
+    "Xenia",
+    "Yusuf",
+    "Zoe",
+    "Lena",
+    "Marco",
+    "Nina",
+    "Omar",
+    "Pia",
 )
 LAST = (
-    "Schmidt", "Rossi", "Dubois", "Nakamura", "Silva", "Johnson", "Kowalski", "Larsen",
-    "Okafor", "Haddad", "Moreau", "Berg", "Costa", "Tanaka", "Walsh", "Novak", "Fischer",
-    "Ibrahim", "Lopez", "Meyer", "Andersen", "Kim", "Petrov", "Ahmed", "Murphy", "Weber",
+    "Schmidt",
+    "Rossi",
+    "Dubois",
+    "Nakamura",
+    "Silva",
+    "Johnson",
+    "Kowalski",
+    "Larsen",
+    "Okafor",
+    "Haddad",
+    "Moreau",
+    "Berg",
+    "Costa",
+    "Tanaka",
+    "Walsh",
+    "Novak",
+    "Fischer",
+    "Ibrahim",
+    "Lopez",
+    "Meyer",
+    "Andersen",
+    "Kim",
+    "Petrov",
+    "Ahmed",
+    "Murphy",
+    "Weber",
 )
 NAME_A = (
-    "Nord", "Sun", "Blue", "Iron", "Green", "Silver", "Alpine", "Coastal", "Prime", "Metro",
-    "Bright", "Oak", "River", "Summit", "Polar", "Crest", "Union", "Atlas", "Orion", "Vertex",
-    "Delta", "Nova", "Harbor", "Pioneer", "Granite", "Cedar", "Falcon", "Lumen", "Zenith", "Apex",
+    "Nord",
+    "Sun",
+    "Blue",
+    "Iron",
+    "Green",
+    "Silver",
+    "Alpine",
+    "Coastal",
+    "Prime",
+    "Metro",
+    "Bright",
+    "Oak",
+    "River",
+    "Summit",
+    "Polar",
+    "Crest",
+    "Union",
+    "Atlas",
+    "Orion",
+    "Vertex",
+    "Delta",
+    "Nova",
+    "Harbor",
+    "Pioneer",
+    "Granite",
+    "Cedar",
+    "Falcon",
+    "Lumen",
+    "Zenith",
+    "Apex",
 )
 NAME_B = (
-    "tech", "works", "logic", "field", "line", "point", "gate", "stone", "wave", "core", "bridge",
-    "path", "star", "way", "ware", "labs", "mark", "port", "vale", "dyn",
+    "tech",
+    "works",
+    "logic",
+    "field",
+    "line",
+    "point",
+    "gate",
+    "stone",
+    "wave",
+    "core",
+    "bridge",
+    "path",
+    "star",
+    "way",
+    "ware",
+    "labs",
+    "mark",
+    "port",
+    "vale",
+    "dyn",
 )
 NAME_C = (
-    "Logistics", "Foods", "Health", "Energy", "Systems", "Retail", "Motors", "Finance", "Pharma",
-    "Telecom", "Steel", "Media", "Construction", "Textiles", "Robotics", "Chemicals", "Airlines",
-    "Insurance", "Hotels", "Software",
+    "Logistics",
+    "Foods",
+    "Health",
+    "Energy",
+    "Systems",
+    "Retail",
+    "Motors",
+    "Finance",
+    "Pharma",
+    "Telecom",
+    "Steel",
+    "Media",
+    "Construction",
+    "Textiles",
+    "Robotics",
+    "Chemicals",
+    "Airlines",
+    "Insurance",
+    "Hotels",
+    "Software",
 )
 LEGAL = ("Ltd", "GmbH", "Inc", "SA", "AB", "BV", "", "", "")
 
@@ -167,8 +292,12 @@ def _day(value: date) -> int:
     return (value - date(1970, 1, 1)).days
 
 
-def _timestamps(days: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    seconds = rng.integers(8 * 3600, 18 * 3600, size=len(days))
+def _timestamps(days: np.ndarray, rng: np.random.Generator, step=None) -> np.ndarray:
+    """Office-hours timestamps on the given days; with `step`, later steps come later."""
+    if step is None:
+        seconds = rng.integers(8 * 3600, 18 * 3600, size=len(days))
+    else:
+        seconds = 8 * 3600 + np.minimum(step, 50) * 600 + rng.integers(0, 600, size=len(days))
     stamps = days.astype("datetime64[D]").astype("datetime64[s]") + seconds.astype("timedelta64[s]")
     return np.char.replace(np.datetime_as_string(stamps), "T", " ").astype(object)
 
@@ -218,13 +347,33 @@ class _Seeder:
                 parents.append(top_id)
         self.region_names = names
         self.region_parent = parents
-        self.insert(Region, {"id": list(range(1, len(names) + 1)), "name": names,
-                             "parent_id": parents, "active": [True] * len(names)})
+        self.insert(
+            Region,
+            {
+                "id": list(range(1, len(names) + 1)),
+                "name": names,
+                "parent_id": parents,
+                "active": [True] * len(names),
+            },
+        )
 
         password = hash_password(DEMO_PASSWORD)
-        people: dict[str, list] = {k: [] for k in (
-            "id", "username", "email", "name", "role", "region_id", "reports_to_id", "hire_date",
-            "active", "password_hash", "failed_logins")}
+        people: dict[str, list] = {
+            k: []
+            for k in (
+                "id",
+                "username",
+                "email",
+                "name",
+                "role",
+                "region_id",
+                "reports_to_id",
+                "hire_date",
+                "active",
+                "password_hash",
+                "failed_logins",
+            )
+        }
         used_names: set[str] = set()
 
         def person_name(i: int) -> str:
@@ -277,56 +426,77 @@ class _Seeder:
         new = rng.random(n) < 0.18
         hire[new] = rng.integers(window, _day(self.today) - 45, new.sum())
         this_year = rng.choice(np.arange(1, n), size=max(2, n // 12), replace=False)
-        hire[this_year] = rng.integers(_day(date(self.fy, 1, 1)), _day(self.today) - 60,
-                                       len(this_year))
+        hire[this_year] = rng.integers(
+            _day(date(self.fy, 1, 1)), _day(self.today) - 60, len(this_year)
+        )
         hire[0] = window - 400
         self.rep_ids = np.zeros(n, dtype=np.int64)
         self.rep_region = np.zeros(n, dtype=np.int64)
         for i in range(n):
             team_id = self.team_ids[rep_team[i]]
             username = "rep" if i == 0 else f"rep.{i + 1}"
-            self.rep_ids[i] = add(username, "rep", team_id, self.team_manager[team_id],
-                                  _iso(np.array([hire[i]]))[0])
+            self.rep_ids[i] = add(
+                username, "rep", team_id, self.team_manager[team_id], _iso(np.array([hire[i]]))[0]
+            )
             self.rep_region[i] = team_id
         self.rep_skill, self.rep_hire, self.rep_team = skill, hire, rep_team
         self.person_names = dict(zip(people["id"], people["name"]))
         self.insert(Person, people)
-        self.insert(RegionManager, {"region_id": [r for r, _ in managers_rows],
-                                    "person_id": [p for _, p in managers_rows]})
+        self.insert(
+            RegionManager,
+            {
+                "region_id": [r for r, _ in managers_rows],
+                "person_id": [p for _, p in managers_rows],
+            },
+        )
 
     # --- catalogue --------------------------------------------------------------------------
 
     def catalogue(self) -> None:
-        self.insert(Product, {
-            "id": list(range(1, len(PRODUCTS) + 1)),
-            "name": [p[0] for p in PRODUCTS],
-            "product_line": [p[1] for p in PRODUCTS],
-            "list_price": [p[2] for p in PRODUCTS],
-            "active": [True] * len(PRODUCTS),
-        })
-        self.insert(Stage, {
-            "id": list(range(1, len(STAGES) + 1)),
-            "name": [s[0] for s in STAGES],
-            "position": list(range(1, len(STAGES) + 1)),
-            "probability": [s[1] for s in STAGES],
-            "is_won": [s[0] == "Won" for s in STAGES],
-            "is_lost": [s[0] == "Lost" for s in STAGES],
-            "exit_checklist": [json.dumps(s[3]) for s in STAGES],
-            "required_roles": [json.dumps(s[4]) for s in STAGES],
-            "max_days": [s[2] for s in STAGES],
-        })
+        self.insert(
+            Product,
+            {
+                "id": list(range(1, len(PRODUCTS) + 1)),
+                "name": [p[0] for p in PRODUCTS],
+                "product_line": [p[1] for p in PRODUCTS],
+                "list_price": [p[2] for p in PRODUCTS],
+                "active": [True] * len(PRODUCTS),
+            },
+        )
+        self.insert(
+            Stage,
+            {
+                "id": list(range(1, len(STAGES) + 1)),
+                "name": [s[0] for s in STAGES],
+                "position": list(range(1, len(STAGES) + 1)),
+                "probability": [s[1] for s in STAGES],
+                "is_won": [s[0] == "Won" for s in STAGES],
+                "is_lost": [s[0] == "Lost" for s in STAGES],
+                "exit_checklist": [json.dumps(s[3]) for s in STAGES],
+                "required_roles": [json.dumps(s[4]) for s in STAGES],
+                "max_days": [s[2] for s in STAGES],
+            },
+        )
 
     # --- customers --------------------------------------------------------------------------
 
     def customers(self) -> None:
         n, rng, reps = self.scale.customers, self.rng, len(self.rep_ids)
-        owner = np.concatenate([np.arange(min(n, reps)), rng.choice(
-            reps, size=max(0, n - reps), p=self.rep_skill / self.rep_skill.sum())])
+        owner = np.concatenate(
+            [
+                np.arange(min(n, reps)),
+                rng.choice(reps, size=max(0, n - reps), p=self.rep_skill / self.rep_skill.sum()),
+            ]
+        )
         region = self.rep_region[owner]
         names, keys = [], []
         seen: set[tuple[int, str]] = set()
-        parts = (rng.integers(0, len(NAME_A), n), rng.integers(0, len(NAME_B), n),
-                 rng.integers(0, len(NAME_C), n), rng.integers(0, len(LEGAL), n))
+        parts = (
+            rng.integers(0, len(NAME_A), n),
+            rng.integers(0, len(NAME_B), n),
+            rng.integers(0, len(NAME_C), n),
+            rng.integers(0, len(LEGAL), n),
+        )
         for i in range(n):
             base = f"{NAME_A[parts[0][i]]}{NAME_B[parts[1][i]]} {NAME_C[parts[2][i]]}"
             name, suffix = base, 1
@@ -384,7 +554,8 @@ class _Seeder:
         close = created + cycle
         close_month = close.astype("datetime64[D]").astype("datetime64[M]")
         quarter_end = (close_month.astype(int) // 3 * 3 + 3).astype("datetime64[M]").astype(
-            "datetime64[D]").astype(np.int64) - 1
+            "datetime64[D]"
+        ).astype(np.int64) - 1
         push = (rng.random(n) < 0.35) & (quarter_end - close < 45)
         close[push] = quarter_end[push] - rng.integers(0, 12, push.sum())
         close = np.maximum(close, created + 7)
@@ -398,8 +569,12 @@ class _Seeder:
         product = rng.choice(len(PRODUCTS), size=n, p=[0.22, 0.1, 0.18, 0.1, 0.15, 0.13, 0.12])
         price = np.array([p[2] for p in PRODUCTS])[product]
         quantity = np.clip(rng.lognormal(0, 0.5, n), 0.3, 6)
-        amount = price * quantity * self.customer_seg_factor[customer] * (
-            0.6 + 0.4 * self.rep_skill[rep])
+        amount = (
+            price
+            * quantity
+            * self.customer_seg_factor[customer]
+            * (0.6 + 0.4 * self.rep_skill[rep])
+        )
         amount = np.maximum(np.round(amount, -1), 100).astype(np.int64)
 
         # Fate: how far each deal gets. Better reps convert better at every stage.
@@ -414,8 +589,10 @@ class _Seeder:
         stage = np.where(won, OPEN_STAGES, np.where(lost, OPEN_STAGES + 1, 0))
         lost_at = np.minimum(reached, OPEN_STAGES - 1)
         closed_on = np.where(
-            lost, created + ((close - created) * (lost_at + 1) / (OPEN_STAGES + 1)).astype(int),
-            close)
+            lost,
+            created + ((close - created) * (lost_at + 1) / (OPEN_STAGES + 1)).astype(int),
+            close,
+        )
         closed_on = np.maximum(closed_on, created + 1)
 
         # Open deals: the stage follows the elapsed share of the cycle.
@@ -425,9 +602,8 @@ class _Seeder:
         stage = np.where(is_open, open_stage, stage)
         last_stage = np.where(is_open, open_stage, np.where(won, OPEN_STAGES - 1, lost_at))
         stage_entered = np.where(
-            is_open,
-            created + ((close - created) * open_stage / OPEN_STAGES).astype(int),
-            closed_on)
+            is_open, created + ((close - created) * open_stage / OPEN_STAGES).astype(int), closed_on
+        )
         stage_entered = np.minimum(stage_entered, today)
         expected = close.copy()
         slips = np.zeros(n, dtype=np.int64)
@@ -455,9 +631,17 @@ class _Seeder:
         forecast[won] = "commit"
         forecast[lost] = "omitted"
         status = np.where(won, "won", np.where(lost, "lost", "open")).astype(object)
-        next_steps = np.array(["Send proposal", "Book demo", "Call decision maker",
-                               "Technical workshop", "Negotiate terms", "Get signature"],
-                              dtype=object)
+        next_steps = np.array(
+            [
+                "Send proposal",
+                "Book demo",
+                "Call decision maker",
+                "Technical workshop",
+                "Negotiate terms",
+                "Get signature",
+            ],
+            dtype=object,
+        )
 
         # Lead to cash for won deals: most signed, many invoiced, older ones paid.
         cash = np.full(n, None, dtype=object)
@@ -471,45 +655,61 @@ class _Seeder:
 
         ids = np.arange(1, n + 1)
         owner_ids = self.rep_ids[rep]
-        self.deal = {"rep": rep, "customer": customer, "created": created, "closed_on": closed_on,
-                     "won": won, "lost": lost, "open": is_open, "stage": stage,
-                     "last_stage": last_stage, "stage_entered": stage_entered, "amount": amount,
-                     "expected": expected}
-        self.insert(Customer, {**self.customer_cols, **self._customer_status(customer, won,
-                                                                               closed_on)})
-        self.insert(Deal, {
-            "id": ids,
-            "external_id": [f"D{i:08d}" for i in ids],
-            "name": [f"{PRODUCTS[p][0]} for {self.customer_cols['name'][c]}"
-                     for p, c in zip(product.tolist(), customer.tolist())],
-            "customer_id": customer + 1,
-            "owner_id": owner_ids,
-            "region_id": self.rep_region[rep],
-            "product_id": product + 1,
+        self.deal = {
+            "rep": rep,
+            "customer": customer,
+            "created": created,
+            "closed_on": closed_on,
+            "won": won,
+            "lost": lost,
+            "open": is_open,
+            "stage": stage,
+            "last_stage": last_stage,
+            "stage_entered": stage_entered,
             "amount": amount,
-            "stage_id": stage + 1,
-            "status": status,
-            "forecast_category": forecast,
-            "created_on": _iso(created),
-            "expected_close": _iso(expected),
-            "closed_on": _iso_or_none(closed_on, closed),
-            "lost_reason": np.where(lost, _pick(rng, LOST_REASONS, n), None),
-            "next_step": np.where(is_open, next_steps[np.minimum(stage, 5)], None),
-            "stage_entered_on": _iso(stage_entered),
-            "close_date_changes": slips,
-            "checklist_done": [json.dumps(STAGES[s][3] if s < OPEN_STAGES else [])
-                               if o and r < 0.85 else "[]"
-                               for s, o, r in zip(stage.tolist(), is_open.tolist(),
-                                                  rng.random(n).tolist())],
-            "cash_status": cash,
-            "contract_signed_on": _iso_or_none(closed_on + 3, signed),
-            "contract_amount": np.where(signed, amount, None),
-            "invoiced_on": _iso_or_none(closed_on + 20, invoiced),
-            "invoiced_amount": np.where(invoiced, amount, None),
-            "paid_on": _iso_or_none(closed_on + 55, paid),
-            "paid_amount": np.where(paid, amount, None),
-            "version": np.ones(n, dtype=np.int64),
-        })
+            "expected": expected,
+        }
+        self.insert(
+            Customer, {**self.customer_cols, **self._customer_status(customer, won, closed_on)}
+        )
+        self.insert(
+            Deal,
+            {
+                "id": ids,
+                "external_id": [f"D{i:08d}" for i in ids],
+                "name": [
+                    f"{PRODUCTS[p][0]} for {self.customer_cols['name'][c]}"
+                    for p, c in zip(product.tolist(), customer.tolist())
+                ],
+                "customer_id": customer + 1,
+                "owner_id": owner_ids,
+                "region_id": self.rep_region[rep],
+                "product_id": product + 1,
+                "amount": amount,
+                "stage_id": stage + 1,
+                "status": status,
+                "forecast_category": forecast,
+                "created_on": _iso(created),
+                "expected_close": _iso(expected),
+                "closed_on": _iso_or_none(closed_on, closed),
+                "lost_reason": np.where(lost, _pick(rng, LOST_REASONS, n), None),
+                "next_step": np.where(is_open, next_steps[np.minimum(stage, 5)], None),
+                "stage_entered_on": _iso(stage_entered),
+                "close_date_changes": slips,
+                "checklist_done": [
+                    json.dumps(STAGES[s][3] if s < OPEN_STAGES else []) if o and r < 0.85 else "[]"
+                    for s, o, r in zip(stage.tolist(), is_open.tolist(), rng.random(n).tolist())
+                ],
+                "cash_status": cash,
+                "contract_signed_on": _iso_or_none(closed_on + 3, signed),
+                "contract_amount": np.where(signed, amount, None),
+                "invoiced_on": _iso_or_none(closed_on + 20, invoiced),
+                "invoiced_amount": np.where(invoiced, amount, None),
+                "paid_on": _iso_or_none(closed_on + 55, paid),
+                "paid_amount": np.where(paid, amount, None),
+                "version": np.ones(n, dtype=np.int64),
+            },
+        )
         self._stage_history(ids, owner_ids)
 
     def _customer_status(self, customer, won, closed_on) -> dict:
@@ -537,21 +737,26 @@ class _Seeder:
         start = d["created"][deal_idx]
         end = np.where(final, d["closed_on"], d["stage_entered"])[deal_idx]
         open_steps = (d["last_stage"] + 1)[deal_idx]
-        when = start + ((end - start) * np.minimum(k, open_steps - 1) / np.maximum(
-            open_steps - 1, 1)).astype(np.int64)
+        when = start + (
+            (end - start) * np.minimum(k, open_steps - 1) / np.maximum(open_steps - 1, 1)
+        ).astype(np.int64)
         when = np.where(is_final, d["closed_on"][deal_idx], when)
         amount = d["amount"][deal_idx]
         earlier = ~is_final & (k < last_k)
-        amount = np.where(earlier, np.round(amount * rng.uniform(0.85, 1.15, len(amount)), -1),
-                          amount).astype(np.int64)
-        self.insert(DealStageHistory, {
-            "deal_id": ids[deal_idx],
-            "from_stage_id": np.where(from_stage < 0, None, from_stage + 1),
-            "to_stage_id": to_stage + 1,
-            "changed_by_id": owner_ids[deal_idx],
-            "changed_at": _timestamps(when, rng),
-            "amount": amount,
-        })
+        amount = np.where(
+            earlier, np.round(amount * rng.uniform(0.85, 1.15, len(amount)), -1), amount
+        ).astype(np.int64)
+        self.insert(
+            DealStageHistory,
+            {
+                "deal_id": ids[deal_idx],
+                "from_stage_id": np.where(from_stage < 0, None, from_stage + 1),
+                "to_stage_id": to_stage + 1,
+                "changed_by_id": owner_ids[deal_idx],
+                "changed_at": _timestamps(when, rng, step=k),
+                "amount": amount,
+            },
+        )
 
     # --- teams, activities, reviews ---------------------------------------------------------
 
@@ -580,8 +785,9 @@ class _Seeder:
                     members.append((int(self.rep_ids[peer]), "pre-sales engineer"))
             if reached >= 3 and coin[i, 1] < 0.9:
                 peers = rep_by_team[(team + 1) % len(self.team_ids)]
-                members.append((int(self.rep_ids[peers[deal_index % len(peers)]]),
-                                "solution consultant"))
+                members.append(
+                    (int(self.rep_ids[peers[deal_index % len(peers)]]), "solution consultant")
+                )
             if reached >= 4 and coin[i, 2] < 0.88:
                 members.append((self.team_manager[team_region], "executive sponsor"))
             if reached >= 5 and coin[i, 3] < 0.9:
@@ -607,20 +813,28 @@ class _Seeder:
         # Stalled deals go quiet: no activity in their last weeks.
         quiet = d["open"][idx] & (d["stage_entered"][idx] < _day(self.today) - 60)
         when = np.where(quiet, np.minimum(when, d["stage_entered"][idx]), when)
-        kinds = _pick(rng, ("visit", "call", "email", "meeting", "demo"), len(idx),
-                      p=[0.25, 0.35, 0.25, 0.1, 0.05])
+        kinds = _pick(
+            rng,
+            ("visit", "call", "email", "meeting", "demo"),
+            len(idx),
+            p=[0.25, 0.35, 0.25, 0.1, 0.05],
+        )
         customer = d["customer"][idx]
-        self.insert(Activity, {
-            "type": kinds,
-            "occurred_on": _iso(when),
-            "person_id": self.rep_ids[d["rep"][idx]],
-            "customer_id": customer + 1,
-            "deal_id": idx + 1,
-            "outcome": _pick(rng, OUTCOMES, len(idx)),
-            "notes": np.where(rng.random(len(idx)) < 0.3, "Discussed next steps and timeline.",
-                              None),
-            "created_at": _timestamps(when, rng),
-        })
+        self.insert(
+            Activity,
+            {
+                "type": kinds,
+                "occurred_on": _iso(when),
+                "person_id": self.rep_ids[d["rep"][idx]],
+                "customer_id": customer + 1,
+                "deal_id": idx + 1,
+                "outcome": _pick(rng, OUTCOMES, len(idx)),
+                "notes": np.where(
+                    rng.random(len(idx)) < 0.3, "Discussed next steps and timeline.", None
+                ),
+                "created_at": _timestamps(when, rng),
+            },
+        )
         last = np.full(self.scale.customers, -1, dtype=np.int64)
         np.maximum.at(last, customer, when)
         self.customer_last_activity = last
@@ -628,11 +842,21 @@ class _Seeder:
     def pipeline_reviews(self) -> None:
         d, rng = self.deal, self.rng
         today = _day(self.today)
-        reviews: dict[str, list] = {"id": [], "rep_id": [], "manager_id": [], "held_on": [],
-                                    "notes": []}
+        reviews: dict[str, list] = {
+            "id": [],
+            "rep_id": [],
+            "manager_id": [],
+            "held_on": [],
+            "notes": [],
+        }
         discussed: dict[str, list] = {"review_id": [], "deal_id": []}
-        commitments: dict[str, list] = {"review_id": [], "deal_id": [], "description": [],
-                                        "due_on": [], "done_on": []}
+        commitments: dict[str, list] = {
+            "review_id": [],
+            "deal_id": [],
+            "description": [],
+            "due_on": [],
+            "done_on": [],
+        }
         open_by_rep: dict[int, np.ndarray] = {}
         open_idx = np.flatnonzero(d["open"])
         for rep_index in range(len(self.rep_ids)):
@@ -662,7 +886,8 @@ class _Seeder:
                     commitments["description"].append("Confirm decision date with the buyer")
                     commitments["due_on"].append(_iso(np.array([due]))[0])
                     commitments["done_on"].append(
-                        _iso(np.array([due - 2]))[0] if due < today else None)
+                        _iso(np.array([due - 2]))[0] if due < today else None
+                    )
         self.insert(PipelineReview, reviews)
         self.insert(ReviewDeal, discussed)
         self.insert(ReviewCommitment, commitments)
@@ -674,12 +899,17 @@ class _Seeder:
         ids = (np.flatnonzero(has) + 1).tolist()
         dates = _iso(last[has]).tolist()
         table = Customer.__table__
-        stmt = table.update().where(table.c.id == _bind("cid")).values(
-            last_activity_on=_bind("day"))
+        stmt = (
+            table.update().where(table.c.id == _bind("cid")).values(last_activity_on=_bind("day"))
+        )
         for start in range(0, len(ids), 50_000):
-            self.conn.execute(stmt, [{"cid": i, "day": date.fromisoformat(s)}
-                                     for i, s in zip(ids[start:start + 50_000],
-                                                     dates[start:start + 50_000])])
+            self.conn.execute(
+                stmt,
+                [
+                    {"cid": i, "day": date.fromisoformat(s)}
+                    for i, s in zip(ids[start : start + 50_000], dates[start : start + 50_000])
+                ],
+            )
 
     # --- targets ------------------------------------------------------------------------------
 
@@ -693,12 +923,32 @@ class _Seeder:
         won_year = won_month // 12 + 1970
         won_amount = d["amount"][won]
         won_team = self.rep_team[d["rep"][won]]
-        plans: dict[str, list] = {k: [] for k in (
-            "id", "fiscal_year", "version", "status", "method", "seasonality", "company_target",
-            "padding_pct", "notes", "created_by_id", "approved_by_id", "approved_at",
-            "lock_version")}
-        rows: dict[str, list] = {"plan_id": [], "region_id": [], "person_id": [], "month": [],
-                                 "amount": [], "locked": []}
+        plans: dict[str, list] = {
+            k: []
+            for k in (
+                "id",
+                "fiscal_year",
+                "version",
+                "status",
+                "method",
+                "seasonality",
+                "company_target",
+                "padding_pct",
+                "notes",
+                "created_by_id",
+                "approved_by_id",
+                "approved_at",
+                "lock_version",
+            )
+        }
+        rows: dict[str, list] = {
+            "plan_id": [],
+            "region_id": [],
+            "person_id": [],
+            "month": [],
+            "amount": [],
+            "locked": [],
+        }
         rng = self.rng
         for plan_id, year in enumerate(range(self.fy - 2, self.fy + 1), start=1):
             last_year = won_year == year - 1
@@ -709,33 +959,42 @@ class _Seeder:
                 total = won_amount[won_year == year - 1].sum() * 1.12
             total = Decimal(int(round(total, -4)))
             if last_year.any():
-                by_month = np.bincount(won_month[last_year] % 12, weights=won_amount[last_year],
-                                       minlength=12)
-                team_share = np.bincount(won_team[last_year], weights=won_amount[last_year],
-                                         minlength=len(self.team_ids))
+                by_month = np.bincount(
+                    won_month[last_year] % 12, weights=won_amount[last_year], minlength=12
+                )
+                team_share = np.bincount(
+                    won_team[last_year], weights=won_amount[last_year], minlength=len(self.team_ids)
+                )
             else:
                 by_month = np.ones(12)
-                team_share = np.bincount(self.rep_team, weights=self.rep_skill,
-                                         minlength=len(self.team_ids))
+                team_share = np.bincount(
+                    self.rep_team, weights=self.rep_skill, minlength=len(self.team_ids)
+                )
             season = [Decimal(str(round(v, 2))) for v in by_month / by_month.sum() * 100]
             months = [add_months(date(year, 1, 1), m) for m in range(12)]
-            team_totals = allocate(total, {t: Decimal(str(round(float(w), 2)))
-                                           for t, w in enumerate(team_share)},
-                                   unit=Decimal(100))
+            team_totals = allocate(
+                total,
+                {t: Decimal(str(round(float(w), 2))) for t, w in enumerate(team_share)},
+                unit=Decimal(100),
+            )
             region_month: dict[tuple[int, int], Decimal] = {}
             for team, team_total in team_totals.items():
                 members = np.flatnonzero(self.rep_team == team)
                 ramp = {int(r): ramp_factors(_date(self.rep_hire[r]), months) for r in members}
-                weights = {r: Decimal(str(round(self.rep_skill[r] ** 0.5, 3))) * sum(
-                    f * s for f, s in zip(ramp[r], season)) for r in ramp}
+                weights = {
+                    r: Decimal(str(round(self.rep_skill[r] ** 0.5, 3)))
+                    * sum(f * s for f, s in zip(ramp[r], season))
+                    for r in ramp
+                }
                 if not any(weights.values()):
                     continue
                 rep_totals = allocate(team_total, weights, unit=Decimal(100))
                 for r, rep_total in rep_totals.items():
                     if not rep_total:
                         continue
-                    monthly = allocate(rep_total, {m: ramp[r][m] * season[m] for m in range(12)},
-                                       unit=Decimal(10))
+                    monthly = allocate(
+                        rep_total, {m: ramp[r][m] * season[m] for m in range(12)}, unit=Decimal(10)
+                    )
                     for m, amount in monthly.items():
                         rows["plan_id"].append(plan_id)
                         rows["region_id"].append(int(self.rep_region[r]))
@@ -769,26 +1028,56 @@ class _Seeder:
             plans["lock_version"].append(1)
         self.insert(TargetPlan, plans)
         self.insert(Target, rows)
-        metrics = {"attainment": 40, "activities": 15, "win_rate": 15, "pipeline_generated": 10,
-                   "cycle_time": 10, "forecast_accuracy": 10}
+        metrics = {
+            "attainment": 40,
+            "activities": 15,
+            "win_rate": 15,
+            "pipeline_generated": 10,
+            "cycle_time": 10,
+            "forecast_accuracy": 10,
+        }
         years = [y for y in range(self.fy - 2, self.fy + 1) for _ in metrics]
-        self.insert(ScorecardWeight, {"fiscal_year": years,
-                                      "metric": list(metrics) * 3,
-                                      "weight": list(metrics.values()) * 3})
+        self.insert(
+            ScorecardWeight,
+            {
+                "fiscal_year": years,
+                "metric": list(metrics) * 3,
+                "weight": list(metrics.values()) * 3,
+            },
+        )
 
     def settings_and_audit(self, scale_name: str, seed: int) -> None:
-        settings = {"company_name": "Northwind Instruments", "fiscal_start_month": 1,
-                    "demo_data": True, "demo_accounts": DEMO_ACCOUNTS}
-        self.insert(AppSetting, {"key": list(settings),
-                                 "value": [json.dumps(v) for v in settings.values()]})
-        self.insert(AuditLog, {
-            "at": [datetime.now().isoformat(sep=" ", timespec="seconds")],
-            "actor_id": [None], "actor_label": ["manage.py (administrator)"],
-            "action": ["seed"], "entity": ["database"], "entity_id": [None],
-            "before": [None],
-            "after": [json.dumps({"scale": scale_name, "seed": seed, "today": str(self.today),
-                                  **{k: v for k, v in self.counts.items()}})],
-        })
+        settings = {
+            "company_name": "Northwind Instruments",
+            "fiscal_start_month": 1,
+            "demo_data": True,
+            "demo_accounts": DEMO_ACCOUNTS,
+        }
+        self.insert(
+            AppSetting, {"key": list(settings), "value": [json.dumps(v) for v in settings.values()]}
+        )
+        self.insert(
+            AuditLog,
+            {
+                "at": [datetime.now().isoformat(sep=" ", timespec="seconds")],
+                "actor_id": [None],
+                "actor_label": ["manage.py (administrator)"],
+                "action": ["seed"],
+                "entity": ["database"],
+                "entity_id": [None],
+                "before": [None],
+                "after": [
+                    json.dumps(
+                        {
+                            "scale": scale_name,
+                            "seed": seed,
+                            "today": str(self.today),
+                            **{k: v for k, v in self.counts.items()},
+                        }
+                    )
+                ],
+            },
+        )
 
 
 def _date(day: int) -> date:

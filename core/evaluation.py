@@ -158,7 +158,10 @@ def _rows(keys_labels, targets: dict, won: dict) -> list[BreakdownRow]:
         amount = won.get(key, ZERO)
         out.append(
             BreakdownRow(
-                key=str(key), label=label, target=target, won=amount,
+                key=str(key),
+                label=label,
+                target=target,
+                won=amount,
                 attainment=_ratio(amount, target),
             )
         )

@@ -77,7 +77,11 @@ def add_person(session: Session, actor: Actor, data: PersonCreate) -> int:
     session.add(person)
     session.flush()
     audit.record(
-        session, actor, "add", "person", person.id,
+        session,
+        actor,
+        "add",
+        "person",
+        person.id,
         after={"username": username, "email": data.email, "role": data.role, "region": data.region},
     )
     return person.id
@@ -101,7 +105,12 @@ def deactivate(session: Session, actor: Actor, login: str) -> None:
     if person.id == actor.id:
         raise ValidationFailed("You cannot deactivate yourself.")
     audit.record(
-        session, actor, "deactivate", "person", person.id,
-        before={"active": person.active}, after={"active": False},
+        session,
+        actor,
+        "deactivate",
+        "person",
+        person.id,
+        before={"active": person.active},
+        after={"active": False},
     )
     person.active = False

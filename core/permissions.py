@@ -63,8 +63,10 @@ def in_scope(actor: Actor, region_id: int | None) -> bool:
     """Whether a region lies in the actor's area (everyone's area for directors and admins)."""
     if actor.sees_everything:
         return True
-    return region_id is not None and actor.scope_region_ids is not None and (
-        region_id in actor.scope_region_ids
+    return (
+        region_id is not None
+        and actor.scope_region_ids is not None
+        and (region_id in actor.scope_region_ids)
     )
 
 

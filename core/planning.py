@@ -334,9 +334,10 @@ def allocate_units(total_units: Sequence[int] | np.ndarray, weights: np.ndarray)
         raise PlanningError(f"Weight in row {row}, column {col} is negative ({matrix[row, col]}).")
     if rows == 0:
         return np.zeros((0, cols), dtype=np.int64)
-    if is_int and int(matrix.max(initial=0)) * cols > _INT64_MAX:
-        is_int = False
-        matrix = matrix.astype(np.float64)
+    if is_int:
+        fits = int(matrix.max(initial=0)) * cols <= _INT64_MAX
+        matrix = matrix.astype(np.int64 if fits else np.float64)
+        is_int = fits
     weight_sum = matrix.sum(axis=1)
     empty = (weight_sum == 0) & (totals > 0)
     if empty.any():

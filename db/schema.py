@@ -118,7 +118,7 @@ class Region(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
 
-    parent: Mapped[Region | None] = relationship(remote_side=[id])
+    parent: Mapped[Region | None] = relationship(remote_side="Region.id")
     managers: Mapped[list[Person]] = relationship(secondary="region_manager", viewonly=True)
 
 
@@ -261,9 +261,7 @@ class Deal(Base):
     amount: Mapped[Decimal]
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default=DealStatus.OPEN)
-    forecast_category: Mapped[str] = mapped_column(
-        String(20), default=ForecastCategory.PIPELINE
-    )
+    forecast_category: Mapped[str] = mapped_column(String(20), default=ForecastCategory.PIPELINE)
     created_on: Mapped[date]
     expected_close: Mapped[date]
     closed_on: Mapped[date | None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import streamlit as st
+from sqlalchemy import func, select
 
 from core.auth import LoginFailed, sign_in
 from core.company import get_setting
@@ -12,15 +13,38 @@ from core.errors import NotFound
 from core.models import Actor
 from core.permissions import load_actor
 from db.config import get_settings
+from db.schema import Person
 from ui.data import database, read
 
 USER_KEY = "user_id"
 SEEN_KEY = "last_seen"
 
 
+def sso_configured() -> bool:
+    """Single sign-on is offered when .streamlit/secrets.toml has an [auth] section."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _sso_person_id() -> int | None:
+    """The person whose email matches the identity provider's signed-in email."""
+    if not sso_configured() or not getattr(st.user, "is_logged_in", False):
+        return None
+    with read() as session:
+        person = session.scalar(
+            select(Person).where(func.lower(Person.email) == str(st.user.email).lower())
+        )
+        return person.id if person is not None and person.active else None
+
+
 def current_actor() -> Actor | None:
     """The signed-in user, or None (also after the idle timeout or a deactivation)."""
     person_id = st.session_state.get(USER_KEY)
+    if person_id is None and (person_id := _sso_person_id()) is not None:
+        st.session_state[USER_KEY] = person_id
+        st.session_state[SEEN_KEY] = time.time()
     if person_id is None:
         return None
     idle = time.time() - st.session_state.get(SEEN_KEY, 0)
@@ -40,6 +64,8 @@ def current_actor() -> Actor | None:
 
 
 def sign_out(message: str | None = None) -> None:
+    if sso_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()
     st.session_state.pop(USER_KEY, None)
     st.session_state.pop(SEEN_KEY, None)
     if message:
@@ -67,6 +93,8 @@ def login_page() -> None:
                 st.session_state[USER_KEY] = person_id
                 st.session_state[SEEN_KEY] = time.time()
                 st.rerun()
+        if sso_configured():
+            st.button("Sign in with single sign-on", on_click=st.login, key="sso_login")
         with read() as session:
             demo = get_setting(session, "demo_data")
             accounts = get_setting(session, "demo_accounts") or {}

@@ -14,8 +14,11 @@ def won_vs_target(frame: pd.DataFrame, *, part: str) -> alt.Chart:
         target=frame["target"].astype(float),
         attainment_pct=frame["attainment"].astype(float) * 100,
         status=frame["attainment"].map(
-            lambda a: "no target" if a is None or pd.isna(a) else (
-                "at or above target" if a >= 1 else "below target")
+            lambda a: (
+                "no target"
+                if a is None or pd.isna(a)
+                else ("at or above target" if a >= 1 else "below target")
+            )
         ),
     )
     sort = None if part == "month" else "-x"
@@ -39,8 +42,7 @@ def won_vs_target(frame: pd.DataFrame, *, part: str) -> alt.Chart:
         ),
         tooltip=tooltip,
     )
-    ticks = base.mark_tick(color="black", thickness=3, size=22).encode(
+    ticks = base.mark_tick(color="black", thickness=3, size=30).encode(
         x="target:Q", tooltip=tooltip
     )
-    height = max(160, 34 * len(data))
-    return (bars + ticks).properties(height=height)
+    return (bars + ticks).properties(height=alt.Step(36))

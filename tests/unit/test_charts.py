@@ -8,8 +8,13 @@ from ui.charts import won_vs_target
 def test_won_vs_target_chart_shows_won_bars_and_target_ticks():
     frame = pd.DataFrame(
         [
-            {"key": "1", "label": "Europe", "won": Decimal(120), "target": Decimal(100),
-             "attainment": Decimal("1.2")},
+            {
+                "key": "1",
+                "label": "Europe",
+                "won": Decimal(120),
+                "target": Decimal(100),
+                "attainment": Decimal("1.2"),
+            },
             {"key": "2", "label": "Asia", "won": Decimal(50), "target": None, "attainment": None},
         ]
     )

@@ -14,11 +14,16 @@ from core.permissions import (
 DIRECTOR = Actor(id=1, name="Dana", username="director", role=Role.DIRECTOR)
 ADMIN = Actor(id=2, name="Alex", username="admin", role=Role.ADMIN)
 MANAGER = Actor(
-    id=3, name="Mia", username="manager", role=Role.MANAGER, region_id=10,
+    id=3,
+    name="Mia",
+    username="manager",
+    role=Role.MANAGER,
+    region_id=10,
     scope_region_ids=frozenset({10, 11, 12}),
 )
-REP = Actor(id=4, name="Ron", username="rep", role=Role.REP, region_id=11,
-            scope_region_ids=frozenset({11}))
+REP = Actor(
+    id=4, name="Ron", username="rep", role=Role.REP, region_id=11, scope_region_ids=frozenset({11})
+)
 GONE = Actor(id=5, name="Gus", username="gone", role=Role.DIRECTOR, active=False)
 
 

@@ -843,6 +843,8 @@ def test_padding_rounds_up_to_the_unit():
     # 999 x 1.125 = 1123.875 -> 1124 whole, 1123.88 in cents.
     assert padded(D(999), D("12.5")) == D(1124)
     assert padded(D(999), D("12.5"), unit=D("0.01")) == D("1123.88")
+    # 1001 x 1.1 = 1101.1: rounding to nearest would give 1101, below the requested padding.
+    assert padded(D(1001), 10) == D(1102)
 
 
 def test_negative_padding_is_refused():

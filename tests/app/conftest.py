@@ -1,0 +1,48 @@
+"""AppTest setup: the real app.py over a seeded SQLite file, signing in through the form."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core import demo
+from db.config import get_settings
+from db.engine import make_engine, migrate
+from tests.conftest import ROOT, SEED_TODAY
+
+
+@pytest.fixture(scope="session")
+def app_database(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('app') / 'app.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    demo.seed(engine, scale="small", seed=11, today=SEED_TODAY)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(autouse=True)
+def app_env(app_database, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", app_database)
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+def signed_in(username: str, password: str = demo.DEMO_PASSWORD) -> AppTest:
+    """The app after signing in through the login form."""
+    at = new_app().run()
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return at

@@ -1,0 +1,90 @@
+"""Every role signs in through the form and sees its own home page with real numbers."""
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from core import evaluation
+from core.periods import quarter_of
+from core.permissions import load_actor
+from db.engine import make_engine, session_factory
+from db.schema import Person
+from tests.app.conftest import new_app, signed_in
+from tests.conftest import SEED_TODAY
+from ui.format import money
+
+
+def _figures(url, username):
+    with session_factory(make_engine(url))() as session:
+        actor = load_actor(
+            session, session.scalar(select(Person.id).where(Person.username == username))
+        )
+        scope = evaluation.default_scope(session, actor)
+        return evaluation.scope_figures(session, scope, quarter_of(SEED_TODAY))
+
+
+def test_the_login_page_lists_the_demo_accounts():
+    at = new_app().run()
+    assert not at.exception
+    shown = " ".join(str(t.value) for t in at.table)
+    for username in ("admin", "director", "manager", "rep"):
+        assert username in shown
+
+
+def test_a_wrong_password_shows_a_clear_error_and_stays_signed_out():
+    at = signed_in("director", "wrong")
+    assert [e.value for e in at.error] == ["Wrong username or password."]
+    assert "user_id" not in at.session_state
+
+
+@pytest.mark.parametrize(
+    ("username", "part"),
+    [("director", "region"), ("manager", "rep"), ("rep", "month"), ("admin", "region")],
+)
+def test_each_role_sees_its_home_page_with_real_numbers(app_database, username, part):
+    at = signed_in(username)
+    assert not at.exception
+    assert at.title[0].value.startswith("Hello, ")
+    metrics = {m.label: m.value for m in at.metric}
+    expected = _figures(app_database, username)
+    assert metrics["Won"] == money(expected.won)
+    assert metrics["Target"] == money(expected.target)
+    assert metrics["Open pipeline"] == money(expected.open_pipeline)
+    assert expected.won > 0
+    assert [s.value for s in at.subheader] == [f"Won vs target by {part}"]
+    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert charts, "the home page shows a chart"
+    spec = json.loads(charts[0].proto.spec)
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "tick"]
+
+
+def test_every_page_of_each_role_opens_without_an_error():
+    pages = {
+        "director": ["pages/home.py", "pages/audit.py", "pages/account.py"],
+        "admin": ["pages/home.py", "pages/audit.py", "pages/account.py"],
+        "manager": ["pages/home.py", "pages/account.py"],
+        "rep": ["pages/home.py", "pages/account.py"],
+    }
+    for username, paths in pages.items():
+        at = signed_in(username)
+        for path in paths:
+            at.switch_page(path).run()
+            assert not at.exception, (username, path, at.exception)
+            assert at.title, (username, path)
+
+
+def test_the_audit_log_is_not_in_a_reps_or_managers_navigation():
+    for username in ("rep", "manager"):
+        at = signed_in(username)
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page("pages/audit.py")
+
+
+def test_changing_the_password_needs_matching_entries():
+    at = signed_in("rep")
+    at.switch_page("pages/account.py").run()
+    at.text_input(key="new_password").input("new-pass")
+    at.text_input(key="repeat_password").input("other")
+    at.button[-1].click().run()
+    assert "differ" in at.error[0].value
