@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from core.models import Role
 from db.engine import DatabaseUnavailable
 from ui.auth import current_actor, login_page, sign_out
 from ui.data import database
+from ui.navigation import pages_for
 
 st.set_page_config(page_title="Sales management", page_icon="📈", layout="wide")
 
@@ -21,19 +21,10 @@ if actor is None:
     st.navigation([st.Page(login_page, title="Sign in", icon="🔑")], position="hidden").run()
     st.stop()
 
-home = st.Page("pages/home.py", title="Home", icon="🏠", default=True)
-account = st.Page("pages/account.py", title="My account", icon="👤")
-audit_log = st.Page("pages/audit.py", title="Audit log", icon="📜")
-
-pages: dict[str, list] = {"": [home]}
-if actor.role in (Role.ADMIN, Role.DIRECTOR):
-    pages["Administration"] = [audit_log]
-pages["Me"] = [account]
-
 with st.sidebar:
     st.markdown(f"**{actor.name}**  \n{actor.role.value.capitalize()}")
     if st.button("Sign out", key="sign_out"):
         sign_out()
         st.rerun()
 
-st.navigation(pages).run()
+st.navigation(pages_for(actor.role)).run()

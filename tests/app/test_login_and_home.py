@@ -88,3 +88,14 @@ def test_changing_the_password_needs_matching_entries():
     at.text_input(key="repeat_password").input("other")
     at.button[-1].click().run()
     assert "differ" in at.error[0].value
+
+
+def test_an_unreachable_database_shows_one_clear_message(monkeypatch):
+    from db.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    get_settings.cache_clear()
+    at = new_app().run()
+    assert not at.exception
+    assert "The database is not available" in at.error[0].value
+    assert "127.0.0.1:1" in at.error[0].value

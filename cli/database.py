@@ -1,0 +1,56 @@
+"""init-db and seed."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+
+from cli.common import engine
+from core.errors import DomainError
+
+
+def init_db(_args) -> str:
+    db_engine = engine()
+    return f"Database ready at {db_engine.url.render_as_string(hide_password=True)}."
+
+
+def seed(args) -> str:
+    from core import demo
+
+    db_engine = engine()
+    if not demo.is_empty(db_engine):
+        if args.if_empty:
+            return "The database already holds data; nothing seeded."
+        if not args.reset:
+            raise DomainError(
+                "The database already holds data. Use --reset to wipe it first, or --if-empty."
+            )
+        demo.wipe(db_engine)
+    started = time.perf_counter()
+
+    def progress(step: str, share: float) -> None:
+        print(f"  {share:4.0%}  {step}", file=sys.stderr, flush=True)
+
+    counts = demo.seed(
+        db_engine,
+        scale=args.scale,
+        seed=args.seed,
+        today=date.fromisoformat(args.today) if args.today else None,
+        progress=progress,
+    )
+    elapsed = time.perf_counter() - started
+    summary = ", ".join(f"{table} {count:,}" for table, count in counts.items() if count)
+    return f"Seeded '{args.scale}' demo data in {elapsed:.1f} s: {summary}."
+
+
+def register(commands) -> None:
+    commands.add_parser("init-db", help="create or migrate the database").set_defaults(run=init_db)
+    parser = commands.add_parser("seed", help="fill the database with demo data")
+    parser.add_argument("--scale", choices=["small", "demo", "large"], default="demo")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (same seed, same data)")
+    parser.add_argument("--today", help="the date the demo data ends at (default: today)")
+    exclusive = parser.add_mutually_exclusive_group()
+    exclusive.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    exclusive.add_argument("--reset", action="store_true", help="wipe existing data first")
+    parser.set_defaults(run=seed)
