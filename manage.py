@@ -17,11 +17,11 @@ import sys
 
 from pydantic import ValidationError
 
-from cli import database, users
+from cli import database, reports, users
 from core.errors import DomainError
 from db.engine import DatabaseUnavailable
 
-COMMAND_MODULES = [database, users]
+COMMAND_MODULES = [database, users, reports]
 """Each area registers its own sub-commands."""
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 from core import audit
 from ui.auth import current_actor
 from ui.data import read
+from ui.downloads import download_buttons
 
 actor = current_actor()
 st.title("Audit log")
@@ -15,6 +16,4 @@ if entries.empty:
     st.info("No changes have been recorded yet.")
 else:
     st.dataframe(entries, hide_index=True, width="stretch")
-    st.download_button(
-        "Download CSV", entries.to_csv(index=False).encode(), "audit-log.csv", "text/csv"
-    )
+    download_buttons(entries.astype({"before": str, "after": str}), "audit-log")

@@ -12,6 +12,7 @@ from core.periods import quarter_of
 from ui import charts
 from ui.auth import current_actor
 from ui.data import read
+from ui.downloads import download_buttons
 from ui.format import money, percent
 
 PARTS = {Role.REP: "month", Role.MANAGER: "rep", Role.DIRECTOR: "region", Role.ADMIN: "region"}
@@ -71,9 +72,4 @@ else:
             "attainment": "Attainment",
         },
     )
-    st.download_button(
-        "Download CSV",
-        table.to_csv(index=False).encode(),
-        file_name=f"won-vs-target-{figures.period}.csv",
-        mime="text/csv",
-    )
+    download_buttons(table, f"won-vs-target-{figures.period}")

@@ -1,0 +1,15 @@
+"""`report KIND ...`: one sub-command per report, registered by the modules in REPORT_MODULES."""
+
+from __future__ import annotations
+
+REPORT_MODULES: list = []
+"""Modules with `register_reports(report_commands)` adding e.g. `report attainment`."""
+
+
+def register(commands) -> None:
+    if not REPORT_MODULES:
+        return
+    report = commands.add_parser("report", help="print a report as a table, CSV or JSON")
+    report_commands = report.add_subparsers(dest="report", required=True)
+    for module in REPORT_MODULES:
+        module.register_reports(report_commands)

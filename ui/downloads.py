@@ -1,0 +1,24 @@
+"""Download buttons for what a table shows: CSV and Excel, formula-safe."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.spreadsheets import to_csv_bytes, to_excel_bytes
+
+
+def download_buttons(frame: pd.DataFrame, name: str, *, key: str | None = None) -> None:
+    """Two buttons side by side: `name`.csv and `name`.xlsx of `frame`."""
+    key = key or name
+    csv_col, excel_col, _ = st.columns([1, 1, 4])
+    csv_col.download_button(
+        "⬇ CSV", to_csv_bytes(frame), f"{name}.csv", "text/csv", key=f"{key}_csv"
+    )
+    excel_col.download_button(
+        "⬇ Excel",
+        to_excel_bytes(frame),
+        f"{name}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+    )
