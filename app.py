@@ -3,7 +3,7 @@
 import streamlit as st
 
 from db.engine import DatabaseUnavailable
-from ui.auth import current_actor, login_page, sign_out
+from ui.auth import login_page, resolve_actor, sign_out
 from ui.data import database
 from ui.navigation import pages_for
 
@@ -16,7 +16,7 @@ except DatabaseUnavailable as exc:
     st.caption("Set DATABASE_URL to a reachable database, or unset it to use the embedded one.")
     st.stop()
 
-actor = current_actor()
+actor = resolve_actor()
 if actor is None:
     st.navigation([st.Page(login_page, title="Sign in", icon="🔑")], position="hidden").run()
     st.stop()

@@ -15,7 +15,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
-    session_idle_minutes: int = 60
+    session_idle_minutes: float = 60
     """A signed-in user who does nothing for this long must sign in again."""
 
 

@@ -17,6 +17,7 @@ from db.schema import Person
 from ui.data import database, read
 
 USER_KEY = "user_id"
+ACTOR_KEY = "actor"
 SEEN_KEY = "last_seen"
 
 
@@ -39,8 +40,10 @@ def _sso_person_id() -> int | None:
         return person.id if person is not None and person.active else None
 
 
-def current_actor() -> Actor | None:
-    """The signed-in user, or None (also after the idle timeout or a deactivation)."""
+def resolve_actor() -> Actor | None:
+    """Who is signed in, checked once per run by app.py: None when nobody is, after the idle
+    timeout, or when the person was deactivated meanwhile."""
+    st.session_state.pop(ACTOR_KEY, None)
     person_id = st.session_state.get(USER_KEY)
     if person_id is None and (person_id := _sso_person_id()) is not None:
         st.session_state[USER_KEY] = person_id
@@ -60,14 +63,24 @@ def current_actor() -> Actor | None:
     if actor is None or not actor.active:
         sign_out("Your account is no longer active.")
         return None
+    st.session_state[ACTOR_KEY] = actor
+    return actor
+
+
+def current_actor() -> Actor:
+    """The signed-in user for a page (resolved by app.py in this run); stops the page when
+    nobody is signed in."""
+    actor = st.session_state.get(ACTOR_KEY)
+    if actor is None:
+        st.stop()
     return actor
 
 
 def sign_out(message: str | None = None) -> None:
     if sso_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
-    st.session_state.pop(USER_KEY, None)
-    st.session_state.pop(SEEN_KEY, None)
+    for key in (USER_KEY, SEEN_KEY, ACTOR_KEY):
+        st.session_state.pop(key, None)
     if message:
         st.session_state["signed_out_message"] = message
 

@@ -1,6 +1,7 @@
 """Every role signs in through the form and sees its own home page with real numbers."""
 
 import json
+import os
 
 import pytest
 from sqlalchemy import select
@@ -99,3 +100,46 @@ def test_an_unreachable_database_shows_one_clear_message(monkeypatch):
     assert not at.exception
     assert "The database is not available" in at.error[0].value
     assert "127.0.0.1:1" in at.error[0].value
+
+
+def _returning(username: str, last_seen_minutes_ago: float):
+    """A fresh run of the app for a browser session that signed in earlier."""
+    import time
+
+    with session_factory(make_engine(os.environ["DATABASE_URL"]))() as session:
+        person_id = session.scalar(select(Person.id).where(Person.username == username))
+    at = new_app()
+    at.session_state["user_id"] = person_id
+    at.session_state["last_seen"] = time.time() - last_seen_minutes_ago * 60
+    return at.run()
+
+
+def test_a_recent_session_stays_signed_in():
+    at = _returning("rep", 5)
+    assert at.title[0].value.startswith("Hello, ")
+
+
+def test_an_idle_session_ends_and_asks_to_sign_in_again():
+    at = _returning("rep", 61)
+    assert not at.exception
+    assert "user_id" not in at.session_state
+    assert [i.value for i in at.info] == ["You were signed out after a period of inactivity."]
+    assert at.text_input(key="login_username")
+
+
+def test_a_deactivated_person_is_signed_out_at_the_next_click(app_database):
+    from core import people
+    from core.permissions import SYSTEM_ACTOR
+
+    engine = make_engine(app_database)
+    with session_factory(engine).begin() as session:
+        people.deactivate(session, SYSTEM_ACTOR, "manager")
+    try:
+        at = _returning("manager", 1)
+        assert "user_id" not in at.session_state
+        assert [i.value for i in at.info] == ["Your account is no longer active."]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                Person.__table__.update().where(Person.username == "manager").values(active=True)
+            )

@@ -92,3 +92,21 @@ def test_an_unreachable_or_malformed_database_url_gives_one_line_not_a_traceback
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and expected in lines[0], result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_backup_and_restore_round_trip(tmp_path):
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    assert run(url, "seed", "--scale", "small", "--seed", "2").returncode == 0
+    backup_file = tmp_path / "backup.db"
+    made = run(url, "backup", "--out", str(backup_file))
+    assert made.returncode == 0, made.stderr
+    assert run(url, "user", "deactivate", "rep").returncode == 0
+    refused = run(url, "restore", str(backup_file))
+    assert refused.returncode == 1 and "--yes" in refused.stderr
+    restored = run(url, "restore", str(backup_file), "--yes")
+    assert restored.returncode == 0, restored.stderr
+    with create_engine(url).connect() as conn:
+        assert conn.scalar(select(Person.active).where(Person.username == "rep")) is True
+        assert conn.scalar(select(AuditLog.action).order_by(AuditLog.id.desc())) == "seed"
+    missing = run(url, "restore", str(tmp_path / "nope.db"), "--yes")
+    assert missing.returncode == 2 and "No backup file" in missing.stderr

@@ -1,0 +1,39 @@
+"""backup --out FILE and restore FILE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli.common import engine
+from core.errors import DomainError
+from db.backup import backup_sqlite, postgres_commands, restore_sqlite
+
+
+def backup(args) -> str:
+    db_engine = engine()
+    if db_engine.dialect.name == "postgresql":
+        dump, _ = postgres_commands(str(db_engine.url), args.out)
+        raise DomainError(f"On PostgreSQL, back up with: {dump}")
+    size = backup_sqlite(db_engine, Path(args.out))
+    return f"Backed up the database to {args.out} ({size / 1_048_576:.1f} MB)."
+
+
+def restore(args) -> str:
+    db_engine = engine()
+    if db_engine.dialect.name == "postgresql":
+        _, command = postgres_commands(str(db_engine.url), args.file)
+        raise DomainError(f"On PostgreSQL, restore with: {command}")
+    if not args.yes:
+        raise DomainError("Restoring replaces every record in the database; add --yes to confirm.")
+    restore_sqlite(db_engine, Path(args.file))
+    return f"Restored the database from {args.file}."
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("backup", help="copy the database to a file (SQLite, online)")
+    parser.add_argument("--out", required=True, help="the backup file to write")
+    parser.set_defaults(run=backup)
+    parser = commands.add_parser("restore", help="replace the database with a backup")
+    parser.add_argument("file", help="a file written by `backup`")
+    parser.add_argument("--yes", action="store_true", help="confirm replacing every record")
+    parser.set_defaults(run=restore)
