@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test venv dev-deps browser lint seed-large clean
+.PHONY: run test venv dev-deps browser lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,7 @@ lint: dev-deps
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/e2e/artifacts
+
+## make bench: large-scale benchmarks on SQLite and a throw-away PostgreSQL -> docs/performance.md
+bench: venv
+	PG_PORT=$${PG_PORT:-55440} scripts/with-postgres $(PY) -m bench.run

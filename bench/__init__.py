@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): core hot paths against hand-written SQL at large scale."""

@@ -1,0 +1,253 @@
+"""`make bench`: seed the large scale (or reuse a seeded database), then time each core hot path
+against the single hand-written SQL query that computes the same answer on the same database,
+and write the results to docs/performance.md.
+
+    python -m bench.run [--sqlite PATH] [--postgresql URL] [--runs 5] [--out docs/performance.md]
+
+Without --postgresql, PostgreSQL is measured when TEST_DATABASE_URL is set (make bench starts a
+throw-away server). A database that already holds the large demo data is reused, not reseeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from bench.harness import Measurement, machine, median_ms, peak_mb, table
+from core import demo, evaluation, planning
+from core.periods import quarter_of
+from core.permissions import load_actor
+from db.config import PROJECT_DIR
+from db.engine import make_engine, migrate, session_factory
+from db.schema import Deal, Person
+
+BENCH_TODAY = date(2026, 11, 30)
+"""The large data is generated as of this day, so every run measures the same rows."""
+
+
+@dataclass
+class Context:
+    session: Session
+    director_id: int
+    manager_id: int
+    period_start: date
+    period_end: date
+    plan_id: int | None
+
+
+@dataclass
+class Case:
+    """A core hot path and the hand-written query that gives the same answer."""
+
+    name: str
+    core: Callable[[Context], object]
+    sql: str
+    target: str
+
+
+def _period():
+    return quarter_of(BENCH_TODAY)
+
+
+def _director(ctx: Context):
+    return load_actor(ctx.session, ctx.director_id)
+
+
+CASES: list[Case] = [
+    Case(
+        "attainment by region, quarter",
+        lambda ctx: evaluation.breakdown(
+            ctx.session, evaluation.default_scope(ctx.session, _director(ctx)), _period()
+        ),
+        """
+        SELECT region_id, SUM(won), SUM(target) FROM (
+          SELECT region_id, amount AS won, 0 AS target FROM deal
+           WHERE status = 'won' AND closed_on BETWEEN :start AND :end
+          UNION ALL
+          SELECT region_id, 0, amount FROM target
+           WHERE plan_id = :plan AND person_id IS NULL AND month BETWEEN :start AND :end
+        ) figures GROUP BY region_id
+        """,
+        "within 1.5x of SQL",
+    ),
+    Case(
+        "attainment by rep, quarter (manager's region)",
+        lambda ctx: evaluation.breakdown(
+            ctx.session,
+            evaluation.default_scope(ctx.session, load_actor(ctx.session, ctx.manager_id)),
+            _period(),
+        ),
+        """
+        SELECT person, SUM(won), SUM(target) FROM (
+          SELECT owner_id AS person, amount AS won, 0 AS target FROM deal
+           WHERE status = 'won' AND closed_on BETWEEN :start AND :end
+             AND region_id IN (SELECT region_id FROM region_manager WHERE person_id = :manager
+                               UNION SELECT id FROM region WHERE parent_id IN
+                               (SELECT region_id FROM region_manager WHERE person_id = :manager))
+          UNION ALL
+          SELECT person_id, 0, amount FROM target
+           WHERE plan_id = :plan AND person_id IS NOT NULL AND month BETWEEN :start AND :end
+             AND region_id IN (SELECT region_id FROM region_manager WHERE person_id = :manager
+                               UNION SELECT id FROM region WHERE parent_id IN
+                               (SELECT region_id FROM region_manager WHERE person_id = :manager))
+        ) figures GROUP BY person
+        """,
+        "within 1.5x of SQL",
+    ),
+    Case(
+        "company figures (won, target, open and weighted pipeline), quarter",
+        lambda ctx: evaluation.scope_figures(
+            ctx.session, evaluation.default_scope(ctx.session, _director(ctx)), _period()
+        ),
+        """
+        SELECT
+          (SELECT SUM(amount) FROM deal
+            WHERE status = 'won' AND closed_on BETWEEN :start AND :end),
+          (SELECT SUM(d.amount) FROM deal d
+            WHERE d.status = 'open' AND d.expected_close BETWEEN :start AND :end),
+          (SELECT SUM(d.amount * s.probability) FROM deal d JOIN stage s ON s.id = d.stage_id
+            WHERE d.status = 'open' AND d.expected_close BETWEEN :start AND :end),
+          (SELECT SUM(amount) FROM target WHERE plan_id = :plan AND person_id IS NULL
+             AND region_id = (SELECT id FROM region WHERE parent_id IS NULL)
+             AND month BETWEEN :start AND :end)
+        """,
+        "within 1.5x of SQL",
+    ),
+]
+"""Later capabilities add their hot paths here (pipeline by stage, leaderboard, search...)."""
+
+
+def ensure_seeded(engine: Engine, label: str) -> Measurement | None:
+    """Seed --scale large when the database does not hold it yet; returns the timing."""
+    migrate(engine)
+    with engine.connect() as conn:
+        deals = conn.scalar(select(func.count()).select_from(Deal))
+    if deals and deals >= 1_000_000:
+        return None
+    if deals:
+        demo.wipe(engine)
+    started = time.perf_counter()
+    demo.seed(engine, scale="large", seed=42, today=BENCH_TODAY)
+    seconds = time.perf_counter() - started
+    return Measurement("seed --scale large", label, seconds * 1000, 1, target="< 180 s")
+
+
+def measure_cases(engine: Engine, label: str, runs: int) -> list[Measurement]:
+    out = []
+    with session_factory(engine)() as session:
+        people = dict(
+            session.execute(
+                select(Person.username, Person.id).where(
+                    Person.username.in_(["director", "manager"])
+                )
+            ).all()
+        )
+        period = _period()
+        ctx = Context(
+            session,
+            people["director"],
+            people["manager"],
+            period.start,
+            period.end,
+            evaluation.active_plan_id(session, period.fiscal_year),
+        )
+        params = {
+            "start": period.start,
+            "end": period.end,
+            "plan": ctx.plan_id,
+            "manager": ctx.manager_id,
+        }
+        for case in CASES:
+            core_ms = median_ms(lambda case=case: case.core(ctx), runs=runs)
+            sql = text(case.sql)
+            sql_ms = median_ms(lambda sql=sql: session.execute(sql, params).all(), runs=runs)
+            peak = peak_mb(lambda case=case: case.core(ctx))
+            out.append(
+                Measurement(case.name, label, core_ms, runs, peak, sql_ms, target=case.target)
+            )
+    return out
+
+
+def measure_allocation(runs: int) -> list[Measurement]:
+    """One company target to 50 regions, 2,000 reps and 12 months; then 100,000 reps."""
+    rng = np.random.default_rng(1)
+    out = []
+
+    def company_to_months(reps: int) -> None:
+        regions = planning.allocate(
+            Decimal(120_000_000), {r: Decimal(int(w)) for r, w in enumerate(rng.integers(1, 9, 50))}
+        )
+        region_of = np.arange(reps) % 50
+        rep_totals = np.zeros(reps, dtype=np.int64)
+        weights = rng.integers(1, 100, reps)
+        for region, total in regions.items():
+            members = np.flatnonzero(region_of == region)
+            rep_totals[members] = planning.allocate_units([int(total)], weights[members][None, :])[
+                0
+            ]
+        profile = rng.integers(5, 15, 12)
+        planning.allocate_units(rep_totals, np.tile(profile, (reps, 1)))
+
+    for reps, target in ((2_000, "< 20 ms (months), well under 1 s in all"), (100_000, "< 500 ms")):
+        ms = median_ms(lambda reps=reps: company_to_months(reps), runs=runs)
+        peak = peak_mb(lambda reps=reps: company_to_months(reps))
+        out.append(
+            Measurement(
+                f"allocate company -> 50 regions -> {reps:,} reps -> 12 months",
+                "python",
+                ms,
+                runs,
+                peak,
+                target=target,
+            )
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sqlite", default=str(PROJECT_DIR / "bench" / "data" / "large.db"))
+    parser.add_argument("--postgresql", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", default=str(PROJECT_DIR / "docs" / "performance.md"))
+    args = parser.parse_args(argv)
+
+    rows: list[Measurement] = []
+    backends = [("SQLite", f"sqlite:///{args.sqlite}")]
+    if args.postgresql:
+        backends.append(("PostgreSQL", args.postgresql))
+    for label, url in backends:
+        engine = make_engine(url)
+        print(f"{label}: preparing the large demo data…", flush=True)
+        if seeded := ensure_seeded(engine, label):
+            seeded.median_ms /= 1000
+            seeded.note = "seconds, not ms"
+            rows.append(seeded)
+        print(f"{label}: timing hot paths…", flush=True)
+        rows.extend(measure_cases(engine, label, args.runs))
+        engine.dispose()
+    rows.extend(measure_allocation(args.runs))
+    report = (
+        "# Performance\n\n"
+        f"Measured by `make bench` on {date.today().isoformat()}: {machine()}.\n"
+        "Large scale: 50 regions, 2,000 reps, 200,000 customers, 1,000,000 deals. Each figure is\n"
+        "the median of several runs after a warm-up; the ratio compares the core function with\n"
+        "the single hand-written SQL query that gives the same answer on the same database.\n\n"
+        + table(rows)
+    )
+    Path(args.out).write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
