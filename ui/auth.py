@@ -18,6 +18,7 @@ from ui.data import database, read
 
 USER_KEY = "user_id"
 ACTOR_KEY = "actor"
+SSO_REFUSED_KEY = "sso_refused"
 SEEN_KEY = "last_seen"
 
 
@@ -33,11 +34,16 @@ def _sso_person_id() -> int | None:
     """The person whose email matches the identity provider's signed-in email."""
     if not sso_configured() or not getattr(st.user, "is_logged_in", False):
         return None
+    email = str(st.user.get("email") or "").lower()
     with read() as session:
-        person = session.scalar(
-            select(Person).where(func.lower(Person.email) == str(st.user.email).lower())
-        )
-        return person.id if person is not None and person.active else None
+        person = session.scalar(select(Person).where(func.lower(Person.email) == email))
+        if person is not None and person.active:
+            return person.id
+    st.session_state[SSO_REFUSED_KEY] = (
+        f"{email or 'This account'} is not a user of this system (or is deactivated). "
+        "Ask an administrator to add you, or sign out of single sign-on."
+    )
+    return None
 
 
 def resolve_actor() -> Actor | None:
@@ -107,7 +113,11 @@ def login_page() -> None:
                 st.session_state[SEEN_KEY] = time.time()
                 st.rerun()
         if sso_configured():
-            st.button("Sign in with single sign-on", on_click=st.login, key="sso_login")
+            if refused := st.session_state.pop(SSO_REFUSED_KEY, None):
+                st.error(refused)
+                st.button("Sign out of single sign-on", on_click=st.logout, key="sso_logout")
+            else:
+                st.button("Sign in with single sign-on", on_click=st.login, key="sso_login")
         with read() as session:
             demo = get_setting(session, "demo_data")
             accounts = get_setting(session, "demo_accounts") or {}

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,17 +47,15 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """The app served for the whole browser session; stopped at the end."""
-    folder = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'e2e.db'}"}
+def seeded_database(folder: Path) -> str:
+    """A SQLite file under `folder` with the small demo data; returns its URL."""
+    url = f"sqlite:///{folder / 'e2e.db'}"
     subprocess.run(
         [
             sys.executable,
@@ -70,48 +69,66 @@ def app_url(tmp_path_factory):
             SEED_TODAY.isoformat(),
         ],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "DATABASE_URL": url},
         check=True,
         capture_output=True,
     )
-    port = _free_port()
-    log = open(folder / "streamlit.log", "w")  # noqa: SIM115 (closed at teardown)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
+    return url
+
+
+@contextmanager
+def served_app(folder: Path, database_url: str, *extra_args: str, port: int | None = None):
+    """`streamlit run app.py` on a free port until the block ends; yields its base URL."""
+    port = port or free_port()
+    env = {**os.environ, "DATABASE_URL": database_url}
+    with open(folder / f"streamlit-{port}.log", "w") as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                *extra_args,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.terminate()
-        raise RuntimeError(f"streamlit did not start: {(folder / 'streamlit.log').read_text()}")
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+            deadline = time.time() + 60
+            while True:
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                        break
+                except OSError:
+                    if time.time() > deadline or server.poll() is not None:
+                        raise RuntimeError(
+                            f"streamlit did not start: {(folder / log.name).read_text()}"
+                        ) from None
+                    time.sleep(0.3)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """The app served over the small demo data for the whole browser session."""
+    folder = tmp_path_factory.mktemp("e2e")
+    with served_app(folder, seeded_database(folder)) as url:
+        yield url
 
 
 @pytest.fixture
