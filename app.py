@@ -1,11 +1,17 @@
 """The sales management app: sign-in gate, role-aware navigation, then the chosen page."""
 
+import logging
+import os
+
 import streamlit as st
 
+from core.errors import DomainError
 from db.engine import DatabaseUnavailable
 from ui.auth import login_page, resolve_actor, sign_out
 from ui.data import database
 from ui.navigation import pages_for
+
+logger = logging.getLogger("sales")
 
 st.set_page_config(page_title="Sales management", page_icon="📈", layout="wide")
 
@@ -27,4 +33,16 @@ with st.sidebar:
         sign_out()
         st.rerun()
 
-st.navigation(pages_for(actor.role)).run()
+page = st.navigation(pages_for(actor.role))
+try:
+    page.run()
+except DomainError as exc:  # a rule refused the request: say why, nothing was saved
+    st.error(str(exc))
+except Exception:
+    if os.environ.get("SALES_RAISE_ERRORS") == "1":  # tests must see real failures
+        raise
+    logger.exception("Page %s failed", page.title)
+    st.error(
+        "Something went wrong on this page and nothing was saved. The error has been logged "
+        "for the administrators; try again or open another page."
+    )

@@ -19,6 +19,9 @@ from tests.support import fresh_postgres, skip_or_fail
 ROOT = Path(__file__).resolve().parent.parent
 SEED_TODAY = date.today()
 
+# The app shows users a friendly message for unexpected errors; tests must see them instead.
+os.environ["SALES_RAISE_ERRORS"] = "1"
+
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request) -> str:
