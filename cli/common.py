@@ -24,7 +24,8 @@ def engine() -> Engine:
 
 
 def sessions() -> sessionmaker[Session]:
-    return session_factory(engine())
+    """Sessions for a command that writes (one transaction per command)."""
+    return session_factory(engine(), write=True)
 
 
 def read_password(given: str | None) -> str:

@@ -33,12 +33,22 @@ def safe_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # We issue BEGIN ourselves (see _sqlite_begin); the driver's own handling is switched off.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    """Write transactions take SQLite's write lock at BEGIN (IMMEDIATE), so two writers queue
+    on the busy timeout instead of one failing with "database is locked" when it upgrades a
+    read lock; read-only transactions begin deferred and never block each other."""
+    immediate = conn.get_execution_options().get("write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -56,6 +66,7 @@ def make_engine(url: str | None = None) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -106,8 +117,11 @@ def is_migrated(engine: Engine) -> bool:
     return inspect(engine).has_table("alembic_version")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
+    """Sessions on `engine`; `write=True` for units of work that change data (on SQLite they
+    take the write lock when they begin)."""
+    bind = engine.execution_options(write=True) if write else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 @contextmanager

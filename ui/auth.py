@@ -14,7 +14,7 @@ from core.models import Actor
 from core.permissions import load_actor
 from db.config import get_settings
 from db.schema import Person
-from ui.data import database, read
+from ui.data import read, writer
 
 USER_KEY = "user_id"
 ACTOR_KEY = "actor"
@@ -105,7 +105,7 @@ def login_page() -> None:
             submitted = st.form_submit_button("Sign in", type="primary")
         if submitted:
             try:
-                person_id = sign_in(database(), login, password)
+                person_id = sign_in(writer(), login, password)
             except LoginFailed as exc:
                 st.error(str(exc))
             else:

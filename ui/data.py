@@ -18,7 +18,8 @@ from db.engine import make_engine, migrate, session_factory
 
 @st.cache_resource(show_spinner="Opening the database…")
 def database() -> sessionmaker[Session]:
-    """Migrate on first start; fill the embedded database with demo data when it is empty."""
+    """Migrate on first start; fill the embedded database with demo data when it is empty.
+    Returns the factory of read sessions; `write()` uses the writing one."""
     engine = make_engine()
     migrate(engine)
     from core import demo
@@ -27,6 +28,12 @@ def database() -> sessionmaker[Session]:
     if embedded and demo.is_empty(engine):
         demo.seed(engine, scale="demo")
     return session_factory(engine)
+
+
+@st.cache_resource
+def writer() -> sessionmaker[Session]:
+    """The factory of write sessions (SQLite: BEGIN IMMEDIATE)."""
+    return session_factory(database().kw["bind"], write=True)
 
 
 @contextmanager
@@ -39,7 +46,7 @@ def read() -> Iterator[Session]:
 @contextmanager
 def write() -> Iterator[Session]:
     """A transaction: commits at the end of the block, rolls back on error, clears caches."""
-    with database().begin() as session:
+    with writer().begin() as session:
         yield session
     clear_caches()
 
