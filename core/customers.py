@@ -155,7 +155,10 @@ class CustomerUpdate(BaseModel):
     status: CustomerStatus | None = None
     annual_potential: Money | None = None
 
-    _blank = field_validator("industry", "segment", mode="before")(CustomerInput.blank_is_none)
+    @field_validator("industry", "segment", mode="before")
+    @classmethod
+    def blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
