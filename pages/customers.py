@@ -193,12 +193,12 @@ def show_list() -> None:
                 "created": st.column_config.DateColumn("Created"),
             },
         )
-        names = dict(zip(rows["id"], rows["name"], strict=True))
+        names = {int(i): n for i, n in zip(rows["id"], rows["name"], strict=True)}
         pick, go = st.columns([3, 1], vertical_alignment="bottom")
         chosen = pick.selectbox(
             "Open a customer from this page", list(names), format_func=names.get, key="cust_pick"
         )
-        if go.button("Open", key="cust_open", type="primary"):
+        if go.button("Open customer", key="cust_open", type="primary"):
             open_customer(int(chosen))
             st.rerun()
         if st.toggle(f"Download all {total:,} matching customers", key="cust_download"):
@@ -312,7 +312,7 @@ def hand_over_form(rows: pd.DataFrame) -> None:
                 picked = []
             else:
                 former = None
-                names = dict(zip(rows["id"], rows["name"], strict=True))
+                names = {int(i): n for i, n in zip(rows["id"], rows["name"], strict=True)}
                 picked = st.multiselect(
                     "Customers", list(names), format_func=names.get, key="ho_pick"
                 )
@@ -445,7 +445,18 @@ def contact_form(key: str, contact=None) -> ContactInput | None:
 def show_contacts(detail: CustomerDetail) -> None:
     if detail.contacts:
         frame = pd.DataFrame([c.model_dump() for c in detail.contacts]).drop(columns=["id"])
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(
+            frame,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "name": "Name",
+                "title": "Title",
+                "email": "Email",
+                "phone": "Phone",
+                "is_primary": st.column_config.CheckboxColumn("Primary"),
+            },
+        )
     else:
         st.info("No contacts yet." + (" Add the first one below." if detail.can_edit else ""))
     if not detail.can_edit:
