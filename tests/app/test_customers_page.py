@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from db.engine import make_engine, session_factory
-from db.schema import AuditLog, Contact, Customer, Person
+from db.schema import AuditLog, Contact, Customer, Deal, Person
 from tests.app.conftest import signed_in
 
 
@@ -177,3 +177,53 @@ def test_a_manager_hands_customers_over_from_the_list(app_database):
 
         reassign_customers(session, SYSTEM_ACTOR, sorted(book), rep_id, with_open_deals=True)
         session.commit()
+
+
+def test_a_manager_merges_a_duplicate_from_the_customer_view(app_database):
+    from core.permissions import load_actor
+
+    with _db(app_database) as session:
+        manager = load_actor(session, _person_id(app_database, "manager"))
+        rep_id = _person_id(app_database, "rep")
+        survivor, duplicate = session.execute(
+            select(Customer.id, Customer.name)
+            .where(
+                Customer.region_id.in_(sorted(manager.scope_region_ids)),
+                Customer.owner_id != rep_id,
+            )
+            .order_by(Customer.id.desc())
+            .limit(2)
+        ).all()
+        deals_before = session.scalar(
+            select(func.count()).where(Deal.customer_id.in_([survivor.id, duplicate.id]))
+        )
+    at = _customers_page("manager")
+    _open(at, survivor.name)
+    assert [t.label for t in at.tabs][-1] == "Owner and duplicates"
+    at.text_input(key="merge_search").input(duplicate.name).run()
+    at.selectbox(key="merge_pick").select(duplicate.id).run()
+    assert at.button(key="merge_go").disabled
+    at.checkbox(key="merge_sure").check().run()
+    at.button(key="merge_go").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.success[0].value.startswith("Merged: ")
+    with _db(app_database) as session:
+        assert session.get(Customer, duplicate.id) is None
+        assert (
+            session.scalar(select(func.count()).where(Deal.customer_id == survivor.id))
+            == deals_before
+        )
+        entry = session.scalar(
+            select(AuditLog).where(AuditLog.action == "merge", AuditLog.entity_id == survivor.id)
+        )
+        assert entry.before["name"] == duplicate.name
+
+
+def test_a_director_opens_the_page_with_every_tool(app_database):
+    at = _customers_page("director")
+    labels = [e.label for e in at.expander]
+    assert "🔁 Hand over customers (managers and directors)" in labels
+    at.button(key="cust_open").click().run()
+    assert not at.exception, at.exception
+    assert [t.label for t in at.tabs] == ["Timeline", "Contacts", "Profile", "Owner and duplicates"]
