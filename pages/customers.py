@@ -201,7 +201,7 @@ def show_list() -> None:
         if go.button("Open customer", key="cust_open", type="primary"):
             open_customer(int(chosen))
             st.rerun()
-        if st.toggle(f"Download all {total:,} matching customers", key="cust_download"):
+        if st.toggle(f"Download the matching customers ({total:,})", key="cust_download"):
             export = customer_export(actor.id, filters_json, date.today())
             if total > EXPORT_LIMIT:
                 st.warning(
@@ -244,7 +244,12 @@ def new_customer_form() -> None:
                 owner_id = b.selectbox("Owner", owners, format_func=owner_label, key="new_owner")
             c, d, e = st.columns(3)
             industry = c.text_input("Industry", key="new_industry")
-            segment = d.selectbox("Segment", ["", *OPTIONS["segments"]], key="new_segment")
+            segment = d.selectbox(
+                "Segment",
+                ["", *OPTIONS["segments"]],
+                format_func=lambda v: v or "–",
+                key="new_segment",
+            )
             status = e.selectbox("Status", STATUSES, key="new_status")
             potential = st.number_input("Annual potential", value=0, step=1000, key="new_potential")
             submitted = st.form_submit_button("Create customer", type="primary")
@@ -267,16 +272,19 @@ def new_customer_form() -> None:
             data, candidates, blocking = pending
             st.warning(f"**{data.name}** looks like a customer we already have:")
             show_duplicates(candidates)
-            cols = st.columns(len(candidates[:3]) + (0 if blocking else 1) + 1)
-            for col, cand in zip(cols, candidates[:3], strict=False):
-                if col.button(f"Open {cand.name} ({cand.region})", key=f"dup_open_{cand.id}"):
+            st.caption("Open the existing customer instead:")
+            for col, cand in zip(st.columns(3), candidates[:3], strict=False):
+                if col.button(
+                    f"Open {cand.name} ({cand.region})", key=f"dup_open_{cand.id}", width="stretch"
+                ):
                     open_customer(cand.id)
                     st.rerun()
-            if not blocking and cols[len(candidates[:3])].button(
+            confirm_col, cancel_col, _ = st.columns([2, 1, 1])
+            if not blocking and confirm_col.button(
                 "It is a different customer: create it", key="dup_confirm", type="primary"
             ):
                 create(data, confirmed=True)
-            if cols[-1].button("Cancel", key="dup_cancel"):
+            if cancel_col.button("Cancel", key="dup_cancel"):
                 st.session_state.pop("pending_create", None)
                 st.rerun()
 

@@ -36,11 +36,11 @@ def duplicates_table(candidates: list[DuplicateCandidate]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "customer": c.name,
-                "region": c.region,
-                "owner": c.owner or "–",
-                "similarity": f"{c.similarity:.0%}",
-                "why": "same name, same region"
+                "Customer": c.name,
+                "Region": c.region,
+                "Owner": c.owner or "–",
+                "Similarity": f"{c.similarity:.0%}",
+                "Why": "same name, same region"
                 if c.blocking
                 else ("same name, other region" if c.exact else "very similar name"),
             }

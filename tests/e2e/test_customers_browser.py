@@ -71,3 +71,34 @@ def test_a_rep_finds_a_customer_adds_a_contact_and_sees_it_in_the_timeline(
     wait_idle(page)
     screenshot(page, "customer-detail-contacts")
     assert not console_errors, console_errors
+
+
+def test_a_manager_is_stopped_before_creating_a_duplicate_and_sees_the_hand_over_form(
+    page, app_url, console_errors, tmp_path_factory
+):
+    page.set_viewport_size({"width": 1400, "height": 1100})
+    sign_in(page, app_url, "manager")
+    expect(page.get_by_text(re.compile(r"^Hello, "))).to_be_visible(timeout=30_000)
+    name = _own_customer(tmp_path_factory, "rep")
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Customers").click()
+    expect(page.get_by_role("heading", name="Customers")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+
+    page.get_by_text("New customer").click()
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Create customer")
+    expect(form).to_be_visible(timeout=30_000)
+    form.get_by_role("textbox", name="Name *").fill(name.upper())
+    form.get_by_role("textbox", name="Name *").press("Tab")
+    form.get_by_role("button", name="Create customer").click()
+    expect(page.get_by_text("looks like a customer we already have")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("button", name=re.compile(r"^Open "))).not_to_have_count(0)
+    wait_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "customers-duplicate-warning")
+
+    page.get_by_text("Hand over customers").click()
+    expect(page.get_by_role("button", name="Hand over")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    page.get_by_role("button", name="Hand over").scroll_into_view_if_needed()
+    screenshot(page, "customers-hand-over")
+    assert not console_errors, console_errors

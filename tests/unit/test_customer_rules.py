@@ -91,8 +91,8 @@ def test_a_blocking_duplicate_says_open_the_existing_one():
     table = duplicates_table(
         [_candidate(), _candidate(id=2, exact=False, same_region=False, similarity=0.912)]
     )
-    assert list(table["why"]) == ["same name, same region", "very similar name"]
-    assert list(table["similarity"]) == ["100%", "91%"]
+    assert list(table["Why"]) == ["same name, same region", "very similar name"]
+    assert list(table["Similarity"]) == ["100%", "91%"]
 
 
 def test_timeline_shows_times_only_where_known():
