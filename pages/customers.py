@@ -315,7 +315,12 @@ def hand_over_form(rows: pd.DataFrame) -> None:
         with st.form("hand_over"):
             if which == "All customers of one person":
                 former = st.selectbox(
-                    "From (e.g. a rep who leaves)", people, format_func=owner_label, key="ho_from"
+                    "From (e.g. a rep who leaves)",
+                    people,
+                    index=None,
+                    placeholder="Choose whose customers to hand over",
+                    format_func=owner_label,
+                    key="ho_from",
                 )
                 picked = []
             else:
@@ -324,11 +329,20 @@ def hand_over_form(rows: pd.DataFrame) -> None:
                 picked = st.multiselect(
                     "Customers", list(names), format_func=names.get, key="ho_pick"
                 )
-            to = st.selectbox("To", active, format_func=owner_label, key="ho_to")
+            to = st.selectbox(
+                "To",
+                active,
+                index=None,
+                placeholder="Choose who takes them over",
+                format_func=owner_label,
+                key="ho_to",
+            )
             with_deals = st.checkbox("Move their open deals too", value=True, key="ho_deals")
             reason = st.text_input("Reason (goes to the audit log)", key="ho_reason")
             go = st.form_submit_button("Hand over", type="primary")
-        if go:
+        if go and (to is None or (which == "All customers of one person" and former is None)):
+            st.error("Choose who hands over and who takes over; nothing was changed.")
+        elif go:
             if former is not None:
                 ok, result = save(
                     customers.reassign_book,
@@ -570,11 +584,20 @@ def owner_and_merge(detail: CustomerDetail) -> None:
     st.markdown("**Hand this customer to someone else**")
     people = [p for p in OWNERS if OWNER_ACTIVE.get(p) and in_scope(actor, OWNER_REGION.get(p))]
     with st.form("reassign_one"):
-        to = st.selectbox("New owner", people, format_func=owner_label, key="one_to")
+        to = st.selectbox(
+            "New owner",
+            [p for p in people if p != detail.owner_id],
+            index=None,
+            placeholder="Choose who takes this customer over",
+            format_func=owner_label,
+            key="one_to",
+        )
         with_deals = st.checkbox("Move the open deals of the current owner too", value=True)
         reason = st.text_input("Reason (goes to the audit log)", key="one_reason")
         go = st.form_submit_button("Hand over")
-    if go:
+    if go and to is None:
+        st.error("Choose the new owner; nothing was changed.")
+    elif go:
         ok, result = save(
             customers.reassign_customers,
             [detail.id],
