@@ -227,3 +227,52 @@ def test_a_director_opens_the_page_with_every_tool(app_database):
     at.button(key="cust_open").click().run()
     assert not at.exception, at.exception
     assert [t.label for t in at.tabs] == ["Timeline", "Contacts", "Profile", "Owner and duplicates"]
+
+
+def test_a_manager_hands_one_customer_over_from_its_page_and_empty_choices_are_refused(
+    app_database,
+):
+    from core.permissions import load_actor
+
+    with _db(app_database) as session:
+        manager = load_actor(session, _person_id(app_database, "manager"))
+        scope = sorted(manager.scope_region_ids)
+        customer_id, name, owner_id = session.execute(
+            select(Customer.id, Customer.name, Customer.owner_id)
+            .where(Customer.region_id.in_(scope))
+            .order_by(Customer.id.desc())
+            .limit(1)
+        ).one()
+        heir_id = session.scalar(
+            select(Person.id)
+            .where(Person.role == "rep", Person.region_id.in_(scope), Person.id != owner_id)
+            .order_by(Person.id)
+            .limit(1)
+        )
+        audit_before = session.scalar(select(func.count()).select_from(AuditLog))
+    at = _customers_page("manager")
+    _button(at, "Hand over").click().run()
+    assert "Choose who hands over and who takes over" in at.error[0].value
+    _open(at, name)
+    _button(at, "Hand over").click().run()
+    assert "Choose the new owner" in at.error[0].value
+    with _db(app_database) as session:
+        assert session.scalar(select(func.count()).select_from(AuditLog)) == audit_before
+
+    at.selectbox(key="one_to").select(heir_id)
+    _button(at, "Hand over").click().run()
+    assert not at.exception, at.exception
+    assert "handed to" in at.success[0].value
+    with _db(app_database) as session:
+        assert session.get(Customer, customer_id).owner_id == heir_id
+        entry = session.scalar(
+            select(AuditLog)
+            .where(
+                AuditLog.action == "reassign",
+                AuditLog.entity == "customer",
+                AuditLog.entity_id == customer_id,
+            )
+            .order_by(AuditLog.id.desc())
+            .limit(1)
+        )
+        assert (entry.before["owner_id"], entry.after["owner_id"]) == (owner_id, heir_id)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core import customers
 from core.customers import (
@@ -529,3 +529,14 @@ def test_filter_options_list_the_archives_values(session, org):
     assert {r[0] for r in opts["regions"]} == set(session.scalars(select(Region.id)))
     reps = set(session.scalars(select(Person.id).where(Person.role.in_(["rep", "manager"]))))
     assert {o[0] for o in opts["owners"]} == reps
+
+
+def test_the_name_prefix_lookup_uses_the_index_on_sqlite(session):
+    if session.bind.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    from core.customers import _starts_with
+
+    query = select(Customer.id).where(_starts_with(Customer.normalized_name, "acme"))
+    compiled = query.compile(session.bind, compile_kwargs={"literal_binds": True})
+    plan = " ".join(str(row[-1]) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "SEARCH customer USING" in plan and "ix_customer_normalized_name" in plan, plan
