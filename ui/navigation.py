@@ -25,6 +25,7 @@ class PageEntry:
 
 PAGES: list[PageEntry] = [
     PageEntry("pages/home.py", "Home", "🏠", "", EVERYONE, default=True),
+    PageEntry("pages/customers.py", "Customers", "🏢", "Sales", EVERYONE),
     PageEntry("pages/audit.py", "Audit log", "📜", "Administration", MANAGEMENT),
     PageEntry("pages/account.py", "My account", "👤", "Me", EVERYONE),
 ]

@@ -1,0 +1,41 @@
+"""Builders for customer-area test records (activities, stage changes) on top of tests.factories."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from db.schema import Activity, Customer, Deal, DealStageHistory, Person
+
+
+def activity(
+    session: Session, who: Person, cust: Customer, *, on: date, kind: str = "visit", deal=None
+) -> Activity:
+    record = Activity(
+        type=kind,
+        occurred_on=on,
+        person_id=who.id,
+        customer_id=cust.id,
+        deal_id=deal.id if deal else None,
+        outcome="Positive",
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def stage_change(
+    session: Session, deal: Deal, to_stage_id: int, *, at: datetime, who: Person | None = None
+) -> DealStageHistory:
+    record = DealStageHistory(
+        deal_id=deal.id,
+        from_stage_id=deal.stage_id,
+        to_stage_id=to_stage_id,
+        changed_by_id=who.id if who else None,
+        changed_at=at,
+        amount=deal.amount,
+    )
+    session.add(record)
+    session.flush()
+    return record

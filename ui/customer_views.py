@@ -1,0 +1,65 @@
+"""Small display helpers for the customers page: form messages and table shaping."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import ValidationError
+
+from core.customers import DuplicateCandidate
+
+FIELD_LABELS = {
+    "name": "Name",
+    "region_id": "Region",
+    "owner_id": "Owner",
+    "industry": "Industry",
+    "segment": "Segment",
+    "status": "Status",
+    "annual_potential": "Annual potential",
+    "external_id": "External id",
+    "title": "Title",
+    "email": "Email",
+    "phone": "Phone",
+}
+
+
+def input_errors(exc: ValidationError) -> str:
+    """One line per wrong field, named as on the form: "Email: enter an email address..."."""
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"- **{FIELD_LABELS.get(field, field or 'Input')}**: {message}")
+    return "Please correct the form; nothing was saved.\n\n" + "\n".join(lines)
+
+
+def duplicates_table(candidates: list[DuplicateCandidate]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Customer": c.name,
+                "Region": c.region,
+                "Owner": c.owner or "–",
+                "Similarity": f"{c.similarity:.0%}",
+                "Why": "same name, same region"
+                if c.blocking
+                else ("same name, other region" if c.exact else "very similar name"),
+            }
+            for c in candidates
+        ]
+    )
+
+
+def timeline_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates without midnight times; dates and times where the time is known."""
+    out = frame.copy()
+    out["when"] = (
+        [
+            w.strftime("%Y-%m-%d")
+            if (w.hour, w.minute, w.second) == (0, 0, 0)
+            else w.strftime("%Y-%m-%d %H:%M")
+            for w in pd.to_datetime(out["when"])
+        ]
+        if not out.empty
+        else []
+    )
+    return out
