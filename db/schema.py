@@ -249,6 +249,10 @@ class Deal(Base):
         Index("ix_deal_owner_status", "owner_id", "status"),
         Index("ix_deal_region_status_closed", "region_id", "status", "closed_on"),
         Index("ix_deal_status_expected_close", "status", "expected_close"),
+        # Attainment: won deals by close date without touching the table (covering), and the
+        # most recently closed deals for the stage calibration.
+        Index("ix_deal_won_closed", "status", "closed_on", "region_id", "owner_id", "amount"),
+        Index("ix_deal_closed_status", "closed_on", "status"),
     )
 
     id: Mapped[intpk]
