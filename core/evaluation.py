@@ -11,8 +11,9 @@ Rules:
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -25,6 +26,7 @@ from core.models import Actor, BreakdownRow, ForecastCategory, Period, Role, Sco
 from core.org import RegionTree, load_region_tree
 from core.permissions import ensure_can_view_person, in_scope
 from db.schema import (
+    Customer,
     Deal,
     DealStageHistory,
     DealStatus,
@@ -864,12 +866,14 @@ def scope_attainment(
     *,
     today: date | None = None,
     simulate: bool = True,
+    calibration: list[StageCalibration] | None = None,
 ) -> tuple[AttainmentRow, list[AttainmentRow]]:
     """The scope's own row and its parts: the company or a region -> its child regions (or,
     for a region without children, its reps); a rep -> no parts."""
     today = today or date.today()
     tree = load_region_tree(session)
-    calibration = stage_calibration(session, today) if simulate else None
+    if simulate and calibration is None:
+        calibration = stage_calibration(session, today)
     if scope.person_id is not None:
         person = session.get(Person, scope.person_id)
         entity = _Entity(
@@ -903,3 +907,258 @@ def scope_attainment(
     )
     reps = _rep_entities(session, period, region_ids)
     return row, _rows_for_reps(session, period, reps, region_ids, today, simulate, calibration)
+
+
+# --- series for charts and the drill-down -------------------------------------------------
+
+
+def scope_parts(session: Session, scope: Scope) -> tuple[str, list[tuple[str, frozenset[int]]]]:
+    """How a scope splits for the heatmap: ("region", [(name, subtree)...]) for the company or
+    a region with children, ("rep", [(name, {id})...]) for a leaf region, ("", []) for a rep."""
+    if scope.person_id is not None:
+        return "", []
+    tree = load_region_tree(session)
+    children = [c for top in scope.top_region_ids for c in tree.children.get(top, [])]
+    if children:
+        return "region", [(tree.names[c], frozenset(tree.subtree(c))) for c in children]
+    return "rep", []
+
+
+def cumulative_won_vs_target(
+    session: Session, scope: Scope, period: Period, *, today: date | None = None
+) -> list[dict]:
+    """Day by day through the period: cumulative won (up to today) and the cumulative target,
+    which follows the monthly targets and grows evenly over the days of each month."""
+    today = today or date.today()
+    rows = session.execute(
+        select(Deal.closed_on, func.sum(Deal.amount))
+        .where(
+            Deal.status == DealStatus.WON,
+            Deal.closed_on.between(period.start, period.end),
+            *_deal_filter(scope),
+        )
+        .group_by(Deal.closed_on)
+    )
+    won_by_day = {day: _money(total) for day, total in rows}
+    entity = _scope_entity(session, scope)
+    monthly = _monthly_targets(session, period, [entity], None).get(entity.key, {})
+    out, won_total, target_total = [], ZERO, ZERO
+    day = period.start
+    while day <= period.end:
+        days_in_month = calendar.monthrange(day.year, day.month)[1]
+        target_total += monthly.get(day.replace(day=1), ZERO) / days_in_month
+        won_total += won_by_day.get(day, ZERO)
+        out.append(
+            {
+                "day": day,
+                "won": won_total if day <= today else None,
+                "target": _money(target_total) if monthly else None,
+            }
+        )
+        day += timedelta(days=1)
+    return out
+
+
+def _scope_entity(session: Session, scope: Scope) -> _Entity:
+    if scope.person_id is not None:
+        return _Entity(
+            level="rep",
+            key="scope",
+            entity=scope.label,
+            label=scope.label,
+            base_keys=frozenset([scope.person_id]),
+            person_id=scope.person_id,
+        )
+    return _Entity(
+        level="region",
+        key="scope",
+        entity=scope.label,
+        label=scope.label,
+        base_keys=scope.region_ids,
+        target_regions=scope.top_region_ids,
+    )
+
+
+def monthly_by_part(
+    session: Session, scope: Scope, period: Period, *, today: date | None = None
+) -> list[dict]:
+    """Won, target and attainment of each part of the scope (child region, or rep of a leaf
+    region) in each month of the period: the rows of the region x month heatmap."""
+    today = today or date.today()
+    tree = load_region_tree(session)
+    kind, _ = scope_parts(session, scope)
+    if not kind:
+        return []
+    year, month_no = func.extract("year", Deal.closed_on), func.extract("month", Deal.closed_on)
+    if kind == "region":
+        children = [c for top in scope.top_region_ids for c in tree.children.get(top, [])]
+        parts = [_region_entity(tree, c) for c in children]
+        base, filters, rep_regions = Deal.region_id, [], None
+    else:
+        region_ids = scope.region_ids or frozenset(
+            r for top in scope.top_region_ids for r in tree.subtree(top)
+        )
+        parts = _rep_entities(session, period, region_ids)
+        base, filters, rep_regions = Deal.owner_id, [Deal.region_id.in_(region_ids)], region_ids
+    where = _base_filter(base, parts, filters)
+    query = (
+        select(base, year, month_no, func.sum(Deal.amount))
+        .where(
+            Deal.status == DealStatus.WON,
+            Deal.closed_on.between(period.start, period.end),
+            *where,
+        )
+        .group_by(base, year, month_no)
+    )
+    won: dict[tuple[int, date], Decimal] = {}
+    for key, y, m, total in session.execute(query):
+        won[(key, date(int(y), int(m), 1))] = _money(total)
+    targets = _monthly_targets(session, period, parts, rep_regions)
+    out = []
+    for part in parts:
+        keys = _keys_of(part, {k for k, _ in won})
+        for month in period.months():
+            amount = sum((won.get((k, month), ZERO) for k in keys), ZERO)
+            target = targets.get(part.key, {}).get(month)
+            out.append(
+                {
+                    "part": part.label,
+                    "month": month,
+                    "won": amount,
+                    "target": target,
+                    "attainment": forecast.ratio(amount, target),
+                    "future": month > today,
+                }
+            )
+    return out
+
+
+def rep_deals(session: Session, actor: Actor, person_id: int, period: Period) -> list[dict]:
+    """One rep's deals of the period: won in it, or open and expected to close in it (the last
+    level of the drill-down). Bounded by one rep's deals in one period."""
+    rep_scope(session, actor, person_id)  # refuses people outside the actor's area
+
+    rows = session.execute(
+        select(
+            Deal.id,
+            Deal.name,
+            Customer.name,
+            Stage.name,
+            Deal.status,
+            Deal.forecast_category,
+            Deal.amount,
+            Stage.probability,
+            Deal.expected_close,
+            Deal.closed_on,
+        )
+        .join(Stage, Stage.id == Deal.stage_id)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(
+            Deal.owner_id == person_id,
+            ((Deal.status == DealStatus.WON) & Deal.closed_on.between(period.start, period.end))
+            | (
+                (Deal.status == DealStatus.OPEN)
+                & Deal.expected_close.between(period.start, period.end)
+            ),
+        )
+        .order_by(Deal.status.desc(), Deal.amount.desc())
+    )
+    out = []
+    for row in rows:
+        deal_id, name, customer, stage, status, category, amount, chance, expected, closed = row
+        amount, probability = _money(amount), Decimal(chance)
+        out.append(
+            {
+                "deal_id": deal_id,
+                "deal": name,
+                "customer": customer,
+                "stage": stage,
+                "status": status,
+                "forecast_category": category,
+                "amount": amount,
+                "stage_probability": probability,
+                "weighted": _money(amount * probability) if status == DealStatus.OPEN else amount,
+                "close_date": closed or expected,
+            }
+        )
+    return out
+
+
+# --- the attainment page in one call ------------------------------------------------------
+
+
+def scope_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
+    """(key, label) of the scopes the actor may pick: the company (directors, admins), the
+    regions in their area indented by depth, or just themselves (reps)."""
+    if actor.role == Role.REP:
+        return [(f"rep:{actor.id}", actor.name)]
+    tree = load_region_tree(session)
+    out: list[tuple[str, str]] = []
+    if actor.sees_everything:
+        out.append(("company", f"{tree.names.get(tree.root_id, 'Company')} (company)"))
+        tops = tree.children.get(tree.root_id, []) if tree.root_id else []
+    else:
+        scope = actor.scope_region_ids or frozenset()
+        tops = sorted((r for r in scope if tree.parents.get(r) not in scope), key=tree.names.get)
+        if len(tops) > 1:
+            out.append(("default", "All my regions"))
+    for top in tops:
+        top_depth = len(tree.path(top))
+        for region_id in _depth_first(tree, top):
+            indent = "\u2003" * (len(tree.path(region_id)) - top_depth)
+            out.append((f"region:{region_id}", f"{indent}{tree.names[region_id]}"))
+    return out
+
+
+def scope_for(session: Session, actor: Actor, key: str) -> Scope:
+    """The Scope behind a key from scope_choices ("default" = the role's default scope)."""
+    if key == "default":
+        return default_scope(session, actor)
+    if key == "company":
+        if not actor.sees_everything:
+            raise PermissionDenied("Only directors and admins see the company's figures.")
+        return default_scope(session, actor)
+    kind, _, value = key.partition(":")
+    if kind == "region" and value.isdigit():
+        return region_scope(session, actor, int(value))
+    if kind == "rep" and value.isdigit():
+        return rep_scope(session, actor, int(value))
+    raise ValidationFailed(f"Unknown scope '{key}'.")
+
+
+class AttainmentView(BaseModel):
+    """Everything the attainment page shows for one scope and period."""
+
+    scope_label: str
+    period: Period
+    today: date
+    head: AttainmentRow
+    part_kind: str
+    parts: list[AttainmentRow]
+    calibration: list[StageCalibration]
+    cumulative: list[dict]
+    heatmap: list[dict]
+    trials: int = forecast.TRIALS
+    simulated_deals: int = SIMULATED_DEALS
+
+
+def attainment_view(
+    session: Session, actor: Actor, scope_key: str, period: Period, *, today: date | None = None
+) -> AttainmentView:
+    """Headline figures, parts (child regions or reps), cumulative series and heatmap rows."""
+    today = today or date.today()
+    scope = scope_for(session, actor, scope_key)
+    calibration = stage_calibration(session, today)
+    head, parts = scope_attainment(session, scope, period, today=today, calibration=calibration)
+    kind = "" if scope.person_id is not None else (parts[0].level if parts else "region")
+    return AttainmentView(
+        scope_label=scope.label,
+        period=period,
+        today=today,
+        head=head,
+        part_kind=kind,
+        parts=parts,
+        calibration=calibration,
+        cumulative=cumulative_won_vs_target(session, scope, period, today=today),
+        heatmap=monthly_by_part(session, scope, period, today=today),
+    )
