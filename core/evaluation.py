@@ -1026,7 +1026,8 @@ def monthly_by_part(
                     "month": month,
                     "won": amount,
                     "target": target,
-                    "attainment": forecast.ratio(amount, target),
+                    # A month that has not started has no attainment yet.
+                    "attainment": None if month > today else forecast.ratio(amount, target),
                     "future": month > today,
                 }
             )
@@ -1095,7 +1096,8 @@ def scope_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
     tree = load_region_tree(session)
     out: list[tuple[str, str]] = []
     if actor.sees_everything:
-        out.append(("company", f"{tree.names.get(tree.root_id, 'Company')} (company)"))
+        name = tree.names.get(tree.root_id, "Company")
+        out.append(("company", name if "company" in name.lower() else f"{name} (company)"))
         tops = tree.children.get(tree.root_id, []) if tree.root_id else []
     else:
         scope = actor.scope_region_ids or frozenset()

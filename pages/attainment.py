@@ -106,42 +106,47 @@ st.caption(
     f"as of {today:%d %b %Y}"
 )
 
-cards = st.columns(7)
-cards[0].metric("Target", money(head.target), help="Sum of the approved plan's monthly targets")
-cards[1].metric("Won", money(head.won), help=f"{head.won_deals} deals won in the period")
-cards[2].metric("Attainment", percent(head.attainment), help="Won ÷ target")
-cards[3].metric(
+first, second, third = st.columns(4), st.columns(4), st.columns(4)
+first[0].metric("Target", money(head.target), help="Sum of the approved plan's monthly targets")
+first[1].metric("Won", money(head.won), help=f"{head.won_deals} deals won in the period")
+first[2].metric("Attainment", percent(head.attainment), help="Won ÷ target")
+first[3].metric(
     "Pace",
     percent(head.pace),
     delta=money(head.won - head.expected_to_date) if head.expected_to_date is not None else None,
-    help=f"Won ÷ expected to date ({money(head.expected_to_date)}): the targets of the months "
-    "that have passed, and of this month by day. The delta is won minus expected.",
+    help="Won ÷ expected to date: the targets of the months that have passed, and of this "
+    "month by day. The delta is won minus expected to date.",
 )
-cards[4].metric("Gap", money(head.gap), help="Target − won; negative when the target is beaten")
-cards[5].metric(
+second[0].metric("Gap", money(head.gap), help="Target − won; negative when the target is beaten")
+second[1].metric(
     "Forecast",
     money(head.forecast),
-    help=f"Won + weighted pipeline ({money(head.weighted_pipeline)}), "
-    f"{percent(head.forecast_attainment)} of target",
+    help=f"Won + weighted pipeline; {percent(head.forecast_attainment)} of target",
 )
-cards[6].metric(
+second[2].metric(
     "Probability",
     percent(head.probability),
     help="Chance of reaching the target: Monte Carlo over the open deals of the period, "
     "each won with its stage's calibrated probability (see below).",
 )
-more = st.columns(4)
-more[0].metric("Expected to date", money(head.expected_to_date))
-more[1].metric("Run-rate projection", money(head.run_rate), help="Won so far ÷ days elapsed × days")
-more[2].metric(
+second[3].metric(
+    "Coverage",
+    f"{head.coverage:.2f}×" if head.coverage is not None else "–",
+    help="Open pipeline ÷ remaining gap (none when the target is already made)",
+)
+third[0].metric("Expected to date", money(head.expected_to_date))
+third[1].metric(
+    "Run-rate projection", money(head.run_rate), help="Won so far ÷ days elapsed × days"
+)
+third[2].metric(
     "Open pipeline",
     money(head.open_pipeline),
     help=f"{head.open_deals} open deals expected to close in the period",
 )
-more[3].metric(
-    "Coverage",
-    f"{head.coverage:.2f}×" if head.coverage is not None else "–",
-    help="Open pipeline ÷ remaining gap",
+third[3].metric(
+    "Weighted pipeline",
+    money(head.weighted_pipeline),
+    help="Open amount × the stage's configured probability",
 )
 
 if head.target is None:
@@ -239,29 +244,40 @@ else:
     table = pd.concat([pd.DataFrame([head.model_dump()]), parts])[columns]
     table = table.rename(columns={"label": part.capitalize()})
     table[columns[1:]] = table[columns[1:]].apply(pd.to_numeric)
-    ratio = st.column_config.NumberColumn(format="percent")
+    money_columns = {
+        "target": "Target",
+        "won": "Won",
+        "expected_to_date": "Expected to date",
+        "gap": "Gap",
+        "run_rate": "Run-rate projection",
+        "open_pipeline": "Open pipeline",
+        "weighted_pipeline": "Weighted pipeline",
+        "commit": "Commit",
+        "best_case": "Best case",
+        "forecast": "Forecast",
+    }
+    ratio_columns = {
+        "attainment": "Attainment",
+        "pace": "Pace",
+        "probability": "Probability",
+        "p10": "P10 attainment",
+        "p50": "P50 attainment",
+        "p90": "P90 attainment",
+    }
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
         column_config={
             **{
-                c: st.column_config.NumberColumn(format="localized")
-                for c in (
-                    "target",
-                    "won",
-                    "expected_to_date",
-                    "gap",
-                    "run_rate",
-                    "open_pipeline",
-                    "weighted_pipeline",
-                    "commit",
-                    "best_case",
-                    "forecast",
-                )
+                c: st.column_config.NumberColumn(t, format="localized")
+                for c, t in money_columns.items()
             },
-            **{c: ratio for c in ("attainment", "pace", "probability", "p10", "p50", "p90")},
-            "coverage": st.column_config.NumberColumn(format="%.2f×"),
+            **{
+                c: st.column_config.NumberColumn(t, format="percent")
+                for c, t in ratio_columns.items()
+            },
+            "coverage": st.column_config.NumberColumn("Coverage", format="%.2f×"),
         },
     )
     download_buttons(table, f"attainment-{period.label}")

@@ -128,7 +128,9 @@ def attainment_heatmap(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
             "attainment_pct:Q",
             title="Attainment %",
             scale=alt.Scale(
-                domain=[0, 50, 100, 150], range=["#c62828", "#f9a825", "#a5d6a7", "#1b5e20"]
+                domain=[0, 50, 100, 150],
+                range=["#c62828", "#f9a825", "#a5d6a7", "#1b5e20"],
+                clamp=True,
             ),
         ),
         tooltip=[
@@ -139,5 +141,6 @@ def attainment_heatmap(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
             alt.Tooltip("attainment_pct:Q", title="Attainment %", format=".1f"),
         ],
     )
+    empty = base.mark_rect(color="#eeeeee")  # months not started and parts without target
     labels = base.mark_text(baseline="middle", fontSize=12).encode(text="text:N")
-    return (cells + labels).properties(height=alt.Step(30))
+    return (empty + cells + labels).properties(height=alt.Step(30))

@@ -55,7 +55,7 @@ def test_leaders_see_their_scope_with_cards_charts_and_a_drill_down(app_database
         [layer["mark"]["type"] for layer in spec.get("layer", [spec])] for spec in _charts(at)
     ]
     assert ["bar", "tick", "rule"] in layers  # attainment bars, expected mark, 100% rule
-    assert any(layer == ["rect", "text"] for layer in layers)  # region x month heatmap
+    assert ["rect", "rect", "text"] in layers  # region x month heatmap
     assert [s.value for s in at.subheader][0] == f"Attainment by {part}"
     drill = at.dataframe[-1].value
     assert len(drill) == len(parts) + 1
