@@ -300,8 +300,9 @@ def breakdown(session: Session, scope: Scope, period: Period) -> list[BreakdownR
 # function), so a result never exceeds base keys x SIMULATED_DEALS rows. The remaining smaller
 # open deals enter the simulation through per-stage sums (count, sum, sum of squares).
 
-SIMULATED_DEALS = 500
-"""Open deals per entity simulated one by one; smaller ones are drawn as one normal total."""
+SIMULATED_DEALS = 200
+"""Open deals per entity simulated one by one (the largest); the smaller rest is drawn as one
+normal total per entity with the same mean and variance (central limit theorem)."""
 CALIBRATION_DEALS = 20_000
 """Stage-to-won conversion is measured on this many of the most recently closed deals."""
 LEVELS = ("company", "region", "rep")
@@ -897,11 +898,15 @@ def scope_attainment(
             base_keys=scope.region_ids,
             target_regions=scope.top_region_ids,
         )
-    (row,) = _rows_for_regions(session, period, [head], today, simulate, calibration)
     children = [c for top in scope.top_region_ids for c in tree.children.get(top, [])]
     if children:
+        # The scope and its child regions from the same grouped rows (one set of queries).
         parts = [_region_entity(tree, c) for c in children]
-        return row, _rows_for_regions(session, period, parts, today, simulate, calibration)
+        row, *rows = _rows_for_regions(
+            session, period, [head, *parts], today, simulate, calibration
+        )
+        return row, rows
+    (row,) = _rows_for_regions(session, period, [head], today, simulate, calibration)
     region_ids = scope.region_ids or frozenset(
         r for top in scope.top_region_ids for r in tree.subtree(top)
     )

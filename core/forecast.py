@@ -132,13 +132,15 @@ def simulate(
     """
     rng = np.random.default_rng(seed)
     amounts = np.asarray(amounts, dtype=np.float64)
-    probabilities = np.asarray(probabilities, dtype=np.float64)
+    # Single-precision uniforms are twice as fast and plenty for probabilities; amounts and
+    # totals stay in double precision so sums of money are exact to the cent.
+    probabilities = np.asarray(probabilities, dtype=np.float32)
     totals = np.empty(trials, dtype=np.float64)
     for first in range(0, trials, CHUNK):
         size = min(CHUNK, trials - first)
         if len(amounts):
-            wins = rng.random((size, len(amounts))) < probabilities
-            totals[first : first + size] = wins @ amounts
+            wins = rng.random((size, len(amounts)), dtype=np.float32) < probabilities
+            totals[first : first + size] = wins.astype(np.float64) @ amounts
         else:
             totals[first : first + size] = 0.0
     if tail_variance > 0:

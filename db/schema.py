@@ -253,6 +253,17 @@ class Deal(Base):
         # most recently closed deals for the stage calibration.
         Index("ix_deal_won_closed", "status", "closed_on", "region_id", "owner_id", "amount"),
         Index("ix_deal_closed_status", "closed_on", "status"),
+        # Open deals by expected close with everything the pipeline figures read (covering).
+        Index(
+            "ix_deal_open_close",
+            "status",
+            "expected_close",
+            "region_id",
+            "owner_id",
+            "stage_id",
+            "forecast_category",
+            "amount",
+        ),
     )
 
     id: Mapped[intpk]
@@ -295,6 +306,8 @@ class DealStageHistory(Base):
     __table_args__ = (
         _non_negative("amount"),
         Index("ix_deal_stage_history_deal_changed", "deal_id", "changed_at"),
+        # Stage calibration: which stages a closed deal entered, without reading the table.
+        Index("ix_deal_stage_history_deal_stage", "deal_id", "to_stage_id"),
     )
 
     id: Mapped[intpk]
