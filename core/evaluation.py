@@ -1,12 +1,21 @@
-"""Progress against target, aggregated in SQL: target, won, attainment and open pipeline.
+"""Progress against target and the forecast, aggregated in SQL, for any period and level.
 
 Rules:
 - Target is the sum of the active plan's monthly targets (the newest approved or locked version
   of the fiscal year's plan). A region's target is its own rows; a rep's, the rep's rows.
 - Won is the amount of deals won with a close date in the period, credited to the region stored
   on the deal (the owner's region at close) or to the owner.
-- Attainment = won / target, undefined without a target.
-- Open pipeline: open deals expected to close in the period; weighted by stage probability.
+- Attainment = won / target, undefined without a target; gap = target - won.
+- Expected to date follows the monthly targets (ended months in full, this month by day);
+  pace = won / expected to date; run-rate projection = won / elapsed days x period days.
+- Open pipeline: open deals expected to close in the period; weighted by the stage's configured
+  probability; split by forecast category (commit, best case, pipeline, omitted).
+- Forecast = won + weighted pipeline; coverage = open pipeline / remaining gap.
+- Probability of making the number: Monte Carlo (core.forecast) where each open deal of the
+  period is won with its stage's probability calibrated from the stage history of recently
+  closed deals; P10 / P50 / P90 of the final attainment.
+
+"today" is a parameter everywhere (default date.today()) so results are reproducible.
 """
 
 from __future__ import annotations

@@ -282,3 +282,32 @@ def test_bad_input_exits_non_zero_with_one_clear_line(report, args, message):
     assert code == 1
     assert out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith(message), err
+
+
+def test_with_few_deals_simulated_one_by_one_the_normal_tail_keeps_the_probability(
+    session, monkeypatch
+):
+    """Only the 5 largest open deals of each region simulated individually, the rest as one
+    normal total: the probability stays close to the exact one."""
+    from core import evaluation
+    from core.permissions import SYSTEM_ACTOR
+
+    monkeypatch.setattr(evaluation, "SIMULATED_DEALS", 5)
+    period = quarter_of(SEED_TODAY)
+    rows = evaluation.attainment_report(session, SYSTEM_ACTOR, period, "region", today=SEED_TODAY)
+    books = Books(session, period, SEED_TODAY)
+    d, t = books.deals, books.targets
+    names = dict(zip(books.regions.name, books.regions.id))
+    checked = 0
+    for row in rows:
+        if row.tail_deals == 0 or row.target is None:
+            continue
+        region_id = names[row.entity]
+        expected = books.figures(
+            d.region_id.isin(books.subtree(region_id)),
+            t.person_id.isna() & (t.region_id == region_id),
+        )
+        assert row.simulated_deals == 5
+        assert abs(float(row.probability) - expected["probability"]) < 0.03, row.entity
+        checked += 0.02 < expected["probability"] < 0.98
+    assert checked, "a region whose outcome is uncertain"
