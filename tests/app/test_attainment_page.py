@@ -102,3 +102,41 @@ def test_another_period_changes_the_figures():
     assert not at.exception
     after = {m.label: m.value for m in at.metric}
     assert after["Target"] != before["Target"]
+
+
+def test_a_saved_win_shows_at_once_because_saves_clear_the_cached_figures(app_database):
+    """The page caches its figures; ui.data.write() (every save) clears the cache."""
+    from decimal import Decimal
+
+    from sqlalchemy import update
+
+    from db.schema import Deal
+    from ui.data import clear_caches
+
+    at = _open("rep")
+    won_before = {m.label: m.value for m in at.metric}["Won"]
+    engine = make_engine(app_database)
+    with engine.begin() as conn:
+        rep_id = conn.scalar(select(Person.id).where(Person.username == "rep"))
+        deal_id, amount = conn.execute(
+            select(Deal.id, Deal.amount)
+            .where(Deal.owner_id == rep_id, Deal.status == "open")
+            .order_by(Deal.amount.desc())
+        ).first()
+        conn.execute(
+            update(Deal).where(Deal.id == deal_id).values(status="won", closed_on=date.today())
+        )
+    try:
+        at.run()
+        assert {m.label: m.value for m in at.metric}["Won"] == won_before  # still cached
+        clear_caches()  # what ui.data.write() does after committing a save
+        at.run()
+        won_after = {m.label: m.value for m in at.metric}["Won"]
+        expected = Decimal(won_before.replace(",", "")) + Decimal(amount)
+        assert won_after == money(expected)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                update(Deal).where(Deal.id == deal_id).values(status="open", closed_on=None)
+            )
+        engine.dispose()
