@@ -156,6 +156,17 @@ if head.target is None:
         "page."
     )
 
+st.altair_chart(
+    attainment_charts.forecast_buildup(
+        head.won, head.commit, head.best_case, head.pipeline, head.target
+    ),
+    width="stretch",
+)
+st.caption(
+    "Won, then open deals of the period by forecast category (omitted ones left out); "
+    "red mark: the target."
+)
+
 with st.expander("What the forecast rests on", expanded=False):
     simulated = f"{head.simulated_deals} open deals simulated one by one"
     if head.tail_deals:

@@ -144,3 +144,58 @@ def attainment_heatmap(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
     empty = base.mark_rect(color="#eeeeee")  # months not started and parts without target
     labels = base.mark_text(baseline="middle", fontSize=12).encode(text="text:N")
     return (empty + cells + labels).properties(height=alt.Step(30))
+
+
+CATEGORIES = ["Won", "Commit", "Best case", "Pipeline"]
+
+
+def forecast_buildup(
+    won: float, commit: float, best_case: float, pipeline: float, target: float | None
+) -> alt.LayerChart:
+    """One stacked bar: won, then the open pipeline by forecast category (commit, best case,
+    pipeline), with the target as a red rule: how far each category would carry the number."""
+    amounts = [float(won), float(commit), float(best_case), float(pipeline)]
+    ends = pd.Series(amounts).cumsum()
+    data = pd.DataFrame(
+        {
+            "category": CATEGORIES,
+            "amount": amounts,
+            "start": ends - amounts,
+            "end": ends,
+            "row": "Forecast",
+        }
+    )
+    bars = (
+        alt.Chart(data)
+        .mark_bar(size=36)
+        .encode(
+            x=alt.X("start:Q", title=None, axis=alt.Axis(format="~s")),
+            x2="end:Q",
+            y=alt.Y("row:N", title=None, axis=None),
+            color=alt.Color(
+                "category:N",
+                title=None,
+                sort=CATEGORIES,
+                scale=alt.Scale(
+                    domain=CATEGORIES, range=["#2e7d32", "#1565c0", "#64b5f6", "#cfd8dc"]
+                ),
+                legend=alt.Legend(orient="right"),
+            ),
+            tooltip=[
+                alt.Tooltip("category:N", title="Category"),
+                alt.Tooltip("amount:Q", title="Amount", format=",.0f"),
+            ],
+        )
+    )
+    if target is None:
+        return alt.layer(bars).properties(height=90)
+    rule = (
+        alt.Chart(pd.DataFrame({"target": [float(target)], "row": ["Forecast"]}))
+        .mark_tick(color="#c62828", thickness=3, size=54)
+        .encode(
+            x="target:Q",
+            y=alt.Y("row:N", title=None, axis=None),
+            tooltip=[alt.Tooltip("target:Q", title="Target", format=",.0f")],
+        )
+    )
+    return alt.layer(bars, rule).properties(height=90)

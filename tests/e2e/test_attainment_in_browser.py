@@ -18,7 +18,7 @@ def test_the_attainment_page_shows_cards_charts_and_the_drill_down(
     page.get_by_role("link", name="Attainment & forecast").click()
     expect(page.get_by_role("heading", name="Attainment & forecast")).to_be_visible(timeout=30_000)
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(12, timeout=30_000)
-    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3, timeout=30_000)
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(4, timeout=30_000)
     wait_idle(page)
     probability = page.locator('[data-testid="stMetric"]').nth(6).inner_text()
     assert re.search(r"\d+\.\d%", probability), probability
