@@ -140,3 +140,51 @@ def test_a_saved_win_shows_at_once_because_saves_clear_the_cached_figures(app_da
                 update(Deal).where(Deal.id == deal_id).values(status="open", closed_on=None)
             )
         engine.dispose()
+
+
+def test_every_figure_on_the_directors_page_equals_an_independent_computation(app_database):
+    """Cards and drill-down rows against pandas over the same rows (tests/attainment_books)."""
+    from decimal import Decimal
+
+    from tests.attainment_books import Books
+
+    at = _open("director")
+    today = date.today()
+    with session_factory(make_engine(app_database))() as session:
+        books = Books(session, quarter_of(today), today)
+    d, t, regions = books.deals, books.targets, books.regions
+    root = int(regions[regions.parent_id.isna()].id.iloc[0])
+    company = books.figures(d.id.notna(), t.person_id.isna() & (t.region_id == root))
+    metrics = {m.label: m.value for m in at.metric}
+    pace = (company["won"] / company["expected_to_date"]).quantize(Decimal("0.0001"))
+    assert metrics["Target"] == money(company["target"])
+    assert metrics["Won"] == money(company["won"])
+    assert metrics["Attainment"] == percent(company["attainment"])
+    assert metrics["Pace"] == percent(pace)
+    assert metrics["Gap"] == money(company["gap"])
+    assert metrics["Forecast"] == money(company["forecast"])
+    assert metrics["Expected to date"] == money(company["expected_to_date"])
+    assert metrics["Open pipeline"] == money(company["open_pipeline"])
+    assert abs(float(metrics["Probability"].rstrip("%")) / 100 - company["probability"]) < 0.025
+
+    table = at.dataframe[-1].value.set_index("Region")
+    children = regions[regions.parent_id == root]
+    assert set(table.index) == set(children.name) | {"Company"}
+    for region_id, name in zip(children.id, children.name):
+        expected = books.figures(
+            d.region_id.isin(books.subtree(region_id)),
+            t.person_id.isna() & (t.region_id == region_id),
+        )
+        row = table.loc[name]
+        for column in (
+            "target",
+            "won",
+            "expected_to_date",
+            "open_pipeline",
+            "weighted_pipeline",
+            "forecast",
+            "gap",
+            "attainment",
+        ):
+            assert abs(float(row[column]) - float(expected[column])) <= 0.011, (name, column)
+        assert abs(float(row["probability"]) - expected["probability"]) < 0.025, name
