@@ -53,6 +53,11 @@ def deals_table(frame: pd.DataFrame, name: str) -> None:
         hide_index=True,
         width="stretch",
         column_config={
+            "deal": "Deal",
+            "customer": "Customer",
+            "stage": "Stage",
+            "status": "Status",
+            "forecast_category": "Forecast category",
             "amount": st.column_config.NumberColumn("Amount", format="localized"),
             "weighted": st.column_config.NumberColumn("Weighted", format="localized"),
             "stage_probability": st.column_config.NumberColumn("Stage probability", format="%.2f"),

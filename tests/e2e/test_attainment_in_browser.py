@@ -1,4 +1,5 @@
-"""The attainment page in a real browser for a director and a manager: cards, charts, table."""
+"""The attainment page in a real browser for a director, a manager and a rep: cards, charts,
+the drill-down, no errors; screenshots in tests/e2e/artifacts/attainment-*.png."""
 
 import re
 
@@ -8,9 +9,9 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import assert_no_exception, screenshot, sign_in, wait_idle
 
 
-@pytest.mark.parametrize("username", ["director", "manager"])
+@pytest.mark.parametrize(("username", "charts"), [("director", 4), ("manager", 4), ("rep", 2)])
 def test_the_attainment_page_shows_cards_charts_and_the_drill_down(
-    page, app_url, console_errors, username
+    page, app_url, console_errors, username, charts
 ):
     page.set_viewport_size({"width": 1400, "height": 1000})
     sign_in(page, app_url, username)
@@ -18,7 +19,7 @@ def test_the_attainment_page_shows_cards_charts_and_the_drill_down(
     page.get_by_role("link", name="Attainment & forecast").click()
     expect(page.get_by_role("heading", name="Attainment & forecast")).to_be_visible(timeout=30_000)
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(12, timeout=30_000)
-    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(4, timeout=30_000)
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(charts, timeout=30_000)
     wait_idle(page)
     probability = page.locator('[data-testid="stMetric"]').nth(6).inner_text()
     assert re.search(r"\d+\.\d%", probability), probability
