@@ -186,3 +186,44 @@ def test_with_few_deals_simulated_one_by_one_the_normal_tail_keeps_the_probabili
         assert abs(float(row.probability) - expected["probability"]) < 0.03, row.entity
         checked += 0.02 < expected["probability"] < 0.98
     assert checked, "a region whose outcome is uncertain"
+
+
+def test_without_a_plan_the_target_figures_are_empty_not_zero(report):
+    code, out, err = report("--period", "FY2040", "--by", "company", "--format", "json")
+    assert code == 0, err
+    (row,) = json.loads(out)
+    for column in ("target", "attainment", "expected_to_date", "gap", "probability"):
+        assert row[column] is None, column
+    assert row["won"] == "0.00" and row["open_pipeline"] == "0.00"
+
+
+def test_reps_of_one_region_count_only_what_they_did_there(session, report):
+    period = quarter_of(SEED_TODAY)
+    code, out, err = report(
+        "--period",
+        period.label,
+        "--by",
+        "rep",
+        "--region",
+        "Europe",
+        "--format",
+        "csv",
+        "--today",
+        SEED_TODAY.isoformat(),
+    )
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    books = Books(session, period, SEED_TODAY)
+    d = books.deals
+    europe = books.subtree(int(books.regions[books.regions.name == "Europe"].id.iloc[0]))
+    emails = dict(zip(books.people.email, books.people.id))
+    assert rows
+    for row in rows:
+        owner = emails[row["entity"]]
+        won = d[
+            (d.owner_id == owner)
+            & d.region_id.isin(europe)
+            & (d.status == "won")
+            & d.closed_on.between(period.start, period.end)
+        ]
+        assert Decimal(row["won"]) == sum(won.amount, Decimal(0))
