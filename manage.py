@@ -9,6 +9,8 @@ says so. Reads DATABASE_URL like the app. `python manage.py --help` lists the co
     python manage.py user set-password LOGIN [--password P]
     python manage.py user deactivate LOGIN
     python manage.py backup --out FILE | restore FILE --yes
+    python manage.py report attainment --period P --by company|region|rep [--region NAME]
+                                       [--format table|csv|json] [--today YYYY-MM-DD]
 """
 
 from __future__ import annotations

@@ -90,3 +90,27 @@ def parse_period(text: str, fiscal_start_month: int = 1) -> Period:
         f"Unknown period '{text}': write a month (2026-03), a quarter (2026Q1) or a fiscal "
         "year (FY2026)."
     )
+
+
+def period_choices(today: date, fiscal_start_month: int = 1) -> list[tuple[str, str]]:
+    """(label, description) of the periods people look at most, the current quarter first:
+    this quarter, this month, this fiscal year, then the neighbours and the year's quarters."""
+    quarter = quarter_of(today, fiscal_start_month)
+    this_month = month(today.year, today.month, fiscal_start_month)
+    year = fiscal_year(quarter.fiscal_year, fiscal_start_month)
+    previous_quarter = quarter_of(add_months(quarter.start, -3), fiscal_start_month)
+    next_quarter = quarter_of(add_months(quarter.start, 3), fiscal_start_month)
+    last_month_start = add_months(this_month.start, -1)
+    last_month = month(last_month_start.year, last_month_start.month, fiscal_start_month)
+    out = {
+        quarter.label: "this quarter",
+        this_month.label: "this month",
+        year.label: "this fiscal year",
+        previous_quarter.label: "last quarter",
+        next_quarter.label: "next quarter",
+        last_month.label: "last month",
+        f"FY{year.fiscal_year - 1}": "last fiscal year",
+    }
+    for q in range(1, 5):
+        out.setdefault(f"{year.fiscal_year}Q{q}", "")
+    return list(out.items())

@@ -249,6 +249,21 @@ class Deal(Base):
         Index("ix_deal_owner_status", "owner_id", "status"),
         Index("ix_deal_region_status_closed", "region_id", "status", "closed_on"),
         Index("ix_deal_status_expected_close", "status", "expected_close"),
+        # Attainment: won deals by close date without touching the table (covering), and the
+        # most recently closed deals for the stage calibration.
+        Index("ix_deal_won_closed", "status", "closed_on", "region_id", "owner_id", "amount"),
+        Index("ix_deal_closed_status", "closed_on", "status"),
+        # Open deals by expected close with everything the pipeline figures read (covering).
+        Index(
+            "ix_deal_open_close",
+            "status",
+            "expected_close",
+            "region_id",
+            "owner_id",
+            "stage_id",
+            "forecast_category",
+            "amount",
+        ),
     )
 
     id: Mapped[intpk]
@@ -291,6 +306,8 @@ class DealStageHistory(Base):
     __table_args__ = (
         _non_negative("amount"),
         Index("ix_deal_stage_history_deal_changed", "deal_id", "changed_at"),
+        # Stage calibration: which stages a closed deal entered, without reading the table.
+        Index("ix_deal_stage_history_deal_stage", "deal_id", "to_stage_id"),
     )
 
     id: Mapped[intpk]

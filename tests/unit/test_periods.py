@@ -51,3 +51,14 @@ def test_months_roll_over_the_year_end():
 def test_an_unknown_period_is_refused_with_the_accepted_forms(text):
     with pytest.raises(ValidationFailed, match="2026-03.*2026Q1.*FY2026"):
         parse_period(text)
+
+
+def test_the_period_choices_start_with_this_quarter_and_follow_the_fiscal_year():
+    from core.periods import period_choices
+
+    choices = dict(period_choices(date(2026, 11, 30)))
+    assert list(choices)[:3] == ["2026Q4", "2026-11", "FY2026"]
+    assert choices["2026Q3"] == "last quarter" and choices["2027Q1"] == "next quarter"
+    april = [label for label, _ in period_choices(date(2026, 5, 10), fiscal_start_month=4)]
+    assert april[:3] == ["2026Q1", "2026-05", "FY2026"]
+    assert parse_period(april[0], 4).start == date(2026, 4, 1)

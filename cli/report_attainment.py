@@ -1,0 +1,103 @@
+"""`report attainment`: target, won, attainment, pace, pipeline and the chance of making the
+number per entity (the company, each region, or each rep), as a table, CSV or JSON.
+
+The columns and their order are a contract used by scripts: keep them stable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from decimal import Decimal
+
+from cli.common import ACTOR, sessions
+from core import evaluation
+from core.company import fiscal_start_month
+from core.periods import parse_period
+
+COLUMNS = (
+    "entity",
+    "period",
+    "target",
+    "won",
+    "attainment",
+    "expected_to_date",
+    "gap",
+    "open_pipeline",
+    "weighted_pipeline",
+    "forecast",
+    "probability",
+)
+MONEY = {
+    "target",
+    "won",
+    "expected_to_date",
+    "gap",
+    "open_pipeline",
+    "weighted_pipeline",
+    "forecast",
+}
+FRACTIONS = {"attainment", "probability"}
+
+
+def _text(column: str, value) -> str:
+    """Money with cents, fractions with four places, empty where undefined."""
+    if value is None:
+        return ""
+    if column in MONEY:
+        return str(Decimal(value).quantize(Decimal("0.01")))
+    if column in FRACTIONS:
+        return str(Decimal(value).quantize(Decimal("0.0001")))
+    return str(value)
+
+
+def report_rows(rows: list[evaluation.AttainmentRow]) -> list[dict[str, str]]:
+    return [{c: _text(c, getattr(row, c)) for c in COLUMNS} for row in rows]
+
+
+def render(rows: list[dict[str, str]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([{c: (r[c] if r[c] != "" else None) for c in COLUMNS} for r in rows])
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue().rstrip("\n")
+    widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in COLUMNS}
+    lines = ["  ".join(c.ljust(widths[c]) for c in COLUMNS)]
+    lines.append("  ".join("-" * widths[c] for c in COLUMNS))
+    for r in rows:
+        cells = [
+            r[c].ljust(widths[c]) if c in ("entity", "period") else r[c].rjust(widths[c])
+            for c in COLUMNS
+        ]
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+def attainment(args) -> str:
+    with sessions()() as session:
+        period = parse_period(args.period, fiscal_start_month(session))
+        rows = evaluation.attainment_report(
+            session, ACTOR, period, args.by, region=args.region, today=args.today
+        )
+    return render(report_rows(rows), args.format)
+
+
+def register_reports(report_commands) -> None:
+    parser = report_commands.add_parser(
+        "attainment",
+        help="target, won, attainment, pace, pipeline and probability per entity",
+        description="One row per entity: " + ", ".join(COLUMNS) + ".",
+    )
+    parser.add_argument("--period", required=True, help="2026-03, 2026Q1 or FY2026")
+    parser.add_argument("--by", required=True, help="company, region or rep")
+    parser.add_argument("--region", help="only this region and the regions or reps below it")
+    parser.add_argument("--format", default="table", choices=["table", "csv", "json"])
+    parser.add_argument(
+        "--today", type=date.fromisoformat, default=None, help="as of this day (YYYY-MM-DD)"
+    )
+    parser.set_defaults(run=attainment)

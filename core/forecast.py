@@ -1,0 +1,165 @@
+"""Pure forecast arithmetic: expected-to-date, pace, run rate, stage calibration and the Monte
+Carlo simulation of the chance of making the number. Plain data in, plain data out; the queries
+that feed these live in core/evaluation.py.
+
+Rules:
+- Expected to date follows the monthly targets: every month that has ended counts in full, the
+  current month by day (days up to and including today / days in the month), later months not.
+- Pace = won / expected to date.
+- Run-rate projection = won / elapsed days x days in the period (linear in calendar days).
+- A stage's calibrated win probability is the share of past closed deals that entered the stage
+  and were won, shrunk towards the stage's configured probability when history is thin.
+- The chance of making the number: every open deal expected to close in the period is won with
+  its stage's calibrated probability, independently; the simulation counts the trials in which
+  won + simulated wins >= target.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+
+TRIALS = 10_000
+"""Monte Carlo trials per simulation (the issue asks for at least 10,000)."""
+SEED = 20_260_101
+"""A fixed seed: the same data gives the same probability on every run."""
+PRIOR_DEALS = 20
+"""Calibration: the configured stage probability counts as this many past deals."""
+CHUNK = 2_000
+"""Trials simulated at once, to keep the random matrix small (trials x deals)."""
+
+RATIO = Decimal("0.0001")
+CENT = Decimal("0.01")
+
+
+def month_share_elapsed(month_start: date, today: date) -> Decimal:
+    """The share of a month that has passed on `today` (today counts as elapsed)."""
+    days = calendar.monthrange(month_start.year, month_start.month)[1]
+    if (today.year, today.month) < (month_start.year, month_start.month):
+        return Decimal(0)
+    if (today.year, today.month) > (month_start.year, month_start.month):
+        return Decimal(1)
+    return Decimal(today.day) / Decimal(days)
+
+
+def expected_to_date(monthly_targets: dict[date, Decimal], today: date) -> Decimal:
+    """Target share of the elapsed part of the period, month by month, by day in this month."""
+    total = sum(
+        (amount * month_share_elapsed(month, today) for month, amount in monthly_targets.items()),
+        Decimal(0),
+    )
+    return total.quantize(CENT)
+
+
+def elapsed_days(start: date, end: date, today: date) -> int:
+    """Days of the period up to and including today (0 before it starts, all after it ends)."""
+    if today < start:
+        return 0
+    return (min(today, end) - start).days + 1
+
+
+def run_rate_projection(won: Decimal, start: date, end: date, today: date) -> Decimal | None:
+    """Won so far extrapolated linearly to the whole period; None before the period starts."""
+    elapsed = elapsed_days(start, end, today)
+    if elapsed == 0:
+        return None
+    total_days = (end - start).days + 1
+    return (won * Decimal(total_days) / Decimal(elapsed)).quantize(CENT)
+
+
+def ratio(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
+    """part / whole to four places; None when either is missing or the whole is zero."""
+    if part is None or not whole:
+        return None
+    return (part / whole).quantize(RATIO)
+
+
+def pace(won: Decimal, expected: Decimal | None) -> Decimal | None:
+    """Won / expected to date: 1.0 means exactly on plan so far."""
+    return ratio(won, expected)
+
+
+def coverage(open_pipeline: Decimal, gap: Decimal | None) -> Decimal | None:
+    """Open pipeline / remaining gap; undefined when there is no gap left (or no target)."""
+    if gap is None or gap <= 0:
+        return None
+    return ratio(open_pipeline, gap)
+
+
+def calibrated_probability(
+    entered: int, won: int, configured: Decimal, prior: int = PRIOR_DEALS
+) -> Decimal:
+    """Stage-to-won conversion of past deals, shrunk towards the configured probability:
+    (won + prior x configured) / (entered + prior)."""
+    value = (Decimal(won) + Decimal(prior) * configured) / Decimal(entered + prior)
+    return value.quantize(RATIO)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What the simulation found: the chance of making the target and the spread of outcomes."""
+
+    trials: int
+    probability: Decimal | None
+    p10: Decimal
+    p50: Decimal
+    p90: Decimal
+    """Final won amount (won + simulated wins) at the 10th, 50th and 90th percentile."""
+
+
+def simulate(
+    won: Decimal,
+    target: Decimal | None,
+    amounts: Sequence[float] | np.ndarray,
+    probabilities: Sequence[float] | np.ndarray,
+    *,
+    tail_mean: float = 0.0,
+    tail_variance: float = 0.0,
+    trials: int = TRIALS,
+    seed: int = SEED,
+) -> Simulation:
+    """Each open deal is won with its probability, independently, in each of `trials` trials.
+
+    `tail_mean` / `tail_variance` describe many small deals that are not simulated one by one:
+    their total is drawn from a normal distribution with that mean and variance (the central
+    limit theorem; zero when every deal is simulated individually). Vectorised in chunks of
+    trials, so memory stays at CHUNK x deals.
+    """
+    rng = np.random.default_rng(seed)
+    amounts = np.asarray(amounts, dtype=np.float64)
+    # Single-precision uniforms are twice as fast and plenty for probabilities; amounts and
+    # totals stay in double precision so sums of money are exact to the cent.
+    probabilities = np.asarray(probabilities, dtype=np.float32)
+    totals = np.empty(trials, dtype=np.float64)
+    for first in range(0, trials, CHUNK):
+        size = min(CHUNK, trials - first)
+        if len(amounts):
+            wins = rng.random((size, len(amounts)), dtype=np.float32) < probabilities
+            totals[first : first + size] = wins.astype(np.float64) @ amounts
+        else:
+            totals[first : first + size] = 0.0
+    if tail_variance > 0:
+        totals += np.maximum(rng.normal(tail_mean, np.sqrt(tail_variance), trials), 0.0)
+    else:
+        totals += tail_mean
+    final = totals + float(won)
+    probability = None
+    if target is not None and target > 0:
+        # Compare in cents so that "exactly the target" counts as made.
+        made = np.round(final * 100) >= int(target * 100)
+        probability = Decimal(int(made.sum())) / Decimal(trials)
+    elif target is not None:
+        probability = Decimal(1)
+    p10, p50, p90 = np.percentile(final, [10, 50, 90])
+    return Simulation(
+        trials=trials,
+        probability=probability.quantize(RATIO) if probability is not None else None,
+        p10=Decimal(str(round(float(p10), 2))),
+        p50=Decimal(str(round(float(p50), 2))),
+        p90=Decimal(str(round(float(p90), 2))),
+    )

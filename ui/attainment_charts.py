@@ -1,0 +1,201 @@
+"""Attainment charts: pure Altair builders from plain DataFrames (tested through to_dict())."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+ON_TRACK, BEHIND, NO_TARGET = "on or ahead of pace", "behind pace", "no target"
+
+
+def _status(row) -> str:
+    if pd.isna(row["attainment"]):
+        return NO_TARGET
+    expected = row["expected_share"]
+    if pd.isna(expected) or row["attainment"] >= expected:
+        return ON_TRACK
+    return BEHIND
+
+
+def attainment_bars(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
+    """Attainment per part as bars, a rule at 100% and a black tick at the share of the
+    target expected by today. `frame` has label, attainment, expected_share, won, target
+    (attainment and expected_share as fractions; None without a target)."""
+    data = pd.DataFrame(
+        {
+            "label": frame["label"],
+            "attainment_pct": pd.to_numeric(frame["attainment"], errors="coerce") * 100,
+            "expected_pct": pd.to_numeric(frame["expected_share"], errors="coerce") * 100,
+            "won": pd.to_numeric(frame["won"], errors="coerce"),
+            "target": pd.to_numeric(frame["target"], errors="coerce"),
+        }
+    )
+    data["status"] = [
+        _status({"attainment": a, "expected_share": e})
+        for a, e in zip(data["attainment_pct"], data["expected_pct"])
+    ]
+    tooltip = [
+        alt.Tooltip("label:N", title=part.capitalize()),
+        alt.Tooltip("attainment_pct:Q", title="Attainment %", format=".1f"),
+        alt.Tooltip("expected_pct:Q", title="Expected by today %", format=".1f"),
+        alt.Tooltip("won:Q", title="Won", format=",.0f"),
+        alt.Tooltip("target:Q", title="Target", format=",.0f"),
+    ]
+    base = alt.Chart(data).encode(
+        y=alt.Y("label:N", title=part.capitalize(), sort="-x"),
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X("attainment_pct:Q", title="Attainment (% of target)"),
+        color=alt.Color(
+            "status:N",
+            title=None,
+            scale=alt.Scale(
+                domain=[ON_TRACK, BEHIND, NO_TARGET], range=["#2e7d32", "#f9a825", "#9e9e9e"]
+            ),
+            legend=alt.Legend(orient="bottom"),
+        ),
+        tooltip=tooltip,
+    )
+    expected = base.mark_tick(color="black", thickness=3, size=28).encode(
+        x="expected_pct:Q", tooltip=tooltip
+    )
+    full = (
+        alt.Chart(pd.DataFrame({"x": [100.0]}))
+        .mark_rule(color="#c62828", strokeDash=[6, 3], size=2)
+        .encode(x="x:Q")
+    )
+    return (bars + expected + full).properties(height=alt.Step(34))
+
+
+def cumulative_won_vs_target(frame: pd.DataFrame) -> alt.Chart:
+    """Cumulative won (up to today) and cumulative target through the period, day by day.
+    `frame` has day, won, target."""
+    data = frame.melt(id_vars=["day"], value_vars=["won", "target"], var_name="series")
+    data["value"] = pd.to_numeric(data["value"], errors="coerce")
+    data["series"] = data["series"].map(
+        {"won": "Won (cumulative)", "target": "Target (cumulative)"}
+    )
+    data = data.dropna(subset=["value"])
+    data["day"] = pd.to_datetime(data["day"])
+    return (
+        alt.Chart(data)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("value:Q", title="Amount", axis=alt.Axis(format="~s")),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["Won (cumulative)", "Target (cumulative)"],
+                    range=["#1565c0", "#757575"],
+                ),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                scale=alt.Scale(
+                    domain=["Won (cumulative)", "Target (cumulative)"], range=[[1, 0], [6, 3]]
+                ),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("day:T", title="Day"),
+                alt.Tooltip("series:N", title="Series"),
+                alt.Tooltip("value:Q", title="Amount", format=",.0f"),
+            ],
+        )
+        .properties(height=280)
+    )
+
+
+def attainment_heatmap(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
+    """Parts x months coloured by attainment of the month's target, with the percentage
+    written in each cell. `frame` has part, month, won, target, attainment."""
+    data = frame.copy()
+    data["attainment_pct"] = pd.to_numeric(data["attainment"], errors="coerce") * 100
+    data["won"] = pd.to_numeric(data["won"], errors="coerce")
+    data["target"] = pd.to_numeric(data["target"], errors="coerce")
+    data["month"] = pd.to_datetime(data["month"]).dt.strftime("%b %Y")
+    data["text"] = data["attainment_pct"].map(lambda v: "–" if pd.isna(v) else f"{v:.0f}%")
+    order = list(dict.fromkeys(data["month"]))
+    base = alt.Chart(data).encode(
+        x=alt.X("month:O", title=None, sort=order),
+        y=alt.Y("part:N", title=part.capitalize()),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "attainment_pct:Q",
+            title="Attainment %",
+            scale=alt.Scale(
+                domain=[0, 50, 100, 150],
+                range=["#c62828", "#f9a825", "#a5d6a7", "#1b5e20"],
+                clamp=True,
+            ),
+        ),
+        tooltip=[
+            alt.Tooltip("part:N", title=part.capitalize()),
+            alt.Tooltip("month:O", title="Month"),
+            alt.Tooltip("won:Q", title="Won", format=",.0f"),
+            alt.Tooltip("target:Q", title="Target", format=",.0f"),
+            alt.Tooltip("attainment_pct:Q", title="Attainment %", format=".1f"),
+        ],
+    )
+    empty = base.mark_rect(color="#eeeeee")  # months not started and parts without target
+    labels = base.mark_text(baseline="middle", fontSize=12).encode(text="text:N")
+    return (empty + cells + labels).properties(height=alt.Step(30))
+
+
+CATEGORIES = ["Won", "Commit", "Best case", "Pipeline"]
+
+
+def forecast_buildup(
+    won: float, commit: float, best_case: float, pipeline: float, target: float | None
+) -> alt.LayerChart:
+    """One stacked bar: won, then the open pipeline by forecast category (commit, best case,
+    pipeline), with the target as a red rule: how far each category would carry the number."""
+    amounts = [float(won), float(commit), float(best_case), float(pipeline)]
+    ends = pd.Series(amounts).cumsum()
+    data = pd.DataFrame(
+        {
+            "category": CATEGORIES,
+            "amount": amounts,
+            "start": ends - amounts,
+            "end": ends,
+            "row": "Forecast",
+        }
+    )
+    bars = (
+        alt.Chart(data)
+        .mark_bar(size=36)
+        .encode(
+            x=alt.X("start:Q", title=None, axis=alt.Axis(format="~s")),
+            x2="end:Q",
+            y=alt.Y("row:N", title=None, axis=None),
+            color=alt.Color(
+                "category:N",
+                title=None,
+                sort=CATEGORIES,
+                scale=alt.Scale(
+                    domain=CATEGORIES, range=["#2e7d32", "#1565c0", "#64b5f6", "#cfd8dc"]
+                ),
+                legend=alt.Legend(orient="right"),
+            ),
+            tooltip=[
+                alt.Tooltip("category:N", title="Category"),
+                alt.Tooltip("amount:Q", title="Amount", format=",.0f"),
+            ],
+        )
+    )
+    if target is None:
+        return alt.layer(bars).properties(height=90)
+    rule = (
+        alt.Chart(pd.DataFrame({"target": [float(target)], "row": ["Forecast"]}))
+        .mark_tick(color="#c62828", thickness=3, size=54)
+        .encode(
+            x="target:Q",
+            y=alt.Y("row:N", title=None, axis=None),
+            tooltip=[alt.Tooltip("target:Q", title="Target", format=",.0f")],
+        )
+    )
+    return alt.layer(bars, rule).properties(height=90)
