@@ -583,22 +583,24 @@ class _Seeder:
         passed = np.cumprod(rng.random((n, OPEN_STAGES)) < chance, axis=1)
         reached = passed.sum(axis=1)  # 0..6; 6 means won
 
-        closed = close <= today
-        won = closed & (reached == OPEN_STAGES)
-        lost = closed & ~won
-        stage = np.where(won, OPEN_STAGES, np.where(lost, OPEN_STAGES + 1, 0))
+        # A deal is lost a little after it stops at its last stage; one that survives them all
+        # is won at its close date. Deals still running today are open, at the stage the
+        # elapsed share of their cycle has brought them to; so late-stage open deals are the
+        # survivors, as in a real pipeline.
         lost_at = np.minimum(reached, OPEN_STAGES - 1)
-        closed_on = np.where(
-            lost,
-            created + ((close - created) * (lost_at + 1) / (OPEN_STAGES + 1)).astype(int),
-            close,
-        )
+        lost_day = created + ((close - created) * (lost_at + 1) / (OPEN_STAGES + 1)).astype(int)
+        elapsed = (today - created) / np.maximum(close - created, 1)
+        open_stage = np.minimum((elapsed * OPEN_STAGES).astype(np.int64), OPEN_STAGES - 1)
+        won = (close <= today) & (reached == OPEN_STAGES)
+        lost = (reached < OPEN_STAGES) & ((close <= today) | (lost_day < today) & (
+            reached < open_stage))
+        closed = won | lost
+        stage = np.where(won, OPEN_STAGES, np.where(lost, OPEN_STAGES + 1, 0))
+        closed_on = np.where(lost, lost_day, close)
         closed_on = np.maximum(closed_on, created + 1)
 
         # Open deals: the stage follows the elapsed share of the cycle.
         is_open = ~closed
-        elapsed = (today - created) / np.maximum(close - created, 1)
-        open_stage = np.minimum((elapsed * OPEN_STAGES).astype(np.int64), OPEN_STAGES - 1)
         stage = np.where(is_open, open_stage, stage)
         last_stage = np.where(is_open, open_stage, np.where(won, OPEN_STAGES - 1, lost_at))
         stage_entered = np.where(
