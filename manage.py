@@ -8,6 +8,10 @@ says so. Reads DATABASE_URL like the app. `python manage.py --help` lists the co
     python manage.py user add --email E --name N --role ROLE [--region R] [--password P]
     python manage.py user set-password LOGIN [--password P]
     python manage.py user deactivate LOGIN
+    python manage.py plan create --year Y --target AMOUNT --method METHOD [--seasonality S]
+                              [--padding PCT] [--ramp spread|absorb]
+    python manage.py plan show --year Y [--version V] [--format table|csv|json]
+    python manage.py plan approve --year Y [--version V]
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ import sys
 
 from pydantic import ValidationError
 
-from cli import database, reports, users
+from cli import database, plans, reports, users
 from core.errors import DomainError
 from db.engine import DatabaseUnavailable
 
-COMMAND_MODULES = [database, users, reports]
+COMMAND_MODULES = [database, users, plans, reports]
 """Each area registers its own sub-commands."""
 
 

@@ -31,3 +31,30 @@ def set_setting(session: Session, key: str, value: Any) -> None:
 
 def fiscal_start_month(session: Session) -> int:
     return int(get_setting(session, "fiscal_start_month"))
+
+
+def set_fiscal_start_month(session: Session, actor, month: int) -> None:
+    """The month the fiscal year starts in (1 = January); directors and administrators.
+
+    Existing plans keep their months; new plans and period labels use the new start.
+    """
+    from core import audit
+    from core.errors import ValidationFailed
+    from core.models import Role
+    from core.permissions import ensure_role
+
+    ensure_role(actor, Role.DIRECTOR, action="set the fiscal year start")
+    if not isinstance(month, int) or not 1 <= month <= 12:
+        raise ValidationFailed(f"The fiscal year starts in a month from 1 to 12 (got {month}).")
+    before = fiscal_start_month(session)
+    set_setting(session, "fiscal_start_month", month)
+    audit.record(
+        session,
+        actor,
+        "set",
+        "app_setting",
+        None,
+        before={"fiscal_start_month": before},
+        after={"fiscal_start_month": month},
+    )
+    session.flush()

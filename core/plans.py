@@ -502,9 +502,13 @@ def _write_cells(session: Session, plan_id: int, cells: PlanCells) -> int:
     for region_id, units in cells.region.items():
         add(region_id, None, units, cells.region_locked[region_id])
     for (person_id, region_id), units in cells.rep.items():
-        add(person_id=person_id, region_id=region_id, units=units,
+        add(
+            person_id=person_id,
+            region_id=region_id,
+            units=units,
             locked=cells.rep_locked[(person_id, region_id)],
-            present=cells.present[(person_id, region_id)])  # fmt: skip
+            present=cells.present[(person_id, region_id)],
+        )
     return bulk_insert(session.connection(), Target.__table__, columns)
 
 
@@ -585,9 +589,14 @@ def create_plan(
         action = "reallocate"
     rows = _write_cells(session, plan.id, cells)
     audit.record(
-        session, actor, action, "target_plan", plan.id, before=before,
+        session,
+        actor,
+        action,
+        "target_plan",
+        plan.id,
+        before=before,
         after={**settings, "version": plan.version, "rows": rows},
-    )  # fmt: skip
+    )
     session.flush()
     return plan_info(session, plan)
 
@@ -612,8 +621,9 @@ def _transition(
             f"{'approved' if to == PlanStatus.APPROVED else to.value}."
         )
     if plan.status == PlanStatus.DRAFT and to != PlanStatus.DRAFT:
-        problems = check_sums(load_cells(session, plan), load_region_tree(session),
-                              Decimal(plan.padding_pct))  # fmt: skip
+        problems = check_sums(
+            load_cells(session, plan), load_region_tree(session), Decimal(plan.padding_pct)
+        )
         if problems:
             raise ValidationFailed("The plan does not add up: " + "; ".join(problems[:5]))
     _claim(session, plan, expected_lock_version)
@@ -622,8 +632,15 @@ def _transition(
     if to == PlanStatus.APPROVED:
         plan.approved_by_id = actor.id
         plan.approved_at = datetime.now()
-    audit.record(session, actor, action, "target_plan", plan.id,
-                 before={"status": before}, after={"status": to})  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        action,
+        "target_plan",
+        plan.id,
+        before={"status": before},
+        after={"status": to},
+    )
     session.flush()
     return plan_info(session, plan)
 
@@ -633,9 +650,15 @@ def submit_plan(
 ) -> PlanInfo:
     """A manager (or the director) hands a draft plan in for approval."""
     ensure_role(actor, Role.MANAGER, action="submit a plan")
-    return _transition(session, actor, _plan(session, plan_id), allowed_from=(PlanStatus.DRAFT,),
-                       to=PlanStatus.SUBMITTED, action="submit",
-                       expected_lock_version=expected_lock_version)  # fmt: skip
+    return _transition(
+        session,
+        actor,
+        _plan(session, plan_id),
+        allowed_from=(PlanStatus.DRAFT,),
+        to=PlanStatus.SUBMITTED,
+        action="submit",
+        expected_lock_version=expected_lock_version,
+    )
 
 
 def return_to_draft(
@@ -643,10 +666,15 @@ def return_to_draft(
 ) -> PlanInfo:
     """The director sends a submitted plan back so managers can change it again."""
     _ensure_director(actor, "return a plan to draft")
-    return _transition(session, actor, _plan(session, plan_id),
-                       allowed_from=(PlanStatus.SUBMITTED,), to=PlanStatus.DRAFT,
-                       action="return_to_draft",
-                       expected_lock_version=expected_lock_version)  # fmt: skip
+    return _transition(
+        session,
+        actor,
+        _plan(session, plan_id),
+        allowed_from=(PlanStatus.SUBMITTED,),
+        to=PlanStatus.DRAFT,
+        action="return_to_draft",
+        expected_lock_version=expected_lock_version,
+    )
 
 
 def approve_plan(
@@ -654,10 +682,15 @@ def approve_plan(
 ) -> PlanInfo:
     """The director approves a draft or submitted plan; it becomes the year's active plan."""
     _ensure_director(actor, "approve a plan")
-    return _transition(session, actor, _plan(session, plan_id),
-                       allowed_from=(PlanStatus.DRAFT, PlanStatus.SUBMITTED),
-                       to=PlanStatus.APPROVED, action="approve",
-                       expected_lock_version=expected_lock_version)  # fmt: skip
+    return _transition(
+        session,
+        actor,
+        _plan(session, plan_id),
+        allowed_from=(PlanStatus.DRAFT, PlanStatus.SUBMITTED),
+        to=PlanStatus.APPROVED,
+        action="approve",
+        expected_lock_version=expected_lock_version,
+    )
 
 
 def lock_plan(
@@ -665,9 +698,15 @@ def lock_plan(
 ) -> PlanInfo:
     """The director locks an approved plan: from then on a change makes a new version."""
     _ensure_director(actor, "lock a plan")
-    return _transition(session, actor, _plan(session, plan_id),
-                       allowed_from=(PlanStatus.APPROVED,), to=PlanStatus.LOCKED, action="lock",
-                       expected_lock_version=expected_lock_version)  # fmt: skip
+    return _transition(
+        session,
+        actor,
+        _plan(session, plan_id),
+        allowed_from=(PlanStatus.APPROVED,),
+        to=PlanStatus.LOCKED,
+        action="lock",
+        expected_lock_version=expected_lock_version,
+    )
 
 
 def new_version(session: Session, actor: Actor, plan_id: int) -> PlanInfo:
@@ -701,8 +740,14 @@ def new_version(session: Session, actor: Actor, plan_id: int) -> PlanInfo:
     session.flush()
     cells = load_cells(session, source)
     _write_cells(session, plan.id, cells)
-    audit.record(session, actor, "new_version", "target_plan", plan.id,
-                 after={"from_version": source.version, "version": plan.version})  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "new_version",
+        "target_plan",
+        plan.id,
+        after={"from_version": source.version, "version": plan.version},
+    )
     session.flush()
     return plan_info(session, plan)
 
@@ -784,19 +829,25 @@ def _rebalance(
             any_fixed |= cells.rep_locked[key] | edited_reps.get(key, (0, np.zeros(12, bool)))[1]
         fixed["reps"] = any_fixed
     shares = planning.rebalance_month_cells(
-        totals, current, fixed,
+        totals,
+        current,
+        fixed,
         label=lambda k: names.get(k, str(k)) if k != "reps" else f"the reps of {name}",
-        month_label=lambda m: labels[m], what=name,
-    )  # fmt: skip
+        month_label=lambda m: labels[m],
+        what=name,
+    )
     if reps:
         block = planning.padded_units(shares.pop("reps"), padding_pct)
         rep_values = {key: edited_reps.get(key, (cells.rep[key], None))[0] for key in reps}
         rep_values = {k: np.where(cells.present[k], v, 0) for k, v in rep_values.items()}
         new_reps = planning.rebalance_month_cells(
-            block, rep_values, rep_fixed,
+            block,
+            rep_values,
+            rep_fixed,
             label=lambda k: names.get(("rep", k[0]), f"rep {k[0]}"),
-            month_label=lambda m: labels[m], what=f"the reps of {name}",
-        )  # fmt: skip
+            month_label=lambda m: labels[m],
+            what=f"the reps of {name}",
+        )
         cells.rep.update(new_reps)
     for kid, months in shares.items():
         if not np.array_equal(months, cells.region[kid]):
@@ -868,8 +919,16 @@ def apply_edits(
             edited_regions[ident] = (new, mask)
         else:
             edited_reps[ident] = (new, mask)
-    _rebalance(result, children, region_id, result.region[region_id].copy(), padding_pct,
-               names, edited_regions, edited_reps)  # fmt: skip
+    _rebalance(
+        result,
+        children,
+        region_id,
+        result.region[region_id].copy(),
+        padding_pct,
+        names,
+        edited_regions,
+        edited_reps,
+    )
     problems = check_sums(result, tree, padding_pct)
     if problems:  # a bug, never a user error: refuse rather than save something inconsistent
         raise PlanningError("The change would break the plan: " + "; ".join(problems[:3]))
@@ -983,8 +1042,9 @@ def preview_edits(
         ensure_can_edit_region(actor, plan, region_id)
     tree = load_region_tree(session)
     cells = load_cells(session, plan)
-    new = apply_edits(cells, tree, region_id, edits, Decimal(plan.padding_pct),
-                      _rep_names(session, cells))  # fmt: skip
+    new = apply_edits(
+        cells, tree, region_id, edits, Decimal(plan.padding_pct), _rep_names(session, cells)
+    )
     return _grid(session, actor, plan, new, region_id)
 
 
@@ -1048,15 +1108,23 @@ def save_edits(
         raise ValidationFailed("There are no changes to save.")
     tree = load_region_tree(session)
     old = load_cells(session, plan)
-    new = apply_edits(old, tree, region_id, edits, Decimal(plan.padding_pct),
-                      _rep_names(session, old))  # fmt: skip
+    new = apply_edits(
+        old, tree, region_id, edits, Decimal(plan.padding_pct), _rep_names(session, old)
+    )
     _claim(session, plan, expected_lock_version)
     changed = _save_cells(session, plan, old, new)
     audit.record(
-        session, actor, "edit_targets", "target_plan", plan.id,
-        after={"region": tree.names.get(region_id), "edits": edits.model_dump(),
-               "rows_changed": changed},
-    )  # fmt: skip
+        session,
+        actor,
+        "edit_targets",
+        "target_plan",
+        plan.id,
+        after={
+            "region": tree.names.get(region_id),
+            "edits": edits.model_dump(),
+            "rows_changed": changed,
+        },
+    )
     session.flush()
     return plan_info(session, plan)
 
@@ -1096,9 +1164,15 @@ def set_company_target(
     before = plan.company_target
     plan.company_target = Decimal(total)
     changed = _save_cells(session, plan, old, new)
-    audit.record(session, actor, "set_company_target", "target_plan", plan.id,
-                 before={"company_target": before},
-                 after={"company_target": total, "rows_changed": changed})  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "set_company_target",
+        "target_plan",
+        plan.id,
+        before={"company_target": before},
+        after={"company_target": total, "rows_changed": changed},
+    )
     session.flush()
     return plan_info(session, plan)
 
@@ -1151,10 +1225,16 @@ def plan_table(session: Session, actor: Actor, plan_id: int) -> pd.DataFrame:
             continue
         present = cells.present[(pid, region_id)]
         path = " / ".join(tree.names.get(r, "?") for r in tree.path(region_id))
-        rows.append({"level": "rep", "region": path, "rep": names.get(pid, "?"),
-                     "username": usernames.get(pid, "")}
-                    | {label: (int(v) if here else None) for label, v, here in zip(labels, values, present)}  # noqa: E501
-                    | {"total": int(values.sum())})  # fmt: skip
+        rows.append(
+            {
+                "level": "rep",
+                "region": path,
+                "rep": names.get(pid, "?"),
+                "username": usernames.get(pid, ""),
+            }
+            | {label: (int(v) if here else None) for label, v, here in zip(labels, values, present)}  # noqa: E501
+            | {"total": int(values.sum())}
+        )
     return pd.DataFrame(rows, columns=["level", "region", "rep", "username", *labels, "total"])
 
 
