@@ -328,7 +328,7 @@ def _active_reps(session: Session, region_ids: set[int]) -> list[tuple[int, int,
                 Person.role == Role.REP, Person.active.is_(True), Person.region_id.in_(region_ids)
             )
             .order_by(Person.id)
-        ).tuples()
+        ).all()
     )
 
 
@@ -395,6 +395,15 @@ def season_profile(
     )
 
 
+_NO_DATA = {
+    Method.HISTORY: "No rep won anything in the 12 months before FY{year}, so historical share "
+    "cannot weigh them; choose another method.",
+    Method.POTENTIAL: "No rep owns customers with an annual potential; choose another method.",
+    Method.PIPELINE: "No rep has open pipeline; choose another method.",
+    Method.MANUAL: "Give at least one rep a positive manual weight.",
+}
+
+
 def compute_allocation(
     session: Session,
     *,
@@ -431,13 +440,13 @@ def compute_allocation(
     if not reps and company_target:
         raise ValidationFailed("There are no active reps to carry the target; add reps first.")
     rep_ids = [pid for pid, _, _ in reps]
+    data = _method_data(session, chosen, rep_ids, months[0])
+    if chosen == Method.MANUAL:
+        data = dict(manual_weights or {})
+    if data is not None and rep_ids and not any(data.get(pid, 0) for pid in rep_ids):
+        raise ValidationFailed(_NO_DATA[chosen].format(year=fiscal_year))
     weights = planning.weights_for(
-        chosen,
-        rep_ids,
-        history=_method_data(session, chosen, rep_ids, months[0]),
-        potential=_method_data(session, chosen, rep_ids, months[0]),
-        pipeline=_method_data(session, chosen, rep_ids, months[0]),
-        manual=manual_weights if manual_weights is not None else None,
+        chosen, rep_ids, history=data, potential=data, pipeline=data, manual=data
     )
     profile = season_profile(session, seasonality, months[0], manual_season)
     root_units = np.array(
