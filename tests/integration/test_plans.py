@@ -335,3 +335,53 @@ def test_every_plan_version_is_kept_and_listed(session, director):
             Target.plan_id == info.id, Target.person_id.isnot(None)
         )
     ) == D(12_000_000)
+
+
+def _downloaded(session, director, plan_id, kind="csv"):
+    from core.spreadsheets import to_csv_bytes, to_excel_bytes
+
+    table = plans.plan_table(session, director, plan_id)
+    if kind == "csv":
+        return plans.read_plan_file("plan.csv", to_csv_bytes(table))
+    return plans.read_plan_file("plan.xlsx", to_excel_bytes(table))
+
+
+def test_an_uploaded_plan_that_adds_up_is_saved_whole(session, director, rep):
+    info = _create(session, director)
+    frame = _downloaded(session, director, info.id, "xlsx")
+    mates = frame[
+        (frame.level == "rep") & (frame.region == frame.region[frame.username == "rep"].item())
+    ]
+    giver, taker = mates.index[0], mates.index[1]
+    month = f"{YEAR}-03"
+    frame.loc[giver, month] = str(int(frame.loc[giver, month]) - 100)
+    frame.loc[taker, month] = str(int(frame.loc[taker, month]) + 100)
+    saved = plans.upload_plan(
+        session, director, info.id, frame, expected_lock_version=info.lock_version
+    )
+    rows = target_rows(session, info.id)
+    march = rows[rows.month == date(YEAR, 3, 1)].set_index("person_id").amount
+    givers_name = frame.loc[giver, "username"]
+    giver_id = session.scalar(select(Person.id).where(Person.username == givers_name))
+    assert march[giver_id] == D(int(frame.loc[giver, month]))
+    assert sum_problems(session, saved.id) == []
+
+
+def test_an_uploaded_plan_with_a_bad_row_is_refused_whole_naming_the_rows(session, director):
+    info = _create(session, director)
+    before = target_rows(session, info.id)
+    frame = _downloaded(session, director, info.id)
+    frame.loc[3, f"{YEAR}-01"] = "lots"
+    frame.loc[5, f"{YEAR}-02"] = "-4"
+    with pytest.raises(ValidationFailed) as refused:
+        plans.upload_plan(session, director, info.id, frame, expected_lock_version=None)
+    assert "Row 5" in str(refused.value) and "Row 7" in str(refused.value)
+    assert "Nothing was saved" in str(refused.value)
+    frame = _downloaded(session, director, info.id)
+    rep_row = frame.index[frame.level == "rep"][0]
+    frame.loc[rep_row, f"{YEAR}-01"] = str(int(frame.loc[rep_row, f"{YEAR}-01"]) + 1)
+    with pytest.raises(ValidationFailed, match="Does not add up"):
+        plans.upload_plan(session, director, info.id, frame, expected_lock_version=None)
+    assert target_rows(session, info.id).equals(before)
+    with pytest.raises(ValidationFailed, match=r"\.csv or \.xlsx"):
+        plans.read_plan_file("plan.pdf", b"%PDF")
