@@ -93,7 +93,7 @@ def plan_months(fiscal_year: int, start_month: int) -> list[date]:
 
 
 def month_labels(months: Sequence[date]) -> list[str]:
-    return [m.strftime("%b %Y") for m in months]
+    return [m.strftime("%b %y") for m in months]
 
 
 def find_plan(session: Session, fiscal_year: int, version: int | None = None) -> TargetPlan:
