@@ -1265,7 +1265,7 @@ def my_targets(session: Session, actor: Actor, fiscal_year: int) -> pd.DataFrame
         .order_by(Target.month)
     ).all()
     return pd.DataFrame(
-        [(m.strftime("%b %Y"), region, Decimal(a)) for m, region, a in rows],
+        [(m.strftime("%b %y"), region, Decimal(a)) for m, region, a in rows],
         columns=["month", "region", "target"],
     )
 
