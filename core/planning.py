@@ -806,19 +806,29 @@ def cascade(
     region has a target in a month where none of its reps carries any weight.
     """
     months = len(root_units)
-    weight_of = {rep: np.asarray(w, dtype=np.float64) for rep, w in rep_weights.items()}
-    for rep, weights in weight_of.items():
-        if weights.shape != (months,):
-            raise PlanningError(f"Rep {rep!r} needs {months} monthly weights, got {weights.shape}.")
-        if not np.isfinite(weights).all() or (weights < 0).any():
-            raise PlanningError(f"Rep {rep!r} has a negative or non-finite weight.")
+    rep_keys = list(rep_weights)
+    row_of = {rep: row for row, rep in enumerate(rep_keys)}
+    matrix_all = (
+        np.array([np.asarray(rep_weights[rep], dtype=np.float64) for rep in rep_keys])
+        if rep_keys
+        else np.zeros((0, months))
+    )
+    if matrix_all.shape != (len(rep_keys), months):
+        raise PlanningError(f"Every rep needs {months} monthly weights.")
+    bad = ~np.isfinite(matrix_all) | (matrix_all < 0)
+    if bad.any():
+        rep = rep_keys[int(np.argwhere(bad)[0][0])]
+        raise PlanningError(f"Rep {rep!r} has a negative or non-finite weight.")
+    rows_in = {node: [row_of[rep] for rep in reps] for node, reps in reps_in.items()}
 
     node_weight: dict[N, np.ndarray] = {}
+    own_weight: dict[N, np.ndarray] = {}
 
     def weigh(node: N) -> np.ndarray:
-        total = np.zeros(months)
-        for rep in reps_in.get(node, ()):
-            total = total + weight_of[rep]
+        rows = rows_in.get(node, [])
+        own = matrix_all[rows].sum(axis=0) if rows else np.zeros(months)
+        own_weight[node] = own
+        total = own.copy()
         for child in children.get(node, ()):
             total = total + weigh(child)
         node_weight[node] = total
@@ -835,8 +845,7 @@ def cascade(
         reps = list(reps_in.get(node, ()))
         if not kids and not reps:
             continue
-        own = np.zeros(months) if not reps else sum(weight_of[rep] for rep in reps)
-        columns = [node_weight[kid] for kid in kids] + [own]
+        columns = [node_weight[kid] for kid in kids] + [own_weight[node]]
         matrix = np.stack(columns, axis=1)  # months x parts
         starved = (units > 0) & (matrix.sum(axis=1) == 0)
         if starved.any():
@@ -851,10 +860,8 @@ def cascade(
             stack.append((kid, split[:, index]))
         if reps:
             block = padded_units(split[:, -1], padding_pct)
-            rep_matrix = np.stack([weight_of[rep] for rep in reps], axis=1)
-            rep_split = allocate_units(block, rep_matrix)
-            for index, rep in enumerate(reps):
-                rep_units[rep] = rep_split[:, index]
+            rep_split = allocate_units(block, matrix_all[rows_in[node]].T)
+            rep_units.update(zip(reps, rep_split.T))
     return region_units, rep_units
 
 
