@@ -384,6 +384,7 @@ def charts_and_gaps(actor, info: plans.PlanInfo, region_id: int) -> None:
     )
     gaps = gaps_of(actor.id, info.id, region_id)
     st.subheader("Top-down vs bottom-up")
+    region_commitment(actor, info, grid)
     if gaps["commitment"].isna().all():
         st.info(
             "Nobody in this region has entered a commitment yet. Reps enter theirs on this "
@@ -394,6 +395,22 @@ def charts_and_gaps(actor, info: plans.PlanInfo, region_id: int) -> None:
         plan_charts.topdown_vs_bottomup(gaps, title="Target vs commitment"), width="stretch"
     )
     st.dataframe(gaps.drop(columns=["kind"]), hide_index=True, width="stretch")
+
+
+def region_commitment(actor, info: plans.PlanInfo, grid: plans.RegionGrid) -> None:
+    """A manager's (or director's) own bottom-up figure for the region, month by month."""
+    with st.expander(f"✍ Enter a commitment for {grid.region_name}"):
+        base = pd.DataFrame([[0] * 12], columns=grid.months, index=["We commit to"])
+        edited = st.data_editor(base, key=f"region_commitment_{info.id}_{grid.region_id}")
+        if st.button("Save the region's commitment", key="save_region_commitment"):
+            amounts = {i: Decimal(str(v)) for i, v in enumerate(edited.iloc[0].tolist())}
+            run_action(
+                lambda s: commitments.set_commitments(
+                    s, actor, info.fiscal_year, amounts, region_id=grid.region_id
+                ),
+                f"Commitment for {grid.region_name} saved.",
+            )
+            st.rerun()
 
 
 def compare_section(actor, info: plans.PlanInfo) -> None:

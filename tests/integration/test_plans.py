@@ -306,6 +306,14 @@ def test_commitments_are_set_side_by_side_with_the_target(session, director, man
     assert row.target == rows[rows.person_id == rep.id].amount.sum()
     assert row.gap == D(12_000) - row.target
     assert session.scalar(select(func.count()).select_from(Commitment)) == 12
+    tree = load_region_tree(session)
+    top = next(r for r in manager.scope_region_ids if tree.parents[r] == tree.root_id)
+    commitments.set_commitments(session, manager, YEAR, {0: D(5000)}, region_id=top)
+    other_top = next(r for r in tree.children[tree.root_id] if r != top)
+    with pytest.raises(PermissionDenied, match="regions you manage"):
+        commitments.set_commitments(session, manager, YEAR, {0: D(1)}, region_id=other_top)
+    company = commitments.topdown_vs_bottomup(session, director, info.id, tree.root_id)
+    assert company.set_index("name").loc[tree.names[top], "commitment"] == D(5000)
 
 
 def test_a_fiscal_year_starting_in_april_plans_april_to_march(session, director, rep):
