@@ -358,12 +358,16 @@ def region_editor(actor, info: plans.PlanInfo, region_id: int) -> None:
     st.markdown("**Preview after your change** (not saved yet)")
     st.dataframe(changed, hide_index=True, width="stretch", column_config=column_config)
     if st.button("💾 Save changes", type="primary", key="grid_save"):
-        run_action(
+        new_version = info.status in (PlanStatus.APPROVED, PlanStatus.LOCKED)
+        saved = run_action(
             lambda s: plans.save_edits(
                 s, actor, info.id, region_id, edits, expected_lock_version=info.lock_version
             ),
-            f"Targets of {grid.region_name} saved.",
+            f"Targets of {grid.region_name} saved"
+            + (" in a new draft version." if new_version else "."),
         )
+        if saved and new_version:
+            st.session_state.pop("targets_version", None)  # show the new version
         st.rerun()
 
 
@@ -465,6 +469,16 @@ def rep_view(actor, year: int) -> None:
     if mine.empty:
         st.info(f"There is no FY{year} plan with targets for you yet.")
         return
+    header = plan_header(actor.id, year, None)
+    if header is not None:
+        st.caption(
+            f"{header.label} · {STATUS_BADGE[header.status]}"
+            + (
+                " — not approved yet, it may still change"
+                if header.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED)
+                else ""
+            )
+        )
     st.metric("My yearly target", money(mine["target"].sum()))
     st.altair_chart(
         plan_charts.monthly_profile(mine["month"], mine["target"], title="My target by month"),
