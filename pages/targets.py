@@ -19,6 +19,7 @@ from core.errors import DomainError
 from core.models import PlanStatus, Role
 from core.periods import fiscal_year_of
 from core.permissions import load_actor
+from core.planning import reps_needed
 from ui import plan_charts
 from ui.auth import current_actor
 from ui.data import read, write
@@ -270,6 +271,30 @@ def company_form(actor, year: int, info: plans.PlanInfo | None) -> None:
             ):
                 st.session_state.pop("targets_version", None)
             st.rerun()
+
+
+def capacity_check(info: plans.PlanInfo) -> None:
+    """How many fully productive reps the company figure needs (directors' sanity check)."""
+    with st.expander("🧮 Capacity: reps needed for this target"):
+        a, b, c, d = st.columns(4)
+        productivity = a.number_input(
+            "Bookings of a ramped rep per year", 1, value=1_000_000, step=50_000, key="cap_prod"
+        )
+        attainment = b.number_input("Expected attainment %", 1, 200, 85, key="cap_att")
+        attrition = c.number_input("Attrition % per year", 0, 100, 15, key="cap_churn")
+        ramp_months = d.number_input("Months lost to ramp", 0, 12, 3, key="cap_ramp")
+        try:
+            needed = reps_needed(
+                info.company_target,
+                avg_productivity_per_rep=productivity,
+                expected_attainment=Decimal(attainment) / 100,
+                ramp_months_lost=Decimal(ramp_months) / 12,
+                attrition=Decimal(attrition) / 100,
+            )
+        except DomainError as exc:
+            st.error(str(exc))
+            return
+        st.markdown(f"**{needed} reps** are needed to carry {money(info.company_target)}.")
 
 
 def workflow_buttons(actor, info: plans.PlanInfo) -> None:
@@ -554,6 +579,8 @@ st.caption(
     + (f" · {note}" if (note := plans.ramp_and_padding_note(info)) else "")
 )
 workflow_buttons(actor, info)
+if actor.role in (Role.DIRECTOR, Role.ADMIN):
+    capacity_check(info)
 
 regions = regions_to_show(actor.id, info.id)
 if not regions:
