@@ -93,7 +93,13 @@ def plan_months(fiscal_year: int, start_month: int) -> list[date]:
 
 
 def month_labels(months: Sequence[date]) -> list[str]:
-    return [m.strftime("%b %y") for m in months]
+    """Short column labels: Jan '27."""
+    return [m.strftime("%b '%y") for m in months]
+
+
+def month_names(months: Sequence[date]) -> list[str]:
+    """Month names for messages: January 2027."""
+    return [m.strftime("%B %Y") for m in months]
 
 
 def find_plan(session: Session, fiscal_year: int, version: int | None = None) -> TargetPlan:
@@ -812,7 +818,7 @@ def _rebalance(
     """Give `region_id` the month totals `totals` and re-share them below it (in place)."""
     edited_regions = edited_regions or {}
     edited_reps = edited_reps or {}
-    labels = month_labels(cells.months)
+    labels = month_names(cells.months)
     name = names.get(region_id, str(region_id))
     kids = children.get(region_id, [])
     reps = cells.reps_of(region_id)
@@ -879,7 +885,7 @@ def apply_edits(
     names: dict = dict(tree.names) | {("rep", p): n for p, n in (rep_names or {}).items()}
     kids = set(children[region_id])
     reps = {key[0]: key for key in result.reps_of(region_id)}
-    labels = month_labels(result.months)
+    labels = month_names(result.months)
     edited_regions: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     edited_reps: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
@@ -1265,7 +1271,10 @@ def my_targets(session: Session, actor: Actor, fiscal_year: int) -> pd.DataFrame
         .order_by(Target.month)
     ).all()
     return pd.DataFrame(
-        [(m.strftime("%b %y"), region, Decimal(a)) for m, region, a in rows],
+        [
+            (label, region, Decimal(a))
+            for (_, region, a), label in zip(rows, month_labels([r[0] for r in rows]))
+        ],
         columns=["month", "region", "target"],
     )
 

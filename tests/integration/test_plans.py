@@ -144,7 +144,7 @@ def test_an_impossible_edit_names_the_cause_and_changes_nothing(session, directo
     info = _create(session, director)
     before = target_rows(session, info.id)
     edits = plans.TargetEdits(cells={f"rep:{rep.id}": {2: D(999_999_999)}})
-    with pytest.raises(DomainError, match="Mar 2030.*more than"):
+    with pytest.raises(DomainError, match="March 2030.*more than"):
         plans.save_edits(
             session, manager, info.id, rep.region_id, edits, expected_lock_version=info.lock_version
         )
