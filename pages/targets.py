@@ -510,7 +510,16 @@ def rep_view(actor, year: int) -> None:
         width="stretch",
     )
     frame = mine.assign(target=mine["target"].astype(int))
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "month": "Month",
+            "region": "Region",
+            "target": st.column_config.NumberColumn("Target", format="localized"),
+        },
+    )
     download_buttons(frame, f"my-targets-FY{year}")
     st.subheader("My commitment (bottom-up)")
     values = [int(v) for v in committed.values()] if len(committed) == 12 else [0] * 12

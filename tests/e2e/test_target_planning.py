@@ -76,6 +76,16 @@ def test_director_allocates_manager_adjusts_director_approves(page, app_url, con
     expect(page.get_by_text("✅ approved")).to_be_visible()
     assert_no_exception(page)
     screenshot(page, "targets-5-director-approved")
+
+    page.get_by_role("button", name="Sign out").click()
+    _open_targets(page, app_url, "rep")
+    _choose(page, "Fiscal year", f"FY{NEXT_YEAR}")
+    expect(page.get_by_text("My yearly target")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(f"FY{NEXT_YEAR} v1 · ✅ approved")).to_be_visible()
+    expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
+    wait_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "targets-6-rep-reads-own-targets")
     assert not console_errors, console_errors
 
 
