@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -1079,21 +1079,27 @@ def _changed_rows(old: PlanCells, new: PlanCells):
 
 
 def _save_cells(session: Session, plan: TargetPlan, old: PlanCells, new: PlanCells) -> int:
+    """Write the cells that changed: one batched UPDATE for region rows, one for rep rows."""
     changes = list(_changed_rows(old, new))
+    table = Target.__table__
+    region_rows, rep_rows = [], []
     for region_id, person_id, i, amount, locked in changes:
-        person_match = (
-            Target.person_id.is_(None) if person_id is None else (Target.person_id == person_id)
-        )
-        session.execute(
-            update(Target)
-            .where(
-                Target.plan_id == plan.id,
-                Target.region_id == region_id,
-                person_match,
-                Target.month == new.months[i],
-            )
-            .values(amount=Decimal(amount), locked=locked)
-        )
+        row = {"p": plan.id, "r": region_id, "m": new.months[i], "a": Decimal(amount), "l": locked}
+        if person_id is None:
+            region_rows.append(row)
+        else:
+            rep_rows.append(row | {"who": person_id})
+    base = table.update().values(amount=bindparam("a"), locked=bindparam("l"))
+    match = (
+        (table.c.plan_id == bindparam("p"))
+        & (table.c.region_id == bindparam("r"))
+        & (table.c.month == bindparam("m"))
+    )
+    connection = session.connection()
+    if region_rows:
+        connection.execute(base.where(match & table.c.person_id.is_(None)), region_rows)
+    if rep_rows:
+        connection.execute(base.where(match & (table.c.person_id == bindparam("who"))), rep_rows)
     return len(changes)
 
 

@@ -81,8 +81,20 @@ def database(url: str, regions: int, reps: int) -> tuple[float, float]:
             method="equal",
         )  # fmt: skip
         created = time.perf_counter() - start
+    with sessions.begin() as session:
+        plan = plans.find_plan(session, 2030)
+        start = time.perf_counter()
+        plans.set_company_target(
+            session, SYSTEM_ACTOR, plan.id, Decimal(130_000_000), expected_lock_version=None
+        )
+        reshared = time.perf_counter() - start
+        start = time.perf_counter()
+        grid = plans.region_grid(session, SYSTEM_ACTOR, plan.id, 2)
+        edits = plans.TargetEdits(cells={grid.rows.key[0]: {0: Decimal(1000)}})
+        plans.save_edits(session, SYSTEM_ACTOR, plan.id, 2, edits, expected_lock_version=None)
+        edited = time.perf_counter() - start
     engine.dispose()
-    return computed, created
+    return computed, created, reshared, edited
 
 
 def main() -> None:
@@ -96,16 +108,20 @@ def main() -> None:
             f"{pure(args.regions, reps):.3f} s"
         )
     if args.database_url:
-        computed, created = database(args.database_url, args.regions, 2_000)
+        computed, created, reshared, edited = database(args.database_url, args.regions, 2_000)
         label = args.database_url.split(":")[0]
     else:
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{folder}/bench.db"
-            computed, created = database(url, args.regions, 2_000)
+            computed, created, reshared, edited = database(url, args.regions, 2_000)
         label = "sqlite"
     print(
         f"{label}: compute_allocation (reads + cascade) for 2,000 reps: {computed:.3f} s; "
         f"create_plan incl. writing {(args.regions + 1 + 2_000) * 12:,} rows: {created:.3f} s"
+    )
+    print(
+        f"{label}: new company figure re-shared to every row: {reshared:.3f} s; "
+        f"one cell edited in a region (load, rebalance, save): {edited:.3f} s"
     )
 
 
