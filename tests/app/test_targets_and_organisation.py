@@ -217,3 +217,29 @@ def test_adding_a_region_on_the_organisation_page_saves_it_and_a_duplicate_is_re
     assert "already a region" in at.error[0].value
     with db() as session:
         assert session.scalar(select(func.count()).where(Region.name == name)) == 1
+
+
+def test_a_change_to_an_approved_plan_shows_as_a_new_version_that_can_be_compared(db, draft):
+    with db.begin() as session:
+        director = actor_named(session, "director")
+        approved = plans.approve_plan(session, director, draft.id)
+        root = load_region_tree(session).root_id
+        grid = plans.region_grid(session, director, approved.id, root)
+        key, total = grid.rows.key[0], int(grid.rows.Total[0])
+        plans.save_edits(
+            session,
+            director,
+            approved.id,
+            root,
+            plans.TargetEdits(totals={key: Decimal(total + 1200)}),
+            expected_lock_version=approved.lock_version,
+        )
+        name = grid.rows.name[0]
+    at = _targets("director")
+    assert at.selectbox(key="targets_version").value == 2
+    assert any(m.label == f"FY{NEXT} v2" and "draft" in m.value for m in at.metric)
+    assert at.selectbox(key="compare_a").value == 1
+    assert at.selectbox(key="compare_b").value == 2
+    changes = at.dataframe[-1].value
+    region_change = changes[(changes.level == "region") & changes.region.str.endswith(name)]
+    assert region_change["change"].item() == 1200
