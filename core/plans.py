@@ -1309,10 +1309,19 @@ def _ensure_director_or_manager(actor: Actor) -> None:
     ensure_role(actor, Role.MANAGER, action="compare plan versions")
 
 
-def region_totals(session: Session, actor: Actor, plan_id: int, region_id: int) -> pd.DataFrame:
-    """Yearly target of each sub-region and rep of a region (for charts)."""
-    grid = region_grid(session, actor, plan_id, region_id)
-    return grid.rows[["kind", "name", "Total"]].rename(columns={"Total": "target"})
+def plan_regions(session: Session, actor: Actor, plan_id: int) -> list[tuple[int, str]]:
+    """The regions of a plan the actor may open (those with sub-regions or reps), as
+    (id, path) in tree order: every region for directors, the own subtree for managers."""
+    ensure_active(actor)
+    tree = load_region_tree(session)
+    cells = load_cells(session, _plan(session, plan_id))
+    children = _plan_children(tree, cells)
+    shown = []
+    for region in sorted(cells.region, key=lambda r: [tree.names[p] for p in tree.path(r)]):
+        has_parts = bool(children[region] or cells.reps_of(region))
+        if has_parts and _sees_region(actor, region):
+            shown.append((region, " / ".join(tree.names[p] for p in tree.path(region))))
+    return shown
 
 
 def ramp_and_padding_note(info: PlanInfo) -> str:

@@ -81,24 +81,8 @@ def gaps_of(person_id: int, plan_id: int, region_id: int) -> pd.DataFrame:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def regions_to_show(person_id: int, plan_id: int) -> list[tuple[int, str]]:
-    """Regions of the plan the person may open, as (id, path) in tree order."""
-    from core.org import load_region_tree
-
     with read() as session:
-        actor = load_actor(session, person_id)
-        tree = load_region_tree(session)
-        cells = plans.load_cells(session, plans._plan(session, plan_id))
-    shown = []
-    for region in sorted(cells.region, key=lambda r: [tree.names[p] for p in tree.path(r)]):
-        has_parts = any(tree.parents.get(r) == region for r in cells.region) or cells.reps_of(
-            region
-        )
-        visible = actor.sees_everything or (
-            actor.scope_region_ids is not None and region in actor.scope_region_ids
-        )
-        if has_parts and visible:
-            shown.append((region, " / ".join(tree.names[p] for p in tree.path(region))))
-    return shown
+        return plans.plan_regions(session, load_actor(session, person_id), plan_id)
 
 
 def _preview(person_id: int, plan_id: int, region_id: int, edits: plans.TargetEdits):

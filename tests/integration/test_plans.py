@@ -393,3 +393,16 @@ def test_an_uploaded_plan_with_a_bad_row_is_refused_whole_naming_the_rows(sessio
     assert target_rows(session, info.id).equals(before)
     with pytest.raises(ValidationFailed, match=r"\.csv or \.xlsx"):
         plans.read_plan_file("plan.pdf", b"%PDF")
+
+
+def test_managers_open_only_the_regions_of_their_subtree_and_directors_all(
+    session, director, manager
+):
+    info = _create(session, director)
+    tree = load_region_tree(session)
+    everyone = {r for r, _ in plans.plan_regions(session, director, info.id)}
+    mine = {r for r, _ in plans.plan_regions(session, manager, info.id)}
+    assert tree.root_id in everyone and mine and mine < everyone
+    assert mine <= set(manager.scope_region_ids)
+    paths = dict(plans.plan_regions(session, manager, info.id))
+    assert all(path.startswith(tree.names[tree.root_id] + " / ") for path in paths.values())
