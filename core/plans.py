@@ -1472,3 +1472,91 @@ def upload_plan(
     )
     session.flush()
     return plan_info(session, plan)
+
+
+# --------------------------------------------------------------------------- re-splitting
+
+
+def resplit_region(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    region_id: int,
+    method: str,
+    *,
+    expected_lock_version: int | None,
+) -> PlanInfo:
+    """Share a region's months again among its sub-regions and reps by a method (a manager
+    allocating the figure the director gave them). The region's own months do not change;
+    reps ramping up carry less, and locked rows below the region must be unlocked first."""
+    plan = _plan(session, plan_id)
+    ensure_can_edit_region(actor, plan, region_id)
+    if plan.status in (PlanStatus.APPROVED, PlanStatus.LOCKED):
+        raise ValidationFailed(
+            f"{plan.fiscal_year} v{plan.version} is {plan.status}; start a new version first."
+        )
+    try:
+        chosen = Method(method)
+    except ValueError:
+        raise ValidationFailed(f"Unknown method '{method}'.") from None
+    if chosen == Method.MANUAL:
+        raise ValidationFailed("Enter manual figures in the grid instead.")
+    tree = load_region_tree(session)
+    old = load_cells(session, plan)
+    if region_id not in old.region:
+        raise NotFound(f"{tree.names.get(region_id, region_id)} has no targets in this plan.")
+    children = _plan_children(tree, old)
+    below = tree.subtree(region_id) & set(old.region)
+    locked = [r for r in below - {region_id} if old.region_locked[r].any()]
+    locked += [k for k in old.rep if k[1] in below and old.rep_locked[k].any()]
+    if locked:
+        raise ValidationFailed("Some rows below this region are locked; unlock them first.")
+    rep_keys = [k for k in old.rep if k[1] in below]
+    person_ids = sorted({pid for pid, _ in rep_keys})
+    hires = dict(
+        session.execute(
+            select(Person.id, Person.hire_date).where(Person.id.in_(person_ids or [0]))
+        ).all()
+    )
+    data = _method_data(session, chosen, person_ids, old.months[0])
+    if data is not None and person_ids and not any(data.get(p, 0) for p in person_ids):
+        raise ValidationFailed(_NO_DATA[chosen].format(year=plan.fiscal_year))
+    weights = planning.weights_for(
+        chosen, person_ids, history=data, potential=data, pipeline=data, manual=data
+    )
+    rep_weights = {
+        key: np.array([float(f) for f in planning.ramp_factors(hires.get(key[0]), old.months)])
+        * float(weights[key[0]])
+        * old.present[key]
+        for key in rep_keys
+    }
+    reps_in: dict[int, list[tuple[int, int]]] = {}
+    for key in rep_keys:
+        reps_in.setdefault(key[1], []).append(key)
+    region_units, rep_units = planning.cascade(
+        region_id,
+        old.region[region_id],
+        {r: children[r] for r in below},
+        reps_in,
+        rep_weights,
+        padding_pct=Decimal(plan.padding_pct),
+        label=lambda r: tree.names.get(r, str(r)),
+    )
+    new = old.copy()
+    new.region.update(region_units)
+    new.rep.update(rep_units)
+    problems = check_sums(new, tree, Decimal(plan.padding_pct))
+    if problems:
+        raise PlanningError("The new split would break the plan: " + "; ".join(problems[:3]))
+    _claim(session, plan, expected_lock_version)
+    changed = _save_cells(session, plan, old, new)
+    audit.record(
+        session,
+        actor,
+        "resplit_region",
+        "target_plan",
+        plan.id,
+        after={"region": tree.names.get(region_id), "method": chosen.value, "rows": changed},
+    )
+    session.flush()
+    return plan_info(session, plan)

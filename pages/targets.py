@@ -306,6 +306,27 @@ def workflow_buttons(actor, info: plans.PlanInfo) -> None:
             st.rerun()
 
 
+def resplit_controls(actor, info: plans.PlanInfo, grid: plans.RegionGrid) -> None:
+    """Share the region's figure again among its sub-regions and reps by a method."""
+    method_col, button_col, _ = st.columns([2, 1, 2])
+    method = method_col.selectbox(
+        f"Share {grid.region_name} again by",
+        list(METHODS),
+        format_func=METHODS.get,
+        key=f"resplit_method_{grid.region_id}",
+    )
+    button_col.write("")
+    if button_col.button("↻ Re-split", key=f"resplit_{grid.region_id}"):
+        run_action(
+            lambda s: plans.resplit_region(
+                s, actor, info.id, grid.region_id, method, expected_lock_version=info.lock_version
+            ),
+            f"{grid.region_name} shared again by {METHODS[method].lower()}; its figure is "
+            "unchanged.",
+        )
+        st.rerun()
+
+
 def region_editor(actor, info: plans.PlanInfo, region_id: int) -> None:
     grid = grid_of(actor.id, info.id, region_id)
     original = month_frame(grid)
@@ -334,6 +355,8 @@ def region_editor(actor, info: plans.PlanInfo, region_id: int) -> None:
         if info.status != PlanStatus.DRAFT and actor.role == Role.MANAGER:
             st.caption(f"The plan is {info.status.value}: managers change targets only in a draft.")
     else:
+        if info.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED):
+            resplit_controls(actor, info, grid)
         if info.status in (PlanStatus.APPROVED, PlanStatus.LOCKED):
             st.caption(
                 f"{info.label} is {info.status.value}: saving a change starts a new draft version."

@@ -243,3 +243,19 @@ def test_a_change_to_an_approved_plan_shows_as_a_new_version_that_can_be_compare
     changes = at.dataframe[-1].value
     region_change = changes[(changes.level == "region") & changes.region.str.endswith(name)]
     assert region_change["change"].item() == 1200
+
+
+def test_a_manager_re_splits_their_region_by_a_method_from_the_page(db, draft):
+    at = _targets("manager")
+    region_id = at.selectbox(key=f"targets_region_{draft.id}").value
+    at.selectbox(key=f"resplit_method_{region_id}").select("potential").run()
+    at.button(key=f"resplit_{region_id}").click().run()
+    assert not at.exception
+    assert "shared again by customer potential" in at.success[0].value
+    with db() as session:
+        assert sum_problems(session, draft.id) == []
+        assert session.scalar(
+            select(func.count()).where(
+                TargetPlan.id == draft.id, TargetPlan.lock_version > draft.lock_version
+            )
+        )

@@ -406,3 +406,45 @@ def test_managers_open_only_the_regions_of_their_subtree_and_directors_all(
     assert mine <= set(manager.scope_region_ids)
     paths = dict(plans.plan_regions(session, manager, info.id))
     assert all(path.startswith(tree.names[tree.root_id] + " / ") for path in paths.values())
+
+
+def test_a_manager_resplits_their_region_by_customer_potential_keeping_its_figure(
+    session, director, manager, rep
+):
+    from db.schema import Customer
+
+    info = _create(session, director)
+    tree = load_region_tree(session)
+    top = next(r for r in manager.scope_region_ids if tree.parents[r] == tree.root_id)
+    before = target_rows(session, info.id)
+    plans.resplit_region(session, manager, info.id, top, "potential", expected_lock_version=None)
+    after = target_rows(session, info.id)
+    assert sum_problems(session, info.id) == []
+    region_rows = lambda f, r: f[f.person_id.isna() & (f.region_id == r)].amount.tolist()  # noqa: E731
+    assert region_rows(after, top) == region_rows(before, top)
+    team = after[after.person_id.notna() & (after.region_id == rep.region_id)]
+    potential = dict(
+        session.execute(
+            select(Customer.owner_id, func.sum(Customer.annual_potential)).group_by(
+                Customer.owner_id
+            )
+        ).all()
+    )
+    team_total = sum(region_rows(after, rep.region_id))
+    weight_sum = sum(potential.get(p, 0) for p in set(team.person_id))
+    for person, amount in team.groupby("person_id").amount.sum().items():
+        exact = team_total * potential.get(person, 0) / weight_sum
+        assert abs(amount - exact) <= 12  # within a unit a month
+    other = next(r for r in tree.children[tree.root_id] if r != top)
+    with pytest.raises(PermissionDenied):
+        plans.resplit_region(session, manager, info.id, other, "equal", expected_lock_version=None)
+    plans.save_edits(
+        session,
+        manager,
+        info.id,
+        rep.region_id,
+        plans.TargetEdits(locks={f"rep:{rep.id}": True}),
+        expected_lock_version=None,
+    )
+    with pytest.raises(ValidationFailed, match="locked"):
+        plans.resplit_region(session, manager, info.id, top, "equal", expected_lock_version=None)
