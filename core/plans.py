@@ -35,7 +35,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import audit, planning
-from core.company import fiscal_start_month
+from core.company import fiscal_start_month, ramp_schedule
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, PlanStatus, Role
 from core.org import RegionTree, load_region_tree
@@ -455,13 +455,14 @@ def compute_allocation(
         chosen, rep_ids, history=data, potential=data, pipeline=data, manual=data
     )
     profile = season_profile(session, seasonality, months[0], manual_season)
+    schedule = ramp_schedule(session)
     root_units = np.array(
         [int(v) for v in planning.spread_over_months({root: company_target}, profile)[root]],
         dtype=np.int64,
     )
     full = {pid: float(weights[pid]) for pid in rep_ids}
     ramped = {
-        pid: np.array([float(f) for f in planning.ramp_factors(hire, months)]) * full[pid]
+        pid: np.array([float(f) for f in planning.ramp_factors(hire, months, schedule)]) * full[pid]
         for pid, _, hire in reps
     }
     if ramp_mode == "absorb":
@@ -1524,8 +1525,11 @@ def resplit_region(
     weights = planning.weights_for(
         chosen, person_ids, history=data, potential=data, pipeline=data, manual=data
     )
+    schedule = ramp_schedule(session)
     rep_weights = {
-        key: np.array([float(f) for f in planning.ramp_factors(hires.get(key[0]), old.months)])
+        key: np.array(
+            [float(f) for f in planning.ramp_factors(hires.get(key[0]), old.months, schedule)]
+        )
         * float(weights[key[0]])
         * old.present[key]
         for key in rep_keys

@@ -9,7 +9,12 @@ import streamlit as st
 from pydantic import ValidationError
 
 from core import org, people
-from core.company import fiscal_start_month, set_fiscal_start_month
+from core.company import (
+    fiscal_start_month,
+    get_setting,
+    set_fiscal_start_month,
+    set_ramp_schedule,
+)
 from core.errors import DomainError
 from ui.auth import current_actor
 from ui.data import read, write
@@ -19,9 +24,14 @@ MONTHS = [date(2000, m, 1).strftime("%B") for m in range(1, 13)]
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def organisation() -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def organisation() -> tuple[pd.DataFrame, pd.DataFrame, int, list]:
     with read() as session:
-        return org.regions_table(session), org.people_table(session), fiscal_start_month(session)
+        return (
+            org.regions_table(session),
+            org.people_table(session),
+            fiscal_start_month(session),
+            get_setting(session, "ramp_schedule"),
+        )
 
 
 def run_action(action, success: str) -> None:
@@ -40,14 +50,14 @@ st.title("🏢 Organisation")
 if message := st.session_state.pop("org_message", None):
     (st.success if message[0] == "success" else st.error)(message[1])
 
-regions, persons, start_month = organisation()
+regions, persons, start_month, ramp = organisation()
 active_regions = regions[regions["active"]]
 region_label = dict(zip(regions["id"], regions["region"].str.strip()))
 active_ids = active_regions["id"].tolist()
 managers = persons[persons["role"].isin(["manager", "director"]) & persons["active"]]
 person_label = {row.id: f"{row.name} ({row.username}, {row.role})" for row in persons.itertuples()}
 
-tree_tab, people_tab, settings_tab = st.tabs(["🌳 Regions", "👥 People", "⚙️ Fiscal year"])
+tree_tab, people_tab, settings_tab = st.tabs(["🌳 Regions", "👥 People", "⚙️ Fiscal year and ramp"])
 
 with tree_tab:
     st.dataframe(
@@ -183,17 +193,33 @@ with people_tab:
                 f"{person_label[who]} is deactivated.",
             )
 
-with settings_tab, st.form("fiscal_year"):
-    month = st.selectbox(
-        "The fiscal year starts in",
-        range(1, 13),
-        index=start_month - 1,
-        format_func=lambda m: MONTHS[m - 1],
-        key="fy_start",
-    )
-    st.caption("Existing plans keep their months; new plans and period labels use the new start.")
-    if st.form_submit_button("Save"):
-        run_action(
-            lambda s: set_fiscal_start_month(s, actor, month),
-            f"The fiscal year now starts in {MONTHS[month - 1]}.",
+with settings_tab:
+    with st.form("fiscal_year"):
+        month = st.selectbox(
+            "The fiscal year starts in",
+            range(1, 13),
+            index=start_month - 1,
+            format_func=lambda m: MONTHS[m - 1],
+            key="fy_start",
         )
+        st.caption(
+            "Existing plans keep their months; new plans and period labels use the new start."
+        )
+        if st.form_submit_button("Save"):
+            run_action(
+                lambda s: set_fiscal_start_month(s, actor, month),
+                f"The fiscal year now starts in {MONTHS[month - 1]}.",
+            )
+    with st.form("ramp"):
+        steps = st.text_input(
+            "New-hire ramp: % of a full quota in months 1, 2, 3… of tenure",
+            value=", ".join(str(p) for p in ramp),
+            key="ramp_steps",
+        )
+        st.caption("Full quota after the last step. Used by the next plans.")
+        if st.form_submit_button("Save ramp"):
+            parts = [p.strip() for p in steps.replace(";", ",").split(",") if p.strip()]
+            run_action(
+                lambda s: set_ramp_schedule(s, actor, parts),
+                "New-hire ramp saved: " + ", ".join(p + "%" for p in parts) + ".",
+            )

@@ -259,3 +259,22 @@ def test_a_manager_re_splits_their_region_by_a_method_from_the_page(db, draft):
                 TargetPlan.id == draft.id, TargetPlan.lock_version > draft.lock_version
             )
         )
+
+
+def test_the_ramp_is_set_on_the_organisation_page_and_bad_input_is_refused(db):
+    from core.company import get_setting
+
+    at = signed_in("director")
+    at.switch_page("pages/organisation.py").run()
+    at.text_input(key="ramp_steps").input("10, 40, 80")
+    at.button(key="FormSubmitter:ramp-Save ramp").click().run()
+    assert not at.exception
+    assert at.success[0].value == "New-hire ramp saved: 10%, 40%, 80%."
+    at.text_input(key="ramp_steps").input("10, lots")
+    at.button(key="FormSubmitter:ramp-Save ramp").click().run()
+    assert "'lots' is not a percentage" in at.error[0].value
+    with db.begin() as session:
+        assert get_setting(session, "ramp_schedule") == [10, 40, 80]
+        from core.company import set_ramp_schedule
+
+        set_ramp_schedule(session, actor_named(session, "admin"), [0, 25, 50, 75])

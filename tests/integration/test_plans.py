@@ -448,3 +448,27 @@ def test_a_manager_resplits_their_region_by_customer_potential_keeping_its_figur
     )
     with pytest.raises(ValidationFailed, match="locked"):
         plans.resplit_region(session, manager, info.id, top, "equal", expected_lock_version=None)
+
+
+def test_the_new_hire_ramp_is_a_setting_used_by_the_next_plans(session, director, rep):
+    from core.company import set_ramp_schedule
+
+    newcomer = session.scalar(select(Person).where(Person.username == "rep.2"))
+    newcomer.hire_date = date(YEAR, 5, 1)
+    session.flush()
+    with pytest.raises(ValidationFailed, match="between 0 and 100"):
+        set_ramp_schedule(session, director, ["50", "120"])
+    with pytest.raises(PermissionDenied):
+        set_ramp_schedule(session, rep, ["50"])
+    set_ramp_schedule(session, director, ["50"])
+    info = _create(session, director)
+    rows = target_rows(session, info.id)
+    months = rows[rows.person_id == newcomer.id].sort_values("month").amount.tolist()
+    mates = rows[(rows.region_id == newcomer.region_id) & rows.person_id.notna()]
+    june = mates[mates.month == date(YEAR, 6, 1)].set_index("person_id").amount
+    may = mates[mates.month == date(YEAR, 5, 1)].set_index("person_id").amount
+    assert months[:4] == [0, 0, 0, 0]
+    other = next(p for p in june.index if p != newcomer.id)
+    # half a quota in the month of hire, a full one from the month after (equal weights)
+    assert abs(may[newcomer.id] * 2 - may[other]) <= 2
+    assert abs(june[newcomer.id] - june[other]) <= 1
