@@ -147,6 +147,15 @@ def edits_between(original: pd.DataFrame, edited: pd.DataFrame, months: list[str
     return plans.TargetEdits(cells=cells, totals=totals, locks=locks)
 
 
+def highlight_changes(after: pd.DataFrame, before: pd.DataFrame, columns: list[str]):
+    """`after` styled with the cells that differ from `before` highlighted."""
+    styles = pd.DataFrame("", index=after.index, columns=after.columns)
+    for column in columns:
+        differs = (after[column].fillna(-1) != before[column].fillna(-1)).to_numpy()
+        styles[column] = ["background-color: #fff3cd" if d else "" for d in differs]
+    return after.style.apply(lambda _: styles, axis=None)
+
+
 def totals_frame(grid: plans.RegionGrid) -> pd.DataFrame:
     rows = {f"Σ {grid.region_name}": [int(v) for v in grid.totals]}
     if grid.reps_total is not None and grid.plan.padding_pct:
@@ -334,13 +343,15 @@ def region_editor(actor, info: plans.PlanInfo, region_id: int) -> None:
         "name": st.column_config.TextColumn("Sub-region / rep", disabled=True, pinned=True),
         "Total": st.column_config.NumberColumn(
             "Total", help="Yearly target; change it to spread a new total over the months",
-            format="localized", min_value=0,
+            format="localized", min_value=0, pinned=True,
         ),
         "Locked": st.column_config.CheckboxColumn(
-            "🔒", help="Locked rows keep their amounts when others change"
+            "🔒", help="Locked rows keep their amounts when others change", pinned=True
         ),
     } | {
-        label: st.column_config.NumberColumn(label, format="localized", min_value=0)
+        label: st.column_config.NumberColumn(
+            label, format="localized", min_value=0, width="small"
+        )
         for label in grid.months
     }  # fmt: skip
     editable = grid.editable or (
@@ -387,8 +398,13 @@ def region_editor(actor, info: plans.PlanInfo, region_id: int) -> None:
         st.error(f"This change is not possible: {exc} Nothing was saved.")
         return
     changed = month_frame(preview)
-    st.markdown("**Preview after your change** (not saved yet)")
-    st.dataframe(changed, hide_index=True, width="stretch", column_config=column_config)
+    st.markdown("**Preview after your change** (not saved yet; changed cells are highlighted)")
+    st.dataframe(
+        highlight_changes(changed, original, [*grid.months, "Total"]),
+        hide_index=True,
+        width="stretch",
+        column_config=column_config,
+    )
     if st.button("💾 Save changes", type="primary", key="grid_save"):
         new_version = info.status in (PlanStatus.APPROVED, PlanStatus.LOCKED)
         saved = run_action(

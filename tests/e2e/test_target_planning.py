@@ -49,7 +49,7 @@ def test_director_allocates_manager_adjusts_director_approves(page, app_url, con
     expect(page.get_by_text("📝 draft")).to_be_visible(timeout=30_000)
     grid = page.locator('[data-testid="stDataFrame"]').first
     box = grid.bounding_box()
-    cell = (box["x"] + 150, box["y"] + box["height"] - 17)  # last row, first month
+    cell = (box["x"] + 265, box["y"] + box["height"] - 17)  # last row, first month
     page.mouse.click(*cell)  # focuses the grid
     page.wait_for_timeout(500)
     page.mouse.dblclick(*cell)  # opens the cell editor
