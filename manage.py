@@ -11,6 +11,10 @@ says so. Reads DATABASE_URL like the app. `python manage.py --help` lists the co
     python manage.py backup --out FILE | restore FILE --yes
     python manage.py report attainment --period P --by company|region|rep [--region NAME]
                                        [--format table|csv|json] [--today YYYY-MM-DD]
+    python manage.py plan create --year Y --target AMOUNT --method METHOD [--seasonality S]
+                              [--padding PCT] [--ramp spread|absorb]
+    python manage.py plan show --year Y [--version V] [--format table|csv|json]
+    python manage.py plan approve --year Y [--version V]
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ import sys
 
 from pydantic import ValidationError
 
-from cli import backup, database, reports, users
+from cli import backup, database, plans, reports, users
 from core.errors import DomainError
 from db.engine import DatabaseUnavailable
 
-COMMAND_MODULES = [database, users, reports, backup]
+COMMAND_MODULES = [database, users, plans, reports, backup]
 """Each area registers its own sub-commands."""
 
 

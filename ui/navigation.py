@@ -26,7 +26,9 @@ class PageEntry:
 PAGES: list[PageEntry] = [
     PageEntry("pages/home.py", "Home", "🏠", "", EVERYONE, default=True),
     PageEntry("pages/customers.py", "Customers", "🏢", "Sales", EVERYONE),
+    PageEntry("pages/targets.py", "Targets", "📋", "Planning", EVERYONE),
     PageEntry("pages/attainment.py", "Attainment & forecast", "🎯", "Performance", EVERYONE),
+    PageEntry("pages/organisation.py", "Organisation", "🏛️", "Administration", MANAGEMENT),
     PageEntry("pages/audit.py", "Audit log", "📜", "Administration", MANAGEMENT),
     PageEntry("pages/account.py", "My account", "👤", "Me", EVERYONE),
 ]

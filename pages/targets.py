@@ -1,0 +1,633 @@
+"""Targets: the year's plan from the company figure down to every region, rep and month.
+
+Directors set the company figure, adjust regions and approve; managers split their region among
+sub-regions and reps while the plan is a draft; reps read their own targets and commit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from core import commitments, plans
+from core.company import fiscal_start_month
+from core.errors import DomainError
+from core.models import PlanStatus, Role
+from core.periods import fiscal_year_of
+from core.permissions import load_actor
+from core.planning import reps_needed
+from ui import plan_charts
+from ui.auth import current_actor
+from ui.data import read, write
+from ui.downloads import download_buttons
+from ui.format import money
+
+STATUS_BADGE = {
+    PlanStatus.DRAFT: "📝 draft",
+    PlanStatus.SUBMITTED: "📨 submitted",
+    PlanStatus.APPROVED: "✅ approved",
+    PlanStatus.LOCKED: "🔒 locked",
+}
+METHODS = {
+    "equal": "Equal per rep",
+    "history": "Historical share (won, last 12 months)",
+    "potential": "Customer potential",
+    "pipeline": "Open pipeline",
+}
+SEASONS = {"flat": "Flat", "history": "From history", "manual": "By hand (12 percentages)"}
+
+
+# --------------------------------------------------------------------------- cached reads
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def years_and_start() -> tuple[list[int], int]:
+    with read() as session:
+        return plans.plan_years(session), fiscal_start_month(session)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def plan_header(person_id: int, year: int, version: int | None) -> plans.PlanInfo | None:
+    with read() as session:
+        actor = load_actor(session, person_id)
+        try:
+            return plans.get_plan(session, actor, year, version)
+        except DomainError:
+            return None
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def grid_of(person_id: int, plan_id: int, region_id: int) -> plans.RegionGrid:
+    with read() as session:
+        return plans.region_grid(session, load_actor(session, person_id), plan_id, region_id)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def whole_plan(person_id: int, plan_id: int) -> pd.DataFrame:
+    with read() as session:
+        return plans.plan_table(session, load_actor(session, person_id), plan_id)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def gaps_of(person_id: int, plan_id: int, region_id: int) -> pd.DataFrame:
+    with read() as session:
+        actor = load_actor(session, person_id)
+        return commitments.topdown_vs_bottomup(session, actor, plan_id, region_id)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def regions_to_show(person_id: int, plan_id: int) -> list[tuple[int, str]]:
+    with read() as session:
+        return plans.plan_regions(session, load_actor(session, person_id), plan_id)
+
+
+def _preview(person_id: int, plan_id: int, region_id: int, edits: plans.TargetEdits):
+    with read() as session:
+        actor = load_actor(session, person_id)
+        return plans.preview_edits(session, actor, plan_id, region_id, edits)
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def run_action(action, success: str) -> bool:
+    """Run a write in one transaction; show the result or the refusal. True when saved."""
+    try:
+        with write() as session:
+            action(session)
+    except (DomainError, ValidationError) as exc:
+        st.session_state["targets_message"] = ("error", str(exc))
+        return False
+    st.session_state["targets_message"] = ("success", success)
+    return True
+
+
+def show_message() -> None:
+    if message := st.session_state.pop("targets_message", None):
+        kind, text = message
+        (st.success if kind == "success" else st.error)(text)
+
+
+def month_frame(grid: plans.RegionGrid) -> pd.DataFrame:
+    frame = grid.rows.set_index("key").drop(columns=["kind"])
+    for label in grid.months:
+        frame[label] = frame[label].astype("Int64")
+    frame["Total"] = frame["Total"].astype("Int64")
+    frame.insert(0, "name", frame.pop("name"))
+    frame["name"] = [
+        ("🗂 " if kind == "region" else "👤 ") + name
+        for kind, name in zip(grid.rows["kind"], grid.rows["name"])
+    ]
+    return frame
+
+
+def edits_between(original: pd.DataFrame, edited: pd.DataFrame, months: list[str]):
+    """The user's changes as TargetEdits: changed months, a changed total, a toggled lock."""
+    cells: dict[str, dict[int, Decimal]] = {}
+    totals: dict[str, Decimal] = {}
+    locks: dict[str, bool] = {}
+    for key in original.index:
+        before, after = original.loc[key], edited.loc[key]
+        for index, label in enumerate(months):
+            if pd.isna(before[label]) and pd.isna(after[label]):
+                continue
+            if pd.isna(after[label]) or before[label] != after[label]:
+                value = after[label]
+                cells.setdefault(key, {})[index] = (
+                    Decimal(-1) if pd.isna(value) else Decimal(str(value))
+                )
+        if key not in cells and not pd.isna(after["Total"]) and before["Total"] != after["Total"]:
+            totals[key] = Decimal(str(after["Total"]))
+        if bool(before["Locked"]) != bool(after["Locked"]):
+            locks[key] = bool(after["Locked"])
+    return plans.TargetEdits(cells=cells, totals=totals, locks=locks)
+
+
+def highlight_changes(after: pd.DataFrame, before: pd.DataFrame, columns: list[str]):
+    """`after` styled with the cells that differ from `before` highlighted."""
+    styles = pd.DataFrame("", index=after.index, columns=after.columns)
+    for column in columns:
+        differs = (after[column].fillna(-1) != before[column].fillna(-1)).to_numpy()
+        styles[column] = ["background-color: #fff3cd" if d else "" for d in differs]
+    return after.style.apply(lambda _: styles, axis=None)
+
+
+def totals_frame(grid: plans.RegionGrid) -> pd.DataFrame:
+    rows = {f"Σ {grid.region_name}": [int(v) for v in grid.totals]}
+    if grid.reps_total is not None and grid.plan.padding_pct:
+        rows[f"Reps carry (+{grid.plan.padding_pct}% padding)"] = [int(v) for v in grid.reps_total]
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=grid.months)
+    frame["Total"] = frame.sum(axis=1)
+    return frame
+
+
+def company_form(actor, year: int, info: plans.PlanInfo | None) -> None:
+    """The director's company figure with an immediate preview of the regions' share."""
+    replacing = info is not None and info.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED)
+    title = "Set the company target and allocate" if info is None else "Allocate again"
+    with st.expander(f"🎯 {title}", expanded=info is None):
+        if replacing:
+            st.caption(
+                "Allocating again replaces every figure of this draft, managers' changes included."
+            )
+        elif info is not None:
+            st.caption(f"This starts version {max(info.versions) + 1}; v{info.version} is kept.")
+        left, middle, right = st.columns(3)
+        target = left.number_input(
+            "Company target", min_value=0, step=100_000, key="plan_target",
+            value=int(info.company_target) if info else 10_000_000,
+        )  # fmt: skip
+        method = middle.selectbox(
+            "Method", list(METHODS), format_func=METHODS.get, key="plan_method"
+        )
+        seasonality = right.selectbox(
+            "Seasonality", list(SEASONS), format_func=SEASONS.get, key="plan_season"
+        )
+        manual = None
+        if seasonality == "manual":
+            base = pd.DataFrame(
+                [[round(100 / 12, 2)] * 11 + [round(100 - 11 * round(100 / 12, 2), 2)]],
+                columns=[f"M{m}" for m in range(1, 13)],
+                index=["% of year"],
+            )
+            manual = st.data_editor(base, key="plan_manual_season").iloc[0].tolist()
+        left, middle = st.columns(2)
+        padding = left.number_input(
+            "Padding (over-assignment to reps, %)", 0.0, 100.0, 0.0, 1.0, key="plan_padding"
+        )
+        ramp = middle.radio(
+            "New-hire ramp shortfall",
+            ["spread", "absorb"],
+            horizontal=True,
+            key="plan_ramp",
+            format_func={
+                "spread": "Spread it over the other reps",
+                "absorb": "Absorb it (plan less)",
+            }.get,
+        )
+        options = dict(
+            fiscal_year=year,
+            company_target=Decimal(int(target)),
+            method=method,
+            seasonality=seasonality,
+            padding_pct=Decimal(str(padding)),
+            ramp_mode=ramp,
+            manual_season=[Decimal(str(v)) for v in manual] if manual else None,
+        )
+        try:
+            with read() as session:
+                preview = plans.compute_allocation(session, **options)
+                from core.org import load_region_tree
+
+                tree = load_region_tree(session)
+        except (DomainError, ValidationError) as exc:
+            st.error(str(exc))
+            return
+        root = tree.root_id
+        tops = [r for r in tree.children.get(root, []) if r in preview.region]
+        frame = pd.DataFrame(
+            {
+                "kind": "region",
+                "name": [tree.names[r] for r in tops],
+                "target": [int(preview.region[r].sum()) for r in tops],
+            }
+        )
+        allocated = int(preview.region[root].sum())
+        st.markdown(
+            f"**Preview:** {money(Decimal(allocated))} to {len(tops)} regions and "
+            f"{len(preview.rep)} reps over 12 months"
+            + (
+                f" — the ramp takes {money(Decimal(int(target) - allocated))} off"
+                if allocated < int(target)
+                else ""
+            )
+        )
+        chart_left, chart_right = st.columns(2)
+        chart_left.altair_chart(plan_charts.target_by_part(frame, title="Regions"), width="stretch")
+        months = [m.strftime("%b %Y") for m in preview.months]
+        chart_right.altair_chart(
+            plan_charts.monthly_profile(
+                months, [Decimal(int(v)) for v in preview.region[root]], title="Company by month"
+            ),
+            width="stretch",
+        )
+        label = "Allocate again" if replacing else "Create plan"
+        if st.button(label, type="primary", key="plan_create"):
+            expected = info.lock_version if replacing else None
+            if run_action(
+                lambda s: plans.create_plan(s, actor, expected_lock_version=expected, **options),
+                f"FY{year} plan allocated: {money(Decimal(allocated))}.",
+            ):
+                st.session_state.pop("targets_version", None)
+            st.rerun()
+
+
+def capacity_check(info: plans.PlanInfo) -> None:
+    """How many fully productive reps the company figure needs (directors' sanity check)."""
+    with st.expander("🧮 Capacity: reps needed for this target"):
+        a, b, c, d = st.columns(4)
+        productivity = a.number_input(
+            "Bookings of a ramped rep per year", 1, value=1_000_000, step=50_000, key="cap_prod"
+        )
+        attainment = b.number_input("Expected attainment %", 1, 200, 85, key="cap_att")
+        attrition = c.number_input("Attrition % per year", 0, 100, 15, key="cap_churn")
+        ramp_months = d.number_input("Months lost to ramp", 0, 12, 3, key="cap_ramp")
+        try:
+            needed = reps_needed(
+                info.company_target,
+                avg_productivity_per_rep=productivity,
+                expected_attainment=Decimal(attainment) / 100,
+                ramp_months_lost=Decimal(ramp_months) / 12,
+                attrition=Decimal(attrition) / 100,
+            )
+        except DomainError as exc:
+            st.error(str(exc))
+            return
+        st.markdown(f"**{needed} reps** are needed to carry {money(info.company_target)}.")
+
+
+def workflow_buttons(actor, info: plans.PlanInfo) -> None:
+    buttons = []
+    director = actor.role in (Role.DIRECTOR, Role.ADMIN)
+    if info.status == PlanStatus.DRAFT and actor.role != Role.REP:
+        buttons.append(("📨 Submit for approval", plans.submit_plan, "submitted"))
+    if director and info.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED):
+        buttons.append(("✅ Approve", plans.approve_plan, "approved"))
+    if director and info.status == PlanStatus.SUBMITTED:
+        buttons.append(("↩ Return to draft", plans.return_to_draft, "returned to draft"))
+    if director and info.status == PlanStatus.APPROVED:
+        buttons.append(("🔒 Lock", plans.lock_plan, "locked"))
+    if not buttons:
+        return
+    columns = st.columns(len(buttons) + 2)
+    for column, (label, action, done) in zip(columns, buttons):
+        if column.button(label, key=f"plan_{done}"):
+            run_action(
+                lambda s, action=action: action(
+                    s, actor, info.id, expected_lock_version=info.lock_version
+                ),
+                f"{info.label} {done}.",
+            )
+            st.rerun()
+
+
+def resplit_controls(actor, info: plans.PlanInfo, grid: plans.RegionGrid) -> None:
+    """Share the region's figure again among its sub-regions and reps by a method."""
+    method_col, button_col, _ = st.columns([2, 1, 2])
+    method = method_col.selectbox(
+        f"Share {grid.region_name} again by",
+        list(METHODS),
+        format_func=METHODS.get,
+        key=f"resplit_method_{grid.region_id}",
+    )
+    button_col.write("")
+    if button_col.button("↻ Re-split", key=f"resplit_{grid.region_id}"):
+        run_action(
+            lambda s: plans.resplit_region(
+                s, actor, info.id, grid.region_id, method, expected_lock_version=info.lock_version
+            ),
+            f"{grid.region_name} shared again by {METHODS[method].lower()}; its figure is "
+            "unchanged.",
+        )
+        st.rerun()
+
+
+def region_editor(actor, info: plans.PlanInfo, region_id: int) -> None:
+    grid = grid_of(actor.id, info.id, region_id)
+    original = month_frame(grid)
+    column_config = {
+        "name": st.column_config.TextColumn("Sub-region / rep", disabled=True, pinned=True),
+        "Total": st.column_config.NumberColumn(
+            "Total", help="Yearly target; change it to spread a new total over the months",
+            format="localized", min_value=0, pinned=True,
+        ),
+        "Locked": st.column_config.CheckboxColumn(
+            "🔒", help="Locked rows keep their amounts when others change", pinned=True
+        ),
+    } | {
+        label: st.column_config.NumberColumn(
+            label, format="localized", min_value=0, width="small"
+        )
+        for label in grid.months
+    }  # fmt: skip
+    editable = grid.editable or (
+        actor.role in (Role.DIRECTOR, Role.ADMIN)
+        and info.status in (PlanStatus.APPROVED, PlanStatus.LOCKED)
+    )
+    if original.empty:
+        st.info(f"{grid.region_name} has no sub-regions or reps in this plan.")
+        return
+    if not editable:
+        st.dataframe(original, hide_index=True, width="stretch", column_config=column_config)
+        if info.status != PlanStatus.DRAFT and actor.role == Role.MANAGER:
+            st.caption(f"The plan is {info.status.value}: managers change targets only in a draft.")
+    else:
+        if info.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED):
+            resplit_controls(actor, info, grid)
+        if info.status in (PlanStatus.APPROVED, PlanStatus.LOCKED):
+            st.caption(
+                f"{info.label} is {info.status.value}: saving a change starts a new draft version."
+            )
+        edited = st.data_editor(
+            original,
+            hide_index=True,
+            width="stretch",
+            column_config=column_config,
+            key=f"grid_{info.id}_{region_id}_{info.lock_version}",
+        )
+    st.dataframe(totals_frame(grid), width="stretch", column_config={
+        label: st.column_config.NumberColumn(label, format="localized")
+        for label in [*grid.months, "Total"]
+    })  # fmt: skip
+    if not editable:
+        return
+    edits = edits_between(original, edited, grid.months)
+    if edits.is_empty():
+        st.caption(
+            "Change a month or a total: the other rows of the same month absorb the difference, "
+            f"so {grid.region_name} keeps its figure. Tick 🔒 to keep a row as it is."
+        )
+        return
+    try:
+        preview = _preview(actor.id, info.id, region_id, edits)
+    except (DomainError, ValidationError) as exc:
+        st.error(f"This change is not possible: {exc} Nothing was saved.")
+        return
+    changed = month_frame(preview)
+    st.markdown("**Preview after your change** (not saved yet; changed cells are highlighted)")
+    st.dataframe(
+        highlight_changes(changed, original, [*grid.months, "Total"]),
+        hide_index=True,
+        width="stretch",
+        column_config=column_config,
+    )
+    if st.button("💾 Save changes", type="primary", key="grid_save"):
+        new_version = info.status in (PlanStatus.APPROVED, PlanStatus.LOCKED)
+        saved = run_action(
+            lambda s: plans.save_edits(
+                s, actor, info.id, region_id, edits, expected_lock_version=info.lock_version
+            ),
+            f"Targets of {grid.region_name} saved"
+            + (" in a new draft version." if new_version else "."),
+        )
+        if saved and new_version:
+            st.session_state.pop("targets_version", None)  # show the new version
+        st.rerun()
+
+
+def charts_and_gaps(actor, info: plans.PlanInfo, region_id: int) -> None:
+    grid = grid_of(actor.id, info.id, region_id)
+    parts = grid.rows[["kind", "name", "Total"]].rename(columns={"Total": "target"})
+    left, right = st.columns(2)
+    if not parts.empty:
+        left.altair_chart(
+            plan_charts.target_by_part(parts, title=f"Yearly target in {grid.region_name}"),
+            width="stretch",
+        )
+    right.altair_chart(
+        plan_charts.monthly_profile(
+            grid.months, grid.totals, title=f"{grid.region_name} month by month"
+        ),
+        width="stretch",
+    )
+    gaps = gaps_of(actor.id, info.id, region_id)
+    st.subheader("Top-down vs bottom-up")
+    region_commitment(actor, info, grid)
+    if gaps["commitment"].isna().all():
+        st.info(
+            "Nobody in this region has entered a commitment yet. Reps enter theirs on this "
+            "page; the gap to the target shows here."
+        )
+        return
+    st.altair_chart(
+        plan_charts.topdown_vs_bottomup(gaps, title="Target vs commitment"), width="stretch"
+    )
+    st.dataframe(gaps.drop(columns=["kind"]), hide_index=True, width="stretch")
+
+
+def region_commitment(actor, info: plans.PlanInfo, grid: plans.RegionGrid) -> None:
+    """A manager's (or director's) own bottom-up figure for the region, month by month."""
+    with st.expander(f"✍ Enter a commitment for {grid.region_name}"):
+        base = pd.DataFrame([[0] * 12], columns=grid.months, index=["We commit to"])
+        edited = st.data_editor(base, key=f"region_commitment_{info.id}_{grid.region_id}")
+        if st.button("Save the region's commitment", key="save_region_commitment"):
+            amounts = {i: Decimal(str(v)) for i, v in enumerate(edited.iloc[0].tolist())}
+            run_action(
+                lambda s: commitments.set_commitments(
+                    s, actor, info.fiscal_year, amounts, region_id=grid.region_id
+                ),
+                f"Commitment for {grid.region_name} saved.",
+            )
+            st.rerun()
+
+
+def compare_section(actor, info: plans.PlanInfo) -> None:
+    if len(info.versions) < 2:
+        return
+    with st.expander("🔀 Compare versions"):
+        left, right = st.columns(2)
+        a = left.selectbox("From", info.versions, index=0, key="compare_a")
+        b = right.selectbox("To", info.versions, index=len(info.versions) - 1, key="compare_b")
+        try:
+            with read() as session:
+                frame = plans.compare_versions(session, actor, info.fiscal_year, a, b)
+        except DomainError as exc:
+            st.info(str(exc))
+            return
+        changed = frame[frame["change"] != 0]
+        if changed.empty:
+            st.info(f"v{a} and v{b} have the same yearly targets.")
+        else:
+            st.dataframe(changed, hide_index=True, width="stretch")
+            download_buttons(changed, f"plan-FY{info.fiscal_year}-v{a}-vs-v{b}")
+
+
+def download_and_upload(actor, info: plans.PlanInfo) -> None:
+    with st.expander("⬇⬆ Download or upload the plan"):
+        table = whole_plan(actor.id, info.id)
+        download_buttons(table, f"plan-FY{info.fiscal_year}-v{info.version}")
+        if actor.role not in (Role.DIRECTOR, Role.ADMIN) or info.status != PlanStatus.DRAFT:
+            st.caption("Directors upload a changed plan into a draft version.")
+            return
+        upload = st.file_uploader(
+            "Upload a changed plan (the same layout as the download)",
+            type=["csv", "xlsx"],
+            key="plan_upload",
+        )
+        if upload is not None and st.button("Check and save the uploaded plan", key="upload_go"):
+
+            def save(session):
+                frame = plans.read_plan_file(upload.name, upload.getvalue())
+                plans.upload_plan(
+                    session, actor, info.id, frame, expected_lock_version=info.lock_version
+                )
+
+            run_action(save, f"{upload.name} saved into {info.label}.")
+            st.rerun()
+
+
+def rep_view(actor, year: int) -> None:
+    with read() as session:
+        mine = plans.my_targets(session, actor, year)
+        committed = commitments.my_commitments(session, actor, year)
+    if mine.empty:
+        st.info(f"There is no FY{year} plan with targets for you yet.")
+        return
+    header = plan_header(actor.id, year, None)
+    if header is not None:
+        st.caption(
+            f"{header.label} · {STATUS_BADGE[header.status]}"
+            + (
+                " — not approved yet, it may still change"
+                if header.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED)
+                else ""
+            )
+        )
+    st.metric("My yearly target", money(mine["target"].sum()))
+    st.altair_chart(
+        plan_charts.monthly_profile(mine["month"], mine["target"], title="My target by month"),
+        width="stretch",
+    )
+    frame = mine.assign(target=mine["target"].astype(int))
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "month": "Month",
+            "region": "Region",
+            "target": st.column_config.NumberColumn("Target", format="localized"),
+        },
+    )
+    download_buttons(frame, f"my-targets-FY{year}")
+    st.subheader("My commitment (bottom-up)")
+    values = [int(v) for v in committed.values()] if len(committed) == 12 else [0] * 12
+    base = pd.DataFrame([values], columns=list(mine["month"]), index=["I commit to"])
+    edited = st.data_editor(base, key=f"my_commitment_{year}", width="stretch")
+    if st.button("Save my commitment", key="save_commitment"):
+        amounts = {i: Decimal(str(v)) for i, v in enumerate(edited.iloc[0].tolist())}
+        run_action(
+            lambda s: commitments.set_commitments(s, actor, year, amounts, person_id=actor.id),
+            "Your commitment is saved.",
+        )
+        st.rerun()
+    gap = edited.iloc[0].sum() - mine["target"].sum()
+    st.caption(f"Commitment minus target over the year: {money(Decimal(int(gap)))}")
+
+
+# --------------------------------------------------------------------------- page
+
+actor = current_actor()
+st.title("🎯 Targets")
+show_message()
+years, start_month = years_and_start()
+this_year = fiscal_year_of(date.today(), start_month)
+choices = sorted(set(years) | {this_year, this_year + 1})
+year = st.selectbox(
+    "Fiscal year",
+    choices,
+    index=choices.index(this_year + 1 if this_year + 1 in years else this_year),
+    format_func=lambda y: f"FY{y}",
+    key="targets_year",
+)
+
+if actor.role == Role.REP:
+    rep_view(actor, year)
+    st.stop()
+
+latest = plan_header(actor.id, year, None)
+version = None
+if latest is not None and len(latest.versions) > 1:
+    version = st.selectbox(
+        "Version",
+        latest.versions[::-1],
+        format_func=lambda v: f"v{v}" + (" (newest)" if v == latest.version else ""),
+        key="targets_version",
+    )
+info = plan_header(actor.id, year, version) if version else latest
+
+if actor.role in (Role.DIRECTOR, Role.ADMIN):
+    company_form(actor, year, latest)
+
+if info is None:
+    st.info(
+        f"There is no FY{year} plan yet. A director sets the company target above and it is "
+        "broken down to every region, rep and month at once."
+    )
+    st.stop()
+
+target, allocated, status, approved = st.columns(4)
+target.metric("Company target", money(info.company_target))
+allocated.metric("Allocated", money(info.allocated), help="What the company row adds up to")
+status.metric(f"{info.label}", STATUS_BADGE[info.status])
+approved.metric("Approved by", info.approved_by or "—")
+st.caption(
+    f"Method: {METHODS.get(info.method, info.method)} · seasonality: "
+    f"{SEASONS.get(info.seasonality or 'flat', info.seasonality)}"
+    + (f" · {note}" if (note := plans.ramp_and_padding_note(info)) else "")
+)
+workflow_buttons(actor, info)
+if actor.role in (Role.DIRECTOR, Role.ADMIN):
+    capacity_check(info)
+
+regions = regions_to_show(actor.id, info.id)
+if not regions:
+    st.info("You manage no region with targets in this plan.")
+    st.stop()
+region_id = st.selectbox(
+    "Region",
+    [r for r, _ in regions],
+    format_func=dict(regions).get,
+    key=f"targets_region_{info.id}",
+)
+try:
+    region_editor(actor, info, region_id)
+    charts_and_gaps(actor, info, region_id)
+except DomainError as exc:
+    st.error(str(exc))
+compare_section(actor, info)
+download_and_upload(actor, info)
