@@ -6,7 +6,8 @@ Six metrics, each measured for a period from the database and normalised to 0-10
   (default 1.0, so 100 % of target scores 100), capped at 100.
 - activities: activity points, visits counted separately from calls and emails. Points per
   activity: visit 3, meeting 2, demo 2, call 1, email 0.5. Normalised: 100 x points /
-  (`activity_points_per_month` (40) x months x reps), capped at 100 (a region counts its active reps).
+  (`activity_points_per_month` (40) x months x reps), capped at 100; a region counts its
+  active reps.
 - win_rate: won deals / (won + lost deals) closed in the period (by close date). Normalised:
   100 x win rate / `win_rate_full` (default 30 %), capped at 100.
 - pipeline_generated: amount of new deals created in the period, as a multiple of the period's
@@ -14,10 +15,10 @@ Six metrics, each measured for a period from the database and normalised to 0-10
 - cycle_time: average days from creation to win of deals won in the period. Normalised: 100 at
   or below `cycle_days_good` (60), 0 at or above `cycle_days_poor` (180), linear in between.
 - forecast_accuracy: committed at the start of the period = amount of deals then open in a
-  commit-level stage (probability >= `commit_probability`, default 0.60: Evaluation and later), rebuilt
-  from the stage history (amount as it stood then). Delivered = the amount of those same deals
-  won within the period. Accuracy = 1 - |delivered - committed| / committed. Normalised: 100 x
-  accuracy, floored at 0.
+  commit-level stage (probability >= `commit_probability`, default 0.60: Evaluation and
+  later), rebuilt from the stage history (amount as it stood then). Delivered = the amount
+  of those same deals won within the period. Accuracy = 1 - |delivered - committed| /
+  committed. Normalised: 100 x accuracy, floored at 0.
 
 Weights are percent per metric and fiscal year (table scorecard_weight, set by admins; they
 must sum to 100). A metric without data (no target, no closed deal, nothing committed) is left
