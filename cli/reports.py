@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-REPORT_MODULES: list = []
+from cli import report_performance
+
+REPORT_MODULES: list = [report_performance]
 """Modules with `register_reports(report_commands)` adding e.g. `report attainment`."""
 
 
