@@ -27,4 +27,4 @@ with st.sidebar:
         sign_out()
         st.rerun()
 
-st.navigation(pages_for(actor.role)).run()
+st.navigation(pages_for(actor.role, actor)).run()

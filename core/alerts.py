@@ -77,12 +77,24 @@ class AlertThresholds(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    pace_below: float = Field(0.8, gt=0, le=2, description="pace ratio that raises an alert")
-    pace_after_share: float = Field(0.25, ge=0, le=1, description="share of quarter passed")
-    coverage_below: float = Field(2.0, gt=0, le=20, description="pipeline / remaining gap")
-    stalled_no_activity_days: int = Field(45, ge=1, le=365)
-    slipping_changes: int = Field(2, ge=1, le=20)
-    neglected_days: int = Field(90, ge=1, le=1000)
+    pace_below: float = Field(
+        0.8, gt=0, le=2, description="Behind pace: won / expected to date below this ratio"
+    )
+    pace_after_share: float = Field(
+        0.25, ge=0, le=1, description="Behind pace: only once this share of the quarter passed"
+    )
+    coverage_below: float = Field(
+        2.0, gt=0, le=20, description="Low coverage: open pipeline below this many x the gap"
+    )
+    stalled_no_activity_days: int = Field(
+        45, ge=1, le=365, description="Stalled deal: no activity on the deal for this many days"
+    )
+    slipping_changes: int = Field(
+        2, ge=1, le=20, description="Slipping deal: expected close moved at least this often"
+    )
+    neglected_days: int = Field(
+        90, ge=1, le=1000, description="Neglected customer: no activity for this many days"
+    )
 
 
 def thresholds(session: Session) -> AlertThresholds:

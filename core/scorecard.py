@@ -724,3 +724,18 @@ def score_trend(
     for _ in range(count - 1):
         periods.append(previous_period(periods[-1], fsm))
     return [(p.label, rep_scorecard(session, actor, person_id, p).score) for p in reversed(periods)]
+
+
+def recent_periods(today, fiscal_start: int = 1, quarters: int = 6) -> list[Period]:
+    """Periods people pick from: this quarter and the ones before, this and last fiscal year,
+    and the last three months."""
+    current = quarter_of(today, fiscal_start)
+    out = [current]
+    for _ in range(quarters - 1):
+        out.append(previous_period(out[-1], fiscal_start))
+    year = fiscal_year(current.fiscal_year, fiscal_start)
+    out += [year, previous_period(year, fiscal_start)]
+    this_month = month(today.year, today.month, fiscal_start)
+    out += [this_month, previous_period(this_month, fiscal_start)]
+    out.append(previous_period(out[-1], fiscal_start))
+    return out
