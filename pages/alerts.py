@@ -78,9 +78,9 @@ else:
                 "Severity": SEVERITY_ICON[a.severity],
                 "Rule": a.rule_label,
                 "Subject": a.subject,
+                "What": a.message,
                 "Owner": a.owner,
                 "Region": a.region,
-                "What": a.message,
                 "State": a.state if a.snoozed_until is None else f"snoozed until {a.snoozed_until}",
             }
             for a in found
@@ -93,6 +93,8 @@ else:
         disabled=[c for c in table.columns if c != "Select"],
         column_config={
             "Select": st.column_config.CheckboxColumn("✓", help="Choose alerts to act on"),
+            "Severity": st.column_config.TextColumn("Severity", width="small"),
+            "Subject": st.column_config.TextColumn("Subject", width="medium"),
             "What": st.column_config.TextColumn("What", width="large"),
         },
         key=EDITOR_KEY,

@@ -121,7 +121,7 @@ def alerts_by_rule(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("rule_label:N", title=None, sort="-x"),
+            y=alt.Y("rule_label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
             x=alt.X("count:Q", title="Alerts"),
             color=alt.Color(
                 "severity:N",
