@@ -164,10 +164,10 @@ def funnel(
             ).all()
         )
     reasons = session.execute(
-        select(func.coalesce(Deal.lost_reason, "(no reason given)"), func.count())
+        select(Deal.lost_reason, func.count())
         .where(Deal.status == DealStatus.LOST, *cohort)
-        .group_by(func.coalesce(Deal.lost_reason, "(no reason given)"))
-        .order_by(func.count().desc())
+        .group_by(Deal.lost_reason)
+        .order_by(func.count().desc(), Deal.lost_reason)
     ).all()
 
     open_stages = [s for s in stages if not s.is_won and not s.is_lost]
@@ -197,5 +197,5 @@ def funnel(
         lost=lost,
         open=deals - won - lost,
         stages=rows,
-        lost_reasons=[(str(r), int(c)) for r, c in reasons],
+        lost_reasons=[(r or "(no reason given)", int(c)) for r, c in reasons],
     )
