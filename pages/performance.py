@@ -291,6 +291,7 @@ if leader:
                         "Won": frame["won"].astype(float),
                         "Variance": frame["variance"].astype(float),
                         "Variance %": frame["variance_pct"].map(percent),
+                        "Main driver": frame["main_driver"],
                         "Closed deals": frame["closed_deals"],
                         "Planned closed": frame["planned_closed_deals"].astype(float),
                         "Win rate": frame["win_rate"].map(percent),
@@ -300,7 +301,6 @@ if leader:
                         "Deal volume effect": frame["volume_effect"].astype(float),
                         "Win rate effect": frame["win_rate_effect"].astype(float),
                         "Deal size effect": frame["deal_size_effect"].astype(float),
-                        "Main driver": frame["main_driver"],
                     }
                 )
                 money_columns = [
@@ -313,6 +313,7 @@ if leader:
                     "Win rate effect",
                     "Deal size effect",
                 ]
+                table[money_columns] = table[money_columns].round(0)
                 st.dataframe(
                     table,
                     hide_index=True,

@@ -20,7 +20,9 @@ def score_parts(frame: pd.DataFrame) -> alt.LayerChart:
         normalised=pd.to_numeric(frame["normalised"], errors="coerce"),
     )
     order = list(data["label"])
-    base = alt.Chart(data).encode(y=alt.Y("label:N", title=None, sort=order))
+    base = alt.Chart(data).encode(
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
+    )
     tooltip = [
         alt.Tooltip("label:N", title="Metric"),
         alt.Tooltip("raw_text:N", title="Figures"),
@@ -78,7 +80,9 @@ def funnel(frame: pd.DataFrame) -> alt.LayerChart:
     data = frame.assign(
         conversion_pct=pd.to_numeric(frame["conversion"], errors="coerce") * 100,
     )
-    base = alt.Chart(data).encode(y=alt.Y("stage:N", title=None, sort=list(data["stage"])))
+    base = alt.Chart(data).encode(
+        y=alt.Y("stage:N", title=None, sort=list(data["stage"]), axis=alt.Axis(labelLimit=220))
+    )
     bars = base.mark_bar(color="#1565c0").encode(
         x=alt.X("reached:Q", title="Deals that reached the stage"),
         tooltip=[
