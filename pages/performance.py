@@ -221,7 +221,7 @@ if leader:
                     {
                         "Region": c.entity,
                         "Score": None if c.score is None else float(c.score),
-                        "Attainment": percent(c.attainment),
+                        "Attainment %": percent(c.attainment),
                         "Won": float(c.won),
                         "Target": None if c.target is None else float(c.target),
                         **{
@@ -232,6 +232,7 @@ if leader:
                     for c in sorted(cards, key=lambda c: -(c.score or 0))
                 ]
             )
+            table[["Won", "Target"]] = table[["Won", "Target"]].round(0)
             st.dataframe(
                 table,
                 hide_index=True,
@@ -251,7 +252,10 @@ if leader:
                     for p in c.parts
                 ]
             )
-            st.caption("Each metric normalised to 0-100 (the score's parts before weighting).")
+            st.caption(
+                "Metric columns and the chart: each metric normalised to 0-100 (the score's "
+                "parts before weighting)."
+            )
             st.altair_chart(charts.region_heatmap(heat), width="stretch")
             download_buttons(table, f"regions-{label}")
 

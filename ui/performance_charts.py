@@ -60,7 +60,7 @@ def region_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     """Normalised value (0-100) of each metric per region: columns region, metric, normalised."""
     data = frame.assign(normalised=pd.to_numeric(frame["normalised"], errors="coerce"))
     base = alt.Chart(data).encode(
-        x=alt.X("metric:N", title=None, sort=None),
+        x=alt.X("metric:N", title=None, sort=None, axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("region:N", title=None),
     )
     cells = base.mark_rect().encode(

@@ -75,7 +75,9 @@ def test_a_director_compares_regions(page, app_url, console_errors):
     expect(page.get_by_text(re.compile(r"^Hello, "))).to_be_visible(timeout=30_000)
     _open(page, r"^Performance")
     page.get_by_role("tab", name=re.compile("Regions")).click()
-    expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible(timeout=30_000)
+    heatmap = page.locator('[data-testid="stVegaLiteChart"] >> visible=true').first
+    expect(heatmap).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile("each metric normalised to 0-100"))).to_be_visible()
     wait_idle(page)
     screenshot(page, "performance-regions-director")
     assert_no_exception(page)
