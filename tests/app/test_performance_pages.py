@@ -138,3 +138,17 @@ def test_the_navigation_title_counts_the_open_alerts(app_database, monkeypatch):
     sections = navigation.pages_for(Role.MANAGER, actor)
     titles = [page.title for pages in sections.values() for page in pages]
     assert f"Alerts ({expected})" in titles
+
+
+def test_an_admin_changes_alert_thresholds_and_bad_values_are_refused(app_database):
+    at = signed_in("admin")
+    at.switch_page("pages/alerts.py").run()
+    at.number_input(key="threshold_neglected_days").set_value(-5)
+    next(b for b in at.button if b.label == "Save thresholds").click().run()
+    assert not at.exception
+    assert "neglected_days" in at.error[0].value
+    stored = _with_actor(app_database, "admin", lambda s, a: alerts.thresholds(s))
+    assert stored.neglected_days == 90
+    at.number_input(key="threshold_neglected_days").set_value(90)
+    next(b for b in at.button if b.label == "Save thresholds").click().run()
+    assert [s.value for s in at.success][-1].startswith("Thresholds saved")
