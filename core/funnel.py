@@ -163,12 +163,18 @@ def funnel(
                 .group_by(DealStageHistory.from_stage_id)
             ).all()
         )
-    reasons = session.execute(
-        select(Deal.lost_reason, func.count())
-        .where(Deal.status == DealStatus.LOST, *cohort)
-        .group_by(Deal.lost_reason)
-        .order_by(func.count().desc(), Deal.lost_reason)
-    ).all()
+    # Counted with CASE rather than filtered on status, so the cohort's date index is used.
+    lost_count = func.sum(case((Deal.status == DealStatus.LOST, 1), else_=0))
+    reasons = [
+        (reason, count)
+        for reason, count in session.execute(
+            select(Deal.lost_reason, lost_count)
+            .where(*cohort)
+            .group_by(Deal.lost_reason)
+            .order_by(lost_count.desc(), Deal.lost_reason)
+        )
+        if count
+    ]
 
     open_stages = [s for s in stages if not s.is_won and not s.is_lost]
     rows = []

@@ -175,10 +175,7 @@ def _outcomes(session: Session, period: Period, dimension: str, region_ids) -> d
         func.sum(case((won, Deal.amount), else_=0)),
         func.sum(case((won, 1), else_=0)),
         func.sum(case((Deal.status == DealStatus.LOST, 1), else_=0)),
-    ).where(
-        Deal.status.in_([DealStatus.WON, DealStatus.LOST]),
-        Deal.closed_on.between(period.start, period.end),
-    )
+    ).where(Deal.closed_on.between(period.start, period.end))  # only closed deals have one
     if dimension in ("segment", "industry"):
         query = query.join(Customer, Customer.id == Deal.customer_id)
     if dimension == "product_line":

@@ -359,7 +359,7 @@ def _start_of(period: Period) -> datetime:
     return datetime.combine(period.start, time())
 
 
-def _deal_figures(session: Session, period: Period, key, person_ids) -> dict[int, dict]:
+def _deal_figures(session: Session, period: Period, key, deal_filters: list) -> dict[int, dict]:
     """Won, lost, cycle days and pipeline created, grouped by `key` (owner or region)."""
     in_period = Deal.closed_on.between(period.start, period.end)
     won = and_(Deal.status == DealStatus.WON, in_period)
@@ -381,8 +381,7 @@ def _deal_figures(session: Session, period: Period, key, person_ids) -> dict[int
         )
         .group_by(key)
     )
-    if person_ids is not None:
-        query = query.where(Deal.owner_id.in_(person_ids))
+    query = query.where(*deal_filters)
     out: dict[int, dict] = {}
     for entity, won_amount, won_n, lost_n, cycle_total, created in session.execute(query):
         out[entity] = {
@@ -396,7 +395,7 @@ def _deal_figures(session: Session, period: Period, key, person_ids) -> dict[int
 
 
 def _committed_at_start(
-    session: Session, period: Period, key_name: str, person_ids, bench: Benchmarks
+    session: Session, period: Period, key_name: str, deal_filters: list, bench: Benchmarks
 ) -> dict[int, dict[str, Decimal]]:
     """Amount of deals open at the period's start whose stage then was commit-level, and the
     amount of those deals won within the period."""
@@ -428,12 +427,10 @@ def _committed_at_start(
         .join(Deal, Deal.id == DealStageHistory.deal_id)
         .where(
             DealStageHistory.changed_at < start,
-            Deal.created_on < period.start,
             (Deal.closed_on.is_(None)) | (Deal.closed_on >= period.start),
         )
     )
-    if person_ids is not None:
-        ranked = ranked.where(Deal.owner_id.in_(person_ids))
+    ranked = ranked.where(*deal_filters)
     ranked = ranked.subquery()
     key = ranked.c.owner_id if key_name == "owner" else ranked.c.region_id
     query = (
@@ -456,15 +453,14 @@ def _committed_at_start(
 ACTIVITY_FIELDS = {"visit": "visits", "call": "calls", "meeting": "meetings", "demo": "demos"}
 
 
-def _activity_counts(session: Session, period: Period, key, person_ids) -> dict[int, dict]:
+def _activity_counts(session: Session, period: Period, key, filters: list) -> dict[int, dict]:
     query = (
         select(key, Activity.type, func.count())
         .join(Person, Person.id == Activity.person_id)
         .where(Activity.occurred_on.between(period.start, period.end))
         .group_by(key, Activity.type)
     )
-    if person_ids is not None:
-        query = query.where(Activity.person_id.in_(person_ids))
+    query = query.where(*filters)
     out: dict[int, dict] = {}
     for entity, kind, count in session.execute(query):
         out.setdefault(entity, {})[ACTIVITY_FIELDS.get(kind, "emails")] = int(count)
@@ -495,9 +491,11 @@ def rep_figures(
 ) -> dict[int, RawFigures]:
     """Raw figures per rep (all reps with activity in the period when `person_ids` is None)."""
     months = len(period.months())
-    deals = _deal_figures(session, period, Deal.owner_id, person_ids)
-    acts = _activity_counts(session, period, Activity.person_id, person_ids)
-    committed = _committed_at_start(session, period, "owner", person_ids, bench)
+    deal_filters = [] if person_ids is None else [Deal.owner_id.in_(person_ids)]
+    activity_filters = [] if person_ids is None else [Activity.person_id.in_(person_ids)]
+    deals = _deal_figures(session, period, Deal.owner_id, deal_filters)
+    acts = _activity_counts(session, period, Activity.person_id, activity_filters)
+    committed = _committed_at_start(session, period, "owner", deal_filters, bench)
     targets = _targets(session, period, by_rep=True, ids=person_ids)
     ids = person_ids if person_ids is not None else sorted(set(deals) | set(acts) | set(targets))
     out = {}
@@ -519,9 +517,13 @@ def region_figures(
     by the rep's region, target from the region's own plan rows, reps = active reps."""
     tree = load_region_tree(session)
     months = len(period.months())
-    deals = _deal_figures(session, period, Deal.region_id, None)
-    acts = _activity_counts(session, period, Person.region_id, None)
-    committed = _committed_at_start(session, period, "region", None, bench)
+    nodes = frozenset().union(*(tree.subtree(r) for r in region_ids))
+    everywhere = nodes | {tree.root_id} >= set(tree.names)
+    deal_filters = [] if everywhere else [Deal.region_id.in_(nodes)]
+    activity_filters = [] if everywhere else [Person.region_id.in_(nodes)]
+    deals = _deal_figures(session, period, Deal.region_id, deal_filters)
+    acts = _activity_counts(session, period, Person.region_id, activity_filters)
+    committed = _committed_at_start(session, period, "region", deal_filters, bench)
     targets = _targets(session, period, by_rep=False, ids=region_ids)
     headcount = dict(
         session.execute(
@@ -601,9 +603,21 @@ def rep_scorecards(
     bench = benchmarks(session)
     weights = weights_for(session, period.fiscal_year)
     tree = load_region_tree(session)
-    figures = rep_figures(session, period, [r[0] for r in reps], bench)
+    # Everyone's reps: one unfiltered GROUP BY is cheaper than a list of thousands of ids.
+    everyone = actor.sees_everything and person_ids is None
+    figures = rep_figures(session, period, None if everyone else [r[0] for r in reps], bench)
+    empty = RawFigures(months=len(period.months()))
     return [
-        _card(pid, name, "rep", tree.names.get(region, ""), period, figures[pid], weights, bench)
+        _card(
+            pid,
+            name,
+            "rep",
+            tree.names.get(region, ""),
+            period,
+            figures.get(pid, empty),
+            weights,
+            bench,
+        )
         for pid, name, region in reps
     ]
 

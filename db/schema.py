@@ -249,6 +249,9 @@ class Deal(Base):
         Index("ix_deal_owner_status", "owner_id", "status"),
         Index("ix_deal_region_status_closed", "region_id", "status", "closed_on"),
         Index("ix_deal_status_expected_close", "status", "expected_close"),
+        # Period filters of scorecards, plan vs actual and the funnel (closed or created in).
+        Index("ix_deal_closed_on", "closed_on"),
+        Index("ix_deal_created_on", "created_on"),
     )
 
     id: Mapped[intpk]

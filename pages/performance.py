@@ -342,10 +342,8 @@ with tabs["🔻 Funnel"]:
         scopes.append(("My deals", None, actor.id))
     left, right = st.columns(2)
     scope = left.selectbox("Scope", scopes, format_func=lambda s: s[0], key="funnel_scope")
-    funnel_labels = [p for p in labels if p.startswith("FY")] + labels
-    funnel_label = right.selectbox(
-        "Deals created in", list(dict.fromkeys(funnel_labels)), index=1, key="funnel_period"
-    )
+    funnel_labels = list(dict.fromkeys([*closed_labels, *labels])) or labels
+    funnel_label = right.selectbox("Deals created in", funnel_labels, key="funnel_period")
     try:
         result = load_funnel(actor.id, funnel_label, scope[1], scope[2])
     except DomainError as exc:
