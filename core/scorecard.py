@@ -34,12 +34,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.company import fiscal_start_month, get_setting
+from core.company import fiscal_start_month, get_setting, set_setting
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.evaluation import active_plan_id
 from core.models import Actor, Period, Role
@@ -88,17 +88,49 @@ class Benchmarks(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    attainment_full: float = 1.0
-    activity_points_per_month: float = 40.0
-    win_rate_full: float = 0.30
-    pipeline_multiple: float = 5.0
-    cycle_days_good: float = 60.0
-    cycle_days_poor: float = 180.0
-    commit_probability: float = 0.60
+    attainment_full: float = Field(1.0, gt=0, le=5, description="Attainment that scores 100")
+    activity_points_per_month: float = Field(
+        40.0, gt=0, le=10_000, description="Activity points per rep and month that score 100"
+    )
+    win_rate_full: float = Field(0.30, gt=0, le=1, description="Win rate that scores 100")
+    pipeline_multiple: float = Field(
+        5.0, gt=0, le=100, description="New pipeline as a multiple of target that scores 100"
+    )
+    cycle_days_good: float = Field(60.0, ge=0, le=1000, description="Cycle days that score 100")
+    cycle_days_poor: float = Field(180.0, gt=0, le=2000, description="Cycle days that score 0")
+    commit_probability: float = Field(
+        0.60, gt=0, le=1, description="Stage probability from which a deal counts as committed"
+    )
+
+    @model_validator(mode="after")
+    def _poor_after_good(self) -> Benchmarks:
+        if self.cycle_days_poor <= self.cycle_days_good:
+            raise ValueError("cycle_days_poor must be more than cycle_days_good")
+        return self
 
 
 def benchmarks(session: Session) -> Benchmarks:
-    return Benchmarks(**(get_setting(session, BENCHMARKS_SETTING) or {}))
+    try:
+        return Benchmarks(**(get_setting(session, BENCHMARKS_SETTING) or {}))
+    except ValidationError:
+        return Benchmarks()
+
+
+def set_benchmarks(session: Session, actor: Actor, values: dict[str, object]) -> Benchmarks:
+    """Change the normalisation parameters (admins and directors), audited."""
+    ensure_role(actor, Role.ADMIN, action="change scorecard benchmarks")
+    before = benchmarks(session)
+    try:
+        new = Benchmarks(**{**before.model_dump(), **values})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = first["loc"][0] if first["loc"] else "benchmarks"
+        raise ValidationFailed(f"{where}: {first['msg'].removeprefix('Value error, ')}.") from None
+    set_setting(session, BENCHMARKS_SETTING, new.model_dump())
+    audit.record(
+        session, actor, "set", "app_setting", before=before.model_dump(), after=new.model_dump()
+    )
+    return new
 
 
 # --- weights ---------------------------------------------------------------------------------

@@ -101,6 +101,12 @@ def load_weights(fiscal_year: int) -> dict:
         return scorecard.weights_for(session, fiscal_year)
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def load_benchmarks() -> scorecard.Benchmarks:
+    with read() as session:
+        return scorecard.benchmarks(session)
+
+
 actor = current_actor()
 leader = actor.role != Role.REP
 st.title("Performance")
@@ -409,3 +415,26 @@ if actor.sees_everything:
                 st.error(str(exc))
             else:
                 st.success(f"Weights for FY{year} saved.")
+
+        st.subheader("Normalisation")
+        st.caption("What scores 100 on each metric; below that a metric scores pro rata.")
+        bench = load_benchmarks()
+        with st.form("benchmarks"):
+            entered_bench = {
+                name: st.number_input(
+                    field.description or name,
+                    value=float(getattr(bench, name)),
+                    format="%.2f",
+                    key=f"bench_{name}",
+                )
+                for name, field in scorecard.Benchmarks.model_fields.items()
+            }
+            saved_bench = st.form_submit_button("Save normalisation")
+        if saved_bench:
+            try:
+                with write() as session:
+                    scorecard.set_benchmarks(session, actor, entered_bench)
+            except (DomainError, ValidationError) as exc:
+                st.error(str(exc))
+            else:
+                st.success("Normalisation saved; every score is worked out again with it.")

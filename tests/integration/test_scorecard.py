@@ -261,3 +261,31 @@ def test_bad_weights_and_reps_are_refused_and_nothing_changes(session, team):
             session, factories.actor(session, team["rep"]), 2031, scorecard.DEFAULT_WEIGHTS
         )
     assert session.scalar(select(func.count()).select_from(ScorecardWeight)) == count
+
+
+def test_admins_change_the_normalisation_and_scores_follow(session, team):
+    _build_quarter(session, team)
+    admin = factories.actor(
+        session, session.scalar(select(Person).where(Person.username == "admin"))
+    )
+    manager = factories.actor(session, team["manager"])
+    scorecard.set_benchmarks(session, admin, {"attainment_full": 0.7})
+    card = scorecard.rep_scorecard(session, manager, team["rep"].id, Q2_2030)
+    assert {p.metric: p.normalised for p in card.parts}["attainment"] == Decimal("100.0")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"win_rate_full": 0}, "win_rate_full"),
+        ({"cycle_days_good": 200, "cycle_days_poor": 100}, "more than cycle_days_good"),
+    ],
+)
+def test_bad_normalisation_is_refused_and_nothing_changes(session, values, message):
+    admin = factories.actor(
+        session, session.scalar(select(Person).where(Person.username == "admin"))
+    )
+    before = scorecard.benchmarks(session)
+    with pytest.raises(ValidationFailed, match=message):
+        scorecard.set_benchmarks(session, admin, values)
+    assert scorecard.benchmarks(session) == before
