@@ -417,7 +417,7 @@ if actor.sees_everything:
                 st.success(f"Weights for FY{year} saved.")
 
         st.subheader("Normalisation")
-        st.caption("What scores 100 on each metric; below that a metric scores pro rata.")
+        st.caption("What scores 100 on each metric (for cycle time also what scores 0).")
         bench = load_benchmarks()
         with st.form("benchmarks"):
             entered_bench = {

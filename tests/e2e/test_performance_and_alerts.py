@@ -56,6 +56,7 @@ def test_a_manager_sees_alerts_with_figures_and_acknowledges_one(page, app_url, 
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 27, box["y"] + 52)
     page.keyboard.press("Space")
+    page.wait_for_timeout(800)  # the tick reruns the script; let that rerun start and end
     wait_idle(page)
     screenshot(page, "alerts-manager-ticked")
     page.get_by_role("button", name=re.compile("Acknowledge selected")).click()
