@@ -33,7 +33,7 @@ with st.sidebar:
         sign_out()
         st.rerun()
 
-page = st.navigation(pages_for(actor.role))
+page = st.navigation(pages_for(actor.role, actor))
 try:
     page.run()
 except DomainError as exc:  # a rule refused the request: say why, nothing was saved

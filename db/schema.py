@@ -264,6 +264,9 @@ class Deal(Base):
             "forecast_category",
             "amount",
         ),
+        # Period filters of scorecards, plan vs actual and the funnel (created in; deals
+        # closed in a period use ix_deal_closed_status).
+        Index("ix_deal_created_on", "created_on"),
     )
 
     id: Mapped[intpk]

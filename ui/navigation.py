@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
 
-from core.models import Role
+from core.models import Actor, Role
+from ui.alert_counts import alerts_title
 
 EVERYONE = frozenset(Role)
 LEADERS = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
@@ -21,6 +23,8 @@ class PageEntry:
     section: str
     roles: frozenset[Role]
     default: bool = False
+    live_title: Callable[[Actor], str] | None = None
+    """Computes the title at navigation time (e.g. with a count of open alerts)."""
 
 
 PAGES: list[PageEntry] = [
@@ -29,16 +33,21 @@ PAGES: list[PageEntry] = [
     PageEntry("pages/targets.py", "Targets", "📋", "Planning", EVERYONE),
     PageEntry("pages/attainment.py", "Attainment & forecast", "🎯", "Performance", EVERYONE),
     PageEntry("pages/organisation.py", "Organisation", "🏛️", "Administration", MANAGEMENT),
+    PageEntry("pages/performance.py", "Scorecards", "🏆", "Performance", EVERYONE),
+    PageEntry("pages/alerts.py", "Alerts", "🚨", "Performance", EVERYONE, live_title=alerts_title),
     PageEntry("pages/audit.py", "Audit log", "📜", "Administration", MANAGEMENT),
     PageEntry("pages/account.py", "My account", "👤", "Me", EVERYONE),
 ]
 """Sections appear in the order of their first page."""
 
 
-def pages_for(role: Role) -> dict[str, list]:
+def pages_for(role: Role, actor: Actor | None = None) -> dict[str, list]:
     sections: dict[str, list] = {}
     for entry in PAGES:
         if role in entry.roles:
-            page = st.Page(entry.path, title=entry.title, icon=entry.icon, default=entry.default)
+            title = entry.title
+            if entry.live_title is not None and actor is not None:
+                title = entry.live_title(actor)
+            page = st.Page(entry.path, title=title, icon=entry.icon, default=entry.default)
             sections.setdefault(entry.section, []).append(page)
     return sections

@@ -1,0 +1,312 @@
+"""Plan vs actual for a closed period, by region, rep, segment, industry or product line, with
+the variance split into its drivers so the director can judge the strategy, not just people.
+
+Rules:
+- Actual (won) = amount of deals won with a close date in the period; closed deals = won + lost
+  with a close date in the period; win rate = won deals / closed deals (counts); average deal =
+  won amount / won deals.
+- Target: regions and reps have plan targets (active plan). Segments, industries and product
+  lines have none in the plan, so their target is *implied*: the scope's target split by each
+  one's share of the amount won in the same period a year earlier (the plan was built from
+  history).
+- Baseline = the same period a year earlier (its win rate w0 and average deal s0; when a row has
+  no history, the whole scope's). The plan then implies N_plan = target / (w0 x s0) closed deals.
+- Decomposition of variance = won - target = N x w x s - N_plan x w0 x s0 into three effects that
+  add up exactly:
+    deal volume ("fewer deals")  = (N - N_plan) x w0 x s0
+    win rate ("lower win rate")   = N x (w - w0) x s0
+    deal size ("smaller deals")   = N x w x (s - s0)
+  The main driver is the effect that pushed most in the direction of the variance.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.company import fiscal_start_month
+from core.errors import PermissionDenied, ValidationFailed
+from core.evaluation import active_plan_id
+from core.models import Actor, Period, Role
+from core.org import load_region_tree
+from core.periods import add_months, fiscal_year, month, quarter_of
+from core.scorecard import comparable_regions
+from db.schema import Customer, Deal, DealStatus, Person, Product, Target
+
+DIMENSIONS = {
+    "region": "Region",
+    "rep": "Rep",
+    "segment": "Segment",
+    "industry": "Industry",
+    "product_line": "Product line",
+}
+DRIVERS = {
+    "volume": ("fewer deals", "more deals"),
+    "win_rate": ("lower win rate", "higher win rate"),
+    "deal_size": ("smaller deals", "bigger deals"),
+}
+CENT = Decimal("0.01")
+
+
+class Outcome(BaseModel):
+    """Won amount and counts of closed deals."""
+
+    won: Decimal = Decimal(0)
+    won_deals: int = 0
+    lost_deals: int = 0
+
+    @property
+    def closed(self) -> int:
+        return self.won_deals + self.lost_deals
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        return Decimal(self.won_deals) / Decimal(self.closed) if self.closed else None
+
+    @property
+    def average_deal(self) -> Decimal | None:
+        return self.won / Decimal(self.won_deals) if self.won_deals else None
+
+    def __add__(self, other: Outcome) -> Outcome:
+        return Outcome(
+            won=self.won + other.won,
+            won_deals=self.won_deals + other.won_deals,
+            lost_deals=self.lost_deals + other.lost_deals,
+        )
+
+
+class ReviewRow(BaseModel):
+    key: str
+    label: str
+    target: Decimal | None
+    target_basis: str  # "plan" | "implied" | "none"
+    won: Decimal
+    variance: Decimal | None
+    variance_pct: Decimal | None
+    closed_deals: int
+    won_deals: int
+    win_rate: Decimal | None
+    average_deal: Decimal | None
+    baseline_win_rate: Decimal | None
+    baseline_average_deal: Decimal | None
+    planned_closed_deals: Decimal | None
+    volume_effect: Decimal | None
+    win_rate_effect: Decimal | None
+    deal_size_effect: Decimal | None
+    main_driver: str
+
+
+class Drivers(BaseModel):
+    planned_closed_deals: Decimal
+    volume: Decimal
+    win_rate: Decimal
+    deal_size: Decimal
+    main_driver: str
+
+
+def decompose(actual: Outcome, target: Decimal, baseline: Outcome) -> Drivers | None:
+    """Split won - target into volume, win-rate and deal-size effects (they add up exactly
+    before rounding; rounding moves any cent left over onto the deal-size effect)."""
+    w0, s0 = baseline.win_rate, baseline.average_deal
+    if not w0 or not s0:
+        return None
+    n = Decimal(actual.closed)
+    w = actual.win_rate if actual.closed else w0
+    n_plan = target / (w0 * s0)
+    volume = ((n - n_plan) * w0 * s0).quantize(CENT)
+    win_rate = (n * (w - w0) * s0).quantize(CENT)
+    deal_size = (actual.won - target) - volume - win_rate  # = N x w x (s - s0), exact
+    effects = {"volume": volume, "win_rate": win_rate, "deal_size": deal_size}
+    variance = actual.won - target
+    if variance < 0:
+        name = min(effects, key=lambda k: effects[k])
+        driver = DRIVERS[name][0]
+    elif variance > 0:
+        name = max(effects, key=lambda k: effects[k])
+        driver = DRIVERS[name][1]
+    else:
+        driver = "on plan"
+    return Drivers(
+        planned_closed_deals=n_plan.quantize(Decimal("0.1")),
+        volume=volume,
+        win_rate=win_rate,
+        deal_size=deal_size,
+        main_driver=driver,
+    )
+
+
+def year_before(period: Period, fiscal_start: int = 1) -> Period:
+    """The same period one year earlier."""
+    if period.kind == "year":
+        return fiscal_year(period.fiscal_year - 1, fiscal_start)
+    start = add_months(period.start, -12)
+    if period.kind == "quarter":
+        return quarter_of(start, fiscal_start)
+    return month(start.year, start.month, fiscal_start)
+
+
+def _scope(session: Session, actor: Actor) -> tuple[frozenset[int] | None, list[int]]:
+    """Regions whose deals count (None = all) and the top regions whose target is the scope's."""
+    if actor.role == Role.REP:
+        raise PermissionDenied("The plan-vs-actual review is for managers and directors.")
+    tree = load_region_tree(session)
+    if actor.sees_everything:
+        return None, [tree.root_id] if tree.root_id else []
+    ids = actor.scope_region_ids or frozenset()
+    return ids, [r for r in ids if tree.parents.get(r) not in ids]
+
+
+def _outcomes(session: Session, period: Period, dimension: str, region_ids) -> dict:
+    won = Deal.status == DealStatus.WON
+    keys = {
+        "region": Deal.region_id,
+        "rep": Deal.owner_id,
+        "segment": Customer.segment,
+        "industry": Customer.industry,
+        "product_line": Product.product_line,
+    }
+    key = keys[dimension]
+    query = select(
+        key,
+        func.sum(case((won, Deal.amount), else_=0)),
+        func.sum(case((won, 1), else_=0)),
+        func.sum(case((Deal.status == DealStatus.LOST, 1), else_=0)),
+    ).where(Deal.closed_on.between(period.start, period.end))  # only closed deals have one
+    if dimension in ("segment", "industry"):
+        query = query.join(Customer, Customer.id == Deal.customer_id)
+    if dimension == "product_line":
+        query = query.outerjoin(Product, Product.id == Deal.product_id)
+    if region_ids is not None:
+        query = query.where(Deal.region_id.in_(region_ids))
+    return {
+        k: Outcome(won=Decimal(a or 0), won_deals=int(w or 0), lost_deals=int(lost or 0))
+        for k, a, w, lost in session.execute(query.group_by(key))
+    }
+
+
+def _plan_targets(session: Session, period: Period, *, by_rep: bool, ids) -> dict:
+    plan_id = active_plan_id(session, period.fiscal_year)
+    if plan_id is None or not ids:
+        return {}
+    key = Target.person_id if by_rep else Target.region_id
+    query = (
+        select(key, func.sum(Target.amount))
+        .where(
+            Target.plan_id == plan_id,
+            Target.month.between(period.start, period.end),
+            Target.person_id.is_not(None) if by_rep else Target.person_id.is_(None),
+            key.in_(ids),
+        )
+        .group_by(key)
+    )
+    return {k: Decimal(total or 0) for k, total in session.execute(query)}
+
+
+def plan_vs_actual(
+    session: Session, actor: Actor, period: Period, dimension: str, *, today: date | None = None
+) -> list[ReviewRow]:
+    """Target vs won of each part of the actor's area for a closed period, with drivers."""
+    if dimension not in DIMENSIONS:
+        raise ValidationFailed(f"Unknown dimension '{dimension}': use {', '.join(DIMENSIONS)}.")
+    today = today or date.today()
+    if period.end >= today:
+        raise ValidationFailed(
+            f"{period.label} has not ended yet; the plan-vs-actual review is for closed periods."
+        )
+    region_ids, tops = _scope(session, actor)
+    tree = load_region_tree(session)
+    before = year_before(period, fiscal_start_month(session))
+    now = _outcomes(session, period, dimension, region_ids)
+    then = _outcomes(session, before, dimension, region_ids)
+    total_then = sum(then.values(), Outcome())
+    scope_target = (
+        sum(_plan_targets(session, period, by_rep=False, ids=tops).values(), Decimal(0)) or None
+    )
+
+    if dimension == "region":
+        parts = comparable_regions(session, actor)
+
+        def rollup(outcomes: dict) -> dict:
+            return {
+                r: sum((outcomes.get(n, Outcome()) for n in tree.subtree(r)), Outcome())
+                for r in parts
+            }
+
+        now, then = rollup(now), rollup(then)
+        targets = _plan_targets(session, period, by_rep=False, ids=parts)
+        labels = {r: tree.names[r] for r in parts}
+        basis = "plan"
+    elif dimension == "rep":
+        targets = _plan_targets(
+            session,
+            period,
+            by_rep=True,
+            ids=list(
+                session.scalars(
+                    select(Person.id).where(
+                        Person.role == Role.REP,
+                        *([Person.region_id.in_(region_ids)] if region_ids is not None else []),
+                    )
+                )
+            ),
+        )
+        ids = sorted(set(now) | set(targets))
+        labels = dict(
+            session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()
+        )
+        parts = sorted(ids, key=lambda pid: labels.get(pid, ""))
+        basis = "plan"
+    else:
+        parts = sorted(set(now) | set(then), key=lambda k: (k is None, str(k)))
+        targets = {}
+        if scope_target is not None and total_then.won:
+            targets = {k: scope_target * then.get(k, Outcome()).won / total_then.won for k in parts}
+        labels = {k: k if k is not None else "(none)" for k in parts}
+        basis = "implied"
+
+    rows = []
+    for key in parts:
+        actual = now.get(key, Outcome())
+        target = targets.get(key)
+        target = target.quantize(CENT) if target is not None else None
+        baseline = then.get(key, Outcome())
+        if not baseline.win_rate or not baseline.average_deal:
+            baseline = total_then
+        drivers = decompose(actual, target, baseline) if target else None
+        variance = (actual.won - target) if target is not None else None
+        rows.append(
+            ReviewRow(
+                key=str(key),
+                label=str(labels.get(key, key)),
+                target=target,
+                target_basis=basis if target is not None else "none",
+                won=actual.won.quantize(CENT),
+                variance=variance,
+                variance_pct=(variance / target).quantize(Decimal("0.0001")) if target else None,
+                closed_deals=actual.closed,
+                won_deals=actual.won_deals,
+                win_rate=_round(actual.win_rate, "0.0001"),
+                average_deal=_round(actual.average_deal, "0.01"),
+                baseline_win_rate=_round(baseline.win_rate, "0.0001"),
+                baseline_average_deal=_round(baseline.average_deal, "0.01"),
+                planned_closed_deals=drivers.planned_closed_deals if drivers else None,
+                volume_effect=drivers.volume if drivers else None,
+                win_rate_effect=drivers.win_rate if drivers else None,
+                deal_size_effect=drivers.deal_size if drivers else None,
+                main_driver=drivers.main_driver if drivers else "",
+            )
+        )
+    return rows
+
+
+def _round(value: Decimal | None, places: str) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal(places))
+
+
+def last_closed_quarter(today: date, fiscal_start: int = 1) -> Period:
+    """The most recent fiscal quarter that has ended."""
+    return quarter_of(add_months(quarter_of(today, fiscal_start).start, -1), fiscal_start)

@@ -1,0 +1,440 @@
+"""Performance: leaderboard, explained scorecards, score trend, regions, plan vs actual, funnel."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from core import funnel, review, scorecard
+from core.company import fiscal_start_month
+from core.errors import DomainError
+from core.models import Role
+from core.periods import parse_period
+from core.permissions import load_actor
+from ui import performance_charts as charts
+from ui.auth import current_actor
+from ui.data import read, write
+from ui.downloads import download_buttons
+from ui.format import money, percent
+
+
+def _actor(person_id: int):
+    with read() as session:
+        return load_actor(session, person_id), fiscal_start_month(session)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def period_options(today: date) -> tuple[list[str], list[str], int]:
+    """Periods for the scorecard, closed periods for the review, the fiscal start month."""
+    with read() as session:
+        fsm = fiscal_start_month(session)
+        periods = scorecard.recent_periods(today, fsm)
+        closed = [p.label for p in periods if p.end < today]
+        return [p.label for p in periods], closed, fsm
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_leaderboard(person_id: int, label: str) -> list[scorecard.LeaderboardRow]:
+    actor, fsm = _actor(person_id)
+    with read() as session:
+        return scorecard.leaderboard(session, actor, parse_period(label, fsm))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_scorecard(person_id: int, rep_id: int, label: str) -> scorecard.Scorecard:
+    actor, fsm = _actor(person_id)
+    with read() as session:
+        return scorecard.rep_scorecard(session, actor, rep_id, parse_period(label, fsm))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_trend(person_id: int, rep_id: int, label: str) -> list[tuple[str, object]]:
+    actor, fsm = _actor(person_id)
+    with read() as session:
+        return scorecard.score_trend(session, actor, rep_id, parse_period(label, fsm))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_regions(person_id: int, label: str) -> list[scorecard.Scorecard]:
+    actor, fsm = _actor(person_id)
+    with read() as session:
+        return scorecard.region_scorecards(session, actor, parse_period(label, fsm))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_review(person_id: int, label: str, dimension: str) -> list[review.ReviewRow]:
+    actor, fsm = _actor(person_id)
+    with read() as session:
+        return review.plan_vs_actual(session, actor, parse_period(label, fsm), dimension)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_funnel(person_id: int, label: str, region_id, rep_id) -> funnel.Funnel:
+    actor, fsm = _actor(person_id)
+    with read() as session:
+        return funnel.funnel(
+            session, actor, parse_period(label, fsm), region_id=region_id, person_id=rep_id
+        )
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_choices(person_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Reps whose scorecard the actor may open, and regions they may compare."""
+    actor, _ = _actor(person_id)
+    with read() as session:
+        if actor.role == Role.REP:
+            reps = [(actor.id, actor.name)]
+            regions = []
+        else:
+            reps = [(pid, name) for pid, name, _ in scorecard.visible_reps(session, actor)]
+            from core.org import load_region_tree
+
+            names = load_region_tree(session).names
+            regions = [(r, names[r]) for r in scorecard.comparable_regions(session, actor)]
+        return reps, regions
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_weights(fiscal_year: int) -> dict:
+    with read() as session:
+        return scorecard.weights_for(session, fiscal_year)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_benchmarks() -> scorecard.Benchmarks:
+    with read() as session:
+        return scorecard.benchmarks(session)
+
+
+actor = current_actor()
+leader = actor.role != Role.REP
+st.title("Performance")
+st.caption(
+    "Scores from 0 to 100, weighted from six metrics; every score is explained by its parts."
+)
+
+labels, closed_labels, fiscal_start = period_options(date.today())
+label = st.selectbox("Period", labels, key="perf_period")
+reps, regions = load_choices(actor.id)
+
+names = ["🏆 Leaderboard", "🧾 Scorecard"]
+if leader:
+    names += ["🗺️ Regions", "📋 Plan vs actual"]
+names.append("🔻 Funnel")
+if actor.sees_everything:
+    names.append("⚖️ Weights")
+tabs = dict(zip(names, st.tabs(names)))
+
+with tabs["🏆 Leaderboard"]:
+    board = load_leaderboard(actor.id, label)
+    if not board:
+        st.info("No reps to rank in your area yet.")
+    else:
+        table = pd.DataFrame(
+            [
+                {
+                    "Rank": row.rank,
+                    "Rep": row.rep,
+                    "Region": row.region,
+                    "Score": None if row.score is None else float(row.score),
+                    "Trend": row.trend,
+                    "Previous": None if row.previous_score is None else float(row.previous_score),
+                    "Attainment": percent(row.attainment),
+                }
+                for row in board
+            ]
+        )
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Score": st.column_config.ProgressColumn(
+                    "Score", min_value=0, max_value=100, format="%.1f"
+                ),
+                "Previous": st.column_config.NumberColumn("Previous period", format="%.1f"),
+                "Trend": st.column_config.TextColumn("Trend", help="vs the previous period"),
+            },
+        )
+        st.caption(
+            "▲ / ▼: more than one point up or down since the previous period. Open a rep's "
+            "scorecard in the next tab to see how the score is made."
+        )
+        download_buttons(table, f"leaderboard-{label}")
+
+with tabs["🧾 Scorecard"]:
+    chosen = st.selectbox(
+        "Rep",
+        reps,
+        format_func=lambda r: r[1],
+        key="perf_rep",
+        index=next((i for i, r in enumerate(reps) if r[0] == actor.id), 0),
+    )
+    if chosen is None:
+        st.info("No rep in your area yet.")
+    else:
+        try:
+            card = load_scorecard(actor.id, chosen[0], label)
+            trend = load_trend(actor.id, chosen[0], label)
+        except DomainError as exc:
+            st.error(str(exc))
+        else:
+            score_col, att_col, won_col = st.columns(3)
+            score_col.metric("Score", "–" if card.score is None else f"{card.score:.1f}")
+            att_col.metric("Attainment", percent(card.attainment))
+            won_col.metric("Won", money(card.won), help=f"Target {money(card.target)}")
+            parts = pd.DataFrame([p.model_dump() for p in card.parts])
+            st.altair_chart(charts.score_parts(parts), width="stretch")
+            shown = pd.DataFrame(
+                {
+                    "Metric": parts["label"],
+                    "Figures": parts["raw_text"],
+                    "Normalised (0-100)": parts["normalised"].map(
+                        lambda v: "no data" if v is None else f"{v:.1f}"
+                    ),
+                    "Weight": parts["weight"].map(lambda v: f"{v:.0f}"),
+                    "Effective weight": parts["effective_weight"].map(lambda v: f"{v:.2f}"),
+                    "Points": parts["contribution"].map(lambda v: f"{v:.2f}"),
+                }
+            )
+            st.dataframe(shown, hide_index=True, width="stretch")
+            if card.score is not None:
+                counted = [p for p in card.parts if p.normalised is not None]
+                sum_text = " + ".join(f"{p.contribution:.2f}" for p in counted)
+                st.caption(
+                    f"Score = {sum_text} = **{card.score:.2f}**. Points = normalised × "
+                    "effective weight ÷ 100; a metric without data is left out and the other "
+                    "weights are scaled up to 100."
+                )
+            download_buttons(shown, f"scorecard-{card.entity}-{label}")
+            frame = pd.DataFrame(trend, columns=["period", "score"])
+            st.subheader("Score trend")
+            st.altair_chart(charts.score_trend(frame), width="stretch")
+
+if leader:
+    with tabs["🗺️ Regions"]:
+        try:
+            cards = load_regions(actor.id, label)
+        except DomainError as exc:
+            st.error(str(exc))
+            cards = []
+        if not cards:
+            st.info("No regions to compare in your area.")
+        else:
+            table = pd.DataFrame(
+                [
+                    {
+                        "Region": c.entity,
+                        "Score": None if c.score is None else float(c.score),
+                        "Attainment %": percent(c.attainment),
+                        "Won": float(c.won),
+                        "Target": None if c.target is None else float(c.target),
+                        **{
+                            p.label: None if p.normalised is None else float(p.normalised)
+                            for p in c.parts
+                        },
+                    }
+                    for c in sorted(cards, key=lambda c: -(c.score or 0))
+                ]
+            )
+            table[["Won", "Target"]] = table[["Won", "Target"]].round(0)
+            st.dataframe(
+                table,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "Score": st.column_config.ProgressColumn(
+                        "Score", min_value=0, max_value=100, format="%.1f"
+                    ),
+                    "Won": st.column_config.NumberColumn(format="localized"),
+                    "Target": st.column_config.NumberColumn(format="localized"),
+                },
+            )
+            heat = pd.DataFrame(
+                [
+                    {"region": c.entity, "metric": p.label, "normalised": p.normalised}
+                    for c in cards
+                    for p in c.parts
+                ]
+            )
+            st.caption(
+                "Metric columns and the chart: each metric normalised to 0-100 (the score's "
+                "parts before weighting)."
+            )
+            st.altair_chart(charts.region_heatmap(heat), width="stretch")
+            download_buttons(table, f"regions-{label}")
+
+    with tabs["📋 Plan vs actual"]:
+        if not closed_labels:
+            st.info("No period has closed yet.")
+        else:
+            left, right = st.columns(2)
+            closed = left.selectbox("Closed period", closed_labels, key="review_period")
+            dimension = right.radio(
+                "By",
+                list(review.DIMENSIONS),
+                format_func=review.DIMENSIONS.get,
+                horizontal=True,
+                key="review_dimension",
+            )
+            try:
+                rows = load_review(actor.id, closed, dimension)
+            except DomainError as exc:
+                st.error(str(exc))
+                rows = []
+            if not rows:
+                st.info(f"Nothing was won or lost in {closed} in your area.")
+            else:
+                frame = pd.DataFrame([r.model_dump() for r in rows])
+                part = review.DIMENSIONS[dimension]
+                if dimension not in ("region", "rep"):
+                    st.caption(
+                        f"The plan has no {part.lower()} targets: each {part.lower()}'s target "
+                        "is implied from its share of what was won a year earlier."
+                    )
+                st.altair_chart(charts.variance(frame, part=part), width="stretch")
+                table = pd.DataFrame(
+                    {
+                        part: frame["label"],
+                        "Target": frame["target"].astype(float),
+                        "Won": frame["won"].astype(float),
+                        "Variance": frame["variance"].astype(float),
+                        "Variance %": frame["variance_pct"].map(percent),
+                        "Main driver": frame["main_driver"],
+                        "Closed deals": frame["closed_deals"],
+                        "Planned closed": frame["planned_closed_deals"].astype(float),
+                        "Win rate": frame["win_rate"].map(percent),
+                        "Win rate a year ago": frame["baseline_win_rate"].map(percent),
+                        "Average deal": frame["average_deal"].astype(float),
+                        "Average deal a year ago": frame["baseline_average_deal"].astype(float),
+                        "Deal volume effect": frame["volume_effect"].astype(float),
+                        "Win rate effect": frame["win_rate_effect"].astype(float),
+                        "Deal size effect": frame["deal_size_effect"].astype(float),
+                    }
+                )
+                money_columns = [
+                    "Target",
+                    "Won",
+                    "Variance",
+                    "Average deal",
+                    "Average deal a year ago",
+                    "Deal volume effect",
+                    "Win rate effect",
+                    "Deal size effect",
+                ]
+                table[money_columns] = table[money_columns].round(0)
+                st.dataframe(
+                    table,
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        c: st.column_config.NumberColumn(format="localized") for c in money_columns
+                    },
+                )
+                st.caption(
+                    "Variance = won − target = deal volume effect + win rate effect + deal size "
+                    "effect. Planned closed deals = target ÷ (win rate × average deal a year ago)."
+                )
+                download_buttons(table, f"plan-vs-actual-{closed}-{dimension}")
+
+with tabs["🔻 Funnel"]:
+    scopes: list[tuple[str, int | None, int | None]] = []
+    if leader:
+        scopes.append(("My whole area", None, None))
+        scopes += [(f"Region: {name}", rid, None) for rid, name in regions]
+        scopes += [(f"Rep: {name}", None, pid) for pid, name in reps]
+    else:
+        scopes.append(("My deals", None, actor.id))
+    left, right = st.columns(2)
+    scope = left.selectbox("Scope", scopes, format_func=lambda s: s[0], key="funnel_scope")
+    funnel_labels = list(dict.fromkeys([*closed_labels, *labels])) or labels
+    funnel_label = right.selectbox("Deals created in", funnel_labels, key="funnel_period")
+    try:
+        result = load_funnel(actor.id, funnel_label, scope[1], scope[2])
+    except DomainError as exc:
+        st.error(str(exc))
+    else:
+        if not result.deals:
+            st.info(f"No deals were created in {funnel_label} in this scope.")
+        else:
+            a, b, c, d = st.columns(4)
+            a.metric("Deals created", f"{result.deals:,}")
+            b.metric("Won", f"{result.won:,}")
+            c.metric("Lost", f"{result.lost:,}")
+            d.metric("Still open", f"{result.open:,}")
+            frame = pd.DataFrame([s.model_dump() for s in result.stages])
+            st.altair_chart(charts.funnel(frame), width="stretch")
+            table = pd.DataFrame(
+                {
+                    "Stage": frame["stage"],
+                    "Reached": frame["reached"],
+                    "On to next stage": frame["conversion"].map(percent),
+                    "Average days in stage": frame["average_days"].astype(float),
+                    "Win rate once reached": frame["win_rate"].map(percent),
+                    "Lost at this stage": frame["lost_here"],
+                }
+            )
+            st.dataframe(table, hide_index=True, width="stretch")
+            st.caption(
+                "Cohort: deals created in the period. Win rate once reached = won ÷ closed among "
+                "the deals that reached the stage. Lost at this stage = the last stage before Lost."
+            )
+            if result.lost_reasons:
+                st.markdown(
+                    "**Why deals were lost:** "
+                    + ", ".join(f"{reason} {count}" for reason, count in result.lost_reasons)
+                )
+            download_buttons(table, f"funnel-{funnel_label}")
+
+if actor.sees_everything:
+    with tabs["⚖️ Weights"]:
+        year = parse_period(label, fiscal_start).fiscal_year
+        st.caption(
+            f"Weights of the scorecard's metrics for FY{year}, in percent; they must sum to 100."
+        )
+        current = load_weights(year)
+        with st.form("weights"):
+            entered = {
+                metric: st.number_input(
+                    title,
+                    min_value=0.0,
+                    max_value=100.0,
+                    value=float(current[metric]),
+                    step=5.0,
+                    key=f"weight_{metric}",
+                )
+                for metric, title in scorecard.METRICS.items()
+            }
+            saved = st.form_submit_button("Save weights", type="primary")
+        if saved:
+            try:
+                with write() as session:
+                    scorecard.set_weights(session, actor, year, entered)
+            except (DomainError, ValidationError) as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Weights for FY{year} saved.")
+
+        st.subheader("Normalisation")
+        st.caption("What scores 100 on each metric (for cycle time also what scores 0).")
+        bench = load_benchmarks()
+        with st.form("benchmarks"):
+            entered_bench = {
+                name: st.number_input(
+                    field.description or name,
+                    value=float(getattr(bench, name)),
+                    format="%.2f",
+                    key=f"bench_{name}",
+                )
+                for name, field in scorecard.Benchmarks.model_fields.items()
+            }
+            saved_bench = st.form_submit_button("Save normalisation")
+        if saved_bench:
+            try:
+                with write() as session:
+                    scorecard.set_benchmarks(session, actor, entered_bench)
+            except (DomainError, ValidationError) as exc:
+                st.error(str(exc))
+            else:
+                st.success("Normalisation saved; every score is worked out again with it.")

@@ -1,0 +1,26 @@
+"""The number of open alerts for the navigation title: cached, so navigation stays cheap."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from core import alerts
+from core.models import Actor
+from core.permissions import load_actor
+from ui.data import read
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def open_alert_count(person_id: int, today: date) -> int:
+    with read() as session:
+        return alerts.open_alert_count(session, load_actor(session, person_id), today=today)
+
+
+def alerts_title(actor: Actor) -> str:
+    """'Alerts (12)' when there are open alerts, else 'Alerts'."""
+    if actor.id is None:
+        return "Alerts"
+    count = open_alert_count(actor.id, date.today())
+    return f"Alerts ({count})" if count else "Alerts"

@@ -1,0 +1,138 @@
+"""Altair charts of performance: score parts, score trend, regions, funnel, variance, alerts.
+
+Pure functions from a DataFrame to a chart, tested through to_dict().
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+GOOD, WARN, BAD, GREY = "#2e7d32", "#f9a825", "#c62828", "#d0d0d0"
+
+
+def score_parts(frame: pd.DataFrame) -> alt.LayerChart:
+    """Each metric's contribution (coloured) against the most it could give (grey).
+    `frame` has columns label, contribution, effective_weight, normalised, raw_text."""
+    data = frame.assign(
+        contribution=frame["contribution"].astype(float),
+        possible=frame["effective_weight"].astype(float),
+        normalised=pd.to_numeric(frame["normalised"], errors="coerce"),
+    )
+    order = list(data["label"])
+    base = alt.Chart(data).encode(
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
+    )
+    tooltip = [
+        alt.Tooltip("label:N", title="Metric"),
+        alt.Tooltip("raw_text:N", title="Figures"),
+        alt.Tooltip("normalised:Q", title="Normalised (0-100)", format=".1f"),
+        alt.Tooltip("possible:Q", title="Effective weight", format=".2f"),
+        alt.Tooltip("contribution:Q", title="Points", format=".2f"),
+    ]
+    possible = base.mark_bar(color=GREY).encode(
+        x=alt.X("possible:Q", title="Points of the score (grey: most possible)"),
+        tooltip=tooltip,
+    )
+    earned = base.mark_bar(color="#1565c0").encode(x="contribution:Q", tooltip=tooltip)
+    labels = base.mark_text(align="left", dx=4).encode(
+        x="possible:Q", text=alt.Text("contribution:Q", format=".1f")
+    )
+    return (possible + earned + labels).properties(height=alt.Step(32))
+
+
+def score_trend(frame: pd.DataFrame) -> alt.Chart:
+    """Score per period (columns period, score), oldest first."""
+    data = frame.assign(score=pd.to_numeric(frame["score"], errors="coerce"))
+    return (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:N", title=None, sort=list(data["period"])),
+            y=alt.Y("score:Q", title="Score", scale=alt.Scale(domain=[0, 100])),
+            tooltip=["period:N", alt.Tooltip("score:Q", format=".1f")],
+        )
+        .properties(height=220)
+    )
+
+
+def region_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
+    """Normalised value (0-100) of each metric per region: columns region, metric, normalised."""
+    data = frame.assign(normalised=pd.to_numeric(frame["normalised"], errors="coerce"))
+    base = alt.Chart(data).encode(
+        x=alt.X("metric:N", title=None, sort=None, axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("region:N", title=None),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "normalised:Q",
+            title="0-100",
+            scale=alt.Scale(domain=[0, 50, 100], range=[BAD, WARN, GOOD]),
+        ),
+        tooltip=["region:N", "metric:N", alt.Tooltip("normalised:Q", format=".1f")],
+    )
+    text = base.mark_text(color="black").encode(text=alt.Text("normalised:Q", format=".0f"))
+    return (cells + text).properties(height=alt.Step(34))
+
+
+def funnel(frame: pd.DataFrame) -> alt.LayerChart:
+    """Deals reaching each stage (columns stage, reached, conversion), in stage order."""
+    data = frame.assign(
+        conversion_pct=pd.to_numeric(frame["conversion"], errors="coerce") * 100,
+    )
+    base = alt.Chart(data).encode(
+        y=alt.Y("stage:N", title=None, sort=list(data["stage"]), axis=alt.Axis(labelLimit=220))
+    )
+    bars = base.mark_bar(color="#1565c0").encode(
+        x=alt.X("reached:Q", title="Deals that reached the stage"),
+        tooltip=[
+            "stage:N",
+            alt.Tooltip("reached:Q", title="Reached"),
+            alt.Tooltip("conversion_pct:Q", title="On to the next stage %", format=".1f"),
+        ],
+    )
+    text = base.mark_text(align="left", dx=4).encode(x="reached:Q", text="reached:Q")
+    return (bars + text).properties(height=alt.Step(32))
+
+
+def variance(frame: pd.DataFrame, *, part: str) -> alt.Chart:
+    """Won minus target per part (columns label, variance), green above plan, red below."""
+    data = frame.dropna(subset=["variance"]).assign(
+        variance=lambda f: f["variance"].astype(float),
+        side=lambda f: f["variance"].map(lambda v: "above plan" if v >= 0 else "below plan"),
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=part, sort="-x"),
+            x=alt.X("variance:Q", title="Won minus target", axis=alt.Axis(format="~s")),
+            color=alt.Color(
+                "side:N",
+                title=None,
+                scale=alt.Scale(domain=["above plan", "below plan"], range=[GOOD, BAD]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=["label:N", alt.Tooltip("variance:Q", format=",.0f"), "main_driver:N"],
+        )
+        .properties(height=alt.Step(26))
+    )
+
+
+def alerts_by_rule(frame: pd.DataFrame) -> alt.Chart:
+    """Number of alerts per rule (columns rule_label, severity, count)."""
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("rule_label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
+            x=alt.X("count:Q", title="Alerts"),
+            color=alt.Color(
+                "severity:N",
+                scale=alt.Scale(domain=["high", "medium", "low"], range=[BAD, WARN, "#90a4ae"]),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            tooltip=["rule_label:N", "severity:N", "count:Q"],
+        )
+        .properties(height=alt.Step(24))
+    )
