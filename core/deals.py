@@ -40,7 +40,12 @@ from core.models import (
 )
 from core.org import load_region_tree
 from core.periods import parse_period
-from core.permissions import ensure_active, ensure_can_edit_record, in_scope
+from core.permissions import (
+    ensure_active,
+    ensure_can_edit_record,
+    ensure_can_view_person,
+    in_scope,
+)
 from db.schema import (
     Activity,
     Customer,
@@ -582,9 +587,18 @@ def _visible_deals(actor: Actor) -> list:
     return [Deal.region_id.in_(actor.scope_region_ids or frozenset())]
 
 
-def my_open_deals(session: Session, actor: Actor, *, limit: int = 300) -> pd.DataFrame:
-    """The actor's open deals, soonest expected close first, with what a rep needs on a phone."""
+def my_open_deals(
+    session: Session, actor: Actor, *, owner_id: int | None = None, limit: int = 300
+) -> pd.DataFrame:
+    """Open deals of the actor (or of a rep the actor may see), soonest expected close first,
+    with what a rep needs on a phone."""
     ensure_active(actor)
+    owner_id = actor.id if owner_id is None else owner_id
+    if owner_id != actor.id:
+        owner = session.get(Person, owner_id)
+        if owner is None:
+            raise NotFound(f"No person with id {owner_id}.")
+        ensure_can_view_person(actor, person_id=owner.id, region_id=owner.region_id)
     query = (
         select(
             Deal.id,
@@ -599,7 +613,7 @@ def my_open_deals(session: Session, actor: Actor, *, limit: int = 300) -> pd.Dat
         )
         .join(Customer, Customer.id == Deal.customer_id)
         .join(Stage, Stage.id == Deal.stage_id)
-        .where(Deal.owner_id == actor.id, Deal.status == DealStatus.OPEN)
+        .where(Deal.owner_id == owner_id, Deal.status == DealStatus.OPEN)
         .order_by(Deal.expected_close, Deal.id)
         .limit(limit)
     )

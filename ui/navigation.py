@@ -11,6 +11,8 @@ from core.models import Role
 EVERYONE = frozenset(Role)
 LEADERS = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
 MANAGEMENT = frozenset({Role.DIRECTOR, Role.ADMIN})
+DEAL_OWNERS = frozenset({Role.REP, Role.MANAGER})
+ADMINS = frozenset({Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,10 @@ class PageEntry:
 
 PAGES: list[PageEntry] = [
     PageEntry("pages/home.py", "Home", "🏠", "", EVERYONE, default=True),
+    PageEntry("pages/my_deals.py", "My deals", "💼", "Pipeline", DEAL_OWNERS),
+    PageEntry("pages/pipeline.py", "Pipeline", "📊", "Pipeline", LEADERS),
+    PageEntry("pages/reviews.py", "Pipeline reviews", "🗓️", "Pipeline", EVERYONE),
+    PageEntry("pages/stages.py", "Pipeline stages", "🪜", "Administration", ADMINS),
     PageEntry("pages/audit.py", "Audit log", "📜", "Administration", MANAGEMENT),
     PageEntry("pages/account.py", "My account", "👤", "Me", EVERYONE),
 ]
