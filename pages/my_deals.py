@@ -9,7 +9,8 @@ from core.errors import DomainError
 from core.permissions import load_actor
 from ui.auth import current_actor
 from ui.data import read
-from ui.deal_view import render_deal, show_flash
+from ui.deal_view import render_deal
+from ui.flash import show_flash
 from ui.format import money
 
 OPEN_KEY = "my_deals_open"
@@ -23,8 +24,8 @@ def open_deals(person_id: int) -> pd.DataFrame:
 
 
 actor = current_actor()
-show_flash()
 deal_id = st.session_state.get(OPEN_KEY)
+show_flash(f"my:{deal_id}")
 
 if deal_id is not None:
     if st.button("← My deals", key="my_deals_back"):

@@ -12,8 +12,9 @@ from core.models import DealStatus, ForecastCategory
 from core.permissions import load_actor
 from ui.auth import current_actor
 from ui.data import read
-from ui.deal_view import error_text, render_deal, show_flash, stage_choices
+from ui.deal_view import error_text, render_deal, stage_choices
 from ui.downloads import download_buttons
+from ui.flash import show_flash
 from ui.format import money
 from ui.pipeline_charts import pipeline_by_stage
 
@@ -42,9 +43,10 @@ def open_deal(deal_id: int) -> None:
 
 
 actor = current_actor()
-show_flash()
+deal_id = st.session_state.get(OPEN_KEY)
+show_flash(f"pipe:{deal_id}")
 
-if (deal_id := st.session_state.get(OPEN_KEY)) is not None:
+if deal_id is not None:
     if st.button("← Back to the pipeline", key="pipeline_back"):
         st.session_state.pop(OPEN_KEY, None)
         st.rerun()

@@ -14,10 +14,10 @@ from core.permissions import load_actor
 from core.reviews import CHANGE_KINDS, CommitmentCreate, ReviewCreate
 from ui.auth import current_actor
 from ui.data import read, write
-from ui.deal_view import error_text, show_flash
+from ui.deal_view import error_text
+from ui.flash import clear, flash, flash_error, show_flash
 from ui.format import money
 
-FLASH_KEY = "deal_view_flash"
 CHANGE_ICONS = {"added": "🆕", "moved": "↔️", "slipped": "⏰", "won": "🏆", "lost": "❌"}
 
 
@@ -42,17 +42,18 @@ def reps_to_review(person_id: int) -> list[tuple[int, str]]:
 
 
 def complete(person_id: int, commitment_id: int) -> None:
+    clear()
     try:
         with write() as session:
             reviews.complete_commitment(session, load_actor(session, person_id), commitment_id)
-        st.session_state[FLASH_KEY] = "Commitment done."
+        flash("Commitment done.")
     except DomainError as exc:
-        st.session_state["deal_view_error"] = str(exc)
+        flash_error(str(exc))
 
 
 actor = current_actor()
 st.title("Pipeline reviews")
-show_flash()
+show_flash("reviews")
 
 if actor.role == Role.REP:
     rep_id = actor.id
@@ -127,6 +128,7 @@ if actor.role != Role.REP:
         )
         submitted = st.form_submit_button("Save review", type="primary")
     if submitted:
+        clear()
         try:
             data = ReviewCreate(
                 rep_id=rep_id,
@@ -147,7 +149,7 @@ if actor.role != Role.REP:
         except (DomainError, ValidationError) as exc:
             st.error(error_text(exc))
         else:
-            st.session_state[FLASH_KEY] = "Review saved."
+            flash("Review saved.")
             st.rerun()
 
 st.subheader("Past reviews")

@@ -13,10 +13,10 @@ from core.permissions import load_actor
 from core.stages import StageSettings
 from ui.auth import current_actor
 from ui.data import read, write
-from ui.deal_view import error_text, show_flash
+from ui.deal_view import error_text
+from ui.flash import clear, flash, show_flash
 
 SEPARATOR = ";"
-FLASH_KEY = "deal_view_flash"
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -68,7 +68,7 @@ st.caption(
     "checklist is ticked, and enters a stage only when the required roles are on its team "
     f"(separate items with '{SEPARATOR}'). A manager can override with a reason."
 )
-show_flash()
+show_flash("stages")
 
 edited = st.data_editor(
     stage_table(),
@@ -88,6 +88,7 @@ edited = st.data_editor(
     },
 )
 if st.button("Save stages", type="primary"):
+    clear()
     try:
         settings = [_settings(row) for _, row in edited.iterrows()]
         with write() as session:
@@ -95,5 +96,5 @@ if st.button("Save stages", type="primary"):
     except (DomainError, ValidationError) as exc:
         st.error(error_text(exc))
     else:
-        st.session_state[FLASH_KEY] = "Stages saved."
+        flash("Stages saved.")
         st.rerun()

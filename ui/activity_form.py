@@ -13,6 +13,7 @@ from core.errors import DomainError
 from core.models import ActivityType, Actor
 from core.permissions import load_actor
 from ui.data import write
+from ui.flash import clear, flash
 
 ICONS = {
     ActivityType.VISIT: "🚗 Visit",
@@ -21,7 +22,6 @@ ICONS = {
     ActivityType.DEMO: "🖥️ Demo",
     ActivityType.EMAIL: "✉️ Email",
 }
-FLASH_KEY = "deal_view_flash"
 
 
 def quick_add_activity(
@@ -44,6 +44,7 @@ def quick_add_activity(
         submitted = st.form_submit_button("📝 Log activity", width="stretch")
     if not submitted:
         return
+    clear()
     try:
         data = ActivityCreate(
             type=kind or ActivityType.VISIT,
@@ -58,5 +59,5 @@ def quick_add_activity(
     except (DomainError, ValidationError) as exc:
         st.error(str(exc))
         return
-    st.session_state[FLASH_KEY] = f"{ICONS[data.type].split(' ', 1)[1]} logged."
+    flash(f"{ICONS[data.type].split(' ', 1)[1]} logged.")
     st.rerun()

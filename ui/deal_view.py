@@ -20,10 +20,9 @@ from core.models import Actor, CashStatus, DealStatus, ForecastCategory, Role
 from core.permissions import load_actor
 from ui.activity_form import quick_add_activity
 from ui.data import read, write
+from ui.flash import clear, flash, flash_error
 from ui.format import money, percent
 
-FLASH_KEY = "deal_view_flash"
-ERROR_KEY = "deal_view_error"
 CASH_LABELS = {
     CashStatus.CONTRACT_SIGNED: "Contract signed",
     CashStatus.INVOICED: "Invoiced",
@@ -42,22 +41,16 @@ def error_text(exc: Exception) -> str:
 
 def run_action(action: Callable[..., object], success: str) -> bool:
     """Run one write; on success remember a message and rerun, on refusal show why."""
+    clear()
     try:
         with write() as session:
             action(session)
     except (DomainError, ValidationError) as exc:
         st.error(error_text(exc))
         return False
-    st.session_state[FLASH_KEY] = success
+    flash(success)
     st.rerun()
     return True  # pragma: no cover (st.rerun does not return)
-
-
-def show_flash() -> None:
-    if message := st.session_state.pop(FLASH_KEY, None):
-        st.success(message)
-    if message := st.session_state.pop(ERROR_KEY, None):
-        st.error(message)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -81,6 +74,7 @@ def team_choices(person_id: int) -> tuple[list[tuple[int, str]], list[str]]:
 
 def _tick(person_id: int, deal_id: int, version: int, item: str, key: str) -> None:
     """Checkbox callback: save the tick at once (runs before the page reruns)."""
+    clear()
     try:
         with write() as session:
             deals.tick_checklist_item(
@@ -92,7 +86,7 @@ def _tick(person_id: int, deal_id: int, version: int, item: str, key: str) -> No
                 bool(st.session_state[key]),
             )
     except DomainError as exc:
-        st.session_state[ERROR_KEY] = str(exc)
+        flash_error(str(exc))
 
 
 def render_header(detail: DealDetail) -> None:
@@ -121,10 +115,10 @@ def render_move(actor: Actor, detail: DealDetail, key: str) -> None:
     if detail.checklist:
         st.markdown(f"**Exit checklist of {detail.stage}**")
         for index, item in enumerate(detail.checklist):
-            box = f"{key}_chk_{detail.id}_{index}_{detail.version}"
+            box = f"{key}_chk_{detail.id}_{index}"
+            st.session_state[box] = item.done  # the saved state wins over a refused click
             st.checkbox(
                 item.item,
-                value=item.done,
                 key=box,
                 on_change=_tick,
                 args=(actor.id, detail.id, detail.version, item.item, box),
@@ -275,7 +269,11 @@ def render_cash(actor: Actor, detail: DealDetail, key: str) -> None:
     st.dataframe(
         pd.DataFrame(
             [
-                {"step": name, "on": on, "amount": money(amount) if amount else "–"}
+                {
+                    "step": name,
+                    "on": on.isoformat() if on else "–",
+                    "amount": money(amount) if amount else "–",
+                }
                 for name, on, amount in steps
             ]
         ),
