@@ -309,7 +309,12 @@ def render_history(detail: DealDetail) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "changed_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm")
+            "changed_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
+            "from_stage": "From",
+            "to_stage": "To",
+            "changed_by": "By",
+            "amount": "Amount",
+            "reason": "Reason",
         },
     )
 
@@ -323,6 +328,13 @@ def render_activities(detail: DealDetail) -> None:
         pd.DataFrame([a.model_dump() for a in detail.activities]),
         hide_index=True,
         width="stretch",
+        column_config={
+            "occurred_on": "Date",
+            "type": "Type",
+            "person": "By",
+            "outcome": "Outcome",
+            "notes": "Notes",
+        },
     )
 
 

@@ -20,7 +20,7 @@ def pipeline_by_stage(board: pd.DataFrame) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("stage:N", sort=order, title=None),
+            y=alt.Y("stage:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
             yOffset=alt.YOffset("measure:N", sort=["amount", "weighted"]),
             x=alt.X("value:Q", title="Pipeline", axis=alt.Axis(format="~s")),
             color=alt.Color(
