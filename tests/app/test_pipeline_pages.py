@@ -250,3 +250,32 @@ def test_an_admin_saves_stages_and_a_broken_set_is_refused(app_database):
     assert [s.value for s in at.success] == ["Stages saved."]
     with _db(app_database) as session:
         assert session.scalar(select(Stage.max_days).order_by(Stage.position).limit(1)) == 14
+
+
+def test_a_second_save_is_refused_on_screen_naming_who_changed_the_deal(app_database):
+    from core import deals
+    from core.deals import DealUpdate
+    from core.permissions import load_actor
+
+    at = signed_in("rep").switch_page("pages/my_deals.py").run()
+    first = next(b for b in at.button if b.key and b.key.startswith("my_open_"))
+    deal_id = int(first.key.removeprefix("my_open_"))
+    first.click().run()
+    with _db(app_database) as session:  # the manager saves while the rep has the deal open
+        manager = _person(session, "manager")
+        deal = session.get(Deal, deal_id)
+        deals.update_deal(
+            session,
+            load_actor(session, manager.id),
+            deal_id,
+            deal.version,
+            DealUpdate(next_step="Manager's plan"),
+        )
+        session.commit()
+        manager_name = manager.name
+    next(t for t in at.text_input if t.label == "Next step").input("Rep's plan")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith(f"{manager_name} changed this deal at")
+    with _db(app_database) as session:
+        assert session.get(Deal, deal_id).next_step == "Manager's plan"

@@ -289,3 +289,31 @@ def test_a_director_sees_the_whole_company_board(session):
     shown = {row.stage: row.deals for row in board.itertuples() if row.deals}
     assert shown == open_by_stage
     assert director.role == Role.DIRECTOR
+
+
+def test_a_save_racing_another_is_refused_by_the_version_column(engine):
+    """Two people save the same deal at once: the one whose UPDATE comes second is refused
+    (the version column makes its UPDATE match no row) and the first save stands."""
+    from sqlalchemy.orm import Session
+
+    from core.permissions import load_actor
+
+    with Session(engine) as first, Session(engine) as second:
+        deal = first.scalars(select(Deal).where(Deal.status == "open").limit(1)).one()
+        deal_id, owner_id, original = deal.id, deal.owner_id, deal.next_step
+        seen = deal.version
+        other = second.get(Deal, deal_id)
+        deals.update_deal(
+            second, load_actor(second, owner_id), deal_id, other.version, DealUpdate(next_step="B")
+        )
+        second.commit()
+        with pytest.raises(EditConflict, match="Someone else saved this deal a moment ago"):
+            deals.update_deal(
+                first, load_actor(first, owner_id), deal_id, seen, DealUpdate(next_step="A")
+            )
+        first.rollback()
+    with Session(engine) as check:
+        saved = check.get(Deal, deal_id)
+        assert saved.next_step == "B" and saved.version == seen + 1
+        saved.next_step = original  # leave the shared demo data as it was
+        check.commit()
