@@ -712,6 +712,7 @@ def pipeline_deals(
             Deal.close_date_changes.label("slips"),
             Deal.stage_entered_on,
             Deal.next_step,
+            Deal.cash_status,
         )
         .join(Customer, Customer.id == Deal.customer_id)
         .join(Person, Person.id == Deal.owner_id)

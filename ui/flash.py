@@ -15,7 +15,7 @@ VIEW_KEY = "flash_view"
 
 def flash(message: str) -> None:
     """Remember a confirmation for the current view."""
-    st.session_state[FLASH_KEY] = (st.session_state.get(VIEW_KEY), message)
+    st.session_state[FLASH_KEY] = (st.session_state.get(VIEW_KEY), message, False)
 
 
 def flash_error(message: str) -> None:
@@ -34,5 +34,8 @@ def show_flash(view: str) -> None:
     entry = st.session_state.get(FLASH_KEY)
     if entry and entry[0] == view:
         st.success(entry[1])
+        if not entry[2]:  # a toast too, once: on a phone the box above may be scrolled away
+            st.toast(entry[1], icon="✅")
+            st.session_state[FLASH_KEY] = (view, entry[1], True)
     if message := st.session_state.pop(ERROR_KEY, None):
         st.error(message)
