@@ -165,3 +165,33 @@ def save_stages(session: Session, actor: Actor, stages: list[StageSettings]) -> 
         before={"stages": before},
         after={"stages": [s.model_dump() for s in list_stages(session)]},
     )
+
+
+def default_stages() -> list[StageSettings]:
+    """The standard B2B project sale: lead, qualified, technical exchange, requirements and
+    solution, evaluation, negotiation, won, lost (the same set the demo data uses)."""
+    from core.demo import STAGES  # the demo generator holds the one definition of the set
+
+    return [
+        StageSettings(
+            name=name,
+            position=position,
+            probability=Decimal(probability),
+            is_won=name == "Won",
+            is_lost=name == "Lost",
+            exit_checklist=list(checklist),
+            required_roles=list(roles),
+            max_days=max_days,
+        )
+        for position, (name, probability, max_days, checklist, roles) in enumerate(STAGES, 1)
+    ]
+
+
+def create_default_stages(session: Session, actor: Actor) -> int:
+    """Set up the standard stages in a database that has none yet; returns how many."""
+    ensure_role(actor, Role.ADMIN, action="set up the pipeline stages")
+    if session.scalar(select(func.count()).select_from(Stage)):
+        raise ValidationFailed("Stages are already set up; edit them instead.")
+    stages = default_stages()
+    save_stages(session, actor, stages)
+    return len(stages)

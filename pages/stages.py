@@ -70,8 +70,23 @@ st.caption(
 )
 show_flash("stages")
 
+table = stage_table()
+if table.empty:
+    st.info("No stages are set up yet. Start from the standard B2B project sale and adapt it.")
+    if st.button("Create the standard stages", type="primary"):
+        clear()
+        try:
+            with write() as session:
+                count = stages.create_default_stages(session, load_actor(session, actor.id))
+        except DomainError as exc:
+            st.error(str(exc))
+        else:
+            flash(f"{count} standard stages created.")
+            st.rerun()
+    st.stop()
+
 edited = st.data_editor(
-    stage_table(),
+    table,
     num_rows="dynamic",
     hide_index=True,
     width="stretch",

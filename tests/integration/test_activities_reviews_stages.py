@@ -5,14 +5,24 @@ from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from core import activities, deals, reviews, stages
 from core.activities import ActivityCreate
 from core.deals import DealMove, DealUpdate
 from core.errors import PermissionDenied, ValidationFailed
 from core.reviews import CommitmentCreate, ReviewCreate
-from db.schema import Activity, Customer, PipelineReview, Stage
+from db.schema import (
+    Activity,
+    Customer,
+    Deal,
+    DealStageHistory,
+    DealTeamMember,
+    PipelineReview,
+    ReviewCommitment,
+    ReviewDeal,
+    Stage,
+)
 from tests import factories
 from tests.pipeline_factories import stage, team
 
@@ -232,3 +242,25 @@ def test_a_stage_holding_deals_cannot_be_deleted_and_nothing_changes(session):
         stages.save_stages(session, admin, without_lead)
     assert session.scalar(select(func.count()).select_from(Stage)) == len(current)
     assert stages.list_stages(session) == current
+
+
+def test_an_empty_database_gets_the_standard_b2b_stages_once(session):
+    admin = factories.actor(session, factories.person(session, "admin"))
+    for model in (ReviewCommitment, ReviewDeal, Activity, DealTeamMember, DealStageHistory, Deal):
+        session.execute(delete(model))  # an empty pipeline (rolled back after the test)
+    session.execute(delete(Stage))
+    created = stages.create_default_stages(session, admin)
+    names = [s.name for s in stages.list_stages(session)]
+    assert created == 8 and names == [
+        "Lead",
+        "Qualified",
+        "Technical exchange",
+        "Requirements and solution",
+        "Evaluation",
+        "Negotiation",
+        "Won",
+        "Lost",
+    ]
+    assert stages.list_stages(session)[4].required_roles == ["executive sponsor"]
+    with pytest.raises(ValidationFailed, match="already set up"):
+        stages.create_default_stages(session, admin)
