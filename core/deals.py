@@ -730,6 +730,34 @@ def pipeline_deals(
     return frame
 
 
+def pipeline_top_deals(
+    session: Session, actor: Actor, filters: PipelineFilter, *, per_stage: int = 5
+) -> pd.DataFrame:
+    """The largest deals of each stage (for the board's cards), ranked in SQL."""
+    where = _pipeline_where(session, actor, filters)
+    rank = (
+        func.row_number()
+        .over(partition_by=Deal.stage_id, order_by=(Deal.amount.desc(), Deal.id))
+        .label("rank")
+    )
+    ranked = select(Deal.id, Deal.stage_id, rank).where(*where).subquery()
+    query = (
+        select(
+            Deal.id,
+            Stage.name.label("stage"),
+            Deal.name.label("deal"),
+            Customer.name.label("customer"),
+            Deal.amount,
+        )
+        .join(ranked, ranked.c.id == Deal.id)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(ranked.c.rank <= per_stage)
+        .order_by(Stage.position, ranked.c.rank)
+    )
+    return pd.DataFrame(session.execute(query).all(), columns=list(query.selected_columns.keys()))
+
+
 def pipeline_filter_options(session: Session, actor: Actor) -> dict[str, list[tuple[int, str]]]:
     """Regions (the actor's subtree) and reps a manager or director can filter on."""
     tree = load_region_tree(session)
@@ -968,6 +996,7 @@ __all__ = [
     "pipeline_board",
     "pipeline_deals",
     "pipeline_filter_options",
+    "pipeline_top_deals",
     "record_cash_step",
     "remove_team_member",
     "stage_rules",

@@ -30,12 +30,20 @@ def filter_options(person_id: int) -> dict[str, list[tuple[int, str]]]:
 
 @st.cache_data(ttl=60, show_spinner="Adding up the pipeline…")
 def board_and_deals(person_id: int, filters_json: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The board totals and, for the board, the largest deals of each stage."""
     filters = PipelineFilter.model_validate_json(filters_json)
     with read() as session:
         actor = load_actor(session, person_id)
-        return deals.pipeline_board(session, actor, filters), deals.pipeline_deals(
-            session, actor, filters
+        return deals.pipeline_board(session, actor, filters), deals.pipeline_top_deals(
+            session, actor, filters, per_stage=CARDS_PER_STAGE
         )
+
+
+@st.cache_data(ttl=60, show_spinner="Listing the deals…")
+def deal_table(person_id: int, filters_json: str) -> pd.DataFrame:
+    filters = PipelineFilter.model_validate_json(filters_json)
+    with read() as session:
+        return deals.pipeline_deals(session, load_actor(session, person_id), filters)
 
 
 def open_deal(deal_id: int) -> None:
@@ -101,7 +109,7 @@ try:
         forecast_categories=tuple(categories),
         statuses=tuple(statuses),
     )
-    board, table = board_and_deals(actor.id, filters.model_dump_json())
+    board, top = board_and_deals(actor.id, filters.model_dump_json())
 except (DomainError, ValidationError) as exc:
     st.error(error_text(exc))
     st.stop()
@@ -119,6 +127,7 @@ if total_deals == 0:
 
 view = st.segmented_control("View", ["Board", "Table"], default="Board", key="pipe_view")
 if view == "Table":
+    table = deal_table(actor.id, filters.model_dump_json())
     shown = table.assign(
         amount=table["amount"].astype(float), weighted=table["weighted"].astype(float)
     )
@@ -156,11 +165,7 @@ else:
                     f"{stage.deals:,} deals · {money(stage.amount)}  \n"
                     f"weighted {money(stage.weighted)}"
                 )
-                in_stage = table[table["stage"] == stage.stage]
-                top = in_stage.assign(size=in_stage["amount"].astype(float)).nlargest(
-                    CARDS_PER_STAGE, "size"
-                )
-                for card in top.itertuples():
+                for card in top[top["stage"] == stage.stage].itertuples():
                     st.button(
                         f"{card.deal} · {money(card.amount)}",
                         key=f"pipe_card_{card.id}",

@@ -317,3 +317,18 @@ def test_a_save_racing_another_is_refused_by_the_version_column(engine):
         assert saved.next_step == "B" and saved.version == seen + 1
         saved.next_step = original  # leave the shared demo data as it was
         check.commit()
+
+
+def test_the_board_cards_are_the_largest_deals_of_each_stage(session):
+    t = team(session)
+    manager = t.actor(session, t.manager)
+    lead_amounts = ["50.00", "900.00", "300.00", "700.00"]
+    for value in lead_amounts:
+        factories.deal(session, t.rep, t.customer, stage_name="Lead", amount=Decimal(value))
+    factories.deal(session, t.rep, t.customer, stage_name="Evaluation", amount=Decimal(5))
+    top = deals.pipeline_top_deals(
+        session, manager, deals.PipelineFilter(region_id=t.region.id), per_stage=3
+    )
+    expected = sorted((Decimal(v) for v in lead_amounts), reverse=True)[:3]
+    assert list(top[top["stage"] == "Lead"]["amount"]) == expected
+    assert list(top["stage"]) == ["Lead", "Lead", "Lead", "Evaluation"]
