@@ -23,9 +23,10 @@ def engine() -> Engine:
     return db_engine
 
 
-def sessions() -> sessionmaker[Session]:
-    """Sessions for a command that writes (one transaction per command)."""
-    return session_factory(engine(), write=True)
+def sessions(*, write: bool = True) -> sessionmaker[Session]:
+    """Sessions for a command: writing ones (one transaction per command) by default, reading
+    ones for reports."""
+    return session_factory(engine(), write=write)
 
 
 def read_password(given: str | None) -> str:

@@ -46,7 +46,7 @@ def create(args) -> str:
 
 
 def show(args) -> str:
-    with sessions()() as session:
+    with sessions(write=False)() as session:
         info = plans.get_plan(session, ACTOR, args.year, args.version)
         table = plans.plan_table(session, ACTOR, info.id)
     if args.format == "csv":

@@ -79,7 +79,7 @@ def render(rows: list[dict[str, str]], fmt: str) -> str:
 
 
 def attainment(args) -> str:
-    with sessions()() as session:
+    with sessions(write=False)() as session:
         period = parse_period(args.period, fiscal_start_month(session))
         rows = evaluation.attainment_report(
             session, ACTOR, period, args.by, region=args.region, today=args.today

@@ -35,7 +35,7 @@ def _render(frame: pd.DataFrame, fmt: str) -> str:
 
 
 def scorecard_report(args) -> str:
-    with sessions()() as session:
+    with sessions(write=False)() as session:
         period = parse_period(args.period, fiscal_start_month(session))
         if args.by == "rep":
             cards = scorecard.rep_scorecards(session, ACTOR, period)
@@ -63,7 +63,7 @@ def alerts_frame(found: list[alerts.Alert]) -> pd.DataFrame:
 
 
 def alerts_report(args) -> str:
-    with sessions()() as session:
+    with sessions(write=False)() as session:
         found = alerts.current_alerts(session, ACTOR)
     if args.format == "json":
         return json.dumps([a.model_dump(mode="json") for a in found], indent=2)

@@ -33,8 +33,6 @@ def safe_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # We issue BEGIN ourselves (see _sqlite_begin); the driver's own handling is switched off.
-    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -46,9 +44,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_begin(conn) -> None:
     """Write transactions take SQLite's write lock at BEGIN (IMMEDIATE), so two writers queue
     on the busy timeout instead of one failing with "database is locked" when it upgrades a
-    read lock; read-only transactions begin deferred and never block each other."""
-    immediate = conn.get_execution_options().get("write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    read lock. Other sessions keep the driver's own handling: reads hold no snapshot, and a
+    write begins a transaction of its own (`sqlite_deferred_begin` asks for a plain BEGIN, for
+    tests that roll back everything a unit of work did)."""
+    options = conn.get_execution_options()
+    if options.get("write", False):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif options.get("sqlite_deferred_begin", False):
+        conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str | None = None) -> Engine:

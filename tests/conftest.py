@@ -51,6 +51,9 @@ def engine(backend, tmp_path_factory):
 def session(engine):
     """A session whose work is rolled back after the test (services may commit savepoints)."""
     with engine.connect() as connection:
+        # A real transaction from the start (on SQLite an explicit BEGIN), so every savepoint
+        # the services take nests inside it and the final rollback undoes everything.
+        connection = connection.execution_options(sqlite_deferred_begin=True)
         transaction = connection.begin()
         with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
             yield session

@@ -13,6 +13,8 @@ from ui.alert_counts import alerts_title
 EVERYONE = frozenset(Role)
 LEADERS = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
 MANAGEMENT = frozenset({Role.DIRECTOR, Role.ADMIN})
+DEAL_OWNERS = frozenset({Role.REP, Role.MANAGER})
+ADMINS = frozenset({Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,15 @@ class PageEntry:
 PAGES: list[PageEntry] = [
     PageEntry("pages/home.py", "Home", "🏠", "", EVERYONE, default=True),
     PageEntry("pages/customers.py", "Customers", "🏢", "Sales", EVERYONE),
+    PageEntry("pages/my_deals.py", "My deals", "💼", "Sales", DEAL_OWNERS),
+    PageEntry("pages/pipeline.py", "Pipeline", "📊", "Sales", LEADERS),
+    PageEntry("pages/reviews.py", "Pipeline reviews", "🗓️", "Sales", EVERYONE),
     PageEntry("pages/targets.py", "Targets", "📋", "Planning", EVERYONE),
     PageEntry("pages/attainment.py", "Attainment & forecast", "🎯", "Performance", EVERYONE),
-    PageEntry("pages/organisation.py", "Organisation", "🏛️", "Administration", MANAGEMENT),
     PageEntry("pages/performance.py", "Scorecards", "🏆", "Performance", EVERYONE),
     PageEntry("pages/alerts.py", "Alerts", "🚨", "Performance", EVERYONE, live_title=alerts_title),
+    PageEntry("pages/organisation.py", "Organisation", "🏛️", "Administration", MANAGEMENT),
+    PageEntry("pages/stages.py", "Pipeline stages", "🪜", "Administration", ADMINS),
     PageEntry("pages/audit.py", "Audit log", "📜", "Administration", MANAGEMENT),
     PageEntry("pages/account.py", "My account", "👤", "Me", EVERYONE),
 ]

@@ -1,0 +1,287 @@
+"""Pipeline reviews: a manager walks through a rep's deals, takes notes and agrees commitments.
+
+Rules:
+- A manager records reviews with reps in their subtree; directors and admins with anyone.
+- The deals discussed must be the rep's; each commitment has a description and may have a due
+  date and a deal.
+- The rep (and their managers) see the open commitments; either may mark one done.
+- The next review shows what changed since the last one: deals moved, added, won and lost come
+  from the stage history, slips from the audit of close-date changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from core import audit
+from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.models import Actor, Role
+from core.permissions import ensure_active, ensure_can_view_person, ensure_role, in_scope
+from db.schema import (
+    AuditLog,
+    Deal,
+    DealStageHistory,
+    Person,
+    PipelineReview,
+    ReviewCommitment,
+    ReviewDeal,
+    Stage,
+)
+
+
+class CommitmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    description: str = Field(min_length=1, max_length=500)
+    due_on: date | None = None
+    deal_id: int | None = None
+
+
+class ReviewCreate(BaseModel):
+    """A pipeline review as the manager records it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rep_id: int
+    held_on: date
+    deal_ids: list[int] = Field(default_factory=list)
+    notes: str | None = Field(default=None, max_length=10_000)
+    commitments: list[CommitmentCreate] = Field(default_factory=list)
+
+
+def _rep(session: Session, actor: Actor, rep_id: int) -> Person:
+    rep = session.get(Person, rep_id)
+    if rep is None:
+        raise NotFound(f"No person with id {rep_id}.")
+    ensure_can_view_person(actor, person_id=rep.id, region_id=rep.region_id)
+    return rep
+
+
+def reviewable_reps(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """Reps the actor may review: a manager's subtree, everyone for directors and admins."""
+    ensure_role(actor, Role.MANAGER, action="run pipeline reviews")
+    query = (
+        select(Person.id, Person.name)
+        .where(Person.role == Role.REP, Person.active.is_(True))
+        .order_by(Person.name)
+    )
+    if not actor.sees_everything:
+        query = query.where(Person.region_id.in_(actor.scope_region_ids or frozenset()))
+    return [(pid, name) for pid, name in session.execute(query)]
+
+
+def record_review(
+    session: Session, actor: Actor, data: ReviewCreate, *, today: date | None = None
+) -> int:
+    """Save a review with the deals discussed and the commitments agreed; returns its id."""
+    today = today or date.today()
+    ensure_role(actor, Role.MANAGER, action="record pipeline reviews")
+    rep = _rep(session, actor, data.rep_id)
+    if rep.role != Role.REP:
+        raise ValidationFailed(f"{rep.name} is not a sales rep.")
+    if actor.id is None:
+        raise ValidationFailed("Reviews are recorded by a person, not by the command line.")
+    if data.held_on > today:
+        raise ValidationFailed("A review cannot be dated in the future.")
+    deal_ids = sorted(set(data.deal_ids) | {c.deal_id for c in data.commitments if c.deal_id})
+    if deal_ids:
+        owners = dict(
+            session.execute(select(Deal.id, Deal.owner_id).where(Deal.id.in_(deal_ids))).all()
+        )
+        foreign = [d for d in deal_ids if owners.get(d) != rep.id]
+        if foreign:
+            raise ValidationFailed(f"Deal {foreign[0]} is not one of {rep.name}'s deals.")
+    for number, commitment in enumerate(data.commitments, start=1):
+        if commitment.due_on is not None and commitment.due_on < data.held_on:
+            raise ValidationFailed(f"Commitment {number}: the due date is before the review.")
+    review = PipelineReview(
+        rep_id=rep.id, manager_id=actor.id, held_on=data.held_on, notes=data.notes or None
+    )
+    session.add(review)
+    session.flush()
+    for deal_id in sorted(set(data.deal_ids)):
+        session.add(ReviewDeal(review_id=review.id, deal_id=deal_id))
+    for commitment in data.commitments:
+        session.add(
+            ReviewCommitment(
+                review_id=review.id,
+                deal_id=commitment.deal_id,
+                description=commitment.description,
+                due_on=commitment.due_on,
+            )
+        )
+    session.flush()
+    audit.record(
+        session, actor, "review.record", "pipeline_review", review.id, after=data.model_dump()
+    )
+    return review.id
+
+
+def reviews_of(session: Session, actor: Actor, rep_id: int, *, limit: int = 20) -> pd.DataFrame:
+    """A rep's latest reviews with how many deals were discussed and commitments agreed."""
+    _rep(session, actor, rep_id)
+    manager = aliased(Person)
+    deals = (
+        select(ReviewDeal.review_id, func.count().label("n"))
+        .group_by(ReviewDeal.review_id)
+        .subquery()
+    )
+    commitments = (
+        select(ReviewCommitment.review_id, func.count().label("n"))
+        .group_by(ReviewCommitment.review_id)
+        .subquery()
+    )
+    query = (
+        select(
+            PipelineReview.id,
+            PipelineReview.held_on,
+            manager.name.label("manager"),
+            func.coalesce(deals.c.n, 0).label("deals_discussed"),
+            func.coalesce(commitments.c.n, 0).label("commitments"),
+            PipelineReview.notes,
+        )
+        .join(manager, manager.id == PipelineReview.manager_id)
+        .outerjoin(deals, deals.c.review_id == PipelineReview.id)
+        .outerjoin(commitments, commitments.c.review_id == PipelineReview.id)
+        .where(PipelineReview.rep_id == rep_id)
+        .order_by(PipelineReview.held_on.desc(), PipelineReview.id.desc())
+        .limit(limit)
+    )
+    return pd.DataFrame(session.execute(query).all(), columns=list(query.selected_columns.keys()))
+
+
+def open_commitments(session: Session, actor: Actor, rep_id: int) -> pd.DataFrame:
+    """What the rep committed to in reviews and has not done yet, soonest due first."""
+    _rep(session, actor, rep_id)
+    query = (
+        select(
+            ReviewCommitment.id,
+            ReviewCommitment.description,
+            ReviewCommitment.due_on,
+            Deal.name.label("deal"),
+            PipelineReview.held_on.label("agreed_on"),
+        )
+        .join(PipelineReview, PipelineReview.id == ReviewCommitment.review_id)
+        .outerjoin(Deal, Deal.id == ReviewCommitment.deal_id)
+        .where(PipelineReview.rep_id == rep_id, ReviewCommitment.done_on.is_(None))
+        .order_by(ReviewCommitment.due_on.is_(None), ReviewCommitment.due_on, ReviewCommitment.id)
+    )
+    return pd.DataFrame(session.execute(query).all(), columns=list(query.selected_columns.keys()))
+
+
+def complete_commitment(
+    session: Session, actor: Actor, commitment_id: int, *, done_on: date | None = None
+) -> None:
+    """Mark a commitment done (the rep, or a manager over the rep)."""
+    ensure_active(actor)
+    commitment = session.get(ReviewCommitment, commitment_id)
+    if commitment is None:
+        raise NotFound("That commitment no longer exists.")
+    review = session.get(PipelineReview, commitment.review_id)
+    rep = session.get(Person, review.rep_id)
+    allowed = (
+        actor.id == rep.id
+        or actor.sees_everything
+        or (actor.role == Role.MANAGER and in_scope(actor, rep.region_id))
+    )
+    if not allowed:
+        raise PermissionDenied("Only the rep or their manager can mark this commitment done.")
+    if commitment.done_on is not None:
+        raise ValidationFailed("This commitment is already done.")
+    commitment.done_on = done_on or date.today()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "review.commitment.done",
+        "review_commitment",
+        commitment.id,
+        after={"done_on": commitment.done_on},
+    )
+
+
+def last_review_date(session: Session, rep_id: int, *, until: date | None = None) -> date | None:
+    """The date of the rep's latest review (on or before `until`)."""
+    query = select(func.max(PipelineReview.held_on)).where(PipelineReview.rep_id == rep_id)
+    if until is not None:
+        query = query.where(PipelineReview.held_on <= until)
+    return session.scalar(query)
+
+
+CHANGE_KINDS = ("added", "moved", "slipped", "won", "lost")
+
+
+def changes_since(session: Session, actor: Actor, rep_id: int, since: date) -> pd.DataFrame:
+    """What happened to the rep's deals since `since` (inclusive): one row per event with
+    change (added, moved, slipped, won, lost), deal, from and to stage, when and amount."""
+    _rep(session, actor, rep_id)
+    start = datetime.combine(since, time.min)
+    from_stage, to_stage = aliased(Stage), aliased(Stage)
+    history = (
+        select(
+            DealStageHistory.deal_id,
+            DealStageHistory.changed_at.label("at"),
+            from_stage.name.label("from_stage"),
+            to_stage.name.label("to_stage"),
+            DealStageHistory.amount,
+            to_stage.is_won,
+            to_stage.is_lost,
+            (DealStageHistory.from_stage_id.is_(None)).label("is_new"),
+        )
+        .join(Deal, Deal.id == DealStageHistory.deal_id)
+        .join(to_stage, to_stage.id == DealStageHistory.to_stage_id)
+        .outerjoin(from_stage, from_stage.id == DealStageHistory.from_stage_id)
+        .where(Deal.owner_id == rep_id, DealStageHistory.changed_at >= start)
+    )
+    rows = []
+    for r in session.execute(history):
+        kind = "won" if r.is_won else "lost" if r.is_lost else "added" if r.is_new else "moved"
+        rows.append((kind, r.deal_id, r.from_stage, r.to_stage, r.at, r.amount))
+    # Deals created since (the demo data and imports may not write a first history row).
+    created = select(Deal.id, Deal.created_on, Deal.amount).where(
+        Deal.owner_id == rep_id, Deal.created_on >= since
+    )
+    added = {row[1] for row in rows if row[0] == "added"}
+    for deal_id, created_on, amount in session.execute(created):
+        if deal_id not in added:
+            at = datetime.combine(created_on, time.min)
+            rows.append(("added", deal_id, None, None, at, amount))
+    slips = (
+        select(AuditLog.entity_id, AuditLog.at, Deal.amount, AuditLog.before, AuditLog.after)
+        .join(Deal, Deal.id == AuditLog.entity_id)
+        .where(
+            AuditLog.entity == "deal",
+            AuditLog.action == "deal.slip",
+            AuditLog.at >= start,
+            Deal.owner_id == rep_id,
+        )
+    )
+    for deal_id, at, amount, before, after in session.execute(slips):
+        old = (before or {}).get("expected_close")
+        new = (after or {}).get("expected_close")
+        rows.append(("slipped", deal_id, old, new, at, amount))
+    frame = pd.DataFrame(rows, columns=["change", "deal_id", "from", "to", "when", "amount"])
+    names = dict(
+        session.execute(
+            select(Deal.id, Deal.name).where(Deal.id.in_(frame["deal_id"].unique().tolist()))
+        ).all()
+    )
+    frame.insert(2, "deal", frame["deal_id"].map(names))
+    frame["change"] = pd.Categorical(frame["change"], categories=CHANGE_KINDS, ordered=True)
+    return frame.sort_values(["change", "when"]).reset_index(drop=True)
+
+
+def changes_since_last_review(
+    session: Session, actor: Actor, rep_id: int, *, today: date | None = None
+) -> tuple[date | None, pd.DataFrame]:
+    """The last review's date and what changed since; everything of the last 30 days when the
+    rep was never reviewed."""
+    today = today or date.today()
+    since = last_review_date(session, rep_id, until=today)
+    start = since or date.fromordinal(today.toordinal() - 30)
+    return since, changes_since(session, actor, rep_id, start)

@@ -1,0 +1,80 @@
+"""My deals: a rep's open deals on a phone, soonest close first; one tap opens a deal to move
+it forward, log a visit or call, or change the next step and the close date."""
+
+import pandas as pd
+import streamlit as st
+
+from core import deals
+from core.errors import DomainError
+from core.permissions import load_actor
+from ui.auth import current_actor
+from ui.data import read
+from ui.deal_view import render_deal
+from ui.flash import show_flash
+from ui.format import money
+
+OPEN_KEY = "my_deals_open"
+SHOWN = 25
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def open_deals(person_id: int) -> pd.DataFrame:
+    with read() as session:
+        return deals.my_open_deals(session, load_actor(session, person_id))
+
+
+actor = current_actor()
+deal_id = st.session_state.get(OPEN_KEY)
+show_flash(f"my:{deal_id}")
+
+if deal_id is not None:
+    if st.button("← My deals", key="my_deals_back"):
+        st.session_state.pop(OPEN_KEY, None)
+        st.rerun()
+    render_deal(actor, deal_id, key="my", compact=True)
+    st.stop()
+
+st.title("My deals")
+try:
+    frame = open_deals(actor.id)
+except DomainError as exc:
+    st.error(str(exc))
+    st.stop()
+
+if frame.empty:
+    st.info(
+        "You have no open deals. Deals you own show here, soonest expected close first; "
+        "ask your manager to assign one, or add a deal from a customer."
+    )
+    st.stop()
+
+slipping = int(frame["slipping"].sum())
+st.caption(
+    f"{len(frame)} open deals · {money(frame['amount'].sum())} · soonest close first"
+    + (f" · ⚠️ {slipping} slipping" if slipping else "")
+)
+search = st.text_input(
+    "Find a deal", placeholder="🔎 Deal or customer", label_visibility="collapsed", key="my_find"
+)
+if search:
+    needle = search.casefold()
+    frame = frame[
+        frame["name"].str.casefold().str.contains(needle, regex=False)
+        | frame["customer"].str.casefold().str.contains(needle, regex=False)
+    ]
+show_all = st.session_state.get("my_deals_all", False)
+for row in (frame if show_all else frame.head(SHOWN)).itertuples():
+    with st.container(border=True):
+        warn = " · ⚠️ slipping" if row.slipping else ""
+        st.markdown(
+            f"**{row.name}**  \n{row.customer} · {row.stage}  \n"
+            f"💰 {money(row.amount)} · 📅 {row.expected_close}{warn}"
+        )
+        if row.next_step:
+            st.caption(f"Next: {row.next_step}")
+        if st.button("Open", key=f"my_open_{row.id}", width="stretch"):
+            st.session_state[OPEN_KEY] = int(row.id)
+            st.rerun()
+if not show_all and len(frame) > SHOWN and st.button(f"Show all {len(frame)} deals"):
+    st.session_state["my_deals_all"] = True
+    st.rerun()

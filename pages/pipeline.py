@@ -1,0 +1,175 @@
+"""Pipeline: the funnel of a manager's area or the whole company, by stage, with filters,
+a board and a table view, and every deal's detail one click away."""
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from core import deals
+from core.deals import PipelineFilter
+from core.errors import DomainError
+from core.models import DealStatus, ForecastCategory
+from core.permissions import load_actor
+from ui.auth import current_actor
+from ui.data import read
+from ui.deal_view import error_text, render_deal, stage_choices
+from ui.downloads import download_buttons
+from ui.flash import show_flash
+from ui.format import money
+from ui.pipeline_charts import pipeline_by_stage
+
+OPEN_KEY = "pipeline_open"
+CARDS_PER_STAGE = 5
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def filter_options(person_id: int) -> dict[str, list[tuple[int, str]]]:
+    with read() as session:
+        return deals.pipeline_filter_options(session, load_actor(session, person_id))
+
+
+@st.cache_data(ttl=60, show_spinner="Adding up the pipeline…")
+def board_and_deals(person_id: int, filters_json: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The board totals and, for the board, the largest deals of each stage."""
+    filters = PipelineFilter.model_validate_json(filters_json)
+    with read() as session:
+        actor = load_actor(session, person_id)
+        return deals.pipeline_board(session, actor, filters), deals.pipeline_top_deals(
+            session, actor, filters, per_stage=CARDS_PER_STAGE
+        )
+
+
+@st.cache_data(ttl=60, show_spinner="Listing the deals…")
+def deal_table(person_id: int, filters_json: str) -> pd.DataFrame:
+    filters = PipelineFilter.model_validate_json(filters_json)
+    with read() as session:
+        return deals.pipeline_deals(session, load_actor(session, person_id), filters)
+
+
+def open_deal(deal_id: int) -> None:
+    st.session_state[OPEN_KEY] = int(deal_id)
+
+
+actor = current_actor()
+deal_id = st.session_state.get(OPEN_KEY)
+show_flash(f"pipe:{deal_id}")
+
+if deal_id is not None:
+    if st.button("← Back to the pipeline", key="pipeline_back"):
+        st.session_state.pop(OPEN_KEY, None)
+        st.rerun()
+    render_deal(actor, deal_id, key="pipe")
+    st.stop()
+
+st.title("Pipeline")
+options = filter_options(actor.id)
+stages = [(sid, name) for sid, name, _, _ in stage_choices()]
+with st.container(border=True):
+    first = st.columns(3)
+    region = first[0].selectbox(
+        "Region (with its teams)",
+        options["regions"],
+        index=None,
+        format_func=lambda r: r[1],
+        placeholder="All my regions",
+        key="pipe_region",
+    )
+    rep = first[1].selectbox(
+        "Rep",
+        options["reps"],
+        index=None,
+        format_func=lambda r: r[1],
+        placeholder="All reps",
+        key="pipe_rep",
+    )
+    period = first[2].text_input(
+        "Close period", placeholder="2026Q4, 2026-11 or FY2026", key="pipe_period"
+    )
+    second = st.columns(3)
+    chosen_stages = second[0].multiselect(
+        "Stages", stages, format_func=lambda s: s[1], placeholder="All stages", key="pipe_stages"
+    )
+    categories = second[1].multiselect(
+        "Forecast category",
+        list(ForecastCategory),
+        format_func=lambda c: c.value.replace("_", " "),
+        placeholder="All categories",
+        key="pipe_forecast",
+    )
+    statuses = second[2].multiselect(
+        "Status", list(DealStatus), default=[DealStatus.OPEN], key="pipe_status"
+    )
+
+try:
+    filters = PipelineFilter(
+        region_id=region[0] if region else None,
+        owner_id=rep[0] if rep else None,
+        stage_ids=tuple(s[0] for s in chosen_stages),
+        close_period=period.strip() or None,
+        forecast_categories=tuple(categories),
+        statuses=tuple(statuses),
+    )
+    board, top = board_and_deals(actor.id, filters.model_dump_json())
+except (DomainError, ValidationError) as exc:
+    st.error(error_text(exc))
+    st.stop()
+
+total_deals = int(board["deals"].sum())
+deals_metric, amount_metric, weighted_metric = st.columns(3)
+deals_metric.metric("Deals", f"{total_deals:,}")
+amount_metric.metric("Amount", money(board["amount"].sum()))
+weighted_metric.metric(
+    "Weighted", money(board["weighted"].sum()), help="Amount × the win probability of its stage"
+)
+if total_deals == 0:
+    st.info("No deals match these filters. Widen the period or clear a filter.")
+    st.stop()
+
+view = st.segmented_control("View", ["Board", "Table"], default="Board", key="pipe_view")
+if view == "Table":
+    table = deal_table(actor.id, filters.model_dump_json())
+    shown = table.assign(
+        amount=table["amount"].astype(float), weighted=table["weighted"].astype(float)
+    )
+    st.dataframe(
+        shown.drop(columns=["id"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "amount": st.column_config.NumberColumn("Amount", format="localized"),
+            "weighted": st.column_config.NumberColumn("Weighted", format="localized"),
+        },
+    )
+    if len(table) < total_deals:
+        st.caption(f"Showing the first {len(table):,} of {total_deals:,} deals, soonest close.")
+    download_buttons(table, "pipeline")
+    choice = st.selectbox(
+        "Open a deal",
+        list(table.itertuples(index=False)),
+        index=None,
+        format_func=lambda r: f"{r.deal} · {r.customer} · {money(r.amount)}",
+        key="pipe_pick",
+    )
+    if choice is not None:
+        open_deal(choice.id)
+        st.rerun()
+else:
+    st.altair_chart(pipeline_by_stage(board[board["deals"] > 0]), width="stretch")
+    columns = board[board["deals"] > 0]
+    for start in range(0, len(columns), 4):
+        row = st.columns(4)
+        for column, stage in zip(row, columns.iloc[start : start + 4].itertuples()):
+            with column.container(border=True):
+                st.markdown(f"**{stage.stage}**")
+                st.caption(
+                    f"{stage.deals:,} deals · {money(stage.amount)}  \n"
+                    f"weighted {money(stage.weighted)}"
+                )
+                for card in top[top["stage"] == stage.stage].itertuples():
+                    st.button(
+                        f"{card.deal} · {money(card.amount)}",
+                        key=f"pipe_card_{card.id}",
+                        on_click=open_deal,
+                        args=(card.id,),
+                        width="stretch",
+                    )

@@ -1,0 +1,159 @@
+"""Pipeline reviews: a manager walks through a rep's pipeline, sees what changed since the last
+review, records notes and commitments; a rep sees their open commitments."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from core import deals, reviews
+from core.errors import DomainError
+from core.models import Role
+from core.permissions import load_actor
+from core.reviews import CHANGE_KINDS, CommitmentCreate, ReviewCreate
+from ui.auth import current_actor
+from ui.data import read, write
+from ui.deal_view import error_text
+from ui.flash import clear, flash, flash_error, show_flash
+from ui.format import money
+
+CHANGE_ICONS = {"added": "🆕", "moved": "↔️", "slipped": "⏰", "won": "🏆", "lost": "❌"}
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def rep_overview(person_id: int, rep_id: int, today: date):
+    with read() as session:
+        actor = load_actor(session, person_id)
+        since, changes = reviews.changes_since_last_review(session, actor, rep_id, today=today)
+        return (
+            since,
+            changes,
+            reviews.open_commitments(session, actor, rep_id),
+            reviews.reviews_of(session, actor, rep_id),
+            deals.my_open_deals(session, actor, owner_id=rep_id),
+        )
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def reps_to_review(person_id: int) -> list[tuple[int, str]]:
+    with read() as session:
+        return reviews.reviewable_reps(session, load_actor(session, person_id))
+
+
+def complete(person_id: int, commitment_id: int) -> None:
+    clear()
+    try:
+        with write() as session:
+            reviews.complete_commitment(session, load_actor(session, person_id), commitment_id)
+        flash("Commitment done.")
+    except DomainError as exc:
+        flash_error(str(exc))
+
+
+actor = current_actor()
+st.title("Pipeline reviews")
+show_flash("reviews")
+
+if actor.role == Role.REP:
+    rep_id = actor.id
+else:
+    reps = reps_to_review(actor.id)
+    if not reps:
+        st.info("No reps in your area yet. Reps appear here once they are assigned to a region.")
+        st.stop()
+    rep = st.selectbox("Rep", reps, format_func=lambda r: r[1], key="review_rep")
+    rep_id = rep[0]
+
+try:
+    since, changes, commitments, past, open_deals = rep_overview(actor.id, rep_id, date.today())
+except DomainError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.subheader("Open commitments")
+if commitments.empty:
+    st.caption("No open commitments.")
+for item in commitments.itertuples():
+    overdue = item.due_on is not None and item.due_on < date.today()
+    with st.container(border=True, horizontal=True, vertical_alignment="center"):
+        due = f"due {item.due_on}" + (" ⚠️ overdue" if overdue else "") if item.due_on else ""
+        deal = f" · {item.deal}" if item.deal else ""
+        st.markdown(f"**{item.description}**  \n{due}{deal}")
+        st.button(
+            "✔ Done",
+            key=f"review_done_{item.id}",
+            on_click=complete,
+            args=(actor.id, int(item.id)),
+        )
+
+label = f"since the last review on {since}" if since else "in the last 30 days (no review yet)"
+st.subheader(f"What changed {label}")
+if changes.empty:
+    st.caption("Nothing moved, slipped, closed or was added.")
+else:
+    counts = changes["change"].value_counts()
+    for column, kind in zip(st.columns(len(CHANGE_KINDS)), CHANGE_KINDS):
+        column.metric(f"{CHANGE_ICONS[kind]} {kind.capitalize()}", int(counts.get(kind, 0)))
+    st.dataframe(
+        changes.drop(columns=["deal_id"]).assign(amount=lambda f: f["amount"].map(money)),
+        hide_index=True,
+        width="stretch",
+    )
+
+if actor.role != Role.REP:
+    st.subheader("Record this review")
+    deal_options = list(open_deals.itertuples(index=False))
+    with st.form("review_form", clear_on_submit=True):
+        held_on = st.date_input("Held on", value=date.today(), key="review_held_on")
+        discussed = st.multiselect(
+            "Deals discussed",
+            deal_options,
+            format_func=lambda d: f"{d.name} · {d.stage} · {money(d.amount)}",
+            key="review_deals",
+        )
+        notes = st.text_area("Notes", key="review_notes")
+        st.markdown("Commitments (one a row)")
+        agreed = st.data_editor(
+            pd.DataFrame(
+                {"description": pd.Series(dtype=str), "due_on": pd.Series(dtype="object")}
+            ),
+            num_rows="dynamic",
+            width="stretch",
+            key="review_commitments",
+            column_config={
+                "description": st.column_config.TextColumn("What", max_chars=500),
+                "due_on": st.column_config.DateColumn("Due on"),
+            },
+        )
+        submitted = st.form_submit_button("Save review", type="primary")
+    if submitted:
+        clear()
+        try:
+            data = ReviewCreate(
+                rep_id=rep_id,
+                held_on=held_on,
+                deal_ids=[d.id for d in discussed],
+                notes=notes or None,
+                commitments=[
+                    CommitmentCreate(
+                        description=row.description,
+                        due_on=None if pd.isna(row.due_on) else row.due_on,
+                    )
+                    for row in agreed.itertuples()
+                    if isinstance(row.description, str) and row.description.strip()
+                ],
+            )
+            with write() as session:
+                reviews.record_review(session, load_actor(session, actor.id), data)
+        except (DomainError, ValidationError) as exc:
+            st.error(error_text(exc))
+        else:
+            flash("Review saved.")
+            st.rerun()
+
+st.subheader("Past reviews")
+if past.empty:
+    st.caption("No reviews recorded yet.")
+else:
+    st.dataframe(past.drop(columns=["id"]), hide_index=True, width="stretch")

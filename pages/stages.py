@@ -1,0 +1,115 @@
+"""Stage settings (administrators): order, win probability, exit checklist, required deal-team
+roles and the days a deal is expected to stay in each stage."""
+
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from core import stages
+from core.errors import DomainError
+from core.permissions import load_actor
+from core.stages import StageSettings
+from ui.auth import current_actor
+from ui.data import read, write
+from ui.deal_view import error_text
+from ui.flash import clear, flash, show_flash
+
+SEPARATOR = ";"
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def stage_table() -> pd.DataFrame:
+    with read() as session:
+        rows = stages.list_stages(session)
+    return pd.DataFrame(
+        [
+            {
+                "id": s.id,
+                "name": s.name,
+                "position": s.position,
+                "probability %": float(s.probability * 100),
+                "won": s.is_won,
+                "lost": s.is_lost,
+                "exit checklist": f"{SEPARATOR} ".join(s.exit_checklist),
+                "required roles": f"{SEPARATOR} ".join(s.required_roles),
+                "max days": s.max_days,
+            }
+            for s in rows
+        ]
+    )
+
+
+def _split(text) -> list[str]:
+    return [] if not isinstance(text, str) else [p.strip() for p in text.split(SEPARATOR)]
+
+
+def _settings(row) -> StageSettings:
+    id_value = row["id"]
+    max_days = row["max days"]
+    return StageSettings(
+        id=None if pd.isna(id_value) else int(id_value),
+        name=row["name"] if isinstance(row["name"], str) else "",
+        position=int(row["position"]) if not pd.isna(row["position"]) else -1,
+        probability=Decimal(str(row["probability %"] or 0)) / 100,
+        is_won=bool(row["won"]),
+        is_lost=bool(row["lost"]),
+        exit_checklist=_split(row["exit checklist"]),
+        required_roles=_split(row["required roles"]),
+        max_days=None if pd.isna(max_days) else int(max_days),
+    )
+
+
+actor = current_actor()
+st.title("Pipeline stages")
+st.caption(
+    "Every deal walks these stages in order. A deal leaves a stage forwards only when its exit "
+    "checklist is ticked, and enters a stage only when the required roles are on its team "
+    f"(separate items with '{SEPARATOR}'). A manager can override with a reason."
+)
+show_flash("stages")
+
+table = stage_table()
+if table.empty:
+    st.info("No stages are set up yet. Start from the standard B2B project sale and adapt it.")
+    if st.button("Create the standard stages", type="primary"):
+        clear()
+        try:
+            with write() as session:
+                count = stages.create_default_stages(session, load_actor(session, actor.id))
+        except DomainError as exc:
+            st.error(str(exc))
+        else:
+            flash(f"{count} standard stages created.")
+            st.rerun()
+    st.stop()
+
+edited = st.data_editor(
+    table,
+    num_rows="dynamic",
+    hide_index=True,
+    width="stretch",
+    key="stage_editor",
+    column_config={
+        "id": st.column_config.NumberColumn("id", disabled=True),
+        "position": st.column_config.NumberColumn("Position", min_value=0, step=1),
+        "probability %": st.column_config.NumberColumn(
+            "Probability %", min_value=0, max_value=100, step=1
+        ),
+        "max days": st.column_config.NumberColumn("Max days", min_value=0, step=1),
+        "exit checklist": st.column_config.TextColumn("Exit checklist", width="large"),
+        "required roles": st.column_config.TextColumn("Required roles (to enter)"),
+    },
+)
+if st.button("Save stages", type="primary"):
+    clear()
+    try:
+        settings = [_settings(row) for _, row in edited.iterrows()]
+        with write() as session:
+            stages.save_stages(session, load_actor(session, actor.id), settings)
+    except (DomainError, ValidationError) as exc:
+        st.error(error_text(exc))
+    else:
+        flash("Stages saved.")
+        st.rerun()

@@ -1,0 +1,45 @@
+"""Builders for pipeline tests: a small team with its own region, customers and deals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import Actor
+from db.schema import Customer, Person, Region, Stage
+from tests import factories
+
+
+@dataclass
+class Team:
+    region: Region
+    manager: Person
+    rep: Person
+    other_rep: Person
+    customer: Customer
+    other_customer: Customer
+
+    def actor(self, session: Session, who: Person) -> Actor:
+        return factories.actor(session, who)
+
+
+def team(session: Session) -> Team:
+    """A region with its manager, two reps and one customer each."""
+    region = factories.region(session)
+    manager = factories.person(session, "manager", region, manages=[region])
+    rep = factories.person(session, "rep", region)
+    other_rep = factories.person(session, "rep", region)
+    return Team(
+        region=region,
+        manager=manager,
+        rep=rep,
+        other_rep=other_rep,
+        customer=factories.customer(session, rep, region),
+        other_customer=factories.customer(session, other_rep, region),
+    )
+
+
+def stage(session: Session, name: str) -> Stage:
+    return session.scalar(select(Stage).where(Stage.name == name))

@@ -1,0 +1,374 @@
+"""One deal on screen: status, move forward, checklist, next step and close date, quick-add
+activity, team, history and lead-to-cash. Used by My deals (phone) and Pipeline (desktop).
+
+Every action calls one core service inside `write()`; refusals show as st.error, nothing saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from core import deals, stages
+from core.deals import CashStep, DealDetail, DealMove, DealUpdate
+from core.errors import DomainError
+from core.models import Actor, CashStatus, DealStatus, ForecastCategory, Role
+from core.permissions import load_actor
+from ui.activity_form import quick_add_activity
+from ui.data import read, write
+from ui.flash import clear, flash, flash_error
+from ui.format import money, percent
+
+CASH_LABELS = {
+    CashStatus.CONTRACT_SIGNED: "Contract signed",
+    CashStatus.INVOICED: "Invoiced",
+    CashStatus.PAID: "Paid",
+}
+
+
+def error_text(exc: Exception) -> str:
+    """A refusal for the user: the domain message, or the fields pydantic rejected."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+        )
+    return str(exc)
+
+
+def run_action(action: Callable[..., object], success: str) -> bool:
+    """Run one write; on success remember a message and rerun, on refusal show why."""
+    clear()
+    try:
+        with write() as session:
+            action(session)
+    except (DomainError, ValidationError) as exc:
+        st.error(error_text(exc))
+        return False
+    flash(success)
+    st.rerun()
+    return True  # pragma: no cover (st.rerun does not return)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def load_detail(person_id: int, deal_id: int) -> DealDetail:
+    with read() as session:
+        return deals.deal_detail(session, load_actor(session, person_id), deal_id)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def stage_choices() -> list[tuple[int, str, bool, bool]]:
+    with read() as session:
+        return [(s.id, s.name, s.is_won, s.is_lost) for s in stages.list_stages(session)]
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def team_choices(person_id: int) -> tuple[list[tuple[int, str]], list[str]]:
+    with read() as session:
+        actor = load_actor(session, person_id)
+        return deals.team_candidates(session, actor), stages.known_team_roles(session)
+
+
+def _tick(person_id: int, deal_id: int, version: int, item: str, key: str) -> None:
+    """Checkbox callback: save the tick at once (runs before the page reruns)."""
+    clear()
+    try:
+        with write() as session:
+            deals.tick_checklist_item(
+                session,
+                load_actor(session, person_id),
+                deal_id,
+                version,
+                item,
+                bool(st.session_state[key]),
+            )
+    except DomainError as exc:
+        flash_error(str(exc))
+
+
+def render_header(detail: DealDetail) -> None:
+    st.subheader(detail.name)
+    status = {
+        DealStatus.OPEN: f"{detail.stage} · {percent(detail.probability)}",
+        DealStatus.WON: f"✅ Won on {detail.closed_on}",
+        DealStatus.LOST: f"❌ Lost on {detail.closed_on}: {detail.lost_reason}",
+    }[detail.status]
+    st.markdown(
+        f"**{detail.customer}** · {detail.owner}  \n{status}  \n"
+        f"💰 **{money(detail.amount)}** · 📅 close {detail.expected_close}"
+        + (f" · ⚠️ slipped {detail.close_date_changes}×" if detail.slipping else "")
+    )
+    if detail.status == DealStatus.OPEN:
+        days = (date.today() - detail.stage_entered_on).days
+        overdue = detail.max_days is not None and days > detail.max_days
+        st.caption(
+            f"Next step: {detail.next_step or '—'} · {days} days in stage"
+            + (f" (expected at most {detail.max_days}) ⏰" if overdue else "")
+        )
+
+
+def render_move(actor: Actor, detail: DealDetail, key: str) -> None:
+    """Checklist of the current stage, then one button to the next stage (or the won form)."""
+    if detail.checklist:
+        st.markdown(f"**Exit checklist of {detail.stage}**")
+        for index, item in enumerate(detail.checklist):
+            box = f"{key}_chk_{detail.id}_{index}"
+            st.session_state[box] = item.done  # the saved state wins over a refused click
+            st.checkbox(
+                item.item,
+                key=box,
+                on_change=_tick,
+                args=(actor.id, detail.id, detail.version, item.item, box),
+            )
+    if detail.next_stage is None:
+        return
+    for blocker in detail.blockers:
+        st.warning(blocker, icon="🚧")
+    won = next(s for s in stage_choices() if s[0] == detail.next_stage_id)[2]
+    if won:
+        with st.form(f"{key}_won_{detail.id}"):
+            st.markdown("**Mark won**")
+            closed_on = st.date_input("Closed on", value=date.today(), key=f"{key}_won_on")
+            amount = st.number_input(
+                "Final amount", min_value=0.0, value=float(detail.amount), step=100.0
+            )
+            submitted = st.form_submit_button("🏆 Mark won", type="primary", width="stretch")
+        if submitted:
+            move = {"closed_on": closed_on, "amount": round(amount, 2)}
+            _move(actor, detail, detail.next_stage_id, f"🏆 {detail.name} is won.", **move)
+        return
+    if st.button(
+        f"➡️ Move to {detail.next_stage}",
+        key=f"{key}_next_{detail.id}",
+        type="primary",
+        width="stretch",
+        disabled=bool(detail.blockers) and actor.role == Role.REP,
+    ):
+        _move(actor, detail, detail.next_stage_id, f"Moved to {detail.next_stage}.")
+
+
+def _move(actor: Actor, detail: DealDetail, stage_id: int, success: str, **values) -> None:
+    def action(session):
+        move = DealMove(to_stage_id=stage_id, seen_version=detail.version, **values)
+        deals.move_deal(session, load_actor(session, actor.id), detail.id, move)
+
+    run_action(action, success)
+
+
+def render_other_move(actor: Actor, detail: DealDetail, key: str) -> None:
+    """Back with a reason, lost with a reason, reopen, or a manager's override."""
+    options = [(sid, name) for sid, name, _, _ in stage_choices() if sid != detail.stage_id]
+    with st.expander("Other move: back, lost, override"):
+        with st.form(f"{key}_other_{detail.id}"):
+            target = st.selectbox(
+                "To stage", options, format_func=lambda o: o[1], key=f"{key}_other_to"
+            )
+            reason = st.text_input("Reason", key=f"{key}_other_reason")
+            lost_reason = st.text_input("Lost reason (when lost)", key=f"{key}_other_lost")
+            override = False
+            if actor.role != Role.REP:
+                override = st.checkbox("Override the checklist and role rules", key=f"{key}_ovr")
+            submitted = st.form_submit_button("Move", width="stretch")
+        if submitted and target:
+            values = {"reason": reason or None, "override": override}
+            if lost_reason:
+                values |= {"lost_reason": lost_reason, "closed_on": date.today()}
+            if next(s for s in stage_choices() if s[0] == target[0])[2]:
+                values |= {"closed_on": date.today(), "amount": detail.amount}
+            _move(actor, detail, target[0], f"Moved to {target[1]}.", **values)
+
+
+def render_edit(actor: Actor, detail: DealDetail, key: str) -> None:
+    """Next step, close date, amount and forecast category of an open deal."""
+    with st.expander("✏️ Next step, close date, amount"):
+        with st.form(f"{key}_edit_{detail.id}"):
+            next_step = st.text_input("Next step", value=detail.next_step or "", max_chars=300)
+            close = st.date_input("Expected close", value=detail.expected_close)
+            amount = st.number_input(
+                "Amount", min_value=0.0, value=float(detail.amount), step=100.0
+            )
+            categories = list(ForecastCategory)
+            category = st.selectbox(
+                "Forecast category",
+                categories,
+                index=categories.index(detail.forecast_category),
+                format_func=lambda c: c.value.replace("_", " "),
+            )
+            submitted = st.form_submit_button("Save", width="stretch")
+        if submitted:
+            changes: dict = {}
+            if next_step != (detail.next_step or ""):
+                changes["next_step"] = next_step
+            if close != detail.expected_close:
+                changes["expected_close"] = close
+            if round(amount, 2) != float(detail.amount):
+                changes["amount"] = round(amount, 2)
+            if category != detail.forecast_category:
+                changes["forecast_category"] = category
+
+            def action(session):
+                deals.update_deal(
+                    session,
+                    load_actor(session, actor.id),
+                    detail.id,
+                    detail.version,
+                    DealUpdate(**changes),
+                )
+
+            run_action(action, "Saved." if changes else "Nothing changed.")
+
+
+def render_team(actor: Actor, detail: DealDetail, key: str) -> None:
+    st.markdown("**Deal team**")
+    if not detail.team:
+        st.caption("Nobody on the team yet.")
+    for member in detail.team:
+        row = st.container(horizontal=True, vertical_alignment="center")
+        row.markdown(f"{member.person} — *{member.role}*")
+        if detail.can_edit and row.button("✖", key=f"{key}_rm_{member.id}", help="Remove"):
+
+            def remove(session, member_id=member.id):
+                deals.remove_team_member(session, load_actor(session, actor.id), member_id)
+
+            run_action(remove, f"{member.person} left the team.")
+    if not detail.can_edit:
+        return
+    people, roles = team_choices(actor.id)
+    with st.form(f"{key}_team_{detail.id}", border=False):
+        person = st.selectbox(
+            "Person", people, format_func=lambda p: p[1], index=None, key=f"{key}_team_person"
+        )
+        role = st.selectbox(
+            "Role", roles, index=None, accept_new_options=True, key=f"{key}_team_role"
+        )
+        submitted = st.form_submit_button("Add to team", width="stretch")
+    if submitted:
+        if person is None or not role:
+            st.error("Pick a person and a role.")
+            return
+
+        def add(session):
+            deals.add_team_member(
+                session, load_actor(session, actor.id), detail.id, person[0], role
+            )
+
+        run_action(add, f"{person[1]} joined the team as {role}.")
+
+
+def render_cash(actor: Actor, detail: DealDetail, key: str) -> None:
+    """Where a won deal stands from contract to cash, and the form for the next step."""
+    st.markdown("**Lead to cash**")
+    steps = [
+        ("Contract signed", detail.contract_signed_on, detail.contract_amount),
+        ("Invoiced", detail.invoiced_on, detail.invoiced_amount),
+        ("Paid", detail.paid_on, detail.paid_amount),
+    ]
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "step": name,
+                    "on": on.isoformat() if on else "–",
+                    "amount": money(amount) if amount else "–",
+                }
+                for name, on, amount in steps
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    step = detail.next_cash_step
+    if step is None or not detail.can_edit:
+        return
+    with st.form(f"{key}_cash_{detail.id}"):
+        on = st.date_input(f"{CASH_LABELS[step]} on", value=date.today())
+        default = detail.invoiced_amount or detail.contract_amount or detail.amount
+        amount = st.number_input("Amount", min_value=0.0, value=float(default), step=100.0)
+        submitted = st.form_submit_button(f"Record: {CASH_LABELS[step].lower()}", width="stretch")
+    if submitted:
+
+        def action(session):
+            data = CashStep(step=step, on=on, amount=round(amount, 2), seen_version=detail.version)
+            deals.record_cash_step(session, load_actor(session, actor.id), detail.id, data)
+
+        run_action(action, f"{CASH_LABELS[step]} recorded.")
+
+
+def render_history(detail: DealDetail) -> None:
+    st.markdown("**Stage history**")
+    if not detail.history:
+        st.caption("No stage changes recorded yet.")
+        return
+    st.dataframe(
+        pd.DataFrame([h.model_dump() for h in detail.history]).assign(
+            amount=lambda f: f["amount"].map(money)
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "changed_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
+            "from_stage": "From",
+            "to_stage": "To",
+            "changed_by": "By",
+            "amount": "Amount",
+            "reason": "Reason",
+        },
+    )
+
+
+def render_activities(detail: DealDetail) -> None:
+    st.markdown("**Activities**")
+    if not detail.activities:
+        st.caption("No activities logged on this deal yet.")
+        return
+    st.dataframe(
+        pd.DataFrame([a.model_dump() for a in detail.activities]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "occurred_on": "Date",
+            "type": "Type",
+            "person": "By",
+            "outcome": "Outcome",
+            "notes": "Notes",
+        },
+    )
+
+
+def render_deal(actor: Actor, deal_id: int, *, key: str, compact: bool = False) -> None:
+    """The whole deal; `compact` (phone) puts the move and the visit first."""
+    try:
+        detail = load_detail(actor.id, deal_id)
+    except DomainError as exc:
+        st.error(str(exc))
+        return
+    render_header(detail)
+    if detail.updated_by:
+        st.caption(f"Last changed by {detail.updated_by} at {detail.updated_at:%d %b %Y %H:%M}")
+    if detail.status == DealStatus.OPEN and detail.can_edit:
+        render_move(actor, detail, key)
+        quick_add_activity(actor, detail.customer_id, detail.id, key=f"{key}_act_{detail.id}")
+        render_edit(actor, detail, key)
+        render_other_move(actor, detail, key)
+    elif detail.status == DealStatus.OPEN:
+        quick_add_activity(actor, detail.customer_id, detail.id, key=f"{key}_act_{detail.id}")
+    if detail.status == DealStatus.WON:
+        render_cash(actor, detail, key)
+    if detail.status != DealStatus.OPEN and detail.can_edit and actor.role != Role.REP:
+        render_other_move(actor, detail, key)
+    sections = (render_team, render_history, render_activities)
+    if compact:
+        with st.expander("Team, history and activities"):
+            render_team(actor, detail, key)
+            render_history(detail)
+            render_activities(detail)
+    else:
+        team, history = st.columns(2)
+        with team:
+            sections[0](actor, detail, key)
+        with history:
+            render_history(detail)
+        render_activities(detail)

@@ -1,0 +1,41 @@
+"""Confirmations of saved changes that survive the rerun after the save.
+
+A confirmation belongs to the view it was made on (a page, or one deal on a page) and stays
+until the next change there, so an incidental rerun does not swallow it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+FLASH_KEY = "flash_message"
+ERROR_KEY = "flash_error"
+VIEW_KEY = "flash_view"
+
+
+def flash(message: str) -> None:
+    """Remember a confirmation for the current view."""
+    st.session_state[FLASH_KEY] = (st.session_state.get(VIEW_KEY), message, False)
+
+
+def flash_error(message: str) -> None:
+    """Remember a refusal from a widget callback, shown once on the next run."""
+    st.session_state[ERROR_KEY] = message
+
+
+def clear() -> None:
+    """Forget the last confirmation (a new change is being made)."""
+    st.session_state.pop(FLASH_KEY, None)
+
+
+def show_flash(view: str) -> None:
+    """Show the confirmation of the last change made on `view`, and any callback refusal."""
+    st.session_state[VIEW_KEY] = view
+    entry = st.session_state.get(FLASH_KEY)
+    if entry and entry[0] == view:
+        st.success(entry[1])
+        if not entry[2]:  # a toast too, once: on a phone the box above may be scrolled away
+            st.toast(entry[1], icon="✅")
+            st.session_state[FLASH_KEY] = (view, entry[1], True)
+    if message := st.session_state.pop(ERROR_KEY, None):
+        st.error(message)

@@ -1,0 +1,40 @@
+"""Altair builders for the pipeline pages: pure functions from a DataFrame to a chart."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+
+def pipeline_by_stage(board: pd.DataFrame) -> alt.Chart:
+    """Amount and weighted amount per stage, in stage order, as grouped horizontal bars.
+    `board` has columns stage, deals, amount, weighted (as pipeline_board returns)."""
+    order = list(board["stage"])
+    data = board.melt(
+        id_vars=["stage", "deals"],
+        value_vars=["amount", "weighted"],
+        var_name="measure",
+        value_name="value",
+    ).assign(value=lambda f: f["value"].astype(float))
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("stage:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
+            yOffset=alt.YOffset("measure:N", sort=["amount", "weighted"]),
+            x=alt.X("value:Q", title="Pipeline", axis=alt.Axis(format="~s")),
+            color=alt.Color(
+                "measure:N",
+                title=None,
+                scale=alt.Scale(domain=["amount", "weighted"], range=["#90caf9", "#1565c0"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("stage:N", title="Stage"),
+                alt.Tooltip("measure:N", title="Measure"),
+                alt.Tooltip("value:Q", title="Value", format=",.0f"),
+                alt.Tooltip("deals:Q", title="Deals"),
+            ],
+        )
+        .properties(height=alt.Step(14))
+    )
