@@ -8,6 +8,9 @@ says so. Reads DATABASE_URL like the app. `python manage.py --help` lists the co
     python manage.py user add --email E --name N --role ROLE [--region R] [--password P]
     python manage.py user set-password LOGIN [--password P]
     python manage.py user deactivate LOGIN
+    python manage.py import KIND FILE [--dry-run] [--map SOURCE=FIELD ...]
+                          [--stage-map SOURCE=STAGE ...] [--preset NAME] [--save-preset NAME]
+    python manage.py export KIND --out FILE [--format csv|xlsx]
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ import sys
 
 from pydantic import ValidationError
 
-from cli import database, reports, users
+from cli import database, reports, transfer, users
 from core.errors import DomainError
 from db.engine import DatabaseUnavailable
 
-COMMAND_MODULES = [database, users, reports]
+COMMAND_MODULES = [database, users, transfer, reports]
 """Each area registers its own sub-commands."""
 
 
