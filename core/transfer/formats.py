@@ -11,7 +11,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -36,6 +36,9 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 class Row(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rule_columns: ClassVar[tuple[str, ...]] = ()
+    """The columns a rule spanning several fields is about (reported as its column)."""
 
 
 class RegionRow(Row):
@@ -116,6 +119,8 @@ PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 class TargetRow(Row):
     """A monthly target of exactly one region or one rep."""
+
+    rule_columns: ClassVar[tuple[str, ...]] = ("region", "rep")
 
     period: str
     region: str | None = None

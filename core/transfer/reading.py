@@ -275,8 +275,13 @@ class MappedRows:
                 row = self.model.model_validate(data)
             except ValidationError as exc:
                 for error in exc.errors():
-                    column = str(error["loc"][0]) if error["loc"] else ""
-                    value = record.get(column, "") if column else ""
+                    if error["loc"]:
+                        column = str(error["loc"][0])
+                        value = record.get(column, "")
+                    else:
+                        column = ", ".join(self.model.rule_columns)
+                        value = " / ".join(record.get(c, "") for c in self.model.rule_columns)
+                        value = "" if value.strip(" /") == "" else value
                     self.problems.append(
                         Problem(row=number, column=column, value=value, reason=_reason(error))
                     )

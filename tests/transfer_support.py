@@ -1,0 +1,59 @@
+"""Helpers for import/export tests: files from text, table counts, the Maven dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.transfer import Table, read_table
+from db.schema import (
+    Activity,
+    AuditLog,
+    Customer,
+    Deal,
+    DealStageHistory,
+    ImportPreset,
+    Person,
+    Product,
+    Region,
+    Stage,
+    Target,
+    TargetPlan,
+)
+from tests.conftest import ROOT
+from tests.support import skip_or_fail
+
+MAVEN = ROOT.parent / "shared" / "datasets" / "maven-crm"
+TABLES = (
+    Region,
+    Person,
+    Product,
+    Stage,
+    Customer,
+    Deal,
+    DealStageHistory,
+    Activity,
+    Target,
+    TargetPlan,
+    ImportPreset,
+    AuditLog,
+)
+
+
+def csv_table(text: str, bom: bool = False) -> Table:
+    data = text.strip("\n").encode("utf-8")
+    return read_table((b"\xef\xbb\xbf" if bom else b"") + data, "file.csv")
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Rows per table: a refused import must leave every count as it was."""
+    session.flush()
+    return {t.__tablename__: session.scalar(select(func.count()).select_from(t)) for t in TABLES}
+
+
+def maven_dir() -> Path:
+    if not (MAVEN / "sales_pipeline.csv").is_file():
+        skip_or_fail(f"the Maven CRM dataset is not at {MAVEN}")
+    return MAVEN
