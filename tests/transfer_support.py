@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ from tests.conftest import ROOT
 from tests.support import skip_or_fail
 
 MAVEN = ROOT.parent / "shared" / "datasets" / "maven-crm"
+"""Beside the repository; MAVEN_CRM_DIR overrides it (e.g. for a git worktree one level down)."""
 TABLES = (
     Region,
     Person,
@@ -54,6 +56,7 @@ def counts(session: Session) -> dict[str, int]:
 
 
 def maven_dir() -> Path:
-    if not (MAVEN / "sales_pipeline.csv").is_file():
-        skip_or_fail(f"the Maven CRM dataset is not at {MAVEN}")
-    return MAVEN
+    folder = Path(os.environ.get("MAVEN_CRM_DIR") or MAVEN)
+    if not (folder / "sales_pipeline.csv").is_file():
+        skip_or_fail(f"the Maven CRM dataset is not at {folder} (set MAVEN_CRM_DIR)")
+    return folder
