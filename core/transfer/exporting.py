@@ -169,13 +169,14 @@ def export_frame(session: Session, actor: Actor, kind: Kind | str) -> pd.DataFra
             select(Target.month, Target.region_id, Person.email, Target.amount)
             .outerjoin(Person, Person.id == Target.person_id)
             .where(Target.plan_id == plan_id)
-            .order_by(Target.month, Target.person_id.is_not(None), Target.region_id, Person.email)
+            .order_by(Target.month, Target.person_id.is_not(None), Person.email)
         )
         for month, region_id, email, amount in session.execute(query):
             if email is None and region_id == root:
                 continue
             region = None if email else tree.names[region_id]
             rows.append((month.strftime("%Y-%m"), region, email, amount))
+    rows.sort(key=lambda r: (r[0], r[2] is not None, r[1] or "", r[2] or ""))
     return _frame(kind, rows)
 
 

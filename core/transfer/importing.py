@@ -1247,10 +1247,10 @@ def _rolled_up(
     out: dict[tuple[int, date], Decimal] = {}
 
     def value(region_id: int, month: date) -> Decimal | None:
+        parts = [v for c in tree.children.get(region_id, []) if (v := value(c, month)) is not None]
         if (region_id, month) in own:
             out[(region_id, month)] = own[(region_id, month)]
             return own[(region_id, month)]
-        parts = [v for c in tree.children.get(region_id, []) if (v := value(c, month)) is not None]
         if (region_id, month) in rep_sum:
             parts.append(rep_sum[(region_id, month)])
         if not parts:
@@ -1291,7 +1291,6 @@ def _import_activities(ctx: _Context, dry_run: bool) -> ImportResult:
         ):
             deal_refs[ext] = (did, cid)
     planned = []
-    seen: dict = {}
     for number, row, _ in raw:
         row: ActivityRow
         user = ctx.person(number, "user", row.user)
@@ -1322,11 +1321,11 @@ def _import_activities(ctx: _Context, dry_run: bool) -> ImportResult:
                 continue
             deal_id = found[0]
         key = (row.type.value, row.date, user.id, customer[0], deal_id)
-        if _duplicates(ctx, number, "date", row.date, key, seen):
-            continue
         planned.append((key, row))
     ctx.fail_if_problems()
-    existing: dict[tuple, tuple[int, str | None, str | None]] = {}
+    # The same activity key twice (two calls on one day) is two activities: the n-th row with a
+    # key matches the n-th existing activity with it, so a second import still changes nothing.
+    existing: dict[tuple, list[tuple[int, str | None, str | None]]] = defaultdict(list)
     for chunk in _chunks(sorted({k[3] for k, _ in planned})):
         for r in session.execute(
             select(
@@ -1338,18 +1337,22 @@ def _import_activities(ctx: _Context, dry_run: bool) -> ImportResult:
                 Activity.deal_id,
                 Activity.outcome,
                 Activity.notes,
-            ).where(Activity.customer_id.in_(chunk))
+            )
+            .where(Activity.customer_id.in_(chunk))
+            .order_by(Activity.id)
         ):
-            existing[(r.type, r.occurred_on, r.person_id, r.customer_id, r.deal_id)] = (
-                r.id,
-                r.outcome,
-                r.notes,
+            existing[(r.type, r.occurred_on, r.person_id, r.customer_id, r.deal_id)].append(
+                (
+                    r.id,
+                    r.outcome,
+                    r.notes,
+                )
             )
     result = ImportResult(kind=Kind.ACTIVITIES, dry_run=dry_run)
     creates: dict[str, list] = defaultdict(list)
     updates = []
     for key, row in planned:
-        current = existing.get(key)
+        current = existing[key].pop(0) if existing.get(key) else None
         if current is None:
             result.created += 1
             for column, value in zip(
