@@ -60,3 +60,16 @@ def maven_dir() -> Path:
     if not (folder / "sales_pipeline.csv").is_file():
         skip_or_fail(f"the Maven CRM dataset is not at {folder} (set MAVEN_CRM_DIR)")
     return folder
+
+
+def manage_in_process(monkeypatch, capsys, url: str, *args: str) -> tuple[int, str, str]:
+    """manage.py's main() in this process (a subprocess per command costs seconds here)."""
+    import manage as cli
+    from db.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    get_settings.cache_clear()
+    return code, out, err

@@ -21,10 +21,9 @@ from core.org import load_region_tree
 from core.periods import fiscal_quarter
 from core.permissions import SYSTEM_ACTOR
 from core.transfer import ColumnMapping, import_table, read_table
-from db.config import get_settings
 from db.schema import Customer, Deal, DealStageHistory, ImportPreset, Person
 from tests.conftest import ROOT
-from tests.transfer_support import maven_dir
+from tests.transfer_support import manage_in_process, maven_dir
 
 STAGE_MAP = ["Prospecting=Lead", "Engaging=Qualified", "Won=Won", "Lost=Lost"]
 STEPS = [
@@ -166,25 +165,13 @@ def won_by_office_quarter(session: Session, keys) -> dict[tuple[str, int, int], 
     return out
 
 
-def in_process(monkeypatch, capsys, url: str, *args: str) -> tuple[int, str, str]:
-    """manage.py's main() in this process (a subprocess per command costs seconds here)."""
-    import manage as cli
-
-    monkeypatch.setenv("DATABASE_URL", url)
-    get_settings.cache_clear()
-    code = cli.main(list(args))
-    out, err = capsys.readouterr()
-    get_settings.cache_clear()
-    return code, out, err
-
-
 def test_the_maven_export_goes_in_with_saved_presets_and_its_won_revenue_comes_out_right(
     tmp_path, monkeypatch, capsys
 ):
     folder = maven_dir()
     url = f"sqlite:///{tmp_path / 'maven.db'}"
     for kind, name, preset, options in STEPS:
-        code, out, err = in_process(
+        code, out, err = manage_in_process(
             monkeypatch,
             capsys,
             url,
@@ -199,7 +186,7 @@ def test_the_maven_export_goes_in_with_saved_presets_and_its_won_revenue_comes_o
         assert "were created" in out and len(out.strip().splitlines()) == 1
     # again, each with one command and its saved preset: nothing changes
     for kind, name, preset, _ in STEPS[:-1]:
-        code, out, err = in_process(
+        code, out, err = manage_in_process(
             monkeypatch, capsys, url, "import", kind, str(folder / name), "--preset", preset
         )
         assert code == 0 and " 0 were created, 0 updated" in out, (out, err)
