@@ -25,6 +25,7 @@ class PageEntry:
 
 PAGES: list[PageEntry] = [
     PageEntry("pages/home.py", "Home", "🏠", "", EVERYONE, default=True),
+    PageEntry("pages/import.py", "Import and export", "📥", "Administration", LEADERS),
     PageEntry("pages/audit.py", "Audit log", "📜", "Administration", MANAGEMENT),
     PageEntry("pages/account.py", "My account", "👤", "Me", EVERYONE),
 ]

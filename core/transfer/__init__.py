@@ -5,7 +5,13 @@ The formats are documented in docs/import.md.
 
 from core.transfer.exporting import ensure_can_export, export_frame
 from core.transfer.formats import Kind, columns, required_columns
-from core.transfer.importing import ImportResult, ensure_can_import, import_table, importable_kinds
+from core.transfer.importing import (
+    ImportResult,
+    ensure_can_import,
+    import_table,
+    importable_kinds,
+    stage_names,
+)
 from core.transfer.presets import load_preset, preset_names, save_preset
 from core.transfer.reading import (
     ColumnMapping,
@@ -35,4 +41,5 @@ __all__ = [
     "read_table",
     "required_columns",
     "save_preset",
+    "stage_names",
 ]

@@ -22,7 +22,7 @@ from core.models import Actor, Role
 from core.org import load_region_tree
 from core.permissions import ensure_active
 from core.transfer.formats import Kind, columns
-from db.schema import Activity, Customer, Deal, Person, Product, Region, Stage, Target, TargetPlan
+from db.schema import Activity, Customer, Deal, Person, Product, Stage, Target, TargetPlan
 
 SCOPED = {Kind.PEOPLE, Kind.CUSTOMERS, Kind.DEALS, Kind.ACTIVITIES}
 
@@ -178,6 +178,3 @@ def export_frame(session: Session, actor: Actor, kind: Kind | str) -> pd.DataFra
             rows.append((month.strftime("%Y-%m"), region, email, amount))
     rows.sort(key=lambda r: (r[0], r[2] is not None, r[1] or "", r[2] or ""))
     return _frame(kind, rows)
-
-
-_ = Region

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -701,6 +701,11 @@ def _stages(session: Session) -> dict[str, _StageInfo]:
         name.lower(): _StageInfo(name, i + 1, Decimal(prob), name == "Won", name == "Lost")
         for i, (name, prob, *_rest) in enumerate(STAGES)
     }
+
+
+def stage_names(session: Session) -> list[str]:
+    """The stages a deal file may name (the standard ones in an empty database)."""
+    return [stage.name for stage in _stages(session).values()]
 
 
 def _install_stages(session: Session, stages: dict[str, _StageInfo]) -> None:
@@ -1441,5 +1446,4 @@ def import_table(
     return result
 
 
-__all__ = ["ImportResult", "ensure_can_import", "import_table", "importable_kinds"]
-_ = (bindparam, func)
+__all__ = ["ImportResult", "ensure_can_import", "import_table", "importable_kinds", "stage_names"]

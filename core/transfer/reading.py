@@ -89,6 +89,20 @@ class Table(BaseModel):
     def first_data_row(self) -> int:
         return 2
 
+    def distinct_values(self, column: str, limit: int = 200) -> list[str]:
+        """The different non-empty values of a column (for mapping stage names)."""
+        names = [h.strip().lower() for h in self.header]
+        if column.strip().lower() not in names:
+            return []
+        index = names.index(column.strip().lower())
+        seen: dict[str, None] = {}
+        for row in self.rows:
+            if row[index] and row[index] not in seen:
+                seen[row[index]] = None
+                if len(seen) >= limit:
+                    break
+        return list(seen)
+
 
 def _cell(value) -> str:
     if value is None:
