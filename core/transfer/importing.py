@@ -949,9 +949,8 @@ def _import_deals(ctx: _Context, dry_run: bool) -> ImportResult:
             result.unchanged += 1
     ctx.fail_if_problems()
     if new_customers:
-        result.note = (
-            f"{len(new_customers):,} missing customers {'would be' if dry_run else 'were'} created."
-        )
+        done = "to be created" if dry_run else "created"
+        result.note = f"Customers not found, {done}: {len(new_customers):,}."
     if dry_run:
         return result
     if not any(s.id for s in stages.values()):
