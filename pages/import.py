@@ -33,6 +33,9 @@ OPTIONS = {
     Kind.DEALS: [("create_missing_customers", "Create customers that are not found")],
 }
 
+# Choices survive uploading another file (Streamlit forgets widgets that were not drawn).
+memory: dict = st.session_state.setdefault("import_memory", {})
+
 actor = current_actor()
 st.title("Import and export")
 kinds = importable_kinds(actor)
@@ -61,7 +64,7 @@ if preset_name != "(none)":
 upload = st.file_uploader(
     "CSV (UTF-8) or Excel file, first row = column names",
     type=["csv", "xlsx"],
-    key=f"import_file_{kind}",
+    key="import_file",
 )
 st.markdown(f"**Columns of {kind}:** " + ", ".join(f"`{c}`" for c in columns(kind)))
 if upload is None:
@@ -85,7 +88,10 @@ else:
     grid = st.columns(3)
     for index, header in enumerate(table.header):
         lowered = header.strip().lower()
-        suggested = preset_columns.get(lowered, lowered if lowered in fields else "")
+        suggested = memory.get(
+            ("column", kind, lowered),
+            preset_columns.get(lowered, lowered if lowered in fields else ""),
+        )
         options = [IGNORE, *fields]
         choice = grid[index % 3].selectbox(
             f"'{header}' is",
@@ -94,6 +100,7 @@ else:
             key=f"map_{kind}_{index}_{header}",
         )
         choices[header] = "" if choice == IGNORE else choice
+        memory[("column", kind, lowered)] = choices[header]
     mapped = set(choices.values())
     defaults = dict(base.defaults)
     missing = [f for f in required_columns(kind) if f not in mapped]
@@ -102,15 +109,26 @@ else:
     extra: dict = {}
     for option, label in OPTIONS.get(kind, []):
         if option == "email_domain":
-            domain = st.text_input(label, value=base.email_domain or "", key="opt_email_domain")
+            domain = st.text_input(
+                label,
+                value=memory.get(("option", option), base.email_domain or ""),
+                key="opt_email_domain",
+            )
+            memory[("option", option)] = domain
             extra["email_domain"] = domain.strip() or None
         else:
-            extra[option] = st.checkbox(label, value=getattr(base, option), key=f"opt_{option}")
+            extra[option] = st.checkbox(
+                label,
+                value=memory.get(("option", option), getattr(base, option)),
+                key=f"opt_{option}",
+            )
+            memory[("option", option)] = extra[option]
     extra["distinct"] = st.checkbox(
         "Identical rows count once (e.g. a team sheet listing each office many times)",
-        value=base.distinct,
+        value=memory.get(("option", "distinct"), base.distinct),
         key="opt_distinct",
     )
+    memory[("option", "distinct")] = extra["distinct"]
     for field in missing:
         if field == "email" and extra.get("email_domain"):
             continue
@@ -134,7 +152,11 @@ else:
         mapped_stages: dict[str, str] = {}
         grid = st.columns(4)
         for index, source in enumerate(table.distinct_values(stage_source)):
-            suggested = stage_map.get(source.lower()) or lowered.get(source.lower())
+            suggested = (
+                memory.get(("stage", source.lower()))
+                or stage_map.get(source.lower())
+                or lowered.get(source.lower())
+            )
             picked = grid[index % 4].selectbox(
                 f"'{source}' becomes",
                 ours,
@@ -142,6 +164,7 @@ else:
                 key=f"stage_{index}_{source}",
             )
             mapped_stages[source] = picked
+            memory[("stage", source.lower())] = picked
         values["stage"] = mapped_stages
 
     try:
