@@ -209,6 +209,8 @@ else:
                     save_preset(session, actor, preset_to_save, kind, mapping)
             bar.progress(1.0, text="Done")
             st.session_state[outcome_key] = ("done", result.model_dump(), [])
+            if preset_to_save.strip():
+                st.rerun()  # so the new preset shows in step 1
         except ImportFailed as exc:
             bar.empty()
             st.session_state[outcome_key] = ("failed", None, [p.model_dump() for p in exc.problems])
