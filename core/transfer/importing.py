@@ -936,8 +936,9 @@ def _import_deals(ctx: _Context, dry_run: bool) -> ImportResult:
                     "product_id": plan["product_id"],
                     "name": row.name or current.name,
                     "amount": row.amount if row.amount is not None else Decimal(0),
-                    "created_on": plan["created_on"],
-                    "expected_close": plan["expected_close"],
+                    # an empty date keeps the stored one (its default is the import day)
+                    "created_on": row.created_on or current.created_on,
+                    "expected_close": row.expected_close or row.closed_on or current.expected_close,
                     "closed_on": row.closed_on,
                     "lost_reason": row.lost_reason,
                 }[attr]
@@ -1383,6 +1384,14 @@ def _import_activities(ctx: _Context, dry_run: bool) -> ImportResult:
     for change in updates:
         aid = change.pop("_id")
         session.execute(update(Activity).where(Activity.id == aid).values(**change))
+    audit.record(
+        session,
+        ctx.actor,
+        "import",
+        "activity",
+        None,
+        after={"created": result.created, "updated": result.updated},
+    )
     return result
 
 

@@ -371,3 +371,39 @@ def test_an_import_next_to_demo_data_keeps_every_existing_row(session):
         ),
     )
     assert session.scalar(select(func.count()).select_from(Deal)) == deals_before + 1
+
+
+def test_a_manager_exports_only_the_deals_and_customers_of_their_area(session):
+    from core.transfer import export_frame
+
+    manager = actor_named(session, "manager")
+    own = set(
+        session.scalars(select(Person.email).where(Person.region_id.in_(manager.scope_region_ids)))
+    )
+    deals = export_frame(session, manager, "deals")
+    everyone = export_frame(session, ADMIN, "deals")
+    assert 0 < len(deals) < len(everyone)
+    in_area = session.scalar(
+        select(func.count()).where(Deal.region_id.in_(manager.scope_region_ids))
+    )
+    assert len(deals) == in_area
+    assert set(deals["owner"]) <= own
+    with pytest.raises(PermissionDenied):
+        export_frame(session, manager, "targets")
+
+
+def test_a_deal_without_dates_keeps_its_stored_dates_when_imported_again_later(session):
+    from datetime import timedelta
+
+    customer = _customer_ref(session)
+    text = (
+        "external_id,customer,owner,amount,stage,created_on,expected_close\n"
+        f"LATER-1,{customer},rep@example.com,5,Lead,,"
+    )
+    import_table(session, ADMIN, "deals", csv_table(text), today=date(2025, 1, 1))
+    later = import_table(
+        session, ADMIN, "deals", csv_table(text), today=date(2025, 1, 1) + timedelta(days=30)
+    )
+    assert (later.updated, later.unchanged) == (0, 1)
+    deal = session.scalar(select(Deal).where(Deal.external_id == "LATER-1"))
+    assert deal.created_on == date(2025, 1, 1) and deal.expected_close == date(2025, 4, 1)
