@@ -25,13 +25,13 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.company import fiscal_start_month, get_setting
 from core.customers import normalize_name
-from core.errors import PermissionDenied
+from core.errors import DomainError, PermissionDenied
 from core.models import Actor, CustomerStatus, DealStatus, ForecastCategory, PlanStatus, Role
 from core.org import RegionTree, load_region_tree
 from core.periods import fiscal_year_of
@@ -66,6 +66,10 @@ BATCH = 5_000
 """Rows looked up or written per statement, so large files stream in bounded batches."""
 
 MANAGER_KINDS = {Kind.PEOPLE, Kind.CUSTOMERS, Kind.DEALS, Kind.ACTIVITIES}
+
+
+class ConcurrentChange(DomainError):
+    """Records changed between reading and writing the import."""
 
 
 class ImportResult(BaseModel):
@@ -1100,10 +1104,13 @@ def _write_new_deals(ctx: _Context, creates: list[dict]) -> None:
 
 
 def _write_deal_updates(ctx: _Context, updates: list[dict]) -> None:
-    """Changed deals, one UPDATE per deal with the version bumped; a stage change is history."""
+    """Changed deals in batches of like updates, each guarded by the version read earlier so a
+    deal changed meanwhile by someone else is reported, not overwritten; a stage change is
+    recorded in the stage history."""
     session = ctx.session
     now = datetime.now().replace(microsecond=0)
     history: dict[str, list] = defaultdict(list)
+    groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
     for item in updates:
         current, changed, plan = item["current"], dict(item["changed"]), item["plan"]
         if "stage_id" in changed:
@@ -1120,11 +1127,26 @@ def _write_deal_updates(ctx: _Context, updates: list[dict]) -> None:
             history["amount"].append(_money(amount))
             history["reason"].append("imported")
         changed.update(updated_at=now, updated_by_id=ctx.actor.id, version=current.version + 1)
-        session.execute(
-            update(Deal.__table__).where(Deal.__table__.c.id == current.id).values(**changed)
+        params = {f"v_{k}": v for k, v in changed.items()}
+        params.update(_id=current.id, _version=current.version)
+        groups[tuple(sorted(changed))].append(params)
+    table = Deal.__table__
+    conn = session.connection()
+    for columns, params in groups.items():
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+            .values({c: bindparam(f"v_{c}") for c in columns})
         )
+        for chunk in _chunks(params):
+            done = conn.execute(statement, chunk).rowcount
+            if done is not None and 0 <= done < len(chunk):
+                raise ConcurrentChange(
+                    "Someone changed some of these deals while the file was being imported; "
+                    "nothing was imported. Import the file again."
+                )
     if history:
-        bulk_insert(session.connection(), DealStageHistory.__table__, history)
+        bulk_insert(conn, DealStageHistory.__table__, history)
 
 
 # --- targets ------------------------------------------------------------------------------

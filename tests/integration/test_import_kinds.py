@@ -407,3 +407,30 @@ def test_a_deal_without_dates_keeps_its_stored_dates_when_imported_again_later(s
     assert (later.updated, later.unchanged) == (0, 1)
     deal = session.scalar(select(Deal).where(Deal.external_id == "LATER-1"))
     assert deal.created_on == date(2025, 1, 1) and deal.expected_close == date(2025, 4, 1)
+
+
+def test_a_deal_changed_by_someone_else_during_the_import_is_reported_not_overwritten(session):
+    from sqlalchemy import update
+
+    from core.transfer.importing import ConcurrentChange
+
+    customer = _customer_ref(session)
+    text = f"external_id,customer,owner,amount,stage\nRACE-1,{customer},rep@example.com,5,Lead"
+    import_table(session, ADMIN, "deals", csv_table(text))
+
+    def someone_else_saves(step: str, _share: float) -> None:
+        if step == "writing customers":  # after the import read the deal, before it writes
+            session.execute(
+                update(Deal).where(Deal.external_id == "RACE-1").values(version=Deal.version + 1)
+            )
+
+    with pytest.raises(ConcurrentChange, match="Someone changed some of these deals"):
+        import_table(
+            session,
+            ADMIN,
+            "deals",
+            csv_table(text.replace(",5,", ",6,")),
+            progress=someone_else_saves,
+        )
+    amount = session.scalar(select(Deal.amount).where(Deal.external_id == "RACE-1"))
+    assert amount == Decimal("5")
