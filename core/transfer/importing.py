@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -224,6 +224,23 @@ class _Context:
         if problems:
             problems.sort(key=lambda p: p.row or 0)
             raise ImportFailed(problems)
+
+
+def _update_by_id(session: Session, table, changes: list[dict]) -> None:
+    """UPDATE rows by id in batches of rows that change the same columns (executemany)."""
+    groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+    for change in changes:
+        columns = tuple(sorted(k for k in change if k != "_id"))
+        groups[columns].append({"_id": change["_id"], **{f"v_{k}": change[k] for k in columns}})
+    conn = session.connection()
+    for columns, params in groups.items():
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("_id"))
+            .values({c: bindparam(f"v_{c}") for c in columns})
+        )
+        for chunk in _chunks(params):
+            conn.execute(statement, chunk)
 
 
 def _duplicates(ctx: _Context, number: int, column: str, value: str, key, seen: dict) -> bool:
@@ -656,9 +673,8 @@ def _import_customers(ctx: _Context, dry_run: bool) -> ImportResult:
         return result
     if creates:
         bulk_insert(session.connection(), Customer.__table__, creates)
-    for change in updates:
-        cid = change.pop("_id")
-        session.execute(update(Customer).where(Customer.id == cid).values(**change))
+    updated_ids = [u["_id"] for u in updates]
+    _update_by_id(session, Customer.__table__, updates)
     audit.record(
         session,
         ctx.actor,
@@ -668,7 +684,7 @@ def _import_customers(ctx: _Context, dry_run: bool) -> ImportResult:
         after={
             "created": result.created,
             "updated": result.updated,
-            "updated_ids": [u.get("_id") for u in updates][:1000],
+            "updated_ids": updated_ids[:1000],
         },
     )
     return result
@@ -1403,9 +1419,7 @@ def _import_activities(ctx: _Context, dry_run: bool) -> ImportResult:
         return result
     if creates:
         bulk_insert(session.connection(), Activity.__table__, creates)
-    for change in updates:
-        aid = change.pop("_id")
-        session.execute(update(Activity).where(Activity.id == aid).values(**change))
+    _update_by_id(session, Activity.__table__, updates)
     audit.record(
         session,
         ctx.actor,
