@@ -15,6 +15,9 @@ says so. Reads DATABASE_URL like the app. `python manage.py --help` lists the co
                               [--padding PCT] [--ramp spread|absorb]
     python manage.py plan show --year Y [--version V] [--format table|csv|json]
     python manage.py plan approve --year Y [--version V]
+    python manage.py import KIND FILE [--dry-run] [--map SOURCE=FIELD ...]
+                          [--stage-map SOURCE=STAGE ...] [--preset NAME] [--save-preset NAME]
+    python manage.py export KIND --out FILE [--format csv|xlsx]
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ import sys
 
 from pydantic import ValidationError
 
-from cli import backup, database, plans, reports, users
+from cli import backup, database, plans, reports, transfer, users
 from core.errors import DomainError
 from db.engine import DatabaseUnavailable
 
-COMMAND_MODULES = [database, users, plans, reports, backup]
+COMMAND_MODULES = [database, users, plans, transfer, reports, backup]
 """Each area registers its own sub-commands."""
 
 

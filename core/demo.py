@@ -592,8 +592,9 @@ class _Seeder:
         elapsed = (today - created) / np.maximum(close - created, 1)
         open_stage = np.minimum((elapsed * OPEN_STAGES).astype(np.int64), OPEN_STAGES - 1)
         won = (close <= today) & (reached == OPEN_STAGES)
-        lost = (reached < OPEN_STAGES) & ((close <= today) | (lost_day < today) & (
-            reached < open_stage))
+        lost = (reached < OPEN_STAGES) & (
+            (close <= today) | (lost_day < today) & (reached < open_stage)
+        )
         closed = won | lost
         stage = np.where(won, OPEN_STAGES, np.where(lost, OPEN_STAGES + 1, 0))
         closed_on = np.where(lost, lost_day, close)

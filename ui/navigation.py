@@ -41,6 +41,7 @@ PAGES: list[PageEntry] = [
     PageEntry("pages/alerts.py", "Alerts", "🚨", "Performance", EVERYONE, live_title=alerts_title),
     PageEntry("pages/organisation.py", "Organisation", "🏛️", "Administration", MANAGEMENT),
     PageEntry("pages/stages.py", "Pipeline stages", "🪜", "Administration", ADMINS),
+    PageEntry("pages/import.py", "Import and export", "📥", "Administration", LEADERS),
     PageEntry("pages/audit.py", "Audit log", "📜", "Administration", MANAGEMENT),
     PageEntry("pages/account.py", "My account", "👤", "Me", EVERYONE),
 ]

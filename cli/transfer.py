@@ -1,0 +1,158 @@
+"""import KIND FILE [...] and export KIND --out FILE: bring data in and get it out again."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from cli.common import ACTOR, sessions
+from core.errors import DomainError
+from core.spreadsheets import to_csv_bytes, to_excel_bytes
+from core.transfer import (
+    ColumnMapping,
+    ImportFailed,
+    Kind,
+    export_frame,
+    import_table,
+    load_preset,
+    read_table,
+    save_preset,
+)
+
+KINDS = [kind.value for kind in Kind]
+
+
+def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
+    out = []
+    for value in values or []:
+        if "=" not in value:
+            raise DomainError(f"{option} takes SOURCE=VALUE, got '{value}'.")
+        source, target = value.split("=", 1)
+        out.append((source.strip(), target.strip()))
+    return out
+
+
+def mapping_from_args(args, base: ColumnMapping | None = None) -> ColumnMapping:
+    """The preset (if any) with the command line's options on top."""
+    data = (base or ColumnMapping()).model_dump()
+    data["columns"].update(dict(_pairs(args.map, "--map")))
+    for source, stage in _pairs(args.stage_map, "--stage-map"):
+        data["values"].setdefault("stage", {})[source] = stage
+    for spec, target in _pairs(args.value_map, "--value-map"):
+        if ":" not in spec:
+            raise DomainError(f"--value-map takes FIELD:SOURCE=VALUE, got '{spec}={target}'.")
+        field, source = spec.split(":", 1)
+        data["values"].setdefault(field.strip(), {})[source.strip()] = target
+    data["defaults"].update(dict(_pairs(args.default, "--default")))
+    if args.email_domain:
+        data["email_domain"] = args.email_domain
+    for flag in (
+        "region_from_owner",
+        "create_missing_customers",
+        "distinct",
+        "ignore_other_columns",
+    ):
+        if getattr(args, flag):
+            data[flag] = True
+    return ColumnMapping.model_validate(data)
+
+
+def run_import(args) -> str:
+    path = Path(args.file)
+    if not path.is_file():
+        raise DomainError(f"No such file: {path}.")
+    table = read_table(path.read_bytes(), path.name)
+    factory = sessions()
+    base = None
+    if args.preset:
+        with factory() as session:
+            preset_kind, base = load_preset(session, args.preset)
+        if preset_kind != Kind(args.kind):
+            raise DomainError(f"Preset '{args.preset}' is for {preset_kind}, not {args.kind}.")
+    mapping = mapping_from_args(args, base)
+    started = time.perf_counter()
+    try:
+        with factory.begin() as session:
+            result = import_table(session, ACTOR, args.kind, table, mapping, dry_run=args.dry_run)
+            if args.save_preset:
+                save_preset(session, ACTOR, args.save_preset, args.kind, mapping)
+    except ImportFailed as exc:
+        for problem in exc.problems:
+            print(f"error: {problem.line()}", file=sys.stderr)
+        raise DomainError(str(exc).split(". ")[0] + ".") from None
+    saved = f" Mapping saved as preset '{args.save_preset}'." if args.save_preset else ""
+    return f"{result.summary()} ({time.perf_counter() - started:.1f} s){saved}"
+
+
+def run_export(args) -> str:
+    with sessions()() as session:
+        frame = export_frame(session, ACTOR, args.kind)
+    out = Path(args.out)
+    fmt = args.format or ("xlsx" if out.suffix.lower() == ".xlsx" else "csv")
+    data = to_excel_bytes(frame, sheet=args.kind) if fmt == "xlsx" else to_csv_bytes(frame)
+    out.write_bytes(data)
+    return f"Exported {len(frame):,} {args.kind} rows to {out}."
+
+
+def register(commands) -> None:
+    parser = commands.add_parser(
+        "import", help="import a CSV or Excel file (all rows or none); see docs/import.md"
+    )
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("file")
+    parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    parser.add_argument(
+        "--map",
+        action="append",
+        metavar="SOURCE=FIELD",
+        help="source column to our field (empty field ignores the column)",
+    )
+    parser.add_argument(
+        "--stage-map",
+        action="append",
+        metavar="SOURCE=STAGE",
+        help="source stage name to one of our stages",
+    )
+    parser.add_argument(
+        "--value-map",
+        action="append",
+        metavar="FIELD:SOURCE=VALUE",
+        help="replace a value of a field, e.g. product:GTXPro=GTX Pro",
+    )
+    parser.add_argument(
+        "--default",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="value for empty cells or an absent column, e.g. role=manager",
+    )
+    parser.add_argument("--email-domain", help="people: derive empty emails as first.last@DOMAIN")
+    parser.add_argument(
+        "--region-from-owner",
+        action="store_true",
+        help="customers: an empty region becomes the owner's region",
+    )
+    parser.add_argument(
+        "--create-missing-customers",
+        action="store_true",
+        help="deals: create customers not found, in the owner's region",
+    )
+    parser.add_argument(
+        "--distinct", action="store_true", help="identical rows (after mapping) count once"
+    )
+    parser.add_argument(
+        "--ignore-other-columns",
+        action="store_true",
+        help="ignore source columns that are neither fields nor mapped",
+    )
+    parser.add_argument("--preset", help="start from a saved mapping")
+    parser.add_argument("--save-preset", metavar="NAME", help="save this mapping under NAME")
+    parser.set_defaults(run=run_import)
+
+    parser = commands.add_parser("export", help="export in the canonical import format")
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("--out", required=True, help="the file to write")
+    parser.add_argument(
+        "--format", choices=["csv", "xlsx"], help="default: from the file name (.xlsx), else csv"
+    )
+    parser.set_defaults(run=run_export)

@@ -1,0 +1,184 @@
+"""The canonical import/export formats: one row model per kind, with the columns in order.
+
+Every file cell arrives as text; an empty cell is a missing value. Models forbid fields that
+are not part of the format, so a misspelt column can never be silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from core.models import ActivityType, CustomerStatus, Money, Role
+
+
+class Kind(StrEnum):
+    """What a file holds; imported in this order when starting from an empty database."""
+
+    REGIONS = "regions"
+    PEOPLE = "people"
+    PRODUCTS = "products"
+    CUSTOMERS = "customers"
+    DEALS = "deals"
+    TARGETS = "targets"
+    ACTIVITIES = "activities"
+
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rule_columns: ClassVar[tuple[str, ...]] = ()
+    """The columns a rule spanning several fields is about (reported as its column)."""
+
+
+class RegionRow(Row):
+    """A region; `parent` empty puts it directly under the company."""
+
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    parent: str | None = None
+
+
+class PersonRow(Row):
+    """A person, matched on email. `region` empty: the company; `reports_to`: an email (or a
+    name when the mapping says people are referred to by name)."""
+
+    email: Annotated[str, Field(max_length=254)]
+    name: Text
+    role: Role = Role.REP
+    region: str | None = None
+    reports_to: str | None = None
+    hire_date: date | None = None
+
+    @field_validator("email")
+    @classmethod
+    def valid_email(cls, value: str) -> str:
+        if not EMAIL.match(value):
+            raise ValueError("not an email address")
+        return value.lower()
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def lower_role(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class ProductRow(Row):
+    """A product, matched on name."""
+
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    product_line: Annotated[str, Field(min_length=1, max_length=120)] = "General"
+    list_price: Money = Decimal(0)
+
+
+class CustomerRow(Row):
+    """A customer, matched on external_id, else on its normalised name in its region."""
+
+    external_id: Annotated[str, Field(max_length=64)] | None = None
+    name: Text
+    region: str | None = None
+    owner: str | None = None
+    industry: Annotated[str, Field(max_length=80)] | None = None
+    segment: Annotated[str, Field(max_length=80)] | None = None
+    status: CustomerStatus = CustomerStatus.PROSPECT
+    annual_potential: Money = Decimal(0)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def lower_status(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class DealRow(Row):
+    """A deal, matched on external_id. Stage is a configured stage name (Won and Lost too)."""
+
+    external_id: Annotated[str, Field(min_length=1, max_length=64)]
+    customer: Text
+    owner: Text
+    product: str | None = None
+    name: Text | None = None
+    amount: Money | None = None
+    stage: Annotated[str, Field(min_length=1, max_length=80)]
+    created_on: date | None = None
+    expected_close: date | None = None
+    closed_on: date | None = None
+    lost_reason: Annotated[str, Field(max_length=200)] | None = None
+
+
+PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class TargetRow(Row):
+    """A monthly target of exactly one region or one rep."""
+
+    rule_columns: ClassVar[tuple[str, ...]] = ("region", "rep")
+
+    period: str
+    region: str | None = None
+    rep: str | None = None
+    amount: Money
+
+    @field_validator("period")
+    @classmethod
+    def month_period(cls, value: str) -> str:
+        found = PERIOD.match(value)
+        if not found or not 1 <= int(found[2]) <= 12:
+            raise ValueError("not a month written YYYY-MM")
+        return value
+
+    @model_validator(mode="after")
+    def region_or_rep(self) -> TargetRow:
+        if (self.region is None) == (self.rep is None):
+            raise ValueError("give exactly one of region and rep")
+        return self
+
+    @property
+    def month(self) -> date:
+        year, month = self.period.split("-")
+        return date(int(year), int(month), 1)
+
+
+class ActivityRow(Row):
+    """A visit, call, meeting, demo or email; matched on type, date, user, customer and deal."""
+
+    type: ActivityType
+    date: dt.date
+    user: Text
+    customer: Text
+    deal: str | None = None
+    outcome: Annotated[str, Field(max_length=200)] | None = None
+    notes: str | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def lower_type(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+MODELS: dict[Kind, type[Row]] = {
+    Kind.REGIONS: RegionRow,
+    Kind.PEOPLE: PersonRow,
+    Kind.PRODUCTS: ProductRow,
+    Kind.CUSTOMERS: CustomerRow,
+    Kind.DEALS: DealRow,
+    Kind.TARGETS: TargetRow,
+    Kind.ACTIVITIES: ActivityRow,
+}
+
+
+def columns(kind: Kind) -> list[str]:
+    """The canonical columns of a kind, in file order."""
+    return list(MODELS[kind].model_fields)
+
+
+def required_columns(kind: Kind) -> list[str]:
+    return [name for name, field in MODELS[kind].model_fields.items() if field.is_required()]

@@ -1,0 +1,272 @@
+"""Import: bring spreadsheets and other systems' exports in (upload -> map columns -> map stage
+names -> preview -> import), and export any kind in the same format."""
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from core.errors import DomainError
+from core.transfer import (
+    ColumnMapping,
+    ImportFailed,
+    Kind,
+    columns,
+    ensure_can_export,
+    export_frame,
+    import_table,
+    importable_kinds,
+    load_preset,
+    preset_names,
+    read_table,
+    required_columns,
+    save_preset,
+    stage_names,
+)
+from ui.auth import current_actor
+from ui.data import read, write
+from ui.downloads import download_buttons
+
+IGNORE = "(ignore)"
+OPTIONS = {
+    Kind.PEOPLE: [("email_domain", "Derive empty emails from the name and this domain")],
+    Kind.CUSTOMERS: [("region_from_owner", "An empty region becomes the owner's region")],
+    Kind.DEALS: [("create_missing_customers", "Create customers that are not found")],
+}
+
+# Choices survive uploading another file (Streamlit forgets widgets that were not drawn).
+memory: dict = st.session_state.setdefault("import_memory", {})
+
+actor = current_actor()
+st.title("Import and export")
+kinds = importable_kinds(actor)
+if not kinds:
+    st.info("Imports are done by administrators, directors and managers.")
+    st.stop()
+
+st.caption(
+    "Bring in spreadsheets or another CRM's export. A file goes in whole or not at all; "
+    "every problem is listed by row and column. Formats: docs/import.md."
+)
+
+# 1. what and from where --------------------------------------------------------------------
+st.subheader("1 · Upload")
+left, right = st.columns(2)
+kind = Kind(left.selectbox("What does the file hold?", kinds, key="import_kind"))
+with read() as session:
+    presets = preset_names(session, kind)
+preset_name = right.selectbox(
+    "Start from a saved mapping", ["(none)", *presets], key=f"import_preset_{kind}"
+)
+base = ColumnMapping()
+if preset_name != "(none)":
+    with read() as session:
+        _, base = load_preset(session, preset_name)
+upload = st.file_uploader(
+    "CSV (UTF-8) or Excel file, first row = column names",
+    type=["csv", "xlsx"],
+    key="import_file",
+)
+st.markdown(f"**Columns of {kind}:** " + ", ".join(f"`{c}`" for c in columns(kind)))
+if upload is None:
+    st.info("Upload a file to map its columns and preview the import.")
+else:
+    try:
+        table = read_table(upload.getvalue(), upload.name)
+    except DomainError as exc:
+        st.error(str(exc))
+        st.stop()
+    st.caption(f"{upload.name}: {len(table.rows):,} rows, {len(table.header)} columns")
+    st.dataframe(
+        pd.DataFrame(table.rows[:5], columns=table.header), hide_index=True, width="stretch"
+    )
+
+    # 2. columns ------------------------------------------------------------------------------
+    st.subheader("2 · Map columns")
+    fields = columns(kind)
+    preset_columns = {k.lower(): v for k, v in base.columns.items()}
+    choices: dict[str, str] = {}
+    grid = st.columns(3)
+    for index, header in enumerate(table.header):
+        lowered = header.strip().lower()
+        suggested = memory.get(
+            ("column", kind, lowered),
+            preset_columns.get(lowered, lowered if lowered in fields else ""),
+        )
+        options = [IGNORE, *fields]
+        choice = grid[index % 3].selectbox(
+            f"'{header}' is",
+            options,
+            index=options.index(suggested) if suggested in fields else 0,
+            key=f"map_{kind}_{index}_{header}",
+        )
+        choices[header] = "" if choice == IGNORE else choice
+        memory[("column", kind, lowered)] = choices[header]
+    mapped = set(choices.values())
+    defaults = dict(base.defaults)
+    missing = [f for f in required_columns(kind) if f not in mapped]
+    if kind == Kind.PEOPLE and "role" not in mapped:
+        missing.append("role")
+    extra: dict = {}
+    for option, label in OPTIONS.get(kind, []):
+        if option == "email_domain":
+            domain = st.text_input(
+                label,
+                value=memory.get(("option", option), base.email_domain or ""),
+                key="opt_email_domain",
+            )
+            memory[("option", option)] = domain
+            extra["email_domain"] = domain.strip() or None
+        else:
+            extra[option] = st.checkbox(
+                label,
+                value=memory.get(("option", option), getattr(base, option)),
+                key=f"opt_{option}",
+            )
+            memory[("option", option)] = extra[option]
+    extra["distinct"] = st.checkbox(
+        "Identical rows count once (e.g. a team sheet listing each office many times)",
+        value=memory.get(("option", "distinct"), base.distinct),
+        key="opt_distinct",
+    )
+    memory[("option", "distinct")] = extra["distinct"]
+    for field in missing:
+        if field == "email" and extra.get("email_domain"):
+            continue
+        value = st.text_input(
+            f"No column fills '{field}': the same value for every row",
+            value=defaults.get(field, ""),
+            key=f"default_{kind}_{field}",
+        )
+        if value.strip():
+            defaults[field] = value.strip()
+
+    # 3. stage names --------------------------------------------------------------------------
+    values = {k: dict(v) for k, v in base.values.items()}
+    stage_source = next((h for h, f in choices.items() if f == "stage"), None)
+    if kind == Kind.DEALS and stage_source:
+        st.subheader("3 · Map stage names")
+        with read() as session:
+            ours = stage_names(session)
+        lowered = {s.lower(): s for s in ours}
+        stage_map = {k.lower(): v for k, v in values.get("stage", {}).items()}
+        mapped_stages: dict[str, str] = {}
+        grid = st.columns(4)
+        for index, source in enumerate(table.distinct_values(stage_source)):
+            suggested = (
+                memory.get(("stage", source.lower()))
+                or stage_map.get(source.lower())
+                or lowered.get(source.lower())
+            )
+            picked = grid[index % 4].selectbox(
+                f"'{source}' becomes",
+                ours,
+                index=ours.index(suggested) if suggested in ours else 0,
+                key=f"stage_{index}_{source}",
+            )
+            mapped_stages[source] = picked
+            memory[("stage", source.lower())] = picked
+        values["stage"] = mapped_stages
+
+    try:
+        mapping = ColumnMapping(
+            columns=choices,
+            values=values,
+            defaults=defaults,
+            ignore_other_columns=False,
+            **extra,
+        )
+    except ValidationError as exc:
+        st.error(f"The mapping is not valid: {exc.errors()[0]['msg']}")
+        st.stop()
+
+    # 4. preview and import -------------------------------------------------------------------
+    st.subheader("4 · Preview and import")
+    preview_col, import_col, save_col = st.columns([1, 1, 2])
+    preset_to_save = save_col.text_input("Save this mapping as", key="save_preset_name")
+    outcome_key = f"import_outcome_{kind}_{upload.name}"
+    if preview_col.button("Preview (dry run)", key="import_preview"):
+        try:
+            with read() as session:
+                result = import_table(session, actor, kind, table, mapping, dry_run=True)
+            st.session_state[outcome_key] = ("preview", result.model_dump(), [])
+        except ImportFailed as exc:
+            st.session_state[outcome_key] = ("failed", None, [p.model_dump() for p in exc.problems])
+        except DomainError as exc:
+            st.session_state[outcome_key] = ("error", str(exc), [])
+    if import_col.button("Import", type="primary", key="import_run"):
+        bar = st.progress(0.0, text="Checking the file…")
+        try:
+            with write() as session:
+                result = import_table(
+                    session,
+                    actor,
+                    kind,
+                    table,
+                    mapping,
+                    progress=lambda step, share: bar.progress(min(share, 1.0), text=step),
+                )
+                if preset_to_save.strip():
+                    save_preset(session, actor, preset_to_save, kind, mapping)
+            bar.progress(1.0, text="Done")
+            st.session_state[outcome_key] = ("done", result.model_dump(), [])
+            if preset_to_save.strip():
+                st.rerun()  # so the new preset shows in step 1
+        except ImportFailed as exc:
+            bar.empty()
+            st.session_state[outcome_key] = ("failed", None, [p.model_dump() for p in exc.problems])
+        except DomainError as exc:
+            bar.empty()
+            st.session_state[outcome_key] = ("error", str(exc), [])
+
+    outcome = st.session_state.get(outcome_key)
+    if outcome:
+        state, payload, problems = outcome
+        if state == "error":
+            st.error(payload)
+        elif state == "failed":
+            st.error(
+                f"Nothing was imported: {len(problems):,} problem(s). Fix them in the file "
+                "(or the mapping) and try again."
+            )
+            frame = pd.DataFrame(problems, columns=["row", "column", "value", "reason"])
+            st.dataframe(frame, hide_index=True, width="stretch")
+            download_buttons(frame, f"import-problems-{kind}")
+        else:
+            created, updated, unchanged = (
+                payload["created"],
+                payload["updated"],
+                payload["unchanged"],
+            )
+            if state == "preview":
+                st.info("Preview: nothing has been written yet.")
+            else:
+                st.success(f"Imported {created + updated + unchanged:,} {kind} rows.")
+            a, b, c = st.columns(3)
+            would = "would be " if state == "preview" else ""
+            a.metric(f"{would}created".capitalize(), f"{created:,}")
+            b.metric(f"{would}updated".capitalize(), f"{updated:,}")
+            c.metric("Unchanged", f"{unchanged:,}")
+            if payload.get("note"):
+                st.caption(payload["note"])
+
+# export ------------------------------------------------------------------------------------
+st.divider()
+st.subheader("Export")
+st.caption("The same columns as the import, so a file exported here imports elsewhere.")
+export_kind = Kind(st.selectbox("Export", list(Kind), key="export_kind"))
+try:
+    ensure_can_export(actor, export_kind)
+except DomainError as exc:
+    st.info(str(exc))
+else:
+    if st.button("Prepare export", key="export_prepare"):
+        with read() as session:
+            st.session_state["export_frame"] = (
+                export_kind,
+                export_frame(session, actor, export_kind),
+            )
+    prepared = st.session_state.get("export_frame")
+    if prepared and prepared[0] == export_kind:
+        frame = prepared[1]
+        st.caption(f"{len(frame):,} rows")
+        download_buttons(frame, f"{export_kind}", key=f"export_{export_kind}")
