@@ -22,10 +22,12 @@ from core.customers import (
 from core.errors import DomainError
 from core.models import CustomerStatus, Role
 from core.permissions import in_scope, load_actor
+from ui.activity_form import quick_add_activity
 from ui.auth import current_actor
 from ui.customer_views import duplicates_table, input_errors, timeline_table
 from ui.data import read, write
 from ui.downloads import download_buttons
+from ui.flash import flash, show_flash
 from ui.format import money, percent
 
 OPEN_KEY = "customer_open"
@@ -95,7 +97,7 @@ def save(action, *args, success: str, **kwargs) -> tuple[bool, object]:
     except DomainError as exc:
         st.error(f"{exc} Nothing was changed.")
     else:
-        st.session_state["customer_flash"] = success
+        flash(success)
         return True, result
     return False, None
 
@@ -362,7 +364,7 @@ def hand_over_form(rows: pd.DataFrame) -> None:
                     success="handed over",
                 )
             if ok:
-                st.session_state["customer_flash"] = (
+                flash(
                     f"{result.customers} customers and {result.deals} open deals handed over "
                     f"to {owner_label(to)}."
                 )
@@ -412,6 +414,8 @@ def show_customer(customer_id: int) -> None:
         tabs.append("Owner and duplicates")
     tab = st.tabs(tabs)
     with tab[0]:
+        with st.expander("📝 Log a visit, call, meeting, demo or email"):
+            quick_add_activity(actor, detail.id, key=f"customer_{detail.id}_activity")
         show_timeline(detail, timeline)
     with tab[1]:
         show_contacts(detail)
@@ -607,9 +611,7 @@ def owner_and_merge(detail: CustomerDetail) -> None:
             success="handed over",
         )
         if ok:
-            st.session_state["customer_flash"] = (
-                f"{detail.name} handed to {owner_label(to)} with {result.deals} open deals."
-            )
+            flash(f"{detail.name} handed to {owner_label(to)} with {result.deals} open deals.")
             st.rerun()
 
     st.markdown("**Merge a duplicate into this customer**")
@@ -639,7 +641,7 @@ def owner_and_merge(detail: CustomerDetail) -> None:
     if st.button("Merge", key="merge_go", disabled=not sure, type="primary"):
         ok, result = save(customers.merge_customers, detail.id, duplicate, success="merged")
         if ok:
-            st.session_state["customer_flash"] = (
+            flash(
                 f"Merged: {result.contacts} contacts, {result.deals} deals and "
                 f"{result.activities} activities moved to {detail.name}."
             )
@@ -662,8 +664,7 @@ st.caption(
     "One shared archive: everyone sees every customer; each has one owner. "
     "Reps change their own customers, managers those in their regions."
 )
-if flash := st.session_state.pop("customer_flash", None):
-    st.success(flash)
+show_flash("customers")
 
 if (open_id := st.session_state.get(OPEN_KEY)) is not None:
     show_customer(int(open_id))

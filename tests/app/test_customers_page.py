@@ -276,3 +276,32 @@ def test_a_manager_hands_one_customer_over_from_its_page_and_empty_choices_are_r
             .limit(1)
         )
         assert (entry.before["owner_id"], entry.after["owner_id"]) == (owner_id, heir_id)
+
+
+def test_a_rep_logs_a_visit_from_the_customer_page_and_it_is_stored(app_database):
+    from db.schema import Activity
+
+    rep_id = _person_id(app_database, "rep")
+    with _db(app_database) as session:
+        customer_id, name = session.execute(
+            select(Customer.id, Customer.name).where(Customer.owner_id == rep_id).limit(1)
+        ).one()
+        before = session.scalar(
+            select(func.count()).select_from(Activity).where(Activity.customer_id == customer_id)
+        )
+    at = _customers_page("rep")
+    _open(at, name)
+    key = f"customer_{customer_id}_activity"
+    at.text_input(key=f"{key}_outcome").input("Met the buyer")
+    next(b for b in at.button if b.label == "📝 Log activity").click().run()
+    assert not at.exception, at.exception
+    with _db(app_database) as session:
+        logged = session.scalars(
+            select(Activity).where(Activity.customer_id == customer_id).order_by(Activity.id.desc())
+        ).all()
+    assert len(logged) == before + 1
+    assert (logged[0].type, logged[0].outcome, logged[0].person_id) == (
+        "visit",
+        "Met the buyer",
+        rep_id,
+    )
