@@ -24,7 +24,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from bench.harness import Measurement, machine, median_ms, peak_mb, table
-from core import demo, evaluation, planning
+from core import alerts, customers, deals, demo, evaluation, planning, scorecard
 from core.periods import quarter_of
 from core.permissions import load_actor
 from db.config import PROJECT_DIR
@@ -51,7 +51,8 @@ class Case:
 
     name: str
     core: Callable[[Context], object]
-    sql: str
+    sql: str | dict[str, str]
+    """The hand-written query (or one per dialect: "sqlite", "postgresql")."""
     target: str
 
 
@@ -124,7 +125,121 @@ CASES: list[Case] = [
         "within 1.5x of SQL",
     ),
 ]
-"""Later capabilities add their hot paths here (pipeline by stage, leaderboard, search...)."""
+
+
+def _cycle_days(dialect: str) -> str:
+    return (
+        "julianday(closed_on) - julianday(created_on)"
+        if dialect == "sqlite"
+        else "closed_on - created_on"
+    )
+
+
+def _leaderboard_sql(dialect: str) -> str:
+    """Per rep, for the current and the previous quarter: the raw figures the scorecard
+    normalises (won, target, won and lost counts, cycle, pipeline created, activities)."""
+    parts = []
+    for start, end in ((":start", ":end"), (":prev_start", ":prev_end")):
+        parts.append(f"""
+          SELECT owner_id AS rep, SUM(CASE WHEN status = 'won' THEN amount END) AS won,
+                 NULL AS target, SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS wins,
+                 SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END) AS losses,
+                 AVG(CASE WHEN status = 'won' THEN {_cycle_days(dialect)} END) AS cycle,
+                 NULL AS created, NULL AS visits, NULL AS other_activities
+            FROM deal WHERE closed_on BETWEEN {start} AND {end} GROUP BY owner_id
+          UNION ALL
+          SELECT owner_id, NULL, NULL, NULL, NULL, NULL, SUM(amount), NULL, NULL
+            FROM deal WHERE created_on BETWEEN {start} AND {end} GROUP BY owner_id
+          UNION ALL
+          SELECT person_id, NULL, SUM(amount), NULL, NULL, NULL, NULL, NULL, NULL
+            FROM target WHERE plan_id = :plan AND person_id IS NOT NULL
+             AND month BETWEEN {start} AND {end} GROUP BY person_id
+          UNION ALL
+          SELECT person_id, NULL, NULL, NULL, NULL, NULL, NULL,
+                 SUM(CASE WHEN type = 'visit' THEN 1 ELSE 0 END),
+                 SUM(CASE WHEN type <> 'visit' THEN 1 ELSE 0 END)
+            FROM activity WHERE occurred_on BETWEEN {start} AND {end} GROUP BY person_id""")
+    return "\n UNION ALL ".join(parts)
+
+
+def _alerts_sql(dialect: str) -> str:
+    """The deal and customer rules of the alerts for the manager's regions, one query."""
+    today = "DATE(:today)" if dialect == "sqlite" else "CAST(:today AS DATE)"
+    days = (
+        (lambda col: f"julianday({today}) - julianday({col})")
+        if dialect == "sqlite"
+        else (lambda col: f"{today} - {col}")
+    )
+    scope = (
+        "region_id IN (SELECT id FROM region WHERE id IN (SELECT region_id FROM "
+        "region_manager WHERE person_id = :manager) OR parent_id IN (SELECT region_id FROM "
+        "region_manager WHERE person_id = :manager))"
+    )
+    return f"""
+      SELECT 'stalled', d.id FROM deal d JOIN stage s ON s.id = d.stage_id
+       WHERE d.status = 'open' AND d.{scope} AND {days("d.stage_entered_on")} > s.max_days
+      UNION ALL
+      SELECT 'slipping', id FROM deal
+       WHERE status = 'open' AND {scope} AND close_date_changes >= 2
+      UNION ALL
+      SELECT 'overdue', id FROM deal
+       WHERE status = 'open' AND {scope} AND expected_close < {today}
+      UNION ALL
+      SELECT 'neglected', id FROM customer
+       WHERE status = 'active' AND {scope}
+         AND (last_activity_on IS NULL OR {days("last_activity_on")} > 60)
+    """
+
+
+CASES += [
+    Case(
+        "pipeline by stage (whole company)",
+        lambda ctx: deals.pipeline_board(ctx.session, _director(ctx), deals.PipelineFilter()),
+        """
+        SELECT s.id, s.name, COUNT(d.id), SUM(d.amount), SUM(d.amount) * s.probability
+          FROM stage s LEFT JOIN deal d ON d.stage_id = s.id AND d.status = 'open'
+         GROUP BY s.id, s.name, s.probability, s.position ORDER BY s.position
+        """,
+        "within 1.5x of SQL; well under 100 ms",
+    ),
+    Case(
+        "customer search ('nor', first page of 50 and the count)",
+        lambda ctx: (
+            customers.search_customers(
+                ctx.session, _director(ctx), customers.CustomerFilters(search="nor")
+            ),
+            customers.count_customers(
+                ctx.session, _director(ctx), customers.CustomerFilters(search="nor")
+            ),
+        ),
+        """
+        SELECT c.id, c.name, r.name, p.name, c.industry, c.segment, c.status,
+               c.annual_potential, c.last_activity_on, c.created_on,
+               (SELECT COUNT(*) FROM customer WHERE normalized_name LIKE '%nor%')
+          FROM customer c JOIN region r ON r.id = c.region_id
+          LEFT JOIN person p ON p.id = c.owner_id
+         WHERE c.normalized_name LIKE '%nor%' ORDER BY c.name LIMIT 50
+        """,
+        "within 1.5x of SQL; under 1 s",
+    ),
+    Case(
+        "leaderboard, quarter (manager's 200 reps, with the previous quarter for the trend)",
+        lambda ctx: scorecard.leaderboard(
+            ctx.session, load_actor(ctx.session, ctx.manager_id), _period()
+        ),
+        {"sqlite": _leaderboard_sql("sqlite"), "postgresql": _leaderboard_sql("postgresql")},
+        "within 1.5x of SQL",
+    ),
+    Case(
+        "alerts (manager's regions)",
+        lambda ctx: alerts.current_alerts(
+            ctx.session, load_actor(ctx.session, ctx.manager_id), today=BENCH_TODAY
+        ),
+        {"sqlite": _alerts_sql("sqlite"), "postgresql": _alerts_sql("postgresql")},
+        "within 1.5x of SQL",
+    ),
+]
+"""Each capability's hot path next to the query a careful engineer would write by hand."""
 
 
 def ensure_seeded(engine: Engine, label: str) -> Measurement | None:
@@ -161,15 +276,20 @@ def measure_cases(engine: Engine, label: str, runs: int) -> list[Measurement]:
             period.end,
             evaluation.active_plan_id(session, period.fiscal_year),
         )
+        previous = scorecard.previous_period(period)
         params = {
             "start": period.start,
             "end": period.end,
+            "prev_start": previous.start,
+            "prev_end": previous.end,
             "plan": ctx.plan_id,
             "manager": ctx.manager_id,
+            "today": BENCH_TODAY,
         }
         for case in CASES:
             core_ms = median_ms(lambda case=case: case.core(ctx), runs=runs)
-            sql = text(case.sql)
+            raw = case.sql if isinstance(case.sql, str) else case.sql[engine.dialect.name]
+            sql = text(raw)
             sql_ms = median_ms(lambda sql=sql: session.execute(sql, params).all(), runs=runs)
             peak = peak_mb(lambda case=case: case.core(ctx))
             out.append(
