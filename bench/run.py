@@ -298,6 +298,116 @@ def measure_cases(engine: Engine, label: str, runs: int) -> list[Measurement]:
     return out
 
 
+PAGES_TO_RENDER = (
+    "pages/attainment.py",
+    "pages/pipeline.py",
+    "pages/customers.py",
+    "pages/performance.py",
+)
+
+
+def measure_pages(url: str, label: str, runs: int) -> list[Measurement]:
+    """Each page rendered under AppTest for the director (the widest scope), warm cache: the
+    median of `runs` reruns after a first render, and the Python memory they allocate."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from db.config import get_settings
+
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    with session_factory(make_engine(url))() as session:
+        director = session.scalar(select(Person.id).where(Person.username == "director"))
+    out = []
+    for path in PAGES_TO_RENDER:
+        at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=600)
+        at.session_state["user_id"] = director
+        at.session_state["last_seen"] = time.time()
+        at.run()
+        started = time.perf_counter()
+        at.switch_page(path).run()
+        cold_ms = (time.perf_counter() - started) * 1000
+        if at.exception:
+            raise RuntimeError(f"{path} failed: {at.exception}")
+        warm_ms = median_ms(lambda at=at: at.run(), runs=runs, warmup=0)
+        growth = peak_mb(lambda at=at: at.run())
+        out.append(
+            Measurement(
+                f"page {path} (director, warm cache)",
+                label,
+                warm_ms,
+                runs,
+                growth,
+                target="< 1 s warm; < 50 MB",
+                note=f"first render {cold_ms / 1000:.1f} s",
+            )
+        )
+    return out
+
+
+def measure_import(label: str = "SQLite") -> Measurement:
+    """`manage.py import deals` of a 100,000-row file into a fresh database (process included)."""
+    import csv
+    import random
+    import subprocess
+    import sys
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    url = f"sqlite:///{folder / 'import.db'}"
+    env = {**os.environ, "DATABASE_URL": url}
+
+    def manage(*args: str) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=PROJECT_DIR,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+
+    files = {
+        "regions": ["name", "West"],
+        "people": ["email,name,region"] + [f"r{i}@x.org,Rep {i},West" for i in range(50)],
+        "customers": ["external_id,name,region"] + [f"C{i},Customer {i},West" for i in range(2000)],
+    }
+    for kind, lines in files.items():
+        (folder / f"{kind}.csv").write_text("\n".join(lines))
+        manage("import", kind, str(folder / f"{kind}.csv"))
+    rng = random.Random(5)
+    with (folder / "deals.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["external_id", "customer", "owner", "amount", "stage", "created_on", "closed_on"]
+        )
+        for i in range(100_000):
+            stage = rng.choice(["Lead", "Qualified", "Negotiation", "Won", "Lost"])
+            writer.writerow(
+                [
+                    f"D{i}",
+                    f"C{rng.randrange(2000)}",
+                    f"r{rng.randrange(50)}@x.org",
+                    f"{rng.randrange(100, 10**6)}.{rng.randrange(100):02d}",
+                    stage,
+                    "2025-01-15",
+                    "2025-06-01" if stage in ("Won", "Lost") else "",
+                ]
+            )
+    started = time.perf_counter()
+    manage("import", "deals", str(folder / "deals.csv"))
+    seconds = time.perf_counter() - started
+    return Measurement(
+        "import 100,000 deals (manage.py, new rows)",
+        label,
+        seconds * 1000,
+        1,
+        target="< 20 s",
+        note="whole process",
+    )
+
+
 def measure_allocation(runs: int) -> list[Measurement]:
     """One company target to 50 regions, 2,000 reps and 12 months; then 100,000 reps."""
     rng = np.random.default_rng(1)
@@ -340,6 +450,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgresql", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", default=str(PROJECT_DIR / "docs" / "performance.md"))
+    parser.add_argument("--skip-pages", action="store_true", help="no AppTest page renders")
     args = parser.parse_args(argv)
 
     rows: list[Measurement] = []
@@ -356,6 +467,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{label}: timing hot paths…", flush=True)
         rows.extend(measure_cases(engine, label, args.runs))
         engine.dispose()
+        if not args.skip_pages:
+            print(f"{label}: rendering pages…", flush=True)
+            rows.extend(measure_pages(url, label, args.runs))
+    print("import of 100,000 deals…", flush=True)
+    rows.append(measure_import())
     rows.extend(measure_allocation(args.runs))
     report = (
         "# Performance\n\n"
