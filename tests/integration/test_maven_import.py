@@ -8,6 +8,8 @@ page and the attainment report) for each office subtree and fiscal quarter.
 
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 import sys
 from decimal import Decimal
@@ -201,6 +203,27 @@ def test_the_maven_export_goes_in_with_saved_presets_and_its_won_revenue_comes_o
     with Session(engine) as session:
         actual = won_by_office_quarter(session, expected)
         assert actual == expected
+    # the same figures through the reporting contract: `report attainment --by region`
+    for year, quarter in sorted({(year, quarter) for _, year, quarter in expected}):
+        code, out, err = manage_in_process(
+            monkeypatch,
+            capsys,
+            url,
+            "report",
+            "attainment",
+            "--period",
+            f"{year}Q{quarter}",
+            "--by",
+            "region",
+            "--format",
+            "csv",
+        )
+        assert code == 0, err
+        reported = {row["entity"]: Decimal(row["won"]) for row in csv.DictReader(io.StringIO(out))}
+        for (office, y, q), value in expected.items():
+            if (y, q) == (year, quarter):
+                assert reported[office] == value, (office, year, quarter)
+    with Session(engine) as session:
         assert len(expected) >= 12 and sum(expected.values()) > 0
         assert session.scalar(select(func.count()).select_from(Deal)) == 8_800
         assert session.scalar(select(func.count()).where(Deal.status == "won")) == 4_238
