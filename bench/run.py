@@ -138,24 +138,24 @@ def _cycle_days(dialect: str) -> str:
 def _leaderboard_sql(dialect: str) -> str:
     """Per rep, for the current and the previous quarter: the raw figures the scorecard
     normalises (won, target, won and lost counts, cycle, pipeline created, activities)."""
-    parts = []
+    parts, n = [], "CAST(NULL AS NUMERIC)"  # typed, so PostgreSQL can match the UNION
     for start, end in ((":start", ":end"), (":prev_start", ":prev_end")):
         parts.append(f"""
           SELECT owner_id AS rep, SUM(CASE WHEN status = 'won' THEN amount END) AS won,
-                 NULL AS target, SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS wins,
+                 {n} AS target, SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS wins,
                  SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END) AS losses,
                  AVG(CASE WHEN status = 'won' THEN {_cycle_days(dialect)} END) AS cycle,
-                 NULL AS created, NULL AS visits, NULL AS other_activities
+                 {n} AS created, {n} AS visits, {n} AS other_activities
             FROM deal WHERE closed_on BETWEEN {start} AND {end} GROUP BY owner_id
           UNION ALL
-          SELECT owner_id, NULL, NULL, NULL, NULL, NULL, SUM(amount), NULL, NULL
+          SELECT owner_id, {n}, {n}, {n}, {n}, {n}, SUM(amount), {n}, {n}
             FROM deal WHERE created_on BETWEEN {start} AND {end} GROUP BY owner_id
           UNION ALL
-          SELECT person_id, NULL, SUM(amount), NULL, NULL, NULL, NULL, NULL, NULL
+          SELECT person_id, {n}, SUM(amount), {n}, {n}, {n}, {n}, {n}, {n}
             FROM target WHERE plan_id = :plan AND person_id IS NOT NULL
              AND month BETWEEN {start} AND {end} GROUP BY person_id
           UNION ALL
-          SELECT person_id, NULL, NULL, NULL, NULL, NULL, NULL,
+          SELECT person_id, {n}, {n}, {n}, {n}, {n}, {n},
                  SUM(CASE WHEN type = 'visit' THEN 1 ELSE 0 END),
                  SUM(CASE WHEN type <> 'visit' THEN 1 ELSE 0 END)
             FROM activity WHERE occurred_on BETWEEN {start} AND {end} GROUP BY person_id""")
