@@ -31,6 +31,9 @@ from db.config import PROJECT_DIR
 from db.engine import make_engine, migrate, session_factory
 from db.schema import Deal, Person
 
+NOTES = "## Notes"
+"""The hand-written part of docs/performance.md below this heading survives a new run."""
+
 BENCH_TODAY = date(2026, 11, 30)
 """The large data is generated as of this day, so every run measures the same rows."""
 
@@ -481,7 +484,10 @@ def main(argv: list[str] | None = None) -> None:
         "the single hand-written SQL query that gives the same answer on the same database.\n\n"
         + table(rows)
     )
-    Path(args.out).write_text(report)
+    out = Path(args.out)
+    if out.exists() and NOTES in out.read_text():
+        report += "\n" + NOTES + out.read_text().split(NOTES, 1)[1]  # keep the written notes
+    out.write_text(report)
     print(report)
 
 
