@@ -382,3 +382,26 @@ def test_decimal_amounts_keep_cents_exactly(session):
     from db.schema import Deal
 
     assert session.get(Deal, world.deal_id).amount == Decimal("999999999999.99")
+
+
+def test_nul_characters_are_dropped_before_they_reach_the_database(session):
+    """PostgreSQL refuses NUL in text (the whole save failed with a DataError); it is never
+    content, so it is dropped from forms and from files alike."""
+    world = build_world(session)
+    customer_id = customers.create_customer(
+        session,
+        _owner(session, world),
+        customers.CustomerInput(name="Nul\x00 Industries", region_id=world.home_region_id),
+        confirmed=True,
+    )
+    region = session.get(Region, world.home_region_id).name
+    import_table(
+        session,
+        _director(session, world),
+        "customers",
+        read_table(f"name,region\nFile\x00 Nul Ltd,{region}\n".encode(), "f.csv"),
+    )
+    session.flush()
+    session.expire_all()
+    assert session.get(Customer, customer_id).name == "Nul Industries"
+    assert session.scalar(select(Customer.id).where(Customer.name == "File Nul Ltd"))
