@@ -33,7 +33,7 @@ from core import (
 from core.errors import DomainError
 from core.permissions import load_actor
 from core.transfer import ImportFailed, import_table, read_table
-from db.schema import Customer, Region, Stage
+from db.schema import Customer, Person, Region, Stage
 from tests.hostile import HOSTILE_TEXT, NUMBERS, hostile_number, hostile_text, hostile_value
 from tests.security_support import World, build_world, fingerprint
 
@@ -405,3 +405,71 @@ def test_nul_characters_are_dropped_before_they_reach_the_database(session):
     session.expire_all()
     assert session.get(Customer, customer_id).name == "Nul Industries"
     assert session.scalar(select(Customer.id).where(Customer.name == "File Nul Ltd"))
+
+
+MORE_FORMS = [
+    (
+        "CashStep -> record_cash_step",
+        st.fixed_dictionaries(
+            {
+                "step": hostile_value,
+                "amount": hostile_number,
+                "on": st.sampled_from(
+                    [TODAY, date(1900, 1, 1), date(9999, 12, 31), "2026-02-30", None]
+                ),
+            }
+        ),
+        lambda v, w: deals.CashStep(seen_version=w.deal_version, **v),
+        lambda s, w: lambda d: deals.record_cash_step(s, _owner(s, w), w.deal_id, d),
+    ),
+    (
+        "TargetEdits -> save_edits",
+        st.fixed_dictionaries(
+            {"total": hostile_number, "cell": hostile_number, "month": st.integers(-2, 14)}
+        ),
+        lambda v, w: plans.TargetEdits(
+            totals={plans.part_key("rep", w.demo_rep_id): v["total"]},
+            cells={plans.part_key("rep", w.demo_rep_id): {v["month"]: v["cell"]}},
+        ),
+        lambda s, w: (
+            lambda d: plans.save_edits(
+                s, _director(s, w), w.draft_plan_id, w.home_region_id, d, expected_lock_version=None
+            )
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("name,values,build,save", MORE_FORMS, ids=[f[0] for f in MORE_FORMS])
+def test_hostile_cash_steps_and_target_edits_get_a_clear_message_or_are_saved(
+    session, name, values, build, save
+):
+    world = build_world(session)
+    world.demo_rep_id = session.scalar(select(Person.id).where(Person.username == "rep"))
+
+    @FUZZ
+    @given(values=values)
+    def check(values):
+        _attempt(session, world, lambda: build(values, world), save(session, world))
+
+    check()
+
+
+@FUZZ
+@given(search=hostile_text, period=hostile_text)
+def test_hostile_search_and_filter_text_reads_safely(session, search, period):
+    """Reads with hostile text: a customer search (LIKE metacharacters, quotes, RTL) and a
+    pipeline close period give a result or a clear message, never another exception."""
+    director = load_actor(
+        session, session.scalar(select(Person.id).where(Person.username == "director"))
+    )
+    try:
+        filters = customers.CustomerFilters(search=search)
+    except ValidationError:
+        return
+    frame = customers.search_customers(session, director, filters)
+    assert customers.count_customers(session, director, filters) >= len(frame)
+    try:
+        deals.pipeline_deals(session, director, deals.PipelineFilter(close_period=period))
+    except (ValidationError, DomainError) as refusal:
+        assert str(refusal)
