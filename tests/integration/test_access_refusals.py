@@ -347,7 +347,7 @@ WRITES: list[tuple[str, str, Call]] = [
     ),
 ]
 
-# Services that change only the actor's own rows (their alert states): a deactivated user is
+# Services that change only the actor's own rows (alert states, password): a deactivated user is
 # refused; there is no "someone else's" record to act on.
 OWN_STATE: list[tuple[str, Call]] = [
     ("alerts.acknowledge", lambda s, a, w: alerts.acknowledge(s, a, ["stalled:1"])),
@@ -356,6 +356,8 @@ OWN_STATE: list[tuple[str, Call]] = [
         lambda s, a, w: alerts.snooze(s, a, ["stalled:1"], TODAY + timedelta(days=3)),
     ),
     ("alerts.reopen", lambda s, a, w: alerts.reopen(s, a, ["stalled:1"])),
+    # their own password (the Account page): refused once deactivated, even while signed in
+    ("people.set_password (own)", lambda s, a, w: people.set_password(s, a, a.username, "mine!")),
 ]
 
 READ_ONLY = {
@@ -444,7 +446,7 @@ def test_every_write_service_refuses_outsiders_and_deactivated_users_and_changes
 
 
 @pytest.mark.parametrize("name,call", OWN_STATE, ids=[w[0] for w in OWN_STATE])
-def test_a_deactivated_user_cannot_acknowledge_snooze_or_reopen_alerts(session, name, call):
+def test_a_deactivated_user_cannot_change_their_own_alerts_or_password(session, name, call):
     world = build_world(session)
     for who in DEACTIVATED:
         _refused_without_change(session, world, call, _actor(session, world, who, "record"))
