@@ -38,7 +38,7 @@ from tests.hostile import HOSTILE_TEXT, NUMBERS, hostile_number, hostile_text, h
 from tests.security_support import World, build_world, fingerprint
 
 FUZZ = settings(
-    max_examples=15,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -25,7 +25,7 @@ from tests.hostile import hostile_cell
 from tests.security_support import fingerprint
 
 FUZZ = settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
