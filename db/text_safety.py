@@ -41,6 +41,8 @@ def drop_nul_characters(conn, cursor, statement, parameters, context, executeman
     if executemany and isinstance(parameters, (list, tuple)):
         first = parameters[0] if parameters else None
         if isinstance(first, (dict, list, tuple)):
+            if not any(_has_nul(p.values() if isinstance(p, dict) else p) for p in parameters):
+                return statement, parameters  # the usual case: nothing copied
             return statement, type(parameters)(_clean_set(p) for p in parameters)
     return statement, _clean_set(parameters)
 
