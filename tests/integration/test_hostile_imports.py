@@ -142,3 +142,39 @@ def test_a_file_that_is_not_utf8_or_not_a_workbook_is_refused_clearly(session):
         with pytest.raises(DomainError):
             import_table(session, SYSTEM_ACTOR, "regions", read_table(data, name))
     assert fingerprint(session) == before
+
+
+def _xlsx(header: list[str], rows: list[tuple]) -> bytes:
+    """A workbook as another program writes it: a cell starting with = is a real formula."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    book = Workbook()
+    sheet = book.active
+    for line in [header, *rows]:
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", str(v)) for v in line])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", [Kind.CUSTOMERS, Kind.DEALS], ids=["customers", "deals"])
+def test_hostile_excel_workbooks_are_refused_clearly_or_imported_cleanly(session, kind):
+    good = _good_values(session)
+
+    @settings(FUZZ, max_examples=15)
+    @given(rows=st.lists(_cells(good, kind), min_size=1, max_size=3))
+    def check(rows):
+        savepoint = session.begin_nested()
+        try:
+            before = fingerprint(session)
+            try:
+                table = read_table(_xlsx(columns(kind), rows), f"{kind}.xlsx")
+                import_table(session, SYSTEM_ACTOR, kind, table)
+            except DomainError as refusal:
+                assert str(refusal)
+                assert fingerprint(session) == before, "a refused import wrote something"
+        finally:
+            savepoint.rollback()
+
+    check()
