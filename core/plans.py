@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 import numpy as np
@@ -555,6 +555,9 @@ def create_plan(
     padding_pct = to_amount(padding_pct, "Padding")
     if padding_pct < 0 or padding_pct > 100:
         raise ValidationFailed("Padding must be between 0 and 100 percent.")
+    # stored with hundredths of a percent; more decimals (a float from a slider) overflowed
+    # the vectorised padding
+    padding_pct = padding_pct.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     cells = compute_allocation(
         session,
         fiscal_year=fiscal_year,

@@ -473,3 +473,26 @@ def test_hostile_search_and_filter_text_reads_safely(session, search, period):
         deals.pipeline_deals(session, director, deals.PipelineFilter(close_period=period))
     except (ValidationError, DomainError) as refusal:
         assert str(refusal)
+
+
+def test_a_padding_with_many_decimals_is_rounded_to_hundredths_not_overflowed(session):
+    """Found by the fuzzer: padding 4.07e-55 % overflowed int64 in the vectorised padding."""
+    world = build_world(session)
+    info = plans.create_plan(
+        session,
+        _director(session, world),
+        fiscal_year=TODAY.year + 5,
+        company_target=Decimal(1_200_000),
+        method="equal",
+        padding_pct=4.068522748580081e-55,
+    )
+    assert info.padding_pct == Decimal("0.00")
+    again = plans.create_plan(
+        session,
+        _director(session, world),
+        fiscal_year=TODAY.year + 6,
+        company_target=Decimal(1_200_000),
+        method="equal",
+        padding_pct=33.33333333333333,
+    )
+    assert again.padding_pct == Decimal("33.33")
