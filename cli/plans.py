@@ -10,6 +10,7 @@ from cli.common import ACTOR, sessions
 from core import plans
 from core.errors import ValidationFailed
 from core.planning import Method
+from core.spreadsheets import safe_frame
 
 
 def _amount(text: str) -> Decimal:
@@ -51,7 +52,7 @@ def show(args) -> str:
         table = plans.plan_table(session, ACTOR, info.id)
     if args.format == "csv":
         buffer = io.StringIO()
-        table.to_csv(buffer, index=False)
+        safe_frame(table).to_csv(buffer, index=False)  # region and rep names formula-safe
         return buffer.getvalue().rstrip("\n")
     if args.format == "json":
         payload = {

@@ -16,6 +16,7 @@ from cli.common import ACTOR, sessions
 from core import evaluation
 from core.company import fiscal_start_month
 from core.periods import parse_period
+from core.spreadsheets import neutralise
 
 COLUMNS = (
     "entity",
@@ -64,7 +65,8 @@ def render(rows: list[dict[str, str]], fmt: str) -> str:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        # names come from users and files: a name like =HYPERLINK(...) must not run as a formula
+        writer.writerows([{**r, "entity": neutralise(r["entity"])} for r in rows])
         return buffer.getvalue().rstrip("\n")
     widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in COLUMNS}
     lines = ["  ".join(c.ljust(widths[c]) for c in COLUMNS)]

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.company import fiscal_start_month
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.models import Actor, Role
+from core.models import Actor, Role, to_amount
 from core.org import load_region_tree
 from core.permissions import ensure_active, in_scope
 from core.plans import plan_months, region_grid
@@ -61,15 +61,13 @@ def set_commitments(
         raise ValidationFailed("Say whose commitment this is: a rep or a region.")
     _ensure_can_commit(actor, person, region_id)
     months = plan_months(fiscal_year, fiscal_start_month(session))
-    changed = 0
-    for index, raw in amounts.items():
+    checked: dict[int, Decimal] = {}
+    for index, raw in amounts.items():  # every amount checked before anything is written
         if not 0 <= int(index) < 12:
             raise ValidationFailed(f"Month {index} is not in the fiscal year.")
-        amount = Decimal(raw)
-        if not amount.is_finite() or amount < 0:
-            raise ValidationFailed(
-                f"The commitment for {months[index]:%b %Y} must be zero or more (got {raw})."
-            )
+        checked[int(index)] = to_amount(raw, f"The commitment for {months[index]:%b %Y}")
+    changed = 0
+    for index, amount in checked.items():
         row = session.scalar(
             select(Commitment).where(
                 Commitment.fiscal_year == fiscal_year,
@@ -104,7 +102,7 @@ def set_commitments(
             "fiscal_year": fiscal_year,
             "person_id": person_id,
             "region_id": region_id,
-            "amounts": {months[i].isoformat(): a for i, a in amounts.items()},
+            "amounts": {months[i].isoformat(): a for i, a in checked.items()},
         },
     )
     session.flush()

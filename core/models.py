@@ -6,7 +6,7 @@ Pages and the CLI receive these (or DataFrames), never ORM objects.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,6 +38,36 @@ __all__ = [
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 """A non-negative amount of money with cents."""
+
+MAX_MONEY = Decimal("999999999999.99")
+"""The largest amount a money column (14 digits, 2 of them cents) holds."""
+
+
+def to_amount(value: object, what: str) -> Decimal:
+    """`value` (Decimal, int, float or text) as a non-negative, finite amount that fits a money
+    column; anything else is refused with a message naming `what`."""
+    from core.errors import ValidationFailed
+
+    try:
+        if isinstance(value, bool):
+            raise InvalidOperation
+        if isinstance(value, float):
+            amount = Decimal(repr(value))
+        elif isinstance(value, (Decimal, int)):
+            amount = Decimal(value)
+        else:
+            amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationFailed(
+            f"{what} must be a plain number like 1234.50 (got {value!r})."
+        ) from None
+    if not amount.is_finite():
+        raise ValidationFailed(f"{what} must be a finite number (got {value}).")
+    if amount < 0:
+        raise ValidationFailed(f"{what} must be zero or more (got {value}).")
+    if amount > MAX_MONEY:
+        raise ValidationFailed(f"{what} is too large (at most {MAX_MONEY:,}).")
+    return amount
 
 
 class Actor(BaseModel):

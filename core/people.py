@@ -12,7 +12,7 @@ from core import audit
 from core.auth import hash_password
 from core.errors import NotFound, ValidationFailed
 from core.models import Actor, Role
-from core.permissions import ensure_role
+from core.permissions import ensure_active, ensure_role
 from db.schema import Person, Region
 
 
@@ -88,7 +88,9 @@ def add_person(session: Session, actor: Actor, data: PersonCreate) -> int:
 
 
 def set_password(session: Session, actor: Actor, login: str, password: str) -> None:
-    """Admins and directors reset anyone's password; everyone may change their own."""
+    """Admins and directors reset anyone's password; everyone active may change their own (a
+    person deactivated while signed in may not)."""
+    ensure_active(actor)
     person = find_person(session, login)
     if person.id != actor.id:
         ensure_role(actor, action="set other people's passwords")

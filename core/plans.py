@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 import numpy as np
@@ -37,7 +37,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core import audit, planning
 from core.company import fiscal_start_month, ramp_schedule
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from core.models import Actor, PlanStatus, Role
+from core.models import Actor, PlanStatus, Role, to_amount
 from core.org import RegionTree, load_region_tree
 from core.periods import add_months
 from core.permissions import ensure_active, ensure_role, in_scope
@@ -551,10 +551,13 @@ def create_plan(
     _ensure_director(actor, "set the company target")
     if not 2000 <= fiscal_year <= 2100:
         raise ValidationFailed(f"Fiscal year {fiscal_year} is not a plausible year.")
-    company_target = Decimal(company_target)
-    padding_pct = Decimal(padding_pct)
+    company_target = to_amount(company_target, "The company target")
+    padding_pct = to_amount(padding_pct, "Padding")
     if padding_pct < 0 or padding_pct > 100:
         raise ValidationFailed("Padding must be between 0 and 100 percent.")
+    # stored with hundredths of a percent; more decimals (a float from a slider) overflowed
+    # the vectorised padding
+    padding_pct = padding_pct.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     cells = compute_allocation(
         session,
         fiscal_year=fiscal_year,
@@ -798,9 +801,7 @@ class TargetEdits(BaseModel):
 
 
 def _units(value: Decimal, what: str) -> int:
-    value = Decimal(value)
-    if not value.is_finite() or value < 0:
-        raise ValidationFailed(f"{what} must be zero or more (got {value}).")
+    value = to_amount(value, what)
     if value != value.to_integral_value():
         raise ValidationFailed(f"{what} must be a whole amount (got {value}).")
     return int(value)

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from sqlalchemy import JSON, Date, DateTime, MetaData, Numeric, String
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
+import db.text_safety  # noqa: F401  (registers: NUL characters never reach the database)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -115,7 +115,7 @@ def _cell(value) -> str:
         if value != value:  # NaN
             return ""
         return str(Decimal(repr(value)).normalize()) if value % 1 else str(int(value))
-    text = str(value).strip()
+    text = str(value).replace("\x00", "").strip()  # NUL is never content (PostgreSQL refuses it)
     if text[:1] == "'" and text[1:2] in FORMULA_STARTS and len(text) > 1:
         return text[1:]  # written formula-safe by our own export
     return text
