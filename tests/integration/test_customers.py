@@ -531,9 +531,8 @@ def test_filter_options_list_the_archives_values(session, org):
     assert {o[0] for o in opts["owners"]} == reps
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # EXPLAIN QUERY PLAN is SQLite's
 def test_the_name_prefix_lookup_uses_the_index_on_sqlite(session):
-    if session.bind.dialect.name != "sqlite":
-        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
     from core.customers import _starts_with
 
     query = select(Customer.id).where(_starts_with(Customer.normalized_name, "acme"))

@@ -40,12 +40,13 @@ def _actor(session, username):
     return load_actor(session, session.scalar(select(Person.id).where(Person.username == username)))
 
 
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+"""EXPLAIN QUERY PLAN is SQLite's; PostgreSQL keeps statistics and plans by them."""
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize("username", ["director", "manager"])
-def test_attainment_figures_search_covering_indexes_and_never_scan_deals(
-    session, backend, username
-):
-    if backend != "sqlite":
-        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL keeps statistics")
+def test_attainment_figures_search_covering_indexes_and_never_scan_deals(session, username):
     actor = _actor(session, username)
     period = quarter_of(SEED_TODAY)
     connection = session.connection()
@@ -61,9 +62,8 @@ def test_attainment_figures_search_covering_indexes_and_never_scan_deals(
     assert "ix_deal_won_closed" in joined and "ix_deal_open_close" in joined, joined
 
 
-def test_the_pipeline_board_does_not_scan_deals(session, backend):
-    if backend != "sqlite":
-        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL keeps statistics")
+@SQLITE_ONLY
+def test_the_pipeline_board_does_not_scan_deals(session):
     actor = _actor(session, "manager")
     connection = session.connection()
     with captured_statements(connection) as statements:
