@@ -41,7 +41,7 @@ from core.evaluation import active_plan_id
 from core.models import Actor, Period, Role
 from core.org import load_region_tree
 from core.periods import quarter_of
-from core.permissions import ensure_active, ensure_role
+from core.permissions import ensure_active, ensure_role, scope_filter
 from core.sql_dates import days_between
 from db.schema import (
     Activity,
@@ -144,19 +144,11 @@ class Alert(BaseModel):
 
 
 def _deal_scope(actor: Actor) -> list:
-    if actor.sees_everything:
-        return []
-    if actor.role == Role.REP:
-        return [Deal.owner_id == actor.id]
-    return [Deal.region_id.in_(actor.scope_region_ids or ())]
+    return scope_filter(actor, owner=Deal.owner_id, region=Deal.region_id)
 
 
 def _customer_scope(actor: Actor) -> list:
-    if actor.sees_everything:
-        return []
-    if actor.role == Role.REP:
-        return [Customer.owner_id == actor.id]
-    return [Customer.region_id.in_(actor.scope_region_ids or ())]
+    return scope_filter(actor, owner=Customer.owner_id, region=Customer.region_id)
 
 
 def _rep_scope(actor: Actor) -> list:

@@ -45,6 +45,7 @@ from core.permissions import (
     ensure_can_edit_record,
     ensure_can_view_person,
     in_scope,
+    scope_filter,
 )
 from db.schema import (
     Activity,
@@ -580,11 +581,7 @@ def record_cash_step(
 
 def _visible_deals(actor: Actor) -> list:
     """Which deals a list shows: a rep's own, a manager's subtree, everything for the rest."""
-    if actor.sees_everything:
-        return []
-    if actor.role == Role.REP:
-        return [Deal.owner_id == actor.id]
-    return [Deal.region_id.in_(actor.scope_region_ids or frozenset())]
+    return scope_filter(actor, owner=Deal.owner_id, region=Deal.region_id)
 
 
 def my_open_deals(

@@ -92,3 +92,13 @@ def ensure_can_view_person(actor: Actor, *, person_id: int, region_id: int | Non
     if actor.role == Role.MANAGER and in_scope(actor, region_id):
         return
     raise PermissionDenied("You can only see figures of people in your own area.")
+
+
+def scope_filter(actor: Actor, *, owner, region) -> list:
+    """SQL conditions for the records in the actor's area, given a record's owner and region
+    columns: a rep's own, a manager's subtree, everything for directors and admins."""
+    if actor.sees_everything:
+        return []
+    if actor.role == Role.REP:
+        return [owner == actor.id]
+    return [region.in_(actor.scope_region_ids or frozenset())]
