@@ -7,7 +7,8 @@ import streamlit as st
 
 from core import evaluation
 from core.company import fiscal_start_month
-from core.models import BreakdownRow, Role, ScopeFigures
+from core.forecast import elapsed_days
+from core.models import BreakdownRow, Period, Role, ScopeFigures
 from core.periods import quarter_of
 from ui import charts
 from ui.auth import current_actor
@@ -19,20 +20,20 @@ PARTS = {Role.REP: "month", Role.MANAGER: "rep", Role.DIRECTOR: "region", Role.A
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def home_figures(person_id: int, today: date) -> tuple[ScopeFigures, list[BreakdownRow]]:
+def home_figures(person_id: int, today: date) -> tuple[ScopeFigures, list[BreakdownRow], Period]:
     from core.permissions import load_actor
 
     with read() as session:
         actor = load_actor(session, person_id)
         period = quarter_of(today, fiscal_start_month(session))
         scope = evaluation.default_scope(session, actor)
-        return evaluation.scope_figures(session, scope, period), evaluation.breakdown(
-            session, scope, period
-        )
+        figures = evaluation.scope_figures(session, scope, period)
+        return figures, evaluation.breakdown(session, scope, period), period
 
 
 actor = current_actor()
-figures, parts = home_figures(actor.id, date.today())
+today = date.today()
+figures, parts, period = home_figures(actor.id, today)
 part = PARTS[actor.role]
 
 st.title(f"Hello, {actor.name.split()[0]}")
@@ -60,6 +61,13 @@ if frame.empty or (frame["won"].sum() == 0 and frame["target"].isna().all()):
     st.info(f"Nothing won and no targets by {part} in {figures.period} yet.")
 else:
     st.altair_chart(charts.won_vs_target(frame, part=part), width="stretch")
+    elapsed = elapsed_days(period.start, period.end, today)
+    total = (period.end - period.start).days + 1
+    if elapsed < total:
+        st.caption(
+            f"{figures.period} is still running: {elapsed} of {total} days have passed. "
+            "Attainment & forecast shows pace, the gap and the chance of making the number."
+        )
     table = frame.rename(columns={"label": part.capitalize()}).drop(columns=["key"])
     table["attainment"] = table["attainment"].map(percent)
     st.dataframe(
