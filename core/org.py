@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.errors import NotFound, ValidationFailed
 from core.models import Actor, Role
-from db.schema import Deal, DealStatus, Person, Region, RegionManager, Target
+from db.schema import (
+    Deal,
+    DealStatus,
+    Person,
+    PlanStatus,
+    Region,
+    RegionManager,
+    Target,
+    TargetPlan,
+)
 
 
 @dataclass(frozen=True)
@@ -264,7 +273,8 @@ def move_person(
 
     - Monthly target rows before that month keep the old region; rows from that month on
       carry the new one, and the region rows of both paths change by the same amounts, so every
-      level still adds up (the rep takes their target with them).
+      level still adds up (the rep takes their target with them). Locked plans are history
+      and stay as they were.
     - Open deals follow the person, and so do deals won from that month on; deals won before
       stay credited to the old region.
     Returns how many target rows and deals moved.
@@ -279,11 +289,13 @@ def move_person(
     start = date(from_month.year, from_month.month, 1)
     tree = load_region_tree(session)
     moved_rows = 0
+    open_plans = select(TargetPlan.id).where(TargetPlan.status != PlanStatus.LOCKED)
     rows = session.execute(
         select(Target.id, Target.plan_id, Target.region_id, Target.month, Target.amount).where(
             Target.person_id == person.id,
             Target.month >= start,
             Target.region_id != target.id,
+            Target.plan_id.in_(open_plans),
         )
     ).all()
     new_path = set(_ancestors(tree, target.id))

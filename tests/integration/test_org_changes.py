@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core import org, plans
 from core.errors import PermissionDenied, ValidationFailed
 from core.permissions import load_actor
-from db.schema import AuditLog, Deal, Person, Region, RegionManager
+from db.schema import AuditLog, Deal, Person, Region, RegionManager, TargetPlan
 from tests.plan_factories import actor_named, sum_problems, target_rows
 
 YEAR = 2030
@@ -119,3 +119,22 @@ def test_setting_a_hire_date_is_audited(session, director):
     assert session.get(Person, rep.id).hire_date == date(YEAR, 3, 1)
     entry = session.scalar(select(AuditLog).where(AuditLog.action == "set_hire_date"))
     assert entry.after == {"hire_date": f"{YEAR}-03-01"}
+
+
+def test_moving_a_rep_leaves_locked_plans_as_they_were(session, director):
+    rep = session.scalar(select(Person).where(Person.username == "rep"))
+    new_region = session.scalar(select(Region.id).where(Region.name == "Nordics"))
+    info = plans.create_plan(
+        session, director, fiscal_year=YEAR, company_target=Decimal(1_200_000), method="equal"
+    )
+    session.get(TargetPlan, info.id).status = "locked"
+    session.flush()
+    before = target_rows(session, info.id)
+    org.move_person(session, director, rep.id, new_region, date(YEAR, 7, 15))
+    after = target_rows(session, info.id)
+    assert (
+        after.sort_values(["region_id", "person_id", "month"])
+        .reset_index(drop=True)
+        .equals(before.sort_values(["region_id", "person_id", "month"]).reset_index(drop=True))
+    )
+    assert session.get(Person, rep.id).region_id == new_region
