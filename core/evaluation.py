@@ -134,12 +134,6 @@ def _money(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
 
-def _ratio(part: Decimal, whole: Decimal | None) -> Decimal | None:
-    if not whole:
-        return None
-    return (part / whole).quantize(Decimal("0.0001"))
-
-
 def scope_figures(session: Session, scope: Scope, period: Period) -> ScopeFigures:
     """Target, won, attainment and open pipeline of one scope for one period."""
     filters = _deal_filter(scope)
@@ -166,7 +160,7 @@ def scope_figures(session: Session, scope: Scope, period: Period) -> ScopeFigure
         period=period.label,
         target=target,
         won=won,
-        attainment=_ratio(won, target),
+        attainment=forecast.ratio(won, target),
         open_pipeline=_money(open_amount),
         weighted_pipeline=_money(weighted),
         open_deals=open_deals,
@@ -185,7 +179,7 @@ def _rows(keys_labels, targets: dict, won: dict) -> list[BreakdownRow]:
                 label=label,
                 target=target,
                 won=amount,
-                attainment=_ratio(amount, target),
+                attainment=forecast.ratio(amount, target),
             )
         )
     return out
