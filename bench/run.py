@@ -24,10 +24,15 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from bench.harness import Measurement, machine, median_ms, peak_mb, table
-from core import alerts, customers, deals, demo, evaluation, planning, scorecard
+from core import planning
+from core.customers import archive as customers
+from core.demo import seed as demo
 from core.models import Actor
+from core.org.access import load_actor
+from core.performance import alerts, scorecard
 from core.periods import quarter_of
-from core.permissions import load_actor
+from core.pipeline import deals
+from core.progress import attainment as evaluation
 from db.config import PROJECT_DIR
 from db.engine import make_engine, migrate, session_factory
 from db.schema import Deal, Person

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import DomainError
-from core.permissions import SYSTEM_ACTOR
+from core.org.access import SYSTEM_ACTOR
 from db.engine import make_engine, migrate, session_factory
 
 ACTOR = SYSTEM_ACTOR

@@ -16,7 +16,7 @@ def init_db(_args) -> str:
 
 
 def seed(args) -> str:
-    from core import demo
+    from core.demo import seed as demo
 
     db_engine = engine()
     if not demo.is_empty(db_engine):

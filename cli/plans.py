@@ -7,10 +7,10 @@ import json
 from decimal import Decimal, InvalidOperation
 
 from cli.common import ACTOR, sessions
-from core import plans
 from core.errors import ValidationFailed
 from core.planning import Method
-from core.spreadsheets import safe_frame
+from core.plans import workflow as plans
+from core.transfer.spreadsheets import safe_frame
 
 
 def _amount(text: str) -> Decimal:

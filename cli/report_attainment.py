@@ -13,10 +13,10 @@ from datetime import date
 from decimal import Decimal
 
 from cli.common import ACTOR, sessions
-from core import evaluation
-from core.company import fiscal_start_month
+from core.org.company import fiscal_start_month
 from core.periods import parse_period
-from core.spreadsheets import neutralise
+from core.progress import attainment as evaluation
+from core.transfer.spreadsheets import neutralise
 
 COLUMNS = (
     "entity",

@@ -8,11 +8,11 @@ import json
 import pandas as pd
 
 from cli.common import ACTOR, sessions
-from core import alerts, scorecard
-from core.company import fiscal_start_month
-from core.org import load_region_tree
+from core.org.company import fiscal_start_month
+from core.org.regions import load_region_tree
+from core.performance import alerts, scorecard
 from core.periods import parse_period
-from core.spreadsheets import safe_frame
+from core.transfer.spreadsheets import safe_frame
 
 
 def scorecard_frame(cards: list[scorecard.Scorecard]) -> pd.DataFrame:

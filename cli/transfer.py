@@ -8,7 +8,6 @@ from pathlib import Path
 
 from cli.common import ACTOR, sessions
 from core.errors import DomainError
-from core.spreadsheets import to_csv_bytes, to_excel_bytes
 from core.transfer import (
     ColumnMapping,
     ImportFailed,
@@ -19,6 +18,7 @@ from core.transfer import (
     read_table,
     save_preset,
 )
+from core.transfer.spreadsheets import to_csv_bytes, to_excel_bytes
 
 KINDS = [kind.value for kind in Kind]
 

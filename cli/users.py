@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from cli.common import ACTOR, read_password, sessions
-from core import people
+from core.org import people
 
 
 def add(args) -> str:

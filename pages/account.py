@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core import people
 from core.errors import DomainError
+from core.org import people
 from ui.auth import current_actor
 from ui.data import write
 

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core import alerts
 from core.errors import DomainError
-from core.permissions import load_actor
+from core.org.access import load_actor
+from core.performance import alerts
 from ui import performance_charts as charts
 from ui.auth import current_actor
 from ui.data import read, write

@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core import evaluation
-from core.company import fiscal_start_month
 from core.errors import DomainError
+from core.org.access import load_actor
+from core.org.company import fiscal_start_month
 from core.periods import parse_period, period_choices
-from core.permissions import load_actor
+from core.progress import attainment as evaluation
 from ui import attainment_charts
 from ui.auth import current_actor
 from ui.data import read

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import audit
+from core.org import audit
 from ui.auth import current_actor
 from ui.data import read
 from ui.downloads import download_buttons

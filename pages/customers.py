@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core import customers
-from core.customers import (
+from core.customers import archive as customers
+from core.customers.archive import (
     SORTS,
     ContactInput,
     CustomerDetail,
@@ -21,7 +21,7 @@ from core.customers import (
 )
 from core.errors import DomainError
 from core.models import CustomerStatus, Role
-from core.permissions import in_scope, load_actor
+from core.org.access import in_scope, load_actor
 from ui.activity_form import quick_add_activity
 from ui.auth import current_actor
 from ui.customer_views import duplicates_table, input_errors, timeline_table

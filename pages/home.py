@@ -5,11 +5,11 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import evaluation
-from core.company import fiscal_start_month
-from core.forecast import elapsed_days
 from core.models import BreakdownRow, Period, Role, ScopeFigures
+from core.org.company import fiscal_start_month
 from core.periods import quarter_of
+from core.progress import attainment as evaluation
+from core.progress.forecast import elapsed_days
 from ui import charts
 from ui.auth import current_actor
 from ui.data import read
@@ -21,7 +21,7 @@ PARTS = {Role.REP: "month", Role.MANAGER: "rep", Role.DIRECTOR: "region", Role.A
 
 @st.cache_data(ttl=60, show_spinner=False)
 def home_figures(person_id: int, today: date) -> tuple[ScopeFigures, list[BreakdownRow], Period]:
-    from core.permissions import load_actor
+    from core.org.access import load_actor
 
     with read() as session:
         actor = load_actor(session, person_id)

@@ -4,9 +4,9 @@ it forward, log a visit or call, or change the next step and the close date."""
 import pandas as pd
 import streamlit as st
 
-from core import deals
 from core.errors import DomainError
-from core.permissions import load_actor
+from core.org.access import load_actor
+from core.pipeline import deals
 from ui.auth import current_actor
 from ui.data import read
 from ui.deal_view import render_deal

@@ -8,14 +8,15 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core import org, people
-from core.company import (
+from core.errors import DomainError
+from core.org import people
+from core.org import regions as org
+from core.org.company import (
     fiscal_start_month,
     get_setting,
     set_fiscal_start_month,
     set_ramp_schedule,
 )
-from core.errors import DomainError
 from ui.auth import current_actor
 from ui.data import read, write
 from ui.downloads import download_buttons

@@ -6,12 +6,13 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core import funnel, review, scorecard
-from core.company import fiscal_start_month
 from core.errors import DomainError
 from core.models import Role
+from core.org.access import load_actor
+from core.org.company import fiscal_start_month
+from core.performance import funnel, scorecard
+from core.performance import plan_vs_actual as review
 from core.periods import parse_period
-from core.permissions import load_actor
 from ui import performance_charts as charts
 from ui.auth import current_actor
 from ui.data import read, write
@@ -88,7 +89,7 @@ def load_choices(person_id: int) -> tuple[list[tuple[int, str]], list[tuple[int,
             regions = []
         else:
             reps = [(pid, name) for pid, name, _ in scorecard.visible_reps(session, actor)]
-            from core.org import load_region_tree
+            from core.org.regions import load_region_tree
 
             names = load_region_tree(session).names
             regions = [(r, names[r]) for r in scorecard.comparable_regions(session, actor)]

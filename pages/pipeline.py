@@ -5,11 +5,11 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core import deals
-from core.deals import PipelineFilter
 from core.errors import DomainError
 from core.models import DealStatus, ForecastCategory
-from core.permissions import load_actor
+from core.org.access import load_actor
+from core.pipeline import deals
+from core.pipeline.deals import PipelineFilter
 from ui.auth import current_actor
 from ui.data import read
 from ui.deal_view import error_text, render_deal, stage_choices

@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core import deals, reviews
 from core.errors import DomainError
 from core.models import Role
-from core.permissions import load_actor
-from core.reviews import CHANGE_KINDS, CommitmentCreate, ReviewCreate
+from core.org.access import load_actor
+from core.pipeline import deals, reviews
+from core.pipeline.reviews import CHANGE_KINDS, CommitmentCreate, ReviewCreate
 from ui.auth import current_actor
 from ui.data import read, write
 from ui.deal_view import error_text

@@ -7,10 +7,10 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core import stages
 from core.errors import DomainError
-from core.permissions import load_actor
-from core.stages import StageSettings
+from core.org.access import load_actor
+from core.pipeline import stages
+from core.pipeline.stages import StageSettings
 from ui.auth import current_actor
 from ui.data import read, write
 from ui.deal_view import error_text

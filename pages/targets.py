@@ -13,13 +13,14 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core import commitments, plans
-from core.company import fiscal_start_month
 from core.errors import DomainError
 from core.models import PlanStatus, Role
+from core.org.access import load_actor
+from core.org.company import fiscal_start_month
 from core.periods import fiscal_year_of
-from core.permissions import load_actor
 from core.planning import reps_needed
+from core.plans import bottom_up as commitments
+from core.plans import workflow as plans
 from ui import plan_charts
 from ui.auth import current_actor
 from ui.data import read, write
@@ -221,7 +222,7 @@ def company_form(actor, year: int, info: plans.PlanInfo | None) -> None:
         try:
             with read() as session:
                 preview = plans.compute_allocation(session, **options)
-                from core.org import load_region_tree
+                from core.org.regions import load_region_tree
 
                 tree = load_region_tree(session)
         except (DomainError, ValidationError) as exc:

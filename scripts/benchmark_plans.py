@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core import plans  # noqa: E402
-from core.permissions import SYSTEM_ACTOR  # noqa: E402
+from core.org.access import SYSTEM_ACTOR  # noqa: E402
 from core.planning import cascade, ramp_factors  # noqa: E402
 from db.bulk import bulk_insert  # noqa: E402
 from db.engine import make_engine, migrate, session_factory  # noqa: E402

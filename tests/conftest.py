@@ -31,7 +31,7 @@ def backend(request) -> str:
 @pytest.fixture(scope="session")
 def engine(backend, tmp_path_factory):
     """A migrated database with the small demo data, one per backend for the whole run."""
-    from core import demo
+    from core.demo import seed as demo
 
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("db") / "test.db"

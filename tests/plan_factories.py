@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from core.models import Actor
-from core.permissions import load_actor
+from core.org.access import load_actor
 from db.schema import Person, Region, Target
 
 

@@ -10,10 +10,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import plans, reviews
-from core.evaluation import active_plan_id
 from core.models import Actor
-from core.permissions import load_actor
+from core.org.access import load_actor
+from core.pipeline import reviews
+from core.plans import workflow as plans
+from core.progress.attainment import active_plan_id
 from db.schema import (
     AppSetting,
     Base,

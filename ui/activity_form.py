@@ -7,11 +7,11 @@ from datetime import date
 import streamlit as st
 from pydantic import ValidationError
 
-from core import activities
-from core.activities import ActivityCreate
 from core.errors import DomainError
 from core.models import ActivityType, Actor
-from core.permissions import load_actor
+from core.org.access import load_actor
+from core.pipeline import activities
+from core.pipeline.activities import ActivityCreate
 from ui.data import write
 from ui.flash import clear, flash
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import streamlit as st
 
-from core import alerts
 from core.models import Actor
-from core.permissions import load_actor
+from core.org.access import load_actor
+from core.performance import alerts
 from ui.data import read
 
 

@@ -7,11 +7,11 @@ import time
 import streamlit as st
 from sqlalchemy import func, select
 
-from core.auth import LoginFailed, sign_in
-from core.company import get_setting
 from core.errors import NotFound
 from core.models import Actor
-from core.permissions import load_actor
+from core.org.access import load_actor
+from core.org.auth import LoginFailed, sign_in
+from core.org.company import get_setting
 from db.config import get_settings
 from db.schema import Person
 from ui.data import read, writer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import ValidationError
 
-from core.customers import DuplicateCandidate
+from core.customers.archive import DuplicateCandidate
 
 FIELD_LABELS = {
     "name": "Name",

@@ -22,7 +22,7 @@ def database() -> sessionmaker[Session]:
     Returns the factory of read sessions; `write()` uses the writing one."""
     engine = make_engine()
     migrate(engine)
-    from core import demo
+    from core.demo import seed as demo
 
     embedded = get_settings().database_url == f"sqlite:///{DEFAULT_SQLITE_PATH}"
     if embedded and demo.is_empty(engine):

@@ -13,11 +13,11 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core import deals, stages
-from core.deals import CashStep, DealDetail, DealMove, DealUpdate
 from core.errors import DomainError
 from core.models import Actor, CashStatus, DealStatus, ForecastCategory, Role
-from core.permissions import load_actor
+from core.org.access import load_actor
+from core.pipeline import deals, stages
+from core.pipeline.deals import CashStep, DealDetail, DealMove, DealUpdate
 from ui.activity_form import quick_add_activity
 from ui.data import read, write
 from ui.flash import clear, flash, flash_error

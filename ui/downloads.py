@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.spreadsheets import to_csv_bytes, to_excel_bytes
+from core.transfer.spreadsheets import to_csv_bytes, to_excel_bytes
 
 
 def download_buttons(frame: pd.DataFrame, name: str, *, key: str | None = None) -> None:

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.errors import PermissionDenied
-from core.evaluation import active_plan_id
 from core.models import Actor, Role
-from core.org import load_region_tree
-from core.permissions import ensure_active
+from core.org.access import ensure_active
+from core.org.regions import load_region_tree
+from core.progress.attainment import active_plan_id
 from core.transfer.formats import Kind, columns
 from db.schema import Activity, Customer, Deal, Person, Product, Stage, Target, TargetPlan
 

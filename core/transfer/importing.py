@@ -28,14 +28,14 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from core import audit
-from core.company import fiscal_start_month, get_setting
-from core.customers import normalize_name
+from core.customers.archive import normalize_name
 from core.errors import DomainError, PermissionDenied
 from core.models import Actor, CustomerStatus, DealStatus, ForecastCategory, PlanStatus, Role
-from core.org import RegionTree, load_region_tree
+from core.org import audit
+from core.org.access import ensure_active, in_scope
+from core.org.company import fiscal_start_month, get_setting
+from core.org.regions import RegionTree, load_region_tree
 from core.periods import fiscal_year_of
-from core.permissions import ensure_active, in_scope
 from core.transfer.formats import (
     ActivityRow,
     CustomerRow,
@@ -715,7 +715,7 @@ def _stages(session: Session) -> dict[str, _StageInfo]:
             r.name.lower(): _StageInfo(r.name, r.position, r.probability, r.is_won, r.is_lost, r.id)
             for r in rows
         }
-    from core.demo import STAGES
+    from core.demo.seed import STAGES
 
     return {
         name.lower(): _StageInfo(name, i + 1, Decimal(prob), name == "Won", name == "Lost")
@@ -730,7 +730,7 @@ def stage_names(session: Session) -> list[str]:
 
 def _install_stages(session: Session, stages: dict[str, _StageInfo]) -> None:
     """An empty database gets the standard stages on its first deal import."""
-    from core.demo import STAGES
+    from core.demo.seed import STAGES
 
     for name, prob, max_days, checklist, roles in STAGES:
         stage = Stage(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
 from core.errors import NotFound, ValidationFailed
 from core.models import Actor
+from core.org import audit
 from core.transfer.formats import Kind
 from core.transfer.importing import ensure_can_import
 from core.transfer.reading import ColumnMapping

@@ -17,8 +17,8 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ValidationFailed
-from core.spreadsheets import FORMULA_STARTS
 from core.transfer.formats import MODELS, Kind, Row, columns
+from core.transfer.spreadsheets import FORMULA_STARTS
 
 IGNORE = ""
 """Mapping a source column to the empty field ignores it."""

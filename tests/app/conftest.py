@@ -6,7 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import demo
+from core.demo import seed as demo
 from db.config import get_settings
 from db.engine import make_engine, migrate
 from tests.conftest import ROOT, SEED_TODAY

@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from core import evaluation
+from core.org.access import load_actor
 from core.periods import quarter_of
-from core.permissions import load_actor
+from core.progress import attainment as evaluation
 from db.engine import make_engine, session_factory
 from db.schema import Person
 from tests.app.conftest import signed_in

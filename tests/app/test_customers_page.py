@@ -172,15 +172,15 @@ def test_a_manager_hands_customers_over_from_the_list(app_database):
         assert len(entries) == len(book)
         assert {e.after["reason"] for e in entries} == {"territory change"}
         # give the book back so other tests still find the rep's own customers
-        from core.customers import reassign_customers
-        from core.permissions import SYSTEM_ACTOR
+        from core.customers.archive import reassign_customers
+        from core.org.access import SYSTEM_ACTOR
 
         reassign_customers(session, SYSTEM_ACTOR, sorted(book), rep_id, with_open_deals=True)
         session.commit()
 
 
 def test_a_manager_merges_a_duplicate_from_the_customer_view(app_database):
-    from core.permissions import load_actor
+    from core.org.access import load_actor
 
     with _db(app_database) as session:
         manager = load_actor(session, _person_id(app_database, "manager"))
@@ -232,7 +232,7 @@ def test_a_director_opens_the_page_with_every_tool(app_database):
 def test_a_manager_hands_one_customer_over_from_its_page_and_empty_choices_are_refused(
     app_database,
 ):
-    from core.permissions import load_actor
+    from core.org.access import load_actor
 
     with _db(app_database) as session:
         manager = load_actor(session, _person_id(app_database, "manager"))

@@ -6,9 +6,9 @@ import os
 import pytest
 from sqlalchemy import select
 
-from core import evaluation
+from core.org.access import load_actor
 from core.periods import quarter_of
-from core.permissions import load_actor
+from core.progress import attainment as evaluation
 from db.engine import make_engine, session_factory
 from db.schema import Person
 from tests.app.conftest import new_app, signed_in
@@ -129,8 +129,8 @@ def test_an_idle_session_ends_and_asks_to_sign_in_again():
 
 
 def test_a_deactivated_person_is_signed_out_at_the_next_click(app_database):
-    from core import people
-    from core.permissions import SYSTEM_ACTOR
+    from core.org import people
+    from core.org.access import SYSTEM_ACTOR
 
     engine = make_engine(app_database)
     with session_factory(engine).begin() as session:

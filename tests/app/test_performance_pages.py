@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import alerts, scorecard
-from core.company import fiscal_start_month
 from core.models import Role
+from core.org.access import load_actor
+from core.org.company import fiscal_start_month
+from core.performance import alerts, scorecard
 from core.periods import quarter_of
-from core.permissions import load_actor
 from db.engine import make_engine, session_factory
 from db.schema import Person, ScorecardWeight
 from tests.app.conftest import signed_in

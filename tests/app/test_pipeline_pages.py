@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from core.org import load_region_tree
+from core.org.regions import load_region_tree
 from db.engine import make_engine, session_factory
 from db.schema import (
     Activity,
@@ -253,9 +253,9 @@ def test_an_admin_saves_stages_and_a_broken_set_is_refused(app_database):
 
 
 def test_a_second_save_is_refused_on_screen_naming_who_changed_the_deal(app_database):
-    from core import deals
-    from core.deals import DealUpdate
-    from core.permissions import load_actor
+    from core.org.access import load_actor
+    from core.pipeline import deals
+    from core.pipeline.deals import DealUpdate
 
     at = signed_in("rep").switch_page("pages/my_deals.py").run()
     first = next(b for b in at.button if b.key and b.key.startswith("my_open_"))

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, func, select
 
-from core import plans
-from core.org import load_region_tree
+from core.org.regions import load_region_tree
 from core.periods import fiscal_year_of
+from core.plans import workflow as plans
 from db.engine import make_engine, session_factory
 from db.schema import Commitment, Person, Region, Target, TargetPlan
 from tests.app.conftest import signed_in
@@ -262,7 +262,7 @@ def test_a_manager_re_splits_their_region_by_a_method_from_the_page(db, draft):
 
 
 def test_the_ramp_is_set_on_the_organisation_page_and_bad_input_is_refused(db):
-    from core.company import get_setting
+    from core.org.company import get_setting
 
     at = signed_in("director")
     at.switch_page("pages/organisation.py").run()
@@ -275,6 +275,6 @@ def test_the_ramp_is_set_on_the_organisation_page_and_bad_input_is_refused(db):
     assert "'lots' is not a percentage" in at.error[0].value
     with db.begin() as session:
         assert get_setting(session, "ramp_schedule") == [10, 40, 80]
-        from core.company import set_ramp_schedule
+        from core.org.company import set_ramp_schedule
 
         set_ramp_schedule(session, actor_named(session, "admin"), [0, 25, 50, 75])

@@ -7,8 +7,8 @@ from decimal import Decimal
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from core import deals
-from core.permissions import SYSTEM_ACTOR
+from core.org.access import SYSTEM_ACTOR
+from core.pipeline import deals
 from db.engine import make_engine, session_factory
 from db.schema import Activity, Deal, DealStageHistory, Person, Stage
 from tests.e2e.conftest import assert_no_exception, screenshot, sign_in, wait_idle

@@ -19,23 +19,16 @@ import pytest
 from sqlalchemy import select
 
 import core
-from core import (
-    activities,
-    alerts,
-    commitments,
-    company,
-    customers,
-    deals,
-    org,
-    people,
-    plans,
-    reviews,
-    scorecard,
-    stages,
-)
+from core.customers import archive as customers
 from core.errors import PermissionDenied
 from core.models import ActivityType, CashStatus, Role
-from core.permissions import load_actor
+from core.org import company, people
+from core.org import regions as org
+from core.org.access import load_actor
+from core.performance import alerts, scorecard
+from core.pipeline import activities, deals, reviews, stages
+from core.plans import bottom_up as commitments
+from core.plans import workflow as plans
 from core.transfer import ColumnMapping, import_table, save_preset
 from db.schema import Person, Stage
 from tests.security_support import World, build_world, fingerprint

@@ -7,11 +7,11 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 
-from core import activities, deals, reviews, stages
-from core.activities import ActivityCreate
-from core.deals import DealMove, DealUpdate
 from core.errors import PermissionDenied, ValidationFailed
-from core.reviews import CommitmentCreate, ReviewCreate
+from core.pipeline import activities, deals, reviews, stages
+from core.pipeline.activities import ActivityCreate
+from core.pipeline.deals import DealMove, DealUpdate
+from core.pipeline.reviews import CommitmentCreate, ReviewCreate
 from db.schema import (
     Activity,
     Customer,

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import alerts
 from core.errors import PermissionDenied, ValidationFailed
+from core.performance import alerts
 from db.schema import AlertState, AppSetting, Person
 from tests import factories
 from tests import performance_factories as pf

@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import select
 
-from core import evaluation
 from core.errors import PermissionDenied, ValidationFailed
-from core.org import load_region_tree
+from core.org.access import load_actor
+from core.org.regions import load_region_tree
 from core.periods import quarter_of
-from core.permissions import load_actor
+from core.progress import attainment as evaluation
 from db.schema import Person
 from tests.conftest import SEED_TODAY
 

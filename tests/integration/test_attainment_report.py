@@ -164,8 +164,8 @@ def test_with_few_deals_simulated_one_by_one_the_normal_tail_keeps_the_probabili
 ):
     """Only the 5 largest open deals of each region simulated individually, the rest as one
     normal total: the probability stays close to the exact one."""
-    from core import evaluation
-    from core.permissions import SYSTEM_ACTOR
+    from core.org.access import SYSTEM_ACTOR
+    from core.progress import attainment as evaluation
 
     monkeypatch.setattr(evaluation, "SIMULATED_DEALS", 5)
     period = quarter_of(SEED_TODAY)

@@ -11,9 +11,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import commitments, customers, deals, org, people, plans
+from core.customers import archive as customers
 from core.models import CashStatus, Role
-from core.permissions import load_actor
+from core.org import people
+from core.org import regions as org
+from core.org.access import load_actor
+from core.pipeline import deals
+from core.plans import bottom_up as commitments
+from core.plans import workflow as plans
 from core.transfer import import_table
 from db.schema import AuditLog, Deal, Person, Stage
 from tests.security_support import World, build_world

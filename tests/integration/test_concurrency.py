@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import demo
+from core.demo import seed as demo
 from db.engine import make_engine, migrate, session_factory
 from db.schema import Deal
 from tests.conftest import SEED_TODAY
@@ -84,9 +84,9 @@ def test_twenty_people_moving_and_editing_deals_through_the_services(own_engine)
     changed the deal; no save is lost and the figures add up afterwards."""
     from sqlalchemy import func
 
-    from core import deals
-    from core.deals import DealMove, DealUpdate, EditConflict
-    from core.permissions import load_actor
+    from core.org.access import load_actor
+    from core.pipeline import deals
+    from core.pipeline.deals import DealMove, DealUpdate, EditConflict
     from db.schema import AuditLog, DealStageHistory, Person, Stage
 
     reader = session_factory(own_engine)

@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
-from core import customers
-from core.customers import (
+from core.customers import archive as customers
+from core.customers.archive import (
     ContactInput,
     CustomerFilters,
     CustomerInput,
@@ -533,7 +533,7 @@ def test_filter_options_list_the_archives_values(session, org):
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # EXPLAIN QUERY PLAN is SQLite's
 def test_the_name_prefix_lookup_uses_the_index_on_sqlite(session):
-    from core.customers import _starts_with
+    from core.customers.archive import _starts_with
 
     query = select(Customer.id).where(_starts_with(Customer.normalized_name, "acme"))
     compiled = query.compile(session.bind, compile_kwargs={"literal_binds": True})

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import deals
-from core.deals import CashStep, DealMove, DealUpdate, EditConflict
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import CashStatus, Role
+from core.pipeline import deals
+from core.pipeline.deals import CashStep, DealMove, DealUpdate, EditConflict
 from db.schema import AuditLog, Deal, DealStageHistory, Stage
 from tests import factories
 from tests.pipeline_factories import stage, team
@@ -296,7 +296,7 @@ def test_a_save_racing_another_is_refused_by_the_version_column(engine):
     (the version column makes its UPDATE match no row) and the first save stands."""
     from sqlalchemy.orm import Session
 
-    from core.permissions import load_actor
+    from core.org.access import load_actor
 
     with Session(engine) as first, Session(engine) as second:
         deal = first.scalars(select(Deal).where(Deal.status == "open").limit(1)).one()

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import select
 
-from core.evaluation import active_plan_id
-from core.org import load_region_tree
+from core.org.regions import load_region_tree
+from core.progress.attainment import active_plan_id
 from db.schema import Deal, DealStageHistory, Person, Stage, Target, TargetPlan
 from tests.conftest import SEED_TODAY
 
@@ -102,7 +102,7 @@ def test_some_reps_were_hired_this_year(session):
 
 
 def test_seeding_is_deterministic_for_a_seed(tmp_path):
-    from core import demo
+    from core.demo import seed as demo
     from db.engine import make_engine, migrate
 
     totals = []

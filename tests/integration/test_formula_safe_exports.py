@@ -11,10 +11,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from core import customers
-from core.permissions import load_actor
-from core.spreadsheets import to_csv_bytes, to_excel_bytes
+from core.customers import archive as customers
+from core.org.access import load_actor
 from core.transfer import export_frame, import_table, read_table
+from core.transfer.spreadsheets import to_csv_bytes, to_excel_bytes
 from db.schema import Customer, Region
 from tests.security_support import build_world
 from tests.transfer_support import csv_table

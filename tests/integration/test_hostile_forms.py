@@ -17,21 +17,15 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from core import (
-    activities,
-    alerts,
-    commitments,
-    customers,
-    deals,
-    org,
-    people,
-    plans,
-    reviews,
-    scorecard,
-    stages,
-)
+from core.customers import archive as customers
 from core.errors import DomainError
-from core.permissions import load_actor
+from core.org import people
+from core.org import regions as org
+from core.org.access import load_actor
+from core.performance import alerts, scorecard
+from core.pipeline import activities, deals, reviews, stages
+from core.plans import bottom_up as commitments
+from core.plans import workflow as plans
 from core.transfer import ImportFailed, import_table, read_table
 from db.schema import Customer, Person, Region, Stage
 from tests.hostile import HOSTILE_TEXT, NUMBERS, hostile_number, hostile_text, hostile_value

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from core.errors import DomainError
-from core.permissions import SYSTEM_ACTOR
+from core.org.access import SYSTEM_ACTOR
 from core.transfer import ImportFailed, Kind, import_table, read_table
 from core.transfer.formats import columns
 from db.schema import Customer, Person, Region

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.errors import PermissionDenied
-from core.evaluation import active_plan_id
-from core.permissions import SYSTEM_ACTOR, load_actor
+from core.org.access import SYSTEM_ACTOR, load_actor
+from core.progress.attainment import active_plan_id
 from core.transfer import ColumnMapping, ImportFailed, import_table, load_preset, save_preset
 from db.schema import (
     Activity,

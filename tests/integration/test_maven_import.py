@@ -18,10 +18,10 @@ import pandas as pd
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from core.evaluation import Scope, scope_figures
-from core.org import load_region_tree
+from core.org.access import SYSTEM_ACTOR
+from core.org.regions import load_region_tree
 from core.periods import fiscal_quarter
-from core.permissions import SYSTEM_ACTOR
+from core.progress.attainment import Scope, scope_figures
 from core.transfer import ColumnMapping, import_table, read_table
 from db.schema import Customer, Deal, DealStageHistory, ImportPreset, Person
 from tests.conftest import ROOT

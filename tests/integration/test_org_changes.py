@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import org, plans
 from core.errors import PermissionDenied, ValidationFailed
-from core.permissions import load_actor
+from core.org import regions as org
+from core.org.access import load_actor
+from core.plans import workflow as plans
 from db.schema import AuditLog, Deal, Person, Region, RegionManager, TargetPlan
 from tests.plan_factories import actor_named, sum_problems, target_rows
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from core import people
-from core.auth import MAX_FAILED_LOGINS, LoginFailed, authenticate, password_matches, sign_in
-from core.permissions import SYSTEM_ACTOR
+from core.org import people
+from core.org.access import SYSTEM_ACTOR
+from core.org.auth import MAX_FAILED_LOGINS, LoginFailed, authenticate, password_matches, sign_in
 from db.engine import make_engine, migrate
 from db.schema import AuditLog, Person
 

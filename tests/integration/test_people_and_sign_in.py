@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from core import people
-from core.auth import LoginFailed, authenticate
 from core.errors import PermissionDenied, ValidationFailed
-from core.permissions import SYSTEM_ACTOR, load_actor
+from core.org import people
+from core.org.access import SYSTEM_ACTOR, load_actor
+from core.org.auth import LoginFailed, authenticate
 from db.schema import AuditLog, Person
 from tests import factories
 
@@ -94,7 +94,7 @@ def test_a_managers_scope_is_the_subtree_of_the_managed_region(session):
 
 
 def test_only_directors_and_admins_read_the_audit_log(session):
-    from core import audit
+    from core.org import audit
 
     region = factories.region(session)
     for role in ("rep", "manager"):

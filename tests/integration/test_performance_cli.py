@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from core import demo
-from core.scorecard import METRICS
+from core.demo import seed as demo
+from core.performance.scorecard import METRICS
 from db.config import get_settings
 from db.engine import make_engine, migrate
 from db.schema import Person, Region

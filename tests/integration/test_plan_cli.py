@@ -8,7 +8,7 @@ import json
 import pandas as pd
 from sqlalchemy import create_engine, select
 
-from core import demo
+from core.demo import seed as demo
 from db.engine import make_engine, migrate
 from db.schema import AuditLog, TargetPlan
 from tests.integration.test_cli import run

@@ -12,11 +12,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import commitments, evaluation, plans
-from core.company import set_fiscal_start_month
 from core.errors import DomainError, PermissionDenied, ValidationFailed
 from core.models import PlanStatus
-from core.org import load_region_tree
+from core.org.company import set_fiscal_start_month
+from core.org.regions import load_region_tree
+from core.plans import bottom_up as commitments
+from core.plans import workflow as plans
+from core.progress import attainment as evaluation
 from db.schema import AuditLog, Commitment, Person, Region, Target, TargetPlan
 from tests.plan_factories import actor_named, sum_problems, target_rows
 
@@ -346,7 +348,7 @@ def test_every_plan_version_is_kept_and_listed(session, director):
 
 
 def _downloaded(session, director, plan_id, kind="csv"):
-    from core.spreadsheets import to_csv_bytes, to_excel_bytes
+    from core.transfer.spreadsheets import to_csv_bytes, to_excel_bytes
 
     table = plans.plan_table(session, director, plan_id)
     if kind == "csv":
@@ -451,7 +453,7 @@ def test_a_manager_resplits_their_region_by_customer_potential_keeping_its_figur
 
 
 def test_the_new_hire_ramp_is_a_setting_used_by_the_next_plans(session, director, rep):
-    from core.company import set_ramp_schedule
+    from core.org.company import set_ramp_schedule
 
     newcomer = session.scalar(select(Person).where(Person.username == "rep.2"))
     newcomer.hire_date = date(YEAR, 5, 1)

@@ -7,9 +7,10 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
-from core import deals, evaluation
+from core.org.access import load_actor
 from core.periods import quarter_of
-from core.permissions import load_actor
+from core.pipeline import deals
+from core.progress import attainment as evaluation
 from db.schema import Person
 from tests.conftest import SEED_TODAY
 

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from core import funnel, review
 from core.errors import PermissionDenied, ValidationFailed
-from core.org import load_region_tree
+from core.org.regions import load_region_tree
+from core.performance import funnel
+from core.performance import plan_vs_actual as review
 from core.periods import fiscal_quarter, parse_period
 from db.schema import Deal, Person
 from tests import factories

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from core import scorecard
 from core.errors import PermissionDenied, ValidationFailed
-from core.org import load_region_tree
+from core.org.regions import load_region_tree
+from core.performance import scorecard
 from core.periods import fiscal_quarter, parse_period
 from db.schema import Activity, AuditLog, Deal, Person, ScorecardWeight
 from tests import factories

@@ -11,7 +11,7 @@ import time
 
 from sqlalchemy import create_engine, func, select
 
-from core import demo
+from core.demo import seed as demo
 from db.engine import make_engine, migrate
 from db.schema import Deal, Region
 from tests.conftest import ROOT

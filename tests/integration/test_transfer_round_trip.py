@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from core.permissions import SYSTEM_ACTOR
-from core.spreadsheets import to_csv_bytes, to_excel_bytes
+from core.org.access import SYSTEM_ACTOR
 from core.transfer import Kind, export_frame, import_table, read_table
+from core.transfer.spreadsheets import to_csv_bytes, to_excel_bytes
 from db.engine import make_engine, migrate
 
 ORDER = [
@@ -89,7 +89,7 @@ def customers_and_deals(draw):
     customer_names = draw(
         st.lists(names, min_size=count, max_size=count, unique_by=lambda n: n.lower())
     )
-    from core.customers import normalize_name
+    from core.customers.archive import normalize_name
 
     if len({normalize_name(n) for n in customer_names}) < count:
         customer_names = [f"{n} {i}" for i, n in enumerate(customer_names)]

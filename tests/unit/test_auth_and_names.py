@@ -1,8 +1,8 @@
 import pytest
 
-from core.auth import hash_password, password_matches
-from core.customers import normalize_name
+from core.customers.archive import normalize_name
 from core.errors import ValidationFailed
+from core.org.auth import hash_password, password_matches
 
 
 def test_passwords_are_stored_as_salted_hashes():

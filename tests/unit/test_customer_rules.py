@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from core.customers import (
+from core.customers.archive import (
     ContactInput,
     CustomerFilters,
     CustomerInput,

@@ -6,7 +6,7 @@ from itertools import product
 
 import pytest
 
-from core import forecast
+from core.progress import forecast
 
 D = Decimal
 QUARTER = {date(2026, 10, 1): D(100), date(2026, 11, 1): D(200), date(2026, 12, 1): D(300)}

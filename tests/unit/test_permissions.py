@@ -4,7 +4,7 @@ import pytest
 
 from core.errors import PermissionDenied
 from core.models import Actor, Role
-from core.permissions import (
+from core.org.access import (
     ensure_can_edit_record,
     ensure_can_view_person,
     ensure_role,

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from core.performance.plan_vs_actual import Outcome, decompose, last_closed_quarter, year_before
 from core.periods import parse_period
-from core.review import Outcome, decompose, last_closed_quarter, year_before
 from ui import performance_charts as charts
 
 

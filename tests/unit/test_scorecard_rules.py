@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import ValidationFailed
-from core.periods import parse_period
-from core.scorecard import (
+from core.performance.scorecard import (
     DEFAULT_WEIGHTS,
     METRICS,
     Benchmarks,
@@ -19,6 +18,7 @@ from core.scorecard import (
     trend_arrow,
     validate_weights,
 )
+from core.periods import parse_period
 
 BENCH = Benchmarks()  # attainment 1.0, 40 points/month, 30 % win rate, 5 x target, 60-180 days
 

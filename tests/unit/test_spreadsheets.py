@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from core.spreadsheets import FORMULA_STARTS, safe_frame, to_csv_bytes, to_excel_bytes
+from core.transfer.spreadsheets import FORMULA_STARTS, safe_frame, to_csv_bytes, to_excel_bytes
 
 
 def test_cells_that_would_run_as_formulas_are_neutralised():

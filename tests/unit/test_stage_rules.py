@@ -5,7 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from core.deals import (
+from core.errors import PermissionDenied, ValidationFailed
+from core.models import CashStatus, Role
+from core.pipeline.deals import (
     EditConflict,
     StageRule,
     check_move,
@@ -16,9 +18,7 @@ from core.deals import (
     next_cash_step,
     next_stage,
 )
-from core.errors import PermissionDenied, ValidationFailed
-from core.models import CashStatus, Role
-from core.stages import StageSettings, validate_stage_set
+from core.pipeline.stages import StageSettings, validate_stage_set
 
 LEAD = StageRule(1, "Lead", 1, exit_checklist=("Contact identified", "Need confirmed"))
 QUALIFIED = StageRule(2, "Qualified", 2, exit_checklist=("Budget confirmed",))

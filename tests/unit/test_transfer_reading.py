@@ -7,7 +7,6 @@ import pytest
 
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import Actor, Role
-from core.spreadsheets import to_csv_bytes, to_excel_bytes
 from core.transfer import (
     ColumnMapping,
     Kind,
@@ -19,6 +18,7 @@ from core.transfer import (
 )
 from core.transfer.formats import PersonRow
 from core.transfer.reading import MappedRows
+from core.transfer.spreadsheets import to_csv_bytes, to_excel_bytes
 
 
 def rows_of(kind, data: bytes, mapping=None, name="f.csv"):

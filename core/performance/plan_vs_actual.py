@@ -28,13 +28,13 @@ from pydantic import BaseModel
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from core.company import fiscal_start_month
 from core.errors import PermissionDenied, ValidationFailed
-from core.evaluation import active_plan_id
 from core.models import Actor, Period, Role
-from core.org import load_region_tree
+from core.org.company import fiscal_start_month
+from core.org.regions import load_region_tree
+from core.performance.scorecard import comparable_regions
 from core.periods import add_months, fiscal_year, month, quarter_of
-from core.scorecard import comparable_regions
+from core.progress.attainment import active_plan_id
 from db.schema import Customer, Deal, DealStatus, Person, Product, Target
 
 DIMENSIONS = {

@@ -17,8 +17,8 @@ from decimal import Decimal
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
-from core.auth import hash_password
-from core.customers import normalize_name
+from core.customers.archive import normalize_name
+from core.org.auth import hash_password
 from core.periods import add_months
 from core.planning import allocate, ramp_factors
 from db.bulk import bulk_insert, reset_id_sequences

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied
 from core.models import Actor, Period, Role
-from core.org import load_region_tree
-from core.permissions import ensure_can_view_person, in_scope
-from core.sql_dates import days_between
+from core.org.access import ensure_can_view_person, in_scope
+from core.org.regions import load_region_tree
 from db.schema import Deal, DealStageHistory, DealStatus, Person, Stage
+from db.sql_dates import days_between
 
 
 class FunnelStage(BaseModel):

@@ -34,15 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from core import audit
-from core.company import fiscal_start_month, get_setting, set_setting
 from core.errors import ValidationFailed
-from core.evaluation import active_plan_id
 from core.models import Actor, Period, Role
-from core.org import load_region_tree
+from core.org import audit
+from core.org.access import ensure_active, ensure_role, scope_filter
+from core.org.company import fiscal_start_month, get_setting, set_setting
+from core.org.regions import load_region_tree
 from core.periods import quarter_of
-from core.permissions import ensure_active, ensure_role, scope_filter
-from core.sql_dates import days_between
+from core.progress.attainment import active_plan_id
 from db.schema import (
     Activity,
     AlertState,
@@ -55,6 +54,7 @@ from db.schema import (
     Stage,
     Target,
 )
+from db.sql_dates import days_between
 
 RULES: dict[str, str] = {
     "behind_pace": "Behind pace",

@@ -24,11 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from core import audit
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, CustomerStatus, DealStatus, Money, Role
-from core.org import load_region_tree
-from core.permissions import ensure_active, ensure_can_edit_record, ensure_role, in_scope
+from core.org import audit
+from core.org.access import ensure_active, ensure_can_edit_record, ensure_role, in_scope
+from core.org.regions import load_region_tree
 from db.schema import (
     Activity,
     AuditLog,

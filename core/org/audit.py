@@ -53,7 +53,7 @@ def record(
 
 def recent_entries(session: Session, actor: Actor, *, limit: int = 500) -> pd.DataFrame:
     """The newest audit entries (administrators and directors only)."""
-    from core.permissions import ensure_role  # permissions imports nothing from audit
+    from core.org.access import ensure_role  # permissions imports nothing from audit
 
     ensure_role(actor, Role.DIRECTOR, action="read the audit log")
     rows = session.execute(

@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import ActivityType, Actor, Role
-from core.permissions import ensure_active, in_scope
+from core.org import audit
+from core.org.access import ensure_active, in_scope
 from db.schema import Activity, Customer, Deal, DealTeamMember, Person
 
 

@@ -39,10 +39,10 @@ def set_fiscal_start_month(session: Session, actor, month: int) -> None:
 
     Existing plans keep their months; new plans and period labels use the new start.
     """
-    from core import audit
     from core.errors import ValidationFailed
     from core.models import Role
-    from core.permissions import ensure_role
+    from core.org import audit
+    from core.org.access import ensure_role
 
     ensure_role(actor, Role.DIRECTOR, action="set the fiscal year start")
     if not isinstance(month, int) or not 1 <= month <= 12:
@@ -74,10 +74,10 @@ def set_ramp_schedule(session: Session, actor, percentages: list) -> None:
     monthly percentages of a full quota, each from 0 to 100."""
     from decimal import Decimal, InvalidOperation
 
-    from core import audit
     from core.errors import ValidationFailed
     from core.models import Role
-    from core.permissions import ensure_role
+    from core.org import audit
+    from core.org.access import ensure_role
 
     ensure_role(actor, Role.DIRECTOR, action="set the new-hire ramp")
     if len(percentages) > 24:

@@ -8,11 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from core import audit
-from core.auth import hash_password
 from core.errors import NotFound, ValidationFailed
 from core.models import Actor, Role
-from core.permissions import ensure_active, ensure_role
+from core.org import audit
+from core.org.access import ensure_active, ensure_role
+from core.org.auth import hash_password
 from db.schema import Person, Region
 
 

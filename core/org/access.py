@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied
 from core.models import Actor, Role
-from core.org import load_region_tree, managed_region_ids
+from core.org.regions import load_region_tree, managed_region_ids
 from db.schema import Person
 
 SYSTEM_ACTOR = Actor(id=None, name="manage.py", username="administrator", role=Role.ADMIN)

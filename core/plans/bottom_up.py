@@ -18,13 +18,13 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import audit
-from core.company import fiscal_start_month
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, Role, to_amount
-from core.org import load_region_tree
-from core.permissions import ensure_active, in_scope
-from core.plans import plan_months, region_grid
+from core.org import audit
+from core.org.access import ensure_active, in_scope
+from core.org.company import fiscal_start_month
+from core.org.regions import load_region_tree
+from core.plans.workflow import plan_months, region_grid
 from db.schema import Commitment, Person, TargetPlan
 
 

@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import audit
 from core.errors import ValidationFailed
 from core.models import Actor, Role
-from core.permissions import ensure_role
+from core.org import audit
+from core.org.access import ensure_role
 from db.schema import Deal, Stage
 
 
@@ -170,7 +170,7 @@ def save_stages(session: Session, actor: Actor, stages: list[StageSettings]) -> 
 def default_stages() -> list[StageSettings]:
     """The standard B2B project sale: lead, qualified, technical exchange, requirements and
     solution, evaluation, negotiation, won, lost (the same set the demo data uses)."""
-    from core.demo import STAGES  # the demo generator holds the one definition of the set
+    from core.demo.seed import STAGES  # the demo generator holds the one definition of the set
 
     return [
         StageSettings(

@@ -27,8 +27,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import audit
-from core.company import fiscal_start_month
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.models import (
     Actor,
@@ -38,15 +36,17 @@ from core.models import (
     Money,
     Role,
 )
-from core.org import load_region_tree
-from core.periods import parse_period
-from core.permissions import (
+from core.org import audit
+from core.org.access import (
     ensure_active,
     ensure_can_edit_record,
     ensure_can_view_person,
     in_scope,
     scope_filter,
 )
+from core.org.company import fiscal_start_month
+from core.org.regions import load_region_tree
+from core.periods import parse_period
 from db.schema import (
     Activity,
     Customer,

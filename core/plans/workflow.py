@@ -34,13 +34,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import audit, planning
-from core.company import fiscal_start_month, ramp_schedule
+from core import planning
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, PlanStatus, Role, to_amount
-from core.org import RegionTree, load_region_tree
+from core.org import audit
+from core.org.access import ensure_active, ensure_role, in_scope
+from core.org.company import fiscal_start_month, ramp_schedule
+from core.org.regions import RegionTree, load_region_tree
 from core.periods import add_months
-from core.permissions import ensure_active, ensure_role, in_scope
 from core.planning import Method, PlanningError
 from db.bulk import bulk_insert
 from db.schema import AuditLog, Customer, Deal, DealStatus, Person, Region, Target, TargetPlan

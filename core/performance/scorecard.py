@@ -38,15 +38,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from core import audit
-from core.company import fiscal_start_month, get_setting, set_setting
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.evaluation import active_plan_id
 from core.models import Actor, Period, Role
-from core.org import load_region_tree
+from core.org import audit
+from core.org.access import ensure_can_view_person, ensure_role, in_scope
+from core.org.company import fiscal_start_month, get_setting, set_setting
+from core.org.regions import load_region_tree
 from core.periods import add_months, fiscal_year, month, quarter_of
-from core.permissions import ensure_can_view_person, ensure_role, in_scope
-from core.sql_dates import days_between
+from core.progress.attainment import active_plan_id
 from db.schema import (
     Activity,
     Deal,
@@ -57,6 +56,7 @@ from db.schema import (
     Stage,
     Target,
 )
+from db.sql_dates import days_between
 
 METRICS: dict[str, str] = {
     "attainment": "Attainment",

@@ -29,11 +29,11 @@ from pydantic import BaseModel
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from core import forecast
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, BreakdownRow, ForecastCategory, Period, Role, ScopeFigures
-from core.org import RegionTree, load_region_tree
-from core.permissions import ensure_can_view_person, in_scope
+from core.org.access import ensure_can_view_person, in_scope
+from core.org.regions import RegionTree, load_region_tree
+from core.progress import forecast
 from db.schema import (
     Customer,
     Deal,

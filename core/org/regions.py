@@ -15,9 +15,9 @@ import pandas as pd
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import audit
 from core.errors import NotFound, ValidationFailed
 from core.models import Actor, Role
+from core.org import audit
 from db.schema import (
     Deal,
     DealStatus,
@@ -83,7 +83,7 @@ def managed_region_ids(session: Session, person_id: int) -> list[int]:
 
 
 def _ensure_org_admin(actor: Actor, action: str) -> None:
-    from core.permissions import ensure_role  # permissions reads the tree from this module
+    from core.org.access import ensure_role  # permissions reads the tree from this module
 
     ensure_role(actor, Role.DIRECTOR, action=action)
 

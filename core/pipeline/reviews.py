@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from core import audit
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, Role
-from core.permissions import ensure_active, ensure_can_view_person, ensure_role, in_scope
+from core.org import audit
+from core.org.access import ensure_active, ensure_can_view_person, ensure_role, in_scope
 from db.schema import (
     AuditLog,
     Deal,
