@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, func, select
 from core.customers.archive import normalize_name
 from core.org.auth import hash_password
 from core.periods import add_months
+from core.pipeline.standard_stages import STANDARD_STAGES as STAGES
 from core.planning import allocate, ramp_factors
 from db.bulk import bulk_insert, reset_id_sequences
 from db.schema import (
@@ -86,23 +87,6 @@ SCALES = {
     ),
 }
 
-STAGES = (
-    # name, probability, max days, exit checklist, roles required on entering the stage
-    ("Lead", "0.05", 21, ["Contact identified", "Need confirmed"], []),
-    ("Qualified", "0.15", 30, ["Budget confirmed", "Decision maker known"], []),
-    ("Technical exchange", "0.30", 30, ["Technical workshop held"], ["pre-sales engineer"]),
-    (
-        "Requirements and solution",
-        "0.45",
-        45,
-        ["Requirements documented", "Solution proposed"],
-        ["solution consultant"],
-    ),
-    ("Evaluation", "0.60", 45, ["Proof of value accepted"], ["executive sponsor"]),
-    ("Negotiation", "0.80", 30, ["Terms agreed", "Legal review done"], ["finance", "legal"]),
-    ("Won", "1", None, [], ["executive"]),
-    ("Lost", "0", None, [], []),
-)
 OPEN_STAGES = 6  # Lead .. Negotiation; index 6 is Won, 7 is Lost
 ADVANCE = np.array([0.55, 0.70, 0.75, 0.80, 0.80, 0.85])
 """Chance that a deal moves on from each open stage (the last one: to Won)."""

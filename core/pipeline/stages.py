@@ -20,6 +20,7 @@ from core.errors import ValidationFailed
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_role
+from core.pipeline.standard_stages import STANDARD_STAGES
 from db.schema import Deal, Stage
 
 
@@ -169,9 +170,7 @@ def save_stages(session: Session, actor: Actor, stages: list[StageSettings]) -> 
 
 def default_stages() -> list[StageSettings]:
     """The standard B2B project sale: lead, qualified, technical exchange, requirements and
-    solution, evaluation, negotiation, won, lost (the same set the demo data uses)."""
-    from core.demo.seed import STAGES  # the demo generator holds the one definition of the set
-
+    solution, evaluation, negotiation, won, lost (core.pipeline.standard_stages)."""
     return [
         StageSettings(
             name=name,
@@ -183,7 +182,9 @@ def default_stages() -> list[StageSettings]:
             required_roles=list(roles),
             max_days=max_days,
         )
-        for position, (name, probability, max_days, checklist, roles) in enumerate(STAGES, 1)
+        for position, (name, probability, max_days, checklist, roles) in enumerate(
+            STANDARD_STAGES, 1
+        )
     ]
 
 

@@ -36,6 +36,7 @@ from core.org.access import ensure_active, in_scope
 from core.org.company import fiscal_start_month, get_setting
 from core.org.regions import RegionTree, load_region_tree
 from core.periods import fiscal_year_of
+from core.pipeline.standard_stages import STANDARD_STAGES
 from core.transfer.formats import (
     ActivityRow,
     CustomerRow,
@@ -715,11 +716,9 @@ def _stages(session: Session) -> dict[str, _StageInfo]:
             r.name.lower(): _StageInfo(r.name, r.position, r.probability, r.is_won, r.is_lost, r.id)
             for r in rows
         }
-    from core.demo.seed import STAGES
-
     return {
         name.lower(): _StageInfo(name, i + 1, Decimal(prob), name == "Won", name == "Lost")
-        for i, (name, prob, *_rest) in enumerate(STAGES)
+        for i, (name, prob, *_rest) in enumerate(STANDARD_STAGES)
     }
 
 
@@ -730,9 +729,7 @@ def stage_names(session: Session) -> list[str]:
 
 def _install_stages(session: Session, stages: dict[str, _StageInfo]) -> None:
     """An empty database gets the standard stages on its first deal import."""
-    from core.demo.seed import STAGES
-
-    for name, prob, max_days, checklist, roles in STAGES:
+    for name, prob, max_days, checklist, roles in STANDARD_STAGES:
         stage = Stage(
             name=name,
             position=stages[name.lower()].position,
