@@ -145,6 +145,28 @@ class Person(Base):
     region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
 
 
+class ScheduledOrgChange(Base):
+    """A person's move to another region dated in the future: kept as scheduled until its date,
+    then applied (status applied) or withdrawn before it (status cancelled)."""
+
+    __tablename__ = "scheduled_org_change"
+    __table_args__ = (
+        CheckConstraint("kind IN ('move_person')", name="kind_valid"),
+        CheckConstraint("status IN ('scheduled', 'applied', 'cancelled')", name="status_valid"),
+        Index("ix_scheduled_org_change_due", "status", "effective_on"),
+    )
+
+    id: Mapped[intpk]
+    kind: Mapped[str] = mapped_column(String(30))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    effective_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(20))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    settled_at: Mapped[datetime | None]
+
+
 # --- customers ----------------------------------------------------------------------------
 
 
