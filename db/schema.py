@@ -574,3 +574,68 @@ class AuditLog(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- forecast snapshots -------------------------------------------------------------------
+
+
+class SnapshotLevel(StrEnum):
+    COMPANY = "company"
+    REGION = "region"
+    REP = "rep"
+
+
+class ForecastSnapshot(Base):
+    """The forecast of the company, a region (with its subtree) or a rep for one period, frozen
+    on the day it was taken and never changed afterwards.
+
+    `entity_id` is the region's or the person's id (0 for the company). The first snapshot of a
+    period (`at_period_start`) holds, on its company row, the deals committed at that moment;
+    `reconstructed` marks a period start rebuilt later from the stage history (it has no
+    figures, only the committed deals).
+    """
+
+    __tablename__ = "forecast_snapshot"
+    __table_args__ = (
+        UniqueConstraint("taken_on", "period", "level", "entity_id"),
+        _one_of("level", SnapshotLevel),
+        Index("ix_forecast_snapshot_period_entity", "period", "level", "entity_id", "taken_on"),
+    )
+
+    id: Mapped[intpk]
+    taken_on: Mapped[date]
+    period: Mapped[str] = mapped_column(String(12))
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    level: Mapped[str] = mapped_column(String(10))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    entity: Mapped[str] = mapped_column(String(200))
+    at_period_start: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reconstructed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    target: Mapped[Decimal | None]
+    won: Mapped[Decimal | None]
+    commit: Mapped[Decimal | None]
+    best_case: Mapped[Decimal | None]
+    pipeline: Mapped[Decimal | None]
+    weighted: Mapped[Decimal | None]
+    forecast: Mapped[Decimal | None]
+    open_pipeline: Mapped[Decimal | None]
+    probability: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+class ForecastSnapshotDeal(Base):
+    """A deal committed when a period's first snapshot was taken: open in a commit-level stage,
+    with its amount, stage, owner and region at that moment."""
+
+    __tablename__ = "forecast_snapshot_deal"
+    __table_args__ = (_non_negative("amount"),)
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("forecast_snapshot.id", ondelete="CASCADE"), primary_key=True
+    )
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
+    amount: Mapped[Decimal]
