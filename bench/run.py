@@ -24,8 +24,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from bench.harness import Measurement, machine, median_ms, peak_mb, table
-from core import planning
-from core.customers import archive as customers
+from core import customers, planning
 from core.demo import seed as demo
 from core.models import Actor
 from core.org.access import load_actor

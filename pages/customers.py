@@ -9,16 +9,10 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core.customers import archive as customers
-from core.customers.archive import (
-    SORTS,
-    ContactInput,
-    CustomerDetail,
-    CustomerFilters,
-    CustomerInput,
-    CustomerUpdate,
-    LikelyDuplicate,
-)
+from core import customers
+from core.customers.archive import SORTS, CustomerDetail, CustomerFilters
+from core.customers.duplicates import LikelyDuplicate
+from core.customers.editing import ContactInput, CustomerInput, CustomerUpdate
 from core.errors import DomainError
 from core.models import CustomerStatus, Role
 from core.org.access import in_scope, load_actor

@@ -9,7 +9,7 @@ from itertools import count
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.customers.archive import normalize_name
+from core.customers.names import normalize_name
 from core.models import Actor
 from core.org.access import load_actor
 from db.schema import Customer, Deal, Person, Region, RegionManager, Stage

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import ValidationError
 
-from core.customers.archive import DuplicateCandidate
+from core.customers.duplicates import DuplicateCandidate
 
 FIELD_LABELS = {
     "name": "Name",

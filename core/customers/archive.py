@@ -1,9 +1,7 @@
-"""Customer records: one shared archive owned by the company.
+"""Customer records: one shared archive owned by the company, and its read views.
 
 Everyone in the sales organisation sees every customer. Each customer has one owner at a time;
 a rep edits own customers, a manager those in the regions they manage, directors and admins all.
-Only managers and above hand customers to another owner or merge duplicates, and every change
-lands in the audit log in the same transaction.
 
 Searching, filtering, sorting, counting and paging happen in SQL, so the archive stays fast at
 hundreds of thousands of customers.
@@ -11,23 +9,18 @@ hundreds of thousands of customers.
 
 from __future__ import annotations
 
-import difflib
-import re
-import unicodedata
-from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Select, and_, case, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from core.customers.names import normalize_name
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.models import Actor, CustomerStatus, DealStatus, Money, Role
-from core.org import audit
-from core.org.access import ensure_active, ensure_can_edit_record, ensure_role, in_scope
+from core.models import Actor, CustomerStatus, DealStatus, Role
+from core.org.access import ensure_can_edit_record
 from core.org.regions import load_region_tree
 from db.schema import (
     Activity,
@@ -40,40 +33,6 @@ from db.schema import (
     Region,
     Stage,
 )
-
-_LEGAL_FORMS = re.compile(
-    r"\b(inc|incorporated|ltd|limited|llc|gmbh|ag|sa|sas|srl|bv|nv|plc|co|corp|corporation|"
-    r"company|kk|pty|oy|ab|as|spa)\b\.?"
-)
-
-SIMILARITY_THRESHOLD = 0.85
-"""Two names whose normalised keys are at least this similar (difflib ratio) look like one."""
-
-_CANDIDATE_LIMIT = 3000
-_CHUNK = 500  # ids per IN (...) list: well inside every driver's parameter limit
-
-
-def normalize_name(name: str) -> str:
-    """The key duplicates are found by: lower case, accents and punctuation removed, legal form
-    (Ltd, GmbH, Inc...) dropped, spaces collapsed. "Müller GmbH" and "MULLER" share one key."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    folded = re.sub(r"[^a-z0-9 ]+", " ", folded)
-    stripped = _LEGAL_FORMS.sub(" ", folded)
-    key = " ".join(stripped.split())
-    return key or " ".join(folded.split())
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
-def _starts_with(column, prefix: str):
-    """Names starting with `prefix`. Normalised keys hold only [a-z0-9 ], so on SQLite a
-    half-open range is exact and uses the plain index on normalized_name (a LIKE 'x%' would
-    need a NOCASE index there); the LIKE keeps it exact under any PostgreSQL collation."""
-    return and_(column >= prefix, column < prefix + "~", column.like(prefix + "%"))
-
 
 # --- models crossing the boundary ---------------------------------------------------------
 
@@ -109,92 +68,6 @@ class CustomerFilters(BaseModel):
     def known_sort(cls, value: str) -> str:
         if value not in SORTS:
             raise ValueError(f"cannot sort by '{value}'; choose one of {', '.join(SORTS)}")
-        return value
-
-
-_OPTIONAL_TEXT = Field(default=None, max_length=80)
-
-
-class CustomerInput(BaseModel):
-    """A customer as entered on the form or the command line."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str = Field(min_length=1, max_length=200)
-    region_id: int
-    owner_id: int | None = None
-    industry: str | None = _OPTIONAL_TEXT
-    segment: str | None = _OPTIONAL_TEXT
-    status: CustomerStatus = CustomerStatus.PROSPECT
-    annual_potential: Money = Decimal(0)
-    external_id: str | None = Field(default=None, max_length=64)
-
-    @field_validator("industry", "segment", "external_id", mode="before")
-    @classmethod
-    def blank_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("name")
-    @classmethod
-    def name_has_letters(cls, value: str) -> str:
-        if not normalize_name(value):
-            raise ValueError("the name needs at least one letter or digit")
-        return value
-
-
-class CustomerUpdate(BaseModel):
-    """Changes to a customer's profile; fields left out stay as they are. The owner changes only
-    through reassignment."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    region_id: int | None = None
-    industry: str | None = _OPTIONAL_TEXT
-    segment: str | None = _OPTIONAL_TEXT
-    status: CustomerStatus | None = None
-    annual_potential: Money | None = None
-
-    @field_validator("industry", "segment", mode="before")
-    @classmethod
-    def blank_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
-
-
-class ContactInput(BaseModel):
-    """A person at a customer; email and phone are optional but must be valid when given."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str = Field(min_length=1, max_length=200)
-    title: str | None = Field(default=None, max_length=120)
-    email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=40)
-    is_primary: bool = False
-
-    @field_validator("title", "email", "phone", mode="before")
-    @classmethod
-    def blank_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("email")
-    @classmethod
-    def valid_email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            raise ValueError("enter an email address like name@company.com")
-        return value.lower() if value else value
-
-    @field_validator("phone")
-    @classmethod
-    def valid_phone(cls, value: str | None) -> str | None:
-        if value is not None:
-            digits = sum(ch.isdigit() for ch in value)
-            if not _PHONE.match(value) or not 6 <= digits <= 15:
-                raise ValueError("enter a phone number of 6 to 15 digits, e.g. +49 30 1234567")
         return value
 
 
@@ -239,59 +112,6 @@ class CustomerDetail(BaseModel):
     can_reassign: bool
 
 
-class DuplicateCandidate(BaseModel):
-    """An existing customer that looks like the one being saved."""
-
-    id: int
-    name: str
-    region: str
-    owner: str | None
-    similarity: float
-    same_region: bool
-    exact: bool  # same normalised name
-
-    @property
-    def blocking(self) -> bool:
-        """Same normalised name in the same region: the archive cannot hold both."""
-        return self.exact and self.same_region
-
-
-class LikelyDuplicate(ValidationFailed):
-    """Saving would create a likely duplicate; the caller shows the candidates and asks."""
-
-    def __init__(self, candidates: list[DuplicateCandidate]):
-        self.candidates = candidates
-        first = candidates[0]
-        if first.blocking:
-            message = (
-                f"'{first.name}' already exists in {first.region} (owner: {first.owner or 'none'})."
-                " Open that customer instead of creating it again."
-            )
-        else:
-            names = "; ".join(f"{c.name} ({c.region})" for c in candidates[:3])
-            message = (
-                f"This looks like an existing customer: {names}. Confirm that it is a different "
-                "customer, or use the existing one."
-            )
-        super().__init__(message)
-
-    @property
-    def blocking(self) -> bool:
-        return any(c.blocking for c in self.candidates)
-
-
-class ReassignResult(BaseModel):
-    customers: int
-    deals: int
-
-
-class MergeResult(BaseModel):
-    survivor_id: int
-    contacts: int
-    deals: int
-    activities: int
-
-
 # --- permissions --------------------------------------------------------------------------
 
 
@@ -306,18 +126,6 @@ def can_edit(actor: Actor, *, owner_id: int | None, region_id: int | None) -> bo
 
 def can_reassign(actor: Actor) -> bool:
     return actor.active and (actor.sees_everything or actor.role == Role.MANAGER)
-
-
-def _ensure_can_edit(actor: Actor, customer: Customer) -> None:
-    ensure_can_edit_record(
-        actor, owner_id=customer.owner_id, region_id=customer.region_id, what="customer"
-    )
-
-
-def _ensure_region_allowed(actor: Actor, region_id: int) -> None:
-    """Reps and managers place customers only in regions of their own area."""
-    if not in_scope(actor, region_id):
-        raise PermissionDenied("You can only place customers in regions of your own area.")
 
 
 # --- search -------------------------------------------------------------------------------
@@ -479,7 +287,8 @@ def filter_options(session: Session) -> dict[str, list]:
 # --- detail -------------------------------------------------------------------------------
 
 
-def _get(session: Session, customer_id: int) -> Customer:
+def get_customer(session: Session, customer_id: int) -> Customer:
+    """The customer with this id, or NotFound."""
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFound(f"No customer with id {customer_id}.")
@@ -517,7 +326,7 @@ def customer_summary(session: Session, customer_id: int) -> CustomerSummary:
 
 def customer_detail(session: Session, actor: Actor, customer_id: int) -> CustomerDetail:
     """Profile, contacts and headline figures of one customer (visible to everyone)."""
-    customer = _get(session, customer_id)
+    customer = get_customer(session, customer_id)
     owner = session.get(Person, customer.owner_id) if customer.owner_id else None
     region = session.get(Region, customer.region_id)
     contacts = session.scalars(
@@ -591,7 +400,7 @@ def customer_timeline(
     session: Session, actor: Actor, customer_id: int, *, limit: int = 200
 ) -> pd.DataFrame:
     """Deals, stage changes, activities and record changes of one customer, newest first."""
-    _get(session, customer_id)
+    get_customer(session, customer_id)
     Owner = aliased(Person)
     FromStage, ToStage = aliased(Stage), aliased(Stage)
     events: list[tuple] = []
@@ -667,512 +476,3 @@ def _at(day: date | datetime) -> datetime:
     if isinstance(day, datetime):
         return day
     return datetime.combine(day, datetime.min.time())
-
-
-# --- duplicates ---------------------------------------------------------------------------
-
-
-def find_duplicates(
-    session: Session,
-    name: str,
-    region_id: int | None,
-    *,
-    exclude_id: int | None = None,
-    threshold: float = SIMILARITY_THRESHOLD,
-    limit: int = 10,
-) -> list[DuplicateCandidate]:
-    """Existing customers that look like `name`: the same normalised name (any region), or a
-    very similar one. Candidates come from SQL by index-backed prefix of the name's first word
-    and its first three letters; only those few are compared in Python."""
-    key = normalize_name(name)
-    if not key:
-        return []
-    first_word = key.split()[0]
-    prefixes = {first_word, key[:3]}
-    conditions = [_starts_with(Customer.normalized_name, p) for p in prefixes]
-    query = (
-        select(
-            Customer.id,
-            Customer.name,
-            Customer.normalized_name,
-            Customer.region_id,
-            Region.name,
-            Person.name,
-        )
-        .join(Region, Region.id == Customer.region_id)
-        .outerjoin(Person, Person.id == Customer.owner_id)
-        .where(or_(*conditions))
-        .limit(_CANDIDATE_LIMIT)
-    )
-    if exclude_id is not None:
-        query = query.where(Customer.id != exclude_id)
-    found: list[DuplicateCandidate] = []
-    matcher = difflib.SequenceMatcher(b=key, autojunk=False)
-    for cid, cname, ckey, cregion_id, region, owner in session.execute(query):
-        matcher.set_seq1(ckey)
-        if ckey != key and (
-            matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold
-        ):
-            continue
-        ratio = 1.0 if ckey == key else matcher.ratio()
-        if ratio >= threshold:
-            found.append(
-                DuplicateCandidate(
-                    id=cid,
-                    name=cname,
-                    region=region,
-                    owner=owner,
-                    similarity=round(ratio, 3),
-                    same_region=cregion_id == region_id,
-                    exact=ckey == key,
-                )
-            )
-    found.sort(key=lambda c: (not c.blocking, not c.exact, not c.same_region, -c.similarity))
-    return found[:limit]
-
-
-# --- create and edit ----------------------------------------------------------------------
-
-
-def _snapshot(customer: Customer) -> dict[str, Any]:
-    return {
-        "name": customer.name,
-        "region_id": customer.region_id,
-        "owner_id": customer.owner_id,
-        "industry": customer.industry,
-        "segment": customer.segment,
-        "status": customer.status,
-        "annual_potential": customer.annual_potential,
-    }
-
-
-def _ensure_region_exists(session: Session, region_id: int) -> None:
-    if session.get(Region, region_id) is None:
-        raise ValidationFailed(f"Region: there is no region with id {region_id}.")
-
-
-def _active_owner(session: Session, owner_id: int) -> Person:
-    owner = session.get(Person, owner_id)
-    if owner is None:
-        raise ValidationFailed(f"Owner: there is no person with id {owner_id}.")
-    if not owner.active:
-        raise ValidationFailed(f"Owner: {owner.name} is deactivated and cannot own customers.")
-    if owner.role not in (Role.REP, Role.MANAGER):
-        raise ValidationFailed(f"Owner: {owner.name} is a {owner.role}; choose a rep or manager.")
-    return owner
-
-
-def create_customer(
-    session: Session, actor: Actor, data: CustomerInput, *, confirmed: bool = False
-) -> int:
-    """Add a customer. A likely duplicate is refused with `LikelyDuplicate` unless `confirmed`;
-    the same normalised name in the same region is refused always. A rep's customers are their
-    own; a manager places customers in own subtree."""
-    ensure_active(actor)
-    _ensure_region_exists(session, data.region_id)
-    owner_id = data.owner_id if data.owner_id is not None else actor.id
-    if actor.role == Role.REP and owner_id != actor.id:
-        raise PermissionDenied("A rep creates customers for themselves only.")
-    _ensure_region_allowed(actor, data.region_id)
-    if owner_id is not None:
-        _active_owner(session, owner_id)
-    if data.external_id and session.scalar(
-        select(Customer.id).where(Customer.external_id == data.external_id)
-    ):
-        raise ValidationFailed(f"External id: '{data.external_id}' is already used.")
-    candidates = find_duplicates(session, data.name, data.region_id)
-    if candidates and (not confirmed or any(c.blocking for c in candidates)):
-        raise LikelyDuplicate(candidates)
-    customer = Customer(
-        name=data.name,
-        normalized_name=normalize_name(data.name),
-        region_id=data.region_id,
-        owner_id=owner_id,
-        industry=data.industry,
-        segment=data.segment,
-        status=data.status.value,
-        annual_potential=data.annual_potential,
-        external_id=data.external_id,
-    )
-    session.add(customer)
-    session.flush()
-    after = _snapshot(customer)
-    if candidates:
-        after["confirmed_not_duplicate_of"] = [c.id for c in candidates]
-    audit.record(session, actor, "create", "customer", customer.id, after=after)
-    return customer.id
-
-
-def update_customer(
-    session: Session,
-    actor: Actor,
-    customer_id: int,
-    data: CustomerUpdate,
-    *,
-    confirmed: bool = False,
-) -> None:
-    """Change a customer's profile (rep: own; manager: own subtree). A new name or region is
-    checked for duplicates like a new customer."""
-    customer = _get(session, customer_id)
-    _ensure_can_edit(actor, customer)
-    changes = data.model_dump(exclude_unset=True)
-    changes = {k: v for k, v in changes.items() if v is not None or k in ("industry", "segment")}
-    if "region_id" in changes and changes["region_id"] != customer.region_id:
-        _ensure_region_exists(session, changes["region_id"])
-        _ensure_region_allowed(actor, changes["region_id"])
-    before = _snapshot(customer)
-    name = changes.get("name", customer.name)
-    region_id = changes.get("region_id", customer.region_id)
-    if normalize_name(name) != customer.normalized_name or region_id != customer.region_id:
-        candidates = find_duplicates(session, name, region_id, exclude_id=customer.id)
-        if candidates and (not confirmed or any(c.blocking for c in candidates)):
-            raise LikelyDuplicate(candidates)
-    for field, value in changes.items():
-        setattr(customer, field, value.value if isinstance(value, CustomerStatus) else value)
-    customer.normalized_name = normalize_name(customer.name)
-    after = _snapshot(customer)
-    diff_before = {k: v for k, v in before.items() if after[k] != v}
-    diff_after = {k: after[k] for k in diff_before}
-    if diff_after:
-        session.flush()
-        audit.record(
-            session, actor, "edit", "customer", customer.id, before=diff_before, after=diff_after
-        )
-
-
-# --- contacts -----------------------------------------------------------------------------
-
-
-def touch_last_activity(session: Session, customer_id: int, day: date) -> None:
-    """Record contact with a customer on `day` (never moves the date backwards)."""
-    session.execute(
-        update(Customer)
-        .where(
-            Customer.id == customer_id,
-            or_(Customer.last_activity_on.is_(None), Customer.last_activity_on < day),
-        )
-        .values(last_activity_on=day)
-        .execution_options(synchronize_session=False)
-    )
-    for obj in session.identity_map.values():
-        if isinstance(obj, Customer) and obj.id == customer_id:
-            session.expire(obj, ["last_activity_on"])
-
-
-def _contact_dict(contact: Contact) -> dict[str, Any]:
-    return {
-        "name": contact.name,
-        "title": contact.title,
-        "email": contact.email,
-        "phone": contact.phone,
-        "is_primary": contact.is_primary,
-    }
-
-
-def _only_primary(session: Session, customer_id: int, contact_id: int) -> None:
-    session.execute(
-        update(Contact)
-        .where(Contact.customer_id == customer_id, Contact.id != contact_id)
-        .values(is_primary=False)
-    )
-
-
-def add_contact(
-    session: Session,
-    actor: Actor,
-    customer_id: int,
-    data: ContactInput,
-    *,
-    today: date | None = None,
-) -> int:
-    """Add a contact person (rep: own customers; manager: own subtree). Counts as contact with
-    the customer for the "no activity for N days" filter."""
-    customer = _get(session, customer_id)
-    _ensure_can_edit(actor, customer)
-    contact = Contact(customer_id=customer_id, **data.model_dump())
-    session.add(contact)
-    session.flush()
-    if contact.is_primary:
-        _only_primary(session, customer_id, contact.id)
-    touch_last_activity(session, customer_id, today or date.today())
-    audit.record(
-        session,
-        actor,
-        "add_contact",
-        "customer",
-        customer_id,
-        after={"contact_id": contact.id, **_contact_dict(contact)},
-    )
-    return contact.id
-
-
-def _contact_of(session: Session, actor: Actor, contact_id: int) -> tuple[Contact, Customer]:
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound(f"No contact with id {contact_id}.")
-    customer = _get(session, contact.customer_id)
-    _ensure_can_edit(actor, customer)
-    return contact, customer
-
-
-def update_contact(session: Session, actor: Actor, contact_id: int, data: ContactInput) -> None:
-    """Change a contact's details."""
-    contact, customer = _contact_of(session, actor, contact_id)
-    before = _contact_dict(contact)
-    for field, value in data.model_dump().items():
-        setattr(contact, field, value)
-    session.flush()
-    if contact.is_primary:
-        _only_primary(session, customer.id, contact.id)
-    audit.record(
-        session,
-        actor,
-        "edit_contact",
-        "customer",
-        customer.id,
-        before={"contact_id": contact.id, **before},
-        after={"contact_id": contact.id, **_contact_dict(contact)},
-    )
-
-
-def remove_contact(session: Session, actor: Actor, contact_id: int) -> None:
-    """Delete a contact person; the audit log keeps what it was."""
-    contact, customer = _contact_of(session, actor, contact_id)
-    before = {"contact_id": contact.id, **_contact_dict(contact)}
-    session.delete(contact)
-    session.flush()
-    audit.record(session, actor, "remove_contact", "customer", customer.id, before=before)
-
-
-# --- ownership ----------------------------------------------------------------------------
-
-
-def _ensure_can_move(actor: Actor, customers: Sequence[tuple[int, int]]) -> None:
-    outside = [cid for cid, region_id in customers if not in_scope(actor, region_id)]
-    if outside:
-        raise PermissionDenied(
-            f"{len(outside)} of these customers are outside the regions you manage; "
-            "nothing was reassigned."
-        )
-
-
-def reassign_customers(
-    session: Session,
-    actor: Actor,
-    customer_ids: Sequence[int],
-    new_owner_id: int,
-    *,
-    with_open_deals: bool = False,
-    reason: str | None = None,
-) -> ReassignResult:
-    """Hand customers to another owner (managers within own subtree, directors anywhere). With
-    `with_open_deals`, the open deals the former owner held on them move too, credited from
-    then on to the new owner's region. Every customer and deal moved gets an audit entry with
-    from and to. All or nothing."""
-    ensure_role(actor, Role.MANAGER, action="reassign customers")
-    ids = sorted(set(customer_ids))
-    if not ids:
-        raise ValidationFailed("Choose at least one customer to reassign.")
-    new_owner = _active_owner(session, new_owner_id)
-    if not in_scope(actor, new_owner.region_id):
-        raise PermissionDenied(f"{new_owner.name} works outside the regions you manage.")
-    rows: list[tuple[int, int, int | None]] = []
-    for chunk in _chunks(ids):
-        rows.extend(
-            session.execute(
-                select(Customer.id, Customer.region_id, Customer.owner_id).where(
-                    Customer.id.in_(chunk)
-                )
-            ).all()
-        )
-    if len(rows) != len(ids):
-        missing = sorted(set(ids) - {r[0] for r in rows})
-        raise NotFound(f"No customer with id {', '.join(map(str, missing[:5]))}.")
-    _ensure_can_move(actor, [(r[0], r[1]) for r in rows])
-    moving = [r for r in rows if r[2] != new_owner.id]
-    names = dict(session.execute(select(Person.id, Person.name)).all())
-    now = datetime.now()
-    moved_deals = 0
-    by_former: dict[int | None, list[int]] = {}
-    for cid, _, former in moving:
-        by_former.setdefault(former, []).append(cid)
-    for former, cids in by_former.items():
-        for chunk in _chunks(cids):
-            session.execute(
-                update(Customer)
-                .where(Customer.id.in_(chunk))
-                .values(owner_id=new_owner.id)
-                .execution_options(synchronize_session=False)
-            )
-            for cid in chunk:
-                audit.record(
-                    session,
-                    actor,
-                    "reassign",
-                    "customer",
-                    cid,
-                    before={"owner_id": former, "owner": names.get(former)},
-                    after={
-                        "owner_id": new_owner.id,
-                        "owner": new_owner.name,
-                        "with_open_deals": with_open_deals,
-                        "reason": reason,
-                    },
-                )
-            if with_open_deals and former is not None:
-                deals = session.execute(
-                    select(Deal.id, Deal.region_id).where(
-                        Deal.customer_id.in_(chunk),
-                        Deal.status == DealStatus.OPEN.value,
-                        Deal.owner_id == former,
-                    )
-                ).all()
-                if deals:
-                    session.execute(
-                        update(Deal)
-                        .where(Deal.id.in_([d[0] for d in deals]))
-                        .values(
-                            owner_id=new_owner.id,
-                            region_id=new_owner.region_id,
-                            version=Deal.version + 1,
-                            updated_at=now,
-                            updated_by_id=actor.id,
-                        )
-                        .execution_options(synchronize_session=False)
-                    )
-                for deal_id, old_region in deals:
-                    audit.record(
-                        session,
-                        actor,
-                        "reassign",
-                        "deal",
-                        deal_id,
-                        before={"owner_id": former, "region_id": old_region},
-                        after={"owner_id": new_owner.id, "region_id": new_owner.region_id},
-                    )
-                moved_deals += len(deals)
-    session.expire_all()
-    return ReassignResult(customers=len(moving), deals=moved_deals)
-
-
-def customer_ids_of_owner(session: Session, owner_id: int) -> list[int]:
-    """Every customer a person owns: the book handed over when they leave."""
-    return list(
-        session.scalars(
-            select(Customer.id).where(Customer.owner_id == owner_id).order_by(Customer.id)
-        )
-    )
-
-
-def reassign_book(
-    session: Session,
-    actor: Actor,
-    former_owner_id: int,
-    new_owner_id: int,
-    *,
-    with_open_deals: bool = True,
-    reason: str | None = None,
-) -> ReassignResult:
-    """Hand every customer of one person (e.g. a rep who leaves) to another, in one action."""
-    if former_owner_id == new_owner_id:
-        raise ValidationFailed("Choose a different person to hand the customers to.")
-    ids = customer_ids_of_owner(session, former_owner_id)
-    if not ids:
-        raise ValidationFailed("This person owns no customers; there is nothing to hand over.")
-    return reassign_customers(
-        session, actor, ids, new_owner_id, with_open_deals=with_open_deals, reason=reason
-    )
-
-
-def merge_customers(
-    session: Session, actor: Actor, survivor_id: int, duplicate_id: int
-) -> MergeResult:
-    """Fold a duplicate into the surviving customer: its contacts, deals and activities move
-    over, empty profile fields are filled from it, and the duplicate is deleted. Managers
-    (both customers in own subtree) and above only; one audit entry keeps the duplicate."""
-    ensure_role(actor, Role.MANAGER, action="merge customers")
-    if survivor_id == duplicate_id:
-        raise ValidationFailed("Choose two different customers to merge.")
-    survivor, duplicate = _get(session, survivor_id), _get(session, duplicate_id)
-    _ensure_can_move(
-        actor, [(survivor.id, survivor.region_id), (duplicate.id, duplicate.region_id)]
-    )
-    gone = {"id": duplicate.id, "external_id": duplicate.external_id, **_snapshot(duplicate)}
-    moved = {}
-    for table in (Contact, Activity):
-        moved[table] = (
-            session.execute(
-                update(table)
-                .where(table.customer_id == duplicate.id)
-                .values(customer_id=survivor.id)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            or 0
-        )
-    moved[Deal] = (
-        session.execute(
-            update(Deal)
-            .where(Deal.customer_id == duplicate.id)
-            .values(customer_id=survivor.id, version=Deal.version + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        or 0
-    )
-    for field in ("industry", "segment"):
-        if getattr(survivor, field) is None:
-            setattr(survivor, field, getattr(duplicate, field))
-    survivor.annual_potential = max(survivor.annual_potential, duplicate.annual_potential)
-    days = [d for d in (survivor.last_activity_on, duplicate.last_activity_on) if d]
-    survivor.last_activity_on = max(days) if days else None
-    external_id = duplicate.external_id
-    session.delete(duplicate)
-    session.flush()
-    if survivor.external_id is None and external_id:
-        survivor.external_id = external_id
-    audit.record(
-        session,
-        actor,
-        "merge",
-        "customer",
-        survivor.id,
-        before=gone,
-        after={"contacts": moved[Contact], "deals": moved[Deal], "activities": moved[Activity]},
-    )
-    session.flush()
-    return MergeResult(
-        survivor_id=survivor.id,
-        contacts=moved[Contact],
-        deals=moved[Deal],
-        activities=moved[Activity],
-    )
-
-
-__all__ = [
-    "CustomerDetail",
-    "CustomerFilters",
-    "CustomerInput",
-    "CustomerSummary",
-    "CustomerUpdate",
-    "ContactInput",
-    "DuplicateCandidate",
-    "LikelyDuplicate",
-    "MergeResult",
-    "ReassignResult",
-    "add_contact",
-    "count_customers",
-    "create_customer",
-    "customer_detail",
-    "customer_timeline",
-    "export_customers",
-    "filter_options",
-    "find_duplicates",
-    "merge_customers",
-    "normalize_name",
-    "reassign_book",
-    "reassign_customers",
-    "remove_contact",
-    "search_customers",
-    "touch_last_activity",
-    "update_contact",
-    "update_customer",
-]

@@ -17,7 +17,7 @@ from decimal import Decimal
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
-from core.customers.archive import normalize_name
+from core.customers.names import normalize_name
 from core.org.auth import hash_password
 from core.periods import add_months
 from core.pipeline.standard_stages import STANDARD_STAGES as STAGES

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from core.customers.archive import normalize_name
+from core.customers.names import normalize_name
 from core.errors import DomainError, PermissionDenied
 from core.models import Actor, CustomerStatus, DealStatus, ForecastCategory, PlanStatus, Role
 from core.org import audit

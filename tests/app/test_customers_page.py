@@ -172,7 +172,7 @@ def test_a_manager_hands_customers_over_from_the_list(app_database):
         assert len(entries) == len(book)
         assert {e.after["reason"] for e in entries} == {"territory change"}
         # give the book back so other tests still find the rep's own customers
-        from core.customers.archive import reassign_customers
+        from core.customers.ownership import reassign_customers
         from core.org.access import SYSTEM_ACTOR
 
         reassign_customers(session, SYSTEM_ACTOR, sorted(book), rep_id, with_open_deals=True)

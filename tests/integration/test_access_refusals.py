@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 import core
-from core.customers import archive as customers
+from core import customers
 from core.errors import PermissionDenied
 from core.models import ActivityType, CashStatus, Role
 from core.org import company, people

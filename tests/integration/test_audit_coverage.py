@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core.customers import archive as customers
+from core import customers
 from core.models import CashStatus, Role
 from core.org import people
 from core.org import regions as org

@@ -11,14 +11,10 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
-from core.customers import archive as customers
-from core.customers.archive import (
-    ContactInput,
-    CustomerFilters,
-    CustomerInput,
-    CustomerUpdate,
-    LikelyDuplicate,
-)
+from core import customers
+from core.customers.archive import CustomerFilters
+from core.customers.duplicates import LikelyDuplicate
+from core.customers.editing import ContactInput, CustomerInput, CustomerUpdate
 from core.errors import PermissionDenied, ValidationFailed
 from db.schema import Activity, AuditLog, Contact, Customer, Deal, Person, Region, Stage
 from tests import customer_factories as cf
@@ -533,9 +529,9 @@ def test_filter_options_list_the_archives_values(session, org):
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # EXPLAIN QUERY PLAN is SQLite's
 def test_the_name_prefix_lookup_uses_the_index_on_sqlite(session):
-    from core.customers.archive import _starts_with
+    from core.customers.names import starts_with
 
-    query = select(Customer.id).where(_starts_with(Customer.normalized_name, "acme"))
+    query = select(Customer.id).where(starts_with(Customer.normalized_name, "acme"))
     compiled = query.compile(session.bind, compile_kwargs={"literal_binds": True})
     plan = " ".join(str(row[-1]) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
     assert "SEARCH customer USING" in plan and "ix_customer_normalized_name" in plan, plan

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from core.customers import archive as customers
+from core import customers
 from core.org.access import load_actor
 from core.transfer import export_frame, import_table, read_table
 from core.transfer.spreadsheets import to_csv_bytes, to_excel_bytes

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from core.customers import archive as customers
+from core import customers
 from core.errors import DomainError
 from core.org import people
 from core.org import regions as org

@@ -89,7 +89,7 @@ def customers_and_deals(draw):
     customer_names = draw(
         st.lists(names, min_size=count, max_size=count, unique_by=lambda n: n.lower())
     )
-    from core.customers.archive import normalize_name
+    from core.customers.names import normalize_name
 
     if len({normalize_name(n) for n in customer_names}) < count:
         customer_names = [f"{n} {i}" for i, n in enumerate(customer_names)]

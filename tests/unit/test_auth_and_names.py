@@ -1,6 +1,6 @@
 import pytest
 
-from core.customers.archive import normalize_name
+from core.customers.names import normalize_name
 from core.errors import ValidationFailed
 from core.org.auth import hash_password, password_matches
 

@@ -7,16 +7,10 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from core.customers.archive import (
-    ContactInput,
-    CustomerFilters,
-    CustomerInput,
-    DuplicateCandidate,
-    LikelyDuplicate,
-    can_edit,
-    can_reassign,
-    normalize_name,
-)
+from core.customers.archive import CustomerFilters, can_edit, can_reassign
+from core.customers.duplicates import DuplicateCandidate, LikelyDuplicate
+from core.customers.editing import ContactInput, CustomerInput
+from core.customers.names import normalize_name
 from core.models import Actor, Role
 from ui.customer_views import duplicates_table, input_errors, timeline_table
 
