@@ -32,6 +32,7 @@ from core.performance import alerts, scorecard
 from core.periods import quarter_of
 from core.pipeline import deals
 from core.progress import attainment as evaluation
+from core.progress import figures, scopes
 from db.config import PROJECT_DIR
 from db.engine import make_engine, migrate, session_factory
 from db.schema import Deal, Person
@@ -83,7 +84,7 @@ CASES: list[Case] = [
     Case(
         "attainment by region, quarter",
         lambda ctx: evaluation.breakdown(
-            ctx.session, evaluation.default_scope(ctx.session, _director(ctx)), _period()
+            ctx.session, scopes.default_scope(ctx.session, _director(ctx)), _period()
         ),
         """
         SELECT region_id, SUM(won), SUM(target) FROM (
@@ -100,7 +101,7 @@ CASES: list[Case] = [
         "attainment by rep, quarter (manager's region)",
         lambda ctx: evaluation.breakdown(
             ctx.session,
-            evaluation.default_scope(ctx.session, _manager(ctx)),
+            scopes.default_scope(ctx.session, _manager(ctx)),
             _period(),
         ),
         """
@@ -123,7 +124,7 @@ CASES: list[Case] = [
     Case(
         "company figures (won, target, open and weighted pipeline), quarter",
         lambda ctx: evaluation.scope_figures(
-            ctx.session, evaluation.default_scope(ctx.session, _director(ctx)), _period()
+            ctx.session, scopes.default_scope(ctx.session, _director(ctx)), _period()
         ),
         """
         SELECT
@@ -285,7 +286,7 @@ def measure_cases(engine: Engine, label: str, runs: int) -> list[Measurement]:
             people["manager"],
             period.start,
             period.end,
-            evaluation.active_plan_id(session, period.fiscal_year),
+            figures.active_plan_id(session, period.fiscal_year),
         )
         ctx.director = load_actor(session, ctx.director_id)
         ctx.manager = load_actor(session, ctx.manager_id)

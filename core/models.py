@@ -128,6 +128,9 @@ class ScopeFigures(BaseModel):
     weighted_pipeline: Decimal
     open_deals: int
     won_deals: int
+    overdue: Decimal = Decimal(0)
+    overdue_deals: int = 0
+    ended: bool = False
 
 
 class BreakdownRow(BaseModel):

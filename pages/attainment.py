@@ -11,7 +11,8 @@ from core.errors import DomainError
 from core.org.access import load_actor
 from core.org.company import fiscal_start_month
 from core.periods import parse_period, period_choices
-from core.progress import attainment as evaluation
+from core.progress import scopes as scope_rules
+from core.progress import views
 from ui import attainment_charts
 from ui.auth import current_actor
 from ui.data import read
@@ -24,7 +25,7 @@ def choices(person_id: int, today: date) -> tuple[list, list]:
     with read() as session:
         actor = load_actor(session, person_id)
         periods = period_choices(today, fiscal_start_month(session))
-        return periods, evaluation.scope_choices(session, actor)
+        return periods, scope_rules.scope_choices(session, actor)
 
 
 @st.cache_data(ttl=60, show_spinner="Computing attainment and forecast…")
@@ -32,7 +33,7 @@ def view(person_id: int, scope_key: str, period_label: str, today: date):
     with read() as session:
         actor = load_actor(session, person_id)
         period = parse_period(period_label, fiscal_start_month(session))
-        return evaluation.attainment_view(session, actor, scope_key, period, today=today)
+        return views.attainment_view(session, actor, scope_key, period, today=today)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -40,7 +41,7 @@ def deals_of(person_id: int, rep_id: int, period_label: str) -> pd.DataFrame:
     with read() as session:
         actor = load_actor(session, person_id)
         period = parse_period(period_label, fiscal_start_month(session))
-        return pd.DataFrame(evaluation.rep_deals(session, actor, rep_id, period))
+        return pd.DataFrame(views.rep_deals(session, actor, rep_id, period))
 
 
 def deals_table(frame: pd.DataFrame, name: str) -> None:

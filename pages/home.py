@@ -9,6 +9,7 @@ from core.models import BreakdownRow, Period, Role, ScopeFigures
 from core.org.company import fiscal_start_month
 from core.periods import quarter_of
 from core.progress import attainment as evaluation
+from core.progress import scopes
 from core.progress.forecast import elapsed_days
 from ui import charts
 from ui.auth import current_actor
@@ -26,7 +27,7 @@ def home_figures(person_id: int, today: date) -> tuple[ScopeFigures, list[Breakd
     with read() as session:
         actor = load_actor(session, person_id)
         period = quarter_of(today, fiscal_start_month(session))
-        scope = evaluation.default_scope(session, actor)
+        scope = scopes.default_scope(session, actor)
         figures = evaluation.scope_figures(session, scope, period)
         return figures, evaluation.breakdown(session, scope, period), period
 

@@ -99,7 +99,14 @@ class Books:
     def figures(self, deal_mask, target_mask) -> dict:
         p, d = self.period, self.deals
         won = d[deal_mask & (d.status == "won") & d.closed_on.between(p.start, p.end)]
-        pipe = d[deal_mask & (d.status == "open") & d.expected_close.between(p.start, p.end)]
+        # Open pipeline: expected close in the rest of the period (overdue deals count nowhere);
+        # an ended period has none, and no forecast.
+        ended = p.end < self.today
+        pipe = d[
+            deal_mask
+            & (d.status == "open")
+            & d.expected_close.between(max(p.start, self.today), p.end)
+        ]
         monthly = self.targets[target_mask & self.targets.month.between(p.start, p.end)]
         won_amount = sum(won.amount, Decimal(0))
         open_amount = sum(pipe.amount, Decimal(0))
@@ -113,10 +120,10 @@ class Books:
             "gap": target - won_amount if target is not None else None,
             "open_pipeline": open_amount,
             "weighted_pipeline": weighted.quantize(CENT),
-            "forecast": won_amount + weighted.quantize(CENT),
+            "forecast": None if ended else won_amount + weighted.quantize(CENT),
             "probability": None,
         }
-        if target is not None:
+        if target is not None and not ended:
             row["probability"] = self.exact_probability(won_amount, target, pipe)
         return row
 

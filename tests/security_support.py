@@ -14,7 +14,7 @@ from core.models import Actor
 from core.org.access import load_actor
 from core.pipeline import reviews
 from core.plans import workflow as plans
-from core.progress.attainment import active_plan_id
+from core.progress.figures import active_plan_id
 from db.schema import (
     AppSetting,
     Base,

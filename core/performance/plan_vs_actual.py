@@ -34,7 +34,7 @@ from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
 from core.performance.scorecard import comparable_regions
 from core.periods import add_months, fiscal_year, month, quarter_of
-from core.progress.attainment import active_plan_id
+from core.progress.figures import active_plan_id
 from db.schema import Customer, Deal, DealStatus, Person, Product, Target
 
 DIMENSIONS = {

@@ -45,7 +45,7 @@ from core.org.access import ensure_can_view_person, ensure_role, in_scope
 from core.org.company import fiscal_start_month, get_setting, set_setting
 from core.org.regions import load_region_tree
 from core.periods import add_months, fiscal_year, month, quarter_of
-from core.progress.attainment import active_plan_id
+from core.progress.figures import active_plan_id
 from db.schema import (
     Activity,
     Deal,

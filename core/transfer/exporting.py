@@ -20,7 +20,7 @@ from core.errors import PermissionDenied
 from core.models import Actor, Role
 from core.org.access import ensure_active
 from core.org.regions import load_region_tree
-from core.progress.attainment import active_plan_id
+from core.progress.figures import active_plan_id
 from core.transfer.formats import Kind, columns
 from db.schema import Activity, Customer, Deal, Person, Product, Stage, Target, TargetPlan
 

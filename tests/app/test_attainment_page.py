@@ -9,6 +9,7 @@ from sqlalchemy import select
 from core.org.access import load_actor
 from core.periods import quarter_of
 from core.progress import attainment as evaluation
+from core.progress import scopes
 from db.engine import make_engine, session_factory
 from db.schema import Person
 from tests.app.conftest import signed_in
@@ -20,7 +21,7 @@ def _expected(url, username):
         actor = load_actor(
             session, session.scalar(select(Person.id).where(Person.username == username))
         )
-        scope = evaluation.default_scope(session, actor)
+        scope = scopes.default_scope(session, actor)
         return evaluation.scope_attainment(session, scope, quarter_of(date.today()))
 
 

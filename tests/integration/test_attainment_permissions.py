@@ -8,6 +8,7 @@ from core.org.access import load_actor
 from core.org.regions import load_region_tree
 from core.periods import quarter_of
 from core.progress import attainment as evaluation
+from core.progress import scopes, views
 from db.schema import Person
 from tests.conftest import SEED_TODAY
 
@@ -51,16 +52,16 @@ def test_a_rep_sees_only_their_own_row_and_deals(session):
         evaluation.attainment_report(session, rep, PERIOD, "region")
     other = session.scalar(select(Person.id).where(Person.role == "rep", Person.id != rep.id))
     with pytest.raises(PermissionDenied):
-        evaluation.rep_deals(session, rep, other, PERIOD)
+        views.rep_deals(session, rep, other, PERIOD)
     with pytest.raises(PermissionDenied):
-        evaluation.scope_for(session, rep, "company")
+        scopes.scope_for(session, rep, "company")
     with pytest.raises(ValidationFailed):
-        evaluation.scope_for(session, rep, "galaxy:1")
+        scopes.scope_for(session, rep, "galaxy:1")
 
 
 def test_the_company_view_adds_up_over_its_regions_and_the_series_end_at_the_totals(session):
     director = _actor(session, "director")
-    view = evaluation.attainment_view(session, director, "company", PERIOD, today=SEED_TODAY)
+    view = views.attainment_view(session, director, "company", PERIOD, today=SEED_TODAY)
     assert view.part_kind == "region" and view.parts
     assert sum(p.won for p in view.parts) == view.head.won
     assert sum(p.target for p in view.parts) == view.head.target
@@ -76,8 +77,8 @@ def test_a_team_without_sub_regions_splits_into_its_reps(session):
     manager = _actor(session, "manager")
     tree = load_region_tree(session)
     team = next(i for i in manager.scope_region_ids if not tree.children.get(i))
-    view = evaluation.attainment_view(session, manager, f"region:{team}", PERIOD, today=SEED_TODAY)
+    view = views.attainment_view(session, manager, f"region:{team}", PERIOD, today=SEED_TODAY)
     assert view.part_kind == "rep"
     assert sum(p.won for p in view.parts) == view.head.won
-    deals = evaluation.rep_deals(session, manager, int(view.parts[0].key[4:]), PERIOD)
+    deals = views.rep_deals(session, manager, int(view.parts[0].key[4:]), PERIOD)
     assert all(d["status"] in ("won", "open") for d in deals)

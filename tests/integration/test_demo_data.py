@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from core.org.regions import load_region_tree
-from core.progress.attainment import active_plan_id
+from core.progress.figures import active_plan_id
 from db.schema import Deal, DealStageHistory, Person, Stage, Target, TargetPlan
 from tests.conftest import SEED_TODAY
 

@@ -11,6 +11,8 @@ from core.org.access import load_actor
 from core.org.regions import load_region_tree
 from core.periods import quarter_of
 from core.progress import attainment as evaluation
+from core.progress import figures as figure_rules
+from core.progress import scopes
 from db.schema import Deal, Person, Stage, Target
 from tests.conftest import SEED_TODAY
 
@@ -53,7 +55,8 @@ def _expected(deals, mask, period):
     pipe = deals[
         mask
         & (deals.status == "open")
-        & (deals.expected_close >= period.start)
+        # the rest of the period: deals whose expected close has passed are overdue
+        & (deals.expected_close >= max(period.start, SEED_TODAY))
         & (deals.expected_close <= period.end)
     ]
     weighted = sum((a * p for a, p in zip(pipe.amount, pipe.probability)), Decimal(0))
@@ -64,11 +67,11 @@ def _expected(deals, mask, period):
 def test_each_roles_home_figures_match_an_independent_computation(session, username):
     actor = _person(session, username)
     period = quarter_of(SEED_TODAY)
-    scope = evaluation.default_scope(session, actor)
+    scope = scopes.default_scope(session, actor)
     figures = evaluation.scope_figures(session, scope, period)
 
     deals = _deals(session)
-    targets = _targets(session, evaluation.active_plan_id(session, period.fiscal_year))
+    targets = _targets(session, figure_rules.active_plan_id(session, period.fiscal_year))
     in_period = (targets.month >= period.start) & (targets.month <= period.end)
     tree = load_region_tree(session)
     if username == "rep":
@@ -97,7 +100,7 @@ def test_each_roles_home_figures_match_an_independent_computation(session, usern
 def test_the_company_breakdown_by_region_adds_up_to_the_company(session):
     actor = _person(session, "director")
     period = quarter_of(SEED_TODAY)
-    scope = evaluation.default_scope(session, actor)
+    scope = scopes.default_scope(session, actor)
     rows = evaluation.breakdown(session, scope, period)
     figures = evaluation.scope_figures(session, scope, period)
     assert sum(r.won for r in rows) == figures.won
@@ -107,7 +110,7 @@ def test_the_company_breakdown_by_region_adds_up_to_the_company(session):
 def test_a_managers_breakdown_lists_the_reps_of_the_managed_regions(session):
     actor = _person(session, "manager")
     period = quarter_of(SEED_TODAY)
-    rows = evaluation.breakdown(session, evaluation.default_scope(session, actor), period)
+    rows = evaluation.breakdown(session, scopes.default_scope(session, actor), period)
     in_scope = set(
         session.scalars(
             select(Person.name).where(
@@ -121,11 +124,11 @@ def test_a_managers_breakdown_lists_the_reps_of_the_managed_regions(session):
 def test_a_reps_breakdown_is_the_months_of_the_quarter(session):
     actor = _person(session, "rep")
     period = quarter_of(SEED_TODAY)
-    rows = evaluation.breakdown(session, evaluation.default_scope(session, actor), period)
+    rows = evaluation.breakdown(session, scopes.default_scope(session, actor), period)
     assert len(rows) == 3
     assert (
         sum(r.won for r in rows)
-        == evaluation.scope_figures(session, evaluation.default_scope(session, actor), period).won
+        == evaluation.scope_figures(session, scopes.default_scope(session, actor), period).won
     )
 
 
@@ -133,13 +136,13 @@ def test_a_rep_may_not_open_another_reps_or_a_regions_figures(session):
     rep = _person(session, "rep")
     other = session.scalar(select(Person.id).where(Person.role == "rep", Person.id != rep.id))
     with pytest.raises(PermissionDenied):
-        evaluation.rep_scope(session, rep, other)
+        scopes.rep_scope(session, rep, other)
     with pytest.raises(PermissionDenied):
-        evaluation.region_scope(session, rep, rep.region_id)
+        scopes.region_scope(session, rep, rep.region_id)
 
 
 def test_a_manager_may_not_open_a_region_outside_the_subtree(session):
     manager = _person(session, "manager")
     outside = next(r for r in load_region_tree(session).names if r not in manager.scope_region_ids)
     with pytest.raises(PermissionDenied):
-        evaluation.region_scope(session, manager, outside)
+        scopes.region_scope(session, manager, outside)

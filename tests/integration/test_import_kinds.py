@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from core.errors import PermissionDenied
 from core.org.access import SYSTEM_ACTOR, load_actor
-from core.progress.attainment import active_plan_id
+from core.progress.figures import active_plan_id
 from core.transfer import ColumnMapping, ImportFailed, import_table, load_preset, save_preset
 from db.schema import (
     Activity,

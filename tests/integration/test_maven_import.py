@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from core.org.access import SYSTEM_ACTOR
 from core.org.regions import load_region_tree
 from core.periods import fiscal_quarter
-from core.progress.attainment import Scope, scope_figures
+from core.progress.attainment import scope_figures
+from core.progress.scopes import Scope
 from core.transfer import ColumnMapping, import_table, read_table
 from db.schema import Customer, Deal, DealStageHistory, ImportPreset, Person
 from tests.conftest import ROOT

@@ -18,7 +18,7 @@ from core.org.company import set_fiscal_start_month
 from core.org.regions import load_region_tree
 from core.plans import bottom_up as commitments
 from core.plans import workflow as plans
-from core.progress import attainment as evaluation
+from core.progress import figures
 from db.schema import AuditLog, Commitment, Person, Region, Target, TargetPlan
 from tests.plan_factories import actor_named, sum_problems, target_rows
 
@@ -214,7 +214,7 @@ def test_the_workflow_runs_draft_submitted_approved_locked(session, director, ma
     assert info.status == PlanStatus.SUBMITTED
     info = plans.approve_plan(session, director, info.id)
     assert info.status == PlanStatus.APPROVED and info.approved_by == director.name
-    assert evaluation.active_plan_id(session, YEAR) == info.id
+    assert figures.active_plan_id(session, YEAR) == info.id
     info = plans.lock_plan(session, director, info.id)
     assert info.status == PlanStatus.LOCKED
     with pytest.raises(ValidationFailed, match="locked"):
@@ -244,7 +244,7 @@ def test_changing_a_locked_plan_makes_a_new_version_and_keeps_the_original(sessi
     name = grid.rows.name[0]
     region_row = changed[(changed.level == "region") & changed.region.str.endswith(name)]
     assert region_row.change.item() == 1200
-    assert evaluation.active_plan_id(session, YEAR) == info.id, "v1 stays active until approved"
+    assert figures.active_plan_id(session, YEAR) == info.id, "v1 stays active until approved"
 
 
 def test_a_manager_changes_only_their_own_subtree_and_only_in_a_draft(

@@ -11,6 +11,7 @@ from core.org.access import load_actor
 from core.periods import quarter_of
 from core.pipeline import deals
 from core.progress import attainment as evaluation
+from core.progress import scopes
 from db.schema import Person
 from tests.conftest import SEED_TODAY
 
@@ -52,7 +53,7 @@ def test_attainment_figures_search_covering_indexes_and_never_scan_deals(session
     period = quarter_of(SEED_TODAY)
     connection = session.connection()
     with captured_statements(connection) as statements:
-        scope = evaluation.default_scope(session, actor)
+        scope = scopes.default_scope(session, actor)
         evaluation.scope_figures(session, scope, period)
         evaluation.breakdown(session, scope, period)
     plans = list(_plans(session, statements))

@@ -1,0 +1,353 @@
+"""THE figures: won, lost, open pipeline, weighted pipeline, created pipeline and targets.
+
+Every screen, report, alert, email and benchmark reads these functions; nothing else in the
+code queries a deal amount or a target row to compute one of these figures. Each is one grouped
+query for any period, keyed by the dimension asked for (the deal's credited region, its owner,
+the month, or a customer / product attribute), never a query per row.
+
+Definitions (a sales director's reading):
+- Credit. A deal counts for the region stored on it (the owner's region when it was won, or
+  today's for an open deal) and for its owner. `credited_amount` is the one place where a
+  deal's amount enters a figure, so currency conversion and a credit split are one change there.
+- Won in a period: deals won whose close date falls in the period, at their amount.
+- Lost in a period: deals lost whose close date falls in the period.
+- Open pipeline of a period: open deals whose expected close falls in the part of the period
+  still ahead, from today (included) to the period's end. An open deal whose expected close has
+  already passed is *overdue*: it counts in no period's pipeline until its owner sets a new
+  expected close, and it is shown apart as overdue. So a period that has ended has no open
+  pipeline and no forecast: only its result.
+- Weighted pipeline: each open deal's amount times its stage's configured probability.
+- Created pipeline in a period: deals created in the period (whatever happened to them since),
+  at their amount.
+- Target of a period: the sum of the monthly target rows of the period in the active plan (the
+  newest approved or locked version of the fiscal year's plan). A region's target is its own
+  rows (region rows, not its reps'); a rep's target is the rep's rows (optionally only those
+  planned in some regions, for a rep who moved).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy.orm import Session
+
+from core.models import Period
+from db.schema import Customer, Deal, DealStatus, PlanStatus, Product, Stage, Target, TargetPlan
+from db.sql_dates import days_between
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+KEYS: dict[str, Any] = {
+    "company": None,
+    "region": Deal.region_id,
+    "owner": Deal.owner_id,
+    "segment": Customer.segment,
+    "industry": Customer.industry,
+    "product_line": Product.product_line,
+}
+"""The dimensions a figure can be grouped by."""
+
+
+def money(value: object) -> Decimal:
+    """An SQL sum as money with cents (None, an empty sum, is zero)."""
+    return Decimal(value or 0).quantize(CENT)  # type: ignore[arg-type]
+
+
+def credited_amount() -> ColumnElement:
+    """The amount a deal contributes to a figure: today its recorded amount."""
+    return Deal.amount
+
+
+@dataclass(frozen=True)
+class Tally:
+    """An amount and the number of deals behind it."""
+
+    amount: Decimal = ZERO
+    deals: int = 0
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.amount + other.amount, self.deals + other.deals)
+
+
+@dataclass(frozen=True)
+class WonTally(Tally):
+    """Won amount and deals, with the days from creation to win added up (for cycle time)."""
+
+    cycle_days: float = 0.0
+
+
+def _grouped(by: str, *columns: Any) -> tuple[Select, Any]:
+    """A select of the key of `by` (a constant for the company) and `columns`, with the joins
+    the key needs."""
+    key = KEYS[by]
+    if key is None:
+        query = select(func.min(0), *columns).select_from(Deal)
+    else:
+        query = select(key, *columns).select_from(Deal)
+    if by in ("segment", "industry"):
+        query = query.join(Customer, Customer.id == Deal.customer_id)
+    elif by == "product_line":
+        query = query.outerjoin(Product, Product.id == Deal.product_id)
+    return query, key
+
+
+def _run(session: Session, query: Select, key: Any) -> list:
+    rows = session.execute(query.group_by(key) if key is not None else query).all()
+    if key is None:
+        return [(None, *row[1:]) for row in rows if row[-1]]  # the count is last
+    return rows
+
+
+def won_in(period: Period) -> list[ColumnElement[bool]]:
+    """The SQL condition of "won in the period"."""
+    return [Deal.status == DealStatus.WON, Deal.closed_on.between(period.start, period.end)]
+
+
+def won(
+    session: Session, period: Period, *, by: str = "region", where: Sequence = ()
+) -> dict[Any, WonTally]:
+    """Won in the period by `by`: amount, deals and total days from creation to win."""
+    query, key = _grouped(
+        by,
+        func.sum(credited_amount()),
+        func.sum(days_between(session, Deal.closed_on, Deal.created_on)),
+        func.count(),
+    )
+    query = query.where(*won_in(period), *where)
+    return {
+        k: WonTally(money(amount), int(n), float(cycle or 0))
+        for k, amount, cycle, n in _run(session, query, key)
+    }
+
+
+def won_by_month(
+    session: Session, period: Period, *, by: str = "region", where: Sequence = ()
+) -> dict[tuple[Any, date], Decimal]:
+    """Won in the period by `by` and calendar month of the close date."""
+    year, month_no = func.extract("year", Deal.closed_on), func.extract("month", Deal.closed_on)
+    query, key = _grouped(by, year, month_no, func.sum(credited_amount()), func.count())
+    query = query.where(*won_in(period), *where)
+    groups = [year, month_no] if key is None else [key, year, month_no]
+    return {
+        (None if key is None else k, date(int(y), int(m), 1)): money(amount)
+        for k, y, m, amount, _n in session.execute(query.group_by(*groups))
+    }
+
+
+def won_by_day(session: Session, period: Period, *, where: Sequence = ()) -> dict[date, Decimal]:
+    """Won in the period by close date."""
+    query = (
+        select(Deal.closed_on, func.sum(credited_amount()))
+        .where(*won_in(period), *where)
+        .group_by(Deal.closed_on)
+    )
+    return {day: money(total) for day, total in session.execute(query)}
+
+
+def lost(
+    session: Session, period: Period, *, by: str = "region", where: Sequence = ()
+) -> dict[Any, Tally]:
+    """Lost in the period by `by` (deals lost with a close date in the period)."""
+    query, key = _grouped(by, func.sum(credited_amount()), func.count())
+    query = query.where(
+        Deal.status == DealStatus.LOST, Deal.closed_on.between(period.start, period.end), *where
+    )
+    return {k: Tally(money(a), int(n)) for k, a, n in _run(session, query, key)}
+
+
+def created(
+    session: Session, period: Period, *, by: str = "region", where: Sequence = ()
+) -> dict[Any, Tally]:
+    """Pipeline created in the period by `by`: deals created in it, at their amount."""
+    query, key = _grouped(by, func.sum(credited_amount()), func.count())
+    query = query.where(Deal.created_on.between(period.start, period.end), *where)
+    return {k: Tally(money(a), int(n)) for k, a, n in _run(session, query, key)}
+
+
+# --- open pipeline ----------------------------------------------------------------------------
+
+
+def open_window(period: Period, today: date) -> tuple[date, date] | None:
+    """The expected-close dates whose open deals count in the period's pipeline: from today
+    (or the period's start, if later) to its end; None once the period has ended."""
+    start = max(period.start, today)
+    return (start, period.end) if start <= period.end else None
+
+
+def open_in(period: Period, today: date) -> list[ColumnElement[bool]]:
+    """The SQL condition of "open and counting in the period's pipeline"."""
+    window = open_window(period, today)
+    if window is None:
+        return [false()]
+    return [Deal.status == DealStatus.OPEN, Deal.expected_close.between(*window)]
+
+
+def overdue_on(today: date) -> list[ColumnElement[bool]]:
+    """The SQL condition of "open, expected close already passed" (in no period's pipeline)."""
+    return [Deal.status == DealStatus.OPEN, Deal.expected_close < today]
+
+
+@dataclass
+class OpenPipeline:
+    """Open deals of one key counting in a period: by stage (count, amount, sum of squared
+    amounts, for the simulation) and by forecast category."""
+
+    by_stage: dict[int, list] = field(default_factory=dict)
+    by_category: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((total for _, total, _ in self.by_stage.values()), ZERO)
+
+    @property
+    def deals(self) -> int:
+        return sum(n for n, _, _ in self.by_stage.values())
+
+    def weighted(self, probabilities: dict[int, Decimal]) -> Decimal:
+        """Amount x the stage's probability, summed, to the cent."""
+        return money(
+            sum(
+                (total * probabilities.get(stage, ZERO) for stage, (_, total, _) in self.by_stage.items()),
+                ZERO,
+            )
+        )
+
+    def plus(self, other: OpenPipeline) -> OpenPipeline:
+        out = OpenPipeline()
+        for part in (self, other):
+            for stage, (n, total, squares) in part.by_stage.items():
+                sums = out.by_stage.setdefault(stage, [0, ZERO, 0.0])
+                sums[0] += n
+                sums[1] += total
+                sums[2] += squares
+            for category, total in part.by_category.items():
+                out.by_category[category] = out.by_category.get(category, ZERO) + total
+        return out
+
+
+def open_pipeline(
+    session: Session, period: Period, today: date, *, by: str = "region", where: Sequence = ()
+) -> dict[Any, OpenPipeline]:
+    """Open pipeline of the period by `by`, split by stage and forecast category."""
+    amount = credited_amount()
+    query, key = _grouped(
+        by,
+        Deal.stage_id,
+        Deal.forecast_category,
+        func.sum(amount),
+        func.sum(amount * amount),
+        func.count(),
+    )
+    query = query.where(*open_in(period, today), *where)
+    groups = [Deal.stage_id, Deal.forecast_category] + ([key] if key is not None else [])
+    out: dict[Any, OpenPipeline] = {}
+    for row in session.execute(query.group_by(*groups)):
+        k, stage_id, category, total, squares, n = row
+        k = None if key is None else k
+        group = out.setdefault(k, OpenPipeline())
+        sums = group.by_stage.setdefault(stage_id, [0, ZERO, 0.0])
+        sums[0] += int(n)
+        sums[1] += money(total)
+        sums[2] += float(squares or 0)
+        group.by_category[category] = group.by_category.get(category, ZERO) + money(total)
+    return out
+
+
+def overdue(
+    session: Session, today: date, *, by: str = "region", where: Sequence = ()
+) -> dict[Any, Tally]:
+    """Open deals whose expected close has passed, by `by`."""
+    query, key = _grouped(by, func.sum(credited_amount()), func.count())
+    query = query.where(*overdue_on(today), *where)
+    return {k: Tally(money(a), int(n)) for k, a, n in _run(session, query, key)}
+
+
+def stage_probabilities(session: Session) -> dict[int, Decimal]:
+    """Each stage's configured win probability (weights the pipeline)."""
+    return {sid: Decimal(p) for sid, p in session.execute(select(Stage.id, Stage.probability))}
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+def active_plan_id(session: Session, fiscal_year: int) -> int | None:
+    """The newest approved or locked version of the fiscal year's plan."""
+    return session.scalar(
+        select(TargetPlan.id)
+        .where(
+            TargetPlan.fiscal_year == fiscal_year,
+            TargetPlan.status.in_([PlanStatus.APPROVED, PlanStatus.LOCKED]),
+        )
+        .order_by(TargetPlan.version.desc())
+        .limit(1)
+    )
+
+
+def region_targets_by_month(
+    session: Session, period: Period, region_ids: Iterable[int]
+) -> dict[int, dict[date, Decimal]]:
+    """Each region's own target rows of the period, by month (regions without rows left out)."""
+    ids = set(region_ids)
+    plan_id = active_plan_id(session, period.fiscal_year)
+    if plan_id is None or not ids:
+        return {}
+    query = (
+        select(Target.region_id, Target.month, func.sum(Target.amount))
+        .where(
+            Target.plan_id == plan_id,
+            Target.month.between(period.start, period.end),
+            Target.person_id.is_(None),
+            Target.region_id.in_(ids),
+        )
+        .group_by(Target.region_id, Target.month)
+    )
+    out: dict[int, dict[date, Decimal]] = {}
+    for region, month, amount in session.execute(query):
+        out.setdefault(region, {})[month] = money(amount)
+    return out
+
+
+def rep_targets_by_month(
+    session: Session,
+    period: Period,
+    person_ids: Iterable[int] | None,
+    *,
+    within_regions: Iterable[int] | None = None,
+) -> dict[int, dict[date, Decimal]]:
+    """Each rep's target rows of the period, by month (all reps with rows when `person_ids` is
+    None); only rows planned in `within_regions` when given (a rep who moved keeps the months
+    before the move in the old region)."""
+    plan_id = active_plan_id(session, period.fiscal_year)
+    if plan_id is None:
+        return {}
+    query = (
+        select(Target.person_id, Target.month, func.sum(Target.amount))
+        .where(
+            Target.plan_id == plan_id,
+            Target.month.between(period.start, period.end),
+            Target.person_id.is_not(None),
+        )
+        .group_by(Target.person_id, Target.month)
+    )
+    if person_ids is not None:
+        ids = set(person_ids)
+        if not ids:
+            return {}
+        query = query.where(Target.person_id.in_(ids))
+    if within_regions is not None:
+        query = query.where(Target.region_id.in_(set(within_regions)))
+    out: dict[int, dict[date, Decimal]] = {}
+    for person, month, amount in session.execute(query):
+        out.setdefault(person, {})[month] = money(amount)
+    return out
+
+
+def total(monthly: dict[date, Decimal] | None) -> Decimal | None:
+    """A target by month added up (None when there are no rows: no target)."""
+    return None if monthly is None else money(sum(monthly.values(), ZERO))

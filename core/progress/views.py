@@ -1,0 +1,224 @@
+"""What the Attainment page shows for one scope and period: the headline and parts (from
+core.progress.attainment), the cumulative series, the part x month heatmap and one rep's deals.
+Every amount comes from core.progress.figures."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from core.models import Actor, Period
+from core.org.regions import load_region_tree
+from core.progress import figures, forecast
+from core.progress.attainment import AttainmentRow, scope_attainment
+from core.progress.calibration import SIMULATED_DEALS, StageCalibration, stage_calibration
+from core.progress.scopes import (
+    Scope,
+    region_entity,
+    rep_entities,
+    rep_scope,
+    scope_entity,
+    scope_for,
+)
+from db.schema import Customer, Deal, DealStatus, Stage
+
+ZERO = Decimal(0)
+
+
+def _scope_where(scope: Scope) -> list:
+    if scope.person_id is not None:
+        return [Deal.owner_id == scope.person_id]
+    if scope.region_ids is not None:
+        return [Deal.region_id.in_(scope.region_ids)]
+    return []
+
+
+def _scope_monthly_target(session: Session, scope: Scope, period: Period) -> dict[date, Decimal]:
+    if scope.person_id is not None:
+        rows = figures.rep_targets_by_month(session, period, [scope.person_id])
+        return rows.get(scope.person_id, {})
+    rows = figures.region_targets_by_month(session, period, scope_entity(scope).target_regions)
+    out: dict[date, Decimal] = {}
+    for months in rows.values():
+        for month, amount in months.items():
+            out[month] = out.get(month, ZERO) + amount
+    return out
+
+
+def scope_parts(session: Session, scope: Scope) -> tuple[str, list[tuple[str, frozenset[int]]]]:
+    """How a scope splits for the heatmap: ("region", [(name, subtree)...]) for the company or
+    a region with children, ("rep", [(name, {id})...]) for a leaf region, ("", []) for a rep."""
+    if scope.person_id is not None:
+        return "", []
+    tree = load_region_tree(session)
+    children = [c for top in scope.top_region_ids for c in tree.children.get(top, [])]
+    if children:
+        return "region", [(tree.names[c], frozenset(tree.subtree(c))) for c in children]
+    return "rep", []
+
+
+def cumulative_won_vs_target(
+    session: Session, scope: Scope, period: Period, *, today: date | None = None
+) -> list[dict]:
+    """Day by day through the period: cumulative won (up to today) and the cumulative target,
+    which follows the monthly targets and grows evenly over the days of each month."""
+    today = today or date.today()
+    won_by_day = figures.won_by_day(session, period, where=_scope_where(scope))
+    monthly = _scope_monthly_target(session, scope, period)
+    out, won_total, target_total = [], ZERO, ZERO
+    day = period.start
+    while day <= period.end:
+        days_in_month = calendar.monthrange(day.year, day.month)[1]
+        target_total += monthly.get(day.replace(day=1), ZERO) / days_in_month
+        won_total += won_by_day.get(day, ZERO)
+        out.append(
+            {
+                "day": day,
+                "won": won_total if day <= today else None,
+                "target": figures.money(target_total) if monthly else None,
+            }
+        )
+        day += timedelta(days=1)
+    return out
+
+
+def monthly_by_part(
+    session: Session, scope: Scope, period: Period, *, today: date | None = None
+) -> list[dict]:
+    """Won, target and attainment of each part of the scope (child region, or rep of a leaf
+    region) in each month of the period: the rows of the region x month heatmap."""
+    today = today or date.today()
+    tree = load_region_tree(session)
+    kind, _ = scope_parts(session, scope)
+    if not kind:
+        return []
+    if kind == "region":
+        children = [c for top in scope.top_region_ids for c in tree.children.get(top, [])]
+        parts = [region_entity(tree, c) for c in children]
+        won = figures.won_by_month(session, period, by="region")
+        regions = figures.region_targets_by_month(session, period, children)
+        targets = {p.key: regions.get(p.target_regions[0], {}) for p in parts}
+    else:
+        region_ids = scope.region_ids or frozenset(
+            r for top in scope.top_region_ids for r in tree.subtree(top)
+        )
+        parts = rep_entities(session, period, region_ids, today)
+        where = [Deal.region_id.in_(region_ids)]
+        won = figures.won_by_month(session, period, by="owner", where=where)
+        people = figures.rep_targets_by_month(
+            session, period, [p.person_id for p in parts], within_regions=region_ids
+        )
+        targets = {p.key: people.get(p.person_id, {}) for p in parts}
+    out = []
+    for part in parts:
+        keys = part.base_keys or frozenset()
+        for month in period.months():
+            amount = sum((won.get((k, month), ZERO) for k in keys), ZERO)
+            target = targets.get(part.key, {}).get(month)
+            out.append(
+                {
+                    "part": part.label,
+                    "month": month,
+                    "won": amount,
+                    "target": target,
+                    # A month that has not started has no attainment yet.
+                    "attainment": None if month > today else forecast.ratio(amount, target),
+                    "future": month > today,
+                }
+            )
+    return out
+
+
+def rep_deals(
+    session: Session, actor: Actor, person_id: int, period: Period, *, today: date | None = None
+) -> list[dict]:
+    """One rep's deals of the period: won in it, or open and counting in its pipeline (the last
+    level of the drill-down). Bounded by one rep's deals in one period."""
+    rep_scope(session, actor, person_id)  # refuses people outside the actor's area
+    today = today or date.today()
+    amount = figures.credited_amount()
+    rows = session.execute(
+        select(
+            Deal.id,
+            Deal.name,
+            Customer.name,
+            Stage.name,
+            Deal.status,
+            Deal.forecast_category,
+            amount,
+            Stage.probability,
+            Deal.expected_close,
+            Deal.closed_on,
+        )
+        .join(Stage, Stage.id == Deal.stage_id)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(
+            Deal.owner_id == person_id,
+            or_(and_(*figures.won_in(period)), and_(*figures.open_in(period, today))),
+        )
+        .order_by(Deal.status.desc(), amount.desc())
+    )
+    out = []
+    for row in rows:
+        deal_id, name, customer, stage, status, category, value, chance, expected, closed = row
+        value, probability = figures.money(value), Decimal(chance)
+        out.append(
+            {
+                "deal_id": deal_id,
+                "deal": name,
+                "customer": customer,
+                "stage": stage,
+                "status": status,
+                "forecast_category": category,
+                "amount": value,
+                "stage_probability": probability,
+                "weighted": figures.money(value * probability)
+                if status == DealStatus.OPEN
+                else value,
+                "close_date": closed or expected,
+            }
+        )
+    return out
+
+
+class AttainmentView(BaseModel):
+    """Everything the attainment page shows for one scope and period."""
+
+    scope_label: str
+    period: Period
+    today: date
+    head: AttainmentRow
+    part_kind: str
+    parts: list[AttainmentRow]
+    calibration: list[StageCalibration]
+    cumulative: list[dict]
+    heatmap: list[dict]
+    trials: int = forecast.TRIALS
+    simulated_deals: int = SIMULATED_DEALS
+
+
+def attainment_view(
+    session: Session, actor: Actor, scope_key: str, period: Period, *, today: date | None = None
+) -> AttainmentView:
+    """Headline figures, parts (child regions or reps), cumulative series and heatmap rows."""
+    today = today or date.today()
+    scope = scope_for(session, actor, scope_key)
+    calibration = stage_calibration(session, today)
+    head, parts = scope_attainment(session, scope, period, today=today, calibration=calibration)
+    kind = "" if scope.person_id is not None else (parts[0].level if parts else "region")
+    return AttainmentView(
+        scope_label=scope.label,
+        period=period,
+        today=today,
+        head=head,
+        part_kind=kind,
+        parts=parts,
+        calibration=calibration,
+        cumulative=cumulative_won_vs_target(session, scope, period, today=today),
+        heatmap=monthly_by_part(session, scope, period, today=today),
+    )
