@@ -45,7 +45,7 @@ from core.org.access import ensure_can_view_person, ensure_role, in_scope
 from core.org.company import fiscal_start_month, get_setting, set_setting
 from core.org.regions import load_region_tree
 from core.periods import add_months, fiscal_year, month, quarter_of
-from core.progress.figures import active_plan_id
+from core.progress import figures
 from db.schema import (
     Activity,
     Deal,
@@ -54,9 +54,7 @@ from db.schema import (
     Person,
     ScorecardWeight,
     Stage,
-    Target,
 )
-from db.sql_dates import days_between
 
 METRICS: dict[str, str] = {
     "attainment": "Attainment",
@@ -391,37 +389,21 @@ def _start_of(period: Period) -> datetime:
     return datetime.combine(period.start, time())
 
 
-def _deal_figures(session: Session, period: Period, key, deal_filters: list) -> dict[int, dict]:
-    """Won, lost, cycle days and pipeline created, grouped by `key` (owner or region)."""
-    in_period = Deal.closed_on.between(period.start, period.end)
-    won = and_(Deal.status == DealStatus.WON, in_period)
-    cycle = days_between(session, Deal.closed_on, Deal.created_on)
-    query = (
-        select(
-            key,
-            func.sum(case((won, Deal.amount), else_=0)),
-            func.sum(case((won, 1), else_=0)),
-            func.sum(case((and_(Deal.status == DealStatus.LOST, in_period), 1), else_=0)),
-            func.sum(case((won, cycle), else_=0)),
-            func.sum(
-                case((Deal.created_on.between(period.start, period.end), Deal.amount), else_=0)
-            ),
-        )
-        .where(
-            (Deal.closed_on.between(period.start, period.end))
-            | (Deal.created_on.between(period.start, period.end))
-        )
-        .group_by(key)
-    )
-    query = query.where(*deal_filters)
+def _deal_figures(session: Session, period: Period, by: str, deal_filters: list) -> dict[int, dict]:
+    """Won, lost, cycle days and pipeline created, by "owner" or "region" (the figures of
+    core.progress.figures)."""
+    won = figures.won(session, period, by=by, where=deal_filters)
+    lost = figures.lost(session, period, by=by, where=deal_filters)
+    created = figures.created(session, period, by=by, where=deal_filters)
     out: dict[int, dict] = {}
-    for entity, won_amount, won_n, lost_n, cycle_total, created in session.execute(query):
+    for entity in set(won) | set(lost) | set(created):
+        tally = won.get(entity, figures.WonTally())
         out[entity] = {
-            "won_amount": Decimal(won_amount or 0),
-            "won_deals": int(won_n or 0),
-            "lost_deals": int(lost_n or 0),
-            "cycle_days_total": float(cycle_total or 0),
-            "pipeline_created": Decimal(created or 0),
+            "won_amount": tally.amount,
+            "won_deals": tally.deals,
+            "lost_deals": lost.get(entity, figures.Tally()).deals,
+            "cycle_days_total": tally.cycle_days,
+            "pipeline_created": created.get(entity, figures.Tally()).amount,
         }
     return out
 
@@ -500,22 +482,12 @@ def _activity_counts(session: Session, period: Period, key, filters: list) -> di
 
 
 def _targets(session: Session, period: Period, *, by_rep: bool, ids) -> dict[int, Decimal]:
-    plan_id = active_plan_id(session, period.fiscal_year)
-    if plan_id is None:
-        return {}
-    key = Target.person_id if by_rep else Target.region_id
-    query = (
-        select(key, func.sum(Target.amount))
-        .where(
-            Target.plan_id == plan_id,
-            Target.month.between(period.start, period.end),
-            Target.person_id.is_not(None) if by_rep else Target.person_id.is_(None),
-        )
-        .group_by(key)
-    )
-    if ids is not None:
-        query = query.where(key.in_(ids))
-    return {entity: Decimal(total or 0) for entity, total in session.execute(query)}
+    """Each rep's (or region's own) target of the period."""
+    if by_rep:
+        monthly = figures.rep_targets_by_month(session, period, ids)
+    else:
+        monthly = figures.region_targets_by_month(session, period, ids or ())
+    return {key: figures.total(months) for key, months in monthly.items()}
 
 
 def rep_figures(
@@ -525,7 +497,7 @@ def rep_figures(
     months = len(period.months())
     deal_filters = [] if person_ids is None else [Deal.owner_id.in_(person_ids)]
     activity_filters = [] if person_ids is None else [Activity.person_id.in_(person_ids)]
-    deals = _deal_figures(session, period, Deal.owner_id, deal_filters)
+    deals = _deal_figures(session, period, "owner", deal_filters)
     acts = _activity_counts(session, period, Activity.person_id, activity_filters)
     committed = _committed_at_start(session, period, "owner", deal_filters, bench)
     targets = _targets(session, period, by_rep=True, ids=person_ids)
@@ -553,7 +525,7 @@ def region_figures(
     everywhere = nodes | {tree.root_id} >= set(tree.names)
     deal_filters = [] if everywhere else [Deal.region_id.in_(nodes)]
     activity_filters = [] if everywhere else [Person.region_id.in_(nodes)]
-    deals = _deal_figures(session, period, Deal.region_id, deal_filters)
+    deals = _deal_figures(session, period, "region", deal_filters)
     acts = _activity_counts(session, period, Person.region_id, activity_filters)
     committed = _committed_at_start(session, period, "region", deal_filters, bench)
     targets = _targets(session, period, by_rep=False, ids=region_ids)
