@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied, ValidationFailed
@@ -34,8 +34,8 @@ from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
 from core.performance.scorecard import comparable_regions
 from core.periods import add_months, fiscal_year, month, quarter_of
-from core.progress.figures import active_plan_id
-from db.schema import Customer, Deal, DealStatus, Person, Product, Target
+from core.progress import figures
+from db.schema import Deal, Person
 
 DIMENSIONS = {
     "region": "Region",
@@ -161,49 +161,30 @@ def _scope(session: Session, actor: Actor) -> tuple[frozenset[int] | None, list[
 
 
 def _outcomes(session: Session, period: Period, dimension: str, region_ids) -> dict:
-    won = Deal.status == DealStatus.WON
-    keys = {
-        "region": Deal.region_id,
-        "rep": Deal.owner_id,
-        "segment": Customer.segment,
-        "industry": Customer.industry,
-        "product_line": Product.product_line,
-    }
-    key = keys[dimension]
-    query = select(
-        key,
-        func.sum(case((won, Deal.amount), else_=0)),
-        func.sum(case((won, 1), else_=0)),
-        func.sum(case((Deal.status == DealStatus.LOST, 1), else_=0)),
-    ).where(Deal.closed_on.between(period.start, period.end))  # only closed deals have one
-    if dimension in ("segment", "industry"):
-        query = query.join(Customer, Customer.id == Deal.customer_id)
-    if dimension == "product_line":
-        query = query.outerjoin(Product, Product.id == Deal.product_id)
-    if region_ids is not None:
-        query = query.where(Deal.region_id.in_(region_ids))
+    """Won amount and deals, lost deals, by the dimension (core.progress.figures)."""
+    by = "owner" if dimension == "rep" else dimension
+    where = [Deal.region_id.in_(region_ids)] if region_ids is not None else []
+    won = figures.won(session, period, by=by, where=where)
+    lost = figures.lost(session, period, by=by, where=where)
     return {
-        k: Outcome(won=Decimal(a or 0), won_deals=int(w or 0), lost_deals=int(lost or 0))
-        for k, a, w, lost in session.execute(query.group_by(key))
+        k: Outcome(
+            won=won.get(k, figures.WonTally()).amount,
+            won_deals=won.get(k, figures.WonTally()).deals,
+            lost_deals=lost.get(k, figures.Tally()).deals,
+        )
+        for k in set(won) | set(lost)
     }
 
 
 def _plan_targets(session: Session, period: Period, *, by_rep: bool, ids) -> dict:
-    plan_id = active_plan_id(session, period.fiscal_year)
-    if plan_id is None or not ids:
+    """Each rep's (or region's own) plan target of the period."""
+    if not ids:
         return {}
-    key = Target.person_id if by_rep else Target.region_id
-    query = (
-        select(key, func.sum(Target.amount))
-        .where(
-            Target.plan_id == plan_id,
-            Target.month.between(period.start, period.end),
-            Target.person_id.is_not(None) if by_rep else Target.person_id.is_(None),
-            key.in_(ids),
-        )
-        .group_by(key)
-    )
-    return {k: Decimal(total or 0) for k, total in session.execute(query)}
+    if by_rep:
+        monthly = figures.rep_targets_by_month(session, period, ids)
+    else:
+        monthly = figures.region_targets_by_month(session, period, ids)
+    return {key: figures.total(months) for key, months in monthly.items()}
 
 
 def plan_vs_actual(
