@@ -30,7 +30,7 @@ from core.models import Actor
 from core.org.access import load_actor
 from core.performance import alerts, scorecard
 from core.periods import quarter_of
-from core.pipeline import deals
+from core.pipeline import views
 from core.progress import attainment as evaluation
 from core.progress import figures, scopes
 from db.config import PROJECT_DIR
@@ -210,7 +210,7 @@ def _alerts_sql(dialect: str) -> str:
 CASES += [
     Case(
         "pipeline by stage (whole company)",
-        lambda ctx: deals.pipeline_board(ctx.session, _director(ctx), deals.PipelineFilter()),
+        lambda ctx: views.pipeline_board(ctx.session, _director(ctx), views.PipelineFilter()),
         """
         SELECT s.id, s.name, COUNT(d.id), SUM(d.amount), SUM(d.amount) * s.probability
           FROM stage s LEFT JOIN deal d ON d.stage_id = s.id AND d.status = 'open'

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import DomainError
 from core.org.access import load_actor
-from core.pipeline import deals
+from core.pipeline import views
 from ui.auth import current_actor
 from ui.data import read
 from ui.deal_view import render_deal
@@ -20,7 +20,7 @@ SHOWN = 25
 @st.cache_data(ttl=60, show_spinner=False)
 def open_deals(person_id: int) -> pd.DataFrame:
     with read() as session:
-        return deals.my_open_deals(session, load_actor(session, person_id))
+        return views.my_open_deals(session, load_actor(session, person_id))
 
 
 actor = current_actor()
@@ -65,10 +65,19 @@ if search:
 show_all = st.session_state.get("my_deals_all", False)
 for row in (frame if show_all else frame.head(SHOWN)).itertuples():
     with st.container(border=True):
-        warn = " · ⚠️ slipping" if row.slipping else ""
+        warnings = [
+            label
+            for flag, label in (
+                (row.overdue, "⏰ overdue"),
+                (row.stalled, f"🐢 {row.days_in_stage} days in stage"),
+                (row.slipping, "⚠️ slipping"),
+            )
+            if flag
+        ]
         st.markdown(
             f"**{row.name}**  \n{row.customer} · {row.stage}  \n"
-            f"💰 {money(row.amount)} · 📅 {row.expected_close}{warn}"
+            f"💰 {money(row.amount)} · 📅 {row.expected_close}"
+            + "".join(f" · {warning}" for warning in warnings)
         )
         if row.next_step:
             st.caption(f"Next: {row.next_step}")

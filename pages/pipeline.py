@@ -8,8 +8,8 @@ from pydantic import ValidationError
 from core.errors import DomainError
 from core.models import DealStatus, ForecastCategory
 from core.org.access import load_actor
-from core.pipeline import deals
-from core.pipeline.deals import PipelineFilter
+from core.pipeline import views
+from core.pipeline.views import PipelineFilter
 from ui.auth import current_actor
 from ui.data import read
 from ui.deal_view import error_text, render_deal, stage_choices
@@ -25,7 +25,7 @@ CARDS_PER_STAGE = 5
 @st.cache_data(ttl=300, show_spinner=False)
 def filter_options(person_id: int) -> dict[str, list[tuple[int, str]]]:
     with read() as session:
-        return deals.pipeline_filter_options(session, load_actor(session, person_id))
+        return views.pipeline_filter_options(session, load_actor(session, person_id))
 
 
 @st.cache_data(ttl=60, show_spinner="Adding up the pipeline…")
@@ -34,7 +34,7 @@ def board_and_deals(person_id: int, filters_json: str) -> tuple[pd.DataFrame, pd
     filters = PipelineFilter.model_validate_json(filters_json)
     with read() as session:
         actor = load_actor(session, person_id)
-        return deals.pipeline_board(session, actor, filters), deals.pipeline_top_deals(
+        return views.pipeline_board(session, actor, filters), views.pipeline_top_deals(
             session, actor, filters, per_stage=CARDS_PER_STAGE
         )
 
@@ -43,7 +43,7 @@ def board_and_deals(person_id: int, filters_json: str) -> tuple[pd.DataFrame, pd
 def deal_table(person_id: int, filters_json: str) -> pd.DataFrame:
     filters = PipelineFilter.model_validate_json(filters_json)
     with read() as session:
-        return deals.pipeline_deals(session, load_actor(session, person_id), filters)
+        return views.pipeline_deals(session, load_actor(session, person_id), filters)
 
 
 def open_deal(deal_id: int) -> None:
@@ -132,17 +132,27 @@ if view == "Table":
         amount=table["amount"].astype(float), weighted=table["weighted"].astype(float)
     )
     st.dataframe(
-        shown.drop(columns=["id"]),
+        shown.drop(columns=["id", "next_is_won"]),
         hide_index=True,
         width="stretch",
         column_config={
             "amount": st.column_config.NumberColumn("Amount", format="localized"),
             "weighted": st.column_config.NumberColumn("Weighted", format="localized"),
+            "days_in_stage": st.column_config.NumberColumn("Days in stage"),
+            "stalled": st.column_config.CheckboxColumn(
+                "Stalled", help="Open and longer in its stage than the stage allows"
+            ),
+            "overdue": st.column_config.CheckboxColumn(
+                "Overdue", help="Open and the expected close date has passed"
+            ),
+            "slipping": st.column_config.CheckboxColumn(
+                "Slipping", help="The expected close date was moved later too often"
+            ),
         },
     )
     if len(table) < total_deals:
         st.caption(f"Showing the first {len(table):,} of {total_deals:,} deals, soonest close.")
-    download_buttons(table, "pipeline")
+    download_buttons(table.drop(columns=["next_is_won"]), "pipeline")
     choice = st.selectbox(
         "Open a deal",
         list(table.itertuples(index=False)),

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from core.errors import DomainError
 from core.models import Role
 from core.org.access import load_actor
-from core.pipeline import deals, reviews
+from core.pipeline import reviews, views
 from core.pipeline.reviews import CHANGE_KINDS, CommitmentCreate, ReviewCreate
 from ui.auth import current_actor
 from ui.data import read, write
@@ -31,7 +31,7 @@ def rep_overview(person_id: int, rep_id: int, today: date):
             changes,
             reviews.open_commitments(session, actor, rep_id),
             reviews.reviews_of(session, actor, rep_id),
-            deals.my_open_deals(session, actor, owner_id=rep_id),
+            views.my_open_deals(session, actor, owner_id=rep_id),
         )
 
 

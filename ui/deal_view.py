@@ -16,8 +16,9 @@ from pydantic import ValidationError
 from core.errors import DomainError
 from core.models import Actor, CashStatus, DealStatus, ForecastCategory, Role
 from core.org.access import load_actor
-from core.pipeline import deals, stages
-from core.pipeline.deals import CashStep, DealDetail, DealMove, DealUpdate
+from core.pipeline import deals, stages, views
+from core.pipeline.deals import CashStep, DealMove, DealUpdate
+from core.pipeline.views import DealDetail
 from ui.activity_form import quick_add_activity
 from ui.data import read, write
 from ui.flash import clear, flash, flash_error
@@ -56,7 +57,7 @@ def run_action(action: Callable[..., object], success: str) -> bool:
 @st.cache_data(ttl=30, show_spinner=False)
 def load_detail(person_id: int, deal_id: int) -> DealDetail:
     with read() as session:
-        return deals.deal_detail(session, load_actor(session, person_id), deal_id)
+        return views.deal_detail(session, load_actor(session, person_id), deal_id)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -69,7 +70,7 @@ def stage_choices() -> list[tuple[int, str, bool, bool]]:
 def team_choices(person_id: int) -> tuple[list[tuple[int, str]], list[str]]:
     with read() as session:
         actor = load_actor(session, person_id)
-        return deals.team_candidates(session, actor), stages.known_team_roles(session)
+        return views.team_candidates(session, actor), stages.known_team_roles(session)
 
 
 def _tick(person_id: int, deal_id: int, version: int, item: str, key: str) -> None:
@@ -102,12 +103,16 @@ def render_header(detail: DealDetail) -> None:
         + (f" · ⚠️ slipped {detail.close_date_changes}×" if detail.slipping else "")
     )
     if detail.status == DealStatus.OPEN:
-        days = (date.today() - detail.stage_entered_on).days
-        overdue = detail.max_days is not None and days > detail.max_days
         st.caption(
-            f"Next step: {detail.next_step or '—'} · {days} days in stage"
-            + (f" (expected at most {detail.max_days}) ⏰" if overdue else "")
+            f"Next step: {detail.next_step or '—'} · {detail.days_in_stage} days in stage"
+            + (f" (expected at most {detail.max_days}) ⏰" if detail.stalled else "")
         )
+        if detail.overdue:
+            st.warning(
+                f"The expected close date {detail.expected_close} has passed; "
+                "move the deal on or change the close date.",
+                icon="📅",
+            )
 
 
 def render_move(actor: Actor, detail: DealDetail, key: str) -> None:
@@ -127,8 +132,7 @@ def render_move(actor: Actor, detail: DealDetail, key: str) -> None:
         return
     for blocker in detail.blockers:
         st.warning(blocker, icon="🚧")
-    won = next(s for s in stage_choices() if s[0] == detail.next_stage_id)[2]
-    if won:
+    if detail.next_is_won:
         with st.form(f"{key}_won_{detail.id}"):
             st.markdown("**Mark won**")
             closed_on = st.date_input("Closed on", value=date.today(), key=f"{key}_won_on")

@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
@@ -41,6 +41,14 @@ from core.org.access import ensure_active, ensure_role, scope_filter
 from core.org.company import fiscal_start_month, get_setting, set_setting
 from core.org.regions import load_region_tree
 from core.periods import quarter_of
+from core.pipeline.flags import (
+    days_in_stage_sql,
+    overdue_sql,
+    slipping_sql,
+    slipping_threshold,
+    stalled_sql,
+)
+from core.pipeline.rules import is_stalled
 from core.progress.attainment import active_plan_id
 from db.schema import (
     Activity,
@@ -54,7 +62,6 @@ from db.schema import (
     Stage,
     Target,
 )
-from db.sql_dates import days_between
 
 RULES: dict[str, str] = {
     "behind_pace": "Behind pace",
@@ -170,7 +177,7 @@ def _deal_columns(session: Session, today: date):
         .correlate(Deal)
         .scalar_subquery()
     )
-    days_in_stage = days_between(session, literal(today), Deal.stage_entered_on)
+    days_in_stage = days_in_stage_sql(session, today)
     return last_activity, days_in_stage
 
 
@@ -211,7 +218,7 @@ def big_deal_threshold(session: Session) -> Decimal | None:
 def _stalled(session, actor, today, limits: AlertThresholds, names, limit) -> list[Alert]:
     last_activity, days_in_stage = _deal_columns(session, today)
     quiet_since = today - timedelta(days=limits.stalled_no_activity_days)
-    too_long = and_(Stage.max_days.is_not(None), days_in_stage > Stage.max_days)
+    too_long = stalled_sql(days_in_stage)
     quiet = and_(
         Deal.created_on <= quiet_since,
         (last_activity.is_(None)) | (last_activity < quiet_since),
@@ -232,7 +239,7 @@ def _stalled(session, actor, today, limits: AlertThresholds, names, limit) -> li
         days = int(round(float(days)))
         last = _as_date(last)
         reasons = []
-        if max_days is not None and days > max_days:
+        if is_stalled(days, max_days):
             reasons.append(f"{days} days in {stage} (maximum {max_days})")
         if last is None or last < quiet_since:
             idle = "no activity logged" if last is None else f"no activity since {last}"
@@ -307,7 +314,7 @@ def _simple_deal_alert(rule, row, names, key_suffix, severity, message, figures)
 def _slipping(session, actor, today, limits, names, limit) -> list[Alert]:
     rows = session.execute(
         _deal_query(session, actor, Deal.close_date_changes, Deal.expected_close)
-        .where(Deal.close_date_changes >= limits.slipping_changes)
+        .where(slipping_sql(slipping_threshold(session)))
         .order_by(Deal.close_date_changes.desc(), Deal.amount.desc(), Deal.id)
         .limit(limit)
     ).all()
@@ -328,7 +335,7 @@ def _slipping(session, actor, today, limits, names, limit) -> list[Alert]:
 def _overdue(session, actor, today, limits, names, limit) -> list[Alert]:
     rows = session.execute(
         _deal_query(session, actor, Deal.expected_close)
-        .where(Deal.expected_close < today)
+        .where(overdue_sql(today))
         .order_by(Deal.expected_close, Deal.id)
         .limit(limit)
     ).all()

@@ -20,6 +20,7 @@ from core.errors import ValidationFailed
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_role
+from core.pipeline.rules import StageRule
 from core.pipeline.standard_stages import STANDARD_STAGES
 from db.schema import Deal, Stage
 
@@ -72,6 +73,22 @@ def list_stages(session: Session) -> list[StageSettings]:
             exit_checklist=list(s.exit_checklist or []),
             required_roles=list(s.required_roles or []),
             max_days=s.max_days,
+        )
+        for s in session.scalars(select(Stage).order_by(Stage.position))
+    ]
+
+
+def stage_rules(session: Session) -> list[StageRule]:
+    """All stages in pipeline order, as the deal rules see them."""
+    return [
+        StageRule(
+            id=s.id,
+            name=s.name,
+            position=s.position,
+            is_won=s.is_won,
+            is_lost=s.is_lost,
+            exit_checklist=tuple(s.exit_checklist or ()),
+            required_roles=tuple(s.required_roles or ()),
         )
         for s in session.scalars(select(Stage).order_by(Stage.position))
     ]

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from core.org.access import SYSTEM_ACTOR
-from core.pipeline import deals
+from core.pipeline import deals, views
 from db.engine import make_engine, session_factory
 from db.schema import Activity, Deal, DealStageHistory, Person, Stage
 from tests.e2e.conftest import assert_no_exception, screenshot, sign_in, wait_idle
@@ -39,7 +39,7 @@ def _prepare_deal(factory) -> tuple[int, str]:
         deal.checklist_done = []
         director = session.scalar(select(Person.id).where(Person.username == "director"))
         manager = session.scalar(select(Person.id).where(Person.username == "manager"))
-        roles = {m.role for m in deals.deal_detail(session, SYSTEM_ACTOR, deal.id).team}
+        roles = {m.role for m in views.deal_detail(session, SYSTEM_ACTOR, deal.id).team}
         for person_id, role in (
             (manager, "executive sponsor"),
             (manager, "finance"),

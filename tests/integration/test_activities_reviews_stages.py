@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 
 from core.errors import PermissionDenied, ValidationFailed
-from core.pipeline import activities, deals, reviews, stages
+from core.pipeline import activities, deals, reviews, stages, views
 from core.pipeline.activities import ActivityCreate
 from core.pipeline.deals import DealMove, DealUpdate
 from core.pipeline.reviews import CommitmentCreate, ReviewCreate
@@ -53,7 +53,7 @@ def test_a_rep_logs_a_visit_on_an_own_customer_and_it_moves_the_last_activity_da
         ActivityCreate(type="call", occurred_on=TODAY - timedelta(9), customer_id=t.customer.id),
     )
     assert session.get(Customer, t.customer.id).last_activity_on == TODAY - timedelta(1)
-    assert deals.deal_detail(session, rep, deal.id).activities[0].type == "visit"
+    assert views.deal_detail(session, rep, deal.id).activities[0].type == "visit"
 
 
 def test_deal_team_members_may_log_on_the_deal_but_other_reps_may_not(session):

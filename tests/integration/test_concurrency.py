@@ -86,7 +86,8 @@ def test_twenty_people_moving_and_editing_deals_through_the_services(own_engine)
 
     from core.org.access import load_actor
     from core.pipeline import deals
-    from core.pipeline.deals import DealMove, DealUpdate, EditConflict
+    from core.pipeline.deals import DealMove, DealUpdate
+    from core.pipeline.rules import EditConflict
     from db.schema import AuditLog, DealStageHistory, Person, Stage
 
     reader = session_factory(own_engine)

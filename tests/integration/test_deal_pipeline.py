@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import CashStatus, Role
-from core.pipeline import deals
-from core.pipeline.deals import CashStep, DealMove, DealUpdate, EditConflict
+from core.pipeline import deals, views
+from core.pipeline.deals import CashStep, DealMove, DealUpdate
+from core.pipeline.rules import EditConflict
 from db.schema import AuditLog, Deal, DealStageHistory, Stage
 from tests import factories
 from tests.pipeline_factories import stage, team
@@ -170,7 +171,7 @@ def test_moving_the_close_date_later_twice_makes_a_deal_slipping(session):
     assert deal.close_date_changes == 1
     deals.update_deal(session, rep, deal.id, 3, DealUpdate(expected_close=TODAY + timedelta(40)))
     assert deal.close_date_changes == 2
-    frame = deals.my_open_deals(session, rep)
+    frame = views.my_open_deals(session, rep)
     row = frame[frame["id"] == deal.id].iloc[0]
     assert bool(row["slipping"]) and row["expected_close"] == TODAY + timedelta(40)
     slips = session.scalar(
@@ -225,7 +226,7 @@ def test_lead_to_cash_records_contract_invoice_and_payment_in_order(session):
         deal.id,
         CashStep(step="paid", on=TODAY, amount=Decimal("99.5"), seen_version=3),
     )
-    detail = deals.deal_detail(session, rep, deal.id)
+    detail = views.deal_detail(session, rep, deal.id)
     assert detail.cash_status == CashStatus.PAID and detail.next_cash_step is None
     assert (detail.contract_signed_on, detail.paid_amount) == (
         TODAY - timedelta(3),
@@ -238,7 +239,7 @@ def test_deal_detail_shows_team_checklist_history_and_what_blocks_the_next_stage
     rep = t.actor(session, t.rep)
     deal = factories.deal(session, t.rep, t.customer, stage_name="Qualified")
     deals.tick_checklist_item(session, rep, deal.id, 1, "Budget confirmed", True)
-    detail = deals.deal_detail(session, rep, deal.id)
+    detail = views.deal_detail(session, rep, deal.id)
     assert [(c.item, c.done) for c in detail.checklist] == [
         ("Budget confirmed", True),
         ("Decision maker known", False),
@@ -250,9 +251,9 @@ def test_deal_detail_shows_team_checklist_history_and_what_blocks_the_next_stage
     ]
     assert detail.can_edit and detail.version == 2
     with pytest.raises(PermissionDenied):
-        deals.deal_detail(session, t.actor(session, t.other_rep), deal.id)
+        views.deal_detail(session, t.actor(session, t.other_rep), deal.id)
     deals.add_team_member(session, rep, deal.id, t.other_rep.id, "pre-sales engineer")
-    as_member = deals.deal_detail(session, t.actor(session, t.other_rep), deal.id)
+    as_member = views.deal_detail(session, t.actor(session, t.other_rep), deal.id)
     assert not as_member.can_edit and [m.role for m in as_member.team] == ["pre-sales engineer"]
 
 
@@ -264,20 +265,20 @@ def test_the_pipeline_board_sums_match_the_deals_in_the_managers_subtree(session
         for value in values:
             factories.deal(session, t.rep, t.customer, stage_name=name, amount=Decimal(value))
     factories.deal(session, t.rep, t.customer, status="won", closed_on=TODAY)
-    board = deals.pipeline_board(session, manager, deals.PipelineFilter()).set_index("stage")
+    board = views.pipeline_board(session, manager, views.PipelineFilter()).set_index("stage")
     probability = {s.name: s.probability for s in session.scalars(select(Stage))}
     assert board.loc["Lead", "deals"] == 2 and board.loc["Lead", "amount"] == Decimal("350.50")
     assert board.loc["Evaluation", "weighted"] == (Decimal(1000) * probability["Evaluation"])
     assert board.loc["Won", "deals"] == 0 and board["deals"].sum() == 3
-    table = deals.pipeline_deals(session, manager, deals.PipelineFilter(owner_id=t.rep.id))
+    table = views.pipeline_deals(session, manager, views.PipelineFilter(owner_id=t.rep.id))
     assert sorted(table["amount"]) == [Decimal("100.00"), Decimal("250.50"), Decimal("1000.00")]
     with pytest.raises(PermissionDenied):
-        deals.pipeline_board(session, manager, deals.PipelineFilter(region_id=1))
+        views.pipeline_board(session, manager, views.PipelineFilter(region_id=1))
 
 
 def test_a_director_sees_the_whole_company_board(session):
     director = factories.actor(session, factories.person(session, "director"))
-    board = deals.pipeline_board(session, director, deals.PipelineFilter())
+    board = views.pipeline_board(session, director, views.PipelineFilter())
     open_by_stage = dict(
         session.execute(
             select(Stage.name, func.count(Deal.id))
@@ -326,8 +327,8 @@ def test_the_board_cards_are_the_largest_deals_of_each_stage(session):
     for value in lead_amounts:
         factories.deal(session, t.rep, t.customer, stage_name="Lead", amount=Decimal(value))
     factories.deal(session, t.rep, t.customer, stage_name="Evaluation", amount=Decimal(5))
-    top = deals.pipeline_top_deals(
-        session, manager, deals.PipelineFilter(region_id=t.region.id), per_stage=3
+    top = views.pipeline_top_deals(
+        session, manager, views.PipelineFilter(region_id=t.region.id), per_stage=3
     )
     expected = sorted((Decimal(v) for v in lead_amounts), reverse=True)[:3]
     assert list(top[top["stage"] == "Lead"]["amount"]) == expected

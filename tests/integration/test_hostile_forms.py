@@ -23,7 +23,7 @@ from core.org import people
 from core.org import regions as org
 from core.org.access import load_actor
 from core.performance import alerts, scorecard
-from core.pipeline import activities, deals, reviews, stages
+from core.pipeline import activities, deals, reviews, stages, views
 from core.plans import bottom_up as commitments
 from core.plans import workflow as plans
 from core.transfer import ImportFailed, import_table, read_table
@@ -464,7 +464,7 @@ def test_hostile_search_and_filter_text_reads_safely(session, search, period):
     frame = customers.search_customers(session, director, filters)
     assert customers.count_customers(session, director, filters) >= len(frame)
     try:
-        deals.pipeline_deals(session, director, deals.PipelineFilter(close_period=period))
+        views.pipeline_deals(session, director, views.PipelineFilter(close_period=period))
     except (ValidationError, DomainError) as refusal:
         assert str(refusal)
 

@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 
 from core.org.access import load_actor
 from core.periods import quarter_of
-from core.pipeline import deals
+from core.pipeline import views
 from core.progress import attainment as evaluation
 from core.progress import scopes
 from db.schema import Person
@@ -69,6 +69,6 @@ def test_the_pipeline_board_does_not_scan_deals(session):
     actor = _actor(session, "manager")
     connection = session.connection()
     with captured_statements(connection) as statements:
-        deals.pipeline_board(session, actor, deals.PipelineFilter())
+        views.pipeline_board(session, actor, views.PipelineFilter())
     for statement, plan in _plans(session, statements):
         assert "SCAN deal" not in plan, (statement, plan)

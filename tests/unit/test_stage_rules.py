@@ -7,15 +7,19 @@ import pytest
 
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import CashStatus, Role
-from core.pipeline.deals import (
+from core.pipeline.rules import (
     EditConflict,
     StageRule,
     check_move,
     counts_as_slip,
+    days_in_stage,
     ensure_current_version,
+    is_overdue,
     is_slipping,
+    is_stalled,
     move_blockers,
     next_cash_step,
+    next_is_won,
     next_stage,
 )
 from core.pipeline.stages import StageSettings, validate_stage_set
@@ -122,11 +126,35 @@ def test_moving_to_the_same_stage_is_refused():
         move(LEAD, LEAD)
 
 
-def test_only_moving_the_close_date_later_counts_as_a_slip_and_two_slips_make_slipping():
+def test_only_moving_the_close_date_later_counts_as_a_slip_and_the_threshold_makes_slipping():
     assert counts_as_slip(date(2026, 6, 30), date(2026, 7, 1))
     assert not counts_as_slip(date(2026, 6, 30), date(2026, 6, 1))
     assert not counts_as_slip(date(2026, 6, 30), date(2026, 6, 30))
-    assert [is_slipping(n) for n in range(4)] == [False, False, True, True]
+    assert [is_slipping(n, 2) for n in range(4)] == [False, False, True, True]
+    assert [is_slipping(n, 3) for n in range(5)] == [False, False, False, True, True]
+    assert not is_slipping(5, 2, is_open=False)
+
+
+def test_the_next_stage_is_won_only_from_the_last_open_stage():
+    assert next_is_won(STAGES, TECH)
+    assert not next_is_won(STAGES, LEAD)
+    assert not next_is_won(STAGES, QUALIFIED)
+    assert not next_is_won(STAGES, WON) and not next_is_won(STAGES, LOST)
+
+
+def test_a_deal_longer_in_its_stage_than_the_maximum_is_stalled_only_while_open():
+    assert days_in_stage(date(2026, 5, 16), TODAY) == 30
+    assert not is_stalled(30, 30)
+    assert is_stalled(31, 30)
+    assert not is_stalled(500, None)
+    assert not is_stalled(31, 30, is_open=False)
+
+
+def test_an_open_deal_is_overdue_the_day_after_its_expected_close():
+    assert not is_overdue(TODAY, TODAY)
+    assert is_overdue(date(2026, 6, 14), TODAY)
+    assert not is_overdue(date(2026, 6, 16), TODAY)
+    assert not is_overdue(date(2026, 6, 14), TODAY, is_open=False)
 
 
 def test_a_save_from_an_old_version_is_refused_naming_who_changed_the_deal():

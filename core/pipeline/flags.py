@@ -1,0 +1,63 @@
+"""The deal flags in SQL, and the one slipping setting, shared by the deal views and the alerts.
+
+Rules (the same as the pure functions in `core.pipeline.rules`):
+- stalled: an open deal longer in its stage than the stage's maximum days;
+- overdue: an open deal whose expected close date is before today;
+- slipping: an open deal whose expected close moved later at least `slipping_threshold` times.
+
+The slipping threshold is one setting: "Slipping deal" of the alert thresholds, which
+administrators edit on the Alerts page. My deals, the pipeline, the deal page and the alerts
+all read it through `slipping_threshold`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import and_, literal
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from core.models import DealStatus
+from core.org.company import get_setting
+from core.pipeline.rules import DEFAULT_SLIPPING_CHANGES
+from db.schema import Deal, Stage
+from db.sql_dates import days_between
+
+THRESHOLDS_SETTING = "alert_thresholds"
+SLIPPING_FIELD = "slipping_changes"
+SLIPPING_RANGE = (1, 20)
+
+
+def slipping_threshold(session: Session) -> int:
+    """How many times a deal's expected close must move later before the deal is slipping."""
+    stored = get_setting(session, THRESHOLDS_SETTING) or {}
+    value = stored.get(SLIPPING_FIELD) if isinstance(stored, dict) else None
+    low, high = SLIPPING_RANGE
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return value
+    return DEFAULT_SLIPPING_CHANGES
+
+
+def days_in_stage_sql(session: Session, today: date) -> ColumnElement:
+    """Days since the deal entered its current stage (needs the deal row)."""
+    return days_between(session, literal(today), Deal.stage_entered_on)
+
+
+def stalled_sql(days_in_stage: ColumnElement) -> ColumnElement[bool]:
+    """Open and longer in its stage than the stage's maximum days (needs the stage joined)."""
+    return and_(
+        Deal.status == DealStatus.OPEN,
+        Stage.max_days.is_not(None),
+        days_in_stage > Stage.max_days,
+    )
+
+
+def overdue_sql(today: date) -> ColumnElement[bool]:
+    """Open and expected to close before today."""
+    return and_(Deal.status == DealStatus.OPEN, Deal.expected_close < today)
+
+
+def slipping_sql(threshold: int) -> ColumnElement[bool]:
+    """Open and its expected close moved later at least `threshold` times."""
+    return and_(Deal.status == DealStatus.OPEN, Deal.close_date_changes >= threshold)
