@@ -16,9 +16,12 @@ Six metrics, each measured for a period from the database and normalised to 0-10
   or below `cycle_days_good` (60), 0 at or above `cycle_days_poor` (180), linear in between.
 - forecast_accuracy: committed at the start of the period = amount of deals then open in a
   commit-level stage (probability >= `commit_probability`, default 0.60: Evaluation and
-  later), rebuilt from the stage history (amount as it stood then). Delivered = the amount
-  of those same deals won within the period. Accuracy = 1 - |delivered - committed| /
-  committed. Normalised: 100 x accuracy, floored at 0.
+  later), as frozen by the period's first forecast snapshot (core.progress.snapshots: deal,
+  amount, stage, owner and region at that moment), so a stage probability or a deal changed
+  later never changes a past score; a period never snapshotted is rebuilt from the stage
+  history (amount as it stood then). Delivered = the amount of those same deals won within
+  the period. Accuracy = 1 - |delivered - committed| / committed. Normalised: 100 x
+  accuracy, floored at 0.
 
 Weights are percent per metric and fiscal year (table scorecard_weight, set by admins; they
 must sum to 100). A metric without data (no target, no closed deal, nothing committed) is left
@@ -31,7 +34,6 @@ up to the score exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -45,15 +47,13 @@ from core.org.access import ensure_can_view_person, ensure_role, in_scope
 from core.org.company import fiscal_start_month, get_setting, set_setting
 from core.org.regions import load_region_tree
 from core.periods import add_months, fiscal_year, month, quarter_of
-from core.progress import figures
+from core.progress import figures, snapshots
 from db.schema import (
     Activity,
     Deal,
-    DealStageHistory,
     DealStatus,
     Person,
     ScorecardWeight,
-    Stage,
 )
 
 METRICS: dict[str, str] = {
@@ -385,10 +385,6 @@ def explain(
 # --- figures from the database -----------------------------------------------------------------
 
 
-def _start_of(period: Period) -> datetime:
-    return datetime.combine(period.start, time())
-
-
 def _deal_figures(session: Session, period: Period, by: str, deal_filters: list) -> dict[int, dict]:
     """Won, lost, cycle days and pipeline created, by "owner" or "region" (the figures of
     core.progress.figures)."""
@@ -409,55 +405,23 @@ def _deal_figures(session: Session, period: Period, by: str, deal_filters: list)
 
 
 def _committed_at_start(
-    session: Session, period: Period, key_name: str, deal_filters: list, bench: Benchmarks
+    session: Session, period: Period, key_name: str, ids, bench: Benchmarks
 ) -> dict[int, dict[str, Decimal]]:
-    """Amount of deals open at the period's start whose stage then was commit-level, and the
-    amount of those deals won within the period."""
-    start = _start_of(period)
-    ranked = (
-        select(
-            DealStageHistory.deal_id,
-            DealStageHistory.to_stage_id,
-            DealStageHistory.amount,
-            Deal.owner_id,
-            Deal.region_id,
-            case(
-                (
-                    and_(
-                        Deal.status == DealStatus.WON,
-                        Deal.closed_on.between(period.start, period.end),
-                    ),
-                    Deal.amount,
-                ),
-                else_=0,
-            ).label("won_amount"),
-            func.row_number()
-            .over(
-                partition_by=DealStageHistory.deal_id,
-                order_by=(DealStageHistory.changed_at.desc(), DealStageHistory.id.desc()),
-            )
-            .label("rn"),
-        )
-        .join(Deal, Deal.id == DealStageHistory.deal_id)
-        .where(
-            DealStageHistory.changed_at < start,
-            (Deal.closed_on.is_(None)) | (Deal.closed_on >= period.start),
-        )
-    )
-    ranked = ranked.where(*deal_filters)
-    ranked = ranked.subquery()
-    key = ranked.c.owner_id if key_name == "owner" else ranked.c.region_id
+    """Amount of the deals committed at the period's start, by the owner or region they
+    counted for then (only `ids` unless None), and the amount of those deals won within the
+    period. The committed deals are the ones frozen by the period's first forecast snapshot
+    (core.progress.snapshots), rebuilt from the stage history only for a period never
+    snapshotted."""
+    committed = snapshots.committed_at_start(session, period, bench.commit_probability)
+    key = committed.c.owner_id if key_name == "owner" else committed.c.region_id
+    won = and_(Deal.status == DealStatus.WON, Deal.closed_on.between(period.start, period.end))
     query = (
-        select(key, func.sum(ranked.c.amount), func.sum(ranked.c.won_amount))
-        .join(Stage, Stage.id == ranked.c.to_stage_id)
-        .where(
-            ranked.c.rn == 1,
-            Stage.probability >= bench.commit_probability,
-            Stage.is_won.is_(False),
-            Stage.is_lost.is_(False),
-        )
+        select(key, func.sum(committed.c.amount), func.sum(case((won, Deal.amount), else_=0)))
+        .join(Deal, Deal.id == committed.c.deal_id)
         .group_by(key)
     )
+    if ids is not None:
+        query = query.where(key.in_(ids))
     return {
         entity: {"committed_at_start": Decimal(total or 0), "committed_won": Decimal(won or 0)}
         for entity, total, won in session.execute(query)
@@ -499,7 +463,7 @@ def rep_figures(
     activity_filters = [] if person_ids is None else [Activity.person_id.in_(person_ids)]
     deals = _deal_figures(session, period, "owner", deal_filters)
     acts = _activity_counts(session, period, Activity.person_id, activity_filters)
-    committed = _committed_at_start(session, period, "owner", deal_filters, bench)
+    committed = _committed_at_start(session, period, "owner", person_ids, bench)
     targets = _targets(session, period, by_rep=True, ids=person_ids)
     ids = person_ids if person_ids is not None else sorted(set(deals) | set(acts) | set(targets))
     out = {}
@@ -527,7 +491,9 @@ def region_figures(
     activity_filters = [] if everywhere else [Person.region_id.in_(nodes)]
     deals = _deal_figures(session, period, "region", deal_filters)
     acts = _activity_counts(session, period, Person.region_id, activity_filters)
-    committed = _committed_at_start(session, period, "region", deal_filters, bench)
+    committed = _committed_at_start(
+        session, period, "region", None if everywhere else nodes, bench
+    )
     targets = _targets(session, period, by_rep=False, ids=region_ids)
     headcount = dict(
         session.execute(

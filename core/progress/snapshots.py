@@ -1,0 +1,497 @@
+"""Forecast snapshots: what was forecast and committed on a given day, frozen and never redone.
+
+Rules:
+- A snapshot freezes, for one period, the figures of the company, of every region (with its
+  subtree) and of every rep exactly as the attainment report shows them that day: target, won,
+  commit, best case, pipeline, weighted pipeline, forecast, open pipeline and the simulated
+  probability of making the target.
+- Snapshots are taken for the current month, quarter and fiscal year at the start of every
+  period and weekly: the first run on or after a boundary (a Monday, or the first day of a
+  period) takes them; further runs in the same week add nothing.
+- The first snapshot of a period also freezes the deals committed at its start: open deals in a
+  commit-level stage (stage probability at least the scorecard's commit benchmark, neither won
+  nor lost), with their amount, stage, owner and region. Forecast accuracy is judged against
+  these deals, so a stage probability or a deal changed later never changes a past score.
+- A period start that was not seen in time (the first run came a week or more after it, or the
+  history was imported) is rebuilt from the stage history as of the period's first day and
+  marked reconstructed; once frozen it stays as it is. This covers every month, quarter and
+  fiscal year starting in the current or the two previous fiscal years; a rebuild that finds no
+  committed deal is not frozen, so history imported later is still picked up.
+- Snapshots are read back only within the reader's area: a rep their own, a manager their
+  regions' subtree, directors and admins everything.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
+
+from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.models import Actor, Period, Role
+from core.org.access import SYSTEM_ACTOR, ensure_can_view_person, in_scope
+from core.org.company import fiscal_start_month
+from core.org.regions import load_region_tree
+from core.periods import add_months, fiscal_year, fiscal_year_of, month, quarter_of
+from core.progress.attainment import AttainmentRow, attainment_report
+from db.schema import (
+    Deal,
+    DealStageHistory,
+    DealStatus,
+    ForecastSnapshot,
+    ForecastSnapshotDeal,
+    Person,
+    SnapshotLevel,
+    Stage,
+)
+
+COMPANY_ENTITY = 0
+"""The entity id of the company's rows (regions and reps use their own ids)."""
+
+LATE_AFTER = timedelta(days=7)
+"""A period's first snapshot taken this long after its start rebuilds the committed deals."""
+
+HISTORY_YEARS = 2
+"""Fiscal years before the current one whose period starts are rebuilt when missing."""
+
+FIGURES = ("target", "won", "commit", "best_case", "pipeline", "forecast", "open_pipeline")
+RATIO = Decimal("0.0001")
+
+
+# --- periods and due dates ----------------------------------------------------------------
+
+
+def week_start(day: date) -> date:
+    """The Monday of the ISO week of `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def current_periods(today: date, fiscal_start: int = 1) -> list[Period]:
+    """The month, the fiscal quarter and the fiscal year that contain `today`."""
+    return [
+        month(today.year, today.month, fiscal_start),
+        quarter_of(today, fiscal_start),
+        fiscal_year(fiscal_year_of(today, fiscal_start), fiscal_start),
+    ]
+
+
+def _due_periods(session: Session, today: date, periods: list[Period]) -> list[Period]:
+    """The periods without a snapshot taken since the later of this Monday and their start."""
+    taken = session.execute(
+        select(ForecastSnapshot.period, ForecastSnapshot.period_start, ForecastSnapshot.taken_on)
+        .where(
+            ForecastSnapshot.taken_on >= week_start(today),
+            ForecastSnapshot.level == SnapshotLevel.COMPANY,
+            ForecastSnapshot.reconstructed.is_(False),
+            ForecastSnapshot.period.in_([p.label for p in periods]),
+        )
+        .distinct()
+    ).all()
+    return [
+        p
+        for p in periods
+        if not any(
+            label == p.label and start == p.start and day >= max(week_start(today), p.start)
+            for label, start, day in taken
+        )
+    ]
+
+
+def snapshots_due(session: Session, today: date) -> bool:
+    """Whether this week's (or this new period's) snapshots are still to be taken: two small
+    indexed reads, cheap enough for every page view."""
+    return bool(_due_periods(session, today, current_periods(today, fiscal_start_month(session))))
+
+
+def _history_periods(today: date, fiscal_start: int) -> list[Period]:
+    """Every month, quarter and fiscal year starting from the start of the fiscal year
+    HISTORY_YEARS before the current one up to `today`."""
+    first = fiscal_year(fiscal_year_of(today, fiscal_start) - HISTORY_YEARS, fiscal_start).start
+    out: list[Period] = []
+    start = first
+    while start <= today:
+        out.append(month(start.year, start.month, fiscal_start))
+        if (start.month - fiscal_start) % 3 == 0:
+            out.append(quarter_of(start, fiscal_start))
+        if start.month == fiscal_start:
+            out.append(fiscal_year(start.year, fiscal_start))
+        start = add_months(start, 1)
+    return out
+
+
+# --- committed deals ----------------------------------------------------------------------
+
+
+def _commit_level(commit_probability: float) -> list:
+    return [
+        Stage.probability >= commit_probability,
+        Stage.is_won.is_(False),
+        Stage.is_lost.is_(False),
+    ]
+
+
+def committed_from_history(start: date, commit_probability: float) -> Subquery:
+    """Deals open on `start` whose last stage change before it was to a commit-level stage,
+    with the amount recorded at that change and the owner and region they count for
+    (columns deal_id, owner_id, region_id, stage_id, amount)."""
+    ranked = (
+        select(
+            DealStageHistory.deal_id,
+            DealStageHistory.to_stage_id.label("stage_id"),
+            DealStageHistory.amount,
+            Deal.owner_id,
+            Deal.region_id,
+            func.row_number()
+            .over(
+                partition_by=DealStageHistory.deal_id,
+                order_by=(DealStageHistory.changed_at.desc(), DealStageHistory.id.desc()),
+            )
+            .label("rn"),
+        )
+        .join(Deal, Deal.id == DealStageHistory.deal_id)
+        .where(
+            DealStageHistory.changed_at < datetime.combine(start, time()),
+            Deal.closed_on.is_(None) | (Deal.closed_on >= start),
+        )
+        .subquery()
+    )
+    return (
+        select(
+            ranked.c.deal_id,
+            ranked.c.owner_id,
+            ranked.c.region_id,
+            ranked.c.stage_id,
+            ranked.c.amount,
+        )
+        .join(Stage, Stage.id == ranked.c.stage_id)
+        .where(ranked.c.rn == 1, *_commit_level(commit_probability))
+        .subquery()
+    )
+
+
+def _committed_now(commit_probability: float) -> Subquery:
+    """Open deals in a commit-level stage now, as they stand."""
+    return (
+        select(
+            Deal.id.label("deal_id"),
+            Deal.owner_id,
+            Deal.region_id,
+            Deal.stage_id,
+            Deal.amount,
+        )
+        .join(Stage, Stage.id == Deal.stage_id)
+        .where(Deal.status == DealStatus.OPEN, *_commit_level(commit_probability))
+        .subquery()
+    )
+
+
+def start_snapshot_id(session: Session, period: Period) -> int | None:
+    """The company row of the period's first snapshot, which holds its committed deals."""
+    return session.scalar(
+        select(ForecastSnapshot.id)
+        .where(
+            ForecastSnapshot.period == period.label,
+            ForecastSnapshot.period_start == period.start,
+            ForecastSnapshot.level == SnapshotLevel.COMPANY,
+            ForecastSnapshot.at_period_start.is_(True),
+        )
+        .order_by(ForecastSnapshot.taken_on, ForecastSnapshot.id)
+        .limit(1)
+    )
+
+
+def committed_at_start(session: Session, period: Period, commit_probability: float) -> Subquery:
+    """The deals committed at the start of `period` (columns deal_id, owner_id, region_id,
+    stage_id, amount): as frozen by its first snapshot; for a period never snapshotted (older
+    than the snapshot history, or not begun), rebuilt from the stage history with today's
+    settings."""
+    snapshot_id = start_snapshot_id(session, period)
+    if snapshot_id is None:
+        return committed_from_history(period.start, commit_probability)
+    frozen = ForecastSnapshotDeal
+    return (
+        select(frozen.deal_id, frozen.owner_id, frozen.region_id, frozen.stage_id, frozen.amount)
+        .where(frozen.snapshot_id == snapshot_id)
+        .subquery()
+    )
+
+
+def _freeze_deals(session: Session, snapshot_ids: list[int], committed: Subquery) -> int:
+    """Copy the committed deals to each of the snapshots, in the database (INSERT ... SELECT)."""
+    if not snapshot_ids:
+        return 0
+    rows = (
+        select(
+            ForecastSnapshot.id,
+            committed.c.deal_id,
+            committed.c.owner_id,
+            committed.c.region_id,
+            committed.c.stage_id,
+            committed.c.amount,
+        )
+        .select_from(committed)
+        .join(ForecastSnapshot, ForecastSnapshot.id.in_(snapshot_ids))
+    )
+    result = session.execute(
+        insert(ForecastSnapshotDeal).from_select(
+            ["snapshot_id", "deal_id", "owner_id", "region_id", "stage_id", "amount"], rows
+        )
+    )
+    return max(result.rowcount or 0, 0)
+
+
+# --- taking snapshots ---------------------------------------------------------------------
+
+
+class SnapshotRun(BaseModel):
+    """What one run of take_snapshots froze."""
+
+    taken_on: date
+    periods: list[str] = []
+    rows: int = 0
+    committed_deals: int = 0
+    reconstructed: list[str] = []
+
+
+def _entity_id(row: AttainmentRow) -> int:
+    if row.level == SnapshotLevel.COMPANY:
+        return COMPANY_ENTITY
+    return int(row.key.rpartition(":")[2])
+
+
+def _snapshot_rows(session: Session, period: Period, today: date, at_start: bool) -> list[dict]:
+    """The period's figures of the company, every region and every rep: one attainment report
+    per level, as the system (an administrator) sees them."""
+    out = []
+    for level in SnapshotLevel:
+        for row in attainment_report(session, SYSTEM_ACTOR, period, level.value, today=today):
+            out.append(
+                {
+                    "taken_on": today,
+                    "period": period.label,
+                    "period_start": period.start,
+                    "period_end": period.end,
+                    "level": level.value,
+                    "entity_id": _entity_id(row),
+                    "entity": row.label,
+                    "at_period_start": at_start,
+                    "reconstructed": False,
+                    **{name: getattr(row, name) for name in FIGURES},
+                    "weighted": row.weighted_pipeline,
+                    "probability": (
+                        row.probability.quantize(RATIO) if row.probability is not None else None
+                    ),
+                }
+            )
+    return out
+
+
+def _company_row_id(session: Session, period: Period, taken_on: date) -> int:
+    return session.scalar(
+        select(ForecastSnapshot.id).where(
+            ForecastSnapshot.taken_on == taken_on,
+            ForecastSnapshot.period == period.label,
+            ForecastSnapshot.level == SnapshotLevel.COMPANY,
+            ForecastSnapshot.entity_id == COMPANY_ENTITY,
+        )
+    )
+
+
+def _take_current(
+    session: Session,
+    today: date,
+    periods: list[Period],
+    started: set[tuple[str, date]],
+    commit_probability: float,
+) -> SnapshotRun:
+    """This week's figures of the due periods; the committed deals of those that start now."""
+    run = SnapshotRun(taken_on=today)
+    rows: list[dict] = []
+    starting: list[Period] = []
+    for period in periods:
+        at_start = (period.label, period.start) not in started and today < (
+            period.start + LATE_AFTER
+        )
+        rows.extend(_snapshot_rows(session, period, today, at_start))
+        run.periods.append(period.label)
+        if at_start:
+            starting.append(period)
+            started.add((period.label, period.start))
+    if rows:
+        session.execute(insert(ForecastSnapshot), rows)
+    run.rows = len(rows)
+    ids = [_company_row_id(session, p, today) for p in starting]
+    run.committed_deals = _freeze_deals(session, ids, _committed_now(commit_probability))
+    return run
+
+
+def _rebuild_starts(
+    session: Session, periods: list[Period], commit_probability: float, run: SnapshotRun
+) -> None:
+    """Freeze the committed deals of period starts never snapshotted, from the stage history:
+    one INSERT ... SELECT per start date, shared by the month, quarter and year starting then."""
+    by_start: dict[date, list[Period]] = {}
+    for period in periods:
+        by_start.setdefault(period.start, []).append(period)
+    for start, starting in sorted(by_start.items()):
+        session.execute(
+            insert(ForecastSnapshot),
+            [
+                {
+                    "taken_on": p.start,
+                    "period": p.label,
+                    "period_start": p.start,
+                    "period_end": p.end,
+                    "level": SnapshotLevel.COMPANY.value,
+                    "entity_id": COMPANY_ENTITY,
+                    "entity": "company",
+                    "at_period_start": True,
+                    "reconstructed": True,
+                }
+                for p in starting
+            ],
+        )
+        ids = [_company_row_id(session, p, p.start) for p in starting]
+        frozen = _freeze_deals(session, ids, committed_from_history(start, commit_probability))
+        if not frozen:  # nothing committed: leave the start open for history imported later
+            session.execute(delete(ForecastSnapshot).where(ForecastSnapshot.id.in_(ids)))
+            continue
+        run.committed_deals += frozen
+        run.reconstructed.extend(p.label for p in starting)
+
+
+def take_snapshots(
+    session: Session, today: date | None = None, *, commit_probability: float
+) -> SnapshotRun:
+    """Freeze this week's forecast of the current month, quarter and fiscal year (company,
+    regions, reps) unless already taken, the committed deals of a period that starts, and the
+    missing period starts of the snapshot history. Idempotent within a week; a run that loses
+    a race with another one adds nothing. `commit_probability` is the scorecard's commit
+    benchmark: the stage probability from which a deal counts as committed."""
+    today = today or date.today()
+    if not 0 < commit_probability <= 1:
+        raise ValidationFailed("The commit probability must be above 0 and at most 1.")
+    fiscal_start = fiscal_start_month(session)
+    history = _history_periods(today, fiscal_start)
+    due = _due_periods(session, today, current_periods(today, fiscal_start))
+    started = {
+        (label, start)
+        for label, start in session.execute(
+            select(ForecastSnapshot.period, ForecastSnapshot.period_start).where(
+                ForecastSnapshot.level == SnapshotLevel.COMPANY,
+                ForecastSnapshot.at_period_start.is_(True),
+                ForecastSnapshot.period_start >= history[0].start,
+            )
+        )
+    }
+    try:
+        with session.begin_nested():
+            run = _take_current(session, today, due, started, commit_probability)
+            unseen = [
+                p
+                for p in history
+                if (p.label, p.start) not in started
+                and (p.end < today or today >= p.start + LATE_AFTER)
+            ]
+            _rebuild_starts(session, unseen, commit_probability, run)
+    except IntegrityError:
+        return SnapshotRun(taken_on=today)  # another run took them at the same moment
+    return run
+
+
+# --- reading snapshots --------------------------------------------------------------------
+
+
+class SnapshotFigures(BaseModel):
+    """One entity's forecast for a period as it stood on `taken_on`."""
+
+    taken_on: date
+    period: str
+    level: str
+    entity_id: int
+    entity: str
+    at_period_start: bool
+    target: Decimal | None
+    won: Decimal | None
+    commit: Decimal | None
+    best_case: Decimal | None
+    pipeline: Decimal | None
+    weighted: Decimal | None
+    forecast: Decimal | None
+    open_pipeline: Decimal | None
+    probability: Decimal | None
+
+
+def snapshot_subject(session: Session, actor: Actor, scope_key: str) -> tuple[str, int] | None:
+    """The (level, entity id) whose snapshots a scope shows, refusing scopes outside the
+    actor's area; None for a scope that is no single entity (a manager's several regions)."""
+    kind, _, value = scope_key.partition(":")
+    if scope_key == "company" or (scope_key == "default" and actor.sees_everything):
+        if not actor.sees_everything:
+            raise PermissionDenied("Only directors and admins see the company's figures.")
+        return SnapshotLevel.COMPANY.value, COMPANY_ENTITY
+    if scope_key == "default":
+        if actor.role == Role.REP:
+            return SnapshotLevel.REP.value, int(actor.id or 0)
+        tree = load_region_tree(session)
+        ids = actor.scope_region_ids or frozenset()
+        tops = [r for r in ids if tree.parents.get(r) not in ids]
+        return (SnapshotLevel.REGION.value, tops[0]) if len(tops) == 1 else None
+    if kind == "region" and value.isdigit():
+        if actor.role == Role.REP or not in_scope(actor, int(value)):
+            raise PermissionDenied("You can only see figures of regions you manage.")
+        return SnapshotLevel.REGION.value, int(value)
+    if kind == "rep" and value.isdigit():
+        person = session.get(Person, int(value))
+        if person is None:
+            raise NotFound(f"No person with id {value}.")
+        ensure_can_view_person(actor, person_id=person.id, region_id=person.region_id)
+        return SnapshotLevel.REP.value, person.id
+    raise ValidationFailed(f"Unknown scope '{scope_key}'.")
+
+
+def forecast_history(
+    session: Session, actor: Actor, scope_key: str, period: Period
+) -> list[SnapshotFigures]:
+    """The snapshots of a scope's forecast for a period, newest first (rebuilt period starts,
+    which hold no figures, left out)."""
+    subject = snapshot_subject(session, actor, scope_key)
+    if subject is None:
+        return []
+    level, entity_id = subject
+    rows = session.scalars(
+        select(ForecastSnapshot)
+        .where(
+            ForecastSnapshot.period == period.label,
+            ForecastSnapshot.period_start == period.start,
+            ForecastSnapshot.level == level,
+            ForecastSnapshot.entity_id == entity_id,
+            ForecastSnapshot.reconstructed.is_(False),
+        )
+        .order_by(ForecastSnapshot.taken_on.desc())
+    )
+    return [
+        SnapshotFigures(
+            taken_on=r.taken_on,
+            period=r.period,
+            level=r.level,
+            entity_id=r.entity_id,
+            entity=r.entity,
+            at_period_start=r.at_period_start,
+            target=r.target,
+            won=r.won,
+            commit=r.commit,
+            best_case=r.best_case,
+            pipeline=r.pipeline,
+            weighted=r.weighted,
+            forecast=r.forecast,
+            open_pipeline=r.open_pipeline,
+            probability=r.probability,
+        )
+        for r in rows
+    ]
