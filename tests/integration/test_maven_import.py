@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from core.org.access import SYSTEM_ACTOR
 from core.org.regions import load_region_tree
-from core.periods import fiscal_quarter
+from core.periods import fiscal_quarter, fiscal_year, quarter_of
 from core.progress.attainment import scope_figures
 from core.progress.scopes import Scope
 from core.transfer import ColumnMapping, import_table, read_table
 from db.schema import Customer, Deal, DealStageHistory, ImportPreset, Person
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SEED_TODAY
+from tests.figures_agree import check_figures_agree
 from tests.transfer_support import manage_in_process, maven_dir
 
 STAGE_MAP = ["Prospecting=Lead", "Engaging=Qualified", "Won=Won", "Lost=Lost"]
@@ -255,3 +256,6 @@ def test_the_maven_export_imports_next_to_existing_demo_data(session):
     expected = expected_won_by_office_quarter(folder)
     assert won_by_office_quarter(session, expected) == expected
     assert isinstance(mapping_by_step["maven-deals"], ColumnMapping)
+    # every consumer of the figures agrees on the imported history and on today's figures
+    for period in (fiscal_quarter(2017, 2), fiscal_year(2017), quarter_of(SEED_TODAY)):
+        assert check_figures_agree(session, period, SEED_TODAY) > 3, period.label
