@@ -196,7 +196,9 @@ def check_figures_agree(session, period: Period, today: date, *, cli=None) -> in
                 key = "company" if by == "company" else None
                 if key is None:
                     key = next(
-                        k for k, r in rows.items() if r.level == "region" and r.entity == line["entity"]
+                        k
+                        for k, r in rows.items()
+                        if r.level == "region" and r.entity == line["entity"]
                     )
                 row = rows[key]
                 assert _money(line["won"]) == row.won

@@ -93,7 +93,8 @@ def test_every_figure_of_the_report_matches_an_independent_computation(session, 
     else:
         emails = dict(zip(books.people.id, books.people.email))
         in_period = d.closed_on.between(period.start, period.end) | (
-            (d.status == "open") & d.expected_close.between(max(period.start, SEED_TODAY), period.end)
+            (d.status == "open")
+            & d.expected_close.between(max(period.start, SEED_TODAY), period.end)
         )
         owners = set(d[in_period & d.status.isin(["won", "open"])].owner_id)
         owners |= set(t[t.person_id.notna() & t.month.between(period.start, period.end)].person_id)
