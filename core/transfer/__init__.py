@@ -5,13 +5,9 @@ The formats are documented in docs/import.md.
 
 from core.transfer.exporting import ensure_can_export, export_frame
 from core.transfer.formats import Kind, columns, required_columns
-from core.transfer.importing import (
-    ImportResult,
-    ensure_can_import,
-    import_table,
-    importable_kinds,
-    stage_names,
-)
+from core.transfer.import_context import ImportResult
+from core.transfer.importing import ensure_can_import, import_table, importable_kinds
+from core.transfer.kinds.deals import stage_names
 from core.transfer.presets import load_preset, preset_names, save_preset
 from core.transfer.reading import (
     ColumnMapping,

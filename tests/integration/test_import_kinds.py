@@ -412,7 +412,7 @@ def test_a_deal_without_dates_keeps_its_stored_dates_when_imported_again_later(s
 def test_a_deal_changed_by_someone_else_during_the_import_is_reported_not_overwritten(session):
     from sqlalchemy import update
 
-    from core.transfer.importing import ConcurrentChange
+    from core.transfer.import_context import ConcurrentChange
 
     customer = _customer_ref(session)
     text = f"external_id,customer,owner,amount,stage\nRACE-1,{customer},rep@example.com,5,Lead"

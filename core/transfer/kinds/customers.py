@@ -1,0 +1,162 @@
+"""Importing customers: matched on external_id, else by normalised name in their region.
+
+A customer without a region is placed in its owner's region when the mapping says so, else at
+the company level. Managers import customers of their own area only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.customers.names import normalize_name
+from core.org import audit
+from core.org.access import in_scope
+from core.transfer.formats import CustomerRow, Kind
+from core.transfer.import_context import (
+    ImportContext,
+    ImportResult,
+    batches,
+    money_text,
+    repeated_in_file,
+    same_value,
+    update_by_id,
+)
+from db.bulk import bulk_insert
+from db.schema import Customer
+
+CUSTOMER_FIELDS = (
+    "name",
+    "region_id",
+    "owner_id",
+    "industry",
+    "segment",
+    "status",
+    "annual_potential",
+    "external_id",
+)
+
+
+def _customer_index(session: Session, external_ids: list[str], names: list[str]):
+    """Existing customers by external_id and by (normalised name, region)."""
+    cols = [Customer.id, *(getattr(Customer, f) for f in CUSTOMER_FIELDS), Customer.normalized_name]
+    by_external, by_name = {}, {}
+    for chunk in batches(sorted(set(external_ids))):
+        for r in session.execute(select(*cols).where(Customer.external_id.in_(chunk))):
+            by_external[r.external_id] = r
+    for chunk in batches(sorted(set(names))):
+        for r in session.execute(select(*cols).where(Customer.normalized_name.in_(chunk))):
+            by_name.setdefault(r.normalized_name, []).append(r)
+    return by_external, by_name
+
+
+def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
+    present = ctx.rows.present
+    session = ctx.session
+    planned: list[dict] = []
+    seen_ext: dict = {}
+    seen_name: dict = {}
+    raw = list(ctx.rows)
+    ctx.progress("checking customers", 0.2)
+    for number, row, _ in raw:
+        owner = ctx.person(number, "owner", row.owner)
+        if row.region:
+            region_id = ctx.region(number, "region", row.region)
+        elif ctx.mapping.region_from_owner and owner is not None:
+            region_id = owner.region_id or ctx.root_id
+        else:
+            region_id = ctx.root_id
+        if region_id is None and not row.region:
+            ctx.problem(number, "region", "", "no regions exist yet: import regions first")
+            continue
+        ctx.in_area(number, "region", row.region or "", region_id)
+        key = normalize_name(row.name)
+        if row.external_id and repeated_in_file(
+            ctx, number, "external_id", row.external_id, row.external_id, seen_ext
+        ):
+            continue
+        if repeated_in_file(ctx, number, "name", row.name, (key, region_id), seen_name):
+            continue
+        planned.append(
+            {
+                "number": number,
+                "row": row,
+                "region_id": region_id,
+                "owner_id": owner.id if owner else None,
+                "key": key,
+            }
+        )
+    ctx.fail_if_problems()
+    by_external, by_name = _customer_index(
+        session,
+        [p["row"].external_id for p in planned if p["row"].external_id],
+        [p["key"] for p in planned],
+    )
+    result = ImportResult(kind=Kind.CUSTOMERS, dry_run=dry_run)
+    creates: dict[str, list] = defaultdict(list)
+    updates: list[dict] = []
+    for plan in planned:
+        row: CustomerRow = plan["row"]
+        current = by_external.get(row.external_id) if row.external_id else None
+        if current is None:
+            same_name = [
+                c for c in by_name.get(plan["key"], []) if c.region_id == plan["region_id"]
+            ]
+            if same_name and (not row.external_id or same_name[0].external_id is None):
+                current = same_name[0]
+        values = {
+            "name": row.name,
+            "region_id": plan["region_id"],
+            "owner_id": plan["owner_id"],
+            "industry": row.industry,
+            "segment": row.segment,
+            "status": row.status.value,
+            "annual_potential": row.annual_potential,
+            "external_id": row.external_id,
+        }
+        if current is None:
+            result.created += 1
+            for k, v in values.items():
+                creates[k].append(money_text(v) if k == "annual_potential" else v)
+            creates["normalized_name"].append(plan["key"])
+            continue
+        wanted = {
+            k: v
+            for k, v in values.items()
+            if k in present
+            or k == "name"
+            or (k == "region_id" and "region" in present)
+            or (k == "owner_id" and "owner" in present)
+        }
+        if not (ctx.actor.sees_everything or in_scope(ctx.actor, current.region_id)):
+            ctx.problem(plan["number"], "name", row.name, "outside the regions you manage")
+            continue
+        changed = {k: v for k, v in wanted.items() if not same_value(getattr(current, k), v)}
+        if changed:
+            result.updated += 1
+            changed["normalized_name"] = normalize_name(changed.get("name", current.name))
+            updates.append({"_id": current.id, **changed})
+        else:
+            result.unchanged += 1
+    ctx.fail_if_problems()
+    if dry_run:
+        return result
+    if creates:
+        bulk_insert(session.connection(), Customer.__table__, creates)
+    updated_ids = [u["_id"] for u in updates]
+    update_by_id(session, Customer.__table__, updates)
+    audit.record(
+        session,
+        ctx.actor,
+        "import",
+        "customer",
+        None,
+        after={
+            "created": result.created,
+            "updated": result.updated,
+            "updated_ids": updated_ids[:1000],
+        },
+    )
+    return result

@@ -1,0 +1,484 @@
+"""Importing deals: matched on external_id and credited to the owner's region.
+
+Every imported deal gets stage history: entering its first stage on created_on and, for closed
+deals, the close on closed_on. An empty database gets the standard stages on its first deal
+import; customers not found are created when the mapping asks for it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from core.customers.names import normalize_name
+from core.models import CustomerStatus, DealStatus, ForecastCategory
+from core.org import audit
+from core.org.access import in_scope
+from core.pipeline.standard_stages import STANDARD_STAGES
+from core.transfer.formats import DealRow, Kind
+from core.transfer.import_context import (
+    BATCH,
+    ConcurrentChange,
+    ImportContext,
+    ImportResult,
+    PersonRef,
+    batches,
+    customer_refs,
+    iso_date,
+    money_text,
+    repeated_in_file,
+    same_value,
+)
+from db.bulk import bulk_insert
+from db.schema import Customer, Deal, DealStageHistory, Product, Stage
+
+
+@dataclass
+class _StageInfo:
+    name: str
+    position: int
+    probability: Decimal
+    is_won: bool
+    is_lost: bool
+    id: int | None = None
+
+
+def _stages(session: Session) -> dict[str, _StageInfo]:
+    """Configured stages by lower-case name; the standard stages when none are configured."""
+    rows = session.execute(
+        select(
+            Stage.id, Stage.name, Stage.position, Stage.probability, Stage.is_won, Stage.is_lost
+        ).order_by(Stage.position)
+    ).all()
+    if rows:
+        return {
+            r.name.lower(): _StageInfo(r.name, r.position, r.probability, r.is_won, r.is_lost, r.id)
+            for r in rows
+        }
+    return {
+        name.lower(): _StageInfo(name, i + 1, Decimal(prob), name == "Won", name == "Lost")
+        for i, (name, prob, *_rest) in enumerate(STANDARD_STAGES)
+    }
+
+
+def stage_names(session: Session) -> list[str]:
+    """The stages a deal file may name (the standard ones in an empty database)."""
+    return [stage.name for stage in _stages(session).values()]
+
+
+def _install_stages(session: Session, stages: dict[str, _StageInfo]) -> None:
+    """An empty database gets the standard stages on its first deal import."""
+    for name, prob, max_days, checklist, roles in STANDARD_STAGES:
+        stage = Stage(
+            name=name,
+            position=stages[name.lower()].position,
+            probability=Decimal(prob),
+            is_won=name == "Won",
+            is_lost=name == "Lost",
+            exit_checklist=checklist,
+            required_roles=roles,
+            max_days=max_days,
+        )
+        session.add(stage)
+        session.flush()
+        stages[name.lower()].id = stage.id
+
+
+DEAL_FIELDS = (
+    "name",
+    "customer_id",
+    "owner_id",
+    "region_id",
+    "product_id",
+    "amount",
+    "stage_id",
+    "status",
+    "created_on",
+    "expected_close",
+    "closed_on",
+    "lost_reason",
+)
+
+
+def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
+    session, present = ctx.session, ctx.rows.present
+    stages = _stages(session)
+    products = {
+        name.lower(): pid for pid, name in session.execute(select(Product.id, Product.name))
+    }
+    stage_names = ", ".join(s.name for s in stages.values())
+    ctx.progress("reading deals", 0.05)
+    raw = list(ctx.rows)
+    ctx.progress("checking customers and owners", 0.2)
+    by_ext, by_name = customer_refs(session, {row.customer for _, row, _ in raw})
+    new_customers: dict[tuple[str, int], dict] = {}
+    seen: dict = {}
+    planned: list[dict] = []
+    people = ctx.people()
+    by_person_name: dict[str, list[PersonRef]] = defaultdict(list)
+    for ref in people.values():
+        by_person_name[ref.name.lower()].append(ref)
+    root = ctx.root_id
+    for number, row, _ in raw:
+        if repeated_in_file(ctx, number, "external_id", row.external_id, row.external_id, seen):
+            continue
+        owner = (
+            people.get(row.owner.lower())
+            if "@" in row.owner
+            else (lambda m: m[0] if len(m) == 1 else None)(
+                by_person_name.get(row.owner.lower(), [])
+            )
+        )
+        if owner is None:
+            owner = ctx.person(number, "owner", row.owner)  # records the precise problem
+            continue
+        region_id = owner.region_id or root
+        if not ctx.in_area(number, "owner", row.owner, region_id):
+            continue
+        stage = stages.get(row.stage.lower())
+        if stage is None:
+            ctx.problem(
+                number, "stage", row.stage, f"unknown stage; map it to one of: {stage_names}"
+            )
+            continue
+        product_id = None
+        if row.product:
+            product_id = products.get(row.product.lower())
+            if product_id is None:
+                ctx.problem(number, "product", row.product, "unknown product")
+                continue
+        customer = by_ext.get(row.customer)
+        if customer is None:
+            matches = by_name.get(normalize_name(row.customer), [])
+            if len(matches) == 1:
+                customer = matches[0]
+            elif len(matches) > 1:
+                own = [m for m in matches if m[1] == region_id]
+                if len(own) == 1:
+                    customer = own[0]
+                else:
+                    ctx.problem(
+                        number,
+                        "customer",
+                        row.customer,
+                        "several customers have this name; give the external_id",
+                    )
+                    continue
+            elif ctx.mapping.create_missing_customers:
+                key = (normalize_name(row.customer), region_id)
+                new_customers.setdefault(
+                    key, {"name": row.customer, "region_id": region_id, "owner_id": owner.id}
+                )
+                customer = ("new", key)
+            else:
+                ctx.problem(
+                    number,
+                    "customer",
+                    row.customer,
+                    "unknown customer (give its external_id or exact name)",
+                )
+                continue
+        closed = stage.is_won or stage.is_lost
+        if stage.is_won and row.closed_on is None:
+            ctx.problem(number, "closed_on", "", "a won deal needs closed_on")
+            continue
+        if stage.is_won and row.amount is None:
+            ctx.problem(number, "amount", "", "a won deal needs an amount")
+            continue
+        if stage.is_lost and row.closed_on is None:
+            ctx.problem(number, "closed_on", "", "a lost deal needs closed_on")
+            continue
+        if not closed and row.closed_on is not None:
+            ctx.problem(
+                number,
+                "closed_on",
+                row.closed_on,
+                f"an open deal (stage {stage.name}) has no close date yet",
+            )
+            continue
+        created_on = row.created_on or row.closed_on or ctx.today
+        if row.closed_on and row.closed_on < created_on:
+            ctx.problem(number, "closed_on", row.closed_on, "before created_on")
+            continue
+        expected = row.expected_close or row.closed_on or (created_on + timedelta(days=90))
+        planned.append(
+            {
+                "number": number,
+                "row": row,
+                "owner": owner,
+                "region_id": region_id,
+                "stage": stage,
+                "product_id": product_id,
+                "customer": customer,
+                "created_on": created_on,
+                "expected_close": expected,
+            }
+        )
+        if len(planned) % 20_000 == 0:
+            ctx.progress("checking deals", 0.2 + 0.3 * len(planned) / max(len(raw), 1))
+    ctx.fail_if_problems()
+    ctx.progress("comparing with the database", 0.5)
+    existing: dict[str, Any] = {}
+    for chunk in batches([p["row"].external_id for p in planned]):
+        for r in session.execute(
+            select(
+                Deal.id, Deal.external_id, Deal.version, *(getattr(Deal, f) for f in DEAL_FIELDS)
+            ).where(Deal.external_id.in_(chunk))
+        ):
+            existing[r.external_id] = r
+    result = ImportResult(kind=Kind.DEALS, dry_run=dry_run)
+    creates: list[dict] = []
+    updates: list[dict] = []
+    optional = {
+        "product": "product_id",
+        "name": "name",
+        "amount": "amount",
+        "created_on": "created_on",
+        "expected_close": "expected_close",
+        "closed_on": "closed_on",
+        "lost_reason": "lost_reason",
+    }
+    for plan in planned:
+        row: DealRow = plan["row"]
+        current = existing.get(row.external_id)
+        if current is not None and not (
+            ctx.actor.sees_everything or in_scope(ctx.actor, current.region_id)
+        ):
+            ctx.problem(
+                plan["number"],
+                "external_id",
+                row.external_id,
+                "this deal is outside the regions you manage",
+            )
+            continue
+        if current is None:
+            result.created += 1
+            creates.append(plan)
+            continue
+        stage = plan["stage"]
+        wanted = {
+            "owner_id": plan["owner"].id,
+            "region_id": plan["region_id"],
+            "stage_id": stage.id,
+            "status": _status(stage),
+            "customer_id": plan["customer"][0] if plan["customer"][0] != "new" else None,
+        }
+        for column, attr in optional.items():
+            if column in present:
+                wanted[attr] = {
+                    "product_id": plan["product_id"],
+                    "name": row.name or current.name,
+                    "amount": row.amount if row.amount is not None else Decimal(0),
+                    # an empty date keeps the stored one (its default is the import day)
+                    "created_on": row.created_on or current.created_on,
+                    "expected_close": row.expected_close or row.closed_on or current.expected_close,
+                    "closed_on": row.closed_on,
+                    "lost_reason": row.lost_reason,
+                }[attr]
+        changed = {k: v for k, v in wanted.items() if not same_value(getattr(current, k), v)}
+        if changed:
+            result.updated += 1
+            updates.append({"current": current, "changed": changed, "plan": plan})
+        else:
+            result.unchanged += 1
+    ctx.fail_if_problems()
+    if new_customers:
+        done = "to be created" if dry_run else "created"
+        result.note = f"Customers not found, {done}: {len(new_customers):,}."
+    if dry_run:
+        return result
+    if not any(s.id for s in stages.values()):
+        _install_stages(session, stages)
+    conn = session.connection()
+    ctx.progress("writing customers", 0.55)
+    if new_customers:
+        keys = list(new_customers)
+        bulk_insert(
+            conn,
+            Customer.__table__,
+            {
+                "name": [new_customers[k]["name"] for k in keys],
+                "normalized_name": [k[0] for k in keys],
+                "region_id": [k[1] for k in keys],
+                "owner_id": [new_customers[k]["owner_id"] for k in keys],
+                "status": [CustomerStatus.ACTIVE.value] * len(keys),
+                "annual_potential": ["0"] * len(keys),
+                "created_on": [ctx.today.isoformat()] * len(keys),
+            },
+        )
+        created_ids: dict[tuple[str, int], int] = {}
+        for chunk in batches(sorted({k[0] for k in keys})):
+            for cid, key, region in session.execute(
+                select(Customer.id, Customer.normalized_name, Customer.region_id).where(
+                    Customer.normalized_name.in_(chunk)
+                )
+            ):
+                created_ids[(key, region)] = cid
+        for plan in planned:
+            if plan["customer"][0] == "new":
+                plan["customer"] = (created_ids[plan["customer"][1]], None)
+        for item in updates:
+            if item["changed"].get("customer_id", 0) is None:
+                item["changed"]["customer_id"] = item["plan"]["customer"][0]
+    _write_new_deals(ctx, creates)
+    ctx.progress("writing updates", 0.9)
+    _write_deal_updates(ctx, updates)
+    audit.record(
+        session,
+        ctx.actor,
+        "import",
+        "deal",
+        None,
+        after={
+            "created": result.created,
+            "updated": result.updated,
+            "updated_ids": [u["current"].id for u in updates][:1000],
+        },
+    )
+    return result
+
+
+def _status(stage: _StageInfo) -> str:
+    if stage.is_won:
+        return DealStatus.WON.value
+    if stage.is_lost:
+        return DealStatus.LOST.value
+    return DealStatus.OPEN.value
+
+
+def _forecast(stage: _StageInfo) -> str:
+    if stage.is_won:
+        return ForecastCategory.COMMIT.value
+    if stage.is_lost:
+        return ForecastCategory.OMITTED.value
+    return ForecastCategory.PIPELINE.value
+
+
+def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
+    """Deals in bulk, then their stage history: entering the first stage on created_on and,
+    for closed deals, the close on closed_on."""
+    if not creates:
+        return
+    session = ctx.session
+    conn = session.connection()
+    first_stage = min(
+        (s for s in _stages(session).values() if not (s.is_won or s.is_lost)),
+        key=lambda s: s.position,
+    )
+    total = len(creates)
+    now = datetime.now().replace(microsecond=0)
+    for start in range(0, total, BATCH * 4):
+        chunk = creates[start : start + BATCH * 4]
+        cols: dict[str, list] = defaultdict(list)
+        for plan in chunk:
+            row: DealRow = plan["row"]
+            stage: _StageInfo = plan["stage"]
+            closed = row.closed_on
+            product = row.product or ""
+            cols["external_id"].append(row.external_id)
+            cols["name"].append(row.name or f"{row.customer} – {product or row.external_id}")
+            cols["customer_id"].append(plan["customer"][0])
+            cols["owner_id"].append(plan["owner"].id)
+            cols["region_id"].append(plan["region_id"])
+            cols["product_id"].append(plan["product_id"])
+            cols["amount"].append(money_text(row.amount if row.amount is not None else Decimal(0)))
+            cols["stage_id"].append(stage.id)
+            cols["status"].append(_status(stage))
+            cols["forecast_category"].append(_forecast(stage))
+            cols["created_on"].append(plan["created_on"].isoformat())
+            cols["expected_close"].append(plan["expected_close"].isoformat())
+            cols["closed_on"].append(iso_date(closed))
+            cols["lost_reason"].append(row.lost_reason)
+            cols["stage_entered_on"].append((closed or plan["created_on"]).isoformat())
+            cols["close_date_changes"].append(0)
+            cols["checklist_done"].append("[]")
+            cols["updated_at"].append(now.isoformat(sep=" "))
+            cols["updated_by_id"].append(ctx.actor.id)
+            cols["version"].append(1)
+        bulk_insert(conn, Deal.__table__, cols)
+        ids: dict[str, int] = {}
+        for ext_chunk in batches(cols["external_id"]):
+            ids.update(
+                {
+                    e: i
+                    for i, e in session.execute(
+                        select(Deal.id, Deal.external_id).where(Deal.external_id.in_(ext_chunk))
+                    )
+                }
+            )
+        history: dict[str, list] = defaultdict(list)
+        for plan in chunk:
+            row, stage = plan["row"], plan["stage"]
+            deal_id = ids[row.external_id]
+            amount = money_text(row.amount if row.amount is not None else Decimal(0))
+            closed = stage.is_won or stage.is_lost
+            entered = first_stage if closed else stage
+            history["deal_id"].append(deal_id)
+            history["from_stage_id"].append(None)
+            history["to_stage_id"].append(entered.id)
+            history["changed_by_id"].append(plan["owner"].id)
+            history["changed_at"].append(f"{plan['created_on'].isoformat()} 09:00:00")
+            history["amount"].append(amount)
+            history["reason"].append("imported")
+            if closed:
+                history["deal_id"].append(deal_id)
+                history["from_stage_id"].append(first_stage.id)
+                history["to_stage_id"].append(stage.id)
+                history["changed_by_id"].append(plan["owner"].id)
+                history["changed_at"].append(f"{row.closed_on.isoformat()} 17:00:00")
+                history["amount"].append(amount)
+                history["reason"].append("imported")
+        bulk_insert(conn, DealStageHistory.__table__, history)
+        ctx.progress("writing deals", 0.6 + 0.3 * min(1.0, (start + len(chunk)) / total))
+
+
+def _write_deal_updates(ctx: ImportContext, updates: list[dict]) -> None:
+    """Changed deals in batches of like updates, each guarded by the version read earlier so a
+    deal changed meanwhile by someone else is reported, not overwritten; a stage change is
+    recorded in the stage history."""
+    session = ctx.session
+    now = datetime.now().replace(microsecond=0)
+    history: dict[str, list] = defaultdict(list)
+    groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+    for item in updates:
+        current, changed, plan = item["current"], dict(item["changed"]), item["plan"]
+        if "stage_id" in changed:
+            stage: _StageInfo = plan["stage"]
+            when = plan["row"].closed_on or ctx.today
+            changed["stage_entered_on"] = when
+            changed["forecast_category"] = _forecast(stage)
+            history["deal_id"].append(current.id)
+            history["from_stage_id"].append(current.stage_id)
+            history["to_stage_id"].append(stage.id)
+            history["changed_by_id"].append(ctx.actor.id)
+            history["changed_at"].append(f"{when.isoformat()} 12:00:00")
+            amount = changed.get("amount", current.amount)
+            history["amount"].append(money_text(amount))
+            history["reason"].append("imported")
+        changed.update(updated_at=now, updated_by_id=ctx.actor.id, version=current.version + 1)
+        params = {f"v_{k}": v for k, v in changed.items()}
+        params.update(_id=current.id, _version=current.version)
+        groups[tuple(sorted(changed))].append(params)
+    table = Deal.__table__
+    conn = session.connection()
+    for columns, params in groups.items():
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+            .values({c: bindparam(f"v_{c}") for c in columns})
+        )
+        for chunk in batches(params):
+            done = conn.execute(statement, chunk).rowcount
+            if done is not None and 0 <= done < len(chunk):
+                raise ConcurrentChange(
+                    "Someone changed some of these deals while the file was being imported; "
+                    "nothing was imported. Import the file again."
+                )
+    if history:
+        bulk_insert(conn, DealStageHistory.__table__, history)
