@@ -25,13 +25,7 @@ from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
 from core.periods import parse_period
 from core.pipeline.deals import ensure_can_edit_deal, ensure_can_view_deal, load_deal
-from core.pipeline.flags import (
-    days_in_stage_sql,
-    overdue_sql,
-    slipping_sql,
-    slipping_threshold,
-    stalled_sql,
-)
+from core.pipeline.flags import flag_columns, slipping_threshold, with_flags
 from core.pipeline.rules import (
     days_in_stage,
     is_overdue,
@@ -52,31 +46,6 @@ from db.schema import (
     Person,
     Stage,
 )
-
-FLAGS = ("stalled", "overdue", "slipping")
-
-
-def _flag_columns(session: Session, today: date) -> list:
-    """Days in stage and the stalled, overdue and slipping flags as SQL columns (the deal and
-    its stage must be in the query)."""
-    days = days_in_stage_sql(session, today)
-    return [
-        days.label("days_in_stage"),
-        stalled_sql(days).label("stalled"),
-        overdue_sql(today).label("overdue"),
-        slipping_sql(slipping_threshold(session)).label("slipping"),
-    ]
-
-
-def _with_flags(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
-    """Typed flags, and whether each deal's next stage is won (from its stage)."""
-    rules = stage_rules(session)
-    won_next = {rule.id: next_is_won(rules, rule) for rule in rules}
-    frame["days_in_stage"] = frame["days_in_stage"].map(lambda d: int(round(float(d))))
-    for flag in FLAGS:
-        frame[flag] = frame[flag].astype(bool)
-    frame["next_is_won"] = frame.pop("stage_id").map(lambda s: won_next.get(s, False)).astype(bool)
-    return frame
 
 
 def _visible_deals(actor: Actor) -> list:
@@ -114,7 +83,7 @@ def my_open_deals(
             Deal.close_date_changes,
             Deal.version,
             Deal.stage_id,
-            *_flag_columns(session, today),
+            *flag_columns(session, today),
         )
         .join(Customer, Customer.id == Deal.customer_id)
         .join(Stage, Stage.id == Deal.stage_id)
@@ -123,7 +92,7 @@ def my_open_deals(
         .limit(limit)
     )
     frame = pd.DataFrame(session.execute(query).all(), columns=list(query.selected_columns.keys()))
-    return _with_flags(session, frame)
+    return with_flags(session, frame)
 
 
 class PipelineFilter(BaseModel):
@@ -229,7 +198,7 @@ def pipeline_deals(
             Deal.next_step,
             Deal.cash_status,
             Deal.stage_id,
-            *_flag_columns(session, today),
+            *flag_columns(session, today),
         )
         .join(Customer, Customer.id == Deal.customer_id)
         .join(Person, Person.id == Deal.owner_id)
@@ -240,7 +209,7 @@ def pipeline_deals(
     )
     frame = pd.DataFrame(session.execute(query).all(), columns=list(query.selected_columns.keys()))
     frame["weighted"] = frame["weighted"].map(lambda v: Decimal(v).quantize(Decimal("0.01")))
-    return _with_flags(session, frame)
+    return with_flags(session, frame)
 
 
 def pipeline_top_deals(
