@@ -2,13 +2,15 @@
 
 import logging
 import os
+from datetime import date
 
 import streamlit as st
 
 from core.errors import DomainError
+from core.org.changes import apply_due_changes
 from db.engine import DatabaseUnavailable
 from ui.auth import login_page, resolve_actor, sign_out
-from ui.data import database
+from ui.data import clear_caches, database
 from ui.navigation import pages_for
 
 logger = logging.getLogger("sales")
@@ -21,6 +23,11 @@ except DatabaseUnavailable as exc:
     st.error(f"**The database is not available.** {exc}")
     st.caption("Set DATABASE_URL to a reachable database, or unset it to use the embedded one.")
     st.stop()
+
+with database().begin() as session:  # scheduled organisation changes whose date has come
+    applied = apply_due_changes(session, date.today())
+if applied:
+    clear_caches()
 
 actor = resolve_actor()
 if actor is None:

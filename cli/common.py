@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import getpass
 import sys
+from datetime import date
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import DomainError
 from core.org.access import SYSTEM_ACTOR
+from core.org.changes import apply_due_changes
 from db.engine import make_engine, migrate, session_factory
 
 ACTOR = SYSTEM_ACTOR
@@ -17,9 +19,12 @@ ACTOR = SYSTEM_ACTOR
 
 
 def engine() -> Engine:
-    """The database from DATABASE_URL, migrated to the newest schema."""
+    """The database from DATABASE_URL, migrated to the newest schema, with the scheduled
+    organisation changes whose date has come carried out."""
     db_engine = make_engine()
     migrate(db_engine)
+    with session_factory(db_engine, write=True).begin() as session:
+        apply_due_changes(session, date.today())
     return db_engine
 
 

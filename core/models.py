@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.errors import ValidationFailed
 from db.schema import (
     ActivityType,
     CashStatus,
@@ -46,8 +47,6 @@ MAX_MONEY = Decimal("999999999999.99")
 def to_amount(value: object, what: str) -> Decimal:
     """`value` (Decimal, int, float or text) as a non-negative, finite amount that fits a money
     column; anything else is refused with a message naming `what`."""
-    from core.errors import ValidationFailed
-
     try:
         if isinstance(value, bool):
             raise InvalidOperation

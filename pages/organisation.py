@@ -1,4 +1,5 @@
-"""Organisation: the region tree with its managers, and the people in it (directors, admins)."""
+"""Organisation: the region tree with its managers, the people in it and the moves still to
+come (directors, admins)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import streamlit as st
 from pydantic import ValidationError
 
 from core.errors import DomainError
-from core.org import people
-from core.org import regions as org
+from core.org import changes as org
+from core.org import people, views
+from core.org.access import load_actor
 from core.org.company import (
     fiscal_start_month,
     get_setting,
@@ -28,21 +30,29 @@ MONTHS = [date(2000, m, 1).strftime("%B") for m in range(1, 13)]
 def organisation() -> tuple[pd.DataFrame, pd.DataFrame, int, list]:
     with read() as session:
         return (
-            org.regions_table(session),
-            org.people_table(session),
+            views.regions_table(session),
+            views.people_table(session),
             fiscal_start_month(session),
             get_setting(session, "ramp_schedule"),
         )
 
 
-def run_action(action, success: str) -> None:
+@st.cache_data(ttl=60, show_spinner=False)
+def scheduled_moves(person_id: int) -> pd.DataFrame:
+    with read() as session:
+        return views.scheduled_moves_table(session, load_actor(session, person_id))
+
+
+def run_action(action, success) -> None:
+    """Run `action` in a transaction; `success` is the message, or makes it from the result."""
     try:
         with write() as session:
-            action(session)
+            result = action(session)
     except (DomainError, ValidationError) as exc:
         st.session_state["org_message"] = ("error", str(exc))
     else:
-        st.session_state["org_message"] = ("success", success)
+        message = success(result) if callable(success) else success
+        st.session_state["org_message"] = ("success", message)
     st.rerun()
 
 
@@ -52,6 +62,7 @@ if message := st.session_state.pop("org_message", None):
     (st.success if message[0] == "success" else st.error)(message[1])
 
 regions, persons, start_month, ramp = organisation()
+waiting = scheduled_moves(actor.id)
 active_regions = regions[regions["active"]]
 region_label = dict(zip(regions["id"], regions["region"].str.strip()))
 active_ids = active_regions["id"].tolist()
@@ -142,7 +153,9 @@ with people_tab:
     )
     download_buttons(persons.drop(columns=["id"]), "people")
     active_people = persons[persons["active"]]["id"].tolist()
-    add, move, hire, leave = st.tabs(["Add", "Move to another region", "Hire date", "Deactivate"])
+    add, move, upcoming, hire, leave = st.tabs(
+        ["Add", "Move to another region", "Scheduled moves", "Hire date", "Deactivate"]
+    )
     with add, st.form("add_person", clear_on_submit=False):
         left, right = st.columns(2)
         name = left.text_input("Name", key="p_name")
@@ -170,11 +183,51 @@ with people_tab:
             "Targets before that month stay with the old region; from that month on they "
             "count for the new one. Open deals follow the person."
         )
+        st.caption(
+            "A move from this month or an earlier one happens at once. A move from a later "
+            "month is scheduled: until that month starts the person keeps their region, deals "
+            "and targets."
+        )
         if st.form_submit_button("Move"):
+            moved_now = f"{person_label[who]} moves to {region_label[region]} from {since:%B %Y}."
+            scheduled = (
+                f"{person_label[who]} is scheduled to move to {region_label[region]} from "
+                f"{since:%B %Y}; until then nothing changes."
+            )
             run_action(
                 lambda s: org.move_person(s, actor, who, region, since),
-                f"{person_label[who]} moves to {region_label[region]} from {since:%B %Y}.",
+                lambda moved: scheduled if moved["scheduled_change"] else moved_now,
             )
+    with upcoming:
+        if waiting.empty:
+            st.info("No moves are scheduled.")
+        else:
+            st.dataframe(
+                waiting.drop(columns=["id"]),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "person": "Person",
+                    "from_region": "Now in",
+                    "to_region": "Moves to",
+                    "from_month": st.column_config.DateColumn("From", format="MMMM YYYY"),
+                    "scheduled_by": "Scheduled by",
+                    "scheduled_at": st.column_config.DatetimeColumn("Scheduled on"),
+                },
+            )
+            move_label = {
+                row.id: f"{row.person} to {row.to_region} from {row.from_month:%B %Y}"
+                for row in waiting.itertuples()
+            }
+            with st.form("cancel_move"):
+                change = st.selectbox(
+                    "Scheduled move", list(move_label), format_func=move_label.get, key="cm_c"
+                )
+                if st.form_submit_button("Cancel this move"):
+                    run_action(
+                        lambda s: org.cancel_scheduled_move(s, actor, change),
+                        f"The move of {move_label[change]} is cancelled.",
+                    )
     with hire, st.form("hire_date"):
         who = st.selectbox("Person", active_people, format_func=person_label.get, key="hd_p")
         hired = st.date_input("Hire date", key="hd_d")

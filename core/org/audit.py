@@ -1,4 +1,6 @@
-"""The audit log: every change says who made it, when, and the values before and after."""
+"""The audit log: every change says who made it, when, and the values before and after.
+
+Only directors and administrators read it (the rule comes from core.org.access)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import Actor, Role
+from core.org.access import ensure_role
 from db.schema import AuditLog
 
 
@@ -53,8 +56,6 @@ def record(
 
 def recent_entries(session: Session, actor: Actor, *, limit: int = 500) -> pd.DataFrame:
     """The newest audit entries (administrators and directors only)."""
-    from core.org.access import ensure_role  # permissions imports nothing from audit
-
     ensure_role(actor, Role.DIRECTOR, action="read the audit log")
     rows = session.execute(
         select(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import ValidationFailed
+from core.models import Actor, Role
+from core.org import audit
+from core.org.access import ensure_role
 from db.schema import AppSetting
 
 DEFAULTS: dict[str, Any] = {
@@ -34,16 +39,11 @@ def fiscal_start_month(session: Session) -> int:
     return int(get_setting(session, "fiscal_start_month"))
 
 
-def set_fiscal_start_month(session: Session, actor, month: int) -> None:
+def set_fiscal_start_month(session: Session, actor: Actor, month: int) -> None:
     """The month the fiscal year starts in (1 = January); directors and administrators.
 
     Existing plans keep their months; new plans and period labels use the new start.
     """
-    from core.errors import ValidationFailed
-    from core.models import Role
-    from core.org import audit
-    from core.org.access import ensure_role
-
     ensure_role(actor, Role.DIRECTOR, action="set the fiscal year start")
     if not isinstance(month, int) or not 1 <= month <= 12:
         raise ValidationFailed(f"The fiscal year starts in a month from 1 to 12 (got {month}).")
@@ -64,21 +64,12 @@ def set_fiscal_start_month(session: Session, actor, month: int) -> None:
 def ramp_schedule(session: Session) -> list:
     """Share of a full quota a new hire carries by month of tenure (1st, 2nd, ...), as
     fractions; full quota after the last step. Stored as percentages."""
-    from decimal import Decimal
-
     return [Decimal(str(p)) / 100 for p in get_setting(session, "ramp_schedule")]
 
 
-def set_ramp_schedule(session: Session, actor, percentages: list) -> None:
+def set_ramp_schedule(session: Session, actor: Actor, percentages: list) -> None:
     """The new-hire ramp used by the next plans (directors and administrators): up to 24
     monthly percentages of a full quota, each from 0 to 100."""
-    from decimal import Decimal, InvalidOperation
-
-    from core.errors import ValidationFailed
-    from core.models import Role
-    from core.org import audit
-    from core.org.access import ensure_role
-
     ensure_role(actor, Role.DIRECTOR, action="set the new-hire ramp")
     if len(percentages) > 24:
         raise ValidationFailed("A ramp has at most 24 monthly steps.")

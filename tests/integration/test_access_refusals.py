@@ -22,8 +22,9 @@ import core
 from core import customers
 from core.errors import PermissionDenied
 from core.models import ActivityType, CashStatus, Role
+from core.org import changes as org
 from core.org import company, people
-from core.org import regions as org
+from core.org import views as org_views
 from core.org.access import load_actor
 from core.performance import alerts, scorecard
 from core.pipeline import activities, deals, reviews, stages, views
@@ -283,6 +284,7 @@ WRITES: list[tuple[str, str, Call]] = [
         "admin",
         lambda s, a, w: org.move_person(s, a, w.owner.id, w.away_region_id, TODAY.replace(day=1)),
     ),
+    ("org.cancel_scheduled_move", "admin", lambda s, a, w: org.cancel_scheduled_move(s, a, 0)),
     (
         "people.add_person",
         "admin",
@@ -377,6 +379,7 @@ READ_ONLY = {
     "customers.search_customers",
     "deals.ensure_can_edit_deal",
     "deals.ensure_can_view_deal",
+    "org_views.scheduled_moves_table",
     "plans.compare_versions",
     "plans.ensure_can_edit_region",
     "plans.ensure_can_view_region",
@@ -458,6 +461,7 @@ BUSINESS_RULE = {
     "plans.return_to_draft": "the draft was never submitted",
     "plans.new_version": "a newer draft exists",
     "org.retire_region": "people still work there",
+    "org.cancel_scheduled_move": "no move is scheduled in the world",
     "stages.create_default_stages": "stages exist",
 }
 
@@ -490,6 +494,7 @@ def test_the_table_lists_every_write_service():
         "customers": customers,
         "deals": deals,
         "org": org,
+        "org_views": org_views,
         "people": people,
         "plans": plans,
         "reviews": reviews,

@@ -13,14 +13,14 @@ from sqlalchemy import func, select
 
 from core import customers
 from core.models import CashStatus, Role
+from core.org import changes as org
 from core.org import people
-from core.org import regions as org
 from core.org.access import load_actor
 from core.pipeline import deals
 from core.plans import bottom_up as commitments
 from core.plans import workflow as plans
 from core.transfer import import_table
-from db.schema import AuditLog, Deal, Person, Stage
+from db.schema import AuditLog, Deal, Person, ScheduledOrgChange, Stage
 from tests.security_support import World, build_world
 from tests.transfer_support import csv_table
 
@@ -335,6 +335,20 @@ CHANGES: list[tuple[str, str, Call, set[str], bool]] = [
         True,
     ),
     (
+        "org.move_person (from a later month)",
+        "director",
+        lambda s, a, w: org.move_person(s, a, w.owner.id, w.away_region_id, NEXT_YEAR),
+        {"person"},
+        True,
+    ),
+    (
+        "org.cancel_scheduled_move",
+        "director",
+        lambda s, a, w: org.cancel_scheduled_move(s, a, _waiting_move(s, w)),
+        {"person"},
+        True,
+    ),
+    (
         "org.assign_manager",
         "director",
         lambda s, a, w: org.assign_manager(s, a, w.home_region_id, w.outside_manager.id),
@@ -397,7 +411,22 @@ def _approve(session, world: World) -> None:
     plans.approve_plan(session, load_actor(session, world.director.id), world.draft_plan_id)
 
 
+NEXT_YEAR = date(TODAY.year + 1, TODAY.month, 1)
+
+
+def _schedule_move(session, world) -> None:
+    director = load_actor(session, world.director.id)
+    org.move_person(session, director, world.owner.id, world.away_region_id, NEXT_YEAR)
+
+
+def _waiting_move(session, world) -> int:
+    return session.scalar(
+        select(ScheduledOrgChange.id).where(ScheduledOrgChange.person_id == world.owner.id)
+    )
+
+
 PREPARE = {
+    "org.cancel_scheduled_move": _schedule_move,
     "deals.record_cash_step": _win,
     "plans.return_to_draft": _submit,
     "plans.new_version": _approve,

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from core import customers
 from core.errors import DomainError
+from core.org import changes as org
 from core.org import people
-from core.org import regions as org
 from core.org.access import load_actor
 from core.performance import alerts, scorecard
 from core.pipeline import activities, deals, reviews, stages, views
