@@ -8,6 +8,7 @@ import json
 import pandas as pd
 
 from cli.common import ACTOR, sessions
+from core.evaluation import METRICS
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
 from core.performance import alerts, scorecard
@@ -23,7 +24,7 @@ def scorecard_frame(cards: list[scorecard.Scorecard]) -> pd.DataFrame:
         row = {"entity": card.entity, "period": card.period, "score": card.score}
         row.update({part.metric: part.contribution for part in card.parts})
         rows.append(row)
-    return pd.DataFrame(rows, columns=["entity", "period", "score", *scorecard.METRICS])
+    return pd.DataFrame(rows, columns=["entity", "period", "score", *METRICS])
 
 
 def _render(frame: pd.DataFrame, fmt: str) -> str:

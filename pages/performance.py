@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
+from core import evaluation
 from core.errors import DomainError
 from core.models import Role
 from core.org.access import load_actor
@@ -103,7 +104,7 @@ def load_weights(fiscal_year: int) -> dict:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def load_benchmarks() -> scorecard.Benchmarks:
+def load_benchmarks() -> evaluation.Benchmarks:
     with read() as session:
         return scorecard.benchmarks(session)
 
@@ -405,7 +406,7 @@ if actor.sees_everything:
                     step=5.0,
                     key=f"weight_{metric}",
                 )
-                for metric, title in scorecard.METRICS.items()
+                for metric, title in evaluation.METRICS.items()
             }
             saved = st.form_submit_button("Save weights", type="primary")
         if saved:
@@ -428,7 +429,7 @@ if actor.sees_everything:
                     format="%.2f",
                     key=f"bench_{name}",
                 )
-                for name, field in scorecard.Benchmarks.model_fields.items()
+                for name, field in evaluation.Benchmarks.model_fields.items()
             }
             saved_bench = st.form_submit_button("Save normalisation")
         if saved_bench:

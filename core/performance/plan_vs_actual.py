@@ -29,6 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied, ValidationFailed
+from core.evaluation import (
+    Outcome,
+    decompose,
+)
 from core.models import Actor, Period, Role
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
@@ -44,39 +48,7 @@ DIMENSIONS = {
     "industry": "Industry",
     "product_line": "Product line",
 }
-DRIVERS = {
-    "volume": ("fewer deals", "more deals"),
-    "win_rate": ("lower win rate", "higher win rate"),
-    "deal_size": ("smaller deals", "bigger deals"),
-}
 CENT = Decimal("0.01")
-
-
-class Outcome(BaseModel):
-    """Won amount and counts of closed deals."""
-
-    won: Decimal = Decimal(0)
-    won_deals: int = 0
-    lost_deals: int = 0
-
-    @property
-    def closed(self) -> int:
-        return self.won_deals + self.lost_deals
-
-    @property
-    def win_rate(self) -> Decimal | None:
-        return Decimal(self.won_deals) / Decimal(self.closed) if self.closed else None
-
-    @property
-    def average_deal(self) -> Decimal | None:
-        return self.won / Decimal(self.won_deals) if self.won_deals else None
-
-    def __add__(self, other: Outcome) -> Outcome:
-        return Outcome(
-            won=self.won + other.won,
-            won_deals=self.won_deals + other.won_deals,
-            lost_deals=self.lost_deals + other.lost_deals,
-        )
 
 
 class ReviewRow(BaseModel):
@@ -98,45 +70,6 @@ class ReviewRow(BaseModel):
     win_rate_effect: Decimal | None
     deal_size_effect: Decimal | None
     main_driver: str
-
-
-class Drivers(BaseModel):
-    planned_closed_deals: Decimal
-    volume: Decimal
-    win_rate: Decimal
-    deal_size: Decimal
-    main_driver: str
-
-
-def decompose(actual: Outcome, target: Decimal, baseline: Outcome) -> Drivers | None:
-    """Split won - target into volume, win-rate and deal-size effects (they add up exactly
-    before rounding; rounding moves any cent left over onto the deal-size effect)."""
-    w0, s0 = baseline.win_rate, baseline.average_deal
-    if not w0 or not s0:
-        return None
-    n = Decimal(actual.closed)
-    w = actual.win_rate if actual.closed else w0
-    n_plan = target / (w0 * s0)
-    volume = ((n - n_plan) * w0 * s0).quantize(CENT)
-    win_rate = (n * (w - w0) * s0).quantize(CENT)
-    deal_size = (actual.won - target) - volume - win_rate  # = N x w x (s - s0), exact
-    effects = {"volume": volume, "win_rate": win_rate, "deal_size": deal_size}
-    variance = actual.won - target
-    if variance < 0:
-        name = min(effects, key=lambda k: effects[k])
-        driver = DRIVERS[name][0]
-    elif variance > 0:
-        name = max(effects, key=lambda k: effects[k])
-        driver = DRIVERS[name][1]
-    else:
-        driver = "on plan"
-    return Drivers(
-        planned_closed_deals=n_plan.quantize(Decimal("0.1")),
-        volume=volume,
-        win_rate=win_rate,
-        deal_size=deal_size,
-        main_driver=driver,
-    )
 
 
 def year_before(period: Period, fiscal_start: int = 1) -> Period:

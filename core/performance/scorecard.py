@@ -33,14 +33,24 @@ up to the score exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.evaluation import (
+    DEFAULT_WEIGHTS,
+    METRICS,
+    POINT,
+    Benchmarks,
+    RawFigures,
+    ScorePart,
+    explain,
+    trend_arrow,
+    validate_weights,
+)
 from core.models import Actor, Period, Role
 from core.org import audit
 from core.org.access import ensure_can_view_person, ensure_role, in_scope
@@ -56,55 +66,7 @@ from db.schema import (
     ScorecardWeight,
 )
 
-METRICS: dict[str, str] = {
-    "attainment": "Attainment",
-    "activities": "Activities",
-    "win_rate": "Win rate",
-    "pipeline_generated": "Pipeline generated",
-    "cycle_time": "Cycle time",
-    "forecast_accuracy": "Forecast accuracy",
-}
-"""The scorecard's metrics in display order."""
-
-DEFAULT_WEIGHTS: dict[str, Decimal] = {
-    "attainment": Decimal(40),
-    "activities": Decimal(15),
-    "win_rate": Decimal(15),
-    "pipeline_generated": Decimal(10),
-    "cycle_time": Decimal(10),
-    "forecast_accuracy": Decimal(10),
-}
-
-ACTIVITY_POINTS = {"visit": 3.0, "meeting": 2.0, "demo": 2.0, "call": 1.0, "email": 0.5}
 BENCHMARKS_SETTING = "scorecard_benchmarks"
-HUNDRED = Decimal(100)
-POINT = Decimal("0.01")
-
-
-class Benchmarks(BaseModel):
-    """The normalisation parameters (app setting `scorecard_benchmarks`, admins may change)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    attainment_full: float = Field(1.0, gt=0, le=5, description="Attainment that scores 100")
-    activity_points_per_month: float = Field(
-        40.0, gt=0, le=10_000, description="Activity points per rep and month that score 100"
-    )
-    win_rate_full: float = Field(0.30, gt=0, le=1, description="Win rate that scores 100")
-    pipeline_multiple: float = Field(
-        5.0, gt=0, le=100, description="New pipeline as a multiple of target that scores 100"
-    )
-    cycle_days_good: float = Field(60.0, ge=0, le=1000, description="Cycle days that score 100")
-    cycle_days_poor: float = Field(180.0, gt=0, le=2000, description="Cycle days that score 0")
-    commit_probability: float = Field(
-        0.60, gt=0, le=1, description="Stage probability from which a deal counts as committed"
-    )
-
-    @model_validator(mode="after")
-    def _poor_after_good(self) -> Benchmarks:
-        if self.cycle_days_poor <= self.cycle_days_good:
-            raise ValueError("cycle_days_poor must be more than cycle_days_good")
-        return self
 
 
 def benchmarks(session: Session) -> Benchmarks:
@@ -132,26 +94,6 @@ def set_benchmarks(session: Session, actor: Actor, values: dict[str, object]) ->
 
 
 # --- weights ---------------------------------------------------------------------------------
-
-
-def validate_weights(weights: dict[str, object]) -> dict[str, Decimal]:
-    """Every metric once, each 0-100, summing to exactly 100; otherwise a clear refusal."""
-    unknown = sorted(set(weights) - set(METRICS))
-    if unknown:
-        raise ValidationFailed(f"Unknown scorecard metric: {', '.join(unknown)}.")
-    out: dict[str, Decimal] = {}
-    for metric, label in METRICS.items():
-        try:
-            value = Decimal(str(weights.get(metric, 0)))
-        except ArithmeticError:
-            raise ValidationFailed(f"The weight of {label} is not a number.") from None
-        if not value.is_finite() or value < 0 or value > 100:
-            raise ValidationFailed(f"The weight of {label} must be between 0 and 100.")
-        out[metric] = value.quantize(POINT)
-    total = sum(out.values(), Decimal(0))
-    if total != HUNDRED:
-        raise ValidationFailed(f"The weights must sum to 100; they sum to {total.normalize():f}.")
-    return out
 
 
 def weights_for(session: Session, fiscal_year_number: int) -> dict[str, Decimal]:
@@ -209,67 +151,6 @@ def set_weights(
 # --- raw figures -------------------------------------------------------------------------------
 
 
-@dataclass
-class RawFigures:
-    """What a rep or region did in a period; every field adds up across reps and regions."""
-
-    target: Decimal | None = None
-    won_amount: Decimal = Decimal(0)
-    won_deals: int = 0
-    lost_deals: int = 0
-    cycle_days_total: float = 0.0
-    pipeline_created: Decimal = Decimal(0)
-    visits: int = 0
-    calls: int = 0
-    meetings: int = 0
-    demos: int = 0
-    emails: int = 0
-    committed_at_start: Decimal = Decimal(0)
-    committed_won: Decimal = Decimal(0)
-    months: int = 1
-    reps: int = 1
-
-    def plus(self, other: RawFigures) -> RawFigures:
-        """The figures of both together (targets: None only if both have none)."""
-        out = RawFigures(months=self.months, reps=self.reps + other.reps)
-        for item in fields(self):
-            if item.name in ("months", "reps"):
-                continue
-            mine, theirs = getattr(self, item.name), getattr(other, item.name)
-            if item.name == "target":
-                value = None if mine is None and theirs is None else (mine or 0) + (theirs or 0)
-            else:
-                value = mine + theirs
-            setattr(out, item.name, value)
-        return out
-
-    @property
-    def activity_points(self) -> float:
-        return (
-            self.visits * ACTIVITY_POINTS["visit"]
-            + self.meetings * ACTIVITY_POINTS["meeting"]
-            + self.demos * ACTIVITY_POINTS["demo"]
-            + self.calls * ACTIVITY_POINTS["call"]
-            + self.emails * ACTIVITY_POINTS["email"]
-        )
-
-
-# --- normalisation and explanation (pure) --------------------------------------------------------
-
-
-class ScorePart(BaseModel):
-    """One metric's share of a score."""
-
-    metric: str
-    label: str
-    raw: float | None
-    raw_text: str
-    normalised: Decimal | None
-    weight: Decimal
-    effective_weight: Decimal
-    contribution: Decimal
-
-
 class Scorecard(BaseModel):
     """The score of a rep or region for a period with its explanation."""
 
@@ -283,103 +164,6 @@ class Scorecard(BaseModel):
     won: Decimal
     target: Decimal | None
     parts: list[ScorePart]
-
-
-def _clamp(value: float) -> Decimal:
-    bounded = min(100.0, max(0.0, value))
-    return Decimal(str(bounded)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-def _money_text(value: Decimal | float) -> str:
-    return f"{float(value):,.0f}"
-
-
-def measure(
-    metric: str, f: RawFigures, bench: Benchmarks
-) -> tuple[float | None, str, Decimal | None]:
-    """The raw value of one metric, a sentence showing the figures, and its 0-100 score."""
-    if metric == "attainment":
-        if not f.target:
-            return None, f"won {_money_text(f.won_amount)}, no target", None
-        raw = float(f.won_amount / f.target)
-        text = f"won {_money_text(f.won_amount)} of {_money_text(f.target)} = {raw:.1%}"
-        return raw, text, _clamp(100 * raw / bench.attainment_full)
-    if metric == "activities":
-        raw = f.activity_points
-        norm = bench.activity_points_per_month * f.months * max(f.reps, 1)
-        text = (
-            f"{f.visits} visits, {f.calls} calls, {f.emails} emails, "
-            f"{f.meetings + f.demos} meetings/demos = {raw:g} points of {norm:g}"
-        )
-        return raw, text, _clamp(100 * raw / norm if norm else 0)
-    if metric == "win_rate":
-        closed = f.won_deals + f.lost_deals
-        if not closed:
-            return None, "no deal closed", None
-        raw = f.won_deals / closed
-        return (
-            raw,
-            f"{f.won_deals} won of {closed} closed = {raw:.1%}",
-            _clamp(100 * raw / bench.win_rate_full),
-        )
-    if metric == "pipeline_generated":
-        if not f.target:
-            return None, f"created {_money_text(f.pipeline_created)}, no target", None
-        raw = float(f.pipeline_created / f.target)
-        text = f"created {_money_text(f.pipeline_created)} = {raw:.2f} x target"
-        return raw, text, _clamp(100 * raw / bench.pipeline_multiple)
-    if metric == "cycle_time":
-        if not f.won_deals:
-            return None, "no deal won", None
-        raw = f.cycle_days_total / f.won_deals
-        span = bench.cycle_days_poor - bench.cycle_days_good
-        score = 100 * (bench.cycle_days_poor - raw) / span if span > 0 else 0
-        return raw, f"{raw:.0f} days on average over {f.won_deals} won", _clamp(score)
-    if metric == "forecast_accuracy":
-        if not f.committed_at_start:
-            return None, "nothing committed at the start", None
-        gap = abs(f.committed_won - f.committed_at_start)
-        raw = 1 - float(gap / f.committed_at_start)
-        text = (
-            f"committed {_money_text(f.committed_at_start)} at the start, "
-            f"won {_money_text(f.committed_won)} of it: accuracy {raw:.1%}"
-        )
-        return raw, text, _clamp(100 * raw)
-    raise ValueError(f"unknown metric {metric}")
-
-
-def explain(
-    figures: RawFigures, weights: dict[str, Decimal], bench: Benchmarks
-) -> tuple[Decimal | None, list[ScorePart]]:
-    """The score and its parts; contributions add up to the score exactly."""
-    measured = {metric: measure(metric, figures, bench) for metric in METRICS}
-    counted = sum(
-        (weights.get(m, Decimal(0)) for m, (_, _, n) in measured.items() if n is not None),
-        Decimal(0),
-    )
-    parts: list[ScorePart] = []
-    for metric, (raw, text, normalised) in measured.items():
-        weight = weights.get(metric, Decimal(0))
-        if normalised is None or not counted:
-            effective, contribution = Decimal(0), Decimal(0)
-        else:
-            effective = weight * HUNDRED / counted
-            contribution = (normalised * effective / HUNDRED).quantize(POINT, ROUND_HALF_UP)
-        parts.append(
-            ScorePart(
-                metric=metric,
-                label=METRICS[metric],
-                raw=raw,
-                raw_text=text,
-                normalised=normalised,
-                weight=weight,
-                effective_weight=effective.quantize(POINT, ROUND_HALF_UP),
-                contribution=contribution,
-            )
-        )
-    if not counted:
-        return None, parts
-    return sum((p.contribution for p in parts), Decimal(0)), parts
 
 
 # --- figures from the database -----------------------------------------------------------------
@@ -660,17 +444,6 @@ class LeaderboardRow(BaseModel):
     attainment: Decimal | None
     previous_score: Decimal | None
     trend: str  # "▲", "▼", "▬" or "" without a previous score
-
-
-def trend_arrow(score: Decimal | None, previous: Decimal | None, *, tolerance=Decimal(1)) -> str:
-    """Up or down when the score moved more than one point since the previous period."""
-    if score is None or previous is None:
-        return ""
-    if score - previous > tolerance:
-        return "▲"
-    if previous - score > tolerance:
-        return "▼"
-    return "▬"
 
 
 def leaderboard(session: Session, actor: Actor, period: Period) -> list[LeaderboardRow]:

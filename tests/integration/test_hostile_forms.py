@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from core import customers
+from core import customers, evaluation
 from core.errors import DomainError
 from core.org import changes as org
 from core.org import people
@@ -199,7 +199,7 @@ FORMS = [
     (
         "benchmarks -> set_benchmarks",
         st.dictionaries(
-            st.sampled_from(list(scorecard.Benchmarks.model_fields)), hostile_value, max_size=3
+            st.sampled_from(list(evaluation.Benchmarks.model_fields)), hostile_value, max_size=3
         ),
         lambda v, w: v,
         lambda s, w: lambda d: scorecard.set_benchmarks(s, _director(s, w), d),

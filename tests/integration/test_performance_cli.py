@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from core.demo import seed as demo
-from core.performance.scorecard import METRICS
+from core.evaluation import METRICS
 from db.config import get_settings
 from db.engine import make_engine, migrate
 from db.schema import Person, Region

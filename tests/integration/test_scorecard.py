@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from core import evaluation
 from core.errors import PermissionDenied, ValidationFailed
 from core.org.regions import load_region_tree
 from core.performance import scorecard
@@ -227,7 +228,7 @@ def test_the_leaderboard_ranks_by_score_with_the_trend_against_the_previous_peri
         session, director, top.person_id, fiscal_quarter(SEED_TODAY.year - 1, 2)
     )
     assert top.previous_score == previous.score
-    assert top.trend == scorecard.trend_arrow(top.score, previous.score)
+    assert top.trend == evaluation.trend_arrow(top.score, previous.score)
     trend = scorecard.score_trend(session, director, top.person_id, period, count=3)
     assert [label for label, _ in trend] == [
         f"{SEED_TODAY.year - 1}Q1",
@@ -241,7 +242,7 @@ def test_admins_set_weights_per_fiscal_year_and_the_change_is_audited(session):
     admin = factories.actor(
         session, session.scalar(select(Person).where(Person.username == "admin"))
     )
-    weights = {m: 10 for m in scorecard.METRICS} | {"attainment": 50}
+    weights = {m: 10 for m in evaluation.METRICS} | {"attainment": 50}
     scorecard.set_weights(session, admin, 2031, weights)
     assert scorecard.weights_for(session, 2031)["attainment"] == Decimal(50)
     assert scorecard.weights_for(session, 2035)["attainment"] == Decimal(50)  # latest earlier year
@@ -255,10 +256,10 @@ def test_bad_weights_and_reps_are_refused_and_nothing_changes(session, team):
     )
     count = session.scalar(select(func.count()).select_from(ScorecardWeight))
     with pytest.raises(ValidationFailed, match="sum to 100"):
-        scorecard.set_weights(session, admin, 2031, {m: 10 for m in scorecard.METRICS})
+        scorecard.set_weights(session, admin, 2031, {m: 10 for m in evaluation.METRICS})
     with pytest.raises(PermissionDenied):
         scorecard.set_weights(
-            session, factories.actor(session, team["rep"]), 2031, scorecard.DEFAULT_WEIGHTS
+            session, factories.actor(session, team["rep"]), 2031, evaluation.DEFAULT_WEIGHTS
         )
     assert session.scalar(select(func.count()).select_from(ScorecardWeight)) == count
 

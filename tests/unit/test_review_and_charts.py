@@ -5,7 +5,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from core.performance.plan_vs_actual import Outcome, decompose, last_closed_quarter, year_before
+from core.evaluation import Outcome, decompose
+from core.performance.plan_vs_actual import last_closed_quarter, year_before
 from core.periods import parse_period
 from ui import performance_charts as charts
 

@@ -6,18 +6,17 @@ from decimal import Decimal
 import pytest
 
 from core.errors import ValidationFailed
-from core.performance.scorecard import (
+from core.evaluation import (
     DEFAULT_WEIGHTS,
     METRICS,
     Benchmarks,
     RawFigures,
     explain,
     measure,
-    previous_period,
-    recent_periods,
     trend_arrow,
     validate_weights,
 )
+from core.performance.scorecard import previous_period, recent_periods
 from core.periods import parse_period
 
 BENCH = Benchmarks()  # attainment 1.0, 40 points/month, 30 % win rate, 5 x target, 60-180 days
