@@ -279,3 +279,79 @@ def test_a_second_save_is_refused_on_screen_naming_who_changed_the_deal(app_data
     assert at.error[0].value.startswith(f"{manager_name} changed this deal at")
     with _db(app_database) as session:
         assert session.get(Deal, deal_id).next_step == "Manager's plan"
+
+
+def _card(at, deal_name):
+    return next(m.value for m in at.markdown if m.value.startswith(f"**{deal_name}**"))
+
+
+def test_my_deals_marks_slipping_by_the_admins_threshold_and_overdue_deals(app_database):
+    from core.org.access import load_actor
+    from core.performance import alerts
+
+    with _db(app_database) as session:
+        rep = _person(session, "rep")
+        first = session.scalars(
+            select(Deal)
+            .where(Deal.owner_id == rep.id, Deal.status == "open")
+            .order_by(Deal.expected_close, Deal.id)
+            .limit(3)
+        ).all()
+        assert len(first) == 3, "the demo rep has open deals"
+        saved = {d.id: (d.close_date_changes, d.expected_close) for d in first}
+        before = alerts.thresholds(session)
+        twice, thrice, late = first
+        twice.close_date_changes, thrice.close_date_changes = 2, 3
+        late.close_date_changes, late.expected_close = 0, date.today().replace(year=2000)
+        alerts.set_thresholds(
+            session, load_actor(session, _person(session, "admin").id), {"slipping_changes": 3}
+        )
+        session.commit()
+        names = twice.name, thrice.name, late.name
+        slipping = session.scalar(
+            select(func.count()).where(
+                Deal.owner_id == rep.id, Deal.status == "open", Deal.close_date_changes >= 3
+            )
+        )
+    try:
+        at = signed_in("rep").switch_page("pages/my_deals.py").run()
+        assert not at.exception
+        assert at.caption[0].value.endswith(f"⚠️ {slipping} slipping")
+        assert "slipping" not in _card(at, names[0])
+        assert "⚠️ slipping" in _card(at, names[1])
+        assert "⏰ overdue" in _card(at, names[2]) and "slipping" not in _card(at, names[2])
+    finally:
+        with _db(app_database) as session:
+            for deal_id, (changes, close) in saved.items():
+                deal = session.get(Deal, deal_id)
+                deal.close_date_changes, deal.expected_close = changes, close
+            alerts.set_thresholds(
+                session, load_actor(session, _person(session, "admin").id), before.model_dump()
+            )
+            session.commit()
+
+
+def test_a_deal_whose_next_stage_is_won_shows_the_won_form_instead_of_a_move(app_database):
+    with _db(app_database) as session:
+        rep = _person(session, "rep")
+        negotiation = session.scalar(select(Stage).where(Stage.name == "Negotiation"))
+        deal = session.scalars(
+            select(Deal).where(
+                Deal.owner_id == rep.id,
+                Deal.status == "open",
+                Deal.stage_id == negotiation.id,
+            )
+        ).first()
+        if deal is None:  # put one of the rep's open deals into Negotiation
+            deal = session.scalars(
+                select(Deal).where(Deal.owner_id == rep.id, Deal.status == "open")
+            ).first()
+            deal.stage_id = negotiation.id
+            session.commit()
+        deal_id = deal.id
+    at = signed_in("rep")
+    at.session_state["my_deals_open"] = deal_id
+    at.switch_page("pages/my_deals.py").run()
+    assert not at.exception
+    assert any(b.label == "🏆 Mark won" for b in at.button)
+    assert not any(b.label.startswith("➡️ Move to") for b in at.button)
