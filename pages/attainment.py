@@ -13,6 +13,7 @@ from core.org.company import fiscal_start_month
 from core.periods import parse_period, period_choices
 from core.progress import scopes as scope_rules
 from core.progress import views
+from core.progress.snapshots import forecast_history
 from ui import attainment_charts
 from ui.auth import current_actor
 from ui.data import read
@@ -66,6 +67,60 @@ def deals_table(frame: pd.DataFrame, name: str) -> None:
         },
     )
     download_buttons(table, name)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def snapshot_history(person_id: int, scope_key: str, period_label: str) -> list:
+    with read() as session:
+        actor = load_actor(session, person_id)
+        period = parse_period(period_label, fiscal_start_month(session))
+        return forecast_history(session, actor, scope_key, period)
+
+
+def forecast_as_of_section(person_id: int, scope_key: str, period_label: str, head) -> None:
+    """"Forecast as of": a frozen weekly snapshot of this scope and period beside today's."""
+    st.subheader("Forecast as of")
+    try:
+        history = snapshot_history(person_id, scope_key, period_label)
+    except (DomainError, ValidationError) as exc:
+        st.info(str(exc))
+        return
+    if not history:
+        st.info(
+            "No snapshot of this forecast yet. Snapshots are taken for the company, each region "
+            "and each rep at the start of every period and every week."
+        )
+        return
+    by_day = {snapshot.taken_on: snapshot for snapshot in history}
+    day = st.selectbox(
+        "Snapshot taken on",
+        list(by_day),
+        format_func=lambda d: (
+            f"{d:%d %b %Y} (start of the period)" if by_day[d].at_period_start else f"{d:%d %b %Y}"
+        ),
+        key=f"att_as_of_{scope_key}_{period_label}",
+    )
+    frozen = by_day[day]
+    figures = [
+        ("Won", money(frozen.won), money(head.won)),
+        ("Commit", money(frozen.commit), money(head.commit)),
+        ("Best case", money(frozen.best_case), money(head.best_case)),
+        ("Pipeline", money(frozen.pipeline), money(head.pipeline)),
+        ("Weighted pipeline", money(frozen.weighted), money(head.weighted_pipeline)),
+        ("Forecast", money(frozen.forecast), money(head.forecast)),
+        ("Probability", percent(frozen.probability), percent(head.probability)),
+    ]
+    st.dataframe(
+        pd.DataFrame(figures, columns=["figure", "as_of", "today"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "figure": "Figure",
+            "as_of": f"As of {day:%d %b %Y}",
+            "today": "Today",
+        },
+    )
+    st.caption("Frozen on the day the snapshot was taken; later changes do not alter it.")
 
 
 actor = current_actor()
@@ -147,7 +202,8 @@ third[1].metric(
 third[2].metric(
     "Open pipeline",
     money(head.open_pipeline),
-    help=f"{head.open_deals} open deals expected to close in the period",
+    help=f"{head.open_deals} open deals expected to close between today and the end of the "
+    "period. A deal whose expected close has passed is overdue and counts in no period.",
 )
 third[3].metric(
     "Weighted pipeline",
@@ -155,6 +211,17 @@ third[3].metric(
     help="Open amount × the stage's configured probability",
 )
 
+if head.ended:
+    st.info(
+        f"{period.label} has ended: these are its results. An ended period has no open "
+        "pipeline and no forecast; the forecast it had is kept in its snapshots below."
+    )
+elif head.overdue_deals:
+    st.warning(
+        f"{head.overdue_deals} open deals worth {money(head.overdue)} are overdue: their "
+        "expected close has passed, so they count in no period's pipeline until their owner "
+        "sets a new expected close (My deals lists them first)."
+    )
 if head.target is None:
     st.info(
         f"No approved target plan covers {period.label} for {data.scope_label}, so attainment, "
@@ -319,3 +386,5 @@ else:
         deals_table(
             deals_of(actor.id, int(picked[4:]), period.label), f"deals-{picked[4:]}-{period.label}"
         )
+
+forecast_as_of_section(actor.id, scope_key, period_label, head)

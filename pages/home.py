@@ -47,9 +47,16 @@ attainment.metric("Attainment", percent(figures.attainment), help="Won ÷ target
 pipeline.metric(
     "Open pipeline",
     money(figures.open_pipeline),
-    help=f"{figures.open_deals} open deals expected to close this quarter; "
-    f"weighted by stage probability: {money(figures.weighted_pipeline)}",
+    help=f"{figures.open_deals} open deals expected to close between today and the end of "
+    f"the quarter; weighted by stage probability: {money(figures.weighted_pipeline)}. "
+    "A deal whose expected close has passed is overdue and counts in no period.",
 )
+if figures.overdue_deals:
+    st.warning(
+        f"{figures.overdue_deals} open deals worth {money(figures.overdue)} are overdue: their "
+        "expected close has passed, so they are not in the open pipeline until a new expected "
+        "close is set."
+    )
 if figures.target is None:
     st.info(
         f"No approved target plan covers {figures.period} yet, so attainment cannot be "
