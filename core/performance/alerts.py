@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
@@ -49,7 +49,8 @@ from core.pipeline.flags import (
     stalled_sql,
 )
 from core.pipeline.rules import is_stalled
-from core.progress.attainment import active_plan_id
+from core.progress.attainment import rep_rows
+from core.progress.forecast import elapsed_days
 from db.schema import (
     Activity,
     AlertState,
@@ -60,7 +61,6 @@ from db.schema import (
     DealTeamMember,
     Person,
     Stage,
-    Target,
 )
 
 RULES: dict[str, str] = {
@@ -474,69 +474,26 @@ class RepPace(BaseModel):
 
 
 def rep_pace(session: Session, actor: Actor, today: date) -> list[RepPace]:
-    """Pace and coverage of the reps in the actor's area for the fiscal quarter of `today`."""
+    """Pace and coverage of the reps in the actor's area for the fiscal quarter of `today`:
+    the same rows as the Attainment page (core.progress.attainment), every deal and target
+    row of the rep counted."""
     period = quarter_of(today, fiscal_start_month(session))
-    share = ((today - period.start).days + 1) / ((period.end - period.start).days + 1)
+    share = elapsed_days(period.start, period.end, today) / ((period.end - period.start).days + 1)
     reps = session.execute(
         select(Person.id, Person.name, Person.region_id).where(*_rep_scope(actor))
     ).all()
     if not reps:
         return []
-    ids = [r[0] for r in reps]
-    month_start = today.replace(day=1)
-    month_days = ((month_start + timedelta(days=32)).replace(day=1) - month_start).days
-    fraction = Decimal(today.day) / Decimal(month_days)
-    targets: dict[int, tuple[Decimal, Decimal]] = {}
-    plan_id = active_plan_id(session, period.fiscal_year)
-    if plan_id is not None:
-        query = (
-            select(
-                Target.person_id,
-                func.sum(Target.amount),
-                func.sum(
-                    case(
-                        (Target.month < month_start, Target.amount),
-                        (Target.month == month_start, Target.amount * fraction),
-                        else_=0,
-                    )
-                ),
-            )
-            .where(
-                Target.plan_id == plan_id,
-                Target.person_id.in_(ids),
-                Target.month.between(period.start, period.end),
-            )
-            .group_by(Target.person_id)
-        )
-        targets = {pid: (Decimal(t or 0), Decimal(e or 0)) for pid, t, e in session.execute(query)}
-    won = dict(
-        session.execute(
-            select(Deal.owner_id, func.sum(Deal.amount))
-            .where(
-                Deal.status == DealStatus.WON,
-                Deal.closed_on.between(period.start, today),
-                Deal.owner_id.in_(ids),
-            )
-            .group_by(Deal.owner_id)
-        ).all()
-    )
-    pipeline = dict(
-        session.execute(
-            select(Deal.owner_id, func.sum(Deal.amount))
-            .where(
-                Deal.status == DealStatus.OPEN,
-                Deal.expected_close.between(today, period.end),
-                Deal.owner_id.in_(ids),
-            )
-            .group_by(Deal.owner_id)
-        ).all()
-    )
+    rows = {
+        row.key: row
+        for row in rep_rows(session, [r[0] for r in reps], period, today=today, simulate=False)
+    }
     out = []
     for pid, name, region_id in reps:
-        target, expected = targets.get(pid, (Decimal(0), Decimal(0)))
-        won_amount = Decimal(won.get(pid) or 0)
-        gap = max(target - won_amount, Decimal(0))
-        open_amount = Decimal(pipeline.get(pid) or 0)
+        row = rows[f"rep:{pid}"]
+        target = row.target or Decimal(0)
+        expected = row.expected_to_date or Decimal(0)
+        gap = max(target - row.won, Decimal(0))
         out.append(
             RepPace(
                 person_id=pid,
@@ -544,13 +501,13 @@ def rep_pace(session: Session, actor: Actor, today: date) -> list[RepPace]:
                 region_id=region_id,
                 period=period.label,
                 share_elapsed=share,
-                target=target.quantize(Decimal("0.01")),
-                expected_to_date=expected.quantize(Decimal("0.01")),
-                won_to_date=won_amount,
-                pace=float(won_amount / expected) if expected else None,
+                target=target,
+                expected_to_date=expected,
+                won_to_date=row.won,
+                pace=float(row.pace) if row.pace is not None else None,
                 remaining_gap=gap,
-                open_pipeline=open_amount,
-                coverage=float(open_amount / gap) if gap else None,
+                open_pipeline=row.open_pipeline,
+                coverage=float(row.coverage) if row.coverage is not None else None,
             )
         )
     return out
