@@ -84,7 +84,10 @@ CASES: list[Case] = [
     Case(
         "attainment by region, quarter",
         lambda ctx: evaluation.breakdown(
-            ctx.session, scopes.default_scope(ctx.session, _director(ctx)), _period()
+            ctx.session,
+            scopes.default_scope(ctx.session, _director(ctx)),
+            _period(),
+            today=BENCH_TODAY,
         ),
         """
         SELECT region_id, SUM(won), SUM(target) FROM (
@@ -103,6 +106,7 @@ CASES: list[Case] = [
             ctx.session,
             scopes.default_scope(ctx.session, _manager(ctx)),
             _period(),
+            today=BENCH_TODAY,
         ),
         """
         SELECT person, SUM(won), SUM(target) FROM (
@@ -124,16 +128,19 @@ CASES: list[Case] = [
     Case(
         "company figures (won, target, open and weighted pipeline), quarter",
         lambda ctx: evaluation.scope_figures(
-            ctx.session, scopes.default_scope(ctx.session, _director(ctx)), _period()
+            ctx.session,
+            scopes.default_scope(ctx.session, _director(ctx)),
+            _period(),
+            today=BENCH_TODAY,
         ),
         """
         SELECT
           (SELECT SUM(amount) FROM deal
             WHERE status = 'won' AND closed_on BETWEEN :start AND :end),
           (SELECT SUM(d.amount) FROM deal d
-            WHERE d.status = 'open' AND d.expected_close BETWEEN :start AND :end),
+            WHERE d.status = 'open' AND d.expected_close BETWEEN :open_start AND :end),
           (SELECT SUM(d.amount * s.probability) FROM deal d JOIN stage s ON s.id = d.stage_id
-            WHERE d.status = 'open' AND d.expected_close BETWEEN :start AND :end),
+            WHERE d.status = 'open' AND d.expected_close BETWEEN :open_start AND :end),
           (SELECT SUM(amount) FROM target WHERE plan_id = :plan AND person_id IS NULL
              AND region_id = (SELECT id FROM region WHERE parent_id IS NULL)
              AND month BETWEEN :start AND :end)
@@ -293,6 +300,7 @@ def measure_cases(engine: Engine, label: str, runs: int) -> list[Measurement]:
         previous = scorecard.previous_period(period)
         params = {
             "start": period.start,
+            "open_start": max(period.start, BENCH_TODAY),
             "end": period.end,
             "prev_start": previous.start,
             "prev_end": previous.end,
