@@ -11,6 +11,7 @@ from core.org.changes import apply_due_changes
 from db.engine import DatabaseUnavailable
 from ui.auth import login_page, resolve_actor, sign_out
 from ui.data import clear_caches, database
+from ui.forecast_snapshots import take_due_snapshots
 from ui.navigation import pages_for
 
 logger = logging.getLogger("sales")
@@ -33,6 +34,8 @@ actor = resolve_actor()
 if actor is None:
     st.navigation([st.Page(login_page, title="Sign in", icon="🔑")], position="hidden").run()
     st.stop()
+
+take_due_snapshots()  # the first page view after a Monday or a period start freezes the forecast
 
 with st.sidebar:
     st.markdown(f"**{actor.name}**  \n{actor.role.value.capitalize()}")

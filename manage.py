@@ -18,6 +18,7 @@ says so. Reads DATABASE_URL like the app. `python manage.py --help` lists the co
     python manage.py import KIND FILE [--dry-run] [--map SOURCE=FIELD ...]
                           [--stage-map SOURCE=STAGE ...] [--preset NAME] [--save-preset NAME]
     python manage.py export KIND --out FILE [--format csv|xlsx]
+    python manage.py snapshot [--today YYYY-MM-DD]
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ import sys
 
 from pydantic import ValidationError
 
-from cli import backup, database, plans, reports, transfer, users
+from cli import backup, database, plans, reports, snapshots, transfer, users
 from core.errors import DomainError
 from db.engine import DatabaseUnavailable
 
-COMMAND_MODULES = [database, users, plans, transfer, reports, backup]
+COMMAND_MODULES = [database, users, plans, transfer, reports, snapshots, backup]
 """Each area registers its own sub-commands."""
 
 

@@ -1,0 +1,47 @@
+"""`snapshot [--today DATE]`: freeze this week's forecast snapshots (for a cron job).
+
+The first run on or after a Monday or the first day of a period takes them; later runs that week
+add nothing, so running it daily or hourly is safe.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cli.common import sessions
+from core.performance.scorecard import benchmarks
+from core.progress.snapshots import take_snapshots
+
+
+def snapshot(args) -> str:
+    with sessions().begin() as session:
+        run = take_snapshots(
+            session, args.today, commit_probability=benchmarks(session).commit_probability
+        )
+    if not run.periods and not run.reconstructed:
+        return f"Nothing to take on {run.taken_on:%Y-%m-%d}: this week's snapshots exist."
+    lines = []
+    if run.periods:
+        lines.append(
+            f"Took the forecast snapshots of {', '.join(run.periods)} on "
+            f"{run.taken_on:%Y-%m-%d}: {run.rows} rows."
+        )
+    if run.reconstructed:
+        lines.append(
+            f"Rebuilt from the stage history the committed deals at the start of "
+            f"{len(run.reconstructed)} periods whose start was not snapshotted in time."
+        )
+    lines.append(f"Committed deals frozen: {run.committed_deals}.")
+    return "\n".join(lines)
+
+
+def register(commands) -> None:
+    parser = commands.add_parser(
+        "snapshot",
+        help="freeze this week's forecast snapshots (company, regions, reps); for cron",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument(
+        "--today", type=date.fromisoformat, default=None, help="as of this day (YYYY-MM-DD)"
+    )
+    parser.set_defaults(run=snapshot)
