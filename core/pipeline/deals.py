@@ -163,7 +163,8 @@ def move_deal(
     if target.is_won:
         deal.status = DealStatus.WON
         deal.closed_on = move.closed_on
-        deal.amount = move.amount
+        if move.amount is not None:  # check_move refuses a won move without it
+            deal.amount = move.amount
         deal.lost_reason = None
     elif target.is_lost:
         deal.status = DealStatus.LOST
@@ -258,7 +259,7 @@ def tick_checklist_item(
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
     _check_version(session, deal, seen_version)
-    stage = session.get(Stage, deal.stage_id)
+    stage = session.get_one(Stage, deal.stage_id)
     if item not in (stage.exit_checklist or []):
         raise ValidationFailed(f"'{item}' is not on the exit checklist of {stage.name}.")
     before = _snapshot(deal)

@@ -182,8 +182,8 @@ def complete_commitment(
     commitment = session.get(ReviewCommitment, commitment_id)
     if commitment is None:
         raise NotFound("That commitment no longer exists.")
-    review = session.get(PipelineReview, commitment.review_id)
-    rep = session.get(Person, review.rep_id)
+    review = session.get_one(PipelineReview, commitment.review_id)
+    rep = session.get_one(Person, review.rep_id)
     allowed = (
         actor.id == rep.id
         or actor.sees_everything

@@ -156,10 +156,14 @@ def pipeline_board(session: Session, actor: Actor, filters: PipelineFilter) -> p
     )
     frame = pd.DataFrame(session.execute(query).all(), columns=list(query.selected_columns.keys()))
     frame["amount"] = frame["amount"].map(lambda v: Decimal(v).quantize(Decimal("0.01")))
-    frame["weighted"] = [
-        (Decimal(a) * Decimal(p)).quantize(Decimal("0.01"))
-        for a, p in zip(frame["amount"], frame["probability"])
-    ]
+    frame["weighted"] = pd.Series(
+        [
+            (Decimal(a) * Decimal(p)).quantize(Decimal("0.01"))
+            for a, p in zip(frame["amount"], frame["probability"])
+        ],
+        index=frame.index,
+        dtype=object,
+    )
     frame["deals"] = frame["deals"].astype(int)
     return frame
 
@@ -244,7 +248,10 @@ def pipeline_filter_options(session: Session, actor: Actor) -> dict[str, list[tu
     """Regions (the actor's subtree) and reps a manager or director can filter on."""
     tree = load_region_tree(session)
     region_ids = set(tree.names) if actor.sees_everything else set(actor.scope_region_ids or ())
-    regions = sorted(((r, tree.names[r]) for r in region_ids), key=lambda r: tree.path(r))
+    regions = sorted(
+        ((r, tree.names[r]) for r in region_ids),
+        key=lambda r: [(tree.names[node], node) for node in tree.path(r[0])],
+    )  # each region under its parent, siblings by name
     labels = [(r, "· " * (len(tree.path(r)) - 1) + name) for r, name in regions]
     rep_query = select(Person.id, Person.name).where(Person.role == Role.REP).order_by(Person.name)
     if not actor.sees_everything:
@@ -346,7 +353,7 @@ def deal_detail(
     ensure_can_view_deal(session, actor, deal)
     rules = stage_rules(session)
     by_id = {rule.id: rule for rule in rules}
-    stage = session.get(Stage, deal.stage_id)
+    stage = session.get_one(Stage, deal.stage_id)
     current = by_id[deal.stage_id]
     following = next_stage(rules, current)
     team = [
@@ -398,9 +405,9 @@ def deal_detail(
             .limit(activities)
         )
     ]
-    owner = session.get(Person, deal.owner_id)
+    owner = session.get_one(Person, deal.owner_id)
     updater = session.get(Person, deal.updated_by_id) if deal.updated_by_id else None
-    customer = session.get(Customer, deal.customer_id)
+    customer = session.get_one(Customer, deal.customer_id)
     tree = load_region_tree(session)
     try:
         ensure_can_edit_deal(actor, deal)

@@ -333,3 +333,30 @@ def test_the_board_cards_are_the_largest_deals_of_each_stage(session):
     expected = sorted((Decimal(v) for v in lead_amounts), reverse=True)[:3]
     assert list(top[top["stage"] == "Lead"]["amount"]) == expected
     assert list(top["stage"]) == ["Lead", "Lead", "Lead", "Evaluation"]
+
+
+def test_the_region_filter_lists_each_region_under_its_parent_indented_by_depth(session):
+    from db.schema import Person, Region
+
+    root = session.scalar(select(Region.id).where(Region.parent_id.is_(None)))
+    first_child = session.scalar(select(Region).where(Region.parent_id == root).limit(1))
+    factories.region(session, "A late team", parent=first_child)  # the newest id, deep down
+    parents = dict(session.execute(select(Region.id, Region.parent_id)).all())
+
+    def ancestors(region_id):
+        while parents[region_id] is not None:
+            region_id = parents[region_id]
+            yield region_id
+
+    director = session.scalar(select(Person).where(Person.username == "director"))
+    options = views.pipeline_filter_options(session, factories.actor(session, director))
+    order = [region_id for region_id, _ in options["regions"]]
+    assert sorted(order) == sorted(parents)
+    for position, (region_id, label) in enumerate(options["regions"]):
+        depth, parent = 0, parents[region_id]
+        if parent is not None:  # the parent comes first and only its subtree sits between
+            between = order[order.index(parent) + 1 : position]
+            assert all(parent in ancestors(r) for r in between), label
+        while parent is not None:
+            depth, parent = depth + 1, parents[parent]
+        assert label.startswith("· " * depth) and not label.startswith("· " * (depth + 1))
