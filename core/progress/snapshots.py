@@ -237,12 +237,15 @@ def _freeze_deals(session: Session, snapshot_ids: list[int], committed: Subquery
         .select_from(committed)
         .join(ForecastSnapshot, ForecastSnapshot.id.in_(snapshot_ids))
     )
-    result = session.execute(
+    session.execute(
         insert(ForecastSnapshotDeal).from_select(
             ["snapshot_id", "deal_id", "owner_id", "region_id", "stage_id", "amount"], rows
         )
     )
-    return max(result.rowcount or 0, 0)
+    # counted, not taken from the cursor: not every driver reports rows of INSERT ... SELECT
+    return session.scalar(
+        select(func.count()).where(ForecastSnapshotDeal.snapshot_id.in_(snapshot_ids))
+    )
 
 
 # --- taking snapshots ---------------------------------------------------------------------
