@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core.demo import seed as demo
+from core.demo.org import DEMO_PASSWORD
 from db.config import get_settings
 from db.engine import make_engine, migrate
 from tests.conftest import ROOT, SEED_TODAY
@@ -38,7 +39,7 @@ def new_app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
 
 
-def signed_in(username: str, password: str = demo.DEMO_PASSWORD) -> AppTest:
+def signed_in(username: str, password: str = DEMO_PASSWORD) -> AppTest:
     """The app after signing in through the login form."""
     at = new_app().run()
     at.text_input(key="login_username").input(username)

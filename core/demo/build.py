@@ -1,0 +1,53 @@
+"""One demo build in progress: the connection, the scale, the random generator and what the
+earlier steps produced for the later ones (people, customers, deals)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection
+
+from core.demo.scales import Scale
+from db.bulk import bulk_insert
+
+Progress = Callable[[str, float], None]
+
+
+class DemoBuild:
+    """The state shared by the generation steps; each step fills in what the next ones read."""
+
+    # organisation
+    team_ids: list[int]
+    team_top: list[int]
+    region_names: list[str]
+    region_parent: list[int | None]
+    director_id: int
+    top_manager: dict[int, int]
+    team_manager: dict[int, int]
+    rep_ids: np.ndarray
+    rep_region: np.ndarray
+    rep_skill: np.ndarray
+    rep_hire: np.ndarray
+    rep_team: np.ndarray
+    person_names: dict[int, str]
+    # customers
+    customer_owner: np.ndarray
+    customer_region: np.ndarray
+    customer_seg_factor: np.ndarray
+    customer_cols: dict[str, Any]
+    customer_last_activity: np.ndarray
+    # deals
+    deal: dict[str, np.ndarray]
+
+    def __init__(self, conn: Connection, scale: Scale, seed: int, today: date, progress: Progress):
+        self.conn, self.scale, self.today, self.progress = conn, scale, today, progress
+        self.rng = np.random.default_rng(seed)
+        self.fy = today.year  # demo company: fiscal year = calendar year
+        self.window_start = date(self.fy - 2, 1, 1)
+        self.counts: dict[str, int] = {}
+
+    def insert(self, model, columns) -> None:
+        self.counts[model.__tablename__] = bulk_insert(self.conn, model.__table__, columns)
