@@ -9,7 +9,10 @@ from decimal import Decimal, InvalidOperation
 from cli.common import ACTOR, sessions
 from core.errors import ValidationFailed
 from core.planning import Method
-from core.plans import workflow as plans
+from core.plans.allocation import RAMP_MODES, create_plan
+from core.plans.cells import find_plan
+from core.plans.views import get_plan, plan_table, ramp_and_padding_note
+from core.plans.workflow import approve_plan
 from core.transfer.spreadsheets import safe_frame
 
 
@@ -23,7 +26,7 @@ def _amount(text: str) -> Decimal:
 
 def create(args) -> str:
     with sessions().begin() as session:
-        info = plans.create_plan(
+        info = create_plan(
             session,
             ACTOR,
             fiscal_year=args.year,
@@ -33,7 +36,7 @@ def create(args) -> str:
             padding_pct=_amount(args.padding),
             ramp_mode=args.ramp,
         )
-        table = plans.plan_table(session, ACTOR, info.id)
+        table = plan_table(session, ACTOR, info.id)
     regions = int((table["level"] == "region").sum())
     reps = int((table["level"] == "rep").sum())
     line = (
@@ -41,15 +44,15 @@ def create(args) -> str:
         f"allocated to {regions} regions and {reps} reps over 12 months by {info.method}, "
         f"{info.seasonality} seasonality"
     )
-    if note := plans.ramp_and_padding_note(info):
+    if note := ramp_and_padding_note(info):
         line += f"; {note}"
     return line + "."
 
 
 def show(args) -> str:
     with sessions(write=False)() as session:
-        info = plans.get_plan(session, ACTOR, args.year, args.version)
-        table = plans.plan_table(session, ACTOR, info.id)
+        info = get_plan(session, ACTOR, args.year, args.version)
+        table = plan_table(session, ACTOR, info.id)
     if args.format == "csv":
         buffer = io.StringIO()
         safe_frame(table).to_csv(buffer, index=False)  # region and rep names formula-safe
@@ -76,8 +79,8 @@ def show(args) -> str:
 
 def approve(args) -> str:
     with sessions().begin() as session:
-        current = plans.find_plan(session, args.year, args.version)
-        info = plans.approve_plan(session, ACTOR, current.id)
+        current = find_plan(session, args.year, args.version)
+        info = approve_plan(session, ACTOR, current.id)
     return f"FY{info.fiscal_year} v{info.version} approved."
 
 
@@ -96,7 +99,7 @@ def register(commands) -> None:
     parser.add_argument("--padding", default="0", help="over-assignment to reps, in percent")
     parser.add_argument(
         "--ramp",
-        choices=list(plans.RAMP_MODES),
+        choices=list(RAMP_MODES),
         default="spread",
         help="new-hire ramp shortfall: spread over the other reps or absorb it",
     )

@@ -14,17 +14,23 @@ import streamlit as st
 from pydantic import ValidationError
 
 from core.errors import DomainError
-from core.models import PlanStatus, Role
-from core.org.access import load_actor
+from core.models import Actor, PlanStatus, Role
 from core.org.company import fiscal_start_month
+from core.org.regions import load_region_tree
 from core.periods import fiscal_year_of
 from core.planning import reps_needed
+from core.plans import allocation, views, workflow
 from core.plans import bottom_up as commitments
-from core.plans import workflow as plans
+from core.plans import files as plan_files
+from core.plans import grid as plan_grid
+from core.plans.cells import PlanInfo
+from core.plans.grid import RegionGrid, TargetEdits
+from core.plans.rules import OPEN
 from ui import plan_charts
 from ui.auth import current_actor
-from ui.data import read, write
+from ui.data import cached, read, save
 from ui.downloads import download_buttons
+from ui.flash import show_flash
 from ui.format import money
 
 STATUS_BADGE = {
@@ -45,75 +51,60 @@ SEASONS = {"flat": "Flat", "history": "From history", "manual": "By hand (12 per
 # --------------------------------------------------------------------------- cached reads
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("targets", "settings")
 def years_and_start() -> tuple[list[int], int]:
     with read() as session:
-        return plans.plan_years(session), fiscal_start_month(session)
+        return views.plan_years(session), fiscal_start_month(session)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def plan_header(person_id: int, year: int, version: int | None) -> plans.PlanInfo | None:
+@cached("targets", "org")
+def plan_header(actor: Actor, year: int, version: int | None) -> PlanInfo | None:
     with read() as session:
-        actor = load_actor(session, person_id)
         try:
-            return plans.get_plan(session, actor, year, version)
+            return views.get_plan(session, actor, year, version)
         except DomainError:
             return None
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def grid_of(person_id: int, plan_id: int, region_id: int) -> plans.RegionGrid:
+@cached("targets", "org")
+def grid_of(actor: Actor, plan_id: int, region_id: int) -> RegionGrid:
     with read() as session:
-        return plans.region_grid(session, load_actor(session, person_id), plan_id, region_id)
+        return plan_grid.region_grid(session, actor, plan_id, region_id)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def whole_plan(person_id: int, plan_id: int) -> pd.DataFrame:
+@cached("targets", "org")
+def whole_plan(actor: Actor, plan_id: int) -> pd.DataFrame:
     with read() as session:
-        return plans.plan_table(session, load_actor(session, person_id), plan_id)
+        return views.plan_table(session, actor, plan_id)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def gaps_of(person_id: int, plan_id: int, region_id: int) -> pd.DataFrame:
+@cached("targets", "org")
+def gaps_of(actor: Actor, plan_id: int, region_id: int) -> pd.DataFrame:
     with read() as session:
-        actor = load_actor(session, person_id)
         return commitments.topdown_vs_bottomup(session, actor, plan_id, region_id)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def regions_to_show(person_id: int, plan_id: int) -> list[tuple[int, str]]:
+@cached("targets", "org")
+def regions_to_show(actor: Actor, plan_id: int) -> list[tuple[int, str]]:
     with read() as session:
-        return plans.plan_regions(session, load_actor(session, person_id), plan_id)
+        return views.plan_regions(session, actor, plan_id)
 
 
-def _preview(person_id: int, plan_id: int, region_id: int, edits: plans.TargetEdits):
+def _preview(actor: Actor, plan_id: int, region_id: int, edits: TargetEdits) -> RegionGrid:
     with read() as session:
-        actor = load_actor(session, person_id)
-        return plans.preview_edits(session, actor, plan_id, region_id, edits)
+        return plan_grid.preview_edits(session, actor, plan_id, region_id, edits)
 
 
 # --------------------------------------------------------------------------- pieces
 
 
-def run_action(action, success: str) -> bool:
-    """Run a write in one transaction; show the result or the refusal. True when saved."""
-    try:
-        with write() as session:
-            action(session)
-    except (DomainError, ValidationError) as exc:
-        st.session_state["targets_message"] = ("error", str(exc))
-        return False
-    st.session_state["targets_message"] = ("success", success)
-    return True
+def save_plan(action, done: str, *, new_version: bool = False) -> None:
+    """Save a change to the plan (or to bottom-up figures); `new_version` when the change
+    makes a new version, which the page then shows."""
+    save(action, done, affects={"targets"}, forget=["targets_version"] if new_version else ())
 
 
-def show_message() -> None:
-    if message := st.session_state.pop("targets_message", None):
-        kind, text = message
-        (st.success if kind == "success" else st.error)(text)
-
-
-def month_frame(grid: plans.RegionGrid) -> pd.DataFrame:
+def month_frame(grid: RegionGrid) -> pd.DataFrame:
     frame = grid.rows.set_index("key").drop(columns=["kind"])
     for label in grid.months:
         frame[label] = frame[label].astype("Int64")
@@ -145,7 +136,7 @@ def edits_between(original: pd.DataFrame, edited: pd.DataFrame, months: list[str
             totals[key] = Decimal(str(after["Total"]))
         if bool(before["Locked"]) != bool(after["Locked"]):
             locks[key] = bool(after["Locked"])
-    return plans.TargetEdits(cells=cells, totals=totals, locks=locks)
+    return TargetEdits(cells=cells, totals=totals, locks=locks)
 
 
 def highlight_changes(after: pd.DataFrame, before: pd.DataFrame, columns: list[str]):
@@ -157,7 +148,7 @@ def highlight_changes(after: pd.DataFrame, before: pd.DataFrame, columns: list[s
     return after.style.apply(lambda _: styles, axis=None)
 
 
-def totals_frame(grid: plans.RegionGrid) -> pd.DataFrame:
+def totals_frame(grid: RegionGrid) -> pd.DataFrame:
     rows = {f"Σ {grid.region_name}": [int(v) for v in grid.totals]}
     if grid.reps_total is not None and grid.plan.padding_pct:
         rows[f"Reps carry (+{grid.plan.padding_pct}% padding)"] = [int(v) for v in grid.reps_total]
@@ -166,9 +157,9 @@ def totals_frame(grid: plans.RegionGrid) -> pd.DataFrame:
     return frame
 
 
-def company_form(actor, year: int, info: plans.PlanInfo | None) -> None:
+def company_form(actor, year: int, info: PlanInfo | None) -> None:
     """The director's company figure with an immediate preview of the regions' share."""
-    replacing = info is not None and info.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED)
+    replacing = info is not None and not info.permissions.allocate_starts_new_version
     title = "Set the company target and allocate" if info is None else "Allocate again"
     with st.expander(f"🎯 {title}", expanded=info is None):
         if replacing:
@@ -221,9 +212,7 @@ def company_form(actor, year: int, info: plans.PlanInfo | None) -> None:
         )
         try:
             with read() as session:
-                preview = plans.compute_allocation(session, **options)
-                from core.org.regions import load_region_tree
-
+                preview = allocation.compute_allocation(session, **options)
                 tree = load_region_tree(session)
         except (DomainError, ValidationError) as exc:
             st.error(str(exc))
@@ -259,15 +248,16 @@ def company_form(actor, year: int, info: plans.PlanInfo | None) -> None:
         label = "Allocate again" if replacing else "Create plan"
         if st.button(label, type="primary", key="plan_create"):
             expected = info.lock_version if replacing else None
-            if run_action(
-                lambda s: plans.create_plan(s, actor, expected_lock_version=expected, **options),
+            save_plan(
+                lambda s: allocation.create_plan(
+                    s, actor, expected_lock_version=expected, **options
+                ),
                 f"FY{year} plan allocated: {money(Decimal(allocated))}.",
-            ):
-                st.session_state.pop("targets_version", None)
-            st.rerun()
+                new_version=True,
+            )
 
 
-def capacity_check(info: plans.PlanInfo) -> None:
+def capacity_check(info: PlanInfo) -> None:
     """How many fully productive reps the company figure needs (directors' sanity check)."""
     with st.expander("🧮 Capacity: reps needed for this target"):
         a, b, c, d = st.columns(4)
@@ -291,32 +281,37 @@ def capacity_check(info: plans.PlanInfo) -> None:
         st.markdown(f"**{needed} reps** are needed to carry {money(info.company_target)}.")
 
 
-def workflow_buttons(actor, info: plans.PlanInfo) -> None:
-    buttons = []
-    director = actor.role in (Role.DIRECTOR, Role.ADMIN)
-    if info.status == PlanStatus.DRAFT and actor.role != Role.REP:
-        buttons.append(("📨 Submit for approval", plans.submit_plan, "submitted"))
-    if director and info.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED):
-        buttons.append(("✅ Approve", plans.approve_plan, "approved"))
-    if director and info.status == PlanStatus.SUBMITTED:
-        buttons.append(("↩ Return to draft", plans.return_to_draft, "returned to draft"))
-    if director and info.status == PlanStatus.APPROVED:
-        buttons.append(("🔒 Lock", plans.lock_plan, "locked"))
+def workflow_buttons(actor, info: PlanInfo) -> None:
+    allowed = info.permissions
+    buttons = [
+        (label, action, done)
+        for may, label, action, done in [
+            (allowed.can_submit, "📨 Submit for approval", workflow.submit_plan, "submitted"),
+            (allowed.can_approve, "✅ Approve", workflow.approve_plan, "approved"),
+            (
+                allowed.can_return_to_draft,
+                "↩ Return to draft",
+                workflow.return_to_draft,
+                "returned to draft",
+            ),
+            (allowed.can_lock, "🔒 Lock", workflow.lock_plan, "locked"),
+        ]
+        if may
+    ]
     if not buttons:
         return
     columns = st.columns(len(buttons) + 2)
     for column, (label, action, done) in zip(columns, buttons):
         if column.button(label, key=f"plan_{done}"):
-            run_action(
+            save_plan(
                 lambda s, action=action: action(
                     s, actor, info.id, expected_lock_version=info.lock_version
                 ),
                 f"{info.label} {done}.",
             )
-            st.rerun()
 
 
-def resplit_controls(actor, info: plans.PlanInfo, grid: plans.RegionGrid) -> None:
+def resplit_controls(actor, info: PlanInfo, grid: RegionGrid) -> None:
     """Share the region's figure again among its sub-regions and reps by a method."""
     method_col, button_col, _ = st.columns([2, 1, 2])
     method = method_col.selectbox(
@@ -327,18 +322,17 @@ def resplit_controls(actor, info: plans.PlanInfo, grid: plans.RegionGrid) -> Non
     )
     button_col.write("")
     if button_col.button("↻ Re-split", key=f"resplit_{grid.region_id}"):
-        run_action(
-            lambda s: plans.resplit_region(
+        save_plan(
+            lambda s: allocation.resplit_region(
                 s, actor, info.id, grid.region_id, method, expected_lock_version=info.lock_version
             ),
             f"{grid.region_name} shared again by {METHODS[method].lower()}; its figure is "
             "unchanged.",
         )
-        st.rerun()
 
 
-def region_editor(actor, info: plans.PlanInfo, region_id: int) -> None:
-    grid = grid_of(actor.id, info.id, region_id)
+def region_editor(actor, info: PlanInfo, region_id: int) -> None:
+    grid = grid_of(actor, info.id, region_id)
     original = month_frame(grid)
     column_config = {
         "name": st.column_config.TextColumn("Sub-region / rep", disabled=True, pinned=True),
@@ -355,21 +349,18 @@ def region_editor(actor, info: plans.PlanInfo, region_id: int) -> None:
         )
         for label in grid.months
     }  # fmt: skip
-    editable = grid.editable or (
-        actor.role in (Role.DIRECTOR, Role.ADMIN)
-        and info.status in (PlanStatus.APPROVED, PlanStatus.LOCKED)
-    )
+    editable = grid.can_edit
     if original.empty:
         st.info(f"{grid.region_name} has no sub-regions or reps in this plan.")
         return
     if not editable:
         st.dataframe(original, hide_index=True, width="stretch", column_config=column_config)
-        if info.status != PlanStatus.DRAFT and actor.role == Role.MANAGER:
-            st.caption(f"The plan is {info.status.value}: managers change targets only in a draft.")
+        if grid.edit_refusal:
+            st.caption(grid.edit_refusal)
     else:
-        if info.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED):
+        if grid.can_resplit:
             resplit_controls(actor, info, grid)
-        if info.status in (PlanStatus.APPROVED, PlanStatus.LOCKED):
+        if info.permissions.edit_starts_new_version:
             st.caption(
                 f"{info.label} is {info.status.value}: saving a change starts a new draft version."
             )
@@ -394,7 +385,7 @@ def region_editor(actor, info: plans.PlanInfo, region_id: int) -> None:
         )
         return
     try:
-        preview = _preview(actor.id, info.id, region_id, edits)
+        preview = _preview(actor, info.id, region_id, edits)
     except (DomainError, ValidationError) as exc:
         st.error(f"This change is not possible: {exc} Nothing was saved.")
         return
@@ -407,21 +398,20 @@ def region_editor(actor, info: plans.PlanInfo, region_id: int) -> None:
         column_config=column_config,
     )
     if st.button("💾 Save changes", type="primary", key="grid_save"):
-        new_version = info.status in (PlanStatus.APPROVED, PlanStatus.LOCKED)
-        saved = run_action(
-            lambda s: plans.save_edits(
+        new_version = info.permissions.edit_starts_new_version
+        save_plan(
+            lambda s: plan_grid.save_edits(
                 s, actor, info.id, region_id, edits, expected_lock_version=info.lock_version
             ),
-            f"Targets of {grid.region_name} saved"
-            + (" in a new draft version." if new_version else "."),
+            f"Targets of {grid.region_name} saved in a new draft version."
+            if new_version
+            else f"Targets of {grid.region_name} saved.",
+            new_version=new_version,
         )
-        if saved and new_version:
-            st.session_state.pop("targets_version", None)  # show the new version
-        st.rerun()
 
 
-def charts_and_gaps(actor, info: plans.PlanInfo, region_id: int) -> None:
-    grid = grid_of(actor.id, info.id, region_id)
+def charts_and_gaps(actor, info: PlanInfo, region_id: int) -> None:
+    grid = grid_of(actor, info.id, region_id)
     parts = grid.rows[["kind", "name", "Total"]].rename(columns={"Total": "target"})
     left, right = st.columns(2)
     if not parts.empty:
@@ -435,9 +425,10 @@ def charts_and_gaps(actor, info: plans.PlanInfo, region_id: int) -> None:
         ),
         width="stretch",
     )
-    gaps = gaps_of(actor.id, info.id, region_id)
+    gaps = gaps_of(actor, info.id, region_id)
     st.subheader("Top-down vs bottom-up")
-    region_commitment(actor, info, grid)
+    if grid.can_commit:
+        region_commitment(actor, info, grid)
     if gaps["commitment"].isna().all():
         st.info(
             "Nobody in this region has entered a commitment yet. Reps enter theirs on this "
@@ -450,24 +441,23 @@ def charts_and_gaps(actor, info: plans.PlanInfo, region_id: int) -> None:
     st.dataframe(gaps.drop(columns=["kind"]), hide_index=True, width="stretch")
 
 
-def region_commitment(actor, info: plans.PlanInfo, grid: plans.RegionGrid) -> None:
+def region_commitment(actor, info: PlanInfo, grid: RegionGrid) -> None:
     """A manager's (or director's) own bottom-up figure for the region, month by month."""
     with st.expander(f"✍ Enter a commitment for {grid.region_name}"):
         base = pd.DataFrame([[0] * 12], columns=grid.months, index=["We commit to"])
         edited = st.data_editor(base, key=f"region_commitment_{info.id}_{grid.region_id}")
         if st.button("Save the region's commitment", key="save_region_commitment"):
             amounts = {i: Decimal(str(v)) for i, v in enumerate(edited.iloc[0].tolist())}
-            run_action(
+            save_plan(
                 lambda s: commitments.set_commitments(
                     s, actor, info.fiscal_year, amounts, region_id=grid.region_id
                 ),
                 f"Commitment for {grid.region_name} saved.",
             )
-            st.rerun()
 
 
-def compare_section(actor, info: plans.PlanInfo) -> None:
-    if len(info.versions) < 2:
+def compare_section(actor, info: PlanInfo) -> None:
+    if len(info.versions) < 2 or not info.permissions.can_compare:
         return
     with st.expander("🔀 Compare versions"):
         left, right = st.columns(2)
@@ -475,7 +465,7 @@ def compare_section(actor, info: plans.PlanInfo) -> None:
         b = right.selectbox("To", info.versions, index=len(info.versions) - 1, key="compare_b")
         try:
             with read() as session:
-                frame = plans.compare_versions(session, actor, info.fiscal_year, a, b)
+                frame = views.compare_versions(session, actor, info.fiscal_year, a, b)
         except DomainError as exc:
             st.info(str(exc))
             return
@@ -487,11 +477,11 @@ def compare_section(actor, info: plans.PlanInfo) -> None:
             download_buttons(changed, f"plan-FY{info.fiscal_year}-v{a}-vs-v{b}")
 
 
-def download_and_upload(actor, info: plans.PlanInfo) -> None:
+def download_and_upload(actor, info: PlanInfo) -> None:
     with st.expander("⬇⬆ Download or upload the plan"):
-        table = whole_plan(actor.id, info.id)
+        table = whole_plan(actor, info.id)
         download_buttons(table, f"plan-FY{info.fiscal_year}-v{info.version}")
-        if actor.role not in (Role.DIRECTOR, Role.ADMIN) or info.status != PlanStatus.DRAFT:
+        if not info.permissions.can_upload:
             st.caption("Directors upload a changed plan into a draft version.")
             return
         upload = st.file_uploader(
@@ -501,30 +491,29 @@ def download_and_upload(actor, info: plans.PlanInfo) -> None:
         )
         if upload is not None and st.button("Check and save the uploaded plan", key="upload_go"):
 
-            def save(session):
-                frame = plans.read_plan_file(upload.name, upload.getvalue())
-                plans.upload_plan(
+            def upload_file(session):
+                frame = plan_files.read_plan_file(upload.name, upload.getvalue())
+                plan_files.upload_plan(
                     session, actor, info.id, frame, expected_lock_version=info.lock_version
                 )
 
-            run_action(save, f"{upload.name} saved into {info.label}.")
-            st.rerun()
+            save_plan(upload_file, f"{upload.name} saved into {info.label}.")
 
 
 def rep_view(actor, year: int) -> None:
     with read() as session:
-        mine = plans.my_targets(session, actor, year)
+        mine = views.my_targets(session, actor, year)
         committed = commitments.my_commitments(session, actor, year)
     if mine.empty:
         st.info(f"There is no FY{year} plan with targets for you yet.")
         return
-    header = plan_header(actor.id, year, None)
+    header = plan_header(actor, year, None)
     if header is not None:
         st.caption(
             f"{header.label} · {STATUS_BADGE[header.status]}"
             + (
                 " — not approved yet, it may still change"
-                if header.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED)
+                if header.status in OPEN
                 else ""
             )
         )
@@ -551,11 +540,10 @@ def rep_view(actor, year: int) -> None:
     edited = st.data_editor(base, key=f"my_commitment_{year}", width="stretch")
     if st.button("Save my commitment", key="save_commitment"):
         amounts = {i: Decimal(str(v)) for i, v in enumerate(edited.iloc[0].tolist())}
-        run_action(
+        save_plan(
             lambda s: commitments.set_commitments(s, actor, year, amounts, person_id=actor.id),
             "Your commitment is saved.",
         )
-        st.rerun()
     gap = edited.iloc[0].sum() - mine["target"].sum()
     st.caption(f"Commitment minus target over the year: {money(Decimal(int(gap)))}")
 
@@ -564,7 +552,7 @@ def rep_view(actor, year: int) -> None:
 
 actor = current_actor()
 st.title("🎯 Targets")
-show_message()
+show_flash("targets")
 years, start_month = years_and_start()
 this_year = fiscal_year_of(date.today(), start_month)
 choices = sorted(set(years) | {this_year, this_year + 1})
@@ -580,7 +568,7 @@ if actor.role == Role.REP:
     rep_view(actor, year)
     st.stop()
 
-latest = plan_header(actor.id, year, None)
+latest = plan_header(actor, year, None)
 version = None
 if latest is not None and len(latest.versions) > 1:
     version = st.selectbox(
@@ -589,9 +577,9 @@ if latest is not None and len(latest.versions) > 1:
         format_func=lambda v: f"v{v}" + (" (newest)" if v == latest.version else ""),
         key="targets_version",
     )
-info = plan_header(actor.id, year, version) if version else latest
+info = plan_header(actor, year, version) if version else latest
 
-if actor.role in (Role.DIRECTOR, Role.ADMIN):
+if views.can_allocate(actor):
     company_form(actor, year, latest)
 
 if info is None:
@@ -609,13 +597,13 @@ approved.metric("Approved by", info.approved_by or "—")
 st.caption(
     f"Method: {METHODS.get(info.method, info.method)} · seasonality: "
     f"{SEASONS.get(info.seasonality or 'flat', info.seasonality)}"
-    + (f" · {note}" if (note := plans.ramp_and_padding_note(info)) else "")
+    + (f" · {note}" if (note := views.ramp_and_padding_note(info)) else "")
 )
 workflow_buttons(actor, info)
-if actor.role in (Role.DIRECTOR, Role.ADMIN):
+if info.permissions.can_allocate:
     capacity_check(info)
 
-regions = regions_to_show(actor.id, info.id)
+regions = regions_to_show(actor, info.id)
 if not regions:
     st.info("You manage no region with targets in this plan.")
     st.stop()

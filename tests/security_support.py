@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.models import Actor
 from core.org.access import load_actor
 from core.pipeline import reviews
-from core.plans import workflow as plans
+from core.plans.workflow import new_version
 from core.progress.figures import active_plan_id
 from db.schema import (
     AppSetting,
@@ -119,7 +119,7 @@ def build_world(session: Session) -> World:
     approved = active_plan_id(session, date.today().year) or session.scalar(
         select(func.max(TargetPlan.id))
     )
-    draft = plans.new_version(session, director_actor, approved)
+    draft = new_version(session, director_actor, approved)
     session.flush()
     return World(
         home_region_id=home.id,

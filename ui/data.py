@@ -1,19 +1,45 @@
-"""The database for the Streamlit app: one engine per process, cached query results.
+"""The database for the Streamlit app: one engine per process, cached query results, and the
+one way a page writes.
 
-Query results are cached for a short time and keyed by the acting user; every write calls
-`clear_caches()` so a saved change shows at once.
+Query results are cached for a short time, keyed by their arguments (the acting user among
+them), and tagged by what they read (`cached("deals", "targets")`). A write names what it
+changes (`save(..., affects={"targets"})`) and clears only the readers of those tags, so a saved
+change shows at once while unrelated figures stay cached.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
 import streamlit as st
+from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.errors import DomainError
 from db.config import DEFAULT_SQLITE_PATH, get_settings
 from db.engine import make_engine, migrate, session_factory
+from ui import flash
+
+T = TypeVar("T")
+
+TAGS = frozenset(
+    {
+        "activities",  # visits, calls and other activities
+        "alerts",  # alert states (acknowledged, snoozed)
+        "customers",  # the customer archive and contacts
+        "deals",  # deals, their stages, teams and history
+        "org",  # regions, people, managers, scheduled moves
+        "reviews",  # pipeline reviews and their action items
+        "settings",  # company settings: fiscal year, ramp, stages, scorecard weights, presets
+        "targets",  # plans, targets and bottom-up figures
+    }
+)
+"""What a cached reader can depend on, and what a write can change."""
+
+_READERS: dict[str, dict[tuple[str, str], Callable]] = {}
+"""The cached readers under each tag, keyed by where they are defined."""
 
 
 @st.cache_resource(show_spinner="Opening the database…")
@@ -43,13 +69,79 @@ def read() -> Iterator[Session]:
         yield session
 
 
+def cached(*tags: str, ttl: int = 60, show_spinner: bool | str = False):
+    """`st.cache_data` for a reader of `tags`: a write that affects one of them clears it."""
+    unknown = set(tags) - TAGS
+    if not tags or unknown:
+        raise ValueError(f"Tag a cached reader with some of {sorted(TAGS)}, not {sorted(unknown)}.")
+
+    def decorate(function: Callable[..., T]) -> Callable[..., T]:
+        reader = st.cache_data(ttl=ttl, show_spinner=show_spinner)(function)
+        where = (function.__code__.co_filename, function.__qualname__)
+        for tag in tags:
+            _READERS.setdefault(tag, {})[where] = reader
+        return reader
+
+    return decorate
+
+
+def clear_caches(affects: Collection[str] | None = None) -> None:
+    """Clear the cached readers of the tags in `affects`; every cache when it is None."""
+    if affects is None:
+        st.cache_data.clear()
+        return
+    for tag in affects:
+        if tag not in TAGS:
+            raise ValueError(f"Unknown cache tag '{tag}'.")
+        for reader in _READERS.get(tag, {}).values():
+            reader.clear()
+
+
 @contextmanager
-def write() -> Iterator[Session]:
-    """A transaction: commits at the end of the block, rolls back on error, clears caches."""
+def write(affects: Collection[str] | None = None) -> Iterator[Session]:
+    """A transaction: commits at the end of the block, rolls back on error, then clears the
+    readers of `affects` (every cache when it is None)."""
     with writer().begin() as session:
         yield session
-    clear_caches()
+    clear_caches(affects)
 
 
-def clear_caches() -> None:
-    st.cache_data.clear()
+def save(
+    action: Callable[[Session], T],
+    done: str | Callable[[T], str],
+    *,
+    affects: Collection[str],
+    labels: dict[str, str] | None = None,
+    forget: Sequence[str] = (),
+    in_callback: bool = False,
+    keep_raising: tuple[type[Exception], ...] = (),
+) -> T | None:
+    """Write, then report: run `action` in one unit of work and tell the user how it went.
+
+    On success the readers of `affects` are cleared, the session-state keys in `forget` are
+    dropped, the confirmation `done` (or `done(result)`) is shown after the rerun, and the page
+    reruns. A refusal (DomainError, or a pydantic ValidationError naming the fields, with
+    `labels` for their names on the form) is shown where the write was asked for; nothing is
+    saved and None is returned. In a widget callback the refusal shows on the next run and
+    Streamlit reruns by itself. Exceptions in `keep_raising` reach the caller (after the
+    rollback).
+    """
+    flash.clear()
+    try:
+        with write(affects) as session:
+            result = action(session)
+    except keep_raising:
+        raise
+    except (DomainError, ValidationError) as exc:
+        message = flash.error_message(exc, labels)
+        if in_callback:
+            flash.flash_error(message)
+        else:
+            st.error(message)
+        return None
+    for key in forget:
+        st.session_state.pop(key, None)
+    flash.flash(done(result) if callable(done) else done)
+    if not in_callback:
+        st.rerun()
+    return result

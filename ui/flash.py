@@ -1,4 +1,5 @@
-"""Confirmations of saved changes that survive the rerun after the save.
+"""Confirmations of saved changes that survive the rerun after the save, and the wording of
+refusals.
 
 A confirmation belongs to the view it was made on (a page, or one deal on a page) and stays
 until the next change there, so an incidental rerun does not swallow it.
@@ -7,10 +8,14 @@ until the next change there, so an incidental rerun does not swallow it.
 from __future__ import annotations
 
 import streamlit as st
+from pydantic import ValidationError
+
+from core.errors import DomainError
 
 FLASH_KEY = "flash_message"
 ERROR_KEY = "flash_error"
 VIEW_KEY = "flash_view"
+NOTHING_SAVED = "Nothing was saved."
 
 
 def flash(message: str) -> None:
@@ -39,3 +44,24 @@ def show_flash(view: str) -> None:
             st.session_state[FLASH_KEY] = (view, entry[1], True)
     if message := st.session_state.pop(ERROR_KEY, None):
         st.error(message)
+
+
+def field_label(field: str, labels: dict[str, str] | None = None) -> str:
+    """A form field's name for a message: its label on the form, else its name in words."""
+    if labels and field in labels:
+        return labels[field]
+    words = field.removesuffix("_id").replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else "Input"
+
+
+def error_message(exc: DomainError | ValidationError, labels: dict[str, str] | None = None) -> str:
+    """A refusal in the user's words: the rule's own message, or one line per wrong field."""
+    if not isinstance(exc, ValidationError):
+        text = str(exc)
+        return text if "nothing was saved" in text.lower() else f"{text} {NOTHING_SAVED}"
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"- **{field_label(field, labels)}**: {message}")
+    return "Please correct the form; nothing was saved.\n\n" + "\n".join(lines)

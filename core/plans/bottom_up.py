@@ -1,10 +1,10 @@
-"""Bottom-up commitments: what managers and reps say they will deliver, month by month,
-set side by side with the top-down target.
+"""Bottom-up figures: the commitments to the plan that managers and reps make, month by
+month, set side by side with the top-down target.
 
 Rules:
-- A rep enters commitments for themselves; a manager for the regions they manage and the reps
-  in them; directors and administrators for anyone.
-- A rep's commitment is stored with the rep's region; a region's with person empty.
+- A rep enters their own bottom-up figures; a manager those of the regions they manage and
+  the reps in them; directors and administrators anyone's (see rules.commit_refusal).
+- A rep's commitment to the plan is stored with the rep's region; a region's with person empty.
 - Gap = commitment - target (negative: the team commits to less than it was given).
 """
 
@@ -18,27 +18,15 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.models import Actor, Role, to_amount
+from core.errors import NotFound, ValidationFailed
+from core.models import Actor, to_amount
 from core.org import audit
-from core.org.access import ensure_active, in_scope
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
-from core.plans.workflow import plan_months, region_grid
+from core.plans.cells import plan_months
+from core.plans.grid import region_grid
+from core.plans.rules import commit_refusal, ensure
 from db.schema import Commitment, Person, TargetPlan
-
-
-def _ensure_can_commit(actor: Actor, person: Person | None, region_id: int) -> None:
-    ensure_active(actor)
-    if actor.sees_everything:
-        return
-    if actor.role == Role.REP:
-        if person is None or person.id != actor.id:
-            raise PermissionDenied("A rep enters commitments for themselves only.")
-        return
-    if actor.role == Role.MANAGER and in_scope(actor, region_id):
-        return
-    raise PermissionDenied("You can only enter commitments for the regions you manage.")
 
 
 def set_commitments(
@@ -50,7 +38,8 @@ def set_commitments(
     person_id: int | None = None,
     region_id: int | None = None,
 ) -> int:
-    """Store the monthly commitments (month index 0..11 -> amount) of one rep or region."""
+    """Store the monthly bottom-up figures (month index 0..11 -> amount) of one rep or
+    region."""
     person = None
     if person_id is not None:
         person = session.get(Person, person_id)
@@ -59,7 +48,7 @@ def set_commitments(
         region_id = person.region_id
     if region_id is None:
         raise ValidationFailed("Say whose commitment this is: a rep or a region.")
-    _ensure_can_commit(actor, person, region_id)
+    ensure(commit_refusal(actor, person_id, region_id))
     months = plan_months(fiscal_year, fiscal_start_month(session))
     checked: dict[int, Decimal] = {}
     for index, raw in amounts.items():  # every amount checked before anything is written
@@ -110,6 +99,7 @@ def set_commitments(
 
 
 def my_commitments(session: Session, actor: Actor, fiscal_year: int) -> dict[date, Decimal]:
+    """The acting user's own bottom-up figures for the year, by month."""
     rows = session.execute(
         select(Commitment.month, Commitment.amount).where(
             Commitment.fiscal_year == fiscal_year, Commitment.person_id == actor.id
@@ -121,7 +111,7 @@ def my_commitments(session: Session, actor: Actor, fiscal_year: int) -> dict[dat
 def topdown_vs_bottomup(
     session: Session, actor: Actor, plan_id: int, region_id: int
 ) -> pd.DataFrame:
-    """Per sub-region and rep of a region: yearly target, commitment and gap.
+    """Per sub-region and rep of a region: yearly target, bottom-up figure and gap.
 
     A sub-region's commitment is the one entered for it, else the sum of what its reps
     committed; a rep's is the rep's own.

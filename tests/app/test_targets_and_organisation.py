@@ -11,7 +11,10 @@ from sqlalchemy import delete, func, select
 
 from core.org.regions import load_region_tree
 from core.periods import fiscal_year_of
-from core.plans import workflow as plans
+from core.plans.allocation import create_plan
+from core.plans.cells import PlanInfo, month_labels, plan_months
+from core.plans.grid import TargetEdits, region_grid, save_edits
+from core.plans.workflow import approve_plan
 from db.engine import make_engine, session_factory
 from db.schema import Commitment, Person, Region, Target, TargetPlan
 from tests.app.conftest import signed_in
@@ -33,7 +36,7 @@ def draft(db):
     with db.begin() as session:
         session.execute(delete(TargetPlan).where(TargetPlan.fiscal_year == NEXT))
         director = actor_named(session, "director")
-        info = plans.create_plan(
+        info = create_plan(
             session, director, fiscal_year=NEXT, company_target=Decimal(6_000_000), method="equal"
         )
     return info
@@ -59,7 +62,7 @@ def _chart_marks(at) -> list[str]:
     return marks
 
 
-def _grid_key(db, plan: plans.PlanInfo) -> str:
+def _grid_key(db, plan: PlanInfo) -> str:
     """The director's editor key: the company grid of the plan at its current lock version."""
     with db() as session:
         root = load_region_tree(session).root_id
@@ -94,7 +97,7 @@ def test_a_director_sets_the_company_target_sees_a_preview_and_creates_the_plan(
 def test_a_director_edit_is_previewed_then_saved_and_every_level_still_adds_up(db, draft):
     at = _targets("director")
     key = _grid_key(db, draft)
-    month = plans.month_labels(plans.plan_months(NEXT, 1))[0]
+    month = month_labels(plan_months(NEXT, 1))[0]
     at.session_state[key] = {
         "edited_rows": {0: {month: 100_000}},
         "added_rows": [],
@@ -126,7 +129,7 @@ def test_a_director_edit_is_previewed_then_saved_and_every_level_still_adds_up(d
 def test_an_impossible_edit_shows_a_clear_message_and_saves_nothing(db, draft):
     at = _targets("director")
     key = _grid_key(db, draft)
-    month = plans.month_labels(plans.plan_months(NEXT, 1))[3]
+    month = month_labels(plan_months(NEXT, 1))[3]
     at.session_state[key] = {
         "edited_rows": {0: {month: 999_999_999}},
         "added_rows": [],
@@ -168,7 +171,7 @@ def test_a_rep_reads_their_own_targets_and_enters_a_commitment(db, draft):
     assert metrics["My yearly target"] == f"{int(mine):,}"
     assert "region" not in [s.value for s in at.selectbox]  # no region grids for reps
     at.session_state[f"my_commitment_{NEXT}"] = {
-        "edited_rows": {0: {plans.month_labels(plans.plan_months(NEXT, 1))[0]: 4242}},
+        "edited_rows": {0: {month_labels(plan_months(NEXT, 1))[0]: 4242}},
         "added_rows": [],
         "deleted_rows": [],
     }
@@ -222,16 +225,16 @@ def test_adding_a_region_on_the_organisation_page_saves_it_and_a_duplicate_is_re
 def test_a_change_to_an_approved_plan_shows_as_a_new_version_that_can_be_compared(db, draft):
     with db.begin() as session:
         director = actor_named(session, "director")
-        approved = plans.approve_plan(session, director, draft.id)
+        approved = approve_plan(session, director, draft.id)
         root = load_region_tree(session).root_id
-        grid = plans.region_grid(session, director, approved.id, root)
+        grid = region_grid(session, director, approved.id, root)
         key, total = grid.rows.key[0], int(grid.rows.Total[0])
-        plans.save_edits(
+        save_edits(
             session,
             director,
             approved.id,
             root,
-            plans.TargetEdits(totals={key: Decimal(total + 1200)}),
+            TargetEdits(totals={key: Decimal(total + 1200)}),
             expected_lock_version=approved.lock_version,
         )
         name = grid.rows.name[0]

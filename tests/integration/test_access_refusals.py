@@ -28,8 +28,12 @@ from core.org import views as org_views
 from core.org.access import load_actor
 from core.performance import alerts, scorecard
 from core.pipeline import activities, deals, reviews, stages, views
+from core.plans import allocation as plan_allocation
 from core.plans import bottom_up as commitments
-from core.plans import workflow as plans
+from core.plans import files as plan_files
+from core.plans import grid as plan_grid
+from core.plans import views as plan_views
+from core.plans import workflow as plan_workflow
 from core.transfer import ColumnMapping, import_table, save_preset
 from db.schema import Person, Stage
 from tests.security_support import World, build_world, fingerprint
@@ -195,55 +199,71 @@ WRITES: list[tuple[str, str, Call]] = [
         ),
     ),
     (
-        "plans.create_plan",
+        "plan_allocation.create_plan",
         "admin",
-        lambda s, a, w: plans.create_plan(
+        lambda s, a, w: plan_allocation.create_plan(
             s, a, fiscal_year=TODAY.year + 3, company_target=Decimal("1000000"), method="equal"
         ),
     ),
-    ("plans.submit_plan", "any manager", lambda s, a, w: plans.submit_plan(s, a, w.draft_plan_id)),
     (
-        "plans.return_to_draft",
-        "admin",
-        lambda s, a, w: plans.return_to_draft(s, a, w.draft_plan_id),
+        "plan_workflow.submit_plan",
+        "any manager",
+        lambda s, a, w: plan_workflow.submit_plan(s, a, w.draft_plan_id),
     ),
-    ("plans.approve_plan", "admin", lambda s, a, w: plans.approve_plan(s, a, w.draft_plan_id)),
-    ("plans.lock_plan", "admin", lambda s, a, w: plans.lock_plan(s, a, w.approved_plan_id)),
-    ("plans.new_version", "admin", lambda s, a, w: plans.new_version(s, a, w.approved_plan_id)),
     (
-        "plans.save_edits",
+        "plan_workflow.return_to_draft",
         "admin",
-        lambda s, a, w: plans.save_edits(
+        lambda s, a, w: plan_workflow.return_to_draft(s, a, w.draft_plan_id),
+    ),
+    (
+        "plan_workflow.approve_plan",
+        "admin",
+        lambda s, a, w: plan_workflow.approve_plan(s, a, w.draft_plan_id),
+    ),
+    (
+        "plan_workflow.lock_plan",
+        "admin",
+        lambda s, a, w: plan_workflow.lock_plan(s, a, w.approved_plan_id),
+    ),
+    (
+        "plan_workflow.new_version",
+        "admin",
+        lambda s, a, w: plan_workflow.new_version(s, a, w.approved_plan_id),
+    ),
+    (
+        "plan_grid.save_edits",
+        "admin",
+        lambda s, a, w: plan_grid.save_edits(
             s,
             a,
             w.draft_plan_id,
             w.home_region_id,
-            plans.TargetEdits(locks={plans.part_key("rep", _demo_rep(s)): True}),
+            plan_grid.TargetEdits(locks={plan_grid.part_key("rep", _demo_rep(s)): True}),
             expected_lock_version=None,
         ),
     ),
     (
-        "plans.set_company_target",
+        "plan_grid.set_company_target",
         "admin",
-        lambda s, a, w: plans.set_company_target(
+        lambda s, a, w: plan_grid.set_company_target(
             s, a, w.draft_plan_id, Decimal("9000000"), expected_lock_version=None
         ),
     ),
     (
-        "plans.upload_plan",
+        "plan_files.upload_plan",
         "admin",
-        lambda s, a, w: plans.upload_plan(
+        lambda s, a, w: plan_files.upload_plan(
             s,
             a,
             w.draft_plan_id,
-            plans.plan_table(s, load_actor(s, w.director.id), w.draft_plan_id),
+            plan_views.plan_table(s, load_actor(s, w.director.id), w.draft_plan_id),
             expected_lock_version=None,
         ),
     ),
     (
-        "plans.resplit_region",
+        "plan_allocation.resplit_region",
         "admin",
-        lambda s, a, w: plans.resplit_region(
+        lambda s, a, w: plan_allocation.resplit_region(
             s, a, w.draft_plan_id, w.home_region_id, "equal", expected_lock_version=None
         ),
     ),
@@ -380,15 +400,13 @@ READ_ONLY = {
     "deals.ensure_can_edit_deal",
     "deals.ensure_can_view_deal",
     "org_views.scheduled_moves_table",
-    "plans.compare_versions",
-    "plans.ensure_can_edit_region",
-    "plans.ensure_can_view_region",
-    "plans.get_plan",
-    "plans.my_targets",
-    "plans.plan_regions",
-    "plans.plan_table",
-    "plans.preview_edits",
-    "plans.region_grid",
+    "plan_views.compare_versions",
+    "plan_views.get_plan",
+    "plan_views.my_targets",
+    "plan_views.plan_regions",
+    "plan_views.plan_table",
+    "plan_grid.preview_edits",
+    "plan_grid.region_grid",
     "reviews.changes_since",
     "reviews.changes_since_last_review",
     "reviews.open_commitments",
@@ -458,8 +476,8 @@ def test_a_deactivated_user_cannot_change_their_own_alerts_or_password(session, 
 BUSINESS_RULE = {
     # the allowed user meets a business rule of the world's state, not a refusal of scope
     "deals.record_cash_step": "the deal is open, not won",
-    "plans.return_to_draft": "the draft was never submitted",
-    "plans.new_version": "a newer draft exists",
+    "plan_workflow.return_to_draft": "the draft was never submitted",
+    "plan_workflow.new_version": "a newer draft exists",
     "org.retire_region": "people still work there",
     "org.cancel_scheduled_move": "no move is scheduled in the world",
     "stages.create_default_stages": "stages exist",
@@ -496,7 +514,11 @@ def test_the_table_lists_every_write_service():
         "org": org,
         "org_views": org_views,
         "people": people,
-        "plans": plans,
+        "plan_allocation": plan_allocation,
+        "plan_files": plan_files,
+        "plan_grid": plan_grid,
+        "plan_views": plan_views,
+        "plan_workflow": plan_workflow,
         "reviews": reviews,
         "scorecard": scorecard,
         "stages": stages,

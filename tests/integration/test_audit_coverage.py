@@ -18,7 +18,11 @@ from core.org import people
 from core.org.access import load_actor
 from core.pipeline import deals
 from core.plans import bottom_up as commitments
-from core.plans import workflow as plans
+from core.plans.allocation import create_plan, resplit_region
+from core.plans.files import upload_plan
+from core.plans.grid import TargetEdits, part_key, save_edits, set_company_target
+from core.plans.views import plan_table
+from core.plans.workflow import approve_plan, lock_plan, new_version, return_to_draft, submit_plan
 from core.transfer import import_table
 from db.schema import AuditLog, Deal, Person, ScheduledOrgChange, Stage
 from tests.security_support import World, build_world
@@ -203,7 +207,7 @@ CHANGES: list[tuple[str, str, Call, set[str], bool]] = [
     (
         "plans.create_plan",
         "director",
-        lambda s, a, w: plans.create_plan(
+        lambda s, a, w: create_plan(
             s, a, fiscal_year=TODAY.year + 3, company_target=Decimal("1000000"), method="equal"
         ),
         {"target_plan"},
@@ -212,47 +216,47 @@ CHANGES: list[tuple[str, str, Call, set[str], bool]] = [
     (
         "plans.submit_plan",
         "director",
-        lambda s, a, w: plans.submit_plan(s, a, w.draft_plan_id),
+        lambda s, a, w: submit_plan(s, a, w.draft_plan_id),
         {"target_plan"},
         True,
     ),
     (
         "plans.return_to_draft",
         "director",
-        lambda s, a, w: plans.return_to_draft(s, a, w.draft_plan_id),
+        lambda s, a, w: return_to_draft(s, a, w.draft_plan_id),
         {"target_plan"},
         True,
     ),
     (
         "plans.approve_plan",
         "director",
-        lambda s, a, w: plans.approve_plan(s, a, w.draft_plan_id),
+        lambda s, a, w: approve_plan(s, a, w.draft_plan_id),
         {"target_plan"},
         True,
     ),
     (
         "plans.lock_plan",
         "director",
-        lambda s, a, w: plans.lock_plan(s, a, w.approved_plan_id),
+        lambda s, a, w: lock_plan(s, a, w.approved_plan_id),
         {"target_plan"},
         True,
     ),
     (
         "plans.new_version",
         "director",
-        lambda s, a, w: plans.new_version(s, a, w.draft_plan_id),
+        lambda s, a, w: new_version(s, a, w.draft_plan_id),
         {"target_plan"},
         True,
     ),
     (
         "plans.save_edits",
         "director",
-        lambda s, a, w: plans.save_edits(
+        lambda s, a, w: save_edits(
             s,
             a,
             w.draft_plan_id,
             w.home_region_id,
-            plans.TargetEdits(locks={plans.part_key("rep", _demo_rep(s)): True}),
+            TargetEdits(locks={part_key("rep", _demo_rep(s)): True}),
             expected_lock_version=None,
         ),
         {"target_plan", "target"},
@@ -261,7 +265,7 @@ CHANGES: list[tuple[str, str, Call, set[str], bool]] = [
     (
         "plans.set_company_target",
         "director",
-        lambda s, a, w: plans.set_company_target(
+        lambda s, a, w: set_company_target(
             s, a, w.draft_plan_id, Decimal("9000000"), expected_lock_version=None
         ),
         {"target_plan", "target"},
@@ -270,11 +274,11 @@ CHANGES: list[tuple[str, str, Call, set[str], bool]] = [
     (
         "plans.upload_plan",
         "director",
-        lambda s, a, w: plans.upload_plan(
+        lambda s, a, w: upload_plan(
             s,
             a,
             w.draft_plan_id,
-            plans.plan_table(s, a, w.draft_plan_id),
+            plan_table(s, a, w.draft_plan_id),
             expected_lock_version=None,
         ),
         {"target_plan", "target"},
@@ -283,7 +287,7 @@ CHANGES: list[tuple[str, str, Call, set[str], bool]] = [
     (
         "plans.resplit_region",
         "director",
-        lambda s, a, w: plans.resplit_region(
+        lambda s, a, w: resplit_region(
             s, a, w.draft_plan_id, w.home_region_id, "equal", expected_lock_version=None
         ),
         {"target_plan", "target"},
@@ -403,12 +407,12 @@ CHANGES: list[tuple[str, str, Call, set[str], bool]] = [
 
 
 def _submit(session, world: World) -> None:
-    plans.submit_plan(session, load_actor(session, world.director.id), world.draft_plan_id)
+    submit_plan(session, load_actor(session, world.director.id), world.draft_plan_id)
 
 
 def _approve(session, world: World) -> None:
     """The world already holds a newer draft: approve it so the next version starts from it."""
-    plans.approve_plan(session, load_actor(session, world.director.id), world.draft_plan_id)
+    approve_plan(session, load_actor(session, world.director.id), world.draft_plan_id)
 
 
 NEXT_YEAR = date(TODAY.year + 1, TODAY.month, 1)

@@ -25,7 +25,8 @@ from core.org.access import load_actor
 from core.performance import alerts, scorecard
 from core.pipeline import activities, deals, reviews, stages, views
 from core.plans import bottom_up as commitments
-from core.plans import workflow as plans
+from core.plans.allocation import create_plan
+from core.plans.grid import TargetEdits, part_key, save_edits, set_company_target
 from core.transfer import ImportFailed, import_table, read_table
 from db.schema import Customer, Person, Region, Stage
 from tests.hostile import HOSTILE_TEXT, NUMBERS, hostile_number, hostile_text, hostile_value
@@ -225,7 +226,7 @@ FORMS = [
         ),
         lambda v, w: v,
         lambda s, w: (
-            lambda d: plans.create_plan(s, _director(s, w), fiscal_year=TODAY.year + 5, **d)
+            lambda d: create_plan(s, _director(s, w), fiscal_year=TODAY.year + 5, **d)
         ),
     ),
     (
@@ -233,7 +234,7 @@ FORMS = [
         hostile_number,
         lambda v, w: v,
         lambda s, w: (
-            lambda d: plans.set_company_target(
+            lambda d: set_company_target(
                 s, _director(s, w), w.draft_plan_id, d, expected_lock_version=None
             )
         ),
@@ -421,12 +422,12 @@ MORE_FORMS = [
         st.fixed_dictionaries(
             {"total": hostile_number, "cell": hostile_number, "month": st.integers(-2, 14)}
         ),
-        lambda v, w: plans.TargetEdits(
-            totals={plans.part_key("rep", w.demo_rep_id): v["total"]},
-            cells={plans.part_key("rep", w.demo_rep_id): {v["month"]: v["cell"]}},
+        lambda v, w: TargetEdits(
+            totals={part_key("rep", w.demo_rep_id): v["total"]},
+            cells={part_key("rep", w.demo_rep_id): {v["month"]: v["cell"]}},
         ),
         lambda s, w: (
-            lambda d: plans.save_edits(
+            lambda d: save_edits(
                 s, _director(s, w), w.draft_plan_id, w.home_region_id, d, expected_lock_version=None
             )
         ),
@@ -472,7 +473,7 @@ def test_hostile_search_and_filter_text_reads_safely(session, search, period):
 def test_a_padding_with_many_decimals_is_rounded_to_hundredths_not_overflowed(session):
     """Found by the fuzzer: padding 4.07e-55 % overflowed int64 in the vectorised padding."""
     world = build_world(session)
-    info = plans.create_plan(
+    info = create_plan(
         session,
         _director(session, world),
         fiscal_year=TODAY.year + 5,
@@ -481,7 +482,7 @@ def test_a_padding_with_many_decimals_is_rounded_to_hundredths_not_overflowed(se
         padding_pct=4.068522748580081e-55,
     )
     assert info.padding_pct == Decimal("0.00")
-    again = plans.create_plan(
+    again = create_plan(
         session,
         _director(session, world),
         fiscal_year=TODAY.year + 6,

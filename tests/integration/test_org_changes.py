@@ -14,7 +14,7 @@ from core.org import changes as org
 from core.org import views
 from core.org.access import load_actor
 from core.org.regions import load_region_tree
-from core.plans import workflow as plans
+from core.plans.allocation import create_plan
 from db.schema import (
     AuditLog,
     Deal,
@@ -91,7 +91,7 @@ def test_moving_a_rep_keeps_past_months_with_the_old_region_and_later_ones_with_
     rep = session.scalar(select(Person).where(Person.username == "rep"))
     old_region = rep.region_id
     new_region = session.scalar(select(Region.id).where(Region.name == "Nordics"))
-    info = plans.create_plan(
+    info = create_plan(
         session, director, fiscal_year=YEAR, company_target=Decimal(1_200_000), method="equal"
     )
     before = target_rows(session, info.id)
@@ -138,7 +138,7 @@ def test_setting_a_hire_date_is_audited(session, director):
 def test_moving_a_rep_leaves_locked_plans_as_they_were(session, director):
     rep = session.scalar(select(Person).where(Person.username == "rep"))
     new_region = session.scalar(select(Region.id).where(Region.name == "Nordics"))
-    info = plans.create_plan(
+    info = create_plan(
         session, director, fiscal_year=YEAR, company_target=Decimal(1_200_000), method="equal"
     )
     session.get(TargetPlan, info.id).status = "locked"
@@ -185,7 +185,7 @@ def test_a_rep_moved_from_march_keeps_region_deals_and_targets_until_march(sessi
     rep = session.scalar(select(Person).where(Person.username == "rep"))
     old_region = rep.region_id
     new_region = session.scalar(select(Region.id).where(Region.name == "Nordics"))
-    info = plans.create_plan(
+    info = create_plan(
         session, director, fiscal_year=YEAR, company_target=Decimal(1_200_000), method="equal"
     )
     won_in_february = _won(session, rep, old_region, date(YEAR, 2, 20), "February win")
@@ -255,7 +255,7 @@ def test_cancelling_a_scheduled_move_leaves_everything_as_it_was(session, direct
     rep = session.scalar(select(Person).where(Person.username == "rep"))
     old_region = rep.region_id
     new_region = session.scalar(select(Region.id).where(Region.name == "Nordics"))
-    info = plans.create_plan(
+    info = create_plan(
         session, director, fiscal_year=YEAR, company_target=Decimal(1_200_000), method="equal"
     )
     targets_before = target_rows(session, info.id)

@@ -17,7 +17,18 @@ from core.models import PlanStatus
 from core.org.company import set_fiscal_start_month
 from core.org.regions import load_region_tree
 from core.plans import bottom_up as commitments
-from core.plans import workflow as plans
+from core.plans.allocation import create_plan, resplit_region
+from core.plans.cells import PlanChanged
+from core.plans.files import read_plan_file, upload_plan
+from core.plans.grid import TargetEdits, preview_edits, region_grid, save_edits, set_company_target
+from core.plans.views import (
+    compare_versions,
+    my_targets,
+    plan_regions,
+    plan_table,
+    ramp_and_padding_note,
+)
+from core.plans.workflow import approve_plan, lock_plan, submit_plan
 from core.progress import figures
 from db.schema import AuditLog, Commitment, Person, Region, Target, TargetPlan
 from tests.plan_factories import actor_named, sum_problems, target_rows
@@ -43,7 +54,7 @@ def rep(session):
 
 def _create(session, director, **kwargs):
     options = {"fiscal_year": YEAR, "company_target": D(12_000_000), "method": "equal"}
-    return plans.create_plan(session, director, **(options | kwargs))
+    return create_plan(session, director, **(options | kwargs))
 
 
 def _active_reps(session):
@@ -99,7 +110,7 @@ def test_padding_makes_reps_carry_more_than_their_region(session, director):
     assert sum_problems(session, info.id, D(10)) == []
     rows = target_rows(session, info.id)
     assert rows[rows.person_id.notna()].amount.sum() >= D(13_200_000)
-    assert "10" in plans.ramp_and_padding_note(info)
+    assert "10" in ramp_and_padding_note(info)
 
 
 def test_absorbing_the_ramp_lowers_the_plan_and_spreading_keeps_it(session, director):
@@ -123,8 +134,8 @@ def test_a_manager_changes_a_rep_and_the_other_reps_of_the_region_absorb_it(
     info = _create(session, director)
     before = target_rows(session, info.id)
     team = rep.region_id
-    edits = plans.TargetEdits(cells={f"rep:{rep.id}": {0: D(1)}})
-    saved = plans.save_edits(
+    edits = TargetEdits(cells={f"rep:{rep.id}": {0: D(1)}})
+    saved = save_edits(
         session, manager, info.id, team, edits, expected_lock_version=info.lock_version
     )
     after = target_rows(session, info.id)
@@ -145,40 +156,40 @@ def test_a_manager_changes_a_rep_and_the_other_reps_of_the_region_absorb_it(
 def test_an_impossible_edit_names_the_cause_and_changes_nothing(session, director, manager, rep):
     info = _create(session, director)
     before = target_rows(session, info.id)
-    edits = plans.TargetEdits(cells={f"rep:{rep.id}": {2: D(999_999_999)}})
+    edits = TargetEdits(cells={f"rep:{rep.id}": {2: D(999_999_999)}})
     with pytest.raises(DomainError, match="March 2030.*more than"):
-        plans.save_edits(
+        save_edits(
             session, manager, info.id, rep.region_id, edits, expected_lock_version=info.lock_version
         )
     assert target_rows(session, info.id).equals(before)
     with pytest.raises(ValidationFailed, match="zero or more"):
-        plans.preview_edits(
+        preview_edits(
             session,
             manager,
             info.id,
             rep.region_id,
-            plans.TargetEdits(cells={f"rep:{rep.id}": {0: D(-5)}}),
+            TargetEdits(cells={f"rep:{rep.id}": {0: D(-5)}}),
         )
 
 
 def test_a_locked_row_keeps_its_amount_when_the_company_figure_changes(session, director):
     info = _create(session, director)
     root = load_region_tree(session).root_id
-    grid = plans.region_grid(session, director, info.id, root)
+    grid = region_grid(session, director, info.id, root)
     first = grid.rows.key[0]
     kept = grid.rows.Total[0]
-    info = plans.save_edits(
+    info = save_edits(
         session,
         director,
         info.id,
         root,
-        plans.TargetEdits(locks={first: True}),
+        TargetEdits(locks={first: True}),
         expected_lock_version=info.lock_version,
     )
-    info = plans.set_company_target(
+    info = set_company_target(
         session, director, info.id, D(15_000_000), expected_lock_version=info.lock_version
     )
-    grid = plans.region_grid(session, director, info.id, root)
+    grid = region_grid(session, director, info.id, root)
     assert grid.rows.Total[0] == kept
     assert sum(grid.totals) == D(15_000_000) == int(grid.rows.Total.sum())
     assert sum_problems(session, info.id) == []
@@ -188,14 +199,14 @@ def test_a_change_from_an_out_of_date_screen_is_refused_naming_who_changed_it(
     session, director, manager, rep
 ):
     info = _create(session, director)
-    edits = plans.TargetEdits(cells={f"rep:{rep.id}": {0: D(10)}})
-    plans.save_edits(
+    edits = TargetEdits(cells={f"rep:{rep.id}": {0: D(10)}})
+    save_edits(
         session, manager, info.id, rep.region_id, edits, expected_lock_version=info.lock_version
     )
     before = target_rows(session, info.id)
-    stale = plans.TargetEdits(cells={f"rep:{rep.id}": {1: D(20)}})
-    with pytest.raises(plans.PlanChanged, match=manager.name):
-        plans.save_edits(
+    stale = TargetEdits(cells={f"rep:{rep.id}": {1: D(20)}})
+    with pytest.raises(PlanChanged, match=manager.name):
+        save_edits(
             session,
             director,
             info.id,
@@ -209,37 +220,37 @@ def test_a_change_from_an_out_of_date_screen_is_refused_naming_who_changed_it(
 def test_the_workflow_runs_draft_submitted_approved_locked(session, director, manager):
     info = _create(session, director)
     with pytest.raises(PermissionDenied):
-        plans.approve_plan(session, manager, info.id)
-    info = plans.submit_plan(session, manager, info.id)
+        approve_plan(session, manager, info.id)
+    info = submit_plan(session, manager, info.id)
     assert info.status == PlanStatus.SUBMITTED
-    info = plans.approve_plan(session, director, info.id)
+    info = approve_plan(session, director, info.id)
     assert info.status == PlanStatus.APPROVED and info.approved_by == director.name
     assert figures.active_plan_id(session, YEAR) == info.id
-    info = plans.lock_plan(session, director, info.id)
+    info = lock_plan(session, director, info.id)
     assert info.status == PlanStatus.LOCKED
     with pytest.raises(ValidationFailed, match="locked"):
-        plans.approve_plan(session, director, info.id)
+        approve_plan(session, director, info.id)
 
 
 def test_changing_a_locked_plan_makes_a_new_version_and_keeps_the_original(session, director):
     info = _create(session, director)
-    info = plans.lock_plan(session, director, plans.approve_plan(session, director, info.id).id)
+    info = lock_plan(session, director, approve_plan(session, director, info.id).id)
     original = target_rows(session, info.id)
     root = load_region_tree(session).root_id
-    grid = plans.region_grid(session, director, info.id, root)
+    grid = region_grid(session, director, info.id, root)
     key, old_total = grid.rows.key[0], int(grid.rows.Total[0])
-    v2 = plans.save_edits(
+    v2 = save_edits(
         session,
         director,
         info.id,
         root,
-        plans.TargetEdits(totals={key: D(old_total + 1200)}),
+        TargetEdits(totals={key: D(old_total + 1200)}),
         expected_lock_version=info.lock_version,
     )
     assert (v2.version, v2.status) == (2, PlanStatus.DRAFT)
     assert target_rows(session, info.id).equals(original)
     assert sum_problems(session, v2.id) == []
-    comparison = plans.compare_versions(session, director, YEAR, 1, 2)
+    comparison = compare_versions(session, director, YEAR, 1, 2)
     changed = comparison[comparison.change != 0]
     name = grid.rows.name[0]
     region_row = changed[(changed.level == "region") & changed.region.str.endswith(name)]
@@ -253,39 +264,39 @@ def test_a_manager_changes_only_their_own_subtree_and_only_in_a_draft(
     info = _create(session, director)
     tree = load_region_tree(session)
     other = next(r for r in tree.children[tree.root_id] if r not in manager.scope_region_ids)
-    grid = plans.region_grid(session, director, info.id, other)
-    edits = plans.TargetEdits(totals={grid.rows.key[0]: D(5)})
+    grid = region_grid(session, director, info.id, other)
+    edits = TargetEdits(totals={grid.rows.key[0]: D(5)})
     with pytest.raises(PermissionDenied, match="regions you manage"):
-        plans.save_edits(session, manager, info.id, other, edits, expected_lock_version=None)
+        save_edits(session, manager, info.id, other, edits, expected_lock_version=None)
     with pytest.raises(PermissionDenied):
-        plans.region_grid(session, manager, info.id, other)
+        region_grid(session, manager, info.id, other)
     with pytest.raises(PermissionDenied):
-        plans.create_plan(session, manager, fiscal_year=YEAR, company_target=D(1), method="equal")
+        create_plan(session, manager, fiscal_year=YEAR, company_target=D(1), method="equal")
     with pytest.raises(PermissionDenied):
-        plans.set_company_target(session, manager, info.id, D(5), expected_lock_version=None)
-    info = plans.submit_plan(session, manager, info.id)
-    mine = plans.TargetEdits(cells={f"rep:{rep.id}": {0: D(3)}})
+        set_company_target(session, manager, info.id, D(5), expected_lock_version=None)
+    info = submit_plan(session, manager, info.id)
+    mine = TargetEdits(cells={f"rep:{rep.id}": {0: D(3)}})
     with pytest.raises(PermissionDenied, match="only while the plan is a draft"):
-        plans.save_edits(session, manager, info.id, rep.region_id, mine, expected_lock_version=None)
-    assert not plans.region_grid(session, manager, info.id, rep.region_id).editable
+        save_edits(session, manager, info.id, rep.region_id, mine, expected_lock_version=None)
+    assert not region_grid(session, manager, info.id, rep.region_id).can_edit
 
 
 def test_a_rep_reads_only_their_own_targets_and_changes_none(session, director, rep):
     info = _create(session, director)
     with pytest.raises(PermissionDenied):
-        plans.save_edits(
+        save_edits(
             session,
             rep,
             info.id,
             rep.region_id,
-            plans.TargetEdits(cells={f"rep:{rep.id}": {0: D(3)}}),
+            TargetEdits(cells={f"rep:{rep.id}": {0: D(3)}}),
             expected_lock_version=None,
         )
     with pytest.raises(PermissionDenied):
-        plans.region_grid(session, rep, info.id, rep.region_id)
-    table = plans.plan_table(session, rep, info.id)
+        region_grid(session, rep, info.id, rep.region_id)
+    table = plan_table(session, rep, info.id)
     assert set(table.level) == {"rep"} and set(table.username) == {"rep"}
-    mine = plans.my_targets(session, rep, YEAR)
+    mine = my_targets(session, rep, YEAR)
     rows = target_rows(session, info.id)
     assert mine.target.sum() == rows[rows.person_id == rep.id].amount.sum()
     assert len(mine) == 12
@@ -331,7 +342,7 @@ def test_a_fiscal_year_starting_in_april_plans_april_to_march(session, director,
 
 def test_every_plan_version_is_kept_and_listed(session, director):
     info = _create(session, director)
-    plans.approve_plan(session, director, info.id)
+    approve_plan(session, director, info.id)
     again = _create(session, director, company_target=D(13_000_000))
     assert again.version == 2 and again.versions == [1, 2]
     assert (
@@ -350,10 +361,10 @@ def test_every_plan_version_is_kept_and_listed(session, director):
 def _downloaded(session, director, plan_id, kind="csv"):
     from core.transfer.spreadsheets import to_csv_bytes, to_excel_bytes
 
-    table = plans.plan_table(session, director, plan_id)
+    table = plan_table(session, director, plan_id)
     if kind == "csv":
-        return plans.read_plan_file("plan.csv", to_csv_bytes(table))
-    return plans.read_plan_file("plan.xlsx", to_excel_bytes(table))
+        return read_plan_file("plan.csv", to_csv_bytes(table))
+    return read_plan_file("plan.xlsx", to_excel_bytes(table))
 
 
 def test_an_uploaded_plan_that_adds_up_is_saved_whole(session, director, rep):
@@ -366,7 +377,7 @@ def test_an_uploaded_plan_that_adds_up_is_saved_whole(session, director, rep):
     month = f"{YEAR}-03"
     frame.loc[giver, month] = str(int(frame.loc[giver, month]) - 100)
     frame.loc[taker, month] = str(int(frame.loc[taker, month]) + 100)
-    saved = plans.upload_plan(
+    saved = upload_plan(
         session, director, info.id, frame, expected_lock_version=info.lock_version
     )
     rows = target_rows(session, info.id)
@@ -384,17 +395,17 @@ def test_an_uploaded_plan_with_a_bad_row_is_refused_whole_naming_the_rows(sessio
     frame.loc[3, f"{YEAR}-01"] = "lots"
     frame.loc[5, f"{YEAR}-02"] = "-4"
     with pytest.raises(ValidationFailed) as refused:
-        plans.upload_plan(session, director, info.id, frame, expected_lock_version=None)
+        upload_plan(session, director, info.id, frame, expected_lock_version=None)
     assert "Row 5" in str(refused.value) and "Row 7" in str(refused.value)
     assert "Nothing was saved" in str(refused.value)
     frame = _downloaded(session, director, info.id)
     rep_row = frame.index[frame.level == "rep"][0]
     frame.loc[rep_row, f"{YEAR}-01"] = str(int(frame.loc[rep_row, f"{YEAR}-01"]) + 1)
     with pytest.raises(ValidationFailed, match="Does not add up"):
-        plans.upload_plan(session, director, info.id, frame, expected_lock_version=None)
+        upload_plan(session, director, info.id, frame, expected_lock_version=None)
     assert target_rows(session, info.id).equals(before)
     with pytest.raises(ValidationFailed, match=r"\.csv or \.xlsx"):
-        plans.read_plan_file("plan.pdf", b"%PDF")
+        read_plan_file("plan.pdf", b"%PDF")
 
 
 def test_managers_open_only_the_regions_of_their_subtree_and_directors_all(
@@ -402,11 +413,11 @@ def test_managers_open_only_the_regions_of_their_subtree_and_directors_all(
 ):
     info = _create(session, director)
     tree = load_region_tree(session)
-    everyone = {r for r, _ in plans.plan_regions(session, director, info.id)}
-    mine = {r for r, _ in plans.plan_regions(session, manager, info.id)}
+    everyone = {r for r, _ in plan_regions(session, director, info.id)}
+    mine = {r for r, _ in plan_regions(session, manager, info.id)}
     assert tree.root_id in everyone and mine and mine < everyone
     assert mine <= set(manager.scope_region_ids)
-    paths = dict(plans.plan_regions(session, manager, info.id))
+    paths = dict(plan_regions(session, manager, info.id))
     assert all(path.startswith(tree.names[tree.root_id] + " / ") for path in paths.values())
 
 
@@ -419,7 +430,7 @@ def test_a_manager_resplits_their_region_by_customer_potential_keeping_its_figur
     tree = load_region_tree(session)
     top = next(r for r in manager.scope_region_ids if tree.parents[r] == tree.root_id)
     before = target_rows(session, info.id)
-    plans.resplit_region(session, manager, info.id, top, "potential", expected_lock_version=None)
+    resplit_region(session, manager, info.id, top, "potential", expected_lock_version=None)
     after = target_rows(session, info.id)
     assert sum_problems(session, info.id) == []
     region_rows = lambda f, r: f[f.person_id.isna() & (f.region_id == r)].amount.tolist()  # noqa: E731
@@ -439,17 +450,17 @@ def test_a_manager_resplits_their_region_by_customer_potential_keeping_its_figur
         assert abs(amount - exact) <= 12  # within a unit a month
     other = next(r for r in tree.children[tree.root_id] if r != top)
     with pytest.raises(PermissionDenied):
-        plans.resplit_region(session, manager, info.id, other, "equal", expected_lock_version=None)
-    plans.save_edits(
+        resplit_region(session, manager, info.id, other, "equal", expected_lock_version=None)
+    save_edits(
         session,
         manager,
         info.id,
         rep.region_id,
-        plans.TargetEdits(locks={f"rep:{rep.id}": True}),
+        TargetEdits(locks={f"rep:{rep.id}": True}),
         expected_lock_version=None,
     )
     with pytest.raises(ValidationFailed, match="locked"):
-        plans.resplit_region(session, manager, info.id, top, "equal", expected_lock_version=None)
+        resplit_region(session, manager, info.id, top, "equal", expected_lock_version=None)
 
 
 def test_the_new_hire_ramp_is_a_setting_used_by_the_next_plans(session, director, rep):

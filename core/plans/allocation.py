@@ -1,0 +1,401 @@
+"""Allocating the company figure: the director's target broken down top-down to every
+region, rep and month, over the pure arithmetic of core.planning.
+
+Business rules:
+- The director sets the company figure; `planning.cascade` breaks it down to every region,
+  every rep and every month by the chosen method (equal, historical share, customer
+  potential, open pipeline, manual weights) and seasonality (flat, history, manual).
+- New hires ramp up: their share is smaller in their first months; the shortfall is spread
+  over the other reps or absorbed (the company plans less).
+- The year's first plan is version 1; allocating again replaces a draft or submitted plan and
+  starts a new draft version when the newest is approved or locked.
+- A manager shares their region's figure again among its sub-regions and reps by a method; the
+  region's own months do not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core import planning
+from core.errors import NotFound, ValidationFailed
+from core.models import Actor, PlanStatus, Role, to_amount
+from core.org import audit
+from core.org.company import fiscal_start_month, ramp_schedule
+from core.org.regions import load_region_tree
+from core.periods import add_months
+from core.planning import Method, PlanningError
+from core.plans.cells import (
+    PlanCells,
+    PlanInfo,
+    check_sums,
+    claim,
+    load_cells,
+    plan_by_id,
+    plan_children,
+    plan_info,
+    plan_months,
+    save_cells,
+    state_of,
+    write_cells,
+)
+from core.plans.rules import allocate_refusal, ensure, resplit_refusal
+from db.schema import Customer, Deal, DealStatus, Person, Region, TargetPlan
+
+SEASONALITIES = ("flat", "history", "manual")
+RAMP_MODES = ("spread", "absorb")
+HISTORY_MONTHS = 12
+"""The historical-share method weighs each rep by won revenue in the 12 months before the year."""
+
+
+def _active_reps(session: Session, region_ids: set[int]) -> list[tuple[int, int, date | None]]:
+    return list(
+        session.execute(
+            select(Person.id, Person.region_id, Person.hire_date)
+            .where(
+                Person.role == Role.REP, Person.active.is_(True), Person.region_id.in_(region_ids)
+            )
+            .order_by(Person.id)
+        ).all()
+    )
+
+
+def _method_data(
+    session: Session, method: Method, rep_ids: list[int], year_start: date
+) -> dict[int, Decimal] | None:
+    if method == Method.HISTORY:
+        query = (
+            select(Deal.owner_id, func.sum(Deal.amount))
+            .where(
+                Deal.status == DealStatus.WON,
+                Deal.closed_on >= add_months(year_start, -HISTORY_MONTHS),
+                Deal.closed_on < year_start,
+            )
+            .group_by(Deal.owner_id)
+        )
+    elif method == Method.POTENTIAL:
+        query = select(Customer.owner_id, func.sum(Customer.annual_potential)).group_by(
+            Customer.owner_id
+        )
+    elif method == Method.PIPELINE:
+        query = (
+            select(Deal.owner_id, func.sum(Deal.amount))
+            .where(Deal.status == DealStatus.OPEN)
+            .group_by(Deal.owner_id)
+        )
+    else:
+        return None
+    wanted = set(rep_ids)
+    return {
+        owner: Decimal(total or 0) for owner, total in session.execute(query) if owner in wanted
+    }
+
+
+def history_season(session: Session, year_start: date) -> list[Decimal]:
+    """Each fiscal month's share of won revenue in the three years before the plan year."""
+    month_no = func.extract("month", Deal.closed_on)
+    rows = session.execute(
+        select(month_no, func.sum(Deal.amount))
+        .where(
+            Deal.status == DealStatus.WON,
+            Deal.closed_on >= add_months(year_start, -36),
+            Deal.closed_on < year_start,
+        )
+        .group_by(month_no)
+    )
+    won = {(int(m) - year_start.month) % 12 + 1: Decimal(t or 0) for m, t in rows}
+    return planning.history_profile(won)
+
+
+def season_profile(
+    session: Session, seasonality: str, year_start: date, manual: Sequence | None = None
+) -> list[Decimal]:
+    if seasonality == "flat":
+        return planning.flat_profile()
+    if seasonality == "history":
+        return history_season(session, year_start)
+    if seasonality == "manual":
+        if manual is None:
+            raise ValidationFailed("Manual seasonality needs twelve monthly percentages.")
+        return planning.manual_profile(list(manual))
+    raise ValidationFailed(
+        f"Unknown seasonality '{seasonality}': choose one of {', '.join(SEASONALITIES)}."
+    )
+
+
+_NO_DATA = {
+    Method.HISTORY: "No rep won anything in the 12 months before FY{year}, so historical share "
+    "cannot weigh them; choose another method.",
+    Method.POTENTIAL: "No rep owns customers with an annual potential; choose another method.",
+    Method.PIPELINE: "No rep has open pipeline; choose another method.",
+    Method.MANUAL: "Give at least one rep a positive manual weight.",
+}
+
+
+def compute_allocation(
+    session: Session,
+    *,
+    fiscal_year: int,
+    company_target: Decimal,
+    method: str,
+    seasonality: str = "flat",
+    padding_pct: Decimal = Decimal(0),
+    ramp_mode: Literal["spread", "absorb"] = "spread",
+    manual_weights: Mapping[int, Decimal] | None = None,
+    manual_season: Sequence | None = None,
+) -> PlanCells:
+    """The whole plan (every region, rep and month) for a company figure; nothing is written."""
+    if company_target < 0 or company_target != company_target.to_integral_value():
+        raise ValidationFailed("The company target must be a whole, non-negative amount.")
+    if ramp_mode not in RAMP_MODES:
+        raise ValidationFailed(f"Unknown ramp mode '{ramp_mode}': use spread or absorb.")
+    try:
+        chosen = Method(method)
+    except ValueError:
+        raise ValidationFailed(
+            f"Unknown method '{method}': choose one of {', '.join(m.value for m in Method)}."
+        ) from None
+    start = fiscal_start_month(session)
+    months = plan_months(fiscal_year, start)
+    tree = load_region_tree(session)
+    active = set(session.scalars(select(Region.id).where(Region.active.is_(True))))
+    root = tree.root_id
+    if root is None:
+        raise ValidationFailed("There is no region tree yet; add the company on Organisation.")
+    children = {r: [c for c in kids if c in active] for r, kids in tree.children.items() if r}
+    regions = {r for r in tree.subtree(root) if r in active} | {root}
+    reps = _active_reps(session, regions)
+    if not reps and company_target:
+        raise ValidationFailed("There are no active reps to carry the target; add reps first.")
+    rep_ids = [pid for pid, _, _ in reps]
+    data = _method_data(session, chosen, rep_ids, months[0])
+    if chosen == Method.MANUAL:
+        data = dict(manual_weights or {})
+    if data is not None and rep_ids and not any(data.get(pid, 0) for pid in rep_ids):
+        raise ValidationFailed(_NO_DATA[chosen].format(year=fiscal_year))
+    weights = planning.weights_for(
+        chosen, rep_ids, history=data, potential=data, pipeline=data, manual=data
+    )
+    profile = season_profile(session, seasonality, months[0], manual_season)
+    schedule = ramp_schedule(session)
+    root_units = np.array(
+        [int(v) for v in planning.spread_over_months({root: company_target}, profile)[root]],
+        dtype=np.int64,
+    )
+    full = {pid: float(weights[pid]) for pid in rep_ids}
+    ramped = {
+        pid: np.array([float(f) for f in planning.ramp_factors(hire, months, schedule)]) * full[pid]
+        for pid, _, hire in reps
+    }
+    if ramp_mode == "absorb":
+        full_sum = sum(full.values())
+        ramped_sum = sum(ramped.values(), np.zeros(12))
+        if full_sum > 0:
+            share = ramped_sum / full_sum
+            root_units = np.floor(root_units * share + 0.5).astype(np.int64)
+    reps_in: dict[int, list[int]] = {}
+    for pid, region_id, _ in reps:
+        reps_in.setdefault(region_id, []).append(pid)
+    region_units, rep_units = planning.cascade(
+        root,
+        root_units,
+        children,
+        reps_in,
+        ramped,
+        padding_pct=padding_pct,
+        label=lambda r: tree.names.get(r, str(r)),
+    )
+    cells = PlanCells(months=months)
+    for region_id in sorted(region_units):
+        cells.region[region_id] = region_units[region_id]
+        cells.region_locked[region_id] = np.zeros(12, bool)
+    region_of = {pid: region_id for pid, region_id, _ in reps}
+    for pid, units in rep_units.items():
+        key = (pid, region_of[pid])
+        cells.rep[key] = units
+        cells.present[key] = np.ones(12, bool)
+        cells.rep_locked[key] = np.zeros(12, bool)
+    return cells
+
+
+def create_plan(
+    session: Session,
+    actor: Actor,
+    *,
+    fiscal_year: int,
+    company_target: Decimal,
+    method: str,
+    seasonality: str = "flat",
+    padding_pct: Decimal = Decimal(0),
+    ramp_mode: Literal["spread", "absorb"] = "spread",
+    manual_weights: Mapping[int, Decimal] | None = None,
+    manual_season: Sequence | None = None,
+    expected_lock_version: int | None = None,
+) -> PlanInfo:
+    """Set the company figure and break it down to every region, rep and month (directors).
+
+    The year's first plan is version 1. When the newest version is approved or locked a new
+    draft version is started (the old one is kept); a draft or submitted plan is allocated
+    again from scratch and goes back to draft.
+    """
+    ensure(allocate_refusal(actor))
+    if not 2000 <= fiscal_year <= 2100:
+        raise ValidationFailed(f"Fiscal year {fiscal_year} is not a plausible year.")
+    company_target = to_amount(company_target, "The company target")
+    padding_pct = to_amount(padding_pct, "Padding")
+    if padding_pct < 0 or padding_pct > 100:
+        raise ValidationFailed("Padding must be between 0 and 100 percent.")
+    # stored with hundredths of a percent; more decimals (a float from a slider) overflowed
+    # the vectorised padding
+    padding_pct = padding_pct.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    cells = compute_allocation(
+        session,
+        fiscal_year=fiscal_year,
+        company_target=company_target,
+        method=method,
+        seasonality=seasonality,
+        padding_pct=padding_pct,
+        ramp_mode=ramp_mode,
+        manual_weights=manual_weights,
+        manual_season=manual_season,
+    )
+    latest = session.scalar(
+        select(TargetPlan)
+        .where(TargetPlan.fiscal_year == fiscal_year)
+        .order_by(TargetPlan.version.desc())
+        .limit(1)
+    )
+    settings = {
+        "method": Method(method).value,
+        "seasonality": seasonality,
+        "company_target": company_target,
+        "padding_pct": padding_pct,
+        "ramp": ramp_mode,
+    }
+    if latest is None or latest.status in (PlanStatus.APPROVED, PlanStatus.LOCKED):
+        plan = TargetPlan(
+            fiscal_year=fiscal_year,
+            version=1 if latest is None else latest.version + 1,
+            status=PlanStatus.DRAFT,
+            method=settings["method"],
+            seasonality=seasonality,
+            company_target=company_target,
+            padding_pct=padding_pct,
+            created_by_id=actor.id,
+        )
+        session.add(plan)
+        session.flush()
+        action, before = "create", None
+    else:
+        plan = latest
+        before = {"status": plan.status, "company_target": plan.company_target}
+        claim(session, plan, expected_lock_version)
+        plan.status = PlanStatus.DRAFT
+        plan.method = settings["method"]
+        plan.seasonality = seasonality
+        plan.company_target = company_target
+        plan.padding_pct = padding_pct
+        action = "reallocate"
+    rows = write_cells(session, plan.id, cells)
+    audit.record(
+        session,
+        actor,
+        action,
+        "target_plan",
+        plan.id,
+        before=before,
+        after={**settings, "version": plan.version, "rows": rows},
+    )
+    session.flush()
+    return plan_info(session, plan, actor)
+
+
+def resplit_region(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    region_id: int,
+    method: str,
+    *,
+    expected_lock_version: int | None,
+) -> PlanInfo:
+    """Share a region's months again among its sub-regions and reps by a method (a manager
+    allocating the figure the director gave them). The region's own months do not change;
+    reps ramping up carry less, and locked rows below the region must be unlocked first."""
+    plan = plan_by_id(session, plan_id)
+    ensure(resplit_refusal(actor, state_of(session, plan), region_id))
+    try:
+        chosen = Method(method)
+    except ValueError:
+        raise ValidationFailed(f"Unknown method '{method}'.") from None
+    if chosen == Method.MANUAL:
+        raise ValidationFailed("Enter manual figures in the grid instead.")
+    tree = load_region_tree(session)
+    old = load_cells(session, plan)
+    if region_id not in old.region:
+        raise NotFound(f"{tree.names.get(region_id, region_id)} has no targets in this plan.")
+    children = plan_children(tree, old)
+    below = tree.subtree(region_id) & set(old.region)
+    locked = [r for r in below - {region_id} if old.region_locked[r].any()]
+    locked += [k for k in old.rep if k[1] in below and old.rep_locked[k].any()]
+    if locked:
+        raise ValidationFailed("Some rows below this region are locked; unlock them first.")
+    rep_keys = [k for k in old.rep if k[1] in below]
+    person_ids = sorted({pid for pid, _ in rep_keys})
+    hires = dict(
+        session.execute(
+            select(Person.id, Person.hire_date).where(Person.id.in_(person_ids or [0]))
+        ).all()
+    )
+    data = _method_data(session, chosen, person_ids, old.months[0])
+    if data is not None and person_ids and not any(data.get(p, 0) for p in person_ids):
+        raise ValidationFailed(_NO_DATA[chosen].format(year=plan.fiscal_year))
+    weights = planning.weights_for(
+        chosen, person_ids, history=data, potential=data, pipeline=data, manual=data
+    )
+    schedule = ramp_schedule(session)
+    rep_weights = {
+        key: np.array(
+            [float(f) for f in planning.ramp_factors(hires.get(key[0]), old.months, schedule)]
+        )
+        * float(weights[key[0]])
+        * old.present[key]
+        for key in rep_keys
+    }
+    reps_in: dict[int, list[tuple[int, int]]] = {}
+    for key in rep_keys:
+        reps_in.setdefault(key[1], []).append(key)
+    region_units, rep_units = planning.cascade(
+        region_id,
+        old.region[region_id],
+        {r: children[r] for r in below},
+        reps_in,
+        rep_weights,
+        padding_pct=Decimal(plan.padding_pct),
+        label=lambda r: tree.names.get(r, str(r)),
+    )
+    new = old.copy()
+    new.region.update(region_units)
+    new.rep.update(rep_units)
+    problems = check_sums(new, tree, Decimal(plan.padding_pct))
+    if problems:
+        raise PlanningError("The new split would break the plan: " + "; ".join(problems[:3]))
+    claim(session, plan, expected_lock_version)
+    changed = save_cells(session, plan, old, new)
+    audit.record(
+        session,
+        actor,
+        "resplit_region",
+        "target_plan",
+        plan.id,
+        after={"region": tree.names.get(region_id), "method": chosen.value, "rows": changed},
+    )
+    session.flush()
+    return plan_info(session, plan, actor)

@@ -1,0 +1,164 @@
+"""Plan files: a plan downloaded as a table (CSV or Excel), changed outside and uploaded again
+by a director into a draft.
+
+Every row is checked (known region and rep, whole non-negative amounts, months where the rep
+is in that region) and then every level must add up; the plan is saved whole or, on any
+problem, not at all (the message lists the rows at fault).
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import ValidationFailed
+from core.models import Actor
+from core.org import audit
+from core.org.regions import load_region_tree
+from core.plans.cells import (
+    PlanInfo,
+    check_sums,
+    claim,
+    load_cells,
+    plan_by_id,
+    plan_info,
+    save_cells,
+    state_of,
+)
+from core.plans.rules import ensure, upload_refusal
+from db.schema import Person
+
+
+def read_plan_file(name: str, content: bytes) -> pd.DataFrame:
+    """A plan file (CSV or Excel, as downloaded) as text cells; refuses other formats."""
+    lowered = name.lower()
+    try:
+        if lowered.endswith(".csv"):
+            return pd.read_csv(
+                io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+            )
+        if lowered.endswith((".xlsx", ".xlsm")):
+            return pd.read_excel(io.BytesIO(content), dtype=str, keep_default_na=False)
+    except Exception as exc:  # unreadable file: say so, never a traceback
+        raise ValidationFailed(f"{name} could not be read as a plan: {exc}") from None
+    raise ValidationFailed(f"{name}: upload a .csv or .xlsx file downloaded from this page.")
+
+
+def _cell_units(raw: object) -> int | None:
+    text = str(raw).strip().lstrip("'").replace(",", "")
+    if text == "" or text.lower() == "nan":
+        return None
+    value = Decimal(text)
+    if not value.is_finite() or value < 0 or value != value.to_integral_value():
+        raise ValueError
+    return int(value)
+
+
+def upload_plan(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    frame: pd.DataFrame,
+    *,
+    expected_lock_version: int | None,
+) -> PlanInfo:
+    """Replace a draft plan's amounts with an uploaded table (the format `plan_table` gives).
+
+    Every row is checked (known region and rep, whole non-negative amounts, months where the
+    rep is in that region) and then every level must add up; the plan is saved whole or, on
+    any problem, not at all (the message lists the rows at fault).
+    """
+    plan = plan_by_id(session, plan_id)
+    ensure(upload_refusal(actor, state_of(session, plan)))
+    old = load_cells(session, plan)
+    tree = load_region_tree(session)
+    labels = [m.strftime("%Y-%m") for m in old.months]
+    missing = [c for c in ["level", "region", "username", *labels] if c not in frame.columns]
+    if missing:
+        raise ValidationFailed(
+            "The file lacks the column(s) " + ", ".join(missing) + "; download the plan to "
+            "see the expected layout."
+        )
+    path_to_region = {
+        " / ".join(tree.names[r] for r in tree.path(region)): region for region in old.region
+    }
+    usernames = dict(
+        session.execute(
+            select(Person.username, Person.id).where(Person.id.in_([p for p, _ in old.rep] or [0]))
+        ).all()
+    )
+    new = old.copy()
+    errors: list[str] = []
+    seen: set = set()
+    for number, row in enumerate(frame.to_dict("records"), start=2):
+        level = str(row.get("level", "")).strip()
+        region = path_to_region.get(str(row.get("region", "")).strip())
+        where = f"Row {number}"
+        if region is None:
+            errors.append(f"{where}: unknown region '{row.get('region')}'.")
+            continue
+        if level == "region":
+            key: object = ("region", region)
+        elif level == "rep":
+            person = usernames.get(str(row.get("username", "")).strip())
+            key = (person, region)
+            if person is None or key not in old.rep:
+                errors.append(
+                    f"{where}: '{row.get('username')}' has no targets in {row.get('region')}."
+                )
+                continue
+        else:
+            errors.append(f"{where}: level must be 'region' or 'rep' (got '{level}').")
+            continue
+        if key in seen:
+            errors.append(f"{where}: appears twice.")
+            continue
+        seen.add(key)
+        present = np.ones(12, bool) if level == "region" else old.present[key]
+        values = np.zeros(12, np.int64)
+        for i, label in enumerate(labels):
+            try:
+                units = _cell_units(row.get(label, ""))
+            except (ValueError, ArithmeticError):
+                errors.append(f"{where}, {label}: '{row.get(label)}' is not a whole amount >= 0.")
+                continue
+            if units is None and present[i]:
+                errors.append(f"{where}, {label}: the amount is missing.")
+            elif units is not None and not present[i]:
+                errors.append(f"{where}, {label}: the rep is not in this region that month.")
+            elif units is not None:
+                values[i] = units
+        if level == "region":
+            new.region[region] = values
+        else:
+            new.rep[key] = values
+    expected = {("region", r) for r in old.region} | set(old.rep)
+    for absent in expected - seen:
+        if absent[0] == "region":
+            errors.append(f"The row of region {tree.names.get(absent[1])} is missing.")
+        else:
+            errors.append(f"The row of rep #{absent[0]} in {tree.names.get(absent[1])} is missing.")
+    if not errors:
+        errors = [f"Does not add up: {p}" for p in check_sums(new, tree, Decimal(plan.padding_pct))]
+    if errors:
+        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+        raise ValidationFailed("Nothing was saved. " + " ".join(errors[:10]) + more)
+    claim(session, plan, expected_lock_version)
+    changed = save_cells(session, plan, old, new)
+    root = tree.root_id
+    plan.company_target = Decimal(int(new.region[root].sum()))
+    audit.record(
+        session,
+        actor,
+        "upload",
+        "target_plan",
+        plan.id,
+        after={"rows": len(seen), "cells_changed": changed},
+    )
+    session.flush()
+    return plan_info(session, plan, actor)

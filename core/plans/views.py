@@ -1,0 +1,172 @@
+"""Read models of plans: the header with what the acting user may do, the whole plan as a
+table, a rep's own targets, the comparison of two versions and the regions one may open.
+
+Directors see the whole plan; managers their subtree; reps their own rows.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import ValidationFailed
+from core.models import Actor
+from core.org.access import ensure_active
+from core.org.regions import load_region_tree
+from core.plans.cells import (
+    PlanInfo,
+    find_plan,
+    load_cells,
+    month_labels,
+    plan_by_id,
+    plan_children,
+    plan_info,
+    rep_names_of,
+)
+from core.plans.rules import allocate_refusal, ensure, manager_refusal, view_region_refusal
+from db.schema import Person, Region, Target, TargetPlan
+
+
+def get_plan(
+    session: Session, actor: Actor, fiscal_year: int, version: int | None = None
+) -> PlanInfo:
+    """A plan version (the newest by default). Everyone signed in may see the plan header."""
+    ensure_active(actor)
+    return plan_info(session, find_plan(session, fiscal_year, version), actor)
+
+
+def can_allocate(actor: Actor) -> bool:
+    """Whether the acting user may set a year's company target (also before it has a plan)."""
+    return allocate_refusal(actor) is None
+
+
+def plan_years(session: Session) -> list[int]:
+    """The fiscal years that have a plan, in order."""
+    return list(
+        session.scalars(select(TargetPlan.fiscal_year).distinct().order_by(TargetPlan.fiscal_year))
+    )
+
+
+def _sees_region(actor: Actor, region_id: int) -> bool:
+    return view_region_refusal(actor, region_id) is None
+
+
+def plan_table(session: Session, actor: Actor, plan_id: int) -> pd.DataFrame:
+    """Every row of a plan the actor may see: one line per region and rep, months as columns.
+
+    Directors see the whole plan; managers their subtree; reps their own rows.
+    """
+    ensure_active(actor)
+    plan = plan_by_id(session, plan_id)
+    cells = load_cells(session, plan)
+    tree = load_region_tree(session)
+    names = rep_names_of(session, cells)
+    usernames = dict(
+        session.execute(
+            select(Person.id, Person.username).where(Person.id.in_(list(names) or [0]))
+        ).all()
+    )
+    labels = [m.strftime("%Y-%m") for m in cells.months]
+    rows = []
+    for region_id in sorted(cells.region, key=lambda r: tree.path(r)):
+        if not _sees_region(actor, region_id):
+            continue
+        values = cells.region[region_id]
+        path = " / ".join(tree.names.get(r, "?") for r in tree.path(region_id))
+        rows.append(
+            {"level": "region", "region": path, "rep": "", "username": ""}
+            | dict(zip(labels, map(int, values)))
+            | {"total": int(values.sum())}
+        )
+    for (pid, region_id), values in sorted(
+        cells.rep.items(), key=lambda kv: (tree.path(kv[0][1]), names.get(kv[0][0], ""))
+    ):  # noqa: E501
+        if not (pid == actor.id or _sees_region(actor, region_id)):
+            continue
+        present = cells.present[(pid, region_id)]
+        path = " / ".join(tree.names.get(r, "?") for r in tree.path(region_id))
+        rows.append(
+            {
+                "level": "rep",
+                "region": path,
+                "rep": names.get(pid, "?"),
+                "username": usernames.get(pid, ""),
+            }
+            | {label: (int(v) if here else None) for label, v, here in zip(labels, values, present)}  # noqa: E501
+            | {"total": int(values.sum())}
+        )
+    return pd.DataFrame(rows, columns=["level", "region", "rep", "username", *labels, "total"])
+
+
+def my_targets(session: Session, actor: Actor, fiscal_year: int) -> pd.DataFrame:
+    """A person's own monthly targets in the year's newest plan: month, region, target."""
+    ensure_active(actor)
+    plan = session.scalar(
+        select(TargetPlan)
+        .where(TargetPlan.fiscal_year == fiscal_year)
+        .order_by(TargetPlan.version.desc())
+        .limit(1)
+    )
+    if plan is None:
+        return pd.DataFrame(columns=["month", "region", "target"])
+    rows = session.execute(
+        select(Target.month, Region.name, Target.amount)
+        .join(Region, Region.id == Target.region_id)
+        .where(Target.plan_id == plan.id, Target.person_id == actor.id)
+        .order_by(Target.month)
+    ).all()
+    return pd.DataFrame(
+        [
+            (label, region, Decimal(a))
+            for (_, region, a), label in zip(rows, month_labels([r[0] for r in rows]))
+        ],
+        columns=["month", "region", "target"],
+    )
+
+
+def compare_versions(
+    session: Session, actor: Actor, fiscal_year: int, version_a: int, version_b: int
+) -> pd.DataFrame:
+    """Yearly target of every region and rep in two versions, with the change between them."""
+    ensure(manager_refusal(actor, "compare plan versions"))
+    if version_a == version_b:
+        raise ValidationFailed("Choose two different versions to compare.")
+    frames = []
+    for version in (version_a, version_b):
+        plan = find_plan(session, fiscal_year, version)
+        table = plan_table(session, actor, plan.id)
+        frames.append(
+            table[["level", "region", "rep", "total"]].rename(columns={"total": f"v{version}"})
+        )
+    merged = frames[0].merge(frames[1], on=["level", "region", "rep"], how="outer")
+    merged = merged.fillna({f"v{version_a}": 0, f"v{version_b}": 0})
+    merged["change"] = merged[f"v{version_b}"] - merged[f"v{version_a}"]
+    return merged
+
+
+def plan_regions(session: Session, actor: Actor, plan_id: int) -> list[tuple[int, str]]:
+    """The regions of a plan the actor may open (those with sub-regions or reps), as
+    (id, path) in tree order: every region for directors, the own subtree for managers."""
+    ensure_active(actor)
+    tree = load_region_tree(session)
+    cells = load_cells(session, plan_by_id(session, plan_id))
+    children = plan_children(tree, cells)
+    shown = []
+    for region in sorted(cells.region, key=lambda r: [tree.names[p] for p in tree.path(r)]):
+        has_parts = bool(children[region] or cells.reps_of(region))
+        if has_parts and _sees_region(actor, region):
+            shown.append((region, " / ".join(tree.names[p] for p in tree.path(region))))
+    return shown
+
+
+def ramp_and_padding_note(info: PlanInfo) -> str:
+    """How the plan's reps total relates to the company figure, in words."""
+    parts = []
+    if info.ramp_shortfall:
+        parts.append(f"the new-hire ramp took {info.ramp_shortfall:,} off the company figure")
+    if info.padding_pct:
+        parts.append(f"reps carry {info.padding_pct}% more than their regions (over-assignment)")
+    return "; ".join(parts)
