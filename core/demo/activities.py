@@ -12,6 +12,7 @@ from db.schema import Activity, PipelineReview, ReviewCommitment, ReviewDeal
 
 
 def add_activities(build: DemoBuild) -> None:
+    """Activities on deals between their creation and close (or today); stalled deals go quiet."""
     d, rng = build.deal, build.rng
     n = len(d["rep"])
     per_deal = rng.poisson(build.scale.activities_per_deal, n)
@@ -50,6 +51,7 @@ def add_activities(build: DemoBuild) -> None:
 
 
 def add_pipeline_reviews(build: DemoBuild) -> None:
+    """Fortnightly reviews of each rep's open deals with their manager, with one follow-up each."""
     d, rng = build.deal, build.rng
     today = day_number(build.today)
     reviews: dict[str, list] = {

@@ -11,6 +11,7 @@ from db.schema import Product, Stage
 
 
 def add_catalogue(build: DemoBuild) -> None:
+    """The products and the standard stages."""
     build.insert(
         Product,
         {

@@ -13,12 +13,14 @@ def iso_days(days: np.ndarray) -> np.ndarray:
 
 
 def iso_days_or_none(days: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """ISO date strings where `present`, None elsewhere."""
     out = iso_days(np.where(present, days, 0))
     out[~present] = None
     return out
 
 
 def day_number(value: date) -> int:
+    """A date as days since the epoch."""
     return (value - date(1970, 1, 1)).days
 
 
@@ -33,8 +35,10 @@ def office_timestamps(days: np.ndarray, rng: np.random.Generator, step=None) -> 
 
 
 def pick(rng: np.random.Generator, options, size: int, p=None) -> np.ndarray:
+    """`size` random choices from `options` (with probabilities `p`), as an object array."""
     return np.array(options, dtype=object)[rng.choice(len(options), size=size, p=p)]
 
 
 def date_of_day(day: int) -> date:
+    """Days since the epoch as a date."""
     return date(1970, 1, 1) + timedelta(days=int(day))

@@ -16,6 +16,7 @@ from db.schema import Customer
 
 
 def add_customers(build: DemoBuild) -> None:
+    """The customers' columns; they are written with their status once the deals are known."""
     n, rng, reps = build.scale.customers, build.rng, len(build.rep_ids)
     owner = np.concatenate(
         [
@@ -64,6 +65,7 @@ def add_customers(build: DemoBuild) -> None:
 
 
 def customer_status(build: DemoBuild, customer, won, closed_on) -> dict:
+    """Active with a win in the last 18 months, dormant with an older one, else prospect."""
     n = build.scale.customers
     last_win = np.full(n, -1, dtype=np.int64)
     np.maximum.at(last_win, customer[won], closed_on[won])

@@ -24,6 +24,7 @@ ADVANCE = np.array([0.55, 0.70, 0.75, 0.80, 0.80, 0.85])
 
 
 def add_deals(build: DemoBuild) -> None:
+    """The deals and their stage history (and the customers, whose status follows them)."""
     rng, n, reps = build.rng, build.scale.deals, len(build.rep_ids)
     today = day_number(build.today)
     start = day_number(build.window_start) - 90
@@ -245,6 +246,7 @@ def _stage_history(build: DemoBuild, ids: np.ndarray, owner_ids: np.ndarray) -> 
 
 
 def add_deal_teams(build: DemoBuild) -> None:
+    """The deal-team roles each stage needs, on open deals and this year's won ones."""
     d, rng = build.deal, build.rng
     current_year = d["closed_on"] >= day_number(date(build.fy, 1, 1))
     relevant = np.flatnonzero(d["open"] | (d["won"] & current_year))

@@ -24,6 +24,7 @@ DEMO_ACCOUNTS = {
 
 
 def add_organisation(build: DemoBuild) -> None:
+    """The region tree, the demo accounts, managers of every region and the reps."""
     scale, rng = build.scale, build.rng
     names, parents = ["Company"], [None]
     build.team_ids, build.team_top, top_ids = [], [], []

@@ -1,4 +1,4 @@
-"""The sizes of demo company: a small one for tests, the demo, and a large one for benchmarks."""
+"""The sizes of the demo company: small for tests, demo for a first look, large for benchmarks."""
 
 from __future__ import annotations
 

@@ -30,6 +30,7 @@ from db.schema import AppSetting, AuditLog, Base, Person
 
 
 def is_empty(engine: Engine) -> bool:
+    """Whether the database has nobody in it yet (then the demo data fills it)."""
     with engine.connect() as conn:
         return not conn.scalar(select(func.count()).select_from(Person))
 
@@ -42,6 +43,7 @@ def wipe(engine: Engine) -> None:
 
 
 def add_settings_and_audit(build: DemoBuild, scale_name: str, seed: int) -> None:
+    """The demo company's settings, and one audit entry saying what was generated."""
     settings = {
         "company_name": "Northwind Instruments",
         "fiscal_start_month": 1,
