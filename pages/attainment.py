@@ -297,6 +297,8 @@ if data.heatmap:
         width="stretch",
     )
 
+forecast_as_of_section(actor.id, scope_key, period_label, head)
+
 st.subheader("Drill-down")
 if not data.part_kind:
     st.markdown(f"**Deals of {data.scope_label}** won or expected to close in {period.label}")
@@ -386,5 +388,3 @@ else:
         deals_table(
             deals_of(actor.id, int(picked[4:]), period.label), f"deals-{picked[4:]}-{period.label}"
         )
-
-forecast_as_of_section(actor.id, scope_key, period_label, head)
