@@ -172,7 +172,7 @@ class Scorecard(BaseModel):
 def _deal_figures(session: Session, period: Period, by: str, deal_filters: list) -> dict[int, dict]:
     """Won, lost, cycle days and pipeline created, by "owner" or "region" (the figures of
     core.progress.figures)."""
-    won = figures.won(session, period, by=by, where=deal_filters)
+    won = figures.won(session, period, by=by, where=deal_filters, cycle_days=True)
     lost = figures.lost(session, period, by=by, where=deal_filters)
     created = figures.created(session, period, by=by, where=deal_filters)
     out: dict[int, dict] = {}

@@ -37,6 +37,7 @@ from sqlalchemy import ColumnElement, Select, false, func, select
 from sqlalchemy.orm import Session
 
 from core.models import Period
+from core.pipeline.flags import overdue_sql
 from db.schema import Customer, Deal, DealStatus, PlanStatus, Product, Stage, Target, TargetPlan
 from db.sql_dates import days_between
 
@@ -110,19 +111,25 @@ def won_in(period: Period) -> list[ColumnElement[bool]]:
 
 
 def won(
-    session: Session, period: Period, *, by: str = "region", where: Sequence = ()
+    session: Session,
+    period: Period,
+    *,
+    by: str = "region",
+    where: Sequence = (),
+    cycle_days: bool = False,
 ) -> dict[Any, WonTally]:
-    """Won in the period by `by`: amount, deals and total days from creation to win."""
-    query, key = _grouped(
-        by,
-        func.sum(credited_amount()),
-        func.sum(days_between(session, Deal.closed_on, Deal.created_on)),
-        func.count(),
+    """Won in the period by `by`: amount and deals, and with `cycle_days` the days from
+    creation to win added up (it reads the creation date, so only the scorecard asks)."""
+    cycle = (
+        func.sum(days_between(session, Deal.closed_on, Deal.created_on))
+        if cycle_days
+        else func.sum(0)
     )
+    query, key = _grouped(by, func.sum(credited_amount()), cycle, func.count())
     query = query.where(*won_in(period), *where)
     return {
-        k: WonTally(money(amount), int(n), float(cycle or 0))
-        for k, amount, cycle, n in _run(session, query, key)
+        k: WonTally(money(amount), int(n), float(days or 0))
+        for k, amount, days, n in _run(session, query, key)
     }
 
 
@@ -189,8 +196,9 @@ def open_in(period: Period, today: date) -> list[ColumnElement[bool]]:
 
 
 def overdue_on(today: date) -> list[ColumnElement[bool]]:
-    """The SQL condition of "open, expected close already passed" (in no period's pipeline)."""
-    return [Deal.status == DealStatus.OPEN, Deal.expected_close < today]
+    """The SQL condition of "open, expected close already passed" (in no period's pipeline):
+    the deal flag of the stage model (core.pipeline.flags)."""
+    return [overdue_sql(today)]
 
 
 @dataclass
@@ -211,12 +219,10 @@ class OpenPipeline:
 
     def weighted(self, probabilities: dict[int, Decimal]) -> Decimal:
         """Amount x the stage's probability, summed, to the cent."""
-        return money(
-            sum(
-                (total * probabilities.get(stage, ZERO) for stage, (_, total, _) in self.by_stage.items()),
-                ZERO,
-            )
+        parts = (
+            total * probabilities.get(stage, ZERO) for stage, (_, total, _) in self.by_stage.items()
         )
+        return money(sum(parts, ZERO))
 
     def plus(self, other: OpenPipeline) -> OpenPipeline:
         out = OpenPipeline()
