@@ -42,13 +42,14 @@ from core.org.company import fiscal_start_month, get_setting, set_setting
 from core.org.regions import load_region_tree
 from core.periods import quarter_of
 from core.pipeline.flags import (
+    SLIPPING_RANGE,
     days_in_stage_sql,
     overdue_sql,
     slipping_sql,
     slipping_threshold,
     stalled_sql,
 )
-from core.pipeline.rules import is_stalled
+from core.pipeline.rules import DEFAULT_SLIPPING_CHANGES, is_stalled
 from core.progress.attainment import rep_rows
 from core.progress.forecast import elapsed_days
 from db.schema import (
@@ -97,7 +98,11 @@ class AlertThresholds(BaseModel):
         45, ge=1, le=365, description="Stalled deal: no activity on the deal for this many days"
     )
     slipping_changes: int = Field(
-        2, ge=1, le=20, description="Slipping deal: expected close moved at least this often"
+        DEFAULT_SLIPPING_CHANGES,
+        ge=SLIPPING_RANGE[0],
+        le=SLIPPING_RANGE[1],
+        description="Slipping deal (in Alerts and My deals): expected close moved at least "
+        "this often",
     )
     neglected_days: int = Field(
         90, ge=1, le=1000, description="Neglected customer: no activity for this many days"
