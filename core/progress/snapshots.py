@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Date, DateTime, and_, delete, func, insert, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
@@ -135,41 +135,54 @@ def _commit_level(commit_probability: float) -> list:
     ]
 
 
-def committed_from_history(start: date, commit_probability: float) -> Subquery:
-    """Deals open on `start` whose last stage change before it was to a commit-level stage,
-    with the amount recorded at that change and the owner and region they count for
-    (columns deal_id, owner_id, region_id, stage_id, amount)."""
-    ranked = (
+def committed_from_history(starts: list[date], commit_probability: float) -> Subquery:
+    """For each day in `starts`: the deals open then whose last stage change before it was to
+    a commit-level stage, with the amount recorded at that change and the owner and region
+    they count for (columns start, deal_id, owner_id, region_id, stage_id, amount). One pass
+    over the stage history: each change holds until the deal's next change."""
+    days = [
         select(
-            DealStageHistory.deal_id,
-            DealStageHistory.to_stage_id.label("stage_id"),
-            DealStageHistory.amount,
-            Deal.owner_id,
-            Deal.region_id,
-            func.row_number()
-            .over(
-                partition_by=DealStageHistory.deal_id,
-                order_by=(DealStageHistory.changed_at.desc(), DealStageHistory.id.desc()),
-            )
-            .label("rn"),
+            literal(day, Date).label("start"),
+            literal(datetime.combine(day, time()), DateTime).label("start_at"),
         )
-        .join(Deal, Deal.id == DealStageHistory.deal_id)
-        .where(
-            DealStageHistory.changed_at < datetime.combine(start, time()),
-            Deal.closed_on.is_(None) | (Deal.closed_on >= start),
+        for day in starts
+    ]
+    day = (days[0] if len(days) == 1 else union_all(*days)).subquery()
+    spans = select(
+        DealStageHistory.deal_id,
+        DealStageHistory.to_stage_id.label("stage_id"),
+        DealStageHistory.amount,
+        DealStageHistory.changed_at,
+        func.lead(DealStageHistory.changed_at)
+        .over(
+            partition_by=DealStageHistory.deal_id,
+            order_by=(DealStageHistory.changed_at, DealStageHistory.id),
         )
-        .subquery()
-    )
+        .label("next_at"),
+    ).subquery()
     return (
         select(
-            ranked.c.deal_id,
-            ranked.c.owner_id,
-            ranked.c.region_id,
-            ranked.c.stage_id,
-            ranked.c.amount,
+            day.c.start,
+            spans.c.deal_id,
+            Deal.owner_id,
+            Deal.region_id,
+            spans.c.stage_id,
+            spans.c.amount,
         )
-        .join(Stage, Stage.id == ranked.c.stage_id)
-        .where(ranked.c.rn == 1, *_commit_level(commit_probability))
+        .select_from(spans)
+        .join(
+            day,
+            and_(
+                spans.c.changed_at < day.c.start_at,
+                or_(spans.c.next_at.is_(None), spans.c.next_at >= day.c.start_at),
+            ),
+        )
+        .join(Deal, Deal.id == spans.c.deal_id)
+        .join(Stage, Stage.id == spans.c.stage_id)
+        .where(
+            or_(Deal.closed_on.is_(None), Deal.closed_on >= day.c.start),
+            *_commit_level(commit_probability),
+        )
         .subquery()
     )
 
@@ -212,7 +225,7 @@ def committed_at_start(session: Session, period: Period, commit_probability: flo
     settings."""
     snapshot_id = start_snapshot_id(session, period)
     if snapshot_id is None:
-        return committed_from_history(period.start, commit_probability)
+        return committed_from_history([period.start], commit_probability)
     frozen = ForecastSnapshotDeal
     return (
         select(frozen.deal_id, frozen.owner_id, frozen.region_id, frozen.stage_id, frozen.amount)
@@ -222,9 +235,13 @@ def committed_at_start(session: Session, period: Period, commit_probability: flo
 
 
 def _freeze_deals(session: Session, snapshot_ids: list[int], committed: Subquery) -> int:
-    """Copy the committed deals to each of the snapshots, in the database (INSERT ... SELECT)."""
+    """Copy the committed deals to each of the snapshots, in the database (INSERT ... SELECT);
+    with a `start` column, each snapshot takes the deals of its period's start."""
     if not snapshot_ids:
         return 0
+    on = ForecastSnapshot.id.in_(snapshot_ids)
+    if "start" in committed.c:
+        on = and_(on, ForecastSnapshot.period_start == committed.c.start)
     rows = (
         select(
             ForecastSnapshot.id,
@@ -235,7 +252,7 @@ def _freeze_deals(session: Session, snapshot_ids: list[int], committed: Subquery
             committed.c.amount,
         )
         .select_from(committed)
-        .join(ForecastSnapshot, ForecastSnapshot.id.in_(snapshot_ids))
+        .join(ForecastSnapshot, on)
     )
     session.execute(
         insert(ForecastSnapshotDeal).from_select(
@@ -336,36 +353,55 @@ def _take_current(
 def _rebuild_starts(
     session: Session, periods: list[Period], commit_probability: float, run: SnapshotRun
 ) -> None:
-    """Freeze the committed deals of period starts never snapshotted, from the stage history:
-    one INSERT ... SELECT per start date, shared by the month, quarter and year starting then."""
-    by_start: dict[date, list[Period]] = {}
-    for period in periods:
-        by_start.setdefault(period.start, []).append(period)
-    for start, starting in sorted(by_start.items()):
-        session.execute(
-            insert(ForecastSnapshot),
-            [
-                {
-                    "taken_on": p.start,
-                    "period": p.label,
-                    "period_start": p.start,
-                    "period_end": p.end,
-                    "level": SnapshotLevel.COMPANY.value,
-                    "entity_id": COMPANY_ENTITY,
-                    "entity": "company",
-                    "at_period_start": True,
-                    "reconstructed": True,
-                }
-                for p in starting
-            ],
+    """Freeze the committed deals of period starts never snapshotted, rebuilt from the stage
+    history in one INSERT ... SELECT; a start without any committed deal is not kept."""
+    if not periods:
+        return
+    session.execute(
+        insert(ForecastSnapshot),
+        [
+            {
+                "taken_on": p.start,
+                "period": p.label,
+                "period_start": p.start,
+                "period_end": p.end,
+                "level": SnapshotLevel.COMPANY.value,
+                "entity_id": COMPANY_ENTITY,
+                "entity": "company",
+                "at_period_start": True,
+                "reconstructed": True,
+            }
+            for p in periods
+        ],
+    )
+    ids = {
+        (label, start): snapshot_id
+        for snapshot_id, label, start in session.execute(
+            select(
+                ForecastSnapshot.id, ForecastSnapshot.period, ForecastSnapshot.period_start
+            ).where(
+                ForecastSnapshot.level == SnapshotLevel.COMPANY,
+                ForecastSnapshot.reconstructed.is_(True),
+                ForecastSnapshot.taken_on.in_({p.start for p in periods}),
+                ForecastSnapshot.period.in_([p.label for p in periods]),
+            )
         )
-        ids = [_company_row_id(session, p, p.start) for p in starting]
-        frozen = _freeze_deals(session, ids, committed_from_history(start, commit_probability))
-        if not frozen:  # nothing committed: leave the start open for history imported later
-            session.execute(delete(ForecastSnapshot).where(ForecastSnapshot.id.in_(ids)))
-            continue
-        run.committed_deals += frozen
-        run.reconstructed.extend(p.label for p in starting)
+    }
+    new_ids = [ids[(p.label, p.start)] for p in periods]
+    starts = sorted({p.start for p in periods})
+    _freeze_deals(session, new_ids, committed_from_history(starts, commit_probability))
+    counts = dict(
+        session.execute(
+            select(ForecastSnapshotDeal.snapshot_id, func.count())
+            .where(ForecastSnapshotDeal.snapshot_id.in_(new_ids))
+            .group_by(ForecastSnapshotDeal.snapshot_id)
+        ).all()
+    )
+    empty = [i for i in new_ids if not counts.get(i)]
+    if empty:  # nothing committed: leave the start open for history imported later
+        session.execute(delete(ForecastSnapshot).where(ForecastSnapshot.id.in_(empty)))
+    run.committed_deals += sum(counts.values())
+    run.reconstructed.extend(p.label for p in periods if counts.get(ids[(p.label, p.start)]))
 
 
 def take_snapshots(

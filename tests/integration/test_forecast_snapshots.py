@@ -119,7 +119,7 @@ def test_the_start_of_period_snapshot_keeps_forecast_accuracy_when_stages_and_de
     assert after == before
     # Without the snapshot the rebuild would now judge with today's settings: the Evaluation
     # deal no longer counts as committed.
-    rebuilt = snapshots.committed_from_history(Q2_2030.start, 0.60)
+    rebuilt = snapshots.committed_from_history([Q2_2030.start], 0.60)
     amounts = session.execute(
         select(func.sum(rebuilt.c.amount)).where(rebuilt.c.owner_id == team["rep"].id)
     ).scalar()
