@@ -529,7 +529,8 @@ def test_the_table_lists_every_write_service():
         for fname, function in vars(module).items():
             if (
                 inspect.isfunction(function)
-                and function.__module__ == module.__name__
+                # defined in the module, or (for a package) in one of its modules
+                and f"{function.__module__}.".startswith(f"{module.__name__}.")
                 and not fname.startswith("_")
                 and "actor" in inspect.signature(function).parameters
             ):
