@@ -312,7 +312,7 @@ def decompose(actual: Outcome, target: Decimal, baseline: Outcome) -> Drivers | 
     if not w0 or not s0:
         return None
     n = Decimal(actual.closed)
-    w = actual.win_rate if actual.closed else w0
+    w = actual.win_rate if actual.closed and actual.win_rate is not None else w0
     n_plan = target / (w0 * s0)
     volume = ((n - n_plan) * w0 * s0).quantize(CENT)
     win_rate = (n * (w - w0) * s0).quantize(CENT)

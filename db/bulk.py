@@ -31,6 +31,7 @@ def bulk_insert(conn: Connection, table: Table, columns: Mapping[str, Sequence])
         rows = list(zip(*chunk))
         if postgres:
             raw = conn.connection.driver_connection
+            assert raw is not None
             copy_sql = f"COPY {table.name} ({column_list}) FROM STDIN"
             with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
                 for row in rows:

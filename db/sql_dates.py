@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Float, cast, func
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
@@ -13,7 +15,7 @@ def is_sqlite(session: Session) -> bool:
 
 def days_between(
     session: Session, later, earlier, *, timestamps: bool = False
-) -> ColumnElement[float]:
+) -> ColumnElement[Any]:
     """Days from `earlier` to `later` (dates, or timestamps with fractions of a day)."""
     if is_sqlite(session):
         return func.julianday(later) - func.julianday(earlier)

@@ -179,7 +179,7 @@ def plan_vs_actual(
         targets = {}
         if scope_target is not None and total_then.won:
             targets = {k: scope_target * then.get(k, Outcome()).won / total_then.won for k in parts}
-        labels = {k: k if k is not None else "(none)" for k in parts}
+        labels = {k: str(k) if k is not None else "(none)" for k in parts}
         basis = "implied"
 
     rows = []

@@ -34,6 +34,7 @@ up to the score exactly.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import and_, case, func, select
@@ -169,13 +170,15 @@ class Scorecard(BaseModel):
 # --- figures from the database -----------------------------------------------------------------
 
 
-def _deal_figures(session: Session, period: Period, by: str, deal_filters: list) -> dict[int, dict]:
+def _deal_figures(
+    session: Session, period: Period, by: str, deal_filters: list
+) -> dict[int, dict[str, Any]]:
     """Won, lost, cycle days and pipeline created, by "owner" or "region" (the figures of
     core.progress.figures)."""
     won = figures.won(session, period, by=by, where=deal_filters, cycle_days=True)
     lost = figures.lost(session, period, by=by, where=deal_filters)
     created = figures.created(session, period, by=by, where=deal_filters)
-    out: dict[int, dict] = {}
+    out: dict[int, dict[str, Any]] = {}
     for entity in set(won) | set(lost) | set(created):
         tally = won.get(entity, figures.WonTally())
         out[entity] = {
@@ -190,7 +193,7 @@ def _deal_figures(session: Session, period: Period, by: str, deal_filters: list)
 
 def _committed_at_start(
     session: Session, period: Period, key_name: str, ids, bench: Benchmarks
-) -> dict[int, dict[str, Decimal]]:
+) -> dict[int, dict[str, Any]]:
     """Amount of the deals committed at the period's start, by the owner or region they
     counted for then (only `ids` unless None), and the amount of those deals won within the
     period. The committed deals are the ones frozen by the period's first forecast snapshot
@@ -215,7 +218,9 @@ def _committed_at_start(
 ACTIVITY_FIELDS = {"visit": "visits", "call": "calls", "meeting": "meetings", "demo": "demos"}
 
 
-def _activity_counts(session: Session, period: Period, key, filters: list) -> dict[int, dict]:
+def _activity_counts(
+    session: Session, period: Period, key, filters: list
+) -> dict[int, dict[str, Any]]:
     query = (
         select(key, Activity.type, func.count())
         .join(Person, Person.id == Activity.person_id)
@@ -223,7 +228,7 @@ def _activity_counts(session: Session, period: Period, key, filters: list) -> di
         .group_by(key, Activity.type)
     )
     query = query.where(*filters)
-    out: dict[int, dict] = {}
+    out: dict[int, dict[str, Any]] = {}
     for entity, kind, count in session.execute(query):
         out.setdefault(entity, {})[ACTIVITY_FIELDS.get(kind, "emails")] = int(count)
     return out
@@ -235,7 +240,7 @@ def _targets(session: Session, period: Period, *, by_rep: bool, ids) -> dict[int
         monthly = figures.rep_targets_by_month(session, period, ids)
     else:
         monthly = figures.region_targets_by_month(session, period, ids or ())
-    return {key: figures.total(months) for key, months in monthly.items()}
+    return {key: figures.total(months) or Decimal(0) for key, months in monthly.items()}
 
 
 def rep_figures(
@@ -366,7 +371,7 @@ def rep_scorecards(
             pid,
             name,
             "rep",
-            tree.names.get(region, ""),
+            tree.names.get(region, "") if region is not None else "",
             period,
             figures.get(pid, empty),
             weights,
@@ -385,7 +390,8 @@ def rep_scorecard(session: Session, actor: Actor, person_id: int, period: Period
     bench = benchmarks(session)
     weights = weights_for(session, period.fiscal_year)
     figures = rep_figures(session, period, [person_id], bench)[person_id]
-    region = load_region_tree(session).names.get(person.region_id, "")
+    names = load_region_tree(session).names
+    region = names.get(person.region_id, "") if person.region_id is not None else ""
     return _card(person_id, person.name, "rep", region, period, figures, weights, bench)
 
 
@@ -418,7 +424,7 @@ def region_scorecards(
     weights = weights_for(session, period.fiscal_year)
     tree = load_region_tree(session)
     figures = region_figures(session, period, ids, bench)
-    parent_names = {r: tree.names.get(tree.parents.get(r), "") for r in ids}
+    parent_names = {r: tree.names.get(tree.parents.get(r) or 0, "") for r in ids}
     return [
         _card(r, tree.names[r], "region", parent_names[r], period, figures[r], weights, bench)
         for r in ids

@@ -335,11 +335,13 @@ def attainment_report(
         if region_id is not None:
             tops = [region_id]
         elif actor.sees_everything:
-            tops = tree.children.get(tree.root_id, []) if tree.root_id else []
+            root = tree.root_id
+            tops = tree.children.get(root, []) if root is not None else []
         else:
             scope = actor.scope_region_ids or frozenset()
             tops = [r for r in scope if tree.parents.get(r) not in scope]
-        ids = [r for top in sorted(tops, key=tree.names.get) for r in depth_first(tree, top)]
+        ordered = sorted(tops, key=lambda r: tree.names[r])
+        ids = [r for top in ordered for r in depth_first(tree, top)]
         entities = [region_entity(tree, r) for r in ids]
         return rows_for_regions(session, period, entities, today, simulate)
     if actor.role == Role.REP:

@@ -33,7 +33,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, false, func, select
 from sqlalchemy.orm import Session
 
 from core.models import Period
@@ -60,7 +60,7 @@ def money(value: object) -> Decimal:
     return Decimal(value or 0).quantize(CENT)  # type: ignore[arg-type]
 
 
-def credited_amount() -> ColumnElement:
+def credited_amount() -> SQLColumnExpression[Decimal]:
     """The amount a deal contributes to a figure: today its recorded amount."""
     return Deal.amount
 
@@ -99,7 +99,7 @@ def _grouped(by: str, *columns: Any) -> tuple[Select, Any]:
 
 
 def _run(session: Session, query: Select, key: Any) -> list:
-    rows = session.execute(query.group_by(key) if key is not None else query).all()
+    rows = list(session.execute(query.group_by(key) if key is not None else query).all())
     if key is None:
         return [(None, *row[1:]) for row in rows if row[-1]]  # the count is last
     return rows
@@ -154,7 +154,7 @@ def won_by_day(session: Session, period: Period, *, where: Sequence = ()) -> dic
         .where(*won_in(period), *where)
         .group_by(Deal.closed_on)
     )
-    return {day: money(total) for day, total in session.execute(query)}
+    return {day: money(total) for day, total in session.execute(query) if day is not None}
 
 
 def lost(
@@ -350,7 +350,8 @@ def rep_targets_by_month(
         query = query.where(Target.region_id.in_(set(within_regions)))
     out: dict[int, dict[date, Decimal]] = {}
     for person, month, amount in session.execute(query):
-        out.setdefault(person, {})[month] = money(amount)
+        if person is not None:
+            out.setdefault(person, {})[month] = money(amount)
     return out
 
 

@@ -43,7 +43,9 @@ def default_scope(session: Session, actor: Actor) -> Scope:
         label = ", ".join(sorted(tree.names[r] for r in tops)) or "No region"
         return Scope(label=label, region_ids=ids, top_region_ids=tops)
     root = tree.root_id
-    return Scope(label=tree.names.get(root, "Company"), top_region_ids=(root,) if root else ())
+    if root is None:
+        return Scope(label="Company")
+    return Scope(label=tree.names.get(root, "Company"), top_region_ids=(root,))
 
 
 def region_scope(session: Session, actor: Actor, region_id: int) -> Scope:
@@ -74,12 +76,15 @@ def scope_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
     tree = load_region_tree(session)
     out: list[tuple[str, str]] = []
     if actor.sees_everything:
-        name = tree.names.get(tree.root_id, "Company")
+        root = tree.root_id
+        name = tree.names.get(root, "Company") if root is not None else "Company"
         out.append(("company", name if "company" in name.lower() else f"{name} (company)"))
-        tops = tree.children.get(tree.root_id, []) if tree.root_id else []
+        tops = tree.children.get(root, []) if root is not None else []
     else:
         scope = actor.scope_region_ids or frozenset()
-        tops = sorted((r for r in scope if tree.parents.get(r) not in scope), key=tree.names.get)
+        tops = sorted(
+            (r for r in scope if tree.parents.get(r) not in scope), key=lambda r: tree.names[r]
+        )
         if len(tops) > 1:
             out.append(("default", "All my regions"))
     for top in tops:

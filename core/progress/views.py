@@ -110,10 +110,9 @@ def monthly_by_part(
         parts = rep_entities(session, period, region_ids, today)
         where = [Deal.region_id.in_(region_ids)]
         won = figures.won_by_month(session, period, by="owner", where=where)
-        people = figures.rep_targets_by_month(
-            session, period, [p.person_id for p in parts], within_regions=region_ids
-        )
-        targets = {p.key: people.get(p.person_id, {}) for p in parts}
+        ids = [p.person_id for p in parts if p.person_id is not None]
+        people = figures.rep_targets_by_month(session, period, ids, within_regions=region_ids)
+        targets = {p.key: people.get(p.person_id or 0, {}) for p in parts}
     out = []
     for part in parts:
         keys = part.base_keys or frozenset()
