@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from core.errors import DomainError
 from core.org import people
 from ui.auth import current_actor
-from ui.data import write
+from ui.data import save
+from ui.flash import show_flash
 
 actor = current_actor()
 st.title("My account")
+show_flash("account")
 st.write(f"**{actor.name}** · {actor.username} · {actor.role.value}")
 
 with st.form("change_password", clear_on_submit=True):
@@ -19,10 +20,8 @@ with st.form("change_password", clear_on_submit=True):
         if new != repeat:
             st.error("The two passwords differ; nothing was changed.")
         else:
-            try:
-                with write() as session:
-                    people.set_password(session, actor, actor.username, new)
-            except DomainError as exc:
-                st.error(f"{exc} Nothing was changed.")
-            else:
-                st.success("Password changed.")
+            save(
+                lambda s: people.set_password(s, actor, actor.username, new),
+                "Password changed.",
+                affects=(),
+            )

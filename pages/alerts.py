@@ -4,29 +4,28 @@ from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
-from pydantic import ValidationError
 
-from core.errors import DomainError
 from core.org.access import load_actor
 from core.performance import alerts
 from ui import performance_charts as charts
 from ui.auth import current_actor
-from ui.data import read, write
+from ui.data import cached, read, save
 from ui.downloads import download_buttons
+from ui.flash import show_flash
 
 EDITOR_KEY = "alerts_editor"
 SEVERITY_ICON = {"high": "🔴 high", "medium": "🟠 medium", "low": "⚪ low"}
 AREA = {"rep": "your own deals, customers and figures", "manager": "the regions you manage"}
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "customers", "activities", "targets", "alerts", "settings", "org")
 def load_alerts(person_id: int, today: date, include_hidden: bool) -> list[alerts.Alert]:
     with read() as session:
         actor = load_actor(session, person_id)
         return alerts.current_alerts(session, actor, today=today, include_hidden=include_hidden)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("settings")
 def load_thresholds() -> alerts.AlertThresholds:
     with read() as session:
         return alerts.thresholds(session)
@@ -40,8 +39,7 @@ st.caption(
     "the live data. Acknowledge what you have handled, or snooze it for a while."
 )
 
-if message := st.session_state.pop("alerts_done", None):
-    st.success(message)
+show_flash("alerts")
 
 left, right = st.columns([2, 3])
 show_all = left.toggle("Also show acknowledged and snoozed", key="alerts_show_all")
@@ -112,24 +110,27 @@ else:
     )
     snooze = snooze_col.button("💤 Snooze selected", key="alerts_snooze")
     reopen = reopen_col.button("↩️ Reopen selected", key="alerts_reopen")
-    if acknowledge or snooze or reopen:
-        try:
-            with write() as session:
-                if acknowledge:
-                    done = alerts.acknowledge(session, actor, chosen)
-                    verb = "acknowledged"
-                elif snooze:
-                    done = alerts.snooze(session, actor, chosen, until, today=today)
-                    verb = f"snoozed until {until}"
-                else:
-                    done = alerts.reopen(session, actor, chosen)
-                    verb = "reopened"
-        except (DomainError, ValidationError) as exc:
-            st.error(str(exc))
-        else:
-            st.session_state.pop(EDITOR_KEY, None)
-            st.session_state["alerts_done"] = f"{done} alert(s) {verb}."
-            st.rerun()
+    if acknowledge:
+        save(
+            lambda s: alerts.acknowledge(s, actor, chosen),
+            lambda done: f"{done} alert(s) acknowledged.",
+            affects={"alerts"},
+            forget=[EDITOR_KEY],
+        )
+    elif snooze:
+        save(
+            lambda s: alerts.snooze(s, actor, chosen, until, today=today),
+            lambda done: f"{done} alert(s) snoozed until {until}.",
+            affects={"alerts"},
+            forget=[EDITOR_KEY],
+        )
+    elif reopen:
+        save(
+            lambda s: alerts.reopen(s, actor, chosen),
+            lambda done: f"{done} alert(s) reopened.",
+            affects={"alerts"},
+            forget=[EDITOR_KEY],
+        )
     download_buttons(
         pd.DataFrame([{**a.model_dump(exclude={"figures"}), **a.figures} for a in found]).astype(
             str
@@ -153,10 +154,8 @@ if actor.sees_everything:
                 )
             saved = st.form_submit_button("Save thresholds", type="primary")
         if saved:
-            try:
-                with write() as session:
-                    alerts.set_thresholds(session, actor, values)
-            except (DomainError, ValidationError) as exc:
-                st.error(str(exc))
-            else:
-                st.success("Thresholds saved; alerts are worked out again with them.")
+            save(
+                lambda s: alerts.set_thresholds(s, actor, values),
+                "Thresholds saved; alerts are worked out again with them.",
+                affects={"settings"},
+            )

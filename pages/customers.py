@@ -18,10 +18,10 @@ from core.models import CustomerStatus, Role
 from core.org.access import in_scope, load_actor
 from ui.activity_form import quick_add_activity
 from ui.auth import current_actor
-from ui.customer_views import duplicates_table, input_errors, timeline_table
-from ui.data import read, write
+from ui.customer_views import FIELD_LABELS, duplicates_table, input_errors, timeline_table
+from ui.data import cached, read, save
 from ui.downloads import download_buttons
-from ui.flash import flash, show_flash
+from ui.flash import show_flash
 from ui.format import money, percent
 
 OPEN_KEY = "customer_open"
@@ -29,13 +29,13 @@ EXPORT_LIMIT = 50_000
 STATUSES = [s.value for s in CustomerStatus]
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("customers", "org")
 def options() -> dict[str, list]:
     with read() as session:
         return customers.filter_options(session)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("customers", "deals", "activities", "org")
 def customer_page(
     person_id: int, filters_json: str, page: int, page_size: int, today: date
 ) -> tuple[pd.DataFrame, int]:
@@ -49,7 +49,7 @@ def customer_page(
         return rows, total
 
 
-@st.cache_data(ttl=60, show_spinner="Preparing the download…")
+@cached("customers", "deals", "activities", "org", show_spinner="Preparing the download…")
 def customer_export(person_id: int, filters_json: str, today: date) -> pd.DataFrame:
     filters = CustomerFilters.model_validate_json(filters_json)
     with read() as session:
@@ -57,7 +57,7 @@ def customer_export(person_id: int, filters_json: str, today: date) -> pd.DataFr
         return customers.export_customers(session, actor, filters, limit=EXPORT_LIMIT, today=today)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("customers", "deals", "activities", "org")
 def customer_view(person_id: int, customer_id: int) -> tuple[CustomerDetail, pd.DataFrame]:
     with read() as session:
         actor = load_actor(session, person_id)
@@ -65,7 +65,7 @@ def customer_view(person_id: int, customer_id: int) -> tuple[CustomerDetail, pd.
         return detail, customers.customer_timeline(session, actor, customer_id)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("customers")
 def possible_duplicates(customer_id: int, name: str, region_id: int) -> list:
     with read() as session:
         return customers.find_duplicates(session, name, region_id, exclude_id=customer_id)
@@ -77,23 +77,17 @@ def open_customer(customer_id: int | None) -> None:
         st.session_state.pop(key, None)
 
 
-def save(action, *args, success: str, **kwargs) -> tuple[bool, object]:
-    """Run one core write in a transaction. On success remember `success` for the next run;
-    otherwise show what went wrong (nothing was saved). A likely duplicate is re-raised for the
-    caller to ask about."""
-    try:
-        with write() as session:
-            result = action(session, actor, *args, **kwargs)
-    except ValidationError as exc:
-        st.error(input_errors(exc))
-    except LikelyDuplicate:
-        raise
-    except DomainError as exc:
-        st.error(f"{exc} Nothing was changed.")
-    else:
-        flash(success)
-        return True, result
-    return False, None
+def save_customer(action, *args, done, affects=("customers",), after=None, **kwargs) -> None:
+    """Save one change to the archive and report it (see ui.data.save). A likely duplicate is
+    re-raised for the caller to ask about."""
+    save(
+        lambda session: action(session, actor, *args, **kwargs),
+        done,
+        affects=affects,
+        labels=FIELD_LABELS,
+        after=after,
+        keep_raising=(LikelyDuplicate,),
+    )
 
 
 # --- the list -----------------------------------------------------------------------------
@@ -287,14 +281,15 @@ def new_customer_form() -> None:
 
 def create(data: CustomerInput, *, confirmed: bool) -> None:
     try:
-        ok, new_id = save(
-            customers.create_customer, data, confirmed=confirmed, success=f"{data.name} created."
+        save_customer(
+            customers.create_customer,
+            data,
+            confirmed=confirmed,
+            done=f"{data.name} created.",
+            after=open_customer,
         )
     except LikelyDuplicate as exc:
         st.session_state["pending_create"] = (data, exc.candidates, exc.blocking)
-        st.rerun()
-    if ok:
-        open_customer(new_id)
         st.rerun()
 
 
@@ -339,30 +334,23 @@ def hand_over_form(rows: pd.DataFrame) -> None:
         if go and (to is None or (which == "All customers of one person" and former is None)):
             st.error("Choose who hands over and who takes over; nothing was changed.")
         elif go:
-            if former is not None:
-                ok, result = save(
-                    customers.reassign_book,
-                    former,
-                    to,
-                    with_open_deals=with_deals,
-                    reason=reason or None,
-                    success="handed over",
-                )
-            else:
-                ok, result = save(
-                    customers.reassign_customers,
-                    [int(i) for i in picked],
-                    to,
-                    with_open_deals=with_deals,
-                    reason=reason or None,
-                    success="handed over",
-                )
-            if ok:
-                flash(
+            action, which_ones = (
+                (customers.reassign_book, former)
+                if former is not None
+                else (customers.reassign_customers, [int(i) for i in picked])
+            )
+            save_customer(
+                action,
+                which_ones,
+                to,
+                with_open_deals=with_deals,
+                reason=reason or None,
+                done=lambda result: (
                     f"{result.customers} customers and {result.deals} open deals handed over "
                     f"to {owner_label(to)}."
-                )
-                st.rerun()
+                ),
+                affects=("customers", "deals"),
+            )
 
 
 # --- one customer -------------------------------------------------------------------------
@@ -486,9 +474,7 @@ def show_contacts(detail: CustomerDetail) -> None:
         return
     st.markdown("**Add a contact**")
     if (data := contact_form("add_contact")) is not None:
-        ok, _ = save(customers.add_contact, detail.id, data, success=f"Contact {data.name} added.")
-        if ok:
-            st.rerun()
+        save_customer(customers.add_contact, detail.id, data, done=f"Contact {data.name} added.")
     if detail.contacts:
         st.markdown("**Change or remove a contact**")
         by_id = {c.id: c for c in detail.contacts}
@@ -497,17 +483,13 @@ def show_contacts(detail: CustomerDetail) -> None:
         )
         contact = by_id[chosen]
         if (data := contact_form(f"edit_contact_{chosen}", contact)) is not None:
-            ok, _ = save(
-                customers.update_contact, chosen, data, success=f"Contact {data.name} saved."
+            save_customer(
+                customers.update_contact, chosen, data, done=f"Contact {data.name} saved."
             )
-            if ok:
-                st.rerun()
         if st.button(f"Remove {contact.name}", key=f"remove_contact_{chosen}"):
-            ok, _ = save(
-                customers.remove_contact, chosen, success=f"Contact {contact.name} removed."
+            save_customer(
+                customers.remove_contact, chosen, done=f"Contact {contact.name} removed."
             )
-            if ok:
-                st.rerun()
 
 
 def edit_profile(detail: CustomerDetail) -> None:
@@ -567,14 +549,16 @@ def edit_profile(detail: CustomerDetail) -> None:
 
 def update(customer_id: int, data: CustomerUpdate, *, confirmed: bool) -> None:
     try:
-        ok, _ = save(
-            customers.update_customer, customer_id, data, confirmed=confirmed, success="Saved."
+        save_customer(
+            customers.update_customer,
+            customer_id,
+            data,
+            confirmed=confirmed,
+            done="Saved.",
+            after=lambda _: st.session_state.pop("pending_edit", None),
         )
     except LikelyDuplicate as exc:
         st.session_state["pending_edit"] = (data, exc.candidates, exc.blocking)
-        st.rerun()
-    if ok:
-        st.session_state.pop("pending_edit", None)
         st.rerun()
 
 
@@ -596,17 +580,17 @@ def owner_and_merge(detail: CustomerDetail) -> None:
     if go and to is None:
         st.error("Choose the new owner; nothing was changed.")
     elif go:
-        ok, result = save(
+        save_customer(
             customers.reassign_customers,
             [detail.id],
             to,
             with_open_deals=with_deals,
             reason=reason or None,
-            success="handed over",
+            done=lambda result: (
+                f"{detail.name} handed to {owner_label(to)} with {result.deals} open deals."
+            ),
+            affects=("customers", "deals"),
         )
-        if ok:
-            flash(f"{detail.name} handed to {owner_label(to)} with {result.deals} open deals.")
-            st.rerun()
 
     st.markdown("**Merge a duplicate into this customer**")
     suggestions = possible_duplicates(detail.id, detail.name, detail.region_id)
@@ -633,13 +617,16 @@ def owner_and_merge(detail: CustomerDetail) -> None:
         key="merge_sure",
     )
     if st.button("Merge", key="merge_go", disabled=not sure, type="primary"):
-        ok, result = save(customers.merge_customers, detail.id, duplicate, success="merged")
-        if ok:
-            flash(
+        save_customer(
+            customers.merge_customers,
+            detail.id,
+            duplicate,
+            done=lambda result: (
                 f"Merged: {result.contacts} contacts, {result.deals} deals and "
                 f"{result.activities} activities moved to {detail.name}."
-            )
-            st.rerun()
+            ),
+            affects=("customers", "deals", "activities"),
+        )
 
 
 # --- the storyboard -----------------------------------------------------------------------

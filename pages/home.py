@@ -13,14 +13,14 @@ from core.progress import scopes
 from core.progress.forecast import elapsed_days
 from ui import charts
 from ui.auth import current_actor
-from ui.data import read
+from ui.data import cached, read
 from ui.downloads import download_buttons
 from ui.format import money, percent
 
 PARTS = {Role.REP: "month", Role.MANAGER: "rep", Role.DIRECTOR: "region", Role.ADMIN: "region"}
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "targets", "org", "settings")
 def home_figures(person_id: int, today: date) -> tuple[ScopeFigures, list[BreakdownRow], Period]:
     from core.org.access import load_actor
 

@@ -23,8 +23,9 @@ from core.transfer import (
     stage_names,
 )
 from ui.auth import current_actor
-from ui.data import read, write
+from ui.data import read, save
 from ui.downloads import download_buttons
+from ui.flash import show_flash
 
 IGNORE = "(ignore)"
 OPTIONS = {
@@ -33,11 +34,23 @@ OPTIONS = {
     Kind.DEALS: [("create_missing_customers", "Create customers that are not found")],
 }
 
+AFFECTS = {
+    Kind.REGIONS: {"org"},
+    Kind.PEOPLE: {"org"},
+    Kind.PRODUCTS: {"deals", "settings"},
+    Kind.CUSTOMERS: {"customers"},
+    Kind.DEALS: {"deals", "customers"},
+    Kind.TARGETS: {"targets"},
+    Kind.ACTIVITIES: {"activities", "customers"},
+}
+"""What an import of each kind changes (saved mappings are settings)."""
+
 # Choices survive uploading another file (Streamlit forgets widgets that were not drawn).
 memory: dict = st.session_state.setdefault("import_memory", {})
 
 actor = current_actor()
 st.title("Import and export")
+show_flash("import")
 kinds = importable_kinds(actor)
 if not kinds:
     st.info("Imports are done by administrators, directors and managers.")
@@ -195,28 +208,35 @@ else:
             st.session_state[outcome_key] = ("error", str(exc), [])
     if import_col.button("Import", type="primary", key="import_run"):
         bar = st.progress(0.0, text="Checking the file…")
-        try:
-            with write() as session:
-                result = import_table(
-                    session,
-                    actor,
-                    kind,
-                    table,
-                    mapping,
-                    progress=lambda step, share: bar.progress(min(share, 1.0), text=step),
-                )
-                if preset_to_save.strip():
-                    save_preset(session, actor, preset_to_save, kind, mapping)
-            bar.progress(1.0, text="Done")
-            st.session_state[outcome_key] = ("done", result.model_dump(), [])
+
+        def run_import(session):
+            result = import_table(
+                session,
+                actor,
+                kind,
+                table,
+                mapping,
+                progress=lambda step, share: bar.progress(min(share, 1.0), text=step),
+            )
             if preset_to_save.strip():
-                st.rerun()  # so the new preset shows in step 1
+                save_preset(session, actor, preset_to_save, kind, mapping)
+            return result
+
+        try:
+            save(
+                run_import,
+                lambda result: (
+                    f"Imported {result.created + result.updated + result.unchanged:,} {kind} rows."
+                ),
+                affects=AFFECTS[kind] | {"settings"},
+                after=lambda result: st.session_state.update(
+                    {outcome_key: ("done", result.model_dump(), [])}
+                ),
+                keep_raising=(ImportFailed,),
+            )
         except ImportFailed as exc:
-            bar.empty()
             st.session_state[outcome_key] = ("failed", None, [p.model_dump() for p in exc.problems])
-        except DomainError as exc:
-            bar.empty()
-            st.session_state[outcome_key] = ("error", str(exc), [])
+        bar.empty()  # refused: the message says why
 
     outcome = st.session_state.get(outcome_key)
     if outcome:
@@ -239,8 +259,6 @@ else:
             )
             if state == "preview":
                 st.info("Preview: nothing has been written yet.")
-            else:
-                st.success(f"Imported {created + updated + unchanged:,} {kind} rows.")
             a, b, c = st.columns(3)
             would = "would be " if state == "preview" else ""
             a.metric(f"{would}created".capitalize(), f"{created:,}")

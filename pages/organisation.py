@@ -7,9 +7,7 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
-from pydantic import ValidationError
 
-from core.errors import DomainError
 from core.org import changes as org
 from core.org import people, views
 from core.org.access import load_actor
@@ -20,8 +18,9 @@ from core.org.company import (
     set_ramp_schedule,
 )
 from ui.auth import current_actor
-from ui.data import read, write
+from ui.data import read, save
 from ui.downloads import download_buttons
+from ui.flash import show_flash
 
 MONTHS = [date(2000, m, 1).strftime("%B") for m in range(1, 13)]
 
@@ -44,22 +43,14 @@ def scheduled_moves(person_id: int) -> pd.DataFrame:
 
 
 def run_action(action, success) -> None:
-    """Run `action` in a transaction; `success` is the message, or makes it from the result."""
-    try:
-        with write() as session:
-            result = action(session)
-    except (DomainError, ValidationError) as exc:
-        st.session_state["org_message"] = ("error", str(exc))
-    else:
-        message = success(result) if callable(success) else success
-        st.session_state["org_message"] = ("success", message)
-    st.rerun()
+    """Save `action` and report it; `success` is the message, or makes it from the result.
+    An organisation change moves people, their deals and targets: every cache is cleared."""
+    save(action, success, affects=None)
 
 
 actor = current_actor()
 st.title("🏢 Organisation")
-if message := st.session_state.pop("org_message", None):
-    (st.success if message[0] == "success" else st.error)(message[1])
+show_flash("organisation")
 
 regions, persons, start_month, ramp = organisation()
 waiting = scheduled_moves(actor.id)

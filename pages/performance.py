@@ -4,7 +4,6 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
-from pydantic import ValidationError
 
 from core import evaluation
 from core.errors import DomainError
@@ -16,8 +15,9 @@ from core.performance import plan_vs_actual as review
 from core.periods import parse_period
 from ui import performance_charts as charts
 from ui.auth import current_actor
-from ui.data import read, write
+from ui.data import cached, read, save
 from ui.downloads import download_buttons
+from ui.flash import show_flash
 from ui.format import money, percent
 
 
@@ -26,7 +26,7 @@ def _actor(person_id: int):
         return load_actor(session, person_id), fiscal_start_month(session)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("settings")
 def period_options(today: date) -> tuple[list[str], list[str], int]:
     """Periods for the scorecard, closed periods for the review, the fiscal start month."""
     with read() as session:
@@ -36,42 +36,42 @@ def period_options(today: date) -> tuple[list[str], list[str], int]:
         return [p.label for p in periods], closed, fsm
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "activities", "targets", "settings", "org")
 def load_leaderboard(person_id: int, label: str) -> list[scorecard.LeaderboardRow]:
     actor, fsm = _actor(person_id)
     with read() as session:
         return scorecard.leaderboard(session, actor, parse_period(label, fsm))
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "activities", "targets", "settings", "org")
 def load_scorecard(person_id: int, rep_id: int, label: str) -> scorecard.Scorecard:
     actor, fsm = _actor(person_id)
     with read() as session:
         return scorecard.rep_scorecard(session, actor, rep_id, parse_period(label, fsm))
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "activities", "targets", "settings", "org")
 def load_trend(person_id: int, rep_id: int, label: str) -> list[tuple[str, object]]:
     actor, fsm = _actor(person_id)
     with read() as session:
         return scorecard.score_trend(session, actor, rep_id, parse_period(label, fsm))
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "activities", "targets", "settings", "org")
 def load_regions(person_id: int, label: str) -> list[scorecard.Scorecard]:
     actor, fsm = _actor(person_id)
     with read() as session:
         return scorecard.region_scorecards(session, actor, parse_period(label, fsm))
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "targets", "customers", "org", "settings")
 def load_review(person_id: int, label: str, dimension: str) -> list[review.ReviewRow]:
     actor, fsm = _actor(person_id)
     with read() as session:
         return review.plan_vs_actual(session, actor, parse_period(label, fsm), dimension)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "org", "settings")
 def load_funnel(person_id: int, label: str, region_id, rep_id) -> funnel.Funnel:
     actor, fsm = _actor(person_id)
     with read() as session:
@@ -80,7 +80,7 @@ def load_funnel(person_id: int, label: str, region_id, rep_id) -> funnel.Funnel:
         )
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("org")
 def load_choices(person_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Reps whose scorecard the actor may open, and regions they may compare."""
     actor, _ = _actor(person_id)
@@ -97,13 +97,13 @@ def load_choices(person_id: int) -> tuple[list[tuple[int, str]], list[tuple[int,
         return reps, regions
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("settings")
 def load_weights(fiscal_year: int) -> dict:
     with read() as session:
         return scorecard.weights_for(session, fiscal_year)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("settings")
 def load_benchmarks() -> evaluation.Benchmarks:
     with read() as session:
         return scorecard.benchmarks(session)
@@ -112,6 +112,7 @@ def load_benchmarks() -> evaluation.Benchmarks:
 actor = current_actor()
 leader = actor.role != Role.REP
 st.title("Performance")
+show_flash("performance")
 st.caption(
     "Scores from 0 to 100, weighted from six metrics; every score is explained by its parts."
 )
@@ -410,13 +411,11 @@ if actor.sees_everything:
             }
             saved = st.form_submit_button("Save weights", type="primary")
         if saved:
-            try:
-                with write() as session:
-                    scorecard.set_weights(session, actor, year, entered)
-            except (DomainError, ValidationError) as exc:
-                st.error(str(exc))
-            else:
-                st.success(f"Weights for FY{year} saved.")
+            save(
+                lambda s: scorecard.set_weights(s, actor, year, entered),
+                f"Weights for FY{year} saved.",
+                affects={"settings"},
+            )
 
         st.subheader("Normalisation")
         st.caption("What scores 100 on each metric (for cycle time also what scores 0).")
@@ -433,10 +432,8 @@ if actor.sees_everything:
             }
             saved_bench = st.form_submit_button("Save normalisation")
         if saved_bench:
-            try:
-                with write() as session:
-                    scorecard.set_benchmarks(session, actor, entered_bench)
-            except (DomainError, ValidationError) as exc:
-                st.error(str(exc))
-            else:
-                st.success("Normalisation saved; every score is worked out again with it.")
+            save(
+                lambda s: scorecard.set_benchmarks(s, actor, entered_bench),
+                "Normalisation saved; every score is worked out again with it.",
+                affects={"settings"},
+            )

@@ -5,23 +5,21 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
-from pydantic import ValidationError
 
 from core.errors import DomainError
-from core.models import Role
+from core.models import Actor, Role
 from core.org.access import load_actor
 from core.pipeline import reviews, views
 from core.pipeline.reviews import CHANGE_KINDS, CommitmentCreate, ReviewCreate
 from ui.auth import current_actor
-from ui.data import read, write
-from ui.deal_view import error_text
-from ui.flash import clear, flash, flash_error, show_flash
+from ui.data import cached, read, save
+from ui.flash import show_flash
 from ui.format import money
 
 CHANGE_ICONS = {"added": "🆕", "moved": "↔️", "slipped": "⏰", "won": "🏆", "lost": "❌"}
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("reviews", "deals", "customers", "settings")
 def rep_overview(person_id: int, rep_id: int, today: date):
     with read() as session:
         actor = load_actor(session, person_id)
@@ -35,20 +33,20 @@ def rep_overview(person_id: int, rep_id: int, today: date):
         )
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@cached("org", ttl=300)
 def reps_to_review(person_id: int) -> list[tuple[int, str]]:
     with read() as session:
         return reviews.reviewable_reps(session, load_actor(session, person_id))
 
 
-def complete(person_id: int, commitment_id: int) -> None:
-    clear()
-    try:
-        with write() as session:
-            reviews.complete_commitment(session, load_actor(session, person_id), commitment_id)
-        flash("Commitment done.")
-    except DomainError as exc:
-        flash_error(str(exc))
+def complete(actor: Actor, commitment_id: int) -> None:
+    """Button callback: mark a review's commitment done (Streamlit reruns by itself)."""
+    save(
+        lambda s: reviews.complete_commitment(s, actor, commitment_id),
+        "Commitment done.",
+        affects={"reviews"},
+        in_callback=True,
+    )
 
 
 actor = current_actor()
@@ -84,7 +82,7 @@ for item in commitments.itertuples():
             "✔ Done",
             key=f"review_done_{item.id}",
             on_click=complete,
-            args=(actor.id, int(item.id)),
+            args=(actor, int(item.id)),
         )
 
 label = f"since the last review on {since}" if since else "in the last 30 days (no review yet)"
@@ -128,8 +126,8 @@ if actor.role != Role.REP:
         )
         submitted = st.form_submit_button("Save review", type="primary")
     if submitted:
-        clear()
-        try:
+
+        def record(session):
             data = ReviewCreate(
                 rep_id=rep_id,
                 held_on=held_on,
@@ -144,13 +142,9 @@ if actor.role != Role.REP:
                     if isinstance(row.description, str) and row.description.strip()
                 ],
             )
-            with write() as session:
-                reviews.record_review(session, load_actor(session, actor.id), data)
-        except (DomainError, ValidationError) as exc:
-            st.error(error_text(exc))
-        else:
-            flash("Review saved.")
-            st.rerun()
+            return reviews.record_review(session, actor, data)
+
+        save(record, "Review saved.", affects={"reviews"})
 
 st.subheader("Past reviews")
 if past.empty:

@@ -5,21 +5,17 @@ from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
-from pydantic import ValidationError
 
-from core.errors import DomainError
-from core.org.access import load_actor
 from core.pipeline import stages
 from core.pipeline.stages import StageSettings
 from ui.auth import current_actor
-from ui.data import read, write
-from ui.deal_view import error_text
-from ui.flash import clear, flash, show_flash
+from ui.data import cached, read, save
+from ui.flash import show_flash
 
 SEPARATOR = ";"
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@cached("settings", ttl=300)
 def stage_table() -> pd.DataFrame:
     with read() as session:
         rows = stages.list_stages(session)
@@ -74,15 +70,11 @@ table = stage_table()
 if table.empty:
     st.info("No stages are set up yet. Start from the standard B2B project sale and adapt it.")
     if st.button("Create the standard stages", type="primary"):
-        clear()
-        try:
-            with write() as session:
-                count = stages.create_default_stages(session, load_actor(session, actor.id))
-        except DomainError as exc:
-            st.error(str(exc))
-        else:
-            flash(f"{count} standard stages created.")
-            st.rerun()
+        save(
+            lambda s: stages.create_default_stages(s, actor),
+            lambda count: f"{count} standard stages created.",
+            affects=None,  # stages change every deal's probability and every weighted figure
+        )
     st.stop()
 
 edited = st.data_editor(
@@ -103,13 +95,8 @@ edited = st.data_editor(
     },
 )
 if st.button("Save stages", type="primary"):
-    clear()
-    try:
-        settings = [_settings(row) for _, row in edited.iterrows()]
-        with write() as session:
-            stages.save_stages(session, load_actor(session, actor.id), settings)
-    except (DomainError, ValidationError) as exc:
-        st.error(error_text(exc))
-    else:
-        flash("Stages saved.")
-        st.rerun()
+    save(
+        lambda s: stages.save_stages(s, actor, [_settings(row) for _, row in edited.iterrows()]),
+        "Stages saved.",
+        affects=None,  # stages change every deal's probability and every weighted figure
+    )

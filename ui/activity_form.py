@@ -5,15 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import streamlit as st
-from pydantic import ValidationError
 
-from core.errors import DomainError
 from core.models import ActivityType, Actor
-from core.org.access import load_actor
 from core.pipeline import activities
 from core.pipeline.activities import ActivityCreate
-from ui.data import write
-from ui.flash import clear, flash
+from ui.data import save
 
 ICONS = {
     ActivityType.VISIT: "🚗 Visit",
@@ -44,20 +40,22 @@ def quick_add_activity(
         submitted = st.form_submit_button("📝 Log activity", width="stretch")
     if not submitted:
         return
-    clear()
-    try:
+    kind = kind or ActivityType.VISIT
+
+    def log(session):
         data = ActivityCreate(
-            type=kind or ActivityType.VISIT,
+            type=kind,
             occurred_on=occurred_on,
             customer_id=customer_id,
             deal_id=deal_id,
             outcome=outcome or None,
             notes=notes or None,
         )
-        with write() as session:
-            activities.log_activity(session, load_actor(session, actor.id), data)
-    except (DomainError, ValidationError) as exc:
-        st.error(str(exc))
-        return
-    flash(f"{ICONS[data.type].split(' ', 1)[1]} logged.")
-    st.rerun()
+        return activities.log_activity(session, actor, data)
+
+    save(
+        log,
+        f"{ICONS[kind].split(' ', 1)[1]} logged.",
+        # the deal view's readers are not tagged yet: an activity on a deal clears every cache
+        affects={"activities", "customers"} if deal_id is None else None,
+    )

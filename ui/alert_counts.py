@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import streamlit as st
-
 from core.models import Actor
 from core.org.access import load_actor
 from core.performance import alerts
-from ui.data import read
+from ui.data import cached, read
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@cached("deals", "customers", "activities", "targets", "alerts", "settings", "org", ttl=300)
 def open_alert_count(person_id: int, today: date) -> int:
     with read() as session:
         return alerts.open_alert_count(session, load_actor(session, person_id), today=today)

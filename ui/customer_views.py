@@ -6,6 +6,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from core.customers.duplicates import DuplicateCandidate
+from ui.flash import error_message
 
 FIELD_LABELS = {
     "name": "Name",
@@ -24,12 +25,7 @@ FIELD_LABELS = {
 
 def input_errors(exc: ValidationError) -> str:
     """One line per wrong field, named as on the form: "Email: enter an email address..."."""
-    lines = []
-    for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        lines.append(f"- **{FIELD_LABELS.get(field, field or 'Input')}**: {message}")
-    return "Please correct the form; nothing was saved.\n\n" + "\n".join(lines)
+    return error_message(exc, FIELD_LABELS)
 
 
 def duplicates_table(candidates: list[DuplicateCandidate]) -> pd.DataFrame:

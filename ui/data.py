@@ -110,21 +110,24 @@ def save(
     action: Callable[[Session], T],
     done: str | Callable[[T], str],
     *,
-    affects: Collection[str],
+    affects: Collection[str] | None,
     labels: dict[str, str] | None = None,
     forget: Sequence[str] = (),
+    after: Callable[[T], object] | None = None,
     in_callback: bool = False,
     keep_raising: tuple[type[Exception], ...] = (),
 ) -> T | None:
     """Write, then report: run `action` in one unit of work and tell the user how it went.
 
-    On success the readers of `affects` are cleared, the session-state keys in `forget` are
-    dropped, the confirmation `done` (or `done(result)`) is shown after the rerun, and the page
-    reruns. A refusal (DomainError, or a pydantic ValidationError naming the fields, with
-    `labels` for their names on the form) is shown where the write was asked for; nothing is
-    saved and None is returned. In a widget callback the refusal shows on the next run and
-    Streamlit reruns by itself. Exceptions in `keep_raising` reach the caller (after the
-    rollback).
+    On success the readers of `affects` are cleared (None: every cache, while a view that
+    shows the change still has untagged readers), the session-state keys in `forget` are
+    dropped, `after(result)` runs (e.g. to open the new record), the confirmation `done` (or
+    `done(result)`) is shown after the rerun, and the page reruns.
+
+    A refusal (DomainError, or a pydantic ValidationError naming the fields, with `labels` for
+    their names on the form) is shown where the write was asked for; nothing is saved and None
+    is returned. In a widget callback the refusal shows on the next run and Streamlit reruns
+    by itself. Exceptions in `keep_raising` reach the caller (after the rollback).
     """
     flash.clear()
     try:
@@ -141,6 +144,8 @@ def save(
         return None
     for key in forget:
         st.session_state.pop(key, None)
+    if after is not None:
+        after(result)
     flash.flash(done(result) if callable(done) else done)
     if not in_callback:
         st.rerun()

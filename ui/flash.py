@@ -15,7 +15,6 @@ from core.errors import DomainError
 FLASH_KEY = "flash_message"
 ERROR_KEY = "flash_error"
 VIEW_KEY = "flash_view"
-NOTHING_SAVED = "Nothing was saved."
 
 
 def flash(message: str) -> None:
@@ -57,8 +56,7 @@ def field_label(field: str, labels: dict[str, str] | None = None) -> str:
 def error_message(exc: DomainError | ValidationError, labels: dict[str, str] | None = None) -> str:
     """A refusal in the user's words: the rule's own message, or one line per wrong field."""
     if not isinstance(exc, ValidationError):
-        text = str(exc)
-        return text if "nothing was saved" in text.lower() else f"{text} {NOTHING_SAVED}"
+        return str(exc)
     lines = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"])

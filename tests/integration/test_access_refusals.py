@@ -400,6 +400,7 @@ READ_ONLY = {
     "deals.ensure_can_edit_deal",
     "deals.ensure_can_view_deal",
     "org_views.scheduled_moves_table",
+    "plan_views.can_allocate",
     "plan_views.compare_versions",
     "plan_views.get_plan",
     "plan_views.my_targets",
