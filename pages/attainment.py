@@ -13,7 +13,7 @@ from core.org.company import fiscal_start_month
 from core.periods import parse_period, period_choices
 from core.progress import scopes as scope_rules
 from core.progress import views
-from core.progress.snapshots import forecast_history
+from core.progress.snapshot_views import forecast_history
 from ui import attainment_charts
 from ui.auth import current_actor
 from ui.data import read

@@ -14,7 +14,7 @@ from core.models import Role
 from core.org.access import SYSTEM_ACTOR
 from core.performance import scorecard
 from core.periods import parse_period
-from core.progress import snapshots
+from core.progress import snapshot_views, snapshots
 from core.progress.attainment import attainment_report
 from db.schema import Deal, ForecastSnapshot, ForecastSnapshotDeal, Stage
 from tests import factories
@@ -144,7 +144,7 @@ def test_the_as_of_forecast_is_frozen_while_todays_forecast_moves(session, team)
     ]
     _take(session, START)
     manager = factories.actor(session, team["manager"])
-    (frozen,) = snapshots.forecast_history(session, manager, rep_key, Q2_2030)
+    (frozen,) = snapshot_views.forecast_history(session, manager, rep_key, Q2_2030)
     assert frozen.taken_on == START and frozen.at_period_start
     assert (frozen.won, frozen.commit, frozen.best_case, frozen.pipeline) == (
         live.won,
@@ -170,7 +170,7 @@ def test_the_as_of_forecast_is_frozen_while_todays_forecast_moves(session, team)
         if r.key == rep_key
     ]
     assert today.weighted_pipeline != frozen.weighted  # the live forecast did move
-    assert snapshots.forecast_history(session, manager, rep_key, Q2_2030) == [frozen]
+    assert snapshot_views.forecast_history(session, manager, rep_key, Q2_2030) == [frozen]
 
 
 def test_a_second_run_in_the_same_week_adds_nothing_and_next_monday_adds_a_weekly_one(
@@ -191,7 +191,7 @@ def test_a_second_run_in_the_same_week_adds_nothing_and_next_monday_adds_a_weekl
     assert weekly.periods == ["2030-04", "2030Q2", "FY2030"]
     assert weekly.committed_deals == 0  # the committed deals are frozen once, at the start
     manager = factories.actor(session, team["manager"])
-    history = snapshots.forecast_history(session, manager, f"rep:{team['rep'].id}", Q2_2030)
+    history = snapshot_views.forecast_history(session, manager, f"rep:{team['rep'].id}", Q2_2030)
     assert [(s.taken_on, s.at_period_start) for s in history] == [
         (date(2030, 4, 8), False),
         (START, True),
@@ -214,29 +214,29 @@ def test_a_start_first_seen_late_is_rebuilt_from_the_stage_history_and_then_kept
     _change_everything_after_the_start(session, team)
     assert _accuracy(session, manager, team["rep"].id) == before
     # the rebuilt start is not listed among the "as of" forecasts
-    history = snapshots.forecast_history(session, manager, f"rep:{team['rep'].id}", Q2_2030)
+    history = snapshot_views.forecast_history(session, manager, f"rep:{team['rep'].id}", Q2_2030)
     assert [s.taken_on for s in history] == [date(2030, 5, 20)]
 
 
 def test_reps_read_only_their_own_snapshots_and_managers_their_subtree(session, team):
     _take(session, START)
     rep = factories.actor(session, team["rep"])
-    own = snapshots.forecast_history(session, rep, f"rep:{team['rep'].id}", Q2_2030)
+    own = snapshot_views.forecast_history(session, rep, f"rep:{team['rep'].id}", Q2_2030)
     assert [s.entity_id for s in own] == [team["rep"].id]
-    assert snapshots.forecast_history(session, rep, "default", Q2_2030) == own
+    assert snapshot_views.forecast_history(session, rep, "default", Q2_2030) == own
     for key in (f"rep:{team['peer'].id}", f"region:{team['region'].id}", "company"):
         with pytest.raises(PermissionDenied):
-            snapshots.forecast_history(session, rep, key, Q2_2030)
+            snapshot_views.forecast_history(session, rep, key, Q2_2030)
     outsider = factories.actor(session, team["outsider"])
     with pytest.raises(PermissionDenied):
-        snapshots.forecast_history(session, outsider, f"rep:{team['rep'].id}", Q2_2030)
+        snapshot_views.forecast_history(session, outsider, f"rep:{team['rep'].id}", Q2_2030)
     manager = factories.actor(session, team["manager"])
-    (region_row,) = snapshots.forecast_history(
+    (region_row,) = snapshot_views.forecast_history(
         session, manager, f"region:{team['region'].id}", Q2_2030
     )
     assert region_row.level == "region" and region_row.won == Decimal(0)
     director = SYSTEM_ACTOR.model_copy(update={"role": Role.DIRECTOR})
-    (company,) = snapshots.forecast_history(session, director, "company", Q2_2030)
+    (company,) = snapshot_views.forecast_history(session, director, "company", Q2_2030)
     assert company.level == "company"
 
 
