@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.customers.names import normalize_name
@@ -131,8 +131,10 @@ def can_reassign(actor: Actor) -> bool:
 # --- search -------------------------------------------------------------------------------
 
 
-def _filtered(session: Session, filters: CustomerFilters, today: date) -> list:
-    conditions = []
+def _filtered(
+    session: Session, filters: CustomerFilters, today: date
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if filters.search and (key := normalize_name(filters.search)):
         conditions.append(Customer.normalized_name.like(f"%{key}%"))
     if filters.region_id is not None:

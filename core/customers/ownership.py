@@ -19,6 +19,8 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, DealStatus, Role
 from core.org import audit
 from core.org.access import ensure_role, in_scope
+from db.base import Base
+from db.results import affected_rows
 from db.schema import Activity, Contact, Customer, Deal, Person
 
 _CHUNK = 500  # ids per IN (...) list: well inside every driver's parameter limit
@@ -105,7 +107,10 @@ def reassign_customers(
                     "reassign",
                     "customer",
                     cid,
-                    before={"owner_id": former, "owner": names.get(former)},
+                    before={
+                        "owner_id": former,
+                        "owner": names.get(former) if former is not None else None,
+                    },
                     after={
                         "owner_id": new_owner.id,
                         "owner": new_owner.name,
@@ -192,25 +197,23 @@ def merge_customers(
         actor, [(survivor.id, survivor.region_id), (duplicate.id, duplicate.region_id)]
     )
     gone = {"id": duplicate.id, "external_id": duplicate.external_id, **audited_profile(duplicate)}
-    moved = {}
+    moved: dict[type[Base], int] = {}
     for table in (Contact, Activity):
-        moved[table] = (
+        moved[table] = affected_rows(
             session.execute(
                 update(table)
                 .where(table.customer_id == duplicate.id)
                 .values(customer_id=survivor.id)
                 .execution_options(synchronize_session=False)
-            ).rowcount
-            or 0
+            )
         )
-    moved[Deal] = (
+    moved[Deal] = affected_rows(
         session.execute(
             update(Deal)
             .where(Deal.customer_id == duplicate.id)
             .values(customer_id=survivor.id, version=Deal.version + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        or 0
+        )
     )
     for field in ("industry", "segment"):
         if getattr(survivor, field) is None:
