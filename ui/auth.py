@@ -74,8 +74,10 @@ def resolve_actor() -> Actor | None:
 
 
 def current_actor() -> Actor:
-    """The signed-in user for a page (resolved by app.py in this run); stops the page when
-    nobody is signed in."""
+    """The signed-in user, the one way a page gets the acting user: resolved from the database
+    by app.py at the start of this run, so it is current. Pass it to services, to `save()`
+    actions and to cached readers (it is part of their cache key). Stops the page when nobody
+    is signed in."""
     actor = st.session_state.get(ACTOR_KEY)
     if actor is None:
         st.stop()
