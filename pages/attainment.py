@@ -16,12 +16,12 @@ from core.progress import views
 from core.progress.snapshot_views import forecast_history
 from ui import attainment_charts
 from ui.auth import current_actor
-from ui.data import read
+from ui.data import cached, read
 from ui.downloads import download_buttons
 from ui.format import money, percent
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "targets", "org", "settings", ttl=60, show_spinner=False)
 def choices(person_id: int, today: date) -> tuple[list, list]:
     with read() as session:
         actor = load_actor(session, person_id)
@@ -29,7 +29,9 @@ def choices(person_id: int, today: date) -> tuple[list, list]:
         return periods, scope_rules.scope_choices(session, actor)
 
 
-@st.cache_data(ttl=60, show_spinner="Computing attainment and forecast…")
+@cached(
+    "deals", "targets", "org", "settings", ttl=60, show_spinner="Computing attainment and forecast…"
+)
 def view(person_id: int, scope_key: str, period_label: str, today: date):
     with read() as session:
         actor = load_actor(session, person_id)
@@ -37,7 +39,7 @@ def view(person_id: int, scope_key: str, period_label: str, today: date):
         return views.attainment_view(session, actor, scope_key, period, today=today)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "targets", "org", "settings", ttl=60, show_spinner=False)
 def deals_of(person_id: int, rep_id: int, period_label: str) -> pd.DataFrame:
     with read() as session:
         actor = load_actor(session, person_id)
@@ -69,7 +71,7 @@ def deals_table(frame: pd.DataFrame, name: str) -> None:
     download_buttons(table, name)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "targets", "org", "settings", ttl=60, show_spinner=False)
 def snapshot_history(person_id: int, scope_key: str, period_label: str) -> list:
     with read() as session:
         actor = load_actor(session, person_id)

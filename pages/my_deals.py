@@ -8,7 +8,7 @@ from core.errors import DomainError
 from core.org.access import load_actor
 from core.pipeline import views
 from ui.auth import current_actor
-from ui.data import read
+from ui.data import cached, read
 from ui.deal_view import render_deal
 from ui.flash import show_flash
 from ui.format import money
@@ -17,7 +17,7 @@ OPEN_KEY = "my_deals_open"
 SHOWN = 25
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("deals", "customers", "activities", "settings", "org", ttl=60, show_spinner=False)
 def open_deals(person_id: int) -> pd.DataFrame:
     with read() as session:
         return views.my_open_deals(session, load_actor(session, person_id))

@@ -18,14 +18,14 @@ from core.org.company import (
     set_ramp_schedule,
 )
 from ui.auth import current_actor
-from ui.data import read, save
+from ui.data import cached, read, save
 from ui.downloads import download_buttons
 from ui.flash import show_flash
 
 MONTHS = [date(2000, m, 1).strftime("%B") for m in range(1, 13)]
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("org", "settings", ttl=60, show_spinner=False)
 def organisation() -> tuple[pd.DataFrame, pd.DataFrame, int, list]:
     with read() as session:
         return (
@@ -36,7 +36,7 @@ def organisation() -> tuple[pd.DataFrame, pd.DataFrame, int, list]:
         )
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@cached("org", "settings", ttl=60, show_spinner=False)
 def scheduled_moves(person_id: int) -> pd.DataFrame:
     with read() as session:
         return views.scheduled_moves_table(session, load_actor(session, person_id))

@@ -11,7 +11,7 @@ from core.org.access import load_actor
 from core.pipeline import views
 from core.pipeline.views import PipelineFilter
 from ui.auth import current_actor
-from ui.data import read
+from ui.data import cached, read
 from ui.deal_view import error_text, render_deal, stage_choices
 from ui.downloads import download_buttons
 from ui.flash import show_flash
@@ -22,13 +22,13 @@ OPEN_KEY = "pipeline_open"
 CARDS_PER_STAGE = 5
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@cached("deals", "customers", "settings", "org", ttl=300, show_spinner=False)
 def filter_options(person_id: int) -> dict[str, list[tuple[int, str]]]:
     with read() as session:
         return views.pipeline_filter_options(session, load_actor(session, person_id))
 
 
-@st.cache_data(ttl=60, show_spinner="Adding up the pipeline…")
+@cached("deals", "customers", "settings", "org", ttl=60, show_spinner="Adding up the pipeline…")
 def board_and_deals(person_id: int, filters_json: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The board totals and, for the board, the largest deals of each stage."""
     filters = PipelineFilter.model_validate_json(filters_json)
@@ -39,7 +39,7 @@ def board_and_deals(person_id: int, filters_json: str) -> tuple[pd.DataFrame, pd
         )
 
 
-@st.cache_data(ttl=60, show_spinner="Listing the deals…")
+@cached("deals", "customers", "settings", "org", ttl=60, show_spinner="Listing the deals…")
 def deal_table(person_id: int, filters_json: str) -> pd.DataFrame:
     filters = PipelineFilter.model_validate_json(filters_json)
     with read() as session:

@@ -20,7 +20,7 @@ from core.pipeline import deals, stages, views
 from core.pipeline.deals import CashStep, DealMove, DealUpdate
 from core.pipeline.views import DealDetail
 from ui.activity_form import quick_add_activity
-from ui.data import read, write
+from ui.data import cached, read, write
 from ui.flash import clear, flash, flash_error
 from ui.format import money, percent
 
@@ -54,19 +54,19 @@ def run_action(action: Callable[..., object], success: str) -> bool:
     return True  # pragma: no cover (st.rerun does not return)
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+@cached("deals", "activities", "customers", "settings", "org", ttl=30, show_spinner=False)
 def load_detail(person_id: int, deal_id: int) -> DealDetail:
     with read() as session:
         return views.deal_detail(session, load_actor(session, person_id), deal_id)
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@cached("deals", "activities", "customers", "settings", "org", ttl=300, show_spinner=False)
 def stage_choices() -> list[tuple[int, str, bool, bool]]:
     with read() as session:
         return [(s.id, s.name, s.is_won, s.is_lost) for s in stages.list_stages(session)]
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@cached("deals", "activities", "customers", "settings", "org", ttl=300, show_spinner=False)
 def team_choices(person_id: int) -> tuple[list[tuple[int, str]], list[str]]:
     with read() as session:
         actor = load_actor(session, person_id)
