@@ -2,9 +2,9 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from sqlalchemy import JSON, Date, DateTime, MetaData, Numeric, String
+from sqlalchemy import JSON, Date, DateTime, MetaData, Numeric, String, Table
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 import db.text_safety  # noqa: F401  (registers: NUL characters never reach the database)
@@ -34,3 +34,9 @@ class Base(DeclarativeBase):
         list[str]: JSON,
         str: String(200),
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table a model is mapped to. `__table__` is typed as any FROM clause; for our
+    declarative models it is always a Table (what bulk inserts and Core updates take)."""
+    return cast(Table, model.__table__)

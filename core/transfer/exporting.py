@@ -9,17 +9,18 @@ rows (newest approved or locked version) of every fiscal year, the company's own
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.errors import PermissionDenied
 from core.models import Actor, Role
 from core.org.access import ensure_active
-from core.org.regions import load_region_tree
+from core.org.regions import RegionTree, load_region_tree
 from core.progress.figures import active_plan_id
 from core.transfer.formats import Kind, columns
 from db.schema import Activity, Customer, Deal, Person, Product, Stage, Target, TargetPlan
@@ -36,7 +37,11 @@ def ensure_can_export(actor: Actor, kind: Kind) -> None:
     raise PermissionDenied(f"You may not export {kind}.")
 
 
-def _text(value) -> str:
+Rows = Sequence[Sequence[object]]
+"""One tuple of values per exported record, in the kind's canonical column order."""
+
+
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -46,7 +51,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def _frame(kind: Kind, rows) -> pd.DataFrame:
+def _frame(kind: Kind, rows: Rows) -> pd.DataFrame:
     data = [[_text(v) for v in row] for row in rows]
     return pd.DataFrame(data, columns=columns(kind), dtype=object)
 
@@ -57,110 +62,122 @@ def _scope(actor: Actor, column):
     return [column.in_(actor.scope_region_ids or frozenset())]
 
 
-def export_frame(session: Session, actor: Actor, kind: Kind | str) -> pd.DataFrame:
-    """The rows of `kind` as text in canonical columns (what `manage.py export` writes)."""
-    kind = Kind(kind)
-    ensure_can_export(actor, kind)
-    tree = load_region_tree(session)
-    root = tree.root_id
+def _region_name(tree: RegionTree, region_id: int | None) -> str | None:
+    """A region as a file names it: empty for the company itself."""
+    return None if region_id is None or region_id == tree.root_id else tree.names[region_id]
 
-    def region_name(region_id: int | None) -> str | None:
-        return None if region_id in (None, root) else tree.names[region_id]
 
-    if kind == Kind.REGIONS:
-        rows = [
-            (tree.names[r], region_name(tree.parents[r]))
-            for r in sorted(tree.names, key=lambda r: (len(tree.path(r)), tree.names[r]))
-            if r != root
-        ]
-        return _frame(kind, rows)
-    if kind == Kind.PEOPLE:
-        boss = aliased(Person)
-        query = (
-            select(
-                Person.email,
-                Person.name,
-                Person.role,
-                Person.region_id,
-                boss.email,
-                Person.hire_date,
-            )
-            .outerjoin(boss, boss.id == Person.reports_to_id)
-            .where(*_scope(actor, Person.region_id))
-            .order_by(Person.id)
+def _regions(session: Session, actor: Actor, tree: RegionTree) -> Rows:
+    return [
+        (tree.names[r], _region_name(tree, tree.parents[r]))
+        for r in sorted(tree.names, key=lambda r: (len(tree.path(r)), tree.names[r]))
+        if r != tree.root_id
+    ]
+
+
+def _people(session: Session, actor: Actor, tree: RegionTree) -> Rows:
+    boss = aliased(Person)
+    query = (
+        select(
+            Person.email,
+            Person.name,
+            Person.role,
+            Person.region_id,
+            boss.email,
+            Person.hire_date,
         )
-        rows = [
-            (e, n, ro, region_name(rid), b, h) for e, n, ro, rid, b, h in session.execute(query)
-        ]
-        return _frame(kind, rows)
-    if kind == Kind.PRODUCTS:
-        query = select(Product.name, Product.product_line, Product.list_price).order_by(Product.id)
-        return _frame(kind, session.execute(query).all())
-    if kind == Kind.CUSTOMERS:
-        query = (
-            select(
-                Customer.external_id,
-                Customer.name,
-                Customer.region_id,
-                Person.email,
-                Customer.industry,
-                Customer.segment,
-                Customer.status,
-                Customer.annual_potential,
-            )
-            .outerjoin(Person, Person.id == Customer.owner_id)
-            .where(*_scope(actor, Customer.region_id))
-            .order_by(Customer.id)
+        .outerjoin(boss, boss.id == Person.reports_to_id)
+        .where(*_scope(actor, Person.region_id))
+        .order_by(Person.id)
+    )
+    return [
+        (e, n, ro, _region_name(tree, rid), b, h) for e, n, ro, rid, b, h in session.execute(query)
+    ]
+
+
+def _products(session: Session, actor: Actor, tree: RegionTree) -> Rows:
+    query = select(Product.name, Product.product_line, Product.list_price).order_by(Product.id)
+    return session.execute(query).all()
+
+
+def _customers(session: Session, actor: Actor, tree: RegionTree) -> Rows:
+    query = (
+        select(
+            Customer.external_id,
+            Customer.name,
+            Customer.region_id,
+            Person.email,
+            Customer.industry,
+            Customer.segment,
+            Customer.status,
+            Customer.annual_potential,
         )
-        rows = [(x, n, region_name(r), *rest) for x, n, r, *rest in session.execute(query)]
-        return _frame(kind, rows)
-    customer_ref = func.coalesce(Customer.external_id, Customer.name)
-    if kind == Kind.DEALS:
-        query = (
-            select(
-                func.coalesce(Deal.external_id, "deal-" + func.cast(Deal.id, Customer.name.type)),
-                customer_ref,
-                Person.email,
-                Product.name,
-                Deal.name,
-                Deal.amount,
-                Stage.name,
-                Deal.created_on,
-                Deal.expected_close,
-                Deal.closed_on,
-                Deal.lost_reason,
-            )
-            .join(Customer, Customer.id == Deal.customer_id)
-            .join(Person, Person.id == Deal.owner_id)
-            .join(Stage, Stage.id == Deal.stage_id)
-            .outerjoin(Product, Product.id == Deal.product_id)
-            .where(*_scope(actor, Deal.region_id))
-            .order_by(Deal.id)
+        .outerjoin(Person, Person.id == Customer.owner_id)
+        .where(*_scope(actor, Customer.region_id))
+        .order_by(Customer.id)
+    )
+    return [(x, n, _region_name(tree, r), *rest) for x, n, r, *rest in session.execute(query)]
+
+
+def _customer_ref() -> ColumnElement[str]:
+    return func.coalesce(Customer.external_id, Customer.name)
+
+
+def _deal_ref() -> ColumnElement[str]:
+    return func.coalesce(Deal.external_id, "deal-" + func.cast(Deal.id, Customer.name.type))
+
+
+def _deals(session: Session, actor: Actor, tree: RegionTree) -> Rows:
+    query = (
+        select(
+            _deal_ref(),
+            _customer_ref(),
+            Person.email,
+            Product.name,
+            Deal.name,
+            Deal.amount,
+            Stage.name,
+            Deal.created_on,
+            Deal.expected_close,
+            Deal.closed_on,
+            Deal.lost_reason,
         )
-        return _frame(kind, session.execute(query).all())
-    if kind == Kind.ACTIVITIES:
-        query = (
-            select(
-                Activity.type,
-                Activity.occurred_on,
-                Person.email,
-                customer_ref,
-                func.coalesce(Deal.external_id, "deal-" + func.cast(Deal.id, Customer.name.type)),
-                Activity.outcome,
-                Activity.notes,
-            )
-            .join(Person, Person.id == Activity.person_id)
-            .join(Customer, Customer.id == Activity.customer_id)
-            .outerjoin(Deal, Deal.id == Activity.deal_id)
-            .where(*_scope(actor, Person.region_id))
-            .order_by(Activity.id)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .join(Person, Person.id == Deal.owner_id)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .outerjoin(Product, Product.id == Deal.product_id)
+        .where(*_scope(actor, Deal.region_id))
+        .order_by(Deal.id)
+    )
+    return session.execute(query).all()
+
+
+def _activities(session: Session, actor: Actor, tree: RegionTree) -> Rows:
+    query = (
+        select(
+            Activity.type,
+            Activity.occurred_on,
+            Person.email,
+            _customer_ref(),
+            _deal_ref(),
+            Activity.outcome,
+            Activity.notes,
         )
-        return _frame(kind, session.execute(query).all())
-    # targets: the active plan of every fiscal year
+        .join(Person, Person.id == Activity.person_id)
+        .join(Customer, Customer.id == Activity.customer_id)
+        .outerjoin(Deal, Deal.id == Activity.deal_id)
+        .where(*_scope(actor, Person.region_id))
+        .order_by(Activity.id)
+    )
+    return session.execute(query).all()
+
+
+def _targets(session: Session, actor: Actor, tree: RegionTree) -> Rows:
+    """The active plan of every fiscal year, the company's own rows left out."""
     years = session.scalars(
         select(TargetPlan.fiscal_year).distinct().order_by(TargetPlan.fiscal_year)
     )
-    rows = []
+    rows: list[tuple[str, str | None, str | None, Decimal]] = []
     for year in years:
         plan_id = active_plan_id(session, year)
         if plan_id is None:
@@ -172,9 +189,27 @@ def export_frame(session: Session, actor: Actor, kind: Kind | str) -> pd.DataFra
             .order_by(Target.month, Target.person_id.is_not(None), Person.email)
         )
         for month, region_id, email, amount in session.execute(query):
-            if email is None and region_id == root:
+            if email is None and region_id == tree.root_id:
                 continue
             region = None if email else tree.names[region_id]
             rows.append((month.strftime("%Y-%m"), region, email, amount))
     rows.sort(key=lambda r: (r[0], r[2] is not None, r[1] or "", r[2] or ""))
-    return _frame(kind, rows)
+    return rows
+
+
+_EXPORTS: dict[Kind, Callable[[Session, Actor, RegionTree], Rows]] = {
+    Kind.REGIONS: _regions,
+    Kind.PEOPLE: _people,
+    Kind.PRODUCTS: _products,
+    Kind.CUSTOMERS: _customers,
+    Kind.DEALS: _deals,
+    Kind.ACTIVITIES: _activities,
+    Kind.TARGETS: _targets,
+}
+
+
+def export_frame(session: Session, actor: Actor, kind: Kind | str) -> pd.DataFrame:
+    """The rows of `kind` as text in canonical columns (what `manage.py export` writes)."""
+    kind = Kind(kind)
+    ensure_can_export(actor, kind)
+    return _frame(kind, _EXPORTS[kind](session, actor, load_region_tree(session)))

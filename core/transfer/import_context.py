@@ -88,7 +88,7 @@ def same_value(a: Any, b: Any) -> bool:
 class PersonRef:
     """A person as the import finds them: by email, or by an unambiguous name."""
 
-    id: int | None
+    id: int
     email: str
     name: str
     role: str
@@ -195,7 +195,7 @@ def update_by_id(session: Session, table, changes: list[dict]) -> None:
 
 
 def repeated_in_file(
-    ctx: ImportContext, number: int, column: str, value: str, key, seen: dict
+    ctx: ImportContext, number: int, column: str, value: str | None, key, seen: dict
 ) -> bool:
     """Record a problem when `key` was already seen on an earlier row of the file."""
     if key in seen:
@@ -216,7 +216,8 @@ def customer_refs(session: Session, values: set[str]) -> tuple[dict, dict]:
                 Customer.external_id.in_(chunk)
             )
         ):
-            by_ext[ext] = (cid, region)
+            if ext is not None:  # always: the IN list matched it
+                by_ext[ext] = (cid, region)
     keys = sorted({normalize_name(v) for v in values if v not in by_ext})
     for chunk in batches(keys):
         for cid, key, region in session.execute(

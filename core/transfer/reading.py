@@ -13,12 +13,16 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from core.errors import ValidationFailed
 from core.transfer.formats import MODELS, Kind, Row, columns
 from core.transfer.spreadsheets import FORMULA_STARTS
+
+R = TypeVar("R", bound=Row)
 
 IGNORE = ""
 """Mapping a source column to the empty field ignores it."""
@@ -179,7 +183,7 @@ REASONS = {
 }
 
 
-def _reason(error: dict) -> str:
+def _reason(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "enum":
         expected = error.get("ctx", {}).get("expected", "")
@@ -266,9 +270,9 @@ class MappedRows:
         for field, value in self.mapping.defaults.items():
             if not record.get(field):
                 record[field] = value
-        derive = self.kind == Kind.PEOPLE and self.mapping.email_domain
-        if derive and not record.get("email") and record.get("name"):
-            record["email"] = email_from_name(record["name"], self.mapping.email_domain)
+        domain = self.mapping.email_domain if self.kind == Kind.PEOPLE else None
+        if domain and not record.get("email") and record.get("name"):
+            record["email"] = email_from_name(record["name"], domain)
         return record
 
     def __iter__(self) -> Iterator[tuple[int, Row, dict[str, str]]]:
@@ -300,4 +304,11 @@ class MappedRows:
                         Problem(row=number, column=column, value=value, reason=_reason(error))
                     )
                 continue
+            yield number, row, record
+
+    def of(self, model: type[R]) -> Iterator[tuple[int, R, dict[str, str]]]:
+        """The same rows as iterating, typed as `model`: the row model of this kind."""
+        for number, row, record in self:
+            if not isinstance(row, model):
+                raise TypeError(f"{self.kind} rows are {type(row).__name__}, not {model.__name__}")
             yield number, row, record

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -18,23 +19,24 @@ from core.transfer.import_context import (
     customer_refs,
     update_by_id,
 )
+from db.base import table_of
 from db.bulk import bulk_insert
 from db.schema import Activity, Deal
 
 
 def import_activities(ctx: ImportContext, dry_run: bool) -> ImportResult:
     session, present = ctx.session, ctx.rows.present
-    raw = list(ctx.rows)
+    raw = list(ctx.rows.of(ActivityRow))
     by_ext, by_name = customer_refs(session, {row.customer for _, row, _ in raw})
     deal_refs: dict[str, tuple[int, int]] = {}
     for chunk in batches(sorted({row.deal for _, row, _ in raw if row.deal})):
         for did, ext, cid in session.execute(
             select(Deal.id, Deal.external_id, Deal.customer_id).where(Deal.external_id.in_(chunk))
         ):
-            deal_refs[ext] = (did, cid)
-    planned = []
+            if ext is not None:  # always: the IN list matched it
+                deal_refs[ext] = (did, cid)
+    planned: list[tuple[tuple[str, date, int, int, int | None], ActivityRow]] = []
     for number, row, _ in raw:
-        row: ActivityRow
         user = ctx.person(number, "user", row.user)
         if user is None:
             continue
@@ -92,7 +94,7 @@ def import_activities(ctx: ImportContext, dry_run: bool) -> ImportResult:
             )
     result = ImportResult(kind=Kind.ACTIVITIES, dry_run=dry_run)
     creates: dict[str, list] = defaultdict(list)
-    updates = []
+    updates: list[dict[str, Any]] = []
     for key, row in planned:
         current = existing[key].pop(0) if existing.get(key) else None
         if current is None:
@@ -104,7 +106,7 @@ def import_activities(ctx: ImportContext, dry_run: bool) -> ImportResult:
             creates["outcome"].append(row.outcome)
             creates["notes"].append(row.notes)
             continue
-        changed = {
+        changed: dict[str, Any] = {
             k: getattr(row, k)
             for k in ("outcome", "notes")
             if k in present and getattr(row, k) != current[1 if k == "outcome" else 2]
@@ -117,8 +119,8 @@ def import_activities(ctx: ImportContext, dry_run: bool) -> ImportResult:
     if dry_run:
         return result
     if creates:
-        bulk_insert(session.connection(), Activity.__table__, creates)
-    update_by_id(session, Activity.__table__, updates)
+        bulk_insert(session.connection(), table_of(Activity), creates)
+    update_by_id(session, table_of(Activity), updates)
     audit.record(
         session,
         ctx.actor,

@@ -7,8 +7,9 @@ the company level. Managers import customers of their own area only.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any, TypeAlias
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from core.customers.names import normalize_name
@@ -24,6 +25,7 @@ from core.transfer.import_context import (
     same_value,
     update_by_id,
 )
+from db.base import table_of
 from db.bulk import bulk_insert
 from db.schema import Customer
 
@@ -38,11 +40,17 @@ CUSTOMER_FIELDS = (
     "external_id",
 )
 
+Stored: TypeAlias = Row[*tuple[Any, ...]]
+"""A customer as stored: its id, the fields above and its normalised name, by column name."""
 
-def _customer_index(session: Session, external_ids: list[str], names: list[str]):
+
+def _customer_index(
+    session: Session, external_ids: list[str], names: list[str]
+) -> tuple[dict[str, Stored], dict[str, list[Stored]]]:
     """Existing customers by external_id and by (normalised name, region)."""
     cols = [Customer.id, *(getattr(Customer, f) for f in CUSTOMER_FIELDS), Customer.normalized_name]
-    by_external, by_name = {}, {}
+    by_external: dict[str, Stored] = {}
+    by_name: dict[str, list[Stored]] = {}
     for chunk in batches(sorted(set(external_ids))):
         for r in session.execute(select(*cols).where(Customer.external_id.in_(chunk))):
             by_external[r.external_id] = r
@@ -58,7 +66,7 @@ def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
     planned: list[dict] = []
     seen_ext: dict = {}
     seen_name: dict = {}
-    raw = list(ctx.rows)
+    raw = list(ctx.rows.of(CustomerRow))
     ctx.progress("checking customers", 0.2)
     for number, row, _ in raw:
         owner = ctx.person(number, "owner", row.owner)
@@ -98,7 +106,7 @@ def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
     creates: dict[str, list] = defaultdict(list)
     updates: list[dict] = []
     for plan in planned:
-        row: CustomerRow = plan["row"]
+        row = plan["row"]
         current = by_external.get(row.external_id) if row.external_id else None
         if current is None:
             same_name = [
@@ -144,9 +152,9 @@ def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
     if dry_run:
         return result
     if creates:
-        bulk_insert(session.connection(), Customer.__table__, creates)
+        bulk_insert(session.connection(), table_of(Customer), creates)
     updated_ids = [u["_id"] for u in updates]
-    update_by_id(session, Customer.__table__, updates)
+    update_by_id(session, table_of(Customer), updates)
     audit.record(
         session,
         ctx.actor,

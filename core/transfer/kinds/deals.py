@@ -35,6 +35,7 @@ from core.transfer.import_context import (
     repeated_in_file,
     same_value,
 )
+from db.base import table_of
 from db.bulk import bulk_insert
 from db.schema import Customer, Deal, DealStageHistory, Product, Stage
 
@@ -114,10 +115,10 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
     }
     stage_names = ", ".join(s.name for s in stages.values())
     ctx.progress("reading deals", 0.05)
-    raw = list(ctx.rows)
+    raw = list(ctx.rows.of(DealRow))
     ctx.progress("checking customers and owners", 0.2)
     by_ext, by_name = customer_refs(session, {row.customer for _, row, _ in raw})
-    new_customers: dict[tuple[str, int], dict] = {}
+    new_customers: dict[tuple[str, int | None], dict] = {}
     seen: dict = {}
     planned: list[dict] = []
     people = ctx.people()
@@ -245,7 +246,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
         "lost_reason": "lost_reason",
     }
     for plan in planned:
-        row: DealRow = plan["row"]
+        row = plan["row"]
         current = existing.get(row.external_id)
         if current is not None and not (
             ctx.actor.sees_everything or in_scope(ctx.actor, current.region_id)
@@ -301,7 +302,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
         keys = list(new_customers)
         bulk_insert(
             conn,
-            Customer.__table__,
+            table_of(Customer),
             {
                 "name": [new_customers[k]["name"] for k in keys],
                 "normalized_name": [k[0] for k in keys],
@@ -314,12 +315,12 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
         )
         created_ids: dict[tuple[str, int], int] = {}
         for chunk in batches(sorted({k[0] for k in keys})):
-            for cid, key, region in session.execute(
+            for cid, name_key, region in session.execute(
                 select(Customer.id, Customer.normalized_name, Customer.region_id).where(
                     Customer.normalized_name.in_(chunk)
                 )
             ):
-                created_ids[(key, region)] = cid
+                created_ids[(name_key, region)] = cid
         for plan in planned:
             if plan["customer"][0] == "new":
                 plan["customer"] = (created_ids[plan["customer"][1]], None)
@@ -401,7 +402,7 @@ def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
             cols["updated_at"].append(now.isoformat(sep=" "))
             cols["updated_by_id"].append(ctx.actor.id)
             cols["version"].append(1)
-        bulk_insert(conn, Deal.__table__, cols)
+        bulk_insert(conn, table_of(Deal), cols)
         ids: dict[str, int] = {}
         for ext_chunk in batches(cols["external_id"]):
             ids.update(
@@ -410,6 +411,7 @@ def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
                     for i, e in session.execute(
                         select(Deal.id, Deal.external_id).where(Deal.external_id.in_(ext_chunk))
                     )
+                    if e is not None  # always: the IN list matched it
                 }
             )
         history: dict[str, list] = defaultdict(list)
@@ -417,8 +419,7 @@ def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
             row, stage = plan["row"], plan["stage"]
             deal_id = ids[row.external_id]
             amount = money_text(row.amount if row.amount is not None else Decimal(0))
-            closed = stage.is_won or stage.is_lost
-            entered = first_stage if closed else stage
+            entered = first_stage if stage.is_won or stage.is_lost else stage
             history["deal_id"].append(deal_id)
             history["from_stage_id"].append(None)
             history["to_stage_id"].append(entered.id)
@@ -426,7 +427,8 @@ def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
             history["changed_at"].append(f"{plan['created_on'].isoformat()} 09:00:00")
             history["amount"].append(amount)
             history["reason"].append("imported")
-            if closed:
+            # a close date exactly when the deal is won or lost (checked when planning)
+            if row.closed_on is not None:
                 history["deal_id"].append(deal_id)
                 history["from_stage_id"].append(first_stage.id)
                 history["to_stage_id"].append(stage.id)
@@ -434,7 +436,7 @@ def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
                 history["changed_at"].append(f"{row.closed_on.isoformat()} 17:00:00")
                 history["amount"].append(amount)
                 history["reason"].append("imported")
-        bulk_insert(conn, DealStageHistory.__table__, history)
+        bulk_insert(conn, table_of(DealStageHistory), history)
         ctx.progress("writing deals", 0.6 + 0.3 * min(1.0, (start + len(chunk)) / total))
 
 
@@ -465,15 +467,15 @@ def _write_deal_updates(ctx: ImportContext, updates: list[dict]) -> None:
         params = {f"v_{k}": v for k, v in changed.items()}
         params.update(_id=current.id, _version=current.version)
         groups[tuple(sorted(changed))].append(params)
-    table = Deal.__table__
+    table = table_of(Deal)
     conn = session.connection()
-    for columns, params in groups.items():
+    for columns, grouped in groups.items():
         statement = (
             table.update()
             .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
             .values({c: bindparam(f"v_{c}") for c in columns})
         )
-        for chunk in batches(params):
+        for chunk in batches(grouped):
             done = conn.execute(statement, chunk).rowcount
             if done is not None and 0 <= done < len(chunk):
                 raise ConcurrentChange(
@@ -481,4 +483,4 @@ def _write_deal_updates(ctx: ImportContext, updates: list[dict]) -> None:
                     "nothing was imported. Import the file again."
                 )
     if history:
-        bulk_insert(conn, DealStageHistory.__table__, history)
+        bulk_insert(conn, table_of(DealStageHistory), history)

@@ -31,7 +31,7 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
     present = ctx.rows.present
     rows: list[tuple[int, PersonRow]] = []
     seen: dict = {}
-    for number, row, _ in ctx.rows:
+    for number, row, _ in ctx.rows.of(PersonRow):
         if not repeated_in_file(ctx, number, "email", row.email, row.email, seen):
             rows.append((number, row))
     people = ctx.people()
@@ -46,9 +46,9 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
             if row.role != Role.REP:
                 ctx.problem(number, "role", row.role.value, "managers may only import reps")
             ctx.in_area(number, "region", row.region, region_id)
-            current = people.get(row.email)
-            if current is not None:
-                ctx.in_area(number, "email", row.email, current.region_id)
+            known = people.get(row.email)
+            if known is not None:
+                ctx.in_area(number, "email", row.email, known.region_id)
         boss: str | None = None
         if row.reports_to:
             value = row.reports_to
@@ -69,7 +69,7 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
     ids = {email: ref.id for email, ref in people.items()}
     changes: list[tuple[dict, Person | None]] = []
     for plan in planned:
-        row: PersonRow = plan["row"]
+        row = plan["row"]
         values = {
             "name": row.name,
             "role": row.role.value,
@@ -123,7 +123,7 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
             )
     for plan, current in changes:
         row = plan["row"]
-        person = current or session.get(Person, ids[row.email])
+        person = current or session.get_one(Person, ids[row.email])
         before = {
             "name": person.name,
             "role": person.role,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from core.org import audit
@@ -14,7 +16,7 @@ def import_products(ctx: ImportContext, dry_run: bool) -> ImportResult:
     present = ctx.rows.present
     rows: list[tuple[int, ProductRow]] = []
     seen: dict = {}
-    for number, row, _ in ctx.rows:
+    for number, row, _ in ctx.rows.of(ProductRow):
         if not repeated_in_file(ctx, number, "name", row.name, row.name.lower(), seen):
             rows.append((number, row))
     ctx.fail_if_problems()
@@ -22,7 +24,9 @@ def import_products(ctx: ImportContext, dry_run: bool) -> ImportResult:
     result = ImportResult(kind=Kind.PRODUCTS, dry_run=dry_run)
     for _, row in rows:
         current = existing.get(row.name.lower())
-        values = {k: getattr(row, k) for k in ("product_line", "list_price") if k in present}
+        values: dict[str, Any] = {
+            k: getattr(row, k) for k in ("product_line", "list_price") if k in present
+        }
         if current is None:
             result.created += 1
             if not dry_run:

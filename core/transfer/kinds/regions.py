@@ -27,7 +27,7 @@ def ensure_root(ctx: ImportContext, dry_run: bool) -> int | None:
 def import_regions(ctx: ImportContext, dry_run: bool) -> ImportResult:
     rows: dict[str, tuple[int, RegionRow]] = {}
     seen: dict = {}
-    for number, row, _ in ctx.rows:
+    for number, row, _ in ctx.rows.of(RegionRow):
         key = row.name.lower()
         if not repeated_in_file(ctx, number, "name", row.name, key, seen):
             rows[key] = (number, row)
@@ -74,7 +74,7 @@ def import_regions(ctx: ImportContext, dry_run: bool) -> ImportResult:
             continue
         parent_key = row.parent.lower() if row.parent else None
         if key in existing:
-            region = ctx.session.get(Region, existing[key])
+            region = ctx.session.get_one(Region, existing[key])
             parent_id = ids.get(parent_key) if parent_key else root_id
             if dry_run and parent_key and parent_key not in ids:
                 parent_id = -1  # a region created by this file: certainly a change

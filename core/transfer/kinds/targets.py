@@ -21,6 +21,7 @@ from core.org.regions import RegionTree
 from core.periods import fiscal_year_of
 from core.transfer.formats import Kind, TargetRow
 from core.transfer.import_context import ImportContext, ImportResult, money_text, repeated_in_file
+from db.base import table_of
 from db.bulk import bulk_insert
 from db.schema import Target, TargetPlan
 
@@ -32,8 +33,7 @@ def import_targets(ctx: ImportContext, dry_run: bool) -> ImportResult:
     own_region_rows: dict[int, dict[tuple[int, date], Decimal]] = defaultdict(dict)
     seen: dict = {}
     count_by_year: dict[int, int] = defaultdict(int)
-    for number, row, _ in ctx.rows:
-        row: TargetRow
+    for number, row, _ in ctx.rows.of(TargetRow):
         year = fiscal_year_of(row.month, start_month)
         if row.rep:
             person = ctx.person(number, "rep", row.rep)
@@ -107,7 +107,7 @@ def import_targets(ctx: ImportContext, dry_run: bool) -> ImportResult:
         session.flush()
         bulk_insert(
             session.connection(),
-            Target.__table__,
+            table_of(Target),
             {
                 "plan_id": [plan.id] * len(wanted),
                 "region_id": [v[0] for v in wanted.values()],
