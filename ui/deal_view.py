@@ -20,8 +20,8 @@ from core.pipeline import deals, stages, views
 from core.pipeline.deals import CashStep, DealMove, DealUpdate
 from core.pipeline.views import DealDetail
 from ui.activity_form import quick_add_activity
-from ui.data import cached, read, write
-from ui.flash import clear, flash, flash_error
+from ui.data import cached, read, save, write
+from ui.flash import clear, flash_error
 from ui.format import money, percent
 
 CASH_LABELS = {
@@ -40,18 +40,14 @@ def error_text(exc: Exception) -> str:
     return str(exc)
 
 
-def run_action(action: Callable[..., object], success: str) -> bool:
-    """Run one write; on success remember a message and rerun, on refusal show why."""
-    clear()
-    try:
-        with write() as session:
-            action(session)
-    except (DomainError, ValidationError) as exc:
-        st.error(error_text(exc))
-        return False
-    flash(success)
-    st.rerun()
-    return True  # pragma: no cover (st.rerun does not return)
+DEAL_WRITES = ("deals", "activities", "alerts", "customers")
+"""What a write on a deal changes: its figures, its activities, the alerts and the customer's
+summary."""
+
+
+def run_action(action: Callable[..., object], success: str) -> None:
+    """Run one write on the deal and report it (ui.data.save)."""
+    save(action, success, affects=DEAL_WRITES)
 
 
 @cached("deals", "activities", "customers", "settings", "org", ttl=30, show_spinner=False)
@@ -77,7 +73,7 @@ def _tick(person_id: int, deal_id: int, version: int, item: str, key: str) -> No
     """Checkbox callback: save the tick at once (runs before the page reruns)."""
     clear()
     try:
-        with write() as session:
+        with write(DEAL_WRITES) as session:
             deals.tick_checklist_item(
                 session,
                 load_actor(session, person_id),
