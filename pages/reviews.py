@@ -11,6 +11,7 @@ from core.models import Actor, Role
 from core.org.access import load_actor
 from core.pipeline import reviews, views
 from core.pipeline.reviews import CHANGE_KINDS, CommitmentCreate, ReviewCreate
+from core.progress import views as progress_views
 from ui.auth import current_actor
 from ui.data import cached, read, save
 from ui.flash import show_flash
@@ -30,6 +31,14 @@ def rep_overview(person_id: int, rep_id: int, today: date):
             reviews.open_commitments(session, actor, rep_id),
             reviews.reviews_of(session, actor, rep_id),
             views.my_open_deals(session, actor, owner_id=rep_id),
+        )
+
+
+@cached("deals", "targets", "org", "settings")
+def rep_standing(person_id: int, rep_id: int, today: date):
+    with read() as session:
+        return progress_views.rep_quarter(
+            session, load_actor(session, person_id), rep_id, today=today
         )
 
 
@@ -68,6 +77,32 @@ try:
 except DomainError as exc:
     st.error(str(exc))
     st.stop()
+
+standing = rep_standing(actor.id, rep_id, date.today())
+st.subheader(f"This quarter ({standing.period})")
+target, won, pace, pipeline, coverage = st.columns(5)
+target.metric("Target", money(standing.target))
+won.metric("Won", money(standing.won), help=f"{standing.won_deals} deals won")
+pace.metric(
+    "Pace",
+    f"{standing.pace:.0%}" if standing.pace is not None else "–",
+    help="Won ÷ expected to date (the same figure as on Attainment & forecast)",
+)
+pipeline.metric(
+    "Open pipeline",
+    money(standing.open_pipeline),
+    help="Open deals expected to close between today and the end of the quarter",
+)
+coverage.metric(
+    "Coverage",
+    f"{standing.coverage:.2f}×" if standing.coverage is not None else "–",
+    help="Open pipeline ÷ remaining gap",
+)
+if standing.overdue_deals:
+    st.caption(
+        f"{standing.overdue_deals} open deals worth {money(standing.overdue)} are overdue: "
+        "agree new close dates in this review."
+    )
 
 st.subheader("Open commitments")
 if commitments.empty:

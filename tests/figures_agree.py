@@ -3,8 +3,8 @@ expected to date and coverage, to the cent, for every rep, every region and the 
 that those figures equal an independent pandas computation over the raw rows (Books).
 
 Consumers: Home (scope_figures), Attainment (the page's view), `report attainment`, the
-scorecard's inputs, plan vs actual (ended periods), and the alerts' pace and coverage figures
-(the current quarter)."""
+scorecard's inputs, plan vs actual (ended periods), and the alerts' pace and coverage figures and the pipeline
+review's quarter (the current quarter)."""
 
 from __future__ import annotations
 
@@ -182,6 +182,11 @@ def check_figures_agree(session, period: Period, today: date, *, cli=None) -> in
             assert pace.expected_to_date == (row.expected_to_date or 0), pace.person_id
             if row.coverage is not None:
                 assert abs(Decimal(str(pace.coverage)) - row.coverage) < Decimal("0.0001")
+        # a pipeline review's "this quarter"
+        for key, row in rows.items():
+            if key.startswith("rep:"):
+                standing = views.rep_quarter(session, director, int(key[4:]), today=today)
+                assert _pick(standing) == _pick(row), key
         for alert in alerts.current_alerts(session, director, today=today):
             if alert.rule in ("behind_pace", "low_coverage"):
                 row = rows[f"rep:{alert.subject_id}"]

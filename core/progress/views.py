@@ -13,7 +13,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from core.models import Actor, Period
+from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
+from core.periods import quarter_of
 from core.progress import figures, forecast
 from core.progress.attainment import AttainmentRow, scope_attainment
 from core.progress.calibration import SIMULATED_DEALS, StageCalibration, stage_calibration
@@ -221,3 +223,15 @@ def attainment_view(
         cumulative=cumulative_won_vs_target(session, scope, period, today=today),
         heatmap=monthly_by_part(session, scope, period, today=today),
     )
+
+
+def rep_quarter(
+    session: Session, actor: Actor, rep_id: int, *, today: date | None = None
+) -> AttainmentRow:
+    """Where a rep stands in the fiscal quarter of today (target, won, pace, gap, open
+    pipeline, coverage): the row the Attainment page shows, for a pipeline review."""
+    today = today or date.today()
+    scope = rep_scope(session, actor, rep_id)  # refuses people outside the actor's area
+    period = quarter_of(today, fiscal_start_month(session))
+    row, _ = scope_attainment(session, scope, period, today=today, simulate=False)
+    return row
