@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.demo.build import DemoBuild
-from core.demo.columns import day_number, iso_days, office_timestamps, pick
+from core.demo.columns import NULL, day_number, iso_days, office_timestamps, pick
 from core.demo.vocabulary import OUTCOMES
 from db.schema import Activity, PipelineReview, ReviewCommitment, ReviewDeal
 
@@ -40,7 +40,7 @@ def add_activities(build: DemoBuild) -> None:
             "deal_id": idx + 1,
             "outcome": pick(rng, OUTCOMES, len(idx)),
             "notes": np.where(
-                rng.random(len(idx)) < 0.3, "Discussed next steps and timeline.", None
+                rng.random(len(idx)) < 0.3, "Discussed next steps and timeline.", NULL
             ),
             "created_at": office_timestamps(when, rng),
         },
@@ -87,7 +87,9 @@ def add_pipeline_reviews(build: DemoBuild) -> None:
             reviews["manager_id"].append(manager)
             reviews["held_on"].append(iso_days(np.array([held]))[0])
             reviews["notes"].append("Walked through open deals, risks and next steps.")
-            chosen = deals[:: max(1, len(deals) // 3)][:3] if len(deals) else []
+            chosen: np.ndarray | list[int] = (
+                deals[:: max(1, len(deals) // 3)][:3] if len(deals) else []
+            )
             for deal_index in list(chosen):
                 discussed["review_id"].append(review_id)
                 discussed["deal_id"].append(int(deal_index) + 1)

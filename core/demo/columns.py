@@ -6,6 +6,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
+NULL = np.array(None, dtype=object)
+"""None as a numpy value: `np.where(condition, values, NULL)` leaves NULL where not chosen."""
+
 
 def iso_days(days: np.ndarray) -> np.ndarray:
     """Days since the epoch -> ISO date strings (object array)."""

@@ -12,6 +12,7 @@ from core.customers.names import normalize_name
 from core.demo.build import DemoBuild
 from core.demo.columns import day_number, iso_days, pick
 from core.demo.vocabulary import INDUSTRIES, LEGAL, NAME_A, NAME_B, NAME_C, SEGMENTS
+from db.base import table_of
 from db.schema import Customer
 
 
@@ -82,7 +83,7 @@ def store_last_contact_dates(build: DemoBuild) -> None:
     has = last >= 0
     ids = (np.flatnonzero(has) + 1).tolist()
     dates = iso_days(last[has]).tolist()
-    table = Customer.__table__
+    table = table_of(Customer)
     stmt = (
         table.update()
         .where(table.c.id == bindparam("cid"))

@@ -12,7 +12,14 @@ from datetime import date
 import numpy as np
 
 from core.demo.build import DemoBuild
-from core.demo.columns import day_number, iso_days, iso_days_or_none, office_timestamps, pick
+from core.demo.columns import (
+    NULL,
+    day_number,
+    iso_days,
+    iso_days_or_none,
+    office_timestamps,
+    pick,
+)
 from core.demo.customers import customer_status
 from core.demo.vocabulary import LOST_REASONS, PRODUCTS
 from core.pipeline.standard_stages import STANDARD_STAGES as STAGES
@@ -187,8 +194,8 @@ def add_deals(build: DemoBuild) -> None:
             "created_on": iso_days(created),
             "expected_close": iso_days(expected),
             "closed_on": iso_days_or_none(closed_on, closed),
-            "lost_reason": np.where(lost, pick(rng, LOST_REASONS, n), None),
-            "next_step": np.where(is_open, next_steps[np.minimum(stage, 5)], None),
+            "lost_reason": np.where(lost, pick(rng, LOST_REASONS, n), NULL),
+            "next_step": np.where(is_open, next_steps[np.minimum(stage, 5)], NULL),
             "stage_entered_on": iso_days(stage_entered),
             "close_date_changes": slips,
             "checklist_done": [
@@ -236,7 +243,7 @@ def _stage_history(build: DemoBuild, ids: np.ndarray, owner_ids: np.ndarray) -> 
         DealStageHistory,
         {
             "deal_id": ids[deal_idx],
-            "from_stage_id": np.where(from_stage < 0, None, from_stage + 1),
+            "from_stage_id": np.where(from_stage < 0, NULL, from_stage + 1),
             "to_stage_id": to_stage + 1,
             "changed_by_id": owner_ids[deal_idx],
             "changed_at": office_timestamps(when, rng, step=k),

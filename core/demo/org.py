@@ -26,7 +26,8 @@ DEMO_ACCOUNTS = {
 def add_organisation(build: DemoBuild) -> None:
     """The region tree, the demo accounts, managers of every region and the reps."""
     scale, rng = build.scale, build.rng
-    names, parents = ["Company"], [None]
+    names: list[str] = ["Company"]
+    parents: list[int | None] = [None]
     build.team_ids, build.team_top, top_ids = [], [], []
     for top_name, teams in scale.regions:
         top_id = len(names) + 1

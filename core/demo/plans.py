@@ -60,6 +60,7 @@ def add_target_plans(build: DemoBuild) -> None:
         else:
             total = won_amount[won_year == year - 1].sum() * 1.12
         total = Decimal(int(round(total, -4)))
+        by_month: np.ndarray
         if last_year.any():
             by_month = np.bincount(
                 won_month[last_year] % 12, weights=won_amount[last_year], minlength=12
@@ -150,7 +151,8 @@ def add_target_plans(build: DemoBuild) -> None:
 
 
 def _ancestors(region_id: int, parents: list[int | None]) -> list[int]:
-    out, node = [], region_id
+    out: list[int] = []
+    node: int | None = region_id
     while node is not None:
         out.append(node)
         node = parents[node - 1]
