@@ -18,6 +18,7 @@ from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_role
 from core.org.regions import load_region_tree
+from db.results import affected_rows
 from db.schema import (
     Deal,
     DealStatus,
@@ -277,18 +278,20 @@ def _carry_out_move(session: Session, person: Person, target: Region, start: dat
             region_row.amount = Decimal(region_row.amount) + sign * Decimal(amount)
         session.execute(update(Target).where(Target.id == row_id).values(region_id=target.id))
         moved_rows += 1
-    deals = session.execute(
-        update(Deal)
-        .where(
-            Deal.owner_id == person.id,
-            Deal.region_id != target.id,
-            or_(
-                Deal.status == DealStatus.OPEN,
-                and_(Deal.status == DealStatus.WON, Deal.closed_on >= start),
-            ),
+    deals = affected_rows(
+        session.execute(
+            update(Deal)
+            .where(
+                Deal.owner_id == person.id,
+                Deal.region_id != target.id,
+                or_(
+                    Deal.status == DealStatus.OPEN,
+                    and_(Deal.status == DealStatus.WON, Deal.closed_on >= start),
+                ),
+            )
+            .values(region_id=target.id)
         )
-        .values(region_id=target.id)
-    ).rowcount
+    )
     before = _region(session, person.region_id).name if person.region_id else None
     person.region_id = target.id
     session.flush()
@@ -380,7 +383,7 @@ def _settle(session: Session, change_id: int, status: str) -> bool:
         .where(ScheduledOrgChange.id == change_id, ScheduledOrgChange.status == SCHEDULED)
         .values(status=status, settled_at=datetime.now())
     )
-    return bool(result.rowcount)
+    return bool(affected_rows(result))
 
 
 def apply_due_changes(session: Session, today: date) -> int:
@@ -396,7 +399,7 @@ def apply_due_changes(session: Session, today: date) -> int:
     for change_id, person_id, region_id in due:
         if not _settle(session, change_id, APPLIED):
             continue
-        change = session.get(ScheduledOrgChange, change_id)
+        change = session.get_one(ScheduledOrgChange, change_id)
         person, target = _person(session, person_id), _region(session, region_id)
         moved = _carry_out_move(session, person, target, change.effective_on)
         scheduled_by = session.get(Person, change.created_by_id) if change.created_by_id else None
