@@ -371,11 +371,11 @@ def allocate_units(total_units: Sequence[int] | np.ndarray, weights: np.ndarray)
     if not is_int:
         # Float shares can, in rare near-integer cases, misplace a unit: redo those rows exactly.
         suspect = (leftover < 0) | (leftover > cols) | ((extra > 0) & (remainder <= 0)).any(axis=1)
-        for row in np.flatnonzero(suspect):
-            row_weights = [Fraction(float(w)) for w in matrix[row]]
+        for redo in np.flatnonzero(suspect):
+            row_weights = [Fraction(float(w)) for w in matrix[redo]]
             row_sum = sum(row_weights, Fraction(0))
-            exact = [int(totals[row]) * w / row_sum for w in row_weights]
-            result[row] = _largest_remainder(int(totals[row]), exact)
+            exact = [int(totals[redo]) * w / row_sum for w in row_weights]
+            result[redo] = _largest_remainder(int(totals[redo]), exact)
     return result
 
 
@@ -773,10 +773,10 @@ R = TypeVar("R", bound=Hashable)  # a rep
 
 def padded_units(units: np.ndarray, padding_pct: Number) -> np.ndarray:
     """Whole units x (1 + padding_pct / 100), rounded up (vectorised `padded` for unit 1)."""
-    pct = Fraction(_to_decimal(padding_pct, "The padding percentage"))
+    pct = _to_decimal(padding_pct, "The padding percentage")
     if pct < 0:
         raise PlanningError(f"The padding percentage cannot be negative (got {_fmt(pct)}).")
-    factor = 1 + pct / 100
+    factor = 1 + Fraction(pct) / 100
     values = np.asarray(units, dtype=np.int64)
     return -((-values * factor.numerator) // factor.denominator)
 

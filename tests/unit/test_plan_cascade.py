@@ -46,6 +46,11 @@ def test_padding_gives_the_reps_the_region_share_plus_the_percentage_rounded_up(
     assert padded_units(np.array([0, 10, 11]), 5).tolist() == [0, 11, 12]
 
 
+def test_a_negative_padding_is_refused_with_the_percentage_given():
+    with pytest.raises(PlanningError, match=r"cannot be negative \(got -2\.5\)"):
+        padded_units(np.array([10]), -2.5)
+
+
 def test_a_region_with_a_target_but_nobody_to_carry_it_is_refused_by_name():
     with pytest.raises(PlanningError, match="Empty team has a target in month 1"):
         cascade(
