@@ -70,7 +70,8 @@ def _filters(session: Session, actor: Actor, region_id: int | None, person_id: i
             raise PermissionDenied("You can only see figures of regions you manage.")
         return [Deal.region_id.in_(tree.subtree(region_id))], tree.names[region_id]
     if actor.sees_everything:
-        return [], tree.names.get(tree.root_id, "Company")
+        root = tree.root_id
+        return [], tree.names[root] if root is not None else "Company"
     ids = actor.scope_region_ids or frozenset()
     tops = sorted(tree.names[r] for r in ids if tree.parents.get(r) not in ids)
     return [Deal.region_id.in_(ids)], ", ".join(tops) or "No region"
@@ -153,7 +154,8 @@ def funnel(
         if avg is not None
     }
 
-    lost_at: dict[int, int] = {}
+    # keyed by the stage left for Lost; None for a deal that was Lost from its creation
+    lost_at: dict[int | None, int] = {}
     if lost_id is not None:
         lost_at = dict(
             session.execute(

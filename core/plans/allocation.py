@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from core import planning
@@ -37,6 +37,7 @@ from core.plans.cells import (
     PlanInfo,
     check_sums,
     claim,
+    company_region_id,
     load_cells,
     plan_by_id,
     plan_children,
@@ -56,20 +57,19 @@ HISTORY_MONTHS = 12
 
 
 def _active_reps(session: Session, region_ids: set[int]) -> list[tuple[int, int, date | None]]:
-    return list(
-        session.execute(
-            select(Person.id, Person.region_id, Person.hire_date)
-            .where(
-                Person.role == Role.REP, Person.active.is_(True), Person.region_id.in_(region_ids)
-            )
-            .order_by(Person.id)
-        ).all()
+    rows = session.execute(
+        select(Person.id, Person.region_id, Person.hire_date)
+        .where(Person.role == Role.REP, Person.active.is_(True), Person.region_id.in_(region_ids))
+        .order_by(Person.id)
     )
+    # the region filter already leaves out reps without a region
+    return [(pid, region_id, hired) for pid, region_id, hired in rows if region_id is not None]
 
 
 def _method_data(
     session: Session, method: Method, rep_ids: list[int], year_start: date
 ) -> dict[int, Decimal] | None:
+    query: Select[int | None, Decimal]
     if method == Method.HISTORY:
         query = (
             select(Deal.owner_id, func.sum(Deal.amount))
@@ -166,9 +166,7 @@ def compute_allocation(
     months = plan_months(fiscal_year, start)
     tree = load_region_tree(session)
     active = set(session.scalars(select(Region.id).where(Region.active.is_(True))))
-    root = tree.root_id
-    if root is None:
-        raise ValidationFailed("There is no region tree yet; add the company on Organisation.")
+    root = company_region_id(tree)
     children = {r: [c for c in kids if c in active] for r, kids in tree.children.items() if r}
     regions = {r for r in tree.subtree(root) if r in active} | {root}
     reps = _active_reps(session, regions)
@@ -272,8 +270,9 @@ def create_plan(
         .order_by(TargetPlan.version.desc())
         .limit(1)
     )
+    method_name = Method(method).value
     settings = {
-        "method": Method(method).value,
+        "method": method_name,
         "seasonality": seasonality,
         "company_target": company_target,
         "padding_pct": padding_pct,
@@ -284,7 +283,7 @@ def create_plan(
             fiscal_year=fiscal_year,
             version=1 if latest is None else latest.version + 1,
             status=PlanStatus.DRAFT,
-            method=settings["method"],
+            method=method_name,
             seasonality=seasonality,
             company_target=company_target,
             padding_pct=padding_pct,
@@ -298,7 +297,7 @@ def create_plan(
         before = {"status": plan.status, "company_target": plan.company_target}
         claim(session, plan, expected_lock_version)
         plan.status = PlanStatus.DRAFT
-        plan.method = settings["method"]
+        plan.method = method_name
         plan.seasonality = seasonality
         plan.company_target = company_target
         plan.padding_pct = padding_pct
@@ -343,6 +342,7 @@ def resplit_region(
         raise NotFound(f"{tree.names.get(region_id, region_id)} has no targets in this plan.")
     children = plan_children(tree, old)
     below = tree.subtree(region_id) & set(old.region)
+    locked: list[int | tuple[int, int]]
     locked = [r for r in below - {region_id} if old.region_locked[r].any()]
     locked += [k for k in old.rep if k[1] in below and old.rep_locked[k].any()]
     if locked:

@@ -23,10 +23,10 @@ from core.models import Actor, to_amount
 from core.org import audit
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
-from core.plans.cells import plan_months
+from core.plans.cells import plan_by_id, plan_months
 from core.plans.grid import region_grid
 from core.plans.rules import commit_refusal, ensure
-from db.schema import Commitment, Person, TargetPlan
+from db.schema import Commitment, Person
 
 
 def set_commitments(
@@ -117,7 +117,7 @@ def topdown_vs_bottomup(
     committed; a rep's is the rep's own.
     """
     grid = region_grid(session, actor, plan_id, region_id)
-    plan = session.get(TargetPlan, plan_id)
+    plan = plan_by_id(session, plan_id)
     tree = load_region_tree(session)
     by_person = dict(
         session.execute(
@@ -142,15 +142,16 @@ def topdown_vs_bottomup(
     )
     rows = []
     for _, row in grid.rows.iterrows():
-        kind, ident = row["key"].split(":")
-        ident = int(ident)
+        kind, key = row["key"].split(":")
+        ident = int(key)
+        committed: Decimal | None
         if kind == "rep":
             committed = by_person.get(ident)
         elif ident in by_region_own:
             committed = by_region_own[ident]
         else:
             values = [by_region_reps[r] for r in tree.subtree(ident) if r in by_region_reps]
-            committed = sum(values) if values else None
+            committed = sum(values, Decimal(0)) if values else None
         target = Decimal(int(row["Total"]))
         committed = None if committed is None else Decimal(committed)
         rows.append(

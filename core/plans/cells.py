@@ -25,12 +25,13 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import planning
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, ValidationFailed
 from core.models import Actor, PlanStatus
 from core.org.company import fiscal_start_month
 from core.org.regions import RegionTree, load_region_tree
 from core.periods import add_months
 from core.plans.rules import PlanPermissions, PlanState, plan_permissions
+from db.base import table_of
 from db.bulk import bulk_insert
 from db.schema import AuditLog, Person, Target, TargetPlan
 
@@ -214,6 +215,14 @@ def _start_of(session: Session, plan: TargetPlan) -> int:
     return first.month if first is not None else fiscal_start_month(session)
 
 
+def company_region_id(tree: RegionTree) -> int:
+    """The region at the top of the tree: it holds the company's figures of every plan."""
+    root = tree.root_id
+    if root is None:
+        raise ValidationFailed("There is no region tree yet; add the company on Organisation.")
+    return root
+
+
 def plan_children(tree: RegionTree, cells: PlanCells) -> dict[int, list[int]]:
     """Each region's child regions that have targets in the plan."""
     return {
@@ -302,7 +311,7 @@ def write_cells(session: Session, plan_id: int, cells: PlanCells) -> int:
             locked=cells.rep_locked[(person_id, region_id)],
             present=cells.present[(person_id, region_id)],
         )
-    return bulk_insert(session.connection(), Target.__table__, columns)
+    return bulk_insert(session.connection(), table_of(Target), columns)
 
 
 def rep_names_of(session: Session, cells: PlanCells) -> dict[int, str]:
@@ -331,7 +340,7 @@ def _changed_rows(old: PlanCells, new: PlanCells):
 def save_cells(session: Session, plan: TargetPlan, old: PlanCells, new: PlanCells) -> int:
     """Write the cells that changed: one batched UPDATE for region rows, one for rep rows."""
     changes = list(_changed_rows(old, new))
-    table = Target.__table__
+    table = table_of(Target)
     region_rows, rep_rows = [], []
     for region_id, person_id, i, amount, locked in changes:
         row = {"p": plan.id, "r": region_id, "m": new.months[i], "a": Decimal(amount), "l": locked}

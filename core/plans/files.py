@@ -24,6 +24,7 @@ from core.plans.cells import (
     PlanInfo,
     check_sums,
     claim,
+    company_region_id,
     load_cells,
     plan_by_id,
     plan_info,
@@ -94,7 +95,8 @@ def upload_plan(
     )
     new = old.copy()
     errors: list[str] = []
-    seen: set = set()
+    # a row is ("region", region id) or (person id, region id), as PlanCells keys a rep
+    seen: set[tuple[str | int, int]] = set()
     for number, row in enumerate(frame.to_dict("records"), start=2):
         level = str(row.get("level", "")).strip()
         region = path_to_region.get(str(row.get("region", "")).strip())
@@ -102,16 +104,18 @@ def upload_plan(
         if region is None:
             errors.append(f"{where}: unknown region '{row.get('region')}'.")
             continue
+        rep_key: tuple[int, int] | None = None
+        key: tuple[str | int, int]
         if level == "region":
-            key: object = ("region", region)
+            key = ("region", region)
         elif level == "rep":
             person = usernames.get(str(row.get("username", "")).strip())
-            key = (person, region)
-            if person is None or key not in old.rep:
+            if person is None or (person, region) not in old.rep:
                 errors.append(
                     f"{where}: '{row.get('username')}' has no targets in {row.get('region')}."
                 )
                 continue
+            key = rep_key = (person, region)
         else:
             errors.append(f"{where}: level must be 'region' or 'rep' (got '{level}').")
             continue
@@ -119,7 +123,7 @@ def upload_plan(
             errors.append(f"{where}: appears twice.")
             continue
         seen.add(key)
-        present = np.ones(12, bool) if level == "region" else old.present[key]
+        present = np.ones(12, bool) if rep_key is None else old.present[rep_key]
         values = np.zeros(12, np.int64)
         for i, label in enumerate(labels):
             try:
@@ -133,11 +137,12 @@ def upload_plan(
                 errors.append(f"{where}, {label}: the rep is not in this region that month.")
             elif units is not None:
                 values[i] = units
-        if level == "region":
+        if rep_key is None:
             new.region[region] = values
         else:
-            new.rep[key] = values
-    expected = {("region", r) for r in old.region} | set(old.rep)
+            new.rep[rep_key] = values
+    expected: set[tuple[str | int, int]] = {("region", r) for r in old.region}
+    expected |= set(old.rep)
     for absent in expected - seen:
         if absent[0] == "region":
             errors.append(f"The row of region {tree.names.get(absent[1])} is missing.")
@@ -150,7 +155,7 @@ def upload_plan(
         raise ValidationFailed("Nothing was saved. " + " ".join(errors[:10]) + more)
     claim(session, plan, expected_lock_version)
     changed = save_cells(session, plan, old, new)
-    root = tree.root_id
+    root = company_region_id(tree)
     plan.company_target = Decimal(int(new.region[root].sum()))
     audit.record(
         session,

@@ -33,6 +33,7 @@ from core.plans.cells import (
     PlanInfo,
     check_sums,
     claim,
+    company_region_id,
     load_cells,
     month_labels,
     month_names,
@@ -54,6 +55,9 @@ from core.plans.rules import (
 )
 from core.plans.workflow import new_version
 from db.schema import TargetPlan
+
+PartNames = Mapping[int | tuple[str, int], str]
+"""The names of a plan's parts: a region by its id, a rep by ("rep", person id)."""
 
 
 def part_key(kind: str, ident: int) -> str:
@@ -95,7 +99,7 @@ def _rebalance(
     region_id: int,
     totals: np.ndarray,
     padding_pct: Decimal,
-    names: Mapping[int, str],
+    names: PartNames,
     edited_regions: Mapping[int, tuple[np.ndarray, np.ndarray]] | None = None,
     edited_reps: Mapping[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> None:
@@ -111,8 +115,9 @@ def _rebalance(
     if not kids and not reps:
         return
     kid_sum = sum((cells.region[k] for k in kids), np.zeros(12, np.int64))
-    current: dict[object, np.ndarray] = {}
-    fixed: dict[object, np.ndarray] = {}
+    # the child regions by id, and the region's own reps together as one part, "reps"
+    current: dict[int | str, np.ndarray] = {}
+    fixed: dict[int | str, np.ndarray] = {}
     for kid in kids:
         value, mask = edited_regions.get(kid, (cells.region[kid], np.zeros(12, bool)))
         current[kid] = value
@@ -131,7 +136,7 @@ def _rebalance(
         totals,
         current,
         fixed,
-        label=lambda k: names.get(k, str(k)) if k != "reps" else f"the reps of {name}",
+        label=lambda k: f"the reps of {name}" if isinstance(k, str) else names.get(k, str(k)),
         month_label=lambda m: labels[m],
         what=name,
     )
@@ -148,7 +153,8 @@ def _rebalance(
             what=f"the reps of {name}",
         )
         cells.rep.update(new_reps)
-    for kid, months in shares.items():
+    for kid in kids:
+        months = shares[kid]
         if not np.array_equal(months, cells.region[kid]):
             _rebalance(cells, children, kid, months, padding_pct, names)
 
@@ -166,7 +172,9 @@ def apply_edits(
     if region_id not in result.region:
         raise NotFound(f"{tree.names.get(region_id, region_id)} has no targets in this plan.")
     children = plan_children(tree, result)
-    names: dict = dict(tree.names) | {("rep", p): n for p, n in (rep_names or {}).items()}
+    names: dict[int | tuple[str, int], str] = dict(tree.names) | {
+        ("rep", p): n for p, n in (rep_names or {}).items()
+    }
     kids = set(children[region_id])
     reps = {key[0]: key for key in result.reps_of(region_id)}
     labels = month_names(result.months)
@@ -261,7 +269,7 @@ def _grid_frame(
 ) -> pd.DataFrame:
     labels = month_labels(cells.months)
     children = plan_children(tree, cells)
-    rows = []
+    rows: list[Mapping[str, str | int | None]] = []
     for kid in children.get(region_id, []):
         values = cells.region[kid]
         rows.append(
@@ -404,7 +412,7 @@ def set_company_target(
         expected_lock_version = None
     total = _units(company_target, "The company target")
     tree = load_region_tree(session)
-    root = tree.root_id
+    root = company_region_id(tree)
     old = load_cells(session, plan)
     weights = old.region[root] if old.region[root].any() else np.ones(12, np.int64)
     months = planning.allocate_units(np.array([total]), weights[None, :])[0]

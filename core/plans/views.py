@@ -6,6 +6,7 @@ Directors see the whole plan; managers their subtree; reps their own rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import pandas as pd
@@ -70,7 +71,7 @@ def plan_table(session: Session, actor: Actor, plan_id: int) -> pd.DataFrame:
         ).all()
     )
     labels = [m.strftime("%Y-%m") for m in cells.months]
-    rows = []
+    rows: list[Mapping[str, str | int | None]] = []
     for region_id in sorted(cells.region, key=lambda r: tree.path(r)):
         if not _sees_region(actor, region_id):
             continue

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from sqlalchemy import Date, DateTime, and_, delete, func, insert, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import ColumnElement, Subquery
 
 from core.errors import ValidationFailed
 from core.models import Period
@@ -237,7 +237,7 @@ def _freeze_deals(session: Session, snapshot_ids: list[int], committed: Subquery
     with a `start` column, each snapshot takes the deals of its period's start."""
     if not snapshot_ids:
         return 0
-    on = ForecastSnapshot.id.in_(snapshot_ids)
+    on: ColumnElement[bool] = ForecastSnapshot.id.in_(snapshot_ids)
     if "start" in committed.c:
         on = and_(on, ForecastSnapshot.period_start == committed.c.start)
     rows = (
@@ -258,9 +258,9 @@ def _freeze_deals(session: Session, snapshot_ids: list[int], committed: Subquery
         )
     )
     # counted, not taken from the cursor: not every driver reports rows of INSERT ... SELECT
-    return session.scalar(
+    return session.execute(
         select(func.count()).where(ForecastSnapshotDeal.snapshot_id.in_(snapshot_ids))
-    )
+    ).scalar_one()
 
 
 # --- taking snapshots ---------------------------------------------------------------------
@@ -310,14 +310,15 @@ def _snapshot_rows(session: Session, period: Period, today: date, at_start: bool
 
 
 def _company_row_id(session: Session, period: Period, taken_on: date) -> int:
-    return session.scalar(
+    """The company row of the period's snapshot just taken (every snapshot has one)."""
+    return session.execute(
         select(ForecastSnapshot.id).where(
             ForecastSnapshot.taken_on == taken_on,
             ForecastSnapshot.period == period.label,
             ForecastSnapshot.level == SnapshotLevel.COMPANY,
             ForecastSnapshot.entity_id == COMPANY_ENTITY,
         )
-    )
+    ).scalar_one()
 
 
 def _take_current(
