@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test venv dev-deps browser lint bench clean
+.PHONY: run test venv dev-deps browser lint typecheck bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,8 @@ run: venv
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0 \
 		--browser.gatherUsageStats false
 
-## make test: set up and run the whole suite (unit, integration, app, browser)
-test: dev-deps browser
+## make test: set up, type-check core/ and db/, and run the whole suite (unit, integration, app, browser)
+test: dev-deps browser typecheck
 	$(PY) -m pytest
 
 ## Debian's Chromium for the browser tests, when it is missing and we may install it
@@ -40,6 +40,10 @@ browser:
 
 lint: dev-deps
 	$(PY) -m ruff check .
+
+## make typecheck: mypy over core/ and db/ (configured in pyproject.toml)
+typecheck: dev-deps
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/e2e/artifacts
