@@ -13,6 +13,11 @@ from tests.e2e.conftest import assert_no_exception, screenshot, sign_in, wait_id
 NEXT_YEAR = fiscal_year_of(date.today()) + 1
 
 
+def confirmation(page, text):
+    """The confirmation box of a saved change (the same words also pop up as a toast)."""
+    return page.get_by_test_id("stAlertContentSuccess").get_by_text(text)
+
+
 def _open_targets(page, app_url, username):
     page.set_viewport_size({"width": 1500, "height": 1100})
     sign_in(page, app_url, username)
@@ -38,7 +43,7 @@ def test_director_allocates_manager_adjusts_director_approves(page, app_url, con
     expect(page.get_by_text(re.compile(r"Preview:.*24,000,000"))).to_be_visible(timeout=30_000)
     screenshot(page, "targets-1-director-preview")
     page.get_by_role("button", name="Create plan").click()
-    expect(page.get_by_text(f"FY{NEXT_YEAR} plan allocated")).to_be_visible(timeout=30_000)
+    expect(confirmation(page, f"FY{NEXT_YEAR} plan allocated")).to_be_visible(timeout=30_000)
     wait_idle(page)
     assert_no_exception(page)
     screenshot(page, "targets-2-director-allocated")
@@ -59,11 +64,11 @@ def test_director_allocates_manager_adjusts_director_approves(page, app_url, con
     expect(page.get_by_text("Preview after your change")).to_be_visible(timeout=30_000)
     screenshot(page, "targets-3-manager-preview")
     page.get_by_role("button", name="Save changes").click()
-    expect(page.get_by_text(re.compile(r"Targets of .* saved"))).to_be_visible(timeout=30_000)
+    expect(confirmation(page, re.compile(r"Targets of .* saved"))).to_be_visible(timeout=30_000)
     wait_idle(page)
     screenshot(page, "targets-4-manager-saved")
     page.get_by_role("button", name="Submit for approval").click()
-    expect(page.get_by_text(re.compile(r"v1 submitted"))).to_be_visible(timeout=30_000)
+    expect(confirmation(page, re.compile(r"v1 submitted"))).to_be_visible(timeout=30_000)
     assert_no_exception(page)
 
     page.get_by_role("button", name="Sign out").click()
@@ -71,7 +76,7 @@ def test_director_allocates_manager_adjusts_director_approves(page, app_url, con
     _choose(page, "Fiscal year", f"FY{NEXT_YEAR}")
     expect(page.get_by_text("📨 submitted")).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Approve").click()
-    expect(page.get_by_text(re.compile(r"v1 approved"))).to_be_visible(timeout=30_000)
+    expect(confirmation(page, re.compile(r"v1 approved"))).to_be_visible(timeout=30_000)
     wait_idle(page)
     expect(page.get_by_text("✅ approved")).to_be_visible()
     assert_no_exception(page)
