@@ -141,6 +141,8 @@ class Person(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=false())
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    functions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    """The deal-team functions this person can fill (pre-sales engineer, finance, ...)."""
 
     region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
 
