@@ -2,9 +2,11 @@
 
 import logging
 import os
+import time
 from datetime import date
 
 import streamlit as st
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core.errors import DomainError
 from core.org.changes import apply_due_changes
@@ -25,34 +27,67 @@ except DatabaseUnavailable as exc:
     st.caption("Set DATABASE_URL to a reachable database, or unset it to use the embedded one.")
     st.stop()
 
-with database().begin() as session:  # scheduled organisation changes whose date has come
-    applied = apply_due_changes(session, date.today())
-if applied:
-    clear_caches()
+RETRY_SECONDS = 5  # while the database is unreachable, every run waits this long, then retries
 
-actor = resolve_actor()
-if actor is None:
-    st.navigation([st.Page(login_page, title="Sign in", icon="🔑")], position="hidden").run()
-    st.stop()
 
-take_due_snapshots()  # the first page view after a Monday or a period start freezes the forecast
-
-with st.sidebar:
-    st.markdown(f"**{actor.name}**  \n{actor.role.value.capitalize()}")
-    if st.button("Sign out", key="sign_out"):
-        sign_out()
-        st.rerun()
-
-page = st.navigation(pages_for(actor.role, actor))
-try:
-    page.run()
-except DomainError as exc:  # a rule refused the request: say why, nothing was saved
-    st.error(str(exc))
-except Exception:
-    if os.environ.get("SALES_RAISE_ERRORS") == "1":  # tests must see real failures
-        raise
-    logger.exception("Page %s failed", page.title)
-    st.error(
-        "Something went wrong on this page and nothing was saved. The error has been logged "
-        "for the administrators; try again or open another page."
+def database_unreachable() -> None:
+    """One clear message instead of an error box; the transaction was rolled back, and the
+    page tries again by itself until the database answers."""
+    st.warning("**The database is not reachable; retrying.**", icon="🔌")
+    st.caption(
+        "Nothing was saved. This page reloads by itself as soon as the database is back; "
+        "you stay signed in."
     )
+    time.sleep(RETRY_SECONDS)
+    st.rerun()
+
+
+def _is_outage(exc: DBAPIError) -> bool:
+    """A lost or refused connection (not a bad query): the database will be back."""
+    return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
+
+
+def run_app() -> None:
+    """Scheduled changes, sign-in, navigation, then the chosen page."""
+    with database().begin() as session:  # scheduled organisation changes whose date has come
+        applied = apply_due_changes(session, date.today())
+    if applied:
+        clear_caches()
+
+    actor = resolve_actor()
+    if actor is None:
+        st.navigation([st.Page(login_page, title="Sign in", icon="🔑")], position="hidden").run()
+        st.stop()
+
+    take_due_snapshots()  # the first page view after a Monday or a period start freezes it
+
+    with st.sidebar:
+        st.markdown(f"**{actor.name}**  \n{actor.role.value.capitalize()}")
+        if st.button("Sign out", key="sign_out"):
+            sign_out()
+            st.rerun()
+
+    page = st.navigation(pages_for(actor.role, actor))
+    try:
+        page.run()
+    except DomainError as exc:  # a rule refused the request: say why, nothing was saved
+        st.error(str(exc))
+    except DBAPIError:
+        raise  # the database went away: handled below, for every step alike
+    except Exception:
+        if os.environ.get("SALES_RAISE_ERRORS") == "1":  # tests must see real failures
+            raise
+        logger.exception("Page %s failed", page.title)
+        st.error(
+            "Something went wrong on this page and nothing was saved. The error has been "
+            "logged for the administrators; try again or open another page."
+        )
+
+
+try:
+    run_app()
+except DBAPIError as exc:
+    if not _is_outage(exc):
+        raise
+    logger.warning("Database not reachable: %s", exc.orig)
+    database_unreachable()
