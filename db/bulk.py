@@ -45,7 +45,10 @@ def bulk_insert(conn: Connection, table: Table, columns: Mapping[str, Sequence])
 
 
 def reset_id_sequences(conn: Connection, tables: Sequence[Table]) -> None:
-    """After inserting explicit ids on PostgreSQL, move each id sequence past the largest id."""
+    """After inserting explicit ids on PostgreSQL, move each id sequence past the largest id.
+
+    SQLite needs nothing: an AUTOINCREMENT table's counter (sqlite_sequence) follows every
+    explicit id inserted, and never moves back, so ids of wiped rows are not handed out again."""
     if conn.dialect.name != "postgresql":
         return
     for table in tables:

@@ -91,6 +91,11 @@ def _non_negative(column: str) -> CheckConstraint:
     return CheckConstraint(f"{column} >= 0", name=f"{column}_non_negative")
 
 
+AUTOINCREMENT = {"sqlite_autoincrement": True}
+"""On SQLite a deleted row's id is never handed out again (PostgreSQL sequences never do):
+audit entries, history and links that name an id keep meaning that one record."""
+
+
 # --- organisation -------------------------------------------------------------------------
 
 
@@ -111,6 +116,7 @@ class Region(Base):
     """A node of the sales organisation: the company at the root, regions and teams below."""
 
     __tablename__ = "region"
+    __table_args__ = (AUTOINCREMENT,)
 
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -126,7 +132,7 @@ class Person(Base):
     """Anyone who signs in: administrators, directors, regional managers and reps."""
 
     __tablename__ = "person"
-    __table_args__ = (_one_of("role", Role), _non_negative("failed_logins"))
+    __table_args__ = (_one_of("role", Role), _non_negative("failed_logins"), AUTOINCREMENT)
 
     id: Mapped[intpk]
     username: Mapped[str] = mapped_column(String(120), unique=True)
@@ -156,6 +162,7 @@ class ScheduledOrgChange(Base):
         CheckConstraint("kind IN ('move_person')", name="kind_valid"),
         CheckConstraint("status IN ('scheduled', 'applied', 'cancelled')", name="status_valid"),
         Index("ix_scheduled_org_change_due", "status", "effective_on"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
@@ -181,6 +188,7 @@ class Customer(Base):
         _one_of("status", CustomerStatus),
         _non_negative("annual_potential"),
         Index("ix_customer_owner_status", "owner_id", "status"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
@@ -201,6 +209,7 @@ class Contact(Base):
     """A person at a customer."""
 
     __tablename__ = "contact"
+    __table_args__ = (AUTOINCREMENT,)
 
     id: Mapped[intpk]
     customer_id: Mapped[int] = mapped_column(
@@ -219,7 +228,7 @@ class Contact(Base):
 
 class Product(Base):
     __tablename__ = "product"
-    __table_args__ = (_non_negative("list_price"),)
+    __table_args__ = (_non_negative("list_price"), AUTOINCREMENT)
 
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -236,6 +245,7 @@ class Stage(Base):
         CheckConstraint("probability >= 0 AND probability <= 1", name="probability_range"),
         CheckConstraint("NOT (is_won AND is_lost)", name="won_or_lost"),
         _non_negative("max_days"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
@@ -291,6 +301,7 @@ class Deal(Base):
         # Period filters of scorecards, plan vs actual and the funnel (created in; deals
         # closed in a period use ix_deal_closed_status).
         Index("ix_deal_created_on", "created_on"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
@@ -335,6 +346,7 @@ class DealStageHistory(Base):
         Index("ix_deal_stage_history_deal_changed", "deal_id", "changed_at"),
         # Stage calibration: which stages a closed deal entered, without reading the table.
         Index("ix_deal_stage_history_deal_stage", "deal_id", "to_stage_id"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
@@ -351,7 +363,7 @@ class DealTeamMember(Base):
     """A person on a deal's team in a given role (pre-sales engineer, executive sponsor...)."""
 
     __tablename__ = "deal_team_member"
-    __table_args__ = (UniqueConstraint("deal_id", "person_id", "role"),)
+    __table_args__ = (UniqueConstraint("deal_id", "person_id", "role"), AUTOINCREMENT)
 
     id: Mapped[intpk]
     deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id", ondelete="CASCADE"), index=True)
@@ -367,6 +379,7 @@ class Activity(Base):
         _one_of("type", ActivityType),
         Index("ix_activity_person_date", "person_id", "occurred_on"),
         Index("ix_activity_customer_date", "customer_id", "occurred_on"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
@@ -384,6 +397,7 @@ class PipelineReview(Base):
     """A manager's pipeline review with one rep."""
 
     __tablename__ = "pipeline_review"
+    __table_args__ = (AUTOINCREMENT,)
 
     id: Mapped[intpk]
     rep_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
@@ -408,6 +422,7 @@ class ReviewCommitment(Base):
     """Something a rep committed to in a review, with a due date."""
 
     __tablename__ = "review_commitment"
+    __table_args__ = (AUTOINCREMENT,)
 
     id: Mapped[intpk]
     review_id: Mapped[int] = mapped_column(
@@ -430,6 +445,7 @@ class TargetPlan(Base):
         UniqueConstraint("fiscal_year", "version"),
         _one_of("status", PlanStatus),
         _non_negative("company_target"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
@@ -479,6 +495,7 @@ class Target(Base):
             postgresql_where=text("person_id IS NULL"),
         ),
         Index("ix_target_plan_region_month", "plan_id", "region_id", "month"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
@@ -497,6 +514,7 @@ class Commitment(Base):
     __table_args__ = (
         UniqueConstraint("fiscal_year", "region_id", "person_id", "month"),
         _non_negative("amount"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
@@ -519,6 +537,7 @@ class ScorecardWeight(Base):
     __table_args__ = (
         UniqueConstraint("fiscal_year", "metric"),
         CheckConstraint("weight >= 0 AND weight <= 100", name="weight_range"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
@@ -531,7 +550,7 @@ class AlertState(Base):
     """A user's acknowledgement or snooze of one alert (rule + subject)."""
 
     __tablename__ = "alert_state"
-    __table_args__ = (UniqueConstraint("alert_key", "person_id"),)
+    __table_args__ = (UniqueConstraint("alert_key", "person_id"), AUTOINCREMENT)
 
     id: Mapped[intpk]
     alert_key: Mapped[str] = mapped_column(String(200))
@@ -544,6 +563,7 @@ class ImportPreset(Base):
     """A saved column and stage mapping for importing another system's export."""
 
     __tablename__ = "import_preset"
+    __table_args__ = (AUTOINCREMENT,)
 
     id: Mapped[intpk]
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -565,7 +585,7 @@ class AuditLog(Base):
     """Who changed what, when, with the values before and after."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"), AUTOINCREMENT)
 
     id: Mapped[intpk]
     at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp(), index=True)
@@ -602,6 +622,7 @@ class ForecastSnapshot(Base):
         UniqueConstraint("taken_on", "period", "level", "entity_id"),
         _one_of("level", SnapshotLevel),
         Index("ix_forecast_snapshot_period_entity", "period", "level", "entity_id", "taken_on"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
