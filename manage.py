@@ -24,6 +24,7 @@ says so. Reads DATABASE_URL like the app. `python manage.py --help` lists the co
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from pydantic import ValidationError
@@ -34,6 +35,8 @@ from db.engine import DatabaseUnavailable
 
 COMMAND_MODULES = [database, users, plans, transfer, reports, snapshots, backup]
 """Each area registers its own sub-commands."""
+CLOSED_PIPE = 141
+"""The exit status of a command whose output pipe was closed (128 + SIGPIPE)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,8 +68,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if output:
-        print(output)
+        try:
+            print(output, flush=True)
+        except BrokenPipeError:
+            return _reader_went_away()
     return 0
+
+
+def _reader_went_away() -> int:
+    """The reader closed the pipe (`manage.py report ... | head`): drop the rest of the output
+    quietly, as command-line tools do, with the shell's exit status for a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return CLOSED_PIPE
 
 
 if __name__ == "__main__":
