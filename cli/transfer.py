@@ -49,6 +49,7 @@ def mapping_from_args(args, base: ColumnMapping | None = None) -> ColumnMapping:
         data["email_domain"] = args.email_domain
     for flag in (
         "region_from_owner",
+        "similar_names_are_new",
         "create_missing_customers",
         "distinct",
         "ignore_other_columns",
@@ -131,6 +132,11 @@ def register(commands) -> None:
         "--region-from-owner",
         action="store_true",
         help="customers: an empty region becomes the owner's region",
+    )
+    parser.add_argument(
+        "--similar-names-are-new",
+        action="store_true",
+        help="customers: a name like an existing customer's (not the same) is a new customer",
     )
     parser.add_argument(
         "--create-missing-customers",

@@ -30,8 +30,14 @@ from ui.flash import show_flash
 IGNORE = "(ignore)"
 OPTIONS = {
     Kind.PEOPLE: [("email_domain", "Derive empty emails from the name and this domain")],
-    Kind.CUSTOMERS: [("region_from_owner", "An empty region becomes the owner's region")],
-    Kind.DEALS: [("create_missing_customers", "Create customers that are not found")],
+    Kind.CUSTOMERS: [
+        ("region_from_owner", "An empty region becomes the owner's region"),
+        ("similar_names_are_new", "Names like an existing customer's are new customers"),
+    ],
+    Kind.DEALS: [
+        ("create_missing_customers", "Create customers that are not found"),
+        ("similar_names_are_new", "Names like an existing customer's are new customers"),
+    ],
 }
 
 AFFECTS = {

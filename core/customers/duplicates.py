@@ -7,19 +7,55 @@ shown to the user, who confirms that it is a different customer.
 from __future__ import annotations
 
 import difflib
+import math
 
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, case, or_, select
 from sqlalchemy.orm import Session
 
-from core.customers.names import normalize_name, starts_with
+from core.customers.names import (
+    bigram_similarity,
+    bigrams,
+    normalize_name,
+    starts_with,
+    written_without_spaces,
+)
 from core.errors import ValidationFailed
 from db.schema import Customer, Person, Region
 
 SIMILARITY_THRESHOLD = 0.85
 """Two names whose normalised keys are at least this similar (difflib ratio) look like one."""
 
+BIGRAM_THRESHOLD = 0.6
+"""Names written without spaces (Chinese, Japanese...) look alike when at least this share of
+their character pairs is common (Dice): 北京华为技术有限公司 and 北京华为 do, 深圳腾讯科技
+does not."""
+
 _CANDIDATE_LIMIT = 3000
+_BIGRAM_CANDIDATES = 500
+
+
+def similarity(left: str, right: str) -> float:
+    """How alike two keys are, 0 to 1: character pairs for names written without spaces,
+    difflib's ratio otherwise."""
+    if left == right:
+        return 1.0
+    if written_without_spaces(left) or written_without_spaces(right):
+        return bigram_similarity(left, right)
+    return difflib.SequenceMatcher(a=left, b=right, autojunk=False).ratio()
+
+
+def shared_pairs_condition(column, key: str, threshold: float = BIGRAM_THRESHOLD):
+    """(score, condition): how many of the key's character pairs a stored key holds, and the
+    least number a key must hold to reach `threshold` (Dice c/(n+m) >= t/2 with m >= c gives
+    c >= t*n/(2-t)). Runs as LIKE '%pair%' in SQL, so no customer is loaded to be compared."""
+    pairs = sorted(bigrams(key))
+    score: ColumnElement[int] = sum(
+        (case((column.like(f"%{p}%"), 1), else_=0) for p in pairs[1:]),
+        case((column.like(f"%{pairs[0]}%"), 1), else_=0),
+    )
+    needed = max(1, math.ceil(threshold * len(pairs) / (2 - threshold) - 1e-9))
+    return score, score >= needed
 
 
 class DuplicateCandidate(BaseModel):
@@ -78,35 +114,38 @@ def find_duplicates(
     key = normalize_name(name)
     if not key:
         return []
-    first_word = key.split()[0]
-    prefixes = {first_word, key[:3]}
-    conditions = [starts_with(Customer.normalized_name, p) for p in prefixes]
+    columns = (
+        Customer.id,
+        Customer.name,
+        Customer.normalized_name,
+        Customer.region_id,
+        Region.name,
+        Person.name,
+    )
     query = (
-        select(
-            Customer.id,
-            Customer.name,
-            Customer.normalized_name,
-            Customer.region_id,
-            Region.name,
-            Person.name,
-        )
+        select(*columns)
         .join(Region, Region.id == Customer.region_id)
         .outerjoin(Person, Person.id == Customer.owner_id)
-        .where(or_(*conditions))
-        .limit(_CANDIDATE_LIMIT)
     )
+    if written_without_spaces(key):
+        score, enough = shared_pairs_condition(Customer.normalized_name, key, BIGRAM_THRESHOLD)
+        query = (
+            query.where(or_(Customer.normalized_name == key, enough))
+            .order_by(score.desc(), Customer.id)
+            .limit(_BIGRAM_CANDIDATES)
+        )
+        threshold = min(threshold, BIGRAM_THRESHOLD)
+    else:
+        first_word = key.split()[0]
+        prefixes = {first_word, key[:3]}
+        conditions = [starts_with(Customer.normalized_name, p) for p in prefixes]
+        query = query.where(or_(*conditions)).limit(_CANDIDATE_LIMIT)
     if exclude_id is not None:
         query = query.where(Customer.id != exclude_id)
     found: list[DuplicateCandidate] = []
-    matcher = difflib.SequenceMatcher(b=key, autojunk=False)
     for cid, cname, ckey, cregion_id, region, owner in session.execute(query):
-        matcher.set_seq1(ckey)
-        if ckey != key and (
-            matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold
-        ):
-            continue
-        ratio = 1.0 if ckey == key else matcher.ratio()
-        if ratio >= threshold:
+        ratio = _similarity_at_least(key, ckey, threshold)
+        if ratio is not None:
             found.append(
                 DuplicateCandidate(
                     id=cid,
@@ -120,3 +159,69 @@ def find_duplicates(
             )
     found.sort(key=lambda c: (not c.blocking, not c.exact, not c.same_region, -c.similarity))
     return found[:limit]
+
+
+def _similarity_at_least(key: str, other: str, threshold: float) -> float | None:
+    """The similarity of the two keys when it reaches `threshold`, else None (difflib's quick
+    upper bounds first: most candidates are dismissed without the full comparison)."""
+    if key == other:
+        return 1.0
+    if written_without_spaces(key) or written_without_spaces(other):
+        ratio = bigram_similarity(key, other)
+        return ratio if ratio >= threshold else None
+    matcher = difflib.SequenceMatcher(a=other, b=key, autojunk=False)
+    if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+        return None
+    ratio = matcher.ratio()
+    return ratio if ratio >= threshold else None
+
+
+class NearName(BaseModel):
+    """An existing customer whose name looks like, but is not, a name being imported."""
+
+    id: int
+    name: str
+    region: str
+    similarity: float
+
+
+_BATCH = 200
+_BATCH_CANDIDATES = 20_000
+
+
+def near_names(
+    session: Session, keys: list[str], threshold: float = SIMILARITY_THRESHOLD
+) -> dict[str, list[NearName]]:
+    """For each key, existing customers with a similar but different key, most similar first.
+    Candidates come from SQL a batch of keys at a time (the first word or three letters of a
+    key, or the character pairs of a name written without spaces), and are compared here."""
+    found: dict[str, list[NearName]] = {}
+    ordered = sorted(set(k for k in keys if k))
+    for start in range(0, len(ordered), _BATCH):
+        chunk = ordered[start : start + _BATCH]
+        conditions: list[ColumnElement[bool]] = []
+        for key in chunk:
+            if written_without_spaces(key):
+                conditions.extend(Customer.normalized_name.like(f"%{p}%") for p in bigrams(key))
+            else:
+                for prefix in {key.split()[0], key[:3]}:
+                    conditions.append(starts_with(Customer.normalized_name, prefix))
+        rows = session.execute(
+            select(Customer.id, Customer.name, Customer.normalized_name, Region.name)
+            .join(Region, Region.id == Customer.region_id)
+            .where(or_(*conditions))
+            .order_by(Customer.id)
+            .limit(_BATCH_CANDIDATES)
+        ).all()
+        for key in chunk:
+            own = min(threshold, BIGRAM_THRESHOLD) if written_without_spaces(key) else threshold
+            near = []
+            for cid, cname, ckey, region in rows:
+                if ckey == key:
+                    continue
+                ratio = _similarity_at_least(key, ckey, own)
+                if ratio is not None:
+                    near.append(NearName(id=cid, name=cname, region=region, similarity=ratio))
+            if near:
+                found[key] = sorted(near, key=lambda n: (-n.similarity, n.id))
+    return found

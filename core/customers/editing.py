@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.customers.archive import get_customer
 from core.customers.duplicates import LikelyDuplicate, find_duplicates
-from core.customers.names import normalize_name
+from core.customers.names import name_problem, normalize_name
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, CustomerStatus, Money, Role
 from core.org import audit
@@ -50,8 +50,8 @@ class CustomerInput(BaseModel):
     @field_validator("name")
     @classmethod
     def name_has_letters(cls, value: str) -> str:
-        if not normalize_name(value):
-            raise ValueError("the name needs at least one letter or digit")
+        if problem := name_problem(value):
+            raise ValueError(problem)
         return value
 
 
@@ -72,6 +72,13 @@ class CustomerUpdate(BaseModel):
     @classmethod
     def blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("name")
+    @classmethod
+    def name_has_letters(cls, value: str | None) -> str | None:
+        if value is not None and (problem := name_problem(value)):
+            raise ValueError(problem)
+        return value
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

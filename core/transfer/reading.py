@@ -60,6 +60,9 @@ class ColumnMapping(BaseModel):
     """People: an empty email becomes first.last@domain from the name."""
     region_from_owner: bool = False
     """Customers: an empty region becomes the owner's region."""
+    similar_names_are_new: bool = False
+    """Customers: a name like an existing customer's, but not the same, is a new customer (the
+    user has checked them); without it such rows are refused for a decision."""
     create_missing_customers: bool = False
     """Deals: a customer not found is created in the owner's region, owned by the owner."""
     distinct: bool = False

@@ -1,5 +1,9 @@
-"""Importing customers: matched on external_id, else by normalised name in their region.
+"""Importing customers: matched on external_id, else by the same normalised name in their
+region; never by a name that is only similar.
 
+A row whose name looks like an existing customer's without being the same (北京华为技术 and
+北京华为) is refused, naming both, so the user decides: give the existing customer's external_id,
+or confirm that similar names are new customers. Nothing is merged or renamed on a guess.
 A customer without a region is placed in its owner's region when the mapping says so, else at
 the company level. Managers import customers of their own area only.
 """
@@ -12,7 +16,8 @@ from typing import Any, TypeAlias
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from core.customers.names import normalize_name
+from core.customers.duplicates import near_names
+from core.customers.names import name_problem, normalize_name
 from core.org import audit
 from core.org.access import in_scope
 from core.transfer.formats import CustomerRow, Kind
@@ -60,6 +65,24 @@ def _customer_index(
     return by_external, by_name
 
 
+def _match(
+    plan: dict, by_external: dict[str, Stored], by_name: dict[str, list[Stored]]
+) -> Stored | None:
+    """The existing customer a row updates: by external_id, else the same key in its region
+    (when neither side has an external_id that tells them apart)."""
+    row = plan["row"]
+    current = by_external.get(row.external_id) if row.external_id else None
+    if current is None:
+        same_name = [c for c in by_name.get(plan["key"], []) if c.region_id == plan["region_id"]]
+        if same_name and (not row.external_id or same_name[0].external_id is None):
+            current = same_name[0]
+    return current
+
+
+def _new(plan: dict, by_external: dict[str, Stored], by_name: dict[str, list[Stored]]) -> bool:
+    return _match(plan, by_external, by_name) is None
+
+
 def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
     present = ctx.rows.present
     session = ctx.session
@@ -80,6 +103,9 @@ def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
             ctx.problem(number, "region", "", "no regions exist yet: import regions first")
             continue
         ctx.in_area(number, "region", row.region or "", region_id)
+        if problem := name_problem(row.name):
+            ctx.problem(number, "name", row.name, problem)
+            continue
         key = normalize_name(row.name)
         if row.external_id and repeated_in_file(
             ctx, number, "external_id", row.external_id, row.external_id, seen_ext
@@ -105,15 +131,11 @@ def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
     result = ImportResult(kind=Kind.CUSTOMERS, dry_run=dry_run)
     creates: dict[str, list] = defaultdict(list)
     updates: list[dict] = []
+    new_keys = [p["key"] for p in planned if _new(p, by_external, by_name)]
+    near = {} if ctx.mapping.similar_names_are_new else near_names(session, new_keys)
     for plan in planned:
         row = plan["row"]
-        current = by_external.get(row.external_id) if row.external_id else None
-        if current is None:
-            same_name = [
-                c for c in by_name.get(plan["key"], []) if c.region_id == plan["region_id"]
-            ]
-            if same_name and (not row.external_id or same_name[0].external_id is None):
-                current = same_name[0]
+        current = _match(plan, by_external, by_name)
         values = {
             "name": row.name,
             "region_id": plan["region_id"],
@@ -124,6 +146,16 @@ def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
             "annual_potential": row.annual_potential,
             "external_id": row.external_id,
         }
+        if current is None and (like := near.get(plan["key"])):
+            ctx.problem(
+                plan["number"],
+                "name",
+                row.name,
+                f"looks like the existing customer '{like[0].name}' ({like[0].region}) but is "
+                "not the same name: give that customer's external_id to update it, or confirm "
+                "that similar names are new customers",
+            )
+            continue
         if current is None:
             result.created += 1
             for k, v in values.items():

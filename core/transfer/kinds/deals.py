@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from core.customers.names import normalize_name
+from core.customers.duplicates import near_names
+from core.customers.names import name_problem, normalize_name
 from core.models import CustomerStatus, DealStatus, ForecastCategory
 from core.org import audit
 from core.org.access import in_scope
@@ -107,6 +108,24 @@ DEAL_FIELDS = (
 )
 
 
+def _refuse_similar_names(ctx: ImportContext, new_customers: dict) -> None:
+    """A customer to be created whose name looks like an existing one's is a decision for the
+    user, never a guess: the row is refused, naming both."""
+    if ctx.mapping.similar_names_are_new or not new_customers:
+        return
+    near = near_names(ctx.session, sorted({key for key, _ in new_customers}))
+    for (key, _), new in new_customers.items():
+        if like := near.get(key):
+            ctx.problem(
+                new["number"],
+                "customer",
+                new["name"],
+                f"not found, and looks like the existing customer '{like[0].name}' "
+                f"({like[0].region}): give that customer's external_id or exact name, or "
+                "confirm that similar names are new customers",
+            )
+
+
 def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
     session, present = ctx.session, ctx.rows.present
     stages = _stages(session)
@@ -172,9 +191,18 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
                     )
                     continue
             elif ctx.mapping.create_missing_customers:
+                if problem := name_problem(row.customer):
+                    ctx.problem(number, "customer", row.customer, problem)
+                    continue
                 key = (normalize_name(row.customer), region_id)
                 new_customers.setdefault(
-                    key, {"name": row.customer, "region_id": region_id, "owner_id": owner.id}
+                    key,
+                    {
+                        "name": row.customer,
+                        "region_id": region_id,
+                        "owner_id": owner.id,
+                        "number": number,
+                    },
                 )
                 customer = ("new", key)
             else:
@@ -288,6 +316,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
             updates.append({"current": current, "changed": changed, "plan": plan})
         else:
             result.unchanged += 1
+    _refuse_similar_names(ctx, new_customers)
     ctx.fail_if_problems()
     if new_customers:
         done = "to be created" if dry_run else "created"
