@@ -25,12 +25,20 @@ class Team:
         return factories.actor(session, who)
 
 
+MANAGER_FUNCTIONS = ["executive sponsor", "finance", "legal", "executive"]
+OTHER_REP_FUNCTIONS = ["pre-sales engineer", "solution consultant"]
+
+
 def team(session: Session) -> Team:
-    """A region with its manager, two reps and one customer each."""
+    """A region with its manager, two reps and one customer each. The manager can fill the
+    senior deal-team functions, the other rep the technical ones; the rep has none."""
     region = factories.region(session)
     manager = factories.person(session, "manager", region, manages=[region])
+    manager.functions = list(MANAGER_FUNCTIONS)
     rep = factories.person(session, "rep", region)
     other_rep = factories.person(session, "rep", region)
+    other_rep.functions = list(OTHER_REP_FUNCTIONS)
+    session.flush()
     return Team(
         region=region,
         manager=manager,

@@ -90,6 +90,7 @@ def build_world(session: Session) -> World:
     away = factories.region(session, "Access test: far away")
     owner = factories.person(session, "rep", home)
     other_rep = factories.person(session, "rep", home)
+    other_rep.functions = ["executive sponsor"]  # a team mate the owner may add in that role
     outside_manager = factories.person(session, "manager", away, manages=[away])
     director = session.scalar(select(Person).where(Person.username == "director"))
     customer = factories.customer(session, owner, home, "Access test customer")

@@ -10,6 +10,7 @@ import json
 from datetime import date
 
 import numpy as np
+from sqlalchemy import bindparam
 
 from core.demo.build import DemoBuild
 from core.demo.columns import (
@@ -23,7 +24,8 @@ from core.demo.columns import (
 from core.demo.customers import customer_status
 from core.demo.vocabulary import LOST_REASONS, PRODUCTS
 from core.pipeline.standard_stages import STANDARD_STAGES as STAGES
-from db.schema import Customer, Deal, DealStageHistory, DealTeamMember
+from db.base import table_of
+from db.schema import Customer, Deal, DealStageHistory, DealTeamMember, Person
 
 OPEN_STAGES = 6  # Lead .. Negotiation; index 6 is Won, 7 is Lost
 ADVANCE = np.array([0.55, 0.70, 0.75, 0.80, 0.80, 0.85])
@@ -294,3 +296,28 @@ def add_deal_teams(build: DemoBuild) -> None:
             team_rows["person_id"].append(person_id)
             team_rows["role"].append(role)
     build.insert(DealTeamMember, team_rows)
+    give_functions(build, team_rows)
+
+
+def give_functions(build: DemoBuild, team_rows: dict[str, list]) -> None:
+    """Everyone on a demo deal team has the function of the role they sit in; the regional
+    managers can also be executive sponsor and finance, the director legal and executive, so
+    a manager or the director can staff any deal of the demo."""
+    functions: dict[int, list[str]] = {}
+    for person_id, role in zip(team_rows["person_id"], team_rows["role"]):
+        held = functions.setdefault(int(person_id), [])
+        if role not in held:
+            held.append(role)
+    senior = [(int(pid), ["executive sponsor", "finance"]) for pid in build.top_manager.values()]
+    for person_id, extra in [*senior, (int(build.director_id), ["legal", "executive"])]:
+        held = functions.setdefault(person_id, [])
+        held.extend(role for role in extra if role not in held)
+    if not functions:
+        return
+    table = table_of(Person)
+    stmt = (
+        table.update()
+        .where(table.c.id == bindparam("pid"))
+        .values(functions=bindparam("fns", type_=table.c.functions.type))
+    )
+    build.conn.execute(stmt, [{"pid": pid, "fns": fns} for pid, fns in functions.items()])

@@ -2,8 +2,11 @@
 
 Rules (decided here and in `core.pipeline.rules`, not in the UI):
 - A move is checked by the stage rules (`rules.check_move`): next stage only, exit checklist
-  ticked, roles on the team; a manager may override with a reason. Closing freezes the region
-  credited: the owner's region on that day.
+  ticked, roles on the team filled by people who have those functions; a manager may override
+  with a reason. Closing freezes the region credited: the owner's region on that day.
+- A deal-team role that is a known function (`core.pipeline.team`) is given only to a person
+  who has that function, and a rep cannot put herself on her own deal's team in one: the rule
+  asks for a second person. Other roles are labels that meet no stage rule.
 - Every move writes stage history (who, when, from, to, amount, reason).
 - Moving the expected close later counts a slip.
 - Concurrent edits: every save names the version the user saw; if someone saved in between, the
@@ -30,8 +33,10 @@ from core.pipeline.rules import (
     counts_as_slip,
     ensure_current_version,
     next_cash_step,
+    roles_met,
 )
 from core.pipeline.stages import stage_rules
+from core.pipeline.team import canonical_function, team_seats
 from db.schema import Deal, DealStageHistory, DealTeamMember, Person, Stage
 
 # --- loading and permissions --------------------------------------------------------------
@@ -48,12 +53,6 @@ def load_deal(session: Session, deal_id: int) -> Deal:
 def _team_person_ids(session: Session, deal_id: int) -> set[int]:
     return set(
         session.scalars(select(DealTeamMember.person_id).where(DealTeamMember.deal_id == deal_id))
-    )
-
-
-def _team_roles(session: Session, deal_id: int) -> list[str]:
-    return list(
-        session.scalars(select(DealTeamMember.role).where(DealTeamMember.deal_id == deal_id))
     )
 
 
@@ -146,7 +145,7 @@ def move_deal(
         target=target,
         actor_role=actor.role,
         checklist_done=deal.checklist_done or [],
-        team_roles=_team_roles(session, deal.id),
+        team_roles=roles_met(team_seats(session, deal.id)),
         override=move.override,
         reason=move.reason,
         closed_on=move.closed_on,
@@ -272,7 +271,8 @@ def tick_checklist_item(
 
 
 def add_team_member(session: Session, actor: Actor, deal_id: int, person_id: int, role: str) -> int:
-    """Put a person on the deal team in a role (pre-sales engineer, executive sponsor...)."""
+    """Put a person on the deal team in a role (pre-sales engineer, executive sponsor...). A
+    role that is a known function needs a person who has it, and never the rep herself."""
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
     role = (role or "").strip()
@@ -281,6 +281,21 @@ def add_team_member(session: Session, actor: Actor, deal_id: int, person_id: int
     person = session.get(Person, person_id)
     if person is None or not person.active:
         raise ValidationFailed("Pick an active person for the deal team.")
+    function = canonical_function(session, role)
+    if function is not None:
+        role = function
+        if actor.role == Role.REP and person_id == actor.id:
+            raise PermissionDenied(
+                f"You cannot fill the {function} role on your own deal team; add a colleague "
+                "who has that function."
+            )
+        has = {f.casefold() for f in (person.functions or [])}
+        if function.casefold() not in has:
+            raise ValidationFailed(
+                f"{person.name} does not have the {function} function, so cannot fill that "
+                "role on the deal team. An administrator sets people's functions on the "
+                "Organisation page."
+            )
     clash = session.scalar(
         select(DealTeamMember.id).where(
             DealTeamMember.deal_id == deal.id,

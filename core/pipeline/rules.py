@@ -3,8 +3,9 @@ what blocks a move, who may override, slips, stalled and overdue deals, versions
 
 Rules:
 - Forwards a deal goes to the next stage only, and only when the exit checklist of its current
-  stage is ticked and the roles the next stage needs are on the deal team. A manager (or above)
-  may override that, or skip stages, with a reason; a rep may not.
+  stage is ticked and the roles the next stage needs are on the deal team, each filled by a
+  member who has that function (`roles_met`). A manager (or above) may override that, or skip
+  stages, with a reason; a rep may not.
 - Backwards moves are allowed with a reason. Reopening a won or lost deal needs a manager.
 - Won needs a closed-on date and the final amount; lost needs a lost reason.
 - Moving the expected close later counts a slip; a deal that slipped the slipping threshold
@@ -52,6 +53,25 @@ class StageRule:
         return not (self.is_won or self.is_lost)
 
 
+@dataclass(frozen=True)
+class TeamSeat:
+    """One member of a deal team: the role they sit in and the functions they have."""
+
+    person_id: int
+    role: str
+    functions: tuple[str, ...] = ()
+
+
+def roles_met(team: Sequence[TeamSeat]) -> list[str]:
+    """The team roles that count for the stage rules: those held by a member who has that
+    function (compared ignoring case). A role someone sits in without the function is not met."""
+    return [
+        seat.role
+        for seat in team
+        if seat.role.casefold() in {function.casefold() for function in seat.functions}
+    ]
+
+
 def next_stage(stages: Sequence[StageRule], current: StageRule) -> StageRule | None:
     """The stage after `current` on the way to won (the lost stage is never "next")."""
     later = sorted(
@@ -76,14 +96,14 @@ def move_blockers(
         (s for s in stages if current.position < s.position <= target.position and not s.is_lost),
         key=lambda s: s.position,
     )
-    done, roles = set(checklist_done), set(team_roles)
+    done, roles = set(checklist_done), {role.casefold() for role in team_roles}
     blockers: list[str] = []
     for leaving in [current, *path[:-1]]:
         missing = [item for item in leaving.exit_checklist if item not in done]
         if missing:
             blockers.append(f"Exit checklist of {leaving.name} not ticked: {', '.join(missing)}")
     for entering in path:
-        missing = [role for role in entering.required_roles if role not in roles]
+        missing = [role for role in entering.required_roles if role.casefold() not in roles]
         if missing:
             blockers.append(f"{entering.name} needs on the deal team: {', '.join(missing)}")
     if len(path) > 1:

@@ -35,8 +35,10 @@ from core.pipeline.rules import (
     next_cash_step,
     next_is_won,
     next_stage,
+    roles_met,
 )
 from core.pipeline.stages import stage_rules
+from core.pipeline.team import team_seats
 from db.schema import (
     Activity,
     Customer,
@@ -367,7 +369,9 @@ def deal_detail(
     ]
     done = list(deal.checklist_done or [])
     blockers = (
-        move_blockers(rules, current, following, done, [m.role for m in team]) if following else []
+        move_blockers(rules, current, following, done, roles_met(team_seats(session, deal.id)))
+        if following
+        else []
     )
     changer = Person.__table__.alias("changer")
     history = [

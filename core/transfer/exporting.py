@@ -21,6 +21,7 @@ from core.errors import PermissionDenied
 from core.models import Actor, Role
 from core.org.access import ensure_active
 from core.org.regions import RegionTree, load_region_tree
+from core.pipeline.team import SEPARATOR
 from core.progress.figures import active_plan_id
 from core.transfer.formats import Kind, columns
 from db.schema import Activity, Customer, Deal, Person, Product, Stage, Target, TargetPlan
@@ -85,13 +86,15 @@ def _people(session: Session, actor: Actor, tree: RegionTree) -> Rows:
             Person.region_id,
             boss.email,
             Person.hire_date,
+            Person.functions,
         )
         .outerjoin(boss, boss.id == Person.reports_to_id)
         .where(*_scope(actor, Person.region_id))
         .order_by(Person.id)
     )
     return [
-        (e, n, ro, _region_name(tree, rid), b, h) for e, n, ro, rid, b, h in session.execute(query)
+        (e, n, ro, _region_name(tree, rid), b, h, f"{SEPARATOR} ".join(fs or []) or None)
+        for e, n, ro, rid, b, h, fs in session.execute(query)
     ]
 
 

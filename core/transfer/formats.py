@@ -50,7 +50,8 @@ class RegionRow(Row):
 
 class PersonRow(Row):
     """A person, matched on email. `region` empty: the company; `reports_to`: an email (or a
-    name when the mapping says people are referred to by name)."""
+    name when the mapping says people are referred to by name); `functions`: the deal-team
+    functions the person can fill, separated by `;` (checked against the known functions)."""
 
     email: Annotated[str, Field(max_length=254)]
     name: Text
@@ -58,6 +59,7 @@ class PersonRow(Row):
     region: str | None = None
     reports_to: str | None = None
     hire_date: date | None = None
+    functions: Annotated[str, Field(max_length=1000)] | None = None
 
     @field_validator("email")
     @classmethod

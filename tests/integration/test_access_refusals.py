@@ -27,7 +27,7 @@ from core.org import company, people
 from core.org import views as org_views
 from core.org.access import load_actor
 from core.performance import alerts, scorecard
-from core.pipeline import activities, deals, reviews, stages, views
+from core.pipeline import activities, deals, reviews, stages, team, views
 from core.plans import allocation as plan_allocation
 from core.plans import bottom_up as commitments
 from core.plans import files as plan_files
@@ -330,6 +330,11 @@ WRITES: list[tuple[str, str, Call]] = [
     ),
     ("stages.create_default_stages", "admin", lambda s, a, w: stages.create_default_stages(s, a)),
     (
+        "team.set_person_functions",
+        "admin",
+        lambda s, a, w: team.set_person_functions(s, a, w.owner.id, ["finance"]),
+    ),
+    (
         "company.set_fiscal_start_month",
         "admin",
         lambda s, a, w: company.set_fiscal_start_month(s, a, 4),
@@ -523,6 +528,7 @@ def test_the_table_lists_every_write_service():
         "reviews": reviews,
         "scorecard": scorecard,
         "stages": stages,
+        "team": team,
         "views": views,
     }
     found = set()

@@ -1,7 +1,8 @@
 """Importing people: matched by email; a manager imports reps of their own area only.
 
 New people get a user name from their email address; "reports to" may name a person in the
-same file.
+same file. `functions` lists the deal-team functions a person can fill, separated by `;`, each
+one of the known functions; an empty cell clears them.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
+from core.errors import ValidationFailed
 from core.models import Role
 from core.org import audit
+from core.pipeline.team import clean_functions, split_functions
 from core.transfer.formats import Kind, PersonRow
 from core.transfer.import_context import ImportContext, ImportResult, repeated_in_file, same_value
 from db.schema import Person
@@ -40,6 +43,11 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
     for _, row in rows:
         by_name_in_file[row.name.lower()].append(row.email)
     planned: list[dict] = []
+    held: dict[str, list[str]] = {}
+    if ctx.actor.role == Role.MANAGER and "functions" in present:
+        held = {
+            e: list(f or []) for e, f in ctx.session.execute(select(Person.email, Person.functions))
+        }
     for number, row in rows:
         region_id = ctx.region(number, "region", row.region)
         if ctx.actor.role == Role.MANAGER:
@@ -61,7 +69,27 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
                 boss = found.email if found else None
             if boss == row.email:
                 ctx.problem(number, "reports_to", value, "a person cannot report to themselves")
-        planned.append({"number": number, "row": row, "region_id": region_id, "boss": boss})
+        functions: list[str] = []
+        try:
+            functions = clean_functions(ctx.session, split_functions(row.functions))
+        except ValidationFailed as exc:
+            ctx.problem(number, "functions", row.functions, str(exc))
+        if ctx.actor.role == Role.MANAGER and functions != held.get(row.email, functions[:0]):
+            ctx.problem(
+                number,
+                "functions",
+                row.functions,
+                "only administrators and directors set functions",
+            )
+        planned.append(
+            {
+                "number": number,
+                "row": row,
+                "region_id": region_id,
+                "boss": boss,
+                "functions": functions,
+            }
+        )
     ctx.fail_if_problems()
     result = ImportResult(kind=Kind.PEOPLE, dry_run=dry_run)
     session = ctx.session
@@ -89,6 +117,8 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
         differs = any(not same_value(getattr(current, k), v) for k, v in values.items())
         if "reports_to" in present and current.reports_to_id != boss_id:
             differs = True
+        if "functions" in present and list(current.functions or []) != plan["functions"]:
+            differs = True
         if differs:
             result.updated += 1
             changes.append((plan, current))
@@ -108,6 +138,7 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
                 region_id=plan["region_id"],
                 hire_date=row.hire_date,
                 active=True,
+                functions=plan["functions"],
             )
             session.add(person)
             session.flush()
@@ -119,7 +150,12 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
                 "import",
                 "person",
                 person.id,
-                after={"email": row.email, "role": row.role, "region": row.region},
+                after={
+                    "email": row.email,
+                    "role": row.role,
+                    "region": row.region,
+                    "functions": plan["functions"],
+                },
             )
     for plan, current in changes:
         row = plan["row"]
@@ -130,6 +166,7 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
             "region_id": person.region_id,
             "reports_to_id": person.reports_to_id,
             "hire_date": person.hire_date,
+            "functions": list(person.functions or []),
         }
         if current is not None:
             person.name = row.name
@@ -139,6 +176,8 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
                 person.region_id = plan["region_id"]
             if "hire_date" in present:
                 person.hire_date = row.hire_date
+            if "functions" in present:
+                person.functions = list(plan["functions"])
         if "reports_to" in present:
             person.reports_to_id = ids.get(plan["boss"]) if plan["boss"] else None
         if current is not None:
@@ -155,6 +194,7 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
                     "region_id": person.region_id,
                     "reports_to_id": person.reports_to_id,
                     "hire_date": person.hire_date,
+                    "functions": list(person.functions or []),
                 },
             )
     session.flush()
