@@ -382,6 +382,11 @@ def show_customer(customer_id: int) -> None:
         )
     )
     s = detail.summary
+    if s.deals_not_shown:
+        st.caption(
+            "Won to date and open pipeline cover the deals you may see; "
+            f"{s.deals_not_shown} deal(s) of colleagues are shown without amounts."
+        )
     won, pipeline, last, rate, potential = st.columns(5)
     won.metric("Won to date", money(s.won_to_date), help=f"{s.won_deals} deals won")
     pipeline.metric("Open pipeline", money(s.open_pipeline), help=f"{s.open_deals} open deals")
@@ -396,8 +401,9 @@ def show_customer(customer_id: int) -> None:
         tabs.append("Owner and duplicates")
     tab = st.tabs(tabs)
     with tab[0]:
-        with st.expander("📝 Log a visit, call, meeting, demo or email"):
-            quick_add_activity(actor, detail.id, key=f"customer_{detail.id}_activity")
+        if detail.can_log_activity:
+            with st.expander("📝 Log a visit, call, meeting, demo or email"):
+                quick_add_activity(actor, detail.id, key=f"customer_{detail.id}_activity")
         show_timeline(detail, timeline)
     with tab[1]:
         show_contacts(detail)
@@ -421,7 +427,7 @@ def show_timeline(detail: CustomerDetail, timeline: pd.DataFrame) -> None:
             "when": "When",
             "kind": "Kind",
             "what": st.column_config.TextColumn("What", width="large"),
-            "amount": st.column_config.NumberColumn("Amount", format="localized"),
+            "amount": st.column_config.TextColumn("Amount"),
             "who": "Who",
         },
     )

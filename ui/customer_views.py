@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from core.customers.duplicates import DuplicateCandidate
 from ui.flash import error_message
+from ui.format import money
 
 FIELD_LABELS = {
     "name": "Name",
@@ -45,9 +46,20 @@ def duplicates_table(candidates: list[DuplicateCandidate]) -> pd.DataFrame:
     )
 
 
+HIDDEN = "—"
+"""Shown for an amount the viewer's scope does not cover."""
+
+
 def timeline_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Dates without midnight times; dates and times where the time is known."""
+    """Dates without midnight times; dates and times where the time is known. Amounts as
+    text, "—" where the entry has one the viewer may not see (as the core read model says)."""
     out = frame.copy()
+    if "amount_hidden" in out:
+        out["amount"] = [
+            HIDDEN if hidden else ("" if amount is None or pd.isna(amount) else money(amount))
+            for amount, hidden in zip(out["amount"], out["amount_hidden"])
+        ]
+        out = out.drop(columns=["amount_hidden"])
     out["when"] = (
         [
             w.strftime("%Y-%m-%d")

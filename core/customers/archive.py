@@ -2,6 +2,8 @@
 
 Everyone in the sales organisation sees every customer. Each customer has one owner at a time;
 a rep edits own customers, a manager those in the regions they manage, directors and admins all.
+A customer's deals and activities outside the viewer's scope show as existence only (owner,
+stage, expected close; no amounts, names or notes), see `core.org.access.deals_in_view`.
 
 Searching, filtering, sorting, counting and paging happen in SQL, so the archive stays fast at
 hundreds of thousands of customers.
@@ -14,14 +16,15 @@ from decimal import Decimal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.customers.names import normalize_name
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, CustomerStatus, DealStatus, Role
-from core.org.access import ensure_can_edit_record
+from core.org.access import activities_in_view, deals_in_view, ensure_can_edit_record
 from core.org.regions import load_region_tree
+from core.pipeline.activities import can_log_activity
 from db.schema import (
     Activity,
     AuditLog,
@@ -81,7 +84,8 @@ class ContactOut(BaseModel):
 
 
 class CustomerSummary(BaseModel):
-    """Headline figures of one customer over its whole history."""
+    """Headline figures of one customer over its whole history, as the viewer may see them:
+    the amounts cover the deals in the viewer's scope, the counts every deal."""
 
     won_to_date: Decimal
     open_pipeline: Decimal
@@ -90,6 +94,7 @@ class CustomerSummary(BaseModel):
     open_deals: int
     last_contact: date | None
     win_rate: Decimal | None  # won deals / closed deals, by count
+    deals_not_shown: int = 0  # deals of others whose amounts are left out of the sums
 
 
 class CustomerDetail(BaseModel):
@@ -110,6 +115,7 @@ class CustomerDetail(BaseModel):
     summary: CustomerSummary
     can_edit: bool
     can_reassign: bool
+    can_log_activity: bool
 
 
 # --- permissions --------------------------------------------------------------------------
@@ -297,16 +303,19 @@ def get_customer(session: Session, customer_id: int) -> Customer:
     return customer
 
 
-def customer_summary(session: Session, customer_id: int) -> CustomerSummary:
-    """Won to date, open pipeline and win rate (won / closed deals) in one GROUP BY."""
+def customer_summary(session: Session, actor: Actor, customer_id: int) -> CustomerSummary:
+    """Won to date, open pipeline and win rate (won / closed deals) in one GROUP BY. The sums
+    cover the deals in the actor's scope; deals of others count (they exist) without amounts."""
     zero = Decimal(0)
-    won, open_, n_won, n_lost, n_open = session.execute(
+    shown = deals_in_view(actor)
+    won, open_, n_won, n_lost, n_open, n_hidden = session.execute(
         select(
-            func.coalesce(func.sum(case((Deal.status == "won", Deal.amount))), 0),
-            func.coalesce(func.sum(case((Deal.status == "open", Deal.amount))), 0),
+            func.coalesce(func.sum(case((and_(Deal.status == "won", shown), Deal.amount))), 0),
+            func.coalesce(func.sum(case((and_(Deal.status == "open", shown), Deal.amount))), 0),
             func.count(case((Deal.status == "won", 1))),
             func.count(case((Deal.status == "lost", 1))),
             func.count(case((Deal.status == "open", 1))),
+            func.count(case((not_(shown), 1))),
         ).where(Deal.customer_id == customer_id)
     ).one()
     last_activity = session.scalar(
@@ -323,11 +332,13 @@ def customer_summary(session: Session, customer_id: int) -> CustomerSummary:
         open_deals=n_open,
         last_contact=last,
         win_rate=(Decimal(n_won) / Decimal(closed)).quantize(Decimal("0.0001")) if closed else None,
+        deals_not_shown=n_hidden,
     )
 
 
 def customer_detail(session: Session, actor: Actor, customer_id: int) -> CustomerDetail:
-    """Profile, contacts and headline figures of one customer (visible to everyone)."""
+    """Profile, contacts and headline figures of one customer (visible to everyone; the figures
+    as the actor's scope allows), with what the actor may do on it."""
     customer = get_customer(session, customer_id)
     owner = session.get(Person, customer.owner_id) if customer.owner_id else None
     region = session.get(Region, customer.region_id)
@@ -361,13 +372,15 @@ def customer_detail(session: Session, actor: Actor, customer_id: int) -> Custome
             )
             for c in contacts
         ],
-        summary=customer_summary(session, customer_id),
+        summary=customer_summary(session, actor, customer_id),
         can_edit=can_edit(actor, owner_id=customer.owner_id, region_id=customer.region_id),
         can_reassign=can_reassign(actor),
+        can_log_activity=can_log_activity(session, actor, customer),
     )
 
 
-TIMELINE_COLUMNS = ["when", "kind", "what", "amount", "who"]
+TIMELINE_COLUMNS = ["when", "kind", "what", "amount", "who", "amount_hidden"]
+"""`amount_hidden` is True where the entry has an amount the viewer may not see."""
 
 _AUDIT_LABELS = {
     "create": "Customer created",
@@ -401,10 +414,15 @@ def _audit_text(action: str, before: dict | None, after: dict | None) -> str:
 def customer_timeline(
     session: Session, actor: Actor, customer_id: int, *, limit: int = 200
 ) -> pd.DataFrame:
-    """Deals, stage changes, activities and record changes of one customer, newest first."""
+    """Deals, stage changes, activities and record changes of one customer, newest first.
+
+    Deals and activities outside the actor's scope show as existence only: whose deal, its
+    stage and expected close, the kind of activity and who did it; no deal name, amount,
+    outcome or notes."""
     get_customer(session, customer_id)
-    Owner = aliased(Person)
+    Owner, DealOwner = aliased(Person), aliased(Person)
     FromStage, ToStage = aliased(Stage), aliased(Stage)
+    shown_deal = case((deals_in_view(actor), 1), else_=0)
     events: list[tuple] = []
 
     deals = session.execute(
@@ -412,10 +430,12 @@ def customer_timeline(
             Deal.name,
             Deal.created_on,
             Deal.closed_on,
+            Deal.expected_close,
             Deal.status,
             Deal.amount,
             Stage.name,
             Owner.name,
+            shown_deal,
         )
         .join(Stage, Stage.id == Deal.stage_id)
         .join(Owner, Owner.id == Deal.owner_id)
@@ -423,10 +443,17 @@ def customer_timeline(
         .order_by(Deal.created_on.desc())
         .limit(limit)
     ).all()
-    for name, created, closed, status, amount, stage, owner in deals:
-        events.append((_at(created), "Deal", f"{name} opened (now: {stage})", amount, owner))
+    for name, created, closed, expected, status, amount, stage, owner, shown in deals:
+        if shown:
+            opened = f"{name} opened (now: {stage})"
+            ended = f"{name} {status}"
+        else:
+            opened = f"A deal of {owner} (now: {stage}, expected close {expected.isoformat()})"
+            ended = f"A deal of {owner} {status}"
+        hidden = not shown
+        events.append((_at(created), "Deal", opened, None if hidden else amount, owner, hidden))
         if closed is not None and status != DealStatus.OPEN:
-            events.append((_at(closed), "Deal", f"{name} {status}", amount, owner))
+            events.append((_at(closed), "Deal", ended, None if hidden else amount, owner, hidden))
 
     changes = session.execute(
         select(
@@ -436,8 +463,11 @@ def customer_timeline(
             ToStage.name,
             DealStageHistory.amount,
             Owner.name,
+            DealOwner.name,
+            shown_deal,
         )
         .join(Deal, Deal.id == DealStageHistory.deal_id)
+        .join(DealOwner, DealOwner.id == Deal.owner_id)
         .outerjoin(FromStage, FromStage.id == DealStageHistory.from_stage_id)
         .join(ToStage, ToStage.id == DealStageHistory.to_stage_id)
         .outerjoin(Owner, Owner.id == DealStageHistory.changed_by_id)
@@ -445,20 +475,31 @@ def customer_timeline(
         .order_by(DealStageHistory.changed_at.desc())
         .limit(limit)
     ).all()
-    for changed_at, deal, from_stage, to_stage, amount, who in changes:
+    for changed_at, deal, from_stage, to_stage, amount, who, owner, shown in changes:
         move = f"{from_stage} → {to_stage}" if from_stage else f"entered {to_stage}"
-        events.append((_at(changed_at), "Stage change", f"{deal}: {move}", amount, who))
+        what = f"{deal}: {move}" if shown else f"A deal of {owner}: {move}"
+        events.append(
+            (_at(changed_at), "Stage change", what, amount if shown else None, who, not shown)
+        )
 
     activities = session.execute(
-        select(Activity.occurred_on, Activity.type, Activity.outcome, Activity.notes, Owner.name)
+        select(
+            Activity.occurred_on,
+            Activity.type,
+            Activity.outcome,
+            Activity.notes,
+            Owner.name,
+            case((activities_in_view(actor), 1), else_=0),
+        )
         .join(Owner, Owner.id == Activity.person_id)
         .where(Activity.customer_id == customer_id)
         .order_by(Activity.occurred_on.desc(), Activity.id.desc())
         .limit(limit)
     ).all()
-    for occurred, kind, outcome, notes, who in activities:
-        text = " · ".join(p for p in (kind.capitalize(), outcome, notes) if p)
-        events.append((_at(occurred), "Activity", text, None, who))
+    for occurred, kind, outcome, notes, who, shown in activities:
+        parts = (kind.capitalize(), outcome, notes) if shown else (kind.capitalize(),)
+        text = " · ".join(p for p in parts if p)
+        events.append((_at(occurred), "Activity", text, None, who, False))
 
     entries = session.execute(
         select(AuditLog.at, AuditLog.action, AuditLog.before, AuditLog.after, AuditLog.actor_label)
@@ -467,7 +508,7 @@ def customer_timeline(
         .limit(limit)
     ).all()
     for at, action, before, after, who in entries:
-        events.append((at, "Record", _audit_text(action, before, after), None, who))
+        events.append((at, "Record", _audit_text(action, before, after), None, who, False))
 
     events.sort(key=lambda e: e[0], reverse=True)
     return pd.DataFrame(events[:limit], columns=TIMELINE_COLUMNS)

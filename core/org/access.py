@@ -4,16 +4,21 @@
 - A manager acts within the subtree of the regions they manage (their own region if none).
 - A rep acts on their own customers and deals only.
 - A deactivated person acts on nothing.
+- Reading: every customer is visible to everyone, but the amounts and notes of a deal or an
+  activity only to those whose scope covers it (`deals_in_view`, `activities_in_view`): the
+  owner, the deal's team, managers of its region, directors and admins. Others see that it
+  exists (owner, stage, expected close), so two reps do not pursue the same opportunity.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied
 from core.models import Actor, Role
 from core.org.regions import load_region_tree, managed_region_ids
-from db.schema import Person
+from db.schema import Activity, Deal, DealTeamMember, Person
 
 SYSTEM_ACTOR = Actor(id=None, name="manage.py", username="administrator", role=Role.ADMIN)
 """The command line acts as an administrator and is recorded as such in the audit log."""
@@ -102,3 +107,34 @@ def scope_filter(actor: Actor, *, owner, region) -> list:
     if actor.role == Role.REP:
         return [owner == actor.id]
     return [region.in_(actor.scope_region_ids or frozenset())]
+
+
+def deals_in_view(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition on `Deal`: the deals whose amounts and details the actor may read: own
+    deals and deals whose team they are on, a manager's subtree, everything for directors and
+    admins."""
+    if actor.sees_everything:
+        return true()
+    conditions: list[ColumnElement[bool]] = [
+        Deal.owner_id == actor.id,
+        Deal.id.in_(select(DealTeamMember.deal_id).where(DealTeamMember.person_id == actor.id)),
+    ]
+    if actor.role == Role.MANAGER:
+        conditions.append(Deal.region_id.in_(sorted(actor.scope_region_ids or ())))
+    return or_(*conditions)
+
+
+def activities_in_view(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition on `Activity`: the activities whose outcome and notes the actor may read:
+    own activities, activities about a deal in view, activities by people of a manager's
+    subtree, everything for directors and admins."""
+    if actor.sees_everything:
+        return true()
+    conditions: list[ColumnElement[bool]] = [
+        Activity.person_id == actor.id,
+        Activity.deal_id.in_(select(Deal.id).where(deals_in_view(actor))),
+    ]
+    if actor.role == Role.MANAGER:
+        in_area = Person.region_id.in_(sorted(actor.scope_region_ids or ()))
+        conditions.append(Activity.person_id.in_(select(Person.id).where(in_area)))
+    return or_(*conditions)

@@ -13,13 +13,13 @@ from datetime import date
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import ActivityType, Actor, Role
 from core.org import audit
-from core.org.access import ensure_active, in_scope
+from core.org.access import activities_in_view, ensure_active, in_scope
 from db.schema import Activity, Customer, Deal, DealTeamMember, Person
 
 
@@ -53,6 +53,14 @@ def _may_log(session: Session, actor: Actor, customer: Customer, deal: Deal | No
     if customer.owner_id == actor.id:
         return True
     return actor.role == Role.MANAGER and in_scope(actor, customer.region_id)
+
+
+def can_log_activity(
+    session: Session, actor: Actor, customer: Customer, deal: Deal | None = None
+) -> bool:
+    """Whether `log_activity` would accept an activity of the actor with this customer (and
+    deal): the flag a page shows its "log a visit" form by."""
+    return actor.active and actor.id is not None and _may_log(session, actor, customer, deal)
 
 
 def log_activity(
@@ -110,8 +118,10 @@ def log_activity(
 def recent_activities(
     session: Session, actor: Actor, *, customer_id: int | None = None, limit: int = 100
 ) -> pd.DataFrame:
-    """The actor's latest activities (or a customer's, which everyone may see)."""
+    """The actor's latest activities (or a customer's, which everyone may see: the outcome and
+    notes of activities outside the actor's scope are left empty)."""
     ensure_active(actor)
+    shown = activities_in_view(actor)
     query = (
         select(
             Activity.occurred_on,
@@ -119,8 +129,8 @@ def recent_activities(
             Customer.name.label("customer"),
             Person.name.label("by"),
             Activity.deal_id,
-            Activity.outcome,
-            Activity.notes,
+            case((shown, Activity.outcome)).label("outcome"),
+            case((shown, Activity.notes)).label("notes"),
         )
         .join(Customer, Customer.id == Activity.customer_id)
         .join(Person, Person.id == Activity.person_id)

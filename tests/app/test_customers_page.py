@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from db.engine import make_engine, session_factory
-from db.schema import AuditLog, Contact, Customer, Deal, Person
+from db.schema import AuditLog, Contact, Customer, Deal, DealTeamMember, Person
 from tests.app.conftest import signed_in
 
 
@@ -305,3 +305,39 @@ def test_a_rep_logs_a_visit_from_the_customer_page_and_it_is_stored(app_database
         "Met the buyer",
         rep_id,
     )
+
+
+def test_a_rep_sees_colleagues_deals_without_amounts_and_no_visit_form_where_refused(
+    app_database,
+):
+    rep_id = _person_id(app_database, "rep")
+    with _db(app_database) as session:
+        # a customer with deals, none of them the rep's or with the rep on the team
+        mine = (
+            select(Deal.customer_id)
+            .outerjoin(DealTeamMember, DealTeamMember.deal_id == Deal.id)
+            .where((Deal.owner_id == rep_id) | (DealTeamMember.person_id == rep_id))
+        )
+        name = session.scalar(
+            select(Customer.name)
+            .join(Deal, Deal.customer_id == Customer.id)
+            .where(Customer.owner_id != rep_id, Customer.id.not_in(mine))
+            .order_by(Customer.id)
+            .limit(1)
+        )
+    at = _customers_page("rep")
+    _open(at, name)
+    assert not any("Log a visit" in e.label for e in at.expander)
+    timeline = at.dataframe[0].value
+    deal_rows = timeline[timeline["kind"] == "Deal"]
+    assert len(deal_rows) > 0 and set(deal_rows["amount"]) == {"—"}
+    assert all(w.startswith("A deal of ") for w in deal_rows["what"])
+    assert any("shown without amounts" in c.value for c in at.caption)
+    # the owner's own customer still offers the form
+    with _db(app_database) as session:
+        own = session.scalar(
+            select(Customer.name).where(Customer.owner_id == rep_id).order_by(Customer.id).limit(1)
+        )
+    at = _customers_page("rep")
+    _open(at, own)
+    assert any("Log a visit" in e.label for e in at.expander)

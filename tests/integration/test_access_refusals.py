@@ -389,6 +389,7 @@ OWN_STATE: list[tuple[str, Call]] = [
 
 READ_ONLY = {
     # read services that take actor (they refuse by scope elsewhere; they change nothing)
+    "activities.can_log_activity",
     "activities.recent_activities",
     "alerts.current_alerts",
     "alerts.open_alert_count",

@@ -372,11 +372,17 @@ def test_summary_figures_match_a_hand_count(session, org):
     )
     f.deal(session, org["rep_a"], cust, amount=Decimal("40"))
     cf.activity(session, org["rep_a"], cust, on=date(2026, 4, 1))
-    s = customers.customer_detail(session, org["actor"](org["rep_b"]), cust.id).summary
+    s = customers.customer_detail(session, org["actor"](org["rep_a"]), cust.id).summary
     assert s.won_to_date == Decimal("300.75")
     assert s.open_pipeline == Decimal("40")
     assert s.win_rate == Decimal("0.6667")
     assert s.last_contact == date(2026, 4, 1)
+    assert s.deals_not_shown == 0
+    # a rep of another region sees that the deals exist, not their amounts
+    other = customers.customer_detail(session, org["actor"](org["rep_b"]), cust.id).summary
+    assert (other.won_to_date, other.open_pipeline) == (Decimal(0), Decimal(0))
+    assert (other.won_deals, other.lost_deals, other.open_deals) == (2, 1, 1)
+    assert other.win_rate == Decimal("0.6667") and other.deals_not_shown == 4
 
 
 # --- reassignment -------------------------------------------------------------------------
