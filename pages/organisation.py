@@ -17,6 +17,7 @@ from core.org.company import (
     set_fiscal_start_month,
     set_ramp_schedule,
 )
+from core.pipeline import team
 from ui.auth import current_actor
 from ui.data import cached, read, save
 from ui.downloads import download_buttons
@@ -34,6 +35,13 @@ def organisation() -> tuple[pd.DataFrame, pd.DataFrame, int, list]:
             fiscal_start_month(session),
             get_setting(session, "ramp_schedule"),
         )
+
+
+@cached("org", "settings", ttl=60, show_spinner=False)
+def deal_team_functions() -> tuple[list[str], dict[int, list[str]]]:
+    """The known functions and each person's."""
+    with read() as session:
+        return team.known_functions(session), team.people_functions(session)
 
 
 @cached("org", "settings", ttl=60, show_spinner=False)
@@ -144,8 +152,8 @@ with people_tab:
     )
     download_buttons(persons.drop(columns=["id"]), "people")
     active_people = persons[persons["active"]]["id"].tolist()
-    add, move, upcoming, hire, leave = st.tabs(
-        ["Add", "Move to another region", "Scheduled moves", "Hire date", "Deactivate"]
+    add, move, upcoming, hire, functions_tab, leave = st.tabs(
+        ["Add", "Move to another region", "Scheduled moves", "Hire date", "Functions", "Deactivate"]
     )
     with add, st.form("add_person", clear_on_submit=False):
         left, right = st.columns(2)
@@ -228,6 +236,30 @@ with people_tab:
                 lambda s: org.set_hire_date(s, actor, who, hired),
                 f"Hire date of {person_label[who]} set to {hired:%d %B %Y}.",
             )
+    with functions_tab:
+        known, held = deal_team_functions()
+        who = st.selectbox("Person", active_people, format_func=person_label.get, key="fn_p")
+        with st.form("person_functions"):
+            chosen = st.multiselect(
+                "Deal-team functions this person can fill",
+                known,
+                default=[f for f in held.get(who, []) if f in known],
+                key=f"fn_f_{who}",
+            )
+            st.caption(
+                "A stage's required role is met only by a team member who has that function."
+            )
+            if st.form_submit_button("Save functions"):
+                run_functions = (
+                    f"Functions of {person_label[who]}: {', '.join(chosen)}."
+                    if chosen
+                    else f"{person_label[who]} has no deal-team functions now."
+                )
+                save(
+                    lambda s: team.set_person_functions(s, actor, who, chosen),
+                    run_functions,
+                    affects={"org"},
+                )
     with leave, st.form("deactivate"):
         who = st.selectbox("Person", active_people, format_func=person_label.get, key="dp_p")
         st.caption("A deactivated person can no longer sign in; their records stay.")

@@ -103,6 +103,12 @@ def set_person_functions(
     return cleaned
 
 
+def people_functions(session: Session) -> dict[int, list[str]]:
+    """Each person's functions, by person id (people without any are left out)."""
+    rows = session.execute(select(Person.id, Person.functions)).all()
+    return {pid: list(functions) for pid, functions in rows if functions}
+
+
 def team_seats(session: Session, deal_id: int) -> list[TeamSeat]:
     """The deal's team: each member's role and the functions that person has."""
     rows = session.execute(
@@ -122,6 +128,7 @@ __all__ = [
     "canonical_function",
     "clean_functions",
     "known_functions",
+    "people_functions",
     "set_person_functions",
     "split_functions",
     "team_seats",
