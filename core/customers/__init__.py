@@ -13,7 +13,6 @@ from core.customers.archive import (
     can_reassign,
     count_customers,
     customer_detail,
-    customer_timeline,
     export_customers,
     filter_options,
     search_customers,
@@ -38,6 +37,7 @@ from core.customers.ownership import (
     reassign_book,
     reassign_customers,
 )
+from core.customers.timeline import customer_timeline
 
 __all__ = [
     "SORTS",

@@ -11,7 +11,7 @@ hundreds of thousands of customers.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -21,20 +21,17 @@ from sqlalchemy.orm import Session, aliased
 
 from core.customers.names import normalize_name
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.models import Actor, CustomerStatus, DealStatus, Role
-from core.org.access import activities_in_view, deals_in_view, ensure_can_edit_record
+from core.models import Actor, CustomerStatus, Role
+from core.org.access import deals_in_view, ensure_can_edit_record
 from core.org.regions import load_region_tree
 from core.pipeline.activities import can_log_activity
 from db.schema import (
     Activity,
-    AuditLog,
     Contact,
     Customer,
     Deal,
-    DealStageHistory,
     Person,
     Region,
-    Stage,
 )
 
 # --- models crossing the boundary ---------------------------------------------------------
@@ -377,145 +374,3 @@ def customer_detail(session: Session, actor: Actor, customer_id: int) -> Custome
         can_reassign=can_reassign(actor),
         can_log_activity=can_log_activity(session, actor, customer),
     )
-
-
-TIMELINE_COLUMNS = ["when", "kind", "what", "amount", "who", "amount_hidden"]
-"""`amount_hidden` is True where the entry has an amount the viewer may not see."""
-
-_AUDIT_LABELS = {
-    "create": "Customer created",
-    "edit": "Profile changed",
-    "add_contact": "Contact added",
-    "edit_contact": "Contact changed",
-    "remove_contact": "Contact removed",
-    "reassign": "Owner changed",
-    "merge": "Duplicate merged in",
-}
-
-
-def _audit_text(action: str, before: dict | None, after: dict | None) -> str:
-    before, after = before or {}, after or {}
-    label = _AUDIT_LABELS.get(action, action)
-    if action in ("add_contact", "edit_contact"):
-        return f"{label}: {after.get('name', '')}" + (
-            f" ({after['title']})" if after.get("title") else ""
-        )
-    if action == "remove_contact":
-        return f"{label}: {before.get('name', '')}"
-    if action == "reassign":
-        return f"{label}: {before.get('owner') or 'nobody'} → {after.get('owner')}"
-    if action == "merge":
-        return f"{label}: {before.get('name', '')}"
-    if action == "edit":
-        return f"{label}: " + ", ".join(sorted(after))
-    return label
-
-
-def customer_timeline(
-    session: Session, actor: Actor, customer_id: int, *, limit: int = 200
-) -> pd.DataFrame:
-    """Deals, stage changes, activities and record changes of one customer, newest first.
-
-    Deals and activities outside the actor's scope show as existence only: whose deal, its
-    stage and expected close, the kind of activity and who did it; no deal name, amount,
-    outcome or notes."""
-    get_customer(session, customer_id)
-    Owner, DealOwner = aliased(Person), aliased(Person)
-    FromStage, ToStage = aliased(Stage), aliased(Stage)
-    shown_deal = case((deals_in_view(actor), 1), else_=0)
-    events: list[tuple] = []
-
-    deals = session.execute(
-        select(
-            Deal.name,
-            Deal.created_on,
-            Deal.closed_on,
-            Deal.expected_close,
-            Deal.status,
-            Deal.amount,
-            Stage.name,
-            Owner.name,
-            shown_deal,
-        )
-        .join(Stage, Stage.id == Deal.stage_id)
-        .join(Owner, Owner.id == Deal.owner_id)
-        .where(Deal.customer_id == customer_id)
-        .order_by(Deal.created_on.desc())
-        .limit(limit)
-    ).all()
-    for name, created, closed, expected, status, amount, stage, owner, shown in deals:
-        if shown:
-            opened = f"{name} opened (now: {stage})"
-            ended = f"{name} {status}"
-        else:
-            opened = f"A deal of {owner} (now: {stage}, expected close {expected.isoformat()})"
-            ended = f"A deal of {owner} {status}"
-        hidden = not shown
-        events.append((_at(created), "Deal", opened, None if hidden else amount, owner, hidden))
-        if closed is not None and status != DealStatus.OPEN:
-            events.append((_at(closed), "Deal", ended, None if hidden else amount, owner, hidden))
-
-    changes = session.execute(
-        select(
-            DealStageHistory.changed_at,
-            Deal.name,
-            FromStage.name,
-            ToStage.name,
-            DealStageHistory.amount,
-            Owner.name,
-            DealOwner.name,
-            shown_deal,
-        )
-        .join(Deal, Deal.id == DealStageHistory.deal_id)
-        .join(DealOwner, DealOwner.id == Deal.owner_id)
-        .outerjoin(FromStage, FromStage.id == DealStageHistory.from_stage_id)
-        .join(ToStage, ToStage.id == DealStageHistory.to_stage_id)
-        .outerjoin(Owner, Owner.id == DealStageHistory.changed_by_id)
-        .where(Deal.customer_id == customer_id)
-        .order_by(DealStageHistory.changed_at.desc())
-        .limit(limit)
-    ).all()
-    for changed_at, deal, from_stage, to_stage, amount, who, owner, shown in changes:
-        move = f"{from_stage} → {to_stage}" if from_stage else f"entered {to_stage}"
-        what = f"{deal}: {move}" if shown else f"A deal of {owner}: {move}"
-        events.append(
-            (_at(changed_at), "Stage change", what, amount if shown else None, who, not shown)
-        )
-
-    activities = session.execute(
-        select(
-            Activity.occurred_on,
-            Activity.type,
-            Activity.outcome,
-            Activity.notes,
-            Owner.name,
-            case((activities_in_view(actor), 1), else_=0),
-        )
-        .join(Owner, Owner.id == Activity.person_id)
-        .where(Activity.customer_id == customer_id)
-        .order_by(Activity.occurred_on.desc(), Activity.id.desc())
-        .limit(limit)
-    ).all()
-    for occurred, kind, outcome, notes, who, shown in activities:
-        parts = (kind.capitalize(), outcome, notes) if shown else (kind.capitalize(),)
-        text = " · ".join(p for p in parts if p)
-        events.append((_at(occurred), "Activity", text, None, who, False))
-
-    entries = session.execute(
-        select(AuditLog.at, AuditLog.action, AuditLog.before, AuditLog.after, AuditLog.actor_label)
-        .where(AuditLog.entity == "customer", AuditLog.entity_id == customer_id)
-        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-        .limit(limit)
-    ).all()
-    for at, action, before, after, who in entries:
-        events.append((at, "Record", _audit_text(action, before, after), None, who, False))
-
-    events.sort(key=lambda e: e[0], reverse=True)
-    return pd.DataFrame(events[:limit], columns=TIMELINE_COLUMNS)
-
-
-def _at(day: date | datetime) -> datetime:
-    """Dates sort as the start of their day, so a change made today shows above today's deals."""
-    if isinstance(day, datetime):
-        return day
-    return datetime.combine(day, datetime.min.time())

@@ -131,3 +131,16 @@ fn.two@example.org,Fang Two,manager,Functions West,
     (problem,) = failure.value.problems
     assert (problem.row, problem.column) == (2, "functions") and "magician" in problem.reason
     assert one.functions == ["pre-sales engineer", "solution consultant"]
+
+
+def test_the_demo_team_seats_are_held_by_people_with_the_function(session):
+    seats = session.execute(
+        select(DealTeamMember.role, Person.functions).join(
+            Person, Person.id == DealTeamMember.person_id
+        )
+    ).all()
+    assert seats, "the demo data staffs deal teams"
+    assert all(role in (functions or []) for role, functions in seats)
+    by_name = dict(session.execute(select(Person.username, Person.functions)).all())
+    assert {"executive sponsor", "finance"} <= set(by_name["manager"])
+    assert {"legal", "executive"} <= set(by_name["director"])
