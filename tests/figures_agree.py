@@ -3,8 +3,8 @@ expected to date and coverage, to the cent, for every rep, every region and the 
 that those figures equal an independent pandas computation over the raw rows (Books).
 
 Consumers: Home (scope_figures), Attainment (the page's view), `report attainment`, the
-scorecard's inputs, plan vs actual (ended periods), and the alerts' pace and coverage figures and the pipeline
-review's quarter (the current quarter)."""
+scorecard's inputs, plan vs actual (ended periods), the alerts' pace and coverage figures and
+the pipeline review's quarter (the current quarter)."""
 
 from __future__ import annotations
 
