@@ -67,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file named on the command line cannot be read or written
+        where = exc.filename if exc.filename is not None else "the file"
+        print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     if output:
         try:
             print(output, flush=True)

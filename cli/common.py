@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
 from datetime import date
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.errors import DomainError
 from core.org.access import SYSTEM_ACTOR
 from core.org.changes import apply_due_changes
+from core.periods import FIRST_YEAR, LAST_YEAR
 from db.engine import make_engine, migrate, session_factory
 
 ACTOR = SYSTEM_ACTOR
@@ -44,3 +46,27 @@ def read_password(given: str | None) -> str:
     if first != getpass.getpass("Repeat password: "):
         raise DomainError("The two passwords differ.")
     return first
+
+
+def fiscal_year_arg(text: str) -> int:
+    """A --year option: a whole year a plan or a period may name."""
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a year, e.g. 2027") from None
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(
+            f"the year must be between {FIRST_YEAR} and {LAST_YEAR}, got {year}"
+        )
+    return year
+
+
+def version_arg(text: str) -> int:
+    """A --version option: a plan version, 1 or more."""
+    try:
+        version = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a version number, e.g. 2") from None
+    if not 1 <= version <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"a version is 1 or more, got {version}")
+    return version

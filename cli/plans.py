@@ -6,7 +6,7 @@ import io
 import json
 from decimal import Decimal, InvalidOperation
 
-from cli.common import ACTOR, sessions
+from cli.common import ACTOR, fiscal_year_arg, sessions, version_arg
 from core.errors import ValidationFailed
 from core.planning import Method
 from core.plans.allocation import RAMP_MODES, create_plan
@@ -90,7 +90,9 @@ def register(commands) -> None:
     parser = plan_commands.add_parser(
         "create", help="set the company target and break it down to regions, reps and months"
     )
-    parser.add_argument("--year", type=int, required=True, help="fiscal year, e.g. 2027")
+    parser.add_argument(
+        "--year", type=fiscal_year_arg, required=True, help="fiscal year, e.g. 2027"
+    )
     parser.add_argument("--target", required=True, help="company target, e.g. 12000000")
     parser.add_argument(
         "--method", required=True, choices=[m.value for m in Method if m != "manual"]
@@ -105,11 +107,11 @@ def register(commands) -> None:
     )
     parser.set_defaults(run=create)
     parser = plan_commands.add_parser("show", help="print a plan: every region and rep by month")
-    parser.add_argument("--year", type=int, required=True)
-    parser.add_argument("--version", type=int, help="default: the newest version")
+    parser.add_argument("--year", type=fiscal_year_arg, required=True)
+    parser.add_argument("--version", type=version_arg, help="default: the newest version")
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
     parser.set_defaults(run=show)
     parser = plan_commands.add_parser("approve", help="approve the newest version of a plan")
-    parser.add_argument("--year", type=int, required=True)
-    parser.add_argument("--version", type=int, help="default: the newest version")
+    parser.add_argument("--year", type=fiscal_year_arg, required=True)
+    parser.add_argument("--version", type=version_arg, help="default: the newest version")
     parser.set_defaults(run=approve)

@@ -68,6 +68,8 @@ def quarter_of(day: date, fiscal_start_month: int = 1) -> Period:
     return fiscal_quarter(year, months_in // 3 + 1, fiscal_start_month)
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+"""The years a period may name."""
 _PATTERNS = {
     "month": re.compile(r"^(\d{4})-(\d{1,2})$"),
     "quarter": re.compile(r"^(\d{4})\s*-?Q([1-4])$", re.IGNORECASE),
@@ -76,8 +78,15 @@ _PATTERNS = {
 
 
 def parse_period(text: str, fiscal_start_month: int = 1) -> Period:
-    """Parse 2026-03, 2026Q1 or FY2026; anything else is refused with the accepted forms."""
+    """Parse 2026-03, 2026Q1 or FY2026; anything else is refused with the accepted forms.
+    Years run from FIRST_YEAR to LAST_YEAR (the calendar arithmetic of comparisons and
+    forecasts stays inside the dates Python can hold)."""
     value = (text or "").strip()
+    found = next((m for m in (p.match(value) for p in _PATTERNS.values()) if m), None)
+    if found is not None and not FIRST_YEAR <= int(found[1]) <= LAST_YEAR:
+        raise ValidationFailed(
+            f"Unknown period '{text}': the year must be between {FIRST_YEAR} and {LAST_YEAR}."
+        )
     if found := _PATTERNS["month"].match(value):
         month_number = int(found[2])
         if 1 <= month_number <= 12:
