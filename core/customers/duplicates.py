@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections import defaultdict
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, case, or_, select
@@ -185,7 +186,7 @@ class NearName(BaseModel):
     similarity: float
 
 
-_BATCH = 200
+_BATCH = 100
 _BATCH_CANDIDATES = 20_000
 
 
@@ -213,15 +214,26 @@ def near_names(
             .order_by(Customer.id)
             .limit(_BATCH_CANDIDATES)
         ).all()
+        by_start: dict[str, list] = defaultdict(list)
+        by_pair: dict[str, list] = defaultdict(list)
+        for row in rows:
+            by_start[row[2][:3]].append(row)
+            for pair in bigrams(row[2]):
+                by_pair[pair].append(row)
         for key in chunk:
-            own = min(threshold, BIGRAM_THRESHOLD) if written_without_spaces(key) else threshold
-            near = []
-            for cid, cname, ckey, region in rows:
-                if ckey == key:
-                    continue
-                ratio = _similarity_at_least(key, ckey, own)
-                if ratio is not None:
-                    near.append(NearName(id=cid, name=cname, region=region, similarity=ratio))
+            if written_without_spaces(key):
+                own = min(threshold, BIGRAM_THRESHOLD)
+                shared = {r[0]: r for pair in bigrams(key) for r in by_pair.get(pair, [])}
+                candidates = list(shared.values())
+            else:
+                own, first_word = threshold, key.split()[0]
+                candidates = list(by_start.get(key[:3], []))
+                if len(first_word) < 3:
+                    candidates += [r for r in rows if r[2].startswith(first_word)]
+            near = {}
+            for cid, cname, ckey, region in candidates:
+                if ckey != key and (ratio := _similarity_at_least(key, ckey, own)) is not None:
+                    near[cid] = NearName(id=cid, name=cname, region=region, similarity=ratio)
             if near:
-                found[key] = sorted(near, key=lambda n: (-n.similarity, n.id))
+                found[key] = sorted(near.values(), key=lambda n: (-n.similarity, n.id))
     return found

@@ -220,3 +220,18 @@ def test_the_migration_recomputes_every_key_on_postgresql():
         assert _migrate_old_keys(engine) == EXPECTED_KEYS
     finally:
         engine.dispose()
+
+
+def test_an_import_refuses_a_latin_name_only_similar_to_an_existing_one(session, beijing):
+    region, rep, director = beijing
+    _create(session, director, "Nordwind Logistik GmbH", region, owner_id=rep.id)
+    with pytest.raises(ImportFailed) as failure:
+        import_table(
+            session, ADMIN, "customers", csv_table("name,region\nNordwind Logistics,Beijing")
+        )
+    [problem] = failure.value.problems
+    assert "'Nordwind Logistik GmbH' (Beijing)" in problem.reason
+    same = import_table(
+        session, ADMIN, "customers", csv_table("name,region\nNORDWIND LOGISTIK,Beijing")
+    )
+    assert (same.created, same.updated) == (0, 1)
