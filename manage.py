@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import NoReturn
 
 from pydantic import ValidationError
 
@@ -39,8 +40,27 @@ CLOSED_PIPE = 141
 """The exit status of a command whose output pipe was closed (128 + SIGPIPE)."""
 
 
+def one_line(message: str) -> str:
+    """A message as one line: line breaks and other invisible characters a value brought in
+    (a pasted name, a period with a newline) are shown escaped, e.g. \\n."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message
+    )
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its error message (which may quote what was typed) on one line."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(one_line(message))
+
+
+def _complain(message: str) -> None:
+    print(f"error: {one_line(message)}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="manage.py",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -57,19 +77,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         output = args.run(args)
     except DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _complain(str(exc))
         return 2
     except ValidationError as exc:
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"]) or "input"
-            print(f"error: {field}: {error['msg']}", file=sys.stderr)
+            _complain(f"{field}: {error['msg']}")
         return 1
     except DomainError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _complain(str(exc))
         return 1
     except OSError as exc:  # a file named on the command line cannot be read or written
         where = exc.filename if exc.filename is not None else "the file"
-        print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        _complain(f"{where}: {exc.strerror or exc}")
         return 2
     if output:
         try:

@@ -37,8 +37,11 @@ def restore_sqlite(engine: Engine, backup: Path) -> None:
     """Replace the live database's content with the backup's, in one step."""
     if not backup.exists():
         raise DatabaseUnavailable(f"No backup file at {backup}.")
-    with sqlite3.connect(backup) as check:
-        tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master")}
+    try:
+        with sqlite3.connect(backup) as check:
+            tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError:  # not a database file at all (or a folder)
+        tables = set()
     if "alembic_version" not in tables:
         raise DatabaseUnavailable(f"{backup} is not a backup of this application's database.")
     engine.dispose()

@@ -229,11 +229,14 @@ def test_every_command_does_its_work_or_says_what_is_wrong(fuzz_db, files, path)
         (["plan", "approve", "--year", "2027", "--version", "0"], 2, "a version is 1 or more"),
         (["report", "scorecard", "--period", "FY9999"], 1, "the year must be between"),
         (["report", "attainment", "--period", "0000-01", "--by", "rep"], 1, "the year must be"),
+        (["user", "deactivate", "a\nb"], 1, "No person with username or email 'a\\nb'."),
+        (["plan", "show", "--year", "20\r26"], 2, "'20\\r26' is not a year"),
     ],
 )
 def test_what_the_fuzzing_found_gets_one_clear_line(fuzz_db, argv, code, message):
     done, err = _run(fuzz_db, argv)
     assert done == code and message in err.strip().splitlines()[-1], err
+    assert err.count("error:") == 1 and "error:" in err.splitlines()[-1], err
     assert "Traceback" not in err
 
 
@@ -244,3 +247,28 @@ def test_a_backup_onto_a_folder_gets_one_clear_line(fuzz_db, files, backend):
         assert done == 1 and "pg_dump" in err, err
         return
     assert done == 2 and err.strip() == f"error: {folder}: Is a directory", err
+
+
+@pytest.fixture(scope="module")
+def restore_target(tmp_path_factory) -> tuple[str, str]:
+    """A throw-away SQLite database of its own for `restore`, and a real backup of it."""
+    folder = tmp_path_factory.mktemp("restore")
+    url = f"sqlite:///{folder / 'target.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    backup = str(folder / "good-backup.db")
+    assert _run(url, ["backup", "--out", backup])[0] == 0
+    return url, backup
+
+
+@FUZZ
+@given(data=st.data())
+def test_restore_from_any_file_restores_or_says_what_is_wrong(restore_target, files, data):
+    url, backup = restore_target
+    argv = ["restore", data.draw(st.sampled_from([backup, *files["read"]]))]
+    if data.draw(st.booleans()):
+        argv.append("--yes")
+    code, err = _run(url, argv)
+    assert "Traceback" not in err, (argv, err)
+    assert code == 0 or (code in (1, 2) and "error:" in err.strip().splitlines()[-1]), (argv, err)
