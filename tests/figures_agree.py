@@ -138,6 +138,12 @@ def check_figures_agree(session, period: Period, today: date, *, cli=None) -> in
             row.open_pipeline,
         ), key
 
+    # Home's breakdown: the company by region (each with its subtree)
+    company = scopes.default_scope(session, director)
+    for part in attainment.breakdown(session, company, period, today=today):
+        row = rows[f"region:{part.key}"]
+        assert (part.target, part.won) == (row.target, row.won), part.key
+
     # Attainment page: the company's head and its parts
     view = views.attainment_view(session, director, "company", period, today=today)
     assert _pick(view.head) == _pick(rows["company"])

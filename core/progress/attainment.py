@@ -168,7 +168,9 @@ def attainment_rows(
     base = figures.KEYS[by]
     scoped = _restricted(base, entities, where)
     won = figures.won(session, period, by=by, where=scoped)
-    pipeline = figures.open_pipeline(session, period, today, by=by, where=scoped)
+    pipeline = figures.open_pipeline(
+        session, period, today, by=by, where=scoped, squares=simulate and period.end >= today
+    )
     late = figures.overdue(session, today, by=by, where=scoped) if period.end >= today else {}
     targets = _monthly_targets(session, period, entities, rep_regions)
     probabilities = figures.stage_probabilities(session)
@@ -279,11 +281,12 @@ def rows_for_regions(
     calibration: list[StageCalibration] | None = None,
 ) -> list[AttainmentRow]:
     """The company's or regions' rows (each region with its subtree)."""
+    company_only = len(entities) == 1 and entities[0].base_keys is None
     return attainment_rows(
         session,
         period,
         entities,
-        by="region",
+        by="company" if company_only else "region",
         today=today,
         simulate=simulate,
         calibration=calibration,
@@ -399,8 +402,18 @@ def scope_figures(
     session: Session, scope: Scope, period: Period, *, today: date | None = None
 ) -> ScopeFigures:
     """Target, won, attainment and open pipeline of one scope for one period (the same row
-    the Attainment page shows, without the simulation)."""
-    row, _ = scope_attainment(session, scope, period, today=today, simulate=False)
+    the Attainment page shows, without the simulation and without its parts)."""
+    today = today or date.today()
+    tree = load_region_tree(session)
+    if scope.person_id is not None:
+        person = session.get(Person, scope.person_id)
+        head = scope_entity(scope)
+        if person is not None:
+            head = replace(head, entity=person.email, key=f"rep:{person.id}")
+        (row,) = rows_for_reps(session, period, [head], None, today, simulate=False)
+    else:
+        head = company_entity(tree) if scope.region_ids is None else scope_entity(scope)
+        (row,) = rows_for_regions(session, period, [head], today, simulate=False)
     return ScopeFigures(
         scope=scope.label,
         period=period.label,
@@ -426,8 +439,9 @@ def _breakdown_row(key: Any, label: str, target: Decimal | None, won: Decimal) -
 def breakdown(
     session: Session, scope: Scope, period: Period, *, today: date | None = None
 ) -> list[BreakdownRow]:
-    """The natural split of a scope: company -> regions, manager's area -> reps, rep -> months."""
-    today = today or date.today()
+    """The natural split of a scope into won vs target: company -> regions (each with its
+    subtree), manager's area -> reps (their deals and targets in the area), rep -> months.
+    Only won and targets are read (core.progress.figures), as the Home page shows no more."""
     if scope.person_id is not None:
         where = [Deal.owner_id == scope.person_id]
         won = figures.won_by_month(session, period, by="company", where=where)
@@ -440,13 +454,38 @@ def breakdown(
             for m in period.months()
         ]
     if scope.region_ids is not None:
-        reps = rep_entities(session, period, scope.region_ids, today)
-        rows = rows_for_reps(session, period, reps, scope.region_ids, today, simulate=False)
-    else:
-        tree = load_region_tree(session)
-        children = [c for p in scope.top_region_ids for c in tree.children.get(p, [])]
-        regions = [region_entity(tree, c) for c in children or scope.top_region_ids]
-        rows = rows_for_regions(session, period, regions, today, simulate=False)
+        where = [Deal.region_id.in_(scope.region_ids)]
+        won_by_rep = figures.won(session, period, by="owner", where=where)
+        monthly = figures.rep_targets_by_month(
+            session, period, None, within_regions=scope.region_ids
+        )
+        ids = set(won_by_rep) | set(monthly)
+        people = select(Person.id, Person.name).where(Person.id.in_(ids))
+        names = dict(session.execute(people).all())
+        ordered = sorted(ids, key=lambda pid: names.get(pid, ""))
+        return [
+            _breakdown_row(
+                pid,
+                names.get(pid, f"#{pid}"),
+                figures.total(monthly.get(pid)),
+                won_by_rep.get(pid, figures.WonTally()).amount,
+            )
+            for pid in ordered
+        ]
+    tree = load_region_tree(session)
+    children = [c for p in scope.top_region_ids for c in tree.children.get(p, [])]
+    parts = children or list(scope.top_region_ids)
+    won_by_region = figures.won(session, period, by="region")
+    regions = figures.region_targets_by_month(session, period, parts)
     return [
-        _breakdown_row(row.key.partition(":")[2], row.label, row.target, row.won) for row in rows
+        _breakdown_row(
+            region_id,
+            tree.names[region_id],
+            figures.total(regions.get(region_id)),
+            sum(
+                (won_by_region[r].amount for r in tree.subtree(region_id) if r in won_by_region),
+                ZERO,
+            ),
+        )
+        for region_id in parts
     ]

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from core.models import Period
@@ -108,6 +108,8 @@ def largest_open(
     ORDER BY ... LIMIT for a single entity, a window function otherwise."""
     out: dict[Any, list[tuple[float, int]]] = {}
     amount = figures.credited_amount()
+    if base is None:  # the company: one entity, no key
+        base, single = literal(None), True
     if single:
         rows = session.execute(
             select(base, amount, Deal.stage_id)

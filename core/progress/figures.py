@@ -238,16 +238,23 @@ class OpenPipeline:
 
 
 def open_pipeline(
-    session: Session, period: Period, today: date, *, by: str = "region", where: Sequence = ()
+    session: Session,
+    period: Period,
+    today: date,
+    *,
+    by: str = "region",
+    where: Sequence = (),
+    squares: bool = False,
 ) -> dict[Any, OpenPipeline]:
-    """Open pipeline of the period by `by`, split by stage and forecast category."""
+    """Open pipeline of the period by `by`, split by stage and forecast category (with
+    `squares`, the sum of squared amounts too, which the simulation needs)."""
     amount = credited_amount()
     query, key = _grouped(
         by,
         Deal.stage_id,
         Deal.forecast_category,
         func.sum(amount),
-        func.sum(amount * amount),
+        func.sum(amount * amount) if squares else func.sum(0),
         func.count(),
     )
     query = query.where(*open_in(period, today), *where)

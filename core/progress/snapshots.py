@@ -146,6 +146,8 @@ def committed_from_history(starts: list[date], commit_probability: float) -> Sub
         for day in starts
     ]
     day = (days[0] if len(days) == 1 else union_all(*days)).subquery()
+    if len(starts) == 1:
+        return _committed_on(starts[0], commit_probability)
     spans = select(
         DealStageHistory.deal_id,
         DealStageHistory.to_stage_id.label("stage_id"),
@@ -181,6 +183,46 @@ def committed_from_history(starts: list[date], commit_probability: float) -> Sub
             or_(Deal.closed_on.is_(None), Deal.closed_on >= day.c.start),
             *_commit_level(commit_probability),
         )
+        .subquery()
+    )
+
+
+def _committed_on(start: date, commit_probability: float) -> Subquery:
+    """committed_from_history for one day: only the stage changes before it, of deals not
+    closed before it, are read (the last of them per deal is the stage the deal was in)."""
+    start_at = datetime.combine(start, time())
+    ranked = (
+        select(
+            DealStageHistory.deal_id,
+            DealStageHistory.to_stage_id.label("stage_id"),
+            DealStageHistory.amount,
+            Deal.owner_id,
+            Deal.region_id,
+            func.row_number()
+            .over(
+                partition_by=DealStageHistory.deal_id,
+                order_by=(DealStageHistory.changed_at.desc(), DealStageHistory.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(Deal, Deal.id == DealStageHistory.deal_id)
+        .where(
+            DealStageHistory.changed_at < start_at,
+            or_(Deal.closed_on.is_(None), Deal.closed_on >= start),
+        )
+        .subquery()
+    )
+    return (
+        select(
+            literal(start, Date).label("start"),
+            ranked.c.deal_id,
+            ranked.c.owner_id,
+            ranked.c.region_id,
+            ranked.c.stage_id,
+            ranked.c.amount,
+        )
+        .join(Stage, Stage.id == ranked.c.stage_id)
+        .where(ranked.c.rank == 1, *_commit_level(commit_probability))
         .subquery()
     )
 
