@@ -190,6 +190,7 @@ def _arguments(draw, path: tuple[str, ...], files: dict[str, list[str]]) -> list
 def _run(url: str, argv: list[str]) -> tuple[int, str]:
     """main() as `python manage.py ARGV` runs it; an exception escaping it fails the test."""
     out, err = io.StringIO(), io.StringIO()
+    before = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
     stdin, sys.stdin = sys.stdin, io.StringIO("fuzz-password-1\n")
@@ -201,7 +202,10 @@ def _run(url: str, argv: list[str]) -> tuple[int, str]:
                 code = exc.code if isinstance(exc.code, int) else 2
     finally:
         sys.stdin = stdin
-        os.environ.pop("DATABASE_URL", None)
+        if before is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = before
         get_settings.cache_clear()
     return code, err.getvalue()
 
