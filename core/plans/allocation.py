@@ -16,17 +16,17 @@ Business rules:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import planning
 from core.errors import NotFound, ValidationFailed
-from core.models import Actor, PlanStatus, Role, to_amount
+from core.models import Actor, Period, PlanStatus, Role, to_amount
 from core.org import audit
 from core.org.company import fiscal_start_month, ramp_schedule
 from core.org.regions import load_region_tree
@@ -48,7 +48,8 @@ from core.plans.cells import (
     write_cells,
 )
 from core.plans.rules import allocate_refusal, ensure, resplit_refusal
-from db.schema import Customer, Deal, DealStatus, Person, Region, TargetPlan
+from core.progress import figures
+from db.schema import Customer, Person, Region, TargetPlan
 
 SEASONALITIES = ("flat", "history", "manual")
 RAMP_MODES = ("spread", "absorb")
@@ -66,33 +67,33 @@ def _active_reps(session: Session, region_ids: set[int]) -> list[tuple[int, int,
     return [(pid, region_id, hired) for pid, region_id, hired in rows if region_id is not None]
 
 
+def _span(start: date, end_before: date) -> Period:
+    """The months from `start` up to (not including) `end_before`, as a period."""
+    return Period(
+        label=f"{start:%Y-%m}..{end_before:%Y-%m}",
+        kind="span",
+        start=start,
+        end=end_before - timedelta(days=1),
+        fiscal_year=end_before.year,
+    )
+
+
 def _method_data(
     session: Session, method: Method, rep_ids: list[int], year_start: date
 ) -> dict[int, Decimal] | None:
-    query: Select[int | None, Decimal]
-    if method == Method.HISTORY:
-        query = (
-            select(Deal.owner_id, func.sum(Deal.amount))
-            .where(
-                Deal.status == DealStatus.WON,
-                Deal.closed_on >= add_months(year_start, -HISTORY_MONTHS),
-                Deal.closed_on < year_start,
-            )
-            .group_by(Deal.owner_id)
-        )
-    elif method == Method.POTENTIAL:
-        query = select(Customer.owner_id, func.sum(Customer.annual_potential)).group_by(
-            Customer.owner_id
-        )
-    elif method == Method.PIPELINE:
-        query = (
-            select(Deal.owner_id, func.sum(Deal.amount))
-            .where(Deal.status == DealStatus.OPEN)
-            .group_by(Deal.owner_id)
-        )
-    else:
-        return None
     wanted = set(rep_ids)
+    if method == Method.HISTORY:
+        period = _span(add_months(year_start, -HISTORY_MONTHS), year_start)
+        won = figures.won(session, period, by="owner")
+        return {owner: tally.amount for owner, tally in won.items() if owner in wanted}
+    if method == Method.PIPELINE:
+        pipeline = figures.all_open(session, by="owner")
+        return {owner: tally.amount for owner, tally in pipeline.items() if owner in wanted}
+    if method != Method.POTENTIAL:
+        return None
+    query = select(Customer.owner_id, func.sum(Customer.annual_potential)).group_by(
+        Customer.owner_id
+    )
     return {
         owner: Decimal(total or 0) for owner, total in session.execute(query) if owner in wanted
     }
@@ -100,17 +101,11 @@ def _method_data(
 
 def history_season(session: Session, year_start: date) -> list[Decimal]:
     """Each fiscal month's share of won revenue in the three years before the plan year."""
-    month_no = func.extract("month", Deal.closed_on)
-    rows = session.execute(
-        select(month_no, func.sum(Deal.amount))
-        .where(
-            Deal.status == DealStatus.WON,
-            Deal.closed_on >= add_months(year_start, -36),
-            Deal.closed_on < year_start,
-        )
-        .group_by(month_no)
-    )
-    won = {(int(m) - year_start.month) % 12 + 1: Decimal(t or 0) for m, t in rows}
+    period = _span(add_months(year_start, -36), year_start)
+    won: dict[int, Decimal] = {}
+    for (_, month_start), amount in figures.won_by_month(session, period, by="company").items():
+        fiscal_month = (month_start.month - year_start.month) % 12 + 1
+        won[fiscal_month] = won.get(fiscal_month, Decimal(0)) + amount
     return planning.history_profile(won)
 
 

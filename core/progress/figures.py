@@ -272,6 +272,13 @@ def open_pipeline(
     return out
 
 
+def all_open(session: Session, *, by: str = "region", where: Sequence = ()) -> dict[Any, Tally]:
+    """Every open deal, whatever its expected close, by `by` (plans split targets by it)."""
+    query, key = _grouped(by, func.sum(credited_amount()), func.count())
+    query = query.where(Deal.status == DealStatus.OPEN, *where)
+    return {k: Tally(money(a), int(n)) for k, a, n in _run(session, query, key)}
+
+
 def overdue(
     session: Session, today: date, *, by: str = "region", where: Sequence = ()
 ) -> dict[Any, Tally]:
