@@ -42,6 +42,14 @@ def register(commands) -> None:
         description=__doc__.split("\n\n")[0],
     )
     parser.add_argument(
-        "--today", type=date.fromisoformat, default=None, help="as of this day (YYYY-MM-DD)"
+        "--today", type=_day, default=None, help="as of this day (YYYY-MM-DD)"
     )
     parser.set_defaults(run=snapshot)
+
+
+def _day(text: str) -> date:
+    """A snapshot day: an ISO date in the years the periods cover (1900-2999)."""
+    day = date.fromisoformat(text)
+    if not 1900 <= day.year <= 2999:
+        raise ValueError(f"{text} is outside the years 1900 to 2999")
+    return day

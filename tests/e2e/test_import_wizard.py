@@ -113,7 +113,9 @@ def test_a_director_maps_previews_and_imports_another_crms_deals(
     page.get_by_label("Save this mapping as").press("Enter")
     wait_idle(page)
     page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.get_by_text("Imported 2 deals rows.")).to_be_visible(timeout=30_000)
+    expect(
+        page.get_by_test_id("stAlertContentSuccess").get_by_text("Imported 2 deals rows.")
+    ).to_be_visible(timeout=30_000)
     wait_idle(page)
     screenshot(page, "import-4-done")
     choose(page, "Start from a saved mapping", "Other CRM deals")  # the preset was saved
