@@ -53,7 +53,9 @@ def test_init_db_seed_and_user_commands_work_end_to_end(tmp_path):
     engine = create_engine(url)
     with engine.connect() as conn:
         assert conn.scalar(select(Person.active).where(Person.username == "kim")) is False
-        actions = conn.scalars(select(AuditLog.action).where(AuditLog.entity == "person")).all()
+        actions = conn.scalars(
+            select(AuditLog.action).where(AuditLog.entity == "person").order_by(AuditLog.id)
+        ).all()
         labels = set(conn.scalars(select(AuditLog.actor_label)))
     assert actions == ["add", "set_password", "deactivate"]
     assert labels == {"manage.py (administrator)"}

@@ -54,7 +54,9 @@ def test_a_director_adds_renames_moves_and_retires_a_region(session, director):
     with pytest.raises(ValidationFailed, match="active people"):
         org.retire_region(session, director, actor_named(session, "rep").region_id)
     actions = session.scalars(
-        select(AuditLog.action).where(AuditLog.entity == "region", AuditLog.entity_id == new)
+        select(AuditLog.action)
+        .where(AuditLog.entity == "region", AuditLog.entity_id == new)
+        .order_by(AuditLog.id)
     ).all()
     assert actions == ["add", "rename", "move", "retire"]
 
