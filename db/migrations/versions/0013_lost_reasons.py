@@ -1,4 +1,5 @@
-"""lost reasons the admin keeps, a deal's lost reason chosen from them with an optional note, and a deal's quantity (default 1)
+"""lost reasons the admin keeps, a deal's lost reason chosen from them with an optional
+note, and a deal's quantity (default 1)
 
 Revision ID: 0013_lost_reasons
 Revises: 0012_person_functions
