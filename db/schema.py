@@ -6,7 +6,7 @@ CHECK constraints, so SQLite and PostgreSQL hold the same data and migrations st
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    Time,
     UniqueConstraint,
     false,
     func,
@@ -259,6 +260,19 @@ class Stage(Base):
     max_days: Mapped[int | None] = mapped_column(Integer)
 
 
+class LostReason(Base):
+    """One reason a deal is lost, from the list the admin keeps (ordered by `position`); a
+    retired reason (`active` false) stays on the deals lost for it but is offered no more."""
+
+    __tablename__ = "lost_reason"
+    __table_args__ = (AUTOINCREMENT,)
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
 class Deal(Base):
     """An opportunity from lead to cash. `region_id` is the region the deal is credited to:
     the owner's region while open, frozen at the owner's region when it closes."""
@@ -273,6 +287,7 @@ class Deal(Base):
         ),
         _non_negative("amount"),
         _non_negative("close_date_changes"),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
         CheckConstraint(
             "contract_amount IS NULL OR contract_amount >= 0", name="contract_amount_non_negative"
         ),
@@ -318,7 +333,12 @@ class Deal(Base):
     created_on: Mapped[date]
     expected_close: Mapped[date]
     closed_on: Mapped[date | None]
+    quantity: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     lost_reason: Mapped[str | None] = mapped_column(String(200))
+    """The lost reason as worded when the deal was lost (its name on the list then, or the
+    free text of deals lost before the list existed); the funnel groups by `lost_reason_id`."""
+    lost_reason_id: Mapped[int | None] = mapped_column(ForeignKey("lost_reason.id"))
+    lost_note: Mapped[str | None] = mapped_column(Text)
     next_step: Mapped[str | None] = mapped_column(String(300))
     stage_entered_on: Mapped[date]
     close_date_changes: Mapped[int] = mapped_column(Integer, default=0, server_default=false())
@@ -391,6 +411,54 @@ class Activity(Base):
     outcome: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+class FollowUpStatus(StrEnum):
+    """A follow-up is open until done; snoozed is open too, postponed to a later day."""
+
+    OPEN = "open"
+    SNOOZED = "snoozed"
+    DONE = "done"
+
+
+class FollowUp(Base):
+    """A dated task of one person on a deal or a customer ("call Anna back on Thursday").
+    `kind` is the activity it plans (a visit, a call...) or empty for a plain task. `due_on`
+    is the day it is due now (a snooze moves it and keeps `first_due_on`)."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        _one_of("status", FollowUpStatus),
+        CheckConstraint(
+            "kind IS NULL OR kind IN ('visit', 'call', 'meeting', 'demo', 'email')",
+            name="kind_valid",
+        ),
+        CheckConstraint("deal_id IS NOT NULL OR customer_id IS NOT NULL", name="deal_or_customer"),
+        # My day and the overdue alert: an owner's open follow-ups by due date.
+        Index("ix_follow_up_owner_status_due", "owner_id", "status", "due_on"),
+        # A deal's next step: its earliest open follow-up.
+        Index("ix_follow_up_deal_status_due", "deal_id", "status", "due_on"),
+        Index("ix_follow_up_customer_status", "customer_id", "status"),
+        AUTOINCREMENT,
+    )
+
+    id: Mapped[intpk]
+    owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deal.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str | None] = mapped_column(String(20))
+    due_on: Mapped[date]
+    due_at: Mapped[time | None] = mapped_column(Time)
+    first_due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(10), default=FollowUpStatus.OPEN)
+    snoozed_until: Mapped[date | None]
+    snooze_count: Mapped[int] = mapped_column(Integer, default=0, server_default=false())
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    done_activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
 
 
 class PipelineReview(Base):
