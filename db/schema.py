@@ -453,7 +453,7 @@ class FollowUp(Base):
     first_due_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(10), default=FollowUpStatus.OPEN)
     snoozed_until: Mapped[date | None]
-    snooze_count: Mapped[int] = mapped_column(Integer, default=0, server_default=false())
+    snooze_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     done_at: Mapped[datetime | None]

@@ -8,7 +8,8 @@ Rules:
 - Target: regions and reps have plan targets (active plan). Segments, industries and product
   lines have none in the plan, so their target is *implied*: the scope's target split by each
   one's share of the amount won in the same period a year earlier (the plan was built from
-  history).
+  history). The shares are rounded to cents by the plan's own largest-remainder rule
+  (core.planning.allocate), so the parts add up exactly to the scope's target.
 - Baseline = the same period a year earlier (its win rate w0 and average deal s0; when a row has
   no history, the whole scope's). The plan then implies N_plan = target / (w0 x s0) closed deals.
 - Decomposition of variance = won - target = N x w x s - N_plan x w0 x s0 into three effects that
@@ -28,6 +29,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import planning
 from core.errors import PermissionDenied, ValidationFailed
 from core.evaluation import (
     Outcome,
@@ -178,7 +180,7 @@ def plan_vs_actual(
         parts = sorted(set(now) | set(then), key=lambda k: (k is None, str(k)))
         targets = {}
         if scope_target is not None and total_then.won:
-            targets = {k: scope_target * then.get(k, Outcome()).won / total_then.won for k in parts}
+            targets = implied_targets(scope_target, {k: then.get(k, Outcome()).won for k in parts})
         labels = {k: str(k) if k is not None else "(none)" for k in parts}
         basis = "implied"
 
@@ -215,6 +217,12 @@ def plan_vs_actual(
             )
         )
     return rows
+
+
+def implied_targets(scope_target: Decimal, history: dict) -> dict:
+    """The scope's target shared out in proportion to each part's won amount a year earlier,
+    in cents that add up exactly to the target (largest remainder, as in the plan)."""
+    return planning.allocate(scope_target.quantize(CENT), history, unit=CENT)
 
 
 def _round(value: Decimal | None, places: str) -> Decimal | None:

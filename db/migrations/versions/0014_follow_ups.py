@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("first_due_on", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("snoozed_until", sa.Date(), nullable=True),
-        sa.Column("snooze_count", sa.Integer(), server_default=sa.false(), nullable=False),
+        sa.Column("snooze_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("done_at", sa.DateTime(), nullable=True),
