@@ -666,6 +666,23 @@ class AuditLog(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class WebSession(Base):
+    """A signed-in browser: the key is the SHA-256 of the random token its cookie carries (the
+    token itself is never stored), so a copy of this table signs nobody in."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_person_open", "person_id", "revoked_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_because: Mapped[str | None] = mapped_column(String(20))
+    """sign_out, password, deactivated: why the session ended early."""
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
 # --- forecast snapshots -------------------------------------------------------------------
 
 
