@@ -13,9 +13,19 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from core.models import ActivityType, CustomerStatus, Money, Role
+from core.models import ActivityType, CustomerStatus, DealStatus, Money, Role
+from core.transfer.cell_formats import ColumnFormats
+from core.transfer.dates import parse_date
+from core.transfer.numbers import parse_amount
 
 
 class Kind(StrEnum):
@@ -39,6 +49,23 @@ class Row(BaseModel):
 
     rule_columns: ClassVar[tuple[str, ...]] = ()
     """The columns a rule spanning several fields is about (reported as its column)."""
+    import_only: ClassVar[tuple[str, ...]] = ()
+    """Fields a file may fill that the export does not write (they fill other fields)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def as_the_file_writes_it(cls, value, info: ValidationInfo):
+        """Dates and amounts in the format of their column (see core/transfer/cell_formats.py),
+        when the rows are validated with the file's ColumnFormats as context."""
+        formats = info.context
+        if not isinstance(formats, ColumnFormats) or not isinstance(value, str):
+            return value
+        name = info.field_name or ""
+        if name in formats.dates:
+            return parse_date(value, formats.dates[name])
+        if name in formats.decimal_comma:
+            return parse_amount(value, formats.decimal_comma[name])
+        return value
 
 
 class RegionRow(Row):
@@ -101,7 +128,15 @@ class CustomerRow(Row):
 
 
 class DealRow(Row):
-    """A deal, matched on external_id. Stage is a configured stage name (Won and Lost too)."""
+    """A deal, matched on external_id. Stage is a configured stage name (Won and Lost too).
+
+    `close_date` is the one close date of systems that keep a single one (Salesforce, HubSpot):
+    the closing date of a won or lost deal, the expected close of an open one. `status` won or
+    lost puts the deal in the Won or Lost stage whatever `stage` says (Pipedrive keeps a closed
+    deal's last pipeline stage). Both are read on import only: the export writes the stage,
+    expected_close and closed_on."""
+
+    import_only: ClassVar[tuple[str, ...]] = ("close_date", "status")
 
     external_id: Annotated[str, Field(min_length=1, max_length=64)]
     customer: Text
@@ -114,6 +149,13 @@ class DealRow(Row):
     expected_close: date | None = None
     closed_on: date | None = None
     lost_reason: Annotated[str, Field(max_length=200)] | None = None
+    close_date: date | None = None
+    status: DealStatus | None = None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def lower_status(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
@@ -178,7 +220,13 @@ MODELS: dict[Kind, type[Row]] = {
 
 
 def columns(kind: Kind) -> list[str]:
-    """The canonical columns of a kind, in file order."""
+    """The canonical columns of a kind, in file order (what the export writes)."""
+    model = MODELS[kind]
+    return [name for name in model.model_fields if name not in model.import_only]
+
+
+def import_fields(kind: Kind) -> list[str]:
+    """Every field a file of this kind may fill: the columns, then the import-only fields."""
     return list(MODELS[kind].model_fields)
 
 
