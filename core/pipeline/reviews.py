@@ -5,13 +5,17 @@ Rules:
 - The deals discussed must be the rep's; each commitment has a description and may have a due
   date and a deal.
 - The rep (and their managers) see the open commitments; either may mark one done.
+- A review records something: deals discussed, notes or a commitment; an empty one is refused.
 - The next review shows what changed since the last one: deals moved, added, won and lost come
-  from the stage history, slips from the audit of close-date changes.
+  from the stage history, slips from the audit of close-date changes. "Since" means after the
+  moment the last review was recorded (a review saved this morning does not list this
+  morning's earlier changes again); a review recorded on a later day than it was held counts
+  from the end of the day it was held.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -88,6 +92,11 @@ def record_review(
         raise ValidationFailed("Reviews are recorded by a person, not by the command line.")
     if data.held_on > today:
         raise ValidationFailed("A review cannot be dated in the future.")
+    if not (data.deal_ids or data.notes or data.commitments):
+        raise ValidationFailed(
+            "This review is empty: choose the deals discussed, write notes or add a "
+            "commitment before saving it."
+        )
     deal_ids = sorted(set(data.deal_ids) | {c.deal_id for c in data.commitments if c.deal_id})
     if deal_ids:
         owners = dict(
@@ -100,7 +109,12 @@ def record_review(
         if commitment.due_on is not None and commitment.due_on < data.held_on:
             raise ValidationFailed(f"Commitment {number}: the due date is before the review.")
     review = PipelineReview(
-        rep_id=rep.id, manager_id=actor.id, held_on=data.held_on, notes=data.notes or None
+        rep_id=rep.id,
+        manager_id=actor.id,
+        held_on=data.held_on,
+        notes=data.notes or None,
+        # the same clock as the stage history and the audit log, so "since" compares alike
+        created_at=datetime.now(),
     )
     session.add(review)
     session.flush()
@@ -213,14 +227,41 @@ def last_review_date(session: Session, rep_id: int, *, until: date | None = None
     return session.scalar(query)
 
 
+def last_review_moment(
+    session: Session, rep_id: int, *, until: date | None = None
+) -> tuple[date, datetime] | None:
+    """The day the rep's latest review (on or before `until`) was held and the moment changes
+    count from: when it was recorded, or the end of its day when it was recorded later."""
+    query = (
+        select(PipelineReview.held_on, PipelineReview.created_at)
+        .where(PipelineReview.rep_id == rep_id)
+        .order_by(PipelineReview.held_on.desc(), PipelineReview.id.desc())
+        .limit(1)
+    )
+    if until is not None:
+        query = query.where(PipelineReview.held_on <= until)
+    found = session.execute(query).first()
+    if found is None:
+        return None
+    held_on, recorded_at = found
+    end_of_day = datetime.combine(held_on + timedelta(days=1), time.min)
+    return held_on, min(recorded_at, end_of_day) if recorded_at else end_of_day
+
+
 CHANGE_KINDS = ("added", "moved", "slipped", "won", "lost")
 
 
-def changes_since(session: Session, actor: Actor, rep_id: int, since: date) -> pd.DataFrame:
-    """What happened to the rep's deals since `since` (inclusive): one row per event with
-    change (added, moved, slipped, won, lost), deal, from and to stage, when and amount."""
+def changes_since(
+    session: Session, actor: Actor, rep_id: int, since: date | datetime
+) -> pd.DataFrame:
+    """What happened to the rep's deals since `since`: from the start of that day for a date,
+    strictly after that moment for a datetime. One row per event with change (added, moved,
+    slipped, won, lost), deal, from and to stage, when and amount."""
     _rep(session, actor, rep_id)
-    start = datetime.combine(since, time.min)
+    if isinstance(since, datetime):
+        start, exclusive = since, True
+    else:
+        start, exclusive = datetime.combine(since, time.min), False
     from_stage, to_stage = aliased(Stage), aliased(Stage)
     history = (
         select(
@@ -236,15 +277,22 @@ def changes_since(session: Session, actor: Actor, rep_id: int, since: date) -> p
         .join(Deal, Deal.id == DealStageHistory.deal_id)
         .join(to_stage, to_stage.id == DealStageHistory.to_stage_id)
         .outerjoin(from_stage, from_stage.id == DealStageHistory.from_stage_id)
-        .where(Deal.owner_id == rep_id, DealStageHistory.changed_at >= start)
+        .where(
+            Deal.owner_id == rep_id,
+            (DealStageHistory.changed_at > start)
+            if exclusive
+            else (DealStageHistory.changed_at >= start),
+        )
     )
     rows = []
     for r in session.execute(history):
         kind = "won" if r.is_won else "lost" if r.is_lost else "added" if r.is_new else "moved"
         rows.append((kind, r.deal_id, r.from_stage, r.to_stage, r.at, r.amount))
-    # Deals created since (the demo data and imports may not write a first history row).
+    # Deals created since (the demo data may not write a first history row). Only their day is
+    # known: a window that starts during a day counts the deals created from the next day on.
+    first_day = start.date() if start.time() == time.min else start.date() + timedelta(days=1)
     created = select(Deal.id, Deal.created_on, Deal.amount).where(
-        Deal.owner_id == rep_id, Deal.created_on >= since
+        Deal.owner_id == rep_id, Deal.created_on >= first_day
     )
     added = {row[1] for row in rows if row[0] == "added"}
     for deal_id, created_on, amount in session.execute(created):
@@ -257,7 +305,7 @@ def changes_since(session: Session, actor: Actor, rep_id: int, since: date) -> p
         .where(
             AuditLog.entity == "deal",
             AuditLog.action == "deal.slip",
-            AuditLog.at >= start,
+            AuditLog.at > start if exclusive else AuditLog.at >= start,
             Deal.owner_id == rep_id,
         )
     )
@@ -279,9 +327,11 @@ def changes_since(session: Session, actor: Actor, rep_id: int, since: date) -> p
 def changes_since_last_review(
     session: Session, actor: Actor, rep_id: int, *, today: date | None = None
 ) -> tuple[date | None, pd.DataFrame]:
-    """The last review's date and what changed since; everything of the last 30 days when the
-    rep was never reviewed."""
+    """The last review's date and what changed after it was recorded; everything of the last 30
+    days when the rep was never reviewed."""
     today = today or date.today()
-    since = last_review_date(session, rep_id, until=today)
-    start = since or date.fromordinal(today.toordinal() - 30)
-    return since, changes_since(session, actor, rep_id, start)
+    last = last_review_moment(session, rep_id, until=today)
+    if last is None:
+        return None, changes_since(session, actor, rep_id, today - timedelta(days=30))
+    held_on, moment = last
+    return held_on, changes_since(session, actor, rep_id, moment)

@@ -149,7 +149,9 @@ def test_the_next_review_shows_deals_moved_added_slipped_won_and_lost_since_the_
     t = team(session)
     rep, manager = t.actor(session, t.rep), t.actor(session, t.manager)
     reviews.record_review(
-        session, manager, ReviewCreate(rep_id=t.rep.id, held_on=TODAY - timedelta(days=1))
+        session,
+        manager,
+        ReviewCreate(rep_id=t.rep.id, held_on=TODAY - timedelta(days=1), notes="Last week"),
     )
     moved = factories.deal(session, t.rep, t.customer, stage_name="Evaluation")
     slipped = factories.deal(session, t.rep, t.customer, expected_close=TODAY + timedelta(5))
