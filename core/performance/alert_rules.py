@@ -24,6 +24,7 @@ from core.pipeline.flags import (
     slipping_threshold,
     stalled_sql,
 )
+from core.pipeline.follow_ups import OPEN_STATES
 from core.pipeline.rules import is_stalled
 from core.progress.attainment import rep_rows
 from core.progress.forecast import elapsed_days
@@ -34,6 +35,7 @@ from db.schema import (
     Deal,
     DealStatus,
     DealTeamMember,
+    FollowUp,
     Person,
     Stage,
 )
@@ -344,6 +346,51 @@ def _neglected(session, actor, today, limits, names, limit) -> list[Alert]:
     return out
 
 
+def _overdue_follow_ups(session, actor, today, limits, names, limit) -> list[Alert]:
+    """Open follow-ups `follow_up_overdue_days` or more past their due day, of the people in
+    the actor's area (a rep: her own); about the deal, else the customer."""
+    owner_scope = [] if actor.sees_everything else (
+        [FollowUp.owner_id == actor.id] if actor.role == Role.REP
+        else [Person.region_id.in_(sorted(actor.scope_region_ids or ()))]
+    )  # fmt: skip
+    rows = session.execute(
+        select(FollowUp.id, FollowUp.title, FollowUp.due_on, FollowUp.deal_id, Deal.name,
+               FollowUp.customer_id, Customer.name, FollowUp.owner_id, Person.name,
+               Person.region_id)  # fmt: skip
+        .join(Person, Person.id == FollowUp.owner_id)
+        .outerjoin(Deal, Deal.id == FollowUp.deal_id)
+        .outerjoin(Customer, Customer.id == FollowUp.customer_id)
+        .where(
+            FollowUp.status.in_(OPEN_STATES),
+            FollowUp.due_on <= today - timedelta(days=limits.follow_up_overdue_days),
+            *owner_scope,
+        )
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(limit)
+    ).all()
+    out = []
+    for fid, title, due_on, deal_id, deal, customer_id, customer, owner_id, owner, region in rows:
+        late = (today - due_on).days
+        out.append(
+            Alert(
+                key=f"overdue_follow_up:follow_up:{fid}:{due_on.isoformat()}",
+                rule="overdue_follow_up",
+                rule_label=RULES["overdue_follow_up"],
+                severity="medium" if late >= 7 else "low",
+                subject_type="deal" if deal_id is not None else "customer",
+                subject_id=deal_id if deal_id is not None else customer_id,
+                subject=deal if deal_id is not None else customer,
+                owner_id=owner_id,
+                owner=owner,
+                region=names.get(region, ""),
+                message=f"Follow-up \"{title}\" was due on {due_on}, {late} days ago; "
+                "it is still open.",
+                figures={"follow_up_id": fid, "due_on": due_on.isoformat(), "days_late": late},
+            )
+        )
+    return out
+
+
 # --- reps: pace and coverage ------------------------------------------------------------------
 
 
@@ -464,4 +511,12 @@ def _rep_alerts(session, actor, today, limits: AlertThresholds, names, limit) ->
     return out[:limit] if limit else out
 
 
-RULE_FUNCTIONS = (_rep_alerts, _stalled, _slipping, _overdue, _missing_roles, _neglected)
+RULE_FUNCTIONS = (
+    _rep_alerts,
+    _stalled,
+    _slipping,
+    _overdue,
+    _missing_roles,
+    _neglected,
+    _overdue_follow_ups,
+)

@@ -28,6 +28,7 @@ RULES: dict[str, str] = {
     "overdue_close": "Overdue close date",
     "missing_role": "Missing deal-team role",
     "neglected_customer": "Neglected customer",
+    "overdue_follow_up": "Overdue follow-up",
 }
 """Rules in the order alerts are listed."""
 
@@ -61,6 +62,12 @@ class AlertThresholds(BaseModel):
     )
     neglected_days: int = Field(
         90, ge=1, le=1000, description="Neglected customer: no activity for this many days"
+    )
+    follow_up_overdue_days: int = Field(
+        1,
+        ge=1,
+        le=90,
+        description="Overdue follow-up: still open this many days after its due day",
     )
 
 

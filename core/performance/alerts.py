@@ -16,6 +16,9 @@ Rules (thresholds in the app setting `alert_thresholds`; admins and directors ch
 - missing_role: an open deal whose team lacks a role its current stage requires
   (stage.required_roles vs deal_team_member).
 - big_deal_at_risk: a stalled deal whose amount is in the top decile of all open deals.
+- overdue_follow_up: a follow-up still open `follow_up_overdue_days` days or more after its due
+  day (low; medium from a week late), about its deal or else its customer, for its owner and
+  the managers above them.
 
 Who sees what: a rep their own deals, customers and figures; a manager the regions they manage
 with their subtree; directors and admins everything. Each person can acknowledge an alert or
