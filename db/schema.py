@@ -667,13 +667,14 @@ class AuditLog(Base):
 
 
 class WebSession(Base):
-    """A signed-in browser: the key is the SHA-256 of the random token its cookie carries (the
+    """A signed-in browser, found by the SHA-256 of the random token its cookie carries (the
     token itself is never stored), so a copy of this table signs nobody in."""
 
     __tablename__ = "web_session"
-    __table_args__ = (Index("ix_web_session_person_open", "person_id", "revoked_at"),)
+    __table_args__ = (Index("ix_web_session_person_open", "person_id", "revoked_at"), AUTOINCREMENT)
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]

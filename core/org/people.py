@@ -13,6 +13,7 @@ from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_active, ensure_role
 from core.org.auth import hash_password
+from core.org.sessions import end_all_sessions
 from db.schema import Person, Region
 
 
@@ -89,7 +90,8 @@ def add_person(session: Session, actor: Actor, data: PersonCreate) -> int:
 
 def set_password(session: Session, actor: Actor, login: str, password: str) -> None:
     """Admins and directors reset anyone's password; everyone active may change their own (a
-    person deactivated while signed in may not)."""
+    person deactivated while signed in may not). Every sign-in of the person ends, in every
+    browser, so a stolen session does not outlive the new password."""
     ensure_active(actor)
     person = find_person(session, login)
     if person.id != actor.id:
@@ -97,11 +99,13 @@ def set_password(session: Session, actor: Actor, login: str, password: str) -> N
     person.password_hash = hash_password(password)
     person.failed_logins = 0
     person.locked_until = None
+    end_all_sessions(session, person.id, because="password")
     audit.record(session, actor, "set_password", "person", person.id)
 
 
 def deactivate(session: Session, actor: Actor, login: str) -> None:
-    """A deactivated person can no longer sign in; their records stay."""
+    """A deactivated person can no longer sign in, and is signed out everywhere at their next
+    click; their records stay."""
     ensure_role(actor, action="deactivate people")
     person = find_person(session, login)
     if person.id == actor.id:
@@ -116,3 +120,4 @@ def deactivate(session: Session, actor: Actor, login: str) -> None:
         after={"active": False},
     )
     person.active = False
+    end_all_sessions(session, person.id, because="deactivated")

@@ -17,7 +17,8 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "web_session",
-        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(), nullable=False),
@@ -28,6 +29,8 @@ def upgrade() -> None:
             ["person_id"], ["person.id"], name=op.f("fk_web_session_person_id_person")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_session")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_web_session_token_hash")),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         "ix_web_session_person_open", "web_session", ["person_id", "revoked_at"], unique=False
