@@ -349,14 +349,20 @@ def _neglected(session, actor, today, limits, names, limit) -> list[Alert]:
 def _overdue_follow_ups(session, actor, today, limits, names, limit) -> list[Alert]:
     """Open follow-ups `follow_up_overdue_days` or more past their due day, of the people in
     the actor's area (a rep: her own); about the deal, else the customer."""
-    owner_scope = [] if actor.sees_everything else (
-        [FollowUp.owner_id == actor.id] if actor.role == Role.REP
-        else [Person.region_id.in_(sorted(actor.scope_region_ids or ()))]
-    )  # fmt: skip
+    owner_scope = scope_filter(actor, owner=FollowUp.owner_id, region=Person.region_id)
     rows = session.execute(
-        select(FollowUp.id, FollowUp.title, FollowUp.due_on, FollowUp.deal_id, Deal.name,
-               FollowUp.customer_id, Customer.name, FollowUp.owner_id, Person.name,
-               Person.region_id)  # fmt: skip
+        select(
+            FollowUp.id,
+            FollowUp.title,
+            FollowUp.due_on,
+            FollowUp.deal_id,
+            Deal.name,
+            FollowUp.customer_id,
+            Customer.name,
+            FollowUp.owner_id,
+            Person.name,
+            Person.region_id,
+        )
         .join(Person, Person.id == FollowUp.owner_id)
         .outerjoin(Deal, Deal.id == FollowUp.deal_id)
         .outerjoin(Customer, Customer.id == FollowUp.customer_id)
@@ -383,7 +389,7 @@ def _overdue_follow_ups(session, actor, today, limits, names, limit) -> list[Ale
                 owner_id=owner_id,
                 owner=owner,
                 region=names.get(region, ""),
-                message=f"Follow-up \"{title}\" was due on {due_on}, {late} days ago; "
+                message=f'Follow-up "{title}" was due on {due_on}, {late} days ago; '
                 "it is still open.",
                 figures={"follow_up_id": fid, "due_on": due_on.isoformat(), "days_late": late},
             )
