@@ -438,7 +438,69 @@ def charts_and_gaps(actor, info: PlanInfo, region_id: int) -> None:
     st.altair_chart(
         plan_charts.topdown_vs_bottomup(gaps, title="Target vs commitment"), width="stretch"
     )
-    st.dataframe(gaps.drop(columns=["kind"]), hide_index=True, width="stretch")
+    st.dataframe(gaps_table(gaps), hide_index=True, width="stretch")
+    if not gaps["complete"].all():
+        st.caption(
+            "A gap is shown once a rep, or every rep of a sub-region, has committed; until then "
+            "the commitment so far is shown without a gap."
+        )
+    download_buttons(
+        gaps_download(gaps),
+        f"topdown-vs-bottomup-FY{info.fiscal_year}-v{info.version}-{region_id}",
+        key="gaps_download",
+    )
+
+
+GAP_COLUMNS = {
+    "name": "Sub-region / rep",
+    "target": "Top-down target",
+    "commitment": "Bottom-up commitment",
+    "gap": "Gap (commitment − target)",
+    "gap_pct": "Gap % of target",
+}
+
+
+def _commitment_text(row) -> str:
+    if pd.isna(row["commitment"]):
+        return "Not yet committed"
+    if row["complete"]:
+        return money(row["commitment"])
+    return (
+        f"{money(row['commitment'])} so far ({row['reps_committed']} of {row['reps']} reps "
+        "have committed)"
+    )
+
+
+def gaps_table(gaps: pd.DataFrame) -> pd.DataFrame:
+    """Top-down vs bottom-up as people read it: formatted figures, words where there is none."""
+    return pd.DataFrame(
+        {
+            GAP_COLUMNS["name"]: [
+                ("🗂 " if kind == "region" else "👤 ") + name
+                for kind, name in zip(gaps["kind"], gaps["name"])
+            ],
+            GAP_COLUMNS["target"]: [money(v) for v in gaps["target"]],
+            GAP_COLUMNS["commitment"]: [_commitment_text(row) for _, row in gaps.iterrows()],
+            GAP_COLUMNS["gap"]: ["–" if pd.isna(v) else f"{v:+,.0f}" for v in gaps["gap"]],
+            GAP_COLUMNS["gap_pct"]: [
+                "–" if pd.isna(v) else f"{v * 100:+.1f}%" for v in gaps["gap_pct"]
+            ],
+        }
+    )
+
+
+def gaps_download(gaps: pd.DataFrame) -> pd.DataFrame:
+    """The same table for a spreadsheet: plain numbers, empty where there is no figure."""
+    frame = gaps.assign(kind=gaps["kind"].map({"region": "sub-region", "rep": "rep"}))
+    return frame.rename(
+        columns=GAP_COLUMNS
+        | {
+            "kind": "Kind",
+            "reps": "Reps",
+            "reps_committed": "Reps who have committed",
+            "complete": "Commitment complete",
+        }
+    )
 
 
 def region_commitment(actor, info: PlanInfo, grid: RegionGrid) -> None:
@@ -511,11 +573,7 @@ def rep_view(actor, year: int) -> None:
     if header is not None:
         st.caption(
             f"{header.label} · {STATUS_BADGE[header.status]}"
-            + (
-                " — not approved yet, it may still change"
-                if header.status in OPEN
-                else ""
-            )
+            + (" — not approved yet, it may still change" if header.status in OPEN else "")
         )
     st.metric("My yearly target", money(mine["target"].sum()))
     st.altair_chart(
@@ -544,6 +602,12 @@ def rep_view(actor, year: int) -> None:
             lambda s: commitments.set_commitments(s, actor, year, amounts, person_id=actor.id),
             "Your commitment is saved.",
         )
+    if not committed:
+        st.caption(
+            "You have not committed yet. Enter what you commit to month by month and save it; "
+            "the gap to your target shows here."
+        )
+        return
     gap = edited.iloc[0].sum() - mine["target"].sum()
     st.caption(f"Commitment minus target over the year: {money(Decimal(int(gap)))}")
 

@@ -58,15 +58,23 @@ def monthly_profile(months: Sequence[str], amounts: Sequence[Decimal], *, title:
 
 def topdown_vs_bottomup(frame: pd.DataFrame, *, title: str) -> alt.Chart:
     """Target (top-down) and commitment (bottom-up) side by side per sub-region and rep.
-    `frame` has columns name, target, commitment (empty when nothing was committed)."""
-    long = frame.melt(
+    `frame` has columns name, target, commitment (empty when nothing was committed) and
+    optionally complete (False: only some reps have committed, shown as "committed so far")."""
+    complete = frame["complete"] if "complete" in frame else pd.Series(True, index=frame.index)
+    data = frame.assign(
+        partial=frame["commitment"].where(~complete.astype(bool)),
+        commitment=frame["commitment"].where(complete.astype(bool)),
+    )
+    long = data.melt(
         id_vars=["name"],
-        value_vars=["target", "commitment"],
+        value_vars=["target", "commitment", "partial"],
         var_name="figure",
         value_name="amount",
     ).dropna(subset=["amount"])
     long["amount"] = long["amount"].astype(float)
-    long["figure"] = long["figure"].map({"target": "top-down target", "commitment": "commitment"})
+    long["figure"] = long["figure"].map(
+        {"target": "top-down target", "commitment": "commitment", "partial": "committed so far"}
+    )
     return (
         alt.Chart(long, title=title)
         .mark_bar()
@@ -78,7 +86,8 @@ def topdown_vs_bottomup(frame: pd.DataFrame, *, title: str) -> alt.Chart:
                 "figure:N",
                 title=None,
                 scale=alt.Scale(
-                    domain=["top-down target", "commitment"], range=["#1565c0", "#ef6c00"]
+                    domain=["top-down target", "commitment", "committed so far"],
+                    range=["#1565c0", "#ef6c00", "#ffcc80"],
                 ),
                 legend=alt.Legend(orient="bottom"),
             ),

@@ -5,6 +5,9 @@ Rules:
 - A rep enters their own bottom-up figures; a manager those of the regions they manage and
   the reps in them; directors and administrators anyone's (see rules.commit_refusal).
 - A rep's commitment to the plan is stored with the rep's region; a region's with person empty.
+- A rep who has entered nothing has not committed yet; that is not a commitment of 0. A
+  region's commitment is complete when entered for the region or when all its reps have
+  committed; until then it is what was committed so far, with no gap.
 - Gap = commitment - target (negative: the team commits to less than it was given).
 """
 
@@ -23,7 +26,7 @@ from core.models import Actor, to_amount
 from core.org import audit
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
-from core.plans.cells import plan_by_id, plan_months
+from core.plans.cells import load_cells, plan_by_id, plan_months
 from core.plans.grid import region_grid
 from core.plans.rules import commit_refusal, ensure
 from db.schema import Commitment, Person
@@ -108,59 +111,84 @@ def my_commitments(session: Session, actor: Actor, fiscal_year: int) -> dict[dat
     return {month: Decimal(amount) for month, amount in rows}
 
 
+COLUMNS = [
+    "kind",
+    "name",
+    "target",
+    "commitment",
+    "reps",
+    "reps_committed",
+    "complete",
+    "gap",
+    "gap_pct",
+]
+
+
 def topdown_vs_bottomup(
     session: Session, actor: Actor, plan_id: int, region_id: int
 ) -> pd.DataFrame:
     """Per sub-region and rep of a region: yearly target, bottom-up figure and gap.
 
-    A sub-region's commitment is the one entered for it, else the sum of what its reps
-    committed; a rep's is the rep's own.
+    A rep's commitment is the rep's own; a rep who has entered none has not committed yet
+    (commitment empty), which is not the same as committing to 0. A sub-region's commitment
+    is the one entered for it, else what its reps committed so far: complete only once every
+    rep of the sub-region in the plan has committed. The gap (commitment - target, and as a
+    share of the target) is given only for complete commitments, so one rep's early figure
+    never reads as the whole region's shortfall.
     """
     grid = region_grid(session, actor, plan_id, region_id)
     plan = plan_by_id(session, plan_id)
+    cells = load_cells(session, plan)
     tree = load_region_tree(session)
-    by_person = dict(
-        session.execute(
+    by_person = {
+        person: Decimal(amount)
+        for person, amount in session.execute(
             select(Commitment.person_id, func.sum(Commitment.amount))
             .where(Commitment.fiscal_year == plan.fiscal_year, Commitment.person_id.is_not(None))
             .group_by(Commitment.person_id)
-        ).all()
-    )
-    by_region_own = dict(
-        session.execute(
+        )
+    }
+    by_region_own = {
+        region: Decimal(amount)
+        for region, amount in session.execute(
             select(Commitment.region_id, func.sum(Commitment.amount))
             .where(Commitment.fiscal_year == plan.fiscal_year, Commitment.person_id.is_(None))
             .group_by(Commitment.region_id)
-        ).all()
-    )
-    by_region_reps = dict(
-        session.execute(
-            select(Commitment.region_id, func.sum(Commitment.amount))
-            .where(Commitment.fiscal_year == plan.fiscal_year, Commitment.person_id.is_not(None))
-            .group_by(Commitment.region_id)
-        ).all()
-    )
+        )
+    }
     rows = []
     for _, row in grid.rows.iterrows():
         kind, key = row["key"].split(":")
         ident = int(key)
-        committed: Decimal | None
         if kind == "rep":
-            committed = by_person.get(ident)
-        elif ident in by_region_own:
-            committed = by_region_own[ident]
+            reps = {ident}
         else:
-            values = [by_region_reps[r] for r in tree.subtree(ident) if r in by_region_reps]
-            committed = sum(values, Decimal(0)) if values else None
+            below = tree.subtree(ident)
+            reps = {pid for pid, region in cells.rep if region in below}
+        committed_reps = [pid for pid in sorted(reps) if pid in by_person]
+        committed: Decimal | None
+        if kind == "region" and ident in by_region_own:
+            committed, complete = by_region_own[ident], True
+        elif committed_reps:
+            committed = sum((by_person[pid] for pid in committed_reps), Decimal(0))
+            complete = len(committed_reps) == len(reps)
+        else:
+            committed, complete = None, False
         target = Decimal(int(row["Total"]))
-        committed = None if committed is None else Decimal(committed)
+        gap = committed - target if complete and committed is not None else None
         rows.append(
             {
                 "kind": kind,
                 "name": row["name"],
                 "target": target,
                 "commitment": committed,
-                "gap": None if committed is None else committed - target,
+                "reps": len(reps),
+                "reps_committed": len(committed_reps),
+                "complete": complete,
+                "gap": gap,
+                "gap_pct": (gap / target).quantize(Decimal("0.0001"))
+                if gap is not None and target
+                else None,
             }
         )
-    return pd.DataFrame(rows, columns=["kind", "name", "target", "commitment", "gap"])
+    return pd.DataFrame(rows, columns=COLUMNS)
