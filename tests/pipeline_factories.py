@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import Actor
-from db.schema import Customer, Person, Region, Stage
+from db.schema import Customer, LostReason, Person, Region, Stage
 from tests import factories
 
 
@@ -51,3 +51,10 @@ def team(session: Session) -> Team:
 
 def stage(session: Session, name: str) -> Stage:
     return session.scalar(select(Stage).where(Stage.name == name))
+
+
+def lost_reason_id(session: Session, name: str) -> int:
+    """The id of a reason on the list of lost reasons (the demo's: Price, Competitor...)."""
+    found = session.scalar(select(LostReason.id).where(LostReason.name == name))
+    assert found is not None, f"no lost reason {name!r} on the list"
+    return found

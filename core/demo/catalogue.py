@@ -1,17 +1,17 @@
-"""The demo catalogue: products with list prices, and the standard stages."""
+"""The demo catalogue: products with list prices, the standard stages and the lost reasons."""
 
 from __future__ import annotations
 
 import json
 
 from core.demo.build import DemoBuild
-from core.demo.vocabulary import PRODUCTS
+from core.demo.vocabulary import LOST_REASONS, PRODUCTS
 from core.pipeline.standard_stages import STANDARD_STAGES as STAGES
-from db.schema import Product, Stage
+from db.schema import LostReason, Product, Stage
 
 
 def add_catalogue(build: DemoBuild) -> None:
-    """The products and the standard stages."""
+    """The products, the standard stages and the list of lost reasons."""
     build.insert(
         Product,
         {
@@ -34,5 +34,14 @@ def add_catalogue(build: DemoBuild) -> None:
             "exit_checklist": [json.dumps(s[3]) for s in STAGES],
             "required_roles": [json.dumps(s[4]) for s in STAGES],
             "max_days": [s[2] for s in STAGES],
+        },
+    )
+    build.insert(
+        LostReason,
+        {
+            "id": list(range(1, len(LOST_REASONS) + 1)),
+            "name": list(LOST_REASONS),
+            "active": [True] * len(LOST_REASONS),
+            "position": list(range(1, len(LOST_REASONS) + 1)),
         },
     )

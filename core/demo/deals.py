@@ -19,7 +19,6 @@ from core.demo.columns import (
     iso_days,
     iso_days_or_none,
     office_timestamps,
-    pick,
 )
 from core.demo.customers import customer_status
 from core.demo.vocabulary import LOST_REASONS, PRODUCTS
@@ -176,6 +175,7 @@ def add_deals(build: DemoBuild) -> None:
     build.insert(
         Customer, {**build.customer_cols, **customer_status(build, customer, won, closed_on)}
     )
+    reason = rng.choice(len(LOST_REASONS), size=n)  # ids of the catalogue's lost reasons
     build.insert(
         Deal,
         {
@@ -196,7 +196,8 @@ def add_deals(build: DemoBuild) -> None:
             "created_on": iso_days(created),
             "expected_close": iso_days(expected),
             "closed_on": iso_days_or_none(closed_on, closed),
-            "lost_reason": np.where(lost, pick(rng, LOST_REASONS, n), NULL),
+            "lost_reason": np.where(lost, np.array(LOST_REASONS, dtype=object)[reason], NULL),
+            "lost_reason_id": _listed(reason, lost),
             "next_step": np.where(is_open, next_steps[np.minimum(stage, 5)], NULL),
             "stage_entered_on": iso_days(stage_entered),
             "close_date_changes": slips,
@@ -215,6 +216,11 @@ def add_deals(build: DemoBuild) -> None:
         },
     )
     _stage_history(build, ids, owner_ids)
+
+
+def _listed(reason: np.ndarray, lost: np.ndarray) -> list[int | None]:
+    """The lost reason's id on the catalogue's list for each lost deal (None for the others)."""
+    return [r + 1 if x else None for r, x in zip(reason.tolist(), lost.tolist(), strict=True)]
 
 
 def _stage_history(build: DemoBuild, ids: np.ndarray, owner_ids: np.ndarray) -> None:

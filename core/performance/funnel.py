@@ -11,6 +11,9 @@ Rules:
 - Win rate by stage reached = won / (won + lost) among the cohort's closed deals that reached
   the stage.
 - Where deals are lost = the last open stage before the move to Lost.
+- Why deals are lost = the lost deals of the cohort by their reason on the administrator's list
+  (a renamed reason counts under its new name, a retired one still counts); lost deals without
+  a listed reason count as "(no reason given)".
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from core.errors import PermissionDenied
 from core.models import Actor, Period, Role
 from core.org.access import ensure_can_view_person, in_scope
 from core.org.regions import load_region_tree
-from db.schema import Deal, DealStageHistory, DealStatus, Person, Stage
+from db.schema import Deal, DealStageHistory, DealStatus, LostReason, Person, Stage
 from db.sql_dates import days_between
 
 
@@ -170,10 +173,12 @@ def funnel(
     reasons = [
         (reason, count)
         for reason, count in session.execute(
-            select(Deal.lost_reason, lost_count)
+            select(LostReason.name, lost_count)
+            .select_from(Deal)
+            .outerjoin(LostReason, LostReason.id == Deal.lost_reason_id)
             .where(*cohort)
-            .group_by(Deal.lost_reason)
-            .order_by(lost_count.desc(), Deal.lost_reason)
+            .group_by(LostReason.id, LostReason.name, LostReason.position)
+            .order_by(lost_count.desc(), LostReason.position, LostReason.name)
         )
         if count
     ]

@@ -8,6 +8,11 @@ Rules (decided here and in `core.pipeline.rules`, not in the UI):
   who has that function, and a rep cannot put herself on her own deal's team in one: the rule
   asks for a second person. Other roles are labels that meet no stage rule.
 - Every move writes stage history (who, when, from, to, amount, reason).
+- Lost: the reason is picked from the administrator's list (`core.pipeline.lost_reasons`), with
+  an optional note; the reason's name is kept on the deal as worded that day.
+- Reopening a lost deal (`reopen_lost_deal`): a manager or above for deals in their area, with
+  a reason; the deal goes back to the open stage it was lost from (the first stage when that
+  stage is not an open stage any more) and the reopen is in the stage history and audit log.
 - Moving the expected close later counts a slip.
 - Concurrent edits: every save names the version the user saw; if someone saved in between, the
   save is refused with a message naming who changed the deal. Nothing is overwritten.
@@ -27,6 +32,7 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, CashStatus, DealStatus, ForecastCategory, Money, Role
 from core.org import audit
 from core.org.access import ensure_can_edit_record, in_scope
+from core.pipeline.lost_reasons import offered_reason
 from core.pipeline.rules import (
     EditConflict,
     check_move,
@@ -100,6 +106,9 @@ def _snapshot(deal: Deal) -> dict:
         "expected_close": deal.expected_close,
         "closed_on": deal.closed_on,
         "lost_reason": deal.lost_reason,
+        "lost_reason_id": deal.lost_reason_id,
+        "lost_note": deal.lost_note,
+        "quantity": deal.quantity,
         "next_step": deal.next_step,
         "forecast_category": deal.forecast_category,
         "close_date_changes": deal.close_date_changes,
@@ -123,7 +132,13 @@ class DealMove(BaseModel):
     override: bool = False
     closed_on: date | None = None
     amount: Money | None = None
-    lost_reason: str | None = Field(default=None, max_length=200)
+    lost_reason_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    """The reason from the administrator's list (a move to lost needs one)."""
+    lost_note: str | None = Field(default=None, max_length=2000)
+
+
+def _clear_lost(deal: Deal) -> None:
+    deal.lost_reason = deal.lost_reason_id = deal.lost_note = None
 
 
 def move_deal(
@@ -139,6 +154,9 @@ def move_deal(
     if move.to_stage_id not in by_id:
         raise ValidationFailed(f"No stage with id {move.to_stage_id}.")
     current, target = by_id[deal.stage_id], by_id[move.to_stage_id]
+    lost_reason = None
+    if target.is_lost and current.is_open:
+        lost_reason = offered_reason(session, move.lost_reason_id)
     kind = check_move(
         stages=rules,
         current=current,
@@ -150,7 +168,7 @@ def move_deal(
         reason=move.reason,
         closed_on=move.closed_on,
         amount=move.amount,
-        lost_reason=move.lost_reason,
+        lost_reason=lost_reason.name if lost_reason else None,
         today=today,
     )
     before = _snapshot(deal)
@@ -164,15 +182,16 @@ def move_deal(
         deal.closed_on = move.closed_on
         if move.amount is not None:  # check_move refuses a won move without it
             deal.amount = move.amount
-        deal.lost_reason = None
-    elif target.is_lost:
+        _clear_lost(deal)
+    elif target.is_lost and lost_reason is not None:  # check_move refuses lost without it
         deal.status = DealStatus.LOST
         deal.closed_on = move.closed_on or today
-        deal.lost_reason = (move.lost_reason or "").strip()
+        deal.lost_reason, deal.lost_reason_id = lost_reason.name, lost_reason.id
+        deal.lost_note = (move.lost_note or "").strip() or None
     else:
         deal.status = DealStatus.OPEN
         deal.closed_on = None
-        deal.lost_reason = None
+        _clear_lost(deal)
         deal.cash_status = None
     reason = move.reason
     if kind == "override" or (kind == "won" and move.override and reason):
@@ -195,6 +214,49 @@ def move_deal(
         session, actor, f"deal.move.{kind}", "deal", deal.id, before=before, after=_snapshot(deal)
     )
     return kind
+
+
+class DealReopen(BaseModel):
+    """A request to reopen a lost deal, with the reason it is worth pursuing again."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    seen_version: int
+    reason: str = Field(max_length=300)
+
+
+def reopen_stage_id(session: Session, deal: Deal) -> int:
+    """The open stage a lost deal goes back to: the one it was lost from, else the first."""
+    rules = stage_rules(session)
+    open_ids = [rule.id for rule in sorted(rules, key=lambda r: r.position) if rule.is_open]
+    if not open_ids:
+        raise ValidationFailed("No open stage is set up; an administrator adds stages first.")
+    lost_from = session.scalar(
+        select(DealStageHistory.from_stage_id)
+        .where(DealStageHistory.deal_id == deal.id, DealStageHistory.to_stage_id == deal.stage_id)
+        .order_by(DealStageHistory.changed_at.desc(), DealStageHistory.id.desc())
+        .limit(1)
+    )
+    return lost_from if lost_from in open_ids else open_ids[0]
+
+
+def reopen_lost_deal(
+    session: Session, actor: Actor, deal_id: int, request: DealReopen, *, today: date | None = None
+) -> int:
+    """Reopen a lost deal (a manager or above, in their area, with a reason); returns the id of
+    the open stage it is back in. The lost reason and note stay in the audit log's before."""
+    deal = load_deal(session, deal_id)
+    ensure_can_edit_deal(actor, deal)
+    if deal.status != DealStatus.LOST:
+        raise ValidationFailed("Only a lost deal can be reopened.")
+    if actor.role not in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN}:
+        raise PermissionDenied("Only a manager or above may reopen a lost deal.")
+    if not request.reason:
+        raise ValidationFailed("Give a reason for reopening the deal.")
+    stage_id = reopen_stage_id(session, deal)
+    move = DealMove(to_stage_id=stage_id, seen_version=request.seen_version, reason=request.reason)
+    move_deal(session, actor, deal_id, move, today=today)
+    return stage_id
 
 
 class DealUpdate(BaseModel):
@@ -392,6 +454,7 @@ def record_cash_step(
 __all__ = [
     "CashStep",
     "DealMove",
+    "DealReopen",
     "DealUpdate",
     "add_team_member",
     "ensure_can_edit_deal",
@@ -400,6 +463,8 @@ __all__ = [
     "move_deal",
     "record_cash_step",
     "remove_team_member",
+    "reopen_lost_deal",
+    "reopen_stage_id",
     "tick_checklist_item",
     "update_deal",
 ]

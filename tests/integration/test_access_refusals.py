@@ -27,7 +27,16 @@ from core.org import company, people
 from core.org import views as org_views
 from core.org.access import load_actor
 from core.performance import alerts, scorecard
-from core.pipeline import activities, deals, reviews, stages, team, views
+from core.pipeline import (
+    activities,
+    creation,
+    deals,
+    lost_reasons,
+    reviews,
+    stages,
+    team,
+    views,
+)
 from core.plans import allocation as plan_allocation
 from core.plans import bottom_up as commitments
 from core.plans import files as plan_files
@@ -36,6 +45,7 @@ from core.plans import views as plan_views
 from core.plans import workflow as plan_workflow
 from core.transfer import ColumnMapping, import_table, save_preset
 from db.schema import Person, Stage
+from tests.pipeline_factories import lost_reason_id
 from tests.security_support import World, build_world, fingerprint
 from tests.transfer_support import csv_table
 
@@ -49,6 +59,17 @@ def _demo_rep(session) -> int:
 
 def _stage_id(session, name: str) -> int:
     return session.scalar(select(Stage.id).where(Stage.name == name))
+
+
+def _draft(world: World) -> creation.DealDraft:
+    """A new deal for the world's owner on the owner's customer."""
+    return creation.DealDraft(
+        customer_id=world.customer_id,
+        name="Refused deal",
+        amount=Decimal("100.00"),
+        expected_close=TODAY + timedelta(days=30),
+        owner_id=world.owner.id,
+    )
 
 
 # (module.function, kind, call). kind "record": acts on the owner's records, so the owner may
@@ -120,7 +141,9 @@ WRITES: list[tuple[str, str, Call]] = [
             a,
             w.deal_id,
             deals.DealMove(
-                to_stage_id=_stage_id(s, "Lost"), seen_version=w.deal_version, lost_reason="Price"
+                to_stage_id=_stage_id(s, "Lost"),
+                seen_version=w.deal_version,
+                lost_reason_id=lost_reason_id(s, "Price"),
             ),
         ),
     ),
@@ -329,6 +352,65 @@ WRITES: list[tuple[str, str, Call]] = [
         lambda s, a, w: stages.save_stages(s, a, stages.list_stages(s)[::-1]),
     ),
     ("stages.create_default_stages", "admin", lambda s, a, w: stages.create_default_stages(s, a)),
+    # new deals and lost reasons
+    (
+        "creation.create_deal",
+        "record",
+        lambda s, a, w: creation.create_deal(s, a, _draft(w), confirm=True),
+    ),
+    (
+        "creation.create_deal_for_new_customer",
+        "record",
+        lambda s, a, w: creation.create_deal_for_new_customer(
+            s, a, "Refused Newco", _draft(w).model_copy(update={"customer_id": None})
+        ),
+    ),
+    (
+        "creation.clone_deal",
+        "record",
+        lambda s, a, w: creation.clone_deal(s, a, w.deal_id, confirm=True),
+    ),
+    (
+        "deals.reopen_lost_deal",
+        "admin",
+        lambda s, a, w: deals.reopen_lost_deal(
+            s, a, w.deal_id, deals.DealReopen(seen_version=w.deal_version, reason="Back")
+        ),
+    ),
+    (
+        "lost_reasons.add_lost_reason",
+        "admin",
+        lambda s, a, w: lost_reasons.add_lost_reason(s, a, "Refused reason"),
+    ),
+    (
+        "lost_reasons.rename_lost_reason",
+        "admin",
+        lambda s, a, w: lost_reasons.rename_lost_reason(
+            s, a, lost_reason_id(s, "Price"), "Price too high"
+        ),
+    ),
+    (
+        "lost_reasons.retire_lost_reason",
+        "admin",
+        lambda s, a, w: lost_reasons.retire_lost_reason(s, a, lost_reason_id(s, "Price")),
+    ),
+    (
+        "lost_reasons.restore_lost_reason",
+        "admin",
+        lambda s, a, w: lost_reasons.restore_lost_reason(s, a, lost_reason_id(s, "Price")),
+    ),
+    (
+        "lost_reasons.reorder_lost_reasons",
+        "admin",
+        lambda s, a, w: lost_reasons.reorder_lost_reasons(
+            s, a, [r.id for r in lost_reasons.list_lost_reasons(s, include_retired=True)][::-1]
+        ),
+    ),
+    (
+        "lost_reasons.create_default_lost_reasons",
+        "admin",
+        lambda s, a, w: lost_reasons.create_default_lost_reasons(s, a),
+    ),
     (
         "team.set_person_functions",
         "admin",
@@ -403,8 +485,12 @@ READ_ONLY = {
     "customers.customer_timeline",
     "customers.export_customers",
     "customers.search_customers",
+    "creation.clone_draft",
+    "creation.owner_choices",
+    "creation.owner_for",
     "deals.ensure_can_edit_deal",
     "deals.ensure_can_view_deal",
+    "lost_reasons.ensure_can_keep_lost_reasons",
     "org_views.scheduled_moves_table",
     "plan_views.can_allocate",
     "plan_views.compare_versions",
@@ -488,6 +574,9 @@ BUSINESS_RULE = {
     "org.retire_region": "people still work there",
     "org.cancel_scheduled_move": "no move is scheduled in the world",
     "stages.create_default_stages": "stages exist",
+    "deals.reopen_lost_deal": "the deal is open, not lost",
+    "lost_reasons.restore_lost_reason": "the reason is on offer",
+    "lost_reasons.create_default_lost_reasons": "the list exists",
 }
 
 
@@ -516,8 +605,10 @@ def test_the_table_lists_every_write_service():
         "alerts": alerts,
         "commitments": commitments,
         "company": company,
+        "creation": creation,
         "customers": customers,
         "deals": deals,
+        "lost_reasons": lost_reasons,
         "org": org,
         "org_views": org_views,
         "people": people,

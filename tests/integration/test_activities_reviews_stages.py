@@ -24,7 +24,7 @@ from db.schema import (
     Stage,
 )
 from tests import factories
-from tests.pipeline_factories import stage, team
+from tests.pipeline_factories import lost_reason_id, stage, team
 
 TODAY = date.today()
 
@@ -189,7 +189,11 @@ def test_the_next_review_shows_deals_moved_added_slipped_won_and_lost_since_the_
         session,
         rep,
         lost.id,
-        DealMove(to_stage_id=stage(session, "Lost").id, seen_version=1, lost_reason="Timing"),
+        DealMove(
+            to_stage_id=stage(session, "Lost").id,
+            seen_version=1,
+            lost_reason_id=lost_reason_id(session, "Timing"),
+        ),
     )
     since, changes = reviews.changes_since_last_review(session, manager, t.rep.id)
     assert since == TODAY - timedelta(days=1)

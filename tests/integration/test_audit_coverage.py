@@ -16,7 +16,7 @@ from core.models import CashStatus, Role
 from core.org import changes as org
 from core.org import people
 from core.org.access import load_actor
-from core.pipeline import deals
+from core.pipeline import creation, deals, lost_reasons
 from core.plans import bottom_up as commitments
 from core.plans.allocation import create_plan, resplit_region
 from core.plans.files import upload_plan
@@ -25,6 +25,7 @@ from core.plans.views import plan_table
 from core.plans.workflow import approve_plan, lock_plan, new_version, return_to_draft, submit_plan
 from core.transfer import import_table
 from db.schema import AuditLog, Deal, Person, ScheduledOrgChange, Stage
+from tests.pipeline_factories import lost_reason_id
 from tests.security_support import World, build_world
 from tests.transfer_support import csv_table
 
@@ -51,6 +52,20 @@ def _win(session, world: World) -> int:
         ),
     )
     return session.get(Deal, world.deal_id).version
+
+
+def _lose(session, world: World) -> None:
+    """The world's deal lost for Price (through the service)."""
+    deals.move_deal(
+        session,
+        load_actor(session, world.owner.id),
+        world.deal_id,
+        deals.DealMove(
+            to_stage_id=_stage_id(session, "Lost"),
+            seen_version=world.deal_version,
+            lost_reason_id=lost_reason_id(session, "Price"),
+        ),
+    )
 
 
 def _demo_rep(session) -> int:
@@ -139,7 +154,9 @@ CHANGES: list[tuple[str, str, Call, set[str], bool]] = [
             a,
             w.deal_id,
             deals.DealMove(
-                to_stage_id=_stage_id(s, "Lost"), seen_version=w.deal_version, lost_reason="Price"
+                to_stage_id=_stage_id(s, "Lost"),
+                seen_version=w.deal_version,
+                lost_reason_id=lost_reason_id(s, "Price"),
             ),
         ),
         {"deal"},
@@ -192,6 +209,90 @@ CHANGES: list[tuple[str, str, Call, set[str], bool]] = [
             ),
         ),
         {"deal"},
+        True,
+    ),
+    (
+        "creation.create_deal",
+        "owner",
+        lambda s, a, w: creation.create_deal(
+            s,
+            a,
+            creation.DealDraft(
+                customer_id=w.customer_id,
+                name="Audited deal",
+                amount=Decimal("100.00"),
+                expected_close=TODAY + timedelta(days=30),
+            ),
+            confirm=True,
+        ),
+        {"deal"},
+        True,
+    ),
+    (
+        "creation.create_deal_for_new_customer",
+        "owner",
+        lambda s, a, w: creation.create_deal_for_new_customer(
+            s,
+            a,
+            "Audited Newco",
+            creation.DealDraft(
+                name="Audited deal",
+                amount=Decimal("100.00"),
+                expected_close=TODAY + timedelta(days=30),
+            ),
+        ),
+        {"deal", "customer"},
+        True,
+    ),
+    (
+        "creation.clone_deal",
+        "owner",
+        lambda s, a, w: creation.clone_deal(s, a, w.deal_id, confirm=True),
+        {"deal"},
+        True,
+    ),
+    (
+        "deals.reopen_lost_deal",
+        "director",
+        lambda s, a, w: deals.reopen_lost_deal(
+            s,
+            a,
+            w.deal_id,
+            deals.DealReopen(seen_version=s.get(Deal, w.deal_id).version, reason="Budget back"),
+        ),
+        {"deal"},
+        True,
+    ),
+    (
+        "lost_reasons.add_lost_reason",
+        "director",
+        lambda s, a, w: lost_reasons.add_lost_reason(s, a, "Audited reason"),
+        {"lost_reason"},
+        True,
+    ),
+    (
+        "lost_reasons.rename_lost_reason",
+        "director",
+        lambda s, a, w: lost_reasons.rename_lost_reason(
+            s, a, lost_reason_id(s, "Price"), "Price too high"
+        ),
+        {"lost_reason"},
+        True,
+    ),
+    (
+        "lost_reasons.retire_lost_reason",
+        "director",
+        lambda s, a, w: lost_reasons.retire_lost_reason(s, a, lost_reason_id(s, "Price")),
+        {"lost_reason"},
+        True,
+    ),
+    (
+        "lost_reasons.reorder_lost_reasons",
+        "director",
+        lambda s, a, w: lost_reasons.reorder_lost_reasons(
+            s, a, [r.id for r in lost_reasons.list_lost_reasons(s, include_retired=True)][::-1]
+        ),
+        {"lost_reason"},
         True,
     ),
     # targets and plans
@@ -432,6 +533,7 @@ def _waiting_move(session, world) -> int:
 PREPARE = {
     "org.cancel_scheduled_move": _schedule_move,
     "deals.record_cash_step": _win,
+    "deals.reopen_lost_deal": _lose,
     "plans.return_to_draft": _submit,
     "plans.new_version": _approve,
 }

@@ -13,7 +13,7 @@ from core.pipeline.deals import CashStep, DealMove, DealUpdate
 from core.pipeline.rules import EditConflict
 from db.schema import AuditLog, Deal, DealStageHistory, Stage
 from tests import factories
-from tests.pipeline_factories import stage, team
+from tests.pipeline_factories import lost_reason_id, stage, team
 
 TODAY = date.today()
 
@@ -72,7 +72,11 @@ def test_a_rep_cannot_move_or_edit_another_reps_deal(session):
             session,
             rep,
             deal.id,
-            DealMove(to_stage_id=stage(session, "Lost").id, seen_version=1, lost_reason="Price"),
+            DealMove(
+                to_stage_id=stage(session, "Lost").id,
+                seen_version=1,
+                lost_reason_id=lost_reason_id(session, "Price"),
+            ),
         )
     with pytest.raises(PermissionDenied):
         deals.update_deal(session, rep, deal.id, 1, DealUpdate(next_step="call"))
@@ -148,17 +152,20 @@ def test_losing_needs_a_reason_and_reopening_needs_a_manager(session):
     rep = t.actor(session, t.rep)
     deal = factories.deal(session, t.rep, t.customer, stage_name="Evaluation")
     lost, lead = stage(session, "Lost"), stage(session, "Lead")
-    with pytest.raises(ValidationFailed, match="lost reason"):
+    with pytest.raises(ValidationFailed, match="lost deal needs a reason from the list"):
         deals.move_deal(session, rep, deal.id, DealMove(to_stage_id=lost.id, seen_version=1))
+    price = lost_reason_id(session, "Price")
     deals.move_deal(
-        session, rep, deal.id, DealMove(to_stage_id=lost.id, seen_version=1, lost_reason="Price")
+        session, rep, deal.id, DealMove(to_stage_id=lost.id, seen_version=1, lost_reason_id=price)
     )
     assert (deal.status, deal.lost_reason, deal.closed_on) == ("lost", "Price", TODAY)
+    assert deal.lost_reason_id == price
     reopen = DealMove(to_stage_id=lead.id, seen_version=deal.version, reason="Budget is back")
     with pytest.raises(PermissionDenied, match="reopen"):
         deals.move_deal(session, rep, deal.id, reopen)
     assert deals.move_deal(session, t.actor(session, t.manager), deal.id, reopen) == "reopen"
     assert (deal.status, deal.closed_on, deal.lost_reason) == ("open", None, None)
+    assert deal.lost_reason_id is None
     assert len(_history(session, deal.id)) == 2
 
 

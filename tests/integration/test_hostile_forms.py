@@ -141,7 +141,8 @@ FORMS = [
             {
                 "to": st.sampled_from(["Won", "Lost", "Negotiation"]),
                 "amount": hostile_number,
-                "lost_reason": hostile_text,
+                "lost_reason_id": hostile_value,
+                "lost_note": hostile_text,
                 "reason": hostile_text,
                 "override": st.booleans(),
             }

@@ -2,7 +2,9 @@
 
 Every imported deal gets stage history: entering its first stage on created_on and, for closed
 deals, the close on closed_on. An empty database gets the standard stages on its first deal
-import; customers not found are created when the mapping asks for it.
+import; customers not found are created when the mapping asks for it. A lost reason must be
+on the administrator's list (compared ignoring case and spaces; another system's wording is
+mapped onto it with a value map); a reason not on the list refuses the row, naming the list.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from core.customers.names import name_problem, normalize_name
 from core.models import CustomerStatus, DealStatus, ForecastCategory
 from core.org import audit
 from core.org.access import in_scope
+from core.pipeline.lost_reasons import (
+    active_reasons_by_key,
+    list_is_empty,
+    offered_list_text,
+    reason_key,
+)
 from core.pipeline.standard_stages import STANDARD_STAGES
 from core.transfer.formats import DealRow, Kind
 from core.transfer.import_context import (
@@ -39,7 +47,7 @@ from core.transfer.import_context import (
 from core.transfer.kinds.deal_close import apply_close_date, stage_of_status
 from db.base import table_of
 from db.bulk import bulk_insert
-from db.schema import Customer, Deal, DealStageHistory, Product, Stage
+from db.schema import Customer, Deal, DealStageHistory, LostReason, Product, Stage
 
 
 @dataclass
@@ -106,6 +114,7 @@ DEAL_FIELDS = (
     "expected_close",
     "closed_on",
     "lost_reason",
+    "lost_reason_id",
 )
 
 
@@ -136,6 +145,8 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
         name.lower(): pid for pid, name in session.execute(select(Product.id, Product.name))
     }
     stage_names = ", ".join(s.name for s in stages.values())
+    reasons = active_reasons_by_key(session)
+    start_reasons = list_is_empty(session)  # the first import starts the list (id 0: to add)
     ctx.progress("reading deals", 0.05)
     raw = list(ctx.rows.of(DealRow))
     ctx.progress("checking customers and owners", 0.2)
@@ -178,6 +189,21 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
         if conflict := apply_close_date(row, stage):
             ctx.problem(number, conflict[0], row.close_date, conflict[1])
             continue
+        lost_reason: tuple[int, str] | None = None
+        if row.lost_reason:
+            lost_reason = reasons.get(reason_key(row.lost_reason))
+            if lost_reason is None and start_reasons:
+                wording = " ".join(row.lost_reason.split())
+                lost_reason = reasons.setdefault(reason_key(wording), (0, wording))
+            if lost_reason is None:
+                ctx.problem(
+                    number,
+                    "lost_reason",
+                    row.lost_reason,
+                    "not on the list of lost reasons; map it onto one with a value map. "
+                    + offered_list_text(session),
+                )
+                continue
         product_id = None
         if row.product:
             product_id = products.get(row.product.lower())
@@ -255,6 +281,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
                 "region_id": region_id,
                 "stage": stage,
                 "product_id": product_id,
+                "lost_reason": lost_reason,
                 "customer": customer,
                 "created_on": created_on,
                 "expected_close": expected,
@@ -319,8 +346,10 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
                     "created_on": row.created_on or current.created_on,
                     "expected_close": row.expected_close or row.closed_on or current.expected_close,
                     "closed_on": row.closed_on,
-                    "lost_reason": row.lost_reason,
+                    "lost_reason": plan["lost_reason"][1] if plan["lost_reason"] else None,
                 }[attr]
+        if "lost_reason" in present:
+            wanted["lost_reason_id"] = plan["lost_reason"][0] if plan["lost_reason"] else None
         changed = {k: v for k, v in wanted.items() if not same_value(getattr(current, k), v)}
         if changed:
             result.updated += 1
@@ -367,6 +396,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
         for item in updates:
             if item["changed"].get("customer_id", 0) is None:
                 item["changed"]["customer_id"] = item["plan"]["customer"][0]
+    _add_new_reasons(ctx, [name for rid, name in reasons.values() if rid == 0], planned, updates)
     _write_new_deals(ctx, creates)
     ctx.progress("writing updates", 0.9)
     _write_deal_updates(ctx, updates)
@@ -383,6 +413,29 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
         },
     )
     return result
+
+
+def _add_new_reasons(
+    ctx: ImportContext, names: list[str], planned: list[dict], updates: list[dict]
+) -> None:
+    """The first import into an empty list of lost reasons starts it with the file's reasons."""
+    if not names:
+        return
+    ids: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        reason = LostReason(name=name, active=True, position=position)
+        ctx.session.add(reason)
+        ctx.session.flush()
+        ids[name] = reason.id
+    audit.record(
+        ctx.session, ctx.actor, "lost_reason.import", "lost_reason", after={"names": names}
+    )
+    for plan in planned:
+        if plan["lost_reason"] and plan["lost_reason"][0] == 0:
+            plan["lost_reason"] = (ids[plan["lost_reason"][1]], plan["lost_reason"][1])
+    for item in updates:
+        if item["changed"].get("lost_reason_id") == 0:
+            item["changed"]["lost_reason_id"] = item["plan"]["lost_reason"][0]
 
 
 def _status(stage: _StageInfo) -> str:
@@ -435,7 +488,9 @@ def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
             cols["created_on"].append(plan["created_on"].isoformat())
             cols["expected_close"].append(plan["expected_close"].isoformat())
             cols["closed_on"].append(iso_date(closed))
-            cols["lost_reason"].append(row.lost_reason)
+            listed = plan["lost_reason"]
+            cols["lost_reason"].append(listed[1] if listed else None)
+            cols["lost_reason_id"].append(listed[0] if listed else None)
             cols["stage_entered_on"].append((closed or plan["created_on"]).isoformat())
             cols["close_date_changes"].append(0)
             cols["checklist_done"].append("[]")
