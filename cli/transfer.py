@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -15,9 +16,9 @@ from core.transfer import (
     export_frame,
     import_table,
     load_preset,
-    read_table,
     save_preset,
 )
+from core.transfer.reading import open_table
 from core.transfer.spreadsheets import to_csv_bytes, to_excel_bytes
 
 KINDS = [kind.value for kind in Kind]
@@ -59,11 +60,27 @@ def mapping_from_args(args, base: ColumnMapping | None = None) -> ColumnMapping:
     return ColumnMapping.model_validate(data)
 
 
+def _progress_printer(args):
+    """A progress line on stderr each time the import moves on (once per chunk of a big file),
+    when stderr is a terminal or --progress asks for it; never on stdout, which carries only
+    the result."""
+    if not (args.progress or (args.progress is None and sys.stderr.isatty())):
+        return None
+    last = [-1.0]
+
+    def show(step: str, share: float) -> None:
+        if share > last[0]:
+            last[0] = share
+            print(f"progress: {share:4.0%} {step}", file=sys.stderr, flush=True)
+
+    return show
+
+
 def run_import(args) -> str:
     path = Path(args.file)
     if not path.is_file():
         raise DomainError(f"No such file: {path}.")
-    table = read_table(path.read_bytes(), path.name)
+    table = open_table(path)  # streamed: a file of any size in bounded memory
     factory = sessions()
     base = None
     if args.preset:
@@ -75,12 +92,23 @@ def run_import(args) -> str:
     started = time.perf_counter()
     try:
         with factory.begin() as session:
-            result = import_table(session, ACTOR, args.kind, table, mapping, dry_run=args.dry_run)
+            result = import_table(
+                session,
+                ACTOR,
+                args.kind,
+                table,
+                mapping,
+                dry_run=args.dry_run,
+                progress=_progress_printer(args),
+            )
             if args.save_preset:
                 save_preset(session, ACTOR, args.save_preset, args.kind, mapping)
     except ImportFailed as exc:
         for problem in exc.problems:
             print(f"error: {problem.line()}", file=sys.stderr)
+        if exc.total > len(exc.problems):
+            unlisted = exc.total - len(exc.problems)
+            print(f"error: {unlisted:,} more problems are not listed.", file=sys.stderr)
         raise DomainError(str(exc).split(". ")[0] + ".") from None
     saved = f" Mapping saved as preset '{args.save_preset}'." if args.save_preset else ""
     return f"{result.summary()} ({time.perf_counter() - started:.1f} s){saved}"
@@ -153,6 +181,12 @@ def register(commands) -> None:
     )
     parser.add_argument("--preset", help="start from a saved mapping")
     parser.add_argument("--save-preset", metavar="NAME", help="save this mapping under NAME")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress lines on stderr (default: when stderr is a terminal)",
+    )
     parser.set_defaults(run=run_import)
 
     parser = commands.add_parser("export", help="export in the canonical import format")

@@ -17,11 +17,11 @@ from core.transfer import (
     importable_kinds,
     load_preset,
     preset_names,
-    read_table,
     required_columns,
     save_preset,
     stage_names,
 )
+from core.transfer.reading import open_table
 from ui.auth import current_actor
 from ui.data import read, save
 from ui.downloads import download_buttons
@@ -90,13 +90,13 @@ if upload is None:
     st.info("Upload a file to map its columns and preview the import.")
 else:
     try:
-        table = read_table(upload.getvalue(), upload.name)
+        table = open_table(upload.getvalue(), upload.name)  # read as it is needed
     except DomainError as exc:
         st.error(str(exc))
         st.stop()
-    st.caption(f"{upload.name}: {len(table.rows):,} rows, {len(table.header)} columns")
+    st.caption(f"{upload.name}: {table.count_rows():,} rows, {len(table.header)} columns")
     st.dataframe(
-        pd.DataFrame(table.rows[:5], columns=table.header), hide_index=True, width="stretch"
+        pd.DataFrame(table.head(5), columns=table.header), hide_index=True, width="stretch"
     )
 
     # 2. columns ------------------------------------------------------------------------------
@@ -204,14 +204,25 @@ else:
     preset_to_save = save_col.text_input("Save this mapping as", key="save_preset_name")
     outcome_key = f"import_outcome_{kind}_{upload.name}"
     if preview_col.button("Preview (dry run)", key="import_preview"):
+        checking = st.progress(0.0, text="Checking the file…")
         try:
             with read() as session:
-                result = import_table(session, actor, kind, table, mapping, dry_run=True)
+                result = import_table(
+                    session,
+                    actor,
+                    kind,
+                    table,
+                    mapping,
+                    dry_run=True,
+                    progress=lambda step, share: checking.progress(min(share, 1.0), text=step),
+                )
             st.session_state[outcome_key] = ("preview", result.model_dump(), [])
         except ImportFailed as exc:
-            st.session_state[outcome_key] = ("failed", None, [p.model_dump() for p in exc.problems])
+            problems = [p.model_dump() for p in exc.problems]
+            st.session_state[outcome_key] = ("failed", exc.total, problems)
         except DomainError as exc:
             st.session_state[outcome_key] = ("error", str(exc), [])
+        checking.empty()
     if import_col.button("Import", type="primary", key="import_run"):
         bar = st.progress(0.0, text="Checking the file…")
 
@@ -241,7 +252,8 @@ else:
                 keep_raising=(ImportFailed,),
             )
         except ImportFailed as exc:
-            st.session_state[outcome_key] = ("failed", None, [p.model_dump() for p in exc.problems])
+            problems = [p.model_dump() for p in exc.problems]
+            st.session_state[outcome_key] = ("failed", exc.total, problems)
         bar.empty()  # refused: the message says why
 
     outcome = st.session_state.get(outcome_key)
@@ -253,6 +265,9 @@ else:
             st.error(
                 f"Nothing was imported: {len(problems):,} problem(s). Fix them in the file "
                 "(or the mapping) and try again."
+                if (payload or 0) <= len(problems)
+                else f"Nothing was imported: {payload:,} problems; the first {len(problems):,} "
+                "are listed. Fix them in the file (or the mapping) and try again."
             )
             frame = pd.DataFrame(problems, columns=["row", "column", "value", "reason"])
             st.dataframe(frame, hide_index=True, width="stretch")

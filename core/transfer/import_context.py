@@ -22,6 +22,7 @@ from core.errors import DomainError
 from core.models import Actor
 from core.org.access import in_scope
 from core.org.regions import RegionTree, load_region_tree
+from core.transfer.file_keys import FileKeys
 from core.transfer.formats import Kind
 from core.transfer.reading import ColumnMapping, ImportFailed, MappedRows, Problem
 from db.schema import Customer, Person
@@ -108,6 +109,26 @@ class ImportContext:
     problems: list[Problem] = field(default_factory=list)
     _tree: RegionTree | None = None
     _people: dict[str, PersonRef] | None = None
+    file_keys: FileKeys | None = None
+    """Keys met in earlier chunks of a file imported chunk by chunk (None: one piece)."""
+    customers_before: int | None = None
+    """The newest customer id before a chunked import began: later ones are this file's."""
+    new_customers_total: int = 0
+
+    def existed_before(self, customer_id: int) -> bool:
+        """Whether a customer was there before this import (not created by an earlier chunk)."""
+        return self.customers_before is None or customer_id <= self.customers_before
+
+    def customers_to_create(self, keys: dict[tuple[str, int | None], int]) -> int:
+        """How many customers the file so far creates: this piece's new ones (key -> row) and
+        those of earlier chunks, each counted once."""
+        if self.file_keys is None:
+            return len(keys)
+        found = self.file_keys.earlier(
+            "new customer", {f"{k[0]}\x1f{k[1]}": r for k, r in keys.items()}
+        )
+        self.new_customers_total += len(keys) - len(found)
+        return self.new_customers_total
 
     def problem(self, row: int | None, column: str, value: Any, reason: str) -> None:
         text = "" if value is None else str(value)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from core.errors import PermissionDenied
 from core.models import Actor, Role
 from core.org.access import ensure_active
+from core.transfer.chunks import import_in_chunks
 from core.transfer.formats import Kind
 from core.transfer.import_context import ImportContext, ImportResult, Progress
 from core.transfer.kinds.activities import import_activities
@@ -30,7 +31,7 @@ from core.transfer.kinds.people import import_people
 from core.transfer.kinds.products import import_products
 from core.transfer.kinds.regions import ensure_root, import_regions
 from core.transfer.kinds.targets import import_targets
-from core.transfer.reading import ColumnMapping, MappedRows, Table
+from core.transfer.reading import AnyTable, ColumnMapping, MappedRows
 
 MANAGER_KINDS = {Kind.PEOPLE, Kind.CUSTOMERS, Kind.DEALS, Kind.ACTIVITIES}
 
@@ -70,26 +71,51 @@ IMPORTERS = {
 }
 
 
+CHUNK_ROWS = 20_000
+"""Rows checked and written together when a file is imported chunk by chunk."""
+
+CHUNKED = {Kind.DEALS: "external_id"}
+"""Kinds imported chunk by chunk, so memory holds one chunk whatever the file's size, each
+with the field that must not repeat in a file. The other kinds (regions, people, products,
+targets refer to rows anywhere in the file; customers and activities match across it) read
+the file as it streams but keep its rows."""
+
+
 def import_table(
     session: Session,
     actor: Actor,
     kind: Kind | str,
-    table: Table,
+    table: AnyTable,
     mapping: ColumnMapping | None = None,
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
     today: date | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportResult:
     """Import one file's rows of `kind` in the caller's transaction: all or nothing.
 
-    Raises ImportFailed with every problem found (nothing written), PermissionDenied when the
-    actor may not import this kind. A dry run checks everything and writes nothing."""
+    `table` is held in memory (read_table) or streamed (open_table). Raises ImportFailed with
+    every problem found (nothing written), PermissionDenied when the actor may not import
+    this kind. A dry run checks everything and writes nothing. `progress(step, share)` hears
+    a sentence and the share done (0..1) as the import goes."""
     kind = Kind(kind)
     ensure_can_import(actor, kind)
     mapping = mapping or ColumnMapping()
     rows = MappedRows(kind, table, mapping)
     progress = progress or (lambda _step, _share: None)
+    if kind in CHUNKED and not rows.problems:
+        return import_in_chunks(
+            session,
+            actor,
+            rows,
+            IMPORTERS[kind],
+            CHUNKED[kind],
+            dry_run=dry_run,
+            progress=progress,
+            today=today or date.today(),
+            chunk_rows=chunk_rows,
+        )
     ctx = ImportContext(
         session=session,
         actor=actor,

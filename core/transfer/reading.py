@@ -6,14 +6,18 @@ so the person importing can fix the file without a developer.
 
 from __future__ import annotations
 
+import codecs
+import copy
 import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
+from itertools import islice
+from pathlib import Path
+from typing import BinaryIO, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
@@ -75,19 +79,25 @@ class ColumnMapping(BaseModel):
         return self.values.get("stage", {})
 
 
+MAX_PROBLEMS = 10_000
+"""Problems listed one by one; beyond them a refused file's problems are only counted."""
+
+
 class ImportFailed(ValidationFailed):
     """The file was refused as a whole; `problems` lists every reason, row by row."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], total: int | None = None):
         self.problems = problems
-        count = len(problems)
+        self.total = count = max(total or 0, len(problems))
+        """Every problem found; a big file keeps only the first MAX_PROBLEMS in `problems`."""
         first = problems[0].line() if problems else ""
         more = f" (and {count - 1} more)" if count > 1 else ""
         super().__init__(f"Nothing was imported: {count} problem(s). {first}{more}")
 
 
 class Table(BaseModel):
-    """A file's header and rows as text; cell values are stripped strings ('' = empty)."""
+    """A file's header and rows as text, held in memory; cell values are stripped strings
+    ('' = empty). Small files and tests; `open_table` streams a file of any size instead."""
 
     header: list[str]
     rows: list[list[str]]
@@ -96,19 +106,27 @@ class Table(BaseModel):
     def first_data_row(self) -> int:
         return 2
 
+    def iter_rows(self) -> Iterator[list[str]]:
+        """Every data row, as long as the header (the same contract as TableFile)."""
+        return iter(self.rows)
+
     def distinct_values(self, column: str, limit: int = 200) -> list[str]:
         """The different non-empty values of a column (for mapping stage names)."""
-        names = [h.strip().lower() for h in self.header]
-        if column.strip().lower() not in names:
-            return []
-        index = names.index(column.strip().lower())
-        seen: dict[str, None] = {}
-        for row in self.rows:
-            if row[index] and row[index] not in seen:
-                seen[row[index]] = None
-                if len(seen) >= limit:
-                    break
-        return list(seen)
+        return _distinct(self.header, self.iter_rows(), column, limit)
+
+
+def _distinct(header: list[str], rows: Iterable[list[str]], column: str, limit: int) -> list[str]:
+    names = [h.strip().lower() for h in header]
+    if column.strip().lower() not in names:
+        return []
+    index = names.index(column.strip().lower())
+    seen: dict[str, None] = {}
+    for row in rows:
+        if row[index] and row[index] not in seen:
+            seen[row[index]] = None
+            if len(seen) >= limit:
+                break
+    return list(seen)
 
 
 def _cell(value) -> str:
@@ -128,39 +146,178 @@ def _cell(value) -> str:
     return text
 
 
-def read_table(data: bytes, filename: str) -> Table:
-    """Read CSV (UTF-8, with or without BOM) or .xlsx into text cells."""
-    if filename.lower().endswith((".xlsx", ".xlsm")):
+SAMPLE_BYTES = 64 * 1024
+"""How much of a CSV file is read to decide its encoding and delimiter."""
+
+
+class CsvFormat(NamedTuple):
+    """How a CSV file's bytes become text and cells."""
+
+    encoding: str
+    delimiter: str = ","
+
+
+def csv_format(sample: bytes, filename: str) -> CsvFormat:
+    """The encoding and delimiter of a CSV file, decided from its first SAMPLE_BYTES bytes.
+
+    The one place where a file's format is decided: the whole file is then read with it.
+    Today: UTF-8 (with or without BOM), comma-separated."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        decoder.decode(sample, final=len(sample) < SAMPLE_BYTES)  # a cut last character is fine
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(filename) from exc
+    return CsvFormat("utf-8-sig", ",")
+
+
+def _not_utf8(filename: str) -> ValidationFailed:
+    return ValidationFailed(f"{filename} is not UTF-8 text: save it as 'CSV UTF-8' and try again.")
+
+
+Opener = Callable[[], BinaryIO]
+"""Opens the file again from its start (each pass over a streamed file opens it anew)."""
+
+
+class TableFile:
+    """A CSV or .xlsx file read as it is needed: the header at once, the rows streamed, one at
+    a time, so a file of any size is read in bounded memory (.xlsx through openpyxl's
+    read-only mode). Re-iterable: every `iter_rows`, `scan` or `distinct_values` opens the
+    file again, so a first pass over some columns (to detect a column-wide date or number
+    format) can run before the import's own pass. Rows are padded or cut to the header's
+    width; empty rows are kept (the row numbers stay the spreadsheet's)."""
+
+    first_data_row = 2
+
+    def __init__(self, opener: Opener, filename: str, size: int | None = None):
+        self.opener, self.filename, self.size = opener, filename, size
+        self.excel = filename.lower().endswith((".xlsx", ".xlsm"))
+        self.format: CsvFormat | None = None
+        if not self.excel:
+            with opener() as handle:
+                self.format = csv_format(handle.read(SAMPLE_BYTES), filename)
+        self.read_bytes = 0
+        """How far the current pass has read (CSV: bytes; .xlsx: rows), for progress."""
+        self.header = self._header()
+
+    def _raw(self) -> Generator[list[str]]:
+        """Every row of the file, header included, as stripped text cells."""
+        if self.excel:
+            yield from self._excel_rows()
+        else:
+            yield from self._csv_rows()
+
+    def _csv_rows(self) -> Iterator[list[str]]:
+        assert self.format is not None
+        with self.opener() as handle:
+            text = io.TextIOWrapper(handle, encoding=self.format.encoding, newline="")
+            try:
+                for row in csv.reader(text, delimiter=self.format.delimiter):
+                    self.read_bytes = handle.tell()
+                    yield [_cell(v) for v in row]
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(self.filename) from exc
+            except csv.Error as exc:
+                raise ValidationFailed(
+                    f"{self.filename} is not a readable CSV file ({exc})."
+                ) from exc
+
+    def _excel_rows(self) -> Iterator[list[str]]:
         from openpyxl import load_workbook
 
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise ValidationFailed(f"{filename} is not a readable Excel workbook ({exc}).") from exc
-        sheet = book.worksheets[0]
-        raw = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        book.close()
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
+        with self.opener() as handle:
+            try:
+                book = load_workbook(handle, read_only=True, data_only=True)
+            except Exception as exc:  # openpyxl raises many kinds for a damaged file
+                raise ValidationFailed(
+                    f"{self.filename} is not a readable Excel workbook ({exc})."
+                ) from exc
+            try:
+                sheet = book.worksheets[0]
+                self.size = sheet.max_row if isinstance(sheet.max_row, int) else None
+                for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    self.read_bytes = number
+                    yield [_cell(v) for v in row]
+            finally:
+                book.close()
+
+    def _header(self) -> list[str]:
+        rows = self._raw()
+        first = next(rows, None)
+        rows.close()
+        if not first or not any(first):
             raise ValidationFailed(
-                f"{filename} is not UTF-8 text: save it as 'CSV UTF-8' and try again."
-            ) from exc
-        raw = [[_cell(v) for v in row] for row in csv.reader(io.StringIO(text))]
-    while raw and not any(raw[-1]):
-        raw.pop()
-    if not raw:
-        raise ValidationFailed(f"{filename} is empty: the first row must name the columns.")
-    header = raw[0]
-    while header and not header[-1]:
-        header.pop()
-    width = len(header)
-    rows = []
-    for row in raw[1:]:
-        row = (row + [""] * width)[:width] if len(row) != width else row
-        rows.append(row)
-    return Table(header=header, rows=rows)
+                f"{self.filename} is empty: the first row must name the columns."
+            )
+        header = list(first)
+        while header and not header[-1]:
+            header.pop()
+        return header
+
+    def iter_rows(self) -> Iterator[list[str]]:
+        """Every data row, padded or cut to the header's width (a new pass over the file)."""
+        width = len(self.header)
+        rows = self._raw()
+        try:
+            next(rows, None)  # the header
+            for row in rows:
+                yield row if len(row) == width else (row + [""] * width)[:width]
+        finally:
+            rows.close()
+
+    def scan(self, columns: Sequence[str]) -> Iterator[tuple[str, ...]]:
+        """A pass over the named source columns only (case-insensitive; a column not in the
+        file reads as ''), one tuple per data row: for detecting a column-wide format."""
+        names = [h.strip().lower() for h in self.header]
+        indexes = [
+            names.index(c.strip().lower()) if c.strip().lower() in names else -1 for c in columns
+        ]
+        for row in self.iter_rows():
+            yield tuple(row[i] if i >= 0 else "" for i in indexes)
+
+    def column_values(self, column: str) -> Iterator[str]:
+        """Every cell of one source column, empty ones included, in a pass of its own."""
+        for (value,) in self.scan([column]):
+            yield value
+
+    def distinct_values(self, column: str, limit: int = 200) -> list[str]:
+        """The different non-empty values of a column (for mapping stage names)."""
+        return _distinct(self.header, self.iter_rows(), column, limit)
+
+    def head(self, count: int = 5) -> list[list[str]]:
+        """The first `count` data rows (for a preview)."""
+        return list(islice(self.iter_rows(), count))
+
+    def count_rows(self) -> int:
+        """How many non-empty data rows the file holds (a pass over the file)."""
+        return sum(1 for row in self.iter_rows() if any(row))
+
+    def fraction_read(self) -> float | None:
+        """How much of the file the current pass has read, 0..1, when the size is known."""
+        if not self.size:
+            return None
+        return min(1.0, self.read_bytes / self.size)
+
+
+AnyTable = Table | TableFile
+"""What an import reads: a table in memory or a file streamed from disk or an upload."""
+
+
+def open_table(source: bytes | str | Path, filename: str | None = None) -> TableFile:
+    """A file to stream: bytes (an upload, kept by the caller) or a path on disk."""
+    if isinstance(source, bytes):
+        data = source
+        return TableFile(lambda: io.BytesIO(data), filename or "file.csv", len(data))
+    path = Path(source)
+    return TableFile(lambda: path.open("rb"), filename or path.name, path.stat().st_size)
+
+
+def read_table(data: bytes, filename: str) -> Table:
+    """Read CSV or .xlsx into text cells held in memory (trailing empty rows dropped)."""
+    source = open_table(data, filename)
+    rows = list(source.iter_rows())
+    while rows and not any(rows[-1]):
+        rows.pop()
+    return Table(header=source.header, rows=rows)
 
 
 def email_from_name(name: str, domain: str) -> str:
@@ -200,9 +357,11 @@ def _reason(error: ErrorDetails) -> str:
 class MappedRows:
     """The rows of a table as our fields, validated; problems collected, not raised."""
 
-    def __init__(self, kind: Kind, table: Table, mapping: ColumnMapping):
+    def __init__(self, kind: Kind, table: AnyTable, mapping: ColumnMapping):
         self.kind, self.table, self.mapping = kind, table, mapping
         self.problems: list[Problem] = []
+        self._rows: list[tuple[int, list[str]]] | None = None  # a view's own rows
+        self._distinct_seen: set[tuple] = set()  # shared by the views of one file
         self.model: type[Row] = MODELS[kind]
         self.fields = columns(kind)
         self.sources = self._sources()
@@ -278,11 +437,42 @@ class MappedRows:
             record["email"] = email_from_name(record["name"], domain)
         return record
 
+    def numbered_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(spreadsheet row number, cells) of every row: a view's own, else the whole file's
+        (read as it is needed)."""
+        if self._rows is not None:
+            return iter(self._rows)
+        return enumerate(self.table.iter_rows(), start=self.table.first_data_row)
+
+    @property
+    def size(self) -> int | None:
+        """How many rows a view holds (None for the whole file, which is not counted)."""
+        return None if self._rows is None else len(self._rows)
+
+    def view(self, rows: list[tuple[int, list[str]]]) -> MappedRows:
+        """The same mapping over only these rows, with problems of its own."""
+        view = copy.copy(self)
+        view.problems, view._rows = [], rows
+        return view
+
+    def chunks(self, size: int) -> Iterator[MappedRows]:
+        """The file's non-empty rows as views of at most `size` rows each, read one view at a
+        time, so memory holds one chunk whatever the file's size."""
+        batch: list[tuple[int, list[str]]] = []
+        for number, cells in self.numbered_rows():
+            if any(cells):
+                batch.append((number, cells))
+                if len(batch) >= size:
+                    yield self.view(batch)
+                    batch = []
+        if batch:
+            yield self.view(batch)
+
     def __iter__(self) -> Iterator[tuple[int, Row, dict[str, str]]]:
         """(row number, validated row, mapped text) for every valid row."""
-        seen: set[tuple] = set()
-        for offset, cells in enumerate(self.table.rows):
-            number = offset + self.table.first_data_row
+        # identical rows count once across the views of one file too
+        seen = self._distinct_seen if self._rows is not None else set()
+        for number, cells in self.numbered_rows():
             if not any(cells):
                 continue
             record = self.record(cells)

@@ -125,7 +125,7 @@ def _refuse_similar_names(ctx: ImportContext, new_customers: dict) -> None:
         return
     near = near_names(ctx.session, sorted({key for key, _ in new_customers}))
     for (key, _), new in new_customers.items():
-        if like := near.get(key):
+        if like := [n for n in near.get(key, []) if ctx.existed_before(n.id)]:
             ctx.problem(
                 new["number"],
                 "customer",
@@ -360,7 +360,8 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
     ctx.fail_if_problems()
     if new_customers:
         done = "to be created" if dry_run else "created"
-        result.note = f"Customers not found, {done}: {len(new_customers):,}."
+        count = ctx.customers_to_create({k: v["number"] for k, v in new_customers.items()})
+        result.note = f"Customers not found, {done}: {count:,}."
     if dry_run:
         return result
     if not any(s.id for s in stages.values()):
