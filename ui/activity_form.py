@@ -1,15 +1,19 @@
-"""Quick-add of an activity (visit, call, meeting, demo, email) from a deal or a customer page."""
+"""Quick-add of an activity (visit, call, meeting, demo, email) from a deal or a customer page,
+or from My day. When the deal (or customer) has open follow-ups, the form offers to mark the
+one the activity did as done and to set the next one: all in one save."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import streamlit as st
 
 from core.models import ActivityType, Actor
-from core.pipeline import activities
+from core.org.access import load_actor
+from core.pipeline import follow_ups
 from core.pipeline.activities import ActivityCreate
-from ui.data import save
+from core.pipeline.follow_ups import FollowUpRow, NextFollowUp
+from ui.data import cached, read, save
 
 ICONS = {
     ActivityType.VISIT: "🚗 Visit",
@@ -19,17 +23,51 @@ ICONS = {
     ActivityType.EMAIL: "✉️ Email",
 }
 
+FOLLOW_UP_WRITES = ("activities", "deals", "alerts", "customers")
+"""What a follow-up change touches: the follow-up lists (read with the activities), the deal's
+next step, the overdue alerts and the customer's summary."""
+
+
+@cached("activities", "deals", "org", ttl=30, show_spinner=False)
+def open_follow_ups(
+    person_id: int, deal_id: int | None, customer_id: int | None
+) -> list[FollowUpRow]:
+    """The open follow-ups an activity here could close (only those the person may change)."""
+    with read() as session:
+        return follow_ups.open_follow_up_choices(
+            session, load_actor(session, person_id), deal_id=deal_id, customer_id=customer_id
+        )
+
+
+def _choice_label(row: FollowUpRow | None) -> str:
+    if row is None:
+        return "None of them"
+    late = " (overdue)" if row.overdue else ""
+    return f"{row.title} · due {row.due_on}{late}"
+
 
 def quick_add_activity(
-    actor: Actor, customer_id: int, deal_id: int | None = None, *, key: str
+    actor: Actor,
+    customer_id: int,
+    deal_id: int | None = None,
+    *,
+    key: str,
+    follow_up_id: int | None = None,
+    kind: ActivityType | None = None,
 ) -> None:
-    """A small form: type (visit by default), date (today), outcome, notes."""
+    """A small form: type (visit by default), date (today), outcome, notes; then, when there
+    are open follow-ups, the one this activity did (the given one, else the earliest) and the
+    next follow-up to set."""
+    choices: list[FollowUpRow | None] = [*open_follow_ups(actor.id, deal_id, customer_id), None]
+    preselected = next(
+        (i for i, row in enumerate(choices) if row is not None and row.id == follow_up_id), 0
+    )
     with st.form(key, clear_on_submit=True):
         st.markdown("**Log an activity**")
-        kind = st.segmented_control(
+        chosen_kind = st.segmented_control(
             "Type",
             list(ActivityType),
-            default=ActivityType.VISIT,
+            default=kind or ActivityType.VISIT,
             format_func=ICONS.get,
             key=f"{key}_type",
             label_visibility="collapsed",
@@ -37,25 +75,64 @@ def quick_add_activity(
         occurred_on = st.date_input("Date", value=date.today(), key=f"{key}_on")
         outcome = st.text_input("Outcome", key=f"{key}_outcome", max_chars=200)
         notes = st.text_area("Notes", key=f"{key}_notes", height=68)
+        closes = None
+        if len(choices) > 1:
+            closes = st.selectbox(
+                "Follow-up this activity did (marked done)",
+                choices,
+                index=preselected,
+                format_func=_choice_label,
+                key=f"{key}_closes",
+            )
+        next_title = st.text_input(
+            "Next follow-up (leave empty for none)",
+            key=f"{key}_next_title",
+            max_chars=200,
+            placeholder="For example: send the offer",
+        )
+        next_on = st.date_input(
+            "Next follow-up due on",
+            value=date.today() + timedelta(days=7),
+            min_value=date.today(),
+            key=f"{key}_next_on",
+        )
         submitted = st.form_submit_button("📝 Log activity", width="stretch")
     if not submitted:
         return
-    kind = kind or ActivityType.VISIT
+    chosen_kind = chosen_kind or ActivityType.VISIT
+    close_id = closes.id if closes is not None else None
 
     def log(session):
         data = ActivityCreate(
-            type=kind,
+            type=chosen_kind,
             occurred_on=occurred_on,
             customer_id=customer_id,
             deal_id=deal_id,
             outcome=outcome or None,
             notes=notes or None,
         )
-        return activities.log_activity(session, actor, data)
+        following = NextFollowUp(title=next_title, due_on=next_on) if next_title.strip() else None
+        return follow_ups.log_activity_with_follow_ups(
+            session,
+            load_actor(session, actor.id),
+            data,
+            close_follow_up_id=close_id,
+            next_follow_up=following,
+        )
 
+    what = ICONS[chosen_kind].split(" ", 1)[1]
+    if close_id is not None and next_title.strip():
+        done = f"{what} logged; the follow-up is done and the next one is set for {next_on}."
+    elif close_id is not None:
+        done = f"{what} logged and the follow-up is done."
+    elif next_title.strip():
+        done = f"{what} logged; the next follow-up is set for {next_on}."
+    else:
+        done = f"{what} logged."
     save(
         log,
-        f"{ICONS[kind].split(' ', 1)[1]} logged.",
+        done,
+        labels={"title": "Next follow-up"},
         # the deal view's readers are not tagged yet: an activity on a deal clears every cache
-        affects={"activities", "customers"} if deal_id is None else None,
+        affects=FOLLOW_UP_WRITES if deal_id is None else None,
     )

@@ -27,9 +27,12 @@ class PageEntry:
     default: bool = False
     live_title: Callable[[Actor], str] | None = None
     """Computes the title at navigation time (e.g. with a count of open alerts)."""
+    home_for: frozenset[Role] = frozenset()
+    """Roles whose home (the page after sign-in) this is, instead of the page marked default."""
 
 
 PAGES: list[PageEntry] = [
+    PageEntry("pages/my_day.py", "My day", "☀️", "", DEAL_OWNERS, home_for=frozenset({Role.REP})),
     PageEntry("pages/home.py", "Home", "🏠", "", EVERYONE, default=True),
     PageEntry("pages/customers.py", "Customers", "🏢", "Sales", EVERYONE),
     PageEntry("pages/my_deals.py", "My deals", "💼", "Sales", DEAL_OWNERS),
@@ -50,11 +53,13 @@ PAGES: list[PageEntry] = [
 
 def pages_for(role: Role, actor: Actor | None = None) -> dict[str, list]:
     sections: dict[str, list] = {}
+    has_own_home = any(role in entry.home_for for entry in PAGES)
     for entry in PAGES:
         if role in entry.roles:
             title = entry.title
             if entry.live_title is not None and actor is not None:
                 title = entry.live_title(actor)
-            page = st.Page(entry.path, title=title, icon=entry.icon, default=entry.default)
+            home = role in entry.home_for or (entry.default and not has_own_home)
+            page = st.Page(entry.path, title=title, icon=entry.icon, default=home)
             sections.setdefault(entry.section, []).append(page)
     return sections

@@ -22,6 +22,7 @@ from core.demo.build import DemoBuild, Progress
 from core.demo.catalogue import add_catalogue
 from core.demo.customers import add_customers, store_last_contact_dates
 from core.demo.deals import add_deal_teams, add_deals
+from core.demo.follow_ups import add_follow_ups
 from core.demo.org import DEMO_ACCOUNTS, add_organisation
 from core.demo.plans import add_target_plans
 from core.demo.scales import SCALES
@@ -101,6 +102,7 @@ def seed(
             ("activities", add_activities),
             ("customer contact dates", store_last_contact_dates),
             ("pipeline reviews", add_pipeline_reviews),
+            ("follow-ups", add_follow_ups),
             ("target plans", add_target_plans),
             ("settings", lambda b: add_settings_and_audit(b, scale, seed)),
         ]

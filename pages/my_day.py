@@ -1,0 +1,291 @@
+"""My day: a rep's home on a phone. What is due and planned today, deals closing this month,
+alerts, the quarter in one line, and won deals waiting for contract, invoice or payment; one
+tap marks a follow-up done, snoozes it, logs the visit, moves a deal or records a cash step."""
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from core.errors import DomainError
+from core.models import ActivityType
+from core.org.access import load_actor
+from core.pipeline import deals, follow_ups
+from core.pipeline.deals import CashStep, DealMove
+from core.pipeline.follow_ups import FollowUpRow
+from core.pipeline.my_day import CashDeal, DayDeal, MyDay, my_day
+from ui.activity_form import FOLLOW_UP_WRITES, quick_add_activity
+from ui.auth import current_actor
+from ui.data import cached, read, save
+from ui.deal_view import CASH_LABELS, render_deal, run_action
+from ui.downloads import download_buttons
+from ui.flash import show_flash
+from ui.format import money
+
+OPEN_KEY = "my_day_open_deal"
+LOG_KEY = "my_day_log_follow_up"
+CASH_SHOWN = 5
+SEVERITY_ICON = {"high": "🔴", "medium": "🟠", "low": "🟡"}
+KIND_ICON = {
+    ActivityType.VISIT: "🚗",
+    ActivityType.CALL: "📞",
+    ActivityType.MEETING: "👥",
+    ActivityType.DEMO: "🖥️",
+    ActivityType.EMAIL: "✉️",
+}
+
+
+@cached(
+    "activities",
+    "deals",
+    "alerts",
+    "targets",
+    "customers",
+    "settings",
+    "org",
+    ttl=30,
+    show_spinner=False,
+)
+def load_day(person_id: int, today: date) -> MyDay:
+    with read() as session:
+        return my_day(session, load_actor(session, person_id), today=today)
+
+
+def quarter_line(day: MyDay) -> str:
+    quarter = day.quarter
+    if quarter is None:
+        return "No figures for this quarter yet."
+    if quarter.target is None:
+        return f"{quarter.period}: won {money(quarter.won)}; you have no target this quarter."
+    if quarter.gap is not None and quarter.gap <= 0:
+        return (
+            f"{quarter.period}: won {money(quarter.won)} of a {money(quarter.target)} target; "
+            "the target is reached."
+        )
+    return (
+        f"{quarter.period}: won {money(quarter.won)} of a {money(quarter.target)} target; "
+        f"{money(quarter.gap)} to go."
+    )
+
+
+def due_text(row: FollowUpRow, today: date) -> str:
+    at = f" at {row.due_at:%H:%M}" if row.due_at else ""
+    if row.due_on < today:
+        days = (today - row.due_on).days
+        return f"⏰ overdue since {row.due_on} ({days} days){at}"
+    if row.due_on == today:
+        return f"today{at}"
+    return f"due {row.due_on}{at}"
+
+
+def follow_up_card(row: FollowUpRow, today: date) -> None:
+    """One follow-up: what, about whom, when; then done, tomorrow, another day, log."""
+    actor = current_actor()
+    icon = KIND_ICON.get(row.kind, "📌") if row.kind else "📌"
+    about = row.deal or row.customer or ""
+    with st.container(border=True, key=f"my_day_fu_{row.id}"):
+        st.markdown(f"{icon} **{row.title}**  \n{about} · {due_text(row, today)}")
+        if not row.can_change:
+            return
+        buttons = st.container(horizontal=True, gap="small")
+        if buttons.button("✅ Done", key=f"my_day_done_{row.id}"):
+            save(
+                lambda s: follow_ups.complete_follow_up(s, load_actor(s, actor.id), row.id),
+                f"Done: {row.title}.",
+                affects=FOLLOW_UP_WRITES,
+            )
+        if buttons.button("💤 Tomorrow", key=f"my_day_snooze_{row.id}"):
+            tomorrow = today + timedelta(days=1)
+            save(
+                lambda s: follow_ups.snooze_follow_up(
+                    s, load_actor(s, actor.id), row.id, tomorrow, today=today
+                ),
+                f"Snoozed to tomorrow: {row.title}.",
+                affects=FOLLOW_UP_WRITES,
+            )
+        if buttons.button("📝 Log", key=f"my_day_log_{row.id}", type="primary"):
+            st.session_state[LOG_KEY] = row.id
+            st.rerun()
+        with buttons.popover("📅 Later", key=f"my_day_later_{row.id}"):
+            later = st.date_input(
+                "New day",
+                value=today + timedelta(days=7),
+                min_value=today,
+                key=f"my_day_later_on_{row.id}",
+            )
+            if st.button("Move to that day", key=f"my_day_later_go_{row.id}"):
+                save(
+                    lambda s: follow_ups.reschedule_follow_up(
+                        s,
+                        load_actor(s, actor.id),
+                        row.id,
+                        due_on=later,
+                        due_at=row.due_at,
+                        today=today,
+                    ),
+                    f"Moved to {later}: {row.title}.",
+                    affects=FOLLOW_UP_WRITES,
+                )
+        if st.session_state.get(LOG_KEY) == row.id and row.customer_id is not None:
+            quick_add_activity(
+                actor,
+                row.customer_id,
+                row.deal_id,
+                key=f"my_day_activity_{row.id}",
+                follow_up_id=row.id,
+                kind=row.kind or ActivityType.VISIT,
+            )
+            if st.button("Cancel", key=f"my_day_log_cancel_{row.id}"):
+                st.session_state.pop(LOG_KEY, None)
+                st.rerun()
+
+
+def deal_card(deal: DayDeal, today: date) -> None:
+    """A deal closing this month: its next step, one tap to the next stage, or open it."""
+    actor = current_actor()
+    with st.container(border=True, key=f"my_day_deal_{deal.id}"):
+        st.markdown(
+            f"**{deal.name}**  \n{deal.customer} · {deal.stage}  \n"
+            f"💰 {money(deal.amount)} · 📅 close {deal.expected_close}"
+        )
+        if deal.next_step:
+            late = " ⏰" if deal.next_step_due and deal.next_step_due < today else ""
+            due = f" (due {deal.next_step_due}{late})" if deal.next_step_due else ""
+            st.caption(f"Next: {deal.next_step}{due}")
+        else:
+            st.caption("No next step: log an activity and set the next follow-up.")
+        buttons = st.container(horizontal=True, gap="small")
+        can_move = deal.can_edit and deal.next_stage_id is not None and not deal.next_is_won
+        if can_move and buttons.button(
+            f"➡️ {deal.next_stage}", key=f"my_day_move_{deal.id}", type="primary"
+        ):
+            stage_id, stage = deal.next_stage_id, deal.next_stage
+
+            def move(session, deal=deal, stage_id=stage_id):
+                deals.move_deal(
+                    session,
+                    load_actor(session, actor.id),
+                    deal.id,
+                    DealMove(to_stage_id=stage_id, seen_version=deal.version),
+                )
+
+            run_action(move, f"{deal.name} moved to {stage}.")
+        label = "🏆 Mark won…" if deal.can_edit and deal.next_is_won else "Open"
+        if buttons.button(label, key=f"my_day_open_{deal.id}"):
+            st.session_state[OPEN_KEY] = deal.id
+            st.rerun()
+
+
+def cash_card(deal: CashDeal, today: date) -> None:
+    """A won deal waiting for its next lead-to-cash step, with the form to record it."""
+    actor = current_actor()
+    step = deal.next_cash_step
+    where = CASH_LABELS[deal.cash_status] if deal.cash_status else "Won, no contract yet"
+    with st.container(border=True, key=f"my_day_cash_{deal.id}"):
+        st.markdown(
+            f"**{deal.name}**  \n{deal.customer} · won {deal.closed_on} · {money(deal.amount)}  \n"
+            f"Now: {where}"
+        )
+        if not deal.can_edit:
+            return
+        with st.form(f"my_day_cash_form_{deal.id}", border=False):
+            on = st.date_input(
+                f"{CASH_LABELS[step]} on",
+                value=today,
+                max_value=today,
+                key=f"my_day_cash_on_{deal.id}",
+            )
+            amount = st.number_input(
+                "Amount",
+                min_value=0.0,
+                value=float(deal.suggested_amount),
+                step=100.0,
+                key=f"my_day_cash_amount_{deal.id}",
+            )
+            submitted = st.form_submit_button(
+                f"Record: {CASH_LABELS[step].lower()}", width="stretch", type="primary"
+            )
+        if submitted:
+
+            def record(session):
+                data = CashStep(
+                    step=step, on=on, amount=round(amount, 2), seen_version=deal.version
+                )
+                deals.record_cash_step(session, load_actor(session, actor.id), deal.id, data)
+
+            run_action(record, f"{CASH_LABELS[step]} recorded for {deal.name}.")
+
+
+actor = current_actor()
+today = date.today()
+opened = st.session_state.get(OPEN_KEY)
+
+if opened is not None:
+    show_flash(f"my_day:{opened}")
+    if st.button("← My day", key="my_day_back"):
+        st.session_state.pop(OPEN_KEY, None)
+        st.rerun()
+    render_deal(actor, opened, key="my_day", compact=True)
+    st.stop()
+
+show_flash("my_day")
+st.title("My day")
+try:
+    day = load_day(actor.id, today)
+except DomainError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.markdown(f"**{today:%A %d %B}** · {quarter_line(day)}")
+
+st.subheader("Today")
+todo = [*day.planned_today, *day.overdue, *day.due_today]
+if not todo:
+    st.info(
+        "Nothing is due today. Follow-ups you add on a deal or a customer, or set when you log "
+        "an activity, show here on the day they are due; overdue ones stay until done."
+    )
+if day.planned_today:
+    st.caption(f"Visits and meetings planned today: {len(day.planned_today)}")
+for row in day.planned_today:
+    follow_up_card(row, today)
+if day.overdue or day.due_today:
+    st.caption(f"Follow-ups: {len(day.overdue)} overdue, {len(day.due_today)} due today")
+for row in [*day.overdue, *day.due_today]:
+    follow_up_card(row, today)
+
+st.subheader("Closing this month")
+if not day.closing_this_month:
+    st.info(
+        "No open deal of yours is expected to close this month. Deals with an expected close "
+        "this month show here with their next step; change a close date on My deals."
+    )
+for deal in day.closing_this_month:
+    deal_card(deal, today)
+
+st.subheader("Won, waiting for cash")
+if not day.awaiting_cash:
+    st.info(
+        "No won deal is waiting for its contract, invoice or payment. A deal you win stays "
+        "here until its payment is recorded."
+    )
+show_all_cash = st.session_state.get("my_day_all_cash", False)
+for cash in day.awaiting_cash if show_all_cash else day.awaiting_cash[:CASH_SHOWN]:
+    cash_card(cash, today)
+more_cash = not show_all_cash and len(day.awaiting_cash) > CASH_SHOWN
+if more_cash and st.button(f"Show all {len(day.awaiting_cash)} won deals waiting for cash"):
+    st.session_state["my_day_all_cash"] = True
+    st.rerun()
+
+st.subheader("My alerts")
+if not day.alerts:
+    st.caption("You have no open alerts. Overdue follow-ups are listed under Today.")
+for alert in day.alerts[:5]:
+    st.markdown(f"{SEVERITY_ICON.get(alert.severity, '')} **{alert.subject}**: {alert.message}")
+if len(day.alerts) > 5:
+    st.caption(f"{len(day.alerts) - 5} more alerts are on the Alerts page.")
+if day.alerts:
+    st.page_link("pages/alerts.py", label="Open the Alerts page", icon="🚨")
+
+if todo:
+    with st.expander("Download today's follow-ups"):
+        download_buttons(follow_ups.follow_ups_frame(todo), f"my-day-{today}", key="my_day_dl")
