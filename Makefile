@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 
 .PHONY: run test venv dev-deps browser lint typecheck bench clean
+.PHONY: libreoffice
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,15 @@ browser:
 	      echo "Installing Debian's chromium for the browser tests"; \
 	      apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji >/dev/null; \
 	    else echo "chromium not found: browser tests will be skipped (install Debian's chromium)"; fi; }
+
+## Debian's LibreOffice (Calc, headless) for the spreadsheet round-trip tests, like chromium
+test: libreoffice
+libreoffice:
+	@command -v soffice >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "Installing Debian's libreoffice-calc-nogui for the spreadsheet tests"; \
+	      apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; \
+	    else echo "soffice not found: spreadsheet tests will be skipped (install Debian's libreoffice-calc-nogui)"; fi; }
 
 lint: dev-deps
 	$(PY) -m ruff check .

@@ -74,6 +74,7 @@ def import_in_chunks(
     problems: list[Problem] = []
     found = 0
     done = 0
+    shown = [0.0]
     savepoint = session.begin_nested()
     try:
         keys = FileKeys(session)
@@ -82,8 +83,8 @@ def import_in_chunks(
             actor=actor,
             mapping=rows.mapping,
             rows=rows,
-            # a piece's own steps are passed on at the share of the file done so far
-            progress=lambda step, _piece: progress(step, 0.98 * _share(rows, done)),
+            # a piece's own steps are passed on at the share reported with the last chunk
+            progress=lambda step, _piece: progress(step, shown[0]),
             today=today,
             file_keys=keys,
             customers_before=session.scalar(select(func.max(Customer.id))) or 0,
@@ -109,7 +110,8 @@ def import_in_chunks(
             found += len(chunk_problems)
             problems.extend(chunk_problems[: max(0, MAX_PROBLEMS - len(problems))])
             done += size
-            progress(_progress_line(kind, done, found, dry_run), 0.98 * _share(rows, done))
+            shown[0] = 0.98 * _share(rows, done)
+            progress(_progress_line(kind, done, found, dry_run), shown[0])
         if found:
             raise ImportFailed(problems, total=found)
         keys.drop()
