@@ -67,7 +67,7 @@ def run_app() -> None:
             sign_out()
             st.rerun()
 
-    page = st.navigation(pages_for(actor.role, actor))
+    page = st.navigation(pages_for(actor.role, actor), expanded=True)  # no "View N more" fold
     try:
         page.run()
     except DomainError as exc:  # a rule refused the request: say why, nothing was saved

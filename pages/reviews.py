@@ -134,6 +134,17 @@ else:
         width="stretch",
     )
 
+# The commitments editor starts from this same empty table on every run, typed columns (text,
+# dates), so its edits are kept while the form is filled in.
+NO_COMMITMENTS = pd.DataFrame(
+    {"description": pd.Series(dtype="string"), "due_on": pd.Series(dtype="datetime64[ns]")}
+)
+
+
+def _due(value) -> date | None:
+    return None if pd.isna(value) else pd.Timestamp(value).date()
+
+
 if actor.role != Role.REP:
     st.subheader("Record this review")
     deal_options = list(open_deals.itertuples(index=False))
@@ -146,17 +157,16 @@ if actor.role != Role.REP:
             key="review_deals",
         )
         notes = st.text_area("Notes", key="review_notes")
-        st.markdown("Commitments (one a row)")
+        st.markdown("Commitments (one a row): click a row and type.")
         agreed = st.data_editor(
-            pd.DataFrame(
-                {"description": pd.Series(dtype=str), "due_on": pd.Series(dtype="object")}
-            ),
+            NO_COMMITMENTS,
             num_rows="dynamic",
             width="stretch",
+            hide_index=True,
             key="review_commitments",
             column_config={
                 "description": st.column_config.TextColumn("What", max_chars=500),
-                "due_on": st.column_config.DateColumn("Due on"),
+                "due_on": st.column_config.DateColumn("Due on", format="YYYY-MM-DD"),
             },
         )
         submitted = st.form_submit_button("Save review", type="primary")
@@ -169,10 +179,7 @@ if actor.role != Role.REP:
                 deal_ids=[d.id for d in discussed],
                 notes=notes or None,
                 commitments=[
-                    CommitmentCreate(
-                        description=row.description,
-                        due_on=None if pd.isna(row.due_on) else row.due_on,
-                    )
+                    CommitmentCreate(description=row.description, due_on=_due(row.due_on))
                     for row in agreed.itertuples()
                     if isinstance(row.description, str) and row.description.strip()
                 ],

@@ -1,0 +1,110 @@
+"""In a real browser: commitments of a pipeline review take text on a single click, and the
+admin's sidebar lists every page without a "View N more" fold (desktop and phone width)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from core.models import Role
+from tests.e2e.conftest import assert_no_exception, screenshot, sign_in, wait_idle
+from ui.navigation import PAGES
+
+
+def _open_sidebar_on_a_phone(page) -> None:
+    opener = page.get_by_test_id("stExpandSidebarButton")
+    if opener.count() and opener.is_visible():
+        opener.click()
+        wait_idle(page)
+
+
+def _type_in_commitment_row(page, row: int, text: str) -> None:
+    """One click on the row's "What" cell, type, Enter: no double click, no extra step."""
+    grid = page.get_by_test_id("stForm").get_by_test_id("stDataFrameResizable")
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    header, row_height = 36, 35
+    page.mouse.click(box["x"] + 120, box["y"] + header + row_height * row + row_height / 2)
+    # the one click opens the cell's text box: no double click, no Enter first
+    cell = page.locator("textarea.gdg-input, input.gdg-input")
+    expect(cell).to_be_visible(timeout=5_000)
+    page.wait_for_timeout(400)  # a person's pace: the grid settles after adding the row
+    page.keyboard.type(text, delay=20)
+    page.keyboard.press("Enter")
+    expect(cell).to_have_count(0)
+    page.wait_for_timeout(400)
+
+
+def test_commitments_take_text_on_a_single_click_and_are_saved(page, app_url, console_errors):
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    sign_in(page, app_url, "manager")
+    expect(page.get_by_text(re.compile(r"^Hello, "))).to_be_visible(timeout=30_000)
+    page.get_by_role("link", name="Pipeline reviews").click()
+    expect(page.get_by_role("heading", name="Record this review")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    page.get_by_label("Notes").fill("Decision dates for the two biggest deals")
+
+    _type_in_commitment_row(page, 0, "Send the revised proposal")
+    _type_in_commitment_row(page, 1, "Book the technical demo")
+    screenshot(page, "reviews-commitments-typed-desktop")
+    page.get_by_role("button", name="Save review").click()
+
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_have_text(
+        "Review saved.", timeout=30_000
+    )
+    wait_idle(page)
+    for text in ("Send the revised proposal", "Book the technical demo"):
+        # listed under "Open commitments" (the rep's open items, bold)
+        expect(page.get_by_role("strong").filter(has_text=text)).to_be_visible()
+    assert page.get_by_label("Notes").input_value() == ""
+    screenshot(page, "reviews-after-save-desktop")
+    assert_no_exception(page)
+    assert not console_errors, console_errors
+
+
+def test_an_empty_review_is_refused_in_the_browser(page, app_url, console_errors):
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, app_url, "manager")
+    expect(page.get_by_text(re.compile(r"^Hello, "))).to_be_visible(timeout=30_000)
+    _open_sidebar_on_a_phone(page)
+    page.get_by_role("link", name="Pipeline reviews").click()
+    expect(page.get_by_role("heading", name="Record this review")).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    page.get_by_role("button", name="Save review").click()
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text(
+        "This review is empty", timeout=30_000
+    )
+    screenshot(page, "reviews-empty-refused-phone")
+    assert_no_exception(page)
+    assert not console_errors, console_errors
+
+
+def _admin_titles() -> list[str]:
+    return [entry.title for entry in PAGES if Role.ADMIN in entry.roles]
+
+
+def test_the_admins_sidebar_shows_every_page_without_a_fold(page, app_url, console_errors):
+    titles = _admin_titles()
+    assert len(titles) > 12, "with twelve pages or fewer Streamlit never folds: test is moot"
+    for width, height, name in ((1280, 1000, "desktop"), (390, 844, "phone")):
+        page.set_viewport_size({"width": width, "height": height})
+        sign_in(page, app_url, "admin")
+        expect(page.get_by_text(re.compile(r"^Hello, "))).to_be_visible(timeout=30_000)
+        wait_idle(page)
+        _open_sidebar_on_a_phone(page)
+        nav = page.get_by_test_id("stSidebarNav")
+        expect(nav).to_be_visible()
+        expect(nav.get_by_text(re.compile(r"View \d+ more"))).to_have_count(0)
+        links = nav.get_by_test_id("stSidebarNavLink")
+        shown = [re.sub(r"^\W+\s*", "", t).strip() for t in links.all_inner_texts()]
+        for title in titles:
+            assert any(s.startswith(title) for s in shown), (title, shown)
+        for title in titles:
+            expect(links.filter(has_text=title).first).to_be_visible()
+        screenshot(page, f"sidebar-admin-{name}")
+        assert_no_exception(page)
+        page.get_by_role("button", name="Sign out").click()
+        wait_idle(page)
+    assert not console_errors, console_errors
