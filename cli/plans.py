@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from decimal import Decimal, InvalidOperation
@@ -9,8 +10,9 @@ from decimal import Decimal, InvalidOperation
 from cli.common import ACTOR, fiscal_year_arg, sessions, version_arg
 from core.errors import ValidationFailed
 from core.planning import Method
-from core.plans.allocation import RAMP_MODES, create_plan
+from core.plans.allocation import RAMP_MODES, SEASONALITIES, create_plan
 from core.plans.cells import find_plan
+from core.plans.manual_weights import weights_by_login
 from core.plans.views import get_plan, plan_table, ramp_and_padding_note
 from core.plans.workflow import approve_plan
 from core.transfer.spreadsheets import safe_frame
@@ -24,8 +26,41 @@ def _amount(text: str) -> Decimal:
     return value
 
 
+def _weight_rows(path: str) -> list[dict[str, str]]:
+    """The rows of a weights file: a CSV with the columns rep (username or email) and weight."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            columns = set(reader.fieldnames or ())
+    except OSError as exc:
+        raise ValidationFailed(f"The weights file {path} cannot be read: {exc.strerror}.") from None
+    except (UnicodeDecodeError, csv.Error):
+        raise ValidationFailed(f"The weights file {path} is not a UTF-8 CSV file.") from None
+    if not {"rep", "weight"} <= columns:
+        raise ValidationFailed(
+            f"The weights file {path} needs the columns rep (username or email) and weight."
+        )
+    return rows
+
+
+def _months(text: str | None) -> list[Decimal] | None:
+    if text is None:
+        return None
+    return [_amount(part.strip()) for part in text.split(",") if part.strip()]
+
+
 def create(args) -> str:
+    if args.method == "manual" and not args.weights:
+        raise ValidationFailed("The manual method needs --weights FILE (columns rep, weight).")
+    if args.weights and args.method != "manual":
+        raise ValidationFailed("--weights is for the manual method only.")
+    if args.seasonality == "manual" and not args.months:
+        raise ValidationFailed("Manual seasonality needs --months with twelve percentages.")
+    if args.months and args.seasonality != "manual":
+        raise ValidationFailed("--months is for manual seasonality only.")
     with sessions().begin() as session:
+        weights = weights_by_login(session, _weight_rows(args.weights)) if args.weights else None
         info = create_plan(
             session,
             ACTOR,
@@ -35,6 +70,8 @@ def create(args) -> str:
             seasonality=args.seasonality,
             padding_pct=_amount(args.padding),
             ramp_mode=args.ramp,
+            manual_weights=weights,
+            manual_season=_months(args.months),
         )
         table = plan_table(session, ACTOR, info.id)
     regions = int((table["level"] == "region").sum())
@@ -66,6 +103,7 @@ def show(args) -> str:
             "seasonality": info.seasonality,
             "company_target": str(info.company_target),
             "padding_pct": str(info.padding_pct),
+            "ramp_mode": info.ramp_mode,
             "rows": json.loads(table.to_json(orient="records")),
         }
         return json.dumps(payload, indent=2)
@@ -95,9 +133,21 @@ def register(commands) -> None:
     )
     parser.add_argument("--target", required=True, help="company target, e.g. 12000000")
     parser.add_argument(
-        "--method", required=True, choices=[m.value for m in Method if m != "manual"]
+        "--method",
+        required=True,
+        choices=[m.value for m in Method],
+        help="how reps are weighted; manual takes --weights",
     )
-    parser.add_argument("--seasonality", choices=["flat", "history"], default="flat")
+    parser.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="manual method: a CSV with the columns rep (username or email) and weight",
+    )
+    parser.add_argument("--seasonality", choices=list(SEASONALITIES), default="flat")
+    parser.add_argument(
+        "--months",
+        help="manual seasonality: twelve percentages of the year, comma-separated, summing to 100",
+    )
     parser.add_argument("--padding", default="0", help="over-assignment to reps, in percent")
     parser.add_argument(
         "--ramp",

@@ -524,6 +524,11 @@ class TargetPlan(Base):
     seasonality: Mapped[str | None] = mapped_column(String(30))
     company_target: Mapped[Decimal]
     padding_pct: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    ramp_mode: Mapped[str] = mapped_column(String(10), default="spread", server_default="spread")
+    """How the new-hire ramp shortfall was handled: spread over the other reps or absorbed."""
+    manual_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What the director typed for a manual allocation: {"season": [12 percentages]} and/or
+    {"weights": {person id: weight}}, kept so the plan can be allocated again the same way."""
     notes: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())

@@ -19,7 +19,7 @@ from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
 from core.periods import fiscal_year_of
 from core.planning import reps_needed
-from core.plans import allocation, views, workflow
+from core.plans import allocation, manual_weights, views, workflow
 from core.plans import bottom_up as commitments
 from core.plans import files as plan_files
 from core.plans import grid as plan_grid
@@ -44,7 +44,11 @@ METHODS = {
     "history": "Historical share (won, last 12 months)",
     "potential": "Customer potential",
     "pipeline": "Open pipeline",
+    "manual": "Manual weights (one per rep)",
 }
+RESPLIT_METHODS = {method: label for method, label in METHODS.items() if method != "manual"}
+"""A region is shared again by a method; figures by hand are typed into its grid instead."""
+RAMPS = {"spread": "Spread it over the other reps", "absorb": "Absorb it (plan less)"}
 SEASONS = {"flat": "Flat", "history": "From history", "manual": "By hand (12 percentages)"}
 
 
@@ -157,10 +161,82 @@ def totals_frame(grid: RegionGrid) -> pd.DataFrame:
     return frame
 
 
+def form_defaults(info: PlanInfo | None) -> dict[str, object]:
+    """The allocation form as the plan being allocated again was allocated; a year without a
+    plan starts with an empty target, equal weights, flat months, no padding, ramp spread."""
+    if info is None:
+        return {
+            "plan_target": None,
+            "plan_method": "equal",
+            "plan_season": "flat",
+            "plan_padding": 0.0,
+            "plan_ramp": "spread",
+        }
+    return {
+        "plan_target": int(info.company_target),
+        "plan_method": info.method if info.method in METHODS else "equal",
+        "plan_season": info.seasonality if info.seasonality in SEASONS else "flat",
+        "plan_padding": float(info.padding_pct),
+        "plan_ramp": info.ramp_mode if info.ramp_mode in RAMPS else "spread",
+    }
+
+
+def start_form(year: int, info: PlanInfo | None) -> str:
+    """Fill the form from the year's plan when the year or the plan changes (or when the
+    widgets were forgotten after a visit to another page); returns a key suffix for the
+    form's tables, so their edits belong to one year's plan."""
+    defaults = form_defaults(info)
+    marker = (year, info.id if info else None)
+    if st.session_state.get("plan_form_for") != marker or any(
+        key not in st.session_state for key in defaults
+    ):
+        st.session_state.update(defaults)
+        st.session_state["plan_form_for"] = marker
+    return f"{year}_{info.id if info else 'new'}"
+
+
+def manual_season_editor(info: PlanInfo | None, suffix: str) -> list[Decimal]:
+    """Twelve monthly percentages, starting from the plan's own when it has them."""
+    values = (
+        [float(v) for v in info.manual_season]
+        if info is not None and info.manual_season
+        else [round(100 / 12, 2)] * 11 + [round(100 - 11 * round(100 / 12, 2), 2)]
+    )
+    base = pd.DataFrame([values], columns=[f"M{m}" for m in range(1, 13)], index=["% of year"])
+    edited = st.data_editor(base, key=f"plan_manual_season_{suffix}")
+    return [Decimal(str(v)) for v in edited.iloc[0].tolist()]
+
+
+def manual_weights_editor(actor, info: PlanInfo | None, suffix: str) -> dict[int, Decimal]:
+    """A weight per rep (the manual method), starting from the plan's own weights."""
+    with read() as session:
+        table = manual_weights.weight_table(session, actor, info.manual_weights if info else None)
+    st.caption(
+        "Each rep carries their weight's share of the sum of all weights (2 carries twice "
+        "as much as 1, 0 carries nothing); new hires still ramp up."
+    )
+    edited = st.data_editor(
+        table.drop(columns=["person_id"]).assign(weight=table["weight"].astype(float)),
+        hide_index=True,
+        width="stretch",
+        disabled=["rep", "region"],
+        column_config={
+            "rep": st.column_config.TextColumn("Rep"),
+            "region": st.column_config.TextColumn("Region"),
+            "weight": st.column_config.NumberColumn("Weight", min_value=0.0, step=0.5),
+        },
+        key=f"plan_weights_{suffix}",
+    )
+    return {
+        int(pid): Decimal(str(weight)) for pid, weight in zip(table["person_id"], edited["weight"])
+    }
+
+
 def company_form(actor, year: int, info: PlanInfo | None) -> None:
     """The director's company figure with an immediate preview of the regions' share."""
     replacing = info is not None and not info.permissions.allocate_starts_new_version
     title = "Set the company target and allocate" if info is None else "Allocate again"
+    suffix = start_form(year, info)
     with st.expander(f"🎯 {title}", expanded=info is None):
         if replacing:
             st.caption(
@@ -168,39 +244,43 @@ def company_form(actor, year: int, info: PlanInfo | None) -> None:
             )
         elif info is not None:
             st.caption(f"This starts version {max(info.versions) + 1}; v{info.version} is kept.")
+        if info is not None and info.method in METHODS:
+            st.caption(
+                f"The form starts from how {info.label} was allocated; change what you want "
+                "to allocate differently."
+            )
+        elif info is not None:
+            st.caption(f"{info.label} was imported, not allocated; choose how to allocate it.")
         left, middle, right = st.columns(3)
         target = left.number_input(
-            "Company target", min_value=0, step=100_000, key="plan_target",
-            value=int(info.company_target) if info else 10_000_000,
-        )  # fmt: skip
+            "Company target", min_value=0, step=100_000, value=None, key="plan_target"
+        )
         method = middle.selectbox(
             "Method", list(METHODS), format_func=METHODS.get, key="plan_method"
         )
         seasonality = right.selectbox(
             "Seasonality", list(SEASONS), format_func=SEASONS.get, key="plan_season"
         )
-        manual = None
-        if seasonality == "manual":
-            base = pd.DataFrame(
-                [[round(100 / 12, 2)] * 11 + [round(100 - 11 * round(100 / 12, 2), 2)]],
-                columns=[f"M{m}" for m in range(1, 13)],
-                index=["% of year"],
-            )
-            manual = st.data_editor(base, key="plan_manual_season").iloc[0].tolist()
+        manual = manual_season_editor(info, suffix) if seasonality == "manual" else None
+        weights = manual_weights_editor(actor, info, suffix) if method == "manual" else None
         left, middle = st.columns(2)
         padding = left.number_input(
-            "Padding (over-assignment to reps, %)", 0.0, 100.0, 0.0, 1.0, key="plan_padding"
+            "Padding (over-assignment to reps, %)",
+            min_value=0.0,
+            max_value=100.0,
+            step=1.0,
+            key="plan_padding",
         )
         ramp = middle.radio(
             "New-hire ramp shortfall",
-            ["spread", "absorb"],
+            list(RAMPS),
             horizontal=True,
             key="plan_ramp",
-            format_func={
-                "spread": "Spread it over the other reps",
-                "absorb": "Absorb it (plan less)",
-            }.get,
+            format_func=RAMPS.get,
         )
+        if target is None:
+            st.info(f"Enter FY{year}'s company target to see how it would be broken down.")
+            return
         options = dict(
             fiscal_year=year,
             company_target=Decimal(int(target)),
@@ -208,7 +288,8 @@ def company_form(actor, year: int, info: PlanInfo | None) -> None:
             seasonality=seasonality,
             padding_pct=Decimal(str(padding)),
             ramp_mode=ramp,
-            manual_season=[Decimal(str(v)) for v in manual] if manual else None,
+            manual_season=manual,
+            manual_weights=weights,
         )
         try:
             with read() as session:
@@ -247,7 +328,7 @@ def company_form(actor, year: int, info: PlanInfo | None) -> None:
         )
         label = "Allocate again" if replacing else "Create plan"
         if st.button(label, type="primary", key="plan_create"):
-            expected = info.lock_version if replacing else None
+            expected = info.lock_version if replacing and info is not None else None
             save_plan(
                 lambda s: allocation.create_plan(
                     s, actor, expected_lock_version=expected, **options
@@ -316,8 +397,8 @@ def resplit_controls(actor, info: PlanInfo, grid: RegionGrid) -> None:
     method_col, button_col, _ = st.columns([2, 1, 2])
     method = method_col.selectbox(
         f"Share {grid.region_name} again by",
-        list(METHODS),
-        format_func=METHODS.get,
+        list(RESPLIT_METHODS),
+        format_func=RESPLIT_METHODS.get,
         key=f"resplit_method_{grid.region_id}",
     )
     button_col.write("")

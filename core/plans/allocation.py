@@ -29,7 +29,7 @@ from core.errors import NotFound, ValidationFailed
 from core.models import Actor, Period, PlanStatus, Role, to_amount
 from core.org import audit
 from core.org.company import fiscal_start_month, ramp_schedule
-from core.org.regions import load_region_tree
+from core.org.regions import RegionTree, load_region_tree
 from core.periods import add_months
 from core.planning import Method, PlanningError
 from core.plans.cells import (
@@ -65,6 +65,14 @@ def _active_reps(session: Session, region_ids: set[int]) -> list[tuple[int, int,
     )
     # the region filter already leaves out reps without a region
     return [(pid, region_id, hired) for pid, region_id, hired in rows if region_id is not None]
+
+
+def carrying_reps(session: Session, tree: RegionTree) -> list[tuple[int, int, date | None]]:
+    """Who carries a new plan: the active reps of the company's active regions, as
+    (person id, region id, hire date) in id order."""
+    root = company_region_id(tree)
+    active = set(session.scalars(select(Region.id).where(Region.active.is_(True))))
+    return _active_reps(session, {r for r in tree.subtree(root) if r in active} | {root})
 
 
 def _span(start: date, end_before: date) -> Period:
@@ -134,6 +142,29 @@ _NO_DATA = {
 }
 
 
+def _checked_weights(
+    session: Session, weights: Mapping[int, object], rep_ids: list[int]
+) -> dict[int, Decimal]:
+    """Manual weights as amounts, each a rep who carries the plan; refused otherwise."""
+    names = dict(
+        session.execute(
+            select(Person.id, Person.name).where(Person.id.in_(list(weights) or [0]))
+        ).all()
+    )
+    carrying = set(rep_ids)
+    checked: dict[int, Decimal] = {}
+    for person_id, weight in weights.items():
+        name = names.get(person_id)
+        if name is None:
+            raise ValidationFailed(f"There is no person with id {person_id} to give a weight.")
+        if person_id not in carrying:
+            raise ValidationFailed(
+                f"{name} is not an active rep of the plan's regions; give weights to reps only."
+            )
+        checked[person_id] = to_amount(weight, f"The manual weight of {name}")
+    return checked
+
+
 def compute_allocation(
     session: Session,
     *,
@@ -163,14 +194,13 @@ def compute_allocation(
     active = set(session.scalars(select(Region.id).where(Region.active.is_(True))))
     root = company_region_id(tree)
     children = {r: [c for c in kids if c in active] for r, kids in tree.children.items() if r}
-    regions = {r for r in tree.subtree(root) if r in active} | {root}
-    reps = _active_reps(session, regions)
+    reps = carrying_reps(session, tree)
     if not reps and company_target:
         raise ValidationFailed("There are no active reps to carry the target; add reps first.")
     rep_ids = [pid for pid, _, _ in reps]
     data = _method_data(session, chosen, rep_ids, months[0])
     if chosen == Method.MANUAL:
-        data = dict(manual_weights or {})
+        data = dict(_checked_weights(session, manual_weights or {}, rep_ids))
     if data is not None and rep_ids and not any(data.get(pid, 0) for pid in rep_ids):
         raise ValidationFailed(_NO_DATA[chosen].format(year=fiscal_year))
     weights = planning.weights_for(
@@ -218,6 +248,22 @@ def compute_allocation(
     return cells
 
 
+def manual_inputs(
+    method: str,
+    seasonality: str,
+    manual_weights: Mapping[int, Decimal] | None,
+    manual_season: Sequence | None,
+) -> dict | None:
+    """What a manual allocation was given, as stored with the plan (None when nothing manual):
+    the monthly percentages of a manual seasonality and the reps' weights of the manual method."""
+    inputs: dict = {}
+    if seasonality == "manual" and manual_season is not None:
+        inputs["season"] = [str(Decimal(str(v))) for v in manual_season]
+    if method == Method.MANUAL and manual_weights:
+        inputs["weights"] = {str(pid): str(Decimal(str(w))) for pid, w in manual_weights.items()}
+    return inputs or None
+
+
 def create_plan(
     session: Session,
     actor: Actor,
@@ -236,7 +282,8 @@ def create_plan(
 
     The year's first plan is version 1. When the newest version is approved or locked a new
     draft version is started (the old one is kept); a draft or submitted plan is allocated
-    again from scratch and goes back to draft.
+    again from scratch and goes back to draft. The plan keeps its method, seasonality,
+    padding, ramp mode and manual inputs, so it can be allocated again the same way.
     """
     ensure(allocate_refusal(actor))
     if not 2000 <= fiscal_year <= 2100:
@@ -266,12 +313,14 @@ def create_plan(
         .limit(1)
     )
     method_name = Method(method).value
+    inputs = manual_inputs(method_name, seasonality, manual_weights, manual_season)
     settings = {
         "method": method_name,
         "seasonality": seasonality,
         "company_target": company_target,
         "padding_pct": padding_pct,
         "ramp": ramp_mode,
+        **({"manual_inputs": inputs} if inputs else {}),
     }
     if latest is None or latest.status in (PlanStatus.APPROVED, PlanStatus.LOCKED):
         plan = TargetPlan(
@@ -282,6 +331,8 @@ def create_plan(
             seasonality=seasonality,
             company_target=company_target,
             padding_pct=padding_pct,
+            ramp_mode=ramp_mode,
+            manual_inputs=inputs,
             created_by_id=actor.id,
         )
         session.add(plan)
@@ -296,6 +347,8 @@ def create_plan(
         plan.seasonality = seasonality
         plan.company_target = company_target
         plan.padding_pct = padding_pct
+        plan.ramp_mode = ramp_mode
+        plan.manual_inputs = inputs
         action = "reallocate"
     rows = write_cells(session, plan.id, cells)
     audit.record(

@@ -52,6 +52,12 @@ class PlanInfo(BaseModel):
     company_target: Decimal
     allocated: Decimal
     padding_pct: Decimal
+    ramp_mode: str = "spread"
+    """How the new-hire ramp shortfall was handled: spread over the other reps, or absorbed."""
+    manual_season: list[Decimal] | None = None
+    """The twelve monthly percentages of a manual seasonality, as entered."""
+    manual_weights: dict[int, Decimal] | None = None
+    """Each rep's weight (person id -> weight) of the manual method, as entered."""
     lock_version: int
     created_by: str | None
     approved_by: str | None
@@ -138,6 +144,7 @@ def plan_info(session: Session, plan: TargetPlan, actor: Actor) -> PlanInfo:
             .order_by(TargetPlan.version)
         )
     )
+    inputs = plan.manual_inputs or {}
     return PlanInfo(
         id=plan.id,
         fiscal_year=plan.fiscal_year,
@@ -148,6 +155,11 @@ def plan_info(session: Session, plan: TargetPlan, actor: Actor) -> PlanInfo:
         company_target=Decimal(plan.company_target),
         allocated=Decimal(allocated or 0),
         padding_pct=Decimal(plan.padding_pct or 0),
+        ramp_mode=plan.ramp_mode or "spread",
+        manual_season=[Decimal(v) for v in inputs["season"]] if "season" in inputs else None,
+        manual_weights={int(k): Decimal(v) for k, v in inputs["weights"].items()}
+        if "weights" in inputs
+        else None,
         lock_version=plan.lock_version,
         created_by=_person_name(session, plan.created_by_id),
         approved_by=_person_name(session, plan.approved_by_id),

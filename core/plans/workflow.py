@@ -102,9 +102,7 @@ def lock_plan(
     session: Session, actor: Actor, plan_id: int, *, expected_lock_version: int | None = None
 ) -> PlanInfo:
     """The director locks an approved plan: from then on a change makes a new version."""
-    return _transition(
-        session, actor, plan_id, "lock", expected_lock_version=expected_lock_version
-    )
+    return _transition(session, actor, plan_id, "lock", expected_lock_version=expected_lock_version)
 
 
 def new_version(session: Session, actor: Actor, plan_id: int) -> PlanInfo:
@@ -120,6 +118,8 @@ def new_version(session: Session, actor: Actor, plan_id: int) -> PlanInfo:
         seasonality=source.seasonality,
         company_target=source.company_target,
         padding_pct=source.padding_pct,
+        ramp_mode=source.ramp_mode,
+        manual_inputs=source.manual_inputs,
         notes=f"Copied from v{source.version}.",
         created_by_id=actor.id,
     )

@@ -94,7 +94,9 @@ def test_the_company_view_shows_a_partial_commitment_without_a_shortfall(one_rep
     assert top["Gap (commitment − target)"] == "–" and top["Gap % of target"] == "–"
     others = table.drop(index=f"🗂 {one_rep_committed['top']}")
     assert set(others["Bottom-up commitment"]) == {"Not yet committed"}
-    assert all("," in value for value in table["Top-down target"]), "targets have separators"
+    for value in table["Top-down target"]:  # whole units with thousands separators
+        assert value == f"{int(value.replace(',', '')):,}"
+    assert any("," in value for value in table["Top-down target"])
     assert not any("None" in str(v) or "nan" in str(v) for v in table.to_numpy().ravel())
 
 
