@@ -18,6 +18,9 @@ from core.transfer import (
     load_preset,
     save_preset,
 )
+from core.transfer.dates import DateFormat
+from core.transfer.file_notes import file_notes
+from core.transfer.presets import propose_stages
 from core.transfer.reading import open_table
 from core.transfer.spreadsheets import to_csv_bytes, to_excel_bytes
 
@@ -48,12 +51,15 @@ def mapping_from_args(args, base: ColumnMapping | None = None) -> ColumnMapping:
     data["defaults"].update(dict(_pairs(args.default, "--default")))
     if args.email_domain:
         data["email_domain"] = args.email_domain
+    if args.date_format:
+        data["date_format"] = args.date_format
     for flag in (
         "region_from_owner",
         "similar_names_are_new",
         "create_missing_customers",
         "distinct",
         "ignore_other_columns",
+        "decimal_comma",
     ):
         if getattr(args, flag):
             data[flag] = True
@@ -89,6 +95,11 @@ def run_import(args) -> str:
         if preset_kind != Kind(args.kind):
             raise DomainError(f"Preset '{args.preset}' is for {preset_kind}, not {args.kind}.")
     mapping = mapping_from_args(args, base)
+    notes = file_notes(args.kind, table, mapping)
+    for line in notes.lines(unusual_only=True):
+        print(f"note: {line}", file=sys.stderr)
+    if args.suggest_stages and Kind(args.kind) == Kind.DEALS:
+        mapping = _with_suggested_stages(factory, table, mapping)
     started = time.perf_counter()
     try:
         with factory.begin() as session:
@@ -112,6 +123,25 @@ def run_import(args) -> str:
         raise DomainError(str(exc).split(". ")[0] + ".") from None
     saved = f" Mapping saved as preset '{args.save_preset}'." if args.save_preset else ""
     return f"{result.summary()} ({time.perf_counter() - started:.1f} s){saved}"
+
+
+def _with_suggested_stages(factory, table, mapping: ColumnMapping) -> ColumnMapping:
+    """The mapping with a proposed stage for every stage name it does not map yet; each
+    proposal is printed, so the user sees what was decided."""
+    with factory() as session:
+        proposals = propose_stages(session, table, mapping)
+    known = {k.strip().lower() for k in mapping.stage_map}
+    stage_map = dict(mapping.stage_map)
+    for source, suggestion in proposals.items():
+        if source.strip().lower() in known:
+            continue
+        stage_map[source] = suggestion.stage
+        print(
+            f"note: stage '{source}' is imported as '{suggestion.stage}' ({suggestion.why}).",
+            file=sys.stderr,
+        )
+    values = {**mapping.values, "stage": stage_map}
+    return mapping.model_copy(update={"values": values})
 
 
 def run_export(args) -> str:
@@ -179,7 +209,28 @@ def register(commands) -> None:
         action="store_true",
         help="ignore source columns that are neither fields nor mapped",
     )
-    parser.add_argument("--preset", help="start from a saved mapping")
+    parser.add_argument(
+        "--date-format",
+        choices=[f.value for f in DateFormat],
+        help="how the file's dates are written when a column can be read two ways: "
+        "ISO (2014-08-15), MDY (8/15/2014), DMY (15/08/2014), YMD (2014/8/15)",
+    )
+    parser.add_argument(
+        "--decimal-comma",
+        action="store_true",
+        help="amounts are written with a decimal comma (1.234,50)",
+    )
+    parser.add_argument(
+        "--suggest-stages",
+        action="store_true",
+        help="deals: import stage names the mapping does not map as the stage proposed by "
+        "name and probability (each proposal is printed)",
+    )
+    parser.add_argument(
+        "--preset",
+        help="start from a saved mapping or a shipped one (salesforce-opportunities, "
+        "hubspot-deals, pipedrive-deals and their -owners presets)",
+    )
     parser.add_argument("--save-preset", metavar="NAME", help="save this mapping under NAME")
     parser.add_argument(
         "--progress",

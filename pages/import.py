@@ -10,7 +10,6 @@ from core.transfer import (
     ColumnMapping,
     ImportFailed,
     Kind,
-    columns,
     ensure_can_export,
     export_frame,
     import_table,
@@ -21,6 +20,10 @@ from core.transfer import (
     save_preset,
     stage_names,
 )
+from core.transfer.dates import DateFormat
+from core.transfer.file_notes import file_notes
+from core.transfer.formats import import_fields
+from core.transfer.presets import propose_stages, shipped_presets
 from core.transfer.reading import open_table
 from ui.auth import current_actor
 from ui.data import read, save
@@ -80,12 +83,14 @@ base = ColumnMapping()
 if preset_name != "(none)":
     with read() as session:
         _, base = load_preset(session, preset_name)
+    if shipped := shipped_presets().get(preset_name):
+        st.caption(f"{shipped.title}: {shipped.source}")
 upload = st.file_uploader(
-    "CSV (UTF-8) or Excel file, first row = column names",
+    "CSV or Excel file, first row = column names (any common encoding; commas, semicolons or tabs)",
     type=["csv", "xlsx"],
     key="import_file",
 )
-st.markdown(f"**Columns of {kind}:** " + ", ".join(f"`{c}`" for c in columns(kind)))
+st.markdown(f"**Columns of {kind}:** " + ", ".join(f"`{c}`" for c in import_fields(kind)))
 if upload is None:
     st.info("Upload a file to map its columns and preview the import.")
 else:
@@ -101,7 +106,7 @@ else:
 
     # 2. columns ------------------------------------------------------------------------------
     st.subheader("2 · Map columns")
-    fields = columns(kind)
+    fields = import_fields(kind)
     preset_columns = {k.lower(): v for k, v in base.columns.items()}
     choices: dict[str, str] = {}
     grid = st.columns(3)
@@ -148,6 +153,29 @@ else:
         key="opt_distinct",
     )
     memory[("option", "distinct")] = extra["distinct"]
+    date_choices = {
+        "": "Found from the file",
+        **{f.value: f"{f.value}: {f.example}" for f in DateFormat},
+    }
+    remembered = memory.get(("option", "date_format"), base.date_format or "")
+    dates_col, comma_col = st.columns(2)
+    date_choice = dates_col.selectbox(
+        "Date format",
+        list(date_choices),
+        index=list(date_choices).index(remembered) if remembered in date_choices else 0,
+        format_func=date_choices.get,
+        key="opt_date_format",
+        help="Decides the dates that could be read two ways (every day 12 or less).",
+    )
+    memory[("option", "date_format")] = date_choice
+    extra["date_format"] = date_choice or None
+    extra["decimal_comma"] = comma_col.checkbox(
+        "Decimal comma (1.234,50)",
+        value=memory.get(("option", "decimal_comma"), base.decimal_comma),
+        key="opt_decimal_comma",
+        help="Without it, a column is read with a decimal comma when its values show one.",
+    )
+    memory[("option", "decimal_comma")] = extra["decimal_comma"]
     for field in missing:
         if field == "email" and extra.get("email_domain"):
             continue
@@ -162,29 +190,49 @@ else:
     # 3. stage names --------------------------------------------------------------------------
     values = {k: dict(v) for k, v in base.values.items()}
     stage_source = next((h for h, f in choices.items() if f == "stage"), None)
+    stages_confirmed = True
     if kind == Kind.DEALS and stage_source:
         st.subheader("3 · Map stage names")
+        st.caption(
+            "Each stage of the file gets a proposed stage of ours, by its name or by its win "
+            "probability. Check them, change any that is wrong, then confirm."
+        )
+        stage_mapping = ColumnMapping(
+            columns={h: f for h, f in choices.items() if f},
+            values=values,
+            decimal_comma=extra["decimal_comma"],
+        )
+        # each costs a pass over the file: kept for the reruns of the same file and mapping
+        passes = st.session_state.setdefault("import_passes", {})
+        if len(passes) > 20:
+            passes.clear()
+        proposals_key = ("stages", upload.file_id, stage_mapping.model_dump_json())
         with read() as session:
             ours = stage_names(session)
-        lowered = {s.lower(): s for s in ours}
-        stage_map = {k.lower(): v for k, v in values.get("stage", {}).items()}
+            if proposals_key not in passes:
+                passes[proposals_key] = propose_stages(session, table, stage_mapping)
+        proposals = passes[proposals_key]
         mapped_stages: dict[str, str] = {}
         grid = st.columns(4)
-        for index, source in enumerate(table.distinct_values(stage_source)):
-            suggested = (
-                memory.get(("stage", source.lower()))
-                or stage_map.get(source.lower())
-                or lowered.get(source.lower())
-            )
-            picked = grid[index % 4].selectbox(
+        for index, (source, proposal) in enumerate(proposals.items()):
+            suggested = memory.get(("stage", source.lower())) or proposal.stage
+            cell = grid[index % 4]
+            picked = cell.selectbox(
                 f"'{source}' becomes",
                 ours,
                 index=ours.index(suggested) if suggested in ours else 0,
                 key=f"stage_{index}_{source}",
             )
+            if proposal.sure:
+                cell.caption(f"Proposed: {proposal.stage} ({proposal.why}).")
+            else:
+                cell.caption(f"Nothing matched '{source}': choose its stage.")
             mapped_stages[source] = picked
             memory[("stage", source.lower())] = picked
         values["stage"] = mapped_stages
+        stages_confirmed = st.checkbox(
+            "The stage mapping is right", key=f"import_stages_ok_{upload.name}"
+        )
 
     try:
         mapping = ColumnMapping(
@@ -200,6 +248,15 @@ else:
 
     # 4. preview and import -------------------------------------------------------------------
     st.subheader("4 · Preview and import")
+    passes = st.session_state.setdefault("import_passes", {})
+    notes_key = ("notes", upload.file_id, kind, mapping.model_dump_json())
+    if notes_key not in passes:
+        passes[notes_key] = file_notes(kind, table, mapping)
+    notes = passes[notes_key]
+    if notes.lines():
+        st.markdown("**How the file is read**\n\n" + "\n".join(f"- {x}" for x in notes.lines()))
+    for problem in notes.problems:
+        st.warning(problem.reason)
     preview_col, import_col, save_col = st.columns([1, 1, 2])
     preset_to_save = save_col.text_input("Save this mapping as", key="save_preset_name")
     outcome_key = f"import_outcome_{kind}_{upload.name}"
@@ -223,7 +280,9 @@ else:
         except DomainError as exc:
             st.session_state[outcome_key] = ("error", str(exc), [])
         checking.empty()
-    if import_col.button("Import", type="primary", key="import_run"):
+    if not stages_confirmed:
+        st.caption("Confirm the stage mapping above to import.")
+    if import_col.button("Import", type="primary", key="import_run", disabled=not stages_confirmed):
         bar = st.progress(0.0, text="Checking the file…")
 
         def run_import(session):

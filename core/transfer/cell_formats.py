@@ -22,6 +22,11 @@ from core.transfer.dates import DateColumn, DateFormat, UnclearDates
 from core.transfer.numbers import NumberColumn, UnclearNumbers
 
 
+DISTINCT_KEPT = 20_000
+"""Distinct values remembered per column, so repeated ones are looked at once (memory stays
+bounded: beyond this, values are simply looked at again)."""
+
+
 def _types(annotation) -> set:
     """The plain types an annotation allows (`Money | None` -> {Decimal, NoneType})."""
     origin = typing.get_origin(annotation)
@@ -78,15 +83,31 @@ class FormatSurvey:
         self.dates = {f: DateColumn(column=sources.get(f, f)) for f in date_fields(model)}
         self.amounts = {f: NumberColumn(column=sources.get(f, f)) for f in amount_fields(model)}
         self.seen: set[str] = set()
+        self._distinct: dict[str, set[str]] = {}
+
+    @property
+    def fields(self) -> list[str]:
+        """The fields the survey looks at: only their cells need to be passed to `add`."""
+        return [*self.dates, *self.amounts]
+
+    def _new(self, name: str, value: str) -> bool:
+        """Whether this value is new in its column (each distinct value is looked at once)."""
+        distinct = self._distinct.setdefault(name, set())
+        if value in distinct:
+            return False
+        if len(distinct) < DISTINCT_KEPT:
+            distinct.add(value)
+        return True
 
     def add(self, record: dict[str, str]) -> None:
-        """One mapped row (field -> text, after value maps and defaults)."""
+        """One mapped row (field -> text, after value maps and defaults); fields other than
+        `fields` are not looked at."""
         for name, survey in self.dates.items():
-            if value := record.get(name):
+            if (value := record.get(name)) and self._new(name, value):
                 survey.add(value)
                 self.seen.add(name)
         for name, numbers in self.amounts.items():
-            if value := record.get(name):
+            if (value := record.get(name)) and self._new(name, value):
                 numbers.add(value)
                 self.seen.add(name)
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 
 class DateFormat(StrEnum):
@@ -52,7 +53,7 @@ EXAMPLES = {
 }
 
 _TIME = (
-    r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?"
+    r"(?:,?[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?"
     r"\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)?)?"
 )
 _YEAR_FIRST = re.compile(
@@ -155,6 +156,7 @@ def detect_date_format(
     return survey.format(chosen)
 
 
+@lru_cache(maxsize=65_536)
 def parse_date(value: str, fmt: DateFormat) -> date:
     """One cell read in its column's format; raises ValueError with the reason shown to users.
 

@@ -44,6 +44,20 @@ Text = Annotated[str, Field(min_length=1, max_length=200)]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+WRITTEN_FIELDS = (
+    "hire_date",
+    "created_on",
+    "expected_close",
+    "closed_on",
+    "close_date",
+    "date",
+    "list_price",
+    "annual_potential",
+    "amount",
+)
+"""The date and amount fields of every kind, read in the format of their column."""
+
+
 class Row(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -52,7 +66,7 @@ class Row(BaseModel):
     import_only: ClassVar[tuple[str, ...]] = ()
     """Fields a file may fill that the export does not write (they fill other fields)."""
 
-    @field_validator("*", mode="before")
+    @field_validator(*WRITTEN_FIELDS, mode="before", check_fields=False)
     @classmethod
     def as_the_file_writes_it(cls, value, info: ValidationInfo):
         """Dates and amounts in the format of their column (see core/transfer/cell_formats.py),

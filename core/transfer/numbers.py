@@ -23,8 +23,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
-_SYMBOLS = r"US\$|\$US|HK\$|NT\$|R\$|A\$|C\$|S\$|[$€£¥￥₩₹₽]|元|円|Fr\.|kr|zł|RMB|[A-Z]{3}"
+_SYMBOLS = r"[A-Z]{0,3}[$€£¥￥₩₹₽][A-Z]{0,3}|元|円|Fr\.|kr|zł|Kč|RMB|[A-Z]{3}"
 _CURRENCY = re.compile(rf"^\s*({_SYMBOLS})?\s*(.*?)\s*({_SYMBOLS})?\s*$")
 _SPACES = re.compile(r"(?<=\d)[\s\u00a0\u202f\u2009']+(?=\d)|(?<=\d)’(?=\d)")
 _NEGATIVE = re.compile(r"^\s*[-−‐–(]|[-−)]\s*$")
@@ -153,6 +154,7 @@ def _number(body: str, decimal_comma: bool) -> Decimal:
         raise ValueError(NOT_AN_AMOUNT) from None
 
 
+@lru_cache(maxsize=65_536)
 def parse_amount(value: str, decimal_comma: bool = False) -> Decimal:
     """An amount as written in a file; raises ValueError with the reason shown to users.
 

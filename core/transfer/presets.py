@@ -1,7 +1,14 @@
-"""Saved mappings ("presets") for importing another system's export again with one command."""
+"""Mappings ("presets") for importing another system's export with one command: the ones
+shipped with the product (Salesforce, HubSpot, Pipedrive; core/transfer/preset_files/) and
+the ones users save. A saved preset with a shipped one's name is used instead of it."""
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,8 +17,40 @@ from core.models import Actor
 from core.org import audit
 from core.transfer.formats import Kind
 from core.transfer.importing import ensure_can_import
-from core.transfer.reading import ColumnMapping
+from core.transfer.kinds.deals import stage_table
+from core.transfer.reading import AnyTable, ColumnMapping
+from core.transfer.stage_suggestions import (
+    OurStage,
+    Suggestion,
+    stage_probabilities,
+    suggest_stage,
+)
 from db.schema import ImportPreset
+
+PRESET_FILES = Path(__file__).with_name("preset_files")
+
+
+class ShippedPreset(BaseModel):
+    """A mapping that ships with the product, for one kind of another system's export."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    kind: Kind
+    title: str
+    source: str
+    """Which export, and which of its columns, the mapping was written from."""
+    mapping: ColumnMapping
+
+
+@cache
+def shipped_presets() -> dict[str, ShippedPreset]:
+    """The presets shipped with the product, by name."""
+    out = {}
+    for path in sorted(PRESET_FILES.glob("*.json")):
+        preset = ShippedPreset.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        out[preset.name] = preset
+    return out
 
 
 def save_preset(
@@ -35,15 +74,70 @@ def save_preset(
 
 
 def load_preset(session: Session, name: str) -> tuple[Kind, ColumnMapping]:
+    """A saved preset by name, else a shipped one."""
     preset = session.scalar(select(ImportPreset).where(ImportPreset.name == name.strip()))
     if preset is None:
+        shipped = shipped_presets().get(name.strip())
+        if shipped is not None:
+            return shipped.kind, shipped.mapping
         known = ", ".join(session.scalars(select(ImportPreset.name).order_by(ImportPreset.name)))
-        raise NotFound(f"No import preset named '{name}'. Saved presets: {known or 'none'}.")
+        ready = ", ".join(shipped_presets())
+        raise NotFound(
+            f"No import preset named '{name}'. Saved presets: {known or 'none'}; "
+            f"shipped presets: {ready}."
+        )
     return Kind(preset.kind), ColumnMapping.model_validate(preset.mapping)
 
 
 def preset_names(session: Session, kind: Kind | str | None = None) -> list[str]:
+    """The saved presets (of a kind), then the shipped ones not replaced by a saved one."""
     query = select(ImportPreset.name).order_by(ImportPreset.name)
     if kind is not None:
         query = query.where(ImportPreset.kind == Kind(kind).value)
-    return list(session.scalars(query))
+    saved = list(session.scalars(query))
+    shipped = [
+        name
+        for name, preset in shipped_presets().items()
+        if name not in saved and (kind is None or preset.kind == Kind(kind))
+    ]
+    return saved + shipped
+
+
+def _probability_column(header: list[str]) -> int | None:
+    for index, name in enumerate(header):
+        if "probab" in name.lower() or "可能性" in name or "概率" in name:
+            return index
+    return None
+
+
+def propose_stages(
+    session: Session, table: AnyTable, mapping: ColumnMapping
+) -> dict[str, Suggestion]:
+    """Our stage for every stage name in the file's stage column, for the user to confirm:
+    the mapping's own stage map where it names one of our stages, else a suggestion by name
+    and by the probability column (a column whose name says probability), see
+    core/transfer/stage_suggestions.py. Empty when no column is mapped to stage."""
+    lowered = {k.strip().lower(): v for k, v in mapping.columns.items()}
+    header = [h.strip().lower() for h in table.header]
+    source = next((i for i, h in enumerate(header) if lowered.get(h, h) == "stage"), None)
+    if source is None:
+        return {}
+    ours = [OurStage(*row) for row in stage_table(session)]
+    names = {s.name.lower(): s.name for s in ours}
+    probability = _probability_column(table.header)
+    pairs = (
+        (row[source], row[probability] if probability is not None else "")
+        for row in table.iter_rows()
+    )
+    found = stage_probabilities(pairs, mapping.decimal_comma)
+    mapped = {k.strip().lower(): v for k, v in mapping.stage_map.items()}
+    out: dict[str, Suggestion] = {}
+    for name, percent in found.items():
+        target = names.get(mapped.get(name.lower(), "").lower())
+        if target is not None:
+            out[name] = Suggestion(target, "the preset's stage map")
+        else:
+            out[name] = suggest_stage(name, percent, ours)
+        if len(out) >= 200:
+            break
+    return out

@@ -23,7 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from core.errors import ValidationFailed
-from core.transfer.formats import MODELS, Kind, Row, columns
+from core.transfer.cell_formats import ColumnFormats, FormatSurvey
+from core.transfer.dates import DateFormat
+from core.transfer.encodings import detect_delimiter, detect_encoding
+from core.transfer.formats import MODELS, Kind, Row, import_fields
 from core.transfer.spreadsheets import FORMULA_STARTS
 
 R = TypeVar("R", bound=Row)
@@ -73,6 +76,10 @@ class ColumnMapping(BaseModel):
     """Rows repeated identically (after mapping) count once, e.g. a team sheet's offices."""
     ignore_other_columns: bool = False
     """Columns that are neither fields nor mapped are ignored instead of refused."""
+    date_format: DateFormat | None = None
+    """How the file's dates are written; None: found from each column's values."""
+    decimal_comma: bool = False
+    """Amounts are written with a decimal comma (1.234,50); else found from each column."""
 
     @property
     def stage_map(self) -> dict[str, str]:
@@ -161,13 +168,14 @@ def csv_format(sample: bytes, filename: str) -> CsvFormat:
     """The encoding and delimiter of a CSV file, decided from its first SAMPLE_BYTES bytes.
 
     The one place where a file's format is decided: the whole file is then read with it.
-    Today: UTF-8 (with or without BOM), comma-separated."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    Encodings and delimiters: core/transfer/encodings.py."""
+    encoding = detect_encoding(sample)
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        decoder.decode(sample, final=len(sample) < SAMPLE_BYTES)  # a cut last character is fine
+        text = decoder.decode(sample, final=len(sample) < SAMPLE_BYTES)  # a cut last character
     except UnicodeDecodeError as exc:
         raise _not_utf8(filename) from exc
-    return CsvFormat("utf-8-sig", ",")
+    return CsvFormat(encoding, detect_delimiter(text))
 
 
 def _not_utf8(filename: str) -> ValidationFailed:
@@ -363,7 +371,7 @@ class MappedRows:
         self._rows: list[tuple[int, list[str]]] | None = None  # a view's own rows
         self._distinct_seen: set[tuple] = set()  # shared by the views of one file
         self.model: type[Row] = MODELS[kind]
-        self.fields = columns(kind)
+        self.fields = import_fields(kind)
         self.sources = self._sources()
         self.present = set(self.sources) | set(mapping.defaults)
         if kind == Kind.PEOPLE and mapping.email_domain:
@@ -373,6 +381,36 @@ class MappedRows:
             field: {k.strip().lower(): v for k, v in table_map.items()}
             for field, table_map in mapping.values.items()
         }
+        self.formats = self._column_formats()
+
+    def _column_formats(self) -> ColumnFormats:
+        """A first pass over the file: how each date and amount column is written
+        (core/transfer/cell_formats.py); a column that cannot be read one way is a problem."""
+        survey = FormatSurvey(
+            self.model,
+            {f: self.table.header[i] for f, i in self.sources.items()},
+            date_format=self.mapping.date_format,
+            decimal_comma=self.mapping.decimal_comma,
+        )
+        wanted = [
+            (f, self.sources.get(f), self.values.get(f), self.mapping.defaults.get(f, ""))
+            for f in survey.fields
+            if f in self.sources or f in self.mapping.defaults
+        ]
+        if wanted:
+            for _, cells in self.numbered_rows():
+                record = {}
+                for field, index, value_map, default in wanted:
+                    value = cells[index] if index is not None else ""
+                    if value and value_map:
+                        value = value_map.get(value.lower(), value)
+                    record[field] = value or default
+                survey.add(record)
+        self.survey = survey
+        formats, unclear = survey.result()
+        for column, reason in unclear:
+            self.problems.append(Problem(row=None, column=column, value="", reason=reason))
+        return formats
 
     def _sources(self) -> dict[str, int]:
         """Our field -> index of the source column that fills it."""
@@ -483,7 +521,7 @@ class MappedRows:
                 seen.add(key)
             data = {k: v for k, v in record.items() if v != ""}
             try:
-                row = self.model.model_validate(data)
+                row = self.model.model_validate(data, context=self.formats)
             except ValidationError as exc:
                 for error in exc.errors():
                     if error["loc"]:

@@ -112,6 +112,8 @@ def test_a_director_maps_previews_and_imports_another_crms_deals(
     page.get_by_label("Save this mapping as").fill("Other CRM deals")
     page.get_by_label("Save this mapping as").press("Enter")
     wait_idle(page)
+    page.get_by_text("The stage mapping is right").click()  # the user confirms the stages
+    wait_idle(page)
     page.get_by_role("button", name="Import", exact=True).click()
     expect(
         page.get_by_test_id("stAlertContentSuccess").get_by_text("Imported 2 deals rows.")

@@ -83,6 +83,11 @@ def stage_names(session: Session) -> list[str]:
     return [stage.name for stage in _stages(session).values()]
 
 
+def stage_table(session: Session) -> list[tuple[str, Decimal, bool, bool]]:
+    """Every stage a deal file may name: (name, probability 0..1, is won, is lost)."""
+    return [(s.name, s.probability, s.is_won, s.is_lost) for s in _stages(session).values()]
+
+
 def _install_stages(session: Session, stages: dict[str, _StageInfo]) -> None:
     """An empty database gets the standard stages on its first deal import."""
     for name, prob, max_days, checklist, roles in STANDARD_STAGES:
@@ -140,6 +145,8 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
     session, present = ctx.session, ctx.rows.present
     if "close_date" in present:  # one close date fills closed_on or expected_close
         present = present | {"closed_on", "expected_close"}
+    if "close_date" in present:  # one close date fills closed_on or expected_close
+        present = present | {"closed_on", "expected_close"}
     stages = _stages(session)
     products = {
         name.lower(): pid for pid, name in session.execute(select(Product.id, Product.name))
@@ -180,6 +187,14 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
             ctx.problem(
                 number, "stage", row.stage, f"unknown stage; map it to one of: {stage_names}"
             )
+            continue
+        by_status = stage_of_status(row, stage, list(stages.values()))
+        if isinstance(by_status, str):
+            ctx.problem(number, "status", row.status, by_status)
+            continue
+        stage = by_status
+        if conflict := apply_close_date(row, stage):
+            ctx.problem(number, conflict[0], row.close_date, conflict[1])
             continue
         by_status = stage_of_status(row, stage, list(stages.values()))
         if isinstance(by_status, str):
