@@ -23,6 +23,7 @@ from ui.data import cached, read, save
 from ui.downloads import download_buttons
 from ui.flash import show_flash
 from ui.format import money, percent
+from ui.links import open_record
 
 OPEN_KEY = "customer_open"
 EXPORT_LIMIT = 50_000
@@ -653,7 +654,7 @@ st.caption(
 )
 show_flash("customers")
 
-if (open_id := st.session_state.get(OPEN_KEY)) is not None:
+if (open_id := open_record("customer", OPEN_KEY)) is not None:  # /customers?customer=5
     show_customer(int(open_id))
 else:
     show_list()

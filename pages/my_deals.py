@@ -12,6 +12,7 @@ from ui.data import cached, read
 from ui.deal_view import render_deal
 from ui.flash import show_flash
 from ui.format import money
+from ui.links import open_record
 
 OPEN_KEY = "my_deals_open"
 SHOWN = 25
@@ -24,7 +25,7 @@ def open_deals(person_id: int) -> pd.DataFrame:
 
 
 actor = current_actor()
-deal_id = st.session_state.get(OPEN_KEY)
+deal_id = open_record("deal", OPEN_KEY)  # /my_deals?deal=123 opens that deal
 show_flash(f"my:{deal_id}")
 
 if deal_id is not None:

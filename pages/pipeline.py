@@ -16,6 +16,7 @@ from ui.deal_view import error_text, render_deal, stage_choices
 from ui.downloads import download_buttons
 from ui.flash import show_flash
 from ui.format import money
+from ui.links import open_record
 from ui.pipeline_charts import pipeline_by_stage
 
 OPEN_KEY = "pipeline_open"
@@ -51,7 +52,7 @@ def open_deal(deal_id: int) -> None:
 
 
 actor = current_actor()
-deal_id = st.session_state.get(OPEN_KEY)
+deal_id = open_record("deal", OPEN_KEY)  # /pipeline?deal=123 opens that deal
 show_flash(f"pipe:{deal_id}")
 
 if deal_id is not None:

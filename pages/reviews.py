@@ -16,6 +16,7 @@ from ui.auth import current_actor
 from ui.data import cached, read, save
 from ui.flash import show_flash
 from ui.format import money
+from ui.review_link import show_linked_review
 
 CHANGE_ICONS = {"added": "🆕", "moved": "↔️", "slipped": "⏰", "won": "🏆", "lost": "❌"}
 
@@ -61,6 +62,7 @@ def complete(actor: Actor, commitment_id: int) -> None:
 actor = current_actor()
 st.title("Pipeline reviews")
 show_flash("reviews")
+show_linked_review(actor)  # /reviews?review=3 shows that review and chooses its rep
 
 if actor.role == Role.REP:
     rep_id = actor.id

@@ -1,15 +1,16 @@
 """Stage settings (administrators): order, win probability, exit checklist, required deal-team
-roles and the days a deal is expected to stay in each stage."""
+roles and the days a deal is expected to stay in each stage; and the list of lost reasons."""
 
 from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
 
-from core.pipeline import stages
+from core.pipeline import lost_reasons, stages
 from core.pipeline.stages import StageSettings
 from ui.auth import current_actor
 from ui.data import cached, read, save
+from ui.downloads import download_buttons
 from ui.flash import show_flash
 
 SEPARATOR = ";"
@@ -57,6 +58,108 @@ def _settings(row) -> StageSettings:
     )
 
 
+@cached("settings", "deals", ttl=300)
+def reason_table() -> pd.DataFrame:
+    with read() as session:
+        rows = lost_reasons.list_lost_reasons(session, include_retired=True)
+    return pd.DataFrame(
+        [
+            {"id": r.id, "reason": r.name, "on offer": r.active, "lost deals": r.deals}
+            for r in rows
+        ],
+        columns=["id", "reason", "on offer", "lost deals"],
+    )
+
+
+REASON_WRITES = ("settings", "deals")
+"""A lost-reason change renames or reorders the reasons on every lost deal and the funnel."""
+
+
+def save_reasons(action, done: str) -> None:
+    save(action, done, affects=REASON_WRITES)
+
+
+def _move_reason(ids: list[int], index: int, step: int) -> list[int]:
+    order = list(ids)
+    order[index], order[index + step] = order[index + step], order[index]
+    return order
+
+
+def lost_reasons_section() -> None:
+    """The administrator's list of lost reasons: add, rename, retire or restore, reorder."""
+    st.divider()
+    st.subheader("Lost reasons")
+    st.caption(
+        "A deal marked lost takes one of these reasons, with an optional note; the funnel counts "
+        "lost deals by them. A retired reason is no longer offered but stays on the deals lost "
+        "for it. Renaming a reason renames it on those deals too."
+    )
+    table = reason_table()
+    if table.empty:
+        st.info(
+            "No lost reasons are set up yet, so no deal can be marked lost. Start from the "
+            "standard reasons and adapt them, or add your own below."
+        )
+        if st.button("Create the standard lost reasons", key="reasons_default"):
+            save_reasons(
+                lambda s: lost_reasons.create_default_lost_reasons(s, actor),
+                "The standard lost reasons are created.",
+            )
+    ids = [int(i) for i in table["id"]]
+    for index, row in enumerate(table.to_dict("records")):
+        reason_id, reason, offered = int(row["id"]), row["reason"], bool(row["on offer"])
+        line = st.container(horizontal=True, vertical_alignment="center", border=True)
+        state = "" if offered else " · retired"
+        line.markdown(f"**{reason}**{state}  \n{row['lost deals']} lost deals")
+        if index > 0 and line.button("⬆", key=f"reason_up_{reason_id}", help="Move up"):
+            order = _move_reason(ids, index, -1)
+            save_reasons(
+                lambda s, order=order: lost_reasons.reorder_lost_reasons(s, actor, order),
+                "The lost reasons are reordered.",
+            )
+        if index < len(ids) - 1 and line.button(
+            "⬇", key=f"reason_down_{reason_id}", help="Move down"
+        ):
+            order = _move_reason(ids, index, 1)
+            save_reasons(
+                lambda s, order=order: lost_reasons.reorder_lost_reasons(s, actor, order),
+                "The lost reasons are reordered.",
+            )
+        if offered:
+            if line.button("Retire", key=f"reason_retire_{reason_id}"):
+                save_reasons(
+                    lambda s, rid=reason_id: lost_reasons.retire_lost_reason(s, actor, rid),
+                    f"{reason} is retired: no longer offered.",
+                )
+        elif line.button("Restore", key=f"reason_restore_{reason_id}"):
+            save_reasons(
+                lambda s, rid=reason_id: lost_reasons.restore_lost_reason(s, actor, rid),
+                f"{reason} is offered again.",
+            )
+    if not table.empty:
+        download_buttons(table.drop(columns=["id"]), "lost_reasons")
+    add, rename = st.columns(2)
+    with add.form("reason_add", clear_on_submit=True):
+        name = st.text_input("New lost reason", max_chars=200, key="reason_new_name")
+        if st.form_submit_button("Add the reason"):
+            save_reasons(
+                lambda s: lost_reasons.add_lost_reason(s, actor, name),
+                f"{name.strip()} is added to the lost reasons.",
+            )
+    if not table.empty:
+        names = dict(zip(ids, table["reason"], strict=True))
+        with rename.form("reason_rename"):
+            which = st.selectbox(
+                "Rename", ids, format_func=lambda rid: names[rid], key="reason_rename_which"
+            )
+            new_name = st.text_input("New name", max_chars=200, key="reason_rename_name")
+            if st.form_submit_button("Rename the reason"):
+                save_reasons(
+                    lambda s: lost_reasons.rename_lost_reason(s, actor, which, new_name),
+                    f"The reason is renamed to {new_name.strip()}.",
+                )
+
+
 actor = current_actor()
 st.title("Pipeline stages")
 st.caption(
@@ -75,6 +178,7 @@ if table.empty:
             lambda count: f"{count} standard stages created.",
             affects=None,  # stages change every deal's probability and every weighted figure
         )
+    lost_reasons_section()
     st.stop()
 
 edited = st.data_editor(
@@ -100,3 +204,5 @@ if st.button("Save stages", type="primary"):
         "Stages saved.",
         affects=None,  # stages change every deal's probability and every weighted figure
     )
+
+lost_reasons_section()

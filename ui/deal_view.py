@@ -21,6 +21,7 @@ from core.pipeline.deals import CashStep, DealMove, DealUpdate
 from core.pipeline.views import DealDetail
 from ui.activity_form import quick_add_activity
 from ui.data import cached, read, save, write
+from ui.deal_actions import render_clone, render_mark_lost, render_reopen
 from ui.flash import clear, flash_error
 from ui.format import money, percent
 
@@ -95,9 +96,13 @@ def render_header(detail: DealDetail) -> None:
     }[detail.status]
     st.markdown(
         f"**{detail.customer}** · {detail.owner}  \n{status}  \n"
-        f"💰 **{money(detail.amount)}** · 📅 close {detail.expected_close}"
+        f"💰 **{money(detail.amount)}**"
+        + (f" · {detail.quantity} units" if detail.quantity != 1 else "")
+        + f" · 📅 close {detail.expected_close}"
         + (f" · ⚠️ slipped {detail.close_date_changes}×" if detail.slipping else "")
     )
+    if detail.status == DealStatus.LOST and detail.lost_note:
+        st.caption(f"Note on the loss: {detail.lost_note}")
     if detail.status == DealStatus.OPEN:
         st.caption(
             f"Next step: {detail.next_step or '—'} · {detail.days_in_stage} days in stage"
@@ -159,23 +164,25 @@ def _move(actor: Actor, detail: DealDetail, stage_id: int, success: str, **value
 
 
 def render_other_move(actor: Actor, detail: DealDetail, key: str) -> None:
-    """Back with a reason, lost with a reason, reopen, or a manager's override."""
-    options = [(sid, name) for sid, name, _, _ in stage_choices() if sid != detail.stage_id]
-    with st.expander("Other move: back, lost, override"):
+    """Back with a reason, reopen a won deal, or a manager's override (lost: `render_mark_lost`,
+    reopening a lost deal: `render_reopen`)."""
+    options = [
+        (sid, name)
+        for sid, name, _, is_lost in stage_choices()
+        if sid != detail.stage_id and not is_lost
+    ]
+    with st.expander("Other move: back, override"):
         with st.form(f"{key}_other_{detail.id}"):
             target = st.selectbox(
                 "To stage", options, format_func=lambda o: o[1], key=f"{key}_other_to"
             )
             reason = st.text_input("Reason", key=f"{key}_other_reason")
-            lost_reason = st.text_input("Lost reason (when lost)", key=f"{key}_other_lost")
             override = False
             if actor.role != Role.REP:
                 override = st.checkbox("Override the checklist and role rules", key=f"{key}_ovr")
             submitted = st.form_submit_button("Move", width="stretch")
         if submitted and target:
-            values = {"reason": reason or None, "override": override}
-            if lost_reason:
-                values |= {"lost_reason": lost_reason, "closed_on": date.today()}
+            values: dict[str, object] = {"reason": reason or None, "override": override}
             if next(s for s in stage_choices() if s[0] == target[0])[2]:
                 values |= {"closed_on": date.today(), "amount": detail.amount}
             _move(actor, detail, target[0], f"Moved to {target[1]}.", **values)
@@ -338,8 +345,16 @@ def render_activities(detail: DealDetail) -> None:
     )
 
 
-def render_deal(actor: Actor, deal_id: int, *, key: str, compact: bool = False) -> None:
-    """The whole deal; `compact` (phone) puts the move and the visit first."""
+def render_deal(
+    actor: Actor,
+    deal_id: int,
+    *,
+    key: str,
+    compact: bool = False,
+    open_deal: Callable[[int], None] | None = None,
+) -> None:
+    """The whole deal; `compact` (phone) puts the move and the visit first; `open_deal` opens
+    another deal (its copy)."""
     try:
         detail = load_detail(actor.id, deal_id)
     except DomainError as exc:
@@ -352,13 +367,18 @@ def render_deal(actor: Actor, deal_id: int, *, key: str, compact: bool = False) 
         render_move(actor, detail, key)
         quick_add_activity(actor, detail.customer_id, detail.id, key=f"{key}_act_{detail.id}")
         render_edit(actor, detail, key)
+        lost_stage = next((sid for sid, _, _, is_lost in stage_choices() if is_lost), None)
+        if lost_stage is not None:
+            render_mark_lost(actor, detail, key, lost_stage)
         render_other_move(actor, detail, key)
     elif detail.status == DealStatus.OPEN:
         quick_add_activity(actor, detail.customer_id, detail.id, key=f"{key}_act_{detail.id}")
     if detail.status == DealStatus.WON:
         render_cash(actor, detail, key)
-    if detail.status != DealStatus.OPEN and detail.can_edit and actor.role != Role.REP:
+    if detail.status == DealStatus.WON and detail.can_edit and actor.role != Role.REP:
         render_other_move(actor, detail, key)
+    render_reopen(actor, detail, key)
+    render_clone(actor, detail, key, open_deal)
     sections = (render_team, render_history, render_activities)
     if compact:
         with st.expander("Team, history and activities"):

@@ -13,6 +13,9 @@ Rules:
   stage that needs a role cannot be a starting stage.
 - A second open deal for the same customer and product is not refused but warned about: the
   warning comes back instead of the deal, and the same request with `confirm` creates it.
+- The next step with a due date becomes the deal's first follow-up (`core.pipeline.follow_ups`),
+  owned by the deal's owner, in the same transaction; a next step without a date stays the
+  deal's free-text next step.
 - Every new deal gets stage history (entering its stage on the day) and an audit entry, and
   starts at version 1. A copy starts at the first stage, open, and names its original.
 """
@@ -32,6 +35,7 @@ from core.models import Actor, DealStatus, ForecastCategory, Money, Role
 from core.org import audit
 from core.org.access import ensure_active, in_scope
 from core.pipeline.deals import ensure_can_edit_deal, load_deal
+from core.pipeline.follow_ups import add_follow_up
 from core.pipeline.rules import StageRule, move_blockers
 from core.pipeline.stages import stage_rules
 from db.schema import Customer, Deal, DealStageHistory, Person, Product, Stage
@@ -56,7 +60,7 @@ class DealDraft(BaseModel):
     stage_id: RecordId | None = None
     """None: the first stage."""
     forecast_category: ForecastCategory = ForecastCategory.PIPELINE
-    next_step: str | None = Field(default=None, max_length=300)
+    next_step: str | None = Field(default=None, max_length=200)
     next_step_due: date | None = None
     owner_id: RecordId | None = None
     """None: the acting user."""
@@ -87,6 +91,44 @@ class CreationResult(BaseModel):
     deal_id: int | None = None
     warning: str | None = None
     similar: list[SimilarDeal] = Field(default_factory=list)
+
+
+class StartingStage(BaseModel):
+    """An open stage a new deal may name, with the exit items of the stages before it."""
+
+    id: int
+    name: str
+    earlier_items: list[str]
+
+
+class NewDealOptions(BaseModel):
+    """What the New deal form offers the actor."""
+
+    owners: list[tuple[int, str]]
+    products: list[tuple[int, str]]
+    stages: list[StartingStage]
+
+
+def new_deal_options(session: Session, actor: Actor) -> NewDealOptions:
+    """The owners the actor may create for, the active products and the open stages."""
+    rules = _open_stages(stage_rules(session))
+    stages = [
+        StartingStage(
+            id=rule.id,
+            name=rule.name,
+            earlier_items=[item for before in rules[:index] for item in before.exit_checklist],
+        )
+        for index, rule in enumerate(rules)
+    ]
+    products = [
+        (pid, name)
+        for pid, name in session.execute(
+            select(Product.id, Product.name)
+            .where(Product.active.is_(True))
+            .order_by(Product.name)
+        )
+    ]
+    return NewDealOptions(owners=owner_choices(session, actor), products=products, stages=stages)
 
 
 # --- checks -------------------------------------------------------------------------------
@@ -286,7 +328,7 @@ def _insert(
         forecast_category=draft.forecast_category.value,
         created_on=today,
         expected_close=draft.expected_close,
-        next_step=draft.next_step,
+        next_step=draft.next_step if draft.next_step_due is None else None,
         stage_entered_on=today,
         close_date_changes=0,
         checklist_done=sorted(set(draft.checklist_done)),
@@ -307,6 +349,16 @@ def _insert(
         )
     )
     session.flush()
+    if draft.next_step is not None and draft.next_step_due is not None:
+        add_follow_up(
+            session,
+            actor,
+            title=draft.next_step,
+            due_on=draft.next_step_due,
+            deal_id=deal.id,
+            owner_id=owner.id,
+            today=today,
+        )
     after = {**_snapshot(deal), "next_step_due": draft.next_step_due, **(audit_extra or {})}
     if similar:
         after["confirmed_besides_open_deals"] = [d.id for d in similar]
@@ -405,11 +457,13 @@ def clone_deal(
 __all__ = [
     "CreationResult",
     "DealDraft",
+    "NewDealOptions",
     "SimilarDeal",
     "clone_deal",
     "clone_draft",
     "create_deal",
     "create_deal_for_new_customer",
+    "new_deal_options",
     "owner_choices",
     "owner_for",
     "similar_open_deals",

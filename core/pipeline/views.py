@@ -27,6 +27,7 @@ from core.periods import parse_period
 from core.pipeline.deals import ensure_can_edit_deal, ensure_can_view_deal, load_deal
 from core.pipeline.flags import flag_columns, slipping_threshold, with_flags
 from core.pipeline.rules import (
+    OVERRIDERS,
     days_in_stage,
     is_overdue,
     is_slipping,
@@ -310,6 +311,8 @@ class DealDetail(BaseModel):
     expected_close: date
     closed_on: date | None
     lost_reason: str | None
+    lost_note: str | None = None
+    quantity: int = 1
     next_step: str | None
     stage_entered_on: date
     max_days: int | None
@@ -338,6 +341,8 @@ class DealDetail(BaseModel):
     paid_on: date | None
     paid_amount: Decimal | None
     can_edit: bool
+    can_reopen: bool = False
+    """A lost deal the actor may reopen (a manager or above, in scope)."""
 
 
 def deal_detail(
@@ -437,6 +442,8 @@ def deal_detail(
         expected_close=deal.expected_close,
         closed_on=deal.closed_on,
         lost_reason=deal.lost_reason,
+        lost_note=deal.lost_note,
+        quantity=deal.quantity,
         next_step=deal.next_step,
         stage_entered_on=deal.stage_entered_on,
         max_days=stage.max_days,
@@ -467,6 +474,7 @@ def deal_detail(
         paid_on=deal.paid_on,
         paid_amount=deal.paid_amount,
         can_edit=can_edit,
+        can_reopen=can_edit and deal.status == DealStatus.LOST and actor.role in OVERRIDERS,
     )
 
 

@@ -486,6 +486,7 @@ READ_ONLY = {
     "customers.export_customers",
     "customers.search_customers",
     "creation.clone_draft",
+    "creation.new_deal_options",
     "creation.owner_choices",
     "creation.owner_for",
     "deals.ensure_can_edit_deal",
