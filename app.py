@@ -11,14 +11,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from core.errors import DomainError
 from core.org.changes import apply_due_changes
 from db.engine import DatabaseUnavailable
-from ui.auth import login_page, resolve_actor, sign_out
+from ui.auth import login_page, resolve_actor, sign_out, sync_browser_cookie
 from ui.data import clear_caches, database
 from ui.forecast_snapshots import take_due_snapshots
-from ui.navigation import pages_for
+from ui.navigation import PAGES, pages_for
+from ui.style import apply_style
 
 logger = logging.getLogger("sales")
 
 st.set_page_config(page_title="Sales management", page_icon="📈", layout="wide")
+apply_style()
 
 try:
     database()
@@ -47,6 +49,15 @@ def _is_outage(exc: DBAPIError) -> bool:
     return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
 
 
+def signed_out() -> None:
+    """The sign-in form at whatever address was opened: the page and its query parameters stay
+    in the address bar, so after signing in the user lands where the link pointed."""
+    known = [st.Page(login_page, title="Sign in", icon="🔑", default=True)]
+    known += [st.Page(e.path, title=e.title, icon=e.icon) for e in PAGES if not e.default]
+    st.navigation(known, position="hidden")
+    login_page()
+
+
 def run_app() -> None:
     """Scheduled changes, sign-in, navigation, then the chosen page."""
     with database().begin() as session:  # scheduled organisation changes whose date has come
@@ -55,8 +66,9 @@ def run_app() -> None:
         clear_caches()
 
     actor = resolve_actor()
+    sync_browser_cookie()
     if actor is None:
-        st.navigation([st.Page(login_page, title="Sign in", icon="🔑")], position="hidden").run()
+        signed_out()
         st.stop()
 
     take_due_snapshots()  # the first page view after a Monday or a period start freezes it

@@ -19,6 +19,7 @@ from ui.data import cached, read, save
 from ui.downloads import download_buttons
 from ui.flash import show_flash
 from ui.format import money, percent
+from ui.links import linked_id, show_in_address
 
 
 def _actor(person_id: int):
@@ -127,7 +128,11 @@ if leader:
 names.append("🔻 Funnel")
 if actor.sees_everything:
     names.append("⚖️ Weights")
-tabs = dict(zip(names, st.tabs(names)))
+if (linked_rep := linked_id("rep")) is not None:  # /performance?rep=7 opens that scorecard
+    st.session_state["perf_linked_rep"] = linked_rep
+shown_rep = st.session_state.get("perf_linked_rep", actor.id)
+opens_on = "🧾 Scorecard" if "perf_linked_rep" in st.session_state else None
+tabs = dict(zip(names, st.tabs(names, default=opens_on)))
 
 with tabs["🏆 Leaderboard"]:
     board = load_leaderboard(actor.id, label)
@@ -172,12 +177,16 @@ with tabs["🧾 Scorecard"]:
         reps,
         format_func=lambda r: r[1],
         key="perf_rep",
-        index=next((i for i, r in enumerate(reps) if r[0] == actor.id), 0),
+        index=next((i for i, r in enumerate(reps) if r[0] == shown_rep), 0),
     )
+    if "perf_linked_rep" in st.session_state and shown_rep not in {r[0] for r in reps}:
+        st.warning("The linked scorecard is not one you may see; choose a rep of your area.")
     if chosen is None:
         st.info("No rep in your area yet.")
     else:
         try:
+            if chosen[0] != actor.id or "perf_linked_rep" in st.session_state:
+                show_in_address("rep", chosen[0])
             card = load_scorecard(actor.id, chosen[0], label)
             trend = load_trend(actor.id, chosen[0], label)
         except DomainError as exc:

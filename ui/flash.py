@@ -2,7 +2,9 @@
 refusals.
 
 A confirmation belongs to the view it was made on (a page, or one deal on a page) and stays
-until the next change there, so an incidental rerun does not swallow it.
+until the next change there, so an incidental rerun does not swallow it. It is pinned below
+the top of the screen (ui/style.py), so on a phone, where the form that saved is far down the
+page, it stays in sight instead of being scrolled away or fading like the toast.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from core.errors import DomainError
 FLASH_KEY = "flash_message"
 ERROR_KEY = "flash_error"
 VIEW_KEY = "flash_view"
+PINNED_KEY = "flash_confirmation"
+"""The key of the confirmation's container; ui/style.py pins it (class st-key-...)."""
 
 
 def flash(message: str) -> None:
@@ -37,7 +41,8 @@ def show_flash(view: str) -> None:
     st.session_state[VIEW_KEY] = view
     entry = st.session_state.get(FLASH_KEY)
     if entry and entry[0] == view:
-        st.success(entry[1])
+        with st.container(key=PINNED_KEY):
+            st.success(entry[1])
         if not entry[2]:  # a toast too, once: on a phone the box above may be scrolled away
             st.toast(entry[1], icon="✅")
             st.session_state[FLASH_KEY] = (view, entry[1], True)

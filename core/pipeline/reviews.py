@@ -335,3 +335,48 @@ def changes_since_last_review(
         return None, changes_since(session, actor, rep_id, today - timedelta(days=30))
     held_on, moment = last
     return held_on, changes_since(session, actor, rep_id, moment)
+
+
+class ReviewDetail(BaseModel):
+    """One recorded review, as its link (/reviews?review=ID) shows it."""
+
+    id: int
+    rep_id: int
+    rep: str
+    manager: str
+    held_on: date
+    notes: str | None
+    deals: list[str]
+    commitments: list[tuple[str, date | None, date | None]]
+    """(what, due on, done on) in the order they were agreed."""
+
+
+def review_detail(session: Session, actor: Actor, review_id: int) -> ReviewDetail:
+    """A review with its deals and commitments, for whoever may see the rep's reviews (the
+    rep, managers of the rep's region, directors and admins)."""
+    review = session.get(PipelineReview, review_id)
+    if review is None:
+        raise NotFound(f"No pipeline review with id {review_id}.")
+    rep = _rep(session, actor, review.rep_id)
+    manager = session.get(Person, review.manager_id)
+    deals = session.scalars(
+        select(Deal.name)
+        .join(ReviewDeal, ReviewDeal.deal_id == Deal.id)
+        .where(ReviewDeal.review_id == review.id)
+        .order_by(Deal.name)
+    ).all()
+    commitments = session.execute(
+        select(ReviewCommitment.description, ReviewCommitment.due_on, ReviewCommitment.done_on)
+        .where(ReviewCommitment.review_id == review.id)
+        .order_by(ReviewCommitment.id)
+    ).all()
+    return ReviewDetail(
+        id=review.id,
+        rep_id=rep.id,
+        rep=rep.name,
+        manager=manager.name if manager else "",
+        held_on=review.held_on,
+        notes=review.notes,
+        deals=list(deals),
+        commitments=[tuple(row) for row in commitments],
+    )

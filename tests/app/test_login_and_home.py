@@ -108,14 +108,18 @@ def test_an_unreachable_database_shows_one_clear_message(monkeypatch):
 
 
 def _returning(username: str, last_seen_minutes_ago: float):
-    """A fresh run of the app for a browser session that signed in earlier."""
-    import time
+    """A fresh run of the app for a browser tab that signed in earlier: its server-side
+    session was last seen that many minutes ago."""
+    from datetime import datetime, timedelta
 
-    with session_factory(make_engine(os.environ["DATABASE_URL"]))() as session:
+    from core.org import sessions
+
+    with session_factory(make_engine(os.environ["DATABASE_URL"])).begin() as session:
         person_id = session.scalar(select(Person.id).where(Person.username == username))
+        seen = datetime.now() - timedelta(minutes=last_seen_minutes_ago)
+        token = sessions.start_session(session, person_id, now=seen)
     at = new_app()
-    at.session_state["user_id"] = person_id
-    at.session_state["last_seen"] = time.time() - last_seen_minutes_ago * 60
+    at.session_state["session_token"] = token
     return at.run()
 
 
