@@ -140,3 +140,4 @@ class BreakdownRow(BaseModel):
     target: Decimal | None
     won: Decimal
     attainment: Decimal | None
+    expected_to_date: Decimal | None = None

@@ -56,12 +56,26 @@ if rule_choice != "All rules":
 if not found:
     st.success("No open alerts: nothing needs your attention right now.")
 else:
+    # The metrics, the chart and the table count the same alerts: the open ones, or with the
+    # toggle on, the acknowledged and snoozed ones as well.
     open_count = sum(a.state == "open" for a in found)
-    high = sum(a.severity == "high" and a.state == "open" for a in found)
+    high = sum(a.severity == "high" for a in found)
     a_col, b_col, c_col = st.columns(3)
-    a_col.metric("Open alerts", f"{open_count:,}")
+    if show_all:
+        a_col.metric(
+            "Alerts shown",
+            f"{len(found):,}",
+            help=f"{open_count:,} open, {len(found) - open_count:,} acknowledged or snoozed",
+        )
+    else:
+        a_col.metric("Open alerts", f"{len(found):,}")
     b_col.metric("High severity", f"{high:,}")
     c_col.metric("People concerned", f"{len({a.owner for a in found}):,}")
+    if show_all:
+        st.caption(
+            f"Counted with the acknowledged and snoozed alerts: {open_count:,} of the "
+            f"{len(found):,} alerts shown are open."
+        )
     counts = (
         pd.DataFrame([{"rule_label": a.rule_label, "severity": a.severity} for a in found])
         .value_counts()

@@ -13,12 +13,13 @@ from core.org.company import fiscal_start_month
 from core.periods import parse_period, period_choices
 from core.progress import scopes as scope_rules
 from core.progress import views
+from core.progress.forecast import probability_reason
 from core.progress.snapshot_views import forecast_history
-from ui import attainment_charts
+from ui import attainment_charts, charts
 from ui.auth import current_actor
 from ui.data import cached, read
 from ui.downloads import download_buttons
-from ui.format import money, percent
+from ui.format import figures_as_text, money, percent
 
 
 @cached("deals", "targets", "org", "settings", ttl=60, show_spinner=False)
@@ -80,7 +81,7 @@ def snapshot_history(person_id: int, scope_key: str, period_label: str) -> list:
 
 
 def forecast_as_of_section(person_id: int, scope_key: str, period_label: str, head) -> None:
-    """"Forecast as of": a frozen weekly snapshot of this scope and period beside today's."""
+    """ "Forecast as of": a frozen weekly snapshot of this scope and period beside today's."""
     st.subheader("Forecast as of")
     try:
         history = snapshot_history(person_id, scope_key, period_label)
@@ -197,6 +198,8 @@ second[3].metric(
     f"{head.coverage:.2f}×" if head.coverage is not None else "–",
     help="Open pipeline ÷ remaining gap (none when the target is already made)",
 )
+if reason := probability_reason(head.probability, head.gap, head.open_pipeline):
+    second[2].caption(reason)
 third[0].metric("Expected to date", money(head.expected_to_date))
 third[1].metric(
     "Run-rate projection", money(head.run_rate), help="Won so far ÷ days elapsed × days"
@@ -279,14 +282,9 @@ if data.part_kind:
     if parts.empty:
         st.info(f"No {part} has a target, a win or open pipeline in {period.label}.")
     else:
-        chart_frame = parts.assign(
-            expected_share=[
-                (e / t) if e is not None and t else None
-                for e, t in zip(parts["expected_to_date"], parts["target"])
-            ]
-        )
-        st.altair_chart(attainment_charts.attainment_bars(chart_frame, part=part), width="stretch")
+        st.altair_chart(attainment_charts.attainment_bars(parts, part=part), width="stretch")
         st.caption("Bars: attainment · black tick: expected by today · red line: 100% of target")
+        st.caption(charts.PACE_RULE)
 
 st.subheader("Won vs target through the period")
 cumulative = pd.DataFrame(data.cumulative)
@@ -352,20 +350,26 @@ else:
         "p50": "P50 attainment",
         "p90": "P90 attainment",
     }
+    shown = figures_as_text(
+        table, amounts=money_columns, ratios=ratio_columns, multiples=["coverage"]
+    )
+    reasons = [
+        probability_reason(row.probability, row.gap, row.open_pipeline)
+        for row in [head, *data.parts]
+    ]
+    if any(reasons):
+        shown["probability_note"] = [r or "" for r in reasons]
     st.dataframe(
-        table,
+        shown,
         hide_index=True,
         width="stretch",
         column_config={
             **{
-                c: st.column_config.NumberColumn(t, format="localized")
-                for c, t in money_columns.items()
+                c: st.column_config.TextColumn(t, alignment="right")
+                for c, t in {**money_columns, **ratio_columns}.items()
             },
-            **{
-                c: st.column_config.NumberColumn(t, format="percent")
-                for c, t in ratio_columns.items()
-            },
-            "coverage": st.column_config.NumberColumn("Coverage", format="%.2f×"),
+            "coverage": st.column_config.TextColumn("Coverage", alignment="right"),
+            "probability_note": "Why the probability is nil",
         },
     )
     download_buttons(table, f"attainment-{period.label}")

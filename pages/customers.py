@@ -22,7 +22,7 @@ from ui.customer_views import FIELD_LABELS, duplicates_table, input_errors, time
 from ui.data import cached, read, save
 from ui.downloads import download_buttons
 from ui.flash import show_flash
-from ui.format import money, percent
+from ui.format import as_text, day, money, percent
 from ui.links import open_record
 
 OPEN_KEY = "customer_open"
@@ -169,7 +169,7 @@ def show_list() -> None:
         )
     else:
         st.dataframe(
-            rows.drop(columns=["id"]),
+            rows.drop(columns=["id"]).assign(last_activity=as_text(rows["last_activity"], day)),
             hide_index=True,
             width="stretch",
             column_config={
@@ -180,7 +180,7 @@ def show_list() -> None:
                 "segment": "Segment",
                 "status": "Status",
                 "potential": st.column_config.NumberColumn("Annual potential", format="localized"),
-                "last_activity": st.column_config.DateColumn("Last activity"),
+                "last_activity": "Last activity",
                 "created": st.column_config.DateColumn("Created"),
             },
         )

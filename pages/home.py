@@ -15,7 +15,7 @@ from ui import charts
 from ui.auth import current_actor
 from ui.data import cached, read
 from ui.downloads import download_buttons
-from ui.format import money, percent
+from ui.format import as_text, money, percent
 
 PARTS = {Role.REP: "month", Role.MANAGER: "rep", Role.DIRECTOR: "region", Role.ADMIN: "region"}
 
@@ -28,8 +28,9 @@ def home_figures(person_id: int, today: date) -> tuple[ScopeFigures, list[Breakd
         actor = load_actor(session, person_id)
         period = quarter_of(today, fiscal_start_month(session))
         scope = scopes.default_scope(session, actor)
-        figures = evaluation.scope_figures(session, scope, period)
-        return figures, evaluation.breakdown(session, scope, period), period
+        figures = evaluation.scope_figures(session, scope, period, today=today)
+        parts = evaluation.breakdown(session, scope, period, today=today)
+        return figures, parts, period
 
 
 actor = current_actor()
@@ -69,6 +70,7 @@ if frame.empty or (frame["won"].sum() == 0 and frame["target"].isna().all()):
     st.info(f"Nothing won and no targets by {part} in {figures.period} yet.")
 else:
     st.altair_chart(charts.won_vs_target(frame, part=part), width="stretch")
+    st.caption("Bars: won · black tick: target · grey tick: expected by today. " + charts.PACE_RULE)
     elapsed = elapsed_days(period.start, period.end, today)
     total = (period.end - period.start).days + 1
     if elapsed < total:
@@ -76,16 +78,19 @@ else:
             f"{figures.period} is still running: {elapsed} of {total} days have passed. "
             "Attainment & forecast shows pace, the gap and the chance of making the number."
         )
-    table = frame.rename(columns={"label": part.capitalize()}).drop(columns=["key"])
+    table = frame.rename(columns={"label": part.capitalize()}).drop(
+        columns=["key", "expected_to_date"]
+    )
     table["attainment"] = table["attainment"].map(percent)
+    table["target"] = as_text(table["target"], money)  # a part without a target reads "–"
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
         column_config={
             "won": st.column_config.NumberColumn("Won", format="localized"),
-            "target": st.column_config.NumberColumn("Target", format="localized"),
-            "attainment": "Attainment",
+            "target": st.column_config.TextColumn("Target", alignment="right"),
+            "attainment": st.column_config.TextColumn("Attainment", alignment="right"),
         },
     )
     download_buttons(table, f"won-vs-target-{figures.period}")

@@ -15,7 +15,7 @@ from core.progress import views as progress_views
 from ui.auth import current_actor
 from ui.data import cached, read, save
 from ui.flash import show_flash
-from ui.format import money
+from ui.format import as_text, money
 from ui.review_link import show_linked_review
 
 CHANGE_ICONS = {"added": "🆕", "moved": "↔️", "slipped": "⏰", "won": "🏆", "lost": "❌"}
@@ -131,7 +131,10 @@ else:
     for column, kind in zip(st.columns(len(CHANGE_KINDS)), CHANGE_KINDS):
         column.metric(f"{CHANGE_ICONS[kind]} {kind.capitalize()}", int(counts.get(kind, 0)))
     st.dataframe(
-        changes.drop(columns=["deal_id"]).assign(amount=lambda f: f["amount"].map(money)),
+        changes.drop(columns=["deal_id"]).assign(
+            amount=lambda f: f["amount"].map(money),
+            **{side: lambda f, side=side: as_text(f[side]) for side in ("from", "to")},
+        ),
         hide_index=True,
         width="stretch",
     )

@@ -5,35 +5,32 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-ON_TRACK, BEHIND, NO_TARGET = "on or ahead of pace", "behind pace", "no target"
+from core.progress.forecast import PaceStatus
+from ui.charts import PACE_LABELS, pace_colour, pace_labels
 
-
-def _status(row) -> str:
-    if pd.isna(row["attainment"]):
-        return NO_TARGET
-    expected = row["expected_share"]
-    if pd.isna(expected) or row["attainment"] >= expected:
-        return ON_TRACK
-    return BEHIND
+ON_TRACK, BEHIND, NO_TARGET = (
+    PACE_LABELS[PaceStatus.ON_PACE],
+    PACE_LABELS[PaceStatus.BEHIND],
+    PACE_LABELS[PaceStatus.NO_TARGET],
+)
 
 
 def attainment_bars(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
-    """Attainment per part as bars, a rule at 100% and a black tick at the share of the
-    target expected by today. `frame` has label, attainment, expected_share, won, target
-    (attainment and expected_share as fractions; None without a target)."""
+    """Attainment per part as bars coloured by pace (the rule Home colours by too), a rule at
+    100% and a black tick at the share of the target expected by today. `frame` has label,
+    attainment (a fraction; None without a target), won, target and expected_to_date."""
+    target = pd.to_numeric(frame["target"], errors="coerce")
+    expected = pd.to_numeric(frame["expected_to_date"], errors="coerce")
     data = pd.DataFrame(
         {
             "label": frame["label"],
             "attainment_pct": pd.to_numeric(frame["attainment"], errors="coerce") * 100,
-            "expected_pct": pd.to_numeric(frame["expected_share"], errors="coerce") * 100,
+            "expected_pct": (expected / target.where(target > 0)) * 100,
             "won": pd.to_numeric(frame["won"], errors="coerce"),
-            "target": pd.to_numeric(frame["target"], errors="coerce"),
+            "target": target,
+            "status": pace_labels(frame),
         }
     )
-    data["status"] = [
-        _status({"attainment": a, "expected_share": e})
-        for a, e in zip(data["attainment_pct"], data["expected_pct"])
-    ]
     tooltip = [
         alt.Tooltip("label:N", title=part.capitalize()),
         alt.Tooltip("attainment_pct:Q", title="Attainment %", format=".1f"),
@@ -46,17 +43,10 @@ def attainment_bars(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
     )
     bars = base.mark_bar().encode(
         x=alt.X("attainment_pct:Q", title="Attainment (% of target)"),
-        color=alt.Color(
-            "status:N",
-            title=None,
-            scale=alt.Scale(
-                domain=[ON_TRACK, BEHIND, NO_TARGET], range=["#2e7d32", "#f9a825", "#9e9e9e"]
-            ),
-            legend=alt.Legend(orient="bottom"),
-        ),
+        color=pace_colour(),
         tooltip=tooltip,
     )
-    expected = base.mark_tick(color="black", thickness=3, size=28).encode(
+    expected_tick = base.mark_tick(color="black", thickness=3, size=28).encode(
         x="expected_pct:Q", tooltip=tooltip
     )
     full = (
@@ -64,7 +54,7 @@ def attainment_bars(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
         .mark_rule(color="#c62828", strokeDash=[6, 3], size=2)
         .encode(x="x:Q")
     )
-    return (bars + expected + full).properties(height=alt.Step(34))
+    return (bars + expected_tick + full).properties(height=alt.Step(34))
 
 
 def cumulative_won_vs_target(frame: pd.DataFrame) -> alt.Chart:

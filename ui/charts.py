@@ -2,24 +2,78 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 import altair as alt
 import pandas as pd
 
+from core.progress.forecast import PaceStatus, pace_status
+from ui.format import is_missing
 
-def won_vs_target(frame: pd.DataFrame, *, part: str) -> alt.Chart:
-    """Won per part (region, rep or month) as bars, the target as a black tick, and the
-    attainment in the tooltip. `frame` has columns label, won, target, attainment."""
-    data = frame.assign(
-        won=frame["won"].astype(float),
-        target=frame["target"].astype(float),
-        attainment_pct=frame["attainment"].astype(float) * 100,
-        status=frame["attainment"].map(
-            lambda a: (
-                "no target"
-                if a is None or pd.isna(a)
-                else ("at or above target" if a >= 1 else "below target")
-            )
+PACE_LABELS = {
+    PaceStatus.ON_PACE: "on or ahead of pace",
+    PaceStatus.BEHIND: "behind pace",
+    PaceStatus.NO_TARGET: "no target",
+}
+"""How a part's pace status reads in a legend; the rule itself is core.progress.forecast's."""
+PACE_COLOURS = {
+    PaceStatus.ON_PACE: "#2e7d32",
+    PaceStatus.BEHIND: "#f9a825",
+    PaceStatus.NO_TARGET: "#9e9e9e",
+}
+PACE_RULE = (
+    "Colour: on or ahead of pace when won is at least the target expected by today (the "
+    "months that have passed in full, this month by day), the same rule on Home and on "
+    "Attainment & forecast."
+)
+
+
+def count_axis(title: str) -> alt.Axis:
+    """An axis of counts (deals, alerts): whole-number ticks only."""
+    return alt.Axis(title=title, format="d", tickMinStep=1)
+
+
+def _amount(value: Any) -> Decimal | None:
+    return None if is_missing(value) else Decimal(str(value))
+
+
+def pace_labels(frame: pd.DataFrame) -> list[str]:
+    """Each row's pace status as its legend reads, from columns won, target, expected_to_date."""
+    return [
+        PACE_LABELS[pace_status(_amount(won) or Decimal(0), _amount(target), _amount(expected))]
+        for won, target, expected in zip(
+            frame["won"], frame["target"], frame["expected_to_date"], strict=True
+        )
+    ]
+
+
+def pace_colour() -> alt.Color:
+    """The colour encoding of the `status` column written by `pace_labels`."""
+    return alt.Color(
+        "status:N",
+        title=None,
+        scale=alt.Scale(
+            domain=[PACE_LABELS[s] for s in PaceStatus],
+            range=[PACE_COLOURS[s] for s in PaceStatus],
         ),
+        legend=alt.Legend(orient="bottom"),
+    )
+
+
+def won_vs_target(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
+    """Won per part (region, rep or month) as bars coloured by pace, the target as a black
+    tick, what is expected by today as a grey tick, and attainment in the tooltip. `frame` has
+    columns label, won, target, attainment, expected_to_date."""
+    data = pd.DataFrame(
+        {
+            "label": frame["label"],
+            "won": pd.to_numeric(frame["won"], errors="coerce"),
+            "target": pd.to_numeric(frame["target"], errors="coerce"),
+            "expected": pd.to_numeric(frame["expected_to_date"], errors="coerce"),
+            "attainment_pct": pd.to_numeric(frame["attainment"], errors="coerce") * 100,
+            "status": pace_labels(frame),
+        }
     )
     sort = None if part == "month" else "-x"
     base = alt.Chart(data).encode(y=alt.Y("label:N", title=part.capitalize(), sort=sort))
@@ -27,22 +81,18 @@ def won_vs_target(frame: pd.DataFrame, *, part: str) -> alt.Chart:
         alt.Tooltip("label:N", title=part.capitalize()),
         alt.Tooltip("won:Q", title="Won", format=",.0f"),
         alt.Tooltip("target:Q", title="Target", format=",.0f"),
+        alt.Tooltip("expected:Q", title="Expected by today", format=",.0f"),
         alt.Tooltip("attainment_pct:Q", title="Attainment %", format=".1f"),
     ]
     bars = base.mark_bar().encode(
         x=alt.X("won:Q", title="Won vs target", axis=alt.Axis(format="~s")),
-        color=alt.Color(
-            "status:N",
-            title=None,
-            scale=alt.Scale(
-                domain=["at or above target", "below target", "no target"],
-                range=["#2e7d32", "#f9a825", "#9e9e9e"],
-            ),
-            legend=alt.Legend(orient="bottom"),
-        ),
+        color=pace_colour(),
         tooltip=tooltip,
     )
     ticks = base.mark_tick(color="black", thickness=3, size=30).encode(
         x="target:Q", tooltip=tooltip
     )
-    return (bars + ticks).properties(height=alt.Step(36))
+    expected = base.mark_tick(color="#616161", thickness=2, size=20).encode(
+        x="expected:Q", tooltip=tooltip
+    )
+    return (bars + ticks + expected).properties(height=alt.Step(36))

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from core.customers.duplicates import DuplicateCandidate
 from ui.flash import error_message
-from ui.format import money
+from ui.format import as_text, money
 
 FIELD_LABELS = {
     "name": "Name",
@@ -52,7 +52,8 @@ HIDDEN = "—"
 
 def timeline_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Dates without midnight times; dates and times where the time is known. Amounts as
-    text, "—" where the entry has one the viewer may not see (as the core read model says)."""
+    text, "—" where the entry has one the viewer may not see (as the core read model says),
+    empty where it has none (an activity); "–" for who when no person made the change."""
     out = frame.copy()
     if "amount_hidden" in out:
         out["amount"] = [
@@ -60,6 +61,8 @@ def timeline_table(frame: pd.DataFrame) -> pd.DataFrame:
             for amount, hidden in zip(out["amount"], out["amount_hidden"])
         ]
         out = out.drop(columns=["amount_hidden"])
+    if "who" in out:  # a change made by the system (an import, a migration) has no person
+        out["who"] = as_text(out["who"])
     out["when"] = (
         [
             w.strftime("%Y-%m-%d")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from ui.charts import count_axis
+
 GOOD, WARN, BAD, GREY = "#2e7d32", "#f9a825", "#c62828", "#d0d0d0"
 
 
@@ -84,7 +86,7 @@ def funnel(frame: pd.DataFrame) -> alt.LayerChart:
         y=alt.Y("stage:N", title=None, sort=list(data["stage"]), axis=alt.Axis(labelLimit=220))
     )
     bars = base.mark_bar(color="#1565c0").encode(
-        x=alt.X("reached:Q", title="Deals that reached the stage"),
+        x=alt.X("reached:Q", axis=count_axis("Deals that reached the stage")),
         tooltip=[
             "stage:N",
             alt.Tooltip("reached:Q", title="Reached"),
@@ -126,7 +128,7 @@ def alerts_by_rule(frame: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             y=alt.Y("rule_label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
-            x=alt.X("count:Q", title="Alerts"),
+            x=alt.X("count:Q", axis=count_axis("Alerts")),
             color=alt.Color(
                 "severity:N",
                 scale=alt.Scale(domain=["high", "medium", "low"], range=[BAD, WARN, "#90a4ae"]),

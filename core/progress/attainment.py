@@ -430,9 +430,17 @@ def scope_figures(
     )
 
 
-def _breakdown_row(key: Any, label: str, target: Decimal | None, won: Decimal) -> BreakdownRow:
+def _breakdown_row(
+    key: Any, label: str, monthly: dict[date, Decimal] | None, won: Decimal, today: date
+) -> BreakdownRow:
+    target = figures.total(monthly)
     return BreakdownRow(
-        key=str(key), label=label, target=target, won=won, attainment=forecast.ratio(won, target)
+        key=str(key),
+        label=label,
+        target=target,
+        won=won,
+        attainment=forecast.ratio(won, target),
+        expected_to_date=forecast.expected_to_date(monthly, today) if monthly else None,
     )
 
 
@@ -441,7 +449,9 @@ def breakdown(
 ) -> list[BreakdownRow]:
     """The natural split of a scope into won vs target: company -> regions (each with its
     subtree), manager's area -> reps (their deals and targets in the area), rep -> months.
-    Only won and targets are read (core.progress.figures), as the Home page shows no more."""
+    Only won and targets are read (core.progress.figures), as the Home page shows no more;
+    each part's expected to date comes from its monthly targets, as on Attainment."""
+    today = today or date.today()
     if scope.person_id is not None:
         where = [Deal.owner_id == scope.person_id]
         won = figures.won_by_month(session, period, by="company", where=where)
@@ -449,7 +459,11 @@ def breakdown(
         mine = targets.get(scope.person_id, {})
         return [
             _breakdown_row(
-                f"({m.year}, {m.month})", m.strftime("%b %Y"), mine.get(m), won.get((None, m), ZERO)
+                f"({m.year}, {m.month})",
+                m.strftime("%b %Y"),
+                {m: mine[m]} if m in mine else None,
+                won.get((None, m), ZERO),
+                today,
             )
             for m in period.months()
         ]
@@ -467,8 +481,9 @@ def breakdown(
             _breakdown_row(
                 pid,
                 names.get(pid, f"#{pid}"),
-                figures.total(monthly.get(pid)),
+                monthly.get(pid),
                 won_by_rep.get(pid, figures.WonTally()).amount,
+                today,
             )
             for pid in ordered
         ]
@@ -481,11 +496,12 @@ def breakdown(
         _breakdown_row(
             region_id,
             tree.names[region_id],
-            figures.total(regions.get(region_id)),
+            regions.get(region_id),
             sum(
                 (won_by_region[r].amount for r in tree.subtree(region_id) if r in won_by_region),
                 ZERO,
             ),
+            today,
         )
         for region_id in parts
     ]

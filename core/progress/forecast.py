@@ -12,6 +12,9 @@ Rules:
 - The chance of making the number: every open deal expected to close in the period is won with
   its stage's calibrated probability, independently; the simulation counts the trials in which
   won + simulated wins >= target.
+- Pace status (the colour of a part on every won-against-target chart): on or ahead of pace when
+  won >= expected to date (or nothing is expected yet), behind pace otherwise, no target without
+  a target.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 import numpy as np
 
@@ -82,6 +86,42 @@ def ratio(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
 def pace(won: Decimal, expected: Decimal | None) -> Decimal | None:
     """Won / expected to date: 1.0 means exactly on plan so far."""
     return ratio(won, expected)
+
+
+class PaceStatus(StrEnum):
+    ON_PACE = "on_pace"
+    BEHIND = "behind"
+    NO_TARGET = "no_target"
+
+
+def pace_status(won: Decimal, target: Decimal | None, expected: Decimal | None) -> PaceStatus:
+    """On or ahead of pace when won >= expected to date (nothing expected yet counts as on
+    pace), behind pace otherwise; no target without a target. The one rule by which Home and
+    Attainment colour a region, a rep or a month."""
+    if target is None:
+        return PaceStatus.NO_TARGET
+    if expected is None or won >= expected:
+        return PaceStatus.ON_PACE
+    return PaceStatus.BEHIND
+
+
+NO_PIPELINE_FOR_GAP = "No open pipeline left for the gap."
+PIPELINE_BELOW_GAP = "The open pipeline is smaller than the gap, even if every deal is won."
+
+
+def probability_reason(
+    probability: Decimal | None, gap: Decimal | None, open_pipeline: Decimal
+) -> str | None:
+    """Why the chance of making the number is nil while the target is not yet made (pace can
+    still be above 100 %: pace looks back, the probability looks at what is left): no open
+    pipeline in the rest of the period, or less of it than the gap. None otherwise."""
+    if probability is None or probability > 0 or gap is None or gap <= 0:
+        return None
+    if open_pipeline <= 0:
+        return NO_PIPELINE_FOR_GAP
+    if open_pipeline < gap:
+        return PIPELINE_BELOW_GAP
+    return None
 
 
 def coverage(open_pipeline: Decimal, gap: Decimal | None) -> Decimal | None:

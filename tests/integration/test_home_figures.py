@@ -146,3 +146,35 @@ def test_a_manager_may_not_open_a_region_outside_the_subtree(session):
     outside = next(r for r in load_region_tree(session).names if r not in manager.scope_region_ids)
     with pytest.raises(PermissionDenied):
         scopes.region_scope(session, manager, outside)
+
+
+def test_home_parts_carry_the_expected_to_date_attainment_colours_by(session):
+    """Home and Attainment colour a region by the same rule, so both read the same expected to
+    date for it; a rep's months: ended months expected in full, later ones not at all, this
+    month by day."""
+    import calendar
+
+    director = _person(session, "director")
+    period = quarter_of(SEED_TODAY)
+    scope = scopes.default_scope(session, director)
+    home = {r.label: r for r in evaluation.breakdown(session, scope, period, today=SEED_TODAY)}
+    _, parts = evaluation.scope_attainment(session, scope, period, today=SEED_TODAY, simulate=False)
+    assert parts and {p.label for p in parts} == set(home)
+    for part in parts:
+        assert home[part.label].expected_to_date == part.expected_to_date, part.label
+
+    rep = _person(session, "rep")
+    months = evaluation.breakdown(
+        session, scopes.default_scope(session, rep), period, today=SEED_TODAY
+    )
+    for month, row in zip(period.months(), months, strict=True):
+        if row.target is None:
+            assert row.expected_to_date is None
+        elif (month.year, month.month) < (SEED_TODAY.year, SEED_TODAY.month):
+            assert row.expected_to_date == row.target
+        elif (month.year, month.month) > (SEED_TODAY.year, SEED_TODAY.month):
+            assert row.expected_to_date == 0
+        else:
+            days = calendar.monthrange(month.year, month.month)[1]
+            share = Decimal(SEED_TODAY.day) / Decimal(days)
+            assert row.expected_to_date == (row.target * share).quantize(Decimal("0.01"))

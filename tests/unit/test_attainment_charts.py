@@ -19,7 +19,7 @@ def test_attainment_bars_colour_by_pace_and_mark_100_percent_and_expected_to_dat
         {
             "label": ["Ahead", "Behind", "No plan"],
             "attainment": [Decimal("0.8"), Decimal("0.3"), None],
-            "expected_share": [0.6, 0.6, None],
+            "expected_to_date": [Decimal(60), Decimal(60), None],
             "won": [Decimal(80), Decimal(30), Decimal(5)],
             "target": [Decimal(100), Decimal(100), None],
         }

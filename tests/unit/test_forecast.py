@@ -120,3 +120,22 @@ def test_many_small_deals_enter_as_a_normal_total_centred_on_their_mean():
     assert abs(result.probability - D("0.5")) < D("0.02")
     assert abs(result.p50 - D(1000)) < D(10)
     assert abs(result.p90 - D(1128)) < D(10)  # mean + 1.2816 sd
+
+
+def test_pace_status_compares_won_with_what_was_expected_by_today():
+    assert forecast.pace_status(Decimal(60), Decimal(100), Decimal(60)) == "on_pace"
+    assert forecast.pace_status(Decimal(59), Decimal(100), Decimal(60)) == "behind"
+    assert forecast.pace_status(Decimal(0), Decimal(100), None) == "on_pace"  # nothing expected
+    assert forecast.pace_status(Decimal(10), None, None) == "no_target"
+
+
+def test_a_nil_probability_says_why_when_the_pipeline_cannot_close_the_gap():
+    nil, gap = Decimal(0), Decimal(500)
+    assert forecast.probability_reason(nil, gap, Decimal(0)) == "No open pipeline left for the gap."
+    assert forecast.probability_reason(nil, gap, Decimal(499)) == (
+        "The open pipeline is smaller than the gap, even if every deal is won."
+    )
+    assert forecast.probability_reason(nil, gap, Decimal(800)) is None  # possible, unlikely
+    assert forecast.probability_reason(Decimal("0.2"), gap, Decimal(0)) is None
+    assert forecast.probability_reason(nil, Decimal(-5), Decimal(0)) is None  # target made
+    assert forecast.probability_reason(None, None, Decimal(0)) is None  # no target

@@ -1,0 +1,61 @@
+"""What figures and table cells look like on screen: never "None" or "nan"."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pandas as pd
+
+from ui.customer_views import timeline_table
+from ui.format import MISSING, as_text, day, figures_as_text, money, percent, times
+
+
+def test_missing_figures_read_as_a_dash_whatever_kind_of_missing():
+    for missing in (None, float("nan"), pd.NA, pd.NaT):
+        assert money(missing) == percent(missing) == times(missing) == day(missing) == MISSING
+
+
+def test_figures_keep_their_usual_form():
+    assert money(Decimal("1234567.49")) == "1,234,567"
+    assert percent(Decimal("0.8134")) == "81.3%"
+    assert times(Decimal("2.8333")) == "2.83×"
+    assert day(date(2026, 3, 28)) == day(datetime(2026, 3, 28, 14, 5)) == "2026-03-28"
+
+
+def test_a_column_with_gaps_becomes_text_with_dashes():
+    column = pd.Series([date(2026, 3, 28), None, pd.NaT])
+    assert as_text(column, day) == ["2026-03-28", "–", "–"]
+
+
+def test_figures_as_text_writes_every_undefined_figure_as_a_dash():
+    frame = pd.DataFrame(
+        {
+            "label": ["Company", "Europe"],
+            "won": [Decimal("628329.03"), Decimal(5)],
+            "pace": [Decimal("1.2346"), None],
+            "coverage": [None, Decimal("2.5")],
+        }
+    )
+    shown = figures_as_text(frame, amounts=["won"], ratios=["pace"], multiples=["coverage"])
+    assert shown.to_dict("list") == {
+        "label": ["Company", "Europe"],
+        "won": ["628,329", "5"],
+        "pace": ["123.5%", "–"],
+        "coverage": ["–", "2.50×"],
+    }
+    assert frame["pace"].iloc[1] is None  # the figures themselves (the download) are unchanged
+
+
+def test_the_timeline_shows_no_none_for_an_activity_without_amount_or_an_unknown_person():
+    frame = pd.DataFrame(
+        {
+            "when": [datetime(2026, 3, 1, 14, 5), datetime(2026, 2, 1)],
+            "kind": ["Activity", "Stage change"],
+            "what": ["Visit", "Deal: Lead → Qualified"],
+            "amount": [None, Decimal(5)],
+            "who": ["Nina Larsen", None],
+            "amount_hidden": [False, False],
+        }
+    )
+    table = timeline_table(frame)
+    assert list(table["amount"]) == ["", "5"]
+    assert list(table["who"]) == ["Nina Larsen", "–"]
