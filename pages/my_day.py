@@ -235,7 +235,7 @@ except DomainError as exc:
     st.error(str(exc))
     st.stop()
 
-st.markdown(f"**{today:%A %d %B}** · {quarter_line(day)}")
+st.markdown(f"Hello, {actor.name.split()[0]}. It is **{today:%A %d %B}**.  \n{quarter_line(day)}")
 
 st.subheader("Today")
 todo = [*day.planned_today, *day.overdue, *day.due_today]

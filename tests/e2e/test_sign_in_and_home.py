@@ -13,6 +13,12 @@ def test_each_role_signs_in_and_sees_its_home_page(page, app_url, console_errors
     page.set_viewport_size({"width": 1400, "height": 1000})
     sign_in(page, app_url, username)
     expect(page.get_by_text(re.compile(r"^Hello, "))).to_be_visible(timeout=30_000)
+    if username == "rep":  # a rep starts on My day; Home is one click away
+        expect(page.get_by_role("heading", name="My day")).to_be_visible(timeout=30_000)
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Home").click()
+        expect(page.get_by_role("heading", name=re.compile(r"^Hello, "))).to_be_visible(
+            timeout=30_000
+        )
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(4)
     expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible(timeout=30_000)
     wait_idle(page)
