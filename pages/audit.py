@@ -1,19 +1,116 @@
-"""Audit log: who changed what and when (administrators and directors)."""
+"""Audit log: who changed what and when (administrators and directors), filtered by who, what,
+which record and a date range, paged through every entry, with a download of what is shown."""
+
 
 import streamlit as st
+from pydantic import ValidationError
 
 from core.org import audit
+from core.org.audit import COMMAND_LINE, AuditFilter
 from ui.auth import current_actor
 from ui.data import read
 from ui.downloads import download_buttons
 
+PAGE_SIZE = 100
+DOWNLOAD_LIMIT = 100_000
+ANY = "Any"
+
 actor = current_actor()
 st.title("Audit log")
 st.caption("Every change to people, customers, deals, targets and plans, newest first.")
+
 with read() as session:
-    entries = audit.recent_entries(session, actor, limit=1000)
-if entries.empty:
-    st.info("No changes have been recorded yet.")
+    choices = audit.audit_choices(session, actor)
+
+people = {COMMAND_LINE: "Command line (manage.py)", **dict(choices.people)}
+who_box, action_box, entity_box = st.columns(3)
+who = who_box.selectbox(
+    "Who",
+    [None, *people],
+    format_func=lambda p: ANY if p is None else people[p],
+    key="audit_who",
+)
+action = action_box.selectbox(
+    "What was done",
+    [None, *choices.actions],
+    format_func=lambda a: ANY if a is None else a,
+    key="audit_action",
+)
+entity = entity_box.selectbox(
+    "Kind of record",
+    [None, *choices.entities],
+    format_func=lambda e: ANY if e is None else e,
+    key="audit_entity",
+)
+record_box, start_box, end_box = st.columns(3)
+record_text = record_box.text_input("Record id", key="audit_record", placeholder="e.g. 42")
+start = start_box.date_input("From", value=None, key="audit_start")
+end = end_box.date_input("To", value=None, key="audit_end")
+
+if start and end and end < start:
+    st.error("The To date is before the From date: choose a To date on or after it.")
+    st.stop()
+try:
+    record_id = int(record_text) if record_text.strip() else None
+    filters = AuditFilter(
+        who=who, action=action, entity=entity, record_id=record_id, start=start, end=end
+    )
+except ValueError as exc:
+    problem = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else None
+    st.error(
+        f"The filters cannot be used: {problem}."
+        if problem
+        else "The record id is a whole number, e.g. 42."
+    )
+    st.stop()
+
+# A new filter starts again at the first page.
+if st.session_state.get("audit_filters") != filters:
+    st.session_state["audit_filters"] = filters
+    st.session_state["audit_offset"] = 0
+offset = st.session_state.get("audit_offset", 0)
+
+with read() as session:
+    page = audit.audit_page(session, actor, filters, offset=offset, limit=PAGE_SIZE)
+
+if page.total == 0:
+    st.info(
+        "No changes match these filters. Choose Any in a box or widen the dates to see more."
+        if filters != AuditFilter()
+        else "No changes have been recorded yet."
+    )
+    st.stop()
+
+last = min(page.offset + PAGE_SIZE, page.total)
+st.caption(f"Entries {page.offset + 1:,} to {last:,} of {page.total:,}.")
+st.dataframe(
+    page.rows,
+    hide_index=True,
+    width="stretch",
+    column_config={"when": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss")},
+)
+newer, older, _ = st.columns([1, 1, 4])
+if newer.button("← Newer", disabled=page.offset == 0, key="audit_newer"):
+    st.session_state["audit_offset"] = max(0, page.offset - PAGE_SIZE)
+    st.rerun()
+if older.button("Older →", disabled=last >= page.total, key="audit_older"):
+    st.session_state["audit_offset"] = page.offset + PAGE_SIZE
+    st.rerun()
+
+st.subheader("Download")
+if page.total > DOWNLOAD_LIMIT:
+    st.caption(
+        f"The file holds the newest {DOWNLOAD_LIMIT:,} of the {page.total:,} matching entries; "
+        "narrow the filters or the dates to get the rest."
+    )
 else:
-    st.dataframe(entries, hide_index=True, width="stretch")
-    download_buttons(entries.astype({"before": str, "after": str}), "audit-log")
+    st.caption(f"The file holds all {page.total:,} matching entries.")
+if st.button("Prepare the file", key="audit_prepare"):
+    with read() as session:
+        st.session_state["audit_download"] = (
+            filters,
+            audit.audit_download(session, actor, filters, limit=DOWNLOAD_LIMIT),
+        )
+prepared = st.session_state.get("audit_download")
+if prepared and prepared[0] == filters:
+    download_buttons(prepared[1], "audit-log", key="audit_file")

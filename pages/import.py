@@ -10,7 +10,6 @@ from core.transfer import (
     ColumnMapping,
     ImportFailed,
     Kind,
-    ensure_can_export,
     export_frame,
     import_table,
     importable_kinds,
@@ -21,6 +20,7 @@ from core.transfer import (
     stage_names,
 )
 from core.transfer.dates import DateFormat
+from core.transfer.exporting import exportable_kinds
 from core.transfer.file_notes import file_notes
 from core.transfer.formats import import_fields
 from core.transfer.presets import propose_stages, shipped_presets
@@ -351,12 +351,11 @@ else:
 st.divider()
 st.subheader("Export")
 st.caption("The same columns as the import, so a file exported here imports elsewhere.")
-export_kind = Kind(st.selectbox("Export", list(Kind), key="export_kind"))
-try:
-    ensure_can_export(actor, export_kind)
-except DomainError as exc:
-    st.info(str(exc))
+export_kinds = exportable_kinds(actor)  # only what the actor may export is offered
+if not export_kinds:
+    st.info("Exports are done by administrators, directors and managers.")
 else:
+    export_kind = Kind(st.selectbox("Export", export_kinds, key="export_kind"))
     if st.button("Prepare export", key="export_prepare"):
         with read() as session:
             st.session_state["export_frame"] = (

@@ -38,6 +38,19 @@ def ensure_can_export(actor: Actor, kind: Kind) -> None:
     raise PermissionDenied(f"You may not export {kind}.")
 
 
+def exportable_kinds(actor: Actor) -> list[Kind]:
+    """The kinds the actor may export, in the import's order: what the export box offers (the
+    same rule as ensure_can_export, asked kind by kind)."""
+    allowed = []
+    for kind in Kind:
+        try:
+            ensure_can_export(actor, kind)
+        except PermissionDenied:
+            continue
+        allowed.append(kind)
+    return allowed
+
+
 Rows = Sequence[Sequence[object]]
 """One tuple of values per exported record, in the kind's canonical column order."""
 
