@@ -56,9 +56,9 @@ def quick_add_activity(
     kind: ActivityType | None = None,
 ) -> None:
     """A small form: type (visit by default), date (today), outcome, notes; then, when there
-    are open follow-ups, the one this activity did (the given one, else the earliest) and the
-    next follow-up to set."""
-    choices: list[FollowUpRow | None] = [*open_follow_ups(actor.id, deal_id, customer_id), None]
+    are open follow-ups, the one this activity did (the given one preselected, else none) and
+    the next follow-up to set."""
+    choices: list[FollowUpRow | None] = [None, *open_follow_ups(actor.id, deal_id, customer_id)]
     preselected = next(
         (i for i, row in enumerate(choices) if row is not None and row.id == follow_up_id), 0
     )

@@ -105,7 +105,9 @@ def render_header(detail: DealDetail) -> None:
         st.caption(f"Note on the loss: {detail.lost_note}")
     if detail.status == DealStatus.OPEN:
         st.caption(
-            f"Next step: {detail.next_step or '—'} · {detail.days_in_stage} days in stage"
+            f"Next step: {detail.next_step or '—'}"
+            + (f" (due {detail.next_step_due})" if detail.next_step_due else "")
+            + f" · {detail.days_in_stage} days in stage"
             + (f" (expected at most {detail.max_days}) ⏰" if detail.stalled else "")
         )
         if detail.overdue:
@@ -192,7 +194,12 @@ def render_edit(actor: Actor, detail: DealDetail, key: str) -> None:
     """Next step, close date, amount and forecast category of an open deal."""
     with st.expander("✏️ Next step, close date, amount"):
         with st.form(f"{key}_edit_{detail.id}"):
-            next_step = st.text_input("Next step", value=detail.next_step or "", max_chars=300)
+            next_step = st.text_input(
+                "Next step",
+                value=detail.next_step_note or "",
+                max_chars=300,
+                help="A note shown as the next step while the deal has no open follow-up.",
+            )
             close = st.date_input("Expected close", value=detail.expected_close)
             amount = st.number_input(
                 "Amount", min_value=0.0, value=float(detail.amount), step=100.0
@@ -207,7 +214,7 @@ def render_edit(actor: Actor, detail: DealDetail, key: str) -> None:
             submitted = st.form_submit_button("Save", width="stretch")
         if submitted:
             changes: dict = {}
-            if next_step != (detail.next_step or ""):
+            if next_step != (detail.next_step_note or ""):
                 changes["next_step"] = next_step
             if close != detail.expected_close:
                 changes["expected_close"] = close

@@ -502,6 +502,21 @@ def next_steps(session: Session, deal_ids: list[int]) -> dict[int, NextStep]:
     return steps
 
 
+def with_next_steps(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
+    """A table of deals (with `id` and their free-text `next_step`) showing each deal's next
+    step (its earliest open follow-up, else the note) and `next_step_due` (the follow-up's
+    day), read in one query."""
+    frame = frame.copy()
+    if frame.empty:
+        frame["next_step_due"] = pd.Series(dtype=object)
+        return frame
+    ids = [int(i) for i in frame["id"]]
+    steps = next_steps(session, ids)
+    frame["next_step"] = [steps[i].text if i in steps else None for i in ids]
+    frame["next_step_due"] = [steps[i].due_on if i in steps else None for i in ids]
+    return frame
+
+
 def open_follow_up_choices(
     session: Session, actor: Actor, *, deal_id: int | None, customer_id: int | None,
     today: date | None = None,
@@ -535,4 +550,5 @@ __all__ = [
     "open_follow_up_choices",
     "reschedule_follow_up",
     "snooze_follow_up",
+    "with_next_steps",
 ]

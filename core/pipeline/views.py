@@ -26,6 +26,7 @@ from core.org.regions import load_region_tree
 from core.periods import parse_period
 from core.pipeline.deals import ensure_can_edit_deal, ensure_can_view_deal, load_deal
 from core.pipeline.flags import flag_columns, slipping_threshold, with_flags
+from core.pipeline.follow_ups import next_steps, with_next_steps
 from core.pipeline.rules import (
     OVERRIDERS,
     days_in_stage,
@@ -95,7 +96,7 @@ def my_open_deals(
         .limit(limit)
     )
     frame = pd.DataFrame(session.execute(query).all(), columns=list(query.selected_columns.keys()))
-    return with_flags(session, frame)
+    return with_next_steps(session, with_flags(session, frame))
 
 
 class PipelineFilter(BaseModel):
@@ -216,7 +217,7 @@ def pipeline_deals(
     )
     frame = pd.DataFrame(session.execute(query).all(), columns=list(query.selected_columns.keys()))
     frame["weighted"] = frame["weighted"].map(lambda v: Decimal(v).quantize(Decimal("0.01")))
-    return with_flags(session, frame)
+    return with_next_steps(session, with_flags(session, frame))
 
 
 def pipeline_top_deals(
@@ -314,6 +315,10 @@ class DealDetail(BaseModel):
     lost_note: str | None = None
     quantity: int = 1
     next_step: str | None
+    """The deal's next step: its earliest open follow-up, else its free-text note."""
+    next_step_due: date | None = None
+    next_step_note: str | None = None
+    """The free-text note itself (what the edit form changes)."""
     stage_entered_on: date
     max_days: int | None
     close_date_changes: int
@@ -425,6 +430,7 @@ def deal_detail(
         can_edit = False
     is_open = deal.status == DealStatus.OPEN
     days = days_in_stage(deal.stage_entered_on, today)
+    step = next_steps(session, [deal.id]).get(deal.id)
     return DealDetail(
         id=deal.id,
         name=deal.name,
@@ -444,7 +450,9 @@ def deal_detail(
         lost_reason=deal.lost_reason,
         lost_note=deal.lost_note,
         quantity=deal.quantity,
-        next_step=deal.next_step,
+        next_step=step.text if step else None,
+        next_step_due=step.due_on if step else None,
+        next_step_note=deal.next_step,
         stage_entered_on=deal.stage_entered_on,
         max_days=stage.max_days,
         close_date_changes=deal.close_date_changes,

@@ -311,3 +311,38 @@ def test_a_refused_next_follow_up_rolls_back_the_activity(session):
         )
     assert session.get_one(FollowUp, fid).status == "open"
     assert session.get_one(Deal, deal.id).version == deal.version
+
+
+def test_my_deals_the_pipeline_and_the_deal_show_the_follow_up_as_next_step(session):
+    from core.pipeline import views
+
+    t = team(session)
+    rep = t.actor(session, t.rep)
+    deal = factories.deal(session, t.rep, t.customer)
+    deal.next_step = "Old note"
+    noted = factories.deal(session, t.rep, t.customer)
+    noted.next_step = "Only a note"
+    session.flush()
+    follow_ups.add_follow_up(
+        session,
+        rep,
+        title="Call the buyer",
+        due_on=TODAY + timedelta(3),
+        deal_id=deal.id,
+        today=TODAY,
+    )
+    mine = views.my_open_deals(session, rep).set_index("id")
+    assert mine.loc[deal.id, "next_step"] == "Call the buyer"
+    assert mine.loc[deal.id, "next_step_due"] == TODAY + timedelta(3)
+    assert mine.loc[noted.id, "next_step"] == "Only a note"
+    assert mine.loc[noted.id, "next_step_due"] is None
+    board = views.pipeline_deals(
+        session, t.actor(session, t.manager), views.PipelineFilter(owner_id=t.rep.id)
+    ).set_index("id")
+    assert board.loc[deal.id, "next_step"] == "Call the buyer"
+    detail = views.deal_detail(session, rep, deal.id)
+    assert (detail.next_step, detail.next_step_due, detail.next_step_note) == (
+        "Call the buyer",
+        TODAY + timedelta(3),
+        "Old note",
+    )
