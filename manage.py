@@ -9,8 +9,10 @@ says so. Reads DATABASE_URL like the app. `python manage.py --help` lists the co
     python manage.py user set-password LOGIN [--password P]
     python manage.py user deactivate LOGIN
     python manage.py backup --out FILE | restore FILE --yes
-    python manage.py report attainment --period P --by company|region|rep [--region NAME]
+    python manage.py report attainment [--period P] --by company|region|rep [--region NAME]
                                        [--format table|csv|json] [--today YYYY-MM-DD]
+    python manage.py report scorecard [--period P] [--by rep|region] [--today YYYY-MM-DD]
+    python manage.py report alerts [--format csv|json] [--today YYYY-MM-DD]
     python manage.py plan create --year Y --target AMOUNT --method METHOD [--seasonality S]
                               [--padding PCT] [--ramp spread|absorb]
     python manage.py plan show --year Y [--version V] [--format table|csv|json]

@@ -1,20 +1,25 @@
-"""What every command needs: a migrated database and the administrator it acts as."""
+"""What every command needs: a migrated database and the administrator it acts as; and what
+every report shares: the --period and --today options, and reps named by email and name."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import DomainError
+from core.models import Period
 from core.org.access import SYSTEM_ACTOR
 from core.org.changes import apply_due_changes
-from core.periods import FIRST_YEAR, LAST_YEAR
+from core.org.company import fiscal_start_month
+from core.periods import FIRST_YEAR, LAST_YEAR, parse_period, quarter_of
 from db.engine import make_engine, migrate, session_factory
+from db.schema import Person
 
 ACTOR = SYSTEM_ACTOR
 """The command line acts as an administrator; the audit log records it as manage.py."""
@@ -70,3 +75,59 @@ def version_arg(text: str) -> int:
     if not 1 <= version <= 1_000_000:
         raise argparse.ArgumentTypeError(f"a version is 1 or more, got {version}")
     return version
+
+
+# --- what every report shares ---------------------------------------------------------------
+
+PERIOD_HELP = (
+    "a month (2026-03), a fiscal quarter (2026Q1, 2026-Q1) or a fiscal year (FY2026); "
+    "default: the fiscal quarter that contains --today"
+)
+
+
+def day_arg(text: str) -> date:
+    """A --today option: an ISO date (YYYY-MM-DD) in the years periods may name."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date, e.g. 2026-11-30") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(
+            f"the day must be in the years {FIRST_YEAR} to {LAST_YEAR}, got {text}"
+        )
+    return day
+
+
+def add_period_options(parser: argparse.ArgumentParser, *, period: bool = True) -> None:
+    """--period (every form core.periods parses) and --today, the same in every report."""
+    if period:
+        parser.add_argument("--period", default=None, help=PERIOD_HELP)
+    parser.add_argument(
+        "--today",
+        type=day_arg,
+        default=None,
+        help="as of this day (YYYY-MM-DD); default: today",
+    )
+
+
+def report_today(args: argparse.Namespace) -> date:
+    return args.today or date.today()
+
+
+def report_period(session: Session, args: argparse.Namespace) -> Period:
+    """The report's period: --period read with the company's fiscal start month, else the
+    fiscal quarter that contains --today."""
+    start_month = fiscal_start_month(session)
+    if args.period is None:
+        return quarter_of(report_today(args), start_month)
+    return parse_period(args.period, start_month)
+
+
+def rep_names(session: Session, person_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Person id -> (email, name): every report names a rep by both, email in `entity` (the
+    key reports join on) and the name in `name` beside it. One query for all of them."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Person.id, Person.email, Person.name).where(Person.id.in_(ids)))
+    return {pid: (email, name) for pid, email, name in rows}

@@ -1,7 +1,9 @@
 """`report attainment`: target, won, attainment, pace, pipeline and the chance of making the
 number per entity (the company, each region, or each rep), as a table, CSV or JSON.
 
-The columns and their order are a contract used by scripts: keep them stable.
+The columns and their order are a contract used by scripts: keep them stable. `entity` is the
+key reports join on (a rep's email, a region's name, "company"), `name` the readable name beside
+it (the rep's name, the region's name), as in every report.
 """
 
 from __future__ import annotations
@@ -9,17 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
 from decimal import Decimal
 
-from cli.common import ACTOR, sessions
-from core.org.company import fiscal_start_month
-from core.periods import parse_period
+from cli.common import ACTOR, add_period_options, report_period, report_today, sessions
 from core.progress import attainment as evaluation
 from core.transfer.spreadsheets import neutralise
 
 COLUMNS = (
     "entity",
+    "name",
     "period",
     "target",
     "won",
@@ -41,6 +41,7 @@ MONEY = {
     "forecast",
 }
 FRACTIONS = {"attainment", "probability"}
+TEXT = {"entity", "name", "period"}
 
 
 def _text(column: str, value) -> str:
@@ -55,7 +56,11 @@ def _text(column: str, value) -> str:
 
 
 def report_rows(rows: list[evaluation.AttainmentRow]) -> list[dict[str, str]]:
-    return [{c: _text(c, getattr(row, c)) for c in COLUMNS} for row in rows]
+    """Each row as text; `name` is the entity's readable name (the row's label)."""
+    return [
+        {c: row.label if c == "name" else _text(c, getattr(row, c)) for c in COLUMNS}
+        for row in rows
+    ]
 
 
 def render(rows: list[dict[str, str]], fmt: str) -> str:
@@ -66,14 +71,16 @@ def render(rows: list[dict[str, str]], fmt: str) -> str:
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         # names come from users and files: a name like =HYPERLINK(...) must not run as a formula
-        writer.writerows([{**r, "entity": neutralise(r["entity"])} for r in rows])
+        writer.writerows(
+            [{**r, "entity": neutralise(r["entity"]), "name": neutralise(r["name"])} for r in rows]
+        )
         return buffer.getvalue().rstrip("\n")
     widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in COLUMNS}
     lines = ["  ".join(c.ljust(widths[c]) for c in COLUMNS)]
     lines.append("  ".join("-" * widths[c] for c in COLUMNS))
     for r in rows:
         cells = [
-            r[c].ljust(widths[c]) if c in ("entity", "period") else r[c].rjust(widths[c])
+            r[c].ljust(widths[c]) if c in TEXT else r[c].rjust(widths[c])
             for c in COLUMNS
         ]
         lines.append("  ".join(cells))
@@ -82,9 +89,9 @@ def render(rows: list[dict[str, str]], fmt: str) -> str:
 
 def attainment(args) -> str:
     with sessions(write=False)() as session:
-        period = parse_period(args.period, fiscal_start_month(session))
+        period = report_period(session, args)
         rows = evaluation.attainment_report(
-            session, ACTOR, period, args.by, region=args.region, today=args.today
+            session, ACTOR, period, args.by, region=args.region, today=report_today(args)
         )
     return render(report_rows(rows), args.format)
 
@@ -95,11 +102,8 @@ def register_reports(report_commands) -> None:
         help="target, won, attainment, pace, pipeline and probability per entity",
         description="One row per entity: " + ", ".join(COLUMNS) + ".",
     )
-    parser.add_argument("--period", required=True, help="2026-03, 2026Q1 or FY2026")
+    add_period_options(parser)
     parser.add_argument("--by", required=True, help="company, region or rep")
     parser.add_argument("--region", help="only this region and the regions or reps below it")
     parser.add_argument("--format", default="table", choices=["table", "csv", "json"])
-    parser.add_argument(
-        "--today", type=date.fromisoformat, default=None, help="as of this day (YYYY-MM-DD)"
-    )
     parser.set_defaults(run=attainment)

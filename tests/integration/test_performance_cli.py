@@ -58,7 +58,7 @@ def test_the_scorecard_report_has_one_row_per_rep_whose_parts_add_up(seeded):
     done = run(seeded, "report", "scorecard", "--period", period, "--by", "rep", "--format", "csv")
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
-    assert list(rows[0]) == ["entity", "period", "score", *METRICS]
+    assert list(rows[0]) == ["entity", "name", "period", "score", *METRICS]
     with create_engine(seeded).connect() as conn:
         reps = conn.scalar(
             select(func.count()).where(Person.role == "rep", Person.active.is_(True))
