@@ -71,8 +71,8 @@ def reason_table() -> pd.DataFrame:
     )
 
 
+# A lost-reason change renames or reorders the reasons on every lost deal and the funnel.
 REASON_WRITES = ("settings", "deals")
-"""A lost-reason change renames or reorders the reasons on every lost deal and the funnel."""
 
 
 def save_reasons(action, done: str) -> None:
