@@ -430,6 +430,68 @@ def measure_import(label: str = "SQLite") -> Measurement:
     )
 
 
+def _empty_database(label: str, url: str | None, folder: Path) -> str:
+    """A new empty database for an import: a SQLite file in `folder`, or a sibling of the
+    PostgreSQL database at `url` (dropped and created again)."""
+    if url is None:
+        return f"sqlite:///{folder / 'million.db'}"
+    from sqlalchemy.engine import make_url
+
+    name = f"{make_url(url).database}_import"
+    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def measure_million_deals(label: str, url: str | None, rows: int = 1_000_000) -> Measurement:
+    """`manage.py import deals` of a `rows`-row CSV file (200 reps, 20,000 customers, all deals
+    new) into an empty database, in a process of its own: wall time and the peak resident
+    memory the operating system saw (bench.peak_memory)."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    from bench.import_files import write_company, write_deals
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-million-"))
+    target = _empty_database(label, url, folder)
+
+    def manage(*args: str) -> dict:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.peak_memory", *args],
+            cwd=PROJECT_DIR,
+            env={**os.environ, "DATABASE_URL": target},
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"import failed on {label}: {done.stderr[-2000:]}")
+        return json.loads(done.stderr.strip().splitlines()[-1].removeprefix("peak-memory: "))
+
+    for kind, path in write_company(folder, reps=200, customers=20_000).items():
+        manage("import", kind, str(path))
+    write_deals(folder / "deals.csv", rows, reps=200, customers=20_000)
+    size_mb = (folder / "deals.csv").stat().st_size / 1_048_576
+    report = manage("import", "deals", str(folder / "deals.csv"))
+    growth = report["peak_mb"] - report["baseline_mb"]
+    return Measurement(
+        f"import {rows:,} deals (manage.py, new rows, file streamed in chunks)",
+        label,
+        report["seconds"] * 1000,
+        1,
+        growth,
+        target="bounded memory (< 150 MB over the loaded process)",
+        note=(
+            f"{size_mb:.0f} MB file; peak RSS {report['peak_mb']:.0f} MB, of which "
+            f"{report['baseline_mb']:.0f} MB is Python with the app loaded"
+        ),
+    )
+
+
 def measure_allocation(runs: int) -> list[Measurement]:
     """One company target to 50 regions, 2,000 reps and 12 months; then 100,000 reps."""
     rng = np.random.default_rng(1)
@@ -473,6 +535,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", default=str(PROJECT_DIR / "docs" / "performance.md"))
     parser.add_argument("--skip-pages", action="store_true", help="no AppTest page renders")
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=1_000_000,
+        help="rows of the big deal import on each backend (0: skip it)",
+    )
     args = parser.parse_args(argv)
 
     rows: list[Measurement] = []
@@ -494,6 +562,11 @@ def main(argv: list[str] | None = None) -> None:
             rows.extend(measure_pages(url, label, args.runs))
     print("import of 100,000 deals…", flush=True)
     rows.append(measure_import())
+    if args.import_rows:
+        for label, url in [("SQLite", None), ("PostgreSQL", args.postgresql)]:
+            if label == "SQLite" or url:
+                print(f"{label}: import of {args.import_rows:,} deals…", flush=True)
+                rows.append(measure_million_deals(label, url, args.import_rows))
     rows.extend(measure_allocation(args.runs))
     report = (
         "# Performance\n\n"
