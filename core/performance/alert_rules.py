@@ -24,7 +24,7 @@ from core.pipeline.flags import (
     slipping_threshold,
     stalled_sql,
 )
-from core.pipeline.follow_ups import OPEN_STATES
+from core.pipeline.follow_up_views import OPEN_STATES
 from core.pipeline.rules import is_stalled
 from core.progress.attainment import rep_rows
 from core.progress.forecast import elapsed_days

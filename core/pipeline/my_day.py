@@ -30,7 +30,7 @@ from core.performance.alert_settings import Alert
 from core.performance.alerts import current_alerts
 from core.periods import quarter_of
 from core.pipeline.deals import ensure_can_edit_deal
-from core.pipeline.follow_ups import FollowUpRow, follow_ups_of_person, next_steps
+from core.pipeline.follow_up_views import FollowUpRow, follow_ups_of_person, next_steps
 from core.pipeline.rules import next_cash_step, next_stage
 from core.pipeline.stages import stage_rules
 from core.progress.attainment import rep_rows

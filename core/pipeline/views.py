@@ -26,7 +26,7 @@ from core.org.regions import load_region_tree
 from core.periods import parse_period
 from core.pipeline.deals import ensure_can_edit_deal, ensure_can_view_deal, load_deal
 from core.pipeline.flags import flag_columns, slipping_threshold, with_flags
-from core.pipeline.follow_ups import next_steps, with_next_steps
+from core.pipeline.follow_up_views import next_steps, with_next_steps
 from core.pipeline.rules import (
     OVERRIDERS,
     days_in_stage,
