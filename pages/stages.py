@@ -110,7 +110,7 @@ def lost_reasons_section() -> None:
         reason_id, reason, offered = int(row["id"]), row["reason"], bool(row["on offer"])
         line = st.container(horizontal=True, vertical_alignment="center", border=True)
         state = "" if offered else " · retired"
-        line.markdown(f"**{reason}**{state}  \n{row['lost deals']} lost deals")
+        line.markdown(f"**{reason}**{state}  \nLost deals: {int(row['lost deals']):,}")
         if index > 0 and line.button("⬆", key=f"reason_up_{reason_id}", help="Move up"):
             order = _move_reason(ids, index, -1)
             save_reasons(
