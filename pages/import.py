@@ -43,6 +43,7 @@ OPTIONS = {
     ],
 }
 
+# what an import of each kind changes (saved mappings are settings)
 AFFECTS = {
     Kind.REGIONS: {"org"},
     Kind.PEOPLE: {"org"},
@@ -52,7 +53,6 @@ AFFECTS = {
     Kind.TARGETS: {"targets"},
     Kind.ACTIVITIES: {"activities", "customers"},
 }
-"""What an import of each kind changes (saved mappings are settings)."""
 
 # Choices survive uploading another file (Streamlit forgets widgets that were not drawn).
 memory: dict = st.session_state.setdefault("import_memory", {})
