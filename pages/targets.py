@@ -46,8 +46,8 @@ METHODS = {
     "pipeline": "Open pipeline",
     "manual": "Manual weights (one per rep)",
 }
+# A region is shared again by a method; figures by hand are typed into its grid instead.
 RESPLIT_METHODS = {method: label for method, label in METHODS.items() if method != "manual"}
-"""A region is shared again by a method; figures by hand are typed into its grid instead."""
 RAMPS = {"spread": "Spread it over the other reps", "absorb": "Absorb it (plan less)"}
 SEASONS = {"flat": "Flat", "history": "From history", "manual": "By hand (12 percentages)"}
 
@@ -326,7 +326,12 @@ def company_form(actor, year: int, info: PlanInfo | None) -> None:
             ),
             width="stretch",
         )
-        label = "Allocate again" if replacing else "Create plan"
+        if info is None:
+            label = "Create plan"
+        elif replacing:
+            label = "Allocate again"
+        else:
+            label = f"Allocate as v{max(info.versions) + 1}"
         if st.button(label, type="primary", key="plan_create"):
             expected = info.lock_version if replacing and info is not None else None
             save_plan(
@@ -546,10 +551,7 @@ def _commitment_text(row) -> str:
         return "Not yet committed"
     if row["complete"]:
         return money(row["commitment"])
-    return (
-        f"{money(row['commitment'])} so far ({row['reps_committed']} of {row['reps']} reps "
-        "have committed)"
-    )
+    return f"{money(row['commitment'])} so far ({row['reps_committed']} of {row['reps']} reps)"
 
 
 def gaps_table(gaps: pd.DataFrame) -> pd.DataFrame:

@@ -89,7 +89,7 @@ def topdown_vs_bottomup(frame: pd.DataFrame, *, title: str) -> alt.Chart:
                     domain=["top-down target", "commitment", "committed so far"],
                     range=["#1565c0", "#ef6c00", "#ffcc80"],
                 ),
-                legend=alt.Legend(orient="bottom"),
+                legend=alt.Legend(orient="bottom", columns=2),
             ),
             tooltip=[
                 alt.Tooltip("name:N", title="Name"),

@@ -89,7 +89,7 @@ def test_the_company_view_shows_a_partial_commitment_without_a_shortfall(one_rep
     assert list(table.reset_index().columns) == COLUMNS
     top = table.loc[f"🗂 {one_rep_committed['top']}"]
     assert top["Bottom-up commitment"] == (
-        f"12,000 so far (1 of {one_rep_committed['reps_below']} reps have committed)"
+        f"12,000 so far (1 of {one_rep_committed['reps_below']} reps)"
     )
     assert top["Gap (commitment − target)"] == "–" and top["Gap % of target"] == "–"
     others = table.drop(index=f"🗂 {one_rep_committed['top']}")

@@ -67,4 +67,20 @@ def test_manual_weights_from_a_file_and_bad_files_refused(tmp_path):
     assert set(totals.values()) == {0}, "reps left out of the file weigh 0"
     shown = json.loads(run(url, "plan", "show", "--year", "2031", "--format", "json").stdout)
     assert shown["method"] == "manual" and shown["ramp_mode"] == "spread"
+
+    months = ["5"] * 10 + ["25", "25"]  # a year-end heavy profile, summing to 100
+    short = run(
+        url, "plan", "create", "--year", "2032", "--target", "1200000", "--method", "equal",
+        "--seasonality", "manual", "--months", ",".join(months[:11]),
+    )  # fmt: skip
+    assert short.returncode != 0 and "exactly 12 monthly percentages" in short.stderr
+    seasonal = run(
+        url, "plan", "create", "--year", "2032", "--target", "1200000", "--method", "equal",
+        "--seasonality", "manual", "--months", ",".join(months), "--ramp", "absorb",
+    )  # fmt: skip
+    assert seasonal.returncode == 0, seasonal.stderr
+    table = json.loads(run(url, "plan", "show", "--year", "2032", "--format", "json").stdout)
+    assert table["seasonality"] == "manual" and table["ramp_mode"] == "absorb"
+    company = next(r for r in table["rows"] if r["level"] == "region" and r["region"] == "Company")
+    assert [company[f"2032-{m:02d}"] for m in range(1, 13)] == [60_000] * 10 + [300_000] * 2
     engine.dispose()
