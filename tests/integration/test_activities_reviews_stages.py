@@ -18,6 +18,7 @@ from db.schema import (
     Deal,
     DealStageHistory,
     DealTeamMember,
+    FollowUp,
     PipelineReview,
     ReviewCommitment,
     ReviewDeal,
@@ -252,7 +253,8 @@ def test_a_stage_holding_deals_cannot_be_deleted_and_nothing_changes(session):
 
 def test_an_empty_database_gets_the_standard_b2b_stages_once(session):
     admin = factories.actor(session, factories.person(session, "admin"))
-    for model in (ReviewCommitment, ReviewDeal, Activity, DealTeamMember, DealStageHistory, Deal):
+    pipeline = (ReviewCommitment, ReviewDeal, FollowUp, Activity, DealTeamMember, DealStageHistory)
+    for model in (*pipeline, Deal):
         session.execute(delete(model))  # an empty pipeline (rolled back after the test)
     session.execute(delete(Stage))
     created = stages.create_default_stages(session, admin)
