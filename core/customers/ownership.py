@@ -21,7 +21,7 @@ from core.org import audit
 from core.org.access import ensure_role, in_scope
 from db.base import Base
 from db.results import affected_rows
-from db.schema import Activity, Contact, Customer, Deal, Person
+from db.schema import Activity, Contact, Customer, Deal, FollowUp, Person
 
 _CHUNK = 500  # ids per IN (...) list: well inside every driver's parameter limit
 
@@ -198,7 +198,7 @@ def merge_customers(
     )
     gone = {"id": duplicate.id, "external_id": duplicate.external_id, **audited_profile(duplicate)}
     moved: dict[type[Base], int] = {}
-    for table in (Contact, Activity):
+    for table in (Contact, Activity, FollowUp):
         moved[table] = affected_rows(
             session.execute(
                 update(table)

@@ -346,3 +346,19 @@ def test_my_deals_the_pipeline_and_the_deal_show_the_follow_up_as_next_step(sess
         TODAY + timedelta(3),
         "Old note",
     )
+
+
+def test_a_merged_customer_hands_its_follow_ups_to_the_survivor(session):
+    from core.customers.ownership import merge_customers
+
+    t = team(session)
+    rep = t.actor(session, t.rep)
+    duplicate = factories.customer(session, t.rep, t.region)
+    fid = follow_ups.add_follow_up(
+        session, rep, title="Call the buyer", due_on=TODAY, customer_id=duplicate.id, today=TODAY
+    )
+    merge_customers(session, t.actor(session, t.manager), t.customer.id, duplicate.id)
+    session.expire_all()
+    assert session.get_one(FollowUp, fid).customer_id == t.customer.id
+    shown = follow_ups.follow_ups_of_customer(session, rep, t.customer.id, today=TODAY)
+    assert [row.id for row in shown] == [fid]
