@@ -39,12 +39,6 @@ from db.schema import Customer, Deal, Person, Stage
 PLANNED_KINDS = (ActivityType.VISIT, ActivityType.MEETING, ActivityType.DEMO)
 """Follow-ups of these kinds due today are the day's planned visits and meetings."""
 
-CASH_LABELS = {
-    CashStatus.CONTRACT_SIGNED: "contract signed",
-    CashStatus.INVOICED: "invoiced",
-    CashStatus.PAID: "paid",
-}
-
 
 class DayDeal(BaseModel):
     """An open deal expected to close this month, with its next step and next stage."""
@@ -259,4 +253,4 @@ def my_day(
     )
 
 
-__all__ = ["CASH_LABELS", "CashDeal", "DayDeal", "MyDay", "QuarterLine", "my_day"]
+__all__ = ["CashDeal", "DayDeal", "MyDay", "QuarterLine", "my_day"]
