@@ -16,7 +16,7 @@ from core.customers.editing import ContactInput, CustomerInput, CustomerUpdate
 from core.errors import DomainError
 from core.models import CustomerStatus, Role
 from core.org.access import in_scope, load_actor
-from ui.activity_form import quick_add_activity
+from ui.activity_form import add_follow_up_form, quick_add_activity
 from ui.auth import current_actor
 from ui.customer_views import FIELD_LABELS, duplicates_table, input_errors, timeline_table
 from ui.data import cached, read, save
@@ -405,6 +405,7 @@ def show_customer(customer_id: int) -> None:
         if detail.can_log_activity:
             with st.expander("📝 Log a visit, call, meeting, demo or email"):
                 quick_add_activity(actor, detail.id, key=f"customer_{detail.id}_activity")
+            add_follow_up_form(actor, detail.id, key=f"customer_{detail.id}_follow_up")
         show_timeline(detail, timeline)
     with tab[1]:
         show_contacts(detail)

@@ -136,3 +136,44 @@ def quick_add_activity(
         # the deal view's readers are not tagged yet: an activity on a deal clears every cache
         affects=FOLLOW_UP_WRITES if deal_id is None else None,
     )
+
+
+def add_follow_up_form(
+    actor: Actor, customer_id: int, deal_id: int | None = None, *, key: str
+) -> None:
+    """A small form to add a follow-up (what, which day, optional time and type) on a deal or a
+    customer; it shows on My day on its day and becomes the deal's next step."""
+    with st.expander("📌 Add a follow-up"), st.form(key, clear_on_submit=True, border=False):
+        title = st.text_input(
+            "Follow-up", max_chars=200, key=f"{key}_title", placeholder="Call back about…"
+        )
+        due_on = st.date_input(
+            "Due on",
+            value=date.today() + timedelta(days=1),
+            min_value=date.today(),
+            key=f"{key}_on",
+        )
+        due_at = st.time_input("At (optional)", value=None, key=f"{key}_at")
+        kind = st.selectbox(
+            "Type",
+            [None, *ActivityType],
+            format_func=lambda k: "Task" if k is None else ICONS[k],
+            key=f"{key}_kind",
+        )
+        submitted = st.form_submit_button("📌 Add follow-up", width="stretch")
+    if not submitted:
+        return
+    save(
+        lambda session: follow_ups.add_follow_up(
+            session,
+            load_actor(session, actor.id),
+            title=title,
+            due_on=due_on,
+            due_at=due_at,
+            deal_id=deal_id,
+            customer_id=None if deal_id is not None else customer_id,
+            kind=kind,
+        ),
+        f"Follow-up added for {due_on}.",
+        affects=FOLLOW_UP_WRITES if deal_id is None else None,
+    )

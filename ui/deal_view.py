@@ -19,7 +19,7 @@ from core.org.access import load_actor
 from core.pipeline import deals, stages, views
 from core.pipeline.deals import CashStep, DealMove, DealUpdate
 from core.pipeline.views import DealDetail
-from ui.activity_form import quick_add_activity
+from ui.activity_form import add_follow_up_form, quick_add_activity
 from ui.data import cached, read, save, write
 from ui.deal_actions import render_clone, render_mark_lost, render_reopen
 from ui.flash import clear, flash_error
@@ -373,6 +373,7 @@ def render_deal(
     if detail.status == DealStatus.OPEN and detail.can_edit:
         render_move(actor, detail, key)
         quick_add_activity(actor, detail.customer_id, detail.id, key=f"{key}_act_{detail.id}")
+        add_follow_up_form(actor, detail.customer_id, detail.id, key=f"{key}_fu_{detail.id}")
         render_edit(actor, detail, key)
         lost_stage = next((sid for sid, _, _, is_lost in stage_choices() if is_lost), None)
         if lost_stage is not None:
@@ -380,6 +381,7 @@ def render_deal(
         render_other_move(actor, detail, key)
     elif detail.status == DealStatus.OPEN:
         quick_add_activity(actor, detail.customer_id, detail.id, key=f"{key}_act_{detail.id}")
+        add_follow_up_form(actor, detail.customer_id, detail.id, key=f"{key}_fu_{detail.id}")
     if detail.status == DealStatus.WON:
         render_cash(actor, detail, key)
     if detail.status == DealStatus.WON and detail.can_edit and actor.role != Role.REP:

@@ -86,3 +86,32 @@ def test_a_manager_without_follow_ups_sees_what_each_section_is_for(app_database
     infos = " ".join(i.value for i in at.info)
     assert "Nothing is due today." in infos
     assert not at.error
+
+
+def test_a_follow_up_added_on_a_deal_opened_from_my_day_is_saved_for_the_rep(app_database):
+    from db.schema import Deal
+
+    with _factory(app_database).begin() as session:
+        rep_id = session.scalar(select(Person.id).where(Person.username == "rep"))
+        deal = session.scalars(
+            select(Deal).where(Deal.owner_id == rep_id, Deal.status == "open").order_by(Deal.id)
+        ).first()
+        deal.expected_close = date.today()  # closing this month: on My day
+        deal_id = deal.id
+    at = signed_in("rep")
+    at.button(key=f"my_day_open_{deal_id}").click().run()
+    assert not at.exception
+    at.text_input(key=f"my_day_fu_{deal_id}_title").input("Ask for the purchase order")
+    next(b for b in at.button if b.label == "📌 Add follow-up").click().run()
+    assert not at.exception and not at.error
+    tomorrow = date.today() + timedelta(days=1)
+    assert [s.value for s in at.success] == [f"Follow-up added for {tomorrow}."]
+    with _factory(app_database)() as session:
+        added = session.scalars(
+            select(FollowUp).where(FollowUp.deal_id == deal_id).order_by(FollowUp.id.desc())
+        ).first()
+        assert (added.title, added.due_on, added.owner_id) == (
+            "Ask for the purchase order",
+            tomorrow,
+            rep_id,
+        )
