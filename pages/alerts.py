@@ -112,7 +112,7 @@ else:
         key=EDITOR_KEY,
     )
     chosen = [found[i].key for i in edited.index[edited["Select"]]]
-    ack_col, until_col, snooze_col, reopen_col = st.columns([2, 2, 2, 2])
+    ack_col, until_col, snooze_col, reopen_col = st.columns(4, vertical_alignment="bottom")
     acknowledge = ack_col.button("✅ Acknowledge selected", key="alerts_ack")
     until = until_col.date_input(
         "Snooze until",
@@ -120,10 +120,10 @@ else:
         min_value=today + timedelta(days=1),
         max_value=today + timedelta(days=90),
         key="alerts_until",
-        label_visibility="collapsed",
     )
     snooze = snooze_col.button("💤 Snooze selected", key="alerts_snooze")
-    reopen = reopen_col.button("↩️ Reopen selected", key="alerts_reopen")
+    # Only acknowledged or snoozed alerts can be reopened: they are listed with the toggle on.
+    reopen = show_all and reopen_col.button("↩️ Reopen selected", key="alerts_reopen")
     if acknowledge:
         save(
             lambda s: alerts.acknowledge(s, actor, chosen),

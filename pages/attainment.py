@@ -329,6 +329,7 @@ else:
     ]
     table = pd.concat([pd.DataFrame([head.model_dump()]), parts])[columns]
     table = table.rename(columns={"label": part.capitalize()})
+    exact = table.copy()  # Decimals: the screen rounds them as the metrics above do
     table[columns[1:]] = table[columns[1:]].apply(pd.to_numeric)
     money_columns = {
         "target": "Target",
@@ -351,7 +352,7 @@ else:
         "p90": "P90 attainment",
     }
     shown = figures_as_text(
-        table, amounts=money_columns, ratios=ratio_columns, multiples=["coverage"]
+        exact, amounts=money_columns, ratios=ratio_columns, multiples=["coverage"]
     )
     reasons = [
         probability_reason(row.probability, row.gap, row.open_pipeline)

@@ -70,7 +70,7 @@ if frame.empty or (frame["won"].sum() == 0 and frame["target"].isna().all()):
     st.info(f"Nothing won and no targets by {part} in {figures.period} yet.")
 else:
     st.altair_chart(charts.won_vs_target(frame, part=part), width="stretch")
-    st.caption("Bars: won · black tick: target · grey tick: expected by today. " + charts.PACE_RULE)
+    st.caption("Bars: won · black tick: target · blue tick: expected by today. " + charts.PACE_RULE)
     elapsed = elapsed_days(period.start, period.end, today)
     total = (period.end - period.start).days + 1
     if elapsed < total:

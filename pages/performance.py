@@ -18,7 +18,7 @@ from ui.auth import current_actor
 from ui.data import cached, read, save
 from ui.downloads import download_buttons
 from ui.flash import show_flash
-from ui.format import money, percent
+from ui.format import as_text, money, percent
 from ui.links import linked_id, show_in_address
 
 
@@ -240,17 +240,14 @@ if leader:
                         "Region": c.entity,
                         "Score": None if c.score is None else float(c.score),
                         "Attainment %": percent(c.attainment),
-                        "Won": float(c.won),
-                        "Target": None if c.target is None else float(c.target),
-                        **{
-                            p.label: None if p.normalised is None else float(p.normalised)
-                            for p in c.parts
-                        },
+                        "Won": money(c.won),
+                        "Target": money(c.target),
+                        # A metric without data (no deal closed: no cycle time) reads "–".
+                        **{p.label: as_text([p.normalised], "{:.1f}".format)[0] for p in c.parts},
                     }
                     for c in sorted(cards, key=lambda c: -(c.score or 0))
                 ]
             )
-            table[["Won", "Target"]] = table[["Won", "Target"]].round(0)
             st.dataframe(
                 table,
                 hide_index=True,
@@ -259,8 +256,11 @@ if leader:
                     "Score": st.column_config.ProgressColumn(
                         "Score", min_value=0, max_value=100, format="%.1f"
                     ),
-                    "Won": st.column_config.NumberColumn(format="localized"),
-                    "Target": st.column_config.NumberColumn(format="localized"),
+                    **{
+                        column: st.column_config.TextColumn(column, alignment="right")
+                        for column in table.columns
+                        if column not in ("Region", "Score")
+                    },
                 },
             )
             heat = pd.DataFrame(

@@ -23,9 +23,8 @@ PACE_COLOURS = {
     PaceStatus.NO_TARGET: "#9e9e9e",
 }
 PACE_RULE = (
-    "Colour: on or ahead of pace when won is at least the target expected by today (the "
-    "months that have passed in full, this month by day), the same rule on Home and on "
-    "Attainment & forecast."
+    "Green: won is at least what the targets expect by today (past months in full, this "
+    "month by day); Home and Attainment & forecast colour by this same rule."
 )
 
 
@@ -63,7 +62,7 @@ def pace_colour() -> alt.Color:
 
 def won_vs_target(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
     """Won per part (region, rep or month) as bars coloured by pace, the target as a black
-    tick, what is expected by today as a grey tick, and attainment in the tooltip. `frame` has
+    tick, what is expected by today as a blue tick, and attainment in the tooltip. `frame` has
     columns label, won, target, attainment, expected_to_date."""
     data = pd.DataFrame(
         {
@@ -92,7 +91,7 @@ def won_vs_target(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
     ticks = base.mark_tick(color="black", thickness=3, size=30).encode(
         x="target:Q", tooltip=tooltip
     )
-    expected = base.mark_tick(color="#616161", thickness=2, size=20).encode(
+    expected = base.mark_tick(color="#1565c0", thickness=3, size=30).encode(
         x="expected:Q", tooltip=tooltip
     )
     return (bars + ticks + expected).properties(height=alt.Step(36))

@@ -30,15 +30,21 @@ def is_missing(value: Any) -> bool:
 
 def money(value: Decimal | float | None) -> str:
     """Whole currency units with thousands separators; a dash when there is no figure."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return MISSING
-    return f"{value:,.0f}"
+    return f"{_exact(value):,.0f}"
+
+
+def _exact(value: Decimal | float) -> Decimal:
+    """A float as the decimal it prints as, so 0.8135 rounds like Decimal("0.8135")."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def percent(value: Decimal | float | None) -> str:
+    """A fraction as a percentage to one place (0.8135 -> 81.4%, half to even)."""
     if value is None or is_missing(value):
         return MISSING
-    return f"{value * 100:.1f}%"
+    return f"{_exact(value) * 100:.1f}%"
 
 
 def day(value: date | datetime | None) -> str:
@@ -52,9 +58,9 @@ def day(value: date | datetime | None) -> str:
 
 def times(value: Decimal | float | None) -> str:
     """A multiple such as coverage: 2.83×."""
-    if is_missing(value):
+    if value is None or is_missing(value):
         return MISSING
-    return f"{value:.2f}×"
+    return f"{_exact(value):.2f}×"
 
 
 def as_text(values: Iterable[Any], render: Callable[[Any], str] = str) -> list[str]:

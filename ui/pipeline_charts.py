@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+MEASURES = {"amount": "Amount", "weighted": "Weighted by stage probability"}
+
 
 def pipeline_by_stage(board: pd.DataFrame) -> alt.Chart:
     """Amount and weighted amount per stage, in stage order, as grouped horizontal bars.
@@ -15,18 +17,21 @@ def pipeline_by_stage(board: pd.DataFrame) -> alt.Chart:
         value_vars=["amount", "weighted"],
         var_name="measure",
         value_name="value",
-    ).assign(value=lambda f: f["value"].astype(float))
+    ).assign(
+        value=lambda f: f["value"].astype(float),
+        measure=lambda f: f["measure"].map(MEASURES),
+    )
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
             y=alt.Y("stage:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
-            yOffset=alt.YOffset("measure:N", sort=["amount", "weighted"]),
+            yOffset=alt.YOffset("measure:N", sort=list(MEASURES.values())),
             x=alt.X("value:Q", title="Pipeline", axis=alt.Axis(format="~s")),
             color=alt.Color(
                 "measure:N",
                 title=None,
-                scale=alt.Scale(domain=["amount", "weighted"], range=["#90caf9", "#1565c0"]),
+                scale=alt.Scale(domain=list(MEASURES.values()), range=["#90caf9", "#1565c0"]),
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[

@@ -108,20 +108,20 @@ def expected_titles(role: str) -> list[str]:
     return [entry.title for entry in PAGES if Role(role) in entry.roles]
 
 
-def open_sidebar(page, width: int) -> None:
-    if width < PHONE and page.get_by_test_id("stExpandSidebarButton").is_visible():
-        page.get_by_test_id("stExpandSidebarButton").click()
+def show_sidebar(page) -> None:
+    """The navigation in sight, with every page listed (nothing folded under "View more")."""
+    expand = page.get_by_test_id("stExpandSidebarButton")
+    if expand.count() and expand.is_visible():
+        expand.click()
         page.get_by_test_id("stSidebarNav").wait_for(state="visible")
     more = page.get_by_test_id("stSidebarNavViewButton")
     if more.count() and re.search(r"more", more.first.inner_text(), re.I):
         more.first.click()
 
 
-def close_sidebar(page, width: int) -> None:
-    if width >= PHONE:
-        return
-    sidebar = page.get_by_test_id("stSidebar")
-    if sidebar.get_attribute("aria-expanded") == "true":
+def hide_sidebar(page) -> None:
+    """On a phone the sidebar covers the page: fold it away as a user would."""
+    if page.get_by_test_id("stSidebar").get_attribute("aria-expanded") == "true":
         page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
         page.wait_for_timeout(300)
 
@@ -164,26 +164,44 @@ def problems_on_screen(page) -> list[str]:
     return found
 
 
-def visit_tabs(page, name: str, width: int, problems: list[str]) -> None:
-    """Every tab of the page's first row of tabs: its own checks and screenshot."""
+def sideways_scrolling(page) -> list[str]:
+    """The page itself must not scroll sideways on a phone (a wide table scrolls inside)."""
+    wide = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=stMain]');"
+        " return m ? [m.scrollWidth, m.clientWidth] : [0, 0]; }"
+    )
+    return (
+        [f"the page scrolls sideways: {wide[0]} px wide in {wide[1]} px"]
+        if wide[0] > wide[1] + 1
+        else []
+    )
+
+
+def look(page, name: str, width: int) -> list[str]:
+    """Checks and screenshots of the page as it is now, then of each tab of its first row."""
+    found = problems_on_screen(page)
+    if width < PHONE:
+        found += sideways_scrolling(page)
+    full_screenshot(page, f"{name}-{width}", width)
     if not page.get_by_test_id("stTabs").count():
-        return
+        return found
     tabs = page.get_by_test_id("stTabs").first.get_by_role("tablist").first.get_by_role("tab")
     labels = [t.inner_text().strip() for t in tabs.all()]
     for index, label in enumerate(labels[1:], start=1):
         tabs.nth(index).click()
         settle(page)
-        problems.extend(f"[tab {label}] {p}" for p in problems_on_screen(page))
+        found += [f"[tab {label}] {p}" for p in problems_on_screen(page)]
         full_screenshot(page, f"{name}-{slug(label)}-{width}", width)
     tabs.first.click()
+    return found
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_of_the_role_reads_cleanly(browser, app_url, role, width):
-    context = browser.new_context(
-        viewport={"width": width, "height": 900 if width > PHONE else 844}
-    )
+def test_every_page_of_the_role_reads_cleanly(browser, app_url, role):
+    """Each page is opened once (one script run) and looked at on a desktop and on a phone:
+    the layout is the browser's, so the viewport changes without asking the server again."""
+    desktop, phone = {"width": WIDTHS[0], "height": 900}, {"width": WIDTHS[1], "height": 844}
+    context = browser.new_context(viewport=desktop)
     page = context.new_page()
     console: list[str] = []
     page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
@@ -194,7 +212,7 @@ def test_every_page_of_the_role_reads_cleanly(browser, app_url, role, width):
         sign_in(page, app_url, role)
         page.get_by_test_id("stSidebarNavLink").first.wait_for(state="attached", timeout=60_000)
         settle(page)
-        open_sidebar(page, width)
+        show_sidebar(page)
         links = page.get_by_test_id("stSidebarNavLink")
         nav = [(link.get_attribute("href"), link.inner_text().strip()) for link in links.all()]
         titles = [re.sub(r"^\W+\s*", "", text).strip() for _, text in nav]
@@ -202,27 +220,28 @@ def test_every_page_of_the_role_reads_cleanly(browser, app_url, role, width):
             assert any(t == title or t.startswith(f"{title} (") for t in titles), (
                 f"{role} misses {title!r} in the navigation: {titles}"
             )
-        close_sidebar(page, width)
 
         problems: dict[str, list[str]] = {}
         for href, title in zip([h for h, _ in nav], titles, strict=True):
             tables.take()
             console.clear()
-            open_sidebar(page, width)
+            page.set_viewport_size(desktop)
+            show_sidebar(page)
             page.locator(f'[data-testid="stSidebarNavLink"][href="{href}"]').click()
             settle(page)
-            close_sidebar(page, width)
             name = f"{role}-{slug(title)}"
-            found = problems_on_screen(page)
-            full_screenshot(page, f"{name}-{width}", width)
-            visit_tabs(page, name, width, found)
+            found = look(page, name, desktop["width"])
+            page.set_viewport_size(phone)
+            page.wait_for_timeout(400)
+            hide_sidebar(page)
+            found += [f"[{phone['width']} px] {p}" for p in look(page, name, phone["width"])]
             settle(page)
             found += tables.take()
             found += [f"console error: {line[:300]}" for line in console]
             if found:
                 problems[title] = found
         report = "\n".join(
-            f"{role} at {width} px, {title}:\n  " + "\n  ".join(dict.fromkeys(lines))
+            f"{role}, {title}:\n  " + "\n  ".join(dict.fromkeys(lines))
             for title, lines in problems.items()
         )
         assert not problems, f"the walk found problems:\n{report}"

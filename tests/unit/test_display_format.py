@@ -59,3 +59,10 @@ def test_the_timeline_shows_no_none_for_an_activity_without_amount_or_an_unknown
     table = timeline_table(frame)
     assert list(table["amount"]) == ["", "5"]
     assert list(table["who"]) == ["Nina Larsen", "–"]
+
+
+def test_a_float_rounds_as_the_decimal_it_prints_as():
+    """The drill-down (floats after pandas) and the metrics (Decimals) show the same figure."""
+    assert percent(0.8135) == percent(Decimal("0.8135")) == "81.4%"
+    assert money(2.5) == money(Decimal("2.5")) == "2"
+    assert times(1.005) == times(Decimal("1.005")) == "1.00×"

@@ -21,9 +21,11 @@ def test_the_pipeline_chart_has_two_bars_per_stage_in_stage_order():
     assert spec["encoding"]["y"]["sort"] == ["Lead", "Negotiation"]
     rows = next(iter(spec["datasets"].values()))
     values = {(r["stage"], r["measure"]): r["value"] for r in rows}
+    weighted = "Weighted by stage probability"
     assert values == {
-        ("Lead", "amount"): 300.0,
-        ("Negotiation", "amount"): 1000.0,
-        ("Lead", "weighted"): 15.0,
-        ("Negotiation", "weighted"): 800.0,
+        ("Lead", "Amount"): 300.0,
+        ("Negotiation", "Amount"): 1000.0,
+        ("Lead", weighted): 15.0,
+        ("Negotiation", weighted): 800.0,
     }
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["Amount", weighted]  # the legend
