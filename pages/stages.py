@@ -63,10 +63,7 @@ def reason_table() -> pd.DataFrame:
     with read() as session:
         rows = lost_reasons.list_lost_reasons(session, include_retired=True)
     return pd.DataFrame(
-        [
-            {"id": r.id, "reason": r.name, "on offer": r.active, "lost deals": r.deals}
-            for r in rows
-        ],
+        [{"id": r.id, "reason": r.name, "on offer": r.active, "lost deals": r.deals} for r in rows],
         columns=["id", "reason", "on offer", "lost deals"],
     )
 

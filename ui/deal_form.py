@@ -323,9 +323,7 @@ def new_deal_form(
             key=f"{key}_category",
         )
         next_step = st.text_input("Next step", max_chars=200, key=f"{key}_next")
-        due = st.date_input(
-            "Next step due", value=None, min_value=date.today(), key=f"{key}_due"
-        )
+        due = st.date_input("Next step due", value=None, min_value=date.today(), key=f"{key}_due")
         submitted = st.form_submit_button("Create deal", type="primary", width="stretch")
     if not submitted:
         return

@@ -123,9 +123,7 @@ def new_deal_options(session: Session, actor: Actor) -> NewDealOptions:
     products = [
         (pid, name)
         for pid, name in session.execute(
-            select(Product.id, Product.name)
-            .where(Product.active.is_(True))
-            .order_by(Product.name)
+            select(Product.id, Product.name).where(Product.active.is_(True)).order_by(Product.name)
         )
     ]
     return NewDealOptions(owners=owner_choices(session, actor), products=products, stages=stages)

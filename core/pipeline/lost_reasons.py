@@ -217,8 +217,7 @@ def reorder_lost_reasons(session: Session, actor: Actor, ordered_ids: list[int])
     reasons = {r.id: r for r in session.scalars(select(LostReason))}
     if len(ordered_ids) != len(set(ordered_ids)) or set(ordered_ids) != set(reasons):
         raise ValidationFailed(
-            "The new order must name every lost reason exactly once; reload the page and try "
-            "again."
+            "The new order must name every lost reason exactly once; reload the page and try again."
         )
     before = [r.id for r in sorted(reasons.values(), key=lambda r: (r.position, r.id))]
     for position, reason_id in enumerate(ordered_ids, start=1):

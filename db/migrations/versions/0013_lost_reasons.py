@@ -71,9 +71,7 @@ def _list_existing_reasons() -> None:
     )
     for position, (key, counts) in enumerate(ranked, start=1):
         name = counts.most_common(1)[0][0]
-        bind.execute(
-            reason_table.insert().values(name=name, active=True, position=position)
-        )
+        bind.execute(reason_table.insert().values(name=name, active=True, position=position))
         reason_id = bind.execute(
             sa.select(reason_table.c.id).where(reason_table.c.name == name)
         ).scalar_one()
