@@ -451,6 +451,7 @@ def measure_million_deals(label: str, url: str | None, rows: int = 1_000_000) ->
     new) into an empty database, in a process of its own: wall time and the peak resident
     memory the operating system saw (bench.peak_memory)."""
     import json
+    import shutil
     import subprocess
     import sys
     import tempfile
@@ -477,6 +478,7 @@ def measure_million_deals(label: str, url: str | None, rows: int = 1_000_000) ->
     write_deals(folder / "deals.csv", rows, reps=200, customers=20_000)
     size_mb = (folder / "deals.csv").stat().st_size / 1_048_576
     report = manage("import", "deals", str(folder / "deals.csv"))
+    shutil.rmtree(folder, ignore_errors=True)
     growth = report["peak_mb"] - report["baseline_mb"]
     return Measurement(
         f"import {rows:,} deals (manage.py, new rows, file streamed in chunks)",
