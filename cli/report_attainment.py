@@ -79,10 +79,7 @@ def render(rows: list[dict[str, str]], fmt: str) -> str:
     lines = ["  ".join(c.ljust(widths[c]) for c in COLUMNS)]
     lines.append("  ".join("-" * widths[c] for c in COLUMNS))
     for r in rows:
-        cells = [
-            r[c].ljust(widths[c]) if c in TEXT else r[c].rjust(widths[c])
-            for c in COLUMNS
-        ]
+        cells = [r[c].ljust(widths[c]) if c in TEXT else r[c].rjust(widths[c]) for c in COLUMNS]
         lines.append("  ".join(cells))
     return "\n".join(lines)
 

@@ -106,10 +106,7 @@ def alerts_report(args) -> str:
         names = rep_names(session, (a.owner_id for a in found if a.owner_id is not None))
     if args.format == "json":
         return json.dumps(
-            [
-                {**a.model_dump(mode="json"), "owner_email": _owner_email(a, names)}
-                for a in found
-            ],
+            [{**a.model_dump(mode="json"), "owner_email": _owner_email(a, names)} for a in found],
             indent=2,
         )
     return _render(alerts_frame(found, names), "csv")

@@ -1,7 +1,6 @@
 """Audit log: who changed what and when (administrators and directors), filtered by who, what,
 which record and a date range, paged through every entry, with a download of what is shown."""
 
-
 import streamlit as st
 from pydantic import ValidationError
 

@@ -206,9 +206,7 @@ def audit_page(
     ensure_role(actor, Role.DIRECTOR, action="read the audit log")
     if offset < 0 or not 1 <= limit <= 1000:
         raise ValidationFailed("A page starts at 0 and holds 1 to 1,000 entries.")
-    total = session.scalar(
-        select(func.count()).select_from(AuditLog).where(*_conditions(filters))
-    )
+    total = session.scalar(select(func.count()).select_from(AuditLog).where(*_conditions(filters)))
     rows = session.execute(_entries_query(filters).offset(offset).limit(limit)).all()
     return AuditPage(rows=_frame(rows), total=int(total or 0), offset=offset)
 

@@ -97,12 +97,18 @@ def test_the_viewer_filters_by_who_what_record_and_dates(session, log):
     assert total(entity="deal", record_id=deal.id) == 1205
     # the manager's entries fall on five days, n % 5 == day offset: 241 a day
     one_day = DAY + timedelta(days=2)
-    assert audit.audit_page(
-        session, reader, AuditFilter(who=t.manager.id, start=one_day, end=one_day)
-    ).total == 241
-    assert audit.audit_page(
-        session, reader, AuditFilter(who=t.manager.id, start=DAY, end=DAY + timedelta(days=1))
-    ).total == 482
+    assert (
+        audit.audit_page(
+            session, reader, AuditFilter(who=t.manager.id, start=one_day, end=one_day)
+        ).total
+        == 241
+    )
+    assert (
+        audit.audit_page(
+            session, reader, AuditFilter(who=t.manager.id, start=DAY, end=DAY + timedelta(days=1))
+        ).total
+        == 482
+    )
 
 
 def test_people_and_records_are_shown_by_name(session, log):
