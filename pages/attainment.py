@@ -221,6 +221,12 @@ if head.ended:
         f"{period.label} has ended: these are its results. An ended period has no open "
         "pipeline and no forecast; the forecast it had is kept in its snapshots below."
     )
+elif head.overdue_deals == 1:
+    st.warning(
+        f"1 open deal worth {money(head.overdue)} is overdue: its expected close has passed, so "
+        "it counts in no period's pipeline until its owner sets a new expected close (My deals "
+        "lists it first)."
+    )
 elif head.overdue_deals:
     st.warning(
         f"{head.overdue_deals} open deals worth {money(head.overdue)} are overdue: their "

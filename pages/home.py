@@ -52,7 +52,12 @@ pipeline.metric(
     f"the quarter; weighted by stage probability: {money(figures.weighted_pipeline)}. "
     "A deal whose expected close has passed is overdue and counts in no period.",
 )
-if figures.overdue_deals:
+if figures.overdue_deals == 1:
+    st.warning(
+        f"1 open deal worth {money(figures.overdue)} is overdue: its expected close has passed, "
+        "so it is not in the open pipeline until a new expected close is set."
+    )
+elif figures.overdue_deals:
     st.warning(
         f"{figures.overdue_deals} open deals worth {money(figures.overdue)} are overdue: their "
         "expected close has passed, so they are not in the open pipeline until a new expected "

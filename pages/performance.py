@@ -341,7 +341,11 @@ if leader:
                     hide_index=True,
                     width="stretch",
                     column_config={
-                        c: st.column_config.NumberColumn(format="localized") for c in money_columns
+                        **{
+                            c: st.column_config.NumberColumn(format="localized")
+                            for c in money_columns
+                        },
+                        "Planned closed": st.column_config.NumberColumn(format="%.1f"),
                     },
                 )
                 st.caption(
@@ -387,7 +391,14 @@ with tabs["🔻 Funnel"]:
                     "Lost at this stage": frame["lost_here"],
                 }
             )
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(
+                table,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "Average days in stage": st.column_config.NumberColumn(format="%.1f")
+                },
+            )
             st.caption(
                 "Cohort: deals created in the period. Win rate once reached = won ÷ closed among "
                 "the deals that reached the stage. Lost at this stage = the last stage before Lost."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-MEASURES = {"amount": "Amount", "weighted": "Weighted by stage probability"}
+MEASURES = {"amount": "Amount", "weighted": "Weighted"}
 
 
 def pipeline_by_stage(board: pd.DataFrame) -> alt.Chart:

@@ -36,6 +36,9 @@ NONE_AS_VALUE = re.compile(r"(?<![\w-])None(?![\w-])(?! [a-z])")
 """"None" as a value ("Amount: None"), not the English word opening a phrase ("None of")."""
 NAN_AS_VALUE = re.compile(r"(?<![\w-])(NaN|nan)(?![\w-])")
 MISSING_TEXT = {"None", "nan", "NaN", "NaT", "null"}
+RECORDS = {"customers": "Open customer", "my_deals": "Open"}
+"""Pages whose records are opened too (the first one listed): a customer with its timeline, a
+deal with its stage, checklist and team."""
 
 
 @dataclass
@@ -196,6 +199,15 @@ def look(page, name: str, width: int) -> list[str]:
     return found
 
 
+def look_on_phone(page, name: str, phone: dict) -> list[str]:
+    page.set_viewport_size(phone)
+    page.wait_for_timeout(400)
+    hide_sidebar(page)
+    found = [f"[{phone['width']} px] {p}" for p in look(page, name, phone["width"])]
+    settle(page)
+    return found
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_of_the_role_reads_cleanly(browser, app_url, role):
     """Each page is opened once (one script run) and looked at on a desktop and on a phone:
@@ -209,6 +221,8 @@ def test_every_page_of_the_role_reads_cleanly(browser, app_url, role):
     tables = Tables()
     page.on("websocket", lambda ws: ws.on("framereceived", tables.receive))
     try:
+        page.goto(app_url)  # the first page of a session can be slow on a busy machine
+        page.get_by_role("textbox", name="Username or email").wait_for(timeout=90_000)
         sign_in(page, app_url, role)
         page.get_by_test_id("stSidebarNavLink").first.wait_for(state="attached", timeout=60_000)
         settle(page)
@@ -231,11 +245,14 @@ def test_every_page_of_the_role_reads_cleanly(browser, app_url, role):
             settle(page)
             name = f"{role}-{slug(title)}"
             found = look(page, name, desktop["width"])
-            page.set_viewport_size(phone)
-            page.wait_for_timeout(400)
-            hide_sidebar(page)
-            found += [f"[{phone['width']} px] {p}" for p in look(page, name, phone["width"])]
-            settle(page)
+            found += look_on_phone(page, name, phone)
+            opens = RECORDS.get(href.rstrip("/").rsplit("/", 1)[-1])
+            if opens and page.get_by_role("button", name=opens, exact=True).count():
+                page.set_viewport_size(desktop)
+                page.get_by_role("button", name=opens, exact=True).first.click()
+                settle(page)
+                found += [f"[record] {p}" for p in look(page, f"{name}-record", desktop["width"])]
+                found += [f"[record] {p}" for p in look_on_phone(page, f"{name}-record", phone)]
             found += tables.take()
             found += [f"console error: {line[:300]}" for line in console]
             if found:

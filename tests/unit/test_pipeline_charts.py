@@ -21,7 +21,7 @@ def test_the_pipeline_chart_has_two_bars_per_stage_in_stage_order():
     assert spec["encoding"]["y"]["sort"] == ["Lead", "Negotiation"]
     rows = next(iter(spec["datasets"].values()))
     values = {(r["stage"], r["measure"]): r["value"] for r in rows}
-    weighted = "Weighted by stage probability"
+    weighted = "Weighted"
     assert values == {
         ("Lead", "Amount"): 300.0,
         ("Negotiation", "Amount"): 1000.0,
