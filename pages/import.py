@@ -80,6 +80,8 @@ preset_name = right.selectbox(
     "Start from a saved mapping", ["(none)", *presets], key=f"import_preset_{kind}"
 )
 base = ColumnMapping()
+# choices are remembered per kind and preset: picking a preset starts from its mapping
+scope = f"{kind}_{preset_name}"
 if preset_name != "(none)":
     with read() as session:
         _, base = load_preset(session, preset_name)
@@ -113,7 +115,7 @@ else:
     for index, header in enumerate(table.header):
         lowered = header.strip().lower()
         suggested = memory.get(
-            ("column", kind, lowered),
+            ("column", scope, lowered),
             preset_columns.get(lowered, lowered if lowered in fields else ""),
         )
         options = [IGNORE, *fields]
@@ -121,10 +123,10 @@ else:
             f"'{header}' is",
             options,
             index=options.index(suggested) if suggested in fields else 0,
-            key=f"map_{kind}_{index}_{header}",
+            key=f"map_{scope}_{index}_{header}",
         )
         choices[header] = "" if choice == IGNORE else choice
-        memory[("column", kind, lowered)] = choices[header]
+        memory[("column", scope, lowered)] = choices[header]
     mapped = set(choices.values())
     defaults = dict(base.defaults)
     missing = [f for f in required_columns(kind) if f not in mapped]
@@ -135,47 +137,47 @@ else:
         if option == "email_domain":
             domain = st.text_input(
                 label,
-                value=memory.get(("option", option), base.email_domain or ""),
-                key="opt_email_domain",
+                value=memory.get(("option", scope, option), base.email_domain or ""),
+                key=f"opt_{scope}_email_domain",
             )
-            memory[("option", option)] = domain
+            memory[("option", scope, option)] = domain
             extra["email_domain"] = domain.strip() or None
         else:
             extra[option] = st.checkbox(
                 label,
-                value=memory.get(("option", option), getattr(base, option)),
-                key=f"opt_{option}",
+                value=memory.get(("option", scope, option), getattr(base, option)),
+                key=f"opt_{scope}_{option}",
             )
-            memory[("option", option)] = extra[option]
+            memory[("option", scope, option)] = extra[option]
     extra["distinct"] = st.checkbox(
         "Identical rows count once (e.g. a team sheet listing each office many times)",
-        value=memory.get(("option", "distinct"), base.distinct),
-        key="opt_distinct",
+        value=memory.get(("option", scope, "distinct"), base.distinct),
+        key=f"opt_{scope}_distinct",
     )
-    memory[("option", "distinct")] = extra["distinct"]
+    memory[("option", scope, "distinct")] = extra["distinct"]
     date_choices = {
         "": "Found from the file",
         **{f.value: f"{f.value}: {f.example}" for f in DateFormat},
     }
-    remembered = memory.get(("option", "date_format"), base.date_format or "")
+    remembered = memory.get(("option", scope, "date_format"), base.date_format or "")
     dates_col, comma_col = st.columns(2)
     date_choice = dates_col.selectbox(
         "Date format",
         list(date_choices),
         index=list(date_choices).index(remembered) if remembered in date_choices else 0,
         format_func=date_choices.get,
-        key="opt_date_format",
+        key=f"opt_{scope}_date_format",
         help="Decides the dates that could be read two ways (every day 12 or less).",
     )
-    memory[("option", "date_format")] = date_choice
+    memory[("option", scope, "date_format")] = date_choice
     extra["date_format"] = date_choice or None
     extra["decimal_comma"] = comma_col.checkbox(
         "Decimal comma (1.234,50)",
-        value=memory.get(("option", "decimal_comma"), base.decimal_comma),
-        key="opt_decimal_comma",
+        value=memory.get(("option", scope, "decimal_comma"), base.decimal_comma),
+        key=f"opt_{scope}_decimal_comma",
         help="Without it, a column is read with a decimal comma when its values show one.",
     )
-    memory[("option", "decimal_comma")] = extra["decimal_comma"]
+    memory[("option", scope, "decimal_comma")] = extra["decimal_comma"]
     for field in missing:
         if field == "email" and extra.get("email_domain"):
             continue
@@ -215,20 +217,20 @@ else:
         mapped_stages: dict[str, str] = {}
         grid = st.columns(4)
         for index, (source, proposal) in enumerate(proposals.items()):
-            suggested = memory.get(("stage", source.lower())) or proposal.stage
+            suggested = memory.get(("stage", scope, source.lower())) or proposal.stage
             cell = grid[index % 4]
             picked = cell.selectbox(
                 f"'{source}' becomes",
                 ours,
                 index=ours.index(suggested) if suggested in ours else 0,
-                key=f"stage_{index}_{source}",
+                key=f"stage_{scope}_{index}_{source}",
             )
             if proposal.sure:
                 cell.caption(f"Proposed: {proposal.stage} ({proposal.why}).")
             else:
                 cell.caption(f"Nothing matched '{source}': choose its stage.")
             mapped_stages[source] = picked
-            memory[("stage", source.lower())] = picked
+            memory[("stage", scope, source.lower())] = picked
         values["stage"] = mapped_stages
         stages_confirmed = st.checkbox(
             "The stage mapping is right", key=f"import_stages_ok_{upload.name}"
