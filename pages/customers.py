@@ -20,6 +20,7 @@ from ui.activity_form import add_follow_up_form, quick_add_activity
 from ui.auth import current_actor
 from ui.customer_views import FIELD_LABELS, duplicates_table, input_errors, timeline_table
 from ui.data import cached, read, save
+from ui.deal_form import new_deal_form
 from ui.downloads import download_buttons
 from ui.flash import show_flash
 from ui.format import as_text, day, money, percent
@@ -402,6 +403,8 @@ def show_customer(customer_id: int) -> None:
         tabs.append("Owner and duplicates")
     tab = st.tabs(tabs)
     with tab[0]:
+        with st.expander("➕ New deal for this customer"):
+            new_deal_form(actor, key=f"customer_{detail.id}_deal", customer_id=detail.id)
         if detail.can_log_activity:
             with st.expander("📝 Log a visit, call, meeting, demo or email"):
                 quick_add_activity(actor, detail.id, key=f"customer_{detail.id}_activity")

@@ -1,5 +1,6 @@
 """My deals: a rep's open deals on a phone, soonest close first; one tap opens a deal to move
-it forward, log a visit or call, or change the next step and the close date."""
+it forward, log a visit or call, or change the next step and the close date. New deals are
+created here too."""
 
 import pandas as pd
 import streamlit as st
@@ -9,6 +10,7 @@ from core.org.access import load_actor
 from core.pipeline import views
 from ui.auth import current_actor
 from ui.data import cached, read
+from ui.deal_form import new_deal_form, open_created_deal
 from ui.deal_view import render_deal
 from ui.flash import show_flash
 from ui.format import money
@@ -27,15 +29,18 @@ def open_deals(person_id: int) -> pd.DataFrame:
 actor = current_actor()
 deal_id = open_record("deal", OPEN_KEY)  # /my_deals?deal=123 opens that deal
 show_flash(f"my:{deal_id}")
+open_new = open_created_deal(OPEN_KEY, lambda new_id: f"my:{new_id}")
 
 if deal_id is not None:
     if st.button("← My deals", key="my_deals_back"):
         st.session_state.pop(OPEN_KEY, None)
         st.rerun()
-    render_deal(actor, deal_id, key="my", compact=True)
+    render_deal(actor, deal_id, key="my", compact=True, open_deal=open_new)
     st.stop()
 
 st.title("My deals")
+with st.expander("➕ New deal"):
+    new_deal_form(actor, key="my_new", on_created=open_new)
 try:
     frame = open_deals(actor.id)
 except DomainError as exc:
@@ -45,7 +50,7 @@ except DomainError as exc:
 if frame.empty:
     st.info(
         "You have no open deals. Deals you own show here, soonest expected close first; "
-        "ask your manager to assign one, or add a deal from a customer."
+        "create one with New deal above."
     )
     st.stop()
 

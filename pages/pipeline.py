@@ -12,6 +12,7 @@ from core.pipeline import views
 from core.pipeline.views import PipelineFilter
 from ui.auth import current_actor
 from ui.data import cached, read
+from ui.deal_form import new_deal_form, open_created_deal
 from ui.deal_view import error_text, render_deal, stage_choices
 from ui.downloads import download_buttons
 from ui.flash import show_flash
@@ -54,15 +55,18 @@ def open_deal(deal_id: int) -> None:
 actor = current_actor()
 deal_id = open_record("deal", OPEN_KEY)  # /pipeline?deal=123 opens that deal
 show_flash(f"pipe:{deal_id}")
+open_new = open_created_deal(OPEN_KEY, lambda new_id: f"pipe:{new_id}")
 
 if deal_id is not None:
     if st.button("← Back to the pipeline", key="pipeline_back"):
         st.session_state.pop(OPEN_KEY, None)
         st.rerun()
-    render_deal(actor, deal_id, key="pipe")
+    render_deal(actor, deal_id, key="pipe", open_deal=open_new)
     st.stop()
 
 st.title("Pipeline")
+with st.expander("➕ New deal (for you or a rep of your area)"):
+    new_deal_form(actor, key="pipe_new", on_created=open_new)
 options = filter_options(actor.id)
 stages = [(sid, name) for sid, name, _, _ in stage_choices()]
 with st.container(border=True):
