@@ -7,12 +7,13 @@ from datetime import date, timedelta
 import streamlit as st
 
 from core.errors import DomainError
-from core.models import ActivityType
+from core.models import ActivityType, Role
 from core.org.access import load_actor
 from core.pipeline import deals, follow_ups
 from core.pipeline.deals import CashStep, DealMove
 from core.pipeline.follow_ups import FollowUpRow
 from core.pipeline.my_day import CashDeal, DayDeal, MyDay, my_day
+from core.pipeline.reviews import reviewable_reps
 from ui.activity_form import FOLLOW_UP_WRITES, quick_add_activity
 from ui.auth import current_actor
 from ui.data import cached, read, save
@@ -45,9 +46,15 @@ KIND_ICON = {
     ttl=30,
     show_spinner=False,
 )
-def load_day(person_id: int, today: date) -> MyDay:
+def load_day(viewer_id: int, person_id: int, today: date) -> MyDay:
     with read() as session:
-        return my_day(session, load_actor(session, person_id), today=today)
+        return my_day(session, load_actor(session, viewer_id), person_id=person_id, today=today)
+
+
+@cached("org", ttl=300, show_spinner=False)
+def my_reps(manager_id: int) -> list[tuple[int, str]]:
+    with read() as session:
+        return reviewable_reps(session, load_actor(session, manager_id))
 
 
 def quarter_line(day: MyDay) -> str:
@@ -55,7 +62,7 @@ def quarter_line(day: MyDay) -> str:
     if quarter is None:
         return "No figures for this quarter yet."
     if quarter.target is None:
-        return f"{quarter.period}: won {money(quarter.won)}; you have no target this quarter."
+        return f"{quarter.period}: won {money(quarter.won)}; there is no target this quarter."
     if quarter.gap is not None and quarter.gap <= 0:
         return (
             f"{quarter.period}: won {money(quarter.won)} of a {money(quarter.target)} target; "
@@ -229,13 +236,21 @@ if opened is not None:
 
 show_flash("my_day")
 st.title("My day")
+whose = actor.id
+if actor.role == Role.MANAGER and (reps := my_reps(actor.id)):
+    people = {"My own": actor.id}
+    for person_id, name in reps:
+        people[name if name not in people else f"{name} ({person_id})"] = person_id
+    whose = people[st.selectbox("Whose day", list(people), key="my_day_whose")]
 try:
-    day = load_day(actor.id, today)
+    day = load_day(actor.id, whose, today)
 except DomainError as exc:
     st.error(str(exc))
     st.stop()
 
 st.markdown(f"Hello, {actor.name.split()[0]}. It is **{today:%A %d %B}**.  \n{quarter_line(day)}")
+if day.person_id != actor.id:
+    st.caption(f"You are looking at the day of {day.person}; what you change is recorded as yours.")
 
 st.subheader("Today")
 todo = [*day.planned_today, *day.overdue, *day.due_today]

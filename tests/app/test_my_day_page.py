@@ -115,3 +115,20 @@ def test_a_follow_up_added_on_a_deal_opened_from_my_day_is_saved_for_the_rep(app
             tomorrow,
             rep_id,
         )
+
+
+def test_a_manager_opens_the_day_of_a_rep_of_the_area(app_database):
+    due = _open_follow_ups(app_database, "rep")
+    with _factory(app_database)() as session:
+        rep_name = session.scalar(select(Person.name).where(Person.username == "rep"))
+    at = signed_in("manager")
+    at.switch_page("pages/my_day.py").run()
+    whose = at.selectbox(key="my_day_whose")
+    assert whose.options[0] == "My own"
+    whose.select_index(whose.options.index(rep_name)).run()
+    assert not at.exception and not at.error
+    assert f"You are looking at the day of {rep_name}" in at.caption[0].value
+    shown = _texts(at)
+    for follow_up in due:
+        assert follow_up.title in shown
+    assert at.button(key=f"my_day_done_{due[0].id}")  # a manager may keep them
