@@ -73,3 +73,26 @@ def test_an_ambiguous_file_is_refused_until_date_format_and_decimal_comma_say_ho
     )
     assert code == 0, err
     assert "note: Column 'hire_date' is read as day/month/year" in err
+
+
+def test_suggest_stages_imports_unmapped_stage_names_as_proposed_and_says_so(
+    tmp_path, monkeypatch, capsys
+):
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    report = tmp_path / "report.csv"
+    text = (EXPORTS / "salesforce-opportunities-us.csv").read_text(encoding="utf-8")
+    report.write_text(text.replace('"Needs Analysis"', '"Discovery Call"'), encoding="utf-8")
+    assert manage_in_process(monkeypatch, capsys, url, "init-db")[0] == 0
+    owners = ("--preset", "salesforce-opportunity-owners", "--email-domain", "acme.example")
+    assert (
+        manage_in_process(monkeypatch, capsys, url, "import", "people", str(report), *owners)[0]
+        == 0
+    )
+    deals = ("import", "deals", str(report), "--preset", "salesforce-opportunities")
+    code, _, err = manage_in_process(monkeypatch, capsys, url, *deals)
+    assert code == 1
+    assert "stage 'Discovery Call': unknown stage" in err
+    code, out, err = manage_in_process(monkeypatch, capsys, url, *deals, "--suggest-stages")
+    assert code == 0, err
+    assert "note: stage 'Discovery Call' is imported as 'Qualified' (probability 20%)." in err
+    assert out.startswith("Imported: 12 deals rows; 12 were created")
