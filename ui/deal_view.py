@@ -23,7 +23,7 @@ from ui.activity_form import add_follow_up_form, quick_add_activity
 from ui.data import cached, read, save, write
 from ui.deal_actions import render_clone, render_mark_lost, render_reopen
 from ui.flash import clear, flash_error
-from ui.format import money, percent
+from ui.format import as_text, money, percent
 
 CASH_LABELS = {
     CashStatus.CONTRACT_SIGNED: "Contract signed",
@@ -318,7 +318,9 @@ def render_history(detail: DealDetail) -> None:
         return
     st.dataframe(
         pd.DataFrame([h.model_dump() for h in detail.history]).assign(
-            amount=lambda f: f["amount"].map(money)
+            amount=lambda f: f["amount"].map(money),
+            # the first entry comes from no stage; a move without a reason or by the system
+            **{c: lambda f, c=c: as_text(f[c]) for c in ("from_stage", "changed_by", "reason")},
         ),
         hide_index=True,
         width="stretch",
@@ -339,7 +341,9 @@ def render_activities(detail: DealDetail) -> None:
         st.caption("No activities logged on this deal yet.")
         return
     st.dataframe(
-        pd.DataFrame([a.model_dump() for a in detail.activities]),
+        pd.DataFrame([a.model_dump() for a in detail.activities]).assign(
+            **{c: lambda f, c=c: as_text(f[c]) for c in ("outcome", "notes")}
+        ),
         hide_index=True,
         width="stretch",
         column_config={
