@@ -3,10 +3,9 @@ review, records notes and commitments; a rep sees their open commitments."""
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from core.models import Actor, Role
 from core.org.access import load_actor
 from core.pipeline import reviews, views
@@ -139,15 +138,25 @@ else:
         width="stretch",
     )
 
-# The commitments editor starts from this same empty table on every run, typed columns (text,
-# dates), so its edits are kept while the form is filled in.
-NO_COMMITMENTS = pd.DataFrame(
-    {"description": pd.Series(dtype="string"), "due_on": pd.Series(dtype="datetime64[ns]")}
-)
+# Commitment rows on the form are plain text boxes, so a row takes text on a single click (a data
+# grid selects a cell on the first click and drops the first key typed into an empty row).
+COMMITMENT_ROWS = 4
 
 
-def _due(value) -> date | None:
-    return None if pd.isna(value) else pd.Timestamp(value).date()
+def commitment_rows() -> list[tuple[str, date | None]]:
+    """The form's commitment rows: what (a text box) and an optional due date, side by side."""
+    rows = []
+    for number in range(COMMITMENT_ROWS):
+        what_box, due_box = st.columns([3, 1], vertical_alignment="bottom")
+        what = what_box.text_input(
+            f"Commitment {number + 1}",
+            max_chars=500,
+            key=f"review_commitment_{number}",
+            placeholder="e.g. Send the revised proposal" if number == 0 else "",
+        )
+        due = due_box.date_input("Due on", value=None, key=f"review_commitment_due_{number}")
+        rows.append((what, due))
+    return rows
 
 
 if actor.role != Role.REP:
@@ -162,31 +171,27 @@ if actor.role != Role.REP:
             key="review_deals",
         )
         notes = st.text_area("Notes", key="review_notes")
-        st.markdown("Commitments (one a row): click a row and type.")
-        agreed = st.data_editor(
-            NO_COMMITMENTS,
-            num_rows="dynamic",
-            width="stretch",
-            hide_index=True,
-            key="review_commitments",
-            column_config={
-                "description": st.column_config.TextColumn("What", max_chars=500),
-                "due_on": st.column_config.DateColumn("Due on", format="YYYY-MM-DD"),
-            },
-        )
+        agreed = commitment_rows()
+        st.caption(f"Up to {COMMITMENT_ROWS} commitments a review; empty rows are left out.")
         submitted = st.form_submit_button("Save review", type="primary")
     if submitted:
 
         def record(session):
+            for number, (what, due) in enumerate(agreed, start=1):
+                if due is not None and not what.strip():
+                    raise ValidationFailed(
+                        f"Commitment {number} has a due date but no text: write what was "
+                        "agreed or clear the date."
+                    )
             data = ReviewCreate(
                 rep_id=rep_id,
                 held_on=held_on,
                 deal_ids=[d.id for d in discussed],
                 notes=notes or None,
                 commitments=[
-                    CommitmentCreate(description=row.description, due_on=_due(row.due_on))
-                    for row in agreed.itertuples()
-                    if isinstance(row.description, str) and row.description.strip()
+                    CommitmentCreate(description=what, due_on=due)
+                    for what, due in agreed
+                    if what.strip()
                 ],
             )
             return reviews.record_review(session, actor, data)

@@ -51,11 +51,9 @@ def test_a_review_with_a_dated_commitment_is_saved_with_its_due_date(app_databas
     at = signed_in("manager").switch_page("pages/reviews.py").run()
     at.selectbox(key="review_rep").select((rep.id, rep.name)).run()
     at.text_area(key="review_notes").input("Two deals need a decision date")
-    at.session_state["review_commitments"] = {
-        "edited_rows": {},
-        "added_rows": [{"description": "Agree the decision date", "due_on": due.isoformat()}],
-        "deleted_rows": [],
-    }
+    at.text_input(key="review_commitment_0").input("Agree the decision date")
+    at.date_input(key="review_commitment_due_0").set_value(due)
+    at.text_input(key="review_commitment_2").input("Book the demo")
 
     _save(at)
 
@@ -72,4 +70,20 @@ def test_a_review_with_a_dated_commitment_is_saved_with_its_due_date(app_databas
                 ReviewCommitment.review_id == latest
             )
         ).all()
-    assert saved == [("Agree the decision date", due)]
+    assert saved == [("Agree the decision date", due), ("Book the demo", None)]
+
+
+def test_a_due_date_without_text_is_refused_and_nothing_is_saved(app_database):
+    rep = _rep(app_database)
+    at = signed_in("manager").switch_page("pages/reviews.py").run()
+    at.selectbox(key="review_rep").select((rep.id, rep.name)).run()
+    before = _reviews_of(app_database, rep.id)
+    at.text_area(key="review_notes").input("Short one")
+    at.date_input(key="review_commitment_due_1").set_value(date.today() + timedelta(days=3))
+
+    _save(at)
+
+    assert [e.value for e in at.error] == [
+        "Commitment 2 has a due date but no text: write what was agreed or clear the date."
+    ]
+    assert _reviews_of(app_database, rep.id) == before

@@ -20,21 +20,12 @@ def _open_sidebar_on_a_phone(page) -> None:
 
 
 def _type_in_commitment_row(page, row: int, text: str) -> None:
-    """One click on the row's "What" cell, type, Enter: no double click, no extra step."""
-    grid = page.get_by_test_id("stForm").get_by_test_id("stDataFrameResizable")
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    assert box is not None
-    header, row_height = 36, 35
-    page.mouse.click(box["x"] + 120, box["y"] + header + row_height * row + row_height / 2)
-    # the one click opens the cell's text box: no double click, no Enter first
-    cell = page.locator("textarea.gdg-input, input.gdg-input")
-    expect(cell).to_be_visible(timeout=5_000)
-    page.wait_for_timeout(400)  # a person's pace: the grid settles after adding the row
-    page.keyboard.type(text, delay=20)
-    page.keyboard.press("Enter")
-    expect(cell).to_have_count(0)
-    page.wait_for_timeout(400)
+    """One click on the row's text box, then type straight away: no double click, no Enter."""
+    box = page.get_by_test_id("stForm").get_by_label(f"Commitment {row + 1}", exact=True)
+    box.scroll_into_view_if_needed()
+    box.click()
+    page.keyboard.type(text)
+    expect(box).to_have_value(text)
 
 
 def test_commitments_take_text_on_a_single_click_and_are_saved(page, app_url, console_errors):
