@@ -21,7 +21,6 @@ from pydantic import BaseModel
 from core.transfer.dates import DateColumn, DateFormat, UnclearDates
 from core.transfer.numbers import NumberColumn, UnclearNumbers
 
-
 DISTINCT_KEPT = 20_000
 """Distinct values remembered per column, so repeated ones are looked at once (memory stays
 bounded: beyond this, values are simply looked at again)."""
