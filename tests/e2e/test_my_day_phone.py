@@ -113,6 +113,8 @@ def _journey(page, app_url, console_errors, tmp_path_factory):
     factory = _database(tmp_path_factory)
     prepared = _prepare(factory)
     page.set_viewport_size(PHONE)
+    page.goto(app_url)  # the server's first page can be slow on a busy machine: not timed
+    page.get_by_role("textbox", name="Username or email").wait_for(timeout=120_000)
     sign_in(page, app_url, "rep")
     expect(page.get_by_role("heading", name="My day")).to_be_visible(timeout=30_000)
     visit_card = page.locator(f".st-key-my_day_fu_{prepared['visit']}")
