@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core.errors import ValidationFailed
+from core.errors import PermissionDenied, ValidationFailed
 from core.plans.allocation import create_plan
 from core.plans.manual_weights import weight_table, weights_by_login
 from core.plans.views import get_plan
@@ -122,3 +122,9 @@ def test_weights_are_read_by_username_or_email_and_bad_rows_are_named(session):
         weights_by_login(session, [{"rep": "rep", "weight": "1"}, {"rep": "rep", "weight": "2"}])
     with pytest.raises(ValidationFailed, match="Row 2: the weight of .* plain number"):
         weights_by_login(session, [{"rep": "rep", "weight": "lots"}])
+
+
+@pytest.mark.parametrize("username", ["manager", "rep"])
+def test_only_directors_read_the_table_of_manual_weights(session, username):
+    with pytest.raises(PermissionDenied):
+        weight_table(session, actor_named(session, username))
