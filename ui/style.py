@@ -24,7 +24,7 @@ div[data-testid="stElementContainer"]:has(> .stHtml script:only-child) {{
   display: none;
 }}
 /* a saved change's confirmation stays in sight below the header while the page scrolls */
-.st-key-flash_confirmation {{
+[data-testid="stLayoutWrapper"]:has(> .st-key-flash_confirmation) {{
   position: sticky;
   top: 3.75rem;
   z-index: 990;
@@ -51,11 +51,14 @@ div[data-testid="stElementContainer"]:has(> .stHtml script:only-child) {{
   button, [role="button"], [data-testid="stBaseButton-secondary"],
   [data-testid="stBaseButton-primary"], [data-testid="stBaseButton-secondaryFormSubmit"],
   [data-testid="stBaseButton-primaryFormSubmit"], [data-testid="stBaseButton-pills"],
-  [data-testid="stBaseButton-segmented_control"] {{
+  [data-testid="stBaseButton-segmented_control"], [data-testid="stButtonGroup"] button {{
     min-height: {TAP_TARGET_PX}px;
   }}
   [data-testid="stTextInputRootElement"], [data-testid="stNumberInputContainer"],
   [data-testid="stDateInputField"], div[data-baseweb="select"] > div,
+  [data-testid="stSelectbox"] div:has(> input), [data-testid="stSelectbox"] div:has(> div > input),
+  [data-testid="stMultiSelect"] div:has(> input),
+  [data-testid="stMultiSelect"] div:has(> div > input),
   div[data-baseweb="input"], div[data-baseweb="textarea"] {{
     min-height: {TAP_TARGET_PX}px;
   }}

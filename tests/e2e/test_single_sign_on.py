@@ -60,3 +60,18 @@ def test_an_email_the_company_does_not_know_is_refused(page, sso_app_url):
     page.get_by_role("button", name="Authorize").click()
     expect(page.get_by_text("is not a user of this system")).to_be_visible(timeout=30_000)
     assert_no_exception(page)
+
+
+def test_a_single_sign_on_also_starts_a_session_that_a_reload_keeps(page, sso_app_url):
+    page.goto(sso_app_url)
+    page.get_by_role("button", name="Sign in with single sign-on").click()
+    page.get_by_placeholder("sub").fill("manager@example.com")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_text(re.compile(r"^Hello, "))).to_be_visible(timeout=30_000)
+    wait_idle(page)
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert cookies.get("sales_session", "").count(".") == 1, cookies.keys()
+    page.reload()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Manager")
+    assert_no_exception(page)
