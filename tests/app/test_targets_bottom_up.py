@@ -114,3 +114,16 @@ def test_a_region_view_marks_reps_who_have_not_committed(one_rep_committed):
     others = table.drop(index=f"👤 {one_rep_committed['rep']}")
     assert len(others) and set(others["Bottom-up commitment"]) == {"Not yet committed"}
     assert set(others["Gap (commitment − target)"]) == {"–"}
+
+
+def test_a_rep_who_has_not_committed_is_told_so_not_shown_a_shortfall(db, one_rep_committed):
+    with db.begin() as session:
+        session.execute(delete(Commitment).where(Commitment.fiscal_year == NEXT))
+    at = signed_in("rep")
+    at.switch_page("pages/targets.py").run()
+    if at.selectbox(key="targets_year").value != NEXT:
+        at.selectbox(key="targets_year").select(NEXT).run()
+    assert not at.exception, at.exception
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("You have not committed yet.") for c in captions)
+    assert not any("Commitment minus target" in c for c in captions)
