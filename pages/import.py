@@ -6,6 +6,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from core.errors import DomainError
+from core.pipeline.lost_reasons import active_reason_names
 from core.transfer import (
     ColumnMapping,
     ImportFailed,
@@ -25,6 +26,7 @@ from core.transfer.file_notes import file_notes
 from core.transfer.formats import import_fields
 from core.transfer.presets import propose_stages, shipped_presets
 from core.transfer.reading import open_table
+from core.transfer.reason_mapping import unlisted_lost_reasons
 from ui.auth import current_actor
 from ui.data import read, save
 from ui.downloads import download_buttons
@@ -235,6 +237,41 @@ else:
         stages_confirmed = st.checkbox(
             "The stage mapping is right", key=f"import_stages_ok_{upload.name}"
         )
+
+    # 3. lost reasons: the file's wordings that are not on the list ----------------------------
+    if kind == Kind.DEALS and "lost_reason" in choices.values():
+        reason_mapping = ColumnMapping(
+            columns={h: f for h, f in choices.items() if f}, values=values
+        )
+        passes = st.session_state.setdefault("import_passes", {})
+        reasons_key = ("reasons", upload.file_id, reason_mapping.model_dump_json())
+        with read() as session:
+            listed = active_reason_names(session)
+            if reasons_key not in passes:
+                passes[reasons_key] = unlisted_lost_reasons(session, table, reason_mapping)
+        unlisted = passes[reasons_key]
+        if unlisted:
+            st.subheader("3 · Map lost reasons")
+            st.caption(
+                "These lost reasons of the file are not on the list. Choose the listed reason "
+                "each one means; a reason left unchosen refuses its rows. The list is kept on the "
+                "Pipeline stages page."
+            )
+            mapped_reasons = dict(values.get("lost_reason", {}))
+            grid = st.columns(3)
+            for index, source in enumerate(unlisted):
+                remembered = memory.get(("reason", scope, source.lower()))
+                meaning = grid[index % 3].selectbox(
+                    f"'{source}' means",
+                    listed,
+                    index=listed.index(remembered) if remembered in listed else None,
+                    placeholder="Choose a listed reason",
+                    key=f"reason_{scope}_{index}_{source}",
+                )
+                memory[("reason", scope, source.lower())] = meaning
+                if meaning:
+                    mapped_reasons[source] = meaning
+            values["lost_reason"] = mapped_reasons
 
     try:
         mapping = ColumnMapping(
