@@ -187,6 +187,11 @@ def sync_browser_cookie() -> None:
 
 def login_page() -> None:
     """The sign-in form, with the demo accounts when the database holds demo data."""
+    # no sidebar while signed out (after a sign-out it would stay open and empty)
+    st.html(
+        '<style>[data-testid="stSidebar"], [data-testid="stExpandSidebarButton"] '
+        "{ display: none; }</style>"
+    )
     left, middle, right = st.columns([1, 2, 1])
     with middle:
         st.title("📈 Sales management")
