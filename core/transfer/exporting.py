@@ -152,6 +152,7 @@ def _deals(session: Session, actor: Actor, tree: RegionTree) -> Rows:
             Product.name,
             Deal.name,
             Deal.amount,
+            Deal.quantity,
             Stage.name,
             Deal.created_on,
             Deal.expected_close,

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from core.models import ActivityType, CustomerStatus, DealStatus, Money, Role
+from core.pipeline.creation import MAX_QUANTITY
 from core.transfer.cell_formats import ColumnFormats
 from core.transfer.dates import parse_date
 from core.transfer.numbers import parse_amount
@@ -158,6 +159,8 @@ class DealRow(Row):
     product: str | None = None
     name: Text | None = None
     amount: Money | None = None
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] | None = None
+    """Whole units sold (seats, machines); empty: 1."""
     stage: Annotated[str, Field(min_length=1, max_length=80)]
     created_on: date | None = None
     expected_close: date | None = None

@@ -113,6 +113,7 @@ DEAL_FIELDS = (
     "region_id",
     "product_id",
     "amount",
+    "quantity",
     "stage_id",
     "status",
     "created_on",
@@ -321,6 +322,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
         "product": "product_id",
         "name": "name",
         "amount": "amount",
+        "quantity": "quantity",
         "created_on": "created_on",
         "expected_close": "expected_close",
         "closed_on": "closed_on",
@@ -357,6 +359,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
                     "product_id": plan["product_id"],
                     "name": row.name or current.name,
                     "amount": row.amount if row.amount is not None else Decimal(0),
+                    "quantity": row.quantity or 1,
                     # an empty date keeps the stored one (its default is the import day)
                     "created_on": row.created_on or current.created_on,
                     "expected_close": row.expected_close or row.closed_on or current.expected_close,
@@ -498,6 +501,7 @@ def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
             cols["region_id"].append(plan["region_id"])
             cols["product_id"].append(plan["product_id"])
             cols["amount"].append(money_text(row.amount if row.amount is not None else Decimal(0)))
+            cols["quantity"].append(row.quantity or 1)
             cols["stage_id"].append(stage.id)
             cols["status"].append(_status(stage))
             cols["forecast_category"].append(_forecast(stage))
