@@ -114,6 +114,9 @@ class ImportContext:
     customers_before: int | None = None
     """The newest customer id before a chunked import began: later ones are this file's."""
     new_customers_total: int = 0
+    lost_reasons_were_empty: bool | None = None
+    """Whether the list of lost reasons was empty when the import began (None: not asked yet);
+    decided once, so every chunk of a file may start the list, not only the first."""
 
     def existed_before(self, customer_id: int) -> bool:
         """Whether a customer was there before this import (not created by an earlier chunk)."""

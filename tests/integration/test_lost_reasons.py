@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from core.errors import PermissionDenied, ValidationFailed
 from core.org.access import SYSTEM_ACTOR
@@ -208,4 +208,30 @@ def test_an_import_maps_free_text_reasons_onto_the_list_or_refuses_them(session)
         "LR-1": (lost_reason_id(session, "Competitor"), "Competitor"),
         "LR-2": (lost_reason_id(session, "Price"), "Price"),
         "LR-3": (None, None),
+    }
+
+
+def test_a_chunked_first_import_starts_the_list_with_reasons_from_every_chunk(session):
+    """The list is empty before the file: a reason first met in a later chunk is added too, in
+    the dry run and in the real import alike."""
+    t = team(session)
+    session.execute(update(Deal).values(lost_reason_id=None))
+    session.execute(delete(LostReason))
+    text = (
+        "external_id,customer,owner,stage,amount,created_on,closed_on,lost_reason\n"
+        f"CH-1,{t.customer.name},{t.rep.email},Lost,100,2026-01-10,2026-02-10,Budget cut\n"
+        f"CH-2,{t.customer.name},{t.rep.email},Lost,200,2026-01-10,2026-02-11,Went quiet\n"
+    )
+    dry = import_table(session, SYSTEM_ACTOR, "deals", csv_table(text), dry_run=True, chunk_rows=1)
+    assert dry.created == 2
+    result = import_table(session, SYSTEM_ACTOR, "deals", csv_table(text), chunk_rows=1)
+    assert result.created == 2
+    assert _names(session) == ["Budget cut", "Went quiet"]
+    imported = {
+        d.external_id: d.lost_reason_id
+        for d in session.scalars(select(Deal).where(Deal.external_id.like("CH-%")))
+    }
+    assert imported == {
+        "CH-1": lost_reason_id(session, "Budget cut"),
+        "CH-2": lost_reason_id(session, "Went quiet"),
     }

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.customers.duplicates import near_names
@@ -154,7 +154,9 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
     }
     stage_names = ", ".join(s.name for s in stages.values())
     reasons = active_reasons_by_key(session)
-    start_reasons = list_is_empty(session)  # the first import starts the list (id 0: to add)
+    if ctx.lost_reasons_were_empty is None:  # decided before the first chunk writes any
+        ctx.lost_reasons_were_empty = list_is_empty(session)
+    start_reasons = ctx.lost_reasons_were_empty  # the first import starts the list (id 0: to add)
     ctx.progress("reading deals", 0.05)
     raw = list(ctx.rows.of(DealRow))
     ctx.progress("checking customers and owners", 0.2)
@@ -441,7 +443,8 @@ def _add_new_reasons(
     if not names:
         return
     ids: dict[str, int] = {}
-    for position, name in enumerate(names, start=1):
+    after = ctx.session.scalar(select(func.max(LostReason.position))) or 0  # an earlier chunk's
+    for position, name in enumerate(names, start=after + 1):
         reason = LostReason(name=name, active=True, position=position)
         ctx.session.add(reason)
         ctx.session.flush()
