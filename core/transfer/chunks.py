@@ -91,6 +91,8 @@ def import_in_chunks(
         )
         checking_only = dry_run
         for chunk in rows.chunks(chunk_rows):
+            # while a chunk is worked on, the bar stands halfway between the last chunk and it
+            shown[0] = (shown[0] + 0.98 * _share(rows, done + (chunk.size or 0))) / 2
             ctx.problems = []
             ctx.rows = _drop_repeats(ctx, keys, chunk, key_field)
             repeats, ctx.problems = ctx.problems, []
