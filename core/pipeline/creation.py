@@ -26,14 +26,14 @@ from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import select
+from sqlalchemy import case, null, select
 from sqlalchemy.orm import Session
 
 from core.customers.editing import CustomerInput, create_customer
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import Actor, DealStatus, ForecastCategory, Money, Role
 from core.org import audit
-from core.org.access import ensure_active, in_scope
+from core.org.access import deals_in_view, ensure_active, in_scope
 from core.pipeline.deals import ensure_can_edit_deal, load_deal
 from core.pipeline.follow_ups import add_follow_up
 from core.pipeline.rules import StageRule, move_blockers
@@ -76,13 +76,15 @@ class DealDraft(BaseModel):
 
 
 class SimilarDeal(BaseModel):
-    """An open deal of the same customer and product (existence only: no amount)."""
+    """An open deal of the same customer and product (existence only: no amount). Its name and
+    expected close are shown only when the deal is in the acting user's view (None otherwise):
+    another rep's deal shows its owner and stage only."""
 
     id: int
-    name: str
+    name: str | None
     owner: str
     stage: str
-    expected_close: date
+    expected_close: date | None
 
 
 class CreationResult(BaseModel):
@@ -223,16 +225,24 @@ def _starting_stage(session: Session, stage_id: int | None, checklist: list[str]
 
 
 def similar_open_deals(
-    session: Session, customer_id: int, product_id: int | None
+    session: Session, actor: Actor, customer_id: int, product_id: int | None
 ) -> list[SimilarDeal]:
-    """Open deals of the customer for the same product (or both without a product)."""
+    """Open deals of the customer for the same product (or both without a product); a deal
+    outside the actor's view gives its owner and stage only."""
     same_product = (
         Deal.product_id.is_(None) if product_id is None else Deal.product_id == product_id
     )
+    visible = deals_in_view(actor)
     return [
         SimilarDeal(id=i, name=n, owner=o, stage=s, expected_close=e)
         for i, n, o, s, e in session.execute(
-            select(Deal.id, Deal.name, Person.name, Stage.name, Deal.expected_close)
+            select(
+                Deal.id,
+                case((visible, Deal.name), else_=null()),
+                Person.name,
+                Stage.name,
+                case((visible, Deal.expected_close), else_=null()),
+            )
             .join(Person, Person.id == Deal.owner_id)
             .join(Stage, Stage.id == Deal.stage_id)
             .where(
@@ -248,6 +258,16 @@ def similar_open_deals(
 
 def _warning(customer: str, product: str | None, similar: list[SimilarDeal]) -> str:
     first = similar[0]
+    if first.name is None and product:
+        return (
+            f"{customer} already has an open deal for {product} ({first.owner}, {first.stage})."
+            " Confirm to create another one."
+        )
+    if first.name is None:
+        return (
+            f"{customer} already has an open deal without a product ({first.owner}, "
+            f"{first.stage}). Confirm to create another one."
+        )
     if product:
         return (
             f"{customer} already has an open deal for {product}: '{first.name}' "
@@ -306,7 +326,7 @@ def _insert(
     if draft.next_step_due is not None and draft.next_step_due < today:
         raise ValidationFailed("Next step due: the date cannot be before today.")
     stage = _starting_stage(session, draft.stage_id, draft.checklist_done)
-    similar = similar_open_deals(session, customer.id, draft.product_id)
+    similar = similar_open_deals(session, actor, customer.id, draft.product_id)
     if similar and not confirm:
         return CreationResult(
             warning=_warning(customer.name, product.name if product else None, similar),

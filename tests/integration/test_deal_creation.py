@@ -187,6 +187,31 @@ def test_a_second_open_deal_for_the_same_customer_and_product_asks_for_confirmat
     ]
 
 
+def test_the_second_open_deal_warning_names_another_reps_deal_only_to_those_who_see_it(session):
+    t = team(session)
+    product = session.scalars(select(Product).order_by(Product.id).limit(1)).one()
+    other_rep = t.actor(session, t.other_rep)
+    theirs = creation.create_deal(
+        session, other_rep, _draft(t.customer.id, product_id=product.id, name="Quiet expansion")
+    )
+    warned = creation.create_deal(
+        session, t.actor(session, t.rep), _draft(t.customer.id, product_id=product.id)
+    )
+    assert warned.deal_id is None
+    assert "Quiet expansion" not in warned.warning
+    assert t.other_rep.name in warned.warning and product.name in warned.warning
+    [similar] = warned.similar
+    assert (similar.id, similar.name, similar.expected_close) == (theirs.deal_id, None, None)
+    assert similar.owner == t.other_rep.name
+    managed = creation.create_deal(
+        session,
+        t.actor(session, t.manager),
+        _draft(t.customer.id, owner_id=t.rep.id, product_id=product.id),
+    )
+    assert "Quiet expansion" in managed.warning
+    assert [d.name for d in managed.similar] == ["Quiet expansion"]
+
+
 def test_the_next_step_with_a_due_date_becomes_the_deals_follow_up(session):
     t = team(session)
     manager = t.actor(session, t.manager)
