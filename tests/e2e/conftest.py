@@ -120,7 +120,11 @@ def served_app(folder: Path, database_url: str, *extra_args: str, port: int | No
             yield url
         finally:
             server.terminate()
-            server.wait(timeout=20)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # a busy machine: stop it the hard way
+                server.kill()
+                server.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
