@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -173,7 +174,9 @@ def token_from_cookie(value: str | None, secret: str) -> str | None:
     if not value or value.count(".") != 1:
         return None
     token, signature = value.split(".")
-    if not token or not hmac.compare_digest(signature, _signature(token, secret)):
+    # Bytes, so a signature with characters outside ASCII is refused instead of raising.
+    expected = _signature(token, secret).encode()
+    if not token or not hmac.compare_digest(signature.encode(), expected):
         return None
     return token
 
@@ -194,13 +197,23 @@ def cookie_secret(path: Path = SECRET_FILE) -> str:
     return existing
 
 
+def _wait_for_secret(path: Path, tries: int = 50) -> str:
+    """The secret another process has just created, once it is written (never an empty one)."""
+    for _ in range(tries):
+        written = path.read_text().strip()
+        if written:
+            return written
+        time.sleep(0.02)
+    raise RuntimeError(f"The sign-in secret file {path} stays empty; remove it and start again.")
+
+
 def _write_secret(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_hex(32)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process wrote it first: use theirs
-        return path.read_text().strip()
+    except FileExistsError:  # another process is writing it: wait for theirs
+        return _wait_for_secret(path)
     with os.fdopen(descriptor, "w") as file:
         file.write(secret)
     return secret

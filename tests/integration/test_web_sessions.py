@@ -142,6 +142,8 @@ def test_the_cookie_carries_the_token_signed_and_a_tampered_cookie_is_refused():
         f"abcDEF123_-xyZ.{signature}",  # token changed, old signature
         token,  # no signature
         f"{token}.{signature}.extra",
+        f"{token}.é{signature[1:]}",  # a signature outside ASCII is refused, not an error
+        f"{token}.签名",
         "",
         None,
     ):
