@@ -174,7 +174,7 @@ def move_deal(
     before = _snapshot(deal)
     deal.stage_id = target.id
     deal.stage_entered_on = today
-    if target.is_won or target.is_lost:
+    if target.is_won or target.is_lost or not current.is_open:  # closed, or open again
         owner_region = session.scalar(select(Person.region_id).where(Person.id == deal.owner_id))
         deal.region_id = owner_region or deal.region_id
     if target.is_won:

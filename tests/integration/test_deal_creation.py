@@ -363,6 +363,20 @@ def test_a_manager_reopens_a_lost_deal_at_the_stage_it_was_lost_from(session):
         )
 
 
+def test_a_reopened_deal_is_credited_to_the_owners_current_region(session):
+    t = team(session)
+    deal = factories.deal(session, t.rep, t.customer, stage_name="Evaluation")
+    _lose(session, t, deal)
+    lost_in = deal.region_id
+    assert lost_in == t.region.id
+    elsewhere = factories.region(session)
+    t.rep.region_id = elsewhere.id  # the rep moved region after the deal was lost
+    session.flush()
+    request = deals.DealReopen(seen_version=deal.version, reason="New budget approved")
+    deals.reopen_lost_deal(session, t.actor(session, t.manager), deal.id, request)
+    assert (deal.status, deal.region_id) == ("open", elsewhere.id)
+
+
 def test_a_lost_deal_without_its_history_reopens_at_the_first_stage(session):
     t = team(session)
     deal = factories.deal(session, t.rep, t.customer, status="lost", closed_on=TODAY)
