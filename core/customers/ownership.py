@@ -21,7 +21,7 @@ from core.org import audit
 from core.org.access import ensure_role, in_scope
 from db.base import Base
 from db.results import affected_rows
-from db.schema import Activity, Contact, Customer, Deal, FollowUp, Person
+from db.schema import Activity, Contact, Customer, Deal, FollowUp, FollowUpStatus, Person
 
 _CHUNK = 500  # ids per IN (...) list: well inside every driver's parameter limit
 
@@ -118,6 +118,7 @@ def reassign_customers(
                         "reason": reason,
                     },
                 )
+            moved_ids: list[int] = []
             if with_open_deals and former is not None:
                 deals = session.execute(
                     select(Deal.id, Deal.region_id).where(
@@ -150,8 +151,34 @@ def reassign_customers(
                         after={"owner_id": new_owner.id, "region_id": new_owner.region_id},
                     )
                 moved_deals += len(deals)
+                moved_ids = [d[0] for d in deals]
+            if former is not None:
+                _move_open_follow_ups(session, former, new_owner.id, chunk, moved_ids)
     session.expire_all()
     return ReassignResult(customers=len(moving), deals=moved_deals)
+
+
+def _move_open_follow_ups(
+    session: Session,
+    former: int,
+    new_owner_id: int,
+    customer_ids: Sequence[int],
+    deal_ids: list[int],
+) -> None:
+    """The former owner's open follow-ups go with what is handed over: those on the moved
+    deals and those on the handed-over customers themselves (not on a deal that stays)."""
+    on_customer = (FollowUp.deal_id.is_(None)) & FollowUp.customer_id.in_(customer_ids)
+    handed_over = (on_customer | FollowUp.deal_id.in_(deal_ids)) if deal_ids else on_customer
+    session.execute(
+        update(FollowUp)
+        .where(
+            FollowUp.owner_id == former,
+            FollowUp.status != FollowUpStatus.DONE.value,
+            handed_over,
+        )
+        .values(owner_id=new_owner_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def customer_ids_of_owner(session: Session, owner_id: int) -> list[int]:

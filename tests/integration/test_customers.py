@@ -16,7 +16,18 @@ from core.customers.archive import CustomerFilters
 from core.customers.duplicates import LikelyDuplicate
 from core.customers.editing import ContactInput, CustomerInput, CustomerUpdate
 from core.errors import PermissionDenied, ValidationFailed
-from db.schema import Activity, AuditLog, Contact, Customer, Deal, Person, Region, Stage
+from core.pipeline import follow_ups
+from db.schema import (
+    Activity,
+    AuditLog,
+    Contact,
+    Customer,
+    Deal,
+    FollowUp,
+    Person,
+    Region,
+    Stage,
+)
 from tests import customer_factories as cf
 from tests import factories as f
 
@@ -433,6 +444,52 @@ def test_a_manager_hands_a_leaving_reps_book_over_with_open_deals(session, org):
         )
     )
     assert deal_entries == 3
+
+
+def test_the_former_owners_open_follow_ups_go_with_the_handed_over_customers_and_deals(
+    session, org
+):
+    leaver, heir = org["rep_a"], org["rep_team"]
+    leaving = org["actor"](leaver)
+    with_deal, plain = (f.customer(session, leaver, org["a"], f"Follow Book {i}") for i in (1, 2))
+    deal = f.deal(session, leaver, with_deal)
+    soon = date.today() + timedelta(days=2)
+
+    def follow_up(who, **on):
+        return follow_ups.add_follow_up(session, who, title="Call back", due_on=soon, **on)
+
+    on_deal = follow_up(leaving, deal_id=deal.id)
+    on_customer = follow_up(leaving, customer_id=plain.id)
+    snoozed = follow_up(leaving, customer_id=with_deal.id)
+    follow_ups.snooze_follow_up(session, leaving, snoozed, soon + timedelta(days=1))
+    done = follow_up(leaving, customer_id=plain.id)
+    follow_ups.complete_follow_up(session, leaving, done)
+    managers = follow_up(org["actor"](org["manager"]), customer_id=plain.id)
+
+    customers.reassign_customers(
+        session, org["actor"](org["manager"]), [plain.id], heir.id, with_open_deals=True
+    )
+    session.expire_all()
+    owners = lambda: {  # noqa: E731
+        i: session.get(FollowUp, i).owner_id
+        for i in (on_deal, on_customer, snoozed, done, managers)
+    }
+    assert owners() == {
+        on_deal: leaver.id,  # its customer stayed
+        on_customer: heir.id,
+        snoozed: leaver.id,
+        done: leaver.id,  # done: history, not work to do
+        managers: org["manager"].id,
+    }
+    customers.reassign_customers(
+        session, org["actor"](org["manager"]), [with_deal.id], heir.id, with_open_deals=False
+    )
+    session.expire_all()
+    assert owners()[on_deal] == leaver.id and owners()[snoozed] == heir.id  # the deal stayed
+    customers.reassign_book(session, org["actor"](org["manager"]), heir.id, leaver.id)
+    customers.reassign_book(session, org["actor"](org["manager"]), leaver.id, heir.id)
+    session.expire_all()
+    assert session.get(Deal, deal.id).owner_id == heir.id and owners()[on_deal] == heir.id
 
 
 def test_reassigning_without_deals_leaves_the_deals_with_the_former_owner(session, org):
