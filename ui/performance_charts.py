@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 
 from ui.charts import count_axis
+from ui.format import as_text
 
 GOOD, WARN, BAD, GREY = "#2e7d32", "#f9a825", "#c62828", "#d0d0d0"
 
@@ -61,6 +62,8 @@ def score_trend(frame: pd.DataFrame) -> alt.Chart:
 def region_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     """Normalised value (0-100) of each metric per region: columns region, metric, normalised."""
     data = frame.assign(normalised=pd.to_numeric(frame["normalised"], errors="coerce"))
+    # A metric without data (no deal closed: no cycle time) is written "–", not "null".
+    data["label"] = as_text(data["normalised"], "{:.0f}".format)
     base = alt.Chart(data).encode(
         x=alt.X("metric:N", title=None, sort=None, axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("region:N", title=None),
@@ -73,7 +76,7 @@ def region_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
         ),
         tooltip=["region:N", "metric:N", alt.Tooltip("normalised:Q", format=".1f")],
     )
-    text = base.mark_text(color="black").encode(text=alt.Text("normalised:Q", format=".0f"))
+    text = base.mark_text(color="black").encode(text=alt.Text("label:N"))
     return (cells + text).properties(height=alt.Step(34))
 
 
