@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.org import people
-from ui.auth import current_actor
+from ui.auth import TOKEN_KEY, current_actor
 from ui.data import save
 from ui.flash import show_flash
 
@@ -14,6 +14,7 @@ st.write(f"**{actor.name}** · {actor.username} · {actor.role.value}")
 
 with st.form("change_password", clear_on_submit=True):
     st.subheader("Change password")
+    current = st.text_input("Current password", type="password", key="current_password")
     new = st.text_input("New password", type="password", key="new_password")
     repeat = st.text_input("Repeat new password", type="password", key="repeat_password")
     if st.form_submit_button("Change password"):
@@ -21,7 +22,9 @@ with st.form("change_password", clear_on_submit=True):
             st.error("The two passwords differ; nothing was changed.")
         else:
             save(
-                lambda s: people.set_password(s, actor, actor.username, new),
-                "Password changed.",
+                lambda s: people.change_own_password(
+                    s, actor, current, new, this_session=st.session_state.get(TOKEN_KEY)
+                ),
+                "Password changed. You stay signed in here; every other sign-in has ended.",
                 affects=(),
             )

@@ -12,7 +12,7 @@ from core.errors import NotFound, ValidationFailed
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_active, ensure_role
-from core.org.auth import hash_password
+from core.org.auth import hash_password, password_matches
 from core.org.sessions import end_all_sessions
 from db.schema import Person, Region
 
@@ -100,6 +100,29 @@ def set_password(session: Session, actor: Actor, login: str, password: str) -> N
     person.failed_logins = 0
     person.locked_until = None
     end_all_sessions(session, person.id, because="password")
+    audit.record(session, actor, "set_password", "person", person.id)
+
+
+def change_own_password(
+    session: Session, actor: Actor, current: str, new: str, *, this_session: str | None = None
+) -> None:
+    """A person changes their own password by giving the current one first (a borrowed
+    browser is not enough to take the account over). Every other sign-in of the person ends;
+    the browser that made the change (`this_session`, its token) stays signed in."""
+    ensure_active(actor)
+    person = session.get(Person, actor.id)
+    if person is None:
+        raise NotFound("Your account no longer exists.")
+    if person.password_hash is not None and not password_matches(person.password_hash, current):
+        raise ValidationFailed("The current password is not right; nothing was changed.")
+    if not 4 <= len(new) <= 200:
+        raise ValidationFailed(
+            "The new password needs 4 to 200 characters; nothing was changed."
+        )
+    person.password_hash = hash_password(new)
+    person.failed_logins = 0
+    person.locked_until = None
+    end_all_sessions(session, person.id, because="password", keep=this_session)
     audit.record(session, actor, "set_password", "person", person.id)
 
 

@@ -135,13 +135,22 @@ def end_session(session: Session, token: str, *, now: datetime | None = None) ->
 
 
 def end_all_sessions(
-    session: Session, person_id: int, *, because: str, now: datetime | None = None
+    session: Session,
+    person_id: int,
+    *,
+    because: str,
+    now: datetime | None = None,
+    keep: str | None = None,
 ) -> int:
-    """End every open session of a person (password changed, deactivated); returns how many."""
+    """End every open session of a person (password changed, deactivated), except the one of
+    the token `keep` (the browser that changed its own password); returns how many."""
+    statement = update(WebSession).where(
+        WebSession.person_id == person_id, WebSession.revoked_at.is_(None)
+    )
+    if keep is not None:
+        statement = statement.where(WebSession.token_hash != _key(keep))
     result = session.execute(
-        update(WebSession)
-        .where(WebSession.person_id == person_id, WebSession.revoked_at.is_(None))
-        .values(revoked_at=now or datetime.now(), revoked_because=because)
+        statement.values(revoked_at=now or datetime.now(), revoked_because=because)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -12,7 +12,7 @@ from core.progress import attainment as evaluation
 from core.progress import scopes
 from db.engine import make_engine, session_factory
 from db.schema import Person
-from tests.app.conftest import new_app, signed_in
+from tests.app.conftest import DEMO_PASSWORD, new_app, signed_in
 from tests.conftest import SEED_TODAY
 from ui.format import money
 
@@ -91,10 +91,24 @@ def test_the_audit_log_is_not_in_a_reps_or_managers_navigation():
 def test_changing_the_password_needs_matching_entries():
     at = signed_in("rep")
     at.switch_page("pages/account.py").run()
+    at.text_input(key="current_password").input(DEMO_PASSWORD)
     at.text_input(key="new_password").input("new-pass")
     at.text_input(key="repeat_password").input("other")
     at.button[-1].click().run()
     assert "differ" in at.error[0].value
+
+
+def test_changing_the_password_asks_for_the_current_one_and_keeps_the_old_on_a_wrong_guess():
+    at = signed_in("rep")
+    at.switch_page("pages/account.py").run()
+    at.text_input(key="current_password").input("not my password")
+    at.text_input(key="new_password").input("new-pass")
+    at.text_input(key="repeat_password").input("new-pass")
+    at.button[-1].click().run()
+    assert not at.exception
+    assert "current password is not right" in " ".join(e.value for e in at.error)
+    refused = signed_in("rep", "new-pass")  # nothing was changed: the new one is refused
+    assert [e.value for e in refused.error] == ["Wrong username or password."]
 
 
 def test_an_unreachable_database_shows_one_clear_message(monkeypatch):

@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from core.errors import ValidationFailed
 from core.org import people, sessions
 from core.org.access import SYSTEM_ACTOR
+from core.org.auth import password_matches
 from core.org.sessions import SessionEnded, SessionLimits
-from db.schema import WebSession
+from db.schema import Person, WebSession
 from tests import factories
 
 NOON = datetime(2026, 6, 1, 12, 0)
@@ -174,3 +176,23 @@ def test_the_cookie_secret_is_generated_once_into_a_private_file(tmp_path, monke
         assert sessions.cookie_secret(path) == "from-the-environment"
     finally:
         get_settings.cache_clear()
+
+
+def test_changing_ones_own_password_asks_for_the_current_one_and_keeps_this_browser(session):
+    rep = _rep(session)
+    people.set_password(session, SYSTEM_ACTOR, rep.username, "old-secret")
+    here = sessions.start_session(session, rep.id)
+    elsewhere = sessions.start_session(session, rep.id)
+    me = factories.actor(session, rep)
+    before = session.get(Person, rep.id).password_hash
+    with pytest.raises(ValidationFailed, match="current password is not right"):
+        people.change_own_password(session, me, "a guess", "new-secret", this_session=here)
+    assert session.get(Person, rep.id).password_hash == before
+    assert sessions.open_sessions(session, rep.id) == 2
+    with pytest.raises(ValidationFailed, match="4 to 200 characters"):
+        people.change_own_password(session, me, "old-secret", "abc", this_session=here)
+    people.change_own_password(session, me, "old-secret", "new-secret", this_session=here)
+    assert sessions.resolve_session(session, here, limits=LIMITS).id == rep.id
+    with pytest.raises(SessionEnded, match="password was changed"):
+        sessions.resolve_session(session, elsewhere, limits=LIMITS)
+    assert password_matches(session.get(Person, rep.id).password_hash, "new-secret")
