@@ -91,3 +91,19 @@ def test_count_axes_show_whole_numbers_only():
     for axis in axes:
         assert axis["format"] == "d"
         assert axis["tickMinStep"] == 1
+
+
+def test_the_region_heatmap_writes_a_dash_where_a_metric_has_no_data():
+    from ui.performance_charts import region_heatmap
+
+    frame = pd.DataFrame(
+        {
+            "region": ["US West", "US West"],
+            "metric": ["Win rate", "Cycle time"],
+            "normalised": [Decimal("42.4"), None],
+        }
+    )
+    spec = region_heatmap(frame).to_dict()
+    labels = {r["metric"]: r["label"] for r in _values(spec)}
+    assert labels == {"Win rate": "42", "Cycle time": "–"}
+    assert spec["layer"][1]["encoding"]["text"]["field"] == "label"
