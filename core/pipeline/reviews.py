@@ -114,6 +114,8 @@ def record_review(
         held_on=data.held_on,
         notes=data.notes or None,
         # the same clock as the stage history and the audit log, so "since" compares alike
+        # (rows left to the server default, another clock, were set to the end of their held
+        # day by migration 0017)
         created_at=datetime.now(),
     )
     session.add(review)
