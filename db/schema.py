@@ -337,7 +337,7 @@ class Deal(Base):
     lost_reason: Mapped[str | None] = mapped_column(String(200))
     """The lost reason as worded when the deal was lost (its name on the list then, or the
     free text of deals lost before the list existed); the funnel groups by `lost_reason_id`."""
-    lost_reason_id: Mapped[int | None] = mapped_column(ForeignKey("lost_reason.id"))
+    lost_reason_id: Mapped[int | None] = mapped_column(ForeignKey("lost_reason.id"), index=True)
     lost_note: Mapped[str | None] = mapped_column(Text)
     next_step: Mapped[str | None] = mapped_column(String(300))
     stage_entered_on: Mapped[date]

@@ -24,7 +24,7 @@ DEAL_WRITES = ("deals", "activities", "alerts", "customers")
 def reason_choices() -> list[tuple[int, str]]:
     """The lost reasons on offer, in the administrator's order."""
     with read() as session:
-        return [(r.id, r.name) for r in lost_reasons.list_lost_reasons(session)]
+        return lost_reasons.reasons_on_offer(session)
 
 
 def render_mark_lost(actor: Actor, detail: DealDetail, key: str, lost_stage_id: int) -> None:

@@ -95,6 +95,19 @@ def list_lost_reasons(session: Session, *, include_retired: bool = False) -> lis
     ]
 
 
+def reasons_on_offer(session: Session) -> list[tuple[int, str]]:
+    """The active reasons as (id, name), in order: what a rep picks from when marking a deal
+    lost (names only; the counts of deals are for the stages page)."""
+    return [
+        (i, n)
+        for i, n in session.execute(
+            select(LostReason.id, LostReason.name)
+            .where(LostReason.active.is_(True))
+            .order_by(LostReason.position, LostReason.id)
+        )
+    ]
+
+
 def active_reason_names(session: Session) -> list[str]:
     """The names on offer, in order (for messages that list them)."""
     return list(
@@ -254,6 +267,7 @@ __all__ = [
     "ensure_can_keep_lost_reasons",
     "list_is_empty",
     "list_lost_reasons",
+    "reasons_on_offer",
     "offered_list_text",
     "offered_reason",
     "rename_lost_reason",

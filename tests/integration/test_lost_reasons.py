@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, inspect, select, update
 
 from core.errors import PermissionDenied, ValidationFailed
 from core.org.access import SYSTEM_ACTOR
@@ -235,3 +235,14 @@ def test_a_chunked_first_import_starts_the_list_with_reasons_from_every_chunk(se
         "CH-1": lost_reason_id(session, "Budget cut"),
         "CH-2": lost_reason_id(session, "Went quiet"),
     }
+
+
+def test_the_mark_lost_picker_reads_names_only_and_the_counts_have_an_index(session):
+    admin = _admin(session)
+    retired = lost_reasons.add_lost_reason(session, admin, "Went quiet for a year")
+    lost_reasons.retire_lost_reason(session, admin, retired)
+    offered = lost_reasons.reasons_on_offer(session)
+    assert offered == [(r.id, r.name) for r in lost_reasons.list_lost_reasons(session)]
+    assert "Went quiet for a year" not in [name for _, name in offered]
+    indexed = [i["column_names"] for i in inspect(session.connection()).get_indexes("deal")]
+    assert ["lost_reason_id"] in indexed
