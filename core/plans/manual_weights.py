@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, or_, select
@@ -61,18 +62,32 @@ def weights_by_login(session: Session, rows: Iterable[Mapping[str, str]]) -> dic
     not a rep, a rep named twice or a weight that is not a number is refused naming the row.
     """
     weights: dict[int, Decimal] = {}
-    for number, row in enumerate(rows, start=2):  # row 1 is the header
+    table = list(rows)
+    logins = sorted({str(row.get("rep") or "").strip().lower() for row in table} - {""})
+    found: dict[str, Any] = {}
+    if logins:  # everyone named in the file, in one query
+        for match in session.execute(
+            select(
+                Person.id,
+                Person.name,
+                Person.role,
+                Person.active,
+                func.lower(Person.username).label("username"),
+                func.lower(Person.email).label("email"),
+            )
+            .where(
+                or_(func.lower(Person.username).in_(logins), func.lower(Person.email).in_(logins))
+            )
+            .order_by(Person.id)
+        ):
+            for key in (match.username, match.email):
+                if key in logins:
+                    found.setdefault(key, match)
+    for number, row in enumerate(table, start=2):  # row 1 is the header
         login = str(row.get("rep") or "").strip()
         if not login:
             raise ValidationFailed(f"Row {number}: say which rep (username or email).")
-        person = session.execute(
-            select(Person.id, Person.name, Person.role, Person.active).where(
-                or_(
-                    func.lower(Person.username) == login.lower(),
-                    func.lower(Person.email) == login.lower(),
-                )
-            )
-        ).first()
+        person = found.get(login.lower())
         if person is None:
             raise ValidationFailed(f"Row {number}: there is no person '{login}'.")
         if person.role != Role.REP or not person.active:

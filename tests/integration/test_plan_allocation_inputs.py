@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from core.errors import PermissionDenied, ValidationFailed
 from core.plans.allocation import create_plan
@@ -122,6 +122,26 @@ def test_weights_are_read_by_username_or_email_and_bad_rows_are_named(session):
         weights_by_login(session, [{"rep": "rep", "weight": "1"}, {"rep": "rep", "weight": "2"}])
     with pytest.raises(ValidationFailed, match="Row 2: the weight of .* plain number"):
         weights_by_login(session, [{"rep": "rep", "weight": "lots"}])
+
+
+def test_a_weights_file_is_read_with_one_query_whatever_its_length(session):
+    reps = session.execute(
+        select(Person.id, Person.email).where(Person.role == "rep", Person.active.is_(True))
+    ).all()
+    assert len(reps) >= 5
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        weights = weights_by_login(session, [{"rep": r.email, "weight": "1"} for r in reps])
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert weights == {r.id: D(1) for r in reps}
+    assert len(statements) == 1
 
 
 @pytest.mark.parametrize("username", ["manager", "rep"])
