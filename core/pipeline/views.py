@@ -47,6 +47,7 @@ from db.schema import (
     Deal,
     DealStageHistory,
     DealTeamMember,
+    LostReason,
     Person,
     Stage,
 )
@@ -447,7 +448,13 @@ def deal_detail(
         amount=deal.amount,
         expected_close=deal.expected_close,
         closed_on=deal.closed_on,
-        lost_reason=deal.lost_reason,
+        # the listed reason under its current name (a rename renames it here too); the
+        # free-text wording only for a deal lost before the list, with no listed reason
+        lost_reason=(
+            session.scalar(select(LostReason.name).where(LostReason.id == deal.lost_reason_id))
+            if deal.lost_reason_id is not None
+            else deal.lost_reason
+        ),
         lost_note=deal.lost_note,
         quantity=deal.quantity,
         next_step=step.text if step else None,

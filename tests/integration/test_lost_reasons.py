@@ -13,7 +13,7 @@ from core.errors import PermissionDenied, ValidationFailed
 from core.org.access import SYSTEM_ACTOR
 from core.performance import funnel
 from core.periods import parse_period
-from core.pipeline import deals, lost_reasons
+from core.pipeline import deals, lost_reasons, views
 from core.transfer import ColumnMapping, ImportFailed, import_table
 from db.schema import AuditLog, Deal, LostReason, Person
 from tests import factories
@@ -246,3 +246,18 @@ def test_the_mark_lost_picker_reads_names_only_and_the_counts_have_an_index(sess
     assert "Went quiet for a year" not in [name for _, name in offered]
     indexed = [i["column_names"] for i in inspect(session.connection()).get_indexes("deal")]
     assert ["lost_reason_id"] in indexed
+
+
+def test_the_deal_shows_its_listed_reason_under_the_current_name(session):
+    t = team(session)
+    rep = t.actor(session, t.rep)
+    deal = factories.deal(session, t.rep, t.customer, stage_name="Evaluation")
+    price = lost_reason_id(session, "Price")
+    _lose(session, rep, deal, price)
+    lost_reasons.rename_lost_reason(session, _admin(session), price, "Too expensive")
+    assert deal.lost_reason == "Price"  # the wording of the day stays on the deal
+    assert views.deal_detail(session, rep, deal.id).lost_reason == "Too expensive"
+    old = factories.deal(session, t.rep, t.customer, status="lost", closed_on=TODAY)
+    old.lost_reason = "Lost before the list"
+    session.flush()
+    assert views.deal_detail(session, rep, old.id).lost_reason == "Lost before the list"
