@@ -12,6 +12,7 @@ Screenshots of every page go to tests/e2e/artifacts/walk/<role>-<page>[-<tab>]-<
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from streamlit.proto.Dataframe_pb2 import Dataframe
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -115,7 +117,9 @@ def show_sidebar(page) -> None:
     """The navigation in sight, with every page listed (nothing folded under "View more")."""
     expand = page.get_by_test_id("stExpandSidebarButton")
     if expand.count() and expand.is_visible():
-        expand.click()
+        # the sidebar may have opened by itself as the window widened: the button is gone
+        with contextlib.suppress(PlaywrightTimeout):
+            expand.click(timeout=5_000)
         page.get_by_test_id("stSidebarNav").wait_for(state="visible")
     more = page.get_by_test_id("stSidebarNavViewButton")
     if more.count() and re.search(r"more", more.first.inner_text(), re.I):
@@ -240,6 +244,7 @@ def test_every_page_of_the_role_reads_cleanly(browser, app_url, role):
             tables.take()
             console.clear()
             page.set_viewport_size(desktop)
+            page.wait_for_timeout(400)  # the sidebar may open by itself on the wider window
             show_sidebar(page)
             page.locator(f'[data-testid="stSidebarNavLink"][href="{href}"]').click()
             settle(page)
