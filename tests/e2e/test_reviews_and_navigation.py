@@ -13,10 +13,14 @@ from ui.navigation import PAGES
 
 
 def _open_sidebar_on_a_phone(page) -> None:
+    """Below 700 px the sidebar starts folded away: open it as a user would."""
+    if page.viewport_size["width"] >= 700:
+        return
     opener = page.get_by_test_id("stExpandSidebarButton")
-    if opener.count() and opener.is_visible():
-        opener.click()
-        wait_idle(page)
+    expect(opener).to_be_visible(timeout=30_000)
+    opener.click()
+    expect(page.get_by_test_id("stSidebarNavLink").first).to_be_in_viewport(timeout=30_000)
+    wait_idle(page)
 
 
 def _type_in_commitment_row(page, row: int, text: str) -> None:
