@@ -10,7 +10,10 @@ from ui.flash import show_flash
 actor = current_actor()
 st.title("My account")
 show_flash("account")
-st.write(f"**{actor.name}** · {actor.username} · {actor.role.value}")
+st.write(
+    f"Signed in as **{actor.name}**. Username: {actor.username}. "
+    f"Role: {actor.role.value.capitalize()}."
+)
 
 with st.form("change_password", clear_on_submit=True):
     st.subheader("Change password")

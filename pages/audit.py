@@ -86,7 +86,15 @@ st.dataframe(
     page.rows,
     hide_index=True,
     width="stretch",
-    column_config={"when": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss")},
+    column_config={
+        "when": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
+        "who": "Who",
+        "action": "What was done",
+        "entity": "Kind of record",
+        "record": "Record",
+        "before": "Before",
+        "after": "After",
+    },
 )
 newer, older, _ = st.columns([1, 1, 4])
 if newer.button("← Newer", disabled=page.offset == 0, key="audit_newer"):

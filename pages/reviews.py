@@ -136,6 +136,14 @@ else:
         ),
         hide_index=True,
         width="stretch",
+        column_config={
+            "change": "Change",
+            "deal": "Deal",
+            "from": "From",
+            "to": "To",
+            "when": "When",
+            "amount": "Amount",
+        },
     )
 
 # Commitment rows on the form are plain text boxes, so a row takes text on a single click (a data
@@ -202,4 +210,15 @@ st.subheader("Past reviews")
 if past.empty:
     st.caption("No reviews recorded yet.")
 else:
-    st.dataframe(past.drop(columns=["id"]), hide_index=True, width="stretch")
+    st.dataframe(
+        past.drop(columns=["id"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "held_on": "Held on",
+            "manager": "Manager",
+            "deals_discussed": st.column_config.NumberColumn("Deals discussed", format="%d"),
+            "commitments": st.column_config.NumberColumn("Commitments", format="%d"),
+            "notes": "Notes",
+        },
+    )
