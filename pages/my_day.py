@@ -293,7 +293,10 @@ if more_cash and st.button(f"Show all {len(day.awaiting_cash)} won deals waiting
 
 st.subheader("My alerts")
 if not day.alerts:
-    st.caption("You have no open alerts. Overdue follow-ups are listed under Today.")
+    st.caption(
+        "No open alerts about these deals and follow-ups (overdue follow-ups are listed under "
+        "Today). The Alerts page lists every alert you may see, your team's included."
+    )
 for alert in day.alerts[:5]:
     st.markdown(f"{SEVERITY_ICON.get(alert.severity, '')} **{alert.subject}**: {alert.message}")
 if len(day.alerts) > 5:
