@@ -146,8 +146,6 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
     session, present = ctx.session, ctx.rows.present
     if "close_date" in present:  # one close date fills closed_on or expected_close
         present = present | {"closed_on", "expected_close"}
-    if "close_date" in present:  # one close date fills closed_on or expected_close
-        present = present | {"closed_on", "expected_close"}
     stages = _stages(session)
     products = {
         name.lower(): pid for pid, name in session.execute(select(Product.id, Product.name))
@@ -190,14 +188,6 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
             ctx.problem(
                 number, "stage", row.stage, f"unknown stage; map it to one of: {stage_names}"
             )
-            continue
-        by_status = stage_of_status(row, stage, list(stages.values()))
-        if isinstance(by_status, str):
-            ctx.problem(number, "status", row.status, by_status)
-            continue
-        stage = by_status
-        if conflict := apply_close_date(row, stage):
-            ctx.problem(number, conflict[0], row.close_date, conflict[1])
             continue
         by_status = stage_of_status(row, stage, list(stages.values()))
         if isinstance(by_status, str):
