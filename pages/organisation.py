@@ -22,6 +22,7 @@ from ui.auth import current_actor
 from ui.data import cached, read, save
 from ui.downloads import download_buttons
 from ui.flash import show_flash
+from ui.format import as_text, day
 
 MONTHS = [date(2000, m, 1).strftime("%B") for m in range(1, 13)]
 
@@ -138,7 +139,8 @@ with tree_tab:
 
 with people_tab:
     st.dataframe(
-        persons.drop(columns=["id"]),
+        # A person imported without a hire date reads "–", not "None".
+        persons.drop(columns=["id"]).assign(hire_date=lambda f: as_text(f["hire_date"], day)),
         hide_index=True,
         width="stretch",
         column_config={
@@ -146,7 +148,7 @@ with people_tab:
             "username": "Username",
             "role": "Role",
             "region": "Region",
-            "hire_date": st.column_config.DateColumn("Hired"),
+            "hire_date": "Hired",
             "active": st.column_config.CheckboxColumn("Active"),
         },
     )
