@@ -58,7 +58,10 @@ def test_a_rep_finds_a_customer_adds_a_contact_and_sees_it_in_the_timeline(
     form.get_by_role("textbox", name="Email").fill("grace@example.com")
     form.get_by_role("textbox", name="Phone").fill("+1 212 555 0100")
     form.get_by_role("button", name="Add contact").click()
-    expect(page.get_by_text("Contact Grace Hopper added.")).to_be_visible(timeout=30_000)
+    # The confirmation box, not the toast that says the same.
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
+        "Contact Grace Hopper added.", timeout=30_000
+    )
     wait_idle(page)
 
     page.get_by_role("tab", name="Timeline").click()

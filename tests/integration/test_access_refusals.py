@@ -467,6 +467,10 @@ OWN_STATE: list[tuple[str, Call]] = [
     ("alerts.reopen", lambda s, a, w: alerts.reopen(s, a, ["stalled:1"])),
     # their own password (the Account page): refused once deactivated, even while signed in
     ("people.set_password (own)", lambda s, a, w: people.set_password(s, a, a.username, "mine!")),
+    (
+        "people.change_own_password",
+        lambda s, a, w: people.change_own_password(s, a, "a guess", "mine-1234"),
+    ),
 ]
 
 READ_ONLY = {
@@ -489,6 +493,7 @@ READ_ONLY = {
     "creation.new_deal_options",
     "creation.owner_choices",
     "creation.owner_for",
+    "creation.similar_open_deals",
     "deals.ensure_can_edit_deal",
     "deals.ensure_can_view_deal",
     "lost_reasons.ensure_can_keep_lost_reasons",
@@ -504,6 +509,7 @@ READ_ONLY = {
     "reviews.changes_since",
     "reviews.changes_since_last_review",
     "reviews.open_commitments",
+    "reviews.review_detail",
     "reviews.reviewable_reps",
     "reviews.reviews_of",
     "scorecard.comparable_regions",

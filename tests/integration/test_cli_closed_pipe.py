@@ -50,7 +50,7 @@ def test_a_report_piped_into_a_reader_that_stops_after_one_line_ends_quietly(db_
     assert command.stdout is not None
     command.stdout.close()  # only head reads the pipe now
     first, _ = head.communicate(timeout=300)
-    assert first.decode().rstrip("\n").split(",")[:2] == ["entity", "period"]
+    assert first.decode().rstrip("\n").split(",")[:3] == ["entity", "name", "period"]
     _quiet(command)
 
 
