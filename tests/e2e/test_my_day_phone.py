@@ -134,7 +134,7 @@ def _journey(page, app_url, console_errors, tmp_path_factory):
     form.get_by_role("button", name="📝 Log activity").click()
     _confirmed(page, "Visit logged; the follow-up is done and the next one is set for")
     visit_logged = time.perf_counter()
-    expect(visit_card).to_have_count(0)
+    expect(visit_card).to_have_count(0, timeout=30_000)
 
     # move the deal closing this month two stages, one tap each
     deal_card = page.locator(f".st-key-my_day_deal_{prepared['deal']}")
