@@ -161,6 +161,13 @@ def assert_no_exception(page) -> None:
     assert boxes.count() == 0, boxes.first.inner_text()
 
 
+def sign_out(page) -> None:
+    """Sign out and wait for the sign-in form: until that rerun has ended the session, the
+    browser's cookie would still sign the next page in."""
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("textbox", name="Username or email").wait_for(state="visible", timeout=30_000)
+
+
 def sign_in(page, app_url: str, username: str, password: str = "demo") -> None:
     page.goto(app_url)
     page.get_by_role("textbox", name="Username or email").fill(username)

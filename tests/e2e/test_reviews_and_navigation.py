@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from core.models import Role
-from tests.e2e.conftest import assert_no_exception, screenshot, sign_in, wait_idle
+from tests.e2e.conftest import assert_no_exception, screenshot, sign_in, sign_out, wait_idle
 from ui.navigation import PAGES
 
 
@@ -100,6 +100,6 @@ def test_the_admins_sidebar_shows_every_page_without_a_fold(page, app_url, conso
             expect(links.filter(has_text=title).first).to_be_visible()
         screenshot(page, f"sidebar-admin-{name}")
         assert_no_exception(page)
-        page.get_by_role("button", name="Sign out").click()
+        sign_out(page)
         wait_idle(page)
     assert not console_errors, console_errors

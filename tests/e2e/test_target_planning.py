@@ -8,7 +8,7 @@ from datetime import date
 from playwright.sync_api import expect
 
 from core.periods import fiscal_year_of
-from tests.e2e.conftest import assert_no_exception, screenshot, sign_in, wait_idle
+from tests.e2e.conftest import assert_no_exception, screenshot, sign_in, sign_out, wait_idle
 
 NEXT_YEAR = fiscal_year_of(date.today()) + 1
 
@@ -48,7 +48,7 @@ def test_director_allocates_manager_adjusts_director_approves(page, app_url, con
     assert_no_exception(page)
     screenshot(page, "targets-2-director-allocated")
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     _open_targets(page, app_url, "manager")
     _choose(page, "Fiscal year", f"FY{NEXT_YEAR}")
     expect(page.get_by_text("📝 draft")).to_be_visible(timeout=30_000)
@@ -71,7 +71,7 @@ def test_director_allocates_manager_adjusts_director_approves(page, app_url, con
     expect(confirmation(page, re.compile(r"v1 submitted"))).to_be_visible(timeout=30_000)
     assert_no_exception(page)
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     _open_targets(page, app_url, "director")
     _choose(page, "Fiscal year", f"FY{NEXT_YEAR}")
     expect(page.get_by_text("📨 submitted")).to_be_visible(timeout=30_000)
@@ -82,7 +82,7 @@ def test_director_allocates_manager_adjusts_director_approves(page, app_url, con
     assert_no_exception(page)
     screenshot(page, "targets-5-director-approved")
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     _open_targets(page, app_url, "rep")
     _choose(page, "Fiscal year", f"FY{NEXT_YEAR}")
     expect(page.get_by_text("My yearly target")).to_be_visible(timeout=30_000)
