@@ -97,6 +97,20 @@ AUTOINCREMENT = {"sqlite_autoincrement": True}
 audit entries, history and links that name an id keep meaning that one record."""
 
 
+DEFAULT_CURRENCY = "USD"
+"""The company currency until the company sets one (setting "company_currency")."""
+
+
+def _company_currency(context: Any) -> str:
+    """A new deal's currency when none is given: the company currency."""
+    value = context.connection.execute(
+        text("SELECT value FROM app_setting WHERE key = 'company_currency'")
+    ).scalar()
+    if isinstance(value, str):  # JSON on PostgreSQL comes back decoded, on SQLite as text
+        value = value.strip('"')
+    return str(value or DEFAULT_CURRENCY)
+
+
 # --- organisation -------------------------------------------------------------------------
 
 
@@ -300,7 +314,15 @@ class Deal(Base):
         Index("ix_deal_status_expected_close", "status", "expected_close"),
         # Attainment: won deals by close date without touching the table (covering), and the
         # most recently closed deals for the stage calibration.
-        Index("ix_deal_won_closed", "status", "closed_on", "region_id", "owner_id", "amount"),
+        Index(
+            "ix_deal_won_closed",
+            "status",
+            "closed_on",
+            "region_id",
+            "owner_id",
+            "company_amount",
+            "credit_shared",
+        ),
         Index("ix_deal_closed_status", "closed_on", "status"),
         # Open deals by expected close with everything the pipeline figures read (covering).
         Index(
@@ -311,7 +333,8 @@ class Deal(Base):
             "owner_id",
             "stage_id",
             "forecast_category",
-            "amount",
+            "company_amount",
+            "credit_shared",
         ),
         # Period filters of scorecards, plan vs actual and the funnel (created in; deals
         # closed in a period use ix_deal_closed_status).
@@ -327,6 +350,15 @@ class Deal(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
     amount: Mapped[Decimal]
+    """In the deal's own currency."""
+    currency: Mapped[str] = mapped_column(String(3), default=_company_currency)
+    """ISO 4217 code; the company currency unless the deal says otherwise."""
+    company_amount: Mapped[Decimal | None]
+    """The amount in the company currency, rounded to cents once (core.currency's rule: a
+    closed deal at the rate of its close date, an open deal at today's); None while no rate is
+    in effect (not priced). Kept by core.pipeline.pricing on every write."""
+    credit_shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """True when the credit is split (rows in credit_split); else 100 % to the owner."""
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default=DealStatus.OPEN)
     forecast_category: Mapped[str] = mapped_column(String(20), default=ForecastCategory.PIPELINE)
@@ -355,6 +387,58 @@ class Deal(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=true())
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class CreditSplit(Base):
+    """One person's share of a deal's revenue credit. The percentages of a deal add up to 100;
+    `amount` is the share of the deal's company amount (largest remainder, so the shares add up
+    to the deal exactly) and `region_id` the person's region (frozen when the deal closes)."""
+
+    __tablename__ = "credit_split"
+    __table_args__ = (
+        UniqueConstraint("deal_id", "person_id"),
+        CheckConstraint("percent > 0 AND percent <= 100", name="percent_valid"),
+        AUTOINCREMENT,
+    )
+
+    id: Mapped[intpk]
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    amount: Mapped[Decimal | None]
+
+
+class CreditSplitProposal(Base):
+    """A split the deal's owner proposes; it counts only once a manager applies it."""
+
+    __tablename__ = "credit_split_proposal"
+    __table_args__ = (AUTOINCREMENT,)
+
+    id: Mapped[intpk]
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id", ondelete="CASCADE"), unique=True)
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    lines: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """{"<person id>": "<percent>"}."""
+    note: Mapped[str | None] = mapped_column(String(300))
+    proposed_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+class ExchangeRate(Base):
+    """Units of the company currency for one unit of `currency`, in effect from `valid_from`
+    until the currency's next rate."""
+
+    __tablename__ = "exchange_rate"
+    __table_args__ = (
+        UniqueConstraint("currency", "valid_from"),
+        CheckConstraint("rate > 0", name="rate_positive"),
+        AUTOINCREMENT,
+    )
+
+    id: Mapped[intpk]
+    currency: Mapped[str] = mapped_column(String(3))
+    valid_from: Mapped[date]
+    rate: Mapped[Decimal] = mapped_column(Numeric(18, 8))
 
 
 class DealStageHistory(Base):
@@ -537,6 +621,20 @@ class TargetPlan(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default=true())
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+class PlanBudgetRate(Base):
+    """A rate a plan fixes for its fiscal year: attainment against the plan converts deals in
+    `currency` at it instead of the dated rates."""
+
+    __tablename__ = "plan_budget_rate"
+    __table_args__ = (CheckConstraint("rate > 0", name="rate_positive"),)
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("target_plan.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    rate: Mapped[Decimal] = mapped_column(Numeric(18, 8))
 
 
 class Target(Base):

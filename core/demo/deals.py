@@ -24,7 +24,7 @@ from core.demo.customers import customer_status
 from core.demo.vocabulary import LOST_REASONS, PRODUCTS
 from core.pipeline.standard_stages import STANDARD_STAGES as STAGES
 from db.base import table_of
-from db.schema import Customer, Deal, DealStageHistory, DealTeamMember, Person
+from db.schema import DEFAULT_CURRENCY, Customer, Deal, DealStageHistory, DealTeamMember, Person
 
 OPEN_STAGES = 6  # Lead .. Negotiation; index 6 is Won, 7 is Lost
 ADVANCE = np.array([0.55, 0.70, 0.75, 0.80, 0.80, 0.85])
@@ -190,6 +190,8 @@ def add_deals(build: DemoBuild) -> None:
             "region_id": build.rep_region[rep],
             "product_id": product + 1,
             "amount": amount,
+            "currency": np.full(n, DEFAULT_CURRENCY, dtype=object),
+            "company_amount": amount,
             "stage_id": stage + 1,
             "status": status,
             "forecast_category": forecast,

@@ -27,18 +27,41 @@ Definitions (a sales director's reading):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, false, func, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    SQLColumnExpression,
+    case,
+    false,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
 
 from core.models import Period
+from core.pipeline import pricing  # noqa: F401  (keeps every deal's company amount on write)
 from core.pipeline.flags import overdue_sql
-from db.schema import Customer, Deal, DealStatus, PlanStatus, Product, Stage, Target, TargetPlan
+from db.schema import (
+    CreditSplit,
+    Customer,
+    Deal,
+    DealStatus,
+    ExchangeRate,
+    PlanBudgetRate,
+    PlanStatus,
+    Product,
+    Stage,
+    Target,
+    TargetPlan,
+)
 from db.sql_dates import days_between
 
 CENT = Decimal("0.01")
@@ -60,14 +83,15 @@ def money(value: object) -> Decimal:
     return Decimal(value or 0).quantize(CENT)  # type: ignore[arg-type]
 
 
-def credited_amount() -> SQLColumnExpression[Decimal]:
-    """The amount a deal contributes to a figure: today its recorded amount."""
-    return Deal.amount
+def credited_amount() -> SQLColumnExpression[Decimal | None]:
+    """The amount a deal contributes to a figure: its company amount (core.currency's rule),
+    NULL when not priced, so no sum ever adds a foreign amount as if 1:1."""
+    return Deal.company_amount
 
 
 @dataclass(frozen=True)
 class Tally:
-    """An amount and the number of deals behind it."""
+    """An amount and the number of (priced) deals behind it."""
 
     amount: Decimal = ZERO
     deals: int = 0
@@ -83,26 +107,120 @@ class WonTally(Tally):
     cycle_days: float = 0.0
 
 
-def _grouped(by: str, *columns: Any) -> tuple[Select, Any]:
-    """A select of the key of `by` (a constant for the company) and `columns`, with the joins
-    the key needs."""
+# --- credit: who a deal counts for -------------------------------------------------------------
+
+_SPLIT = CreditSplit.__table__.c
+_CREDIT_COLUMNS = {"owner_id": _SPLIT.person_id, "region_id": _SPLIT.region_id}
+
+
+_NO_OPTS: dict[str, Any] = {}
+
+
+def _credit_column(element: Any, **_kw: Any) -> Any:
+    if isinstance(element, Column) and element.table is Deal.__table__:
+        return _CREDIT_COLUMNS.get(element.key)
+    return None
+
+
+def _names_credit(conditions: Sequence) -> bool:
+    return any(
+        _credit_column(element) is not None
+        for condition in conditions
+        for element in visitors.iterate(condition)
+    )
+
+
+def _to_split(conditions: Sequence) -> list:
+    """Conditions on a deal's owner or region, read on the split's person and region."""
+    return [
+        visitors.replacement_traverse(cast(ColumnElement, condition), _NO_OPTS, _credit_column)
+        for condition in conditions
+    ]
+
+
+def budget_rates(session: Session, period: Period | None) -> dict[str, Decimal]:
+    """The budget rates the active plan of the period's fiscal year fixes (often none)."""
+    if period is None:
+        return {}
+    plan_id = active_plan_id(session, period.fiscal_year)
+    if plan_id is None:
+        return {}
+    query = select(PlanBudgetRate.currency, PlanBudgetRate.rate).where(
+        PlanBudgetRate.plan_id == plan_id
+    )
+    return {code: Decimal(rate) for code, rate in session.execute(query)}
+
+
+def _at_budget(budget: dict[str, Decimal], full: Any, at_rate: Any) -> Any:
+    """`full` for deals in a currency without a budget rate, else the deal at the budget
+    rate (core.currency.convert in SQL: half up to cents)."""
+    if not budget:
+        return full
+    return case(
+        *((Deal.currency == code, at_rate(rate)) for code, rate in sorted(budget.items())),
+        else_=full,
+    )
+
+
+def _cents(value: Any) -> Any:
+    return func.round(value, 2)
+
+
+def _parts(by: str, conditions: Sequence, budget: dict[str, Decimal]) -> list[tuple]:
+    """The queries a figure adds up: (key, amount, conditions, split?). Grouped by owner or
+    region, or filtered on them, split deals count through their shares; the company and
+    deal attributes count every deal once, at 100 %."""
+    whole = _at_budget(budget, Deal.company_amount, lambda r: _cents(Deal.amount * r))
     key = KEYS[by]
-    if key is None:
-        query = select(func.min(0), *columns).select_from(Deal)
-    else:
-        query = select(key, *columns).select_from(Deal)
-    if by in ("segment", "industry"):
-        query = query.join(Customer, Customer.id == Deal.customer_id)
-    elif by == "product_line":
-        query = query.outerjoin(Product, Product.id == Deal.product_id)
-    return query, key
+    if by not in ("owner", "region") and not _names_credit(conditions):
+        return [(key, whole, list(conditions), False)]
+    share = _at_budget(
+        budget,
+        CreditSplit.amount,
+        lambda r: _cents(_cents(Deal.amount * r) * CreditSplit.percent / 100),
+    )
+    split_key = _CREDIT_COLUMNS[key.key] if by in ("owner", "region") else key
+    return [
+        (key, whole, [Deal.credit_shared.is_(False), *conditions], False),
+        (split_key, share, [Deal.credit_shared.is_(True), *_to_split(conditions)], True),
+    ]
 
 
-def _run(session: Session, query: Select, key: Any) -> list:
-    rows = list(session.execute(query.group_by(key) if key is not None else query).all())
-    if key is None:
-        return [(None, *row[1:]) for row in rows if row[-1]]  # the count is last
-    return rows
+def _sums(
+    session: Session,
+    by: str,
+    conditions: Sequence,
+    measures: Callable[[Any], list],
+    *,
+    groups: Sequence = (),
+    period: Period | None = None,
+) -> dict[tuple, list]:
+    """(key, *groups) -> the measures of `measures(amount)` and a count of priced deals,
+    added up over the parts of `_parts`. `period` picks the budget rates, if any."""
+    out: dict[tuple, list] = {}
+    for key, amount, where, split in _parts(by, conditions, budget_rates(session, period)):
+        columns = [*measures(amount), func.count(amount)]
+        query = select(key if key is not None else literal(None), *groups, *columns)
+        query = query.select_from(Deal)
+        if split:
+            query = query.join(CreditSplit, CreditSplit.deal_id == Deal.id)
+        if by in ("segment", "industry"):
+            query = query.join(Customer, Customer.id == Deal.customer_id)
+        elif by == "product_line":
+            query = query.outerjoin(Product, Product.id == Deal.product_id)
+        grouping = ([key] if key is not None else []) + list(groups)
+        query = query.where(*where)
+        if grouping:
+            query = query.group_by(*grouping)
+        for row in session.execute(query):
+            values = list(row[1 + len(groups) :])
+            if not values[-1]:
+                continue  # no priced deal (an ungrouped aggregate still returns a row)
+            index = (None if key is None else row[0], *row[1 : 1 + len(groups)])
+            sums = out.setdefault(index, [0] * len(values))
+            for i, value in enumerate(values):
+                sums[i] += value or 0
+    return out
 
 
 def won_in(period: Period) -> list[ColumnElement[bool]]:
@@ -119,17 +237,20 @@ def won(
     cycle_days: bool = False,
 ) -> dict[Any, WonTally]:
     """Won in the period by `by`: amount and deals, and with `cycle_days` the days from
-    creation to win added up (it reads the creation date, so only the scorecard asks)."""
-    cycle = (
-        func.sum(days_between(session, Deal.closed_on, Deal.created_on))
-        if cycle_days
-        else func.sum(0)
-    )
-    query, key = _grouped(by, func.sum(credited_amount()), cycle, func.count())
-    query = query.where(*won_in(period), *where)
+    creation to win added up (it reads the creation date, so only the scorecard asks). A split
+    deal counts once for each credited person, with that person's share."""
+
+    def measures(amount: Any) -> list:
+        days = days_between(session, Deal.closed_on, Deal.created_on)
+        return [
+            func.sum(amount),
+            func.sum(case((amount.is_not(None), days))) if cycle_days else func.sum(0),
+        ]
+
+    rows = _sums(session, by, [*won_in(period), *where], measures, period=period)
     return {
         k: WonTally(money(amount), int(n), float(days or 0))
-        for k, amount, days, n in _run(session, query, key)
+        for (k,), (amount, days, n) in rows.items()
     }
 
 
@@ -138,43 +259,55 @@ def won_by_month(
 ) -> dict[tuple[Any, date], Decimal]:
     """Won in the period by `by` and calendar month of the close date."""
     year, month_no = func.extract("year", Deal.closed_on), func.extract("month", Deal.closed_on)
-    query, key = _grouped(by, year, month_no, func.sum(credited_amount()), func.count())
-    query = query.where(*won_in(period), *where)
-    groups = [year, month_no] if key is None else [key, year, month_no]
-    return {
-        (None if key is None else k, date(int(y), int(m), 1)): money(amount)
-        for k, y, m, amount, _n in session.execute(query.group_by(*groups))
-    }
+    rows = _sums(
+        session,
+        by,
+        [*won_in(period), *where],
+        lambda amount: [func.sum(amount)],
+        groups=[year, month_no],
+        period=period,
+    )
+    return {(k, date(int(y), int(m), 1)): money(amount) for (k, y, m), (amount, _n) in rows.items()}
 
 
 def won_by_day(session: Session, period: Period, *, where: Sequence = ()) -> dict[date, Decimal]:
     """Won in the period by close date."""
-    query = (
-        select(Deal.closed_on, func.sum(credited_amount()))
-        .where(*won_in(period), *where)
-        .group_by(Deal.closed_on)
+    rows = _sums(
+        session,
+        "company",
+        [*won_in(period), *where],
+        lambda amount: [func.sum(amount)],
+        groups=[Deal.closed_on],
+        period=period,
     )
-    return {day: money(total) for day, total in session.execute(query) if day is not None}
+    return {day: money(amount) for (_, day), (amount, _n) in rows.items() if day is not None}
+
+
+def _tallies(
+    session: Session, by: str, conditions: Sequence, period: Period | None
+) -> dict[Any, Tally]:
+    rows = _sums(session, by, conditions, lambda amount: [func.sum(amount)], period=period)
+    return {k: Tally(money(amount), int(n)) for (k,), (amount, n) in rows.items()}
 
 
 def lost(
     session: Session, period: Period, *, by: str = "region", where: Sequence = ()
 ) -> dict[Any, Tally]:
     """Lost in the period by `by` (deals lost with a close date in the period)."""
-    query, key = _grouped(by, func.sum(credited_amount()), func.count())
-    query = query.where(
-        Deal.status == DealStatus.LOST, Deal.closed_on.between(period.start, period.end), *where
-    )
-    return {k: Tally(money(a), int(n)) for k, a, n in _run(session, query, key)}
+    conditions = [
+        Deal.status == DealStatus.LOST,
+        Deal.closed_on.between(period.start, period.end),
+        *where,
+    ]
+    return _tallies(session, by, conditions, period)
 
 
 def created(
     session: Session, period: Period, *, by: str = "region", where: Sequence = ()
 ) -> dict[Any, Tally]:
     """Pipeline created in the period by `by`: deals created in it, at their amount."""
-    query, key = _grouped(by, func.sum(credited_amount()), func.count())
-    query = query.where(Deal.created_on.between(period.start, period.end), *where)
-    return {k: Tally(money(a), int(n)) for k, a, n in _run(session, query, key)}
+    conditions = [Deal.created_on.between(period.start, period.end), *where]
+    return _tallies(session, by, conditions, period)
 
 
 # --- open pipeline ----------------------------------------------------------------------------
@@ -248,44 +381,85 @@ def open_pipeline(
 ) -> dict[Any, OpenPipeline]:
     """Open pipeline of the period by `by`, split by stage and forecast category (with
     `squares`, the sum of squared amounts too, which the simulation needs)."""
-    amount = credited_amount()
-    query, key = _grouped(
+
+    def measures(amount: Any) -> list:
+        return [func.sum(amount), func.sum(amount * amount) if squares else func.sum(0)]
+
+    rows = _sums(
+        session,
         by,
-        Deal.stage_id,
-        Deal.forecast_category,
-        func.sum(amount),
-        func.sum(amount * amount) if squares else func.sum(0),
-        func.count(),
+        [*open_in(period, today), *where],
+        measures,
+        groups=[Deal.stage_id, Deal.forecast_category],
+        period=period,
     )
-    query = query.where(*open_in(period, today), *where)
-    groups = [Deal.stage_id, Deal.forecast_category] + ([key] if key is not None else [])
     out: dict[Any, OpenPipeline] = {}
-    for row in session.execute(query.group_by(*groups)):
-        k, stage_id, category, total, squares, n = row
-        k = None if key is None else k
+    for (k, stage_id, category), (total, squared, n) in rows.items():
         group = out.setdefault(k, OpenPipeline())
         sums = group.by_stage.setdefault(stage_id, [0, ZERO, 0.0])
         sums[0] += int(n)
         sums[1] += money(total)
-        sums[2] += float(squares or 0)
+        sums[2] += float(squared or 0)
         group.by_category[category] = group.by_category.get(category, ZERO) + money(total)
     return out
 
 
 def all_open(session: Session, *, by: str = "region", where: Sequence = ()) -> dict[Any, Tally]:
     """Every open deal, whatever its expected close, by `by` (plans split targets by it)."""
-    query, key = _grouped(by, func.sum(credited_amount()), func.count())
-    query = query.where(Deal.status == DealStatus.OPEN, *where)
-    return {k: Tally(money(a), int(n)) for k, a, n in _run(session, query, key)}
+    return _tallies(session, by, [Deal.status == DealStatus.OPEN, *where], None)
 
 
 def overdue(
     session: Session, today: date, *, by: str = "region", where: Sequence = ()
 ) -> dict[Any, Tally]:
     """Open deals whose expected close has passed, by `by`."""
-    query, key = _grouped(by, func.sum(credited_amount()), func.count())
-    query = query.where(*overdue_on(today), *where)
-    return {k: Tally(money(a), int(n)) for k, a, n in _run(session, query, key)}
+    return _tallies(session, by, [*overdue_on(today), *where], None)
+
+
+@dataclass(frozen=True)
+class NotPriced:
+    """Deals of one currency a figure could not count: no rate in effect on their day."""
+
+    currency: str
+    deals: int
+    amount: Decimal
+    """In the deals' own currency (a split deal with the scope's share of it)."""
+    first_rate: date | None
+    """The currency's first rate (None: the currency has no rate at all)."""
+
+
+def not_priced(
+    session: Session, conditions: Sequence, *, period: Period | None = None
+) -> list[NotPriced]:
+    """The deals matching `conditions` (a figure's own: `won_in(period)`, `open_in(...)`, and
+    the scope's filters) that have no company amount, by currency."""
+    budget = budget_rates(session, period)
+    unpriced = [Deal.company_amount.is_(None)]
+    if budget:
+        unpriced.append(Deal.currency.not_in(sorted(budget)))
+    rows: dict[str, list] = {}
+    for _key, _amount, where, split in _parts("company", conditions, {}):
+        share = _cents(Deal.amount * CreditSplit.percent / 100) if split else Deal.amount
+        query = select(Deal.currency, func.sum(share), func.count()).select_from(Deal)
+        if split:
+            query = query.join(CreditSplit, CreditSplit.deal_id == Deal.id)
+        query = query.where(*unpriced, *where).group_by(Deal.currency)
+        for code, amount, n in session.execute(query):
+            sums = rows.setdefault(code, [ZERO, 0])
+            sums[0] += money(amount)
+            sums[1] += int(n)
+    if not rows:
+        return []
+    first = dict(
+        session.execute(
+            select(ExchangeRate.currency, func.min(ExchangeRate.valid_from))
+            .where(ExchangeRate.currency.in_(rows))
+            .group_by(ExchangeRate.currency)
+        ).tuples()
+    )
+    return [
+        NotPriced(code, n, amount, first.get(code)) for code, (amount, n) in sorted(rows.items())
+    ]
 
 
 def stage_probabilities(session: Session) -> dict[int, Decimal]:

@@ -23,6 +23,7 @@ from core.customers.names import name_problem, normalize_name
 from core.models import CustomerStatus, DealStatus, ForecastCategory
 from core.org import audit
 from core.org.access import in_scope
+from core.pipeline import pricing
 from core.pipeline.lost_reasons import (
     active_reasons_by_key,
     list_is_empty,
@@ -479,6 +480,8 @@ def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
     )
     total = len(creates)
     now = datetime.now().replace(microsecond=0)
+    company = pricing.company_currency(session)
+    rates = pricing.load_rates(session)
     for start in range(0, total, BATCH * 4):
         chunk = creates[start : start + BATCH * 4]
         cols: dict[str, list] = defaultdict(list)
@@ -493,7 +496,12 @@ def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
             cols["owner_id"].append(plan["owner"].id)
             cols["region_id"].append(plan["region_id"])
             cols["product_id"].append(plan["product_id"])
-            cols["amount"].append(money_text(row.amount if row.amount is not None else Decimal(0)))
+            given = row.amount if row.amount is not None else Decimal(0)
+            cols["amount"].append(money_text(given))
+            code = company
+            cols["currency"].append(code)
+            value = pricing.price(given, code, _status(stage), closed, company=company, rates=rates)
+            cols["company_amount"].append(None if value is None else money_text(value))
             cols["quantity"].append(row.quantity or 1)
             cols["stage_id"].append(stage.id)
             cols["status"].append(_status(stage))
@@ -592,3 +600,4 @@ def _write_deal_updates(ctx: ImportContext, updates: list[dict]) -> None:
                 )
     if history:
         bulk_insert(conn, table_of(DealStageHistory), history)
+    pricing.reprice(session, deal_ids=[item["current"].id for item in updates])
