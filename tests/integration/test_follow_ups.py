@@ -8,25 +8,47 @@ import pytest
 from sqlalchemy import func, select
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.models import ActivityType
+from core.models import ActivityType, Actor
 from core.pipeline import follow_ups
 from core.pipeline.activities import ActivityCreate
 from core.pipeline.follow_ups import NextFollowUp
 from db.schema import Activity, AuditLog, Deal, FollowUp
 from tests import factories
-from tests.pipeline_factories import team
+from tests.pipeline_factories import Team, team
 
 TODAY = date(2026, 6, 10)
+
+
+@pytest.fixture
+def t(session) -> Team:
+    """A region with its manager, two reps and one customer each."""
+    return team(session)
+
+
+@pytest.fixture
+def rep(session, t: Team) -> Actor:
+    """The team's rep, signed in."""
+    return t.actor(session, t.rep)
+
+
+@pytest.fixture
+def deal(session, t: Team) -> Deal:
+    """An open deal of the rep's own customer."""
+    return factories.deal(session, t.rep, t.customer)
+
+
+def _follow_up(session, actor: Actor, title: str, *, due_on: date = TODAY, **where) -> int:
+    """A follow-up `actor` adds on TODAY; `where` names its deal or customer (and owner)."""
+    return follow_ups.add_follow_up(
+        session, actor, title=title, due_on=due_on, today=TODAY, **where
+    )
 
 
 def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def test_rep_adds_a_follow_up_on_own_deal_and_it_is_audited(session):
-    t = team(session)
-    rep = t.actor(session, t.rep)
-    deal = factories.deal(session, t.rep, t.customer)
+def test_rep_adds_a_follow_up_on_own_deal_and_it_is_audited(session, t, rep, deal):
     fid = follow_ups.add_follow_up(
         session,
         rep,
@@ -51,10 +73,7 @@ def test_rep_adds_a_follow_up_on_own_deal_and_it_is_audited(session):
     assert entry.action == "follow_up.add" and entry.actor_id == t.rep.id
 
 
-def test_bad_input_is_refused_and_writes_nothing(session):
-    t = team(session)
-    rep = t.actor(session, t.rep)
-    deal = factories.deal(session, t.rep, t.customer)
+def test_bad_input_is_refused_and_writes_nothing(session, t, rep, deal):
     before = _count(session, FollowUp)
     cases = [
         dict(title="   ", due_on=TODAY, deal_id=deal.id),
@@ -67,39 +86,21 @@ def test_bad_input_is_refused_and_writes_nothing(session):
         with pytest.raises(ValidationFailed):
             follow_ups.add_follow_up(session, rep, today=TODAY, **case)
     with pytest.raises(NotFound):
-        follow_ups.add_follow_up(
-            session, rep, title="Call", due_on=TODAY, deal_id=10**9, today=TODAY
-        )
+        _follow_up(session, rep, "Call", deal_id=10**9)
     assert _count(session, FollowUp) == before
 
 
-def test_refusals_per_role(session):
-    t = team(session)
-    rep, other = t.actor(session, t.rep), t.actor(session, t.other_rep)
-    deal = factories.deal(session, t.rep, t.customer)
+def test_refusals_per_role(session, t, rep, deal):
+    other = t.actor(session, t.other_rep)
     # another rep may neither add on my deal nor add for me
     with pytest.raises(PermissionDenied):
-        follow_ups.add_follow_up(
-            session, other, title="x", due_on=TODAY, deal_id=deal.id, today=TODAY
-        )
+        _follow_up(session, other, "x", deal_id=deal.id)
     with pytest.raises(PermissionDenied):
-        follow_ups.add_follow_up(
-            session,
-            other,
-            title="x",
-            due_on=TODAY,
-            customer_id=t.other_customer.id,
-            owner_id=t.rep.id,
-            today=TODAY,
-        )
+        _follow_up(session, other, "x", customer_id=t.other_customer.id, owner_id=t.rep.id)
     # a rep on a customer she does not own
     with pytest.raises(PermissionDenied):
-        follow_ups.add_follow_up(
-            session, rep, title="x", due_on=TODAY, customer_id=t.other_customer.id, today=TODAY
-        )
-    fid = follow_ups.add_follow_up(
-        session, rep, title="Send offer", due_on=TODAY, deal_id=deal.id, today=TODAY
-    )
+        _follow_up(session, rep, "x", customer_id=t.other_customer.id)
+    fid = _follow_up(session, rep, "Send offer", deal_id=deal.id)
     for change in (
         lambda: follow_ups.complete_follow_up(session, other, fid),
         lambda: follow_ups.snooze_follow_up(
@@ -131,19 +132,9 @@ def test_refusals_per_role(session):
     assert session.get_one(FollowUp, fid).status == "open"
 
 
-def test_manager_keeps_follow_ups_of_people_in_the_subtree(session):
-    t = team(session)
+def test_manager_keeps_follow_ups_of_people_in_the_subtree(session, t, deal):
     manager = t.actor(session, t.manager)
-    deal = factories.deal(session, t.rep, t.customer)
-    fid = follow_ups.add_follow_up(
-        session,
-        manager,
-        title="Prepare the review",
-        due_on=TODAY,
-        deal_id=deal.id,
-        owner_id=t.rep.id,
-        today=TODAY,
-    )
+    fid = _follow_up(session, manager, "Prepare the review", deal_id=deal.id, owner_id=t.rep.id)
     assert session.get_one(FollowUp, fid).owner_id == t.rep.id
     rows = follow_ups.follow_ups_of_person(session, manager, t.rep.id, today=TODAY)
     assert [r.id for r in rows] == [fid] and rows[0].can_change
@@ -152,12 +143,8 @@ def test_manager_keeps_follow_ups_of_people_in_the_subtree(session):
     assert row.status == "done" and row.done_by_id == t.manager.id
 
 
-def test_snooze_reschedule_and_done_states(session):
-    t = team(session)
-    rep = t.actor(session, t.rep)
-    fid = follow_ups.add_follow_up(
-        session, rep, title="Visit", due_on=TODAY, customer_id=t.customer.id, today=TODAY
-    )
+def test_snooze_reschedule_and_done_states(session, t, rep):
+    fid = _follow_up(session, rep, "Visit", customer_id=t.customer.id)
     with pytest.raises(ValidationFailed):
         follow_ups.snooze_follow_up(session, rep, fid, TODAY, today=TODAY)
     follow_ups.snooze_follow_up(session, rep, fid, TODAY + timedelta(days=3), today=TODAY)
@@ -212,40 +199,18 @@ def test_snooze_reschedule_and_done_states(session):
     ]
 
 
-def test_next_step_is_the_earliest_open_follow_up_else_the_note(session):
-    t = team(session)
-    rep = t.actor(session, t.rep)
+def test_next_step_is_the_earliest_open_follow_up_else_the_note(session, t, rep):
     with_follow_ups = factories.deal(session, t.rep, t.customer)
     with_note = factories.deal(session, t.rep, t.customer)
     with_note.next_step = "Wait for the budget"
     with_follow_ups.next_step = "Old note"
     bare = factories.deal(session, t.rep, t.customer)
     session.flush()
-    add = follow_ups.add_follow_up
-    late = add(
-        session,
-        rep,
-        title="Later",
-        due_on=TODAY + timedelta(5),
-        deal_id=with_follow_ups.id,
-        today=TODAY,
-    )
-    add(
-        session,
-        rep,
-        title="Same day, no time",
-        due_on=TODAY + timedelta(2),
-        deal_id=with_follow_ups.id,
-        today=TODAY,
-    )
-    timed = add(
-        session,
-        rep,
-        title="Same day at nine",
-        due_on=TODAY + timedelta(2),
-        due_at=time(9, 0),
-        deal_id=with_follow_ups.id,
-        today=TODAY,
+    on_deal = {"deal_id": with_follow_ups.id}
+    late = _follow_up(session, rep, "Later", due_on=TODAY + timedelta(5), **on_deal)
+    _follow_up(session, rep, "Same day, no time", due_on=TODAY + timedelta(2), **on_deal)
+    timed = _follow_up(
+        session, rep, "Same day at nine", due_on=TODAY + timedelta(2), due_at=time(9, 0), **on_deal
     )
     steps = follow_ups.next_steps(session, [with_follow_ups.id, with_note.id, bare.id])
     assert steps[with_follow_ups.id].follow_up_id == timed
@@ -259,13 +224,8 @@ def test_next_step_is_the_earliest_open_follow_up_else_the_note(session):
     assert late
 
 
-def test_logging_an_activity_closes_the_follow_up_and_sets_the_next_in_one_go(session):
-    t = team(session)
-    rep = t.actor(session, t.rep)
-    deal = factories.deal(session, t.rep, t.customer)
-    fid = follow_ups.add_follow_up(
-        session, rep, title="Visit", due_on=TODAY, deal_id=deal.id, today=TODAY
-    )
+def test_logging_an_activity_closes_the_follow_up_and_sets_the_next_in_one_go(session, rep, deal):
+    fid = _follow_up(session, rep, "Visit", deal_id=deal.id)
     activity_id = follow_ups.log_activity_with_follow_ups(
         session,
         rep,
@@ -280,13 +240,8 @@ def test_logging_an_activity_closes_the_follow_up_and_sets_the_next_in_one_go(se
     assert (step.text, step.due_on) == ("Send the offer", TODAY + timedelta(2))
 
 
-def test_a_refused_next_follow_up_rolls_back_the_activity(session):
-    t = team(session)
-    rep = t.actor(session, t.rep)
-    deal = factories.deal(session, t.rep, t.customer)
-    fid = follow_ups.add_follow_up(
-        session, rep, title="Visit", due_on=TODAY, deal_id=deal.id, today=TODAY
-    )
+def test_a_refused_next_follow_up_rolls_back_the_activity(session, t, rep, deal):
+    fid = _follow_up(session, rep, "Visit", deal_id=deal.id)
     activities_before = _count(session, Activity)
     with pytest.raises(ValidationFailed), session.begin_nested():
         follow_ups.log_activity_with_follow_ups(
@@ -313,24 +268,14 @@ def test_a_refused_next_follow_up_rolls_back_the_activity(session):
     assert session.get_one(Deal, deal.id).version == deal.version
 
 
-def test_my_deals_the_pipeline_and_the_deal_show_the_follow_up_as_next_step(session):
+def test_my_deals_the_pipeline_and_the_deal_show_the_follow_up_as_next_step(session, t, rep, deal):
     from core.pipeline import views
 
-    t = team(session)
-    rep = t.actor(session, t.rep)
-    deal = factories.deal(session, t.rep, t.customer)
     deal.next_step = "Old note"
     noted = factories.deal(session, t.rep, t.customer)
     noted.next_step = "Only a note"
     session.flush()
-    follow_ups.add_follow_up(
-        session,
-        rep,
-        title="Call the buyer",
-        due_on=TODAY + timedelta(3),
-        deal_id=deal.id,
-        today=TODAY,
-    )
+    _follow_up(session, rep, "Call the buyer", due_on=TODAY + timedelta(3), deal_id=deal.id)
     mine = views.my_open_deals(session, rep).set_index("id")
     assert mine.loc[deal.id, "next_step"] == "Call the buyer"
     assert mine.loc[deal.id, "next_step_due"] == TODAY + timedelta(3)
@@ -348,15 +293,11 @@ def test_my_deals_the_pipeline_and_the_deal_show_the_follow_up_as_next_step(sess
     )
 
 
-def test_a_merged_customer_hands_its_follow_ups_to_the_survivor(session):
+def test_a_merged_customer_hands_its_follow_ups_to_the_survivor(session, t, rep):
     from core.customers.ownership import merge_customers
 
-    t = team(session)
-    rep = t.actor(session, t.rep)
     duplicate = factories.customer(session, t.rep, t.region)
-    fid = follow_ups.add_follow_up(
-        session, rep, title="Call the buyer", due_on=TODAY, customer_id=duplicate.id, today=TODAY
-    )
+    fid = _follow_up(session, rep, "Call the buyer", customer_id=duplicate.id)
     merge_customers(session, t.actor(session, t.manager), t.customer.id, duplicate.id)
     session.expire_all()
     assert session.get_one(FollowUp, fid).customer_id == t.customer.id
