@@ -78,6 +78,7 @@ def deal(
     closed_on: date | None = None,
     expected_close: date | None = None,
     stage_name: str | None = None,
+    currency: str | None = None,
 ) -> Deal:
     if stage_name is None:
         stage_name = {"won": "Won", "lost": "Lost"}.get(status, "Qualified")
@@ -88,6 +89,7 @@ def deal(
         owner_id=owner.id,
         region_id=owner.region_id,
         amount=amount,
+        currency=currency,
         stage_id=stage_id,
         status=status,
         forecast_category="pipeline",

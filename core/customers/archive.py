@@ -134,9 +134,7 @@ def can_reassign(actor: Actor) -> bool:
 # --- search -------------------------------------------------------------------------------
 
 
-def _filtered(
-    session: Session, filters: CustomerFilters, today: date
-) -> list[ColumnElement[bool]]:
+def _filtered(session: Session, filters: CustomerFilters, today: date) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.search and (key := normalize_name(filters.search)):
         conditions.append(Customer.normalized_name.like(f"%{key}%"))
@@ -307,8 +305,12 @@ def customer_summary(session: Session, actor: Actor, customer_id: int) -> Custom
     shown = deals_in_view(actor)
     won, open_, n_won, n_lost, n_open, n_hidden = session.execute(
         select(
-            func.coalesce(func.sum(case((and_(Deal.status == "won", shown), Deal.amount))), 0),
-            func.coalesce(func.sum(case((and_(Deal.status == "open", shown), Deal.amount))), 0),
+            func.coalesce(
+                func.sum(case((and_(Deal.status == "won", shown), Deal.company_amount))), 0
+            ),
+            func.coalesce(
+                func.sum(case((and_(Deal.status == "open", shown), Deal.company_amount))), 0
+            ),
             func.count(case((Deal.status == "won", 1))),
             func.count(case((Deal.status == "lost", 1))),
             func.count(case((Deal.status == "open", 1))),

@@ -20,6 +20,7 @@ from core.org.access import ensure_role
 from core.org.regions import load_region_tree
 from db.results import affected_rows
 from db.schema import (
+    CreditSplit,
     Deal,
     DealStatus,
     Person,
@@ -291,6 +292,17 @@ def _carry_out_move(session: Session, person: Person, target: Region, start: dat
             )
             .values(region_id=target.id)
         )
+    )
+    moving_deals = select(Deal.id).where(
+        or_(
+            Deal.status == DealStatus.OPEN,
+            and_(Deal.status == DealStatus.WON, Deal.closed_on >= start),
+        )
+    )
+    session.execute(  # the person's shares of split deals follow them, like their own deals
+        update(CreditSplit)
+        .where(CreditSplit.person_id == person.id, CreditSplit.deal_id.in_(moving_deals))
+        .values(region_id=target.id)
     )
     before = _region(session, person.region_id).name if person.region_id else None
     person.region_id = target.id

@@ -82,7 +82,7 @@ def _deal_query(session: Session, actor: Actor, *columns):
             Deal.owner_id,
             Person.name,
             Deal.region_id,
-            Deal.amount,
+            Deal.company_amount,
             Deal.stage_id,
             Stage.name,
             *columns,
@@ -100,9 +100,9 @@ def big_deal_threshold(session: Session) -> Decimal | None:
         return None
     position = math.ceil(count / 10) - 1
     return session.scalar(
-        select(Deal.amount)
+        select(Deal.company_amount)
         .where(Deal.status == DealStatus.OPEN)
-        .order_by(Deal.amount.desc())
+        .order_by(Deal.company_amount.desc().nulls_last())
         .offset(position)
         .limit(1)
     )
@@ -121,7 +121,7 @@ def _stalled(session, actor, today, limits: AlertThresholds, names, limit) -> li
             session, actor, Stage.max_days, days_in_stage, last_activity, Deal.stage_entered_on
         )
         .where(too_long | quiet)
-        .order_by(Deal.amount.desc(), Deal.id)
+        .order_by(Deal.company_amount.desc().nulls_last(), Deal.id)
         .limit(limit)
     ).all()
     big = big_deal_threshold(session)
@@ -208,7 +208,7 @@ def _slipping(session, actor, today, limits, names, limit) -> list[Alert]:
     rows = session.execute(
         _deal_query(session, actor, Deal.close_date_changes, Deal.expected_close)
         .where(slipping_sql(slipping_threshold(session)))
-        .order_by(Deal.close_date_changes.desc(), Deal.amount.desc(), Deal.id)
+        .order_by(Deal.close_date_changes.desc(), Deal.company_amount.desc().nulls_last(), Deal.id)
         .limit(limit)
     ).all()
     return [
@@ -275,7 +275,7 @@ def _missing_roles(session, actor, today, limits, names, limit) -> list[Alert]:
             _deal_query(session, actor, *has_role)
             .where(Deal.stage_id == stage_id)
             .where(or_(*lacking))
-            .order_by(Deal.amount.desc(), Deal.id)
+            .order_by(Deal.company_amount.desc().nulls_last(), Deal.id)
             .limit(limit)
         )
         for row in session.execute(query):

@@ -203,7 +203,9 @@ def _committed_at_start(
     key = committed.c.owner_id if key_name == "owner" else committed.c.region_id
     won = and_(Deal.status == DealStatus.WON, Deal.closed_on.between(period.start, period.end))
     query = (
-        select(key, func.sum(committed.c.amount), func.sum(case((won, Deal.amount), else_=0)))
+        select(
+            key, func.sum(committed.c.amount), func.sum(case((won, Deal.company_amount), else_=0))
+        )
         .join(Deal, Deal.id == committed.c.deal_id)
         .group_by(key)
     )
@@ -280,9 +282,7 @@ def region_figures(
     activity_filters = [] if everywhere else [Person.region_id.in_(nodes)]
     deals = _deal_figures(session, period, "region", deal_filters)
     acts = _activity_counts(session, period, Person.region_id, activity_filters)
-    committed = _committed_at_start(
-        session, period, "region", None if everywhere else nodes, bench
-    )
+    committed = _committed_at_start(session, period, "region", None if everywhere else nodes, bench)
     targets = _targets(session, period, by_rep=False, ids=region_ids)
     headcount = dict(
         session.execute(

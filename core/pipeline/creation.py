@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import case, null, select
 from sqlalchemy.orm import Session
 
+from core.currency import currency_code
 from core.customers.editing import CustomerInput, create_customer
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import Actor, DealStatus, ForecastCategory, Money, Role
@@ -55,6 +56,8 @@ class DealDraft(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     product_id: RecordId | None = None
     amount: Money
+    currency: str | None = Field(default=None, max_length=3)
+    """ISO 4217 code of the amount; None: the company currency."""
     quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
     expected_close: date
     stage_id: RecordId | None = None
@@ -290,6 +293,7 @@ def _snapshot(deal: Deal) -> dict:
         "region_id": deal.region_id,
         "product_id": deal.product_id,
         "amount": deal.amount,
+        "currency": deal.currency,
         "quantity": deal.quantity,
         "stage_id": deal.stage_id,
         "status": deal.status,
@@ -340,6 +344,7 @@ def _insert(
         region_id=owner.region_id,
         product_id=draft.product_id,
         amount=draft.amount,
+        currency=currency_code(draft.currency) if draft.currency else None,
         quantity=draft.quantity,
         stage_id=stage.id,
         status=DealStatus.OPEN.value,
@@ -442,6 +447,7 @@ def clone_draft(session: Session, actor: Actor, deal_id: int, *, today: date) ->
         name=copy_name[:200],
         product_id=source.product_id,
         amount=source.amount,
+        currency=source.currency,
         quantity=source.quantity,
         expected_close=expected,
         forecast_category=ForecastCategory.PIPELINE,

@@ -28,10 +28,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from core.currency import currency_code
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, CashStatus, DealStatus, ForecastCategory, Money, Role
 from core.org import audit
 from core.org.access import ensure_can_edit_record, in_scope
+from core.pipeline import shares
 from core.pipeline.lost_reasons import offered_reason
 from core.pipeline.rules import (
     EditConflict,
@@ -75,6 +77,8 @@ def ensure_can_view_deal(session: Session, actor: Actor, deal: Deal) -> None:
         return
     if actor.id in _team_person_ids(session, deal.id):
         return
+    if deal.credit_shared and shares.credited_to(session, deal.id, actor.id):
+        return
     raise PermissionDenied("You can only open your own deals, deals you work on, or your area's.")
 
 
@@ -103,6 +107,7 @@ def _snapshot(deal: Deal) -> dict:
         "stage_id": deal.stage_id,
         "status": deal.status,
         "amount": deal.amount,
+        "currency": deal.currency,
         "expected_close": deal.expected_close,
         "closed_on": deal.closed_on,
         "lost_reason": deal.lost_reason,
@@ -177,6 +182,7 @@ def move_deal(
     if target.is_won or target.is_lost or not current.is_open:  # closed, or open again
         owner_region = session.scalar(select(Person.region_id).where(Person.id == deal.owner_id))
         deal.region_id = owner_region or deal.region_id
+        shares.freeze_regions(session, deal)
     if target.is_won:
         deal.status = DealStatus.WON
         deal.closed_on = move.closed_on
@@ -269,6 +275,8 @@ class DealUpdate(BaseModel):
     expected_close: date | None = None
     next_step: str | None = Field(default=None, max_length=300)
     forecast_category: ForecastCategory | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    """ISO 4217 code of the amount."""
 
 
 def update_deal(
@@ -294,6 +302,8 @@ def update_deal(
         deal.expected_close = new_close
     if values.get("amount") is not None:
         deal.amount = values["amount"]
+    if values.get("currency"):
+        deal.currency = currency_code(values["currency"])
     if "next_step" in values:
         deal.next_step = values["next_step"] or None
     if values.get("forecast_category") is not None:

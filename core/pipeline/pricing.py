@@ -88,7 +88,7 @@ def share_amounts(
             known.update(
                 session.execute(
                     select(Deal.id, Deal.company_amount).where(Deal.id.in_(chunk))
-                ).tuples()
+                ).all()
             )
         amounts = known
     values: list[dict[str, Any]] = []

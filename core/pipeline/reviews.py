@@ -293,7 +293,7 @@ def changes_since(
     # Deals created since (the demo data may not write a first history row). Only their day is
     # known: a window that starts during a day counts the deals created from the next day on.
     first_day = start.date() if start.time() == time.min else start.date() + timedelta(days=1)
-    created = select(Deal.id, Deal.created_on, Deal.amount).where(
+    created = select(Deal.id, Deal.created_on, Deal.company_amount).where(
         Deal.owner_id == rep_id, Deal.created_on >= first_day
     )
     added = {row[1] for row in rows if row[0] == "added"}
@@ -302,7 +302,9 @@ def changes_since(
             at = datetime.combine(created_on, time.min)
             rows.append(("added", deal_id, None, None, at, amount))
     slips = (
-        select(AuditLog.entity_id, AuditLog.at, Deal.amount, AuditLog.before, AuditLog.after)
+        select(
+            AuditLog.entity_id, AuditLog.at, Deal.company_amount, AuditLog.before, AuditLog.after
+        )
         .join(Deal, Deal.id == AuditLog.entity_id)
         .where(
             AuditLog.entity == "deal",

@@ -142,7 +142,7 @@ def pipeline_board(session: Session, actor: Actor, filters: PipelineFilter) -> p
         select(
             Deal.stage_id,
             func.count().label("deals"),
-            func.sum(Deal.amount).label("amount"),
+            func.sum(Deal.company_amount).label("amount"),
         )
         .where(*where)
         .group_by(Deal.stage_id)
@@ -199,7 +199,7 @@ def pipeline_deals(
             Deal.status,
             Deal.forecast_category,
             Deal.amount,
-            (Deal.amount * Stage.probability).label("weighted"),
+            (Deal.company_amount * Stage.probability).label("weighted"),
             Deal.expected_close,
             Deal.closed_on,
             Deal.close_date_changes.label("slips"),
@@ -228,7 +228,9 @@ def pipeline_top_deals(
     where = _pipeline_where(session, actor, filters)
     rank = (
         func.row_number()
-        .over(partition_by=Deal.stage_id, order_by=(Deal.amount.desc(), Deal.id))
+        .over(
+            partition_by=Deal.stage_id, order_by=(Deal.company_amount.desc().nulls_last(), Deal.id)
+        )
         .label("rank")
     )
     ranked = select(Deal.id, Deal.stage_id, rank).where(*where).subquery()
@@ -466,9 +468,7 @@ def deal_detail(
         days_in_stage=days,
         stalled=is_stalled(days, stage.max_days, is_open=is_open),
         overdue=is_overdue(deal.expected_close, today, is_open=is_open),
-        slipping=is_slipping(
-            deal.close_date_changes, slipping_threshold(session), is_open=is_open
-        ),
+        slipping=is_slipping(deal.close_date_changes, slipping_threshold(session), is_open=is_open),
         next_is_won=next_is_won(rules, current),
         version=deal.version,
         updated_by=updater.name if updater else None,

@@ -20,6 +20,7 @@ from core.errors import ValidationFailed
 from core.models import Actor, PlanStatus
 from core.org import audit
 from core.org.regions import load_region_tree
+from core.plans.budget_rates import copy_budget_rates
 from core.plans.cells import (
     PlanInfo,
     check_sums,
@@ -127,6 +128,7 @@ def new_version(session: Session, actor: Actor, plan_id: int) -> PlanInfo:
     session.flush()
     cells = load_cells(session, source)
     write_cells(session, plan.id, cells)
+    copy_budget_rates(session, source.id, plan.id)
     audit.record(
         session,
         actor,

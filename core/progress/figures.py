@@ -455,7 +455,7 @@ def not_priced(
             select(ExchangeRate.currency, func.min(ExchangeRate.valid_from))
             .where(ExchangeRate.currency.in_(rows))
             .group_by(ExchangeRate.currency)
-        ).tuples()
+        ).all()
     )
     return [
         NotPriced(code, n, amount, first.get(code)) for code, (amount, n) in sorted(rows.items())

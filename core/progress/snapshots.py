@@ -235,7 +235,7 @@ def _committed_now(commit_probability: float) -> Subquery:
             Deal.owner_id,
             Deal.region_id,
             Deal.stage_id,
-            Deal.amount,
+            Deal.company_amount.label("amount"),
         )
         .join(Stage, Stage.id == Deal.stage_id)
         .where(Deal.status == DealStatus.OPEN, *_commit_level(commit_probability))
