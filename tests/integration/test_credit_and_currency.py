@@ -152,3 +152,40 @@ def test_a_rate_in_the_future_or_for_the_company_currency_is_refused(session, te
         exchange_rates.save_rates(
             session, f.actor(session, team["ann"]), [("EUR", date(2026, 1, 1), "1.1")]
         )
+
+
+def test_a_plan_with_budget_rates_converts_its_years_deals_at_them(session, team):
+    """The active plan of FY2026 fixes EUR at 1.00: its periods' figures use it, the deal's
+    dated conversion (1.20) stays on the deal; a split share follows the budget amount."""
+    from core.plans import budget_rates
+    from db.schema import PlanBudgetRate
+    from tests.performance_factories import approved_plan
+
+    exchange_rates.save_rates(session, team["admin"], [("EUR", date(2026, 8, 1), "1.20")])
+    deal = _won(session, team, "500.00", currency="EUR", on=date(2026, 8, 20))
+    scope = [figures.Deal.id == deal.id]
+    assert figures.won(session, Q3, by="company", where=scope)[None].amount == Decimal("600.00")
+    plan = approved_plan(session, 2026)
+    session.add(PlanBudgetRate(plan_id=plan.id, currency="EUR", rate=Decimal("1.00")))
+    session.flush()
+    assert budget_rates.budget_rates_of(session, plan.id) == {"EUR": Decimal("1.00")}
+    assert figures.won(session, Q3, by="company", where=scope)[None].amount == Decimal("500.00")
+    credit.set_split(
+        session, team["boss"], deal.id, deal.version, {team["ann"].id: "80", team["bob"].id: "20"}
+    )
+    by_owner = figures.won(session, Q3, by="owner", where=scope)
+    assert by_owner[team["ann"].id].amount == Decimal("400.00")
+    assert by_owner[team["bob"].id].amount == Decimal("100.00")
+    session.refresh(deal)
+    assert deal.company_amount == Decimal("600.00")  # the dated conversion, kept on the deal
+
+
+def test_an_approved_plan_keeps_its_budget_rates(session, team):
+    from core.plans import budget_rates
+    from tests.performance_factories import approved_plan
+
+    plan = approved_plan(session, 2031)
+    with pytest.raises(ValidationFailed, match="approved"):
+        budget_rates.set_budget_rates(session, team["admin"], plan.id, {"EUR": "1.1"})
+    with pytest.raises(PermissionDenied):
+        budget_rates.set_budget_rates(session, team["boss"], plan.id, {"EUR": "1.1"})
