@@ -113,7 +113,7 @@ def largest_open(
     if single:
         rows = session.execute(
             select(base, amount, Deal.stage_id)
-            .where(*figures.open_in(period, today), *where)
+            .where(*figures.open_in(period, today), amount.is_not(None), *where)
             .order_by(amount.desc(), Deal.id)
             .limit(largest)
         )
@@ -125,7 +125,7 @@ def largest_open(
         )
         ranked = (
             select(base.label("key"), amount.label("amount"), Deal.stage_id, rank)
-            .where(*figures.open_in(period, today), *where)
+            .where(*figures.open_in(period, today), amount.is_not(None), *where)
             .subquery()
         )
         rows = session.execute(

@@ -25,9 +25,22 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Date, DateTime, and_, delete, func, insert, literal, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    DateTime,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Subquery
@@ -133,6 +146,16 @@ def _commit_level(commit_probability: float) -> list:
     ]
 
 
+def _in_company_currency(history_amount: Any) -> Any:
+    """A stage-history amount (in the deal's currency) at the deal's own conversion: the
+    amount a figure reads for the deal, scaled to the amount recorded then; NULL while the
+    deal is not priced."""
+    return case(
+        (Deal.amount == 0, case((Deal.company_amount.is_not(None), history_amount))),
+        else_=func.round(history_amount * Deal.company_amount / Deal.amount, 2),
+    )
+
+
 def committed_from_history(starts: list[date], commit_probability: float) -> Subquery:
     """For each day in `starts`: the deals open then whose last stage change before it was to
     a commit-level stage, with the amount recorded at that change and the owner and region
@@ -167,7 +190,7 @@ def committed_from_history(starts: list[date], commit_probability: float) -> Sub
             Deal.owner_id,
             Deal.region_id,
             spans.c.stage_id,
-            spans.c.amount,
+            _in_company_currency(spans.c.amount).label("amount"),
         )
         .select_from(spans)
         .join(
@@ -181,6 +204,7 @@ def committed_from_history(starts: list[date], commit_probability: float) -> Sub
         .join(Stage, Stage.id == spans.c.stage_id)
         .where(
             or_(Deal.closed_on.is_(None), Deal.closed_on >= day.c.start),
+            Deal.company_amount.is_not(None),
             *_commit_level(commit_probability),
         )
         .subquery()
@@ -195,7 +219,7 @@ def _committed_on(start: date, commit_probability: float) -> Subquery:
         select(
             DealStageHistory.deal_id,
             DealStageHistory.to_stage_id.label("stage_id"),
-            DealStageHistory.amount,
+            _in_company_currency(DealStageHistory.amount).label("amount"),
             Deal.owner_id,
             Deal.region_id,
             func.row_number()
@@ -209,6 +233,7 @@ def _committed_on(start: date, commit_probability: float) -> Subquery:
         .where(
             DealStageHistory.changed_at < start_at,
             or_(Deal.closed_on.is_(None), Deal.closed_on >= start),
+            Deal.company_amount.is_not(None),
         )
         .subquery()
     )
@@ -238,7 +263,11 @@ def _committed_now(commit_probability: float) -> Subquery:
             Deal.company_amount.label("amount"),
         )
         .join(Stage, Stage.id == Deal.stage_id)
-        .where(Deal.status == DealStatus.OPEN, *_commit_level(commit_probability))
+        .where(
+            Deal.status == DealStatus.OPEN,
+            Deal.company_amount.is_not(None),
+            *_commit_level(commit_probability),
+        )
         .subquery()
     )
 
