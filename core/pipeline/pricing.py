@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import bindparam, case, event, func, select, update
 from sqlalchemy.orm import Session, attributes
 
 from core import currency
@@ -161,6 +161,16 @@ def reprice(
     for deal in [obj for obj in session.identity_map.values() if isinstance(obj, Deal)]:
         session.expire(deal, ["company_amount"])
     return len(changed)
+
+
+def in_company_currency(recorded: Any) -> Any:
+    """An amount recorded on the deal's history (in the deal's currency) at the deal's own
+    conversion, to the cent: what the deal's figures read, scaled to the amount recorded
+    then. NULL while the deal is not priced."""
+    return case(
+        (Deal.amount == 0, case((Deal.company_amount.is_not(None), recorded))),
+        else_=func.round(recorded * Deal.company_amount / Deal.amount, 2),
+    )
 
 
 # --- the listener ----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_active, ensure_can_view_person, ensure_role, in_scope
+from core.pipeline import pricing
 from db.schema import (
     AuditLog,
     Deal,
@@ -271,7 +272,7 @@ def changes_since(
             DealStageHistory.changed_at.label("at"),
             from_stage.name.label("from_stage"),
             to_stage.name.label("to_stage"),
-            DealStageHistory.amount,
+            pricing.in_company_currency(DealStageHistory.amount).label("amount"),
             to_stage.is_won,
             to_stage.is_lost,
             (DealStageHistory.from_stage_id.is_(None)).label("is_new"),

@@ -25,14 +25,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import (
     Date,
     DateTime,
     and_,
-    case,
     delete,
     func,
     insert,
@@ -50,6 +48,7 @@ from core.models import Period
 from core.org.access import SYSTEM_ACTOR
 from core.org.company import fiscal_start_month
 from core.periods import add_months, fiscal_year, fiscal_year_of, month, quarter_of
+from core.pipeline import pricing
 from core.progress.attainment import AttainmentRow, attainment_report
 from db.schema import (
     Deal,
@@ -146,16 +145,6 @@ def _commit_level(commit_probability: float) -> list:
     ]
 
 
-def _in_company_currency(history_amount: Any) -> Any:
-    """A stage-history amount (in the deal's currency) at the deal's own conversion: the
-    amount a figure reads for the deal, scaled to the amount recorded then; NULL while the
-    deal is not priced."""
-    return case(
-        (Deal.amount == 0, case((Deal.company_amount.is_not(None), history_amount))),
-        else_=func.round(history_amount * Deal.company_amount / Deal.amount, 2),
-    )
-
-
 def committed_from_history(starts: list[date], commit_probability: float) -> Subquery:
     """For each day in `starts`: the deals open then whose last stage change before it was to
     a commit-level stage, with the amount recorded at that change and the owner and region
@@ -190,7 +179,7 @@ def committed_from_history(starts: list[date], commit_probability: float) -> Sub
             Deal.owner_id,
             Deal.region_id,
             spans.c.stage_id,
-            _in_company_currency(spans.c.amount).label("amount"),
+            pricing.in_company_currency(spans.c.amount).label("amount"),
         )
         .select_from(spans)
         .join(
@@ -219,7 +208,7 @@ def _committed_on(start: date, commit_probability: float) -> Subquery:
         select(
             DealStageHistory.deal_id,
             DealStageHistory.to_stage_id.label("stage_id"),
-            _in_company_currency(DealStageHistory.amount).label("amount"),
+            pricing.in_company_currency(DealStageHistory.amount).label("amount"),
             Deal.owner_id,
             Deal.region_id,
             func.row_number()
