@@ -51,6 +51,8 @@ class DayDeal(BaseModel):
     stage_id: int
     stage: str
     amount: Decimal
+    currency: str
+    """Of `amount` (the deal's own currency)."""
     expected_close: date
     next_step: str | None
     next_step_due: date | None
@@ -70,6 +72,8 @@ class CashDeal(BaseModel):
     name: str
     customer: str
     amount: Decimal
+    currency: str
+    """Of `amount` and of the cash amounts (the deal's own currency)."""
     closed_on: date | None
     cash_status: CashStatus | None
     next_cash_step: CashStatus
@@ -146,6 +150,7 @@ def _closing_this_month(
                 stage_id=deal.stage_id,
                 stage=stage,
                 amount=deal.amount,
+                currency=deal.currency,
                 expected_close=deal.expected_close,
                 next_step=step.text if step else None,
                 next_step_due=step.due_on if step else None,
@@ -190,6 +195,7 @@ def _awaiting_cash(session: Session, actor: Actor, person_id: int, limit: int) -
                 name=deal.name,
                 customer=customer,
                 amount=deal.amount,
+                currency=deal.currency,
                 closed_on=deal.closed_on,
                 cash_status=CashStatus(deal.cash_status) if deal.cash_status else None,
                 next_cash_step=step,
