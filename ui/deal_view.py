@@ -22,8 +22,10 @@ from core.pipeline.views import DealDetail
 from ui.activity_form import add_follow_up_form, quick_add_activity
 from ui.data import cached, read, save, write
 from ui.deal_actions import render_clone, render_mark_lost, render_reopen
+from ui.deal_credit import render_credit
+from ui.deal_form import currency_label, currency_options
 from ui.flash import clear, flash_error
-from ui.format import as_text, money, percent
+from ui.format import as_text, day, deal_money, money, money_in, percent
 
 CASH_LABELS = {
     CashStatus.CONTRACT_SIGNED: "Contract signed",
@@ -55,6 +57,11 @@ def run_action(action: Callable[..., object], success: str) -> None:
 def load_detail(person_id: int, deal_id: int) -> DealDetail:
     with read() as session:
         return views.deal_detail(session, load_actor(session, person_id), deal_id)
+
+
+def company_code() -> str:
+    """The company currency: every figure and every "In USD" column is in it."""
+    return currency_options().company
 
 
 @cached("deals", "activities", "customers", "settings", "org", ttl=300, show_spinner=False)
@@ -94,13 +101,23 @@ def render_header(detail: DealDetail) -> None:
         DealStatus.WON: f"✅ Won on {detail.closed_on}",
         DealStatus.LOST: f"❌ Lost on {detail.closed_on}: {detail.lost_reason}",
     }[detail.status]
+    amounts = deal_money(
+        detail.amount,
+        detail.currency,
+        detail.company_amount,
+        detail.company_currency,
+        detail.first_rate,
+    )
     st.markdown(
         f"**{detail.customer}** · {detail.owner}  \n{status}  \n"
-        f"💰 **{money(detail.amount)}**"
+        f"💰 **{amounts}**"
         + (f" · {detail.quantity} units" if detail.quantity != 1 else "")
         + f" · 📅 close {detail.expected_close}"
         + (f" · ⚠️ slipped {detail.close_date_changes}×" if detail.slipping else "")
     )
+    conversion = conversion_note(detail)
+    if conversion:
+        st.caption(conversion)
     if detail.status == DealStatus.LOST and detail.lost_note:
         st.caption(f"Note on the loss: {detail.lost_note}")
     if detail.status == DealStatus.OPEN:
@@ -116,6 +133,31 @@ def render_header(detail: DealDetail) -> None:
                 "move the deal on or change the close date.",
                 icon="📅",
             )
+
+
+def conversion_note(detail: DealDetail) -> str | None:
+    """How the deal's amount reaches the company currency (None: it is in that currency)."""
+    code, company = detail.currency, detail.company_currency
+    if code == company:
+        return None
+    closed = detail.status != DealStatus.OPEN and detail.closed_on is not None
+    if detail.company_amount is not None and closed:
+        return (
+            f"The amount in {company} is converted at the {code} rate in effect on the close "
+            f"date, {day(detail.closed_on)}."
+        )
+    if detail.company_amount is not None:
+        return f"The amount in {company} is converted at the {code} rate in effect today."
+    if closed and detail.first_rate is not None:
+        return (
+            f"The deal closed on {day(detail.closed_on)}, before the first {code} rate "
+            f"({day(detail.first_rate)}): the figures list it as not priced until an admin adds "
+            f"a {code} rate dated on or before its close date on the Exchange rates page."
+        )
+    return (
+        f"There is no {code} rate yet: the figures list this deal as not priced until an admin "
+        f"adds one on the Exchange rates page."
+    )
 
 
 def render_move(actor: Actor, detail: DealDetail, key: str) -> None:
@@ -140,7 +182,10 @@ def render_move(actor: Actor, detail: DealDetail, key: str) -> None:
             st.markdown("**Mark won**")
             closed_on = st.date_input("Closed on", value=date.today(), key=f"{key}_won_on")
             amount = st.number_input(
-                "Final amount", min_value=0.0, value=float(detail.amount), step=100.0
+                f"Final amount ({detail.currency})",
+                min_value=0.0,
+                value=float(detail.amount),
+                step=100.0,
             )
             submitted = st.form_submit_button("🏆 Mark won", type="primary", width="stretch")
         if submitted:
@@ -191,7 +236,7 @@ def render_other_move(actor: Actor, detail: DealDetail, key: str) -> None:
 
 
 def render_edit(actor: Actor, detail: DealDetail, key: str) -> None:
-    """Next step, close date, amount and forecast category of an open deal."""
+    """Next step, close date, amount, currency and forecast category of an open deal."""
     with st.expander("✏️ Next step, close date, amount"):
         with st.form(f"{key}_edit_{detail.id}"):
             next_step = st.text_input(
@@ -201,8 +246,22 @@ def render_edit(actor: Actor, detail: DealDetail, key: str) -> None:
                 help="A note shown as the next step while the deal has no open follow-up.",
             )
             close = st.date_input("Expected close", value=detail.expected_close)
-            amount = st.number_input(
+            choices = currency_options()
+            codes = choices.codes
+            if detail.currency not in codes:  # a code kept from before the list changed
+                codes = [detail.currency, *codes]
+            amount_col, currency_col = st.columns([3, 2])
+            amount = amount_col.number_input(
                 "Amount", min_value=0.0, value=float(detail.amount), step=100.0
+            )
+            code = currency_col.selectbox(
+                "Currency",
+                codes,
+                index=codes.index(detail.currency),
+                format_func=lambda c: currency_label(c, choices),
+                key=f"{key}_edit_currency_{detail.id}",
+                help="The currency of the amount. Figures convert it to the company currency "
+                "at the rate in effect.",
             )
             categories = list(ForecastCategory)
             category = st.selectbox(
@@ -220,6 +279,8 @@ def render_edit(actor: Actor, detail: DealDetail, key: str) -> None:
                 changes["expected_close"] = close
             if round(amount, 2) != float(detail.amount):
                 changes["amount"] = round(amount, 2)
+            if code != detail.currency:
+                changes["currency"] = code
             if category != detail.forecast_category:
                 changes["forecast_category"] = category
 
@@ -286,7 +347,7 @@ def render_cash(actor: Actor, detail: DealDetail, key: str) -> None:
                 {
                     "step": name,
                     "on": on.isoformat() if on else "–",
-                    "amount": money(amount) if amount else "–",
+                    "amount": money_in(amount, detail.currency) if amount else "–",
                 }
                 for name, on, amount in steps
             ]
@@ -300,7 +361,9 @@ def render_cash(actor: Actor, detail: DealDetail, key: str) -> None:
     with st.form(f"{key}_cash_{detail.id}"):
         on = st.date_input(f"{CASH_LABELS[step]} on", value=date.today())
         default = detail.invoiced_amount or detail.contract_amount or detail.amount
-        amount = st.number_input("Amount", min_value=0.0, value=float(default), step=100.0)
+        amount = st.number_input(
+            f"Amount ({detail.currency})", min_value=0.0, value=float(default), step=100.0
+        )
         submitted = st.form_submit_button(f"Record: {CASH_LABELS[step].lower()}", width="stretch")
     if submitted:
 
@@ -392,6 +455,7 @@ def render_deal(
         render_other_move(actor, detail, key)
     render_reopen(actor, detail, key)
     render_clone(actor, detail, key, open_deal)
+    render_credit(actor, detail.id, key=key)
     sections = (render_team, render_history, render_activities)
     if compact:
         with st.expander("Team, history and activities"):

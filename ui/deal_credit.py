@@ -1,0 +1,394 @@
+"""The Credit section of a deal's page: who the deal's revenue is credited to and, for those
+core allows, the editor of the split (the owner's manager, directors, admins) or of a proposal
+(the owner). Core decides every permission and every refusal (core.pipeline.credit); this only
+leaves out what the viewer may not use and shows core's messages."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import streamlit as st
+
+from core.errors import DomainError, PermissionDenied
+from core.models import Actor
+from core.org.access import load_actor
+from core.pipeline import credit, credit_view
+from core.pipeline.credit_view import CreditSection, ShownLine
+from ui.data import cached, read, save
+
+CREDIT_WRITES = ("deals", "alerts")
+"""A split changes the deal and every figure that credits it (figures read the deals tag)."""
+
+HUNDRED = Decimal(100)
+
+
+@cached("deals", "org", "settings", ttl=30, show_spinner=False)
+def load_section(person_id: int, deal_id: int) -> CreditSection:
+    with read() as session:
+        return credit_view.credit_section(session, load_actor(session, person_id), deal_id)
+
+
+@cached("deals", "org", ttl=300, show_spinner=False)
+def split_candidates(person_id: int, deal_id: int) -> list[tuple[int, str]]:
+    with read() as session:
+        return credit_view.split_candidates(session, load_actor(session, person_id), deal_id)
+
+
+def _acting(session, actor: Actor) -> Actor:
+    """The acting user as stored now (a deactivation since the page loaded counts)."""
+    if actor.id is None:
+        raise PermissionDenied("Sign in as a person of the company to change a deal's credit.")
+    return load_actor(session, actor.id)
+
+
+def _cents(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def _line_text(line: ShownLine, currency: str) -> str:
+    """One person's part as a list item."""
+    percent = f"{line.percent:.2f}"
+    if line.amount is None and line.region:
+        return f"- **{line.name}** ({line.region}): {percent} %, not priced"
+    if line.amount is None:
+        return f"- **{line.name}**: {percent} %, not priced"
+    if line.region:
+        return f"- **{line.name}** ({line.region}): {percent} %, {_cents(line.amount)} {currency}"
+    return f"- **{line.name}**: {percent} %, {_cents(line.amount)} {currency}"
+
+
+def _percent_text(line: ShownLine) -> str:
+    """One person's percent in a proposal (a proposal has no amounts until applied)."""
+    if line.region:
+        return f"- **{line.name}** ({line.region}): {line.percent:.2f} %"
+    return f"- **{line.name}**: {line.percent:.2f} %"
+
+
+def _render_lines(section: CreditSection) -> None:
+    st.markdown("\n".join(_line_text(line, section.company_currency) for line in section.lines))
+    if section.company_amount is None:
+        st.caption(
+            f"This deal's {_cents(section.amount)} {section.currency} has no exchange rate in "
+            f"effect, so it is not priced: no share counts in any figure until an administrator "
+            f"adds a {section.currency} rate."
+        )
+    elif not section.shared:
+        st.caption(
+            f"The whole credit goes to the owner, {section.owner}, until the credit is split."
+        )
+    elif section.currency != section.company_currency:
+        st.caption(
+            f"The shares add up to the deal's {_cents(section.company_amount)} "
+            f"{section.company_currency} (converted from {_cents(section.amount)} "
+            f"{section.currency}); each share counts for its person and their region."
+        )
+    else:
+        st.caption(
+            f"The shares add up to the deal's {_cents(section.company_amount)} "
+            f"{section.company_currency}; each share counts for its person and their region."
+        )
+
+
+def _proposal_lines(section: CreditSection) -> None:
+    proposal = section.proposal
+    assert proposal is not None
+    st.markdown("\n".join(_percent_text(line) for line in proposal.lines))
+    if proposal.note:
+        st.caption(f"Note: {proposal.note}")
+
+
+def _render_proposal_for_manager(actor: Actor, section: CreditSection, key: str) -> None:
+    """The owner's pending proposal, to apply as the split or to decline."""
+    proposal = section.proposal
+    assert proposal is not None
+    with st.container(border=True):
+        st.markdown(
+            f"**{proposal.proposed_by} proposed this split on "
+            f"{proposal.proposed_at:%d %b %Y at %H:%M}.**"
+        )
+        _proposal_lines(section)
+        apply, decline = st.columns(2)
+        if apply.button(
+            "Apply the proposal",
+            key=f"{key}_credit_apply_{section.deal_id}",
+            type="primary",
+            width="stretch",
+        ):
+
+            def applied(session) -> None:
+                credit.apply_proposal(
+                    session, _acting(session, actor), section.deal_id, section.version
+                )
+
+            save(applied, "The proposed split is applied.", affects=CREDIT_WRITES)
+        if decline.button(
+            "Decline the proposal", key=f"{key}_credit_decline_{section.deal_id}", width="stretch"
+        ):
+
+            def declined(session) -> None:
+                credit.reject_proposal(session, _acting(session, actor), section.deal_id)
+
+            save(
+                declined,
+                "The proposal is declined; the credit stays as it was.",
+                affects=CREDIT_WRITES,
+            )
+
+
+def _render_own_proposal(section: CreditSection) -> None:
+    proposal = section.proposal
+    assert proposal is not None
+    with st.container(border=True):
+        st.markdown(
+            f"**You proposed this split on {proposal.proposed_at:%d %b %Y at %H:%M}; it counts "
+            "once your manager applies it.**"
+        )
+        _proposal_lines(section)
+
+
+class _Editor:
+    """The lines being edited, kept in the session between reruns: who is in the split, the
+    percent of each (one number input per person) and the deal's version when editing began."""
+
+    def __init__(self, section: CreditSection, key: str, mode: str) -> None:
+        self.section = section
+        self.base = f"{key}_credit_{mode}_{section.deal_id}"
+        self.state_key = f"{self.base}_lines"
+        state = st.session_state.get(self.state_key)
+        if state is None or (state["version"] != section.version and not self.edited(state)):
+            self.start(mode)
+
+    def pct_key(self, person_id: int) -> str:
+        return f"{self.base}_pct_{person_id}"
+
+    def start(self, mode: str) -> None:
+        """Begin from the saved split (the owner: from their pending proposal, if any)."""
+        lines = self.section.lines
+        if mode == "propose" and self.section.proposal is not None:
+            lines = self.section.proposal.lines
+        initial = {line.person_id: float(line.percent) for line in lines}
+        for person_id, value in initial.items():
+            st.session_state[self.pct_key(person_id)] = value
+        st.session_state[self.state_key] = {
+            "version": self.section.version,
+            "people": list(initial),
+            "initial": initial,
+        }
+
+    def edited(self, state: dict) -> bool:
+        if state["people"] != list(state["initial"]):
+            return True
+        return any(
+            st.session_state.get(self.pct_key(pid)) != value
+            for pid, value in state["initial"].items()
+        )
+
+    @property
+    def people(self) -> list[int]:
+        return list(st.session_state[self.state_key]["people"])
+
+    @property
+    def seen_version(self) -> int:
+        return int(st.session_state[self.state_key]["version"])
+
+    def percents(self) -> dict[int, Decimal]:
+        """Each person's percent as typed (core checks the decimals and the total)."""
+        out = {}
+        for person_id in self.people:
+            value = st.session_state.get(self.pct_key(person_id))
+            try:
+                out[person_id] = Decimal(str(value if value is not None else 0))
+            except InvalidOperation:
+                out[person_id] = Decimal(0)
+        return out
+
+    def add(self, picker_key: str) -> None:
+        """Callback: add the picked person with the percent still missing to reach 100."""
+        person_id = st.session_state.get(picker_key)
+        if person_id is None or person_id in self.people:
+            return
+        missing = HUNDRED - sum(self.percents().values(), Decimal(0))
+        st.session_state[self.pct_key(person_id)] = float(max(missing, Decimal(0)))
+        st.session_state[self.state_key]["people"] = [*self.people, person_id]
+        st.session_state[picker_key] = None
+
+    def remove(self, person_id: int) -> None:
+        """Callback: take a person out of the split."""
+        st.session_state[self.state_key]["people"] = [p for p in self.people if p != person_id]
+
+    def forget(self) -> list[str]:
+        """The keys to drop once saved, so the editor starts again from the saved split."""
+        return [self.state_key]
+
+
+def _render_editor_lines(editor: _Editor, names: dict[int, str]) -> Decimal:
+    """One line per person (percent and Remove), stacked on a phone; returns the total."""
+    for person_id in editor.people:
+        number, remove = st.columns([4, 1], vertical_alignment="bottom")
+        number.number_input(
+            f"{names.get(person_id, editor.section.owner)}: percent of the credit",
+            min_value=0.0,
+            max_value=100.0,
+            step=0.01,
+            format="%.2f",
+            key=editor.pct_key(person_id),
+        )
+        remove.button(
+            "Remove",
+            key=f"{editor.base}_rm_{person_id}",
+            on_click=editor.remove,
+            args=(person_id,),
+            width="stretch",
+        )
+    total = sum(editor.percents().values(), Decimal(0))
+    if total == HUNDRED:
+        st.caption("✅ The percentages add up to 100 %.")
+    else:
+        st.warning(
+            f"The percentages add up to {total:.2f} %; they must add up to exactly 100 % for "
+            "the split to be saved.",
+            icon="🧮",
+        )
+    return total
+
+
+def _render_picker(editor: _Editor, candidates: list[tuple[int, str]]) -> None:
+    offered = [pid for pid, _ in candidates if pid not in editor.people]
+    labels = dict(candidates)
+    picker_key = f"{editor.base}_pick"
+    st.selectbox(
+        "Add a person to the split",
+        offered,
+        index=None,
+        format_func=lambda pid: labels.get(pid, "?"),
+        placeholder="Pick a person",
+        key=picker_key,
+    )
+    st.button(
+        "Add to the split",
+        key=f"{editor.base}_add",
+        on_click=editor.add,
+        args=(picker_key,),
+        width="stretch",
+    )
+
+
+def _editor_names(candidates: list[tuple[int, str]], section: CreditSection) -> dict[int, str]:
+    names = dict(candidates)
+    for line in section.lines:
+        names.setdefault(line.person_id, line.name)
+    return names
+
+
+def _render_set_editor(actor: Actor, section: CreditSection, key: str) -> None:
+    """The owner's manager, directors and admins replace the split."""
+    with st.expander("✏️ Split the credit"):
+        st.caption(
+            "Give each person a percentage with at most two decimals; together they must make "
+            "exactly 100 %. Each person's share is rounded to cents so the shares add up to the "
+            "deal's amount."
+        )
+        try:
+            candidates = split_candidates(actor.id, section.deal_id)
+        except DomainError as exc:
+            st.error(str(exc))
+            return
+        editor = _Editor(section, key, "set")
+        _render_editor_lines(editor, _editor_names(candidates, section))
+        _render_picker(editor, candidates)
+        if st.button(
+            "Save the split",
+            key=f"{editor.base}_save",
+            type="primary",
+            width="stretch",
+        ):
+            percents = editor.percents()
+
+            def saved(session) -> None:
+                credit.set_split(
+                    session,
+                    _acting(session, actor),
+                    section.deal_id,
+                    editor.seen_version,
+                    percents,
+                )
+
+            save(saved, "The credit split is saved.", affects=CREDIT_WRITES, forget=editor.forget())
+        if section.shared and st.button(
+            "Give 100 % to the owner", key=f"{editor.base}_whole", width="stretch"
+        ):
+
+            def whole(session) -> None:
+                credit.set_split(
+                    session,
+                    _acting(session, actor),
+                    section.deal_id,
+                    section.version,
+                    {section.owner_id: HUNDRED},
+                )
+
+            save(
+                whole,
+                f"The split is ended: the whole credit goes to {section.owner}.",
+                affects=CREDIT_WRITES,
+                forget=editor.forget(),
+            )
+        if st.button("Start again from the saved split", key=f"{editor.base}_reset"):
+            st.session_state.pop(editor.state_key, None)
+            st.rerun()
+
+
+def _render_propose_editor(actor: Actor, section: CreditSection, key: str) -> None:
+    """The owner proposes a split; it counts once their manager applies it."""
+    label = "✏️ Change my proposal" if section.proposal else "✏️ Propose a split"
+    with st.expander(label):
+        st.caption(
+            "Your manager sets how a deal's credit is split. Propose the people and their "
+            "percentages (at most two decimals, exactly 100 % together) and they can apply it."
+        )
+        try:
+            candidates = split_candidates(actor.id, section.deal_id)
+        except DomainError as exc:
+            st.error(str(exc))
+            return
+        editor = _Editor(section, key, "propose")
+        _render_editor_lines(editor, _editor_names(candidates, section))
+        _render_picker(editor, candidates)
+        note = st.text_area(
+            "Note for your manager (optional)", max_chars=300, key=f"{editor.base}_note"
+        )
+        if st.button(
+            "Send the proposal", key=f"{editor.base}_send", type="primary", width="stretch"
+        ):
+            percents = editor.percents()
+
+            def proposed(session) -> None:
+                credit.propose_split(
+                    session, _acting(session, actor), section.deal_id, percents, note
+                )
+
+            save(
+                proposed,
+                "Your proposal is sent; the credit stays as it is until your manager applies it.",
+                affects=CREDIT_WRITES,
+                forget=[*editor.forget(), f"{editor.base}_note"],
+            )
+
+
+def render_credit(actor: Actor, deal_id: int, *, key: str) -> None:
+    """The deal's credit lines, and what the viewer may do with them."""
+    try:
+        section = load_section(actor.id, deal_id)
+    except DomainError as exc:
+        st.error(str(exc))
+        return
+    st.markdown("**Credit**")
+    _render_lines(section)
+    if section.can_set:
+        if section.proposal is not None:
+            _render_proposal_for_manager(actor, section, key)
+        _render_set_editor(actor, section, key)
+    elif section.can_propose:
+        if section.proposal is not None:
+            _render_own_proposal(section)
+        _render_propose_editor(actor, section, key)
