@@ -45,6 +45,8 @@ class DemoBuild:
     def __init__(self, conn: Connection, scale: Scale, seed: int, today: date, progress: Progress):
         self.conn, self.scale, self.today, self.progress = conn, scale, today, progress
         self.rng = np.random.default_rng(seed)
+        # currencies and splits draw from their own stream, so the rest of the data stays put
+        self.money_rng = np.random.default_rng([seed, 4217])
         self.fy = today.year  # demo company: fiscal year = calendar year
         self.window_start = date(self.fy - 2, 1, 1)
         self.counts: dict[str, int] = {}

@@ -1,5 +1,6 @@
 """Demo deals: three fiscal years of them, with a fate decided by the rep's skill, stage
-history, lead to cash for won deals, and the deal teams the later stages need.
+history, lead to cash for won deals, and the deal teams the later stages need. Their currencies,
+rates and split credit come from core.demo.money.
 
 Some open deals are stalled, slipping or overdue, so the alerts have something to find.
 """
@@ -21,10 +22,17 @@ from core.demo.columns import (
     office_timestamps,
 )
 from core.demo.customers import customer_status
+from core.demo.money import (
+    add_credit_splits,
+    price_deals,
+    pricing_days,
+    this_quarter,
+    write_credit_splits,
+)
 from core.demo.vocabulary import LOST_REASONS, PRODUCTS
 from core.pipeline.standard_stages import STANDARD_STAGES as STAGES
 from db.base import table_of
-from db.schema import DEFAULT_CURRENCY, Customer, Deal, DealStageHistory, DealTeamMember, Person
+from db.schema import Customer, Deal, DealStageHistory, DealTeamMember, Person
 
 OPEN_STAGES = 6  # Lead .. Negotiation; index 6 is Won, 7 is Lost
 ADVANCE = np.array([0.55, 0.70, 0.75, 0.80, 0.80, 0.85])
@@ -156,6 +164,18 @@ def add_deals(build: DemoBuild) -> None:
     invoiced = np.isin(cash, ["invoiced", "paid"])
     paid = cash == "paid"
 
+    # Currencies by region, weekly rates, a few deals not priced, and split credit.
+    money = price_deals(
+        build,
+        rep,
+        amount,
+        created,
+        pricing_days(closed, closed_on, build.today),
+        this_quarter(build, won, closed_on, is_open, expected),
+    )
+    splits = add_credit_splits(build, money, rep, created)
+    value, amount = amount, money.amount
+
     ids = np.arange(1, n + 1)
     owner_ids = build.rep_ids[rep]
     build.deal = {
@@ -170,6 +190,7 @@ def add_deals(build: DemoBuild) -> None:
         "last_stage": last_stage,
         "stage_entered": stage_entered,
         "amount": amount,
+        "value": value,
         "expected": expected,
     }
     build.insert(
@@ -190,8 +211,9 @@ def add_deals(build: DemoBuild) -> None:
             "region_id": build.rep_region[rep],
             "product_id": product + 1,
             "amount": amount,
-            "currency": np.full(n, DEFAULT_CURRENCY, dtype=object),
-            "company_amount": amount,
+            "currency": money.currency,
+            "company_amount": money.company_amounts(),
+            "credit_shared": money.shared,
             "stage_id": stage + 1,
             "status": status,
             "forecast_category": forecast,
@@ -209,14 +231,15 @@ def add_deals(build: DemoBuild) -> None:
             ],
             "cash_status": cash,
             "contract_signed_on": iso_days_or_none(closed_on + 3, signed),
-            "contract_amount": np.where(signed, amount, None),
+            "contract_amount": np.where(signed, amount, NULL),
             "invoiced_on": iso_days_or_none(closed_on + 20, invoiced),
-            "invoiced_amount": np.where(invoiced, amount, None),
+            "invoiced_amount": np.where(invoiced, amount, NULL),
             "paid_on": iso_days_or_none(closed_on + 55, paid),
-            "paid_amount": np.where(paid, amount, None),
+            "paid_amount": np.where(paid, amount, NULL),
             "version": np.ones(n, dtype=np.int64),
         },
     )
+    write_credit_splits(build, splits)
     _stage_history(build, ids, owner_ids)
 
 

@@ -23,7 +23,7 @@ def add_target_plans(build: DemoBuild) -> None:
     won = d["won"]
     won_month = d["closed_on"][won].astype("datetime64[D]").astype("datetime64[M]").astype(int)
     won_year = won_month // 12 + 1970
-    won_amount = d["amount"][won]
+    won_amount = d["value"][won]  # in company money
     won_team = build.rep_team[d["rep"][won]]
     plans: dict[str, list] = {
         k: []

@@ -1,13 +1,26 @@
 """The demo data is a consistent, living business (checked on the seeded test database)."""
 
+from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import select
 
+from core import currency
 from core.org.regions import load_region_tree
 from core.progress.figures import active_plan_id
-from db.schema import Deal, DealStageHistory, Person, Stage, Target, TargetPlan
+from db.schema import (
+    CreditSplit,
+    Deal,
+    DealStageHistory,
+    ExchangeRate,
+    Person,
+    Region,
+    Stage,
+    Target,
+    TargetPlan,
+)
 from tests.conftest import SEED_TODAY
 
 
@@ -113,7 +126,137 @@ def test_seeding_is_deterministic_for_a_seed(tmp_path):
         with engine.connect() as conn:
             totals.append(
                 conn.execute(
-                    select(Deal.amount, Deal.status, Deal.closed_on).order_by(Deal.id)
+                    select(
+                        Deal.amount,
+                        Deal.currency,
+                        Deal.company_amount,
+                        Deal.credit_shared,
+                        Deal.status,
+                        Deal.closed_on,
+                    ).order_by(Deal.id)
                 ).all()
+                + conn.execute(
+                    select(
+                        CreditSplit.deal_id, CreditSplit.person_id, CreditSplit.percent
+                    ).order_by(CreditSplit.id)
+                ).all()
+                + conn.execute(select(ExchangeRate.rate).order_by(ExchangeRate.id)).all()
             )
     assert totals[0] == totals[1]
+
+
+def _rates(session) -> dict[str, list]:
+    out: dict[str, list] = defaultdict(list)
+    for code, valid_from, rate in session.execute(
+        select(ExchangeRate.currency, ExchangeRate.valid_from, ExchangeRate.rate).order_by(
+            ExchangeRate.currency, ExchangeRate.valid_from
+        )
+    ):
+        out[code].append((valid_from, Decimal(rate)))
+    return out
+
+
+def test_deals_are_in_their_regions_currencies_with_weekly_rates_up_to_today(session):
+    rates = _rates(session)
+    assert set(rates) == {"EUR", "GBP"}  # the small scale sells in North America and Europe
+    for code, rows in rates.items():
+        days = [day for day, _ in rows]
+        assert days[-1] == SEED_TODAY, code  # none dated after today
+        assert {b - a for a, b in zip(days, days[1:])} == {timedelta(days=7)}, code
+        assert days[0] <= SEED_TODAY - timedelta(days=365), code
+        values = [rate for _, rate in rows]
+        assert max(values) / min(values) < Decimal("1.3"), code  # a small walk
+    levels = {code: rows[-1][1] for code, rows in rates.items()}
+    assert Decimal("0.9") < levels["EUR"] < Decimal("1.3") < levels["GBP"] * Decimal("1.1")
+    first = min(session.scalars(select(Deal.created_on)))
+    assert all(rows[0][0] <= first for rows in rates.values()), "every deal can be priced"
+    by_region = _frame(
+        session,
+        select(Region.name, Deal.currency).join(Region, Region.id == Deal.region_id),
+    )
+    sells = by_region.groupby("name").currency.agg(lambda c: set(c) - {"INR"})
+    assert sells["DACH"] == sells["Nordics"] == {"EUR"}
+    assert sells["UK & Ireland"] == {"GBP"}
+    assert sells["US East"] == sells["US West"] == sells["Canada"] == {"USD"}
+
+
+def test_every_company_amount_is_the_currency_rule_applied_to_its_deal(session):
+    """A sample of every currency checked against core.currency.company_amount (the seed
+    computes them vectorised, in cents)."""
+    rates = _rates(session)
+    deals = _frame(
+        session,
+        select(
+            Deal.id,
+            Deal.amount,
+            Deal.currency,
+            Deal.status,
+            Deal.closed_on,
+            Deal.company_amount,
+        ),
+    )
+    sample = pd.concat(
+        group.sample(min(len(group), 300), random_state=1) for _, group in deals.groupby("currency")
+    )
+    assert set(sample.currency) == {"USD", "EUR", "GBP", "INR"}
+    for row in sample.itertuples():
+        on = currency.pricing_date(row.status, row.closed_on, SEED_TODAY)
+        expected = currency.company_amount(
+            Decimal(row.amount), row.currency, on, company="USD", rates=rates
+        )
+        stored = None if pd.isna(row.company_amount) else Decimal(row.company_amount)
+        assert stored == expected, row
+
+
+def test_a_few_deals_of_this_quarter_are_in_a_currency_without_a_rate(session):
+    unpriced = _frame(
+        session,
+        select(Deal.currency, Deal.status, Deal.company_amount).where(
+            Deal.company_amount.is_(None)
+        ),
+    )
+    assert 3 <= len(unpriced) <= 6
+    assert set(unpriced.currency) == {"INR"}
+    assert not session.scalar(select(ExchangeRate.id).where(ExchangeRate.currency == "INR"))
+
+
+def test_about_a_tenth_of_the_large_deals_are_split_and_shares_follow_the_rule(session):
+    deals = _frame(
+        session,
+        select(
+            Deal.id,
+            Deal.owner_id,
+            Deal.amount,
+            Deal.company_amount,
+            Deal.credit_shared,
+        ).where(Deal.company_amount.is_not(None)),
+    )
+    split = _frame(
+        session,
+        select(
+            CreditSplit.id,
+            CreditSplit.deal_id,
+            CreditSplit.person_id,
+            CreditSplit.region_id,
+            CreditSplit.percent,
+            CreditSplit.amount,
+            Person.region_id.label("person_region"),
+        )
+        .join(Person, Person.id == CreditSplit.person_id)
+        .order_by(CreditSplit.deal_id, CreditSplit.id),
+    )
+    shared = deals[deals.credit_shared]
+    assert set(shared.id) == set(split.deal_id)
+    large = deals.company_amount.astype(float) >= deals.company_amount.astype(float).quantile(0.8)
+    assert set(shared.id) <= set(deals[large].id)  # large deals only
+    assert 0.05 * large.sum() / 2 <= len(shared) <= 0.2 * large.sum() / 2
+    owners = dict(zip(deals.id, deals.owner_id))
+    amounts = dict(zip(deals.id, deals.company_amount))
+    assert (split.region_id == split.person_region).all()
+    for deal_id, lines in split.groupby("deal_id"):
+        assert 2 <= len(lines) <= 3
+        assert owners[deal_id] == lines.person_id.iloc[0]  # the owner always shares
+        percents = [Decimal(p) for p in lines.percent]
+        assert sum(percents) == 100 and all(p == p.quantize(Decimal("0.01")) for p in percents)
+        expected = currency.shares(Decimal(amounts[deal_id]), dict(zip(lines.id, percents)))
+        assert dict(zip(lines.id, (Decimal(a) for a in lines.amount))) == expected, deal_id
