@@ -51,7 +51,9 @@ AFFECTS = {
     Kind.PEOPLE: {"org"},
     Kind.PRODUCTS: {"deals", "settings"},
     Kind.CUSTOMERS: {"customers"},
+    Kind.EXCHANGE_RATES: {"deals", "settings"},
     Kind.DEALS: {"deals", "customers"},
+    Kind.CREDIT_SPLITS: {"deals"},
     Kind.TARGETS: {"targets"},
     Kind.ACTIVITIES: {"activities", "customers"},
 }

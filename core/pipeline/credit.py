@@ -240,3 +240,107 @@ def reject_proposal(session: Session, actor: Actor, deal_id: int) -> None:
         raise NotFound("This deal has no proposed split to decline.")
     audit.record(session, actor, "deal.split_declined", "deal", deal_id)
     session.flush()
+
+
+def _who(deal: Deal) -> str:
+    return deal.external_id or deal.name
+
+
+def replace_splits(
+    session: Session,
+    actor: Actor,
+    splits: Mapping[int, Mapping[int, object]],
+    *,
+    check_only: bool = False,
+) -> int:
+    """Replace the splits of many deals at once ({deal id: {person id: percent}}, an import):
+    the rules of set_split for each deal, checked in a few queries for all of them before
+    anything is written. A split of 100 % to the owner ends the deal's split. Each deal is
+    versioned and audited ("deal.split"); returns how many deals were written (none when
+    `check_only`)."""
+    ensure_active(actor)
+    ids = sorted(splits)
+    if not ids:
+        return 0
+    checked = {d: currency.split_percents(dict(splits[d])) for d in ids}
+    deals: dict[int, Deal] = {}
+    for start in range(0, len(ids), pricing.BATCH):
+        chunk = ids[start : start + pricing.BATCH]
+        deals.update({d.id: d for d in session.scalars(select(Deal).where(Deal.id.in_(chunk)))})
+    current = session.execute(
+        select(CreditSplit.deal_id, CreditSplit.person_id, CreditSplit.percent).where(
+            CreditSplit.deal_id.in_(ids)
+        )
+    ).all()
+    person_ids = {p for shares in checked.values() for p in shares} | {r[1] for r in current}
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
+    for deal_id in ids:
+        deal = deals.get(deal_id)
+        if deal is None:
+            raise NotFound(f"No deal with id {deal_id}.")
+        try:
+            ensure_can_set_split(actor, deal)
+        except PermissionDenied as exc:
+            raise PermissionDenied(
+                f"You may not split the credit of deal {_who(deal)}. {exc}"
+            ) from None
+        for person_id in checked[deal_id]:
+            person = people.get(person_id)
+            if person is None:
+                raise NotFound(f"No person with id {person_id}.")
+            if person_id == deal.owner_id:
+                continue
+            if not person.active:
+                raise ValidationFailed(
+                    f"{person.name} is no longer active and cannot get credit on deal {_who(deal)}."
+                )
+            if person.region_id is None:
+                raise ValidationFailed(
+                    f"{person.name} has no region, so their credit on deal {_who(deal)} has "
+                    "nowhere to go."
+                )
+    if check_only:
+        return 0
+    before: dict[int, dict[str, str]] = {}
+    for deal_id, person_id, percent in sorted(current, key=lambda r: people[r[1]].name):
+        before.setdefault(deal_id, {})[people[person_id].name] = f"{Decimal(percent):.2f}"
+    session.execute(delete(CreditSplit).where(CreditSplit.deal_id.in_(ids)))
+    session.execute(delete(CreditSplitProposal).where(CreditSplitProposal.deal_id.in_(ids)))
+    now = datetime.now().replace(microsecond=0)
+    for deal_id in ids:
+        deal, shares = deals[deal_id], checked[deal_id]
+        whole = shares == {deal.owner_id: Decimal(100)}
+        if not whole:
+            for person_id, percent in shares.items():
+                own = person_id == deal.owner_id
+                region = deal.region_id if own else people[person_id].region_id
+                session.add(
+                    CreditSplit(
+                        deal_id=deal_id, person_id=person_id, region_id=region, percent=percent
+                    )
+                )
+        deal.credit_shared = not whole
+        deal.updated_by_id = actor.id
+        deal.updated_at = now
+        session.add(deal)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise EditConflict(
+            "Someone else saved one of these deals a moment ago; no split was saved. Try again."
+        ) from exc
+    pricing.share_amounts(session, ids)
+    for deal_id in ids:
+        deal, shares = deals[deal_id], checked[deal_id]
+        after = {people[p].name: f"{v:.2f}" for p, v in shares.items()}
+        audit.record(
+            session,
+            actor,
+            "deal.split",
+            "deal",
+            deal_id,
+            before={"split": before.get(deal_id) or "100 % to the owner"},
+            after={"split": "100 % to the owner" if not deal.credit_shared else after},
+        )
+    session.flush()
+    return len(ids)

@@ -4,7 +4,10 @@ Conventions: the company itself (the root region) is written as an empty region;
 an external_id is written as deal-<id> (and gets that external_id when imported elsewhere); a
 customer is referred to by its external_id, else by its name. Targets are the active plan's
 rows (newest approved or locked version) of every fiscal year, the company's own rows left out
-(they are the sum of the regions again on import).
+(they are the sum of the regions again on import). A deal's currency is written beside its
+amount, and its company amount after the other columns (read-only: the import ignores it).
+Exchange rates are written with every decimal they have; credit splits one row per share of
+each split deal (deals not split, 100 % to their owner, are left out).
 """
 
 from __future__ import annotations
@@ -24,14 +27,25 @@ from core.org.regions import RegionTree, load_region_tree
 from core.pipeline.team import SEPARATOR
 from core.progress.figures import active_plan_id
 from core.transfer.formats import Kind, columns
-from db.schema import Activity, Customer, Deal, Person, Product, Stage, Target, TargetPlan
+from db.schema import (
+    Activity,
+    CreditSplit,
+    Customer,
+    Deal,
+    ExchangeRate,
+    Person,
+    Product,
+    Stage,
+    Target,
+    TargetPlan,
+)
 
-SCOPED = {Kind.PEOPLE, Kind.CUSTOMERS, Kind.DEALS, Kind.ACTIVITIES}
+SCOPED = {Kind.PEOPLE, Kind.CUSTOMERS, Kind.DEALS, Kind.CREDIT_SPLITS, Kind.ACTIVITIES}
 
 
 def ensure_can_export(actor: Actor, kind: Kind) -> None:
-    """Directors and admins export everything; managers people, customers, deals and
-    activities of their own area."""
+    """Directors and admins export everything; managers people, customers, deals, credit
+    splits and activities of their own area."""
     ensure_active(actor)
     if actor.sees_everything or (actor.role == Role.MANAGER and kind in SCOPED):
         return
@@ -152,12 +166,14 @@ def _deals(session: Session, actor: Actor, tree: RegionTree) -> Rows:
             Product.name,
             Deal.name,
             Deal.amount,
+            Deal.currency,
             Deal.quantity,
             Stage.name,
             Deal.created_on,
             Deal.expected_close,
             Deal.closed_on,
             Deal.lost_reason,
+            Deal.company_amount,
         )
         .join(Customer, Customer.id == Deal.customer_id)
         .join(Person, Person.id == Deal.owner_id)
@@ -165,6 +181,31 @@ def _deals(session: Session, actor: Actor, tree: RegionTree) -> Rows:
         .outerjoin(Product, Product.id == Deal.product_id)
         .where(*_scope(actor, Deal.region_id))
         .order_by(Deal.id)
+    )
+    return session.execute(query).all()
+
+
+def rate_text(rate: Decimal) -> str:
+    """A rate with every decimal it has and no trailing zeros (1.0842, 150)."""
+    return format(Decimal(rate).normalize(), "f")
+
+
+def _exchange_rates(session: Session, actor: Actor, tree: RegionTree) -> Rows:
+    query = select(ExchangeRate.currency, ExchangeRate.valid_from, ExchangeRate.rate).order_by(
+        ExchangeRate.currency, ExchangeRate.valid_from
+    )
+    return [(code, day, rate_text(rate)) for code, day, rate in session.execute(query)]
+
+
+def _credit_splits(session: Session, actor: Actor, tree: RegionTree) -> Rows:
+    """One row per share of each split deal in the actor's area."""
+    query = (
+        select(_deal_ref(), Person.email, CreditSplit.percent)
+        .select_from(CreditSplit)
+        .join(Deal, Deal.id == CreditSplit.deal_id)
+        .join(Person, Person.id == CreditSplit.person_id)
+        .where(Deal.credit_shared.is_(True), *_scope(actor, Deal.region_id))
+        .order_by(Deal.id, CreditSplit.percent.desc(), Person.email)
     )
     return session.execute(query).all()
 
@@ -219,7 +260,9 @@ _EXPORTS: dict[Kind, Callable[[Session, Actor, RegionTree], Rows]] = {
     Kind.PEOPLE: _people,
     Kind.PRODUCTS: _products,
     Kind.CUSTOMERS: _customers,
+    Kind.EXCHANGE_RATES: _exchange_rates,
     Kind.DEALS: _deals,
+    Kind.CREDIT_SPLITS: _credit_splits,
     Kind.ACTIVITIES: _activities,
     Kind.TARGETS: _targets,
 }

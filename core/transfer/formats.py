@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from core.currency import currency_code
+from core.errors import ValidationFailed
 from core.models import ActivityType, CustomerStatus, DealStatus, Money, Role
 from core.pipeline.creation import MAX_QUANTITY
 from core.transfer.cell_formats import ColumnFormats
@@ -36,7 +38,9 @@ class Kind(StrEnum):
     PEOPLE = "people"
     PRODUCTS = "products"
     CUSTOMERS = "customers"
+    EXCHANGE_RATES = "exchange_rates"
     DEALS = "deals"
+    CREDIT_SPLITS = "credit_splits"
     TARGETS = "targets"
     ACTIVITIES = "activities"
 
@@ -81,6 +85,29 @@ class Row(BaseModel):
         if name in formats.decimal_comma:
             return parse_amount(value, formats.decimal_comma[name])
         return value
+
+
+def _currency(value: object) -> str | None:
+    """An ISO 4217 code, upper-cased (empty: None)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return currency_code(value)
+    except ValidationFailed as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _number(value: object, info: ValidationInfo) -> object:
+    """A rate or a percentage as the file writes it (decimal comma or point, as the column
+    shows); a percent sign after it is allowed."""
+    if not isinstance(value, str):
+        return value
+    formats = info.context
+    comma = isinstance(formats, ColumnFormats) and formats.decimal_comma.get(
+        info.field_name or "", False
+    )
+    text = value.strip()
+    return parse_amount(text.removesuffix("%").strip() if text.endswith("%") else text, comma)
 
 
 class RegionRow(Row):
@@ -159,6 +186,8 @@ class DealRow(Row):
     product: str | None = None
     name: Text | None = None
     amount: Money | None = None
+    currency: str | None = None
+    """The ISO 4217 code of `amount` (case ignored); empty: the company currency."""
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] | None = None
     """Whole units sold (seats, machines); empty: 1."""
     stage: Annotated[str, Field(min_length=1, max_length=80)]
@@ -166,6 +195,9 @@ class DealRow(Row):
     expected_close: date | None = None
     closed_on: date | None = None
     lost_reason: Annotated[str, Field(max_length=200)] | None = None
+    company_amount: str | None = None
+    """Written by the export (the amount in the company currency, empty while not priced);
+    read-only: the import ignores it, the deal's amount and currency decide it."""
     close_date: date | None = None
     status: DealStatus | None = None
 
@@ -173,6 +205,48 @@ class DealRow(Row):
     @classmethod
     def lower_status(cls, value):
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def iso_currency(cls, value):
+        return _currency(value)
+
+
+class ExchangeRateRow(Row):
+    """A rate: units of the company currency for one unit of `currency`, in effect from
+    `date`; matched on currency and date."""
+
+    currency: str
+    date: dt.date
+    rate: Decimal
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def iso_currency(cls, value):
+        code = _currency(value)
+        if code is None:
+            raise ValueError("a rate needs its currency")
+        return code
+
+    @field_validator("rate", mode="before")
+    @classmethod
+    def rate_as_written(cls, value, info: ValidationInfo):
+        return _number(value, info)
+
+
+class CreditSplitRow(Row):
+    """One person's share of a deal's credit; the rows of one deal replace its split."""
+
+    deal: Annotated[str, Field(min_length=1, max_length=64)]
+    """The deal's external_id."""
+    person: Text
+    """An email, or a full name that only one person has."""
+    percent: Decimal
+
+    @field_validator("percent", mode="before")
+    @classmethod
+    def percent_as_written(cls, value, info: ValidationInfo):
+        return _number(value, info)
 
 
 PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
@@ -230,7 +304,9 @@ MODELS: dict[Kind, type[Row]] = {
     Kind.PEOPLE: PersonRow,
     Kind.PRODUCTS: ProductRow,
     Kind.CUSTOMERS: CustomerRow,
+    Kind.EXCHANGE_RATES: ExchangeRateRow,
     Kind.DEALS: DealRow,
+    Kind.CREDIT_SPLITS: CreditSplitRow,
     Kind.TARGETS: TargetRow,
     Kind.ACTIVITIES: ActivityRow,
 }

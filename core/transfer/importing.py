@@ -6,8 +6,8 @@ Rules:
   the same file twice changes nothing the second time.
 - Columns absent from the file leave existing values alone; missing values of new records get
   the defaults documented in docs/import.md.
-- Directors and administrators import everything; a manager imports reps, customers, deals and
-  activities within the regions they manage; reps import nothing.
+- Directors and administrators import everything; a manager imports reps, customers, deals,
+  credit splits and activities within the regions they manage; reps import nothing.
 
 Each kind's own rules live in its module under core/transfer/kinds/.
 """
@@ -25,20 +25,22 @@ from core.transfer.chunks import import_in_chunks
 from core.transfer.formats import Kind
 from core.transfer.import_context import ImportContext, ImportResult, Progress
 from core.transfer.kinds.activities import import_activities
+from core.transfer.kinds.credit_splits import import_credit_splits
 from core.transfer.kinds.customers import import_customers
 from core.transfer.kinds.deals import import_deals
+from core.transfer.kinds.exchange_rates import import_exchange_rates
 from core.transfer.kinds.people import import_people
 from core.transfer.kinds.products import import_products
 from core.transfer.kinds.regions import ensure_root, import_regions
 from core.transfer.kinds.targets import import_targets
 from core.transfer.reading import AnyTable, ColumnMapping, MappedRows
 
-MANAGER_KINDS = {Kind.PEOPLE, Kind.CUSTOMERS, Kind.DEALS, Kind.ACTIVITIES}
+MANAGER_KINDS = {Kind.PEOPLE, Kind.CUSTOMERS, Kind.DEALS, Kind.CREDIT_SPLITS, Kind.ACTIVITIES}
 
 
 def ensure_can_import(actor: Actor, kind: Kind) -> None:
-    """Directors and admins import every kind; managers people, customers, deals and
-    activities of their own area; reps nothing."""
+    """Directors and admins import every kind; managers people, customers, deals, credit
+    splits and activities of their own area; reps nothing."""
     ensure_active(actor)
     if actor.sees_everything:
         return
@@ -65,7 +67,9 @@ IMPORTERS = {
     Kind.PEOPLE: import_people,
     Kind.PRODUCTS: import_products,
     Kind.CUSTOMERS: import_customers,
+    Kind.EXCHANGE_RATES: import_exchange_rates,
     Kind.DEALS: import_deals,
+    Kind.CREDIT_SPLITS: import_credit_splits,
     Kind.TARGETS: import_targets,
     Kind.ACTIVITIES: import_activities,
 }

@@ -8,7 +8,7 @@ from core.transfer.exporting import exportable_kinds
 from tests import factories
 from tests.pipeline_factories import team
 
-SCOPED = [Kind.PEOPLE, Kind.CUSTOMERS, Kind.DEALS, Kind.ACTIVITIES]
+SCOPED = [Kind.PEOPLE, Kind.CUSTOMERS, Kind.DEALS, Kind.CREDIT_SPLITS, Kind.ACTIVITIES]
 
 
 def test_each_role_is_offered_what_it_may_export_and_nothing_else(session):

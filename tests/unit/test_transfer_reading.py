@@ -114,6 +114,7 @@ def test_who_may_import_and_export_which_kind():
         Kind.PEOPLE,
         Kind.CUSTOMERS,
         Kind.DEALS,
+        Kind.CREDIT_SPLITS,
         Kind.ACTIVITIES,
     ]
     assert importable_kinds(_actor(Role.REP)) == []

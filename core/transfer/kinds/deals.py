@@ -5,6 +5,8 @@ deals, the close on closed_on. An empty database gets the standard stages on its
 import; customers not found are created when the mapping asks for it. A lost reason must be
 on the administrator's list (compared ignoring case and spaces; another system's wording is
 mapped onto it with a value map); a reason not on the list refuses the row, naming the list.
+A deal's amount is in its `currency` (empty: the company currency); its company amount is
+worked out on import by core.pipeline.pricing (the export's company_amount is ignored).
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ DEAL_FIELDS = (
     "region_id",
     "product_id",
     "amount",
+    "currency",
     "quantity",
     "stage_id",
     "status",
@@ -309,12 +312,14 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
         ):
             existing[r.external_id] = r
     result = ImportResult(kind=Kind.DEALS, dry_run=dry_run)
+    company = pricing.company_currency(session)
     creates: list[dict] = []
     updates: list[dict] = []
     optional = {
         "product": "product_id",
         "name": "name",
         "amount": "amount",
+        "currency": "currency",
         "quantity": "quantity",
         "created_on": "created_on",
         "expected_close": "expected_close",
@@ -352,6 +357,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
                     "product_id": plan["product_id"],
                     "name": row.name or current.name,
                     "amount": row.amount if row.amount is not None else Decimal(0),
+                    "currency": row.currency or company,
                     "quantity": row.quantity or 1,
                     # an empty date keeps the stored one (its default is the import day)
                     "created_on": row.created_on or current.created_on,
@@ -498,7 +504,7 @@ def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
             cols["product_id"].append(plan["product_id"])
             given = row.amount if row.amount is not None else Decimal(0)
             cols["amount"].append(money_text(given))
-            code = company
+            code = row.currency or company
             cols["currency"].append(code)
             value = pricing.price(given, code, _status(stage), closed, company=company, rates=rates)
             cols["company_amount"].append(None if value is None else money_text(value))
