@@ -4,6 +4,11 @@ number per entity (the company, each region, or each rep), as a table, CSV or JS
 The columns and their order are a contract used by scripts: keep them stable. `entity` is the
 key reports join on (a rep's email, a region's name, "company"), `name` the readable name beside
 it (the rep's name, the region's name), as in every report.
+
+Money is in the company currency (the app setting company_currency, USD by default): each deal
+converted by the rate in effect on its day, or at the plan's budget rates when the period's
+active plan fixes them; a deal not priced (no rate) counts in no figure. A split deal counts for
+each rep with the rep's share, and once for the company.
 """
 
 from __future__ import annotations
@@ -96,8 +101,13 @@ def attainment(args) -> str:
 def register_reports(report_commands) -> None:
     parser = report_commands.add_parser(
         "attainment",
-        help="target, won, attainment, pace, pipeline and probability per entity",
-        description="One row per entity: " + ", ".join(COLUMNS) + ".",
+        help="target, won, attainment, pace, pipeline and probability per entity (money in the "
+        "company currency)",
+        description="One row per entity: "
+        + ", ".join(COLUMNS)
+        + ". Money is in the company currency (the company_currency setting, USD by default); "
+        "deals without an exchange rate on their day are not priced and count in no figure; a "
+        "split deal counts for each rep with the rep's share and once for the company.",
     )
     add_period_options(parser)
     parser.add_argument("--by", required=True, help="company, region or rep")

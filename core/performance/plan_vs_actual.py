@@ -18,6 +18,10 @@ Rules:
     win rate ("lower win rate")   = N x (w - w0) x s0
     deal size ("smaller deals")   = N x w x (s - s0)
   The main driver is the effect that pushed most in the direction of the variance.
+- Split credit: a split deal counts for each rep with the rep's share and for each region with
+  the shares of its people; the company counts it once, at 100 %, and so do segments, industries
+  and product lines for the whole company (within a manager's area: the area's shares, its win
+  once for each credited rep of the area). Deals not priced count in no amount.
 """
 
 from __future__ import annotations
@@ -217,6 +221,14 @@ def plan_vs_actual(
             )
         )
     return rows
+
+
+def area_not_priced(session: Session, actor: Actor, period: Period) -> list[figures.NotPriced]:
+    """The deals won in the period in the actor's area that are not priced, read with the
+    review's own scope (its won figures leave them out)."""
+    region_ids, _ = _scope(session, actor)
+    where = [Deal.region_id.in_(region_ids)] if region_ids is not None else []
+    return figures.not_priced(session, [*figures.won_in(period), *where], period=period)
 
 
 def implied_targets(scope_target: Decimal, history: dict) -> dict:

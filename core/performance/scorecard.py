@@ -23,6 +23,12 @@ Six metrics, each measured for a period from the database and normalised to 0-10
   the period. Accuracy = 1 - |delivered - committed| / committed. Normalised: 100 x
   accuracy, floored at 0.
 
+Split credit: a deal whose credit is split counts for each credited person (and for each
+person's region) with that person's share of its amount; its win counts once for each credited
+person and its cycle time too (so two reps who share a win each have one win and its cycle
+time). A deal not priced (no exchange rate on its day) counts in no amount; `not_priced_*`
+list those deals beside the figures.
+
 Weights are percent per metric and fiscal year (table scorecard_weight, set by admins; they
 must sum to 100). A metric without data (no target, no closed deal, nothing committed) is left
 out and the other weights are scaled up to sum to 100 ("effective weight"), so a missing
@@ -307,6 +313,37 @@ def region_figures(
         total.target = targets.get(region_id)
         out[region_id] = total
     return out
+
+
+SPLIT_CREDIT_NOTE = (
+    "A deal whose credit is split counts for each credited person with that person's share of "
+    "its amount; its win and its cycle time count once for each credited person."
+)
+"""The scorecard's explanation of split credit, shown beside every scorecard."""
+
+
+def rep_not_priced(
+    session: Session, actor: Actor, person_id: int, period: Period
+) -> list[figures.NotPriced]:
+    """The rep's deals won in the period that are not priced (beside the scorecard's won)."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"No person with id {person_id}.")
+    ensure_can_view_person(actor, person_id=person_id, region_id=person.region_id)
+    where = [*figures.won_in(period), Deal.owner_id == person_id]
+    return figures.not_priced(session, where, period=period)
+
+
+def leaderboard_not_priced(
+    session: Session, actor: Actor, period: Period
+) -> list[figures.NotPriced]:
+    """The deals won in the period by the reps of the actor's leaderboard that are not priced,
+    read with the leaderboard's own filter (everyone's reps: no filter)."""
+    if actor.sees_everything:
+        where = []
+    else:
+        where = [Deal.owner_id.in_([pid for pid, _, _ in visible_reps(session, actor)])]
+    return figures.not_priced(session, [*figures.won_in(period), *where], period=period)
 
 
 # --- services ------------------------------------------------------------------------------------

@@ -454,7 +454,9 @@ def not_priced(
     rows: dict[str, list] = {}
     for _key, _amount, where, split in _parts("company", conditions, {}):
         share = _cents(Deal.amount * CreditSplit.percent / 100) if split else Deal.amount
-        query = select(Deal.currency, func.sum(share), func.count()).select_from(Deal)
+        # a split deal with several shares in the scope is one deal
+        deals = func.count(func.distinct(Deal.id))
+        query = select(Deal.currency, func.sum(share), deals).select_from(Deal)
         if split:
             query = query.join(CreditSplit, CreditSplit.deal_id == Deal.id)
         query = query.where(*unpriced, *where).group_by(Deal.currency)

@@ -111,6 +111,15 @@ def scope_for(session: Session, actor: Actor, key: str) -> Scope:
     raise ValidationFailed(f"Unknown scope '{key}'.")
 
 
+def scope_where(scope: Scope) -> list:
+    """The deal conditions of a scope's figures: a rep's deals (and shares of split deals), a
+    set of regions' credited deals, or nothing for the company."""
+    if scope.person_id is not None:
+        return [Deal.owner_id == scope.person_id]
+    if scope.region_ids is not None:
+        return [Deal.region_id.in_(scope.region_ids)]
+    return []
+
 
 # --- entities: who the rows of a report are about -------------------------------------------
 

@@ -5,17 +5,21 @@ Every amount comes from core.progress.figures."""
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, literal, or_, select
 from sqlalchemy.orm import Session
 
+from core.currency import convert
 from core.models import Actor, Period
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
 from core.periods import quarter_of
+from core.pipeline.views import PipelineFilter
+from core.pipeline.views import _pipeline_where as pipeline_conditions
 from core.progress import figures, forecast
 from core.progress.attainment import AttainmentRow, scope_attainment
 from core.progress.calibration import SIMULATED_DEALS, StageCalibration, stage_calibration
@@ -26,18 +30,11 @@ from core.progress.scopes import (
     rep_scope,
     scope_entity,
     scope_for,
+    scope_where,
 )
-from db.schema import Customer, Deal, DealStatus, Stage
+from db.schema import CreditSplit, Customer, Deal, DealStatus, Stage, TargetPlan
 
 ZERO = Decimal(0)
-
-
-def _scope_where(scope: Scope) -> list:
-    if scope.person_id is not None:
-        return [Deal.owner_id == scope.person_id]
-    if scope.region_ids is not None:
-        return [Deal.region_id.in_(scope.region_ids)]
-    return []
 
 
 def _scope_monthly_target(session: Session, scope: Scope, period: Period) -> dict[date, Decimal]:
@@ -70,7 +67,7 @@ def cumulative_won_vs_target(
     """Day by day through the period: cumulative won (up to today) and the cumulative target,
     which follows the monthly targets and grows evenly over the days of each month."""
     today = today or date.today()
-    won_by_day = figures.won_by_day(session, period, where=_scope_where(scope))
+    won_by_day = figures.won_by_day(session, period, where=scope_where(scope))
     monthly = _scope_monthly_target(session, scope, period)
     out, won_total, target_total = [], ZERO, ZERO
     day = period.start
@@ -139,10 +136,17 @@ def rep_deals(
     session: Session, actor: Actor, person_id: int, period: Period, *, today: date | None = None
 ) -> list[dict]:
     """One rep's deals of the period: won in it, or open and counting in its pipeline (the last
-    level of the drill-down). Bounded by one rep's deals in one period."""
+    level of the drill-down), with the rep's credit on each: the whole deal, or the rep's share
+    of a split deal (so the won rows add up to the rep's won figure). Bounded by one rep's
+    deals in one period; one query.
+
+    `amount` is in the company currency (None: not priced), `deal_amount` in the deal's own
+    currency; when the period's plan fixes budget rates they convert the deal, as in the
+    figures (core.currency.convert, then the share)."""
     rep_scope(session, actor, person_id)  # refuses people outside the actor's area
     today = today or date.today()
-    amount = figures.credited_amount()
+    share = case((Deal.credit_shared.is_(True), CreditSplit.amount), else_=Deal.company_amount)
+    percent = case((Deal.credit_shared.is_(True), CreditSplit.percent), else_=literal(100))
     rows = session.execute(
         select(
             Deal.id,
@@ -151,23 +155,44 @@ def rep_deals(
             Stage.name,
             Deal.status,
             Deal.forecast_category,
-            amount,
+            Deal.amount,
+            Deal.currency,
+            percent,
+            share,
             Stage.probability,
             Deal.expected_close,
             Deal.closed_on,
         )
         .join(Stage, Stage.id == Deal.stage_id)
         .join(Customer, Customer.id == Deal.customer_id)
+        .outerjoin(
+            CreditSplit, and_(CreditSplit.deal_id == Deal.id, CreditSplit.person_id == person_id)
+        )
         .where(
-            Deal.owner_id == person_id,
+            or_(
+                and_(Deal.credit_shared.is_(False), Deal.owner_id == person_id),
+                CreditSplit.id.is_not(None),
+            ),
             or_(and_(*figures.won_in(period)), and_(*figures.open_in(period, today))),
         )
-        .order_by(Deal.status.desc(), amount.desc())
+        .order_by(Deal.status.desc(), share.desc(), Deal.id)
     )
+    budget = figures.budget_rates(session, period)
     out = []
     for row in rows:
-        deal_id, name, customer, stage, status, category, value, chance, expected, closed = row
-        value, probability = figures.money(value), Decimal(chance)
+        (deal_id, name, customer, stage, status, category, own, code, pct, value, chance) = row[:11]
+        expected, closed = row[11:]
+        pct = Decimal(pct)
+        if code in budget:
+            value = convert(convert(Decimal(own), budget[code]), pct / 100)
+        value = figures.money(value) if value is not None else None
+        probability = Decimal(chance)
+        if value is None:
+            weighted = None
+        elif status == DealStatus.OPEN:
+            weighted = figures.money(value * probability)
+        else:
+            weighted = value
         out.append(
             {
                 "deal_id": deal_id,
@@ -176,15 +201,75 @@ def rep_deals(
                 "stage": stage,
                 "status": status,
                 "forecast_category": category,
+                "deal_amount": figures.money(own),
+                "currency": code,
+                "share": pct.quantize(Decimal("0.01")),
                 "amount": value,
                 "stage_probability": probability,
-                "weighted": figures.money(value * probability)
-                if status == DealStatus.OPEN
-                else value,
+                "weighted": weighted,
                 "close_date": closed or expected,
             }
         )
     return out
+
+
+# --- beside the figures: what they could not count, and at which rates ----------------------
+
+
+@dataclass(frozen=True)
+class NotPricedBeside:
+    """The deals a scope's won figure and open pipeline leave out because they are not priced
+    (no rate in effect on their day), by currency; both empty when everything is priced."""
+
+    won: list[figures.NotPriced]
+    open_pipeline: list[figures.NotPriced]
+
+    def __bool__(self) -> bool:
+        return bool(self.won or self.open_pipeline)
+
+
+def not_priced_beside(
+    session: Session, scope: Scope, period: Period, *, today: date | None = None
+) -> NotPricedBeside:
+    """Not priced beside the scope's won and open pipeline, read with the same conditions as
+    those figures (won in the period, open in its remaining window, the scope's filters; a
+    split deal with the scope's share of it)."""
+    today = today or date.today()
+    where = scope_where(scope)
+    return NotPricedBeside(
+        won=figures.not_priced(session, [*figures.won_in(period), *where], period=period),
+        open_pipeline=figures.not_priced(
+            session, [*figures.open_in(period, today), *where], period=period
+        ),
+    )
+
+
+class BudgetNote(BaseModel):
+    """The budget rates the period's active plan fixes: its figures convert at them."""
+
+    plan: str
+    rates: dict[str, Decimal]
+
+
+def budget_note(session: Session, period: Period) -> BudgetNote | None:
+    """The active plan of the period's fiscal year and its budget rates (None: it fixes none,
+    so deals convert at their dated rates)."""
+    rates = figures.budget_rates(session, period)
+    plan_id = figures.active_plan_id(session, period.fiscal_year) if rates else None
+    plan = session.get(TargetPlan, plan_id) if plan_id is not None else None
+    if plan is None:
+        return None
+    return BudgetNote(
+        plan=f"FY{plan.fiscal_year} v{plan.version}", rates=dict(sorted(rates.items()))
+    )
+
+
+def pipeline_not_priced(
+    session: Session, actor: Actor, filters: PipelineFilter
+) -> list[figures.NotPriced]:
+    """Not priced beside the Pipeline page's totals: the deals its filters select (the
+    actor's area included) that have no company amount, by currency."""
+    return figures.not_priced(session, pipeline_conditions(session, actor, filters))
 
 
 class AttainmentView(BaseModel):
@@ -199,6 +284,8 @@ class AttainmentView(BaseModel):
     calibration: list[StageCalibration]
     cumulative: list[dict]
     heatmap: list[dict]
+    not_priced: NotPricedBeside
+    budget: BudgetNote | None = None
     trials: int = forecast.TRIALS
     simulated_deals: int = SIMULATED_DEALS
 
@@ -222,6 +309,8 @@ def attainment_view(
         calibration=calibration,
         cumulative=cumulative_won_vs_target(session, scope, period, today=today),
         heatmap=monthly_by_part(session, scope, period, today=today),
+        not_priced=not_priced_beside(session, scope, period, today=today),
+        budget=budget_note(session, period),
     )
 
 
