@@ -44,6 +44,7 @@ PAGES: list[PageEntry] = [
     PageEntry("pages/alerts.py", "Alerts", "🚨", "Results", EVERYONE, live_title=alerts_title),
     PageEntry("pages/organisation.py", "Organisation", "🏛️", "Administration", MANAGEMENT),
     PageEntry("pages/stages.py", "Pipeline stages", "🪜", "Administration", ADMINS),
+    PageEntry("pages/exchange_rates.py", "Exchange rates", "💱", "Administration", MANAGEMENT),
     PageEntry("pages/import.py", "Import and export", "📥", "Administration", LEADERS),
     PageEntry("pages/audit.py", "Audit log", "📜", "Administration", MANAGEMENT),
     PageEntry("pages/account.py", "My account", "👤", "Me", EVERYONE),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core.models import Actor, Role
 from core.org.access import scope_filter
 from core.org.company import fiscal_start_month
+from core.performance.alert_pricing import not_priced_alerts
 from core.performance.alert_settings import RULES, Alert, AlertThresholds
 from core.periods import quarter_of
 from core.pipeline.flags import (
@@ -163,7 +164,7 @@ def _stalled(session, actor, today, limits: AlertThresholds, names, limit) -> li
                 **common,
             )
         )
-        if big is not None and amount >= big:
+        if big is not None and amount is not None and amount >= big:  # not priced: no size
             out.append(
                 Alert(
                     key=f"big_deal_at_risk:deal:{deal_id}:{stage_id}",
@@ -525,4 +526,5 @@ RULE_FUNCTIONS = (
     _missing_roles,
     _neglected,
     _overdue_follow_ups,
+    not_priced_alerts,
 )

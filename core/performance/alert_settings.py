@@ -29,6 +29,7 @@ RULES: dict[str, str] = {
     "missing_role": "Missing deal-team role",
     "neglected_customer": "Neglected customer",
     "overdue_follow_up": "Overdue follow-up",
+    "not_priced": "Deals not priced",
 }
 """Rules in the order alerts are listed."""
 
@@ -102,8 +103,8 @@ class Alert(BaseModel):
     rule: str
     rule_label: str
     severity: str
-    subject_type: str  # deal | customer | rep
-    subject_id: int
+    subject_type: str  # deal | customer | rep | currency
+    subject_id: int | None  # None for a currency (the subject is its code)
     subject: str
     owner_id: int | None
     owner: str

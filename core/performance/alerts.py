@@ -19,6 +19,8 @@ Rules (thresholds in the app setting `alert_thresholds`; admins and directors ch
 - overdue_follow_up: a follow-up still open `follow_up_overdue_days` days or more after its due
   day (low; medium from a week late), about its deal or else its customer, for its owner and
   the managers above them.
+- not_priced (administrators and directors only): one alert per currency whose deals have no
+  rate in effect on their day (core.performance.alert_pricing).
 
 Who sees what: a rep their own deals, customers and figures; a manager the regions they manage
 with their subtree; directors and admins everything. Each person can acknowledge an alert or

@@ -1,0 +1,75 @@
+"""Deals not priced: the alert that tells administrators and directors which currencies lack
+a rate.
+
+A deal whose currency has no rate in effect on its day (close date when won or lost, today
+when open) is left out of every figure (core.currency). One alert per such currency names how
+many deals, their amount in that currency and the dates without a rate, and points to the
+Exchange rates page. Reps and managers never see it: rates are kept by administrators and
+directors.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from core.models import Actor
+from core.performance.alert_settings import RULES, Alert, AlertThresholds
+from core.progress import figures
+from core.progress.figures import NotPriced
+
+RULE = "not_priced"
+
+
+def not_priced_message(item: NotPriced) -> str:
+    """'3 deals, 41,000 EUR, not priced: no EUR rate before 2026-01-04.'"""
+    amount = f"{item.amount:,.0f}"
+    code = item.currency
+    if item.first_rate is None:
+        if item.deals == 1:
+            return f"1 deal, {amount} {code}, not priced: no {code} rate."
+        return f"{item.deals:,} deals, {amount} {code}, not priced: no {code} rate."
+    first = item.first_rate.isoformat()
+    if item.deals == 1:
+        return f"1 deal, {amount} {code}, not priced: no {code} rate before {first}."
+    return f"{item.deals:,} deals, {amount} {code}, not priced: no {code} rate before {first}."
+
+
+def not_priced_alerts(
+    session: Session,
+    actor: Actor,
+    today: date,
+    limits: AlertThresholds,
+    names: dict,
+    limit: int,
+) -> list[Alert]:
+    """One alert per currency with deals not priced (administrators and directors only)."""
+    if not actor.sees_everything:
+        return []
+    out = []
+    for item in figures.not_priced(session, []):
+        first = item.first_rate.isoformat() if item.first_rate else None
+        out.append(
+            Alert(
+                key=f"{RULE}:currency:{item.currency}:{item.deals}:{first or 'none'}",
+                rule=RULE,
+                rule_label=RULES[RULE],
+                severity="high",
+                subject_type="currency",
+                subject_id=None,
+                subject=item.currency,
+                owner_id=None,
+                owner="",
+                region="",
+                message=f"{not_priced_message(item)} These deals are left out of every "
+                "figure until the Exchange rates page has a rate for them.",
+                figures={
+                    "currency": item.currency,
+                    "deals": item.deals,
+                    "amount": str(item.amount),
+                    "first_rate": first,
+                },
+            )
+        )
+    return out[:limit] if limit else out

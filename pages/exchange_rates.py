@@ -1,0 +1,284 @@
+"""Exchange rates (administrators and directors): the company currency, the currencies the deals
+use and which of their deals are not priced, each currency's rates over time, and adding or
+deleting a rate. The rule itself is core.currency's; every change goes through
+core.pipeline.exchange_rates, which re-prices the deals of the currency at once."""
+
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+from babel.numbers import get_currency_name
+
+from core import currency
+from core.models import Role
+from core.org.access import ensure_role
+from core.performance.alert_pricing import not_priced_message
+from core.pipeline import exchange_rates
+from core.progress import figures
+from ui import rate_chart
+from ui.auth import current_actor
+from ui.data import cached, read, save
+from ui.downloads import download_buttons
+from ui.flash import show_flash
+
+VIEW = "exchange_rates"
+ALL = "All currencies"
+NOT_PRICED_COLOUR = "background-color: rgba(255, 193, 7, 0.25)"
+
+
+@cached("deals", "settings")
+def company_currency() -> str:
+    with read() as session:
+        return exchange_rates.company_currency(session)
+
+
+@cached("deals", "settings")
+def currencies_in_use() -> pd.DataFrame:
+    with read() as session:
+        uses = exchange_rates.currencies_in_use(session)
+    return pd.DataFrame(
+        [
+            {
+                "Currency": u.currency,
+                "Deals": u.deals,
+                "Not priced": u.not_priced,
+                "First rate from": u.first_rate.isoformat() if u.first_rate else "–",
+                "Latest rate": rate_text(u.latest_rate) if u.latest_rate is not None else "–",
+            }
+            for u in uses
+        ],
+        columns=["Currency", "Deals", "Not priced", "First rate from", "Latest rate"],
+    )
+
+
+@cached("deals", "settings")
+def not_priced_lines() -> list[str]:
+    with read() as session:
+        return [not_priced_message(item) for item in figures.not_priced(session, [])]
+
+
+@cached("settings")
+def rates() -> pd.DataFrame:
+    with read() as session:
+        rows = exchange_rates.rate_rows(session)
+    frame = pd.DataFrame(
+        [
+            {"id": r.id, "currency": r.currency, "valid_from": r.valid_from, "rate": r.rate}
+            for r in rows
+        ],
+        columns=["id", "currency", "valid_from", "rate"],
+    )
+    return frame.sort_values(["valid_from", "currency"], ascending=[False, True], kind="stable")
+
+
+def rate_text(rate: Decimal) -> str:
+    """A rate as entered: 1.12943000 reads 1.12943."""
+    return format(Decimal(rate).normalize(), "f")
+
+
+def currency_label(code: str) -> str:
+    """'EUR – Euro'."""
+    try:
+        return f"{code} – {get_currency_name(code, locale='en')}"
+    except (ValueError, LookupError):
+        return code
+
+
+def rule_help(company: str) -> None:
+    st.caption(
+        f"Every figure is in {company}, the company currency. A rate is how many {company} one "
+        "unit of a currency is worth, from its date until that currency's next rate."
+    )
+    with st.expander("ℹ️ How deals are converted"):
+        st.markdown(
+            f"""
+- A won or lost deal converts at the rate in effect on its close date.
+- An open deal converts at the rate in effect today, which is its currency's latest rate.
+- A deal in {company} needs no rate.
+- A deal whose currency has no rate in effect on that day is **not priced**: it is never
+  counted as if one unit were one {company}. It is left out of the figures, and they list it
+  beside them instead.
+- A plan may fix budget rates for its fiscal year (on the Targets page); attainment against
+  that plan then converts at them.
+- Each deal's converted amount is rounded to cents once, at the deal.
+"""
+        )
+
+
+def company_currency_section(actor, company: str) -> None:
+    with st.expander(f"🏦 Company currency: {company}"):
+        st.caption(
+            "The company currency can be changed only before any deal or rate is recorded: "
+            "every amount already stated in it would otherwise change meaning."
+        )
+        with st.form("company_currency_form"):
+            codes = sorted(currency.CURRENCIES)
+            chosen = st.selectbox(
+                "Company currency",
+                codes,
+                index=codes.index(company) if company in codes else 0,
+                format_func=currency_label,
+                key="company_currency_code",
+            )
+            submitted = st.form_submit_button("Set the company currency")
+        if submitted:
+            save(
+                lambda s: exchange_rates.set_company_currency(s, actor, chosen),
+                f"The company currency is now {chosen}.",
+                affects=None,
+            )
+
+
+def in_use_section(uses: pd.DataFrame, company: str) -> None:
+    st.subheader("Currencies in use")
+    foreign = uses[uses["Currency"] != company]
+    missing = int(uses["Not priced"].sum()) if not uses.empty else 0
+    a, b, c = st.columns(3)
+    a.metric("Deals", f"{int(uses['Deals'].sum()) if not uses.empty else 0:,}")
+    b.metric("Deals in other currencies", f"{int(foreign['Deals'].sum()):,}")
+    c.metric("Deals not priced", f"{missing:,}")
+    if uses.empty:
+        st.info("No deal is recorded yet.")
+        return
+    styled = uses.style.apply(
+        lambda row: [NOT_PRICED_COLOUR if row["Not priced"] else ""] * len(row), axis=1
+    )
+    counts = st.column_config.NumberColumn(format="localized")
+    st.dataframe(
+        styled,
+        hide_index=True,
+        width="stretch",
+        key="rates_in_use",
+        column_config={"Deals": counts, "Not priced": counts},
+    )
+    download_buttons(uses, f"currencies-in-use-{date.today()}", key="in_use_download")
+    if missing:
+        st.warning("  \n".join(not_priced_lines()), icon="⚠️")
+        st.markdown(
+            "These deals are left out of every figure until their currency has a rate dated on "
+            "or before their close date (an open deal: any rate up to today). Add the missing "
+            "rates below, or load a rates file on the Import and export page."
+        )
+
+
+def rates_section(frame: pd.DataFrame, company: str) -> pd.DataFrame:
+    """The chart and the table of the rates of one currency, or of all; returns those shown."""
+    st.subheader("Rates over time")
+    if frame.empty:
+        st.info(
+            "There is no rate yet. Add one below, or load a rates file on the Import and export "
+            "page; each currency's line then appears here."
+        )
+        return frame
+    codes = sorted(set(frame["currency"]))
+    pick = st.selectbox("Currency", [ALL, *codes], key="rates_filter")
+    shown = frame if pick == ALL else frame[frame["currency"] == pick]
+    st.altair_chart(rate_chart.rates_over_time(shown, company), width="stretch")
+    if pick == ALL and len(codes) > 1:
+        st.caption("Pick a currency to see its line on its own scale.")
+    table = pd.DataFrame(
+        {
+            "Currency": shown["currency"],
+            "Valid from": shown["valid_from"],
+            "Rate": [rate_text(r) for r in shown["rate"]],
+        }
+    )
+    st.caption(f"{len(table):,} rates, newest first.")
+    st.dataframe(table, hide_index=True, width="stretch", key="rates_table")
+    download_buttons(table, f"exchange-rates-{date.today()}", key="rates_download")
+    return shown
+
+
+def add_form(actor, company: str, uses: pd.DataFrame) -> None:
+    st.subheader("Add a rate")
+    codes = sorted(currency.CURRENCIES - {company})
+    wanted = uses[(uses["Currency"] != company)].sort_values("Not priced", ascending=False)
+    default = wanted["Currency"].iloc[0] if not wanted.empty else "EUR"
+    with st.form("add_rate_form"):
+        code_col, day_col, rate_col = st.columns(3)
+        code = code_col.selectbox(
+            "Currency",
+            codes,
+            index=codes.index(default) if default in codes else 0,
+            format_func=currency_label,
+            key="rate_code",
+        )
+        valid_from = day_col.date_input(
+            "Valid from", value=date.today(), max_value=date.today(), key="rate_day"
+        )
+        rate = rate_col.text_input(
+            f"Rate ({company} for one unit)", placeholder="for example 1.0842", key="rate_value"
+        )
+        submitted = st.form_submit_button("Save the rate", type="primary")
+    st.caption("A rate on the same currency and date as an existing one replaces it.")
+    if submitted:
+        save(
+            lambda s: exchange_rates.save_rates(s, actor, [(code, valid_from, rate)]),
+            lambda done: (
+                f"The {code} rate from {valid_from} is saved; {done['repriced']:,} deals were "
+                "converted again."
+            ),
+            affects={"deals", "settings"},
+            forget=["rate_value"],
+        )
+
+
+def delete_form(actor, shown: pd.DataFrame) -> None:
+    if shown.empty:
+        return
+    with st.expander("🗑️ Delete a rate"):
+        labels = {
+            int(row.id): f"{row.currency} from {row.valid_from}: {rate_text(row.rate)}"
+            for row in shown.itertuples()
+        }
+        ids: list[int] = list(labels)
+        rate_id: int = st.selectbox(
+            "Rate", ids, format_func=lambda i: labels[i], key="delete_rate_id"
+        )
+        sure = st.checkbox(
+            "Yes, delete this rate. Deals that relied on it convert at the rate before it, or "
+            "become not priced.",
+            key="delete_rate_sure",
+        )
+        if st.button("Delete the rate", disabled=not sure, key="delete_rate_go"):
+            save(
+                lambda s: exchange_rates.delete_rate(s, actor, rate_id),
+                lambda repriced: (
+                    f"The rate {labels[rate_id]} is deleted; {repriced:,} deals were converted "
+                    "again."
+                ),
+                affects={"deals", "settings"},
+                forget=["delete_rate_sure", "delete_rate_id"],
+            )
+
+
+actor = current_actor()
+ensure_role(actor, Role.ADMIN, action="manage exchange rates")
+st.title("💱 Exchange rates")
+show_flash(VIEW)
+company = company_currency()
+rule_help(company)
+company_currency_section(actor, company)
+
+uses = currencies_in_use()
+frame = rates()
+if uses[uses["Currency"] != company].empty and frame.empty:
+    st.info(
+        f"Every deal is in {company}, the company currency, so no rate is needed yet. When a "
+        "deal in another currency is recorded (on the deal, or by importing deals with a "
+        "currency column), add that currency's rates here or load a rates file on the Import "
+        "and export page."
+    )
+in_use_section(uses, company)
+shown = rates_section(frame, company)
+add_form(actor, company, uses)
+delete_form(actor, shown)
+
+st.subheader("Load a rates file")
+st.markdown(
+    "Many rates at once (a year of weekly rates, say) load from a CSV or Excel file with the "
+    "columns currency, date (the day the rate takes effect, as 2026-01-31) and rate, as the "
+    "exchange_rates kind on the Import and export page."
+)
+st.page_link("pages/import.py", label="Open the Import and export page", icon="📥")
