@@ -95,15 +95,17 @@ def _deal_query(session: Session, actor: Actor, *columns):
 
 
 def big_deal_threshold(session: Session) -> Decimal | None:
-    """The smallest amount in the top decile of all open deals (None without open deals)."""
-    count = session.scalar(select(func.count()).where(Deal.status == DealStatus.OPEN))
+    """The smallest company amount in the top decile of the open deals that are priced (None
+    without any): a deal not priced has no size to compare."""
+    priced = [Deal.status == DealStatus.OPEN, Deal.company_amount.is_not(None)]
+    count = session.scalar(select(func.count()).where(*priced))
     if not count:
         return None
     position = math.ceil(count / 10) - 1
     return session.scalar(
         select(Deal.company_amount)
-        .where(Deal.status == DealStatus.OPEN)
-        .order_by(Deal.company_amount.desc().nulls_last())
+        .where(*priced)
+        .order_by(Deal.company_amount.desc())
         .offset(position)
         .limit(1)
     )

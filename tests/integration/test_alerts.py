@@ -188,8 +188,14 @@ def test_a_big_stalled_deal_is_at_risk_and_a_small_one_is_not(session, area):
 def test_the_big_deal_threshold_is_the_smallest_amount_of_the_top_tenth(session):
     from db.schema import Deal
 
+    # in the company currency, over the open deals that are priced
     amounts = sorted(
-        session.scalars(select(Deal.amount).where(Deal.status == "open")), reverse=True
+        session.scalars(
+            select(Deal.company_amount).where(
+                Deal.status == "open", Deal.company_amount.is_not(None)
+            )
+        ),
+        reverse=True,
     )
     top = amounts[: -(-len(amounts) // 10)]  # ceil(n / 10) largest
     assert alerts.big_deal_threshold(session) == top[-1]
