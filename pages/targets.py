@@ -28,6 +28,7 @@ from core.plans.grid import RegionGrid, TargetEdits
 from core.plans.rules import OPEN
 from ui import plan_charts
 from ui.auth import current_actor
+from ui.budget_rates import budget_rates_section
 from ui.data import cached, read, save
 from ui.downloads import download_buttons
 from ui.flash import show_flash
@@ -749,6 +750,7 @@ st.caption(
 workflow_buttons(actor, info)
 if info.permissions.can_allocate:
     capacity_check(info)
+budget_rates_section(actor, info)
 
 regions = regions_to_show(actor, info.id)
 if not regions:

@@ -103,9 +103,7 @@ def test_two_eur_deals_without_a_rate_give_the_admin_one_alert_and_the_rep_none(
     assert not any(a.subject == "EUR" for a in _not_priced(session, team["admin"]))
 
 
-def test_an_acknowledged_not_priced_alert_comes_back_when_another_deal_is_not_priced(
-    session, team
-):
+def test_an_acknowledged_not_priced_alert_comes_back_when_another_deal_is_not_priced(session, team):
     _old_eur_deal(session, team, "500.00")
     (eur,) = [a for a in _not_priced(session, team["admin"]) if a.subject == "EUR"]
     alerts.acknowledge(session, team["admin"], [eur.key])

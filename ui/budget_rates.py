@@ -1,0 +1,128 @@
+"""Budget rates on the Targets page: the exchange rates a plan version fixes for its fiscal
+year (directors and administrators). The rule is core.plans.budget_rates': a draft or
+submitted plan's rates can change, an approved or locked plan keeps its own."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from core import currency
+from core.errors import ValidationFailed
+from core.models import Actor
+from core.pipeline import exchange_rates
+from core.plans import budget_rates
+from core.plans.cells import PlanInfo
+from core.plans.rules import OPEN
+from ui.data import cached, read, save
+
+EXPLANATION = "Attainment against this plan converts deals in these currencies at these rates."
+COLUMNS = ["Currency", "Rate"]
+
+
+@cached("targets")
+def rates_of(plan_id: int) -> dict[str, Decimal]:
+    with read() as session:
+        return budget_rates.budget_rates_of(session, plan_id)
+
+
+@cached("deals", "settings")
+def company_and_latest() -> tuple[str, dict[str, Decimal]]:
+    """The company currency and the latest dated rate of each foreign currency in use."""
+    with read() as session:
+        company = exchange_rates.company_currency(session)
+        uses = exchange_rates.currencies_in_use(session)
+    return company, {
+        u.currency: u.latest_rate
+        for u in uses
+        if u.currency != company and u.latest_rate is not None
+    }
+
+
+def _rate_text(rate: Decimal) -> str:
+    return format(Decimal(rate).normalize(), "f")
+
+
+def _rows(frame: pd.DataFrame) -> dict[str, str]:
+    """The edited rows as {currency: rate}; blank rows are dropped, a currency twice refused."""
+    out: dict[str, str] = {}
+    for code, rate in zip(frame["Currency"], frame["Rate"], strict=True):
+        code = "" if code is None or pd.isna(code) else str(code).strip().upper()
+        rate = "" if rate is None or pd.isna(rate) else str(rate).strip()
+        if not code and not rate:
+            continue
+        if not code:
+            raise ValidationFailed(f"The rate {rate} needs its currency.")
+        if code in out:
+            raise ValidationFailed(f"{code} has two budget rates; keep one.")
+        out[code] = rate
+    return out
+
+
+def budget_rates_section(actor: Actor, info: PlanInfo) -> None:
+    """The selected version's budget rates: editable on a draft or submitted plan, read-only
+    with the reason on an approved or locked one. Shown to directors and administrators."""
+    if not actor.sees_everything:
+        return
+    rates = rates_of(info.id)
+    company, latest = company_and_latest()
+    with st.expander(f"💱 Budget rates of {info.label}", expanded=bool(rates)):
+        st.markdown(EXPLANATION)
+        st.caption(
+            f"A rate is how many {company} one unit of the currency is worth for the whole "
+            f"of FY{info.fiscal_year}. A currency without a budget rate converts at its dated "
+            "rates (the Exchange rates page); targets stay in "
+            f"{company}."
+        )
+        if latest:
+            st.caption(
+                "Latest dated rates, for reference: "
+                + ", ".join(f"{code} {_rate_text(rate)}" for code, rate in sorted(latest.items()))
+                + "."
+            )
+        frame = pd.DataFrame(
+            [{"Currency": c, "Rate": _rate_text(r)} for c, r in rates.items()], columns=COLUMNS
+        )
+        if info.status not in OPEN:
+            if frame.empty:
+                st.info(
+                    f"{info.label} fixes no budget rate: every deal converts at its dated rate."
+                )
+            else:
+                st.dataframe(frame, hide_index=True, width="stretch")
+            st.caption(
+                f"{info.label} is {info.status.value}: its budget rates are fixed. Start a new "
+                "version to change them."
+            )
+            return
+        edited = st.data_editor(
+            frame,
+            num_rows="dynamic",
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Currency": st.column_config.SelectboxColumn(
+                    "Currency",
+                    options=sorted(currency.CURRENCIES - {company}),
+                    required=True,
+                ),
+                "Rate": st.column_config.TextColumn(
+                    f"Rate ({company} for one unit)", help="For example 1.0842"
+                ),
+            },
+            key=f"budget_rates_{info.id}",
+        )
+        st.caption("Add a row per currency; delete a row to go back to the dated rates.")
+        if st.button("Save the budget rates", key=f"budget_rates_save_{info.id}"):
+            save(
+                lambda s: budget_rates.set_budget_rates(s, actor, info.id, _rows(edited)),
+                lambda saved: (
+                    f"{info.label} now converts {', '.join(sorted(saved))} at its budget rates."
+                    if saved
+                    else f"{info.label} has no budget rate: every deal converts at its dated rate."
+                ),
+                affects={"targets"},
+                forget=[f"budget_rates_{info.id}"],
+            )
