@@ -2,8 +2,8 @@
 
 Rules:
 - A currency symbol or code may stand before or after the amount: `$60,000.00`, `USD 60,000`,
-  `¥1,234`, `1 234,50 €`, `CHF 1'234.50`. The amount is taken in the company currency; a
-  column that names several currencies is refused (convert them first).
+  `¥1,234`, `1 234,50 €`, `CHF 1'234.50`. The symbol is not read as the currency (a deal's
+  `currency` column says that); a column that names several currencies is refused.
 - Thousands are separated by commas, dots, spaces (also non-breaking ones) or apostrophes.
   Money has at most two decimals, so `60,000` is sixty thousand and `1.234` with a decimal
   point has too many decimals.

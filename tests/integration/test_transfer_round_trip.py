@@ -23,7 +23,9 @@ ORDER = [
     Kind.PEOPLE,
     Kind.PRODUCTS,
     Kind.CUSTOMERS,
+    Kind.EXCHANGE_RATES,
     Kind.DEALS,
+    Kind.CREDIT_SPLITS,
     Kind.TARGETS,
     Kind.ACTIVITIES,
 ]
