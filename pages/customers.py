@@ -21,6 +21,7 @@ from ui.auth import current_actor
 from ui.customer_views import FIELD_LABELS, duplicates_table, input_errors, timeline_table
 from ui.data import cached, read, save
 from ui.deal_form import new_deal_form
+from ui.deal_view import company_code
 from ui.downloads import download_buttons
 from ui.flash import show_flash
 from ui.format import as_text, day, money, percent
@@ -423,16 +424,30 @@ def show_timeline(detail: CustomerDetail, timeline: pd.DataFrame) -> None:
     if timeline.empty:
         st.info("Nothing has happened with this customer yet: no deals, activities or changes.")
         return
-    table = timeline_table(timeline)
+    company = company_code()
+    table = timeline_table(timeline, company)
+    codes = set(timeline["currency"].dropna())
+    one_currency = codes <= {company}  # one amount per deal, no "100 USD = 100 USD"
     st.dataframe(
-        table,
+        table.drop(columns=["currency", "company_amount"]) if one_currency else table,
         hide_index=True,
         width="stretch",
         column_config={
             "when": "When",
             "kind": "Kind",
             "what": st.column_config.TextColumn("What", width="large"),
-            "amount": st.column_config.TextColumn("Amount"),
+            "amount": st.column_config.TextColumn(
+                f"Amount ({company})" if one_currency else "Amount",
+                alignment="right",
+                help="In the deal's own currency",
+            ),
+            "currency": st.column_config.TextColumn("Currency"),
+            "company_amount": st.column_config.TextColumn(
+                f"In {company}",
+                alignment="right",
+                help="The deal's amount in the company currency at the rate in effect: on the "
+                "close date for a won or lost deal, today for an open one",
+            ),
             "who": "Who",
         },
     )

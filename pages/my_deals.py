@@ -11,9 +11,9 @@ from core.pipeline import views
 from ui.auth import current_actor
 from ui.data import cached, read
 from ui.deal_form import new_deal_form, open_created_deal
-from ui.deal_view import render_deal
+from ui.deal_view import company_code, render_deal
 from ui.flash import show_flash
-from ui.format import money
+from ui.format import deal_money, money
 from ui.links import open_record
 
 OPEN_KEY = "my_deals_open"
@@ -55,10 +55,23 @@ if frame.empty:
     st.stop()
 
 slipping = int(frame["slipping"].sum())
+company = company_code()
+priced = frame["company_amount"].dropna()
+unpriced = len(frame) - len(priced)
 st.caption(
-    f"{len(frame)} open deals · {money(frame['amount'].sum())} · soonest close first"
+    f"{len(frame)} open deals · {money(priced.sum())} {company} · soonest close first"
     + (f" · ⚠️ {slipping} slipping" if slipping else "")
 )
+if unpriced == 1:
+    st.caption(
+        f"The total in {company} leaves out 1 deal in a currency without an exchange rate; "
+        "the deal says so below."
+    )
+elif unpriced:
+    st.caption(
+        f"The total in {company} leaves out {unpriced} deals in a currency without an "
+        "exchange rate; each says so below."
+    )
 search = st.text_input(
     "Find a deal", placeholder="🔎 Deal or customer", label_visibility="collapsed", key="my_find"
 )
@@ -80,9 +93,10 @@ for row in (frame if show_all else frame.head(SHOWN)).itertuples():
             )
             if flag
         ]
+        amounts = deal_money(row.amount, row.currency, row.company_amount, company, row.first_rate)
         st.markdown(
             f"**{row.name}**  \n{row.customer} · {row.stage}  \n"
-            f"💰 {money(row.amount)} · 📅 {row.expected_close}"
+            f"💰 {amounts} · 📅 {row.expected_close}"
             + "".join(f" · {warning}" for warning in warnings)
         )
         if row.next_step:

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from core.customers.duplicates import DuplicateCandidate
 from ui.flash import error_message
-from ui.format import as_text, money
+from ui.format import amount_in, as_text, is_missing, not_priced
 
 FIELD_LABELS = {
     "name": "Name",
@@ -50,17 +50,28 @@ HIDDEN = "—"
 """Shown for an amount the viewer's scope does not cover."""
 
 
-def timeline_table(frame: pd.DataFrame) -> pd.DataFrame:
+def timeline_table(frame: pd.DataFrame, company_code: str) -> pd.DataFrame:
     """Dates without midnight times; dates and times where the time is known. Amounts as
-    text, "—" where the entry has one the viewer may not see (as the core read model says),
-    empty where it has none (an activity); "–" for who when no person made the change."""
+    text in their currency's decimals, "—" where the entry has one the viewer may not see (as
+    the core read model says), empty where it has none (an activity); a deal's own entries
+    also in the company currency, or why the deal is not priced; "–" for who when no person
+    made the change."""
     out = frame.copy()
     if "amount_hidden" in out:
         out["amount"] = [
-            HIDDEN if hidden else ("" if amount is None or pd.isna(amount) else money(amount))
-            for amount, hidden in zip(out["amount"], out["amount_hidden"])
+            HIDDEN if hidden else ("" if is_missing(amount) else amount_in(amount, code))
+            for amount, code, hidden in zip(out["amount"], out["currency"], out["amount_hidden"])
         ]
-        out = out.drop(columns=["amount_hidden"])
+        out["currency"] = ["" if is_missing(code) else code for code in out["currency"]]
+        out["company_amount"] = [
+            not_priced(code, first)
+            if unpriced
+            else ("" if is_missing(value) else amount_in(value, company_code))
+            for value, code, unpriced, first in zip(
+                out["company_amount"], out["currency"], out["not_priced"], out["first_rate"]
+            )
+        ]
+        out = out.drop(columns=["amount_hidden", "not_priced", "first_rate"])
     if "who" in out:  # a change made by the system (an import, a migration) has no person
         out["who"] = as_text(out["who"])
     out["when"] = (

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from core.models import Actor
 from core.org.access import load_actor
@@ -15,7 +16,7 @@ from core.pipeline.creation import CreationResult
 from core.pipeline.deals import DealMove, DealReopen
 from core.pipeline.views import DealDetail
 from ui.data import cached, read, save
-from ui.deal_form import CREATION_WRITES, SecondOpenDeal
+from ui.deal_form import save_new_deal
 
 DEAL_WRITES = ("deals", "activities", "alerts", "customers")
 
@@ -113,27 +114,16 @@ def render_clone(
         if not st.button(label, key=f"{key}_clone_{detail.id}", width="stretch"):
             return
 
-        def action(session) -> CreationResult:
-            result = creation.clone_deal(
+        def create(session: Session) -> CreationResult:
+            return creation.clone_deal(
                 session, load_actor(session, actor.id), detail.id, confirm=confirm
             )
-            if result.warning:
-                raise SecondOpenDeal(result.warning)
-            return result
 
-        def opened(result: CreationResult | None) -> None:
-            if on_created is not None and result is not None and result.deal_id is not None:
-                on_created(result.deal_id)
-
-        try:
-            save(
-                action,
-                f"A copy of {detail.name} is created.",
-                affects=CREATION_WRITES,
-                forget=[pending_key],
-                after=opened,
-                keep_raising=(SecondOpenDeal,),
-            )
-        except SecondOpenDeal as warning:
-            st.session_state[pending_key] = str(warning)
-            st.rerun()
+        save_new_deal(
+            create,
+            f"A copy of {detail.name} is created.",
+            pending_key=pending_key,
+            pending=str,
+            forget=[pending_key],
+            on_created=on_created,
+        )

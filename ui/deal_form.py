@@ -8,20 +8,23 @@ or the warning about a second open deal, and asks for the confirmation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
 import streamlit as st
+from babel.numbers import get_currency_name
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from core import customers
 from core.customers.archive import CustomerFilters, get_customer
 from core.errors import DomainError
 from core.models import Actor, ForecastCategory, Role
 from core.org.access import load_actor
-from core.pipeline import creation
+from core.pipeline import creation, deal_amounts
 from core.pipeline.creation import CreationResult, DealDraft, NewDealOptions
+from core.pipeline.deal_amounts import CurrencyChoices
 from ui import flash
 from ui.data import cached, read, save
 
@@ -35,6 +38,7 @@ LABELS = {
     "name": "Deal name",
     "product_id": "Product",
     "amount": "Amount",
+    "currency": "Currency",
     "quantity": "Quantity",
     "expected_close": "Expected close",
     "stage_id": "Stage",
@@ -54,6 +58,27 @@ class SecondOpenDeal(DomainError):
 def form_options(person_id: int) -> NewDealOptions:
     with read() as session:
         return creation.new_deal_options(session, load_actor(session, person_id))
+
+
+@cached("settings", ttl=300, show_spinner=False)
+def currency_options() -> CurrencyChoices:
+    """The company currency, then the currencies with exchange rates, then the other codes."""
+    with read() as session:
+        return deal_amounts.currency_choices(session)
+
+
+def currency_label(code: str, choices: CurrencyChoices) -> str:
+    """A currency as the selects show it: "EUR – Euro"; the company currency and the
+    currencies without a rate say so."""
+    try:
+        name = get_currency_name(code, locale="en")
+    except (KeyError, ValueError):
+        name = code
+    if code == choices.company:
+        return f"{code} – {name} (the company currency)"
+    if code in choices.with_rates:
+        return f"{code} – {name}"
+    return f"{code} – {name} (no exchange rate yet)"
 
 
 @cached("customers", "org", ttl=60, show_spinner=False)
@@ -180,6 +205,46 @@ def _decimal(value: float) -> Decimal:
     return Decimal(str(round(value, 2)))
 
 
+def save_new_deal(
+    create: Callable[[Session], CreationResult],
+    done: str,
+    *,
+    pending_key: str,
+    pending: Callable[[str], object],
+    forget: Sequence[str],
+    on_created: Callable[[int], None] | None,
+    labels: dict[str, str] | None = None,
+) -> None:
+    """Save a new deal or a copy (one transaction, `create`). When the customer already has an
+    open deal for the product, nothing is saved: `pending(warning)` is kept under `pending_key`
+    and the page reruns to ask for the confirmation. Once saved, `on_created` gets the new
+    deal's id and the confirmation `done` shows."""
+
+    def action(session: Session) -> CreationResult:
+        result = create(session)
+        if result.warning:
+            raise SecondOpenDeal(result.warning)
+        return result
+
+    def opened(result: CreationResult | None) -> None:
+        if on_created is not None and result is not None and result.deal_id is not None:
+            on_created(result.deal_id)
+
+    try:
+        save(
+            action,
+            done,
+            affects=CREATION_WRITES,
+            labels=labels,
+            forget=forget,
+            after=opened,
+            keep_raising=(SecondOpenDeal,),
+        )
+    except SecondOpenDeal as warning:
+        st.session_state[pending_key] = pending(str(warning))
+        st.rerun()
+
+
 def _create(
     actor: Actor,
     draft: DealDraft,
@@ -192,39 +257,37 @@ def _create(
 ) -> None:
     """Save the deal (one transaction); a second open deal waits for the user's confirmation."""
 
-    def action(session) -> CreationResult:
+    def create(session: Session) -> CreationResult:
         acting = load_actor(session, actor.id)
         if new_customer is not None:
-            result = creation.create_deal_for_new_customer(
+            return creation.create_deal_for_new_customer(
                 session, acting, new_customer, draft, customer_confirmed=customer_confirmed
             )
-        else:
-            result = creation.create_deal(session, acting, draft, confirm=confirm)
-        if result.warning:
-            raise SecondOpenDeal(result.warning)
-        return result
+        return creation.create_deal(session, acting, draft, confirm=confirm)
 
-    def opened(result: CreationResult | None) -> None:
-        if on_created is not None and result is not None and result.deal_id is not None:
-            on_created(result.deal_id)
-
-    try:
-        save(
-            action,
-            f"The deal {draft.name} is created.",
-            affects=CREATION_WRITES,
-            labels=LABELS,
-            forget=[f"{key}_pending", *_form_keys(key)],
-            after=opened,
-            keep_raising=(SecondOpenDeal,),
-        )
-    except SecondOpenDeal as warning:
-        st.session_state[f"{key}_pending"] = (draft, str(warning))
-        st.rerun()
+    save_new_deal(
+        create,
+        f"The deal {draft.name} is created.",
+        pending_key=f"{key}_pending",
+        pending=lambda warning: (draft, warning),
+        forget=[f"{key}_pending", *_form_keys(key)],
+        on_created=on_created,
+        labels=LABELS,
+    )
 
 
 def _form_keys(key: str) -> list[str]:
-    fields = ("name", "product", "amount", "quantity", "close", "stage", "items", "category")
+    fields = (
+        "name",
+        "product",
+        "amount",
+        "currency",
+        "quantity",
+        "close",
+        "stage",
+        "items",
+        "category",
+    )
     return [f"{key}_{f}" for f in (*fields, "next", "due", "new_customer", "different", "chosen")]
 
 
@@ -279,6 +342,7 @@ def new_deal_form(
     stage_names = {s.id: s.name for s in options.stages}
     earlier_items = options.stages[-1].earlier_items
     categories = list(ForecastCategory)
+    currencies = currency_options()
     with st.form(f"{key}_form", border=False):
         name = st.text_input("Deal name *", max_chars=200, key=f"{key}_name")
         product = st.selectbox(
@@ -287,9 +351,17 @@ def new_deal_form(
             format_func=lambda pid: "No product" if pid is None else product_names.get(pid, "?"),
             key=f"{key}_product",
         )
-        money_col, quantity_col = st.columns(2)
+        money_col, currency_col, quantity_col = st.columns([2, 2, 1])
         amount = money_col.number_input(
             "Amount *", min_value=0.0, value=0.0, step=1000.0, key=f"{key}_amount"
+        )
+        code = currency_col.selectbox(
+            "Currency *",
+            currencies.codes,
+            format_func=lambda c: currency_label(c, currencies),
+            key=f"{key}_currency",
+            help="The currency of the amount; figures convert it to the company currency at "
+            "the rate in effect. Type a code to find it.",
         )
         quantity = quantity_col.number_input(
             "Quantity *", min_value=1, value=1, step=1, key=f"{key}_quantity"
@@ -336,6 +408,7 @@ def new_deal_form(
             name=name,
             product_id=product,
             amount=_decimal(amount),
+            currency=code,
             quantity=int(quantity),
             expected_close=close,
             stage_id=stage_id,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+from babel.numbers import get_currency_precision
 
 MISSING = "–"
 """What a figure or a cell without a value shows."""
@@ -33,6 +34,67 @@ def money(value: Decimal | float | None) -> str:
     if value is None or is_missing(value):
         return MISSING
     return f"{_exact(value):,.0f}"
+
+
+def money_in(value: Decimal | float | None, code: str) -> str:
+    """An amount in a currency with that currency's decimals: "41,000.00 EUR", "5,000,000 JPY";
+    a dash when there is no amount."""
+    if value is None or is_missing(value):
+        return MISSING
+    return f"{amount_in(value, code)} {code}"
+
+
+def amount_in(value: Decimal | float | None, code: str) -> str:
+    """The number of `money_in` without the code, for a column whose header names the
+    currency: "44,280.00"."""
+    if value is None or is_missing(value):
+        return MISSING
+    return f"{_exact(value):,.{_decimals(code)}f}"
+
+
+def _decimals(code: str) -> int:
+    try:
+        return int(get_currency_precision(code))
+    except (KeyError, ValueError):  # not an ISO code: cents, as most currencies have
+        return 2
+
+
+def not_priced(code: str, first_rate: date | None) -> str:
+    """Why a deal has no amount in the company currency: its currency had no rate in effect
+    on its day (an open deal: no rate at all; a closed one: it closed before the first)."""
+    if first_rate is None or is_missing(first_rate):
+        return f"not priced: no {code} rate"
+    return f"not priced: no {code} rate before {day(first_rate)}"
+
+
+def company_money(
+    company_amount: Decimal | float | None,
+    company_code: str,
+    *,
+    currency: str,
+    first_rate: date | None = None,
+) -> str:
+    """A deal's amount in the company currency, "44,280.00 USD", or why it is not priced."""
+    if company_amount is None or is_missing(company_amount):
+        return not_priced(currency, first_rate)
+    return money_in(company_amount, company_code)
+
+
+def deal_money(
+    amount: Decimal | float | None,
+    currency: str,
+    company_amount: Decimal | float | None,
+    company_code: str,
+    first_rate: date | None = None,
+) -> str:
+    """A deal's amount in its currency and, for another currency than the company's, in the
+    company currency too: "41,000.00 EUR · 44,280.00 USD"; a deal in the company currency shows
+    its one amount, "100.00 USD"."""
+    own = money_in(amount, currency)
+    if currency == company_code:
+        return own
+    other = company_money(company_amount, company_code, currency=currency, first_rate=first_rate)
+    return f"{own} · {other}"
 
 
 def _exact(value: Decimal | float) -> Decimal:
@@ -84,3 +146,20 @@ def figures_as_text(
         for column in columns:
             out[column] = as_text(out[column], render)
     return out
+
+
+def deal_money_columns(frame: pd.DataFrame, company_code: str) -> pd.DataFrame:
+    """A copy of a deal list for reading (the core lists' `amount`, `currency`,
+    `company_amount` and `first_rate`): the company amount as text in that currency's
+    decimals, or why the deal is not priced; `first_rate` dropped. Downloads keep the numbers."""
+    out = frame.copy()
+    out["company_amount"] = [
+        not_priced(code, first) if is_missing(value) else amount_in(value, company_code)
+        for value, code, first in zip(out["company_amount"], out["currency"], out["first_rate"])
+    ]
+    return out.drop(columns=["first_rate"])
+
+
+def one_currency(frame: pd.DataFrame, company_code: str) -> bool:
+    """Every deal of the list is in the company currency: it needs no second amount."""
+    return bool((frame["currency"] == company_code).all())

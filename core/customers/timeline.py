@@ -2,6 +2,11 @@
 
 Deals and activities outside the viewer's scope show as existence only (whose deal, its stage
 and expected close; the kind of activity and who did it), see `core.org.access.deals_in_view`.
+
+A deal's entries carry its amount in its own currency; the deal's own entries (opened, won,
+lost) also its company amount, or `not_priced` with its currency's `first_rate` to say why
+(`core.pipeline.deal_amounts`). A stage change keeps the amount of that moment, without a
+conversion.
 """
 
 from __future__ import annotations
@@ -15,10 +20,26 @@ from sqlalchemy.orm import Session, aliased
 from core.customers.archive import get_customer
 from core.models import Actor, DealStatus
 from core.org.access import activities_in_view, deals_in_view
+from core.pipeline.deal_amounts import amount_columns
 from db.schema import Activity, AuditLog, Deal, DealStageHistory, Person, Stage
 
-TIMELINE_COLUMNS = ["when", "kind", "what", "amount", "who", "amount_hidden"]
-"""`amount_hidden` is True where the entry has an amount the viewer may not see."""
+TIMELINE_COLUMNS = [
+    "when",
+    "kind",
+    "what",
+    "amount",
+    "currency",
+    "company_amount",
+    "not_priced",
+    "first_rate",
+    "who",
+    "amount_hidden",
+]
+"""`amount` is in the deal's `currency`; `company_amount` in the company currency (a deal's own
+entries only; `not_priced` True when it has none, `first_rate` then its currency's first rate);
+`amount_hidden` is True where the entry has an amount the viewer may not see."""
+NO_MONEY = (None, None, None, False, None)
+"""The money columns of an entry without an amount (an activity, a record change)."""
 
 _AUDIT_LABELS = {
     "create": "Customer created",
@@ -71,9 +92,10 @@ def customer_timeline(
             Deal.expected_close,
             Deal.status,
             Deal.amount,
-            Stage.name,
-            Owner.name,
-            shown_deal,
+            *amount_columns(),
+            Stage.name.label("stage"),
+            Owner.name.label("owner"),
+            shown_deal.label("shown"),
         )
         .join(Stage, Stage.id == Deal.stage_id)
         .join(Owner, Owner.id == Deal.owner_id)
@@ -81,17 +103,26 @@ def customer_timeline(
         .order_by(Deal.created_on.desc())
         .limit(limit)
     ).all()
-    for name, created, closed, expected, status, amount, stage, owner, shown in deals:
-        if shown:
-            opened = f"{name} opened (now: {stage})"
-            ended = f"{name} {status}"
+    for row in deals:
+        if row.shown:
+            opened = f"{row.name} opened (now: {row.stage})"
+            ended = f"{row.name} {row.status}"
+            money = (
+                row.amount,
+                row.currency,
+                row.company_amount,
+                row.company_amount is None,
+                row.first_rate,
+            )
         else:
-            opened = f"A deal of {owner} (now: {stage}, expected close {expected.isoformat()})"
-            ended = f"A deal of {owner} {status}"
-        hidden = not shown
-        events.append((_at(created), "Deal", opened, None if hidden else amount, owner, hidden))
-        if closed is not None and status != DealStatus.OPEN:
-            events.append((_at(closed), "Deal", ended, None if hidden else amount, owner, hidden))
+            expected = row.expected_close.isoformat()
+            opened = f"A deal of {row.owner} (now: {row.stage}, expected close {expected})"
+            ended = f"A deal of {row.owner} {row.status}"
+            money = NO_MONEY
+        hidden = not row.shown
+        events.append((_at(row.created_on), "Deal", opened, *money, row.owner, hidden))
+        if row.closed_on is not None and row.status != DealStatus.OPEN:
+            events.append((_at(row.closed_on), "Deal", ended, *money, row.owner, hidden))
 
     changes = session.execute(
         select(
@@ -100,6 +131,7 @@ def customer_timeline(
             FromStage.name,
             ToStage.name,
             DealStageHistory.amount,
+            Deal.currency,
             Owner.name,
             DealOwner.name,
             shown_deal,
@@ -113,11 +145,12 @@ def customer_timeline(
         .order_by(DealStageHistory.changed_at.desc())
         .limit(limit)
     ).all()
-    for changed_at, deal, from_stage, to_stage, amount, who, owner, shown in changes:
+    for changed_at, deal, from_stage, to_stage, amount, code, who, owner, shown in changes:
         move = f"{from_stage} → {to_stage}" if from_stage else f"entered {to_stage}"
         what = f"{deal}: {move}" if shown else f"A deal of {owner}: {move}"
+        paid = (amount, code) if shown else (None, None)
         events.append(
-            (_at(changed_at), "Stage change", what, amount if shown else None, who, not shown)
+            (_at(changed_at), "Stage change", what, *paid, None, False, None, who, not shown)
         )
 
     activities = session.execute(
@@ -137,7 +170,7 @@ def customer_timeline(
     for occurred, kind, outcome, notes, who, shown in activities:
         parts = (kind.capitalize(), outcome, notes) if shown else (kind.capitalize(),)
         text = " · ".join(p for p in parts if p)
-        events.append((_at(occurred), "Activity", text, None, who, False))
+        events.append((_at(occurred), "Activity", text, *NO_MONEY, who, False))
 
     entries = session.execute(
         select(AuditLog.at, AuditLog.action, AuditLog.before, AuditLog.after, AuditLog.actor_label)
@@ -146,7 +179,7 @@ def customer_timeline(
         .limit(limit)
     ).all()
     for at, action, before, after, who in entries:
-        events.append((at, "Record", _audit_text(action, before, after), None, who, False))
+        events.append((at, "Record", _audit_text(action, before, after), *NO_MONEY, who, False))
 
     events.sort(key=lambda e: e[0], reverse=True)
     return pd.DataFrame(events[:limit], columns=TIMELINE_COLUMNS)

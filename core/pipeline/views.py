@@ -6,6 +6,10 @@ days), `overdue` (open and expected to close before today), `slipping` (open and
 close moved later at least the slipping threshold, the one setting the alerts use too) and
 `next_is_won` (the next stage is won, so moving on asks for the closed-on date and amount).
 Lists compute the flags in SQL with the same expressions as the alerts (`core.pipeline.flags`).
+
+Every deal row shows its money twice: `amount` in the deal's own `currency`, and
+`company_amount` in the company currency (None: not priced, with the currency's `first_rate` to
+say why; see `core.pipeline.deal_amounts`), read in the same query as the row.
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ from core.org.access import ensure_active, ensure_can_view_person, in_scope, sco
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
 from core.periods import parse_period
+from core.pipeline.deal_amounts import amount_columns, first_rate
 from core.pipeline.deals import ensure_can_edit_deal, ensure_can_view_deal, load_deal
 from core.pipeline.flags import flag_columns, slipping_threshold, with_flags
 from core.pipeline.follow_up_views import next_steps, with_next_steps
+from core.pipeline.pricing import company_currency
 from core.pipeline.rules import (
     OVERRIDERS,
     days_in_stage,
@@ -83,6 +89,7 @@ def my_open_deals(
             Customer.name.label("customer"),
             Stage.name.label("stage"),
             Deal.amount,
+            *amount_columns(),
             Deal.expected_close,
             Deal.next_step,
             Deal.close_date_changes,
@@ -180,15 +187,18 @@ def pipeline_deals(
     *,
     limit: int = 2000,
     today: date | None = None,
+    largest_first: bool = False,
 ) -> pd.DataFrame:
-    """The filtered deals as a table, soonest close first (at most `limit` rows), with the
-    stage model's flags."""
+    """The filtered deals as a table (at most `limit` rows), with the stage model's flags:
+    soonest close first, or with `largest_first` the largest company amount first (deals of
+    different currencies compare in the company currency; the not-priced ones come last)."""
     today = today or date.today()
     where = _pipeline_where(session, actor, filters)
     # Open deals have no closed-on date: ordering by the expected close alone lets the database
     # walk its (status, expected close) index instead of sorting every open deal.
     only_open = filters.statuses == (DealStatus.OPEN,)
     close = Deal.expected_close if only_open else func.coalesce(Deal.closed_on, Deal.expected_close)
+    order = (Deal.company_amount.desc().nulls_last(), close) if largest_first else (close,)
     query = (
         select(
             Deal.id,
@@ -199,6 +209,7 @@ def pipeline_deals(
             Deal.status,
             Deal.forecast_category,
             Deal.amount,
+            *amount_columns(),
             (Deal.company_amount * Stage.probability).label("weighted"),
             Deal.expected_close,
             Deal.closed_on,
@@ -213,18 +224,23 @@ def pipeline_deals(
         .join(Person, Person.id == Deal.owner_id)
         .join(Stage, Stage.id == Deal.stage_id)
         .where(*where)
-        .order_by(close, Deal.id)
+        .order_by(*order, Deal.id)
         .limit(limit)
     )
     frame = pd.DataFrame(session.execute(query).all(), columns=list(query.selected_columns.keys()))
-    frame["weighted"] = frame["weighted"].map(lambda v: Decimal(v).quantize(Decimal("0.01")))
+    frame["weighted"] = pd.Series(  # a not-priced deal has no weighted amount either
+        [None if v is None else Decimal(v).quantize(Decimal("0.01")) for v in frame["weighted"]],
+        index=frame.index,
+        dtype=object,
+    )
     return with_next_steps(session, with_flags(session, frame))
 
 
 def pipeline_top_deals(
     session: Session, actor: Actor, filters: PipelineFilter, *, per_stage: int = 5
 ) -> pd.DataFrame:
-    """The largest deals of each stage (for the board's cards), ranked in SQL."""
+    """The largest deals of each stage (for the board's cards), ranked in SQL by company
+    amount, the not-priced ones last."""
     where = _pipeline_where(session, actor, filters)
     rank = (
         func.row_number()
@@ -241,6 +257,7 @@ def pipeline_top_deals(
             Deal.name.label("deal"),
             Customer.name.label("customer"),
             Deal.amount,
+            *amount_columns(),
         )
         .join(ranked, ranked.c.id == Deal.id)
         .join(Stage, Stage.id == Deal.stage_id)
@@ -312,6 +329,13 @@ class DealDetail(BaseModel):
     status: DealStatus
     forecast_category: ForecastCategory
     amount: Decimal
+    """In the deal's own currency."""
+    currency: str
+    company_amount: Decimal | None
+    """In the company currency; None: not priced."""
+    company_currency: str
+    first_rate: date | None = None
+    """For a not-priced deal: its currency's first rate (None: the currency has no rate)."""
     expected_close: date
     closed_on: date | None
     lost_reason: str | None
@@ -448,6 +472,10 @@ def deal_detail(
         status=DealStatus(deal.status),
         forecast_category=ForecastCategory(deal.forecast_category),
         amount=deal.amount,
+        currency=deal.currency,
+        company_amount=deal.company_amount,
+        company_currency=company_currency(session),
+        first_rate=first_rate(session, deal.currency) if deal.company_amount is None else None,
         expected_close=deal.expected_close,
         closed_on=deal.closed_on,
         # the listed reason under its current name (a rename renames it here too); the

@@ -99,4 +99,4 @@ def test_timeline_shows_times_only_where_known():
             "who": ["a", "b"],
         }
     )
-    assert list(timeline_table(frame)["when"]) == ["2026-03-01 14:05", "2026-02-01"]
+    assert list(timeline_table(frame, "USD")["when"]) == ["2026-03-01 14:05", "2026-02-01"]

@@ -52,12 +52,18 @@ def test_the_timeline_shows_no_none_for_an_activity_without_amount_or_an_unknown
             "kind": ["Activity", "Stage change"],
             "what": ["Visit", "Deal: Lead → Qualified"],
             "amount": [None, Decimal(5)],
+            "currency": [None, "USD"],
+            "company_amount": [None, None],
+            "not_priced": [False, False],
+            "first_rate": [None, None],
             "who": ["Nina Larsen", None],
             "amount_hidden": [False, False],
         }
     )
-    table = timeline_table(frame)
-    assert list(table["amount"]) == ["", "5"]
+    table = timeline_table(frame, "USD")
+    assert list(table["amount"]) == ["", "5.00"]
+    assert list(table["currency"]) == ["", "USD"]
+    assert list(table["company_amount"]) == ["", ""]  # a stage change keeps no conversion
     assert list(table["who"]) == ["Nina Larsen", "–"]
 
 
