@@ -58,6 +58,23 @@ AFFECTS = {
     Kind.ACTIVITIES: {"activities", "customers"},
 }
 
+# what to know about a kind's rows beyond its columns
+KIND_NOTES = {
+    Kind.EXCHANGE_RATES: (
+        "A rate is the number of company-currency units for one unit of the currency, in "
+        "effect from its date (not after today). New and changed rates re-price the deals of "
+        "their currency."
+    ),
+    Kind.DEALS: (
+        "Each amount is in the deal's currency (an empty currency is the company currency). "
+        "The export's company_amount column is ignored here."
+    ),
+    Kind.CREDIT_SPLITS: (
+        "The rows of a deal replace its split and must add up to 100 %. One row of 100 % to "
+        "the owner ends the split; deals without rows keep theirs."
+    ),
+}
+
 # Choices survive uploading another file (Streamlit forgets widgets that were not drawn).
 memory: dict = st.session_state.setdefault("import_memory", {})
 
@@ -97,6 +114,8 @@ upload = st.file_uploader(
     key="import_file",
 )
 st.markdown(f"**Columns of {kind}:** " + ", ".join(f"`{c}`" for c in import_fields(kind)))
+if kind in KIND_NOTES:
+    st.caption(KIND_NOTES[kind])
 if upload is None:
     st.info("Upload a file to map its columns and preview the import.")
 else:

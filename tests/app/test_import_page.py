@@ -19,19 +19,24 @@ def test_an_administrator_may_import_every_kind_and_is_asked_for_a_file():
         "people",
         "products",
         "customers",
+        "exchange_rates",
         "deals",
+        "credit_splits",
         "targets",
         "activities",
     ]
     assert any("Upload a file" in i.value for i in at.info)
+    at.selectbox(key="import_kind").set_value("credit_splits").run()
+    assert any("must add up to 100 %" in c.value for c in at.caption)
 
 
 def test_a_manager_imports_only_records_of_their_area():
     at = _open_import("manager")
-    assert at.selectbox(key="import_kind").options == ["people", "customers", "deals", "activities"]
+    area_kinds = ["people", "customers", "deals", "credit_splits", "activities"]
+    assert at.selectbox(key="import_kind").options == area_kinds
     # only the kinds a manager may export are offered, so the box never starts on a refusal
     export = at.selectbox(key="export_kind")
-    assert export.options == ["people", "customers", "deals", "activities"]
+    assert export.options == area_kinds
     assert export.value == "people"
     at.button(key="export_prepare").click().run()
     assert not at.exception and not any("may not export" in i.value for i in at.info)
