@@ -223,9 +223,10 @@ class _Editor:
 
 def _render_editor_lines(editor: _Editor, names: dict[int, str]) -> Decimal:
     """One line per person (percent and Remove), stacked on a phone; returns the total."""
-    for person_id in editor.people:
-        number, remove = st.columns([4, 1], vertical_alignment="bottom")
-        number.number_input(
+    people = editor.people
+    for person_id in people:
+        line = st.container(horizontal=True, vertical_alignment="bottom")
+        line.number_input(
             f"{names.get(person_id, editor.section.owner)}: percent of the credit",
             min_value=0.0,
             max_value=100.0,
@@ -233,13 +234,14 @@ def _render_editor_lines(editor: _Editor, names: dict[int, str]) -> Decimal:
             format="%.2f",
             key=editor.pct_key(person_id),
         )
-        remove.button(
-            "Remove",
-            key=f"{editor.base}_rm_{person_id}",
-            on_click=editor.remove,
-            args=(person_id,),
-            width="stretch",
-        )
+        if len(people) > 1:
+            line.button(
+                "Remove",
+                key=f"{editor.base}_rm_{person_id}",
+                on_click=editor.remove,
+                args=(person_id,),
+                help="Take this person out of the split.",
+            )
     total = sum(editor.percents().values(), Decimal(0))
     if total == HUNDRED:
         st.caption("✅ The percentages add up to 100 %.")
@@ -333,7 +335,9 @@ def _render_set_editor(actor: Actor, section: CreditSection, key: str) -> None:
                 affects=CREDIT_WRITES,
                 forget=editor.forget(),
             )
-        if st.button("Start again from the saved split", key=f"{editor.base}_reset"):
+        if editor.edited(st.session_state[editor.state_key]) and st.button(
+            "Start again from the saved split", key=f"{editor.base}_reset"
+        ):
             st.session_state.pop(editor.state_key, None)
             st.rerun()
 
@@ -354,6 +358,11 @@ def _render_propose_editor(actor: Actor, section: CreditSection, key: str) -> No
         editor = _Editor(section, key, "propose")
         _render_editor_lines(editor, _editor_names(candidates, section))
         _render_picker(editor, candidates)
+        if editor.edited(st.session_state[editor.state_key]) and st.button(
+            "Start again from the saved split", key=f"{editor.base}_reset"
+        ):
+            st.session_state.pop(editor.state_key, None)
+            st.rerun()
         note = st.text_area(
             "Note for your manager (optional)", max_chars=300, key=f"{editor.base}_note"
         )
