@@ -15,11 +15,11 @@ from core.progress import scopes as scope_rules
 from core.progress import views
 from core.progress.forecast import probability_reason
 from core.progress.snapshot_views import forecast_history
-from ui import attainment_charts, charts
+from ui import attainment_charts, charts, not_priced
 from ui.auth import current_actor
 from ui.data import cached, read
 from ui.downloads import download_buttons
-from ui.format import figures_as_text, money, percent
+from ui.format import as_text, figures_as_text, money, percent
 
 
 @cached("deals", "targets", "org", "settings", ttl=60, show_spinner=False)
@@ -52,9 +52,32 @@ def deals_table(frame: pd.DataFrame, name: str) -> None:
     if frame.empty:
         st.info("No deals won or expected to close in this period.")
         return
-    table = frame.drop(columns=["deal_id"])
+    # what a rep is credited first, then the deal as entered, then its stage
+    table = frame[
+        [
+            "deal",
+            "customer",
+            "status",
+            "amount",
+            "share",
+            "deal_amount",
+            "currency",
+            "close_date",
+            "stage",
+            "forecast_category",
+            "stage_probability",
+            "weighted",
+        ]
+    ]
+    shown = table.assign(
+        # a deal not priced has no amount in the company currency: it reads "–"
+        amount=as_text(table["amount"], money),
+        weighted=as_text(table["weighted"], money),
+        deal_amount=table["deal_amount"].map(money),
+        share=table["share"].map(lambda v: f"{v:.2f}%".replace(".00%", "%")),
+    )
     st.dataframe(
-        table,
+        shown,
         hide_index=True,
         width="stretch",
         column_config={
@@ -63,11 +86,22 @@ def deals_table(frame: pd.DataFrame, name: str) -> None:
             "stage": "Stage",
             "status": "Status",
             "forecast_category": "Forecast category",
-            "amount": st.column_config.NumberColumn("Amount", format="localized"),
-            "weighted": st.column_config.NumberColumn("Weighted", format="localized"),
+            "deal_amount": st.column_config.TextColumn("Deal amount", alignment="right"),
+            "currency": "Currency",
+            "share": st.column_config.TextColumn(
+                "Credit share", alignment="right", help="This rep's share of a split deal"
+            ),
+            "amount": st.column_config.TextColumn(
+                "Credited amount", alignment="right", help="In the company currency"
+            ),
+            "weighted": st.column_config.TextColumn("Weighted", alignment="right"),
             "stage_probability": st.column_config.NumberColumn("Stage probability", format="%.2f"),
             "close_date": st.column_config.DateColumn("Closed / expected"),
         },
+    )
+    st.caption(
+        "Deal amount is in the deal's currency; the credited amount is this rep's share of it "
+        "in the company currency, so the won deals add up to the rep's won figure."
     )
     download_buttons(table, name)
 
@@ -215,6 +249,11 @@ third[3].metric(
     money(head.weighted_pipeline),
     help="Open amount × the stage's configured probability",
 )
+
+not_priced.mark(first[1], data.not_priced.won)
+not_priced.mark(third[2], data.not_priced.open_pipeline)
+not_priced.show_budget(data.budget)
+not_priced.show_beside(data.not_priced)
 
 if head.ended:
     st.info(

@@ -9,9 +9,10 @@ from core.models import BreakdownRow, Period, Role, ScopeFigures
 from core.org.company import fiscal_start_month
 from core.periods import quarter_of
 from core.progress import attainment as evaluation
-from core.progress import scopes
+from core.progress import scopes, views
 from core.progress.forecast import elapsed_days
-from ui import charts
+from core.progress.views import BudgetNote, NotPricedBeside
+from ui import charts, not_priced
 from ui.auth import current_actor
 from ui.data import cached, read
 from ui.downloads import download_buttons
@@ -33,9 +34,25 @@ def home_figures(person_id: int, today: date) -> tuple[ScopeFigures, list[Breakd
         return figures, parts, period
 
 
+@cached("deals", "targets", "org", "settings")
+def beside_figures(person_id: int, today: date) -> tuple[NotPricedBeside, BudgetNote | None]:
+    """What the headline leaves out (deals not priced) and the budget rates it converts at."""
+    from core.org.access import load_actor
+
+    with read() as session:
+        actor = load_actor(session, person_id)
+        period = quarter_of(today, fiscal_start_month(session))
+        scope = scopes.default_scope(session, actor)
+        return (
+            views.not_priced_beside(session, scope, period, today=today),
+            views.budget_note(session, period),
+        )
+
+
 actor = current_actor()
 today = date.today()
 figures, parts, period = home_figures(actor.id, today)
+unpriced, budget = beside_figures(actor.id, today)
 part = PARTS[actor.role]
 
 st.title(f"Hello, {actor.name.split()[0]}")
@@ -52,6 +69,10 @@ pipeline.metric(
     f"the quarter; weighted by stage probability: {money(figures.weighted_pipeline)}. "
     "A deal whose expected close has passed is overdue and counts in no period.",
 )
+not_priced.mark(won, unpriced.won)
+not_priced.mark(pipeline, unpriced.open_pipeline)
+not_priced.show_budget(budget)
+not_priced.show_beside(unpriced)
 if figures.overdue_deals == 1:
     st.warning(
         f"1 open deal worth {money(figures.overdue)} is overdue: its expected close has passed, "

@@ -13,6 +13,7 @@ from core.org.company import fiscal_start_month
 from core.performance import funnel, scorecard
 from core.performance import plan_vs_actual as review
 from core.periods import parse_period
+from ui import not_priced
 from ui import performance_charts as charts
 from ui.auth import current_actor
 from ui.data import cached, read, save
@@ -79,6 +80,20 @@ def load_funnel(person_id: int, label: str, region_id, rep_id) -> funnel.Funnel:
         return funnel.funnel(
             session, actor, parse_period(label, fsm), region_id=region_id, person_id=rep_id
         )
+
+
+@cached("deals", "targets", "settings", "org")
+def load_not_priced(person_id: int, label: str, kind: str, rep_id: int = 0) -> list:
+    """Deals won in the period that a tab's won figures leave out (not priced): the
+    leaderboard's reps ("leaderboard"), one rep ("rep") or the area ("area")."""
+    actor, fsm = _actor(person_id)
+    period = parse_period(label, fsm)
+    with read() as session:
+        if kind == "rep":
+            return scorecard.rep_not_priced(session, actor, rep_id, period)
+        if kind == "area":
+            return review.area_not_priced(session, actor, period)
+        return scorecard.leaderboard_not_priced(session, actor, period)
 
 
 @cached("org")
@@ -170,6 +185,7 @@ with tabs["🏆 Leaderboard"]:
             "scorecard in the next tab to see how the score is made."
         )
         download_buttons(table, f"leaderboard-{label}")
+        not_priced.show_won(load_not_priced(actor.id, label, "leaderboard"), not_priced.RANKED)
 
 with tabs["🧾 Scorecard"]:
     chosen = st.selectbox(
@@ -196,6 +212,7 @@ with tabs["🧾 Scorecard"]:
             score_col.metric("Score", "–" if card.score is None else f"{card.score:.1f}")
             att_col.metric("Attainment", percent(card.attainment))
             won_col.metric("Won", money(card.won), help=f"Target {money(card.target)}")
+            not_priced.show_won(load_not_priced(actor.id, label, "rep", chosen[0]))
             parts = pd.DataFrame([p.model_dump() for p in card.parts])
             st.altair_chart(charts.score_parts(parts), width="stretch")
             shown = pd.DataFrame(
@@ -219,6 +236,7 @@ with tabs["🧾 Scorecard"]:
                     "effective weight ÷ 100; a metric without data is left out and the other "
                     "weights are scaled up to 100."
                 )
+            st.caption(scorecard.SPLIT_CREDIT_NOTE)
             download_buttons(shown, f"scorecard-{card.entity}-{label}")
             frame = pd.DataFrame(trend, columns=["period", "score"])
             st.subheader("Score trend")
@@ -276,6 +294,7 @@ if leader:
             )
             st.altair_chart(charts.region_heatmap(heat), width="stretch")
             download_buttons(table, f"regions-{label}")
+            not_priced.show_won(load_not_priced(actor.id, label, "area"))
 
     with tabs["📋 Plan vs actual"]:
         if not closed_labels:
@@ -353,6 +372,7 @@ if leader:
                     "effect. Planned closed deals = target ÷ (win rate × average deal a year ago)."
                 )
                 download_buttons(table, f"plan-vs-actual-{closed}-{dimension}")
+            not_priced.show_won(load_not_priced(actor.id, closed, "area"))
 
 with tabs["🔻 Funnel"]:
     scopes: list[tuple[str, int | None, int | None]] = []

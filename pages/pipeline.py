@@ -10,13 +10,14 @@ from core.models import DealStatus, ForecastCategory
 from core.org.access import load_actor
 from core.pipeline import views
 from core.pipeline.views import PipelineFilter
+from ui import not_priced
 from ui.auth import current_actor
 from ui.data import cached, read
 from ui.deal_form import new_deal_form, open_created_deal
-from ui.deal_view import error_text, render_deal, stage_choices
+from ui.deal_view import company_code, error_text, render_deal, stage_choices
 from ui.downloads import download_buttons
 from ui.flash import show_flash
-from ui.format import money
+from ui.format import amount_in, as_text, deal_money, deal_money_columns, money, one_currency
 from ui.links import open_record
 from ui.pipeline_charts import pipeline_by_stage
 
@@ -42,10 +43,12 @@ def board_and_deals(person_id: int, filters_json: str) -> tuple[pd.DataFrame, pd
 
 
 @cached("deals", "customers", "settings", "org", ttl=60, show_spinner="Listing the deals…")
-def deal_table(person_id: int, filters_json: str) -> pd.DataFrame:
+def deal_table(person_id: int, filters_json: str, largest_first: bool) -> pd.DataFrame:
     filters = PipelineFilter.model_validate_json(filters_json)
     with read() as session:
-        return views.pipeline_deals(session, load_actor(session, person_id), filters)
+        return views.pipeline_deals(
+            session, load_actor(session, person_id), filters, largest_first=largest_first
+        )
 
 
 def open_deal(deal_id: int) -> None:
@@ -122,27 +125,59 @@ except (DomainError, ValidationError) as exc:
 total_deals = int(board["deals"].sum())
 deals_metric, amount_metric, weighted_metric = st.columns(3)
 deals_metric.metric("Deals", f"{total_deals:,}")
-amount_metric.metric("Amount", money(board["amount"].sum()))
-weighted_metric.metric(
-    "Weighted", money(board["weighted"].sum()), help="Amount × the win probability of its stage"
+company = company_code()
+amount_metric.metric(
+    "Amount",
+    money(board["amount"].sum()),
+    help=f"In {company}: each deal at the rate in effect for it, the not-priced deals left out",
 )
+weighted_metric.metric(
+    "Weighted",
+    money(board["weighted"].sum()),
+    help=f"In {company}: the amount × the win probability of its stage",
+)
+not_priced.show_pipeline(actor.id, filters.model_dump_json())
 if total_deals == 0:
     st.info("No deals match these filters. Widen the period or clear a filter.")
     st.stop()
 
 view = st.segmented_control("View", ["Board", "Table"], default="Board", key="pipe_view")
 if view == "Table":
-    table = deal_table(actor.id, filters.model_dump_json())
-    shown = table.assign(
-        amount=table["amount"].astype(float), weighted=table["weighted"].astype(float)
+    largest = f"Largest in {company} first"
+    order = st.segmented_control(
+        "Order", ["Soonest close", largest], default="Soonest close", key="pipe_order"
     )
+    largest_first = order == largest
+    table = deal_table(actor.id, filters.model_dump_json(), largest_first)
+    shown = deal_money_columns(table, company).assign(
+        amount=table["amount"].astype(float),
+        weighted=as_text(table["weighted"], lambda v: amount_in(v, company)),
+    )
+    hidden = ["id", "next_is_won"]
+    if one_currency(table, company):  # one amount per deal, no "100 USD = 100 USD"
+        hidden += ["currency", "company_amount"]
     st.dataframe(
-        shown.drop(columns=["id", "next_is_won"]),
+        shown.drop(columns=hidden),
         hide_index=True,
         width="stretch",
         column_config={
-            "amount": st.column_config.NumberColumn("Amount", format="localized"),
-            "weighted": st.column_config.NumberColumn("Weighted", format="localized"),
+            "amount": st.column_config.NumberColumn(
+                "Amount" if "currency" not in hidden else f"Amount ({company})",
+                format="localized",
+                help="In the deal's own currency",
+            ),
+            "currency": st.column_config.TextColumn("Currency"),
+            "company_amount": st.column_config.TextColumn(
+                f"In {company}",
+                alignment="right",
+                help="The amount in the company currency at the rate in effect: on the close "
+                "date for a won or lost deal, today for an open one",
+            ),
+            "weighted": st.column_config.TextColumn(
+                f"Weighted ({company})",
+                alignment="right",
+                help=f"The amount in {company} × the win probability of its stage",
+            ),
             "days_in_stage": st.column_config.NumberColumn("Days in stage"),
             "stalled": st.column_config.CheckboxColumn(
                 "Stalled", help="Open and longer in its stage than the stage allows"
@@ -155,14 +190,19 @@ if view == "Table":
             ),
         },
     )
-    if len(table) < total_deals:
+    if len(table) < total_deals and largest_first:
+        st.caption(f"Showing the first {len(table):,} of {total_deals:,} deals, largest first.")
+    elif len(table) < total_deals:
         st.caption(f"Showing the first {len(table):,} of {total_deals:,} deals, soonest close.")
-    download_buttons(table.drop(columns=["next_is_won"]), "pipeline")
+    download_buttons(table.drop(columns=["next_is_won", "first_rate"]), "pipeline")
     choice = st.selectbox(
         "Open a deal",
         list(table.itertuples(index=False)),
         index=None,
-        format_func=lambda r: f"{r.deal} · {r.customer} · {money(r.amount)}",
+        format_func=lambda r: (
+            f"{r.deal} · {r.customer} · "
+            + deal_money(r.amount, r.currency, r.company_amount, company, r.first_rate)
+        ),
         key="pipe_pick",
     )
     if choice is not None:
@@ -177,12 +217,15 @@ else:
             with column.container(border=True):
                 st.markdown(f"**{stage.stage}**")
                 st.caption(
-                    f"{stage.deals:,} deals · {money(stage.amount)}  \n"
-                    f"weighted {money(stage.weighted)}"
+                    f"{stage.deals:,} deals · {money(stage.amount)} {company}  \n"
+                    f"weighted {money(stage.weighted)} {company}"
                 )
                 for card in top[top["stage"] == stage.stage].itertuples():
+                    amounts = deal_money(
+                        card.amount, card.currency, card.company_amount, company, card.first_rate
+                    )
                     st.button(
-                        f"{card.deal} · {money(card.amount)}",
+                        f"{card.deal} · {amounts}",
                         key=f"pipe_card_{card.id}",
                         on_click=open_deal,
                         args=(card.id,),
