@@ -1,17 +1,39 @@
 """The attainment rules written again with pandas over the raw rows, independently of
-core.evaluation: the reference that report, page and core figures are compared with."""
+core.evaluation, core.currency and core.pipeline.pricing: the reference that report, page and
+core figures are compared with.
+
+Money: each deal is converted here from the exchange_rate rows (a closed deal at the rate in
+effect on its close date, an open one at its currency's latest rate, since no rate is dated
+after today; half up to cents; no rate in effect: not priced, left out). Credit: `deals` counts
+every deal once (the company), `credit` has one row per credited person (the owner of an
+unsplit deal, or each credit_split row with its region and its share, rounded here by largest
+remainder) for the figures of reps and regions."""
 
 from __future__ import annotations
 
+import bisect
 import calendar
+import json
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from db.schema import Deal, DealStageHistory, Person, Region, Stage, Target, TargetPlan
+from db.schema import (
+    AppSetting,
+    CreditSplit,
+    Deal,
+    DealStageHistory,
+    ExchangeRate,
+    Person,
+    PlanBudgetRate,
+    Region,
+    Stage,
+    Target,
+    TargetPlan,
+)
 
 CENT, RATIO = Decimal("0.01"), Decimal("0.0001")
 
@@ -21,18 +43,97 @@ def _frame(session, query) -> pd.DataFrame:
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
+def priced(session, deals: pd.DataFrame) -> pd.DataFrame:
+    """The priced deals of a frame read with Deal.id, amount, currency, status and closed_on:
+    `amount` in the company currency, `original` the deal's own amount."""
+    deals = deals.rename(columns={"amount": "original"})
+    deals["amount"] = company_amounts(session, deals)
+    return deals[deals.amount.notna()].reset_index(drop=True)
+
+
+def credited(session, deals: pd.DataFrame) -> pd.DataFrame:
+    """One row per credited person of the priced `deals` (same columns): owner_id = the
+    person, region_id = the region credited, amount = their share (the owner of an unsplit
+    deal at 100 %)."""
+    splits = _frame(
+        session,
+        select(
+            CreditSplit.deal_id, CreditSplit.person_id, CreditSplit.region_id, CreditSplit.percent
+        ).order_by(CreditSplit.deal_id, CreditSplit.id),
+    )
+    whole = deals[~deals.id.isin(set(splits.deal_id))]
+    by_id = deals.set_index("id", drop=False)
+    rows = []
+    for deal_id, lines in splits.groupby("deal_id", sort=False):
+        if deal_id not in by_id.index:
+            continue  # not priced (or not read): no credit anywhere
+        deal = by_id.loc[deal_id].to_dict()
+        shares = split_shares(deal["amount"], [Decimal(p) for p in lines.percent])
+        for person, region, share in zip(lines.person_id, lines.region_id, shares):
+            rows.append({**deal, "owner_id": person, "region_id": region, "amount": share})
+    return pd.concat([whole, pd.DataFrame(rows, columns=list(deals.columns))], ignore_index=True)
+
+
+def company_amounts(session, deals: pd.DataFrame) -> list[Decimal | None]:
+    """Each deal's amount in the company currency, from the rates table (None: not priced)."""
+    setting = session.scalar(select(AppSetting.value).where(AppSetting.key == "company_currency"))
+    if isinstance(setting, str) and setting.startswith('"'):
+        setting = json.loads(setting)
+    company = setting or "USD"
+    rates: dict[str, tuple[list, list]] = {}
+    for code, valid_from, rate in session.execute(
+        select(ExchangeRate.currency, ExchangeRate.valid_from, ExchangeRate.rate).order_by(
+            ExchangeRate.currency, ExchangeRate.valid_from
+        )
+    ):
+        days, values = rates.setdefault(code, ([], []))
+        days.append(valid_from)
+        values.append(Decimal(rate))
+    out: list[Decimal | None] = []
+    for amount, code, status, closed_on in zip(
+        deals.original, deals.currency, deals.status, deals.closed_on
+    ):
+        if code == company:
+            out.append(Decimal(amount).quantize(CENT))
+            continue
+        days, values = rates.get(code, ([], []))
+        if status == "open" or closed_on is None or pd.isna(closed_on):
+            at = len(days)  # the latest rate: none is dated after today
+        else:
+            at = bisect.bisect_right(days, closed_on)
+        if not at:
+            out.append(None)
+            continue
+        exact = Decimal(amount) * values[at - 1]
+        out.append(exact.quantize(CENT, rounding=ROUND_HALF_UP))
+    return out
+
+
+def split_shares(total: Decimal, percents: list[Decimal]) -> list[Decimal]:
+    """Shares in cents adding up to `total`: floor each, then one cent each to the largest
+    remainders, ties to the earlier row."""
+    cents = int(total * 100)
+    exact = [cents * int(p * 100) for p in percents]  # in 1/10,000 of a cent
+    floors = [e // 10_000 for e in exact]
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] % 10_000), i))
+    for i in order[: cents - sum(floors)]:
+        floors[i] += 1
+    return [Decimal(f) / 100 for f in floors]
+
+
 class Books:
     """The raw rows, read once, and the business rules written again with pandas."""
 
     def __init__(self, session, period, today):
         self.period, self.today = period, today
-        self.deals = _frame(
+        deals = _frame(
             session,
             select(
                 Deal.id,
                 Deal.owner_id,
                 Deal.region_id,
                 Deal.amount,
+                Deal.currency,
                 Deal.status,
                 Deal.closed_on,
                 Deal.expected_close,
@@ -40,6 +141,9 @@ class Books:
                 Stage.probability,
             ).join(Stage, Stage.id == Deal.stage_id),
         )
+        self.all_deals = deals  # priced or not (the stage calibration counts every deal)
+        self.deals = priced(session, deals)
+        self.credit = credited(session, self.deals)
         plan = session.scalar(
             select(TargetPlan.id)
             .where(
@@ -54,6 +158,9 @@ class Books:
                 Target.plan_id == plan
             ),
         )
+        assert not session.scalar(
+            select(PlanBudgetRate.currency).where(PlanBudgetRate.plan_id == plan)
+        ), "these books convert at dated rates only"
         self.regions = _frame(session, select(Region.id, Region.name, Region.parent_id))
         self.people = _frame(session, select(Person.id, Person.email))
         self.history = _frame(
@@ -70,9 +177,10 @@ class Books:
         return out
 
     def _calibrate(self) -> dict[int, float]:
-        closed = self.deals[
-            self.deals.status.isin(["won", "lost"]) & (self.deals.closed_on <= self.today)
-        ].sort_values(["closed_on", "id"], ascending=False)[:20_000]
+        d = self.all_deals
+        closed = d[d.status.isin(["won", "lost"]) & (d.closed_on <= self.today)].sort_values(
+            ["closed_on", "id"], ascending=False
+        )[:20_000]
         joined = self.history.merge(closed[["id", "status"]], left_on="deal_id", right_on="id")
         out = {}
         for stage_id, configured in zip(self.stages.id, self.stages.probability):
@@ -96,8 +204,10 @@ class Books:
             total += amount * share
         return total.quantize(CENT)
 
-    def figures(self, deal_mask, target_mask) -> dict:
-        p, d = self.period, self.deals
+    def figures(self, deal_mask, target_mask, *, credit: bool = False) -> dict:
+        """The figures of the rows of `deals` (or, with `credit`, of `credit`) in the mask."""
+        p, d = self.period, (self.credit if credit else self.deals)
+        assert deal_mask.index.equals(d.index), "a mask of the other frame"
         won = d[deal_mask & (d.status == "won") & d.closed_on.between(p.start, p.end)]
         # Open pipeline: expected close in the rest of the period (overdue deals count nowhere);
         # an ended period has none, and no forecast.
@@ -124,13 +234,18 @@ class Books:
             "probability": None,
         }
         if target is not None and not ended:
-            row["probability"] = self.exact_probability(won_amount, target, pipe)
+            # one trial per deal: the shares a deal credits to the entity win or lose together
+            deals = pipe.groupby("id", sort=False).agg(
+                amount=("amount", "sum"), stage_id=("stage_id", "first")
+            )
+            row["probability"] = self.exact_probability(won_amount, target, deals)
         return row
 
     def exact_probability(self, won, target, pipe) -> float:
-        """P(won + wins >= target), exactly, by dynamic programming over amounts in tens."""
-        amounts = [int(a / 10) for a in pipe.amount]
-        assert all(Decimal(a) * 10 == b for a, b in zip(amounts, pipe.amount))
+        """P(won + wins >= target) by dynamic programming over amounts in tens (each rounded
+        to the nearest ten: a converted amount has cents; the error is far inside the
+        simulation's tolerance)."""
+        amounts = [int((a / 10).quantize(Decimal(1), rounding=ROUND_HALF_UP)) for a in pipe.amount]
         dist = np.zeros(sum(amounts) + 1)
         dist[0] = 1.0
         for amount, stage_id in zip(amounts, pipe.stage_id):

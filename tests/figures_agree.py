@@ -46,7 +46,7 @@ def independent(session, period: Period, today: date) -> dict[str, dict]:
     """Target, won, open, expected and coverage of the company, every region and every rep
     with figures in the period, written again with pandas."""
     books = Books(session, period, today)
-    d, t = books.deals, books.targets
+    d, c, t = books.deals, books.credit, books.targets
     root = int(books.regions[books.regions.parent_id.isna()].id.iloc[0])
     out: dict[str, dict] = {}
 
@@ -65,17 +65,21 @@ def independent(session, period: Period, today: date) -> dict[str, dict]:
             keep(
                 f"region:{region_id}",
                 books.figures(
-                    d.region_id.isin(books.subtree(region_id)),
+                    c.region_id.isin(books.subtree(region_id)),
                     t.person_id.isna() & (t.region_id == region_id),
+                    credit=True,
                 ),
             )
     window_start = max(period.start, today)
-    active = d.closed_on.between(period.start, period.end) & (d.status == "won")
-    active |= (d.status == "open") & d.expected_close.between(window_start, period.end)
-    owners = set(d[active].owner_id)
+    active = c.closed_on.between(period.start, period.end) & (c.status == "won")
+    active |= (c.status == "open") & c.expected_close.between(window_start, period.end)
+    owners = set(c[active].owner_id)
     owners |= set(t[t.person_id.notna() & t.month.between(period.start, period.end)].person_id)
     for owner in owners:
-        keep(f"rep:{int(owner)}", books.figures(d.owner_id == owner, t.person_id == owner))
+        keep(
+            f"rep:{int(owner)}",
+            books.figures(c.owner_id == owner, t.person_id == owner, credit=True),
+        )
     return out
 
 

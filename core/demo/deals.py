@@ -172,6 +172,7 @@ def add_deals(build: DemoBuild) -> None:
         created,
         pricing_days(closed, closed_on, build.today),
         this_quarter(build, won, closed_on, is_open, expected),
+        is_open,
     )
     splits = add_credit_splits(build, money, rep, created)
     value, amount = amount, money.amount

@@ -8,7 +8,8 @@ currency without any rate (not priced), and split credit on some large deals.
   later), a small random walk around a realistic level.
 - A few deals of this quarter are in Indian rupees, which have no rate: they are not priced.
 - About one in ten of the largest deals (the top decile by amount) is split between the owner
-  and one or two colleagues.
+  and one or two colleagues, and so are the two largest won and the two largest open deals of
+  this quarter.
 Company amounts follow core.currency's rule exactly (a closed deal at the rate of its close
 date, an open one at today's, half up to cents), computed here in whole cents with integers so
 a million deals convert in a blink; shares come from core.currency.shares.
@@ -113,9 +114,11 @@ def price_deals(
     created: np.ndarray,
     pricing_day: np.ndarray,
     candidates: np.ndarray,
+    is_open: np.ndarray,
 ) -> Money:
     """Currencies, amounts and company amounts of the deals, and which are split. `value` is
-    each deal's size in company money, `candidates` the deals that may be not priced."""
+    each deal's size in company money, `candidates` the deals of this quarter (a few of them
+    are not priced, a few split)."""
     rng, n = build.money_rng, len(value)
     code = team_currencies(build)[rep]
     amount = value.astype(np.int64).copy()
@@ -146,8 +149,13 @@ def price_deals(
     amount[unpriced] = np.maximum(np.round(value[unpriced] / worth / step), 1).astype(int) * step
     cents[unpriced] = -1
 
-    large = value >= np.quantile(value, 0.9)
-    shared = large & (rng.random(n) < 0.10) & (cents >= 0)
+    large = (value >= np.quantile(value, 0.9)) & (cents >= 0)
+    shared = large & (rng.random(n) < 0.10)
+    # and the two largest won and open deals of this quarter, so its figures show split credit
+    mine = candidates[large[candidates]]
+    mine = mine[np.argsort(-value[mine], kind="stable")]
+    shared[mine[is_open[mine]][:2]] = True
+    shared[mine[~is_open[mine]][:2]] = True
     return Money(currency=code, amount=amount, cents=cents, shared=shared)
 
 

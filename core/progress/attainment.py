@@ -35,6 +35,7 @@ from core.progress import figures, forecast
 from core.progress.calibration import (
     SIMULATED_DEALS,
     StageCalibration,
+    by_deal,
     largest_open,
     simulate_entity,
     stage_calibration,
@@ -230,7 +231,7 @@ def attainment_rows(
             coverage=None if ended else forecast.coverage(open_here.amount, gap),
         )
         if simulate:
-            candidates = [d for k in _keys_of(entity, largest) for d in largest[k]]
+            candidates = by_deal(largest[k] for k in _keys_of(entity, largest))
             result, simulated, tail = simulate_entity(
                 won_here.amount, target, [open_here], candidates, calibrated, SIMULATED_DEALS
             )

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Period
 from core.progress import figures, forecast
-from db.schema import Deal, DealStageHistory, DealStatus, Stage
+from db.schema import CreditSplit, Deal, DealStageHistory, DealStatus, Stage
 
 SIMULATED_DEALS = 200
 """Open deals per entity simulated one by one (the largest); the smaller rest is drawn as one
@@ -103,44 +103,73 @@ def largest_open(
     where: Sequence,
     single: bool,
     largest: int = SIMULATED_DEALS,
-) -> dict[Any, list[tuple[float, int]]]:
-    """The `largest` open deals of the period per base key: (amount, stage id). One query: an
-    ORDER BY ... LIMIT for a single entity, a window function otherwise."""
-    out: dict[Any, list[tuple[float, int]]] = {}
-    amount = figures.credited_amount()
-    if base is None:  # the company: one entity, no key
-        base, single = literal(None), True
-    if single:
-        rows = session.execute(
-            select(base, amount, Deal.stage_id)
-            .where(*figures.open_in(period, today), amount.is_not(None), *where)
-            .order_by(amount.desc(), Deal.id)
-            .limit(largest)
-        )
-    else:
-        rank = (
-            func.row_number()
-            .over(partition_by=base, order_by=(amount.desc(), Deal.id))
-            .label("rank")
-        )
-        ranked = (
-            select(base.label("key"), amount.label("amount"), Deal.stage_id, rank)
-            .where(*figures.open_in(period, today), amount.is_not(None), *where)
-            .subquery()
-        )
-        rows = session.execute(
-            select(ranked.c.key, ranked.c.amount, ranked.c.stage_id).where(ranked.c.rank <= largest)
-        )
-    for key, value, stage_id in rows:
-        out.setdefault(key, []).append((float(value), stage_id))
+) -> dict[Any, list[tuple[float, int, int]]]:
+    """The `largest` open deals of the period per base key: (amount, stage id, deal id), a
+    split deal at each credited person's (and region's) share, like the open pipeline. One
+    query per part of the figure (unsplit deals, split shares): an ORDER BY ... LIMIT for a
+    single entity, a window function otherwise."""
+    found: dict[Any, list[tuple[float, int, int]]] = {}
+    by = next((name for name, column in figures.KEYS.items() if column is base), "company")
+    conditions = [*figures.open_in(period, today), *where]
+    for key, amount, part_where, split in figures.credit_parts(session, by, conditions, period):
+        if key is None:  # the company: one entity, no key
+            key, single = literal(None), True
+        source = Deal.__table__.join(CreditSplit.__table__) if split else Deal.__table__
+        if single:
+            rows = session.execute(
+                select(key, amount, Deal.stage_id, Deal.id)
+                .select_from(source)
+                .where(amount.is_not(None), *part_where)
+                .order_by(amount.desc(), Deal.id)
+                .limit(largest)
+            )
+        else:
+            rank = (
+                func.row_number()
+                .over(partition_by=key, order_by=(amount.desc(), Deal.id))
+                .label("rank")
+            )
+            ranked = (
+                select(key.label("key"), amount.label("amount"), Deal.stage_id, Deal.id, rank)
+                .select_from(source)
+                .where(amount.is_not(None), *part_where)
+                .subquery()
+            )
+            rows = session.execute(
+                select(ranked.c.key, ranked.c.amount, ranked.c.stage_id, ranked.c.id).where(
+                    ranked.c.rank <= largest
+                )
+            )
+        for found_key, value, stage_id, deal_id in rows:
+            found.setdefault(found_key, []).append((float(value), deal_id, stage_id))
+    out: dict[Any, list[tuple[float, int, int]]] = {}
+    for k, rows_of_key in found.items():
+        rows_of_key.sort(key=lambda r: (-r[0], r[1]))
+        out[k] = [(value, stage_id, deal_id) for value, deal_id, stage_id in rows_of_key[:largest]]
     return out
+
+
+Candidate = tuple[float, int, list[float]]
+"""A deal simulated one by one: its amount for the entity, its stage, and the parts of the
+open pipeline it stands for (one amount, or the shares credited to the entity's keys)."""
+
+
+def by_deal(lists: Iterable[list[tuple[float, int, int]]]) -> list[Candidate]:
+    """An entity's candidates from the lists of its base keys, one per deal: the shares of a
+    deal credited to several of its keys are added up (the deal wins or loses once)."""
+    merged: dict[int, Candidate] = {}
+    for rows in lists:
+        for amount, stage_id, deal_id in rows:
+            total, stage, parts = merged.get(deal_id, (0.0, stage_id, []))
+            merged[deal_id] = (total + amount, stage, [*parts, amount])
+    return list(merged.values())
 
 
 def simulate_entity(
     won: Decimal,
     target: Decimal | None,
     groups: list[figures.OpenPipeline],
-    candidates: list[tuple[float, int]],
+    candidates: list[Candidate],
     calibrated: dict[int, Decimal],
     largest: int,
 ) -> tuple[forecast.Simulation, int, int]:
@@ -153,11 +182,11 @@ def simulate_entity(
             sums[0] += n
             sums[1] += float(total)
             sums[2] += squares
-    for amount, stage_id in candidates:
+    for _, stage_id, parts in candidates:
         sums = stage_totals[stage_id]
-        sums[0] -= 1
-        sums[1] -= amount
-        sums[2] -= amount * amount
+        sums[0] -= len(parts)
+        sums[1] -= sum(parts)
+        sums[2] -= sum(part * part for part in parts)
     tail_mean = tail_variance = 0.0
     tail_deals = 0
     for stage_id, (n, total, squares) in stage_totals.items():
@@ -170,8 +199,8 @@ def simulate_entity(
     result = forecast.simulate(
         won,
         target,
-        [a for a, _ in candidates],
-        [float(calibrated.get(s, 0)) for _, s in candidates],
+        [a for a, _, _ in candidates],
+        [float(calibrated.get(s, 0)) for _, s, _ in candidates],
         tail_mean=tail_mean,
         tail_variance=tail_variance,
     )

@@ -186,6 +186,14 @@ def _parts(by: str, conditions: Sequence, budget: dict[str, Decimal]) -> list[tu
     ]
 
 
+def credit_parts(
+    session: Session, by: str, conditions: Sequence, period: Period | None = None
+) -> list[tuple]:
+    """The parts of a figure read deal by deal (the simulation's largest open deals): (key,
+    amount, conditions, split?), as the sums below add them up."""
+    return _parts(by, conditions, budget_rates(session, period))
+
+
 def _sums(
     session: Session,
     by: str,

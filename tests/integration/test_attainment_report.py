@@ -76,7 +76,7 @@ def test_every_figure_of_the_report_matches_an_independent_computation(session, 
     assert reader.fieldnames == COLUMNS
     rows = list(reader)
     books = Books(session, period, SEED_TODAY)
-    d, t = books.deals, books.targets
+    d, c, t = books.deals, books.credit, books.targets
     names = dict(zip(books.regions.name, books.regions.id))
     root = int(books.regions[books.regions.parent_id.isna()].id.iloc[0])
     expected: dict[str, dict] = {}
@@ -88,19 +88,22 @@ def test_every_figure_of_the_report_matches_an_independent_computation(session, 
         for name, region_id in names.items():
             if region_id != root:
                 expected[name] = books.figures(
-                    d.region_id.isin(books.subtree(region_id)),
+                    c.region_id.isin(books.subtree(region_id)),
                     t.person_id.isna() & (t.region_id == region_id),
+                    credit=True,
                 )
     else:
         emails = dict(zip(books.people.id, books.people.email))
-        in_period = d.closed_on.between(period.start, period.end) | (
-            (d.status == "open")
-            & d.expected_close.between(max(period.start, SEED_TODAY), period.end)
+        in_period = c.closed_on.between(period.start, period.end) | (
+            (c.status == "open")
+            & c.expected_close.between(max(period.start, SEED_TODAY), period.end)
         )
-        owners = set(d[in_period & d.status.isin(["won", "open"])].owner_id)
+        owners = set(c[in_period & c.status.isin(["won", "open"])].owner_id)
         owners |= set(t[t.person_id.notna() & t.month.between(period.start, period.end)].person_id)
         for owner in owners:
-            expected[emails[int(owner)]] = books.figures(d.owner_id == owner, t.person_id == owner)
+            expected[emails[int(owner)]] = books.figures(
+                c.owner_id == owner, t.person_id == owner, credit=True
+            )
     assert sorted(r["entity"] for r in rows) == sorted(expected)
     for row in rows:
         _check(row, expected[row["entity"]], period.label)
@@ -173,7 +176,7 @@ def test_with_few_deals_simulated_one_by_one_the_normal_tail_keeps_the_probabili
     period = quarter_of(SEED_TODAY)
     rows = evaluation.attainment_report(session, SYSTEM_ACTOR, period, "region", today=SEED_TODAY)
     books = Books(session, period, SEED_TODAY)
-    d, t = books.deals, books.targets
+    c, t = books.credit, books.targets
     names = dict(zip(books.regions.name, books.regions.id))
     checked = 0
     for row in rows:
@@ -181,8 +184,9 @@ def test_with_few_deals_simulated_one_by_one_the_normal_tail_keeps_the_probabili
             continue
         region_id = names[row.entity]
         expected = books.figures(
-            d.region_id.isin(books.subtree(region_id)),
+            c.region_id.isin(books.subtree(region_id)),
             t.person_id.isna() & (t.region_id == region_id),
+            credit=True,
         )
         assert row.simulated_deals == 5
         assert abs(float(row.probability) - expected["probability"]) < 0.03, row.entity
@@ -216,7 +220,7 @@ def test_reps_of_one_region_count_only_what_they_did_there(session, report):
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     books = Books(session, period, SEED_TODAY)
-    d = books.deals
+    d = books.credit  # each credited person with the region credited and their share
     europe = books.subtree(int(books.regions[books.regions.name == "Europe"].id.iloc[0]))
     emails = dict(zip(books.people.email, books.people.id))
     assert rows

@@ -116,27 +116,28 @@ def test_a_split_that_does_not_add_up_to_100_changes_nothing(session, team):
 
 
 def test_a_foreign_deal_converts_at_its_close_date_rate_and_is_not_priced_before_any(session, team):
+    # CHF: a currency the demo data has no rates for
     exchange_rates.save_rates(
         session,
         team["admin"],
-        [("EUR", date(2026, 7, 1), "1.10"), ("EUR", date(2026, 8, 1), "1.20")],
+        [("CHF", date(2026, 7, 1), "1.10"), ("CHF", date(2026, 8, 1), "1.20")],
     )
-    early = _won(session, team, "100.00", currency="EUR", on=date(2026, 7, 20))
-    late = _won(session, team, "100.00", currency="EUR", on=date(2026, 8, 20))
+    early = _won(session, team, "100.00", currency="CHF", on=date(2026, 7, 20))
+    late = _won(session, team, "100.00", currency="CHF", on=date(2026, 8, 20))
     session.refresh(early)
     session.refresh(late)
     assert early.company_amount == Decimal("110.00")
     assert late.company_amount == Decimal("120.00")
-    june = _won(session, team, "41000.00", currency="EUR", on=date(2026, 6, 30))
+    june = _won(session, team, "41000.00", currency="CHF", on=date(2026, 6, 30))
     session.refresh(june)
     assert june.company_amount is None
     q2 = fiscal_quarter(2026, 2)
     missing = figures.not_priced(session, [*figures.won_in(q2), figures.Deal.id == june.id])
     assert [(m.currency, m.deals, m.amount, m.first_rate) for m in missing] == [
-        ("EUR", 1, Decimal("41000.00"), date(2026, 7, 1))
+        ("CHF", 1, Decimal("41000.00"), date(2026, 7, 1))
     ]
     # a rate dated earlier prices it, in the same transaction
-    exchange_rates.save_rates(session, team["admin"], [("EUR", date(2026, 6, 1), "1.05")])
+    exchange_rates.save_rates(session, team["admin"], [("CHF", date(2026, 6, 1), "1.05")])
     session.refresh(june)
     assert june.company_amount == Decimal("43050.00")
 
@@ -144,31 +145,32 @@ def test_a_foreign_deal_converts_at_its_close_date_rate_and_is_not_priced_before
 def test_a_rate_in_the_future_or_for_the_company_currency_is_refused(session, team):
     with pytest.raises(ValidationFailed, match="after today"):
         exchange_rates.save_rates(
-            session, team["admin"], [("EUR", date(TODAY.year + 1, 1, 1), "1.1")]
+            session, team["admin"], [("CHF", date(TODAY.year + 1, 1, 1), "1.1")]
         )
     with pytest.raises(ValidationFailed, match="company currency"):
         exchange_rates.save_rates(session, team["admin"], [("USD", date(2026, 1, 1), "1")])
     with pytest.raises(PermissionDenied):
         exchange_rates.save_rates(
-            session, f.actor(session, team["ann"]), [("EUR", date(2026, 1, 1), "1.1")]
+            session, f.actor(session, team["ann"]), [("CHF", date(2026, 1, 1), "1.1")]
         )
 
 
 def test_a_plan_with_budget_rates_converts_its_years_deals_at_them(session, team):
-    """The active plan of FY2026 fixes EUR at 1.00: its periods' figures use it, the deal's
-    dated conversion (1.20) stays on the deal; a split share follows the budget amount."""
+    """The active plan of FY2026 fixes CHF at 1.00: its periods' figures use it, the deal's
+    dated conversion (1.20) stays on the deal; a split share follows the budget amount. (CHF:
+    the demo data has no rates for it.)"""
     from core.plans import budget_rates
     from db.schema import PlanBudgetRate
     from tests.performance_factories import approved_plan
 
-    exchange_rates.save_rates(session, team["admin"], [("EUR", date(2026, 8, 1), "1.20")])
-    deal = _won(session, team, "500.00", currency="EUR", on=date(2026, 8, 20))
+    exchange_rates.save_rates(session, team["admin"], [("CHF", date(2026, 8, 1), "1.20")])
+    deal = _won(session, team, "500.00", currency="CHF", on=date(2026, 8, 20))
     scope = [figures.Deal.id == deal.id]
     assert figures.won(session, Q3, by="company", where=scope)[None].amount == Decimal("600.00")
     plan = approved_plan(session, 2026)
-    session.add(PlanBudgetRate(plan_id=plan.id, currency="EUR", rate=Decimal("1.00")))
+    session.add(PlanBudgetRate(plan_id=plan.id, currency="CHF", rate=Decimal("1.00")))
     session.flush()
-    assert budget_rates.budget_rates_of(session, plan.id) == {"EUR": Decimal("1.00")}
+    assert budget_rates.budget_rates_of(session, plan.id) == {"CHF": Decimal("1.00")}
     assert figures.won(session, Q3, by="company", where=scope)[None].amount == Decimal("500.00")
     credit.set_split(
         session, team["boss"], deal.id, deal.version, {team["ann"].id: "80", team["bob"].id: "20"}

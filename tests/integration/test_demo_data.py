@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core import currency
 from core.org.regions import load_region_tree
+from core.periods import quarter_of
 from core.progress.figures import active_plan_id
 from db.schema import (
     CreditSplit,
@@ -229,6 +230,9 @@ def test_about_a_tenth_of_the_large_deals_are_split_and_shares_follow_the_rule(s
             Deal.amount,
             Deal.company_amount,
             Deal.credit_shared,
+            Deal.status,
+            Deal.closed_on,
+            Deal.expected_close,
         ).where(Deal.company_amount.is_not(None)),
     )
     split = _frame(
@@ -246,6 +250,7 @@ def test_about_a_tenth_of_the_large_deals_are_split_and_shares_follow_the_rule(s
         .order_by(CreditSplit.deal_id, CreditSplit.id),
     )
     shared = deals[deals.credit_shared]
+    assert len(shared[shared.status == "won"]) and len(shared[shared.status == "open"])
     assert set(shared.id) == set(split.deal_id)
     large = deals.company_amount.astype(float) >= deals.company_amount.astype(float).quantile(0.8)
     assert set(shared.id) <= set(deals[large].id)  # large deals only
@@ -253,6 +258,13 @@ def test_about_a_tenth_of_the_large_deals_are_split_and_shares_follow_the_rule(s
     owners = dict(zip(deals.id, deals.owner_id))
     amounts = dict(zip(deals.id, deals.company_amount))
     assert (split.region_id == split.person_region).all()
+    assert (split.groupby("deal_id").region_id.nunique() > 1).any(), "credit in two regions"
+    quarter = quarter_of(SEED_TODAY)
+    counted = (deals.status == "won") & deals.closed_on.between(quarter.start, quarter.end)
+    counted |= (deals.status == "open") & deals.expected_close.between(SEED_TODAY, quarter.end)
+    statuses = set(deals[counted & large].status)  # the quarter's large deals
+    assert "open" in statuses
+    assert set(deals[counted & deals.credit_shared].status) == statuses, "splits this quarter"
     for deal_id, lines in split.groupby("deal_id"):
         assert 2 <= len(lines) <= 3
         assert owners[deal_id] == lines.person_id.iloc[0]  # the owner always shares

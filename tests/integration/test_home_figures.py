@@ -14,22 +14,26 @@ from core.progress import attainment as evaluation
 from core.progress import figures as figure_rules
 from core.progress import scopes
 from db.schema import Deal, Person, Stage, Target
+from tests.attainment_books import credited, priced
 from tests.conftest import SEED_TODAY
 
 
 def _deals(session) -> pd.DataFrame:
+    """The priced deals in the company currency (tests/attainment_books converts them)."""
     result = session.execute(
         select(
+            Deal.id,
             Deal.owner_id,
             Deal.region_id,
             Deal.amount,
+            Deal.currency,
             Deal.status,
             Deal.closed_on,
             Deal.expected_close,
             Stage.probability,
         ).join(Stage, Stage.id == Deal.stage_id)
     )
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return priced(session, pd.DataFrame(result.all(), columns=list(result.keys())))
 
 
 def _targets(session, plan_id) -> pd.DataFrame:
@@ -74,6 +78,8 @@ def test_each_roles_home_figures_match_an_independent_computation(session, usern
     targets = _targets(session, figure_rules.active_plan_id(session, period.fiscal_year))
     in_period = (targets.month >= period.start) & (targets.month <= period.end)
     tree = load_region_tree(session)
+    if username != "director":
+        deals = credited(session, deals)  # a rep and a region count their shares
     if username == "rep":
         mask = deals.owner_id == actor.id
         target = targets[in_period & (targets.person_id == actor.id)].amount.sum()

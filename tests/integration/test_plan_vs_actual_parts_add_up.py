@@ -16,6 +16,7 @@ from core.performance import plan_vs_actual as review
 from core.periods import fiscal_quarter, month
 from db.schema import Customer, Deal, Person, Product
 from tests import factories
+from tests.attainment_books import priced
 from tests.conftest import SEED_TODAY
 
 CENT = Fraction(1, 100)
@@ -28,16 +29,29 @@ def _director(session):
 
 
 def _won_by(session, period, dimension: str) -> dict:
-    """Won amount a year before `period` per segment, industry or product line, by pandas."""
+    """Won amount a year before `period` per segment, industry or product line, by pandas
+    (each deal once, in the company currency: tests/attainment_books converts it)."""
     frame = pd.DataFrame(
         session.execute(
-            select(Customer.segment, Customer.industry, Product.product_line, Deal.amount)
+            select(
+                Customer.segment,
+                Customer.industry,
+                Product.product_line,
+                Deal.id,
+                Deal.amount,
+                Deal.currency,
+                Deal.status,
+                Deal.closed_on,
+            )
             .join(Customer, Customer.id == Deal.customer_id)
             .outerjoin(Product, Product.id == Deal.product_id)
             .where(Deal.status == "won", Deal.closed_on.between(period.start, period.end))
         ).all(),
-        columns=["segment", "industry", "product_line", "amount"],
+        columns=[
+            "segment", "industry", "product_line", "id", "amount", "currency", "status", "closed_on"
+        ],
     )
+    frame = priced(session, frame)
     totals: dict = {}
     for key, amount in zip(frame[dimension], frame["amount"]):
         key = None if pd.isna(key) else key

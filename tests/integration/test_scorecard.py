@@ -16,6 +16,7 @@ from core.periods import fiscal_quarter, parse_period
 from db.schema import Activity, AuditLog, Deal, Person, ScorecardWeight
 from tests import factories
 from tests import performance_factories as pf
+from tests.attainment_books import credited, priced
 from tests.conftest import SEED_TODAY
 
 Q2_2030 = parse_period("2030Q2")
@@ -126,12 +127,29 @@ def test_a_reps_scorecard_is_explained_and_adds_up(session, team):
 
 
 def _demo_deals(session) -> pd.DataFrame:
-    rows = session.execute(
+    """One row per credited person of each priced deal, in the company currency (converted
+    and split by tests/attainment_books)."""
+    result = session.execute(
         select(
-            Deal.owner_id, Deal.region_id, Deal.status, Deal.amount, Deal.created_on, Deal.closed_on
+            Deal.id,
+            Deal.owner_id,
+            Deal.region_id,
+            Deal.status,
+            Deal.amount,
+            Deal.currency,
+            Deal.created_on,
+            Deal.closed_on,
         )
-    ).all()
-    frame = pd.DataFrame(rows, columns=["owner", "region", "status", "amount", "created", "closed"])
+    )
+    frame = credited(session, priced(session, pd.DataFrame(result.all(), columns=result.keys())))
+    frame = frame.rename(
+        columns={
+            "owner_id": "owner",
+            "region_id": "region",
+            "created_on": "created",
+            "closed_on": "closed",
+        }
+    )
     frame["amount"] = frame["amount"].astype(float)
     return frame
 
