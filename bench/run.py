@@ -91,8 +91,11 @@ CASES: list[Case] = [
         ),
         """
         SELECT region_id, SUM(won), SUM(target) FROM (
-          SELECT region_id, amount AS won, 0 AS target FROM deal
-           WHERE status = 'won' AND closed_on BETWEEN :start AND :end
+          SELECT region_id, company_amount AS won, 0 AS target FROM deal
+           WHERE status = 'won' AND closed_on BETWEEN :start AND :end AND NOT credit_shared
+          UNION ALL
+          SELECT s.region_id, s.amount, 0 FROM deal d JOIN credit_split s ON s.deal_id = d.id
+           WHERE d.status = 'won' AND d.closed_on BETWEEN :start AND :end AND d.credit_shared
           UNION ALL
           SELECT region_id, 0, amount FROM target
            WHERE plan_id = :plan AND person_id IS NULL AND month BETWEEN :start AND :end
@@ -110,9 +113,15 @@ CASES: list[Case] = [
         ),
         """
         SELECT person, SUM(won), SUM(target) FROM (
-          SELECT owner_id AS person, amount AS won, 0 AS target FROM deal
-           WHERE status = 'won' AND closed_on BETWEEN :start AND :end
+          SELECT owner_id AS person, company_amount AS won, 0 AS target FROM deal
+           WHERE status = 'won' AND closed_on BETWEEN :start AND :end AND NOT credit_shared
              AND region_id IN (SELECT region_id FROM region_manager WHERE person_id = :manager
+                               UNION SELECT id FROM region WHERE parent_id IN
+                               (SELECT region_id FROM region_manager WHERE person_id = :manager))
+          UNION ALL
+          SELECT s.person_id, s.amount, 0 FROM deal d JOIN credit_split s ON s.deal_id = d.id
+           WHERE d.status = 'won' AND d.closed_on BETWEEN :start AND :end AND d.credit_shared
+             AND s.region_id IN (SELECT region_id FROM region_manager WHERE person_id = :manager
                                UNION SELECT id FROM region WHERE parent_id IN
                                (SELECT region_id FROM region_manager WHERE person_id = :manager))
           UNION ALL
@@ -135,11 +144,12 @@ CASES: list[Case] = [
         ),
         """
         SELECT
-          (SELECT SUM(amount) FROM deal
+          (SELECT SUM(company_amount) FROM deal
             WHERE status = 'won' AND closed_on BETWEEN :start AND :end),
-          (SELECT SUM(d.amount) FROM deal d
+          (SELECT SUM(d.company_amount) FROM deal d
             WHERE d.status = 'open' AND d.expected_close BETWEEN :open_start AND :end),
-          (SELECT SUM(d.amount * s.probability) FROM deal d JOIN stage s ON s.id = d.stage_id
+          (SELECT SUM(d.company_amount * s.probability)
+             FROM deal d JOIN stage s ON s.id = d.stage_id
             WHERE d.status = 'open' AND d.expected_close BETWEEN :open_start AND :end),
           (SELECT SUM(amount) FROM target WHERE plan_id = :plan AND person_id IS NULL
              AND region_id = (SELECT id FROM region WHERE parent_id IS NULL)
@@ -158,21 +168,41 @@ def _cycle_days(dialect: str) -> str:
     )
 
 
+def _credited(where: str, columns: str) -> str:
+    """The deals matching `where`, one row per credited person: the owner of an unsplit deal
+    with its company amount, each person of a split deal with their share (priced or NULL)."""
+    return f"""
+            SELECT d.owner_id AS rep, d.company_amount AS amount, {columns} FROM deal d
+             WHERE NOT d.credit_shared AND {where}
+            UNION ALL
+            SELECT s.person_id, s.amount, {columns}
+              FROM deal d JOIN credit_split s ON s.deal_id = d.id
+             WHERE d.credit_shared AND {where}"""
+
+
 def _leaderboard_sql(dialect: str) -> str:
     """Per rep, for the current and the previous quarter: the raw figures the scorecard
-    normalises (won, target, won and lost counts, cycle, pipeline created, activities)."""
+    normalises (won, target, won and lost counts, cycle, pipeline created, activities), a split
+    deal credited to each of its people with their share; counts and cycle of priced deals."""
     parts, n = [], "CAST(NULL AS NUMERIC)"  # typed, so PostgreSQL can match the UNION
+    cycle = (
+        _cycle_days(dialect)
+        .replace("closed_on", "d.closed_on")
+        .replace("created_on", "d.created_on")
+    )
     for start, end in ((":start", ":end"), (":prev_start", ":prev_end")):
+        closed = _credited(f"d.closed_on BETWEEN {start} AND {end}", f"d.status, {cycle} AS days")
+        created = _credited(f"d.created_on BETWEEN {start} AND {end}", "d.status")
         parts.append(f"""
-          SELECT owner_id AS rep, SUM(CASE WHEN status = 'won' THEN amount END) AS won,
-                 {n} AS target, SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS wins,
-                 SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END) AS losses,
-                 AVG(CASE WHEN status = 'won' THEN {_cycle_days(dialect)} END) AS cycle,
+          SELECT rep, SUM(CASE WHEN status = 'won' THEN amount END) AS won,
+                 {n} AS target, COUNT(CASE WHEN status = 'won' THEN amount END) AS wins,
+                 COUNT(CASE WHEN status = 'lost' THEN amount END) AS losses,
+                 AVG(CASE WHEN status = 'won' AND amount IS NOT NULL THEN days END) AS cycle,
                  {n} AS created, {n} AS visits, {n} AS other_activities
-            FROM deal WHERE closed_on BETWEEN {start} AND {end} GROUP BY owner_id
+            FROM ({closed}) closed GROUP BY rep
           UNION ALL
-          SELECT owner_id, {n}, {n}, {n}, {n}, {n}, SUM(amount), {n}, {n}
-            FROM deal WHERE created_on BETWEEN {start} AND {end} GROUP BY owner_id
+          SELECT rep, {n}, {n}, {n}, {n}, {n}, SUM(amount), {n}, {n}
+            FROM ({created}) created GROUP BY rep
           UNION ALL
           SELECT person_id, {n}, SUM(amount), {n}, {n}, {n}, {n}, {n}, {n}
             FROM target WHERE plan_id = :plan AND person_id IS NOT NULL
@@ -219,7 +249,8 @@ CASES += [
         "pipeline by stage (whole company)",
         lambda ctx: views.pipeline_board(ctx.session, _director(ctx), views.PipelineFilter()),
         """
-        SELECT s.id, s.name, COUNT(d.id), SUM(d.amount), SUM(d.amount) * s.probability
+        SELECT s.id, s.name, COUNT(d.id), SUM(d.company_amount),
+               SUM(d.company_amount) * s.probability
           FROM stage s LEFT JOIN deal d ON d.stage_id = s.id AND d.status = 'open'
          GROUP BY s.id, s.name, s.probability, s.position ORDER BY s.position
         """,
