@@ -69,8 +69,8 @@ def _render_lines(section: CreditSection) -> None:
     if section.company_amount is None:
         st.caption(
             f"This deal's {_cents(section.amount)} {section.currency} has no exchange rate in "
-            f"effect, so it is not priced: no share counts in any figure until an administrator "
-            f"adds a {section.currency} rate."
+            "effect, so its shares are not priced: the figures list the deal apart, in nobody's "
+            f"total, until an administrator adds a {section.currency} rate."
         )
     elif not section.shared:
         st.caption(
