@@ -174,7 +174,7 @@ def rates_section(frame: pd.DataFrame, company: str) -> pd.DataFrame:
     codes = sorted(set(frame["currency"]))
     pick = st.selectbox("Currency", [ALL, *codes], key="rates_filter")
     shown = frame if pick == ALL else frame[frame["currency"] == pick]
-    st.altair_chart(rate_chart.rates_over_time(shown, company), width="stretch")
+    st.altair_chart(rate_chart.rates_over_time(shown, company, date.today()), width="stretch")
     if pick == ALL and len(codes) > 1:
         st.caption("Pick a currency to see its line on its own scale.")
     table = pd.DataFrame(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import altair as alt
 import pandas as pd
 
@@ -10,25 +12,30 @@ LOG_SCALE_ABOVE = 20
 pound), the axis is logarithmic so that every currency's line stays on the chart."""
 
 
-def rates_over_time(frame: pd.DataFrame, company: str) -> alt.Chart:
+def rates_over_time(frame: pd.DataFrame, company: str, today: date) -> alt.Chart:
     """`frame` has columns currency, valid_from (date) and rate (company units per unit). A
-    rate holds until the next one, so each line steps at every new rate."""
+    rate holds until the next one, so each line steps at every new rate and its last rate runs
+    on to today (a currency with a single rate is a flat line, not a lone point)."""
     data = pd.DataFrame(
         {
             "currency": frame["currency"].astype(str),
+            "day": pd.to_datetime(frame["valid_from"]),
             "valid_from": pd.to_datetime(frame["valid_from"]),
             "rate": pd.to_numeric(frame["rate"], errors="coerce"),
         }
     )
+    latest = data.sort_values("day").groupby("currency", as_index=False).last()
+    latest = latest[latest["day"] < pd.Timestamp(today)].assign(day=pd.Timestamp(today))
+    data = pd.concat([data, latest], ignore_index=True)
     positive = data["rate"][data["rate"] > 0]
     log = bool(len(positive) and positive.max() / positive.min() > LOG_SCALE_ABOVE)
     title = f"{company} for one unit" + (" (log scale)" if log else "")
     scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
     return (
         alt.Chart(data)
-        .mark_line(interpolate="step-after", point=len(data) <= 60)
+        .mark_line(interpolate="step-after", point=len(frame) <= 60)
         .encode(
-            x=alt.X("valid_from:T", title="Valid from"),
+            x=alt.X("day:T", title="Valid from"),
             y=alt.Y("rate:Q", title=title, scale=scale),
             color=alt.Color("currency:N", title="Currency", legend=alt.Legend(orient="bottom")),
             tooltip=[
