@@ -275,6 +275,17 @@ def _render_picker(editor: _Editor, candidates: list[tuple[int, str]]) -> None:
     )
 
 
+def _start_again(editor: _Editor) -> None:
+    """Drop the unsaved lines and read the deal again (after a refusal, e.g. someone else
+    changed the deal meanwhile)."""
+    if editor.edited(st.session_state[editor.state_key]) and st.button(
+        "Start again from the saved split", key=f"{editor.base}_reset"
+    ):
+        st.session_state.pop(editor.state_key, None)
+        load_section.clear()
+        st.rerun()
+
+
 def _editor_names(candidates: list[tuple[int, str]], section: CreditSection) -> dict[int, str]:
     names = dict(candidates)
     for line in section.lines:
@@ -335,11 +346,7 @@ def _render_set_editor(actor: Actor, section: CreditSection, key: str) -> None:
                 affects=CREDIT_WRITES,
                 forget=editor.forget(),
             )
-        if editor.edited(st.session_state[editor.state_key]) and st.button(
-            "Start again from the saved split", key=f"{editor.base}_reset"
-        ):
-            st.session_state.pop(editor.state_key, None)
-            st.rerun()
+        _start_again(editor)
 
 
 def _render_propose_editor(actor: Actor, section: CreditSection, key: str) -> None:
@@ -358,11 +365,7 @@ def _render_propose_editor(actor: Actor, section: CreditSection, key: str) -> No
         editor = _Editor(section, key, "propose")
         _render_editor_lines(editor, _editor_names(candidates, section))
         _render_picker(editor, candidates)
-        if editor.edited(st.session_state[editor.state_key]) and st.button(
-            "Start again from the saved split", key=f"{editor.base}_reset"
-        ):
-            st.session_state.pop(editor.state_key, None)
-            st.rerun()
+        _start_again(editor)
         note = st.text_area(
             "Note for your manager (optional)", max_chars=300, key=f"{editor.base}_note"
         )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.demo import seed as demo
 from core.org.access import in_scope, load_actor
+from core.pipeline import credit
 from core.pipeline.pricing import company_currency
 from db.engine import make_engine, migrate, session_factory
 from db.schema import CreditSplit, CreditSplitProposal, Deal, Person, Region
@@ -250,3 +251,70 @@ def _region(db, person_id: int) -> str:
             .join(Person, Person.region_id == Region.id)
             .where(Person.id == person_id)
         )
+
+
+def test_a_save_on_an_older_copy_is_refused_and_start_again_reads_the_new_split(db, used):
+    """Someone else splits the deal while the manager edits: her save is refused naming them,
+    their split stays; Start again shows theirs and her next save goes through."""
+    case = _case(db, used)
+    deal, (owner, *_), (other, _) = case["deal"], case["owner"], case["other"]
+    at = _open_as_manager(deal)
+    base = f"pipe_credit_set_{deal}"
+    at.number_input(key=f"{base}_pct_{owner}").set_value(60.0).run()
+    at.selectbox(key=f"{base}_pick").set_value(other)
+    at.button(key=f"{base}_add").click().run()
+
+    with db.begin() as session:
+        director = session.scalar(select(Person).where(Person.username == "director"))
+        stored = session.get(Deal, deal)
+        credit.set_split(
+            session, load_actor(session, director.id), deal, stored.version, {owner: 50, other: 50}
+        )
+        director_name = director.name
+    theirs = _splits(db, deal)
+    assert {p: pct for p, (pct, _) in theirs.items()} == {
+        owner: Decimal("50.00"),
+        other: Decimal("50.00"),
+    }
+
+    at.button(key=f"{base}_save").click().run()
+    assert not at.exception and not at.success
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(f"{director_name} changed this deal at ")
+    assert at.error[0].value.endswith(
+        "after you opened it; your change was not saved. "
+        "Reload the deal to see their change, then try again."
+    )
+    assert _splits(db, deal) == theirs
+
+    at.button(key=f"{base}_reset").click().run()
+    assert at.number_input(key=f"{base}_pct_{owner}").value == 50
+    assert at.number_input(key=f"{base}_pct_{other}").value == 50
+    at.number_input(key=f"{base}_pct_{owner}").set_value(60.0).run()
+    at.number_input(key=f"{base}_pct_{other}").set_value(40.0).run()
+    at.button(key=f"{base}_save").click().run()
+    assert [s.value for s in at.success] == ["The credit split is saved."]
+    assert {p: pct for p, (pct, _) in _splits(db, deal).items()} == {
+        owner: Decimal("60.00"),
+        other: Decimal("40.00"),
+    }
+
+
+def test_a_credited_rep_reads_the_lines_without_an_editor(db, used):
+    case = _case(db, used)
+    deal, (owner, *_), (other, other_name) = case["deal"], case["owner"], case["other"]
+    with db.begin() as session:
+        manager = session.scalar(select(Person).where(Person.username == "manager"))
+        credit.set_split(
+            session, load_actor(session, manager.id), deal, case["version"], {owner: 75, other: 25}
+        )
+        username = session.get(Person, other).username
+    rep = signed_in(username)
+    rep.session_state["my_deals_open"] = deal
+    rep.switch_page("pages/my_deals.py").run()
+    assert not rep.exception and not rep.error
+    _, second = _shares(case["amount"], [Decimal(75), Decimal(25)])
+    assert f"**{other_name}**" in _credit_lines(rep)
+    assert f": 25.00 %, {second:,.2f} {case['currency']}" in _credit_lines(rep)
+    assert not any(n.label.endswith("percent of the credit") for n in rep.number_input)
+    assert not any(b.label in {"Save the split", "Send the proposal"} for b in rep.button)
