@@ -12,17 +12,16 @@ worked out on import by core.pipeline.pricing (the export's company_amount is ig
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.customers.duplicates import near_names
 from core.customers.names import name_problem, normalize_name
-from core.models import CustomerStatus, DealStatus, ForecastCategory
+from core.models import CustomerStatus
 from core.org import audit
 from core.org.access import in_scope
 from core.pipeline import pricing
@@ -35,35 +34,27 @@ from core.pipeline.lost_reasons import (
 from core.pipeline.standard_stages import STANDARD_STAGES
 from core.transfer.formats import DealRow, Kind
 from core.transfer.import_context import (
-    BATCH,
-    ConcurrentChange,
     ImportContext,
     ImportResult,
     PersonRef,
     batches,
     customer_refs,
-    iso_date,
-    money_text,
     repeated_in_file,
     same_value,
 )
 from core.transfer.kinds.deal_close import apply_close_date, stage_of_status
+from core.transfer.kinds.deal_writes import (
+    StageInfo,
+    deal_status,
+    write_deal_updates,
+    write_new_deals,
+)
 from db.base import table_of
 from db.bulk import bulk_insert
-from db.schema import Customer, Deal, DealStageHistory, LostReason, Product, Stage
+from db.schema import Customer, Deal, LostReason, Product, Stage
 
 
-@dataclass
-class _StageInfo:
-    name: str
-    position: int
-    probability: Decimal
-    is_won: bool
-    is_lost: bool
-    id: int | None = None
-
-
-def _stages(session: Session) -> dict[str, _StageInfo]:
+def _stages(session: Session) -> dict[str, StageInfo]:
     """Configured stages by lower-case name; the standard stages when none are configured."""
     rows = session.execute(
         select(
@@ -72,11 +63,11 @@ def _stages(session: Session) -> dict[str, _StageInfo]:
     ).all()
     if rows:
         return {
-            r.name.lower(): _StageInfo(r.name, r.position, r.probability, r.is_won, r.is_lost, r.id)
+            r.name.lower(): StageInfo(r.name, r.position, r.probability, r.is_won, r.is_lost, r.id)
             for r in rows
         }
     return {
-        name.lower(): _StageInfo(name, i + 1, Decimal(prob), name == "Won", name == "Lost")
+        name.lower(): StageInfo(name, i + 1, Decimal(prob), name == "Won", name == "Lost")
         for i, (name, prob, *_rest) in enumerate(STANDARD_STAGES)
     }
 
@@ -91,7 +82,7 @@ def stage_table(session: Session) -> list[tuple[str, Decimal, bool, bool]]:
     return [(s.name, s.probability, s.is_won, s.is_lost) for s in _stages(session).values()]
 
 
-def _install_stages(session: Session, stages: dict[str, _StageInfo]) -> None:
+def _install_stages(session: Session, stages: dict[str, StageInfo]) -> None:
     """An empty database gets the standard stages on its first deal import."""
     for name, prob, max_days, checklist, roles in STANDARD_STAGES:
         stage = Stage(
@@ -348,7 +339,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
             "owner_id": plan["owner"].id,
             "region_id": plan["region_id"],
             "stage_id": stage.id,
-            "status": _status(stage),
+            "status": deal_status(stage),
             "customer_id": plan["customer"][0] if plan["customer"][0] != "new" else None,
         }
         for column, attr in optional.items():
@@ -415,9 +406,9 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
             if item["changed"].get("customer_id", 0) is None:
                 item["changed"]["customer_id"] = item["plan"]["customer"][0]
     _add_new_reasons(ctx, [name for rid, name in reasons.values() if rid == 0], planned, updates)
-    _write_new_deals(ctx, creates)
+    write_new_deals(ctx, creates, list(stages.values()))
     ctx.progress("writing updates", 0.9)
-    _write_deal_updates(ctx, updates)
+    write_deal_updates(ctx, updates)
     audit.record(
         session,
         ctx.actor,
@@ -455,155 +446,3 @@ def _add_new_reasons(
     for item in updates:
         if item["changed"].get("lost_reason_id") == 0:
             item["changed"]["lost_reason_id"] = item["plan"]["lost_reason"][0]
-
-
-def _status(stage: _StageInfo) -> str:
-    if stage.is_won:
-        return DealStatus.WON.value
-    if stage.is_lost:
-        return DealStatus.LOST.value
-    return DealStatus.OPEN.value
-
-
-def _forecast(stage: _StageInfo) -> str:
-    if stage.is_won:
-        return ForecastCategory.COMMIT.value
-    if stage.is_lost:
-        return ForecastCategory.OMITTED.value
-    return ForecastCategory.PIPELINE.value
-
-
-def _write_new_deals(ctx: ImportContext, creates: list[dict]) -> None:
-    """Deals in bulk, then their stage history: entering the first stage on created_on and,
-    for closed deals, the close on closed_on."""
-    if not creates:
-        return
-    session = ctx.session
-    conn = session.connection()
-    first_stage = min(
-        (s for s in _stages(session).values() if not (s.is_won or s.is_lost)),
-        key=lambda s: s.position,
-    )
-    total = len(creates)
-    now = datetime.now().replace(microsecond=0)
-    company = pricing.company_currency(session)
-    rates = pricing.load_rates(session)
-    for start in range(0, total, BATCH * 4):
-        chunk = creates[start : start + BATCH * 4]
-        cols: dict[str, list] = defaultdict(list)
-        for plan in chunk:
-            row: DealRow = plan["row"]
-            stage: _StageInfo = plan["stage"]
-            closed = row.closed_on
-            product = row.product or ""
-            cols["external_id"].append(row.external_id)
-            cols["name"].append(row.name or f"{row.customer} – {product or row.external_id}")
-            cols["customer_id"].append(plan["customer"][0])
-            cols["owner_id"].append(plan["owner"].id)
-            cols["region_id"].append(plan["region_id"])
-            cols["product_id"].append(plan["product_id"])
-            given = row.amount if row.amount is not None else Decimal(0)
-            cols["amount"].append(money_text(given))
-            code = row.currency or company
-            cols["currency"].append(code)
-            value = pricing.price(given, code, _status(stage), closed, company=company, rates=rates)
-            cols["company_amount"].append(None if value is None else money_text(value))
-            cols["quantity"].append(row.quantity or 1)
-            cols["stage_id"].append(stage.id)
-            cols["status"].append(_status(stage))
-            cols["forecast_category"].append(_forecast(stage))
-            cols["created_on"].append(plan["created_on"].isoformat())
-            cols["expected_close"].append(plan["expected_close"].isoformat())
-            cols["closed_on"].append(iso_date(closed))
-            listed = plan["lost_reason"]
-            cols["lost_reason"].append(listed[1] if listed else None)
-            cols["lost_reason_id"].append(listed[0] if listed else None)
-            cols["stage_entered_on"].append((closed or plan["created_on"]).isoformat())
-            cols["close_date_changes"].append(0)
-            cols["checklist_done"].append("[]")
-            cols["updated_at"].append(now.isoformat(sep=" "))
-            cols["updated_by_id"].append(ctx.actor.id)
-            cols["version"].append(1)
-        bulk_insert(conn, table_of(Deal), cols)
-        ids: dict[str, int] = {}
-        for ext_chunk in batches(cols["external_id"]):
-            ids.update(
-                {
-                    e: i
-                    for i, e in session.execute(
-                        select(Deal.id, Deal.external_id).where(Deal.external_id.in_(ext_chunk))
-                    )
-                    if e is not None  # always: the IN list matched it
-                }
-            )
-        history: dict[str, list] = defaultdict(list)
-        for plan in chunk:
-            row, stage = plan["row"], plan["stage"]
-            deal_id = ids[row.external_id]
-            amount = money_text(row.amount if row.amount is not None else Decimal(0))
-            entered = first_stage if stage.is_won or stage.is_lost else stage
-            history["deal_id"].append(deal_id)
-            history["from_stage_id"].append(None)
-            history["to_stage_id"].append(entered.id)
-            history["changed_by_id"].append(plan["owner"].id)
-            history["changed_at"].append(f"{plan['created_on'].isoformat()} 09:00:00")
-            history["amount"].append(amount)
-            history["reason"].append("imported")
-            # a close date exactly when the deal is won or lost (checked when planning)
-            if row.closed_on is not None:
-                history["deal_id"].append(deal_id)
-                history["from_stage_id"].append(first_stage.id)
-                history["to_stage_id"].append(stage.id)
-                history["changed_by_id"].append(plan["owner"].id)
-                history["changed_at"].append(f"{row.closed_on.isoformat()} 17:00:00")
-                history["amount"].append(amount)
-                history["reason"].append("imported")
-        bulk_insert(conn, table_of(DealStageHistory), history)
-        ctx.progress("writing deals", 0.6 + 0.3 * min(1.0, (start + len(chunk)) / total))
-
-
-def _write_deal_updates(ctx: ImportContext, updates: list[dict]) -> None:
-    """Changed deals in batches of like updates, each guarded by the version read earlier so a
-    deal changed meanwhile by someone else is reported, not overwritten; a stage change is
-    recorded in the stage history."""
-    session = ctx.session
-    now = datetime.now().replace(microsecond=0)
-    history: dict[str, list] = defaultdict(list)
-    groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
-    for item in updates:
-        current, changed, plan = item["current"], dict(item["changed"]), item["plan"]
-        if "stage_id" in changed:
-            stage: _StageInfo = plan["stage"]
-            when = plan["row"].closed_on or ctx.today
-            changed["stage_entered_on"] = when
-            changed["forecast_category"] = _forecast(stage)
-            history["deal_id"].append(current.id)
-            history["from_stage_id"].append(current.stage_id)
-            history["to_stage_id"].append(stage.id)
-            history["changed_by_id"].append(ctx.actor.id)
-            history["changed_at"].append(f"{when.isoformat()} 12:00:00")
-            amount = changed.get("amount", current.amount)
-            history["amount"].append(money_text(amount))
-            history["reason"].append("imported")
-        changed.update(updated_at=now, updated_by_id=ctx.actor.id, version=current.version + 1)
-        params = {f"v_{k}": v for k, v in changed.items()}
-        params.update(_id=current.id, _version=current.version)
-        groups[tuple(sorted(changed))].append(params)
-    table = table_of(Deal)
-    conn = session.connection()
-    for columns, grouped in groups.items():
-        statement = (
-            table.update()
-            .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
-            .values({c: bindparam(f"v_{c}") for c in columns})
-        )
-        for chunk in batches(grouped):
-            done = conn.execute(statement, chunk).rowcount
-            if done is not None and 0 <= done < len(chunk):
-                raise ConcurrentChange(
-                    "Someone changed some of these deals while the file was being imported; "
-                    "nothing was imported. Import the file again."
-                )
-    if history:
-        bulk_insert(conn, table_of(DealStageHistory), history)
-    pricing.reprice(session, deal_ids=[item["current"].id for item in updates])
