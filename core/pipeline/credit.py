@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import currency
@@ -133,6 +134,7 @@ def _write(session: Session, actor: Actor, deal: Deal, shares: dict[int, Decimal
     deal.credit_shared = not whole
     deal.updated_by_id = actor.id
     deal.updated_at = datetime.now().replace(microsecond=0)
+    flag_modified(deal, "updated_at")  # a split change always versions the deal
     try:
         session.flush()
     except StaleDataError as exc:
@@ -322,6 +324,7 @@ def replace_splits(
         deal.credit_shared = not whole
         deal.updated_by_id = actor.id
         deal.updated_at = now
+        flag_modified(deal, "updated_at")  # each split change versions its deal
         session.add(deal)
     try:
         session.flush()

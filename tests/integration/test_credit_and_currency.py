@@ -191,3 +191,17 @@ def test_an_approved_plan_keeps_its_budget_rates(session, team):
         budget_rates.set_budget_rates(session, team["admin"], plan.id, {"EUR": "1.1"})
     with pytest.raises(PermissionDenied):
         budget_rates.set_budget_rates(session, team["boss"], plan.id, {"EUR": "1.1"})
+
+
+def test_every_split_change_versions_the_deal_even_within_one_second(session, team):
+    deal = _won(session, team, "100.00")
+    first = deal.version
+    credit.set_split(
+        session, team["boss"], deal.id, first, {team["ann"].id: "50", team["bob"].id: "50"}
+    )
+    credit.set_split(
+        session, team["boss"], deal.id, first + 1, {team["ann"].id: "40", team["bob"].id: "60"}
+    )
+    assert deal.version == first + 2
+    with pytest.raises(Exception, match="saved"):
+        credit.set_split(session, team["boss"], deal.id, first + 1, {team["ann"].id: "100"})
