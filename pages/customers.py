@@ -391,8 +391,19 @@ def show_customer(customer_id: int) -> None:
             f"{s.deals_not_shown} deal(s) of colleagues are shown without amounts."
         )
     won, pipeline, last, rate, potential = st.columns(5)
-    won.metric("Won to date", money(s.won_to_date), help=f"{s.won_deals} deals won")
-    pipeline.metric("Open pipeline", money(s.open_pipeline), help=f"{s.open_deals} open deals")
+    company = company_code()
+    won.metric(
+        "Won to date",
+        money(s.won_to_date),
+        help=f"In {company}, of {s.won_deals} deals won; a deal in a currency without an "
+        "exchange rate on its close date is left out.",
+    )
+    pipeline.metric(
+        "Open pipeline",
+        money(s.open_pipeline),
+        help=f"In {company}, of {s.open_deals} open deals; a deal in a currency without an "
+        "exchange rate is left out.",
+    )
     last.metric("Last contact", s.last_contact.isoformat() if s.last_contact else "never")
     rate.metric(
         "Win rate", percent(s.win_rate), help=f"{s.won_deals} won of {s.won_deals + s.lost_deals}"
@@ -428,10 +439,16 @@ def show_timeline(detail: CustomerDetail, timeline: pd.DataFrame) -> None:
     table = timeline_table(timeline, company)
     codes = set(timeline["currency"].dropna())
     one_currency = codes <= {company}  # one amount per deal, no "100 USD = 100 USD"
+    shown = table.drop(columns=["currency", "company_amount"]) if one_currency else table
+    money_first = ["when", "kind", "amount", "currency", "company_amount"]  # in view on a phone
     st.dataframe(
-        table.drop(columns=["currency", "company_amount"]) if one_currency else table,
+        shown,
         hide_index=True,
         width="stretch",
+        column_order=[
+            *(c for c in money_first if c in shown),
+            *(c for c in shown if c not in money_first),
+        ],
         column_config={
             "when": "When",
             "kind": "Kind",
@@ -444,6 +461,7 @@ def show_timeline(detail: CustomerDetail, timeline: pd.DataFrame) -> None:
             "currency": st.column_config.TextColumn("Currency"),
             "company_amount": st.column_config.TextColumn(
                 f"In {company}",
+                width=220 if timeline["not_priced"].any() else None,  # room for the reason
                 alignment="right",
                 help="The deal's amount in the company currency at the rate in effect: on the "
                 "close date for a won or lost deal, today for an open one",

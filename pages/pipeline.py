@@ -23,6 +23,7 @@ from ui.pipeline_charts import pipeline_by_stage
 
 OPEN_KEY = "pipeline_open"
 CARDS_PER_STAGE = 5
+REASON_WIDTH = 260  # pixels of the "In USD" column when a deal in it says why it is not priced
 
 
 @cached("deals", "customers", "settings", "org", ttl=300, show_spinner=False)
@@ -156,10 +157,16 @@ if view == "Table":
     hidden = ["id", "next_is_won"]
     if one_currency(table, company):  # one amount per deal, no "100 USD = 100 USD"
         hidden += ["currency", "company_amount"]
+    shown = shown.drop(columns=hidden)
+    money_first = ["deal", "customer", "amount", "currency", "company_amount", "weighted"]
     st.dataframe(
-        shown.drop(columns=hidden),
+        shown,
         hide_index=True,
         width="stretch",
+        column_order=[
+            *(c for c in money_first if c in shown),
+            *(c for c in shown if c not in money_first),
+        ],
         column_config={
             "amount": st.column_config.NumberColumn(
                 "Amount" if "currency" not in hidden else f"Amount ({company})",
@@ -169,6 +176,7 @@ if view == "Table":
             "currency": st.column_config.TextColumn("Currency"),
             "company_amount": st.column_config.TextColumn(
                 f"In {company}",
+                width=REASON_WIDTH if table["company_amount"].isna().any() else None,
                 alignment="right",
                 help="The amount in the company currency at the rate in effect: on the close "
                 "date for a won or lost deal, today for an open one",

@@ -88,13 +88,13 @@ def deal_money(
     first_rate: date | None = None,
 ) -> str:
     """A deal's amount in its currency and, for another currency than the company's, in the
-    company currency too: "41,000.00 EUR · 44,280.00 USD"; a deal in the company currency shows
+    company currency too: "41,000.00 EUR (44,280.00 USD)"; a deal in the company currency shows
     its one amount, "100.00 USD"."""
     own = money_in(amount, currency)
     if currency == company_code:
         return own
     other = company_money(company_amount, company_code, currency=currency, first_rate=first_rate)
-    return f"{own} · {other}"
+    return f"{own} ({other})"
 
 
 def _exact(value: Decimal | float) -> Decimal:
