@@ -1,6 +1,7 @@
 """Beside a figure: the deals it leaves out because they are not priced (no exchange rate in
-effect on their day), and the budget rates a plan converts at. Nothing shows when every deal
-is priced."""
+effect on their day), in the wording of core.performance.alert_pricing ("3 deals, 41,000 EUR,
+not priced: no EUR rate before 2026-01-04."), and the budget rates a plan converts at. Nothing
+shows when every deal is priced."""
 
 from __future__ import annotations
 
@@ -9,29 +10,15 @@ from collections.abc import Sequence
 import streamlit as st
 
 from core.org.access import load_actor
+from core.performance.alert_pricing import not_priced_message
 from core.pipeline.views import PipelineFilter
 from core.progress.figures import NotPriced
 from core.progress.views import BudgetNote, NotPricedBeside, pipeline_not_priced
 from ui.data import cached, read
-from ui.format import money
-
-
-def sentence(item: NotPriced) -> str:
-    """One currency's deals that are not priced, e.g. "3 deals, 41,000 EUR, not priced: no EUR
-    rate before 2026-01-04" ("no EUR rate" when the currency has no rate at all)."""
-    amount, code = money(item.amount), item.currency
-    if item.first_rate is None:
-        if item.deals == 1:
-            return f"1 deal, {amount} {code}, not priced: no {code} rate"
-        return f"{item.deals} deals, {amount} {code}, not priced: no {code} rate"
-    first = item.first_rate.isoformat()
-    if item.deals == 1:
-        return f"1 deal, {amount} {code}, not priced: no {code} rate before {first}"
-    return f"{item.deals} deals, {amount} {code}, not priced: no {code} rate before {first}"
 
 
 def _lines(items: Sequence[NotPriced]) -> str:
-    return "\n".join(f"- {sentence(item)}." for item in items)
+    return "\n".join(f"- {not_priced_message(item)}" for item in items)
 
 
 def mark(container, items: Sequence[NotPriced]) -> None:
