@@ -16,6 +16,7 @@ from core.periods import fiscal_quarter, parse_period
 from db.schema import Deal, Person
 from tests import factories
 from tests import performance_factories as pf
+from tests.attainment_books import credited, priced
 from tests.conftest import SEED_TODAY
 
 
@@ -29,14 +30,16 @@ def test_plan_vs_actual_by_region_matches_the_deals_and_the_effects_add_up(sessi
     period = fiscal_quarter(SEED_TODAY.year - 1, 2)
     rows = review.plan_vs_actual(session, _director(session), period, "region", today=SEED_TODAY)
     tree = load_region_tree(session)
+    # one row per credited person, in the company currency (tests/attainment_books)
     deals = pd.DataFrame(
         session.execute(
-            select(Deal.region_id, Deal.status, Deal.amount).where(
-                Deal.closed_on.between(period.start, period.end)
-            )
+            select(
+                Deal.id, Deal.region_id, Deal.status, Deal.amount, Deal.currency, Deal.closed_on
+            ).where(Deal.closed_on.between(period.start, period.end))
         ).all(),
-        columns=["region", "status", "amount"],
+        columns=["id", "region_id", "status", "amount", "currency", "closed_on"],
     )
+    deals = credited(session, priced(session, deals)).rename(columns={"region_id": "region"})
     assert [int(r.key) for r in rows] == tree.children[tree.root_id]
     for row in rows:
         mine = deals[deals["region"].isin(tree.subtree(int(row.key)))]
