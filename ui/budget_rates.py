@@ -69,7 +69,8 @@ def budget_rates_section(actor: Actor, info: PlanInfo) -> None:
     rates = rates_of(info.id)
     company, latest = company_and_latest()
     with st.expander(f"💱 Budget rates of {info.label}", expanded=bool(rates)):
-        st.markdown(EXPLANATION)
+        if rates or info.status in OPEN:
+            st.markdown(EXPLANATION)
         st.caption(
             f"A rate is how many {company} one unit of the currency is worth for the whole "
             f"of FY{info.fiscal_year}. A currency without a budget rate converts at its dated "
