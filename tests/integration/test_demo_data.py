@@ -272,3 +272,14 @@ def test_about_a_tenth_of_the_large_deals_are_split_and_shares_follow_the_rule(s
         assert sum(percents) == 100 and all(p == p.quantize(Decimal("0.01")) for p in percents)
         expected = currency.shares(Decimal(amounts[deal_id]), dict(zip(lines.id, percents)))
         assert dict(zip(lines.id, (Decimal(a) for a in lines.amount))) == expected, deal_id
+
+
+def test_the_demo_and_large_scales_sell_in_six_currencies_besides_usd():
+    from core.demo.scales import SCALES
+
+    for name in ("demo", "large"):
+        scale = SCALES[name]
+        regions = {top for top, _ in scale.regions} | {t for _, ts in scale.regions for t in ts}
+        assert {region for region, _ in scale.currencies} <= regions, name
+        assert {code for _, code in scale.currencies} == {"EUR", "GBP", "JPY", "CNY", "BRL", "AUD"}
+        assert 3 <= scale.not_priced <= 6
