@@ -26,7 +26,9 @@ Six metrics, each measured for a period from the database and normalised to 0-10
 Split credit: a deal whose credit is split counts for each credited person (and for each
 person's region) with that person's share of its amount; its win counts once for each credited
 person and its cycle time too (so two reps who share a win each have one win and its cycle
-time). A deal not priced (no exchange rate on its day) counts in no amount; `not_priced_*`
+time). Forecast accuracy reads the committed deals as the period's first snapshot froze them
+(owner, region and full amount), so a split made later does not move it. A deal not priced (no
+exchange rate on its day) counts in no amount; `rep_not_priced` and `leaderboard_not_priced`
 list those deals beside the figures.
 
 Weights are percent per metric and fiscal year (table scorecard_weight, set by admins; they
