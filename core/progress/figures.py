@@ -435,20 +435,6 @@ class NotPriced:
     first_rate: date | None
     """The currency's first rate (None: the currency has no rate at all)."""
 
-    @property
-    def sentence(self) -> str:
-        """How every screen and alert says it: "3 deals, 41,000.00 EUR, not priced: no EUR
-        rate before 2026-01-04"."""
-        amount = f"{self.amount:,.2f} {self.currency}"
-        if self.first_rate is None:
-            if self.deals == 1:
-                return f"1 deal, {amount}, not priced: no {self.currency} rate."
-            return f"{self.deals} deals, {amount}, not priced: no {self.currency} rate."
-        day = self.first_rate.isoformat()
-        if self.deals == 1:
-            return f"1 deal, {amount}, not priced: no {self.currency} rate before {day}."
-        return f"{self.deals} deals, {amount}, not priced: no {self.currency} rate before {day}."
-
 
 def not_priced(
     session: Session, conditions: Sequence, *, period: Period | None = None
