@@ -20,7 +20,7 @@ from ui.data import cached, read, save
 from ui.deal_view import CASH_LABELS, render_deal, run_action
 from ui.downloads import download_buttons
 from ui.flash import show_flash
-from ui.format import money
+from ui.format import money, money_in
 
 OPEN_KEY = "my_day_open_deal"
 LOG_KEY = "my_day_log_follow_up"
@@ -152,7 +152,7 @@ def deal_card(deal: DayDeal, today: date) -> None:
     with st.container(border=True, key=f"my_day_deal_{deal.id}"):
         st.markdown(
             f"**{deal.name}**  \n{deal.customer} · {deal.stage}  \n"
-            f"💰 {money(deal.amount)} · 📅 close {deal.expected_close}"
+            f"💰 {money_in(deal.amount, deal.currency)} · 📅 close {deal.expected_close}"
         )
         if deal.next_step:
             late = " ⏰" if deal.next_step_due and deal.next_step_due < today else ""
@@ -189,7 +189,8 @@ def cash_card(deal: CashDeal, today: date) -> None:
     where = CASH_LABELS[deal.cash_status] if deal.cash_status else "Won, no contract yet"
     with st.container(border=True, key=f"my_day_cash_{deal.id}"):
         st.markdown(
-            f"**{deal.name}**  \n{deal.customer} · won {deal.closed_on} · {money(deal.amount)}  \n"
+            f"**{deal.name}**  \n{deal.customer} · won {deal.closed_on} · "
+            f"{money_in(deal.amount, deal.currency)}  \n"
             f"Now: {where}"
         )
         if not deal.can_edit:
@@ -202,7 +203,7 @@ def cash_card(deal: CashDeal, today: date) -> None:
                 key=f"my_day_cash_on_{deal.id}",
             )
             amount = st.number_input(
-                "Amount",
+                f"Amount ({deal.currency})",
                 min_value=0.0,
                 value=float(deal.suggested_amount),
                 step=100.0,

@@ -8,13 +8,13 @@ import streamlit as st
 from core.errors import DomainError, ValidationFailed
 from core.models import Actor, Role
 from core.org.access import load_actor
-from core.pipeline import reviews, views
+from core.pipeline import pricing, reviews, views
 from core.pipeline.reviews import CHANGE_KINDS, CommitmentCreate, ReviewCreate
 from core.progress import views as progress_views
 from ui.auth import current_actor
 from ui.data import cached, read, save
 from ui.flash import show_flash
-from ui.format import as_text, money
+from ui.format import as_text, money, money_in
 from ui.review_link import show_linked_review
 
 CHANGE_ICONS = {"added": "🆕", "moved": "↔️", "slipped": "⏰", "won": "🏆", "lost": "❌"}
@@ -40,6 +40,13 @@ def rep_standing(person_id: int, rep_id: int, today: date):
         return progress_views.rep_quarter(
             session, load_actor(session, person_id), rep_id, today=today
         )
+
+
+@cached("settings", ttl=300)
+def company_code() -> str:
+    """The currency the review's amounts are in."""
+    with read() as session:
+        return pricing.company_currency(session)
 
 
 @cached("org", ttl=300)
@@ -142,7 +149,7 @@ else:
             "from": "From",
             "to": "To",
             "when": "When",
-            "amount": "Amount",
+            "amount": f"Amount ({company_code()})",
         },
     )
 
@@ -175,7 +182,7 @@ if actor.role != Role.REP:
         discussed = st.multiselect(
             "Deals discussed",
             deal_options,
-            format_func=lambda d: f"{d.name} · {d.stage} · {money(d.amount)}",
+            format_func=lambda d: f"{d.name} · {d.stage} · {money_in(d.amount, d.currency)}",
             key="review_deals",
         )
         notes = st.text_area("Notes", key="review_notes")
