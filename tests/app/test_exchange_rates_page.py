@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 import streamlit as st
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select, update
 
 from core.demo.org import DEMO_PASSWORD
 from db.config import get_settings
@@ -217,3 +217,27 @@ def test_a_director_opens_the_page_and_a_manager_and_a_rep_cannot():
     for username in ("manager", "rep"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             signed_in(username, DEMO_PASSWORD).switch_page(PAGE)
+
+
+def test_without_a_foreign_currency_the_page_says_no_rate_is_needed_yet(
+    app_database, tmp_path, monkeypatch
+):
+    path = tmp_path / "usd-only.db"
+    shutil.copy(app_database.removeprefix("sqlite:///"), path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    with _db(url) as session:
+        session.execute(update(Deal).values(currency="USD", company_amount=Deal.amount))
+        session.execute(delete(ExchangeRate))
+        session.commit()
+    at = _admin_page()
+    assert any(
+        i.value.startswith("Every deal is in USD, the company currency, so no rate is needed yet.")
+        for i in at.info
+    )
+    assert any(i.value.startswith("There is no rate yet.") for i in at.info)
+    assert {m.label: m.value for m in at.metric}["Deals not priced"] == "0"
+    assert not at.warning
