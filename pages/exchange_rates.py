@@ -12,7 +12,7 @@ from babel.numbers import get_currency_name
 
 from core import currency
 from core.models import Role
-from core.org.access import ensure_role
+from core.org.access import ensure_role, load_actor
 from core.performance.alert_pricing import not_priced_message
 from core.pipeline import exchange_rates
 from core.progress import figures
@@ -34,9 +34,9 @@ def company_currency() -> str:
 
 
 @cached("deals", "settings")
-def currencies_in_use() -> pd.DataFrame:
+def currencies_in_use(person_id: int) -> pd.DataFrame:
     with read() as session:
-        uses = exchange_rates.currencies_in_use(session)
+        uses = exchange_rates.currencies_in_use(session, load_actor(session, person_id))
     return pd.DataFrame(
         [
             {
@@ -59,9 +59,9 @@ def not_priced_lines() -> list[str]:
 
 
 @cached("settings")
-def rates() -> pd.DataFrame:
+def rates(person_id: int) -> pd.DataFrame:
     with read() as session:
-        rows = exchange_rates.rate_rows(session)
+        rows = exchange_rates.rate_rows(session, load_actor(session, person_id))
     frame = pd.DataFrame(
         [
             {"id": r.id, "currency": r.currency, "valid_from": r.valid_from, "rate": r.rate}
@@ -261,8 +261,8 @@ company = company_currency()
 rule_help(company)
 company_currency_section(actor, company)
 
-uses = currencies_in_use()
-frame = rates()
+uses = currencies_in_use(actor.id)
+frame = rates(actor.id)
 if uses[uses["Currency"] != company].empty and frame.empty:
     st.info(
         f"Every deal is in {company}, the company currency, so no rate is needed yet. When a "

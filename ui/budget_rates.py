@@ -12,6 +12,7 @@ import streamlit as st
 from core import currency
 from core.errors import ValidationFailed
 from core.models import Actor
+from core.org.access import load_actor
 from core.pipeline import exchange_rates
 from core.plans import budget_rates
 from core.plans.cells import PlanInfo
@@ -23,17 +24,17 @@ COLUMNS = ["Currency", "Rate"]
 
 
 @cached("targets")
-def rates_of(plan_id: int) -> dict[str, Decimal]:
+def rates_of(person_id: int, plan_id: int) -> dict[str, Decimal]:
     with read() as session:
-        return budget_rates.budget_rates_of(session, plan_id)
+        return budget_rates.budget_rates_for(session, load_actor(session, person_id), plan_id)
 
 
 @cached("deals", "settings")
-def company_and_latest() -> tuple[str, dict[str, Decimal]]:
+def company_and_latest(person_id: int) -> tuple[str, dict[str, Decimal]]:
     """The company currency and the latest dated rate of each foreign currency in use."""
     with read() as session:
         company = exchange_rates.company_currency(session)
-        uses = exchange_rates.currencies_in_use(session)
+        uses = exchange_rates.currencies_in_use(session, load_actor(session, person_id))
     return company, {
         u.currency: u.latest_rate
         for u in uses
@@ -66,8 +67,8 @@ def budget_rates_section(actor: Actor, info: PlanInfo) -> None:
     with the reason on an approved or locked one. Shown to directors and administrators."""
     if not actor.sees_everything:
         return
-    rates = rates_of(info.id)
-    company, latest = company_and_latest()
+    rates = rates_of(actor.id, info.id)
+    company, latest = company_and_latest(actor.id)
     with st.expander(f"💱 Budget rates of {info.label}", expanded=bool(rates)):
         if rates or info.status in OPEN:
             st.markdown(EXPLANATION)

@@ -20,7 +20,7 @@ from core import currency
 from core.errors import NotFound, ValidationFailed
 from core.models import Actor, Role
 from core.org import audit
-from core.org.access import ensure_role
+from core.org.access import ensure_active, ensure_role
 from core.org.company import set_setting
 from core.pipeline import pricing
 from db.schema import Deal, ExchangeRate
@@ -77,8 +77,10 @@ def set_company_currency(session: Session, actor: Actor, code: str) -> None:
     session.flush()
 
 
-def rate_rows(session: Session, code: str | None = None) -> list[RateRow]:
-    """Every rate (or one currency's), newest first."""
+def rate_rows(session: Session, actor: Actor, code: str | None = None) -> list[RateRow]:
+    """Every rate (or one currency's), newest first: company reference data, for anyone
+    signed in and active."""
+    ensure_active(actor)
     query = select(ExchangeRate).order_by(ExchangeRate.currency, ExchangeRate.valid_from.desc())
     if code:
         query = query.where(ExchangeRate.currency == currency.currency_code(code))
@@ -171,9 +173,11 @@ def delete_rate(session: Session, actor: Actor, rate_id: int) -> int:
     return repriced
 
 
-def currencies_in_use(session: Session) -> list[CurrencyUse]:
+def currencies_in_use(session: Session, actor: Actor) -> list[CurrencyUse]:
     """Each currency the deals use with its deal count, its not-priced count and its rates
-    (one grouped query plus one over the small rate table)."""
+    (one grouped query plus one over the small rate table). Company-wide counts: for
+    administrators and directors."""
+    ensure_role(actor, Role.ADMIN, action="see the currencies the deals use")
     uses = session.execute(
         select(
             Deal.currency,

@@ -19,6 +19,7 @@ from core import currency
 from core.errors import ValidationFailed
 from core.models import Actor
 from core.org import audit
+from core.org.access import ensure_active
 from core.pipeline.pricing import company_currency
 from core.plans.cells import plan_by_id, state_of
 from core.plans.rules import OPEN, director_refusal, ensure
@@ -33,6 +34,13 @@ def budget_rates_of(session: Session, plan_id: int) -> dict[str, Decimal]:
         .order_by(PlanBudgetRate.currency)
     )
     return {code: Decimal(rate) for code, rate in session.execute(query)}
+
+
+def budget_rates_for(session: Session, actor: Actor, plan_id: int) -> dict[str, Decimal]:
+    """A plan's budget rates as anyone signed in reads them (Attainment names them)."""
+    ensure_active(actor)
+    plan_by_id(session, plan_id)  # refuses an unknown plan
+    return budget_rates_of(session, plan_id)
 
 
 def set_budget_rates(

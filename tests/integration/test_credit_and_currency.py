@@ -205,3 +205,10 @@ def test_every_split_change_versions_the_deal_even_within_one_second(session, te
     assert deal.version == first + 2
     with pytest.raises(Exception, match="saved"):
         credit.set_split(session, team["boss"], deal.id, first + 1, {team["ann"].id: "100"})
+
+
+def test_the_currencies_in_use_are_for_administrators_and_directors(session, team):
+    with pytest.raises(PermissionDenied):
+        exchange_rates.currencies_in_use(session, team["boss"])
+    assert exchange_rates.currencies_in_use(session, team["admin"])
+    assert exchange_rates.rate_rows(session, f.actor(session, team["ann"])) is not None
