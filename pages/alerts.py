@@ -70,7 +70,7 @@ else:
     else:
         a_col.metric("Open alerts", f"{len(found):,}")
     b_col.metric("High severity", f"{high:,}")
-    c_col.metric("People concerned", f"{len({a.owner for a in found}):,}")
+    c_col.metric("People concerned", f"{len({a.owner for a in found if a.owner}):,}")
     if show_all:
         st.caption(
             f"Counted with the acknowledged and snoozed alerts: {open_count:,} of the "
@@ -91,7 +91,7 @@ else:
                 "Rule": a.rule_label,
                 "Subject": a.subject,
                 "What": a.message,
-                "Owner": a.owner,
+                "Owner": a.owner or "–",
                 "Region": a.region,
                 "State": a.state if a.snoozed_until is None else f"snoozed until {a.snoozed_until}",
             }
