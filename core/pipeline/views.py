@@ -47,6 +47,7 @@ from core.pipeline.rules import (
 )
 from core.pipeline.stages import stage_rules
 from core.pipeline.team import team_seats
+from core.progress import figures
 from db.schema import (
     Activity,
     Customer,
@@ -120,7 +121,9 @@ class PipelineFilter(BaseModel):
     statuses: tuple[DealStatus, ...] = (DealStatus.OPEN,)
 
 
-def _pipeline_where(session: Session, actor: Actor, filters: PipelineFilter) -> list:
+def pipeline_where(session: Session, actor: Actor, filters: PipelineFilter) -> list:
+    """The SQL conditions of the deals a Pipeline filter shows the actor (refuses a region
+    outside their area)."""
     ensure_active(actor)
     where = _visible_deals(actor)
     if filters.region_id is not None:
@@ -143,39 +146,27 @@ def _pipeline_where(session: Session, actor: Actor, filters: PipelineFilter) -> 
 
 
 def pipeline_board(session: Session, actor: Actor, filters: PipelineFilter) -> pd.DataFrame:
-    """One row per stage (all stages, in order): deals, amount and weighted amount."""
-    where = _pipeline_where(session, actor, filters)
-    totals = (
-        select(
-            Deal.stage_id,
-            func.count().label("deals"),
-            func.sum(Deal.company_amount).label("amount"),
+    """One row per stage (all stages, in order): deals, amount and weighted amount, from the
+    figures module's deals by stage."""
+    totals = figures.deals_by_stage(session, where=pipeline_where(session, actor, filters))
+    stages = session.execute(
+        select(Stage.id, Stage.name, Stage.probability).order_by(Stage.position)
+    ).all()
+    rows = []
+    for stage_id, name, probability in stages:
+        tally = totals.get(stage_id, figures.Tally())
+        rows.append(
+            {
+                "stage_id": stage_id,
+                "stage": name,
+                "probability": probability,
+                "deals": tally.deals,
+                "amount": tally.amount,
+                "weighted": (tally.amount * Decimal(probability)).quantize(Decimal("0.01")),
+            }
         )
-        .where(*where)
-        .group_by(Deal.stage_id)
-        .subquery()
-    )
-    query = (
-        select(
-            Stage.id.label("stage_id"),
-            Stage.name.label("stage"),
-            Stage.probability,
-            func.coalesce(totals.c.deals, 0).label("deals"),
-            func.coalesce(totals.c.amount, 0).label("amount"),
-        )
-        .outerjoin(totals, totals.c.stage_id == Stage.id)
-        .order_by(Stage.position)
-    )
-    frame = pd.DataFrame(session.execute(query).all(), columns=list(query.selected_columns.keys()))
-    frame["amount"] = frame["amount"].map(lambda v: Decimal(v).quantize(Decimal("0.01")))
-    frame["weighted"] = pd.Series(
-        [
-            (Decimal(a) * Decimal(p)).quantize(Decimal("0.01"))
-            for a, p in zip(frame["amount"], frame["probability"])
-        ],
-        index=frame.index,
-        dtype=object,
-    )
+    columns = ["stage_id", "stage", "probability", "deals", "amount", "weighted"]
+    frame = pd.DataFrame(rows, columns=columns)
     frame["deals"] = frame["deals"].astype(int)
     return frame
 
@@ -193,7 +184,7 @@ def pipeline_deals(
     soonest close first, or with `largest_first` the largest company amount first (deals of
     different currencies compare in the company currency; the not-priced ones come last)."""
     today = today or date.today()
-    where = _pipeline_where(session, actor, filters)
+    where = pipeline_where(session, actor, filters)
     # Open deals have no closed-on date: ordering by the expected close alone lets the database
     # walk its (status, expected close) index instead of sorting every open deal.
     only_open = filters.statuses == (DealStatus.OPEN,)
@@ -241,7 +232,7 @@ def pipeline_top_deals(
 ) -> pd.DataFrame:
     """The largest deals of each stage (for the board's cards), ranked in SQL by company
     amount, the not-priced ones last."""
-    where = _pipeline_where(session, actor, filters)
+    where = pipeline_where(session, actor, filters)
     rank = (
         func.row_number()
         .over(

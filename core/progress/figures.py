@@ -472,6 +472,17 @@ def not_priced(
     ]
 
 
+def deals_by_stage(session: Session, *, where: Sequence = ()) -> dict[int, Tally]:
+    """The deals matching `where` per stage: how many (priced or not: a board shows every
+    card) and their company amount, each deal once at 100 % (the Pipeline board's totals)."""
+    query = (
+        select(Deal.stage_id, func.sum(credited_amount()), func.count())
+        .where(*where)
+        .group_by(Deal.stage_id)
+    )
+    return {stage: Tally(money(amount), int(n)) for stage, amount, n in session.execute(query)}
+
+
 def stage_probabilities(session: Session) -> dict[int, Decimal]:
     """Each stage's configured win probability (weights the pipeline)."""
     return {sid: Decimal(p) for sid, p in session.execute(select(Stage.id, Stage.probability))}

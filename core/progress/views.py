@@ -19,7 +19,7 @@ from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
 from core.periods import quarter_of
 from core.pipeline.views import PipelineFilter
-from core.pipeline.views import _pipeline_where as pipeline_conditions
+from core.pipeline.views import pipeline_where as pipeline_conditions
 from core.progress import figures, forecast
 from core.progress.attainment import AttainmentRow, scope_attainment
 from core.progress.calibration import SIMULATED_DEALS, StageCalibration, stage_calibration
