@@ -19,10 +19,13 @@ from db.schema import (
     AppSetting,
     Base,
     Contact,
+    CreditSplitProposal,
     Customer,
     Deal,
     DealTeamMember,
+    ExchangeRate,
     Person,
+    PlanBudgetRate,
     Region,
     ReviewCommitment,
     Stage,
@@ -30,7 +33,16 @@ from db.schema import (
 )
 from tests import factories
 
-SMALL_TABLES = (AppSetting, Person, Region, Stage, TargetPlan)
+SMALL_TABLES = (
+    AppSetting,
+    CreditSplitProposal,
+    ExchangeRate,
+    Person,
+    PlanBudgetRate,
+    Region,
+    Stage,
+    TargetPlan,
+)
 """Tables compared row by row (the rest by row count and the world's own records)."""
 
 

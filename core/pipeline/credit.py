@@ -225,6 +225,7 @@ def proposal(session: Session, actor: Actor, deal_id: int) -> Proposal | None:
 
 def apply_proposal(session: Session, actor: Actor, deal_id: int, seen_version: int) -> None:
     """A manager applies the owner's proposal as the deal's split."""
+    ensure_can_set_split(actor, load_deal(session, deal_id))
     found = proposal(session, actor, deal_id)
     if found is None:
         raise NotFound("This deal has no proposed split to apply.")

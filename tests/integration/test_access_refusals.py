@@ -30,7 +30,10 @@ from core.performance import alerts, scorecard
 from core.pipeline import (
     activities,
     creation,
+    credit,
+    credit_view,
     deals,
+    exchange_rates,
     lost_reasons,
     reviews,
     stages,
@@ -39,12 +42,13 @@ from core.pipeline import (
 )
 from core.plans import allocation as plan_allocation
 from core.plans import bottom_up as commitments
+from core.plans import budget_rates
 from core.plans import files as plan_files
 from core.plans import grid as plan_grid
 from core.plans import views as plan_views
 from core.plans import workflow as plan_workflow
 from core.transfer import ColumnMapping, import_table, save_preset
-from db.schema import Person, Stage
+from db.schema import ExchangeRate, Person, Stage
 from tests.pipeline_factories import lost_reason_id
 from tests.security_support import World, build_world, fingerprint
 from tests.transfer_support import csv_table
@@ -443,6 +447,60 @@ WRITES: list[tuple[str, str, Call]] = [
             s, a, TODAY.year, scorecard.weights_for(s, TODAY.year)
         ),
     ),
+    # money and credit
+    (
+        "credit.set_split",
+        "admin",
+        lambda s, a, w: credit.set_split(
+            s, a, w.deal_id, w.deal_version, {w.owner.id: "60", w.other_rep.id: "40"}
+        ),
+    ),
+    (
+        "credit.replace_splits",
+        "admin",
+        lambda s, a, w: credit.replace_splits(
+            s, a, {w.deal_id: {w.owner.id: "50", w.other_rep.id: "50"}}
+        ),
+    ),
+    (
+        "credit.propose_split",
+        "record",
+        lambda s, a, w: credit.propose_split(
+            s, a, w.deal_id, {w.owner.id: "70", w.other_rep.id: "30"}
+        ),
+    ),
+    (
+        "credit.apply_proposal",
+        "admin",
+        lambda s, a, w: credit.apply_proposal(s, a, w.deal_id, w.deal_version),
+    ),
+    (
+        "credit.reject_proposal",
+        "admin",
+        lambda s, a, w: credit.reject_proposal(s, a, w.deal_id),
+    ),
+    (
+        "exchange_rates.save_rates",
+        "admin",
+        lambda s, a, w: exchange_rates.save_rates(s, a, [("CHF", TODAY, "1.1")]),
+    ),
+    (
+        "exchange_rates.delete_rate",
+        "admin",
+        lambda s, a, w: exchange_rates.delete_rate(
+            s, a, s.scalar(select(ExchangeRate.id).order_by(ExchangeRate.id).limit(1))
+        ),
+    ),
+    (
+        "exchange_rates.set_company_currency",
+        "admin",
+        lambda s, a, w: exchange_rates.set_company_currency(s, a, "EUR"),
+    ),
+    (
+        "budget_rates.set_budget_rates",
+        "admin",
+        lambda s, a, w: budget_rates.set_budget_rates(s, a, w.draft_plan_id, {"EUR": "1.07"}),
+    ),
     # import
     (
         "transfer.save_preset",
@@ -512,7 +570,17 @@ READ_ONLY = {
     "reviews.review_detail",
     "reviews.reviewable_reps",
     "reviews.reviews_of",
+    "budget_rates.budget_rates_for",
+    "credit.credit_lines",
+    "credit.ensure_can_set_split",
+    "credit.proposal",
+    "credit_view.credit_section",
+    "credit_view.split_candidates",
+    "exchange_rates.currencies_in_use",
+    "exchange_rates.rate_rows",
     "scorecard.comparable_regions",
+    "scorecard.leaderboard_not_priced",
+    "scorecard.rep_not_priced",
     "scorecard.leaderboard",
     "scorecard.region_scorecards",
     "scorecard.rep_scorecard",
@@ -525,6 +593,7 @@ READ_ONLY = {
     "views.pipeline_deals",
     "views.pipeline_filter_options",
     "views.pipeline_top_deals",
+    "views.pipeline_where",
     "views.team_candidates",
 }
 
@@ -584,6 +653,9 @@ BUSINESS_RULE = {
     "deals.reopen_lost_deal": "the deal is open, not lost",
     "lost_reasons.restore_lost_reason": "the reason is on offer",
     "lost_reasons.create_default_lost_reasons": "the list exists",
+    "credit.apply_proposal": "the owner proposed no split",
+    "credit.reject_proposal": "the owner proposed no split",
+    "exchange_rates.set_company_currency": "deals are recorded in the company currency",
 }
 
 
@@ -610,11 +682,15 @@ def test_the_table_lists_every_write_service():
     modules = {
         "activities": activities,
         "alerts": alerts,
+        "budget_rates": budget_rates,
         "commitments": commitments,
         "company": company,
         "creation": creation,
+        "credit": credit,
+        "credit_view": credit_view,
         "customers": customers,
         "deals": deals,
+        "exchange_rates": exchange_rates,
         "lost_reasons": lost_reasons,
         "org": org,
         "org_views": org_views,
