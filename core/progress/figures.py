@@ -38,6 +38,7 @@ from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
     case,
+    event,
     false,
     func,
     literal,
@@ -138,17 +139,35 @@ def _to_split(conditions: Sequence) -> list:
     ]
 
 
+BUDGET_KEY = "figures.budget_rates"
+
+
 def budget_rates(session: Session, period: Period | None) -> dict[str, Decimal]:
-    """The budget rates the active plan of the period's fiscal year fixes (often none)."""
+    """The budget rates the active plan of the period's fiscal year fixes (often none). Read
+    once per session and fiscal year (a page reads many figures of one period); any write in
+    the session forgets them (see `_forget_budget_rates`)."""
     if period is None:
         return {}
-    plan_id = active_plan_id(session, period.fiscal_year)
-    if plan_id is None:
-        return {}
-    query = select(PlanBudgetRate.currency, PlanBudgetRate.rate).where(
-        PlanBudgetRate.plan_id == plan_id
-    )
-    return {code: Decimal(rate) for code, rate in session.execute(query)}
+    known: dict[int, dict[str, Decimal]] = session.info.setdefault(BUDGET_KEY, {})
+    if period.fiscal_year not in known:
+        plan_id = active_plan_id(session, period.fiscal_year)
+        query = select(PlanBudgetRate.currency, PlanBudgetRate.rate).where(
+            PlanBudgetRate.plan_id == plan_id
+        )
+        known[period.fiscal_year] = (
+            {} if plan_id is None else {c: Decimal(r) for c, r in session.execute(query)}
+        )
+    return known[period.fiscal_year]
+
+
+def _forget_budget_rates(session: Session, *_args: Any) -> None:
+    """A flush may approve a plan or change its rates, a commit or rollback ends what was
+    read: read them again."""
+    session.info.pop(BUDGET_KEY, None)
+
+
+for _moment in ("after_flush", "after_commit", "after_rollback"):
+    event.listen(Session, _moment, _forget_budget_rates)
 
 
 def _at_budget(budget: dict[str, Decimal], full: Any, at_rate: Any) -> Any:
