@@ -8,6 +8,7 @@ by the demo data)."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -29,6 +30,15 @@ def _db(url):
 
 def _button(at, label):
     return next(b for b in at.button if b.label == label)
+
+
+@pytest.fixture
+def app_database(app_database, tmp_path) -> str:
+    """A copy of the demo database for each test: the rates and deals these tests save must
+    not reach the other pages' tests, which share the demo database."""
+    path = tmp_path / "currency.db"
+    shutil.copy(app_database.removeprefix("sqlite:///"), path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
