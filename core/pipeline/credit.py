@@ -29,8 +29,8 @@ from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_active, in_scope
 from core.pipeline import pricing
-from core.pipeline.deals import ensure_can_view_deal, load_deal
-from core.pipeline.rules import EditConflict, ensure_current_version
+from core.pipeline.deals import check_version, ensure_can_view_deal, load_deal, save_deal
+from core.pipeline.rules import EditConflict
 from db.results import affected_rows
 from db.schema import CreditSplit, CreditSplitProposal, Deal, Person
 
@@ -132,16 +132,7 @@ def _write(session: Session, actor: Actor, deal: Deal, shares: dict[int, Decimal
                 CreditSplit(deal_id=deal.id, person_id=person_id, region_id=region, percent=percent)
             )
     deal.credit_shared = not whole
-    deal.updated_by_id = actor.id
-    deal.updated_at = datetime.now().replace(microsecond=0)
-    flag_modified(deal, "updated_at")  # a split change always versions the deal
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise EditConflict(
-            "Someone else saved this deal a moment ago; the split was not saved. Reload the "
-            "deal and try again."
-        ) from exc
+    save_deal(session, actor.id, deal)
     pricing.share_amounts(session, [deal.id])
     audit.record(
         session,
@@ -165,17 +156,10 @@ def set_split(
     """Replace the deal's split ({person id: percent}); a pending proposal is settled by it."""
     deal = load_deal(session, deal_id)
     ensure_can_set_split(actor, deal)
-    _check_version(session, deal, seen_version)
+    check_version(session, deal, seen_version)
     shares = _checked(session, deal, percents)
     session.execute(delete(CreditSplitProposal).where(CreditSplitProposal.deal_id == deal_id))
     _write(session, actor, deal, shares)
-
-
-def _check_version(session: Session, deal: Deal, seen_version: int) -> None:
-    changed_by = session.get(Person, deal.updated_by_id) if deal.updated_by_id else None
-    ensure_current_version(
-        seen_version, deal.version, changed_by.name if changed_by else None, deal.updated_at
-    )
 
 
 def propose_split(

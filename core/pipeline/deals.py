@@ -26,6 +26,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.currency import currency_code
@@ -82,17 +83,21 @@ def ensure_can_view_deal(session: Session, actor: Actor, deal: Deal) -> None:
     raise PermissionDenied("You can only open your own deals, deals you work on, or your area's.")
 
 
-def _check_version(session: Session, deal: Deal, seen_version: int) -> None:
+def check_version(session: Session, deal: Deal, seen_version: int) -> None:
+    """Refuse an edit made on an older copy of the deal, naming who changed it since."""
     changed_by = session.get(Person, deal.updated_by_id) if deal.updated_by_id else None
     ensure_current_version(
         seen_version, deal.version, changed_by.name if changed_by else None, deal.updated_at
     )
 
 
-def _save(session: Session, actor: Actor, deal: Deal) -> None:
-    """Stamp who changed the deal and flush; a concurrent save in between is refused."""
-    deal.updated_by_id = actor.id
+def save_deal(session: Session, by_id: int | None, deal: Deal) -> None:
+    """Stamp who changed the deal and flush; every save versions the deal (even a second one
+    within the same second), and a concurrent save in between is refused. The caller has
+    checked the permission."""
+    deal.updated_by_id = by_id
     deal.updated_at = datetime.now().replace(microsecond=0)
+    flag_modified(deal, "updated_at")
     try:
         session.flush()
     except StaleDataError as exc:
@@ -153,7 +158,7 @@ def move_deal(
     today = today or date.today()
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
-    _check_version(session, deal, move.seen_version)
+    check_version(session, deal, move.seen_version)
     rules = stage_rules(session)
     by_id = {rule.id: rule for rule in rules}
     if move.to_stage_id not in by_id:
@@ -215,7 +220,7 @@ def move_deal(
             reason=reason,
         )
     )
-    _save(session, actor, deal)
+    save_deal(session, actor.id, deal)
     audit.record(
         session, actor, f"deal.move.{kind}", "deal", deal.id, before=before, after=_snapshot(deal)
     )
@@ -286,7 +291,7 @@ def update_deal(
     Moving the expected close later counts as a slip."""
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
-    _check_version(session, deal, seen_version)
+    check_version(session, deal, seen_version)
     if deal.status != DealStatus.OPEN:
         raise ValidationFailed("Only open deals can be edited; reopen the deal first.")
     values = changes.model_dump(exclude_unset=True)
@@ -310,7 +315,7 @@ def update_deal(
         deal.forecast_category = values["forecast_category"]
     if values.get("name"):
         deal.name = values["name"]
-    _save(session, actor, deal)
+    save_deal(session, actor.id, deal)
     slipped = deal.close_date_changes != before["close_date_changes"]
     audit.record(
         session,
@@ -329,14 +334,14 @@ def tick_checklist_item(
     """Tick (or untick) one exit-checklist item of the deal's current stage."""
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
-    _check_version(session, deal, seen_version)
+    check_version(session, deal, seen_version)
     stage = session.get_one(Stage, deal.stage_id)
     if item not in (stage.exit_checklist or []):
         raise ValidationFailed(f"'{item}' is not on the exit checklist of {stage.name}.")
     before = _snapshot(deal)
     ticked = [i for i in (deal.checklist_done or []) if i != item]
     deal.checklist_done = [*ticked, item] if done else ticked  # a new list: JSON change tracked
-    _save(session, actor, deal)
+    save_deal(session, actor.id, deal)
     audit.record(
         session, actor, "deal.checklist", "deal", deal.id, before=before, after=_snapshot(deal)
     )
@@ -427,7 +432,7 @@ def record_cash_step(
     today = today or date.today()
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
-    _check_version(session, deal, data.seen_version)
+    check_version(session, deal, data.seen_version)
     if deal.status != DealStatus.WON:
         raise ValidationFailed("Contract, invoice and payment are recorded on won deals only.")
     expected = next_cash_step(deal.cash_status)
@@ -454,7 +459,7 @@ def record_cash_step(
     else:
         deal.paid_on, deal.paid_amount = data.on, data.amount
     deal.cash_status = data.step
-    _save(session, actor, deal)
+    save_deal(session, actor.id, deal)
     audit.record(
         session, actor, f"deal.cash.{data.step.value}", "deal", deal.id, before=before,
         after={**_snapshot(deal), "on": data.on, "amount": data.amount},
