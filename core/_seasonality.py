@@ -116,3 +116,26 @@ def manual_profile(percentages: Sequence[Number]) -> list[Decimal]:
             f"Monthly percentages add up to {_fmt(total)}, not 100 (tolerance 0.01)."
         )
     return values
+
+
+def calendar_profile(percentages: Sequence[Number], fiscal_start_month: int = 1) -> list[Decimal]:
+    """A named profile's twelve calendar-month percentages (January first) in fiscal-month
+    order. Each has at most two decimals and is >= 0, and together they make exactly 100."""
+    if len(percentages) != MONTHS_PER_YEAR:
+        raise PlanningError(
+            f"A seasonality profile needs 12 monthly percentages (got {len(percentages)})."
+        )
+    values = [_to_decimal(v, f"Percentage for month {i}") for i, v in enumerate(percentages, 1)]
+    for month, value in enumerate(values, 1):
+        if value < 0 or value != value.quantize(Decimal("0.01")):
+            raise PlanningError(
+                f"Percentage for month {month} must be 0 or more with at most two decimals "
+                f"(got {_fmt(value)})."
+            )
+    total = sum(values, Decimal(0))
+    if total != 100:
+        raise PlanningError(f"Monthly percentages add up to {_fmt(total)}, not exactly 100.")
+    if not 1 <= fiscal_start_month <= MONTHS_PER_YEAR:
+        raise PlanningError(f"Fiscal start month {fiscal_start_month} is not between 1 and 12.")
+    shift = fiscal_start_month - 1
+    return values[shift:] + values[:shift]

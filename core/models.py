@@ -18,6 +18,7 @@ from db.schema import (
     CustomerStatus,
     DealStatus,
     ForecastCategory,
+    Measure,
     PlanStatus,
     Role,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "CustomerStatus",
     "DealStatus",
     "ForecastCategory",
+    "Measure",
     "Money",
     "Period",
     "PlanStatus",
@@ -42,6 +44,18 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 MAX_MONEY = Decimal("999999999999.99")
 """The largest amount a money column (14 digits, 2 of them cents) holds."""
+
+COUNT_MEASURES = frozenset({Measure.UNITS, Measure.VISITS, Measure.DEALS_CREATED})
+"""Measures that count things: their targets are whole numbers, never money."""
+
+
+def measure_of(value: object) -> Measure:
+    """A measure by name (revenue, units, visits, deals_created); anything else is refused."""
+    try:
+        return Measure(str(value or Measure.REVENUE).strip().lower())
+    except ValueError:
+        names = ", ".join(m.value for m in Measure)
+        raise ValidationFailed(f"Unknown measure '{value}': choose one of {names}.") from None
 
 
 def to_amount(value: object, what: str) -> Decimal:
@@ -96,12 +110,13 @@ class Actor(BaseModel):
 
 
 class Period(BaseModel):
-    """A reporting period: a month, a fiscal quarter or a fiscal year, inclusive dates."""
+    """A reporting period: an ISO week, a month, a fiscal quarter or a fiscal year, inclusive
+    dates."""
 
     model_config = ConfigDict(frozen=True)
 
     label: str
-    kind: str  # "month" | "quarter" | "year"
+    kind: str  # "week" | "month" | "quarter" | "year"
     start: date
     end: date
     fiscal_year: int
@@ -110,7 +125,7 @@ class Period(BaseModel):
         """The first day of every month in the period."""
         out, current = [], self.start
         while current <= self.end:
-            out.append(current)
+            out.append(current.replace(day=1))
             current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
         return out
 

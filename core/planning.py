@@ -20,11 +20,13 @@ from core._cascade import N, R, cascade, rebalance_month_cells
 from core._ramp import DEFAULT_RAMP, RampResult, apply_ramp, ramp_factors
 from core._seasonality import (
     MONTHS_PER_YEAR,
+    calendar_profile,
     flat_profile,
     history_profile,
     manual_profile,
     spread_over_months,
 )
+from core._weeks import spread_over_weeks, weeks_of_month
 from core._weighting import Method, weights_for
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "allocate_units",
     "apply_ramp",
     "cascade",
+    "calendar_profile",
     "flat_profile",
     "history_profile",
     "manual_profile",
@@ -51,5 +54,7 @@ __all__ = [
     "rebalance_month_cells",
     "reps_needed",
     "spread_over_months",
+    "spread_over_weeks",
+    "weeks_of_month",
     "weights_for",
 ]

@@ -83,6 +83,16 @@ class PlanStatus(StrEnum):
     LOCKED = "locked"
 
 
+class Measure(StrEnum):
+    """What a target counts: revenue (company currency), units (quantity of won deals),
+    visits (customer visits logged) or deals_created (new deals opened)."""
+
+    REVENUE = "revenue"
+    UNITS = "units"
+    VISITS = "visits"
+    DEALS_CREATED = "deals_created"
+
+
 def _one_of(column: str, enum: type[StrEnum]) -> CheckConstraint:
     values = ", ".join(f"'{member.value}'" for member in enum)
     return CheckConstraint(f"{column} IN ({values})", name=f"{column}_valid")
@@ -594,14 +604,23 @@ class TargetPlan(Base):
 
     __tablename__ = "target_plan"
     __table_args__ = (
-        UniqueConstraint("fiscal_year", "version"),
+        UniqueConstraint("fiscal_year", "measure", "product_line", "version"),
         _one_of("status", PlanStatus),
+        _one_of("measure", Measure),
         _non_negative("company_target"),
         AUTOINCREMENT,
     )
 
     id: Mapped[intpk]
     fiscal_year: Mapped[int] = mapped_column(Integer)
+    measure: Mapped[str] = mapped_column(
+        String(20), default=Measure.REVENUE, server_default=Measure.REVENUE.value
+    )
+    """What the plan's targets count (a year has one plan series per measure and line)."""
+    product_line: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    """The product line the plan targets; empty for every line (the company's own plan)."""
+    stretch_levels: Mapped[list[str] | None] = mapped_column(JSON)
+    """Stretch levels as percentages of the target (["110", "125"]), marked on the charts."""
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default=PlanStatus.DRAFT)
     method: Mapped[str] = mapped_column(String(30))
@@ -621,6 +640,21 @@ class TargetPlan(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default=true())
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+class SeasonalityPercent(Base):
+    """One calendar month's share (percent) of a named seasonality profile; a profile's twelve
+    months add up to exactly 100."""
+
+    __tablename__ = "seasonality_percent"
+    __table_args__ = (
+        CheckConstraint("month >= 1 AND month <= 12", name="month_range"),
+        CheckConstraint("percent >= 0 AND percent <= 100", name="percent_range"),
+    )
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
 
 
 class PlanBudgetRate(Base):

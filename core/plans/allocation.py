@@ -11,6 +11,13 @@ Business rules:
   starts a new draft version when the newest is approved or locked.
 - A manager shares their region's figure again among its sub-regions and reps by a method; the
   region's own months do not change.
+- Every measure plans the same way (revenue, units, visits, deals created): a year has one
+  version series per measure, and per product line besides the company's own plan. Counts
+  are whole units like money; the historical method and seasonality read the measure's own
+  history (a line's plan its line's).
+- A revenue or units plan is broken down by product line into one plan per line, by each
+  line's share of history, equally, or by shares the director gives.
+- A plan may name stretch levels (percentages of the target above 100, e.g. 110 and 125).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from core import planning
 from core.errors import NotFound, ValidationFailed
-from core.models import Actor, Period, PlanStatus, Role, to_amount
+from core.models import Actor, Measure, Period, PlanStatus, Role, measure_of, to_amount
 from core.org import audit
 from core.org.company import fiscal_start_month, ramp_schedule
 from core.org.regions import RegionTree, load_region_tree
@@ -44,14 +51,20 @@ from core.plans.cells import (
     plan_info,
     plan_months,
     save_cells,
+    series_of,
     state_of,
     write_cells,
 )
-from core.plans.rules import allocate_refusal, ensure, resplit_refusal
+from core.plans.rules import allocate_refusal, company_target_refusal, ensure, resplit_refusal
+from core.plans.seasonality import BUILT_IN, profile_percentages
 from core.progress import figures
-from db.schema import Customer, Person, Region, TargetPlan
+from db.schema import Customer, Person, Product, Region, TargetPlan
 
-SEASONALITIES = ("flat", "history", "manual")
+SEASONALITIES = BUILT_IN
+"""The built-in seasonalities; a named profile (core.plans.seasonality) is the fourth kind."""
+LINE_METHODS = ("history", "equal", "manual")
+"""How a plan is broken down by product line."""
+MAX_STRETCH = Decimal(1000)
 RAMP_MODES = ("spread", "absorb")
 HISTORY_MONTHS = 12
 """The historical-share method weighs each rep by won revenue in the 12 months before the year."""
@@ -87,15 +100,23 @@ def _span(start: date, end_before: date) -> Period:
 
 
 def _method_data(
-    session: Session, method: Method, rep_ids: list[int], year_start: date
+    session: Session,
+    method: Method,
+    rep_ids: list[int],
+    year_start: date,
+    measure: Measure = Measure.REVENUE,
+    product_line: str = "",
 ) -> dict[int, Decimal] | None:
     wanted = set(rep_ids)
+    line = [figures.in_line(product_line)] if product_line else []
     if method == Method.HISTORY:
         period = _span(add_months(year_start, -HISTORY_MONTHS), year_start)
-        won = figures.won(session, period, by="owner")
-        return {owner: tally.amount for owner, tally in won.items() if owner in wanted}
+        done = figures.achieved(
+            session, period, measure, by="owner", product_line=product_line or None
+        )
+        return {owner: amount for owner, amount in done.items() if owner in wanted}
     if method == Method.PIPELINE:
-        pipeline = figures.all_open(session, by="owner")
+        pipeline = figures.all_open(session, by="owner", where=line)
         return {owner: tally.amount for owner, tally in pipeline.items() if owner in wanted}
     if method != Method.POTENTIAL:
         return None
@@ -107,30 +128,57 @@ def _method_data(
     }
 
 
-def history_season(session: Session, year_start: date) -> list[Decimal]:
-    """Each fiscal month's share of won revenue in the three years before the plan year."""
+def history_season(
+    session: Session,
+    year_start: date,
+    measure: Measure = Measure.REVENUE,
+    product_line: str = "",
+) -> list[Decimal]:
+    """Each fiscal month's share of the measure (won revenue by default) in the three years
+    before the plan year."""
     period = _span(add_months(year_start, -36), year_start)
     won: dict[int, Decimal] = {}
-    for (_, month_start), amount in figures.won_by_month(session, period, by="company").items():
+    monthly = figures.achieved_by_month(
+        session, period, measure, by="company", product_line=product_line or None
+    )
+    for (_, month_start), amount in monthly.items():
         fiscal_month = (month_start.month - year_start.month) % 12 + 1
         won[fiscal_month] = won.get(fiscal_month, Decimal(0)) + amount
     return planning.history_profile(won)
 
 
 def season_profile(
-    session: Session, seasonality: str, year_start: date, manual: Sequence | None = None
+    session: Session,
+    seasonality: str,
+    year_start: date,
+    manual: Sequence | None = None,
+    measure: Measure = Measure.REVENUE,
+    product_line: str = "",
 ) -> list[Decimal]:
+    """The twelve fiscal-month weights of a seasonality: flat, history (of the measure and
+    line), manual percentages, or a named profile's calendar months in fiscal order."""
     if seasonality == "flat":
         return planning.flat_profile()
     if seasonality == "history":
-        return history_season(session, year_start)
+        return history_season(session, year_start, measure, product_line)
     if seasonality == "manual":
         if manual is None:
             raise ValidationFailed("Manual seasonality needs twelve monthly percentages.")
         return planning.manual_profile(list(manual))
-    raise ValidationFailed(
-        f"Unknown seasonality '{seasonality}': choose one of {', '.join(SEASONALITIES)}."
-    )
+    return planning.calendar_profile(profile_percentages(session, seasonality), year_start.month)
+
+
+def stretch_levels_of(levels: Sequence[object] | None) -> list[Decimal]:
+    """Stretch levels as sorted percentages, each above 100 and at most 1000, two decimals."""
+    out: set[Decimal] = set()
+    for raw in levels or []:
+        value = to_amount(raw, "A stretch level").quantize(Decimal("0.01"), ROUND_HALF_UP)
+        if not Decimal(100) < value <= MAX_STRETCH:
+            raise ValidationFailed(
+                f"A stretch level is a percentage of the target above 100 (got {value})."
+            )
+        out.add(value.normalize() if value == value.to_integral_value() else value)
+    return sorted(out)
 
 
 _NO_DATA = {
@@ -176,10 +224,14 @@ def compute_allocation(
     ramp_mode: Literal["spread", "absorb"] = "spread",
     manual_weights: Mapping[int, Decimal] | None = None,
     manual_season: Sequence | None = None,
+    measure: object = Measure.REVENUE,
+    product_line: str = "",
 ) -> PlanCells:
     """The whole plan (every region, rep and month) for a company figure; nothing is written."""
+    chosen_measure = measure_of(measure)
     if company_target < 0 or company_target != company_target.to_integral_value():
-        raise ValidationFailed("The company target must be a whole, non-negative amount.")
+        what = "amount" if chosen_measure == Measure.REVENUE else "number"
+        raise ValidationFailed(f"The company target must be a whole, non-negative {what}.")
     if ramp_mode not in RAMP_MODES:
         raise ValidationFailed(f"Unknown ramp mode '{ramp_mode}': use spread or absorb.")
     try:
@@ -198,7 +250,7 @@ def compute_allocation(
     if not reps and company_target:
         raise ValidationFailed("There are no active reps to carry the target; add reps first.")
     rep_ids = [pid for pid, _, _ in reps]
-    data = _method_data(session, chosen, rep_ids, months[0])
+    data = _method_data(session, chosen, rep_ids, months[0], chosen_measure, product_line)
     if chosen == Method.MANUAL:
         data = dict(_checked_weights(session, manual_weights or {}, rep_ids))
     if data is not None and rep_ids and not any(data.get(pid, 0) for pid in rep_ids):
@@ -206,7 +258,9 @@ def compute_allocation(
     weights = planning.weights_for(
         chosen, rep_ids, history=data, potential=data, pipeline=data, manual=data
     )
-    profile = season_profile(session, seasonality, months[0], manual_season)
+    profile = season_profile(
+        session, seasonality, months[0], manual_season, chosen_measure, product_line
+    )
     schedule = ramp_schedule(session)
     root_units = np.array(
         [int(v) for v in planning.spread_over_months({root: company_target}, profile)[root]],
@@ -277,17 +331,26 @@ def create_plan(
     manual_weights: Mapping[int, Decimal] | None = None,
     manual_season: Sequence | None = None,
     expected_lock_version: int | None = None,
+    measure: object = Measure.REVENUE,
+    product_line: str = "",
+    stretch_levels: Sequence[object] | None = None,
 ) -> PlanInfo:
-    """Set the company figure and break it down to every region, rep and month (directors).
+    """Set the company figure of a measure (and product line) and break it down to every
+    region, rep and month (directors).
 
-    The year's first plan is version 1. When the newest version is approved or locked a new
-    draft version is started (the old one is kept); a draft or submitted plan is allocated
-    again from scratch and goes back to draft. The plan keeps its method, seasonality,
+    The year's first plan of the series is version 1. When the newest version is approved or
+    locked a new draft version is started (the old one is kept); a draft or submitted plan is
+    allocated again from scratch and goes back to draft. The plan keeps its method, seasonality,
     padding, ramp mode and manual inputs, so it can be allocated again the same way.
     """
     ensure(allocate_refusal(actor))
     if not 2000 <= fiscal_year <= 2100:
         raise ValidationFailed(f"Fiscal year {fiscal_year} is not a plausible year.")
+    chosen_measure = measure_of(measure)
+    product_line = " ".join((product_line or "").split())
+    if product_line:
+        _check_line(session, chosen_measure, product_line)
+    stretch = [str(v) for v in stretch_levels_of(stretch_levels)]
     company_target = to_amount(company_target, "The company target")
     padding_pct = to_amount(padding_pct, "Padding")
     if padding_pct < 0 or padding_pct > 100:
@@ -305,10 +368,12 @@ def create_plan(
         ramp_mode=ramp_mode,
         manual_weights=manual_weights,
         manual_season=manual_season,
+        measure=chosen_measure,
+        product_line=product_line,
     )
     latest = session.scalar(
         select(TargetPlan)
-        .where(TargetPlan.fiscal_year == fiscal_year)
+        .where(*series_of(fiscal_year, chosen_measure, product_line))
         .order_by(TargetPlan.version.desc())
         .limit(1)
     )
@@ -320,11 +385,17 @@ def create_plan(
         "company_target": company_target,
         "padding_pct": padding_pct,
         "ramp": ramp_mode,
+        "measure": chosen_measure.value,
+        **({"product_line": product_line} if product_line else {}),
+        **({"stretch_levels": stretch} if stretch else {}),
         **({"manual_inputs": inputs} if inputs else {}),
     }
     if latest is None or latest.status in (PlanStatus.APPROVED, PlanStatus.LOCKED):
         plan = TargetPlan(
             fiscal_year=fiscal_year,
+            measure=chosen_measure.value,
+            product_line=product_line,
+            stretch_levels=stretch or None,
             version=1 if latest is None else latest.version + 1,
             status=PlanStatus.DRAFT,
             method=method_name,
@@ -349,6 +420,7 @@ def create_plan(
         plan.padding_pct = padding_pct
         plan.ramp_mode = ramp_mode
         plan.manual_inputs = inputs
+        plan.stretch_levels = stretch or None
         action = "reallocate"
     rows = write_cells(session, plan.id, cells)
     audit.record(
@@ -444,6 +516,178 @@ def resplit_region(
         "target_plan",
         plan.id,
         after={"region": tree.names.get(region_id), "method": chosen.value, "rows": changed},
+    )
+    session.flush()
+    return plan_info(session, plan, actor)
+
+
+def _check_line(session: Session, measure: Measure, product_line: str) -> None:
+    """A line plan targets revenue or units of a product line the catalogue has."""
+    if measure not in (Measure.REVENUE, Measure.UNITS):
+        raise ValidationFailed("Only revenue and units targets can be set by product line.")
+    if product_line not in product_lines(session):
+        known = ", ".join(product_lines(session)) or "none yet"
+        raise ValidationFailed(
+            f"There is no product line '{product_line}' in the catalogue (lines: {known})."
+        )
+
+
+def product_lines(session: Session) -> list[str]:
+    """The product lines of the catalogue's active products, in name order."""
+    return list(
+        session.scalars(
+            select(Product.product_line)
+            .where(Product.active.is_(True))
+            .distinct()
+            .order_by(Product.product_line)
+        )
+    )
+
+
+def line_shares(
+    session: Session,
+    fiscal_year: int,
+    measure: object,
+    method: str,
+    shares: Mapping[str, object] | None = None,
+) -> dict[str, Decimal]:
+    """Each product line's weight for breaking a plan down: its share of the measure in the
+    12 months before the year (history), 1 each (equal), or the director's shares (manual,
+    percentages that add up to 100)."""
+    lines = product_lines(session)
+    if not lines:
+        raise ValidationFailed("The catalogue has no product lines to break the plan down by.")
+    if method == "equal":
+        return {line: Decimal(1) for line in lines}
+    if method == "history":
+        start = plan_months(fiscal_year, fiscal_start_month(session))[0]
+        period = _span(add_months(start, -HISTORY_MONTHS), start)
+        done = figures.achieved(session, period, measure, by="product_line")
+        weights = {line: Decimal(done.get(line, 0)) for line in lines}
+        if not any(weights.values()):
+            raise ValidationFailed(
+                f"No product line has any history in the 12 months before FY{fiscal_year}; "
+                "break the plan down equally or by your own shares."
+            )
+        return weights
+    if method == "manual":
+        given = {
+            " ".join(str(k).split()): to_amount(v, f"The share of {k}")
+            for k, v in (shares or {}).items()
+        }
+        unknown = sorted(set(given) - set(lines))
+        if unknown:
+            raise ValidationFailed(f"Unknown product line: {', '.join(unknown)}.")
+        total = sum(given.values(), Decimal(0))
+        if total != 100:
+            raise ValidationFailed(f"The product-line shares add up to {total}, not 100.")
+        return {line: given.get(line, Decimal(0)) for line in lines}
+    raise ValidationFailed(
+        f"Unknown way to break down by product line '{method}': use {', '.join(LINE_METHODS)}."
+    )
+
+
+def break_by_product_line(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    method: str = "history",
+    shares: Mapping[str, object] | None = None,
+) -> list[PlanInfo]:
+    """Break a company revenue or units plan down by product line (directors): each line gets
+    a draft plan of its own whose company figure is its share of the plan's (largest
+    remainder, so the lines add up to the plan), allocated to regions, reps and months with
+    the plan's method, seasonality, padding and ramp. A line with no share gets no plan; a
+    line whose reps have no history of their own is weighed equally."""
+    parent = plan_by_id(session, plan_id)
+    ensure(allocate_refusal(actor))
+    if parent.product_line:
+        raise ValidationFailed("This is already a product line's plan; break down the company's.")
+    measure = measure_of(parent.measure)
+    if measure not in (Measure.REVENUE, Measure.UNITS):
+        raise ValidationFailed("Only revenue and units targets can be set by product line.")
+    weights = line_shares(session, parent.fiscal_year, measure, method, shares)
+    cut = planning.allocate(Decimal(parent.company_target), weights)
+    inputs = parent.manual_inputs or {}
+    out = []
+    for line, amount in cut.items():
+        if not amount:
+            continue
+        chosen = parent.method
+        try:
+            compute_allocation(
+                session,
+                fiscal_year=parent.fiscal_year,
+                company_target=amount,
+                method=chosen,
+                seasonality=parent.seasonality or "flat",
+                padding_pct=Decimal(parent.padding_pct),
+                ramp_mode=parent.ramp_mode,  # type: ignore[arg-type]
+                manual_weights=_weights_of(inputs),
+                manual_season=inputs.get("season"),
+                measure=measure,
+                product_line=line,
+            )
+        except ValidationFailed:
+            chosen = Method.EQUAL.value
+        out.append(
+            create_plan(
+                session,
+                actor,
+                fiscal_year=parent.fiscal_year,
+                company_target=amount,
+                method=chosen,
+                seasonality=parent.seasonality or "flat",
+                padding_pct=Decimal(parent.padding_pct),
+                ramp_mode=parent.ramp_mode,  # type: ignore[arg-type]
+                manual_weights=_weights_of(inputs) if chosen == Method.MANUAL else None,
+                manual_season=inputs.get("season"),
+                measure=measure,
+                product_line=line,
+                stretch_levels=parent.stretch_levels,
+            )
+        )
+    audit.record(
+        session,
+        actor,
+        "break_by_product_line",
+        "target_plan",
+        parent.id,
+        after={"method": method, "lines": {line: str(a) for line, a in cut.items()}},
+    )
+    session.flush()
+    return out
+
+
+def _weights_of(inputs: Mapping) -> dict[int, Decimal] | None:
+    weights = inputs.get("weights")
+    return {int(k): Decimal(v) for k, v in weights.items()} if weights else None
+
+
+def set_stretch_levels(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    levels: Sequence[object],
+    *,
+    expected_lock_version: int | None = None,
+) -> PlanInfo:
+    """Name a draft or submitted plan's stretch levels (directors); an approved or locked
+    plan gets a new version first."""
+    plan = plan_by_id(session, plan_id)
+    ensure(company_target_refusal(actor, state_of(session, plan)))
+    stretch = [str(v) for v in stretch_levels_of(levels)]
+    before = {"stretch_levels": plan.stretch_levels}
+    claim(session, plan, expected_lock_version)
+    plan.stretch_levels = stretch or None
+    audit.record(
+        session,
+        actor,
+        "stretch_levels",
+        "target_plan",
+        plan.id,
+        before=before,
+        after={"stretch_levels": stretch},
     )
     session.flush()
     return plan_info(session, plan, actor)

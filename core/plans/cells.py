@@ -26,7 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core import planning
 from core.errors import DomainError, NotFound, ValidationFailed
-from core.models import Actor, PlanStatus
+from core.models import Actor, Measure, PlanStatus, measure_of
 from core.org.company import fiscal_start_month
 from core.org.regions import RegionTree, load_region_tree
 from core.periods import add_months
@@ -45,6 +45,12 @@ class PlanInfo(BaseModel):
 
     id: int
     fiscal_year: int
+    measure: Measure = Measure.REVENUE
+    """What the plan's targets count."""
+    product_line: str = ""
+    """The product line the plan targets; empty for every line."""
+    stretch_levels: list[Decimal] = []
+    """Stretch levels as percentages of the target (110, 125), marked on the charts."""
     version: int
     status: PlanStatus
     method: str
@@ -68,8 +74,15 @@ class PlanInfo(BaseModel):
     """What the acting user may do with this version (see core.plans.rules)."""
 
     @property
+    def series(self) -> str:
+        """What the plan targets: "revenue", "units", "revenue · Bikes"."""
+        return self.measure.value + (f" · {self.product_line}" if self.product_line else "")
+
+    @property
     def label(self) -> str:
-        return f"FY{self.fiscal_year} v{self.version}"
+        if self.measure == Measure.REVENUE and not self.product_line:
+            return f"FY{self.fiscal_year} v{self.version}"
+        return f"FY{self.fiscal_year} {self.series} v{self.version}"
 
     @property
     def ramp_shortfall(self) -> Decimal:
@@ -92,15 +105,41 @@ def month_names(months: Sequence[date]) -> list[str]:
     return [m.strftime("%B %Y") for m in months]
 
 
-def find_plan(session: Session, fiscal_year: int, version: int | None = None) -> TargetPlan:
-    """The given version of the year's plan, or its newest version."""
-    query = select(TargetPlan).where(TargetPlan.fiscal_year == fiscal_year)
+def series_of(
+    fiscal_year: int, measure: object = Measure.REVENUE, product_line: str | None = ""
+) -> list:
+    """The SQL condition of one plan series: a year's versions of one measure and line (a
+    year has a series per measure, and per product line besides the company's own)."""
+    return [
+        TargetPlan.fiscal_year == fiscal_year,
+        TargetPlan.measure == measure_of(measure).value,
+        TargetPlan.product_line == (product_line or "").strip(),
+    ]
+
+
+def same_series(plan: TargetPlan) -> list:
+    """The condition of the versions of `plan`'s series."""
+    return series_of(plan.fiscal_year, plan.measure, plan.product_line)
+
+
+def find_plan(
+    session: Session,
+    fiscal_year: int,
+    version: int | None = None,
+    *,
+    measure: object = Measure.REVENUE,
+    product_line: str | None = "",
+) -> TargetPlan:
+    """The given version of the year's plan of a measure and line, or its newest version."""
+    query = select(TargetPlan).where(*series_of(fiscal_year, measure, product_line))
     if version is not None:
         query = query.where(TargetPlan.version == version)
     plan = session.scalar(query.order_by(TargetPlan.version.desc()).limit(1))
     if plan is None:
         which = f" version {version}" if version is not None else ""
-        raise NotFound(f"There is no FY{fiscal_year} plan{which} yet.")
+        series = measure_of(measure).value + (f" · {product_line}" if product_line else "")
+        what = "" if series == Measure.REVENUE else f" {series}"
+        raise NotFound(f"There is no FY{fiscal_year}{what} plan{which} yet.")
     return plan
 
 
@@ -123,9 +162,7 @@ def _person_name(session: Session, person_id: int | None) -> str | None:
 def state_of(session: Session, plan: TargetPlan) -> PlanState:
     """What the rules need to know about a plan version (its status, and whether it is the
     year's newest)."""
-    newest = session.scalar(
-        select(func.max(TargetPlan.version)).where(TargetPlan.fiscal_year == plan.fiscal_year)
-    )
+    newest = session.scalar(select(func.max(TargetPlan.version)).where(*same_series(plan)))
     return PlanState(plan.fiscal_year, plan.version, PlanStatus(plan.status), newest or 0)
 
 
@@ -139,15 +176,16 @@ def plan_info(session: Session, plan: TargetPlan, actor: Actor) -> PlanInfo:
     )
     versions = list(
         session.scalars(
-            select(TargetPlan.version)
-            .where(TargetPlan.fiscal_year == plan.fiscal_year)
-            .order_by(TargetPlan.version)
+            select(TargetPlan.version).where(*same_series(plan)).order_by(TargetPlan.version)
         )
     )
     inputs = plan.manual_inputs or {}
     return PlanInfo(
         id=plan.id,
         fiscal_year=plan.fiscal_year,
+        measure=measure_of(plan.measure),
+        product_line=plan.product_line or "",
+        stretch_levels=[Decimal(v) for v in plan.stretch_levels or []],
         version=plan.version,
         status=PlanStatus(plan.status),
         method=plan.method,

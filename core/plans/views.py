@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
-from core.models import Actor
+from core.models import Actor, Measure
 from core.org.access import ensure_active
 from core.org.regions import load_region_tree
 from core.plans.cells import (
@@ -26,17 +26,40 @@ from core.plans.cells import (
     plan_children,
     plan_info,
     rep_names_of,
+    series_of,
 )
 from core.plans.rules import allocate_refusal, ensure, manager_refusal, view_region_refusal
 from db.schema import Person, Region, Target, TargetPlan
 
 
 def get_plan(
-    session: Session, actor: Actor, fiscal_year: int, version: int | None = None
+    session: Session,
+    actor: Actor,
+    fiscal_year: int,
+    version: int | None = None,
+    *,
+    measure: object = Measure.REVENUE,
+    product_line: str = "",
 ) -> PlanInfo:
-    """A plan version (the newest by default). Everyone signed in may see the plan header."""
+    """A plan version of a measure and line (the newest by default). Everyone signed in may
+    see the plan header."""
     ensure_active(actor)
-    return plan_info(session, find_plan(session, fiscal_year, version), actor)
+    plan = find_plan(session, fiscal_year, version, measure=measure, product_line=product_line)
+    return plan_info(session, plan, actor)
+
+
+def plan_series(session: Session, fiscal_year: int) -> list[tuple[str, str]]:
+    """The (measure, product line) series that have a plan in the year: the company's revenue
+    plan first, then the other measures, then product lines."""
+    rows = session.execute(
+        select(TargetPlan.measure, TargetPlan.product_line)
+        .where(TargetPlan.fiscal_year == fiscal_year)
+        .distinct()
+    ).all()
+    order = [m.value for m in Measure]
+    return sorted(
+        ((m, line or "") for m, line in rows), key=lambda r: (r[1] != "", order.index(r[0]), r[1])
+    )
 
 
 def can_allocate(actor: Actor) -> bool:
@@ -102,12 +125,20 @@ def plan_table(session: Session, actor: Actor, plan_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["level", "region", "rep", "username", *labels, "total"])
 
 
-def my_targets(session: Session, actor: Actor, fiscal_year: int) -> pd.DataFrame:
-    """A person's own monthly targets in the year's newest plan: month, region, target."""
+def my_targets(
+    session: Session,
+    actor: Actor,
+    fiscal_year: int,
+    *,
+    measure: object = Measure.REVENUE,
+    product_line: str = "",
+) -> pd.DataFrame:
+    """A person's own monthly targets in the year's newest plan of a measure and line: month,
+    region, target."""
     ensure_active(actor)
     plan = session.scalar(
         select(TargetPlan)
-        .where(TargetPlan.fiscal_year == fiscal_year)
+        .where(*series_of(fiscal_year, measure, product_line))
         .order_by(TargetPlan.version.desc())
         .limit(1)
     )
@@ -129,15 +160,23 @@ def my_targets(session: Session, actor: Actor, fiscal_year: int) -> pd.DataFrame
 
 
 def compare_versions(
-    session: Session, actor: Actor, fiscal_year: int, version_a: int, version_b: int
+    session: Session,
+    actor: Actor,
+    fiscal_year: int,
+    version_a: int,
+    version_b: int,
+    *,
+    measure: object = Measure.REVENUE,
+    product_line: str = "",
 ) -> pd.DataFrame:
-    """Yearly target of every region and rep in two versions, with the change between them."""
+    """Yearly target of every region and rep in two versions of one series, with the change
+    between them."""
     ensure(manager_refusal(actor, "compare plan versions"))
     if version_a == version_b:
         raise ValidationFailed("Choose two different versions to compare.")
     frames = []
     for version in (version_a, version_b):
-        plan = find_plan(session, fiscal_year, version)
+        plan = find_plan(session, fiscal_year, version, measure=measure, product_line=product_line)
         table = plan_table(session, actor, plan.id)
         frames.append(
             table[["level", "region", "rep", "total"]].rename(columns={"total": f"v{version}"})

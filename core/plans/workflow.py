@@ -113,6 +113,9 @@ def new_version(session: Session, actor: Actor, plan_id: int) -> PlanInfo:
     ensure(new_version_refusal(actor, state_of(session, source)))
     plan = TargetPlan(
         fiscal_year=source.fiscal_year,
+        measure=source.measure,
+        product_line=source.product_line,
+        stretch_levels=source.stretch_levels,
         version=source.version + 1,
         status=PlanStatus.DRAFT,
         method=source.method,

@@ -115,19 +115,34 @@ def _restricted(base: Any, entities: Sequence[Entity], where: Sequence) -> list:
     return [base.in_(keys), *where]
 
 
-def _monthly_targets(
+def monthly_targets(
     session: Session,
     period: Period,
     entities: Sequence[Entity],
     rep_regions: frozenset[int] | None,
+    *,
+    measure: object = "revenue",
+    product_line: str = "",
 ) -> dict[str, dict[date, Decimal]]:
-    """Each entity's target by month (entities without target rows are left out)."""
+    """Each entity's target by month in the active plan of the measure and product line
+    (entities without target rows are left out)."""
     regions = figures.region_targets_by_month(
-        session, period, {r for e in entities for r in e.target_regions}
+        session,
+        period,
+        {r for e in entities for r in e.target_regions},
+        measure=measure,
+        product_line=product_line,
     )
     people_ids = {e.person_id for e in entities if e.person_id is not None}
     people = (
-        figures.rep_targets_by_month(session, period, people_ids, within_regions=rep_regions)
+        figures.rep_targets_by_month(
+            session,
+            period,
+            people_ids,
+            within_regions=rep_regions,
+            measure=measure,
+            product_line=product_line,
+        )
         if people_ids
         else {}
     )
@@ -173,7 +188,7 @@ def attainment_rows(
         session, period, today, by=by, where=scoped, squares=simulate and period.end >= today
     )
     late = figures.overdue(session, today, by=by, where=scoped) if period.end >= today else {}
-    targets = _monthly_targets(session, period, entities, rep_regions)
+    targets = monthly_targets(session, period, entities, rep_regions)
     probabilities = figures.stage_probabilities(session)
     ended = period.end < today
     simulate = simulate and not ended
@@ -181,9 +196,7 @@ def attainment_rows(
         calibration = calibration or stage_calibration(session, today)
         calibrated = {c.stage_id: c.calibrated for c in calibration}
         largest = (
-            largest_open(
-                session, period, today, base=base, where=scoped, single=len(entities) == 1
-            )
+            largest_open(session, period, today, base=base, where=scoped, single=len(entities) == 1)
             if pipeline
             else {}
         )
@@ -197,7 +210,9 @@ def attainment_rows(
         weighted = open_here.weighted(probabilities)
         monthly = targets.get(entity.key)
         target = figures.total(monthly)
-        expected = forecast.expected_to_date(monthly, today) if monthly is not None else None
+        expected = (
+            forecast.expected_to_date(monthly, today, period) if monthly is not None else None
+        )
         gap = target - won_here.amount if target is not None else None
         projected = None if ended else won_here.amount + weighted
         categories = open_here.by_category
@@ -308,19 +323,19 @@ def rep_rows(
     return rows_for_reps(session, period, entities, None, today, simulate)
 
 
-def attainment_report(
+def report_entities(
     session: Session,
     actor: Actor,
     period: Period,
     by: str,
     *,
     region: str | None = None,
-    today: date | None = None,
-    simulate: bool = True,
-) -> list[AttainmentRow]:
-    """One row per entity: the company; every region (each with its subtree) in the tree or
-    under `region`; or every rep with a target, a win or open pipeline there in the period."""
-    today = today or date.today()
+    today: date,
+) -> tuple[list[Entity], frozenset[int] | None]:
+    """Who a report shows and, for reps, the regions whose deals and targets count: the
+    company; every region (each with its subtree) in the tree or under `region`; or every rep
+    with a target, a win or open pipeline there in the period. Refused outside the actor's
+    scope."""
     if by not in LEVELS:
         raise ValidationFailed(f"Unknown level '{by}': choose company, region or rep.")
     tree = load_region_tree(session)
@@ -332,7 +347,7 @@ def attainment_report(
             raise ValidationFailed("--region applies to --by region or --by rep, not company.")
         if not actor.sees_everything:
             raise PermissionDenied("Only directors and admins see the company's figures.")
-        return rows_for_regions(session, period, [company_entity(tree)], today, simulate)
+        return [company_entity(tree)], None
     if by == "region":
         if actor.role == Role.REP:
             raise PermissionDenied("You can only see figures of regions you manage.")
@@ -346,16 +361,33 @@ def attainment_report(
             tops = [r for r in scope if tree.parents.get(r) not in scope]
         ordered = sorted(tops, key=lambda r: tree.names[r])
         ids = [r for top in ordered for r in depth_first(tree, top)]
-        entities = [region_entity(tree, r) for r in ids]
-        return rows_for_regions(session, period, entities, today, simulate)
+        return [region_entity(tree, r) for r in ids], None
     if actor.role == Role.REP:
         mine = [e for e in rep_entities(session, period, None, today) if e.person_id == actor.id]
-        return rows_for_reps(session, period, mine, None, today, simulate)
+        return mine, None
     if region_id is not None:
         region_ids: frozenset[int] | None = frozenset(tree.subtree(region_id))
     else:
         region_ids = None if actor.sees_everything else (actor.scope_region_ids or frozenset())
-    entities = rep_entities(session, period, region_ids, today)
+    return rep_entities(session, period, region_ids, today), region_ids
+
+
+def attainment_report(
+    session: Session,
+    actor: Actor,
+    period: Period,
+    by: str,
+    *,
+    region: str | None = None,
+    today: date | None = None,
+    simulate: bool = True,
+) -> list[AttainmentRow]:
+    """One row per entity: the company; every region (each with its subtree) in the tree or
+    under `region`; or every rep with a target, a win or open pipeline there in the period."""
+    today = today or date.today()
+    entities, region_ids = report_entities(session, actor, period, by, region=region, today=today)
+    if by in ("company", "region"):
+        return rows_for_regions(session, period, entities, today, simulate)
     return rows_for_reps(session, period, entities, region_ids, today, simulate)
 
 

@@ -28,6 +28,9 @@ from enum import StrEnum
 
 import numpy as np
 
+from core.models import Period
+from core.periods import working_days
+
 TRIALS = 10_000
 """Monte Carlo trials per simulation (the issue asks for at least 10,000)."""
 SEED = 20_260_101
@@ -51,8 +54,15 @@ def month_share_elapsed(month_start: date, today: date) -> Decimal:
     return Decimal(today.day) / Decimal(days)
 
 
-def expected_to_date(monthly_targets: dict[date, Decimal], today: date) -> Decimal:
-    """Target share of the elapsed part of the period, month by month, by day in this month."""
+def expected_to_date(
+    monthly_targets: dict[date, Decimal], today: date, period: Period | None = None
+) -> Decimal:
+    """Target share of the elapsed part of the period, month by month, by day in this month;
+    a week's by its working days elapsed (Monday to Friday)."""
+    if period is not None and period.kind == "week":
+        target = sum(monthly_targets.values(), Decimal(0))
+        done = working_days(period.start, min(today, period.end))
+        return (target * done / working_days(period.start, period.end)).quantize(CENT)
     total = sum(
         (amount * month_share_elapsed(month, today) for month, amount in monthly_targets.items()),
         Decimal(0),

@@ -1,0 +1,266 @@
+"""Attainment on any measure: revenue, units, visits or deals created, overall or for one
+product line, for any period down to an ISO week.
+
+Every figure comes from core.progress.figures (`achieved`, the target rows) and every ratio
+from core.progress.forecast, the same as revenue attainment:
+- attainment = achieved / target (None without a target), gap = target - achieved;
+- expected to date follows the target's months (a week's working days), pace = achieved /
+  expected to date;
+- the stretch levels of the active plan (percentages of the target) give each entity's
+  stretch targets, marked on the charts.
+A product line's target is its own plan's (a target set on a line counts won deals of every
+product in the line). Visits count for the person who made them, in the person's region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import ValidationFailed
+from core.models import COUNT_MEASURES, Actor, Measure, Period, Role, measure_of
+from core.org.access import ensure_active
+from core.progress import figures, forecast
+from core.progress.attainment import monthly_targets, report_entities
+from core.progress.scopes import Entity, default_scope, rep_entity, scope_entity
+from db.schema import Deal, Person, Product, TargetPlan
+
+BY = ("company", "region", "rep", "product_line")
+"""How `report targets` groups its rows."""
+CENT = Decimal("0.01")
+
+
+class MeasureRow(BaseModel):
+    """Where one entity stands on one measure in a period (ratios as fractions, None where
+    undefined: no target, nothing expected yet)."""
+
+    level: str
+    key: str
+    entity: str
+    label: str
+    parent_key: str | None = None
+    period: str
+    measure: Measure
+    product_line: str = ""
+    target: Decimal | None
+    achieved: Decimal
+    attainment: Decimal | None
+    gap: Decimal | None
+    expected_to_date: Decimal | None
+    pace: Decimal | None
+    stretch: list[Decimal] = []
+    """The stretch targets (target x each stretch level), lowest first."""
+
+
+def stretch_levels(
+    session: Session, fiscal_year: int, measure: object, product_line: str = ""
+) -> list[Decimal]:
+    """The active plan's stretch levels as percentages (110, 125), lowest first."""
+    plan_id = figures.active_plan_id(session, fiscal_year, measure, product_line)
+    if plan_id is None:
+        return []
+    levels = session.scalar(select(TargetPlan.stretch_levels).where(TargetPlan.id == plan_id))
+    return sorted(Decimal(v) for v in levels or [])
+
+
+def _restriction(measure: Measure, by: str, entities: Sequence[Entity]) -> list:
+    keys: set[int] = set()
+    for entity in entities:
+        if entity.base_keys is None:
+            return []
+        keys |= entity.base_keys
+    return [figures.measure_key(measure, by).in_(keys)]
+
+
+def measure_rows(
+    session: Session,
+    period: Period,
+    entities: Sequence[Entity],
+    measure: object,
+    *,
+    by: str,
+    today: date,
+    product_line: str = "",
+    rep_regions: frozenset[int] | None = None,
+) -> list[MeasureRow]:
+    """The rows of entities that share a base key ("company", "region" or "owner"): one
+    grouped query for what was achieved and one for the targets. Regions add up their
+    subtree in Python, as revenue attainment does. Reps within `rep_regions` count only the
+    deals credited there and the targets planned there (visits have no region: all count)."""
+    if not entities:
+        return []
+    chosen = measure_of(measure)
+    where = _restriction(chosen, by, entities)
+    if rep_regions is not None and chosen != Measure.VISITS:
+        where.append(Deal.region_id.in_(rep_regions))
+    done = figures.achieved(
+        session, period, chosen, by=by, where=where, product_line=product_line or None
+    )
+    targets = monthly_targets(
+        session, period, entities, rep_regions, measure=chosen, product_line=product_line
+    )
+    levels = stretch_levels(session, period.fiscal_year, chosen, product_line)
+    out = []
+    for entity in entities:
+        keys = done if entity.base_keys is None else [k for k in entity.base_keys if k in done]
+        achieved = sum((done[k] for k in keys), Decimal(0))
+        monthly = targets.get(entity.key)
+        target = figures.total(monthly)
+        if target is not None and chosen in COUNT_MEASURES:
+            target = target.quantize(Decimal(1))
+        expected = forecast.expected_to_date(monthly, today, period) if monthly else None
+        out.append(
+            MeasureRow(
+                level=entity.level,
+                key=entity.key,
+                entity=entity.entity,
+                label=entity.label,
+                parent_key=entity.parent_key,
+                period=period.label,
+                measure=chosen,
+                product_line=product_line,
+                target=target,
+                achieved=achieved,
+                attainment=forecast.ratio(achieved, target),
+                gap=None if target is None else target - achieved,
+                expected_to_date=expected,
+                pace=forecast.pace(achieved, expected),
+                stretch=[(target * v / 100).quantize(CENT) for v in levels] if target else [],
+            )
+        )
+    return out
+
+
+def _rep_entities_for(
+    session: Session,
+    period: Period,
+    measure: Measure,
+    region_ids: frozenset[int] | None,
+    product_line: str,
+) -> list[Entity]:
+    """Reps with a target of the measure, or something achieved, in the period (within the
+    regions)."""
+    ids = set(
+        figures.rep_targets_by_month(
+            session,
+            period,
+            None,
+            within_regions=region_ids,
+            measure=measure,
+            product_line=product_line,
+        )
+    )
+    where: list[Any] = []
+    if region_ids is not None:
+        column = Person.region_id if measure == Measure.VISITS else Deal.region_id
+        where.append(column.in_(region_ids))
+    by = "region" if measure == Measure.VISITS and region_ids is not None else "owner"
+    if by == "owner":
+        ids |= set(
+            figures.achieved(
+                session, period, measure, by="owner", where=where, product_line=product_line or None
+            )
+        )
+    else:  # visits within regions: group by person, keep those of the regions
+        visitors = figures.achieved(session, period, measure, by="owner")
+        if visitors:
+            in_regions = select(Person.id).where(
+                Person.id.in_(visitors), Person.region_id.in_(region_ids or frozenset())
+            )
+            ids |= set(session.scalars(in_regions))
+    people = session.scalars(
+        select(Person).where(Person.id.in_(ids or {0})).order_by(Person.name)
+    ).all()
+    return [rep_entity(p) for p in people if p.role == Role.REP or p.id in ids]
+
+
+def targets_report(
+    session: Session,
+    actor: Actor,
+    period: Period,
+    measure: object = Measure.REVENUE,
+    by: str = "company",
+    *,
+    region: str | None = None,
+    product_line: str = "",
+    today: date | None = None,
+) -> list[MeasureRow]:
+    """One row per entity on one measure: the company, each region (with its subtree), each
+    rep, or each product line (of the actor's scope: the company for directors, a manager's
+    regions, a rep's own figures). Refused outside the actor's scope."""
+    today = today or date.today()
+    chosen = measure_of(measure)
+    if by not in BY:
+        raise ValidationFailed(f"Unknown grouping '{by}': choose {', '.join(BY)}.")
+    if by == "product_line":
+        return _line_rows(session, actor, period, chosen, today)
+    if by == "rep":
+        entities, region_ids = report_entities(
+            session, actor, period, "rep", region=region, today=today
+        )
+        if actor.role == Role.REP:
+            person = session.get(Person, actor.id)
+            entities = [rep_entity(person)] if person is not None else []
+        else:
+            entities = _rep_entities_for(session, period, chosen, region_ids, product_line)
+        return measure_rows(
+            session,
+            period,
+            entities,
+            chosen,
+            by="owner",
+            today=today,
+            product_line=product_line,
+            rep_regions=region_ids,
+        )
+    entities, _ = report_entities(session, actor, period, by, region=region, today=today)
+    return measure_rows(
+        session,
+        period,
+        entities,
+        chosen,
+        by="company" if by == "company" else "region",
+        today=today,
+        product_line=product_line,
+    )
+
+
+def _line_rows(
+    session: Session, actor: Actor, period: Period, measure: Measure, today: date
+) -> list[MeasureRow]:
+    """The actor's scope (the company, a manager's regions, a rep), once per product line of
+    the catalogue."""
+    ensure_active(actor)
+    if measure == Measure.VISITS:
+        raise ValidationFailed("Visits have no product line; read them by person or region.")
+    scope = default_scope(session, actor)
+    entity = scope_entity(scope)
+    if scope.person_id is not None:
+        by = "owner"
+    else:
+        by = "company" if entity.base_keys is None else "region"
+    lines = session.scalars(
+        select(Product.product_line).distinct().order_by(Product.product_line)
+    ).all()
+    out = []
+    for line in lines:
+        (row,) = measure_rows(
+            session, period, [entity], measure, by=by, today=today, product_line=line
+        )
+        out.append(
+            row.model_copy(
+                update={
+                    "level": "product_line",
+                    "key": f"line:{line}",
+                    "entity": line,
+                    "label": line,
+                }
+            )
+        )
+    return out
