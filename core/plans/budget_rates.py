@@ -4,7 +4,9 @@ When the active plan of a fiscal year fixes a rate for a currency, every figure 
 (won, lost, created and open pipeline, so attainment and the forecast against the plan)
 converts deals in that currency at the budget rate instead of the dated rates; other
 currencies keep the dated rule (core.currency). Directors set them on a draft or submitted
-plan; an approved or locked plan keeps its rates, and a new version copies them.
+plan; an approved or locked plan keeps its rates, and a new version copies them. Only the
+company's revenue plan has budget rates: other measures count things, not money, and a product
+line's revenue plan converts at the company plan's rates.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from core import currency
 from core.errors import ValidationFailed
-from core.models import Actor
+from core.models import Actor, Measure
 from core.org import audit
 from core.org.access import ensure_active
 from core.pipeline.pricing import company_currency
@@ -50,6 +52,17 @@ def set_budget_rates(
     ensure(director_refusal(actor, "set budget rates"))
     plan = plan_by_id(session, plan_id)
     state = state_of(session, plan)
+    if plan.measure != Measure.REVENUE:
+        counts = plan.measure.replace("_", " ")
+        raise ValidationFailed(
+            f"Only a revenue plan has budget rates: the FY{plan.fiscal_year} {counts} plan "
+            f"counts {counts}, not money."
+        )
+    if plan.product_line:
+        raise ValidationFailed(
+            f"The FY{plan.fiscal_year} {plan.product_line} revenue plan converts at the budget "
+            "rates of the company's revenue plan: set them there."
+        )
     if state.status not in OPEN:
         raise ValidationFailed(
             f"{state.label} is {state.status.value}: its budget rates are fixed. Start a new "
