@@ -52,4 +52,8 @@ class DemoBuild:
         self.counts: dict[str, int] = {}
 
     def insert(self, model, columns) -> None:
-        self.counts[model.__tablename__] = bulk_insert(self.conn, model.__table__, columns)
+        """Bulk-insert rows given column-wise; `counts` adds them up per table."""
+        name = model.__tablename__
+        self.counts[name] = self.counts.get(name, 0) + bulk_insert(
+            self.conn, model.__table__, columns
+        )

@@ -84,6 +84,10 @@ def add_deals(build: DemoBuild) -> None:
         price * quantity * build.customer_seg_factor[customer] * (0.6 + 0.4 * build.rep_skill[rep])
     )
     amount = np.maximum(np.round(amount, -1), 100).astype(np.int64)
+    # Units sold: the deal's value in list prices, at least one (enterprise deals buy more
+    # seats and sites; a small one buys one at a discount). Drawn from nothing new, so the
+    # rest of the data stays put.
+    units = np.maximum(np.rint(amount / price), 1).astype(np.int64)
 
     # Fate: how far each deal gets. Better reps convert better at every stage.
     skill = build.rep_skill[rep][:, None]
@@ -192,6 +196,7 @@ def add_deals(build: DemoBuild) -> None:
         "stage_entered": stage_entered,
         "amount": amount,
         "value": value,
+        "units": units,
         "expected": expected,
     }
     build.insert(
@@ -211,6 +216,7 @@ def add_deals(build: DemoBuild) -> None:
             "owner_id": owner_ids,
             "region_id": build.rep_region[rep],
             "product_id": product + 1,
+            "quantity": units,
             "amount": amount,
             "currency": money.currency,
             "company_amount": money.company_amounts(),

@@ -1,12 +1,13 @@
 """Demo data that looks like a real business: a region tree, reps of different skill, customers,
 three fiscal years of deals with stage history, deal teams, activities, pipeline reviews and an
-approved target plan per year, broken down with the planning rules.
+approved target plan per year, broken down with the planning rules; units and visits plans per
+year, this year's revenue by product line, and two named seasonality profiles.
 
 Deterministic for a given seed and "today". Generated column-wise with numpy and bulk-loaded,
 so the large scale (1,000,000 deals) takes minutes, not hours.
 
-The generation steps live in their own modules: org, catalogue, customers, deals, activities
-and plans; this module runs them in order in one transaction.
+The generation steps live in their own modules: org, catalogue, customers, deals, activities,
+plans and measure_plans; this module runs them in order in one transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from core.demo.catalogue import add_catalogue
 from core.demo.customers import add_customers, store_last_contact_dates
 from core.demo.deals import add_deal_teams, add_deals
 from core.demo.follow_ups import add_follow_ups
+from core.demo.measure_plans import add_measure_plans
 from core.demo.org import DEMO_ACCOUNTS, add_organisation
 from core.demo.plans import add_target_plans
 from core.demo.scales import SCALES
@@ -104,6 +106,7 @@ def seed(
             ("pipeline reviews", add_pipeline_reviews),
             ("follow-ups", add_follow_ups),
             ("target plans", add_target_plans),
+            ("unit, visit and product-line plans", add_measure_plans),
             ("settings", lambda b: add_settings_and_audit(b, scale, seed)),
         ]
         for number, (name, step) in enumerate(steps):
