@@ -4,6 +4,11 @@ Scorecard (core.performance.scorecard measures the raw figures, this module scor
 - Six metrics, each normalised to 0-100 against a benchmark (see `measure`): attainment,
   activities (points per activity: visit 3, meeting 2, demo 2, call 1, email 0.5), win rate,
   pipeline generated (as a multiple of target), cycle time, forecast accuracy.
+- Targets on other measures (core.progress.measures) replace fixed benchmarks where they exist:
+  with a visits target the activities part scores visits / visits target (100 x, capped at
+  100) instead of activity points; with a units or deals-created target the attainment part is
+  the mean of the scores of every measure that has a target (revenue included when it has
+  one), each scored as revenue is (100 x attainment / `attainment_full`, capped at 100).
 - Weights are percent per metric and sum to 100. A metric without data is left out and the
   other weights are scaled up to sum to 100 ("effective weight"); each part contributes
   normalised x effective weight / 100, rounded to cents of a point, and the score is the sum
@@ -17,7 +22,7 @@ Plan vs actual (core.performance.plan_vs_actual reads the figures, this module e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -97,6 +102,27 @@ def validate_weights(weights: dict[str, object]) -> dict[str, Decimal]:
 
 
 @dataclass
+class CountFigure:
+    """A count measure's target and what was achieved (units, visits, deals created)."""
+
+    target: Decimal
+    achieved: Decimal
+
+    def plus(self, other: CountFigure) -> CountFigure:
+        return CountFigure(self.target + other.target, self.achieved + other.achieved)
+
+
+COUNT_TEXTS = {
+    "units": "{achieved:,} units of a target of {target:,} = {ratio:.1%}",
+    "deals_created": "{achieved:,} deals created of a target of {target:,} = {ratio:.1%}",
+    "visits": "{achieved:,} visits of a target of {target:,} = {ratio:.1%}",
+}
+"""How a count target reads in a score's explanation ("47 visits of a target of 60 = 78.3%")."""
+ATTAINMENT_COUNTS = ("units", "deals_created")
+"""Count measures whose targets join revenue in the attainment part."""
+
+
+@dataclass
 class RawFigures:
     """What a rep or region did in a period; every field adds up across reps and regions."""
 
@@ -115,6 +141,8 @@ class RawFigures:
     committed_won: Decimal = Decimal(0)
     months: int = 1
     reps: int = 1
+    counts: dict[str, CountFigure] = field(default_factory=dict)
+    """Targets of count measures with an active plan (units, visits, deals_created)."""
 
     def plus(self, other: RawFigures) -> RawFigures:
         """The figures of both together (targets: None only if both have none)."""
@@ -123,7 +151,13 @@ class RawFigures:
             if item.name in ("months", "reps"):
                 continue
             mine, theirs = getattr(self, item.name), getattr(other, item.name)
-            if item.name == "target":
+            value: object
+            if item.name == "counts":
+                merged = dict(mine)
+                for name, count in theirs.items():
+                    merged[name] = merged[name].plus(count) if name in merged else count
+                value = merged
+            elif item.name == "target":
                 value = None if mine is None and theirs is None else (mine or 0) + (theirs or 0)
             else:
                 value = mine + theirs
@@ -171,12 +205,12 @@ def measure(
 ) -> tuple[float | None, str, Decimal | None]:
     """The raw value of one metric, a sentence showing the figures, and its 0-100 score."""
     if metric == "attainment":
-        if not f.target:
-            return None, f"won {money_text(f.won_amount)}, no target", None
-        raw = float(f.won_amount / f.target)
-        text = f"won {money_text(f.won_amount)} of {money_text(f.target)} = {raw:.1%}"
-        return raw, text, clamp(100 * raw / bench.attainment_full)
+        return _attainment(f, bench)
     if metric == "activities":
+        visits = _count_target(f, "visits")
+        if visits is not None:
+            raw, text = visits
+            return raw, text, clamp(100 * raw)
         raw = f.activity_points
         norm = bench.activity_points_per_month * f.months * max(f.reps, 1)
         text = (
@@ -218,6 +252,45 @@ def measure(
         )
         return raw, text, clamp(100 * raw)
     raise ValueError(f"unknown metric {metric}")
+
+
+def _count_target(f: RawFigures, name: str) -> tuple[float, str] | None:
+    """Achieved / target of a count measure and its sentence; None without a target above 0."""
+    count = f.counts.get(name)
+    if count is None or not count.target:
+        return None
+    raw = float(count.achieved / count.target)
+    text = COUNT_TEXTS[name].format(
+        achieved=int(count.achieved), target=int(count.target), ratio=raw
+    )
+    return raw, text
+
+
+def _attainment(
+    f: RawFigures, bench: Benchmarks
+) -> tuple[float | None, str, Decimal | None]:
+    """Revenue attainment; with units or deals-created targets, the mean of the scores of every
+    measure that has a target (raw: the mean of their attainments)."""
+    scored: list[tuple[float, str]] = []
+    if f.target:
+        raw = float(f.won_amount / f.target)
+        text = f"won {money_text(f.won_amount)} of {money_text(f.target)} = {raw:.1%}"
+        scored.append((raw, text))
+    counts = [c for name in ATTAINMENT_COUNTS if (c := _count_target(f, name)) is not None]
+    if not scored and not counts:
+        return None, f"won {money_text(f.won_amount)}, no target", None
+    if not counts:
+        raw, text = scored[0]
+        return raw, text, clamp(100 * raw / bench.attainment_full)
+    texts = [text for _, text in scored] or [f"won {money_text(f.won_amount)}, no revenue target"]
+    scored += counts
+    scores = [clamp(100 * raw / bench.attainment_full) for raw, _ in scored]
+    normalised = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    texts += [text for _, text in counts]
+    listed = ", ".join(f"{score:.1f}" for score in scores)
+    summary = f"the mean of the {len(scores)} scores ({listed}) = {normalised:.1f}"
+    raw_mean = sum(raw for raw, _ in scored) / len(scored)
+    return raw_mean, "; ".join([*texts, summary]), normalised
 
 
 def explain(

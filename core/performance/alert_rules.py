@@ -8,16 +8,14 @@ import math
 from datetime import date, timedelta
 from decimal import Decimal
 
-from pydantic import BaseModel
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.models import Actor, Role
+from core.models import Actor
 from core.org.access import scope_filter
-from core.org.company import fiscal_start_month
+from core.performance.alert_pace import RepPace, measure_pace_alerts, rep_alerts, rep_pace
 from core.performance.alert_pricing import not_priced_alerts
 from core.performance.alert_settings import RULES, Alert, AlertThresholds
-from core.periods import quarter_of
 from core.pipeline.flags import (
     days_in_stage_sql,
     overdue_sql,
@@ -27,8 +25,6 @@ from core.pipeline.flags import (
 )
 from core.pipeline.follow_up_views import OPEN_STATES
 from core.pipeline.rules import is_stalled
-from core.progress.attainment import rep_rows
-from core.progress.forecast import elapsed_days
 from db.schema import (
     Activity,
     Customer,
@@ -50,15 +46,6 @@ def _deal_scope(actor: Actor) -> list:
 
 def _customer_scope(actor: Actor) -> list:
     return scope_filter(actor, owner=Customer.owner_id, region=Customer.region_id)
-
-
-def _rep_scope(actor: Actor) -> list:
-    base = [Person.role == Role.REP, Person.active.is_(True)]
-    if actor.sees_everything:
-        return base
-    if actor.role == Role.REP:
-        return [*base, Person.id == actor.id]
-    return [*base, Person.region_id.in_(actor.scope_region_ids or ())]
 
 
 # --- deal rules -------------------------------------------------------------------------------
@@ -400,128 +387,11 @@ def _overdue_follow_ups(session, actor, today, limits, names, limit) -> list[Ale
     return out
 
 
-# --- reps: pace and coverage ------------------------------------------------------------------
-
-
-class RepPace(BaseModel):
-    """A rep's quarter to date: the figures behind the pace and coverage rules."""
-
-    person_id: int
-    rep: str
-    region_id: int | None
-    period: str
-    share_elapsed: float
-    target: Decimal
-    expected_to_date: Decimal
-    won_to_date: Decimal
-    pace: float | None
-    remaining_gap: Decimal
-    open_pipeline: Decimal
-    coverage: float | None
-
-
-def rep_pace(session: Session, actor: Actor, today: date) -> list[RepPace]:
-    """Pace and coverage of the reps in the actor's area for the fiscal quarter of `today`:
-    the same rows as the Attainment page (core.progress.attainment), every deal and target
-    row of the rep counted."""
-    period = quarter_of(today, fiscal_start_month(session))
-    share = elapsed_days(period.start, period.end, today) / ((period.end - period.start).days + 1)
-    reps = session.execute(
-        select(Person.id, Person.name, Person.region_id).where(*_rep_scope(actor))
-    ).all()
-    if not reps:
-        return []
-    rows = {
-        row.key: row
-        for row in rep_rows(session, [r[0] for r in reps], period, today=today, simulate=False)
-    }
-    out = []
-    for pid, name, region_id in reps:
-        row = rows[f"rep:{pid}"]
-        target = row.target or Decimal(0)
-        expected = row.expected_to_date or Decimal(0)
-        gap = max(target - row.won, Decimal(0))
-        out.append(
-            RepPace(
-                person_id=pid,
-                rep=name,
-                region_id=region_id,
-                period=period.label,
-                share_elapsed=share,
-                target=target,
-                expected_to_date=expected,
-                won_to_date=row.won,
-                pace=float(row.pace) if row.pace is not None else None,
-                remaining_gap=gap,
-                open_pipeline=row.open_pipeline,
-                coverage=float(row.coverage) if row.coverage is not None else None,
-            )
-        )
-    return out
-
-
-def _rep_alerts(session, actor, today, limits: AlertThresholds, names, limit) -> list[Alert]:
-    out = []
-    for rep in rep_pace(session, actor, today):
-        common = dict(
-            subject_type="rep",
-            subject_id=rep.person_id,
-            subject=rep.rep,
-            owner_id=rep.person_id,
-            owner=rep.rep,
-            region=names.get(rep.region_id, ""),
-        )
-        figures = {
-            "period": rep.period,
-            "target": str(rep.target),
-            "expected_to_date": str(rep.expected_to_date),
-            "won_to_date": str(rep.won_to_date),
-            "pace": None if rep.pace is None else round(rep.pace, 3),
-            "remaining_gap": str(rep.remaining_gap),
-            "open_pipeline": str(rep.open_pipeline),
-            "coverage": None if rep.coverage is None else round(rep.coverage, 2),
-        }
-        if (
-            rep.share_elapsed >= limits.pace_after_share
-            and rep.pace is not None
-            and rep.pace < limits.pace_below
-        ):
-            out.append(
-                Alert(
-                    key=f"behind_pace:rep:{rep.person_id}:{rep.period}",
-                    rule="behind_pace",
-                    rule_label=RULES["behind_pace"],
-                    severity="high",
-                    message=(
-                        f"Won {rep.won_to_date:,.0f} of {rep.expected_to_date:,.0f} expected by "
-                        f"today in {rep.period}: pace {rep.pace:.0%} (threshold "
-                        f"{limits.pace_below:.0%}, {rep.share_elapsed:.0%} of the quarter gone)."
-                    ),
-                    figures=figures,
-                    **common,
-                )
-            )
-        if rep.coverage is not None and rep.coverage < limits.coverage_below:
-            out.append(
-                Alert(
-                    key=f"low_coverage:rep:{rep.person_id}:{rep.period}",
-                    rule="low_coverage",
-                    rule_label=RULES["low_coverage"],
-                    severity="high",
-                    message=(
-                        f"Open pipeline {rep.open_pipeline:,.0f} to close by the end of "
-                        f"{rep.period} covers {rep.coverage:.1f} x the remaining gap of "
-                        f"{rep.remaining_gap:,.0f} (threshold {limits.coverage_below:g} x)."
-                    ),
-                    figures=figures,
-                    **common,
-                )
-            )
-    return out[:limit] if limit else out
-
+__all__ = ["RULE_FUNCTIONS", "RepPace", "big_deal_threshold", "rep_pace"]
 
 RULE_FUNCTIONS = (
-    _rep_alerts,
+    rep_alerts,
+    measure_pace_alerts,
     _stalled,
     _slipping,
     _overdue,

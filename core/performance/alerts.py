@@ -5,6 +5,11 @@ Rules (thresholds in the app setting `alert_thresholds`; admins and directors ch
 - behind_pace (rep): after `pace_after_share` of the current fiscal quarter has passed, won to
   date / expected to date is below `pace_below`. Expected to date = the rep's monthly targets of
   the quarter, each month counted in full once over and pro rata for the current month.
+  The same rule, with the same thresholds, runs on every other series with an active plan in
+  the quarter's fiscal year (units, visits, deals created, each product line's plan: achieved
+  / expected to date of that measure, core.progress.measures), each with its own wording
+  ("Visits behind pace: 12 of 30 expected by today (target 60 this quarter).") and severity
+  medium (core.performance.alert_pace).
 - low_coverage (rep): open pipeline expected to close between today and the quarter's end is
   below `coverage_below` x the remaining gap (quarter target - won to date), when there is a gap.
 - stalled_deal: an open deal longer in its stage than the stage's `max_days`, or without any
@@ -40,7 +45,8 @@ from core.models import Actor, Period
 from core.org.access import ensure_active
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
-from core.performance.alert_rules import RULE_FUNCTIONS, RepPace, big_deal_threshold, rep_pace
+from core.performance.alert_pace import RepPace, rep_pace
+from core.performance.alert_rules import RULE_FUNCTIONS, big_deal_threshold
 from core.performance.alert_settings import (
     RULES,
     SETTING,

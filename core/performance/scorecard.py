@@ -3,8 +3,14 @@
 Six metrics, each measured for a period from the database and normalised to 0-100:
 
 - attainment: won / target (active plan). Normalised: 100 x attainment / `attainment_full`
-  (default 1.0, so 100 % of target scores 100), capped at 100.
-- activities: activity points, visits counted separately from calls and emails. Points per
+  (default 1.0, so 100 % of target scores 100), capped at 100. When the rep (or the region's
+  own rows) also has a units or deals-created target in an active plan of the period, each of
+  those measures is scored the same way (achieved / target, core.progress.measures) and the
+  part's normalised value is the plain mean of the scores of every measure with a target,
+  revenue included when it has one; the part keeps its weight.
+- activities: with a visits target in an active plan of the period, visits achieved / visits
+  target ("47 visits of a target of 60"), normalised 100 x that ratio, capped at 100. Without
+  one, activity points, visits counted separately from calls and emails. Points per
   activity: visit 3, meeting 2, demo 2, call 1, email 0.5. Normalised: 100 x points /
   (`activity_points_per_month` (40) x months x reps), capped at 100; a region counts its
   active reps.
@@ -42,10 +48,9 @@ up to the score exactly.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -65,15 +70,12 @@ from core.org import audit
 from core.org.access import ensure_can_view_person, ensure_role, in_scope
 from core.org.company import fiscal_start_month, get_setting, set_setting
 from core.org.regions import load_region_tree
+from core.performance.scorecard_figures import ACTIVITY_FIELDS, region_figures, rep_figures
 from core.periods import add_months, fiscal_year, month, quarter_of
-from core.progress import figures, snapshots
-from db.schema import (
-    Activity,
-    Deal,
-    DealStatus,
-    Person,
-    ScorecardWeight,
-)
+from core.progress import figures
+from db.schema import Deal, Person, ScorecardWeight
+
+__all__ = ["ACTIVITY_FIELDS", "region_figures", "rep_figures"]
 
 BENCHMARKS_SETTING = "scorecard_benchmarks"
 
@@ -157,7 +159,16 @@ def set_weights(
     return valid
 
 
-# --- raw figures -------------------------------------------------------------------------------
+# --- the scorecard ---------------------------------------------------------------------------
+
+
+class MeasureTarget(BaseModel):
+    """A count measure's target beside the score (units, visits, deals created)."""
+
+    measure: str
+    target: Decimal
+    achieved: Decimal
+    attainment: Decimal | None
 
 
 class Scorecard(BaseModel):
@@ -173,148 +184,8 @@ class Scorecard(BaseModel):
     won: Decimal
     target: Decimal | None
     parts: list[ScorePart]
-
-
-# --- figures from the database -----------------------------------------------------------------
-
-
-def _deal_figures(
-    session: Session, period: Period, by: str, deal_filters: list
-) -> dict[int, dict[str, Any]]:
-    """Won, lost, cycle days and pipeline created, by "owner" or "region" (the figures of
-    core.progress.figures)."""
-    won = figures.won(session, period, by=by, where=deal_filters, cycle_days=True)
-    lost = figures.lost(session, period, by=by, where=deal_filters)
-    created = figures.created(session, period, by=by, where=deal_filters)
-    out: dict[int, dict[str, Any]] = {}
-    for entity in set(won) | set(lost) | set(created):
-        tally = won.get(entity, figures.WonTally())
-        out[entity] = {
-            "won_amount": tally.amount,
-            "won_deals": tally.deals,
-            "lost_deals": lost.get(entity, figures.Tally()).deals,
-            "cycle_days_total": tally.cycle_days,
-            "pipeline_created": created.get(entity, figures.Tally()).amount,
-        }
-    return out
-
-
-def _committed_at_start(
-    session: Session, period: Period, key_name: str, ids, bench: Benchmarks
-) -> dict[int, dict[str, Any]]:
-    """Amount of the deals committed at the period's start, by the owner or region they
-    counted for then (only `ids` unless None), and the amount of those deals won within the
-    period. The committed deals are the ones frozen by the period's first forecast snapshot
-    (core.progress.snapshots), rebuilt from the stage history only for a period never
-    snapshotted."""
-    committed = snapshots.committed_at_start(session, period, bench.commit_probability)
-    key = committed.c.owner_id if key_name == "owner" else committed.c.region_id
-    won = and_(Deal.status == DealStatus.WON, Deal.closed_on.between(period.start, period.end))
-    query = (
-        select(
-            key, func.sum(committed.c.amount), func.sum(case((won, Deal.company_amount), else_=0))
-        )
-        .join(Deal, Deal.id == committed.c.deal_id)
-        .group_by(key)
-    )
-    if ids is not None:
-        query = query.where(key.in_(ids))
-    return {
-        entity: {"committed_at_start": Decimal(total or 0), "committed_won": Decimal(won or 0)}
-        for entity, total, won in session.execute(query)
-    }
-
-
-ACTIVITY_FIELDS = {"visit": "visits", "call": "calls", "meeting": "meetings", "demo": "demos"}
-
-
-def _activity_counts(
-    session: Session, period: Period, key, filters: list
-) -> dict[int, dict[str, Any]]:
-    query = (
-        select(key, Activity.type, func.count())
-        .join(Person, Person.id == Activity.person_id)
-        .where(Activity.occurred_on.between(period.start, period.end))
-        .group_by(key, Activity.type)
-    )
-    query = query.where(*filters)
-    out: dict[int, dict[str, Any]] = {}
-    for entity, kind, count in session.execute(query):
-        out.setdefault(entity, {})[ACTIVITY_FIELDS.get(kind, "emails")] = int(count)
-    return out
-
-
-def _targets(session: Session, period: Period, *, by_rep: bool, ids) -> dict[int, Decimal]:
-    """Each rep's (or region's own) target of the period."""
-    if by_rep:
-        monthly = figures.rep_targets_by_month(session, period, ids)
-    else:
-        monthly = figures.region_targets_by_month(session, period, ids or ())
-    return {key: figures.total(months) or Decimal(0) for key, months in monthly.items()}
-
-
-def rep_figures(
-    session: Session, period: Period, person_ids: list[int] | None, bench: Benchmarks
-) -> dict[int, RawFigures]:
-    """Raw figures per rep (all reps with activity in the period when `person_ids` is None)."""
-    months = len(period.months())
-    deal_filters = [] if person_ids is None else [Deal.owner_id.in_(person_ids)]
-    activity_filters = [] if person_ids is None else [Activity.person_id.in_(person_ids)]
-    deals = _deal_figures(session, period, "owner", deal_filters)
-    acts = _activity_counts(session, period, Activity.person_id, activity_filters)
-    committed = _committed_at_start(session, period, "owner", person_ids, bench)
-    targets = _targets(session, period, by_rep=True, ids=person_ids)
-    ids = person_ids if person_ids is not None else sorted(set(deals) | set(acts) | set(targets))
-    out = {}
-    for pid in ids:
-        out[pid] = RawFigures(
-            target=targets.get(pid),
-            months=months,
-            **committed.get(pid, {}),
-            **deals.get(pid, {}),
-            **acts.get(pid, {}),
-        )
-    return out
-
-
-def region_figures(
-    session: Session, period: Period, region_ids: list[int], bench: Benchmarks
-) -> dict[int, RawFigures]:
-    """Raw figures per region with its whole subtree: deals by the region credited, activities
-    by the rep's region, target from the region's own plan rows, reps = active reps."""
-    tree = load_region_tree(session)
-    months = len(period.months())
-    nodes = frozenset().union(*(tree.subtree(r) for r in region_ids))
-    everywhere = nodes | {tree.root_id} >= set(tree.names)
-    deal_filters = [] if everywhere else [Deal.region_id.in_(nodes)]
-    activity_filters = [] if everywhere else [Person.region_id.in_(nodes)]
-    deals = _deal_figures(session, period, "region", deal_filters)
-    acts = _activity_counts(session, period, Person.region_id, activity_filters)
-    committed = _committed_at_start(session, period, "region", None if everywhere else nodes, bench)
-    targets = _targets(session, period, by_rep=False, ids=region_ids)
-    headcount = dict(
-        session.execute(
-            select(Person.region_id, func.count())
-            .where(Person.role == Role.REP, Person.active.is_(True))
-            .group_by(Person.region_id)
-        ).all()
-    )
-    out = {}
-    for region_id in region_ids:
-        total = RawFigures(months=months, reps=0)
-        for node in tree.subtree(region_id):
-            total = total.plus(
-                RawFigures(
-                    months=months,
-                    **committed.get(node, {}),
-                    reps=int(headcount.get(node, 0)),
-                    **deals.get(node, {}),
-                    **acts.get(node, {}),
-                )
-            )
-        total.target = targets.get(region_id)
-        out[region_id] = total
-    return out
+    targets: list[MeasureTarget] = []
+    """The count measures with a target in the period (they replace benchmarks in the parts)."""
 
 
 SPLIT_CREDIT_NOTE = (
@@ -374,6 +245,17 @@ def _card(
         won=f.won_amount.quantize(POINT),
         target=f.target.quantize(POINT) if f.target is not None else None,
         parts=parts,
+        targets=[
+            MeasureTarget(
+                measure=name,
+                target=count.target,
+                achieved=count.achieved,
+                attainment=(count.achieved / count.target).quantize(Decimal("0.0001"))
+                if count.target
+                else None,
+            )
+            for name, count in f.counts.items()
+        ],
     )
 
 
@@ -403,7 +285,8 @@ def rep_scorecards(
     tree = load_region_tree(session)
     # Everyone's reps: one unfiltered GROUP BY is cheaper than a list of thousands of ids.
     everyone = actor.sees_everything and person_ids is None
-    figures = rep_figures(session, period, None if everyone else [r[0] for r in reps], bench)
+    ids = [r[0] for r in reps]
+    figures = rep_figures(session, period, None if everyone else ids, bench, ranked=ids)
     empty = RawFigures(months=len(period.months()))
     return [
         _card(

@@ -1,0 +1,252 @@
+"""The pace and coverage rules, per rep for the fiscal quarter of today (see
+core.performance.alerts for the rules in words).
+
+Behind pace on other measures: every (measure, product line) series with an active plan in
+the quarter's fiscal year besides the company's revenue plan (units, visits, deals created,
+and each product line's plan) raises its own "behind pace" alert for a rep whose achieved /
+expected to date is below the same `pace_below` threshold, once `pace_after_share` of the
+quarter has passed. Figures come from core.progress.measures.measure_rows: one grouped call
+per series for all the reps of the actor's area, never one per rep."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import Actor, Measure, Period, Role
+from core.org.company import fiscal_start_month
+from core.performance.alert_settings import RULES, Alert, AlertThresholds
+from core.periods import quarter_of
+from core.plans.views import plan_series
+from core.progress import figures
+from core.progress.attainment import rep_rows
+from core.progress.forecast import elapsed_days
+from core.progress.measures import MeasureRow, measure_rows
+from core.progress.scopes import rep_entity
+from db.schema import Person
+
+
+def rep_scope(actor: Actor) -> list:
+    """The active reps of the actor's area (a rep: herself)."""
+    base = [Person.role == Role.REP, Person.active.is_(True)]
+    if actor.sees_everything:
+        return base
+    if actor.role == Role.REP:
+        return [*base, Person.id == actor.id]
+    return [*base, Person.region_id.in_(actor.scope_region_ids or ())]
+
+
+class RepPace(BaseModel):
+    """A rep's quarter to date: the figures behind the pace and coverage rules."""
+
+    person_id: int
+    rep: str
+    region_id: int | None
+    period: str
+    share_elapsed: float
+    target: Decimal
+    expected_to_date: Decimal
+    won_to_date: Decimal
+    pace: float | None
+    remaining_gap: Decimal
+    open_pipeline: Decimal
+    coverage: float | None
+
+
+def rep_pace(session: Session, actor: Actor, today: date) -> list[RepPace]:
+    """Pace and coverage of the reps in the actor's area for the fiscal quarter of `today`:
+    the same rows as the Attainment page (core.progress.attainment), every deal and target
+    row of the rep counted."""
+    period = quarter_of(today, fiscal_start_month(session))
+    share = elapsed_days(period.start, period.end, today) / ((period.end - period.start).days + 1)
+    reps = session.execute(
+        select(Person.id, Person.name, Person.region_id).where(*rep_scope(actor))
+    ).all()
+    if not reps:
+        return []
+    rows = {
+        row.key: row
+        for row in rep_rows(session, [r[0] for r in reps], period, today=today, simulate=False)
+    }
+    out = []
+    for pid, name, region_id in reps:
+        row = rows[f"rep:{pid}"]
+        target = row.target or Decimal(0)
+        expected = row.expected_to_date or Decimal(0)
+        gap = max(target - row.won, Decimal(0))
+        out.append(
+            RepPace(
+                person_id=pid,
+                rep=name,
+                region_id=region_id,
+                period=period.label,
+                share_elapsed=share,
+                target=target,
+                expected_to_date=expected,
+                won_to_date=row.won,
+                pace=float(row.pace) if row.pace is not None else None,
+                remaining_gap=gap,
+                open_pipeline=row.open_pipeline,
+                coverage=float(row.coverage) if row.coverage is not None else None,
+            )
+        )
+    return out
+
+
+def rep_alerts(session, actor, today, limits: AlertThresholds, names, limit) -> list[Alert]:
+    out = []
+    for rep in rep_pace(session, actor, today):
+        common = dict(
+            subject_type="rep",
+            subject_id=rep.person_id,
+            subject=rep.rep,
+            owner_id=rep.person_id,
+            owner=rep.rep,
+            region=names.get(rep.region_id, ""),
+        )
+        figures = {
+            "period": rep.period,
+            "target": str(rep.target),
+            "expected_to_date": str(rep.expected_to_date),
+            "won_to_date": str(rep.won_to_date),
+            "pace": None if rep.pace is None else round(rep.pace, 3),
+            "remaining_gap": str(rep.remaining_gap),
+            "open_pipeline": str(rep.open_pipeline),
+            "coverage": None if rep.coverage is None else round(rep.coverage, 2),
+        }
+        if (
+            rep.share_elapsed >= limits.pace_after_share
+            and rep.pace is not None
+            and rep.pace < limits.pace_below
+        ):
+            out.append(
+                Alert(
+                    key=f"behind_pace:rep:{rep.person_id}:{rep.period}",
+                    rule="behind_pace",
+                    rule_label=RULES["behind_pace"],
+                    severity="high",
+                    message=(
+                        f"Won {rep.won_to_date:,.0f} of {rep.expected_to_date:,.0f} expected by "
+                        f"today in {rep.period}: pace {rep.pace:.0%} (threshold "
+                        f"{limits.pace_below:.0%}, {rep.share_elapsed:.0%} of the quarter gone)."
+                    ),
+                    figures=figures,
+                    **common,
+                )
+            )
+        if rep.coverage is not None and rep.coverage < limits.coverage_below:
+            out.append(
+                Alert(
+                    key=f"low_coverage:rep:{rep.person_id}:{rep.period}",
+                    rule="low_coverage",
+                    rule_label=RULES["low_coverage"],
+                    severity="high",
+                    message=(
+                        f"Open pipeline {rep.open_pipeline:,.0f} to close by the end of "
+                        f"{rep.period} covers {rep.coverage:.1f} x the remaining gap of "
+                        f"{rep.remaining_gap:,.0f} (threshold {limits.coverage_below:g} x)."
+                    ),
+                    figures=figures,
+                    **common,
+                )
+            )
+    return out[:limit] if limit else out
+
+
+MEASURE_PACE = {
+    ("revenue", True): "Revenue of {line} behind pace: won {achieved} of {expected} expected by "
+    "today (target {target} this quarter).",
+    ("units", False): "Units behind pace: {achieved} of {expected} expected by today (target "
+    "{target} this quarter).",
+    ("units", True): "Units of {line} behind pace: {achieved} of {expected} expected by today "
+    "(target {target} this quarter).",
+    ("visits", False): "Visits behind pace: {achieved} of {expected} expected by today (target "
+    "{target} this quarter).",
+    ("deals_created", False): "Deals created behind pace: {achieved} of {expected} expected by "
+    "today (target {target} this quarter).",
+    ("deals_created", True): "Deals created in {line} behind pace: {achieved} of {expected} "
+    "expected by today (target {target} this quarter).",
+}
+"""The first sentence of a behind-pace alert on a measure other than company revenue."""
+PACE_SENTENCE = "Pace {pace:.0%}, threshold {threshold:.0%}."
+
+
+def measure_series(session: Session, fiscal_year: int) -> list[tuple[Measure, str]]:
+    """The year's series with an active plan, other than the company's revenue plan."""
+    out = []
+    for measure, line in plan_series(session, fiscal_year):
+        if (measure, line) == (Measure.REVENUE.value, ""):
+            continue
+        if figures.active_plan_id(session, fiscal_year, measure, line) is not None:
+            out.append((Measure(measure), line))
+    return out
+
+
+def measure_pace_message(row: MeasureRow, limits: AlertThresholds) -> str:
+    """'Visits behind pace: 12 of 30 expected by today (target 60 this quarter). Pace 40%,
+    threshold 80%.'"""
+    template = MEASURE_PACE[(row.measure.value, bool(row.product_line))]
+    first = template.format(
+        line=row.product_line,
+        achieved=f"{row.achieved:,.0f}",
+        expected=f"{row.expected_to_date or 0:,.0f}",
+        target=f"{row.target or 0:,.0f}",
+    )
+    second = PACE_SENTENCE.format(pace=row.pace or 0, threshold=limits.pace_below)
+    return f"{first} {second}"
+
+
+def measure_pace_alerts(
+    session, actor, today, limits: AlertThresholds, names, limit
+) -> list[Alert]:
+    """Behind pace on every other measure and product line with an active plan this quarter
+    (one `measure_rows` call per series for all the reps of the actor's area)."""
+    period: Period = quarter_of(today, fiscal_start_month(session))
+    share = elapsed_days(period.start, period.end, today) / ((period.end - period.start).days + 1)
+    if share < limits.pace_after_share:
+        return []
+    series = measure_series(session, period.fiscal_year)
+    if not series:
+        return []
+    people = session.scalars(select(Person).where(*rep_scope(actor)).order_by(Person.name)).all()
+    if not people:
+        return []
+    entities = [rep_entity(person) for person in people]
+    by_id = {person.id: person for person in people}
+    out: list[Alert] = []
+    for measure, line in series:
+        for row in measure_rows(
+            session, period, entities, measure, by="owner", today=today, product_line=line
+        ):
+            if row.target is None or row.pace is None or row.pace >= Decimal(limits.pace_below):
+                continue
+            person = by_id[int(row.key.removeprefix("rep:"))]
+            out.append(
+                Alert(
+                    key=f"behind_pace:rep:{person.id}:{period.label}:{measure.value}:{line}",
+                    rule="behind_pace",
+                    rule_label=RULES["behind_pace"],
+                    severity="medium",
+                    subject_type="rep",
+                    subject_id=person.id,
+                    subject=person.name,
+                    owner_id=person.id,
+                    owner=person.name,
+                    region=names.get(person.region_id, ""),
+                    message=measure_pace_message(row, limits),
+                    figures={
+                        "period": period.label,
+                        "measure": measure.value,
+                        "product_line": line,
+                        "target": str(row.target),
+                        "expected_to_date": str(row.expected_to_date),
+                        "achieved": str(row.achieved),
+                        "pace": round(float(row.pace), 3),
+                    },
+                )
+            )
+    return out[:limit] if limit else out

@@ -1,0 +1,222 @@
+"""The scorecard's raw figures, read from the database for a period: won, lost, cycle days and
+pipeline created (core.progress.figures), activities by type, the deals committed at the
+period's start (core.progress.snapshots), the revenue target of the active plan, and the
+targets of the count measures that have an active plan (units, visits, deals created: one
+grouped call of core.progress.measures.measure_rows per measure for every rep or region at
+once). core.evaluation scores them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from core.evaluation import Benchmarks, CountFigure, RawFigures
+from core.models import Measure, Period, Role
+from core.org.regions import load_region_tree
+from core.progress import figures, measures, snapshots
+from core.progress.scopes import Entity, region_entity
+from db.schema import Activity, Deal, DealStatus, Person
+
+COUNTED = (Measure.UNITS, Measure.DEALS_CREATED, Measure.VISITS)
+"""The count measures whose targets the scorecard reads (instead of fixed benchmarks)."""
+
+
+def _deal_figures(
+    session: Session, period: Period, by: str, deal_filters: list
+) -> dict[int, dict[str, Any]]:
+    """Won, lost, cycle days and pipeline created, by "owner" or "region" (the figures of
+    core.progress.figures)."""
+    won = figures.won(session, period, by=by, where=deal_filters, cycle_days=True)
+    lost = figures.lost(session, period, by=by, where=deal_filters)
+    created = figures.created(session, period, by=by, where=deal_filters)
+    out: dict[int, dict[str, Any]] = {}
+    for entity in set(won) | set(lost) | set(created):
+        tally = won.get(entity, figures.WonTally())
+        out[entity] = {
+            "won_amount": tally.amount,
+            "won_deals": tally.deals,
+            "lost_deals": lost.get(entity, figures.Tally()).deals,
+            "cycle_days_total": tally.cycle_days,
+            "pipeline_created": created.get(entity, figures.Tally()).amount,
+        }
+    return out
+
+
+def _committed_at_start(
+    session: Session, period: Period, key_name: str, ids, bench: Benchmarks
+) -> dict[int, dict[str, Any]]:
+    """Amount of the deals committed at the period's start, by the owner or region they
+    counted for then (only `ids` unless None), and the amount of those deals won within the
+    period. The committed deals are the ones frozen by the period's first forecast snapshot
+    (core.progress.snapshots), rebuilt from the stage history only for a period never
+    snapshotted."""
+    committed = snapshots.committed_at_start(session, period, bench.commit_probability)
+    key = committed.c.owner_id if key_name == "owner" else committed.c.region_id
+    won = and_(Deal.status == DealStatus.WON, Deal.closed_on.between(period.start, period.end))
+    query = (
+        select(
+            key, func.sum(committed.c.amount), func.sum(case((won, Deal.company_amount), else_=0))
+        )
+        .join(Deal, Deal.id == committed.c.deal_id)
+        .group_by(key)
+    )
+    if ids is not None:
+        query = query.where(key.in_(ids))
+    return {
+        entity: {"committed_at_start": Decimal(total or 0), "committed_won": Decimal(won or 0)}
+        for entity, total, won in session.execute(query)
+    }
+
+
+ACTIVITY_FIELDS = {"visit": "visits", "call": "calls", "meeting": "meetings", "demo": "demos"}
+
+
+def _activity_counts(
+    session: Session, period: Period, key, filters: list
+) -> dict[int, dict[str, Any]]:
+    query = (
+        select(key, Activity.type, func.count())
+        .join(Person, Person.id == Activity.person_id)
+        .where(Activity.occurred_on.between(period.start, period.end))
+        .group_by(key, Activity.type)
+    )
+    query = query.where(*filters)
+    out: dict[int, dict[str, Any]] = {}
+    for entity, kind, count in session.execute(query):
+        out.setdefault(entity, {})[ACTIVITY_FIELDS.get(kind, "emails")] = int(count)
+    return out
+
+
+def _targets(session: Session, period: Period, *, by_rep: bool, ids) -> dict[int, Decimal]:
+    """Each rep's (or region's own) target of the period."""
+    if by_rep:
+        monthly = figures.rep_targets_by_month(session, period, ids)
+    else:
+        monthly = figures.region_targets_by_month(session, period, ids or ())
+    return {key: figures.total(months) or Decimal(0) for key, months in monthly.items()}
+
+
+def rep_figures(
+    session: Session,
+    period: Period,
+    person_ids: list[int] | None,
+    bench: Benchmarks,
+    *,
+    ranked: Sequence[int] = (),
+    today: date | None = None,
+) -> dict[int, RawFigures]:
+    """Raw figures per rep (all reps with activity in the period when `person_ids` is None;
+    the count-measure targets of `ranked` reps too)."""
+    months = len(period.months())
+    deal_filters = [] if person_ids is None else [Deal.owner_id.in_(person_ids)]
+    activity_filters = [] if person_ids is None else [Activity.person_id.in_(person_ids)]
+    deals = _deal_figures(session, period, "owner", deal_filters)
+    acts = _activity_counts(session, period, Activity.person_id, activity_filters)
+    committed = _committed_at_start(session, period, "owner", person_ids, bench)
+    targets = _targets(session, period, by_rep=True, ids=person_ids)
+    ids = person_ids if person_ids is not None else sorted(set(deals) | set(acts) | set(targets))
+    if person_ids is None:
+        ids = sorted(set(ids) | set(ranked))
+    counts = count_targets(
+        session, period, [_person_entity(pid) for pid in ids], "owner", today or date.today()
+    )
+    out = {}
+    for pid in ids:
+        out[pid] = RawFigures(
+            target=targets.get(pid),
+            months=months,
+            counts=counts.get(f"rep:{pid}", {}),
+            **committed.get(pid, {}),
+            **deals.get(pid, {}),
+            **acts.get(pid, {}),
+        )
+    return out
+
+
+def region_figures(
+    session: Session,
+    period: Period,
+    region_ids: list[int],
+    bench: Benchmarks,
+    *,
+    today: date | None = None,
+) -> dict[int, RawFigures]:
+    """Raw figures per region with its whole subtree: deals by the region credited, activities
+    by the rep's region, targets from the region's own plan rows, reps = active reps."""
+    tree = load_region_tree(session)
+    counts = count_targets(
+        session,
+        period,
+        [region_entity(tree, r) for r in region_ids],
+        "region",
+        today or date.today(),
+    )
+    months = len(period.months())
+    nodes = frozenset().union(*(tree.subtree(r) for r in region_ids))
+    everywhere = nodes | {tree.root_id} >= set(tree.names)
+    deal_filters = [] if everywhere else [Deal.region_id.in_(nodes)]
+    activity_filters = [] if everywhere else [Person.region_id.in_(nodes)]
+    deals = _deal_figures(session, period, "region", deal_filters)
+    acts = _activity_counts(session, period, Person.region_id, activity_filters)
+    committed = _committed_at_start(session, period, "region", None if everywhere else nodes, bench)
+    targets = _targets(session, period, by_rep=False, ids=region_ids)
+    headcount = dict(
+        session.execute(
+            select(Person.region_id, func.count())
+            .where(Person.role == Role.REP, Person.active.is_(True))
+            .group_by(Person.region_id)
+        ).all()
+    )
+    out = {}
+    for region_id in region_ids:
+        total = RawFigures(months=months, reps=0)
+        for node in tree.subtree(region_id):
+            total = total.plus(
+                RawFigures(
+                    months=months,
+                    **committed.get(node, {}),
+                    reps=int(headcount.get(node, 0)),
+                    **deals.get(node, {}),
+                    **acts.get(node, {}),
+                )
+            )
+        total.target = targets.get(region_id)
+        total.counts = counts.get(f"region:{region_id}", {})
+        out[region_id] = total
+    return out
+
+
+def _person_entity(person_id: int) -> Entity:
+    return Entity(
+        level="rep",
+        key=f"rep:{person_id}",
+        entity="",
+        label="",
+        base_keys=frozenset([person_id]),
+        person_id=person_id,
+    )
+
+
+def count_targets(
+    session: Session, period: Period, entities: Sequence[Entity], by: str, today: date
+) -> dict[str, dict[str, CountFigure]]:
+    """Entity key -> count measure -> its target and what was achieved, for the count measures
+    with an active plan in the period's fiscal year: one `measure_rows` call per measure for
+    all the entities (entities without a target of a measure are left out of it)."""
+    out: dict[str, dict[str, CountFigure]] = {}
+    if not entities:
+        return out
+    for measure in COUNTED:
+        if figures.active_plan_id(session, period.fiscal_year, measure) is None:
+            continue
+        for row in measures.measure_rows(session, period, entities, measure, by=by, today=today):
+            if row.target is not None:
+                out.setdefault(row.key, {})[measure.value] = CountFigure(
+                    target=row.target, achieved=row.achieved
+                )
+    return out
