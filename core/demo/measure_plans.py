@@ -91,8 +91,8 @@ def _count_plan(session: Session, build: DemoBuild, year: int, measure: Measure)
     """A units or visits plan of one year. The first year of the demo has no year before it
     to learn from: its reps are weighed equally, with a named profile. Later years weigh each
     rep by their own history of the 12 months before (last year's plan exactly so; this year's
-    also gives a rep hired since then the average rep's weight, the ramp doing the rest) and
-    take the history's seasonality (units: the year-end push)."""
+    mixes in the average rep, see `_history_weights`, the ramp doing the rest for new hires)
+    and take the history's seasonality (units: the year-end push)."""
     if year < build.fy:
         done = figures.achieved(session, fiscal_year(year), measure, by="company")
         exact = sum(done.values(), Decimal(0)) * Decimal(str(build.rng.uniform(0.98, 1.08)))
@@ -115,7 +115,7 @@ def _count_plan(session: Session, build: DemoBuild, year: int, measure: Measure)
     else:
         method = planning.Method.MANUAL.value
         weights = _history_weights(session, build, year, measure)
-        shared = "shared by each rep's own history, new hires as the average rep"
+        shared = "shared by each rep's own history mixed with the average rep's"
     cells = compute_allocation(
         session,
         fiscal_year=year,
@@ -133,8 +133,9 @@ def _count_plan(session: Session, build: DemoBuild, year: int, measure: Measure)
 def _history_weights(
     session: Session, build: DemoBuild, year: int, measure: Measure
 ) -> dict[int, Decimal]:
-    """Each rep's count of the measure in the year before; a rep who was not there for all of
-    it weighs as the average of those who were."""
+    """Each rep's weight: three quarters their own count of the measure in the year before,
+    one quarter the average rep's (so a rep who had a thin year still carries a target); a rep
+    who was not there for all of that year weighs as the average rep."""
     done = figures.achieved(session, fiscal_year(year - 1), measure, by="owner")
     full_year = day_number(date(year - 1, 1, 1))
     rep_ids = [int(r) for r in build.rep_ids]
@@ -144,7 +145,7 @@ def _history_weights(
     if counted:
         average = (sum(counted, Decimal(0)) / len(counted)).quantize(Decimal("0.01"))
     return {
-        r: Decimal(done.get(r, 0)) if hired <= full_year else average
+        r: (Decimal(3) * Decimal(done.get(r, 0)) + average) / 4 if hired <= full_year else average
         for r, hired in zip(rep_ids, build.rep_hire.tolist())
     }
 
