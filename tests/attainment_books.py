@@ -148,6 +148,8 @@ class Books:
             select(TargetPlan.id)
             .where(
                 TargetPlan.fiscal_year == period.fiscal_year,
+                TargetPlan.measure == "revenue",
+                TargetPlan.product_line == "",
                 TargetPlan.status.in_(["approved", "locked"]),
             )
             .order_by(TargetPlan.version.desc())

@@ -102,7 +102,11 @@ def test_switching_the_fiscal_year_puts_that_years_figure_in_the_target_field(db
     with db() as session:
         this_years = session.scalar(
             select(TargetPlan.company_target)
-            .where(TargetPlan.fiscal_year == THIS)
+            .where(
+                TargetPlan.fiscal_year == THIS,
+                TargetPlan.measure == "revenue",
+                TargetPlan.product_line == "",
+            )
             .order_by(TargetPlan.version.desc())
             .limit(1)
         )
