@@ -177,7 +177,8 @@ def stretch_levels_of(levels: Sequence[object] | None) -> list[Decimal]:
             raise ValidationFailed(
                 f"A stretch level is a percentage of the target above 100 (got {value})."
             )
-        out.add(value.normalize() if value == value.to_integral_value() else value)
+        # 110.00 is kept as 110 (normalize() would make it 1.1E+2, shown as such)
+        out.add(value.quantize(Decimal(1)) if value == value.to_integral_value() else value)
     return sorted(out)
 
 
