@@ -18,6 +18,12 @@ Rules:
     win rate ("lower win rate")   = N x (w - w0) x s0
     deal size ("smaller deals")   = N x w x (s - s0)
   The main driver is the effect that pushed most in the direction of the variance.
+- A product line (`product_line`): only deals of the line's products count, in the year before
+  too, and the targets are those of the line's own revenue plan (regions and reps; segments
+  and industries imply theirs from it). By product line (every line), a line with its own
+  active revenue plan has that plan's target (the scope's own rows of it); only when no line
+  has a plan are the lines' targets implied from last year's shares.
+- Other measures (units, visits, deals created) are read by core.performance.measure_review.
 - Split credit: a split deal counts for each rep with the rep's share and for each region with
   the shares of its people; the company counts it once, at 100 %, and so do segments, industries
   and product lines for the whole company (within a manager's area: the area's shares, its win
@@ -88,7 +94,7 @@ def year_before(period: Period, fiscal_start: int = 1) -> Period:
     return month(start.year, start.month, fiscal_start)
 
 
-def _scope(session: Session, actor: Actor) -> tuple[frozenset[int] | None, list[int]]:
+def review_scope(session: Session, actor: Actor) -> tuple[frozenset[int] | None, list[int]]:
     """Regions whose deals count (None = all) and the top regions whose target is the scope's."""
     if actor.role == Role.REP:
         raise PermissionDenied("The plan-vs-actual review is for managers and directors.")
@@ -99,10 +105,15 @@ def _scope(session: Session, actor: Actor) -> tuple[frozenset[int] | None, list[
     return ids, [r for r in ids if tree.parents.get(r) not in ids]
 
 
-def _outcomes(session: Session, period: Period, dimension: str, region_ids) -> dict:
-    """Won amount and deals, lost deals, by the dimension (core.progress.figures)."""
+def _outcomes(
+    session: Session, period: Period, dimension: str, region_ids, product_line: str = ""
+) -> dict:
+    """Won amount and deals, lost deals, by the dimension (core.progress.figures), of one
+    product line's deals when given."""
     by = "owner" if dimension == "rep" else dimension
-    where = [Deal.region_id.in_(region_ids)] if region_ids is not None else []
+    where: list = [Deal.region_id.in_(region_ids)] if region_ids is not None else []
+    if product_line:
+        where.append(figures.in_line(product_line))
     won = figures.won(session, period, by=by, where=where)
     lost = figures.lost(session, period, by=by, where=where)
     return {
@@ -115,21 +126,43 @@ def _outcomes(session: Session, period: Period, dimension: str, region_ids) -> d
     }
 
 
-def _plan_targets(session: Session, period: Period, *, by_rep: bool, ids) -> dict:
-    """Each rep's (or region's own) plan target of the period."""
+def _plan_targets(
+    session: Session, period: Period, *, by_rep: bool, ids, product_line: str = ""
+) -> dict:
+    """Each rep's (or region's own) plan target of the period (of a product line's plan)."""
     if not ids:
         return {}
     if by_rep:
-        monthly = figures.rep_targets_by_month(session, period, ids)
+        monthly = figures.rep_targets_by_month(session, period, ids, product_line=product_line)
     else:
-        monthly = figures.region_targets_by_month(session, period, ids)
+        monthly = figures.region_targets_by_month(session, period, ids, product_line=product_line)
     return {key: figures.total(months) for key, months in monthly.items()}
 
 
+def _line_plan_targets(session: Session, period: Period, tops: list[int], lines) -> dict:
+    """Each product line's target from its own active revenue plan (the scope's own rows);
+    lines without a plan are left out."""
+    out = {}
+    for line in lines:
+        if not line or figures.active_plan_id(session, period.fiscal_year, "revenue", line) is None:
+            continue
+        targets = _plan_targets(session, period, by_rep=False, ids=tops, product_line=line)
+        if targets:
+            out[line] = sum(targets.values(), Decimal(0))
+    return out
+
+
 def plan_vs_actual(
-    session: Session, actor: Actor, period: Period, dimension: str, *, today: date | None = None
+    session: Session,
+    actor: Actor,
+    period: Period,
+    dimension: str,
+    *,
+    today: date | None = None,
+    product_line: str = "",
 ) -> list[ReviewRow]:
-    """Target vs won of each part of the actor's area for a closed period, with drivers."""
+    """Target vs won of each part of the actor's area for a closed period, with drivers (of
+    one product line's deals and plan when given)."""
     if dimension not in DIMENSIONS:
         raise ValidationFailed(f"Unknown dimension '{dimension}': use {', '.join(DIMENSIONS)}.")
     today = today or date.today()
@@ -137,15 +170,15 @@ def plan_vs_actual(
         raise ValidationFailed(
             f"{period.label} has not ended yet; the plan-vs-actual review is for closed periods."
         )
-    region_ids, tops = _scope(session, actor)
+    region_ids, tops = review_scope(session, actor)
     tree = load_region_tree(session)
     before = year_before(period, fiscal_start_month(session))
-    now = _outcomes(session, period, dimension, region_ids)
-    then = _outcomes(session, before, dimension, region_ids)
+    line = " ".join((product_line or "").split())
+    now = _outcomes(session, period, dimension, region_ids, line)
+    then = _outcomes(session, before, dimension, region_ids, line)
     total_then = sum(then.values(), Outcome())
-    scope_target = (
-        sum(_plan_targets(session, period, by_rep=False, ids=tops).values(), Decimal(0)) or None
-    )
+    scope_targets = _plan_targets(session, period, by_rep=False, ids=tops, product_line=line)
+    scope_target = sum(scope_targets.values(), Decimal(0)) or None
 
     if dimension == "region":
         parts = comparable_regions(session, actor)
@@ -157,7 +190,7 @@ def plan_vs_actual(
             }
 
         now, then = rollup(now), rollup(then)
-        targets = _plan_targets(session, period, by_rep=False, ids=parts)
+        targets = _plan_targets(session, period, by_rep=False, ids=parts, product_line=line)
         labels = {r: tree.names[r] for r in parts}
         basis = "plan"
     elif dimension == "rep":
@@ -173,6 +206,7 @@ def plan_vs_actual(
                     )
                 )
             ),
+            product_line=line,
         )
         ids = sorted(set(now) | set(targets))
         labels = dict(
@@ -183,10 +217,13 @@ def plan_vs_actual(
     else:
         parts = sorted(set(now) | set(then), key=lambda k: (k is None, str(k)))
         targets = {}
-        if scope_target is not None and total_then.won:
+        basis = "implied"
+        if dimension == "product_line" and not line:
+            targets = _line_plan_targets(session, period, tops, parts)
+            basis = "plan" if targets else "implied"
+        if basis == "implied" and scope_target is not None and total_then.won:
             targets = implied_targets(scope_target, {k: then.get(k, Outcome()).won for k in parts})
         labels = {k: str(k) if k is not None else "(none)" for k in parts}
-        basis = "implied"
 
     rows = []
     for key in parts:
@@ -226,7 +263,7 @@ def plan_vs_actual(
 def area_not_priced(session: Session, actor: Actor, period: Period) -> list[figures.NotPriced]:
     """The deals won in the period in the actor's area that are not priced, read with the
     review's own scope (its won figures leave them out)."""
-    region_ids, _ = _scope(session, actor)
+    region_ids, _ = review_scope(session, actor)
     where = [Deal.region_id.in_(region_ids)] if region_ids is not None else []
     return figures.not_priced(session, [*figures.won_in(period), *where], period=period)
 
