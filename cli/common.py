@@ -80,7 +80,8 @@ def version_arg(text: str) -> int:
 # --- what every report shares ---------------------------------------------------------------
 
 PERIOD_HELP = (
-    "a month (2026-03), a fiscal quarter (2026Q1, 2026-Q1) or a fiscal year (FY2026); "
+    "an ISO week (2026-W48), a month (2026-03), a fiscal quarter (2026Q1, 2026-Q1) or a "
+    "fiscal year (FY2026); "
     "default: the fiscal quarter that contains --today"
 )
 

@@ -1,4 +1,8 @@
-"""plan create | show | approve: target plans from the command line (acting as administrator)."""
+"""plan create | show | approve | break-down: target plans from the command line (acting as
+administrator).
+
+A fiscal year has one plan series per measure (revenue, units, visits, deals_created) and
+product line: --measure and --product-line choose it (default: the company's revenue plan)."""
 
 from __future__ import annotations
 
@@ -9,9 +13,16 @@ from decimal import Decimal, InvalidOperation
 
 from cli.common import ACTOR, fiscal_year_arg, sessions, version_arg
 from core.errors import ValidationFailed
+from core.models import Measure
 from core.planning import Method
-from core.plans.allocation import RAMP_MODES, SEASONALITIES, create_plan
-from core.plans.cells import find_plan
+from core.plans.allocation import (
+    LINE_METHODS,
+    RAMP_MODES,
+    SEASONALITIES,
+    break_by_product_line,
+    create_plan,
+)
+from core.plans.cells import PlanInfo, find_plan
 from core.plans.manual_weights import weights_by_login
 from core.plans.views import get_plan, plan_table, ramp_and_padding_note
 from core.plans.workflow import approve_plan
@@ -50,6 +61,47 @@ def _months(text: str | None) -> list[Decimal] | None:
     return [_amount(part.strip()) for part in text.split(",") if part.strip()]
 
 
+def _stretch(text: str | None) -> list[Decimal]:
+    """--stretch 110,125: stretch levels in percent of the target."""
+    if not text:
+        return []
+    return [_amount(part.strip().removesuffix("%")) for part in text.split(",") if part.strip()]
+
+
+def _shares(text: str | None) -> dict[str, str] | None:
+    """--shares "Platform=50,Services=30,Analytics=20": each product line's percent."""
+    if text is None:
+        return None
+    shares: dict[str, str] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        line, equals, percent = part.rpartition("=")
+        if not equals or not line.strip() or not percent.strip():
+            raise ValidationFailed(
+                f"'{part.strip()}' is not a share: write LINE=PERCENT pairs separated by "
+                "commas, e.g. Platform=60,Services=40."
+            )
+        shares[line.strip()] = percent.strip()
+    return shares
+
+
+def _allocated_line(info: PlanInfo, table) -> str:
+    """One plan as the command reports it: version, status, what was allocated to whom."""
+    regions = int((table["level"] == "region").sum())
+    reps = int((table["level"] == "rep").sum())
+    line = (
+        f"{info.label} ({info.status.value}): {info.allocated:,.0f} allocated to {regions} "
+        f"regions and {reps} reps over 12 months by {info.method}, {info.seasonality} seasonality"
+    )
+    if info.stretch_levels:
+        levels = ", ".join(f"{level} %" for level in info.stretch_levels)
+        line += f"; stretch levels {levels}"
+    if note := ramp_and_padding_note(info):
+        line += f"; {note}"
+    return line + "."
+
+
 def create(args) -> str:
     if args.method == "manual" and not args.weights:
         raise ValidationFailed("The manual method needs --weights FILE (columns rep, weight).")
@@ -72,23 +124,42 @@ def create(args) -> str:
             ramp_mode=args.ramp,
             manual_weights=weights,
             manual_season=_months(args.months),
+            measure=args.measure,
+            product_line=args.product_line,
+            stretch_levels=_stretch(args.stretch),
         )
         table = plan_table(session, ACTOR, info.id)
-    regions = int((table["level"] == "region").sum())
-    reps = int((table["level"] == "rep").sum())
-    line = (
-        f"FY{info.fiscal_year} v{info.version} ({info.status.value}): {info.allocated:,.0f} "
-        f"allocated to {regions} regions and {reps} reps over 12 months by {info.method}, "
-        f"{info.seasonality} seasonality"
-    )
-    if note := ramp_and_padding_note(info):
-        line += f"; {note}"
-    return line + "."
+    return _allocated_line(info, table)
+
+
+def break_down(args) -> str:
+    if args.by_line == "manual" and args.shares is None:
+        raise ValidationFailed(
+            "Breaking down by your own shares needs --shares, e.g. Platform=60,Services=40."
+        )
+    if args.shares is not None and args.by_line != "manual":
+        raise ValidationFailed("--shares is for --by-line manual only.")
+    with sessions().begin() as session:
+        company = find_plan(session, args.year, args.version, measure=args.measure)
+        plans = break_by_product_line(
+            session, ACTOR, company.id, args.by_line, _shares(args.shares)
+        )
+        lines = [_allocated_line(info, plan_table(session, ACTOR, info.id)) for info in plans]
+    if not lines:
+        return "No product line has a share of the plan, so no line plan was made."
+    return "\n".join(lines)
 
 
 def show(args) -> str:
     with sessions(write=False)() as session:
-        info = get_plan(session, ACTOR, args.year, args.version)
+        info = get_plan(
+            session,
+            ACTOR,
+            args.year,
+            args.version,
+            measure=args.measure,
+            product_line=args.product_line,
+        )
         table = plan_table(session, ACTOR, info.id)
     if args.format == "csv":
         buffer = io.StringIO()
@@ -97,6 +168,9 @@ def show(args) -> str:
     if args.format == "json":
         payload = {
             "fiscal_year": info.fiscal_year,
+            "measure": info.measure.value,
+            "product_line": info.product_line,
+            "stretch_levels": [str(level) for level in info.stretch_levels],
             "version": info.version,
             "status": info.status.value,
             "method": info.method,
@@ -108,7 +182,7 @@ def show(args) -> str:
         }
         return json.dumps(payload, indent=2)
     header = (
-        f"FY{info.fiscal_year} v{info.version} · {info.status.value} · company target "
+        f"{info.label} · {info.status.value} · company target "
         f"{info.company_target:,.0f} · method {info.method} · seasonality {info.seasonality}"
     )
     shown = table.drop(columns=["username"]).fillna("")
@@ -117,9 +191,26 @@ def show(args) -> str:
 
 def approve(args) -> str:
     with sessions().begin() as session:
-        current = find_plan(session, args.year, args.version)
+        current = find_plan(
+            session, args.year, args.version, measure=args.measure, product_line=args.product_line
+        )
         info = approve_plan(session, ACTOR, current.id)
-    return f"FY{info.fiscal_year} v{info.version} approved."
+    return f"{info.label} approved."
+
+
+def _series_options(parser) -> None:
+    """--measure and --product-line: which of the year's plan series a command reads."""
+    parser.add_argument(
+        "--measure",
+        choices=[m.value for m in Measure],
+        default=Measure.REVENUE.value,
+        help="what the plan counts (default: revenue)",
+    )
+    parser.add_argument(
+        "--product-line",
+        default="",
+        help="a product line of the catalogue (default: every line, the company's plan)",
+    )
 
 
 def register(commands) -> None:
@@ -143,7 +234,12 @@ def register(commands) -> None:
         metavar="FILE",
         help="manual method: a CSV with the columns rep (username or email) and weight",
     )
-    parser.add_argument("--seasonality", choices=list(SEASONALITIES), default="flat")
+    parser.add_argument(
+        "--seasonality",
+        default="flat",
+        metavar="NAME",
+        help=f"{', '.join(SEASONALITIES)} (with --months) or the name of a seasonality profile",
+    )
     parser.add_argument(
         "--months",
         help="manual seasonality: twelve percentages of the year, comma-separated, summing to 100",
@@ -155,13 +251,47 @@ def register(commands) -> None:
         default="spread",
         help="new-hire ramp shortfall: spread over the other reps or absorb it",
     )
+    _series_options(parser)
+    parser.add_argument(
+        "--stretch",
+        metavar="LEVELS",
+        help="stretch levels in percent of the target, comma-separated, e.g. 110,125",
+    )
     parser.set_defaults(run=create)
     parser = plan_commands.add_parser("show", help="print a plan: every region and rep by month")
     parser.add_argument("--year", type=fiscal_year_arg, required=True)
     parser.add_argument("--version", type=version_arg, help="default: the newest version")
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    _series_options(parser)
     parser.set_defaults(run=show)
     parser = plan_commands.add_parser("approve", help="approve the newest version of a plan")
     parser.add_argument("--year", type=fiscal_year_arg, required=True)
     parser.add_argument("--version", type=version_arg, help="default: the newest version")
+    _series_options(parser)
     parser.set_defaults(run=approve)
+    parser = plan_commands.add_parser(
+        "break-down",
+        help="break the company's revenue or units plan down by product line (one draft plan "
+        "per line)",
+    )
+    parser.add_argument("--year", type=fiscal_year_arg, required=True)
+    parser.add_argument(
+        "--version", type=version_arg, help="the company plan's version (default: the newest)"
+    )
+    parser.add_argument(
+        "--measure",
+        choices=[Measure.REVENUE.value, Measure.UNITS.value],
+        default=Measure.REVENUE.value,
+        help="the company plan to break down (default: revenue)",
+    )
+    parser.add_argument(
+        "--by-line",
+        required=True,
+        choices=list(LINE_METHODS),
+        help="each line's share: of the 12 months before the year, equal, or --shares",
+    )
+    parser.add_argument(
+        "--shares",
+        help='--by-line manual: each line\'s percent, e.g. "Platform=50,Services=30,Analytics=20"',
+    )
+    parser.set_defaults(run=break_down)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cli import report_attainment, report_performance
+from cli import report_attainment, report_performance, report_targets
 
-REPORT_MODULES: list = [report_attainment, report_performance]
+REPORT_MODULES: list = [report_attainment, report_targets, report_performance]
 """Modules with `register_reports(report_commands)` adding e.g. `report attainment`."""
 
 

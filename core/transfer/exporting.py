@@ -3,8 +3,10 @@
 Conventions: the company itself (the root region) is written as an empty region; a deal without
 an external_id is written as deal-<id> (and gets that external_id when imported elsewhere); a
 customer is referred to by its external_id, else by its name. Targets are the active plan's
-rows (newest approved or locked version) of every fiscal year, the company's own rows left out
-(they are the sum of the regions again on import). A deal's currency is written beside its
+rows (newest approved or locked version) of every fiscal year, measure and product line, the
+company's own rows left out (they are the sum of the regions again on import); counts (units,
+visits, deals created) are written as whole numbers. Seasonality profiles are written one row
+per calendar month. A deal's currency is written beside its
 amount, and its company amount after the other columns (read-only: the import ignores it).
 Exchange rates are written with every decimal they have; credit splits one row per share of
 each split deal (deals not split, 100 % to their owner, are left out).
@@ -21,10 +23,11 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.errors import PermissionDenied
-from core.models import Actor, Role
+from core.models import COUNT_MEASURES, Actor, Measure, Role, measure_of
 from core.org.access import ensure_active
 from core.org.regions import RegionTree, load_region_tree
 from core.pipeline.team import SEPARATOR
+from core.plans.views import plan_series
 from core.progress.figures import active_plan_id
 from core.transfer.formats import Kind, columns
 from db.schema import (
@@ -35,6 +38,7 @@ from db.schema import (
     ExchangeRate,
     Person,
     Product,
+    SeasonalityPercent,
     Stage,
     Target,
     TargetPlan,
@@ -231,28 +235,58 @@ def _activities(session: Session, actor: Actor, tree: RegionTree) -> Rows:
 
 
 def _targets(session: Session, actor: Actor, tree: RegionTree) -> Rows:
-    """The active plan of every fiscal year, the company's own rows left out."""
+    """The active plan of every fiscal year and series (measure, product line), the company's
+    own rows left out: revenue first, then the other measures, then product lines."""
     years = session.scalars(
         select(TargetPlan.fiscal_year).distinct().order_by(TargetPlan.fiscal_year)
-    )
-    rows: list[tuple[str, str | None, str | None, Decimal]] = []
-    for year in years:
-        plan_id = active_plan_id(session, year)
-        if plan_id is None:
-            continue
-        query = (
-            select(Target.month, Target.region_id, Person.email, Target.amount)
-            .outerjoin(Person, Person.id == Target.person_id)
-            .where(Target.plan_id == plan_id)
-            .order_by(Target.month, Target.person_id.is_not(None), Person.email)
-        )
-        for month, region_id, email, amount in session.execute(query):
-            if email is None and region_id == tree.root_id:
+    ).all()
+    by_year = {year: plan_series(session, year) for year in years}
+    every = sorted({s for found in by_year.values() for s in found}, key=_series_order)
+    order = {series: i for i, series in enumerate(every)}
+    rows: list[tuple[int, str, str | None, str | None, object, str, str | None]] = []
+    for year, found in by_year.items():
+        for measure, line in found:
+            plan_id = active_plan_id(session, year, measure, line)
+            if plan_id is None:
                 continue
-            region = None if email else tree.names[region_id]
-            rows.append((month.strftime("%Y-%m"), region, email, amount))
-    rows.sort(key=lambda r: (r[0], r[2] is not None, r[1] or "", r[2] or ""))
-    return rows
+            whole = measure_of(measure) in COUNT_MEASURES
+            query = (
+                select(Target.month, Target.region_id, Person.email, Target.amount)
+                .outerjoin(Person, Person.id == Target.person_id)
+                .where(Target.plan_id == plan_id)
+            )
+            for month, region_id, email, amount in session.execute(query):
+                if email is None and region_id == tree.root_id:
+                    continue
+                region = None if email else tree.names[region_id]
+                value = str(int(amount)) if whole else amount
+                rows.append(
+                    (
+                        order[(measure, line)],
+                        month.strftime("%Y-%m"),
+                        region,
+                        email,
+                        value,
+                        measure,
+                        line or None,
+                    )
+                )
+    rows.sort(key=lambda r: (r[0], r[1], r[3] is not None, r[2] or "", r[3] or ""))
+    return [row[1:] for row in rows]
+
+
+def _series_order(series: tuple[str, str]) -> tuple[bool, int, str]:
+    """The company's plans first (revenue, then the other measures), then product lines."""
+    measure, line = series
+    return (line != "", [m.value for m in Measure].index(measure), line)
+
+
+def _seasonality(session: Session, actor: Actor, tree: RegionTree) -> Rows:
+    """One row per profile and calendar month, profiles by name."""
+    query = select(
+        SeasonalityPercent.name, SeasonalityPercent.month, SeasonalityPercent.percent
+    ).order_by(SeasonalityPercent.name, SeasonalityPercent.month)
+    return session.execute(query).all()
 
 
 _EXPORTS: dict[Kind, Callable[[Session, Actor, RegionTree], Rows]] = {
@@ -265,6 +299,7 @@ _EXPORTS: dict[Kind, Callable[[Session, Actor, RegionTree], Rows]] = {
     Kind.CREDIT_SPLITS: _credit_splits,
     Kind.ACTIVITIES: _activities,
     Kind.TARGETS: _targets,
+    Kind.SEASONALITY: _seasonality,
 }
 
 

@@ -24,7 +24,7 @@ from pydantic import (
 
 from core.currency import currency_code
 from core.errors import ValidationFailed
-from core.models import ActivityType, CustomerStatus, DealStatus, Money, Role
+from core.models import ActivityType, CustomerStatus, DealStatus, Measure, Money, Role
 from core.pipeline.creation import MAX_QUANTITY
 from core.transfer.cell_formats import ColumnFormats
 from core.transfer.dates import parse_date
@@ -43,6 +43,7 @@ class Kind(StrEnum):
     CREDIT_SPLITS = "credit_splits"
     TARGETS = "targets"
     ACTIVITIES = "activities"
+    SEASONALITY = "seasonality"
 
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
@@ -253,7 +254,9 @@ PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class TargetRow(Row):
-    """A monthly target of exactly one region or one rep."""
+    """A monthly target of exactly one region or one rep, on one measure (empty: revenue) and
+    optionally one product line (empty: every line). Counts (units, visits, deals created)
+    are whole numbers."""
 
     rule_columns: ClassVar[tuple[str, ...]] = ("region", "rep")
 
@@ -261,6 +264,13 @@ class TargetRow(Row):
     region: str | None = None
     rep: str | None = None
     amount: Money
+    measure: Measure = Measure.REVENUE
+    product_line: Annotated[str, Field(max_length=120)] | None = None
+
+    @field_validator("measure", mode="before")
+    @classmethod
+    def lower_measure(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("period")
     @classmethod
@@ -280,6 +290,28 @@ class TargetRow(Row):
     def month(self) -> date:
         year, month = self.period.split("-")
         return date(int(year), int(month), 1)
+
+
+class SeasonalityRow(Row):
+    """One calendar month's percentage of a named seasonality profile; a name's twelve rows
+    (months 1 to 12, adding up to exactly 100) replace that profile."""
+
+    name: Text
+    month: int
+    percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
+
+    @field_validator("month", mode="before")
+    @classmethod
+    def calendar_month(cls, value):
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 12:
+            raise ValueError("not a month number from 1 (January) to 12 (December)")
+        return int(text)
+
+    @field_validator("percent", mode="before")
+    @classmethod
+    def percent_as_written(cls, value, info: ValidationInfo):
+        return _number(value, info)
 
 
 class ActivityRow(Row):
@@ -309,6 +341,7 @@ MODELS: dict[Kind, type[Row]] = {
     Kind.CREDIT_SPLITS: CreditSplitRow,
     Kind.TARGETS: TargetRow,
     Kind.ACTIVITIES: ActivityRow,
+    Kind.SEASONALITY: SeasonalityRow,
 }
 
 

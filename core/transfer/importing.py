@@ -32,6 +32,7 @@ from core.transfer.kinds.exchange_rates import import_exchange_rates
 from core.transfer.kinds.people import import_people
 from core.transfer.kinds.products import import_products
 from core.transfer.kinds.regions import ensure_root, import_regions
+from core.transfer.kinds.seasonality import import_seasonality
 from core.transfer.kinds.targets import import_targets
 from core.transfer.reading import AnyTable, ColumnMapping, MappedRows
 
@@ -72,6 +73,7 @@ IMPORTERS = {
     Kind.CREDIT_SPLITS: import_credit_splits,
     Kind.TARGETS: import_targets,
     Kind.ACTIVITIES: import_activities,
+    Kind.SEASONALITY: import_seasonality,
 }
 
 
@@ -81,7 +83,8 @@ CHUNK_ROWS = 20_000
 CHUNKED = {Kind.DEALS: "external_id"}
 """Kinds imported chunk by chunk, so memory holds one chunk whatever the file's size, each
 with the field that must not repeat in a file. The other kinds (regions, people, products,
-targets refer to rows anywhere in the file; customers and activities match across it) read
+targets and seasonality profiles refer to rows anywhere in the file; customers and
+activities match across it) read
 the file as it streams but keep its rows."""
 
 

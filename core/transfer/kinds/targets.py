@@ -1,8 +1,11 @@
-"""Importing targets: each fiscal year in the file becomes a new version of its plan, approved
-at once (only directors and administrators import targets).
+"""Importing targets: each fiscal year, measure and product line in the file becomes a new
+version of that plan series, approved at once (only directors and administrators import
+targets).
 
 A region without rows of its own gets the sum of its reps and sub-regions; a file equal to the
-latest approved plan changes nothing.
+series' latest approved plan changes nothing. An empty measure is revenue and an empty product
+line every line. Units, visits and deals created are whole numbers; a product line must be one
+of the catalogue's, and only revenue and units targets may name one.
 """
 
 from __future__ import annotations
@@ -14,27 +17,69 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import PlanStatus
+from core.models import COUNT_MEASURES, Measure, PlanStatus
 from core.org import audit
 from core.org.company import fiscal_start_month
 from core.org.regions import RegionTree
 from core.periods import fiscal_year_of
+from core.plans.allocation import product_lines
+from core.plans.cells import series_of
 from core.transfer.formats import Kind, TargetRow
 from core.transfer.import_context import ImportContext, ImportResult, money_text, repeated_in_file
 from db.base import table_of
 from db.bulk import bulk_insert
 from db.schema import Target, TargetPlan
 
+Series = tuple[int, Measure, str]
+"""One plan series of the file: fiscal year, measure, product line ("" for every line)."""
+
+NOT_WHOLE = {
+    Measure.UNITS: "a units target is a whole number of units",
+    Measure.VISITS: "a visits target is a whole number of visits",
+    Measure.DEALS_CREATED: "a deals_created target is a whole number of deals",
+}
+LINE_MEASURES = (Measure.REVENUE, Measure.UNITS)
+"""The measures a target may set for one product line."""
+MEASURE_ORDER = list(Measure)
+
+
+def _line_of(ctx: ImportContext, number: int, row: TargetRow, lines: dict[str, str]) -> str | None:
+    """The row's product line as the catalogue spells it ("" for every line), or None after
+    recording why it is refused."""
+    given = " ".join((row.product_line or "").split())
+    if not given:
+        return ""
+    if row.measure not in LINE_MEASURES:
+        ctx.problem(
+            number,
+            "product_line",
+            given,
+            f"{row.measure.value} targets have no product line; only revenue and units "
+            "targets can be set by product line",
+        )
+        return None
+    found = lines.get(given.lower())
+    if found is None:
+        ctx.problem(number, "product_line", given, "no product line of this name in the catalogue")
+    return found
+
 
 def import_targets(ctx: ImportContext, dry_run: bool) -> ImportResult:
     session = ctx.session
     start_month = fiscal_start_month(session)
-    rep_rows: dict[int, dict[tuple[int, date], tuple[int, Decimal]]] = defaultdict(dict)
-    own_region_rows: dict[int, dict[tuple[int, date], Decimal]] = defaultdict(dict)
+    lines = {line.lower(): line for line in product_lines(session)}
+    rep_rows: dict[Series, dict[tuple[int, date], tuple[int, Decimal]]] = defaultdict(dict)
+    own_region_rows: dict[Series, dict[tuple[int, date], Decimal]] = defaultdict(dict)
     seen: dict = {}
-    count_by_year: dict[int, int] = defaultdict(int)
+    count_by_series: dict[Series, int] = defaultdict(int)
     for number, row, _ in ctx.rows.of(TargetRow):
-        year = fiscal_year_of(row.month, start_month)
+        line = _line_of(ctx, number, row, lines)
+        if row.measure in COUNT_MEASURES and row.amount != row.amount.to_integral_value():
+            ctx.problem(number, "amount", row.amount, NOT_WHOLE[row.measure])
+            continue
+        if line is None:
+            continue
+        series = (fiscal_year_of(row.month, start_month), row.measure, line)
         if row.rep:
             person = ctx.person(number, "rep", row.rep)
             if person is None:
@@ -42,95 +87,116 @@ def import_targets(ctx: ImportContext, dry_run: bool) -> ImportResult:
             if person.region_id is None:
                 ctx.problem(number, "rep", row.rep, "this person has no region")
                 continue
-            if repeated_in_file(ctx, number, "rep", row.rep, ("rep", person.id, row.month), seen):
+            key = ("rep", person.id, row.month, row.measure, line)
+            if repeated_in_file(ctx, number, "rep", row.rep, key, seen):
                 continue
-            rep_rows[year][(person.id, row.month)] = (person.region_id, row.amount)
+            rep_rows[series][(person.id, row.month)] = (person.region_id, row.amount)
         else:
             region_id = ctx.region(number, "region", row.region)
             if region_id is None:
                 continue
-            if repeated_in_file(
-                ctx, number, "region", row.region, ("region", region_id, row.month), seen
-            ):
+            key = ("region", region_id, row.month, row.measure, line)
+            if repeated_in_file(ctx, number, "region", row.region, key, seen):
                 continue
-            own_region_rows[year][(region_id, row.month)] = row.amount
-        count_by_year[year] += 1
+            own_region_rows[series][(region_id, row.month)] = row.amount
+        count_by_series[series] += 1
     ctx.fail_if_problems()
     result = ImportResult(kind=Kind.TARGETS, dry_run=dry_run)
-    tree = ctx.tree
-    for year in sorted(count_by_year):
-        reps = rep_rows.get(year, {})
-        own = own_region_rows.get(year, {})
-        regions = _rolled_up(tree, reps, own)
-        wanted = {("rep", pid, m): (rid, amt) for (pid, m), (rid, amt) in reps.items()}
-        wanted.update({("region", rid, m): (rid, amt) for (rid, m), amt in regions.items()})
-        latest = session.scalar(
-            select(TargetPlan)
-            .where(TargetPlan.fiscal_year == year)
-            .order_by(TargetPlan.version.desc())
-            .limit(1)
+    for series in sorted(count_by_series, key=lambda s: (s[0], MEASURE_ORDER.index(s[1]), s[2])):
+        created = _import_series(
+            ctx, series, rep_rows.get(series, {}), own_region_rows.get(series, {}), dry_run
         )
-        if (
-            latest is not None
-            and _plan_rows(session, latest.id)
-            == {k: (v[0], Decimal(v[1]).quantize(Decimal("0.01"))) for k, v in wanted.items()}
-            and latest.status in (PlanStatus.APPROVED, PlanStatus.LOCKED)
-        ):
-            result.unchanged += count_by_year[year]
-            continue
-        result.created += count_by_year[year]
-        if dry_run:
-            continue
-        version = (latest.version if latest else 0) + 1
-        root_total = sum(
-            (
-                amt
-                for (kind, rid, _m), (_r, amt) in wanted.items()
-                if kind == "region" and tree.parents.get(rid) is None
-            ),
-            Decimal(0),
-        )
-        plan = TargetPlan(
-            fiscal_year=year,
-            version=version,
-            status=PlanStatus.APPROVED.value,
-            method="import",
-            seasonality=None,
-            company_target=root_total,
-            padding_pct=Decimal(0),
-            notes=f"Imported by {ctx.actor.label}.",
-            created_by_id=ctx.actor.id,
-            approved_by_id=ctx.actor.id,
-            approved_at=datetime.now().replace(microsecond=0),
-        )
-        session.add(plan)
-        session.flush()
-        bulk_insert(
-            session.connection(),
-            table_of(Target),
-            {
-                "plan_id": [plan.id] * len(wanted),
-                "region_id": [v[0] for v in wanted.values()],
-                "person_id": [k[1] if k[0] == "rep" else None for k in wanted],
-                "month": [k[2].isoformat() for k in wanted],
-                "amount": [money_text(v[1]) for v in wanted.values()],
-                "locked": [False] * len(wanted),
-            },
-        )
-        audit.record(
-            session,
-            ctx.actor,
-            "import",
-            "target_plan",
-            plan.id,
-            after={
-                "fiscal_year": year,
-                "version": version,
-                "rows": len(wanted),
-                "status": PlanStatus.APPROVED.value,
-            },
-        )
+        if created:
+            result.created += count_by_series[series]
+        else:
+            result.unchanged += count_by_series[series]
     return result
+
+
+def _import_series(
+    ctx: ImportContext,
+    series: Series,
+    reps: dict[tuple[int, date], tuple[int, Decimal]],
+    own: dict[tuple[int, date], Decimal],
+    dry_run: bool,
+) -> bool:
+    """Write one series' rows as its new approved version; False when they equal the latest
+    approved one (nothing written)."""
+    session = ctx.session
+    year, measure, line = series
+    tree = ctx.tree
+    regions = _rolled_up(tree, reps, own)
+    wanted = {("rep", pid, m): (rid, amt) for (pid, m), (rid, amt) in reps.items()}
+    wanted.update({("region", rid, m): (rid, amt) for (rid, m), amt in regions.items()})
+    latest = session.scalar(
+        select(TargetPlan)
+        .where(*series_of(year, measure, line))
+        .order_by(TargetPlan.version.desc())
+        .limit(1)
+    )
+    if (
+        latest is not None
+        and _plan_rows(session, latest.id)
+        == {k: (v[0], Decimal(v[1]).quantize(Decimal("0.01"))) for k, v in wanted.items()}
+        and latest.status in (PlanStatus.APPROVED, PlanStatus.LOCKED)
+    ):
+        return False
+    if dry_run:
+        return True
+    version = (latest.version if latest else 0) + 1
+    root_total = sum(
+        (
+            amt
+            for (kind, rid, _m), (_r, amt) in wanted.items()
+            if kind == "region" and tree.parents.get(rid) is None
+        ),
+        Decimal(0),
+    )
+    plan = TargetPlan(
+        fiscal_year=year,
+        measure=measure.value,
+        product_line=line,
+        version=version,
+        status=PlanStatus.APPROVED.value,
+        method="import",
+        seasonality=None,
+        company_target=root_total,
+        padding_pct=Decimal(0),
+        notes=f"Imported by {ctx.actor.label}.",
+        created_by_id=ctx.actor.id,
+        approved_by_id=ctx.actor.id,
+        approved_at=datetime.now().replace(microsecond=0),
+    )
+    session.add(plan)
+    session.flush()
+    bulk_insert(
+        session.connection(),
+        table_of(Target),
+        {
+            "plan_id": [plan.id] * len(wanted),
+            "region_id": [v[0] for v in wanted.values()],
+            "person_id": [k[1] if k[0] == "rep" else None for k in wanted],
+            "month": [k[2].isoformat() for k in wanted],
+            "amount": [money_text(v[1]) for v in wanted.values()],
+            "locked": [False] * len(wanted),
+        },
+    )
+    audit.record(
+        session,
+        ctx.actor,
+        "import",
+        "target_plan",
+        plan.id,
+        after={
+            "fiscal_year": year,
+            "measure": measure.value,
+            "product_line": line,
+            "version": version,
+            "rows": len(wanted),
+            "status": PlanStatus.APPROVED.value,
+        },
+    )
+    return True
 
 
 def _rolled_up(
