@@ -8,6 +8,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from core.errors import DomainError
+from core.models import Measure
 from core.org.access import load_actor
 from core.org.company import fiscal_start_month
 from core.periods import parse_period, period_choices
@@ -15,7 +16,7 @@ from core.progress import scopes as scope_rules
 from core.progress import views
 from core.progress.forecast import probability_reason
 from core.progress.snapshot_views import forecast_history
-from ui import attainment_charts, charts, not_priced
+from ui import attainment_charts, charts, measure_views, not_priced
 from ui.auth import current_actor
 from ui.data import cached, read
 from ui.downloads import download_buttons
@@ -173,8 +174,11 @@ if st.session_state.get("att_scope") not in scope_keys:
         if actor.sees_everything
         else ("default" if "default" in scope_keys else scope_keys[0])
     )
-if st.session_state.get("att_period") not in period_labels:
+if not st.session_state.get("att_period"):
     st.session_state["att_period"] = period_labels[0]
+typed = st.session_state["att_period"]  # a period typed in the box, such as 2026-W49
+if typed not in period_labels:
+    period_labels.append(typed)
 
 st.title("Attainment & forecast")
 period_col, scope_col = st.columns([1, 2])
@@ -183,6 +187,9 @@ period_label = period_col.selectbox(
     period_labels,
     key="att_period",
     format_func=lambda p: f"{p} ({period_notes[p]})" if period_notes.get(p) else p,
+    accept_new_options=True,
+    help="Pick a period or type one: a week (2026-W49), a month (2026-03), a quarter "
+    "(2026Q1) or a fiscal year (FY2026).",
 )
 scope_key = scope_col.selectbox(
     "Scope",
@@ -191,6 +198,10 @@ scope_key = scope_col.selectbox(
     format_func=scope_labels.get,
     disabled=len(scope_keys) == 1,
 )
+measure, product_line = measure_views.measure_filters()
+if measure != Measure.REVENUE or product_line:
+    measure_views.measure_section(actor.id, scope_key, period_label, measure, product_line, today)
+    st.stop()
 
 try:
     data = view(actor.id, scope_key, period_label, today)
@@ -203,6 +214,8 @@ st.caption(
     f"{data.scope_label} · {period.label} ({period.start:%d %b %Y} – {period.end:%d %b %Y}) · "
     f"as of {today:%d %b %Y}"
 )
+measure_views.week_note(period)
+stretch = measure_views.revenue_stretch(period.fiscal_year)
 
 first, second, third = st.columns(4), st.columns(4), st.columns(4)
 first[0].metric("Target", money(head.target), help="Sum of the approved plan's monthly targets")
@@ -281,13 +294,14 @@ if head.target is None:
 
 st.altair_chart(
     attainment_charts.forecast_buildup(
-        head.won, head.commit, head.best_case, head.pipeline, head.target
+        head.won, head.commit, head.best_case, head.pipeline, head.target, stretch=stretch
     ),
     width="stretch",
 )
 st.caption(
     "Won, then open deals of the period by forecast category (omitted ones left out); "
     "red mark: the target."
+    + (" Brown marks: the plan's stretch targets." if stretch and head.target else "")
 )
 
 with st.expander("What the forecast rests on", expanded=False):
@@ -327,8 +341,13 @@ if data.part_kind:
     if parts.empty:
         st.info(f"No {part} has a target, a win or open pipeline in {period.label}.")
     else:
-        st.altair_chart(attainment_charts.attainment_bars(parts, part=part), width="stretch")
-        st.caption("Bars: attainment · black tick: expected by today · red line: 100% of target")
+        st.altair_chart(
+            attainment_charts.attainment_bars(parts, part=part, stretch=stretch), width="stretch"
+        )
+        st.caption(
+            "Bars: attainment · black tick: expected by today · red line: 100% of target"
+            + (" · brown lines: the plan's stretch levels" if stretch else "")
+        )
         st.caption(charts.PACE_RULE)
 
 st.subheader("Won vs target through the period")

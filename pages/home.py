@@ -12,7 +12,7 @@ from core.progress import attainment as evaluation
 from core.progress import scopes, views
 from core.progress.forecast import elapsed_days
 from core.progress.views import BudgetNote, NotPricedBeside
-from ui import charts, not_priced
+from ui import charts, measure_views, not_priced
 from ui.auth import current_actor
 from ui.data import cached, read
 from ui.downloads import download_buttons
@@ -89,6 +89,8 @@ if figures.target is None:
         f"No approved target plan covers {figures.period} yet, so attainment cannot be "
         "computed. A director approves the plan on the Targets page."
     )
+
+measure_views.other_targets_strip(actor.id, today)
 
 frame = pd.DataFrame([row.model_dump() for row in parts])
 st.subheader(f"Won vs target by {part}")

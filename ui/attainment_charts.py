@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
+
 import altair as alt
 import pandas as pd
 
 from core.progress.forecast import PaceStatus
 from ui.charts import PACE_LABELS, pace_colour, pace_labels
 
+STRETCH_COLOUR = "#6d4c41"
+"""The marks of a plan's stretch levels (brown: apart from the red target and pace colours)."""
 ON_TRACK, BEHIND, NO_TARGET = (
     PACE_LABELS[PaceStatus.ON_PACE],
     PACE_LABELS[PaceStatus.BEHIND],
@@ -15,10 +20,13 @@ ON_TRACK, BEHIND, NO_TARGET = (
 )
 
 
-def attainment_bars(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
+def attainment_bars(
+    frame: pd.DataFrame, *, part: str, stretch: Sequence[Decimal] = ()
+) -> alt.LayerChart:
     """Attainment per part as bars coloured by pace (the rule Home colours by too), a rule at
-    100% and a black tick at the share of the target expected by today. `frame` has label,
-    attainment (a fraction; None without a target), won, target and expected_to_date."""
+    100% and a black tick at the share of the target expected by today; a grey rule at each
+    stretch level of the plan (percent: 110, 125). `frame` has label, attainment (a fraction;
+    None without a target), won, target and expected_to_date."""
     target = pd.to_numeric(frame["target"], errors="coerce")
     expected = pd.to_numeric(frame["expected_to_date"], errors="coerce")
     data = pd.DataFrame(
@@ -54,7 +62,16 @@ def attainment_bars(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
         .mark_rule(color="#c62828", strokeDash=[6, 3], size=2)
         .encode(x="x:Q")
     )
-    return (bars + expected_tick + full).properties(height=alt.Step(34))
+    layers = [bars, expected_tick, full]
+    if stretch:
+        levels = pd.DataFrame({"x": [float(v) for v in stretch]})
+        levels["level"] = [f"Stretch {v:g}%" for v in levels["x"]]
+        layers.append(
+            alt.Chart(levels)
+            .mark_rule(color=STRETCH_COLOUR, strokeDash=[2, 2], size=2)
+            .encode(x="x:Q", tooltip=[alt.Tooltip("level:N", title="Stretch level")])
+        )
+    return alt.layer(*layers).properties(height=alt.Step(34))
 
 
 def cumulative_won_vs_target(frame: pd.DataFrame) -> alt.Chart:
@@ -140,10 +157,17 @@ CATEGORIES = ["Won", "Commit", "Best case", "Pipeline"]
 
 
 def forecast_buildup(
-    won: float, commit: float, best_case: float, pipeline: float, target: float | None
+    won: float,
+    commit: float,
+    best_case: float,
+    pipeline: float,
+    target: float | None,
+    *,
+    stretch: Sequence[Decimal] = (),
 ) -> alt.LayerChart:
     """One stacked bar: won, then the open pipeline by forecast category (commit, best case,
-    pipeline), with the target as a red rule: how far each category would carry the number."""
+    pipeline), with the target as a red rule and each stretch level (percent of the target)
+    as a grey one: how far each category would carry the number."""
     amounts = [float(won), float(commit), float(best_case), float(pipeline)]
     ends = pd.Series(amounts).cumsum()
     data = pd.DataFrame(
@@ -188,4 +212,80 @@ def forecast_buildup(
             tooltip=[alt.Tooltip("target:Q", title="Target", format=",.0f")],
         )
     )
-    return alt.layer(bars, rule).properties(height=90)
+    if not stretch:
+        return alt.layer(bars, rule).properties(height=90)
+    levels = pd.DataFrame(
+        {
+            "value": [float(target) * float(v) / 100 for v in stretch],
+            "level": [f"Stretch {float(v):g}%" for v in stretch],
+            "row": "Forecast",
+        }
+    )
+    marks = (
+        alt.Chart(levels)
+        .mark_tick(color=STRETCH_COLOUR, thickness=2, size=54)
+        .encode(
+            x="value:Q",
+            y=alt.Y("row:N", title=None, axis=None),
+            tooltip=[
+                alt.Tooltip("level:N", title="Stretch level"),
+                alt.Tooltip("value:Q", title="Stretch target", format=",.0f"),
+            ],
+        )
+    )
+    return alt.layer(bars, rule, marks).properties(height=90)
+
+
+def measure_bars(frame: pd.DataFrame, *, part: str, measure: str) -> alt.LayerChart:
+    """Achieved per part on one measure as bars coloured by pace, the target as a black tick,
+    what is expected by today as a blue tick and each stretch target (target x a stretch
+    level) as a brown tick. `frame` has label, achieved, target, expected_to_date and
+    stretch (a list of stretch targets, lowest first; empty without)."""
+    order = list(frame["label"])
+    data = pd.DataFrame(
+        {
+            "label": frame["label"],
+            "achieved": pd.to_numeric(frame["achieved"], errors="coerce"),
+            "target": pd.to_numeric(frame["target"], errors="coerce"),
+            "expected": pd.to_numeric(frame["expected_to_date"], errors="coerce"),
+            "status": pace_labels(frame.rename(columns={"achieved": "won"})),
+        }
+    )
+    base = alt.Chart(data).encode(y=alt.Y("label:N", title=part.capitalize(), sort=order))
+    tooltip = [
+        alt.Tooltip("label:N", title=part.capitalize()),
+        alt.Tooltip("achieved:Q", title="Achieved", format=",.0f"),
+        alt.Tooltip("target:Q", title="Target", format=",.0f"),
+        alt.Tooltip("expected:Q", title="Expected by today", format=",.0f"),
+    ]
+    bars = base.mark_bar().encode(
+        x=alt.X("achieved:Q", title=f"{measure}: achieved vs target", axis=alt.Axis(format="~s")),
+        color=pace_colour(),
+        tooltip=tooltip,
+    )
+    target = base.mark_tick(color="black", thickness=3, size=30).encode(
+        x="target:Q", tooltip=tooltip
+    )
+    expected = base.mark_tick(color="#1565c0", thickness=3, size=30).encode(
+        x="expected:Q", tooltip=tooltip
+    )
+    layers = [bars, target, expected]
+    levels = [
+        {"label": label, "stretch": float(value), "level": n + 1}
+        for label, values in zip(frame["label"], frame["stretch"], strict=True)
+        for n, value in enumerate(values or [])
+    ]
+    if levels:
+        layers.append(
+            alt.Chart(pd.DataFrame(levels))
+            .mark_tick(color=STRETCH_COLOUR, thickness=2, size=30, strokeDash=[3, 2])
+            .encode(
+                y=alt.Y("label:N", sort=order),
+                x="stretch:Q",
+                tooltip=[
+                    alt.Tooltip("label:N", title=part.capitalize()),
+                    alt.Tooltip("stretch:Q", title="Stretch target", format=",.0f"),
+                ],
+            )
+        )
+    return alt.layer(*layers).properties(height=alt.Step(36))
