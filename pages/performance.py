@@ -13,7 +13,7 @@ from core.org.company import fiscal_start_month
 from core.performance import funnel, scorecard
 from core.performance import plan_vs_actual as review
 from core.periods import parse_period
-from ui import not_priced
+from ui import measure_review, not_priced
 from ui import performance_charts as charts
 from ui.auth import current_actor
 from ui.data import cached, read, save
@@ -67,10 +67,14 @@ def load_regions(person_id: int, label: str) -> list[scorecard.Scorecard]:
 
 
 @cached("deals", "targets", "customers", "org", "settings")
-def load_review(person_id: int, label: str, dimension: str) -> list[review.ReviewRow]:
+def load_review(
+    person_id: int, label: str, dimension: str, line: str = ""
+) -> list[review.ReviewRow]:
     actor, fsm = _actor(person_id)
     with read() as session:
-        return review.plan_vs_actual(session, actor, parse_period(label, fsm), dimension)
+        return review.plan_vs_actual(
+            session, actor, parse_period(label, fsm), dimension, product_line=line
+        )
 
 
 @cached("deals", "org", "settings")
@@ -212,6 +216,7 @@ with tabs["🧾 Scorecard"]:
             score_col.metric("Score", "–" if card.score is None else f"{card.score:.1f}")
             att_col.metric("Attainment", percent(card.attainment))
             won_col.metric("Won", money(card.won), help=f"Target {money(card.target)}")
+            measure_review.show_targets(card.targets)
             not_priced.show_won(load_not_priced(actor.id, label, "rep", chosen[0]))
             parts = pd.DataFrame([p.model_dump() for p in card.parts])
             st.altair_chart(charts.score_parts(parts), width="stretch")
@@ -309,12 +314,16 @@ if leader:
                 horizontal=True,
                 key="review_dimension",
             )
+            measure, line = measure_review.choose_measure("review")
             try:
-                rows = load_review(actor.id, closed, dimension)
+                revenue = measure == "revenue"
+                rows = load_review(actor.id, closed, dimension, line) if revenue else []
             except DomainError as exc:
                 st.error(str(exc))
                 rows = []
-            if not rows:
+            if measure != "revenue":
+                measure_review.show_measure_review(actor.id, closed, dimension, measure, line)
+            elif not rows:
                 st.info(f"Nothing was won or lost in {closed} in your area.")
             else:
                 frame = pd.DataFrame([r.model_dump() for r in rows])
@@ -372,6 +381,7 @@ if leader:
                     "effect. Planned closed deals = target ÷ (win rate × average deal a year ago)."
                 )
                 download_buttons(table, f"plan-vs-actual-{closed}-{dimension}")
+            measure_review.show_months(actor.id, closed, measure, line)
             not_priced.show_won(load_not_priced(actor.id, closed, "area"))
 
 with tabs["🔻 Funnel"]:
