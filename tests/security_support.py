@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.models import Actor
 from core.org.access import load_actor
 from core.pipeline import reviews
+from core.plans.seasonality import save_profile
 from core.plans.workflow import new_version
 from core.progress.figures import active_plan_id
 from db.schema import (
@@ -28,6 +29,7 @@ from db.schema import (
     PlanBudgetRate,
     Region,
     ReviewCommitment,
+    SeasonalityPercent,
     Stage,
     TargetPlan,
 )
@@ -40,6 +42,7 @@ SMALL_TABLES = (
     Person,
     PlanBudgetRate,
     Region,
+    SeasonalityPercent,
     Stage,
     TargetPlan,
 )
@@ -70,6 +73,10 @@ def fingerprint(session: Session, world: World | None = None) -> dict:
                 session.execute(select(table).where(table.c.id == ident)).one()
             )
     return out
+
+
+ACCESS_PROFILE = "Access test profile"
+"""The world's seasonality profile, which no plan uses."""
 
 
 @dataclass
@@ -133,6 +140,8 @@ def build_world(session: Session) -> World:
         select(func.max(TargetPlan.id))
     )
     draft = new_version(session, director_actor, approved)
+    # a named seasonality profile no plan uses (one the director may delete)
+    save_profile(session, director_actor, ACCESS_PROFILE, [8] * 10 + [10, 10])
     session.flush()
     return World(
         home_region_id=home.id,

@@ -55,8 +55,15 @@ from core.plans.cells import (
     state_of,
     write_cells,
 )
-from core.plans.rules import allocate_refusal, company_target_refusal, ensure, resplit_refusal
+from core.plans.rules import (
+    CLOSED,
+    allocate_refusal,
+    company_target_refusal,
+    ensure,
+    resplit_refusal,
+)
 from core.plans.seasonality import BUILT_IN, profile_percentages
+from core.plans.workflow import new_version
 from core.progress import figures
 from db.schema import Customer, Person, Product, Region, TargetPlan
 
@@ -678,6 +685,10 @@ def set_stretch_levels(
     plan = plan_by_id(session, plan_id)
     ensure(company_target_refusal(actor, state_of(session, plan)))
     stretch = [str(v) for v in stretch_levels_of(levels)]
+    if plan.status in CLOSED:  # never rewrite an approved or locked version
+        claim(session, plan, expected_lock_version)
+        plan = plan_by_id(session, new_version(session, actor, plan.id).id)
+        expected_lock_version = None
     before = {"stretch_levels": plan.stretch_levels}
     claim(session, plan, expected_lock_version)
     plan.stretch_levels = stretch or None

@@ -42,7 +42,7 @@ from core.pipeline import (
 )
 from core.plans import allocation as plan_allocation
 from core.plans import bottom_up as commitments
-from core.plans import budget_rates
+from core.plans import budget_rates, seasonality
 from core.plans import files as plan_files
 from core.plans import grid as plan_grid
 from core.plans import views as plan_views
@@ -50,7 +50,7 @@ from core.plans import workflow as plan_workflow
 from core.transfer import ColumnMapping, import_table, save_preset
 from db.schema import ExchangeRate, Person, Stage
 from tests.pipeline_factories import lost_reason_id
-from tests.security_support import World, build_world, fingerprint
+from tests.security_support import ACCESS_PROFILE, World, build_world, fingerprint
 from tests.transfer_support import csv_table
 
 TODAY = date.today()
@@ -231,6 +231,40 @@ WRITES: list[tuple[str, str, Call]] = [
         lambda s, a, w: plan_allocation.create_plan(
             s, a, fiscal_year=TODAY.year + 3, company_target=Decimal("1000000"), method="equal"
         ),
+    ),
+    (
+        "plan_allocation.create_plan (units, named profile, stretch levels)",
+        "admin",
+        lambda s, a, w: plan_allocation.create_plan(
+            s,
+            a,
+            fiscal_year=TODAY.year + 3,
+            company_target=Decimal("12000"),
+            method="equal",
+            measure="units",
+            seasonality=ACCESS_PROFILE,
+            stretch_levels=["110", "125"],
+        ),
+    ),
+    (
+        "plan_allocation.break_by_product_line",
+        "admin",
+        lambda s, a, w: plan_allocation.break_by_product_line(s, a, w.draft_plan_id, "equal"),
+    ),
+    (
+        "plan_allocation.set_stretch_levels",
+        "admin",
+        lambda s, a, w: plan_allocation.set_stretch_levels(s, a, w.draft_plan_id, ["110"]),
+    ),
+    (
+        "seasonality.save_profile",
+        "admin",
+        lambda s, a, w: seasonality.save_profile(s, a, ACCESS_PROFILE, [5] * 8 + [15] * 4),
+    ),
+    (
+        "seasonality.delete_profile",
+        "admin",
+        lambda s, a, w: seasonality.delete_profile(s, a, ACCESS_PROFILE),
     ),
     (
         "plan_workflow.submit_plan",
@@ -579,6 +613,7 @@ READ_ONLY = {
     "exchange_rates.currencies_in_use",
     "exchange_rates.rate_rows",
     "scorecard.comparable_regions",
+    "seasonality.profiles",
     "scorecard.leaderboard_not_priced",
     "scorecard.rep_not_priced",
     "scorecard.leaderboard",
@@ -702,6 +737,7 @@ def test_the_table_lists_every_write_service():
         "plan_workflow": plan_workflow,
         "reviews": reviews,
         "scorecard": scorecard,
+        "seasonality": seasonality,
         "stages": stages,
         "team": team,
         "views": views,

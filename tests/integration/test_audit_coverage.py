@@ -18,15 +18,21 @@ from core.org import people
 from core.org.access import load_actor
 from core.pipeline import creation, deals, lost_reasons
 from core.plans import bottom_up as commitments
-from core.plans.allocation import create_plan, resplit_region
+from core.plans.allocation import (
+    break_by_product_line,
+    create_plan,
+    resplit_region,
+    set_stretch_levels,
+)
 from core.plans.files import upload_plan
 from core.plans.grid import TargetEdits, part_key, save_edits, set_company_target
+from core.plans.seasonality import delete_profile, save_profile
 from core.plans.views import plan_table
 from core.plans.workflow import approve_plan, lock_plan, new_version, return_to_draft, submit_plan
 from core.transfer import import_table
 from db.schema import AuditLog, Deal, Person, ScheduledOrgChange, Stage
 from tests.pipeline_factories import lost_reason_id
-from tests.security_support import World, build_world
+from tests.security_support import ACCESS_PROFILE, World, build_world
 from tests.transfer_support import csv_table
 
 TODAY = date.today()
@@ -312,6 +318,50 @@ CHANGES: list[tuple[str, str, Call, set[str], bool]] = [
             s, a, fiscal_year=TODAY.year + 3, company_target=Decimal("1000000"), method="equal"
         ),
         {"target_plan"},
+        True,
+    ),
+    (
+        "plans.create_plan (units, named profile, stretch levels)",
+        "director",
+        lambda s, a, w: create_plan(
+            s,
+            a,
+            fiscal_year=TODAY.year + 3,
+            company_target=Decimal("12000"),
+            method="equal",
+            measure="units",
+            seasonality=ACCESS_PROFILE,
+            stretch_levels=["110", "125"],
+        ),
+        {"target_plan"},
+        True,
+    ),
+    (
+        "plans.break_by_product_line",
+        "director",
+        lambda s, a, w: break_by_product_line(s, a, w.draft_plan_id, "equal"),
+        {"target_plan"},
+        True,
+    ),
+    (
+        "plans.set_stretch_levels",
+        "director",
+        lambda s, a, w: set_stretch_levels(s, a, w.draft_plan_id, ["110", "125"]),
+        {"target_plan"},
+        True,
+    ),
+    (
+        "seasonality.save_profile",
+        "director",
+        lambda s, a, w: save_profile(s, a, ACCESS_PROFILE, [5] * 8 + [15] * 4),
+        {"seasonality_profile"},
+        True,
+    ),
+    (
+        "seasonality.delete_profile",
+        "director",
+        lambda s, a, w: delete_profile(s, a, ACCESS_PROFILE),
+        {"seasonality_profile"},
         True,
     ),
     (

@@ -652,17 +652,22 @@ def test_stretch_levels_above_100_are_kept_and_shown_as_stretch_targets(session)
     (company,) = targets_report(session, director, quarter_of(date(YEAR, 2, 1)), "units", "company")
     assert company.target == 300
     assert company.stretch == [Decimal("330.00"), Decimal("375.00")]
-    # a draft's levels change; the approved plan refuses, a new version takes them
-    draft = workflow.new_version(session, director, plan.id)
+    # new levels for the approved plan start a new draft version; the approved one keeps its
     with pytest.raises(ValidationFailed):
-        allocation.set_stretch_levels(session, director, draft.id, ["100"])
-    changed = allocation.set_stretch_levels(session, director, draft.id, ["150"])
-    assert changed.stretch_levels == [150]
+        allocation.set_stretch_levels(session, director, plan.id, ["100"])
+    changed = allocation.set_stretch_levels(session, director, plan.id, ["150"])
+    assert (changed.version, changed.status, changed.stretch_levels) == (2, "draft", [150])
     assert session.get(TargetPlan, plan.id).stretch_levels == ["110", "125"]
-    cleared = allocation.set_stretch_levels(session, director, draft.id, [])
-    assert cleared.stretch_levels == []
-    with pytest.raises((ValidationFailed, PermissionDenied)):
+    assert session.get(TargetPlan, plan.id).status == "approved"
+    assert figures.active_plan_id(session, YEAR, "units") == plan.id
+    (company,) = targets_report(session, director, quarter_of(date(YEAR, 2, 1)), "units", "company")
+    assert company.stretch == [Decimal("330.00"), Decimal("375.00")]
+    # the draft's levels change in place; the older version refuses (a newer one exists)
+    cleared = allocation.set_stretch_levels(session, director, changed.id, [])
+    assert (cleared.id, cleared.version, cleared.stretch_levels) == (changed.id, 2, [])
+    with pytest.raises(ValidationFailed, match="newer version"):
         allocation.set_stretch_levels(session, director, plan.id, ["130"])
+    assert session.get(TargetPlan, plan.id).stretch_levels == ["110", "125"]
 
 
 # --- named seasonality profiles ------------------------------------------------------------------
