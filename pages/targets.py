@@ -26,13 +26,14 @@ from core.plans import grid as plan_grid
 from core.plans.cells import PlanInfo
 from core.plans.grid import RegionGrid, TargetEdits
 from core.plans.rules import OPEN
-from ui import plan_charts
+from ui import plan_charts, plan_series
 from ui.auth import current_actor
 from ui.budget_rates import budget_rates_section
 from ui.data import cached, read, save
 from ui.downloads import download_buttons
 from ui.flash import show_flash
 from ui.format import money
+from ui.seasonality_editor import manual_season_editor, profiles_section, season_options
 
 STATUS_BADGE = {
     PlanStatus.DRAFT: "📝 draft",
@@ -63,10 +64,10 @@ def years_and_start() -> tuple[list[int], int]:
 
 
 @cached("targets", "org")
-def plan_header(actor: Actor, year: int, version: int | None) -> PlanInfo | None:
+def plan_header(actor: Actor, year: int, version: int | None, series) -> PlanInfo | None:
     with read() as session:
         try:
-            return views.get_plan(session, actor, year, version)
+            return views.get_plan(session, actor, year, version, **plan_series.of(series))
         except DomainError:
             return None
 
@@ -172,13 +173,15 @@ def form_defaults(info: PlanInfo | None) -> dict[str, object]:
             "plan_season": "flat",
             "plan_padding": 0.0,
             "plan_ramp": "spread",
+            "plan_stretch": "",
         }
     return {
         "plan_target": int(info.company_target),
         "plan_method": info.method if info.method in METHODS else "equal",
-        "plan_season": info.seasonality if info.seasonality in SEASONS else "flat",
+        "plan_season": info.seasonality or "flat",
         "plan_padding": float(info.padding_pct),
         "plan_ramp": info.ramp_mode if info.ramp_mode in RAMPS else "spread",
+        "plan_stretch": plan_series.stretch_text(info),
     }
 
 
@@ -187,25 +190,13 @@ def start_form(year: int, info: PlanInfo | None) -> str:
     widgets were forgotten after a visit to another page); returns a key suffix for the
     form's tables, so their edits belong to one year's plan."""
     defaults = form_defaults(info)
-    marker = (year, info.id if info else None)
+    marker = (year, st.session_state.get(plan_series.SERIES_KEY), info.id if info else None)
     if st.session_state.get("plan_form_for") != marker or any(
         key not in st.session_state for key in defaults
     ):
         st.session_state.update(defaults)
         st.session_state["plan_form_for"] = marker
     return f"{year}_{info.id if info else 'new'}"
-
-
-def manual_season_editor(info: PlanInfo | None, suffix: str) -> list[Decimal]:
-    """Twelve monthly percentages, starting from the plan's own when it has them."""
-    values = (
-        [float(v) for v in info.manual_season]
-        if info is not None and info.manual_season
-        else [round(100 / 12, 2)] * 11 + [round(100 - 11 * round(100 / 12, 2), 2)]
-    )
-    base = pd.DataFrame([values], columns=[f"M{m}" for m in range(1, 13)], index=["% of year"])
-    edited = st.data_editor(base, key=f"plan_manual_season_{suffix}")
-    return [Decimal(str(v)) for v in edited.iloc[0].tolist()]
 
 
 def manual_weights_editor(actor, info: PlanInfo | None, suffix: str) -> dict[int, Decimal]:
@@ -233,10 +224,11 @@ def manual_weights_editor(actor, info: PlanInfo | None, suffix: str) -> dict[int
     }
 
 
-def company_form(actor, year: int, info: PlanInfo | None) -> None:
+def company_form(actor, year: int, info: PlanInfo | None, series) -> None:
     """The director's company figure with an immediate preview of the regions' share."""
     replacing = info is not None and not info.permissions.allocate_starts_new_version
-    title = "Set the company target and allocate" if info is None else "Allocate again"
+    name = plan_series.plan_name(year, series)
+    title = f"Set the company target of {name} and allocate" if info is None else "Allocate again"
     suffix = start_form(year, info)
     with st.expander(f"🎯 {title}", expanded=info is None):
         if replacing:
@@ -259,12 +251,13 @@ def company_form(actor, year: int, info: PlanInfo | None) -> None:
         method = middle.selectbox(
             "Method", list(METHODS), format_func=METHODS.get, key="plan_method"
         )
+        seasons = season_options(SEASONS, actor)
         seasonality = right.selectbox(
-            "Seasonality", list(SEASONS), format_func=SEASONS.get, key="plan_season"
+            "Seasonality", list(seasons), format_func=seasons.get, key="plan_season"
         )
         manual = manual_season_editor(info, suffix) if seasonality == "manual" else None
         weights = manual_weights_editor(actor, info, suffix) if method == "manual" else None
-        left, middle = st.columns(2)
+        left, middle, right = st.columns(3)
         padding = left.number_input(
             "Padding (over-assignment to reps, %)",
             min_value=0.0,
@@ -279,8 +272,9 @@ def company_form(actor, year: int, info: PlanInfo | None) -> None:
             key="plan_ramp",
             format_func=RAMPS.get,
         )
+        stretch = plan_series.stretch_input(right)
         if target is None:
-            st.info(f"Enter FY{year}'s company target to see how it would be broken down.")
+            st.info(plan_series.enter_target_message(year, series))
             return
         options = dict(
             fiscal_year=year,
@@ -291,8 +285,11 @@ def company_form(actor, year: int, info: PlanInfo | None) -> None:
             ramp_mode=ramp,
             manual_season=manual,
             manual_weights=weights,
+            **plan_series.of(series),
         )
+        figure = lambda v: plan_series.figure(v, series[0])  # noqa: E731
         try:
+            allocation.stretch_levels_of(stretch)
             with read() as session:
                 preview = allocation.compute_allocation(session, **options)
                 tree = load_region_tree(session)
@@ -310,10 +307,10 @@ def company_form(actor, year: int, info: PlanInfo | None) -> None:
         )
         allocated = int(preview.region[root].sum())
         st.markdown(
-            f"**Preview:** {money(Decimal(allocated))} to {len(tops)} regions and "
+            f"**Preview:** {figure(allocated)} to {len(tops)} regions and "
             f"{len(preview.rep)} reps over 12 months"
             + (
-                f" — the ramp takes {money(Decimal(int(target) - allocated))} off"
+                f" — the ramp takes {figure(int(target) - allocated)} off"
                 if allocated < int(target)
                 else ""
             )
@@ -337,9 +334,9 @@ def company_form(actor, year: int, info: PlanInfo | None) -> None:
             expected = info.lock_version if replacing and info is not None else None
             save_plan(
                 lambda s: allocation.create_plan(
-                    s, actor, expected_lock_version=expected, **options
+                    s, actor, expected_lock_version=expected, stretch_levels=stretch, **options
                 ),
-                f"FY{year} plan allocated: {money(Decimal(allocated))}.",
+                plan_series.allocated_message(year, series, allocated),
                 new_version=True,
             )
 
@@ -512,6 +509,8 @@ def charts_and_gaps(actor, info: PlanInfo, region_id: int) -> None:
         ),
         width="stretch",
     )
+    if not plan_series.is_company_revenue(info):
+        return  # commitments are revenue of every line
     gaps = gaps_of(actor, info.id, region_id)
     st.subheader("Top-down vs bottom-up")
     if grid.can_commit:
@@ -611,7 +610,8 @@ def compare_section(actor, info: PlanInfo) -> None:
         b = right.selectbox("To", info.versions, index=len(info.versions) - 1, key="compare_b")
         try:
             with read() as session:
-                frame = views.compare_versions(session, actor, info.fiscal_year, a, b)
+                which = plan_series.of(info)
+                frame = views.compare_versions(session, actor, info.fiscal_year, a, b, **which)
         except DomainError as exc:
             st.info(str(exc))
             return
@@ -620,13 +620,13 @@ def compare_section(actor, info: PlanInfo) -> None:
             st.info(f"v{a} and v{b} have the same yearly targets.")
         else:
             st.dataframe(changed, hide_index=True, width="stretch")
-            download_buttons(changed, f"plan-FY{info.fiscal_year}-v{a}-vs-v{b}")
+            download_buttons(changed, plan_series.file_name(info, f"-v{a}-vs-v{b}"))
 
 
 def download_and_upload(actor, info: PlanInfo) -> None:
     with st.expander("⬇⬆ Download or upload the plan"):
         table = whole_plan(actor, info.id)
-        download_buttons(table, f"plan-FY{info.fiscal_year}-v{info.version}")
+        download_buttons(table, plan_series.file_name(info))
         if not info.permissions.can_upload:
             st.caption("Directors upload a changed plan into a draft version.")
             return
@@ -646,20 +646,20 @@ def download_and_upload(actor, info: PlanInfo) -> None:
             save_plan(upload_file, f"{upload.name} saved into {info.label}.")
 
 
-def rep_view(actor, year: int) -> None:
+def rep_view(actor, year: int, series) -> None:
     with read() as session:
-        mine = views.my_targets(session, actor, year)
+        mine = views.my_targets(session, actor, year, **plan_series.of(series))
         committed = commitments.my_commitments(session, actor, year)
     if mine.empty:
-        st.info(f"There is no FY{year} plan with targets for you yet.")
+        st.info(f"There are no targets for you in {plan_series.plan_name(year, series)} yet.")
         return
-    header = plan_header(actor, year, None)
+    header = plan_header(actor, year, None, series)
     if header is not None:
         st.caption(
             f"{header.label} · {STATUS_BADGE[header.status]}"
             + (" — not approved yet, it may still change" if header.status in OPEN else "")
         )
-    st.metric("My yearly target", money(mine["target"].sum()))
+    st.metric("My yearly target", plan_series.figure(mine["target"].sum(), series[0]))
     st.altair_chart(
         plan_charts.monthly_profile(mine["month"], mine["target"], title="My target by month"),
         width="stretch",
@@ -676,6 +676,8 @@ def rep_view(actor, year: int) -> None:
         },
     )
     download_buttons(frame, f"my-targets-FY{year}")
+    if series != plan_series.COMPANY_REVENUE:
+        return  # commitments are revenue of every line
     st.subheader("My commitment (bottom-up)")
     values = [int(v) for v in committed.values()] if len(committed) == 12 else [0] * 12
     base = pd.DataFrame([values], columns=list(mine["month"]), index=["I commit to"])
@@ -704,19 +706,21 @@ show_flash("targets")
 years, start_month = years_and_start()
 this_year = fiscal_year_of(date.today(), start_month)
 choices = sorted(set(years) | {this_year, this_year + 1})
-year = st.selectbox(
+year_column, series_column = st.columns(2)
+year = year_column.selectbox(
     "Fiscal year",
     choices,
     index=choices.index(this_year + 1 if this_year + 1 in years else this_year),
     format_func=lambda y: f"FY{y}",
     key="targets_year",
 )
+series = plan_series.choose_series(series_column, year, may_create=views.can_allocate(actor))
 
 if actor.role == Role.REP:
-    rep_view(actor, year)
+    rep_view(actor, year, series)
     st.stop()
 
-latest = plan_header(actor, year, None)
+latest = plan_header(actor, year, None, series)
 version = None
 if latest is not None and len(latest.versions) > 1:
     version = st.selectbox(
@@ -725,31 +729,27 @@ if latest is not None and len(latest.versions) > 1:
         format_func=lambda v: f"v{v}" + (" (newest)" if v == latest.version else ""),
         key="targets_version",
     )
-info = plan_header(actor, year, version) if version else latest
+info = plan_header(actor, year, version, series) if version else latest
 
 if views.can_allocate(actor):
-    company_form(actor, year, latest)
+    company_form(actor, year, latest, series)
+profiles_section(actor)
 
 if info is None:
-    st.info(
-        f"There is no FY{year} plan yet. A director sets the company target above and it is "
-        "broken down to every region, rep and month at once."
-    )
+    st.info(plan_series.no_plan_message(year, series))
     st.stop()
 
-target, allocated, status, approved = st.columns(4)
-target.metric("Company target", money(info.company_target))
-allocated.metric("Allocated", money(info.allocated), help="What the company row adds up to")
-status.metric(f"{info.label}", STATUS_BADGE[info.status])
-approved.metric("Approved by", info.approved_by or "—")
+plan_series.header_metrics(info, STATUS_BADGE[info.status])
 st.caption(
     f"Method: {METHODS.get(info.method, info.method)} · seasonality: "
     f"{SEASONS.get(info.seasonality or 'flat', info.seasonality)}"
     + (f" · {note}" if (note := views.ramp_and_padding_note(info)) else "")
 )
 workflow_buttons(actor, info)
-if info.permissions.can_allocate:
+plan_series.stretch_levels_control(actor, info)
+if info.permissions.can_allocate and plan_series.is_company_revenue(info):
     capacity_check(info)
+plan_series.break_down_section(actor, info)
 budget_rates_section(actor, info)
 
 regions = regions_to_show(actor, info.id)

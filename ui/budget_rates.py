@@ -11,7 +11,7 @@ import streamlit as st
 
 from core import currency
 from core.errors import ValidationFailed
-from core.models import Actor
+from core.models import Actor, Measure
 from core.org.access import load_actor
 from core.pipeline import exchange_rates
 from core.plans import budget_rates
@@ -64,8 +64,15 @@ def _rows(frame: pd.DataFrame) -> dict[str, str]:
 
 def budget_rates_section(actor: Actor, info: PlanInfo) -> None:
     """The selected version's budget rates: editable on a draft or submitted plan, read-only
-    with the reason on an approved or locked one. Shown to directors and administrators."""
-    if not actor.sees_everything:
+    with the reason on an approved or locked one. Shown to directors and administrators, for
+    the company's revenue plan only (other measures count things, not money)."""
+    if not actor.sees_everything or info.measure != Measure.REVENUE:
+        return  # only revenue is money
+    if info.product_line:
+        st.caption(
+            f"{info.label} converts deals in other currencies at the budget rates of the "
+            f"FY{info.fiscal_year} company revenue plan."
+        )
         return
     rates = rates_of(actor.id, info.id)
     company, latest = company_and_latest(actor.id)
