@@ -24,6 +24,7 @@ def test_an_administrator_may_import_every_kind_and_is_asked_for_a_file():
         "credit_splits",
         "targets",
         "activities",
+        "seasonality",
     ]
     assert any("Upload a file" in i.value for i in at.info)
     at.selectbox(key="import_kind").set_value("credit_splits").run()

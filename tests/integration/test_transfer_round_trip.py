@@ -28,6 +28,7 @@ ORDER = [
     Kind.CREDIT_SPLITS,
     Kind.TARGETS,
     Kind.ACTIVITIES,
+    Kind.SEASONALITY,
 ]
 
 
