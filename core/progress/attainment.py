@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import Actor, BreakdownRow, ForecastCategory, Period, Role, ScopeFigures
-from core.org.access import in_scope
+from core.org.access import ensure_active, in_scope
 from core.org.regions import load_region_tree
 from core.progress import figures, forecast
 from core.progress.calibration import (
@@ -335,7 +335,8 @@ def report_entities(
     """Who a report shows and, for reps, the regions whose deals and targets count: the
     company; every region (each with its subtree) in the tree or under `region`; or every rep
     with a target, a win or open pipeline there in the period. Refused outside the actor's
-    scope."""
+    scope, and to a deactivated user."""
+    ensure_active(actor)
     if by not in LEVELS:
         raise ValidationFailed(f"Unknown level '{by}': choose company, region or rep.")
     tree = load_region_tree(session)

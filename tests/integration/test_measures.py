@@ -22,6 +22,7 @@ from core.org import company
 from core.periods import fiscal_year, month, parse_period, quarter_of
 from core.plans import allocation, seasonality, views, workflow
 from core.progress import figures
+from core.progress.attainment import attainment_report
 from core.progress.measures import targets_report
 from db.schema import (
     Activity,
@@ -874,3 +875,14 @@ def test_a_count_target_must_be_a_whole_number(session):
     amounts = session.scalars(select(Target.amount).where(Target.plan_id == plan.id)).all()
     assert amounts and all(Decimal(a) == Decimal(a).to_integral_value() for a in amounts)
     assert sum_problems(session, plan.id) == []
+
+
+@pytest.mark.parametrize("by", ["company", "region", "rep", "product_line"])
+def test_a_deactivated_user_reads_no_targets_report(session, by):
+    for username in ("director", "manager", "rep"):
+        gone = actor_named(session, username).model_copy(update={"active": False})
+        with pytest.raises(PermissionDenied, match="deactivated"):
+            targets_report(session, gone, fiscal_year(2026), "units", by)
+        if by != "product_line":
+            with pytest.raises(PermissionDenied, match="deactivated"):
+                attainment_report(session, gone, fiscal_year(2026), by, simulate=False)
