@@ -482,7 +482,10 @@ def resplit_region(
             select(Person.id, Person.hire_date).where(Person.id.in_(person_ids or [0]))
         ).all()
     )
-    data = _method_data(session, chosen, person_ids, old.months[0])
+    # the plan's own measure and line: a units plan weighs reps by the units they sold
+    data = _method_data(
+        session, chosen, person_ids, old.months[0], measure_of(plan.measure), plan.product_line
+    )
     if data is not None and person_ids and not any(data.get(p, 0) for p in person_ids):
         raise ValidationFailed(_NO_DATA[chosen].format(year=plan.fiscal_year))
     weights = planning.weights_for(

@@ -886,3 +886,64 @@ def test_a_deactivated_user_reads_no_targets_report(session, by):
         if by != "product_line":
             with pytest.raises(PermissionDenied, match="deactivated"):
                 attainment_report(session, gone, fiscal_year(2026), by, simulate=False)
+
+
+def _yearly_rep_targets(session, plan_id: int, region_id: int) -> dict[int, int]:
+    frame = _frame(
+        session,
+        "SELECT person_id, SUM(amount) AS amount FROM target WHERE plan_id = :p "
+        "AND region_id = :r AND person_id IS NOT NULL GROUP BY person_id",
+        p=plan_id,
+        r=region_id,
+    )
+    return {int(p): int(Decimal(a)) for p, a in zip(frame.person_id, frame.amount)}
+
+
+def test_historical_share_of_a_units_plan_weighs_reps_by_units_sold_also_when_resplit(session):
+    """Two reps of one region in FY2030: one sold 9 units for 100, the other 1 unit for 900.
+    A units plan by history gives the first 90 % of the region, revenue would give 10 %."""
+    director = actor_named(session, "director")
+    home = session.get(
+        Region, session.scalar(select(Person.region_id).where(Person.username == "rep"))
+    )
+    seller, other = [p for p in _reps(session) if p.region_id == home.id][:2]
+    customer = factories.customer(session, seller, home)
+    for who, quantity, amount in ((seller, 9, 100), (other, 1, 900)):
+        deal = factories.deal(
+            session, who, customer, amount=Decimal(amount), status="won", closed_on=date(2030, 6, 1)
+        )
+        deal.quantity = quantity
+    session.flush()
+    units_2030 = _won_units(session, fiscal_year(2030)).groupby("owner_id")["n"].sum().to_dict()
+    assert (units_2030.get(seller.id), units_2030.get(other.id)) == (9, 1)
+    plan = allocation.create_plan(
+        session,
+        director,
+        fiscal_year=YEAR,
+        company_target=Decimal(120_000),
+        method="equal",
+        measure="units",
+    )
+    before = _yearly_rep_targets(session, plan.id, home.id)
+    assert abs(before[seller.id] - before[other.id]) <= 12  # equal
+    allocation.resplit_region(
+        session, director, plan.id, home.id, "history", expected_lock_version=None
+    )
+    after = _yearly_rep_targets(session, plan.id, home.id)
+    region_total = sum(after.values())
+    assert region_total == sum(before.values())  # the region's months do not change
+    # each month 9:1 in whole units, so the year within 12 units of 90 %
+    assert abs(Fraction(after[seller.id]) - Fraction(region_total * 9, 10)) <= 12
+    assert sum_problems(session, plan.id) == []
+    # allocating (the draft again) by history weighs the same way: every other rep sold
+    # nothing in FY2030, so the two reps carry the whole plan, 9:1
+    by_history = allocation.create_plan(
+        session,
+        director,
+        fiscal_year=YEAR,
+        company_target=Decimal(120_000),
+        method="history",
+        measure="units",
+    )
+    totals = _yearly_rep_targets(session, by_history.id, home.id)
+    assert totals[seller.id] > 8 * totals[other.id]
