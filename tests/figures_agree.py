@@ -23,6 +23,7 @@ from core.performance import alerts, scorecard
 from core.performance.plan_vs_actual import plan_vs_actual
 from core.periods import quarter_of
 from core.progress import attainment, scopes, views
+from core.progress.measures import targets_report
 from db.schema import Person, Role
 from tests.attainment_books import Books
 
@@ -198,7 +199,16 @@ def check_figures_agree(session, period: Period, today: date, *, cli=None) -> in
                 standing = views.rep_quarter(session, director, int(key[4:]), today=today)
                 assert _pick(standing) == _pick(row), key
         for alert in alerts.current_alerts(session, director, today=today):
-            if alert.rule in ("behind_pace", "low_coverage"):
+            if "measure" in alert.figures:  # behind pace on another measure or a line
+                measure, line = alert.figures["measure"], alert.figures["product_line"]
+                report = targets_report(
+                    session, director, period, measure, "rep", product_line=line, today=today
+                )
+                row = next(r for r in report if r.key == f"rep:{alert.subject_id}")
+                assert Decimal(alert.figures["achieved"]) == row.achieved
+                assert Decimal(alert.figures["target"]) == row.target
+                assert Decimal(alert.figures["expected_to_date"]) == row.expected_to_date
+            elif alert.rule in ("behind_pace", "low_coverage"):
                 row = rows[f"rep:{alert.subject_id}"]
                 assert Decimal(alert.figures["open_pipeline"]) == row.open_pipeline
                 assert Decimal(alert.figures["won_to_date"]) == row.won

@@ -172,7 +172,7 @@ MEASURE_PACE = {
     "expected by today (target {target} this quarter).",
 }
 """The first sentence of a behind-pace alert on a measure other than company revenue."""
-PACE_SENTENCE = "Pace {pace:.0%}, threshold {threshold:.0%}."
+PACE_SENTENCE = "Pace {pace}, threshold {threshold}."
 
 
 def measure_series(session: Session, fiscal_year: int) -> list[tuple[Measure, str]]:
@@ -196,7 +196,11 @@ def measure_pace_message(row: MeasureRow, limits: AlertThresholds) -> str:
         expected=f"{row.expected_to_date or 0:,.0f}",
         target=f"{row.target or 0:,.0f}",
     )
-    second = PACE_SENTENCE.format(pace=row.pace or 0, threshold=limits.pace_below)
+    pace = f"{row.pace or 0:.0%}"
+    threshold = f"{limits.pace_below:.0%}"
+    if pace == threshold:  # 79.8 % is below 80 %: do not read "pace 80%, threshold 80%"
+        pace = f"{row.pace or 0:.1%}"
+    second = PACE_SENTENCE.format(pace=pace, threshold=threshold)
     return f"{first} {second}"
 
 
