@@ -272,6 +272,32 @@ def test_visits_attainment_by_company_region_and_rep_matches_the_activity_table(
     _check_rows(session, plan.id, period, "visits", by_owner, by_region)
 
 
+@pytest.mark.parametrize("label", ["FY2031", "2031-05"])
+def test_deals_created_attainment_matches_the_deals_opened(session, label):
+    _book(session)
+    director = actor_named(session, "director")
+    plan = _approved(
+        session,
+        director,
+        fiscal_year=YEAR,
+        company_target=Decimal(600),
+        method="equal",
+        measure="deals_created",
+    )
+    period = parse_period(label)
+    created = _frame(
+        session,
+        "SELECT owner_id, region_id, COUNT(*) AS n FROM deal "
+        "WHERE created_on BETWEEN :s AND :e GROUP BY owner_id, region_id",
+        s=period.start,
+        e=period.end,
+    )
+    assert not created.empty
+    by_owner = created.groupby("owner_id")["n"].sum().to_dict()
+    by_region = created.groupby("region_id")["n"].sum().to_dict()
+    _check_rows(session, plan.id, period, "deals_created", by_owner, by_region)
+
+
 def test_a_manager_reads_visits_by_rep_for_a_week_of_their_region_only(session):
     _book(session)
     director = actor_named(session, "director")
