@@ -166,9 +166,7 @@ def test_reps_log_visits_and_the_visits_target_grows_on_last_years(session):
     )
     hired = dict(
         session.execute(
-            select(Person.id, Person.hire_date).where(
-                Person.role == "rep", Person.active.is_(True)
-            )
+            select(Person.id, Person.hire_date).where(Person.role == "rep", Person.active.is_(True))
         ).all()
     )
     veterans = [pid for pid, day in hired.items() if day <= last_year[0]]
