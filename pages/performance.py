@@ -328,11 +328,13 @@ if leader:
             else:
                 frame = pd.DataFrame([r.model_dump() for r in rows])
                 part = review.DIMENSIONS[dimension]
-                if dimension not in ("region", "rep"):
+                if any(r.target_basis == "implied" for r in rows):
                     st.caption(
                         f"The plan has no {part.lower()} targets: each {part.lower()}'s target "
                         "is implied from its share of what was won a year earlier."
                     )
+                elif dimension == "product_line":
+                    st.caption("Each product line's target is its own revenue plan's.")
                 st.altair_chart(charts.variance(frame, part=part), width="stretch")
                 table = pd.DataFrame(
                     {

@@ -22,8 +22,8 @@ from ui.format import percent
 
 ALL_LINES = ""
 TARGET_LABELS = {
-    "units": "Units",
-    "visits": "Visits",
+    "units": "Units sold",
+    "visits": "Customer visits",
     "deals_created": "Deals created",
 }
 
@@ -93,6 +93,22 @@ def _amount(value) -> float | None:
     return None if value is None else float(value)
 
 
+def _shown(frame: pd.DataFrame, first: str) -> pd.DataFrame:
+    """The table as people read it: whole numbers with thousands separators, a dash where
+    there is no target (the download keeps the numbers)."""
+    out = frame.copy()
+    for column in out.columns:
+        if column != first and column != "Variance %":
+            out[column] = out[column].map(lambda v: "–" if v is None or pd.isna(v) else f"{v:,.0f}")
+    return out
+
+
+def _right(frame: pd.DataFrame, first: str) -> dict:
+    return {
+        c: st.column_config.TextColumn(c, alignment="right") for c in frame.columns if c != first
+    }
+
+
 def months_chart(frame: pd.DataFrame, unit: str) -> alt.LayerChart:
     """Achieved by month (bars) against the month's target (ticks). `frame` has label, month,
     target, achieved."""
@@ -125,8 +141,9 @@ def show_months(person_id: int, label: str, measure: str, line: str) -> None:
     st.subheader("Month by month")
     if all(m.target is None for m in months):
         st.caption(
-            "Your area has no target of its own on this measure in this period (rep targets "
-            "are shown by rep); the bars show what was achieved."
+            "Your area has no target of its own on this measure in this period: no active "
+            "plan sets one, or the plan has rep targets only (read them by rep). The bars show "
+            "what was achieved."
         )
     frame = pd.DataFrame([m.model_dump() for m in months])
     st.altair_chart(months_chart(frame, unit), width="stretch")
@@ -141,14 +158,10 @@ def show_months(person_id: int, label: str, measure: str, line: str) -> None:
         }
     )
     st.dataframe(
-        table,
+        _shown(table, "Month"),
         hide_index=True,
         width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="localized")
-            for c in table.columns
-            if c != "Month"
-        },
+        column_config=_right(table, "Month"),
     )
     download_buttons(table, f"plan-vs-actual-{label}-{measure}-months")
 
@@ -186,17 +199,11 @@ def show_measure_review(
         }
     )
     st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="localized")
-            for c in ("Target", "Achieved", "Variance")
-        },
+        _shown(table, part), hide_index=True, width="stretch", column_config=_right(table, part)
     )
     st.caption(
         f"Variance = achieved − target, in {unit.lower()}. The target is the active plan's "
-        "on this measure; a blank target means the plan sets none there."
+        "on this measure and product line; a dash means no active plan sets one there."
     )
     download_buttons(table, f"plan-vs-actual-{label}-{measure}-{dimension}")
 
@@ -208,9 +215,9 @@ def show_targets(targets: Sequence[MeasureTarget]) -> None:
     columns = st.columns(len(targets))
     for column, item in zip(columns, targets):
         column.metric(
-            f"{TARGET_LABELS.get(item.measure, item.measure)} of target",
+            TARGET_LABELS.get(item.measure, item.measure),
             f"{item.achieved:,.0f} of {item.target:,.0f}",
-            help=f"Attainment {percent(item.attainment)}",
+            help=f"Achieved against the target of the period: {percent(item.attainment)}.",
         )
     st.caption(
         "With a visits target, the activities part scores visits against it instead of "

@@ -218,8 +218,11 @@ def plan_vs_actual(
         parts = sorted(set(now) | set(then), key=lambda k: (k is None, str(k)))
         targets = {}
         basis = "implied"
-        if dimension == "product_line" and not line:
-            targets = _line_plan_targets(session, period, tops, parts)
+        if dimension == "product_line":
+            if line:  # the one line shown: its own plan's target for the area
+                targets = {line: scope_target} if scope_target is not None else {}
+            else:
+                targets = _line_plan_targets(session, period, tops, parts)
             basis = "plan" if targets else "implied"
         if basis == "implied" and scope_target is not None and total_then.won:
             targets = implied_targets(scope_target, {k: then.get(k, Outcome()).won for k in parts})

@@ -63,6 +63,11 @@ def app_database(app_database, tmp_path) -> str:
     return url
 
 
+def _text(value) -> str:
+    """How the page shows a count: thousands separators, a dash without a target."""
+    return "–" if value is None else f"{value:,.0f}"
+
+
 def _core(url, username, work):
     with _db(url) as session:
         actor = _actor(session, username)
@@ -82,7 +87,7 @@ def test_the_scorecard_shows_the_visits_target_beside_the_score(app_database):
     )
     visits = next(t for t in card.targets if t.measure == "visits")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Visits of target"] == f"{visits.achieved:,.0f} of {visits.target:,.0f}"
+    assert metrics["Customer visits"] == f"{visits.achieved:,.0f} of {visits.target:,.0f}"
     figures = list(at.dataframe[1].value["Figures"])  # the scorecard's parts table
     assert any(f"visits of a target of {visits.target:,.0f}" in text for text in figures)
 
@@ -107,8 +112,8 @@ def test_plan_vs_actual_with_a_measure_and_a_product_line_chosen(app_database):
     tables = [d.value for d in at.dataframe]
     by_region = next(t for t in tables if {"Region", "Achieved"} <= set(t.columns))
     assert list(by_region["Region"]) == [r.label for r in expected]
-    assert list(by_region["Target"]) == [float(r.target) for r in expected]
-    assert list(by_region["Achieved"]) == [float(r.achieved) for r in expected]
+    assert list(by_region["Target"]) == [_text(r.target) for r in expected]
+    assert list(by_region["Achieved"]) == [_text(r.achieved) for r in expected]
     months = _core(
         app_database,
         "director",
@@ -117,7 +122,8 @@ def test_plan_vs_actual_with_a_measure_and_a_product_line_chosen(app_database):
         ),
     )
     by_month = next(t for t in tables if "Month" in t.columns)
-    assert list(by_month["Achieved"]) == [float(m.achieved) for m in months]
+    assert list(by_month["Achieved"]) == [_text(m.achieved) for m in months]
+    assert list(by_month["Target"]) == [_text(m.target) for m in months]
 
     at.selectbox(key="review_measure").set_value("visits").run()
     at.radio(key="review_dimension").set_value("rep").run()
@@ -131,7 +137,8 @@ def test_plan_vs_actual_with_a_measure_and_a_product_line_chosen(app_database):
             s, a, parse_period(closed, fsm), "rep", measure="visits"
         ),
     )
-    assert list(by_rep["Achieved"]) == [float(r.achieved) for r in expected_reps]
+    assert list(by_rep["Achieved"]) == [_text(r.achieved) for r in expected_reps]
+    assert list(by_rep["Target"]) == [_text(r.target) for r in expected_reps]
 
     at.radio(key="review_dimension").set_value("segment").run()  # no segment targets
     assert not at.exception

@@ -362,6 +362,10 @@ def test_plan_vs_actual_of_a_product_line_is_the_sum_of_its_products_won(session
     zeta = next(r for r in lines if r.key == LINE)
     assert zeta.won == won
     assert (zeta.target, zeta.target_basis) == (Decimal(3000), "plan")  # the line's own plan
+    (only,) = review.plan_vs_actual(
+        session, director, Q2, "product_line", today=AFTER, product_line=LINE
+    )
+    assert (only.key, only.won, only.target, only.target_basis) == (LINE, won, 3000, "plan")
 
     months = measure_review.plan_by_month(session, director, Q2, product_line=LINE)
     assert [m.achieved for m in months] == [Decimal(1200), Decimal(800), Decimal(700)]
