@@ -93,7 +93,7 @@ def test_a_count_that_is_not_whole_is_refused():
         planning.allocate(Decimal("3.5"), {"a": 1, "b": 1})
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     total=st.integers(min_value=0, max_value=10**9),
     weights=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=15).filter(
@@ -117,7 +117,7 @@ def test_any_count_splits_into_whole_units_that_sum_exactly_and_stay_within_one(
     assert vector[0].tolist() == [int(v) for v in result.values()]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     total=st.integers(min_value=0, max_value=10**7),
     profile=st.lists(st.integers(min_value=0, max_value=5000), min_size=12, max_size=12).filter(
@@ -306,7 +306,7 @@ def test_the_weeks_of_every_month_add_up_to_the_month_each_within_one_unit_of_it
                 assert abs(Fraction(part) - share) < Fraction(unit)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     month_start=st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 1)).map(
         lambda d: d.replace(day=1)
