@@ -21,7 +21,7 @@ from core.periods import parse_period, quarter_of
 from core.plans.allocation import product_lines
 from core.progress import measure_views as core_views
 from core.progress.measures import MeasureRow, stretch_levels
-from ui import attainment_charts, charts
+from ui import attainment_charts
 from ui.data import cached, read
 from ui.downloads import download_buttons
 from ui.format import money, percent
@@ -45,11 +45,17 @@ ACHIEVED_HELP = {
     Measure.DEALS_CREATED: "Deals created in the period, by their owner.",
 }
 ALL_LINES = ""
+PACE_RULE = (
+    "Green: what was achieved is at least what the targets expect by today (past months in "
+    "full, this month by day, a week by working day), the rule revenue is coloured by."
+)
 
 
 def level_text(level: Decimal) -> str:
     """A stretch level as people write it: 110, 112.5."""
     return f"{level.normalize():f}"
+
+
 TAGS = ("deals", "activities", "targets", "org", "settings")
 """What a measure view reads: deals (units, deals created, revenue), activities (visits),
 the plans, the region tree and the fiscal year."""
@@ -328,7 +334,8 @@ def measure_section(
         legend = "Bars: achieved · black tick: target · blue tick: expected by today"
         if view.stretch_levels:
             legend += " · brown ticks: the stretch targets"
-        st.caption(f"{legend}. {charts.PACE_RULE}")
+        st.caption(legend)
+        st.caption(PACE_RULE)
     _table(view, [head, *view.parts], part)
 
 
