@@ -325,3 +325,47 @@ def test_every_measure_line_scope_and_period_renders(app_database, username):
                     assert not at.exception, (where, at.exception)
                     assert not at.error, (where, at.error)
                     assert at.metric, where
+
+
+def test_the_revenue_charts_mark_the_stretch_levels_of_the_active_plan(app_database):
+    with _db(app_database) as session:
+        director = _actor(session, "director")
+        plan = create_plan(
+            session,
+            director,
+            fiscal_year=YEAR,
+            company_target=Decimal(9_000_000),
+            method="equal",
+            stretch_levels=["110", "125"],
+        )
+        approve_plan(session, director, plan.id)
+        session.commit()
+    at = _open("director")
+    assert at.selectbox(key="att_measure").value == "revenue"
+    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    specs = [json.loads(c.proto.spec) for c in charts]
+    datasets = {
+        d.name: pa.ipc.open_stream(io.BytesIO(d.data.data)).read_all().to_pylist()
+        for c in charts
+        for d in c.proto.datasets
+    }
+
+    def layer_rows(layer):
+        name = layer.get("data", {}).get("name")
+        return datasets.get(name) or layer.get("data", {}).get("values") or []
+
+    target = {m.label: m.value for m in at.metric}["Target"]
+    forecast = next(s for s in specs if len(s.get("layer", [])) == 3 and s["height"] == 90)
+    ticks = layer_rows(forecast["layer"][2])
+    assert [r["level"] for r in ticks] == ["Stretch 110%", "Stretch 125%"]
+    whole = Decimal(target.replace(",", ""))
+    for row, level in zip(ticks, (Decimal("1.1"), Decimal("1.25")), strict=True):
+        assert abs(Decimal(str(row["value"])) - whole * level) <= level  # the card is rounded
+    bars = next(
+        s
+        for s in specs
+        if [lay["mark"]["type"] for lay in s["layer"]][:3] == ["bar", "tick", "rule"]
+    )
+    assert len(bars["layer"]) == 4
+    assert [r["x"] for r in layer_rows(bars["layer"][3])] == [110.0, 125.0]
+    assert any("stretch" in c.value for c in at.caption)
