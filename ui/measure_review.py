@@ -110,21 +110,25 @@ def _right(frame: pd.DataFrame, first: str) -> dict:
 
 
 def months_chart(frame: pd.DataFrame, unit: str) -> alt.LayerChart:
-    """Achieved by month (bars) against the month's target (ticks). `frame` has label, month,
-    target, achieved."""
+    """Achieved by month (bars) against the month's target (a dark mark across the bar).
+    `frame` has label, month, target, achieved."""
     data = frame.assign(
         target=pd.to_numeric(frame["target"], errors="coerce"),
         achieved=pd.to_numeric(frame["achieved"], errors="coerce"),
     )
     order = list(data["label"])
-    base = alt.Chart(data).encode(x=alt.X("label:N", title=None, sort=order))
+    base = alt.Chart(data).encode(
+        x=alt.X("label:N", title=None, sort=order, axis=alt.Axis(labelAngle=0))
+    )
     tooltip = [
         alt.Tooltip("label:N", title="Month"),
         alt.Tooltip("target:Q", title="Target", format=",.0f"),
         alt.Tooltip("achieved:Q", title="Achieved", format=",.0f"),
     ]
-    bars = base.mark_bar(color="#1565c0").encode(y=alt.Y("achieved:Q", title=unit), tooltip=tooltip)
-    ticks = base.mark_tick(color="#c62828", thickness=3, size=40).encode(
+    bars = base.mark_bar(color="#90caf9", size=48).encode(
+        y=alt.Y("achieved:Q", title=unit), tooltip=tooltip
+    )
+    ticks = base.mark_tick(color="#212121", thickness=3, size=64).encode(
         y="target:Q", tooltip=tooltip
     )
     return (bars + ticks).properties(height=260)
@@ -147,6 +151,7 @@ def show_months(person_id: int, label: str, measure: str, line: str) -> None:
         )
     frame = pd.DataFrame([m.model_dump() for m in months])
     st.altair_chart(months_chart(frame, unit), width="stretch")
+    st.caption("Bars: what was achieved each month; dark marks: the month's target.")
     table = pd.DataFrame(
         {
             "Month": frame["label"],
