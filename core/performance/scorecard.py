@@ -272,9 +272,15 @@ def visible_reps(session: Session, actor: Actor) -> list[tuple[int, str, int | N
 
 
 def rep_scorecards(
-    session: Session, actor: Actor, period: Period, person_ids: list[int] | None = None
+    session: Session,
+    actor: Actor,
+    period: Period,
+    person_ids: list[int] | None = None,
+    *,
+    product_line: str = "",
 ) -> list[Scorecard]:
-    """Scorecards of the reps the actor may rank (optionally only `person_ids`), by name."""
+    """Scorecards of the reps the actor may rank (optionally only `person_ids`), by name; of
+    one product line's deals and plans when given (core.performance.scorecard_figures)."""
     reps = visible_reps(session, actor)
     if person_ids is not None:
         reps = [r for r in reps if r[0] in set(person_ids)]
@@ -286,7 +292,9 @@ def rep_scorecards(
     # Everyone's reps: one unfiltered GROUP BY is cheaper than a list of thousands of ids.
     everyone = actor.sees_everything and person_ids is None
     ids = [r[0] for r in reps]
-    figures = rep_figures(session, period, None if everyone else ids, bench, ranked=ids)
+    figures = rep_figures(
+        session, period, None if everyone else ids, bench, ranked=ids, product_line=product_line
+    )
     empty = RawFigures(months=len(period.months()))
     return [
         _card(
@@ -303,15 +311,18 @@ def rep_scorecards(
     ]
 
 
-def rep_scorecard(session: Session, actor: Actor, person_id: int, period: Period) -> Scorecard:
-    """One rep's scorecard: reps their own, managers their subtree, directors everyone."""
+def rep_scorecard(
+    session: Session, actor: Actor, person_id: int, period: Period, *, product_line: str = ""
+) -> Scorecard:
+    """One rep's scorecard: reps their own, managers their subtree, directors everyone (of one
+    product line when given)."""
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound(f"No person with id {person_id}.")
     ensure_can_view_person(actor, person_id=person_id, region_id=person.region_id)
     bench = benchmarks(session)
     weights = weights_for(session, period.fiscal_year)
-    figures = rep_figures(session, period, [person_id], bench)[person_id]
+    figures = rep_figures(session, period, [person_id], bench, product_line=product_line)[person_id]
     names = load_region_tree(session).names
     region = names.get(person.region_id, "") if person.region_id is not None else ""
     return _card(person_id, person.name, "rep", region, period, figures, weights, bench)
@@ -333,9 +344,15 @@ def comparable_regions(session: Session, actor: Actor) -> list[int]:
 
 
 def region_scorecards(
-    session: Session, actor: Actor, period: Period, region_ids: list[int] | None = None
+    session: Session,
+    actor: Actor,
+    period: Period,
+    region_ids: list[int] | None = None,
+    *,
+    product_line: str = "",
 ) -> list[Scorecard]:
-    """Scorecards of regions (default: `comparable_regions`), each with its subtree."""
+    """Scorecards of regions (default: `comparable_regions`), each with its subtree (of one
+    product line when given)."""
     if actor.role == Role.REP:
         raise PermissionDenied("Region comparisons are for managers and directors.")
     ids = region_ids if region_ids is not None else comparable_regions(session, actor)
@@ -345,7 +362,7 @@ def region_scorecards(
     bench = benchmarks(session)
     weights = weights_for(session, period.fiscal_year)
     tree = load_region_tree(session)
-    figures = region_figures(session, period, ids, bench)
+    figures = region_figures(session, period, ids, bench, product_line=product_line)
     parent_names = {r: tree.names.get(tree.parents.get(r) or 0, "") for r in ids}
     return [
         _card(r, tree.names[r], "region", parent_names[r], period, figures[r], weights, bench)
@@ -374,11 +391,17 @@ class LeaderboardRow(BaseModel):
     trend: str  # "▲", "▼", "▬" or "" without a previous score
 
 
-def leaderboard(session: Session, actor: Actor, period: Period) -> list[LeaderboardRow]:
-    """Reps ranked by score (ties share a rank; reps without a score come last)."""
-    current = rep_scorecards(session, actor, period)
+def leaderboard(
+    session: Session, actor: Actor, period: Period, *, product_line: str = ""
+) -> list[LeaderboardRow]:
+    """Reps ranked by score (ties share a rank; reps without a score come last); of one
+    product line when given."""
+    current = rep_scorecards(session, actor, period, product_line=product_line)
     before = previous_period(period, fiscal_start_month(session))
-    previous = {c.entity_id: c.score for c in rep_scorecards(session, actor, before)}
+    previous = {
+        c.entity_id: c.score
+        for c in rep_scorecards(session, actor, before, product_line=product_line)
+    }
     ordered = sorted(current, key=lambda c: (c.score is None, -(c.score or 0), c.entity))
     rows, rank, last = [], 0, None
     for position, card in enumerate(ordered, start=1):
@@ -401,14 +424,23 @@ def leaderboard(session: Session, actor: Actor, period: Period) -> list[Leaderbo
 
 
 def score_trend(
-    session: Session, actor: Actor, person_id: int, period: Period, count: int = 6
+    session: Session,
+    actor: Actor,
+    person_id: int,
+    period: Period,
+    count: int = 6,
+    *,
+    product_line: str = "",
 ) -> list[tuple[str, Decimal | None]]:
     """The rep's score in the `count` periods up to and including `period`, oldest first."""
     fsm = fiscal_start_month(session)
     periods = [period]
     for _ in range(count - 1):
         periods.append(previous_period(periods[-1], fsm))
-    return [(p.label, rep_scorecard(session, actor, person_id, p).score) for p in reversed(periods)]
+    return [
+        (p.label, rep_scorecard(session, actor, person_id, p, product_line=product_line).score)
+        for p in reversed(periods)
+    ]
 
 
 def recent_periods(today, fiscal_start: int = 1, quarters: int = 6) -> list[Period]:

@@ -3,7 +3,12 @@ pipeline created (core.progress.figures), activities by type, the deals committe
 period's start (core.progress.snapshots), the revenue target of the active plan, and the
 targets of the count measures that have an active plan (units, visits, deals created: one
 grouped call of core.progress.measures.measure_rows per measure for every rep or region at
-once). core.evaluation scores them."""
+once). core.evaluation scores them.
+
+Of one product line (`product_line`): only deals of the line's products count (won, lost,
+cycle time, pipeline created, committed at the start) and the targets are the line's own plans
+(revenue, units, deals created); activities and visits have no product line and count in
+full."""
 
 from __future__ import annotations
 
@@ -48,7 +53,7 @@ def _deal_figures(
 
 
 def _committed_at_start(
-    session: Session, period: Period, key_name: str, ids, bench: Benchmarks
+    session: Session, period: Period, key_name: str, ids, bench: Benchmarks, line: str = ""
 ) -> dict[int, dict[str, Any]]:
     """Amount of the deals committed at the period's start, by the owner or region they
     counted for then (only `ids` unless None), and the amount of those deals won within the
@@ -67,6 +72,8 @@ def _committed_at_start(
     )
     if ids is not None:
         query = query.where(key.in_(ids))
+    if line:
+        query = query.where(figures.in_line(line))
     return {
         entity: {"committed_at_start": Decimal(total or 0), "committed_won": Decimal(won or 0)}
         for entity, total, won in session.execute(query)
@@ -92,12 +99,14 @@ def _activity_counts(
     return out
 
 
-def _targets(session: Session, period: Period, *, by_rep: bool, ids) -> dict[int, Decimal]:
-    """Each rep's (or region's own) target of the period."""
+def _targets(
+    session: Session, period: Period, *, by_rep: bool, ids, line: str = ""
+) -> dict[int, Decimal]:
+    """Each rep's (or region's own) revenue target of the period (of a line's own plan)."""
     if by_rep:
-        monthly = figures.rep_targets_by_month(session, period, ids)
+        monthly = figures.rep_targets_by_month(session, period, ids, product_line=line)
     else:
-        monthly = figures.region_targets_by_month(session, period, ids or ())
+        monthly = figures.region_targets_by_month(session, period, ids or (), product_line=line)
     return {key: figures.total(months) or Decimal(0) for key, months in monthly.items()}
 
 
@@ -109,22 +118,25 @@ def rep_figures(
     *,
     ranked: Sequence[int] = (),
     today: date | None = None,
+    product_line: str = "",
 ) -> dict[int, RawFigures]:
     """Raw figures per rep (all reps with activity in the period when `person_ids` is None;
-    the count-measure targets of `ranked` reps too)."""
+    the count-measure targets of `ranked` reps too), of one product line when given."""
     months = len(period.months())
-    deal_filters = [] if person_ids is None else [Deal.owner_id.in_(person_ids)]
+    line = product_line
+    deal_filters: list = [] if person_ids is None else [Deal.owner_id.in_(person_ids)]
+    if line:
+        deal_filters.append(figures.in_line(line))
     activity_filters = [] if person_ids is None else [Activity.person_id.in_(person_ids)]
     deals = _deal_figures(session, period, "owner", deal_filters)
     acts = _activity_counts(session, period, Activity.person_id, activity_filters)
-    committed = _committed_at_start(session, period, "owner", person_ids, bench)
-    targets = _targets(session, period, by_rep=True, ids=person_ids)
+    committed = _committed_at_start(session, period, "owner", person_ids, bench, line)
+    targets = _targets(session, period, by_rep=True, ids=person_ids, line=line)
     ids = person_ids if person_ids is not None else sorted(set(deals) | set(acts) | set(targets))
     if person_ids is None:
         ids = sorted(set(ids) | set(ranked))
-    counts = count_targets(
-        session, period, [_person_entity(pid) for pid in ids], "owner", today or date.today()
-    )
+    entities = [_person_entity(pid) for pid in ids]
+    counts = count_targets(session, period, entities, "owner", today or date.today(), line)
     out = {}
     for pid in ids:
         out[pid] = RawFigures(
@@ -145,26 +157,27 @@ def region_figures(
     bench: Benchmarks,
     *,
     today: date | None = None,
+    product_line: str = "",
 ) -> dict[int, RawFigures]:
     """Raw figures per region with its whole subtree: deals by the region credited, activities
-    by the rep's region, targets from the region's own plan rows, reps = active reps."""
+    by the rep's region, targets from the region's own plan rows, reps = active reps; of one
+    product line when given."""
     tree = load_region_tree(session)
-    counts = count_targets(
-        session,
-        period,
-        [region_entity(tree, r) for r in region_ids],
-        "region",
-        today or date.today(),
-    )
+    line = product_line
+    entities = [region_entity(tree, r) for r in region_ids]
+    counts = count_targets(session, period, entities, "region", today or date.today(), line)
     months = len(period.months())
     nodes = frozenset().union(*(tree.subtree(r) for r in region_ids))
     everywhere = nodes | {tree.root_id} >= set(tree.names)
-    deal_filters = [] if everywhere else [Deal.region_id.in_(nodes)]
+    deal_filters: list = [] if everywhere else [Deal.region_id.in_(nodes)]
+    if line:
+        deal_filters.append(figures.in_line(line))
     activity_filters = [] if everywhere else [Person.region_id.in_(nodes)]
     deals = _deal_figures(session, period, "region", deal_filters)
     acts = _activity_counts(session, period, Person.region_id, activity_filters)
-    committed = _committed_at_start(session, period, "region", None if everywhere else nodes, bench)
-    targets = _targets(session, period, by_rep=False, ids=region_ids)
+    scope = None if everywhere else nodes
+    committed = _committed_at_start(session, period, "region", scope, bench, line)
+    targets = _targets(session, period, by_rep=False, ids=region_ids, line=line)
     headcount = dict(
         session.execute(
             select(Person.region_id, func.count())
@@ -203,18 +216,27 @@ def _person_entity(person_id: int) -> Entity:
 
 
 def count_targets(
-    session: Session, period: Period, entities: Sequence[Entity], by: str, today: date
+    session: Session,
+    period: Period,
+    entities: Sequence[Entity],
+    by: str,
+    today: date,
+    product_line: str = "",
 ) -> dict[str, dict[str, CountFigure]]:
     """Entity key -> count measure -> its target and what was achieved, for the count measures
-    with an active plan in the period's fiscal year: one `measure_rows` call per measure for
-    all the entities (entities without a target of a measure are left out of it)."""
+    with an active plan in the period's fiscal year (of the product line's own plans when
+    given; visits, which have no line, always the company's): one `measure_rows` call per
+    measure for all the entities (entities without a target of a measure are left out)."""
     out: dict[str, dict[str, CountFigure]] = {}
     if not entities:
         return out
     for measure in COUNTED:
-        if figures.active_plan_id(session, period.fiscal_year, measure) is None:
+        line = "" if measure == Measure.VISITS else product_line
+        if figures.active_plan_id(session, period.fiscal_year, measure, line) is None:
             continue
-        for row in measures.measure_rows(session, period, entities, measure, by=by, today=today):
+        for row in measures.measure_rows(
+            session, period, entities, measure, by=by, today=today, product_line=line
+        ):
             if row.target is not None:
                 out.setdefault(row.key, {})[measure.value] = CountFigure(
                     target=row.target, achieved=row.achieved

@@ -221,6 +221,46 @@ def test_the_leaderboard_reads_measure_targets_in_one_call_per_measure_not_per_r
     assert two == six
 
 
+def test_a_product_lines_scorecard_reads_the_lines_deals_and_plans(session, team):
+    rep, customer = team["rep"], team["customer"]
+    zeta = _product(session, "Zeta gamma", LINE)
+    other = _product(session, "Omega gamma", "Omega tools")
+    _rep_rows(session, _plan(session, "revenue", LINE), rep, (1000, 1000, 1000))  # 3,000
+    _rep_rows(session, _plan(session, "units", LINE), rep, (5, 5, 5))  # 15
+    _won(session, rep, customer, amount=1200, closed_on=date(2030, 4, 5), quantity=3, product=zeta)
+    _won(session, rep, customer, amount=800, closed_on=date(2030, 5, 9), quantity=2, product=zeta)
+    _won(session, rep, customer, amount=5000, closed_on=date(2030, 5, 9), quantity=9, product=other)
+    lost = pf.deal(
+        session,
+        rep,
+        customer,
+        amount=300,
+        status="lost",
+        created_on=date(2030, 4, 2),
+        closed_on=date(2030, 5, 1),
+    )
+    lost.product_id = zeta.id
+    session.flush()
+
+    bench = scorecard.benchmarks(session)
+    (raw,) = scorecard.rep_figures(session, Q2, [rep.id], bench, product_line=LINE).values()
+    assert (raw.won_amount, raw.won_deals, raw.lost_deals) == (Decimal(2000), 2, 1)
+    assert raw.target == Decimal(3000)
+    assert raw.pipeline_created == Decimal(300)  # the lost Zeta deal, created in April
+    assert (raw.counts["units"].target, raw.counts["units"].achieved) == (15, 5)
+
+    manager = factories.actor(session, team["manager"])
+    card = scorecard.rep_scorecard(session, manager, rep.id, Q2, product_line=LINE)
+    # revenue 2,000 / 3,000 -> 66.7; units 5 / 15 -> 33.3; the mean: 50.0
+    assert _part(card, "attainment").normalised == Decimal("50.0")
+    assert _part(card, "win_rate").raw_text == "2 won of 3 closed = 66.7%"
+    board = scorecard.leaderboard(session, manager, Q2, product_line=LINE)
+    assert next(r for r in board if r.person_id == rep.id).attainment == Decimal("0.6667")
+    # the company's scorecard of the same rep knows nothing of the line's plans
+    whole = scorecard.rep_scorecard(session, manager, rep.id, Q2)
+    assert whole.won == Decimal(7000) and whole.target is None and whole.targets == []
+
+
 # --- alerts -------------------------------------------------------------------------------------
 
 
