@@ -77,6 +77,15 @@ def version_arg(text: str) -> int:
     return version
 
 
+def product_line_arg(text: str) -> str:
+    """A --product-line option: a product line's name (spaces tidied), as the catalogue keeps
+    it: at most 120 printable characters."""
+    name = " ".join(text.split())
+    if len(name) > 120 or not name.isprintable():
+        raise argparse.ArgumentTypeError("a product line is a name of at most 120 characters")
+    return name
+
+
 # --- what every report shares ---------------------------------------------------------------
 
 PERIOD_HELP = (

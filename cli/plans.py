@@ -11,7 +11,7 @@ import io
 import json
 from decimal import Decimal, InvalidOperation
 
-from cli.common import ACTOR, fiscal_year_arg, sessions, version_arg
+from cli.common import ACTOR, fiscal_year_arg, product_line_arg, sessions, version_arg
 from core.errors import ValidationFailed
 from core.models import Measure
 from core.planning import Method
@@ -208,6 +208,7 @@ def _series_options(parser) -> None:
     )
     parser.add_argument(
         "--product-line",
+        type=product_line_arg,
         default="",
         help="a product line of the catalogue (default: every line, the company's plan)",
     )

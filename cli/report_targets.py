@@ -17,7 +17,14 @@ import io
 import json
 from decimal import Decimal
 
-from cli.common import ACTOR, add_period_options, report_period, report_today, sessions
+from cli.common import (
+    ACTOR,
+    add_period_options,
+    product_line_arg,
+    report_period,
+    report_today,
+    sessions,
+)
 from core.errors import ValidationFailed
 from core.models import COUNT_MEASURES, Measure
 from core.progress.measures import BY, MeasureRow, targets_report
@@ -118,6 +125,7 @@ def register_reports(report_commands) -> None:
     parser.add_argument("--region", help="only this region and the regions or reps below it")
     parser.add_argument(
         "--product-line",
+        type=product_line_arg,
         default="",
         help="one product line's targets and what its products achieved (revenue, units)",
     )
