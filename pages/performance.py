@@ -39,31 +39,34 @@ def period_options(today: date) -> tuple[list[str], list[str], int]:
 
 
 @cached("deals", "activities", "targets", "settings", "org")
-def load_leaderboard(person_id: int, label: str) -> list[scorecard.LeaderboardRow]:
+def load_leaderboard(person_id: int, label: str, line: str = "") -> list[scorecard.LeaderboardRow]:
     actor, fsm = _actor(person_id)
     with read() as session:
-        return scorecard.leaderboard(session, actor, parse_period(label, fsm))
+        return scorecard.leaderboard(session, actor, parse_period(label, fsm), product_line=line)
 
 
 @cached("deals", "activities", "targets", "settings", "org")
-def load_scorecard(person_id: int, rep_id: int, label: str) -> scorecard.Scorecard:
+def load_scorecard(person_id: int, rep_id: int, label: str, line: str = "") -> scorecard.Scorecard:
     actor, fsm = _actor(person_id)
     with read() as session:
-        return scorecard.rep_scorecard(session, actor, rep_id, parse_period(label, fsm))
+        period = parse_period(label, fsm)
+        return scorecard.rep_scorecard(session, actor, rep_id, period, product_line=line)
 
 
 @cached("deals", "activities", "targets", "settings", "org")
-def load_trend(person_id: int, rep_id: int, label: str) -> list[tuple[str, object]]:
+def load_trend(person_id: int, rep_id: int, label: str, line: str = "") -> list[tuple[str, object]]:
     actor, fsm = _actor(person_id)
     with read() as session:
-        return scorecard.score_trend(session, actor, rep_id, parse_period(label, fsm))
+        period = parse_period(label, fsm)
+        return scorecard.score_trend(session, actor, rep_id, period, product_line=line)
 
 
 @cached("deals", "activities", "targets", "settings", "org")
-def load_regions(person_id: int, label: str) -> list[scorecard.Scorecard]:
+def load_regions(person_id: int, label: str, line: str = "") -> list[scorecard.Scorecard]:
     actor, fsm = _actor(person_id)
     with read() as session:
-        return scorecard.region_scorecards(session, actor, parse_period(label, fsm))
+        period = parse_period(label, fsm)
+        return scorecard.region_scorecards(session, actor, period, product_line=line)
 
 
 @cached("deals", "targets", "customers", "org", "settings")
@@ -138,7 +141,9 @@ st.caption(
 )
 
 labels, closed_labels, fiscal_start = period_options(date.today())
-label = st.selectbox("Period", labels, key="perf_period")
+period_col, line_col = st.columns(2)
+label = period_col.selectbox("Period", labels, key="perf_period")
+score_line = measure_review.choose_score_line(line_col)
 reps, regions = load_choices(actor.id)
 
 names = ["🏆 Leaderboard", "🧾 Scorecard"]
@@ -154,7 +159,7 @@ opens_on = "🧾 Scorecard" if "perf_linked_rep" in st.session_state else None
 tabs = dict(zip(names, st.tabs(names, default=opens_on)))
 
 with tabs["🏆 Leaderboard"]:
-    board = load_leaderboard(actor.id, label)
+    board = load_leaderboard(actor.id, label, score_line)
     if not board:
         st.info("No reps to rank in your area yet.")
     else:
@@ -207,8 +212,8 @@ with tabs["🧾 Scorecard"]:
         try:
             if chosen[0] != actor.id or "perf_linked_rep" in st.session_state:
                 show_in_address("rep", chosen[0])
-            card = load_scorecard(actor.id, chosen[0], label)
-            trend = load_trend(actor.id, chosen[0], label)
+            card = load_scorecard(actor.id, chosen[0], label, score_line)
+            trend = load_trend(actor.id, chosen[0], label, score_line)
         except DomainError as exc:
             st.error(str(exc))
         else:
@@ -250,7 +255,7 @@ with tabs["🧾 Scorecard"]:
 if leader:
     with tabs["🗺️ Regions"]:
         try:
-            cards = load_regions(actor.id, label)
+            cards = load_regions(actor.id, label, score_line)
         except DomainError as exc:
             st.error(str(exc))
             cards = []

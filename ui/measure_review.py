@@ -89,6 +89,22 @@ def choose_measure(key: str) -> tuple[str, str]:
     return measure, str(line or ALL_LINES)
 
 
+def choose_score_line(container) -> str:
+    """Whose scores: the whole business (default) or one product line's deals and plans."""
+    lines = load_lines()
+    if not lines:
+        return ALL_LINES
+    line = container.selectbox(
+        "Scores of",
+        [ALL_LINES, *lines],
+        format_func=lambda v: f"Product line: {v}" if v else "Every product line",
+        key="perf_line",
+        help="A product line's scores count only its deals and read its own plans; "
+        "activities and visits have no product line and count in full.",
+    )
+    return str(line or ALL_LINES)
+
+
 def _amount(value) -> float | None:
     return None if value is None else float(value)
 

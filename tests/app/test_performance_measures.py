@@ -147,3 +147,32 @@ def test_plan_vs_actual_with_a_measure_and_a_product_line_chosen(app_database):
     at.selectbox(key="review_measure").set_value("revenue").run()  # back to the drivers
     assert not at.exception
     assert not at.error
+
+
+def test_the_scores_of_one_product_line(app_database):
+    at = signed_in("manager")
+    at.switch_page("pages/performance.py").run()
+    line = _core(app_database, "manager", lambda s, a, fsm: product_lines(s)[0])
+    at.selectbox(key="perf_line").set_value(line).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    rep_id = at.selectbox(key="perf_rep").value[0]
+    label = at.selectbox(key="perf_period").value
+    card = _core(
+        app_database,
+        "manager",
+        lambda s, a, fsm: scorecard.rep_scorecard(
+            s, a, rep_id, parse_period(label, fsm), product_line=line
+        ),
+    )
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Score"] == ("–" if card.score is None else f"{card.score:.1f}")
+    units = next(t for t in card.targets if t.measure == "units")  # the line's units plan
+    assert metrics["Units sold"] == f"{units.achieved:,.0f} of {units.target:,.0f}"
+    board = _core(
+        app_database,
+        "manager",
+        lambda s, a, fsm: scorecard.leaderboard(s, a, parse_period(label, fsm), product_line=line),
+    )
+    shown = at.dataframe[0].value
+    assert list(shown["Rep"]) == [row.rep for row in board]
