@@ -21,6 +21,7 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.org import company
 from core.periods import fiscal_year, month, parse_period, quarter_of
 from core.plans import allocation, seasonality, views, workflow
+from core.plans.grid import TargetEdits, save_edits, set_company_target
 from core.progress import figures
 from core.progress.attainment import attainment_report
 from core.progress.measures import targets_report
@@ -973,3 +974,81 @@ def test_historical_share_of_a_units_plan_weighs_reps_by_units_sold_also_when_re
     )
     totals = _yearly_rep_targets(session, by_history.id, home.id)
     assert totals[seller.id] > 8 * totals[other.id]
+
+
+def _region_year(session, plan_id: int, region_id: int) -> Decimal:
+    return session.scalar(
+        select(func.sum(Target.amount)).where(
+            Target.plan_id == plan_id, Target.person_id.is_(None), Target.region_id == region_id
+        )
+    )
+
+
+def test_padding_ramp_locks_and_grid_edits_work_on_a_visits_plan(session):
+    director = actor_named(session, "director")
+    manager = actor_named(session, "manager")
+    newcomer = session.scalar(select(Person).where(Person.username == "rep.2"))
+    newcomer.hire_date = date(YEAR, 5, 1)
+    session.flush()
+    plan = allocation.create_plan(
+        session,
+        director,
+        fiscal_year=YEAR,
+        company_target=Decimal(2_401),
+        method="equal",
+        measure="visits",
+        padding_pct=Decimal(10),
+    )
+    assert sum_problems(session, plan.id, Decimal(10)) == []
+    rows = _frame(
+        session,
+        "SELECT person_id, month, amount FROM target WHERE plan_id = :p AND person_id = :r "
+        "ORDER BY month",
+        p=plan.id,
+        r=newcomer.id,
+    )
+    assert [Decimal(a) for a in rows.amount[:5]] == [0] * 5  # ramping up from May
+    assert int(rows.amount.iloc[-1]) > 0
+    rep = actor_named(session, "rep")
+    home = session.scalar(select(Person.region_id).where(Person.id == rep.id))
+    fraction = TargetEdits(cells={f"rep:{rep.id}": {0: Decimal("2.5")}})
+    with pytest.raises(ValidationFailed, match="whole"):
+        save_edits(session, manager, plan.id, home, fraction, expected_lock_version=None)
+    save_edits(
+        session,
+        manager,
+        plan.id,
+        home,
+        TargetEdits(cells={f"rep:{rep.id}": {0: Decimal(3)}}),
+        expected_lock_version=None,
+    )
+    january = session.scalar(
+        select(Target.amount).where(
+            Target.plan_id == plan.id, Target.person_id == rep.id, Target.month == date(YEAR, 1, 1)
+        )
+    )
+    assert january == 3
+    # a locked region keeps its year when the company figure changes
+    europe = session.scalar(select(Region.id).where(Region.name == "Europe"))
+    saved = save_edits(
+        session,
+        director,
+        plan.id,
+        _root(session),
+        TargetEdits(locks={f"region:{europe}": True}),
+        expected_lock_version=None,
+    )
+    kept = _region_year(session, plan.id, europe)
+    set_company_target(
+        session, director, plan.id, Decimal(3_000), expected_lock_version=saved.lock_version
+    )
+    assert _region_year(session, plan.id, europe) == kept
+    assert sum_problems(session, plan.id, Decimal(10)) == []
+    root = _root(session)
+    company_months = session.scalars(
+        select(Target.amount).where(
+            Target.plan_id == plan.id, Target.person_id.is_(None), Target.region_id == root
+        )
+    ).all()
+    assert sum(company_months) == 3_000
+    assert all(Decimal(a) == Decimal(a).to_integral_value() for a in company_months)
