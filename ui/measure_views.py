@@ -91,8 +91,9 @@ def amount(measure: Measure, value: Decimal | float | None) -> str:
     return f"{int(Decimal(str(value)).quantize(Decimal(1), ROUND_HALF_EVEN)):,}"
 
 
-@cached("targets", "settings", ttl=300, show_spinner=False)
+@cached("deals", "targets", "settings", ttl=300, show_spinner=False)
 def line_choices() -> list[str]:
+    """The product lines of the catalogue (an import of products clears "deals")."""
     with read() as session:
         return product_lines(session)
 

@@ -369,3 +369,12 @@ def test_the_revenue_charts_mark_the_stretch_levels_of_the_active_plan(app_datab
     assert len(bars["layer"]) == 4
     assert [r["x"] for r in layer_rows(bars["layer"][3])] == [110.0, 125.0]
     assert any("stretch" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("measure", ["revenue", "visits"])
+def test_a_mistyped_period_says_what_to_write(app_database, measure):
+    at = _open("director", att_measure=measure, att_period=f"{YEAR}-W60")
+    assert [e.value for e in at.error] == [f"{YEAR} has no ISO week 60."]
+    at = _open("director", att_measure=measure, att_period="next Tuesday")
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("Unknown period 'next Tuesday': write a week (2026-W48)")
