@@ -554,6 +554,33 @@ CHANGES: list[tuple[str, str, Call, set[str], bool]] = [
         {"target_plan", "target"},
         True,
     ),
+    (
+        "import targets of units",
+        "director",
+        lambda s, a, w: import_table(
+            s,
+            a,
+            "targets",
+            csv_table(f"period,rep,amount,measure\n{TODAY.year + 4}-01,{w.owner.email},5,units"),
+        ),
+        {"target_plan", "target"},
+        True,
+    ),
+    (
+        "import seasonality",
+        "director",
+        lambda s, a, w: import_table(
+            s,
+            a,
+            "seasonality",
+            csv_table(
+                "name,month,percent\n"
+                + "\n".join(f"Audited,{m},{8 if m <= 10 else 10}" for m in range(1, 13))
+            ),
+        ),
+        {"seasonality_profile"},
+        True,
+    ),
 ]
 
 
