@@ -266,7 +266,8 @@ def measure_bars(frame: pd.DataFrame, *, part: str, measure: str) -> alt.LayerCh
     target = base.mark_tick(color="black", thickness=3, size=30).encode(
         x="target:Q", tooltip=tooltip
     )
-    expected = base.mark_tick(color="#1565c0", thickness=3, size=30).encode(
+    # shorter than the target's tick, so both show when a part is expected to be at target
+    expected = base.mark_tick(color="#1565c0", thickness=3, size=16).encode(
         x="expected:Q", tooltip=tooltip
     )
     layers = [bars, target, expected]
