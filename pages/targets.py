@@ -734,10 +734,8 @@ info = plan_header(actor, year, version, series) if version else latest
 if views.can_allocate(actor):
     company_form(actor, year, latest, series)
 profiles_section(actor)
-
 if info is None:
-    st.info(plan_series.no_plan_message(year, series))
-    st.stop()
+    plan_series.stop_without_plan(year, series)
 
 plan_series.header_metrics(info, STATUS_BADGE[info.status])
 st.caption(

@@ -58,6 +58,17 @@ def catalogue_lines() -> list[str]:
         return allocation.product_lines(session)
 
 
+@cached("targets", "deals", "settings")
+def line_weights(
+    year: int, measure: str, method: str, shares: tuple[tuple[str, Decimal], ...] | None
+) -> dict[str, Decimal]:
+    """Each product line's weight for breaking a plan down (read once a minute)."""
+    with read() as session:
+        return allocation.line_shares(
+            session, year, measure, method, dict(shares) if shares is not None else None
+        )
+
+
 def series_label(series: Series) -> str:
     """What the Plan box shows: "Revenue", "Units", "Revenue · Platform"."""
     measure, line = series
@@ -154,6 +165,12 @@ def no_plan_message(year: int, series: Series) -> str:
             "the company plan down by product line."
         )
     return f"No {NOUNS[measure_of(measure)]} plan for FY{year} yet: a director creates one above."
+
+
+def stop_without_plan(year: int, series: Series) -> None:
+    """A series without a plan: say so and stop the page."""
+    st.info(no_plan_message(year, series))
+    st.stop()
 
 
 def file_name(info: PlanInfo, tail: str = "") -> str:
@@ -258,10 +275,8 @@ def _manual_shares(lines: list[str], key: str) -> dict[str, Decimal]:
 def _line_preview(info: PlanInfo, method: str, shares: dict[str, Decimal] | None) -> bool:
     """Each line's figure if the plan were broken down now; False when it cannot be."""
     try:
-        with read() as session:
-            weights = allocation.line_shares(
-                session, info.fiscal_year, info.measure, method, shares
-            )
+        given = tuple(shares.items()) if shares is not None else None
+        weights = line_weights(info.fiscal_year, info.measure.value, method, given)
         cut = planning.allocate(info.company_target, weights)
     except (DomainError, planning.PlanningError) as exc:
         st.error(str(exc))

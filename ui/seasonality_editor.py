@@ -145,11 +145,10 @@ def profiles_section(actor: Actor) -> None:
     with st.expander("📅 Seasonality profiles"):
         if profiles:
             table = profile_table(profiles)
-            st.dataframe(
-                table,
-                hide_index=True,
-                width="stretch",
-                column_config={m: st.column_config.NumberColumn(m, format="%.2f") for m in MONTHS},
+            # read here, changed in the editor below: a static table
+            st.table(
+                table.set_index("Profile").map(lambda v: f"{v:.2f}"),
+                border="horizontal",
             )
             download_buttons(table, "seasonality-profiles", key="season_profiles_download")
             st.altair_chart(profile_chart(profiles), width="stretch")

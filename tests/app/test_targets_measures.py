@@ -192,6 +192,14 @@ def test_a_director_breaks_the_revenue_plan_down_by_product_line_with_own_shares
     assert _metric(at, "Company target") == "3,000,000"
 
 
+def _profiles_shown(at) -> dict[str, list[str]]:
+    """The table of profiles: name -> the twelve percentages as shown, January first."""
+    (table,) = [t.value for t in at.table]
+    assert list(table.columns) == ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+                                   "Sep", "Oct", "Nov", "Dec"]  # fmt: skip
+    return {name: list(row) for name, row in table.iterrows()}
+
+
 def _profile_editor(at, name: str, edits: dict):
     at.text_input(key="season_profile_name").input(name).run()
     at.session_state["season_profile_A new profile"] = {
@@ -223,8 +231,7 @@ def test_the_profile_editor_refuses_months_that_add_up_to_99_99(db):
     _profile_editor(at, "Almost", {0: {"Percent": 8.33}})
     at.button(key="season_profile_save").click().run()
     assert [s.value for s in at.success] == ["The seasonality profile Almost is saved."]
-    table = next(d.value for d in at.dataframe if "Profile" in d.value.columns)
-    assert set(table["Profile"]) >= {"Almost", PROFILE}
+    assert set(_profiles_shown(at)) >= {"Almost", PROFILE}
 
 
 def test_a_profile_a_plan_uses_is_not_deleted(db):
@@ -243,8 +250,7 @@ def test_a_profile_a_plan_uses_is_not_deleted(db):
 
 def test_a_manager_reads_the_profiles_without_the_editor(db):
     at = _targets("manager")
-    table = next(d.value for d in at.dataframe if "Profile" in d.value.columns)
-    assert PROFILE in set(table["Profile"])
+    assert _profiles_shown(at)[PROFILE] == [f"{v:.2f}" for v in PERCENTAGES]
     assert not [b for b in at.button if b.key == "season_profile_save"]
 
 
