@@ -246,7 +246,7 @@ def company_form(actor, year: int, info: PlanInfo | None, series) -> None:
             st.caption(f"{info.label} was imported, not allocated; choose how to allocate it.")
         left, middle, right = st.columns(3)
         target = left.number_input(
-            "Company target", min_value=0, step=100_000, value=None, key="plan_target"
+            "Company target", min_value=0, step=plan_series.step(series), key="plan_target"
         )
         method = middle.selectbox(
             "Method", list(METHODS), format_func=METHODS.get, key="plan_method"

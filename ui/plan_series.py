@@ -103,6 +103,11 @@ def of(series: Series | PlanInfo) -> dict[str, str]:
     return {"measure": series[0], "product_line": series[1]}
 
 
+def step(series: Series) -> int:
+    """What the company target's + and − buttons add: 100,000 of money, 100 of a count."""
+    return 100_000 if series[0] == Measure.REVENUE else 100
+
+
 def figure(value: Decimal | float | int | None, measure: object) -> str:
     """A target as people read it: money for revenue, a count with its noun otherwise
     ("6,000,000"; "30,000 units"; "1 visit")."""
