@@ -264,3 +264,38 @@ def test_budget_rates_and_commitments_are_hidden_for_a_units_plan(db):
     assert not [e for e in at.expander if "Budget rates of" in e.label]
     assert not [h for h in at.subheader if h.value == "Top-down vs bottom-up"]
     assert not [e for e in at.expander if "Capacity" in e.label]
+
+
+def test_versions_and_compare_follow_the_chosen_series(db):
+    from core.plans.grid import TargetEdits, region_grid, save_edits
+    from core.plans.workflow import approve_plan
+
+    _plan(db)
+    units = _plan(db, measure="units", company_target=Decimal(3_000))
+    with db.begin() as session:
+        director = actor_named(session, "director")
+        approved = approve_plan(session, director, units.id)
+        root = load_region_tree(session).root_id
+        grid = region_grid(session, director, approved.id, root)
+        key, total, name = grid.rows.key[0], int(grid.rows.Total[0]), grid.rows.name[0]
+        save_edits(
+            session,
+            director,
+            approved.id,
+            root,
+            TargetEdits(totals={key: Decimal(total + 120)}),
+            expected_lock_version=approved.lock_version,
+        )
+    at = _targets()
+    assert not [s for s in at.selectbox if s.key == "targets_version"], "revenue has one version"
+    _choose_plan(at, "Units")
+    assert at.selectbox(key="targets_version").value == 2
+    assert _metric(at, f"FY{NEXT} units v2") == "📝 draft"
+    assert _metric(at, "Company target") == "3,000 units", "the other regions absorb the change"
+    changes = at.dataframe[-1].value
+    region_change = changes[(changes.level == "region") & changes.region.str.endswith(name)]
+    assert region_change["change"].item() == 120
+    at.selectbox(key="targets_version").select(1).run()
+    assert _metric(at, f"FY{NEXT} units v1") == "✅ approved"
+    _choose_plan(at, "Revenue")
+    assert _metric(at, f"FY{NEXT} v1") == "📝 draft", "back to the revenue plan's own version"
