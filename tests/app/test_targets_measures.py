@@ -299,3 +299,22 @@ def test_versions_and_compare_follow_the_chosen_series(db):
     assert _metric(at, f"FY{NEXT} units v1") == "✅ approved"
     _choose_plan(at, "Revenue")
     assert _metric(at, f"FY{NEXT} v1") == "📝 draft", "back to the revenue plan's own version"
+
+
+def test_a_director_names_the_stretch_levels_of_a_draft_plan(db):
+    plan = _plan(db, measure="units", company_target=Decimal(3_000))
+    at = _choose_plan(_targets(), "Units")
+    key = f"stretch_{plan.id}_{plan.lock_version}"
+    at.text_input(key=key).input("95").run()
+    at.button(key=f"{key}_save").click().run()
+    assert [e.value for e in at.error] == [
+        "A stretch level is a percentage of the target above 100 (got 95.00)."
+    ]
+    at.text_input(key=key).input("125; 110 %").run()
+    at.button(key=f"{key}_save").click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == [
+        f"FY{NEXT} units v1 now has the stretch levels 110, 125 %."
+    ]
+    with db() as session:
+        assert session.get(TargetPlan, plan.id).stretch_levels == ["110", "125"]
