@@ -28,6 +28,7 @@ from core.transfer.presets import propose_stages, shipped_presets
 from core.transfer.reading import open_table
 from core.transfer.reason_mapping import unlisted_lost_reasons
 from ui.auth import current_actor
+from ui.cache_tags import AFFECTS
 from ui.data import read, save
 from ui.downloads import download_buttons
 from ui.flash import show_flash
@@ -45,18 +46,6 @@ OPTIONS = {
     ],
 }
 
-# what an import of each kind changes (saved mappings are settings)
-AFFECTS = {
-    Kind.REGIONS: {"org"},
-    Kind.PEOPLE: {"org"},
-    Kind.PRODUCTS: {"deals", "settings"},
-    Kind.CUSTOMERS: {"customers"},
-    Kind.EXCHANGE_RATES: {"deals", "settings"},
-    Kind.DEALS: {"deals", "customers"},
-    Kind.CREDIT_SPLITS: {"deals"},
-    Kind.TARGETS: {"targets"},
-    Kind.ACTIVITIES: {"activities", "customers"},
-}
 
 # what to know about a kind's rows beyond its columns
 KIND_NOTES = {
