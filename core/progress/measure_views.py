@@ -25,8 +25,8 @@ from core.periods import add_months, month_end, working_days
 from core.progress import figures
 from core.progress.measures import (
     MeasureRow,
-    _rep_entities_for,
     measure_rows,
+    rep_entities_for,
     stretch_levels,
 )
 from core.progress.scopes import (
@@ -162,7 +162,7 @@ def measure_view(
         )
     elif kind == "rep":
         region_ids = scope.region_ids  # None: the company, every rep
-        reps = _rep_entities_for(session, period, chosen, region_ids, line)
+        reps = rep_entities_for(session, period, chosen, region_ids, line)
         parts = measure_rows(
             session,
             period,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -67,6 +67,12 @@ def stretch_levels(
         return []
     levels = session.scalar(select(TargetPlan.stretch_levels).where(TargetPlan.id == plan_id))
     return sorted(Decimal(v) for v in levels or [])
+
+
+def _stretch(target: Decimal, level: Decimal, measure: Measure) -> Decimal:
+    """A stretch target: the target x the level, in cents, or whole (half up) for counts."""
+    unit = Decimal(1) if measure in COUNT_MEASURES else CENT
+    return (target * level / 100).quantize(unit, ROUND_HALF_UP)
 
 
 def _restriction(measure: Measure, by: str, entities: Sequence[Entity]) -> list:
@@ -131,13 +137,13 @@ def measure_rows(
                 gap=None if target is None else target - achieved,
                 expected_to_date=expected,
                 pace=forecast.pace(achieved, expected),
-                stretch=[(target * v / 100).quantize(CENT) for v in levels] if target else [],
+                stretch=[_stretch(target, v, chosen) for v in levels] if target else [],
             )
         )
     return out
 
 
-def _rep_entities_for(
+def rep_entities_for(
     session: Session,
     period: Period,
     measure: Measure,
@@ -208,7 +214,7 @@ def targets_report(
             person = session.get(Person, actor.id)
             entities = [rep_entity(person)] if person is not None else []
         else:
-            entities = _rep_entities_for(session, period, chosen, region_ids, product_line)
+            entities = rep_entities_for(session, period, chosen, region_ids, product_line)
         return measure_rows(
             session,
             period,

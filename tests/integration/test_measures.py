@@ -680,6 +680,17 @@ def test_stretch_levels_above_100_are_kept_and_shown_as_stretch_targets(session)
     (company,) = targets_report(session, director, quarter_of(date(YEAR, 2, 1)), "units", "company")
     assert company.target == 300
     assert company.stretch == [Decimal("330.00"), Decimal("375.00")]
+    # a count's stretch target is a whole number, rounded half up (7 units -> 7.7 -> 8)
+    month = parse_period(f"{YEAR}-02")
+    reps = [r for r in targets_report(session, director, month, "units", "rep") if r.target]
+    assert reps
+    for row in reps:
+        expected = [
+            (row.target * Decimal(level) / 100).quantize(Decimal(1), rounding="ROUND_HALF_UP")
+            for level in (110, 125)
+        ]
+        assert row.stretch == expected
+        assert all(value == value.to_integral_value() for value in row.stretch)
     # new levels for the approved plan start a new draft version; the approved one keeps its
     with pytest.raises(ValidationFailed):
         allocation.set_stretch_levels(session, director, plan.id, ["100"])
