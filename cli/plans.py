@@ -15,14 +15,9 @@ from cli.common import ACTOR, fiscal_year_arg, product_line_arg, sessions, versi
 from core.errors import ValidationFailed
 from core.models import Measure
 from core.planning import Method
-from core.plans.allocation import (
-    LINE_METHODS,
-    RAMP_MODES,
-    SEASONALITIES,
-    break_by_product_line,
-    create_plan,
-)
+from core.plans.allocation import RAMP_MODES, SEASONALITIES, create_plan
 from core.plans.cells import PlanInfo, find_plan
+from core.plans.line_plans import LINE_METHODS, break_by_product_line
 from core.plans.manual_weights import weights_by_login
 from core.plans.views import get_plan, plan_table, ramp_and_padding_note
 from core.plans.workflow import approve_plan

@@ -23,6 +23,7 @@ from core.plans import allocation, manual_weights, views, workflow
 from core.plans import bottom_up as commitments
 from core.plans import files as plan_files
 from core.plans import grid as plan_grid
+from core.plans import stretch as plan_stretch
 from core.plans.cells import PlanInfo
 from core.plans.grid import RegionGrid, TargetEdits
 from core.plans.rules import OPEN
@@ -289,7 +290,7 @@ def company_form(actor, year: int, info: PlanInfo | None, series) -> None:
         )
         figure = lambda v: plan_series.figure(v, series[0])  # noqa: E731
         try:
-            allocation.stretch_levels_of(stretch)
+            plan_stretch.stretch_levels_of(stretch)
             with read() as session:
                 preview = allocation.compute_allocation(session, **options)
                 tree = load_region_tree(session)

@@ -15,7 +15,7 @@ from core.org.company import fiscal_start_month
 from core.performance import measure_review
 from core.performance.scorecard import MeasureTarget
 from core.periods import parse_period
-from core.plans.allocation import product_lines
+from core.plans.lines import product_lines
 from ui.data import cached, read
 from ui.downloads import download_buttons
 from ui.format import percent

@@ -18,7 +18,7 @@ from core.models import COUNT_MEASURES, Measure, Period
 from core.org.access import load_actor
 from core.org.company import fiscal_start_month
 from core.periods import parse_period, quarter_of
-from core.plans.allocation import product_lines
+from core.plans.lines import product_lines
 from core.progress import measure_views as core_views
 from core.progress.measures import MeasureRow, stretch_levels
 from ui import attainment_charts

@@ -15,7 +15,8 @@ import streamlit as st
 from core import planning
 from core.errors import DomainError
 from core.models import Actor, Measure, measure_of
-from core.plans import allocation, views
+from core.plans import line_plans, stretch, views
+from core.plans import lines as plan_lines
 from core.plans.cells import PlanInfo
 from core.plans.rules import OPEN
 from ui.data import cached, read, save
@@ -55,7 +56,7 @@ def series_of_year(year: int) -> list[Series]:
 @cached("settings", "deals")
 def catalogue_lines() -> list[str]:
     with read() as session:
-        return allocation.product_lines(session)
+        return plan_lines.product_lines(session)
 
 
 @cached("targets", "deals", "settings")
@@ -64,7 +65,7 @@ def line_weights(
 ) -> dict[str, Decimal]:
     """Each product line's weight for breaking a plan down (read once a minute)."""
     with read() as session:
-        return allocation.line_shares(
+        return line_plans.line_shares(
             session, year, measure, method, dict(shares) if shares is not None else None
         )
 
@@ -233,7 +234,7 @@ def stretch_levels_control(actor: Actor, info: PlanInfo) -> None:
         text = st.text_input("Stretch levels (%)", value=levels, placeholder="110, 125", key=key)
         if st.button("Save the stretch levels", key=f"{key}_save"):
             save(
-                lambda s: allocation.set_stretch_levels(
+                lambda s: stretch.set_stretch_levels(
                     s, actor, info.id, stretch_values(text), expected_lock_version=info.lock_version
                 ),
                 lambda saved: (
@@ -341,7 +342,7 @@ def break_down_section(actor: Actor, info: PlanInfo) -> None:
             return
         if st.button("Break down by product line", type="primary", key=f"line_break_{info.id}"):
             save(
-                lambda s: allocation.break_by_product_line(s, actor, info.id, method, shares),
+                lambda s: line_plans.break_by_product_line(s, actor, info.id, method, shares),
                 lambda plans: (
                     f"{info.label} is broken down into {len(plans)} product-line plans: "
                     + ", ".join(p.product_line for p in plans)

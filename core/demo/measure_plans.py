@@ -25,8 +25,9 @@ from core.demo.columns import day_number
 from core.errors import ValidationFailed
 from core.models import Measure
 from core.periods import fiscal_year
-from core.plans.allocation import compute_allocation, line_shares
+from core.plans.allocation import compute_allocation
 from core.plans.cells import PlanCells, series_of, write_cells
+from core.plans.line_plans import line_shares
 from core.progress import figures
 from db.schema import SeasonalityPercent, TargetPlan
 

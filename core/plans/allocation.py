@@ -15,9 +15,8 @@ Business rules:
   version series per measure, and per product line besides the company's own plan. Counts
   are whole units like money; the historical method and seasonality read the measure's own
   history (a line's plan its line's).
-- A revenue or units plan is broken down by product line into one plan per line, by each
-  line's share of history, equally, or by shares the director gives.
-- A plan may name stretch levels (percentages of the target above 100, e.g. 110 and 125).
+- A plan may target one product line (core.plans.line_plans breaks a company plan down) and
+  may name stretch levels (core.plans.stretch).
 """
 
 from __future__ import annotations
@@ -55,23 +54,19 @@ from core.plans.cells import (
     state_of,
     write_cells,
 )
+from core.plans.lines import check_line
 from core.plans.rules import (
-    CLOSED,
     allocate_refusal,
-    company_target_refusal,
     ensure,
     resplit_refusal,
 )
 from core.plans.seasonality import BUILT_IN, profile_percentages
-from core.plans.workflow import new_version
+from core.plans.stretch import stretch_levels_of
 from core.progress import figures
-from db.schema import Customer, Person, Product, Region, TargetPlan
+from db.schema import Customer, Person, Region, TargetPlan
 
 SEASONALITIES = BUILT_IN
 """The built-in seasonalities; a named profile (core.plans.seasonality) is the fourth kind."""
-LINE_METHODS = ("history", "equal", "manual")
-"""How a plan is broken down by product line."""
-MAX_STRETCH = Decimal(1000)
 RAMP_MODES = ("spread", "absorb")
 HISTORY_MONTHS = 12
 """The historical-share method weighs each rep by won revenue in the 12 months before the year."""
@@ -95,7 +90,7 @@ def carrying_reps(session: Session, tree: RegionTree) -> list[tuple[int, int, da
     return _active_reps(session, {r for r in tree.subtree(root) if r in active} | {root})
 
 
-def _span(start: date, end_before: date) -> Period:
+def span_of_months(start: date, end_before: date) -> Period:
     """The months from `start` up to (not including) `end_before`, as a period."""
     return Period(
         label=f"{start:%Y-%m}..{end_before:%Y-%m}",
@@ -117,7 +112,7 @@ def _method_data(
     wanted = set(rep_ids)
     line = [figures.in_line(product_line)] if product_line else []
     if method == Method.HISTORY:
-        period = _span(add_months(year_start, -HISTORY_MONTHS), year_start)
+        period = span_of_months(add_months(year_start, -HISTORY_MONTHS), year_start)
         done = figures.achieved(
             session, period, measure, by="owner", product_line=product_line or None
         )
@@ -143,7 +138,7 @@ def history_season(
 ) -> list[Decimal]:
     """Each fiscal month's share of the measure (won revenue by default) in the three years
     before the plan year."""
-    period = _span(add_months(year_start, -36), year_start)
+    period = span_of_months(add_months(year_start, -36), year_start)
     won: dict[int, Decimal] = {}
     monthly = figures.achieved_by_month(
         session, period, measure, by="company", product_line=product_line or None
@@ -173,20 +168,6 @@ def season_profile(
             raise ValidationFailed("Manual seasonality needs twelve monthly percentages.")
         return planning.manual_profile(list(manual))
     return planning.calendar_profile(profile_percentages(session, seasonality), year_start.month)
-
-
-def stretch_levels_of(levels: Sequence[object] | None) -> list[Decimal]:
-    """Stretch levels as sorted percentages, each above 100 and at most 1000, two decimals."""
-    out: set[Decimal] = set()
-    for raw in levels or []:
-        value = to_amount(raw, "A stretch level").quantize(Decimal("0.01"), ROUND_HALF_UP)
-        if not Decimal(100) < value <= MAX_STRETCH:
-            raise ValidationFailed(
-                f"A stretch level is a percentage of the target above 100 (got {value})."
-            )
-        # 110.00 is kept as 110 (normalize() would make it 1.1E+2, shown as such)
-        out.add(value.quantize(Decimal(1)) if value == value.to_integral_value() else value)
-    return sorted(out)
 
 
 _NO_DATA = {
@@ -357,7 +338,7 @@ def create_plan(
     chosen_measure = measure_of(measure)
     product_line = " ".join((product_line or "").split())
     if product_line:
-        _check_line(session, chosen_measure, product_line)
+        check_line(session, chosen_measure, product_line)
     stretch = [str(v) for v in stretch_levels_of(stretch_levels)]
     company_target = to_amount(company_target, "The company target")
     padding_pct = to_amount(padding_pct, "Padding")
@@ -527,182 +508,6 @@ def resplit_region(
         "target_plan",
         plan.id,
         after={"region": tree.names.get(region_id), "method": chosen.value, "rows": changed},
-    )
-    session.flush()
-    return plan_info(session, plan, actor)
-
-
-def _check_line(session: Session, measure: Measure, product_line: str) -> None:
-    """A line plan targets revenue or units of a product line the catalogue has."""
-    if measure not in (Measure.REVENUE, Measure.UNITS):
-        raise ValidationFailed("Only revenue and units targets can be set by product line.")
-    if product_line not in product_lines(session):
-        known = ", ".join(product_lines(session)) or "none yet"
-        raise ValidationFailed(
-            f"There is no product line '{product_line}' in the catalogue (lines: {known})."
-        )
-
-
-def product_lines(session: Session) -> list[str]:
-    """The product lines of the catalogue's active products, in name order."""
-    return list(
-        session.scalars(
-            select(Product.product_line)
-            .where(Product.active.is_(True))
-            .distinct()
-            .order_by(Product.product_line)
-        )
-    )
-
-
-def line_shares(
-    session: Session,
-    fiscal_year: int,
-    measure: object,
-    method: str,
-    shares: Mapping[str, object] | None = None,
-) -> dict[str, Decimal]:
-    """Each product line's weight for breaking a plan down: its share of the measure in the
-    12 months before the year (history), 1 each (equal), or the director's shares (manual,
-    percentages that add up to 100)."""
-    lines = product_lines(session)
-    if not lines:
-        raise ValidationFailed("The catalogue has no product lines to break the plan down by.")
-    if method == "equal":
-        return {line: Decimal(1) for line in lines}
-    if method == "history":
-        start = plan_months(fiscal_year, fiscal_start_month(session))[0]
-        period = _span(add_months(start, -HISTORY_MONTHS), start)
-        done = figures.achieved(session, period, measure, by="product_line")
-        weights = {line: Decimal(done.get(line, 0)) for line in lines}
-        if not any(weights.values()):
-            raise ValidationFailed(
-                f"No product line has any history in the 12 months before FY{fiscal_year}; "
-                "break the plan down equally or by your own shares."
-            )
-        return weights
-    if method == "manual":
-        given = {
-            " ".join(str(k).split()): to_amount(v, f"The share of {k}")
-            for k, v in (shares or {}).items()
-        }
-        unknown = sorted(set(given) - set(lines))
-        if unknown:
-            raise ValidationFailed(f"Unknown product line: {', '.join(unknown)}.")
-        total = sum(given.values(), Decimal(0))
-        if total != 100:
-            raise ValidationFailed(f"The product-line shares add up to {total}, not 100.")
-        return {line: given.get(line, Decimal(0)) for line in lines}
-    raise ValidationFailed(
-        f"Unknown way to break down by product line '{method}': use {', '.join(LINE_METHODS)}."
-    )
-
-
-def break_by_product_line(
-    session: Session,
-    actor: Actor,
-    plan_id: int,
-    method: str = "history",
-    shares: Mapping[str, object] | None = None,
-) -> list[PlanInfo]:
-    """Break a company revenue or units plan down by product line (directors): each line gets
-    a draft plan of its own whose company figure is its share of the plan's (largest
-    remainder, so the lines add up to the plan), allocated to regions, reps and months with
-    the plan's method, seasonality, padding and ramp. A line with no share gets no plan; a
-    line whose reps have no history of their own is weighed equally."""
-    parent = plan_by_id(session, plan_id)
-    ensure(allocate_refusal(actor))
-    if parent.product_line:
-        raise ValidationFailed("This is already a product line's plan; break down the company's.")
-    measure = measure_of(parent.measure)
-    if measure not in (Measure.REVENUE, Measure.UNITS):
-        raise ValidationFailed("Only revenue and units targets can be set by product line.")
-    weights = line_shares(session, parent.fiscal_year, measure, method, shares)
-    cut = planning.allocate(Decimal(parent.company_target), weights)
-    inputs = parent.manual_inputs or {}
-    out = []
-    for line, amount in cut.items():
-        if not amount:
-            continue
-        chosen = parent.method
-        try:
-            compute_allocation(
-                session,
-                fiscal_year=parent.fiscal_year,
-                company_target=amount,
-                method=chosen,
-                seasonality=parent.seasonality or "flat",
-                padding_pct=Decimal(parent.padding_pct),
-                ramp_mode=parent.ramp_mode,  # type: ignore[arg-type]
-                manual_weights=_weights_of(inputs),
-                manual_season=inputs.get("season"),
-                measure=measure,
-                product_line=line,
-            )
-        except ValidationFailed:
-            chosen = Method.EQUAL.value
-        out.append(
-            create_plan(
-                session,
-                actor,
-                fiscal_year=parent.fiscal_year,
-                company_target=amount,
-                method=chosen,
-                seasonality=parent.seasonality or "flat",
-                padding_pct=Decimal(parent.padding_pct),
-                ramp_mode=parent.ramp_mode,  # type: ignore[arg-type]
-                manual_weights=_weights_of(inputs) if chosen == Method.MANUAL else None,
-                manual_season=inputs.get("season"),
-                measure=measure,
-                product_line=line,
-                stretch_levels=parent.stretch_levels,
-            )
-        )
-    audit.record(
-        session,
-        actor,
-        "break_by_product_line",
-        "target_plan",
-        parent.id,
-        after={"method": method, "lines": {line: str(a) for line, a in cut.items()}},
-    )
-    session.flush()
-    return out
-
-
-def _weights_of(inputs: Mapping) -> dict[int, Decimal] | None:
-    weights = inputs.get("weights")
-    return {int(k): Decimal(v) for k, v in weights.items()} if weights else None
-
-
-def set_stretch_levels(
-    session: Session,
-    actor: Actor,
-    plan_id: int,
-    levels: Sequence[object],
-    *,
-    expected_lock_version: int | None = None,
-) -> PlanInfo:
-    """Name a draft or submitted plan's stretch levels (directors); an approved or locked
-    plan gets a new version first."""
-    plan = plan_by_id(session, plan_id)
-    ensure(company_target_refusal(actor, state_of(session, plan)))
-    stretch = [str(v) for v in stretch_levels_of(levels)]
-    if plan.status in CLOSED:  # never rewrite an approved or locked version
-        claim(session, plan, expected_lock_version)
-        plan = plan_by_id(session, new_version(session, actor, plan.id).id)
-        expected_lock_version = None
-    before = {"stretch_levels": plan.stretch_levels}
-    claim(session, plan, expected_lock_version)
-    plan.stretch_levels = stretch or None
-    audit.record(
-        session,
-        actor,
-        "stretch_levels",
-        "target_plan",
-        plan.id,
-        before=before,
-        after={"stretch_levels": stretch},
     )
     session.flush()
     return plan_info(session, plan, actor)

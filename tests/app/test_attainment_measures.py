@@ -21,7 +21,8 @@ from sqlalchemy import select, text
 
 from core.org.access import load_actor
 from core.periods import fiscal_year_of, quarter_of, week_of
-from core.plans.allocation import break_by_product_line, create_plan
+from core.plans.allocation import create_plan
+from core.plans.line_plans import break_by_product_line
 from core.plans.workflow import approve_plan
 from core.progress.scopes import scope_choices
 from db.engine import make_engine, session_factory

@@ -15,7 +15,8 @@ from core.org.access import load_actor
 from core.org.company import fiscal_start_month
 from core.performance import measure_review, scorecard
 from core.periods import parse_period
-from core.plans.allocation import create_plan, product_lines
+from core.plans.allocation import create_plan
+from core.plans.lines import product_lines
 from core.plans.workflow import approve_plan
 from db.engine import make_engine, session_factory
 from db.schema import Person

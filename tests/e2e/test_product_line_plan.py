@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from core.org.regions import load_region_tree
 from core.periods import fiscal_year_of
-from core.plans.allocation import create_plan, product_lines
+from core.plans.allocation import create_plan
+from core.plans.lines import product_lines
 from db.engine import make_engine, session_factory
 from db.schema import Region, Target, TargetPlan
 from tests.e2e.conftest import (

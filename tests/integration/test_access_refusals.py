@@ -42,9 +42,10 @@ from core.pipeline import (
 )
 from core.plans import allocation as plan_allocation
 from core.plans import bottom_up as commitments
-from core.plans import budget_rates, seasonality
+from core.plans import budget_rates, line_plans, seasonality
 from core.plans import files as plan_files
 from core.plans import grid as plan_grid
+from core.plans import stretch as plan_stretch
 from core.plans import views as plan_views
 from core.plans import workflow as plan_workflow
 from core.transfer import ColumnMapping, import_table, save_preset
@@ -247,14 +248,14 @@ WRITES: list[tuple[str, str, Call]] = [
         ),
     ),
     (
-        "plan_allocation.break_by_product_line",
+        "line_plans.break_by_product_line",
         "admin",
-        lambda s, a, w: plan_allocation.break_by_product_line(s, a, w.draft_plan_id, "equal"),
+        lambda s, a, w: line_plans.break_by_product_line(s, a, w.draft_plan_id, "equal"),
     ),
     (
-        "plan_allocation.set_stretch_levels",
+        "plan_stretch.set_stretch_levels",
         "admin",
-        lambda s, a, w: plan_allocation.set_stretch_levels(s, a, w.draft_plan_id, ["110"]),
+        lambda s, a, w: plan_stretch.set_stretch_levels(s, a, w.draft_plan_id, ["110"]),
     ),
     (
         "seasonality.save_profile",
@@ -731,6 +732,8 @@ def test_the_table_lists_every_write_service():
         "org_views": org_views,
         "people": people,
         "plan_allocation": plan_allocation,
+        "line_plans": line_plans,
+        "plan_stretch": plan_stretch,
         "plan_files": plan_files,
         "plan_grid": plan_grid,
         "plan_views": plan_views,

@@ -18,15 +18,12 @@ from core.org import people
 from core.org.access import load_actor
 from core.pipeline import creation, deals, lost_reasons
 from core.plans import bottom_up as commitments
-from core.plans.allocation import (
-    break_by_product_line,
-    create_plan,
-    resplit_region,
-    set_stretch_levels,
-)
+from core.plans.allocation import create_plan, resplit_region
 from core.plans.files import upload_plan
 from core.plans.grid import TargetEdits, part_key, save_edits, set_company_target
+from core.plans.line_plans import break_by_product_line
 from core.plans.seasonality import delete_profile, save_profile
+from core.plans.stretch import set_stretch_levels
 from core.plans.views import plan_table
 from core.plans.workflow import approve_plan, lock_plan, new_version, return_to_draft, submit_plan
 from core.transfer import import_table

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from core.errors import ValidationFailed
 from core.plans import allocation, budget_rates
+from core.plans import lines as plan_lines
 from db.schema import PlanBudgetRate
 from tests.plan_factories import actor_named
 
@@ -46,7 +47,7 @@ def test_a_plan_that_counts_things_has_no_budget_rates(session, measure, counts)
 
 
 def test_a_product_lines_revenue_plan_takes_the_company_plans_rates(session):
-    line = allocation.product_lines(session)[0]
+    line = plan_lines.product_lines(session)[0]
     plan = _plan(session, product_line=line)
     before = _stored_rates(session)
     with pytest.raises(ValidationFailed, match="company's revenue plan"):

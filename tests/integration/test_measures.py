@@ -20,7 +20,8 @@ from sqlalchemy import func, select, text
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.org import company
 from core.periods import fiscal_year, month, parse_period, quarter_of
-from core.plans import allocation, seasonality, views, workflow
+from core.plans import allocation, line_plans, seasonality, stretch, views, workflow
+from core.plans import lines as plan_lines
 from core.plans.grid import TargetEdits, save_edits, set_company_target
 from core.progress import figures
 from core.progress.attainment import attainment_report
@@ -391,9 +392,9 @@ def test_breaking_a_plan_by_manual_shares_gives_line_plans_that_add_up(session):
         method="equal",
         seasonality="flat",
     )
-    lines = allocation.product_lines(session)
+    lines = plan_lines.product_lines(session)
     shares = dict(zip(lines, [50, 30, 20], strict=True))
-    made = allocation.break_by_product_line(session, director, parent.id, "manual", shares)
+    made = line_plans.break_by_product_line(session, director, parent.id, "manual", shares)
     assert [p.product_line for p in made] == lines
     assert sum(p.company_target for p in made) == parent.company_target
     # 3,000,001 x 50 % = 1,500,000.5 -> the leftover unit to the first line (ties go first)
@@ -419,9 +420,45 @@ def test_breaking_a_plan_by_manual_shares_gives_line_plans_that_add_up(session):
     assert [a.entity_id for a in audit] == [parent.id]
 
 
+def test_breaking_down_again_sets_a_line_without_a_share_to_zero(session):
+    director = actor_named(session, "director")
+    parent = allocation.create_plan(
+        session, director, fiscal_year=YEAR, company_target=Decimal(1_000), method="equal"
+    )
+    lines = plan_lines.product_lines(session)
+    line_plans.break_by_product_line(
+        session, director, parent.id, "manual", dict(zip(lines, [50, 30, 20], strict=True))
+    )
+    again = line_plans.break_by_product_line(
+        session, director, parent.id, "manual", dict(zip(lines, [60, 40, 0], strict=True))
+    )
+    # the third line keeps its plan, now at zero, so the lines still add up to the company's
+    assert [(p.product_line, p.company_target) for p in again] == [
+        (lines[0], 600),
+        (lines[1], 400),
+        (lines[2], 0),
+    ]
+    root = _root(session)
+    totals = dict(
+        session.execute(
+            select(TargetPlan.product_line, func.sum(Target.amount))
+            .join(Target, Target.plan_id == TargetPlan.id)
+            .where(
+                TargetPlan.fiscal_year == YEAR,
+                TargetPlan.product_line != "",
+                Target.person_id.is_(None),
+                Target.region_id == root,
+            )
+            .group_by(TargetPlan.product_line)
+        ).all()
+    )
+    assert sum(totals.values()) == 1_000
+    assert totals[lines[2]] == 0
+
+
 def test_history_shares_follow_the_lines_won_history(session):
     director = actor_named(session, "director")
-    lines = allocation.product_lines(session)
+    lines = plan_lines.product_lines(session)
     products = {p.product_line: p for p in _products(session)}
     rep = _reps(session)[0]
     customer = factories.customer(session, rep, session.get(Region, rep.region_id))
@@ -452,7 +489,7 @@ def test_history_shares_follow_the_lines_won_history(session):
         method="equal",
         measure="units",
     )
-    made = allocation.break_by_product_line(session, director, parent.id, "history")
+    made = line_plans.break_by_product_line(session, director, parent.id, "history")
     # 3:1 -> 9,000 and 3,000; the line without history gets no plan
     assert {p.product_line: p.company_target for p in made} == {lines[0]: 9000, lines[1]: 3000}
     for plan in made:
@@ -472,7 +509,7 @@ def test_manual_line_shares_that_do_not_make_100_are_refused_and_nothing_is_writ
     parent = allocation.create_plan(
         session, director, fiscal_year=YEAR, company_target=Decimal(100_000), method="equal"
     )
-    lines = allocation.product_lines(session)
+    lines = plan_lines.product_lines(session)
     plans = session.scalar(select(func.count()).select_from(TargetPlan))
     rows = session.scalar(select(func.count()).select_from(Target))
     bad = [
@@ -483,9 +520,9 @@ def test_manual_line_shares_that_do_not_make_100_are_refused_and_nothing_is_writ
     ]
     for shares, message in bad:
         with pytest.raises(ValidationFailed, match=message):
-            allocation.break_by_product_line(session, director, parent.id, "manual", shares)
+            line_plans.break_by_product_line(session, director, parent.id, "manual", shares)
     with pytest.raises(ValidationFailed, match="Unknown way"):
-        allocation.break_by_product_line(session, director, parent.id, "by guess")
+        line_plans.break_by_product_line(session, director, parent.id, "by guess")
     assert session.scalar(select(func.count()).select_from(TargetPlan)) == plans
     assert session.scalar(select(func.count()).select_from(Target)) == rows
     visits = allocation.create_plan(
@@ -497,12 +534,12 @@ def test_manual_line_shares_that_do_not_make_100_are_refused_and_nothing_is_writ
         measure="visits",
     )
     with pytest.raises(ValidationFailed, match="Only revenue and units"):
-        allocation.break_by_product_line(session, director, visits.id, "equal")
-    made = allocation.break_by_product_line(session, director, parent.id, "equal")
+        line_plans.break_by_product_line(session, director, visits.id, "equal")
+    made = line_plans.break_by_product_line(session, director, parent.id, "equal")
     with pytest.raises(ValidationFailed, match="already a product line's plan"):
-        allocation.break_by_product_line(session, director, made[0].id, "equal")
+        line_plans.break_by_product_line(session, director, made[0].id, "equal")
     with pytest.raises(NotFound):
-        allocation.break_by_product_line(session, director, 10**9, "equal")
+        line_plans.break_by_product_line(session, director, 10**9, "equal")
 
 
 def test_a_refused_break_down_writes_no_line_plan_and_no_target(session):
@@ -510,18 +547,18 @@ def test_a_refused_break_down_writes_no_line_plan_and_no_target(session):
     parent = allocation.create_plan(
         session, director, fiscal_year=YEAR, company_target=Decimal(100_000), method="equal"
     )
-    lines = allocation.product_lines(session)
+    lines = plan_lines.product_lines(session)
     before = (
         session.scalar(select(func.count()).select_from(TargetPlan)),
         session.scalar(select(func.count()).select_from(Target)),
         session.scalar(select(func.count()).select_from(AuditLog)),
     )
     with pytest.raises(ValidationFailed):
-        allocation.break_by_product_line(
+        line_plans.break_by_product_line(
             session, director, parent.id, "manual", dict(zip(lines, [50, 30, 19], strict=True))
         )
     with pytest.raises(ValidationFailed, match="has any history"):
-        allocation.break_by_product_line(session, director, parent.id, "history")
+        line_plans.break_by_product_line(session, director, parent.id, "history")
     after = (
         session.scalar(select(func.count()).select_from(TargetPlan)),
         session.scalar(select(func.count()).select_from(Target)),
@@ -693,8 +730,8 @@ def test_stretch_levels_above_100_are_kept_and_shown_as_stretch_targets(session)
         assert all(value == value.to_integral_value() for value in row.stretch)
     # new levels for the approved plan start a new draft version; the approved one keeps its
     with pytest.raises(ValidationFailed):
-        allocation.set_stretch_levels(session, director, plan.id, ["100"])
-    changed = allocation.set_stretch_levels(session, director, plan.id, ["150"])
+        stretch.set_stretch_levels(session, director, plan.id, ["100"])
+    changed = stretch.set_stretch_levels(session, director, plan.id, ["150"])
     assert (changed.version, changed.status, changed.stretch_levels) == (2, "draft", [150])
     assert session.get(TargetPlan, plan.id).stretch_levels == ["110", "125"]
     assert session.get(TargetPlan, plan.id).status == "approved"
@@ -702,10 +739,10 @@ def test_stretch_levels_above_100_are_kept_and_shown_as_stretch_targets(session)
     (company,) = targets_report(session, director, quarter_of(date(YEAR, 2, 1)), "units", "company")
     assert company.stretch == [Decimal("330.00"), Decimal("375.00")]
     # the draft's levels change in place; the older version refuses (a newer one exists)
-    cleared = allocation.set_stretch_levels(session, director, changed.id, [])
+    cleared = stretch.set_stretch_levels(session, director, changed.id, [])
     assert (cleared.id, cleared.version, cleared.stretch_levels) == (changed.id, 2, [])
     with pytest.raises(ValidationFailed, match="newer version"):
-        allocation.set_stretch_levels(session, director, plan.id, ["130"])
+        stretch.set_stretch_levels(session, director, plan.id, ["130"])
     assert session.get(TargetPlan, plan.id).stretch_levels == ["110", "125"]
 
 

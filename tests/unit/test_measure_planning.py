@@ -18,7 +18,7 @@ from core import planning
 from core.errors import ValidationFailed
 from core.periods import iso_week, parse_period, week_of, working_days
 from core.planning import PlanningError
-from core.plans.allocation import stretch_levels_of
+from core.plans.stretch import stretch_levels_of
 
 ERPNEXT = [Decimal(8)] * 10 + [Decimal(10), Decimal(10)]
 """ERPNext's own test distribution: 8 % for January to October, 10 % for November and December."""

@@ -22,8 +22,8 @@ from core.org import audit
 from core.org.company import fiscal_start_month
 from core.org.regions import RegionTree
 from core.periods import fiscal_year_of
-from core.plans.allocation import product_lines
 from core.plans.cells import series_of
+from core.plans.lines import product_lines
 from core.transfer.formats import Kind, TargetRow
 from core.transfer.import_context import ImportContext, ImportResult, money_text, repeated_in_file
 from db.base import table_of
