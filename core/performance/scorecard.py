@@ -47,6 +47,7 @@ up to the score exactly.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, ValidationError
@@ -71,7 +72,7 @@ from core.org.access import ensure_can_view_person, ensure_role, in_scope
 from core.org.company import fiscal_start_month, get_setting, set_setting
 from core.org.regions import load_region_tree
 from core.performance.scorecard_figures import ACTIVITY_FIELDS, region_figures, rep_figures
-from core.periods import add_months, fiscal_year, month, quarter_of
+from core.periods import add_months, fiscal_year, month, quarter_of, week_of
 from core.progress import figures
 from db.schema import Deal, Person, ScorecardWeight
 
@@ -372,6 +373,8 @@ def region_scorecards(
 
 def previous_period(period: Period, fiscal_start: int = 1) -> Period:
     """The period of the same kind just before."""
+    if period.kind == "week":
+        return week_of(period.start - timedelta(days=7), fiscal_start)
     if period.kind == "year":
         return fiscal_year(period.fiscal_year - 1, fiscal_start)
     if period.kind == "quarter":
@@ -445,7 +448,7 @@ def score_trend(
 
 def recent_periods(today, fiscal_start: int = 1, quarters: int = 6) -> list[Period]:
     """Periods people pick from: this quarter and the ones before, this and last fiscal year,
-    and the last three months."""
+    the last three months, and this and last ISO week (for weekly sales meetings)."""
     current = quarter_of(today, fiscal_start)
     out = [current]
     for _ in range(quarters - 1):
@@ -455,4 +458,6 @@ def recent_periods(today, fiscal_start: int = 1, quarters: int = 6) -> list[Peri
     this_month = month(today.year, today.month, fiscal_start)
     out += [this_month, previous_period(this_month, fiscal_start)]
     out.append(previous_period(out[-1], fiscal_start))
+    this_week = week_of(today, fiscal_start)
+    out += [this_week, previous_period(this_week, fiscal_start)]
     return out

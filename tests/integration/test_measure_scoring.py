@@ -155,6 +155,30 @@ def test_a_visits_target_scores_the_activities_part_as_visits_of_the_target(sess
         assert _part(cards[peer.id], "activities").normalised == Decimal("7.5")
 
 
+def test_a_weeks_scorecard_reads_the_weeks_part_of_the_months_visits_target(session, team):
+    rep, customer = team["rep"], team["customer"]
+    plan = _plan(session, "visits")
+    pf.rep_target(session, plan, rep, date(2030, 5, 1), Decimal(46))
+    week = parse_period("2030-W20")  # Monday 13 to Sunday 19 May 2030
+    may = [date(2030, 5, d) for d in range(1, 32)]
+    working = [d for d in may if d.weekday() < 5]
+    in_week = [d for d in working if week.start <= d <= week.end]
+    expected_target = Decimal(46) * len(in_week) / len(working)  # 46 x 5 / 23 = 10
+    assert expected_target == 10
+    _visits(session, rep, customer, 7, date(2030, 5, 14))
+    _visits(session, rep, customer, 9, date(2030, 5, 21))  # the week after
+    manager = factories.actor(session, team["manager"])
+    card = scorecard.rep_scorecard(session, manager, rep.id, week)
+    assert [(t.measure, t.target, t.achieved) for t in card.targets] == [
+        ("visits", expected_target, Decimal(7))
+    ]
+    assert _part(card, "activities").normalised == Decimal("70.0")
+    # the trend compares with the ISO week before, not with a month
+    assert scorecard.previous_period(week).label == "2030-W19"
+    (row,) = [r for r in scorecard.leaderboard(session, manager, week) if r.person_id == rep.id]
+    assert row.score == card.score
+
+
 def test_units_and_deals_created_targets_join_revenue_in_the_attainment_part(session, team):
     rep, customer = team["rep"], team["customer"]
     _rep_rows(session, pf.approved_plan(session, 2030), rep, (1000, 1000, 1000))

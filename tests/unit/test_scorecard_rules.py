@@ -179,6 +179,9 @@ def test_the_previous_period_has_the_same_kind():
     assert previous_period(parse_period("FY2026")).label == "FY2025"
     april = previous_period(parse_period("2026Q1", 4), 4)
     assert (april.label, april.start.isoformat()) == ("2025Q4", "2026-01-01")
+    # a week's previous period is the ISO week before, also across a year end
+    assert previous_period(parse_period("2026-W48")).label == "2026-W47"
+    assert previous_period(parse_period("2027-W01")).label == "2026-W53"
 
 
 def test_recent_periods_start_with_the_current_quarter():
@@ -187,3 +190,5 @@ def test_recent_periods_start_with_the_current_quarter():
     labels = [p.label for p in recent_periods(date(2026, 5, 10))]
     assert labels[:3] == ["2026Q2", "2026Q1", "2025Q4"]
     assert "FY2026" in labels and "FY2025" in labels and "2026-05" in labels
+    # 10 May 2026 is a Sunday of ISO week 19; the week before is 18
+    assert labels[-2:] == ["2026-W19", "2026-W18"]
