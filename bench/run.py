@@ -29,10 +29,10 @@ from core.demo import seed as demo
 from core.models import Actor
 from core.org.access import load_actor
 from core.performance import alerts, scorecard
-from core.periods import quarter_of
+from core.periods import quarter_of, week_of
 from core.pipeline import views
 from core.progress import attainment as evaluation
-from core.progress import figures, scopes
+from core.progress import figures, measures, scopes
 from db.config import PROJECT_DIR
 from db.engine import make_engine, migrate, session_factory
 from db.schema import Deal, Person
@@ -291,6 +291,50 @@ CASES += [
 ]
 """Each capability's hot path next to the query a careful engineer would write by hand."""
 
+_MANAGED = """(SELECT region_id FROM region_manager WHERE person_id = :manager
+       UNION SELECT id FROM region WHERE parent_id IN
+       (SELECT region_id FROM region_manager WHERE person_id = :manager))"""
+
+CASES += [
+    Case(
+        "units attainment by rep, quarter (manager's region)",
+        lambda ctx: measures.targets_report(
+            ctx.session, _manager(ctx), _period(), "units", "rep", today=BENCH_TODAY
+        ),
+        f"""
+        SELECT person, SUM(achieved), SUM(target) FROM (
+          SELECT owner_id AS person, quantity AS achieved, 0 AS target FROM deal
+           WHERE status = 'won' AND closed_on BETWEEN :start AND :end
+             AND region_id IN {_MANAGED}
+          UNION ALL
+          SELECT person_id, 0, amount FROM target
+           WHERE plan_id = :units_plan AND person_id IS NOT NULL
+             AND month BETWEEN :start AND :end AND region_id IN {_MANAGED}
+        ) figures GROUP BY person
+        """,
+        "within 1.5x of SQL",
+    ),
+    Case(
+        "visits attainment by rep, ISO week (manager's region)",
+        lambda ctx: measures.targets_report(
+            ctx.session, _manager(ctx), week_of(BENCH_TODAY), "visits", "rep", today=BENCH_TODAY
+        ),
+        f"""
+        SELECT person, SUM(visits), SUM(target) FROM (
+          SELECT a.person_id AS person, 1 AS visits, 0 AS target FROM activity a
+            JOIN person p ON p.id = a.person_id
+           WHERE a.type = 'visit' AND a.occurred_on BETWEEN :week_start AND :week_end
+             AND p.region_id IN {_MANAGED}
+          UNION ALL
+          SELECT person_id, 0, amount FROM target
+           WHERE plan_id = :visits_plan AND person_id IS NOT NULL
+             AND month BETWEEN :week_month AND :week_end AND region_id IN {_MANAGED}
+        ) figures GROUP BY person
+        """,
+        "within 1.5x of SQL",
+    ),
+]
+
 
 def ensure_seeded(engine: Engine, label: str) -> Measurement | None:
     """Seed --scale large when the database does not hold it yet; returns the timing."""
@@ -329,6 +373,7 @@ def measure_cases(engine: Engine, label: str, runs: int) -> list[Measurement]:
         ctx.director = load_actor(session, ctx.director_id)
         ctx.manager = load_actor(session, ctx.manager_id)
         previous = scorecard.previous_period(period)
+        week = week_of(BENCH_TODAY)
         params = {
             "start": period.start,
             "open_start": max(period.start, BENCH_TODAY),
@@ -338,6 +383,11 @@ def measure_cases(engine: Engine, label: str, runs: int) -> list[Measurement]:
             "plan": ctx.plan_id,
             "manager": ctx.manager_id,
             "today": BENCH_TODAY,
+            "units_plan": figures.active_plan_id(session, period.fiscal_year, "units"),
+            "visits_plan": figures.active_plan_id(session, week.fiscal_year, "visits"),
+            "week_start": week.start,
+            "week_end": week.end,
+            "week_month": week.start.replace(day=1),
         }
         for case in CASES:
             core_ms = median_ms(lambda case=case: case.core(ctx), runs=runs)

@@ -116,3 +116,39 @@ def test_the_leaderboard_query_gives_each_rep_the_scorecards_raw_figures(session
         assert figures_of.pipeline_created == row["created"], rep
         compared += 1
     assert compared > 3
+
+
+def test_the_measure_queries_count_units_and_visits_like_core(session):
+    from core.periods import week_of
+    from core.progress import measures
+
+    manager = load_actor(session, _params(session)["manager"])
+    week = week_of(SEED_TODAY)
+    params = _params(
+        session,
+        units_plan=figures.active_plan_id(session, PERIOD.fiscal_year, "units"),
+        visits_plan=figures.active_plan_id(session, week.fiscal_year, "visits"),
+        week_start=week.start,
+        week_end=week.end,
+        week_month=week.start.replace(day=1),
+    )
+    assert params["units_plan"] and params["visits_plan"], "the demo plans units and visits"
+    units = {
+        person: (Decimal(achieved or 0), Decimal(target or 0))
+        for person, achieved, target in _run(session, "units attainment by rep", params)
+    }
+    core = measures.targets_report(session, manager, PERIOD, "units", "rep", today=SEED_TODAY)
+    assert units and any(a for a, _ in units.values())
+    assert {
+        int(r.key.split(":")[1]): (r.achieved, r.target or 0) for r in core if r.achieved or r.target
+    } == {p: v for p, v in units.items() if any(v)}
+    # a week's target is its working days' part of the month: only the visits are compared
+    visits = {
+        person: Decimal(n or 0)
+        for person, n, _target in _run(session, "visits attainment by rep", params)
+    }
+    assert visits, "the manager's reps visited customers in the week"
+    core = measures.targets_report(session, manager, week, "visits", "rep", today=SEED_TODAY)
+    assert {int(r.key.split(":")[1]): r.achieved for r in core if r.achieved} == {
+        p: n for p, n in visits.items() if n
+    }
