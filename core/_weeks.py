@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core._allocation import allocate
+import numpy as np
+
+from core._allocation import allocate, allocate_units
 from core.periods import month_end, working_days
 
 
@@ -33,3 +35,18 @@ def spread_over_weeks(
     `amount` exactly. A week with no working day in the month gets 0."""
     weights = weeks_of_month(month_start)
     return allocate(Decimal(amount), {day: Decimal(n) for day, n in weights.items()}, unit=unit)
+
+
+def week_parts(
+    month_start: date, amounts: list[Decimal], monday: date, unit: Decimal = Decimal(1)
+) -> list[Decimal]:
+    """Each amount's part in the ISO week starting `monday`, exactly as `spread_over_weeks`
+    cuts it (one vectorised split for many rows of the same month); amounts are multiples
+    of `unit`."""
+    weights = weeks_of_month(month_start)
+    if monday not in weights:
+        return [Decimal(0)] * len(amounts)
+    column = list(weights).index(monday)
+    units = np.array([int(Decimal(a) / unit) for a in amounts], dtype=np.int64)
+    split = allocate_units(units, np.array(list(weights.values()), dtype=np.int64))
+    return [Decimal(int(n)) * unit for n in split[:, column]]

@@ -26,7 +26,7 @@ from core._seasonality import (
     manual_profile,
     spread_over_months,
 )
-from core._weeks import spread_over_weeks, weeks_of_month
+from core._weeks import spread_over_weeks, week_parts, weeks_of_month
 from core._weighting import Method, weights_for
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "reps_needed",
     "spread_over_months",
     "spread_over_weeks",
+    "week_parts",
     "weeks_of_month",
     "weights_for",
 ]

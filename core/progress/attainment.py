@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import Actor, BreakdownRow, ForecastCategory, Period, Role, ScopeFigures
 from core.org.access import ensure_active, in_scope
-from core.org.regions import load_region_tree
+from core.org.regions import RegionTree, load_region_tree
 from core.progress import figures, forecast
 from core.progress.calibration import (
     SIMULATED_DEALS,
@@ -366,11 +366,18 @@ def report_entities(
     if actor.role == Role.REP:
         mine = [e for e in rep_entities(session, period, None, today) if e.person_id == actor.id]
         return mine, None
-    if region_id is not None:
-        region_ids: frozenset[int] | None = frozenset(tree.subtree(region_id))
-    else:
-        region_ids = None if actor.sees_everything else (actor.scope_region_ids or frozenset())
+    region_ids = rep_report_regions(actor, tree, region_id)
     return rep_entities(session, period, region_ids, today), region_ids
+
+
+def rep_report_regions(
+    actor: Actor, tree: RegionTree, region_id: int | None
+) -> frozenset[int] | None:
+    """The regions whose deals and targets count in a report by rep: `region_id`'s subtree,
+    or the actor's scope (None: every region, for directors and admins)."""
+    if region_id is not None:
+        return frozenset(tree.subtree(region_id))
+    return None if actor.sees_everything else (actor.scope_region_ids or frozenset())
 
 
 def attainment_report(

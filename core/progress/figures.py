@@ -574,12 +574,17 @@ def _target_rows(
     )
     unit = Decimal(1) if measure_of(measure) in COUNT_MEASURES else CENT
     out: dict[Any, dict[date, Decimal]] = {}
-    for owner, month, amount in session.execute(query):
-        if owner is None:
-            continue
-        value = money(amount)
-        if week:
-            value = planning.spread_over_weeks(month, value, unit).get(period.start, ZERO)
+    rows = [(owner, month, money(amount)) for owner, month, amount in session.execute(query)]
+    rows = [row for row in rows if row[0] is not None]
+    if week:  # each month's rows cut at once (planning.week_parts, vectorised)
+        by_month: dict[date, list[tuple[Any, Decimal]]] = {}
+        for owner, month, value in rows:
+            by_month.setdefault(month, []).append((owner, value))
+        rows = []
+        for month, cells in by_month.items():
+            parts = planning.week_parts(month, [v for _, v in cells], period.start, unit)
+            rows += [(owner, month, part) for (owner, _), part in zip(cells, parts, strict=True)]
+    for owner, month, value in rows:
         out.setdefault(owner, {})[month] = value
     return out
 

@@ -23,12 +23,19 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import ValidationFailed
+from core.errors import PermissionDenied, ValidationFailed
 from core.models import COUNT_MEASURES, Actor, Measure, Period, Role, measure_of
-from core.org.access import ensure_active
+from core.org.access import ensure_active, in_scope
+from core.org.regions import load_region_tree
 from core.progress import figures, forecast
-from core.progress.attainment import monthly_targets, report_entities
-from core.progress.scopes import Entity, default_scope, rep_entity, scope_entity
+from core.progress.attainment import monthly_targets, rep_report_regions, report_entities
+from core.progress.scopes import (
+    Entity,
+    default_scope,
+    region_named,
+    rep_entity,
+    scope_entity,
+)
 from db.schema import Deal, Person, Product, TargetPlan
 
 BY = ("company", "region", "rep", "product_line")
@@ -207,13 +214,17 @@ def targets_report(
     if by == "product_line":
         return _line_rows(session, actor, period, chosen, today)
     if by == "rep":
-        entities, region_ids = report_entities(
-            session, actor, period, "rep", region=region, today=today
-        )
+        ensure_active(actor)
+        tree = load_region_tree(session)
+        region_id = region_named(tree, region) if region else None
+        if region_id is not None and not in_scope(actor, region_id):
+            raise PermissionDenied("You can only see figures of regions you manage.")
+        region_ids = None
         if actor.role == Role.REP:
             person = session.get(Person, actor.id)
             entities = [rep_entity(person)] if person is not None else []
         else:
+            region_ids = rep_report_regions(actor, tree, region_id)
             entities = rep_entities_for(session, period, chosen, region_ids, product_line)
         return measure_rows(
             session,

@@ -214,7 +214,8 @@ def test_a_manager_reads_visits_by_rep_for_a_typed_week(app_database):
         low, high = _week_bounds(rep_monthly[rep], WEEK)
         assert low <= Decimal(row["target"].replace(",", "")) <= high, row["Rep"]
         target = Decimal(row["target"].replace(",", ""))
-        assert row["Stretch 110%"] == f"{int((target * Decimal('1.1')).quantize(1)):,}"
+        stretched = (target * Decimal("1.1")).quantize(Decimal(1), rounding="ROUND_HALF_UP")
+        assert row["Stretch 110%"] == f"{int(stretched):,}"
 
     # the chart marks the target, what is expected by today and both stretch targets
     (chart,) = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
@@ -228,7 +229,7 @@ def test_a_manager_reads_visits_by_rep_for_a_typed_week(app_database):
     stretch = datasets[spec["layer"][3]["data"]["name"]]
     marked: dict[str, list[str]] = {}
     for mark in stretch:
-        value = Decimal(str(mark["stretch"])).quantize(Decimal(1))
+        value = Decimal(str(mark["stretch"])).quantize(Decimal(1), rounding="ROUND_HALF_UP")
         marked.setdefault(mark["label"], []).append(f"{int(value):,}")
     assert marked == {
         row["Rep"]: [row["Stretch 110%"], row["Stretch 120%"]]

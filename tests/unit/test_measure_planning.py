@@ -329,3 +329,22 @@ def test_stretch_levels_are_kept_as_plain_percentages_above_100():
     for bad in (["100"], ["99"], ["1000.01"], ["-110"], ["x"]):
         with pytest.raises(ValidationFailed):
             stretch_levels_of(bad)
+
+
+def test_the_vectorised_week_parts_cut_every_row_as_spread_over_weeks_does():
+    import random
+
+    rows = random.Random(16)
+    for month_number in range(1, 13):
+        month_start = date(2026, month_number, 1)
+        amounts = [Decimal(rows.randint(0, 100_000)) for _ in range(40)] + [Decimal(7)]
+        for monday in planning.weeks_of_month(month_start):
+            one_by_one = [planning.spread_over_weeks(month_start, a)[monday] for a in amounts]
+            assert planning.week_parts(month_start, amounts, monday) == one_by_one
+            cents = [a + Decimal("0.37") for a in amounts]
+            one_by_one = [
+                planning.spread_over_weeks(month_start, a, Decimal("0.01"))[monday] for a in cents
+            ]
+            assert planning.week_parts(month_start, cents, monday, Decimal("0.01")) == one_by_one
+    # a Monday whose week does not touch the month gets nothing
+    assert planning.week_parts(date(2026, 3, 1), [Decimal(10)], date(2026, 5, 4)) == [0]
