@@ -170,23 +170,17 @@ def rep_entities_for(
         )
     )
     where: list[Any] = []
-    if region_ids is not None:
-        column = Person.region_id if measure == Measure.VISITS else Deal.region_id
-        where.append(column.in_(region_ids))
-    by = "region" if measure == Measure.VISITS and region_ids is not None else "owner"
-    if by == "owner":
-        ids |= set(
-            figures.achieved(
-                session, period, measure, by="owner", where=where, product_line=product_line or None
-            )
+    if region_ids is not None and measure == Measure.VISITS:
+        # the visits of the regions' people (by person id: the visits index leads with it)
+        people_there = select(Person.id).where(Person.region_id.in_(region_ids))
+        where.append(figures.measure_key(measure, "owner").in_(people_there))
+    elif region_ids is not None:
+        where.append(Deal.region_id.in_(region_ids))
+    ids |= set(
+        figures.achieved(
+            session, period, measure, by="owner", where=where, product_line=product_line or None
         )
-    else:  # visits within regions: group by person, keep those of the regions
-        visitors = figures.achieved(session, period, measure, by="owner")
-        if visitors:
-            in_regions = select(Person.id).where(
-                Person.id.in_(visitors), Person.region_id.in_(region_ids or frozenset())
-            )
-            ids |= set(session.scalars(in_regions))
+    )
     people = session.scalars(
         select(Person).where(Person.id.in_(ids or {0})).order_by(Person.name)
     ).all()
