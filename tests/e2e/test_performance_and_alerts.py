@@ -60,7 +60,9 @@ def test_a_manager_sees_alerts_with_figures_and_acknowledges_one(page, app_url, 
     wait_idle(page)
     screenshot(page, "alerts-manager-ticked")
     page.get_by_role("button", name=re.compile("Acknowledge selected")).click()
-    expect(page.get_by_text("1 alert(s) acknowledged.")).to_be_visible(timeout=30_000)
+    # the confirmation box (a toast with the same words may show beside it)
+    success = page.get_by_test_id("stAlertContentSuccess")
+    expect(success.get_by_text("1 alert(s) acknowledged.")).to_be_visible(timeout=30_000)
     wait_idle(page)
     after_link = page.get_by_role("link", name=re.compile(r"Alerts \(\d+\)")).first
     after = int(re.search(r"\((\d+)\)", after_link.inner_text())[1])
