@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 
 .PHONY: run test venv dev-deps browser lint typecheck bench clean
-.PHONY: libreoffice
+.PHONY: libreoffice translations cjk-font
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,12 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-venv: $(VENV)/.installed
-dev-deps: $(VENV)/.dev-installed
+venv: $(VENV)/.installed translations
+dev-deps: $(VENV)/.dev-installed translations
+
+## The Chinese catalogues, compiled from locales/*/LC_MESSAGES/*.po (the .mo files are not kept)
+translations: $(VENV)/.installed
+	$(PY) manage.py i18n compile
 
 ## make run: set up, migrate, seed demo data when the database is empty, serve on :$(PORT)
 run: venv
@@ -38,6 +42,15 @@ browser:
 	      echo "Installing Debian's chromium for the browser tests"; \
 	      apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji >/dev/null; \
 	    else echo "chromium not found: browser tests will be skipped (install Debian's chromium)"; fi; }
+
+## Debian's Noto CJK font, so the browser tests' Chinese screenshots show glyphs, not boxes
+test: cjk-font
+cjk-font:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "Installing Debian's fonts-noto-cjk for the Chinese browser tests"; \
+	      apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null; \
+	    else echo "no CJK font: Chinese screenshots will show boxes (install Debian's fonts-noto-cjk)"; fi; }
 
 ## Debian's LibreOffice (Calc, headless) for the spreadsheet round-trip tests, like chromium
 test: libreoffice

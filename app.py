@@ -9,24 +9,27 @@ import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core.errors import DomainError
+from core.i18n import _, set_language
 from core.org.changes import apply_due_changes
 from db.engine import DatabaseUnavailable
 from ui.auth import login_page, resolve_actor, sign_out, sync_browser_cookie
 from ui.data import clear_caches, database
 from ui.forecast_snapshots import take_due_snapshots
+from ui.language import company_language, role_name
 from ui.navigation import PAGES, pages_for
 from ui.style import apply_style
 
 logger = logging.getLogger("sales")
 
-st.set_page_config(page_title="Sales management", page_icon="📈", layout="wide")
+set_language(company_language())  # until the signed-in person's choice is known
+st.set_page_config(page_title=_("Sales management"), page_icon="📈", layout="wide")
 apply_style()
 
 try:
     database()
 except DatabaseUnavailable as exc:
-    st.error(f"**The database is not available.** {exc}")
-    st.caption("Set DATABASE_URL to a reachable database, or unset it to use the embedded one.")
+    st.error(_("**The database is not available.** {reason}").format(reason=exc))
+    st.caption(_("Set DATABASE_URL to a reachable database, or unset it to use the embedded one."))
     st.stop()
 
 RETRY_SECONDS = 5  # while the database is unreachable, every run waits this long, then retries
@@ -35,10 +38,12 @@ RETRY_SECONDS = 5  # while the database is unreachable, every run waits this lon
 def database_unreachable() -> None:
     """One clear message instead of an error box; the transaction was rolled back, and the
     page tries again by itself until the database answers."""
-    st.warning("**The database is not reachable; retrying.**", icon="🔌")
+    st.warning(_("**The database is not reachable; retrying.**"), icon="🔌")
     st.caption(
-        "Nothing was saved. This page reloads by itself as soon as the database is back; "
-        "you stay signed in."
+        _(
+            "Nothing was saved. This page reloads by itself as soon as the database is back; "
+            "you stay signed in."
+        )
     )
     time.sleep(RETRY_SECONDS)
     st.rerun()
@@ -52,8 +57,8 @@ def _is_outage(exc: DBAPIError) -> bool:
 def signed_out() -> None:
     """The sign-in form at whatever address was opened: the page and its query parameters stay
     in the address bar, so after signing in the user lands where the link pointed."""
-    known = [st.Page(login_page, title="Sign in", icon="🔑", default=True)]
-    known += [st.Page(e.path, title=e.title, icon=e.icon) for e in PAGES if not e.default]
+    known = [st.Page(login_page, title=_("Sign in"), icon="🔑", default=True)]
+    known += [st.Page(e.path, title=_(e.title), icon=e.icon) for e in PAGES if not e.default]
     st.navigation(known, position="hidden")
     login_page()
 
@@ -70,12 +75,13 @@ def run_app() -> None:
     if actor is None:
         signed_out()
         st.stop()
+    set_language(actor.language or company_language())
 
     take_due_snapshots()  # the first page view after a Monday or a period start freezes it
 
     with st.sidebar:
-        st.markdown(f"**{actor.name}**  \n{actor.role.value.capitalize()}")
-        if st.button("Sign out", key="sign_out"):
+        st.markdown(f"**{actor.name}**  \n{role_name(actor.role)}")
+        if st.button(_("Sign out"), key="sign_out"):
             sign_out()
             st.rerun()
 
@@ -91,8 +97,10 @@ def run_app() -> None:
             raise
         logger.exception("Page %s failed", page.title)
         st.error(
-            "Something went wrong on this page and nothing was saved. The error has been "
-            "logged for the administrators; try again or open another page."
+            _(
+                "Something went wrong on this page and nothing was saved. The error has been "
+                "logged for the administrators; try again or open another page."
+            )
         )
 
 

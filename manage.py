@@ -28,6 +28,10 @@ says so. Reads DATABASE_URL like the app. `python manage.py --help` lists the co
                           [--stage-map SOURCE=STAGE ...] [--preset NAME] [--save-preset NAME]
     python manage.py export KIND --out FILE [--format csv|xlsx]
     python manage.py snapshot [--today YYYY-MM-DD]
+    python manage.py i18n compile|check
+
+Human-readable output is in SALES_DEFAULT_LANGUAGE (en or zh_CN); csv and json stay the same
+in every language.
 """
 
 from __future__ import annotations
@@ -39,11 +43,11 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
-from cli import backup, database, plans, reports, snapshots, transfer, users
+from cli import backup, database, plans, reports, snapshots, transfer, translations, users
 from core.errors import DomainError
 from db.engine import DatabaseUnavailable
 
-COMMAND_MODULES = [database, users, plans, transfer, reports, snapshots, backup]
+COMMAND_MODULES = [database, users, plans, transfer, reports, snapshots, backup, translations]
 """Each area registers its own sub-commands."""
 CLOSED_PIPE = 141
 """The exit status of a command whose output pipe was closed (128 + SIGPIPE)."""

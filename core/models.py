@@ -99,6 +99,8 @@ class Actor(BaseModel):
     region_id: int | None = None
     scope_region_ids: frozenset[int] | None = None
     active: bool = True
+    language: str | None = None
+    """The language this person chose on My account (None: the company default)."""
 
     @property
     def sees_everything(self) -> bool:

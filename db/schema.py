@@ -174,6 +174,9 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     functions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     """The deal-team functions this person can fill (pre-sales engineer, finance, ...)."""
+    language: Mapped[str | None] = mapped_column(String(10))
+    """The language the app and the emails speak to this person (en, zh_CN); none: the
+    company default."""
 
     region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
 
@@ -762,6 +765,46 @@ class AlertState(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     acknowledged_at: Mapped[datetime | None]
     snoozed_until: Mapped[date | None]
+
+
+class DigestKind(StrEnum):
+    WEEKLY = "weekly"
+    DAILY = "daily"
+    REMINDERS = "reminders"
+
+
+class DigestOptOut(Base):
+    """A person who asked not to receive one kind of digest by email."""
+
+    __tablename__ = "digest_opt_out"
+    __table_args__ = (_one_of("kind", DigestKind),)
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+class DigestSent(Base):
+    """One digest the mail server accepted: at most one per person, kind and period (the ISO
+    week of a weekly digest, the day of a daily one or of reminders)."""
+
+    __tablename__ = "digest_sent"
+    __table_args__ = (
+        UniqueConstraint("person_id", "kind", "period_key"),
+        _one_of("kind", DigestKind),
+        AUTOINCREMENT,
+    )
+
+    id: Mapped[intpk]
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    period_key: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(10))
+    sent_at: Mapped[datetime] = mapped_column(index=True)
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The keys of what it reported (alerts, follow-ups), so the next one says only what is new."""
 
 
 class ImportPreset(Base):

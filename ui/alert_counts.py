@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.i18n import _
 from core.models import Actor
 from core.org.access import load_actor
 from core.performance import alerts
@@ -19,6 +20,6 @@ def open_alert_count(person_id: int, today: date) -> int:
 def alerts_title(actor: Actor) -> str:
     """'Alerts (12)' when there are open alerts, else 'Alerts'."""
     if actor.id is None:
-        return "Alerts"
+        return _("Alerts")
     count = open_alert_count(actor.id, date.today())
-    return f"Alerts ({count})" if count else "Alerts"
+    return _("Alerts ({count})").format(count=count) if count else _("Alerts")

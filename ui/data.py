@@ -9,6 +9,8 @@ change shows at once while unrelated figures stay cached.
 
 from __future__ import annotations
 
+import functools
+import types
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
@@ -18,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import DomainError
+from core.i18n import LANGUAGES, current_language
 from db.config import DEFAULT_SQLITE_PATH, get_settings
 from db.engine import make_engine, migrate, session_factory
 from ui import flash
@@ -70,19 +73,51 @@ def read() -> Iterator[Session]:
 
 
 def cached(*tags: str, ttl: int = 60, show_spinner: bool | str = False):
-    """`st.cache_data` for a reader of `tags`: a write that affects one of them clears it."""
+    """`st.cache_data` for a reader of `tags`: a write that affects one of them clears it.
+
+    Each language has its own cache (a result may hold translated words: alert messages,
+    score explanations), so a Chinese reader never sees an English result cached for another."""
     unknown = set(tags) - TAGS
     if not tags or unknown:
         raise ValueError(f"Tag a cached reader with some of {sorted(TAGS)}, not {sorted(unknown)}.")
 
     def decorate(function: Callable[..., T]) -> Callable[..., T]:
-        reader = st.cache_data(ttl=ttl, show_spinner=show_spinner)(function)
+        reader = _by_language(function, ttl, show_spinner)
         where = (function.__code__.co_filename, function.__qualname__)
         for tag in tags:
             _READERS.setdefault(tag, {})[where] = reader
         return reader
 
     return decorate
+
+
+class _by_language:  # noqa: N801 - used as a function
+    """One st.cache_data reader per language, each a copy of the function under its own name
+    (so Streamlit keeps separate caches), called with the language of this run."""
+
+    def __init__(self, function: Callable, ttl: int, show_spinner: bool | str) -> None:
+        self._readers = {}
+        for language in LANGUAGES:
+            copy = types.FunctionType(
+                function.__code__,
+                function.__globals__,
+                function.__name__,
+                function.__defaults__,
+                function.__closure__,
+            )
+            copy.__kwdefaults__ = function.__kwdefaults__
+            copy.__module__ = function.__module__
+            copy.__qualname__ = f"{function.__qualname__}[{language}]"
+            copy.__doc__ = function.__doc__
+            self._readers[language] = st.cache_data(ttl=ttl, show_spinner=show_spinner)(copy)
+        functools.update_wrapper(self, function)
+
+    def __call__(self, *args, **kwargs):
+        return self._readers[current_language()](*args, **kwargs)
+
+    def clear(self, *args, **kwargs) -> None:
+        for reader in self._readers.values():
+            reader.clear(*args, **kwargs)
 
 
 def clear_caches(affects: Collection[str] | None = None) -> None:

@@ -47,6 +47,7 @@ def load_actor(session: Session, person_id: int) -> Actor:
         region_id=person.region_id,
         scope_region_ids=scope,
         active=person.active,
+        language=person.language,
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, ValidationFailed
+from core.i18n import LANGUAGES, _, normalise
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_active, ensure_role
@@ -116,14 +117,39 @@ def change_own_password(
     if person.password_hash is not None and not password_matches(person.password_hash, current):
         raise ValidationFailed("The current password is not right; nothing was changed.")
     if not 4 <= len(new) <= 200:
-        raise ValidationFailed(
-            "The new password needs 4 to 200 characters; nothing was changed."
-        )
+        raise ValidationFailed("The new password needs 4 to 200 characters; nothing was changed.")
     person.password_hash = hash_password(new)
     person.failed_logins = 0
     person.locked_until = None
     end_all_sessions(session, person.id, because="password", keep=this_session)
     audit.record(session, actor, "set_password", "person", person.id)
+
+
+def set_own_language(session: Session, actor: Actor, language: str | None) -> None:
+    """A person chooses the language the app and their emails speak (en or zh_CN); None goes
+    back to the company default. Takes effect at the next page run."""
+    ensure_active(actor)
+    person = session.get(Person, actor.id)
+    if person is None:
+        raise NotFound(_("Your account no longer exists."))
+    code = normalise(language) if language else None
+    if language and code is None:
+        raise ValidationFailed(
+            _("{language} is not a language of this app; choose one of {choices}.").format(
+                language=language, choices=", ".join(LANGUAGES)
+            )
+        )
+    before = person.language
+    person.language = code
+    audit.record(
+        session,
+        actor,
+        "set_language",
+        "person",
+        person.id,
+        before={"language": before},
+        after={"language": code},
+    )
 
 
 def deactivate(session: Session, actor: Actor, login: str) -> None:
