@@ -7,7 +7,6 @@ import numpy as np
 
 from core.demo.build import DemoBuild
 from core.demo.columns import NULL, day_number, iso_days, office_timestamps, pick
-from core.demo.vocabulary import OUTCOMES
 from db.schema import Activity, PipelineReview, ReviewCommitment, ReviewDeal
 
 
@@ -38,10 +37,8 @@ def add_activities(build: DemoBuild) -> None:
             "person_id": build.rep_ids[d["rep"][idx]],
             "customer_id": customer + 1,
             "deal_id": idx + 1,
-            "outcome": pick(rng, OUTCOMES, len(idx)),
-            "notes": np.where(
-                rng.random(len(idx)) < 0.3, "Discussed next steps and timeline.", NULL
-            ),
+            "outcome": pick(rng, build.words.outcomes, len(idx)),
+            "notes": np.where(rng.random(len(idx)) < 0.3, build.words.activity_note, NULL),
             "created_at": office_timestamps(when, rng),
         },
     )
@@ -86,7 +83,7 @@ def add_pipeline_reviews(build: DemoBuild) -> None:
             reviews["rep_id"].append(rep_id)
             reviews["manager_id"].append(manager)
             reviews["held_on"].append(iso_days(np.array([held]))[0])
-            reviews["notes"].append("Walked through open deals, risks and next steps.")
+            reviews["notes"].append(build.words.review_note)
             chosen: np.ndarray | list[int] = (
                 deals[:: max(1, len(deals) // 3)][:3] if len(deals) else []
             )
@@ -97,7 +94,7 @@ def add_pipeline_reviews(build: DemoBuild) -> None:
                 due = held + 14
                 commitments["review_id"].append(review_id)
                 commitments["deal_id"].append(int(chosen[0]) + 1)
-                commitments["description"].append("Confirm decision date with the buyer")
+                commitments["description"].append(build.words.commitment)
                 commitments["due_on"].append(iso_days(np.array([due]))[0])
                 commitments["done_on"].append(
                     iso_days(np.array([due - 2]))[0] if due < today else None

@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from core.demo.scales import Scale
+from core.demo.words import ENGLISH, Words
 from db.bulk import bulk_insert
 
 Progress = Callable[[str, float], None]
@@ -42,8 +43,18 @@ class DemoBuild:
     # deals
     deal: dict[str, np.ndarray]
 
-    def __init__(self, conn: Connection, scale: Scale, seed: int, today: date, progress: Progress):
+    def __init__(
+        self,
+        conn: Connection,
+        scale: Scale,
+        seed: int,
+        today: date,
+        progress: Progress,
+        words: Words = ENGLISH,
+    ):
         self.conn, self.scale, self.today, self.progress = conn, scale, today, progress
+        self.words = words
+        """The names of things, in the demo company's language."""
         self.rng = np.random.default_rng(seed)
         # currencies and splits draw from their own stream, so the rest of the data stays put
         self.money_rng = np.random.default_rng([seed, 4217])

@@ -5,21 +5,21 @@ from __future__ import annotations
 import json
 
 from core.demo.build import DemoBuild
-from core.demo.vocabulary import LOST_REASONS, PRODUCTS
 from core.pipeline.standard_stages import STANDARD_STAGES as STAGES
 from db.schema import LostReason, Product, Stage
 
 
 def add_catalogue(build: DemoBuild) -> None:
     """The products, the standard stages and the list of lost reasons."""
+    products, lost_reasons = build.words.products, build.words.lost_reasons
     build.insert(
         Product,
         {
-            "id": list(range(1, len(PRODUCTS) + 1)),
-            "name": [p[0] for p in PRODUCTS],
-            "product_line": [p[1] for p in PRODUCTS],
-            "list_price": [p[2] for p in PRODUCTS],
-            "active": [True] * len(PRODUCTS),
+            "id": list(range(1, len(products) + 1)),
+            "name": [p[0] for p in products],
+            "product_line": [p[1] for p in products],
+            "list_price": [p[2] for p in products],
+            "active": [True] * len(products),
         },
     )
     build.insert(
@@ -39,9 +39,9 @@ def add_catalogue(build: DemoBuild) -> None:
     build.insert(
         LostReason,
         {
-            "id": list(range(1, len(LOST_REASONS) + 1)),
-            "name": list(LOST_REASONS),
-            "active": [True] * len(LOST_REASONS),
-            "position": list(range(1, len(LOST_REASONS) + 1)),
+            "id": list(range(1, len(lost_reasons) + 1)),
+            "name": list(lost_reasons),
+            "active": [True] * len(lost_reasons),
+            "position": list(range(1, len(lost_reasons) + 1)),
         },
     )

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam
 from core.customers.names import normalize_name
 from core.demo.build import DemoBuild
 from core.demo.columns import day_number, iso_days, pick
-from core.demo.vocabulary import INDUSTRIES, LEGAL, NAME_A, NAME_B, NAME_C, SEGMENTS
+from core.demo.vocabulary import SEGMENTS
 from db.base import table_of
 from db.schema import Customer
 
@@ -19,6 +19,8 @@ from db.schema import Customer
 def add_customers(build: DemoBuild) -> None:
     """The customers' columns; they are written with their status once the deals are known."""
     n, rng, reps = build.scale.customers, build.rng, len(build.rep_ids)
+    words = build.words
+    name_a, name_b, name_c, legal_forms = words.name_a, words.name_b, words.name_c, words.legal
     owner = np.concatenate(
         [
             np.arange(min(n, reps)),
@@ -29,19 +31,18 @@ def add_customers(build: DemoBuild) -> None:
     names, keys = [], []
     seen: set[tuple[int, str]] = set()
     parts = (
-        rng.integers(0, len(NAME_A), n),
-        rng.integers(0, len(NAME_B), n),
-        rng.integers(0, len(NAME_C), n),
-        rng.integers(0, len(LEGAL), n),
+        rng.integers(0, len(name_a), n),
+        rng.integers(0, len(name_b), n),
+        rng.integers(0, len(name_c), n),
+        rng.integers(0, len(legal_forms), n),
     )
     for i in range(n):
-        base = f"{NAME_A[parts[0][i]]}{NAME_B[parts[1][i]]} {NAME_C[parts[2][i]]}"
+        base = words.customer(name_a[parts[0][i]], name_b[parts[1][i]], name_c[parts[2][i]])
         name, suffix = base, 1
         while (int(region[i]), normalize_name(name)) in seen:
             suffix += 1
             name = f"{base} {suffix}"
-        legal = LEGAL[parts[3][i]]
-        full = f"{name} {legal}".strip()
+        full = words.with_legal(name, legal_forms[parts[3][i]])
         seen.add((int(region[i]), normalize_name(name)))
         names.append(full)
         keys.append(normalize_name(full))
@@ -56,8 +57,8 @@ def add_customers(build: DemoBuild) -> None:
         "external_id": [f"C{i:07d}" for i in range(1, n + 1)],
         "name": names,
         "normalized_name": keys,
-        "industry": pick(rng, INDUSTRIES, n),
-        "segment": np.array([s[0] for s in SEGMENTS], dtype=object)[segment],
+        "industry": pick(rng, words.industries, n),
+        "segment": np.array(words.segments, dtype=object)[segment],
         "region_id": region,
         "owner_id": build.rep_ids[owner],
         "annual_potential": potential,

@@ -146,17 +146,7 @@ def add_deals(build: DemoBuild) -> None:
     forecast[won] = "commit"
     forecast[lost] = "omitted"
     status = np.where(won, "won", np.where(lost, "lost", "open")).astype(object)
-    next_steps = np.array(
-        [
-            "Send proposal",
-            "Book demo",
-            "Call decision maker",
-            "Technical workshop",
-            "Negotiate terms",
-            "Get signature",
-        ],
-        dtype=object,
-    )
+    next_steps = np.array(build.words.next_steps, dtype=object)
 
     # Lead to cash for won deals: most signed, many invoiced, older ones paid.
     cash = np.full(n, None, dtype=object)
@@ -209,7 +199,7 @@ def add_deals(build: DemoBuild) -> None:
             "id": ids,
             "external_id": [f"D{i:08d}" for i in ids],
             "name": [
-                f"{PRODUCTS[p][0]} for {build.customer_cols['name'][c]}"
+                build.words.deal(build.words.products[p][0], build.customer_cols["name"][c])
                 for p, c in zip(product.tolist(), customer.tolist())
             ],
             "customer_id": customer + 1,
@@ -227,7 +217,9 @@ def add_deals(build: DemoBuild) -> None:
             "created_on": iso_days(created),
             "expected_close": iso_days(expected),
             "closed_on": iso_days_or_none(closed_on, closed),
-            "lost_reason": np.where(lost, np.array(LOST_REASONS, dtype=object)[reason], NULL),
+            "lost_reason": np.where(
+                lost, np.array(build.words.lost_reasons, dtype=object)[reason], NULL
+            ),
             "lost_reason_id": _listed(reason, lost),
             "next_step": np.where(is_open, next_steps[np.minimum(stage, 5)], NULL),
             "stage_entered_on": iso_days(stage_entered),

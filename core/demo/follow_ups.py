@@ -12,14 +12,6 @@ from core.demo.build import DemoBuild
 from core.demo.columns import day_number, iso_days, pick
 from db.schema import FollowUp
 
-TITLES = (
-    "Send the proposal",
-    "Book a demo",
-    "Call the decision maker",
-    "Prepare the technical workshop",
-    "Agree the terms",
-    "Ask for the signature",
-)
 KINDS = ("call", "visit", "meeting", "email", None)
 
 
@@ -34,7 +26,7 @@ def add_follow_ups(build: DemoBuild) -> None:
     chosen = chosen[np.argsort(d["rep"][chosen], kind="stable")]  # grouped by rep
     due = today + rng.integers(-7, 22, len(chosen))
     kinds = pick(rng, KINDS, len(chosen), p=[0.35, 0.2, 0.1, 0.15, 0.2])
-    titles = pick(rng, TITLES, len(chosen))
+    titles = pick(rng, build.words.follow_ups, len(chosen))
     # Each rep's first two chosen deals: a visit today and a call two days late.
     reps = d["rep"][chosen]
     _, first = np.unique(reps, return_index=True)
@@ -42,10 +34,10 @@ def add_follow_ups(build: DemoBuild) -> None:
         [i + 1 for i in first if i + 1 < len(reps) and reps[i + 1] == reps[i]], dtype=np.int64
     )
     due[first], kinds[first] = today, "visit"
-    titles[first] = "Visit to review the offer"
+    titles[first] = build.words.visit_today
     if len(second):
         due[second], kinds[second] = today - 2, "call"
-        titles[second] = "Call back about the budget"
+        titles[second] = build.words.call_late
     created = datetime.combine(build.today, datetime.min.time()).isoformat(sep=" ")
     build.insert(
         FollowUp,

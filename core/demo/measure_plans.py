@@ -60,7 +60,7 @@ def add_profiles(build: DemoBuild) -> None:
     """The two named seasonality profiles."""
     rows: dict[str, list] = {"name": [], "month": [], "percent": []}
     for name, percentages in PROFILES.items():
-        rows["name"] += [name] * 12
+        rows["name"] += [build.words.profiles[name]] * 12
         rows["month"] += list(range(1, 13))
         rows["percent"] += percentages
     build.insert(SeasonalityPercent, rows)
@@ -76,7 +76,7 @@ def add_measure_plans(build: DemoBuild) -> None:
             for year in range(build.fy - 2, build.fy + 1)
             for measure in (Measure.UNITS, Measure.VISITS)
         ]
-        plans += _line_plans(session, build.fy)
+        plans += _line_plans(session, build.fy, build.words.locale == "zh_CN")
         first_id = (
             session.scalar(select(TargetPlan.id).order_by(TargetPlan.id.desc()).limit(1)) or 0
         ) + 1
@@ -104,11 +104,12 @@ def _count_plan(session: Session, build: DemoBuild, year: int, measure: Measure)
         how = "last year's figure plus a growth goal"
     whole = int(exact)
     target = Decimal(int(round(whole, -1)) if whole >= 1000 else whole)
-    seasonality = "Year-end push" if measure == Measure.UNITS else "history"
+    profiles = build.words.profiles
+    seasonality = profiles["Year-end push"] if measure == Measure.UNITS else "history"
     weights = None
     if year == build.fy - 2:
         method = planning.Method.EQUAL.value
-        seasonality = "Year-end push" if measure == Measure.UNITS else "Retail"
+        seasonality = profiles["Year-end push" if measure == Measure.UNITS else "Retail"]
         shared = "shared equally"
     elif year < build.fy:
         method = planning.Method.HISTORY.value
@@ -128,6 +129,8 @@ def _count_plan(session: Session, build: DemoBuild, year: int, measure: Measure)
     )
     what = "units sold" if measure == Measure.UNITS else "customer visits"
     notes = f"FY{year} {what}: {how}, {shared}."
+    if build.words.locale == "zh_CN":
+        notes = f"{year}财年{'销量' if measure == Measure.UNITS else '客户拜访'}计划。"
     return _Plan(year, measure, "", method, seasonality, target, cells, notes, weights)
 
 
@@ -151,7 +154,7 @@ def _history_weights(
     }
 
 
-def _line_plans(session: Session, year: int) -> list[_Plan]:
+def _line_plans(session: Session, year: int, chinese: bool = False) -> list[_Plan]:
     """This year's revenue plan broken down by product line as the service does it: each
     line's share of last year's won revenue (largest remainder, so the lines add up to the
     company figure), each line's plan allocated with the company plan's method and
@@ -176,6 +179,8 @@ def _line_plans(session: Session, year: int) -> list[_Plan]:
             method = planning.Method.EQUAL.value
             cells = _line_cells(session, year, amount, method, seasonality, line)
         notes = f"FY{year} {line}: the line's share of last year's won revenue."
+        if chinese:
+            notes = f"{year}财年{line}：该产品线在上一年赢单收入中的份额。"
         out.append(_Plan(year, Measure.REVENUE, line, method, seasonality, amount, cells, notes))
     return out
 

@@ -78,7 +78,7 @@ class Money:
 
 def team_currencies(build: DemoBuild) -> np.ndarray:
     """The currency each rep sells in: the one of their team, else of its top region."""
-    by_name = dict(build.scale.currencies)
+    by_name = {build.words.region(name): code for name, code in build.scale.currencies}
     names = build.region_names
     out = []
     for team in range(len(build.team_ids)):

@@ -10,34 +10,30 @@ import numpy as np
 
 from core.demo.build import DemoBuild
 from core.demo.columns import day_number, iso_days
-from core.demo.vocabulary import FIRST, LAST
+from core.demo.words import ENGLISH
 from core.org.auth import hash_password
 from db.schema import Person, Region, RegionManager
 
 DEMO_PASSWORD = "demo"
-DEMO_ACCOUNTS = {
-    "admin": "Administrator: people, stages, settings, imports",
-    "director": "Sales director: the whole company",
-    "manager": "Regional manager of the first region",
-    "rep": "Sales rep in that region",
-}
+DEMO_ACCOUNTS = ENGLISH.accounts
+"""The demo accounts and what each can do (in English; see core.demo.words)."""
 
 
 def add_organisation(build: DemoBuild) -> None:
     """The region tree, the demo accounts, managers of every region and the reps."""
-    scale, rng = build.scale, build.rng
-    names: list[str] = ["Company"]
+    scale, rng, words = build.scale, build.rng, build.words
+    names: list[str] = [words.root_region]
     parents: list[int | None] = [None]
     build.team_ids, build.team_top, top_ids = [], [], []
     for top_name, teams in scale.regions:
         top_id = len(names) + 1
-        names.append(top_name)
+        names.append(words.region(top_name))
         parents.append(1)
         top_ids.append(top_id)
         for team in teams:
             build.team_ids.append(len(names) + 1)
             build.team_top.append(top_id)
-            names.append(team)
+            names.append(words.region(team))
             parents.append(top_id)
     build.region_names = names
     build.region_parent = parents
@@ -71,9 +67,12 @@ def add_organisation(build: DemoBuild) -> None:
     used_names: set[str] = set()
 
     def person_name(i: int) -> str:
-        name = f"{FIRST[i % len(FIRST)]} {LAST[(i * 7 + i // len(FIRST)) % len(LAST)]}"
+        first, last = words.first, words.last
+        name = words.person(first[i % len(first)], last[(i * 7 + i // len(first)) % len(last)])
+        base, number = name, 1
         while name in used_names:
-            name += " Jr"
+            number += 1
+            name = base + " Jr" * (number - 1) if words.locale == "en" else f"{base}{number}"
         used_names.add(name)
         return name
 
@@ -94,8 +93,8 @@ def add_organisation(build: DemoBuild) -> None:
         return pid
 
     early = (build.window_start - timedelta(days=900)).isoformat()
-    add("admin", "admin", 1, None, early, "Alex Admin")
-    build.director_id = add("director", "director", 1, None, early, "Dana Director")
+    add("admin", "admin", 1, None, early, words.admin_name)
+    build.director_id = add("director", "director", 1, None, early, words.director_name)
     build.top_manager = {}
     build.team_manager = {}
     managers_rows = []

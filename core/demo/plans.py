@@ -124,7 +124,7 @@ def add_target_plans(build: DemoBuild) -> None:
         plans["seasonality"].append("history")
         plans["company_target"].append(str(sum(team_totals.values())))
         plans["padding_pct"].append("0")
-        plans["notes"].append(f"FY{year} plan: last year's revenue plus a growth goal.")
+        plans["notes"].append(build.words.plan_note(year))
         plans["created_by_id"].append(build.director_id)
         plans["approved_by_id"].append(build.director_id)
         plans["approved_at"].append(approved)

@@ -25,9 +25,10 @@ from core.demo.customers import add_customers, store_last_contact_dates
 from core.demo.deals import add_deal_teams, add_deals
 from core.demo.follow_ups import add_follow_ups
 from core.demo.measure_plans import add_measure_plans
-from core.demo.org import DEMO_ACCOUNTS, add_organisation
+from core.demo.org import add_organisation
 from core.demo.plans import add_target_plans
 from core.demo.scales import SCALES
+from core.demo.words import words_for
 from db.bulk import reset_id_sequences
 from db.schema import AppSetting, AuditLog, Base, Person
 
@@ -48,10 +49,10 @@ def wipe(engine: Engine) -> None:
 def add_settings_and_audit(build: DemoBuild, scale_name: str, seed: int) -> None:
     """The demo company's settings, and one audit entry saying what was generated."""
     settings = {
-        "company_name": "Northwind Instruments",
+        "company_name": build.words.company,
         "fiscal_start_month": 1,
         "demo_data": True,
-        "demo_accounts": DEMO_ACCOUNTS,
+        "demo_accounts": build.words.accounts,
     }
     build.insert(
         AppSetting, {"key": list(settings), "value": [json.dumps(v) for v in settings.values()]}
@@ -70,6 +71,7 @@ def add_settings_and_audit(build: DemoBuild, scale_name: str, seed: int) -> None
                 json.dumps(
                     {
                         "scale": scale_name,
+                        "locale": build.words.locale,
                         "seed": seed,
                         "today": str(build.today),
                         **{k: v for k, v in build.counts.items()},
@@ -87,14 +89,18 @@ def seed(
     seed: int = 42,
     today: date | None = None,
     progress: Progress | None = None,
+    locale: str = "en",
 ) -> dict[str, int]:
-    """Fill an empty database with demo data in one transaction; returns rows per table."""
+    """Fill an empty database with demo data in one transaction; returns rows per table.
+    `locale` names the company, its regions, people and customers in English ("en") or in
+    Chinese ("zh_CN"), with the same figures."""
+    words = words_for(locale)
     if scale not in SCALES:
         raise ValueError(f"Unknown scale '{scale}': choose one of {', '.join(SCALES)}.")
     progress = progress or (lambda _step, _share: None)
     today = today or date.today()
     with engine.begin() as conn:
-        build = DemoBuild(conn, SCALES[scale], seed, today, progress)
+        build = DemoBuild(conn, SCALES[scale], seed, today, progress, words)
         steps: list[tuple[str, Callable[[DemoBuild], None]]] = [
             ("organisation", add_organisation),
             ("catalogue", add_catalogue),
