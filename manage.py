@@ -29,6 +29,7 @@ says so. Reads DATABASE_URL like the app. `python manage.py --help` lists the co
     python manage.py export KIND --out FILE [--format csv|xlsx]
     python manage.py snapshot [--today YYYY-MM-DD]
     python manage.py i18n compile|check
+    python manage.py digest send --kind weekly|daily|reminders [--dry-run] [--today YYYY-MM-DD]
 
 Human-readable output is in SALES_DEFAULT_LANGUAGE (en or zh_CN); csv and json stay the same
 in every language.
@@ -44,10 +45,12 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from cli import backup, database, plans, reports, snapshots, transfer, translations, users
+from cli import digests
 from core.errors import DomainError
 from db.engine import DatabaseUnavailable
 
 COMMAND_MODULES = [database, users, plans, transfer, reports, snapshots, backup, translations]
+COMMAND_MODULES.append(digests)
 """Each area registers its own sub-commands."""
 CLOSED_PIPE = 141
 """The exit status of a command whose output pipe was closed (128 + SIGPIPE)."""

@@ -6,14 +6,15 @@ from pathlib import Path
 
 from cli.common import engine
 from core.errors import DomainError
+from core.i18n import _
 from db.backup import backup_sqlite, postgres_commands, restore_sqlite
 
 
 def backup(args) -> str:
     db_engine = engine()
     if db_engine.dialect.name == "postgresql":
-        dump, _ = postgres_commands(str(db_engine.url), args.out)
-        raise DomainError(f"On PostgreSQL, back up with: {dump}")
+        dump, __ = postgres_commands(str(db_engine.url), args.out)
+        raise DomainError(_("On PostgreSQL, back up with: {dump}").format(dump=dump))
     size = backup_sqlite(db_engine, Path(args.out))
     return f"Backed up the database to {args.out} ({size / 1_048_576:.1f} MB)."
 
@@ -21,10 +22,12 @@ def backup(args) -> str:
 def restore(args) -> str:
     db_engine = engine()
     if db_engine.dialect.name == "postgresql":
-        _, command = postgres_commands(str(db_engine.url), args.file)
-        raise DomainError(f"On PostgreSQL, restore with: {command}")
+        __, command = postgres_commands(str(db_engine.url), args.file)
+        raise DomainError(_("On PostgreSQL, restore with: {command}").format(command=command))
     if not args.yes:
-        raise DomainError("Restoring replaces every record in the database; add --yes to confirm.")
+        raise DomainError(
+            _("Restoring replaces every record in the database; add --yes to confirm.")
+        )
     restore_sqlite(db_engine, Path(args.file))
     return f"Restored the database from {args.file}."
 

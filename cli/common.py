@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import DomainError
+from core.i18n import _
 from core.models import Period
 from core.org.access import SYSTEM_ACTOR
 from core.org.changes import apply_due_changes
@@ -49,7 +50,7 @@ def read_password(given: str | None) -> str:
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Repeat password: "):
-        raise DomainError("The two passwords differ.")
+        raise DomainError(_("The two passwords differ."))
     return first
 
 
@@ -58,10 +59,14 @@ def fiscal_year_arg(text: str) -> int:
     try:
         year = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a year, e.g. 2027") from None
+        raise argparse.ArgumentTypeError(
+            _("'{text}' is not a year, e.g. 2027").format(text=text)
+        ) from None
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise argparse.ArgumentTypeError(
-            f"the year must be between {FIRST_YEAR} and {LAST_YEAR}, got {year}"
+            _("the year must be between {FIRST_YEAR} and {LAST_YEAR}, got {year}").format(
+                FIRST_YEAR=FIRST_YEAR, LAST_YEAR=LAST_YEAR, year=year
+            )
         )
     return year
 
@@ -71,9 +76,13 @@ def version_arg(text: str) -> int:
     try:
         version = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a version number, e.g. 2") from None
+        raise argparse.ArgumentTypeError(
+            _("'{text}' is not a version number, e.g. 2").format(text=text)
+        ) from None
     if not 1 <= version <= 1_000_000:
-        raise argparse.ArgumentTypeError(f"a version is 1 or more, got {version}")
+        raise argparse.ArgumentTypeError(
+            _("a version is 1 or more, got {version}").format(version=version)
+        )
     return version
 
 
@@ -82,7 +91,7 @@ def product_line_arg(text: str) -> str:
     it: at most 120 printable characters."""
     name = " ".join(text.split())
     if len(name) > 120 or not name.isprintable():
-        raise argparse.ArgumentTypeError("a product line is a name of at most 120 characters")
+        raise argparse.ArgumentTypeError(_("a product line is a name of at most 120 characters"))
     return name
 
 
@@ -100,10 +109,14 @@ def day_arg(text: str) -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date, e.g. 2026-11-30") from None
+        raise argparse.ArgumentTypeError(
+            _("'{text}' is not a date, e.g. 2026-11-30").format(text=text)
+        ) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise argparse.ArgumentTypeError(
-            f"the day must be in the years {FIRST_YEAR} to {LAST_YEAR}, got {text}"
+            _("the day must be in the years {FIRST_YEAR} to {LAST_YEAR}, got {text}").format(
+                FIRST_YEAR=FIRST_YEAR, LAST_YEAR=LAST_YEAR, text=text
+            )
         )
     return day
 

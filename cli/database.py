@@ -8,6 +8,7 @@ from datetime import date
 
 from cli.common import engine
 from core.errors import DomainError
+from core.i18n import _
 
 
 def init_db(_args) -> str:
@@ -24,7 +25,7 @@ def seed(args) -> str:
             return "The database already holds data; nothing seeded."
         if not args.reset:
             raise DomainError(
-                "The database already holds data. Use --reset to wipe it first, or --if-empty."
+                _("The database already holds data. Use --reset to wipe it first, or --if-empty.")
             )
         demo.wipe(db_engine)
     started = time.perf_counter()
@@ -38,6 +39,7 @@ def seed(args) -> str:
         seed=args.seed,
         today=date.fromisoformat(args.today) if args.today else None,
         progress=progress,
+        locale=args.locale,
     )
     elapsed = time.perf_counter() - started
     summary = ", ".join(f"{table} {count:,}" for table, count in counts.items() if count)
@@ -50,6 +52,12 @@ def register(commands) -> None:
     parser.add_argument("--scale", choices=["small", "demo", "large"], default="demo")
     parser.add_argument("--seed", type=int, default=42, help="random seed (same seed, same data)")
     parser.add_argument("--today", help="the date the demo data ends at (default: today)")
+    parser.add_argument(
+        "--locale",
+        choices=["en", "zh_CN"],
+        default="en",
+        help="the language of the demo company's names (zh_CN: a Chinese company)",
+    )
     exclusive = parser.add_mutually_exclusive_group()
     exclusive.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
     exclusive.add_argument("--reset", action="store_true", help="wipe existing data first")

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from cli.common import ACTOR, fiscal_year_arg, product_line_arg, sessions, version_arg
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Measure
 from core.planning import Method
 from core.plans.allocation import RAMP_MODES, SEASONALITIES, create_plan
@@ -28,7 +29,7 @@ def _amount(text: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", "").replace("_", ""))
     except InvalidOperation:
-        raise ValidationFailed(f"'{text}' is not an amount.") from None
+        raise ValidationFailed(_("'{text}' is not an amount.").format(text=text)) from None
     return value
 
 
@@ -40,12 +41,20 @@ def _weight_rows(path: str) -> list[dict[str, str]]:
             rows = list(reader)
             columns = set(reader.fieldnames or ())
     except OSError as exc:
-        raise ValidationFailed(f"The weights file {path} cannot be read: {exc.strerror}.") from None
+        raise ValidationFailed(
+            _("The weights file {path} cannot be read: {strerror}.").format(
+                path=path, strerror=exc.strerror
+            )
+        ) from None
     except (UnicodeDecodeError, csv.Error):
-        raise ValidationFailed(f"The weights file {path} is not a UTF-8 CSV file.") from None
+        raise ValidationFailed(
+            _("The weights file {path} is not a UTF-8 CSV file.").format(path=path)
+        ) from None
     if not {"rep", "weight"} <= columns:
         raise ValidationFailed(
-            f"The weights file {path} needs the columns rep (username or email) and weight."
+            _(
+                "The weights file {path} needs the columns rep (username or email) and weight."
+            ).format(path=path)
         )
     return rows
 
@@ -74,8 +83,10 @@ def _shares(text: str | None) -> dict[str, str] | None:
         line, equals, percent = part.rpartition("=")
         if not equals or not line.strip() or not percent.strip():
             raise ValidationFailed(
-                f"'{part.strip()}' is not a share: write LINE=PERCENT pairs separated by "
-                "commas, e.g. Platform=60,Services=40."
+                _(
+                    "'{strip}' is not a share: write LINE=PERCENT pairs separated by "
+                    "commas, e.g. Platform=60,Services=40."
+                ).format(strip=part.strip())
             )
         shares[line.strip()] = percent.strip()
     return shares
@@ -99,13 +110,13 @@ def _allocated_line(info: PlanInfo, table) -> str:
 
 def create(args) -> str:
     if args.method == "manual" and not args.weights:
-        raise ValidationFailed("The manual method needs --weights FILE (columns rep, weight).")
+        raise ValidationFailed(_("The manual method needs --weights FILE (columns rep, weight)."))
     if args.weights and args.method != "manual":
-        raise ValidationFailed("--weights is for the manual method only.")
+        raise ValidationFailed(_("--weights is for the manual method only."))
     if args.seasonality == "manual" and not args.months:
-        raise ValidationFailed("Manual seasonality needs --months with twelve percentages.")
+        raise ValidationFailed(_("Manual seasonality needs --months with twelve percentages."))
     if args.months and args.seasonality != "manual":
-        raise ValidationFailed("--months is for manual seasonality only.")
+        raise ValidationFailed(_("--months is for manual seasonality only."))
     with sessions().begin() as session:
         weights = weights_by_login(session, _weight_rows(args.weights)) if args.weights else None
         info = create_plan(
@@ -130,10 +141,10 @@ def create(args) -> str:
 def break_down(args) -> str:
     if args.by_line == "manual" and args.shares is None:
         raise ValidationFailed(
-            "Breaking down by your own shares needs --shares, e.g. Platform=60,Services=40."
+            _("Breaking down by your own shares needs --shares, e.g. Platform=60,Services=40.")
         )
     if args.shares is not None and args.by_line != "manual":
-        raise ValidationFailed("--shares is for --by-line manual only.")
+        raise ValidationFailed(_("--shares is for --by-line manual only."))
     with sessions().begin() as session:
         company = find_plan(session, args.year, args.version, measure=args.measure)
         plans = break_by_product_line(

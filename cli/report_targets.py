@@ -26,6 +26,7 @@ from cli.common import (
     sessions,
 )
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import COUNT_MEASURES, Measure
 from core.progress.measures import BY, MeasureRow, targets_report
 from core.transfer.spreadsheets import neutralise
@@ -88,7 +89,7 @@ def render(rows: list[dict[str, str]], fmt: str) -> str:
 def targets(args) -> str:
     if args.by == "product_line" and args.product_line:
         raise ValidationFailed(
-            "--by product_line reads every product line; leave out --product-line."
+            _("--by product_line reads every product line; leave out --product-line.")
         )
     with sessions(write=False)() as session:
         period = report_period(session, args)

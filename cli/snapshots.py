@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from cli.common import sessions
+from core.i18n import _
 from core.performance.scorecard import benchmarks
 from core.progress.snapshots import take_snapshots
 
@@ -41,9 +42,7 @@ def register(commands) -> None:
         help="freeze this week's forecast snapshots (company, regions, reps); for cron",
         description=__doc__.split("\n\n")[0],
     )
-    parser.add_argument(
-        "--today", type=_day, default=None, help="as of this day (YYYY-MM-DD)"
-    )
+    parser.add_argument("--today", type=_day, default=None, help="as of this day (YYYY-MM-DD)")
     parser.set_defaults(run=snapshot)
 
 
@@ -51,5 +50,5 @@ def _day(text: str) -> date:
     """A snapshot day: an ISO date in the years the periods cover (1900-2999)."""
     day = date.fromisoformat(text)
     if not 1900 <= day.year <= 2999:
-        raise ValueError(f"{text} is outside the years 1900 to 2999")
+        raise ValueError(_("{text} is outside the years 1900 to 2999").format(text=text))
     return day

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cli.common import ACTOR, sessions
 from core.errors import DomainError
+from core.i18n import _
 from core.transfer import (
     ColumnMapping,
     ImportFailed,
@@ -31,7 +32,9 @@ def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
     out = []
     for value in values or []:
         if "=" not in value:
-            raise DomainError(f"{option} takes SOURCE=VALUE, got '{value}'.")
+            raise DomainError(
+                _("{option} takes SOURCE=VALUE, got '{value}'.").format(option=option, value=value)
+            )
         source, target = value.split("=", 1)
         out.append((source.strip(), target.strip()))
     return out
@@ -45,7 +48,11 @@ def mapping_from_args(args, base: ColumnMapping | None = None) -> ColumnMapping:
         data["values"].setdefault("stage", {})[source] = stage
     for spec, target in _pairs(args.value_map, "--value-map"):
         if ":" not in spec:
-            raise DomainError(f"--value-map takes FIELD:SOURCE=VALUE, got '{spec}={target}'.")
+            raise DomainError(
+                _("--value-map takes FIELD:SOURCE=VALUE, got '{spec}={target}'.").format(
+                    spec=spec, target=target
+                )
+            )
         field, source = spec.split(":", 1)
         data["values"].setdefault(field.strip(), {})[source.strip()] = target
     data["defaults"].update(dict(_pairs(args.default, "--default")))
@@ -85,7 +92,7 @@ def _progress_printer(args):
 def run_import(args) -> str:
     path = Path(args.file)
     if not path.is_file():
-        raise DomainError(f"No such file: {path}.")
+        raise DomainError(_("No such file: {path}.").format(path=path))
     table = open_table(path)  # streamed: a file of any size in bounded memory
     factory = sessions()
     base = None
@@ -93,7 +100,11 @@ def run_import(args) -> str:
         with factory() as session:
             preset_kind, base = load_preset(session, args.preset)
         if preset_kind != Kind(args.kind):
-            raise DomainError(f"Preset '{args.preset}' is for {preset_kind}, not {args.kind}.")
+            raise DomainError(
+                _("Preset '{preset}' is for {preset_kind}, not {kind}.").format(
+                    preset=args.preset, preset_kind=preset_kind, kind=args.kind
+                )
+            )
     mapping = mapping_from_args(args, base)
     notes = file_notes(args.kind, table, mapping)
     for line in notes.lines(unusual_only=True):

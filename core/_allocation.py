@@ -17,6 +17,7 @@ from typing import TypeVar
 import numpy as np
 
 from core.errors import DomainError
+from core.i18n import _
 
 K = TypeVar("K", bound=Hashable)
 Number = Decimal | int | float
@@ -47,16 +48,22 @@ def _to_decimal(value: object, what: str) -> Decimal:
     elif isinstance(value, numbers.Real):
         result = Decimal(repr(float(value)))
     else:
-        raise PlanningError(f"{what} must be a number (got {value!r}).")
+        raise PlanningError(
+            _("{what} must be a number (got {value!r}).").format(what=what, value=value)
+        )
     if not result.is_finite():
-        raise PlanningError(f"{what} must be a finite number (got {value}).")
+        raise PlanningError(
+            _("{what} must be a finite number (got {value}).").format(what=what, value=value)
+        )
     return result
 
 
 def _check_unit(unit: object) -> Decimal:
     result = _to_decimal(unit, "The rounding unit")
     if result <= 0:
-        raise PlanningError(f"The rounding unit must be positive (got {_fmt(result)}).")
+        raise PlanningError(
+            _("The rounding unit must be positive (got {result}).").format(result=_fmt(result))
+        )
     return result
 
 
@@ -65,7 +72,9 @@ def _whole_units(amount: Decimal, unit: Decimal, what: str) -> int:
     ratio = Fraction(amount) / Fraction(unit)
     if ratio.denominator != 1:
         raise PlanningError(
-            f"{what} ({_fmt(amount)}) is not a multiple of the rounding unit ({_fmt(unit)})."
+            _("{what} ({amount}) is not a multiple of the rounding unit ({unit}).").format(
+                what=what, amount=_fmt(amount), unit=_fmt(unit)
+            )
         )
     return ratio.numerator
 
@@ -129,12 +138,16 @@ def _water_fill(
     if left != 0:
         if had_positive_weight:
             raise PlanningError(
-                "Every key with a positive weight is at its cap; the remaining "
-                f"{_fmt(int(left))} unit(s) cannot go to keys with zero weight."
+                _(
+                    "Every key with a positive weight is at its cap; the remaining {left} "
+                    "unit(s) cannot go to keys with zero weight."
+                ).format(left=_fmt(int(left)))
             )
         raise PlanningError(
-            f"All unlocked keys have zero weight, so the remaining {_fmt(int(left))} unit(s) "
-            "cannot be shared out in proportion to weight."
+            _(
+                "All unlocked keys have zero weight, so the remaining {left} unit(s) "
+                "cannot be shared out in proportion to weight."
+            ).format(left=_fmt(int(left)))
         )
     return {key: shares[key] for key in weights}
 
@@ -170,7 +183,9 @@ def allocate(
     unit = _check_unit(unit)
     total = _to_decimal(total, "The total to allocate")
     if total < 0:
-        raise PlanningError(f"The total to allocate cannot be negative (got {_fmt(total)}).")
+        raise PlanningError(
+            _("The total to allocate cannot be negative (got {total}).").format(total=_fmt(total))
+        )
     total_units = _whole_units(total, unit, "The total to allocate")
     floor = floor or {}
     cap = cap or {}
@@ -178,82 +193,120 @@ def allocate(
     for label, bounds in (("Locked", locked), ("Floor", floor), ("Cap", cap)):
         for key in bounds:
             if key not in weights:
-                raise PlanningError(f"{label} key {key!r} is not among the keys being allocated.")
+                raise PlanningError(
+                    _("{label} key {key!r} is not among the keys being allocated.").format(
+                        label=label, key=key
+                    )
+                )
     weight_of: dict[K, Fraction] = {}
     for key, raw in weights.items():
         value = _to_decimal(raw, f"Weight for {key!r}")
         if value < 0:
             raise PlanningError(
-                f"Weight for {key!r} is negative ({_fmt(value)}); weights must be zero or more."
+                _("Weight for {key!r} is negative ({value}); weights must be zero or more.").format(
+                    key=key, value=_fmt(value)
+                )
             )
         weight_of[key] = Fraction(value)
     if not weight_of:
         if total_units != 0:
-            raise PlanningError(f"There are no keys to allocate the total ({_fmt(total)}) to.")
+            raise PlanningError(
+                _("There are no keys to allocate the total ({total}) to.").format(total=_fmt(total))
+            )
         return {}
 
     locked_units: dict[K, int] = {}
     for key, raw in locked.items():
         value = _to_decimal(raw, f"Locked amount for {key!r}")
         if value < 0:
-            raise PlanningError(f"Locked amount for {key!r} cannot be negative ({_fmt(value)}).")
+            raise PlanningError(
+                _("Locked amount for {key!r} cannot be negative ({value}).").format(
+                    key=key, value=_fmt(value)
+                )
+            )
         locked_units[key] = _whole_units(value, unit, f"Locked amount for {key!r}")
     floor_units: dict[K, int] = {}
     for key, raw in floor.items():
         value = _to_decimal(raw, f"Floor for {key!r}")
         if value < 0:
-            raise PlanningError(f"Floor for {key!r} cannot be negative ({_fmt(value)}).")
+            raise PlanningError(
+                _("Floor for {key!r} cannot be negative ({value}).").format(
+                    key=key, value=_fmt(value)
+                )
+            )
         floor_units[key] = math.ceil(Fraction(value) / Fraction(unit))
     cap_units: dict[K, int] = {}
     for key, raw in cap.items():
         value = _to_decimal(raw, f"Cap for {key!r}")
         if value < 0:
-            raise PlanningError(f"Cap for {key!r} cannot be negative ({_fmt(value)}).")
+            raise PlanningError(
+                _("Cap for {key!r} cannot be negative ({value}).").format(
+                    key=key, value=_fmt(value)
+                )
+            )
         cap_units[key] = math.floor(Fraction(value) / Fraction(unit))
     for key in weight_of:
         if key in floor and key in cap:
             low, high = _to_decimal(floor[key], ""), _to_decimal(cap[key], "")
             if low > high:
                 raise PlanningError(
-                    f"Floor for {key!r} ({_fmt(low)}) is above its cap ({_fmt(high)})."
+                    _("Floor for {key!r} ({low}) is above its cap ({high}).").format(
+                        key=key, low=_fmt(low), high=_fmt(high)
+                    )
                 )
             if floor_units[key] > cap_units[key]:
                 raise PlanningError(
-                    f"Floor ({_fmt(low)}) and cap ({_fmt(high)}) for {key!r} leave no multiple "
-                    f"of the rounding unit ({_fmt(unit)}) in between."
+                    _(
+                        "Floor ({low}) and cap ({high}) for {key!r} leave no multiple of the "
+                        "rounding unit ({unit}) in between."
+                    ).format(low=_fmt(low), high=_fmt(high), key=key, unit=_fmt(unit))
                 )
         if key in locked_units:
             amount = _amount(locked_units[key], unit)
             if key in floor_units and locked_units[key] < floor_units[key]:
                 raise PlanningError(
-                    f"Locked amount for {key!r} ({_fmt(amount)}) is below its floor "
-                    f"({_fmt(_to_decimal(floor[key], ''))})."
+                    _(
+                        "Locked amount for {key!r} ({amount}) is below its floor ({to_decimal})."
+                    ).format(
+                        key=key, amount=_fmt(amount), to_decimal=_fmt(_to_decimal(floor[key], ""))
+                    )
                 )
             if key in cap_units and locked_units[key] > cap_units[key]:
                 raise PlanningError(
-                    f"Locked amount for {key!r} ({_fmt(amount)}) is above its cap "
-                    f"({_fmt(_to_decimal(cap[key], ''))})."
+                    _(
+                        "Locked amount for {key!r} ({amount}) is above its cap ({to_decimal})."
+                    ).format(
+                        key=key, amount=_fmt(amount), to_decimal=_fmt(_to_decimal(cap[key], ""))
+                    )
                 )
 
     locked_sum = sum(locked_units.values())
     locked_text = _fmt(_amount(locked_sum, unit))
     if locked_sum > total_units:
         raise PlanningError(
-            f"Locked amounts ({locked_text}) exceed the total to allocate ({_fmt(total)})."
+            _("Locked amounts ({locked_text}) exceed the total to allocate ({total}).").format(
+                locked_text=locked_text, total=_fmt(total)
+            )
         )
     remaining = total_units - locked_sum
     free = {key: weight for key, weight in weight_of.items() if key not in locked_units}
     if not free and remaining != 0:
         raise PlanningError(
-            f"Every key is locked, but the locked amounts ({locked_text}) fall short of the "
-            f"total to allocate ({_fmt(total)})."
+            _(
+                "Every key is locked, but the locked amounts ({locked_text}) fall "
+                "short of the total to allocate ({total})."
+            ).format(locked_text=locked_text, total=_fmt(total))
         )
     floor_sum = sum(floor_units.get(key, 0) for key in free)
     if floor_sum > remaining:
         floors_text = f"Floors ({_fmt(_amount(floor_sum, unit))})"
         if locked_sum:
             floors_text += f" plus locked amounts ({locked_text})"
-        raise PlanningError(f"{floors_text} exceed the total to allocate ({_fmt(total)}).")
+        raise PlanningError(
+            _("{floors_text} exceed the total to allocate ({total}).").format(
+                floors_text=floors_text, total=_fmt(total)
+            )
+        )
     if free and all(key in cap_units for key in free):
         cap_sum = sum(cap_units[key] for key in free)
         if cap_sum < remaining:
@@ -261,8 +314,10 @@ def allocate(
             if locked_sum:
                 caps_text += f" plus locked amounts ({locked_text})"
             raise PlanningError(
-                f"{caps_text} fall short of the total to allocate ({_fmt(total)}) and every "
-                "unlocked key is capped."
+                _(
+                    "{caps_text} fall short of the total to allocate ({total}) and every "
+                    "unlocked key is capped."
+                ).format(caps_text=caps_text, total=_fmt(total))
             )
 
     shares = _water_fill(remaining, free, floor_units, cap_units)
@@ -289,9 +344,9 @@ def allocate_units(total_units: Sequence[int] | np.ndarray, weights: np.ndarray)
     """
     totals = np.asarray(total_units)
     if totals.ndim != 1:
-        raise PlanningError("Row totals must be a flat list of whole units.")
+        raise PlanningError(_("Row totals must be a flat list of whole units."))
     if totals.size and not np.issubdtype(totals.dtype, np.integer):
-        raise PlanningError("Row totals must be whole numbers of units.")
+        raise PlanningError(_("Row totals must be whole numbers of units."))
     totals = totals.astype(np.int64, copy=False)
     matrix = np.asarray(weights)
     if matrix.dtype == object or matrix.dtype == bool:
@@ -300,21 +355,30 @@ def allocate_units(total_units: Sequence[int] | np.ndarray, weights: np.ndarray)
         matrix = np.broadcast_to(matrix, (totals.shape[0], matrix.shape[0]))
     if matrix.ndim != 2 or matrix.shape[0] != totals.shape[0]:
         raise PlanningError(
-            f"Weights must have one row per total ({totals.shape[0]} rows); "
-            f"got shape {matrix.shape}."
+            _("Weights must have one row per total ({shape} rows); got shape {shape2}.").format(
+                shape=totals.shape[0], shape2=matrix.shape
+            )
         )
     rows, cols = matrix.shape
     is_int = np.issubdtype(matrix.dtype, np.integer)
     if not is_int:
         matrix = matrix.astype(np.float64, copy=False)
         if not np.isfinite(matrix).all():
-            raise PlanningError("Every weight must be a finite number.")
+            raise PlanningError(_("Every weight must be a finite number."))
     if rows and (totals < 0).any():
         row = int(np.argmax(totals < 0))
-        raise PlanningError(f"Row {row} has a negative total ({_fmt(int(totals[row]))} units).")
+        raise PlanningError(
+            _("Row {row} has a negative total ({totals} units).").format(
+                row=row, totals=_fmt(int(totals[row]))
+            )
+        )
     if matrix.size and (matrix < 0).any():
         row, col = (int(i) for i in np.argwhere(matrix < 0)[0])
-        raise PlanningError(f"Weight in row {row}, column {col} is negative ({matrix[row, col]}).")
+        raise PlanningError(
+            _("Weight in row {row}, column {col} is negative ({matrix}).").format(
+                row=row, col=col, matrix=matrix[row, col]
+            )
+        )
     if rows == 0:
         return np.zeros((0, cols), dtype=np.int64)
     if is_int:
@@ -326,7 +390,9 @@ def allocate_units(total_units: Sequence[int] | np.ndarray, weights: np.ndarray)
     if empty.any():
         row = int(np.argmax(empty))
         raise PlanningError(
-            f"Row {row} has a total of {_fmt(int(totals[row]))} units but every weight is zero."
+            _("Row {row} has a total of {totals} units but every weight is zero.").format(
+                row=row, totals=_fmt(int(totals[row]))
+            )
         )
     if cols == 0:
         return np.zeros((rows, 0), dtype=np.int64)
@@ -341,7 +407,7 @@ def allocate_units(total_units: Sequence[int] | np.ndarray, weights: np.ndarray)
         remainder = numerators - base * divisor
     else:
         if int(totals.max()) >= _FLOAT_EXACT_INT:
-            raise PlanningError("A row total is too large to split with non-integer weights.")
+            raise PlanningError(_("A row total is too large to split with non-integer weights."))
         shares = totals[:, None] * matrix / divisor
         base = np.floor(shares).astype(np.int64)
         remainder = shares - base
@@ -373,17 +439,21 @@ def _units_array(
             value = _to_decimal(raw, f"The total for {describe(index)}")
         if value < 0:
             raise PlanningError(
-                f"The total for {describe(index)} cannot be negative ({_fmt(value)})."
+                _("The total for {describe} cannot be negative ({value}).").format(
+                    describe=describe(index), value=_fmt(value)
+                )
             )
         quotient, rest = divmod(value, unit)
         if rest:
             raise PlanningError(
-                f"The total for {describe(index)} ({_fmt(value)}) is not a multiple of the "
-                f"rounding unit ({_fmt(unit)})."
+                _(
+                    "The total for {describe} ({value}) is not a multiple of the rounding "
+                    "unit ({unit})."
+                ).format(describe=describe(index), value=_fmt(value), unit=_fmt(unit))
             )
         counts.append(int(quotient))
     if counts and max(counts) > _INT64_MAX:
-        raise PlanningError("A total is too large to allocate in whole units.")
+        raise PlanningError(_("A total is too large to allocate in whole units."))
     return np.array(counts, dtype=np.int64)
 
 

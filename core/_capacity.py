@@ -9,6 +9,7 @@ from fractions import Fraction
 import numpy as np
 
 from core._allocation import Number, PlanningError, _amount, _check_unit, _fmt, _to_decimal
+from core.i18n import _
 
 
 def padded(total: Number, padding_pct: Number, *, unit: Decimal = Decimal(1)) -> Decimal:
@@ -20,9 +21,13 @@ def padded(total: Number, padding_pct: Number, *, unit: Decimal = Decimal(1)) ->
     amount = _to_decimal(total, "The total to pad")
     pct = _to_decimal(padding_pct, "The padding percentage")
     if amount < 0:
-        raise PlanningError(f"The total to pad cannot be negative (got {_fmt(amount)}).")
+        raise PlanningError(
+            _("The total to pad cannot be negative (got {amount}).").format(amount=_fmt(amount))
+        )
     if pct < 0:
-        raise PlanningError(f"The padding percentage cannot be negative (got {_fmt(pct)}).")
+        raise PlanningError(
+            _("The padding percentage cannot be negative (got {pct}).").format(pct=_fmt(pct))
+        )
     exact = Fraction(amount) * (1 + Fraction(pct) / 100) / Fraction(unit)
     return _amount(math.ceil(exact), unit)
 
@@ -52,25 +57,37 @@ def reps_needed(
     ramp_lost = _to_decimal(ramp_months_lost, "The share of a year lost to ramp")
     churn = _to_decimal(attrition, "The attrition rate")
     if goal < 0:
-        raise PlanningError(f"The target cannot be negative (got {_fmt(goal)}).")
+        raise PlanningError(
+            _("The target cannot be negative (got {goal}).").format(goal=_fmt(goal))
+        )
     if productivity <= 0:
         raise PlanningError(
-            f"The productivity per rep must be positive (got {_fmt(productivity)})."
+            _("The productivity per rep must be positive (got {productivity}).").format(
+                productivity=_fmt(productivity)
+            )
         )
     if attainment <= 0:
-        raise PlanningError(f"The expected attainment must be positive (got {_fmt(attainment)}).")
+        raise PlanningError(
+            _("The expected attainment must be positive (got {attainment}).").format(
+                attainment=_fmt(attainment)
+            )
+        )
     if not 0 <= ramp_lost <= 1:
         raise PlanningError(
-            f"The share of a year lost to ramp must be between 0 and 1 (got {_fmt(ramp_lost)})."
+            _("The share of a year lost to ramp must be between 0 and 1 (got {ramp_lost}).").format(
+                ramp_lost=_fmt(ramp_lost)
+            )
         )
     if not 0 <= churn <= 1:
-        raise PlanningError(f"The attrition rate must be between 0 and 1 (got {_fmt(churn)}).")
+        raise PlanningError(
+            _("The attrition rate must be between 0 and 1 (got {churn}).").format(churn=_fmt(churn))
+        )
     capacity = (
         Fraction(productivity) * Fraction(attainment) * (1 - Fraction(churn) * Fraction(ramp_lost))
     )
     if capacity <= 0:
         raise PlanningError(
-            "With full attrition and a full year lost to ramp, no rep adds any capacity."
+            _("With full attrition and a full year lost to ramp, no rep adds any capacity.")
         )
     return math.ceil(Fraction(goal) / capacity)
 
@@ -79,7 +96,9 @@ def padded_units(units: np.ndarray, padding_pct: Number) -> np.ndarray:
     """Whole units x (1 + padding_pct / 100), rounded up (vectorised `padded` for unit 1)."""
     pct = _to_decimal(padding_pct, "The padding percentage")
     if pct < 0:
-        raise PlanningError(f"The padding percentage cannot be negative (got {_fmt(pct)}).")
+        raise PlanningError(
+            _("The padding percentage cannot be negative (got {pct}).").format(pct=_fmt(pct))
+        )
     factor = 1 + Fraction(pct) / 100
     values = np.asarray(units, dtype=np.int64)
     return -((-values * factor.numerator) // factor.denominator)

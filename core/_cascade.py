@@ -12,6 +12,7 @@ import numpy as np
 
 from core._allocation import K, Number, PlanningError, _fmt, allocate_units
 from core._capacity import padded_units
+from core.i18n import _
 
 N = TypeVar("N", bound=Hashable)  # a region
 R = TypeVar("R", bound=Hashable)  # a rep
@@ -50,11 +51,11 @@ def cascade(
         else np.zeros((0, months))
     )
     if matrix_all.shape != (len(rep_keys), months):
-        raise PlanningError(f"Every rep needs {months} monthly weights.")
+        raise PlanningError(_("Every rep needs {months} monthly weights.").format(months=months))
     bad = ~np.isfinite(matrix_all) | (matrix_all < 0)
     if bad.any():
         rep = rep_keys[int(np.argwhere(bad)[0][0])]
-        raise PlanningError(f"Rep {rep!r} has a negative or non-finite weight.")
+        raise PlanningError(_("Rep {rep!r} has a negative or non-finite weight.").format(rep=rep))
     rows_in = {node: [row_of[rep] for rep in reps] for node, reps in reps_in.items()}
 
     node_weight: dict[N, np.ndarray] = {}
@@ -87,9 +88,11 @@ def cascade(
         if starved.any():
             month = int(np.argmax(starved)) + 1
             raise PlanningError(
-                f"{label(node)} has a target in month {month} of the plan but nobody in it "
-                "carries any weight then (no reps, no history, or everyone still ramping); "
-                "choose another method or set that region's figure by hand."
+                _(
+                    "{label} has a target in month {month} of the plan but nobody in it "
+                    "carries any weight then (no reps, no history, or everyone still "
+                    "ramping); choose another method or set that region's figure by hand."
+                ).format(label=label(node), month=month)
             )
         split = allocate_units(units, matrix)
         for index, kid in enumerate(kids):
@@ -124,8 +127,9 @@ def rebalance_month_cells(
         if totals.any():
             month = int(np.argmax(totals > 0))
             raise PlanningError(
-                f"{what} has {_fmt(int(totals[month]))} in {month_label(month)} but no parts "
-                "to share it among."
+                _("{what} has {totals} in {month_label} but no parts to share it among.").format(
+                    what=what, totals=_fmt(int(totals[month])), month_label=month_label(month)
+                )
             )
         return {}
     values = np.stack([np.asarray(current[k], dtype=np.int64) for k in keys], axis=1)
@@ -135,24 +139,40 @@ def rebalance_month_cells(
     if (values < 0).any():
         row, col = (int(i) for i in np.argwhere(values < 0)[0])
         raise PlanningError(
-            f"The amount for {label(keys[col])} in {month_label(row)} cannot be negative."
+            _("The amount for {label} in {month_label} cannot be negative.").format(
+                label=label(keys[col]), month_label=month_label(row)
+            )
         )
     fixed_sum = np.where(mask, values, 0).sum(axis=1)
     rest = totals - fixed_sum
     if (rest < 0).any():
         month = int(np.argmax(rest < 0))
         raise PlanningError(
-            f"In {month_label(month)} the fixed amounts add up to {_fmt(int(fixed_sum[month]))}, "
-            f"more than the {_fmt(int(totals[month]))} of {what}."
+            _(
+                "In {month_label} the fixed amounts add up to {fixed_sum}, more than "
+                "the {totals} of {what}."
+            ).format(
+                month_label=month_label(month),
+                fixed_sum=_fmt(int(fixed_sum[month])),
+                totals=_fmt(int(totals[month])),
+                what=what,
+            )
         )
     free = ~mask
     no_free = (free.sum(axis=1) == 0) & (rest != 0)
     if no_free.any():
         month = int(np.argmax(no_free))
         raise PlanningError(
-            f"In {month_label(month)} every amount is fixed and they add up to "
-            f"{_fmt(int(fixed_sum[month]))}, not the {_fmt(int(totals[month]))} of {what}; "
-            "change another cell or unlock one."
+            _(
+                "In {month_label} every amount is fixed and they add up to "
+                "{fixed_sum}, not the {totals} of {what}; change another cell or "
+                "unlock one."
+            ).format(
+                month_label=month_label(month),
+                fixed_sum=_fmt(int(fixed_sum[month])),
+                totals=_fmt(int(totals[month])),
+                what=what,
+            )
         )
     weights = np.where(free, values, 0)
     equal = (weights.sum(axis=1) == 0)[:, None] & free

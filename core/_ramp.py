@@ -24,6 +24,7 @@ from core._allocation import (
     _whole_units,
     allocate,
 )
+from core.i18n import _
 
 DEFAULT_RAMP: tuple[Decimal, ...] = (
     Decimal(0),
@@ -48,7 +49,11 @@ def ramp_factors(
     steps = [_to_decimal(v, f"Ramp step {i}") for i, v in enumerate(ramp, 1)]
     for step, value in enumerate(steps, 1):
         if not 0 <= value <= 1:
-            raise PlanningError(f"Ramp step {step} ({_fmt(value)}) is not between 0 and 1.")
+            raise PlanningError(
+                _("Ramp step {step} ({value}) is not between 0 and 1.").format(
+                    step=step, value=_fmt(value)
+                )
+            )
     if hire_date is None:
         return [Decimal(1)] * len(months)
     factors: list[Decimal] = []
@@ -90,11 +95,15 @@ def apply_ramp(
       to 0 stay 0, and fully ramped reps pick up most of it.
     """
     if mode not in ("absorb", "spread"):
-        raise PlanningError(f"Unknown ramp mode {mode!r}; use 'absorb' or 'spread'.")
+        raise PlanningError(
+            _("Unknown ramp mode {mode!r}; use 'absorb' or 'spread'.").format(mode=mode)
+        )
     unit = _check_unit(unit)
     for key in factors:
         if key not in monthly:
-            raise PlanningError(f"Ramp factors given for {key!r}, which has no monthly targets.")
+            raise PlanningError(
+                _("Ramp factors given for {key!r}, which has no monthly targets.").format(key=key)
+            )
     original: dict[K, list[int]] = {}
     ramped: dict[K, list[int]] = {}
     for key, amounts in monthly.items():
@@ -103,7 +112,9 @@ def apply_ramp(
             value = _to_decimal(raw, f"Target for {key!r} in month {month}")
             if value < 0:
                 raise PlanningError(
-                    f"Target for {key!r} in month {month} is negative ({_fmt(value)})."
+                    _("Target for {key!r} in month {month} is negative ({value}).").format(
+                        key=key, month=month, value=_fmt(value)
+                    )
                 )
             units.append(_whole_units(value, unit, f"Target for {key!r} in month {month}"))
         original[key] = units
@@ -113,15 +124,19 @@ def apply_ramp(
         key_factors = factors[key]
         if len(key_factors) != len(units):
             raise PlanningError(
-                f"{key!r} has {len(units)} monthly targets but {len(key_factors)} ramp factors."
+                _("{key!r} has {count} monthly targets but {count2} ramp factors.").format(
+                    key=key, count=len(units), count2=len(key_factors)
+                )
             )
         row: list[int] = []
         for month, (count, raw) in enumerate(zip(units, key_factors, strict=True), 1):
             factor = _to_decimal(raw, f"Ramp factor for {key!r} in month {month}")
             if not 0 <= factor <= 1:
                 raise PlanningError(
-                    f"Ramp factor for {key!r} in month {month} ({_fmt(factor)}) is not "
-                    "between 0 and 1."
+                    _(
+                        "Ramp factor for {key!r} in month {month} ({factor}) is not between 0 "
+                        "and 1."
+                    ).format(key=key, month=month, factor=_fmt(factor))
                 )
             row.append(math.floor(count * Fraction(factor) + Fraction(1, 2)))
         ramped[key] = row
@@ -134,8 +149,10 @@ def apply_ramp(
         if not any(cells.values()):
             shortfall_text = _fmt(_amount(total_short, unit))
             raise PlanningError(
-                f"Every ramped target is zero, so the shortfall ({shortfall_text}) has nowhere "
-                "to go; use mode 'absorb'."
+                _(
+                    "Every ramped target is zero, so the shortfall ({shortfall_text}) has "
+                    "nowhere to go; use mode 'absorb'."
+                ).format(shortfall_text=shortfall_text)
             )
         extra = allocate(Decimal(total_short), cells)
         for (key, month), added in extra.items():

@@ -22,6 +22,7 @@ from core._allocation import (
     _units_array,
     allocate_units,
 )
+from core.i18n import _
 
 MONTHS_PER_YEAR = 12
 
@@ -31,7 +32,11 @@ def _profile_weights(profile: Sequence[Number]) -> np.ndarray:
     values = [_to_decimal(v, f"Profile weight for month {i}") for i, v in enumerate(profile, 1)]
     for month, value in enumerate(values, 1):
         if value < 0:
-            raise PlanningError(f"Profile weight for month {month} is negative ({_fmt(value)}).")
+            raise PlanningError(
+                _("Profile weight for month {month} is negative ({value}).").format(
+                    month=month, value=_fmt(value)
+                )
+            )
     exponents = [int(value.as_tuple().exponent) for value in values]
     scale = max(0, -min(exponents, default=0))
     if scale <= 12:
@@ -53,14 +58,16 @@ def spread_over_months(
     """
     unit = _check_unit(unit)
     if not profile:
-        raise PlanningError("The seasonality profile has no months.")
+        raise PlanningError(_("The seasonality profile has no months."))
     keys = list(annual_by_rep)
     counts = _units_array(annual_by_rep.values(), unit, describe=lambda i: repr(keys[i]))
     weights = _profile_weights(profile)
     if not weights.any() and counts.any():
         raise PlanningError(
-            "The seasonality profile has no month with a positive weight, so there is "
-            "nowhere to put the targets."
+            _(
+                "The seasonality profile has no month with a positive weight, so there is "
+                "nowhere to put the targets."
+            )
         )
     units = allocate_units(counts, weights).tolist()
     if unit == 1:
@@ -86,11 +93,15 @@ def history_profile(won_by_month: Mapping[int, Number]) -> list[Decimal]:
     won = [Decimal(0)] * MONTHS_PER_YEAR
     for month, raw in won_by_month.items():
         if not isinstance(month, int) or not 1 <= month <= MONTHS_PER_YEAR:
-            raise PlanningError(f"Fiscal month {month!r} is not between 1 and 12.")
+            raise PlanningError(
+                _("Fiscal month {month!r} is not between 1 and 12.").format(month=month)
+            )
         value = _to_decimal(raw, f"Won revenue for fiscal month {month}")
         if value < 0:
             raise PlanningError(
-                f"Won revenue for fiscal month {month} is negative ({_fmt(value)})."
+                _("Won revenue for fiscal month {month} is negative ({value}).").format(
+                    month=month, value=_fmt(value)
+                )
             )
         won[month - 1] = value
     total = sum(won, Decimal(0))
@@ -104,16 +115,24 @@ def manual_profile(percentages: Sequence[Number]) -> list[Decimal]:
     """Twelve monthly percentages entered by hand, each >= 0, adding up to 100 (+/- 0.01)."""
     if len(percentages) != MONTHS_PER_YEAR:
         raise PlanningError(
-            f"A manual profile needs exactly 12 monthly percentages (got {len(percentages)})."
+            _("A manual profile needs exactly 12 monthly percentages (got {count}).").format(
+                count=len(percentages)
+            )
         )
     values = [_to_decimal(v, f"Percentage for month {i}") for i, v in enumerate(percentages, 1)]
     for month, value in enumerate(values, 1):
         if value < 0:
-            raise PlanningError(f"Percentage for month {month} is negative ({_fmt(value)}).")
+            raise PlanningError(
+                _("Percentage for month {month} is negative ({value}).").format(
+                    month=month, value=_fmt(value)
+                )
+            )
     total = sum(values, Decimal(0))
     if abs(total - 100) > Decimal("0.01"):
         raise PlanningError(
-            f"Monthly percentages add up to {_fmt(total)}, not 100 (tolerance 0.01)."
+            _("Monthly percentages add up to {total}, not 100 (tolerance 0.01).").format(
+                total=_fmt(total)
+            )
         )
     return values
 
@@ -123,19 +142,29 @@ def calendar_profile(percentages: Sequence[Number], fiscal_start_month: int = 1)
     order. Each has at most two decimals and is >= 0, and together they make exactly 100."""
     if len(percentages) != MONTHS_PER_YEAR:
         raise PlanningError(
-            f"A seasonality profile needs 12 monthly percentages (got {len(percentages)})."
+            _("A seasonality profile needs 12 monthly percentages (got {count}).").format(
+                count=len(percentages)
+            )
         )
     values = [_to_decimal(v, f"Percentage for month {i}") for i, v in enumerate(percentages, 1)]
     for month, value in enumerate(values, 1):
         if value < 0 or value != value.quantize(Decimal("0.01")):
             raise PlanningError(
-                f"Percentage for month {month} must be 0 or more with at most two decimals "
-                f"(got {_fmt(value)})."
+                _(
+                    "Percentage for month {month} must be 0 or more with at most two "
+                    "decimals (got {value})."
+                ).format(month=month, value=_fmt(value))
             )
     total = sum(values, Decimal(0))
     if total != 100:
-        raise PlanningError(f"Monthly percentages add up to {_fmt(total)}, not exactly 100.")
+        raise PlanningError(
+            _("Monthly percentages add up to {total}, not exactly 100.").format(total=_fmt(total))
+        )
     if not 1 <= fiscal_start_month <= MONTHS_PER_YEAR:
-        raise PlanningError(f"Fiscal start month {fiscal_start_month} is not between 1 and 12.")
+        raise PlanningError(
+            _("Fiscal start month {fiscal_start_month} is not between 1 and 12.").format(
+                fiscal_start_month=fiscal_start_month
+            )
+        )
     shift = fiscal_start_month - 1
     return values[shift:] + values[:shift]

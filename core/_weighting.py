@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from core._allocation import K, Number, PlanningError, _fmt, _to_decimal
+from core.i18n import _
 
 
 class Method(StrEnum):
@@ -52,7 +53,9 @@ def weights_for(
     except ValueError:
         options = ", ".join(m.value for m in Method)
         raise PlanningError(
-            f"Unknown weighting method {method!r}; choose one of {options}."
+            _("Unknown weighting method {method!r}; choose one of {options}.").format(
+                method=method, options=options
+            )
         ) from None
     if chosen is Method.EQUAL:
         return {key: Decimal(1) for key in keys}
@@ -63,12 +66,16 @@ def weights_for(
         Method.MANUAL: manual,
     }[chosen]
     if data is None:
-        raise PlanningError(f"The {chosen.value} method needs {chosen.value} data.")
+        raise PlanningError(_("The {value} method needs {value} data.").format(value=chosen.value))
     result: dict[K, Decimal] = {}
     for key in keys:
         value = _to_decimal(data.get(key, 0), f"The {chosen.value} weight for {key}")
         if value < 0:
-            raise PlanningError(f"The {chosen.value} weight for {key} is negative ({_fmt(value)}).")
+            raise PlanningError(
+                _("The {value} weight for {key} is negative ({value2}).").format(
+                    value=chosen.value, key=key, value2=_fmt(value)
+                )
+            )
         result[key] = value
     if keys and not any(result.values()):
         raise PlanningError(_ALL_ZERO_MESSAGES[chosen].format(keys=_names(list(keys))))

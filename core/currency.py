@@ -28,6 +28,7 @@ from typing import TypeVar
 from babel.numbers import list_currencies
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.planning import allocate
 
 K = TypeVar("K")
@@ -45,8 +46,9 @@ def currency_code(value: object) -> str:
     code = str(value or "").strip().upper()
     if code not in CURRENCIES:
         raise ValidationFailed(
-            f"'{str(value or '').strip()}' is not an ISO 4217 currency code (for example USD, "
-            "EUR, CNY)."
+            _("'{strip}' is not an ISO 4217 currency code (for example USD, EUR, CNY).").format(
+                strip=str(value or "").strip()
+            )
         )
     return code
 
@@ -57,12 +59,18 @@ def rate_value(value: object) -> Decimal:
         rate = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise ValidationFailed(
-            f"'{value}' is not a number: a rate is a number such as 1.0842."
+            _("'{value}' is not a number: a rate is a number such as 1.0842.").format(value=value)
         ) from None
     if not rate.is_finite() or rate <= 0 or rate >= MAX_RATE:
-        raise ValidationFailed(f"A rate must be above 0 and below {MAX_RATE:,}; {value} is not.")
+        raise ValidationFailed(
+            _("A rate must be above 0 and below {MAX_RATE:,}; {value} is not.").format(
+                MAX_RATE=MAX_RATE, value=value
+            )
+        )
     if rate != rate.quantize(Decimal("0.00000001")):
-        raise ValidationFailed(f"A rate has at most eight decimals; {value} has more.")
+        raise ValidationFailed(
+            _("A rate has at most eight decimals; {value} has more.").format(value=value)
+        )
     return rate
 
 
@@ -74,7 +82,7 @@ def pricing_date(status: str, closed_on: date | None, today: date) -> date:
 def rate_in_effect(rates: Sequence[tuple[date, Decimal]], on: date) -> Decimal | None:
     """The rate in effect on a day, from one currency's rates sorted by date (None when the
     first rate is later)."""
-    index = bisect.bisect_right([valid_from for valid_from, _ in rates], on)
+    index = bisect.bisect_right([valid_from for valid_from, __ in rates], on)
     return rates[index - 1][1] if index else None
 
 
@@ -105,21 +113,27 @@ def company_amount(
 def split_percents(percents: Mapping[K, object]) -> dict[K, Decimal]:
     """Checked split percentages: each above 0, at most two decimals, together exactly 100."""
     if not percents:
-        raise ValidationFailed("A split needs at least one person.")
+        raise ValidationFailed(_("A split needs at least one person."))
     out: dict[K, Decimal] = {}
     for key, raw in percents.items():
         try:
             value = Decimal(str(raw).strip().rstrip("%"))
         except (InvalidOperation, ValueError):
-            raise ValidationFailed(f"'{raw}' is not a percentage.") from None
+            raise ValidationFailed(_("'{raw}' is not a percentage.").format(raw=raw)) from None
         if not value.is_finite() or value <= 0 or value > HUNDRED:
-            raise ValidationFailed(f"Each share must be above 0 % and at most 100 %; {raw} is not.")
+            raise ValidationFailed(
+                _("Each share must be above 0 % and at most 100 %; {raw} is not.").format(raw=raw)
+            )
         if value != value.quantize(CENT):
-            raise ValidationFailed(f"A share has at most two decimals; {raw} has more.")
+            raise ValidationFailed(
+                _("A share has at most two decimals; {raw} has more.").format(raw=raw)
+            )
         out[key] = value
     total = sum(out.values(), Decimal(0))
     if total != HUNDRED:
-        raise ValidationFailed(f"The shares add up to {total} %; they must add up to 100 %.")
+        raise ValidationFailed(
+            _("The shares add up to {total} %; they must add up to 100 %.").format(total=total)
+        )
     return out
 
 

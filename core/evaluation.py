@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.errors import ValidationFailed
+from core.i18n import _
 
 CENT = Decimal("0.01")
 
@@ -77,7 +78,7 @@ class Benchmarks(BaseModel):
     @model_validator(mode="after")
     def _poor_after_good(self) -> Benchmarks:
         if self.cycle_days_poor <= self.cycle_days_good:
-            raise ValueError("cycle_days_poor must be more than cycle_days_good")
+            raise ValueError(_("cycle_days_poor must be more than cycle_days_good"))
         return self
 
 
@@ -85,19 +86,29 @@ def validate_weights(weights: dict[str, object]) -> dict[str, Decimal]:
     """Every metric once, each 0-100, summing to exactly 100; otherwise a clear refusal."""
     unknown = sorted(set(weights) - set(METRICS))
     if unknown:
-        raise ValidationFailed(f"Unknown scorecard metric: {', '.join(unknown)}.")
+        raise ValidationFailed(
+            _("Unknown scorecard metric: {unknown}.").format(unknown=", ".join(unknown))
+        )
     out: dict[str, Decimal] = {}
     for metric, label in METRICS.items():
         try:
             value = Decimal(str(weights.get(metric, 0)))
         except ArithmeticError:
-            raise ValidationFailed(f"The weight of {label} is not a number.") from None
+            raise ValidationFailed(
+                _("The weight of {label} is not a number.").format(label=label)
+            ) from None
         if not value.is_finite() or value < 0 or value > 100:
-            raise ValidationFailed(f"The weight of {label} must be between 0 and 100.")
+            raise ValidationFailed(
+                _("The weight of {label} must be between 0 and 100.").format(label=label)
+            )
         out[metric] = value.quantize(POINT)
     total = sum(out.values(), Decimal(0))
     if total != HUNDRED:
-        raise ValidationFailed(f"The weights must sum to 100; they sum to {total.normalize():f}.")
+        raise ValidationFailed(
+            _("The weights must sum to 100; they sum to {normalize:f}.").format(
+                normalize=total.normalize()
+            )
+        )
     return out
 
 
@@ -251,7 +262,7 @@ def measure(
             f"won {money_text(f.committed_won)} of it: accuracy {raw:.1%}"
         )
         return raw, text, clamp(100 * raw)
-    raise ValueError(f"unknown metric {metric}")
+    raise ValueError(_("unknown metric {metric}").format(metric=metric))
 
 
 def _count_target(f: RawFigures, name: str) -> tuple[float, str] | None:
@@ -266,9 +277,7 @@ def _count_target(f: RawFigures, name: str) -> tuple[float, str] | None:
     return raw, text
 
 
-def _attainment(
-    f: RawFigures, bench: Benchmarks
-) -> tuple[float | None, str, Decimal | None]:
+def _attainment(f: RawFigures, bench: Benchmarks) -> tuple[float | None, str, Decimal | None]:
     """Revenue attainment; with units or deals-created targets, the mean of the scores of every
     measure that has a target (raw: the mean of their attainments)."""
     scored: list[tuple[float, str]] = []
@@ -282,14 +291,14 @@ def _attainment(
     if not counts:
         raw, text = scored[0]
         return raw, text, clamp(100 * raw / bench.attainment_full)
-    texts = [text for _, text in scored] or [f"won {money_text(f.won_amount)}, no revenue target"]
+    texts = [text for __, text in scored] or [f"won {money_text(f.won_amount)}, no revenue target"]
     scored += counts
-    scores = [clamp(100 * raw / bench.attainment_full) for raw, _ in scored]
+    scores = [clamp(100 * raw / bench.attainment_full) for raw, __ in scored]
     normalised = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    texts += [text for _, text in counts]
+    texts += [text for __, text in counts]
     listed = ", ".join(f"{score:.1f}" for score in scores)
     summary = f"the mean of the {len(scores)} scores ({listed}) = {normalised:.1f}"
-    raw_mean = sum(raw for raw, _ in scored) / len(scored)
+    raw_mean = sum(raw for raw, __ in scored) / len(scored)
     return raw_mean, "; ".join([*texts, summary]), normalised
 
 
@@ -299,7 +308,7 @@ def explain(
     """The score and its parts; contributions add up to the score exactly."""
     measured = {metric: measure(metric, figures, bench) for metric in METRICS}
     counted = sum(
-        (weights.get(m, Decimal(0)) for m, (_, _, n) in measured.items() if n is not None),
+        (weights.get(m, Decimal(0)) for m, (_raw, _text, n) in measured.items() if n is not None),
         Decimal(0),
     )
     parts: list[ScorePart] = []
@@ -343,6 +352,8 @@ DRIVERS = {
     "win_rate": ("lower win rate", "higher win rate"),
     "deal_size": ("smaller deals", "bigger deals"),
 }
+
+
 class Outcome(BaseModel):
     """Won amount and counts of closed deals."""
 

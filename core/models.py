@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from db.schema import (
     ActivityType,
     CashStatus,
@@ -55,7 +56,9 @@ def measure_of(value: object) -> Measure:
         return Measure(str(value or Measure.REVENUE).strip().lower())
     except ValueError:
         names = ", ".join(m.value for m in Measure)
-        raise ValidationFailed(f"Unknown measure '{value}': choose one of {names}.") from None
+        raise ValidationFailed(
+            _("Unknown measure '{value}': choose one of {names}.").format(value=value, names=names)
+        ) from None
 
 
 def to_amount(value: object, what: str) -> Decimal:
@@ -72,14 +75,22 @@ def to_amount(value: object, what: str) -> Decimal:
             amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError, TypeError):
         raise ValidationFailed(
-            f"{what} must be a plain number like 1234.50 (got {value!r})."
+            _("{what} must be a plain number like 1234.50 (got {value!r}).").format(
+                what=what, value=value
+            )
         ) from None
     if not amount.is_finite():
-        raise ValidationFailed(f"{what} must be a finite number (got {value}).")
+        raise ValidationFailed(
+            _("{what} must be a finite number (got {value}).").format(what=what, value=value)
+        )
     if amount < 0:
-        raise ValidationFailed(f"{what} must be zero or more (got {value}).")
+        raise ValidationFailed(
+            _("{what} must be zero or more (got {value}).").format(what=what, value=value)
+        )
     if amount > MAX_MONEY:
-        raise ValidationFailed(f"{what} is too large (at most {MAX_MONEY:,}).")
+        raise ValidationFailed(
+            _("{what} is too large (at most {MAX_MONEY:,}).").format(what=what, MAX_MONEY=MAX_MONEY)
+        )
     return amount
 
 

@@ -14,6 +14,7 @@ import re
 from datetime import date, timedelta
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Period
 
 
@@ -69,7 +70,9 @@ def iso_week(year: int, week: int, fiscal_start_month: int = 1) -> Period:
     try:
         monday = date.fromisocalendar(year, week, 1)
     except ValueError:
-        raise ValidationFailed(f"{year} has no ISO week {week}.") from None
+        raise ValidationFailed(
+            _("{year} has no ISO week {week}.").format(year=year, week=week)
+        ) from None
     thursday = monday + timedelta(days=3)
     return Period(
         label=f"{year}-W{week:02d}",
@@ -82,7 +85,7 @@ def iso_week(year: int, week: int, fiscal_start_month: int = 1) -> Period:
 
 def week_of(day: date, fiscal_start_month: int = 1) -> Period:
     """The ISO week that contains `day`."""
-    year, week, _ = day.isocalendar()
+    year, week, __ = day.isocalendar()
     return iso_week(year, week, fiscal_start_month)
 
 
@@ -122,7 +125,9 @@ def parse_period(text: str, fiscal_start_month: int = 1) -> Period:
     found = next((m for m in (p.match(value) for p in _PATTERNS.values()) if m), None)
     if found is not None and not FIRST_YEAR <= int(found[1]) <= LAST_YEAR:
         raise ValidationFailed(
-            f"Unknown period '{text}': the year must be between {FIRST_YEAR} and {LAST_YEAR}."
+            _(
+                "Unknown period '{text}': the year must be between {FIRST_YEAR} and {LAST_YEAR}."
+            ).format(text=text, FIRST_YEAR=FIRST_YEAR, LAST_YEAR=LAST_YEAR)
         )
     if found := _PATTERNS["week"].match(value):
         return iso_week(int(found[1]), int(found[2]), fiscal_start_month)
@@ -135,8 +140,10 @@ def parse_period(text: str, fiscal_start_month: int = 1) -> Period:
     elif found := _PATTERNS["year"].match(value):
         return fiscal_year(int(found[1]), fiscal_start_month)
     raise ValidationFailed(
-        f"Unknown period '{text}': write a week (2026-W48), a month (2026-03), a quarter "
-        "(2026Q1) or a fiscal year (FY2026)."
+        _(
+            "Unknown period '{text}': write a week (2026-W48), a month (2026-03), "
+            "a quarter (2026Q1) or a fiscal year (FY2026)."
+        ).format(text=text)
     )
 
 

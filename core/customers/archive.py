@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.customers.names import normalize_name
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import Actor, CustomerStatus, Role
 from core.org.access import deals_in_view, ensure_can_edit_record
 from core.org.regions import load_region_tree
@@ -67,7 +68,11 @@ class CustomerFilters(BaseModel):
     @classmethod
     def known_sort(cls, value: str) -> str:
         if value not in SORTS:
-            raise ValueError(f"cannot sort by '{value}'; choose one of {', '.join(SORTS)}")
+            raise ValueError(
+                _("cannot sort by '{value}'; choose one of {SORTS}").format(
+                    value=value, SORTS=", ".join(SORTS)
+                )
+            )
         return value
 
 
@@ -232,7 +237,7 @@ def search_customers(
     """One page of the customers matching `filters` (everyone sees every customer). The
     search matches anywhere in the name, ignoring case, accents, punctuation and legal form."""
     if page < 1 or not 1 <= page_size <= 1000:
-        raise ValidationFailed("Page must be 1 or more and page size between 1 and 1000.")
+        raise ValidationFailed(_("Page must be 1 or more and page size between 1 and 1000."))
     query = _list_query(
         session, filters, today or date.today(), limit=page_size, offset=(page - 1) * page_size
     )
@@ -294,7 +299,7 @@ def get_customer(session: Session, customer_id: int) -> Customer:
     """The customer with this id, or NotFound."""
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound(f"No customer with id {customer_id}.")
+        raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
     return customer
 
 

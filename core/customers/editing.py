@@ -20,6 +20,7 @@ from core.customers.archive import get_customer
 from core.customers.duplicates import LikelyDuplicate, find_duplicates
 from core.customers.names import name_problem, normalize_name
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import Actor, CustomerStatus, Money, Role
 from core.org import audit
 from core.org.access import ensure_active, ensure_can_edit_record, in_scope
@@ -105,7 +106,7 @@ class ContactInput(BaseModel):
     @classmethod
     def valid_email(cls, value: str | None) -> str | None:
         if value is not None and not _EMAIL.match(value):
-            raise ValueError("enter an email address like name@company.com")
+            raise ValueError(_("enter an email address like name@company.com"))
         return value.lower() if value else value
 
     @field_validator("phone")
@@ -114,7 +115,7 @@ class ContactInput(BaseModel):
         if value is not None:
             digits = sum(ch.isdigit() for ch in value)
             if not _PHONE.match(value) or not 6 <= digits <= 15:
-                raise ValueError("enter a phone number of 6 to 15 digits, e.g. +49 30 1234567")
+                raise ValueError(_("enter a phone number of 6 to 15 digits, e.g. +49 30 1234567"))
         return value
 
 
@@ -130,7 +131,7 @@ def _ensure_can_edit(actor: Actor, customer: Customer) -> None:
 def _ensure_region_allowed(actor: Actor, region_id: int) -> None:
     """Reps and managers place customers only in regions of their own area."""
     if not in_scope(actor, region_id):
-        raise PermissionDenied("You can only place customers in regions of your own area.")
+        raise PermissionDenied(_("You can only place customers in regions of your own area."))
 
 
 # --- create and edit ----------------------------------------------------------------------
@@ -151,18 +152,28 @@ def audited_profile(customer: Customer) -> dict[str, Any]:
 
 def _ensure_region_exists(session: Session, region_id: int) -> None:
     if session.get(Region, region_id) is None:
-        raise ValidationFailed(f"Region: there is no region with id {region_id}.")
+        raise ValidationFailed(
+            _("Region: there is no region with id {region_id}.").format(region_id=region_id)
+        )
 
 
 def active_owner(session: Session, owner_id: int) -> Person:
     """The person who is to own customers: they must exist, be active, and be a rep or manager."""
     owner = session.get(Person, owner_id)
     if owner is None:
-        raise ValidationFailed(f"Owner: there is no person with id {owner_id}.")
+        raise ValidationFailed(
+            _("Owner: there is no person with id {owner_id}.").format(owner_id=owner_id)
+        )
     if not owner.active:
-        raise ValidationFailed(f"Owner: {owner.name} is deactivated and cannot own customers.")
+        raise ValidationFailed(
+            _("Owner: {name} is deactivated and cannot own customers.").format(name=owner.name)
+        )
     if owner.role not in (Role.REP, Role.MANAGER):
-        raise ValidationFailed(f"Owner: {owner.name} is a {owner.role}; choose a rep or manager.")
+        raise ValidationFailed(
+            _("Owner: {name} is a {role}; choose a rep or manager.").format(
+                name=owner.name, role=owner.role
+            )
+        )
     return owner
 
 
@@ -176,14 +187,16 @@ def create_customer(
     _ensure_region_exists(session, data.region_id)
     owner_id = data.owner_id if data.owner_id is not None else actor.id
     if actor.role == Role.REP and owner_id != actor.id:
-        raise PermissionDenied("A rep creates customers for themselves only.")
+        raise PermissionDenied(_("A rep creates customers for themselves only."))
     _ensure_region_allowed(actor, data.region_id)
     if owner_id is not None:
         active_owner(session, owner_id)
     if data.external_id and session.scalar(
         select(Customer.id).where(Customer.external_id == data.external_id)
     ):
-        raise ValidationFailed(f"External id: '{data.external_id}' is already used.")
+        raise ValidationFailed(
+            _("External id: '{external_id}' is already used.").format(external_id=data.external_id)
+        )
     candidates = find_duplicates(session, data.name, data.region_id)
     if candidates and (not confirmed or any(c.blocking for c in candidates)):
         raise LikelyDuplicate(candidates)
@@ -313,7 +326,7 @@ def add_contact(
 def _contact_of(session: Session, actor: Actor, contact_id: int) -> tuple[Contact, Customer]:
     contact = session.get(Contact, contact_id)
     if contact is None:
-        raise NotFound(f"No contact with id {contact_id}.")
+        raise NotFound(_("No contact with id {contact_id}.").format(contact_id=contact_id))
     customer = get_customer(session, contact.customer_id)
     _ensure_can_edit(actor, customer)
     return contact, customer

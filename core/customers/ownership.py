@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.customers.archive import get_customer
 from core.customers.editing import active_owner, audited_profile
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import Actor, DealStatus, Role
 from core.org import audit
 from core.org.access import ensure_role, in_scope
@@ -47,8 +48,10 @@ def _ensure_can_move(actor: Actor, customers: Sequence[tuple[int, int]]) -> None
     outside = [cid for cid, region_id in customers if not in_scope(actor, region_id)]
     if outside:
         raise PermissionDenied(
-            f"{len(outside)} of these customers are outside the regions you manage; "
-            "nothing was reassigned."
+            _(
+                "{count} of these customers are outside the regions you manage; "
+                "nothing was reassigned."
+            ).format(count=len(outside))
         )
 
 
@@ -68,10 +71,12 @@ def reassign_customers(
     ensure_role(actor, Role.MANAGER, action="reassign customers")
     ids = sorted(set(customer_ids))
     if not ids:
-        raise ValidationFailed("Choose at least one customer to reassign.")
+        raise ValidationFailed(_("Choose at least one customer to reassign."))
     new_owner = active_owner(session, new_owner_id)
     if not in_scope(actor, new_owner.region_id):
-        raise PermissionDenied(f"{new_owner.name} works outside the regions you manage.")
+        raise PermissionDenied(
+            _("{name} works outside the regions you manage.").format(name=new_owner.name)
+        )
     rows: list[tuple[int, int, int | None]] = []
     for chunk in _chunks(ids):
         rows.extend(
@@ -83,14 +88,14 @@ def reassign_customers(
         )
     if len(rows) != len(ids):
         missing = sorted(set(ids) - {r[0] for r in rows})
-        raise NotFound(f"No customer with id {', '.join(map(str, missing[:5]))}.")
+        raise NotFound(_("No customer with id {map}.").format(map=", ".join(map(str, missing[:5]))))
     _ensure_can_move(actor, [(r[0], r[1]) for r in rows])
     moving = [r for r in rows if r[2] != new_owner.id]
     names = dict(session.execute(select(Person.id, Person.name)).all())
     now = datetime.now()
     moved_deals = 0
     by_former: dict[int | None, list[int]] = {}
-    for cid, _, former in moving:
+    for cid, __, former in moving:
         by_former.setdefault(former, []).append(cid)
     for former, cids in by_former.items():
         for chunk in _chunks(cids):
@@ -201,10 +206,10 @@ def reassign_book(
 ) -> ReassignResult:
     """Hand every customer of one person (e.g. a rep who leaves) to another, in one action."""
     if former_owner_id == new_owner_id:
-        raise ValidationFailed("Choose a different person to hand the customers to.")
+        raise ValidationFailed(_("Choose a different person to hand the customers to."))
     ids = customer_ids_of_owner(session, former_owner_id)
     if not ids:
-        raise ValidationFailed("This person owns no customers; there is nothing to hand over.")
+        raise ValidationFailed(_("This person owns no customers; there is nothing to hand over."))
     return reassign_customers(
         session, actor, ids, new_owner_id, with_open_deals=with_open_deals, reason=reason
     )
@@ -218,7 +223,7 @@ def merge_customers(
     (both customers in own subtree) and above only; one audit entry keeps the duplicate."""
     ensure_role(actor, Role.MANAGER, action="merge customers")
     if survivor_id == duplicate_id:
-        raise ValidationFailed("Choose two different customers to merge.")
+        raise ValidationFailed(_("Choose two different customers to merge."))
     survivor, duplicate = get_customer(session, survivor_id), get_customer(session, duplicate_id)
     _ensure_can_move(
         actor, [(survivor.id, survivor.region_id), (duplicate.id, duplicate.region_id)]

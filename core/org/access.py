@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied
+from core.i18n import _
 from core.models import Actor, Role
 from core.org.regions import load_region_tree, managed_region_ids
 from db.schema import Activity, Deal, DealTeamMember, Person
@@ -28,7 +29,7 @@ def load_actor(session: Session, person_id: int) -> Actor:
     """The acting user with the set of regions they may act in."""
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound(f"No person with id {person_id}.")
+        raise NotFound(_("No person with id {person_id}.").format(person_id=person_id))
     role = Role(person.role)
     scope: frozenset[int] | None = None
     if role == Role.MANAGER:
@@ -53,7 +54,9 @@ def load_actor(session: Session, person_id: int) -> Actor:
 
 def ensure_active(actor: Actor) -> None:
     if not actor.active:
-        raise PermissionDenied(f"{actor.name} is deactivated and cannot make changes.")
+        raise PermissionDenied(
+            _("{name} is deactivated and cannot make changes.").format(name=actor.name)
+        )
 
 
 def ensure_role(actor: Actor, *roles: Role, action: str) -> None:
@@ -62,7 +65,11 @@ def ensure_role(actor: Actor, *roles: Role, action: str) -> None:
     if actor.sees_everything or actor.role in roles:
         return
     allowed = ", ".join(sorted(r.value for r in {*roles, Role.DIRECTOR, Role.ADMIN}))
-    raise PermissionDenied(f"Only {allowed} may {action}; you are signed in as {actor.role}.")
+    raise PermissionDenied(
+        _("Only {allowed} may {action}; you are signed in as {role}.").format(
+            allowed=allowed, action=action, role=actor.role
+        )
+    )
 
 
 def in_scope(actor: Actor, region_id: int | None) -> bool:
@@ -85,10 +92,14 @@ def ensure_can_edit_record(
         return
     if actor.role == Role.REP:
         if owner_id != actor.id:
-            raise PermissionDenied(f"You can only change your own {what}; this one is not yours.")
+            raise PermissionDenied(
+                _("You can only change your own {what}; this one is not yours.").format(what=what)
+            )
         return
     if not in_scope(actor, region_id):
-        raise PermissionDenied(f"This {what} is outside the regions you manage.")
+        raise PermissionDenied(
+            _("This {what} is outside the regions you manage.").format(what=what)
+        )
 
 
 def ensure_can_view_person(actor: Actor, *, person_id: int, region_id: int | None) -> None:
@@ -97,7 +108,7 @@ def ensure_can_view_person(actor: Actor, *, person_id: int, region_id: int | Non
         return
     if actor.role == Role.MANAGER and in_scope(actor, region_id):
         return
-    raise PermissionDenied("You can only see figures of people in your own area.")
+    raise PermissionDenied(_("You can only see figures of people in your own area."))
 
 
 def scope_filter(actor: Actor, *, owner, region) -> list:

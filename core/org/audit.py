@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor, Role
 from core.org.access import ensure_role
 from db.schema import AuditLog, Customer, Deal, Person, Region
@@ -104,7 +105,7 @@ class AuditFilter(BaseModel):
     @model_validator(mode="after")
     def _dates_in_order(self) -> AuditFilter:
         if self.start and self.end and self.end < self.start:
-            raise ValueError("the end date is before the start date")
+            raise ValueError(_("the end date is before the start date"))
         return self
 
 
@@ -205,7 +206,7 @@ def audit_page(
     (LIMIT/OFFSET), with the number of matching entries (directors and administrators)."""
     ensure_role(actor, Role.DIRECTOR, action="read the audit log")
     if offset < 0 or not 1 <= limit <= 1000:
-        raise ValidationFailed("A page starts at 0 and holds 1 to 1,000 entries.")
+        raise ValidationFailed(_("A page starts at 0 and holds 1 to 1,000 entries."))
     total = session.scalar(select(func.count()).select_from(AuditLog).where(*_conditions(filters)))
     rows = session.execute(_entries_query(filters).offset(offset).limit(limit)).all()
     return AuditPage(rows=_frame(rows), total=int(total or 0), offset=offset)

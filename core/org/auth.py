@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import DomainError, ValidationFailed
+from core.i18n import _
 from db.schema import Person
 
 _hasher = PasswordHasher()
@@ -25,7 +26,11 @@ class LoginFailed(DomainError):
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise ValidationFailed(
+            _("The password must have at least {MIN_PASSWORD_LENGTH} characters.").format(
+                MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH
+            )
+        )
     return _hasher.hash(password)
 
 
@@ -49,7 +54,7 @@ def authenticate(
     wrong = LoginFailed("Wrong username or password.")
     login = (login or "").strip().lower()
     if not login or not password:
-        raise LoginFailed("Enter your username and password.")
+        raise LoginFailed(_("Enter your username and password."))
     person = session.scalar(
         select(Person).where(
             or_(func.lower(Person.username) == login, func.lower(Person.email) == login)
@@ -58,7 +63,7 @@ def authenticate(
     if person is None:
         raise wrong
     if person.locked_until and person.locked_until > now:
-        raise LoginFailed("Too many failed attempts: try again in a few minutes.")
+        raise LoginFailed(_("Too many failed attempts: try again in a few minutes."))
     if not password_matches(person.password_hash, password):
         person.failed_logins += 1
         if person.failed_logins >= MAX_FAILED_LOGINS:
@@ -66,7 +71,7 @@ def authenticate(
             person.failed_logins = 0
         raise wrong
     if not person.active:
-        raise LoginFailed("This account is deactivated. Ask an administrator.")
+        raise LoginFailed(_("This account is deactivated. Ask an administrator."))
     person.failed_logins = 0
     person.locked_until = None
     return person.id

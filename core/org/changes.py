@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_role
@@ -46,23 +47,23 @@ def _ensure_org_admin(actor: Actor, action: str) -> None:
 def _region(session: Session, region_id: int) -> Region:
     region = session.get(Region, region_id)
     if region is None:
-        raise NotFound(f"No region with id {region_id}.")
+        raise NotFound(_("No region with id {region_id}.").format(region_id=region_id))
     return region
 
 
 def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise ValidationFailed("A region needs a name.")
+        raise ValidationFailed(_("A region needs a name."))
     if len(name) > 120:
-        raise ValidationFailed("A region name has at most 120 characters.")
+        raise ValidationFailed(_("A region name has at most 120 characters."))
     return name
 
 
 def _ensure_unique_name(session: Session, name: str, except_id: int | None = None) -> None:
     clash = session.scalar(select(Region.id).where(func.lower(Region.name) == name.lower()))
     if clash is not None and clash != except_id:
-        raise ValidationFailed(f"There is already a region called '{name}'.")
+        raise ValidationFailed(_("There is already a region called '{name}'.").format(name=name))
 
 
 def add_region(session: Session, actor: Actor, name: str, parent_id: int) -> int:
@@ -71,7 +72,9 @@ def add_region(session: Session, actor: Actor, name: str, parent_id: int) -> int
     name = _clean_name(name)
     parent = _region(session, parent_id)
     if not parent.active:
-        raise ValidationFailed(f"{parent.name} is retired; choose an active parent region.")
+        raise ValidationFailed(
+            _("{name} is retired; choose an active parent region.").format(name=parent.name)
+        )
     _ensure_unique_name(session, name)
     region = Region(name=name, parent_id=parent.id, active=True)
     session.add(region)
@@ -106,14 +109,17 @@ def move_region(session: Session, actor: Actor, region_id: int, new_parent_id: i
     region = _region(session, region_id)
     parent = _region(session, new_parent_id)
     if region.parent_id is None:
-        raise ValidationFailed("The company (the top of the tree) cannot be moved.")
+        raise ValidationFailed(_("The company (the top of the tree) cannot be moved."))
     if parent.id in load_region_tree(session).subtree(region.id):
         raise ValidationFailed(
-            f"{region.name} cannot move under {parent.name}: that region is part of its own "
-            "subtree."
+            _("{name} cannot move under {name2}: that region is part of its own subtree.").format(
+                name=region.name, name2=parent.name
+            )
         )
     if not parent.active:
-        raise ValidationFailed(f"{parent.name} is retired; choose an active parent region.")
+        raise ValidationFailed(
+            _("{name} is retired; choose an active parent region.").format(name=parent.name)
+        )
     before = _region(session, region.parent_id).name
     region.parent_id = parent.id
     audit.record(
@@ -134,21 +140,25 @@ def retire_region(session: Session, actor: Actor, region_id: int) -> None:
     _ensure_org_admin(actor, "retire regions")
     region = _region(session, region_id)
     if region.parent_id is None:
-        raise ValidationFailed("The company (the top of the tree) cannot be retired.")
+        raise ValidationFailed(_("The company (the top of the tree) cannot be retired."))
     active_children = session.scalar(
         select(func.count()).where(Region.parent_id == region.id, Region.active.is_(True))
     )
     if active_children:
         raise ValidationFailed(
-            f"{region.name} still has {active_children} active sub-region(s); retire or move them "
-            "first."
+            _(
+                "{name} still has {active_children} active sub-region(s); retire or "
+                "move them first."
+            ).format(name=region.name, active_children=active_children)
         )
     people = session.scalar(
         select(func.count()).where(Person.region_id == region.id, Person.active.is_(True))
     )
     if people:
         raise ValidationFailed(
-            f"{region.name} still has {people} active people; move them to another region first."
+            _("{name} still has {people} active people; move them to another region first.").format(
+                name=region.name, people=people
+            )
         )
     incoming = session.scalar(
         select(func.count()).where(
@@ -157,8 +167,9 @@ def retire_region(session: Session, actor: Actor, region_id: int) -> None:
     )
     if incoming:
         raise ValidationFailed(
-            f"{incoming} scheduled move(s) into {region.name} are still to come; cancel them "
-            "first."
+            _(
+                "{incoming} scheduled move(s) into {name} are still to come; cancel them first."
+            ).format(incoming=incoming, name=region.name)
         )
     region.active = False
     audit.record(
@@ -176,7 +187,7 @@ def retire_region(session: Session, actor: Actor, region_id: int) -> None:
 def _person(session: Session, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound(f"No person with id {person_id}.")
+        raise NotFound(_("No person with id {person_id}.").format(person_id=person_id))
     return person
 
 
@@ -187,11 +198,15 @@ def assign_manager(session: Session, actor: Actor, region_id: int, person_id: in
     person = _person(session, person_id)
     if not person.active or person.role not in (Role.MANAGER, Role.DIRECTOR):
         raise ValidationFailed(
-            f"{person.name} is not an active manager; only managers and directors manage regions."
+            _(
+                "{name} is not an active manager; only managers and directors manage regions."
+            ).format(name=person.name)
         )
     exists = session.get(RegionManager, (region.id, person.id))
     if exists is not None:
-        raise ValidationFailed(f"{person.name} already manages {region.name}.")
+        raise ValidationFailed(
+            _("{name} already manages {name2}.").format(name=person.name, name2=region.name)
+        )
     session.add(RegionManager(region_id=region.id, person_id=person.id))
     audit.record(
         session, actor, "assign_manager", "region", region.id, after={"manager": person.name}
@@ -203,7 +218,7 @@ def remove_manager(session: Session, actor: Actor, region_id: int, person_id: in
     _ensure_org_admin(actor, "remove managers")
     link = session.get(RegionManager, (region_id, person_id))
     if link is None:
-        raise NotFound("That person does not manage that region.")
+        raise NotFound(_("That person does not manage that region."))
     name = _person(session, person_id).name
     session.delete(link)
     audit.record(session, actor, "remove_manager", "region", region_id, before={"manager": name})
@@ -338,14 +353,19 @@ def move_person(
     person = _person(session, person_id)
     target = _region(session, region_id)
     if not target.active:
-        raise ValidationFailed(f"{target.name} is retired; choose an active region.")
+        raise ValidationFailed(
+            _("{name} is retired; choose an active region.").format(name=target.name)
+        )
     if person.region_id == target.id:
-        raise ValidationFailed(f"{person.name} is already in {target.name}.")
+        raise ValidationFailed(
+            _("{name} is already in {name2}.").format(name=person.name, name2=target.name)
+        )
     waiting = _scheduled_move(session, person.id)
     if waiting is not None:
         raise ValidationFailed(
-            f"{person.name} already has a move scheduled from {waiting.effective_on:%B %Y}; "
-            "cancel it first."
+            _(
+                "{name} already has a move scheduled from {effective_on:%B %Y}; cancel it first."
+            ).format(name=person.name, effective_on=waiting.effective_on)
         )
     start = _first_of_month(from_month)
     if start > _first_of_month(today or date.today()):
@@ -441,9 +461,9 @@ def cancel_scheduled_move(session: Session, actor: Actor, change_id: int) -> Non
     _ensure_org_admin(actor, "cancel scheduled moves")
     change = session.get(ScheduledOrgChange, change_id)
     if change is None:
-        raise NotFound(f"No scheduled change with id {change_id}.")
+        raise NotFound(_("No scheduled change with id {change_id}.").format(change_id=change_id))
     if not _settle(session, change.id, CANCELLED):
-        raise ValidationFailed("This move is no longer waiting: it was applied or cancelled.")
+        raise ValidationFailed(_("This move is no longer waiting: it was applied or cancelled."))
     audit.record(
         session,
         actor,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_role
@@ -46,7 +47,9 @@ def set_fiscal_start_month(session: Session, actor: Actor, month: int) -> None:
     """
     ensure_role(actor, Role.DIRECTOR, action="set the fiscal year start")
     if not isinstance(month, int) or not 1 <= month <= 12:
-        raise ValidationFailed(f"The fiscal year starts in a month from 1 to 12 (got {month}).")
+        raise ValidationFailed(
+            _("The fiscal year starts in a month from 1 to 12 (got {month}).").format(month=month)
+        )
     before = fiscal_start_month(session)
     set_setting(session, "fiscal_start_month", month)
     audit.record(
@@ -72,15 +75,21 @@ def set_ramp_schedule(session: Session, actor: Actor, percentages: list) -> None
     monthly percentages of a full quota, each from 0 to 100."""
     ensure_role(actor, Role.DIRECTOR, action="set the new-hire ramp")
     if len(percentages) > 24:
-        raise ValidationFailed("A ramp has at most 24 monthly steps.")
+        raise ValidationFailed(_("A ramp has at most 24 monthly steps."))
     steps = []
     for month, raw in enumerate(percentages, 1):
         try:
             value = Decimal(str(raw).strip().rstrip("%"))
         except InvalidOperation:
-            raise ValidationFailed(f"Ramp month {month}: '{raw}' is not a percentage.") from None
+            raise ValidationFailed(
+                _("Ramp month {month}: '{raw}' is not a percentage.").format(month=month, raw=raw)
+            ) from None
         if not value.is_finite() or not 0 <= value <= 100:
-            raise ValidationFailed(f"Ramp month {month}: {raw} is not between 0 and 100.")
+            raise ValidationFailed(
+                _("Ramp month {month}: {raw} is not between 0 and 100.").format(
+                    month=month, raw=raw
+                )
+            )
         steps.append(float(value) if value != value.to_integral_value() else int(value))
     before = get_setting(session, "ramp_schedule")
     set_setting(session, "ramp_schedule", steps)

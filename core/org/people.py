@@ -45,7 +45,7 @@ def find_person(session: Session, login: str) -> Person:
         )
     )
     if person is None:
-        raise NotFound(f"No person with username or email '{login}'.")
+        raise NotFound(_("No person with username or email '{login}'.").format(login=login))
     return person
 
 
@@ -60,13 +60,15 @@ def add_person(session: Session, actor: Actor, data: PersonCreate) -> int:
     )
     if clash:
         raise ValidationFailed(
-            f"Someone with username '{username}' or email '{data.email}' already exists."
+            _("Someone with username '{username}' or email '{email}' already exists.").format(
+                username=username, email=data.email
+            )
         )
     region_id = None
     if data.region:
         region_id = session.scalar(select(Region.id).where(Region.name == data.region))
         if region_id is None:
-            raise ValidationFailed(f"Unknown region '{data.region}'.")
+            raise ValidationFailed(_("Unknown region '{region}'.").format(region=data.region))
     person = Person(
         username=username,
         email=data.email,
@@ -113,11 +115,13 @@ def change_own_password(
     ensure_active(actor)
     person = session.get(Person, actor.id)
     if person is None:
-        raise NotFound("Your account no longer exists.")
+        raise NotFound(_("Your account no longer exists."))
     if person.password_hash is not None and not password_matches(person.password_hash, current):
-        raise ValidationFailed("The current password is not right; nothing was changed.")
+        raise ValidationFailed(_("The current password is not right; nothing was changed."))
     if not 4 <= len(new) <= 200:
-        raise ValidationFailed("The new password needs 4 to 200 characters; nothing was changed.")
+        raise ValidationFailed(
+            _("The new password needs 4 to 200 characters; nothing was changed.")
+        )
     person.password_hash = hash_password(new)
     person.failed_logins = 0
     person.locked_until = None
@@ -158,7 +162,7 @@ def deactivate(session: Session, actor: Actor, login: str) -> None:
     ensure_role(actor, action="deactivate people")
     person = find_person(session, login)
     if person.id == actor.id:
-        raise ValidationFailed("You cannot deactivate yourself.")
+        raise ValidationFailed(_("You cannot deactivate yourself."))
     audit.record(
         session,
         actor,

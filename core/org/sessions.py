@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.errors import DomainError, NotFound
+from core.i18n import _
 from core.models import Actor
 from core.org.access import load_actor
 from db.config import DEFAULT_SQLITE_PATH, get_settings
@@ -112,9 +113,9 @@ def resolve_session(
     if row.revoked_at is not None:
         raise SessionEnded(_ENDED_EARLY.get(row.revoked_because or "", _ENDED_EARLY["sign_out"]))
     if now - row.created_at > limits.lifetime:
-        raise SessionEnded("Your sign-in has expired. Please sign in again.")
+        raise SessionEnded(_("Your sign-in has expired. Please sign in again."))
     if now - row.last_seen_at > limits.idle:
-        raise SessionEnded("You were signed out after a period of inactivity.")
+        raise SessionEnded(_("You were signed out after a period of inactivity."))
     try:
         actor = load_actor(session, row.person_id)
     except NotFound:
@@ -208,12 +209,16 @@ def cookie_secret(path: Path = SECRET_FILE) -> str:
 
 def _wait_for_secret(path: Path, tries: int = 50) -> str:
     """The secret another process has just created, once it is written (never an empty one)."""
-    for _ in range(tries):
+    for __ in range(tries):
         written = path.read_text().strip()
         if written:
             return written
         time.sleep(0.02)
-    raise RuntimeError(f"The sign-in secret file {path} stays empty; remove it and start again.")
+    raise RuntimeError(
+        _("The sign-in secret file {path} stays empty; remove it and start again.").format(
+            path=path
+        )
+    )
 
 
 def _write_secret(path: Path) -> str:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from core import planning
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _
 from core.models import Actor, Measure, Period, PlanStatus, Role, measure_of, to_amount
 from core.org import audit
 from core.org.company import fiscal_start_month, ramp_schedule
@@ -143,7 +144,7 @@ def history_season(
     monthly = figures.achieved_by_month(
         session, period, measure, by="company", product_line=product_line or None
     )
-    for (_, month_start), amount in monthly.items():
+    for (__, month_start), amount in monthly.items():
         fiscal_month = (month_start.month - year_start.month) % 12 + 1
         won[fiscal_month] = won.get(fiscal_month, Decimal(0)) + amount
     return planning.history_profile(won)
@@ -165,7 +166,7 @@ def season_profile(
         return history_season(session, year_start, measure, product_line)
     if seasonality == "manual":
         if manual is None:
-            raise ValidationFailed("Manual seasonality needs twelve monthly percentages.")
+            raise ValidationFailed(_("Manual seasonality needs twelve monthly percentages."))
         return planning.manual_profile(list(manual))
     return planning.calendar_profile(profile_percentages(session, seasonality), year_start.month)
 
@@ -193,10 +194,16 @@ def _checked_weights(
     for person_id, weight in weights.items():
         name = names.get(person_id)
         if name is None:
-            raise ValidationFailed(f"There is no person with id {person_id} to give a weight.")
+            raise ValidationFailed(
+                _("There is no person with id {person_id} to give a weight.").format(
+                    person_id=person_id
+                )
+            )
         if person_id not in carrying:
             raise ValidationFailed(
-                f"{name} is not an active rep of the plan's regions; give weights to reps only."
+                _(
+                    "{name} is not an active rep of the plan's regions; give weights to reps only."
+                ).format(name=name)
             )
         checked[person_id] = to_amount(weight, f"The manual weight of {name}")
     return checked
@@ -220,14 +227,20 @@ def compute_allocation(
     chosen_measure = measure_of(measure)
     if company_target < 0 or company_target != company_target.to_integral_value():
         what = "amount" if chosen_measure == Measure.REVENUE else "number"
-        raise ValidationFailed(f"The company target must be a whole, non-negative {what}.")
+        raise ValidationFailed(
+            _("The company target must be a whole, non-negative {what}.").format(what=what)
+        )
     if ramp_mode not in RAMP_MODES:
-        raise ValidationFailed(f"Unknown ramp mode '{ramp_mode}': use spread or absorb.")
+        raise ValidationFailed(
+            _("Unknown ramp mode '{ramp_mode}': use spread or absorb.").format(ramp_mode=ramp_mode)
+        )
     try:
         chosen = Method(method)
     except ValueError:
         raise ValidationFailed(
-            f"Unknown method '{method}': choose one of {', '.join(m.value for m in Method)}."
+            _("Unknown method '{method}': choose one of {items}.").format(
+                method=method, items=", ".join(m.value for m in Method)
+            )
         ) from None
     start = fiscal_start_month(session)
     months = plan_months(fiscal_year, start)
@@ -237,8 +250,8 @@ def compute_allocation(
     children = {r: [c for c in kids if c in active] for r, kids in tree.children.items() if r}
     reps = carrying_reps(session, tree)
     if not reps and company_target:
-        raise ValidationFailed("There are no active reps to carry the target; add reps first.")
-    rep_ids = [pid for pid, _, _ in reps]
+        raise ValidationFailed(_("There are no active reps to carry the target; add reps first."))
+    rep_ids = [pid for pid, _region, _hire in reps]
     data = _method_data(session, chosen, rep_ids, months[0], chosen_measure, product_line)
     if chosen == Method.MANUAL:
         data = dict(_checked_weights(session, manual_weights or {}, rep_ids))
@@ -258,7 +271,7 @@ def compute_allocation(
     full = {pid: float(weights[pid]) for pid in rep_ids}
     ramped = {
         pid: np.array([float(f) for f in planning.ramp_factors(hire, months, schedule)]) * full[pid]
-        for pid, _, hire in reps
+        for pid, __, hire in reps
     }
     if ramp_mode == "absorb":
         full_sum = sum(full.values())
@@ -267,7 +280,7 @@ def compute_allocation(
             share = ramped_sum / full_sum
             root_units = np.floor(root_units * share + 0.5).astype(np.int64)
     reps_in: dict[int, list[int]] = {}
-    for pid, region_id, _ in reps:
+    for pid, region_id, __ in reps:
         reps_in.setdefault(region_id, []).append(pid)
     region_units, rep_units = planning.cascade(
         root,
@@ -282,7 +295,7 @@ def compute_allocation(
     for region_id in sorted(region_units):
         cells.region[region_id] = region_units[region_id]
         cells.region_locked[region_id] = np.zeros(12, bool)
-    region_of = {pid: region_id for pid, region_id, _ in reps}
+    region_of = {pid: region_id for pid, region_id, __ in reps}
     for pid, units in rep_units.items():
         key = (pid, region_of[pid])
         cells.rep[key] = units
@@ -334,7 +347,9 @@ def create_plan(
     """
     ensure(allocate_refusal(actor))
     if not 2000 <= fiscal_year <= 2100:
-        raise ValidationFailed(f"Fiscal year {fiscal_year} is not a plausible year.")
+        raise ValidationFailed(
+            _("Fiscal year {fiscal_year} is not a plausible year.").format(fiscal_year=fiscal_year)
+        )
     chosen_measure = measure_of(measure)
     product_line = " ".join((product_line or "").split())
     if product_line:
@@ -343,7 +358,7 @@ def create_plan(
     company_target = to_amount(company_target, "The company target")
     padding_pct = to_amount(padding_pct, "Padding")
     if padding_pct < 0 or padding_pct > 100:
-        raise ValidationFailed("Padding must be between 0 and 100 percent.")
+        raise ValidationFailed(_("Padding must be between 0 and 100 percent."))
     # stored with hundredths of a percent; more decimals (a float from a slider) overflowed
     # the vectorised padding
     padding_pct = padding_pct.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -442,22 +457,24 @@ def resplit_region(
     try:
         chosen = Method(method)
     except ValueError:
-        raise ValidationFailed(f"Unknown method '{method}'.") from None
+        raise ValidationFailed(_("Unknown method '{method}'.").format(method=method)) from None
     if chosen == Method.MANUAL:
-        raise ValidationFailed("Enter manual figures in the grid instead.")
+        raise ValidationFailed(_("Enter manual figures in the grid instead."))
     tree = load_region_tree(session)
     old = load_cells(session, plan)
     if region_id not in old.region:
-        raise NotFound(f"{tree.names.get(region_id, region_id)} has no targets in this plan.")
+        raise NotFound(
+            _("{get} has no targets in this plan.").format(get=tree.names.get(region_id, region_id))
+        )
     children = plan_children(tree, old)
     below = tree.subtree(region_id) & set(old.region)
     locked: list[int | tuple[int, int]]
     locked = [r for r in below - {region_id} if old.region_locked[r].any()]
     locked += [k for k in old.rep if k[1] in below and old.rep_locked[k].any()]
     if locked:
-        raise ValidationFailed("Some rows below this region are locked; unlock them first.")
+        raise ValidationFailed(_("Some rows below this region are locked; unlock them first."))
     rep_keys = [k for k in old.rep if k[1] in below]
-    person_ids = sorted({pid for pid, _ in rep_keys})
+    person_ids = sorted({pid for pid, __ in rep_keys})
     hires = dict(
         session.execute(
             select(Person.id, Person.hire_date).where(Person.id.in_(person_ids or [0]))

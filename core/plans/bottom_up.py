@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _
 from core.models import Actor, to_amount
 from core.org import audit
 from core.org.company import fiscal_start_month
@@ -47,16 +48,18 @@ def set_commitments(
     if person_id is not None:
         person = session.get(Person, person_id)
         if person is None:
-            raise NotFound(f"No person with id {person_id}.")
+            raise NotFound(_("No person with id {person_id}.").format(person_id=person_id))
         region_id = person.region_id
     if region_id is None:
-        raise ValidationFailed("Say whose commitment this is: a rep or a region.")
+        raise ValidationFailed(_("Say whose commitment this is: a rep or a region."))
     ensure(commit_refusal(actor, person_id, region_id))
     months = plan_months(fiscal_year, fiscal_start_month(session))
     checked: dict[int, Decimal] = {}
     for index, raw in amounts.items():  # every amount checked before anything is written
         if not 0 <= int(index) < 12:
-            raise ValidationFailed(f"Month {index} is not in the fiscal year.")
+            raise ValidationFailed(
+                _("Month {index} is not in the fiscal year.").format(index=index)
+            )
         checked[int(index)] = to_amount(raw, f"The commitment for {months[index]:%b %Y}")
     changed = 0
     for index, amount in checked.items():
@@ -157,7 +160,7 @@ def topdown_vs_bottomup(
         )
     }
     rows = []
-    for _, row in grid.rows.iterrows():
+    for __, row in grid.rows.iterrows():
         kind, key = row["key"].split(":")
         ident = int(key)
         if kind == "rep":

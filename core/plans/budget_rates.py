@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from core import currency
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor, Measure
 from core.org import audit
 from core.org.access import ensure_active
@@ -55,27 +56,35 @@ def set_budget_rates(
     if plan.measure != Measure.REVENUE:
         counts = plan.measure.replace("_", " ")
         raise ValidationFailed(
-            f"Only a revenue plan has budget rates: the FY{plan.fiscal_year} {counts} plan "
-            f"counts {counts}, not money."
+            _(
+                "Only a revenue plan has budget rates: the FY{fiscal_year} {counts} "
+                "plan counts {counts}, not money."
+            ).format(fiscal_year=plan.fiscal_year, counts=counts)
         )
     if plan.product_line:
         raise ValidationFailed(
-            f"The FY{plan.fiscal_year} {plan.product_line} revenue plan converts at the budget "
-            "rates of the company's revenue plan: set them there."
+            _(
+                "The FY{fiscal_year} {product_line} revenue plan converts at the "
+                "budget rates of the company's revenue plan: set them there."
+            ).format(fiscal_year=plan.fiscal_year, product_line=plan.product_line)
         )
     if state.status not in OPEN:
         raise ValidationFailed(
-            f"{state.label} is {state.status.value}: its budget rates are fixed. Start a new "
-            "version to change them."
+            _(
+                "{label} is {value}: its budget rates are fixed. Start a new version "
+                "to change them."
+            ).format(label=state.label, value=state.status.value)
         )
     company = company_currency(session)
     checked: dict[str, Decimal] = {}
     for raw_code, raw_rate in rates.items():
         code = currency.currency_code(raw_code)
         if code == company:
-            raise ValidationFailed(f"{code} is the company currency: it needs no budget rate.")
+            raise ValidationFailed(
+                _("{code} is the company currency: it needs no budget rate.").format(code=code)
+            )
         if code in checked:
-            raise ValidationFailed(f"{code} has two budget rates; keep one.")
+            raise ValidationFailed(_("{code} has two budget rates; keep one.").format(code=code))
         checked[code] = currency.rate_value(raw_rate)
     before = {k: str(v) for k, v in budget_rates_of(session, plan_id).items()}
     session.execute(delete(PlanBudgetRate).where(PlanBudgetRate.plan_id == plan_id))

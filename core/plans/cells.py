@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core import planning
 from core.errors import DomainError, NotFound, ValidationFailed
+from core.i18n import _
 from core.models import Actor, Measure, PlanStatus, measure_of
 from core.org.company import fiscal_start_month
 from core.org.regions import RegionTree, load_region_tree
@@ -139,7 +140,11 @@ def find_plan(
         which = f" version {version}" if version is not None else ""
         series = measure_of(measure).value + (f" · {product_line}" if product_line else "")
         what = "" if series == Measure.REVENUE else f" {series}"
-        raise NotFound(f"There is no FY{fiscal_year}{what} plan{which} yet.")
+        raise NotFound(
+            _("There is no FY{fiscal_year}{what} plan{which} yet.").format(
+                fiscal_year=fiscal_year, what=what, which=which
+            )
+        )
     return plan
 
 
@@ -147,7 +152,7 @@ def plan_by_id(session: Session, plan_id: int) -> TargetPlan:
     """The plan version with this id."""
     plan = session.get(TargetPlan, plan_id)
     if plan is None:
-        raise NotFound(f"No target plan with id {plan_id}.")
+        raise NotFound(_("No target plan with id {plan_id}.").format(plan_id=plan_id))
     return plan
 
 
@@ -269,7 +274,7 @@ def company_region_id(tree: RegionTree) -> int:
     """The region at the top of the tree: it holds the company's figures of every plan."""
     root = tree.root_id
     if root is None:
-        raise ValidationFailed("There is no region tree yet; add the company on Organisation.")
+        raise ValidationFailed(_("There is no region tree yet; add the company on Organisation."))
     return root
 
 
@@ -318,8 +323,15 @@ def claim(session: Session, plan: TargetPlan, expected_lock_version: int | None)
     """Refuse when the plan changed since the caller loaded it; else bump its lock version."""
     if expected_lock_version is not None and plan.lock_version != expected_lock_version:
         raise PlanChanged(
-            f"{_last_change(session, plan)} changed FY{plan.fiscal_year} v{plan.version} while "
-            "you were editing it. Nothing was saved: reload the plan and make your change again."
+            _(
+                "{last_change} changed FY{fiscal_year} v{version} while you were "
+                "editing it. Nothing was saved: reload the plan and make your change "
+                "again."
+            ).format(
+                last_change=_last_change(session, plan),
+                fiscal_year=plan.fiscal_year,
+                version=plan.version,
+            )
         )
     flag_modified(plan, "notes")
     try:
@@ -327,8 +339,10 @@ def claim(session: Session, plan: TargetPlan, expected_lock_version: int | None)
     except StaleDataError:
         session.rollback()
         raise PlanChanged(
-            f"Someone changed FY{plan.fiscal_year} v{plan.version} at the same moment. Nothing "
-            "was saved: reload the plan and make your change again."
+            _(
+                "Someone changed FY{fiscal_year} v{version} at the same moment. "
+                "Nothing was saved: reload the plan and make your change again."
+            ).format(fiscal_year=plan.fiscal_year, version=plan.version)
         ) from None
 
 
@@ -366,7 +380,7 @@ def write_cells(session: Session, plan_id: int, cells: PlanCells) -> int:
 
 def rep_names_of(session: Session, cells: PlanCells) -> dict[int, str]:
     """The names of the plan's reps by person id."""
-    ids = {pid for pid, _ in cells.rep}
+    ids = {pid for pid, __ in cells.rep}
     if not ids:
         return {}
     return dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())

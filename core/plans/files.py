@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor
 from core.org import audit
 from core.org.regions import load_region_tree
@@ -46,8 +47,12 @@ def read_plan_file(name: str, content: bytes) -> pd.DataFrame:
         if lowered.endswith((".xlsx", ".xlsm")):
             return pd.read_excel(io.BytesIO(content), dtype=str, keep_default_na=False)
     except Exception as exc:  # unreadable file: say so, never a traceback
-        raise ValidationFailed(f"{name} could not be read as a plan: {exc}") from None
-    raise ValidationFailed(f"{name}: upload a .csv or .xlsx file downloaded from this page.")
+        raise ValidationFailed(
+            _("{name} could not be read as a plan: {exc}").format(name=name, exc=exc)
+        ) from None
+    raise ValidationFailed(
+        _("{name}: upload a .csv or .xlsx file downloaded from this page.").format(name=name)
+    )
 
 
 def _cell_units(raw: object) -> int | None:
@@ -90,7 +95,7 @@ def upload_plan(
     }
     usernames = dict(
         session.execute(
-            select(Person.username, Person.id).where(Person.id.in_([p for p, _ in old.rep] or [0]))
+            select(Person.username, Person.id).where(Person.id.in_([p for p, __ in old.rep] or [0]))
         ).all()
     )
     new = old.copy()

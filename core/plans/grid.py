@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from core import planning
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _
 from core.models import Actor, to_amount
 from core.org import audit
 from core.org.regions import RegionTree, load_region_tree
@@ -65,9 +66,9 @@ def part_key(kind: str, ident: int) -> str:
 
 
 def _parse_key(key: str) -> tuple[str, int]:
-    kind, _, ident = key.partition(":")
+    kind, __, ident = key.partition(":")
     if kind not in ("region", "rep") or not ident.isdigit():
-        raise ValidationFailed(f"Unknown row '{key}'.")
+        raise ValidationFailed(_("Unknown row '{key}'.").format(key=key))
     return kind, int(ident)
 
 
@@ -89,7 +90,9 @@ class TargetEdits(BaseModel):
 def _units(value: Decimal, what: str) -> int:
     value = to_amount(value, what)
     if value != value.to_integral_value():
-        raise ValidationFailed(f"{what} must be a whole amount (got {value}).")
+        raise ValidationFailed(
+            _("{what} must be a whole amount (got {value}).").format(what=what, value=value)
+        )
     return int(value)
 
 
@@ -170,7 +173,9 @@ def apply_edits(
     """A new copy of `cells` with the edits of one region's grid applied and re-shared."""
     result = cells.copy()
     if region_id not in result.region:
-        raise NotFound(f"{tree.names.get(region_id, region_id)} has no targets in this plan.")
+        raise NotFound(
+            _("{get} has no targets in this plan.").format(get=tree.names.get(region_id, region_id))
+        )
     children = plan_children(tree, result)
     names: dict[int | tuple[str, int], str] = dict(tree.names) | {
         ("rep", p): n for p, n in (rep_names or {}).items()
@@ -189,27 +194,35 @@ def apply_edits(
             k = reps[ident]
             return kind, k, result.rep[k], result.rep_locked[k]
         raise ValidationFailed(
-            f"Row '{key}' is not part of {tree.names.get(region_id, region_id)}."
+            _("Row '{key}' is not part of {get}.").format(
+                key=key, get=tree.names.get(region_id, region_id)
+            )
         )
 
     for key, lock in edits.locks.items():
-        kind, ident, _, locked = target_of(key)
+        kind, ident, __, locked = target_of(key)
         present = result.present[ident] if kind == "rep" else np.ones(12, bool)
         locked[:] = bool(lock) & present
     for key in set(edits.cells) | set(edits.totals):
         kind, ident, values, locked = target_of(key)
         label = names.get(ident if kind == "region" else ("rep", ident[0]), key)
         if locked.any():
-            raise ValidationFailed(f"{label} is locked; unlock the row before changing it.")
+            raise ValidationFailed(
+                _("{label} is locked; unlock the row before changing it.").format(label=label)
+            )
         present = result.present[ident] if kind == "rep" else np.ones(12, bool)
         new = values.copy()
         mask = np.zeros(12, bool)
         for month, amount in edits.cells.get(key, {}).items():
             if not 0 <= int(month) < 12:
-                raise ValidationFailed(f"Month {month} is not in the plan year.")
+                raise ValidationFailed(
+                    _("Month {month} is not in the plan year.").format(month=month)
+                )
             if not present[month]:
                 raise ValidationFailed(
-                    f"{label} is not in {tree.names.get(region_id)} in {labels[month]}."
+                    _("{label} is not in {get} in {labels}.").format(
+                        label=label, get=tree.names.get(region_id), labels=labels[month]
+                    )
                 )
             new[month] = _units(amount, f"The target of {label} in {labels[month]}")
             mask[month] = True
@@ -219,7 +232,9 @@ def apply_edits(
             if not weights.any():
                 weights = present.astype(np.int64)
             if not present.any():
-                raise ValidationFailed(f"{label} has no months in this region.")
+                raise ValidationFailed(
+                    _("{label} has no months in this region.").format(label=label)
+                )
             new = planning.allocate_units(np.array([total]), weights[None, :])[0]
             mask = present.copy()
         if kind == "region":
@@ -330,7 +345,7 @@ def region_grid(session: Session, actor: Actor, plan_id: int, region_id: int) ->
     plan = plan_by_id(session, plan_id)
     cells = load_cells(session, plan)
     if region_id not in cells.region:
-        raise NotFound("This region has no targets in the plan.")
+        raise NotFound(_("This region has no targets in the plan."))
     return _grid(session, actor, plan, cells, region_id)
 
 
@@ -370,7 +385,7 @@ def save_edits(
         plan = plan_by_id(session, new_version(session, actor, plan.id).id)
         expected_lock_version = None
     if edits.is_empty():
-        raise ValidationFailed("There are no changes to save.")
+        raise ValidationFailed(_("There are no changes to save."))
     tree = load_region_tree(session)
     old = load_cells(session, plan)
     new = apply_edits(

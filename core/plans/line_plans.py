@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from core import planning
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor, Measure, measure_of, to_amount
 from core.org import audit
 from core.org.company import fiscal_start_month
@@ -56,7 +57,7 @@ def line_shares(
     percentages that add up to 100)."""
     lines = product_lines(session)
     if not lines:
-        raise ValidationFailed("The catalogue has no product lines to break the plan down by.")
+        raise ValidationFailed(_("The catalogue has no product lines to break the plan down by."))
     if method == "equal":
         return {line: Decimal(1) for line in lines}
     if method == "history":
@@ -66,8 +67,10 @@ def line_shares(
         weights = {line: Decimal(done.get(line, 0)) for line in lines}
         if not any(weights.values()):
             raise ValidationFailed(
-                f"No product line has any history in the 12 months before FY{fiscal_year}; "
-                "break the plan down equally or by your own shares."
+                _(
+                    "No product line has any history in the 12 months before "
+                    "FY{fiscal_year}; break the plan down equally or by your own shares."
+                ).format(fiscal_year=fiscal_year)
             )
         return weights
     if method == "manual":
@@ -77,13 +80,19 @@ def line_shares(
         }
         unknown = sorted(set(given) - set(lines))
         if unknown:
-            raise ValidationFailed(f"Unknown product line: {', '.join(unknown)}.")
+            raise ValidationFailed(
+                _("Unknown product line: {unknown}.").format(unknown=", ".join(unknown))
+            )
         total = sum(given.values(), Decimal(0))
         if total != 100:
-            raise ValidationFailed(f"The product-line shares add up to {total}, not 100.")
+            raise ValidationFailed(
+                _("The product-line shares add up to {total}, not 100.").format(total=total)
+            )
         return {line: given.get(line, Decimal(0)) for line in lines}
     raise ValidationFailed(
-        f"Unknown way to break down by product line '{method}': use {', '.join(LINE_METHODS)}."
+        _("Unknown way to break down by product line '{method}': use {LINE_METHODS}.").format(
+            method=method, LINE_METHODS=", ".join(LINE_METHODS)
+        )
     )
 
 
@@ -103,10 +112,12 @@ def break_by_product_line(
     parent = plan_by_id(session, plan_id)
     ensure(allocate_refusal(actor))
     if parent.product_line:
-        raise ValidationFailed("This is already a product line's plan; break down the company's.")
+        raise ValidationFailed(
+            _("This is already a product line's plan; break down the company's.")
+        )
     measure = measure_of(parent.measure)
     if measure not in LINE_MEASURES:
-        raise ValidationFailed("Only revenue and units targets can be set by product line.")
+        raise ValidationFailed(_("Only revenue and units targets can be set by product line."))
     weights = line_shares(session, parent.fiscal_year, measure, method, shares)
     cut = planning.allocate(Decimal(parent.company_target), weights)
     inputs = parent.manual_inputs or {}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Measure
 from db.schema import Product
 
@@ -30,10 +31,12 @@ def product_lines(session: Session) -> list[str]:
 def check_line(session: Session, measure: Measure, product_line: str) -> None:
     """A line plan targets revenue or units of a product line the catalogue has."""
     if measure not in LINE_MEASURES:
-        raise ValidationFailed("Only revenue and units targets can be set by product line.")
+        raise ValidationFailed(_("Only revenue and units targets can be set by product line."))
     lines = product_lines(session)
     if product_line not in lines:
         known = ", ".join(lines) or "none yet"
         raise ValidationFailed(
-            f"There is no product line '{product_line}' in the catalogue (lines: {known})."
+            _(
+                "There is no product line '{product_line}' in the catalogue (lines: {known})."
+            ).format(product_line=product_line, known=known)
         )

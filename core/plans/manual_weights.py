@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor, Role, to_amount
 from core.org.regions import load_region_tree
 from core.plans.allocation import carrying_reps
@@ -38,7 +39,9 @@ def weight_table(
     reps = carrying_reps(session, tree)
     names = dict(
         session.execute(
-            select(Person.id, Person.name).where(Person.id.in_([p for p, _, _ in reps] or [0]))
+            select(Person.id, Person.name).where(
+                Person.id.in_([p for p, _region, _hire in reps] or [0])
+            )
         ).all()
     )
     kept = kept or {}
@@ -49,7 +52,7 @@ def weight_table(
             "region": tree.names.get(region_id, ""),
             "weight": kept.get(pid, DEFAULT_WEIGHT),
         }
-        for pid, region_id, _ in reps
+        for pid, region_id, __ in reps
     ]
     frame = pd.DataFrame(rows, columns=["person_id", "rep", "region", "weight"])
     return frame.sort_values(["region", "rep"], kind="stable").reset_index(drop=True)
@@ -86,17 +89,27 @@ def weights_by_login(session: Session, rows: Iterable[Mapping[str, str]]) -> dic
     for number, row in enumerate(table, start=2):  # row 1 is the header
         login = str(row.get("rep") or "").strip()
         if not login:
-            raise ValidationFailed(f"Row {number}: say which rep (username or email).")
+            raise ValidationFailed(
+                _("Row {number}: say which rep (username or email).").format(number=number)
+            )
         person = found.get(login.lower())
         if person is None:
-            raise ValidationFailed(f"Row {number}: there is no person '{login}'.")
+            raise ValidationFailed(
+                _("Row {number}: there is no person '{login}'.").format(number=number, login=login)
+            )
         if person.role != Role.REP or not person.active:
-            raise ValidationFailed(f"Row {number}: {person.name} is not an active rep.")
+            raise ValidationFailed(
+                _("Row {number}: {name} is not an active rep.").format(
+                    number=number, name=person.name
+                )
+            )
         if person.id in weights:
-            raise ValidationFailed(f"Row {number}: {person.name} is named twice.")
+            raise ValidationFailed(
+                _("Row {number}: {name} is named twice.").format(number=number, name=person.name)
+            )
         weights[person.id] = to_amount(
             row.get("weight", ""), f"Row {number}: the weight of {person.name}"
         )
     if not weights:
-        raise ValidationFailed("The weights file has no rows; give each rep a weight.")
+        raise ValidationFailed(_("The weights file has no rows; give each rep a weight."))
     return weights

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core import planning
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _
 from core.models import Actor
 from core.org import audit
 from core.org.access import ensure_active
@@ -34,11 +35,17 @@ NAME_LENGTH = 30
 def _clean_name(name: object) -> str:
     value = " ".join(str(name or "").split())
     if not value:
-        raise ValidationFailed("Give the seasonality profile a name.")
+        raise ValidationFailed(_("Give the seasonality profile a name."))
     if len(value) > NAME_LENGTH:
-        raise ValidationFailed(f"A profile name has at most {NAME_LENGTH} characters.")
+        raise ValidationFailed(
+            _("A profile name has at most {NAME_LENGTH} characters.").format(
+                NAME_LENGTH=NAME_LENGTH
+            )
+        )
     if value.lower() in BUILT_IN:
-        raise ValidationFailed(f"'{value}' is a built-in seasonality; choose another name.")
+        raise ValidationFailed(
+            _("'{value}' is a built-in seasonality; choose another name.").format(value=value)
+        )
     return value
 
 
@@ -66,7 +73,9 @@ def profile_percentages(session: Session, name: str) -> list[Decimal]:
     found = all_profiles(session).get(name)
     if found is None:
         known = ", ".join([*BUILT_IN, *all_profiles(session)])
-        raise ValidationFailed(f"Unknown seasonality '{name}': choose one of {known}.")
+        raise ValidationFailed(
+            _("Unknown seasonality '{name}': choose one of {known}.").format(name=name, known=known)
+        )
     return found
 
 
@@ -79,7 +88,7 @@ def save_profile(
     try:
         values = planning.calendar_profile(list(percentages))  # type: ignore[arg-type]
     except planning.PlanningError as exc:
-        raise ValidationFailed(f"Profile '{clean}': {exc}") from None
+        raise ValidationFailed(_("Profile '{clean}': {exc}").format(clean=clean, exc=exc)) from None
     before = all_profiles(session).get(clean)
     session.execute(delete(SeasonalityPercent).where(SeasonalityPercent.name == clean))
     session.add_all(
@@ -103,9 +112,11 @@ def delete_profile(session: Session, actor: Actor, name: str) -> None:
     ensure(director_refusal(actor, "keep seasonality profiles"))
     before = all_profiles(session).get(name)
     if before is None:
-        raise NotFound(f"There is no seasonality profile '{name}'.")
+        raise NotFound(_("There is no seasonality profile '{name}'.").format(name=name))
     if session.scalar(select(exists().where(TargetPlan.seasonality == name))):
-        raise ValidationFailed(f"A plan uses the profile '{name}'; it cannot be deleted.")
+        raise ValidationFailed(
+            _("A plan uses the profile '{name}'; it cannot be deleted.").format(name=name)
+        )
     session.execute(delete(SeasonalityPercent).where(SeasonalityPercent.name == name))
     audit.record(
         session,

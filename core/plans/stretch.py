@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor, to_amount
 from core.org import audit
 from core.plans.cells import PlanInfo, claim, plan_by_id, plan_info, state_of
@@ -32,7 +33,9 @@ def stretch_levels_of(levels: Sequence[object] | None) -> list[Decimal]:
         value = to_amount(raw, "A stretch level").quantize(Decimal("0.01"), ROUND_HALF_UP)
         if not Decimal(100) < value <= MAX_STRETCH:
             raise ValidationFailed(
-                f"A stretch level is a percentage of the target above 100 (got {value})."
+                _("A stretch level is a percentage of the target above 100 (got {value}).").format(
+                    value=value
+                )
             )
         # 110.00 is kept as 110 (normalize() would make it 1.1E+2, shown as such)
         out.add(value.quantize(Decimal(1)) if value == value.to_integral_value() else value)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor, Measure
 from core.org.access import ensure_active
 from core.org.regions import load_region_tree
@@ -153,7 +154,7 @@ def my_targets(
     return pd.DataFrame(
         [
             (label, region, Decimal(a))
-            for (_, region, a), label in zip(rows, month_labels([r[0] for r in rows]))
+            for (__, region, a), label in zip(rows, month_labels([r[0] for r in rows]))
         ],
         columns=["month", "region", "target"],
     )
@@ -173,7 +174,7 @@ def compare_versions(
     between them."""
     ensure(manager_refusal(actor, "compare plan versions"))
     if version_a == version_b:
-        raise ValidationFailed("Choose two different versions to compare.")
+        raise ValidationFailed(_("Choose two different versions to compare."))
     frames = []
     for version in (version_a, version_b):
         plan = find_plan(session, fiscal_year, version, measure=measure, product_line=product_line)

@@ -46,7 +46,7 @@ def _transition(
     """Move a plan to the next status by the rule of `action` (see rules.TRANSITIONS)."""
     plan = plan_by_id(session, plan_id)
     ensure(transition_refusal(actor, state_of(session, plan), action))
-    _, to, _ = TRANSITIONS[action]
+    _from, to, _done = TRANSITIONS[action]
     if plan.status == PlanStatus.DRAFT and to != PlanStatus.DRAFT:
         problems = check_sums(
             load_cells(session, plan), load_region_tree(session), Decimal(plan.padding_pct)

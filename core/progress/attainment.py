@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import Actor, BreakdownRow, ForecastCategory, Period, Role, ScopeFigures
 from core.org.access import ensure_active, in_scope
 from core.org.regions import RegionTree, load_region_tree
@@ -338,20 +339,22 @@ def report_entities(
     scope, and to a deactivated user."""
     ensure_active(actor)
     if by not in LEVELS:
-        raise ValidationFailed(f"Unknown level '{by}': choose company, region or rep.")
+        raise ValidationFailed(
+            _("Unknown level '{by}': choose company, region or rep.").format(by=by)
+        )
     tree = load_region_tree(session)
     region_id = region_named(tree, region) if region else None
     if region_id is not None and not in_scope(actor, region_id):
-        raise PermissionDenied("You can only see figures of regions you manage.")
+        raise PermissionDenied(_("You can only see figures of regions you manage."))
     if by == "company":
         if region_id is not None:
-            raise ValidationFailed("--region applies to --by region or --by rep, not company.")
+            raise ValidationFailed(_("--region applies to --by region or --by rep, not company."))
         if not actor.sees_everything:
-            raise PermissionDenied("Only directors and admins see the company's figures.")
+            raise PermissionDenied(_("Only directors and admins see the company's figures."))
         return [company_entity(tree)], None
     if by == "region":
         if actor.role == Role.REP:
-            raise PermissionDenied("You can only see figures of regions you manage.")
+            raise PermissionDenied(_("You can only see figures of regions you manage."))
         if region_id is not None:
             tops = [region_id]
         elif actor.sees_everything:

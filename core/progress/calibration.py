@@ -182,7 +182,7 @@ def simulate_entity(
             sums[0] += n
             sums[1] += float(total)
             sums[2] += squares
-    for _, stage_id, parts in candidates:
+    for __, stage_id, parts in candidates:
         sums = stage_totals[stage_id]
         sums[0] -= len(parts)
         sums[1] -= sum(parts)
@@ -199,8 +199,8 @@ def simulate_entity(
     result = forecast.simulate(
         won,
         target,
-        [a for a, _, _ in candidates],
-        [float(calibrated.get(s, 0)) for _, s, _ in candidates],
+        [a for a, _stage, _parts in candidates],
+        [float(calibrated.get(s, 0)) for _amount, s, _parts in candidates],
         tail_mean=tail_mean,
         tail_variance=tail_variance,
     )

@@ -53,6 +53,7 @@ from sqlalchemy.sql import visitors
 
 from core import planning
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import COUNT_MEASURES, Measure, Period, measure_of
 from core.pipeline import pricing  # noqa: F401  (keeps every deal's company amount on write)
 from core.pipeline.flags import overdue_sql
@@ -316,7 +317,7 @@ def won_by_day(session: Session, period: Period, *, where: Sequence = ()) -> dic
         groups=[Deal.closed_on],
         period=period,
     )
-    return {day: money(amount) for (_, day), (amount, _n) in rows.items() if day is not None}
+    return {day: money(amount) for (__, day), (amount, _n) in rows.items() if day is not None}
 
 
 def _tallies(
@@ -380,16 +381,17 @@ class OpenPipeline:
 
     @property
     def amount(self) -> Decimal:
-        return sum((total for _, total, _ in self.by_stage.values()), ZERO)
+        return sum((total for __, total, __ in self.by_stage.values()), ZERO)
 
     @property
     def deals(self) -> int:
-        return sum(n for n, _, _ in self.by_stage.values())
+        return sum(n for n, __, __ in self.by_stage.values())
 
     def weighted(self, probabilities: dict[int, Decimal]) -> Decimal:
         """Amount x the stage's probability, summed, to the cent."""
         parts = (
-            total * probabilities.get(stage, ZERO) for stage, (_, total, _) in self.by_stage.items()
+            total * probabilities.get(stage, ZERO)
+            for stage, (__, total, __) in self.by_stage.items()
         )
         return money(sum(parts, ZERO))
 
@@ -582,8 +584,8 @@ def _target_rows(
             by_month.setdefault(month, []).append((owner, value))
         rows = []
         for month, cells in by_month.items():
-            parts = planning.week_parts(month, [v for _, v in cells], period.start, unit)
-            rows += [(owner, month, part) for (owner, _), part in zip(cells, parts, strict=True)]
+            parts = planning.week_parts(month, [v for __, v in cells], period.start, unit)
+            rows += [(owner, month, part) for (owner, __), part in zip(cells, parts, strict=True)]
     for owner, month, value in rows:
         out.setdefault(owner, {})[month] = value
     return out
@@ -643,10 +645,10 @@ def measure_key(measure: object, by: str) -> Any:
     region."""
     if measure_of(measure) == Measure.VISITS:
         if by == "product_line":
-            raise ValidationFailed("Visits have no product line; read them by person or region.")
+            raise ValidationFailed(_("Visits have no product line; read them by person or region."))
         return {"company": None, "owner": Activity.person_id, "region": Person.region_id}[by]
     if by not in ("company", "region", "owner", "product_line"):
-        raise ValidationFailed(f"Figures of a measure cannot be grouped by '{by}'.")
+        raise ValidationFailed(_("Figures of a measure cannot be grouped by '{by}'.").format(by=by))
     return KEYS[by]
 
 
@@ -672,7 +674,7 @@ def achieved(
     if chosen == Measure.REVENUE:
         return {k: t.amount for k, t in won(session, period, by=by, where=[*line, *where]).items()}
     return {
-        k: n for (k, _), n in _counted(session, period, chosen, by, where, product_line).items()
+        k: n for (k, __), n in _counted(session, period, chosen, by, where, product_line).items()
     }
 
 
@@ -707,7 +709,7 @@ def _counted(
     """(key, month or None) -> the count of a count measure (units, visits, deals created)."""
     key = measure_key(measure, by)
     if product_line and measure == Measure.VISITS:
-        raise ValidationFailed("Visits have no product line; read them by person or region.")
+        raise ValidationFailed(_("Visits have no product line; read them by person or region."))
     if measure == Measure.VISITS:
         day: Any = Activity.occurred_on
         counted: Any = func.count(Activity.id)

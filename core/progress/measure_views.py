@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor, Measure, Period, measure_of
 from core.org.access import ensure_active
 from core.org.regions import load_region_tree
@@ -103,7 +104,7 @@ def _checked_line(measure: Measure, product_line: str) -> str:
     line = " ".join((product_line or "").split())
     if line and measure not in LINE_MEASURES:
         raise ValidationFailed(
-            "Only revenue and units targets can be read by product line; choose all lines."
+            _("Only revenue and units targets can be read by product line; choose all lines.")
         )
     return line
 

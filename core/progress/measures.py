@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import COUNT_MEASURES, Actor, Measure, Period, Role, measure_of
 from core.org.access import ensure_active, in_scope
 from core.org.regions import load_region_tree
@@ -204,7 +205,9 @@ def targets_report(
     today = today or date.today()
     chosen = measure_of(measure)
     if by not in BY:
-        raise ValidationFailed(f"Unknown grouping '{by}': choose {', '.join(BY)}.")
+        raise ValidationFailed(
+            _("Unknown grouping '{by}': choose {BY}.").format(by=by, BY=", ".join(BY))
+        )
     if by == "product_line":
         return _line_rows(session, actor, period, chosen, today)
     if by == "rep":
@@ -212,7 +215,7 @@ def targets_report(
         tree = load_region_tree(session)
         region_id = region_named(tree, region) if region else None
         if region_id is not None and not in_scope(actor, region_id):
-            raise PermissionDenied("You can only see figures of regions you manage.")
+            raise PermissionDenied(_("You can only see figures of regions you manage."))
         region_ids = None
         if actor.role == Role.REP:
             person = session.get(Person, actor.id)
@@ -230,7 +233,7 @@ def targets_report(
             product_line=product_line,
             rep_regions=region_ids,
         )
-    entities, _ = report_entities(session, actor, period, by, region=region, today=today)
+    entities, __ = report_entities(session, actor, period, by, region=region, today=today)
     return measure_rows(
         session,
         period,
@@ -249,7 +252,7 @@ def _line_rows(
     the catalogue."""
     ensure_active(actor)
     if measure == Measure.VISITS:
-        raise ValidationFailed("Visits have no product line; read them by person or region.")
+        raise ValidationFailed(_("Visits have no product line; read them by person or region."))
     scope = default_scope(session, actor)
     entity = scope_entity(scope)
     if scope.person_id is not None:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import Actor, Period, Role
 from core.org.access import ensure_can_view_person, in_scope
 from core.org.regions import RegionTree, load_region_tree
@@ -51,7 +52,7 @@ def default_scope(session: Session, actor: Actor) -> Scope:
 def region_scope(session: Session, actor: Actor, region_id: int) -> Scope:
     """A region with its subtree, if the actor may see it."""
     if not in_scope(actor, region_id) or actor.role == Role.REP:
-        raise PermissionDenied("You can only see figures of regions you manage.")
+        raise PermissionDenied(_("You can only see figures of regions you manage."))
     tree = load_region_tree(session)
     return Scope(
         label=tree.names[region_id],
@@ -63,7 +64,7 @@ def region_scope(session: Session, actor: Actor, region_id: int) -> Scope:
 def rep_scope(session: Session, actor: Actor, person_id: int) -> Scope:
     person = session.get(Person, person_id)
     if person is None:
-        raise PermissionDenied("No such person.")
+        raise PermissionDenied(_("No such person."))
     ensure_can_view_person(actor, person_id=person_id, region_id=person.region_id)
     return Scope(label=person.name, person_id=person_id)
 
@@ -101,14 +102,14 @@ def scope_for(session: Session, actor: Actor, key: str) -> Scope:
         return default_scope(session, actor)
     if key == "company":
         if not actor.sees_everything:
-            raise PermissionDenied("Only directors and admins see the company's figures.")
+            raise PermissionDenied(_("Only directors and admins see the company's figures."))
         return default_scope(session, actor)
-    kind, _, value = key.partition(":")
+    kind, __, value = key.partition(":")
     if kind == "region" and value.isdigit():
         return region_scope(session, actor, int(value))
     if kind == "rep" and value.isdigit():
         return rep_scope(session, actor, int(value))
-    raise ValidationFailed(f"Unknown scope '{key}'.")
+    raise ValidationFailed(_("Unknown scope '{key}'.").format(key=key))
 
 
 def scope_where(scope: Scope) -> list:
@@ -209,7 +210,7 @@ def region_named(tree: RegionTree, name: str) -> int:
     for region_id, region_name in tree.names.items():
         if region_name.casefold() == name.strip().casefold():
             return region_id
-    raise NotFound(f"No region named '{name}'.")
+    raise NotFound(_("No region named '{name}'.").format(name=name))
 
 
 def rep_entities(

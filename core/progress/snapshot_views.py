@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import Actor, Period, Role
 from core.org.access import ensure_can_view_person, in_scope
 from core.org.regions import load_region_tree
@@ -42,10 +43,10 @@ class SnapshotFigures(BaseModel):
 def snapshot_subject(session: Session, actor: Actor, scope_key: str) -> tuple[str, int] | None:
     """The (level, entity id) whose snapshots a scope shows, refusing scopes outside the
     actor's area; None for a scope that is no single entity (a manager's several regions)."""
-    kind, _, value = scope_key.partition(":")
+    kind, __, value = scope_key.partition(":")
     if scope_key == "company" or (scope_key == "default" and actor.sees_everything):
         if not actor.sees_everything:
-            raise PermissionDenied("Only directors and admins see the company's figures.")
+            raise PermissionDenied(_("Only directors and admins see the company's figures."))
         return SnapshotLevel.COMPANY.value, COMPANY_ENTITY
     if scope_key == "default":
         if actor.role == Role.REP:
@@ -56,15 +57,15 @@ def snapshot_subject(session: Session, actor: Actor, scope_key: str) -> tuple[st
         return (SnapshotLevel.REGION.value, tops[0]) if len(tops) == 1 else None
     if kind == "region" and value.isdigit():
         if actor.role == Role.REP or not in_scope(actor, int(value)):
-            raise PermissionDenied("You can only see figures of regions you manage.")
+            raise PermissionDenied(_("You can only see figures of regions you manage."))
         return SnapshotLevel.REGION.value, int(value)
     if kind == "rep" and value.isdigit():
         person = session.get(Person, int(value))
         if person is None:
-            raise NotFound(f"No person with id {value}.")
+            raise NotFound(_("No person with id {value}.").format(value=value))
         ensure_can_view_person(actor, person_id=person.id, region_id=person.region_id)
         return SnapshotLevel.REP.value, person.id
-    raise ValidationFailed(f"Unknown scope '{scope_key}'.")
+    raise ValidationFailed(_("Unknown scope '{scope_key}'.").format(scope_key=scope_key))
 
 
 def forecast_history(

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Period
 from core.org.access import SYSTEM_ACTOR
 from core.org.company import fiscal_start_month
@@ -473,7 +474,7 @@ def take_snapshots(
     benchmark: the stage probability from which a deal counts as committed."""
     today = today or date.today()
     if not 0 < commit_probability <= 1:
-        raise ValidationFailed("The commit probability must be above 0 and at most 1.")
+        raise ValidationFailed(_("The commit probability must be above 0 and at most 1."))
     fiscal_start = fiscal_start_month(session)
     history = _history_periods(today, fiscal_start)
     due = _due_periods(session, today, current_periods(today, fiscal_start))

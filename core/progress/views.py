@@ -93,7 +93,7 @@ def monthly_by_part(
     region) in each month of the period: the rows of the region x month heatmap."""
     today = today or date.today()
     tree = load_region_tree(session)
-    kind, _ = scope_parts(session, scope)
+    kind, __ = scope_parts(session, scope)
     if not kind:
         return []
     if kind == "region":
@@ -322,5 +322,5 @@ def rep_quarter(
     today = today or date.today()
     scope = rep_scope(session, actor, rep_id)  # refuses people outside the actor's area
     period = quarter_of(today, fiscal_start_month(session))
-    row, _ = scope_attainment(session, scope, period, today=today, simulate=False)
+    row, __ = scope_attainment(session, scope, period, today=today, simulate=False)
     return row
