@@ -44,8 +44,17 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
-from cli import backup, database, plans, reports, snapshots, transfer, translations, users
-from cli import digests
+from cli import (
+    backup,
+    database,
+    digests,
+    plans,
+    reports,
+    snapshots,
+    transfer,
+    translations,
+    users,
+)
 from core.errors import DomainError
 from db.engine import DatabaseUnavailable
 
