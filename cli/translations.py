@@ -112,7 +112,7 @@ def update(area: str, paths: list[str]) -> int:
     catalog = load(path)
     known = translated()
     added = 0
-    for key in messages_of(source_files(paths)).items():
+    for key in messages_of(source_files(paths)):
         if key in known or key in catalog:
             continue
         catalog.add(key, string=("", "") if isinstance(key, tuple) else "", locations=[])
