@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DomainError
+from core.i18n import _, day, ngettext
 from core.org.access import load_actor
 from core.pipeline import views
 from ui.auth import current_actor
@@ -32,14 +33,14 @@ show_flash(f"my:{deal_id}")
 open_new = open_created_deal(OPEN_KEY, lambda new_id: f"my:{new_id}")
 
 if deal_id is not None:
-    if st.button("← My deals", key="my_deals_back"):
+    if st.button(_("← My deals"), key="my_deals_back"):
         st.session_state.pop(OPEN_KEY, None)
         st.rerun()
     render_deal(actor, deal_id, key="my", compact=True, open_deal=open_new)
     st.stop()
 
-st.title("My deals")
-with st.expander("➕ New deal"):
+st.title(_("My deals"))
+with st.expander(_("➕ New deal")):
     new_deal_form(actor, key="my_new", on_created=open_new)
 try:
     frame = open_deals(actor.id)
@@ -49,8 +50,10 @@ except DomainError as exc:
 
 if frame.empty:
     st.info(
-        "You have no open deals. Deals you own show here, soonest expected close first; "
-        "create one with New deal above."
+        _(
+            "You have no open deals. Deals you own show here, soonest expected close first; "
+            "create one with New deal above."
+        )
     )
     st.stop()
 
@@ -58,22 +61,41 @@ slipping = int(frame["slipping"].sum())
 company = company_code()
 priced = frame["company_amount"].dropna()
 unpriced = len(frame) - len(priced)
+summary = (
+    ngettext(
+        "{n} open deal · {amount} {currency} · soonest close first · ⚠️ {slipping} slipping",
+        "{n} open deals · {amount} {currency} · soonest close first · ⚠️ {slipping} slipping",
+        len(frame),
+    )
+    if slipping
+    else ngettext(
+        "{n} open deal · {amount} {currency} · soonest close first",
+        "{n} open deals · {amount} {currency} · soonest close first",
+        len(frame),
+    )
+)
 st.caption(
-    f"{len(frame)} open deals · {money(priced.sum())} {company} · soonest close first"
-    + (f" · ⚠️ {slipping} slipping" if slipping else "")
+    summary.format(n=len(frame), amount=money(priced.sum()), currency=company, slipping=slipping)
 )
 if unpriced == 1:
     st.caption(
-        f"The total in {company} leaves out 1 deal in a currency without an exchange rate; "
-        "the deal says so below."
+        _(
+            "The total in {currency} leaves out 1 deal in a currency without an exchange rate; "
+            "the deal says so below."
+        ).format(currency=company)
     )
 elif unpriced:
     st.caption(
-        f"The total in {company} leaves out {unpriced} deals in a currency without an "
-        "exchange rate; each says so below."
+        _(
+            "The total in {currency} leaves out {n} deals in a currency without an exchange "
+            "rate; each says so below."
+        ).format(currency=company, n=unpriced)
     )
 search = st.text_input(
-    "Find a deal", placeholder="🔎 Deal or customer", label_visibility="collapsed", key="my_find"
+    _("Find a deal"),
+    placeholder=_("🔎 Deal or customer"),
+    label_visibility="collapsed",
+    key="my_find",
 )
 if search:
     needle = search.casefold()
@@ -87,23 +109,28 @@ for row in (frame if show_all else frame.head(SHOWN)).itertuples():
         warnings = [
             label
             for flag, label in (
-                (row.overdue, "⏰ overdue"),
-                (row.stalled, f"🐢 {row.days_in_stage} days in stage"),
-                (row.slipping, "⚠️ slipping"),
+                (row.overdue, _("⏰ overdue")),
+                (
+                    row.stalled,
+                    ngettext(
+                        "🐢 {n} day in stage", "🐢 {n} days in stage", int(row.days_in_stage or 0)
+                    ).format(n=row.days_in_stage),
+                ),
+                (row.slipping, _("⚠️ slipping")),
             )
             if flag
         ]
         amounts = deal_money(row.amount, row.currency, row.company_amount, company, row.first_rate)
         st.markdown(
             f"**{row.name}**  \n{row.customer} · {row.stage}  \n"
-            f"💰 {amounts} · 📅 {row.expected_close}"
+            f"💰 {amounts} · 📅 {day(row.expected_close)}"
             + "".join(f" · {warning}" for warning in warnings)
         )
         if row.next_step:
-            st.caption(f"Next: {row.next_step}")
-        if st.button("Open", key=f"my_open_{row.id}", width="stretch"):
+            st.caption(_("Next: {step}").format(step=row.next_step))
+        if st.button(_("Open"), key=f"my_open_{row.id}", width="stretch"):
             st.session_state[OPEN_KEY] = int(row.id)
             st.rerun()
-if not show_all and len(frame) > SHOWN and st.button(f"Show all {len(frame)} deals"):
+if not show_all and len(frame) > SHOWN and st.button(_("Show all {n} deals").format(n=len(frame))):
     st.session_state["my_deals_all"] = True
     st.rerun()

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from core.i18n import N_, _, day
 from core.models import ActivityType, Actor
 from core.org.access import load_actor
 from core.pipeline import follow_ups
@@ -16,11 +17,18 @@ from core.pipeline.follow_ups import FollowUpRow, NextFollowUp
 from ui.data import cached, read, save
 
 ICONS = {
-    ActivityType.VISIT: "🚗 Visit",
-    ActivityType.CALL: "📞 Call",
-    ActivityType.MEETING: "👥 Meeting",
-    ActivityType.DEMO: "🖥️ Demo",
-    ActivityType.EMAIL: "✉️ Email",
+    ActivityType.VISIT: N_("🚗 Visit"),
+    ActivityType.CALL: N_("📞 Call"),
+    ActivityType.MEETING: N_("👥 Meeting"),
+    ActivityType.DEMO: N_("🖥️ Demo"),
+    ActivityType.EMAIL: N_("✉️ Email"),
+}
+NAMES = {
+    ActivityType.VISIT: N_("Visit"),
+    ActivityType.CALL: N_("Call"),
+    ActivityType.MEETING: N_("Meeting"),
+    ActivityType.DEMO: N_("Demo"),
+    ActivityType.EMAIL: N_("Email"),
 }
 
 FOLLOW_UP_WRITES = ("activities", "deals", "alerts", "customers")
@@ -41,9 +49,14 @@ def open_follow_ups(
 
 def _choice_label(row: FollowUpRow | None) -> str:
     if row is None:
-        return "None of them"
-    late = " (overdue)" if row.overdue else ""
-    return f"{row.title} · due {row.due_on}{late}"
+        return _("None of them")
+    if row.overdue:
+        return _("{title} · due {day} (overdue)").format(title=row.title, day=day(row.due_on))
+    return _("{title} · due {day}").format(title=row.title, day=day(row.due_on))
+
+
+def _icon_label(kind: ActivityType | None) -> str:
+    return _(ICONS[kind]) if kind is not None else ""
 
 
 def quick_add_activity(
@@ -63,40 +76,40 @@ def quick_add_activity(
         (i for i, row in enumerate(choices) if row is not None and row.id == follow_up_id), 0
     )
     with st.form(key, clear_on_submit=True):
-        st.markdown("**Log an activity**")
+        st.markdown(_("**Log an activity**"))
         chosen_kind = st.segmented_control(
-            "Type",
+            _("Type"),
             list(ActivityType),
             default=kind or ActivityType.VISIT,
-            format_func=ICONS.get,
+            format_func=_icon_label,
             key=f"{key}_type",
             label_visibility="collapsed",
         )
-        occurred_on = st.date_input("Date", value=date.today(), key=f"{key}_on")
-        outcome = st.text_input("Outcome", key=f"{key}_outcome", max_chars=200)
-        notes = st.text_area("Notes", key=f"{key}_notes", height=68)
+        occurred_on = st.date_input(_("Date"), value=date.today(), key=f"{key}_on")
+        outcome = st.text_input(_("Outcome"), key=f"{key}_outcome", max_chars=200)
+        notes = st.text_area(_("Notes"), key=f"{key}_notes", height=68)
         closes = None
         if len(choices) > 1:
             closes = st.selectbox(
-                "Follow-up this activity did (marked done)",
+                _("Follow-up this activity did (marked done)"),
                 choices,
                 index=preselected,
                 format_func=_choice_label,
                 key=f"{key}_closes",
             )
         next_title = st.text_input(
-            "Next follow-up (leave empty for none)",
+            _("Next follow-up (leave empty for none)"),
             key=f"{key}_next_title",
             max_chars=200,
-            placeholder="For example: send the offer",
+            placeholder=_("For example: send the offer"),
         )
         next_on = st.date_input(
-            "Next follow-up due on",
+            _("Next follow-up due on"),
             value=date.today() + timedelta(days=7),
             min_value=date.today(),
             key=f"{key}_next_on",
         )
-        submitted = st.form_submit_button("📝 Log activity", width="stretch")
+        submitted = st.form_submit_button(_("📝 Log activity"), width="stretch")
     if not submitted:
         return
     chosen_kind = chosen_kind or ActivityType.VISIT
@@ -120,19 +133,23 @@ def quick_add_activity(
             next_follow_up=following,
         )
 
-    what = ICONS[chosen_kind].split(" ", 1)[1]
+    what = _(NAMES[chosen_kind])
     if close_id is not None and next_title.strip():
-        done = f"{what} logged; the follow-up is done and the next one is set for {next_on}."
+        done = _("{what} logged; the follow-up is done and the next one is set for {day}.").format(
+            what=what, day=day(next_on)
+        )
     elif close_id is not None:
-        done = f"{what} logged and the follow-up is done."
+        done = _("{what} logged and the follow-up is done.").format(what=what)
     elif next_title.strip():
-        done = f"{what} logged; the next follow-up is set for {next_on}."
+        done = _("{what} logged; the next follow-up is set for {day}.").format(
+            what=what, day=day(next_on)
+        )
     else:
-        done = f"{what} logged."
+        done = _("{what} logged.").format(what=what)
     save(
         log,
         done,
-        labels={"title": "Next follow-up"},
+        labels={"title": _("Next follow-up")},
         # the deal view's readers are not tagged yet: an activity on a deal clears every cache
         affects=FOLLOW_UP_WRITES if deal_id is None else None,
     )
@@ -143,24 +160,24 @@ def add_follow_up_form(
 ) -> None:
     """A small form to add a follow-up (what, which day, optional time and type) on a deal or a
     customer; it shows on My day on its day and becomes the deal's next step."""
-    with st.expander("📌 Add a follow-up"), st.form(key, clear_on_submit=True, border=False):
+    with st.expander(_("📌 Add a follow-up")), st.form(key, clear_on_submit=True, border=False):
         title = st.text_input(
-            "Follow-up", max_chars=200, key=f"{key}_title", placeholder="Call back about…"
+            _("Follow-up"), max_chars=200, key=f"{key}_title", placeholder=_("Call back about…")
         )
         due_on = st.date_input(
-            "Due on",
+            _("Due on"),
             value=date.today() + timedelta(days=1),
             min_value=date.today(),
             key=f"{key}_on",
         )
-        due_at = st.time_input("At (optional)", value=None, key=f"{key}_at")
+        due_at = st.time_input(_("At (optional)"), value=None, key=f"{key}_at")
         kind = st.selectbox(
-            "Type",
+            _("Type"),
             [None, *ActivityType],
-            format_func=lambda k: "Task" if k is None else ICONS[k],
+            format_func=lambda k: _("Task") if k is None else _(ICONS[k]),
             key=f"{key}_kind",
         )
-        submitted = st.form_submit_button("📌 Add follow-up", width="stretch")
+        submitted = st.form_submit_button(_("📌 Add follow-up"), width="stretch")
     if not submitted:
         return
     save(
@@ -174,6 +191,6 @@ def add_follow_up_form(
             customer_id=None if deal_id is not None else customer_id,
             kind=kind,
         ),
-        f"Follow-up added for {due_on}.",
+        _("Follow-up added for {day}.").format(day=day(due_on)),
         affects=FOLLOW_UP_WRITES if deal_id is None else None,
     )

@@ -6,40 +6,46 @@ import pandas as pd
 from pydantic import ValidationError
 
 from core.customers.duplicates import DuplicateCandidate
+from core.i18n import N_, _
 from ui.flash import error_message
 from ui.format import amount_in, as_text, is_missing, not_priced
 
 FIELD_LABELS = {
-    "name": "Name",
-    "region_id": "Region",
-    "owner_id": "Owner",
-    "industry": "Industry",
-    "segment": "Segment",
-    "status": "Status",
-    "annual_potential": "Annual potential",
-    "external_id": "External id",
-    "title": "Title",
-    "email": "Email",
-    "phone": "Phone",
+    "name": N_("Name"),
+    "region_id": N_("Region"),
+    "owner_id": N_("Owner"),
+    "industry": N_("Industry"),
+    "segment": N_("Segment"),
+    "status": N_("Status"),
+    "annual_potential": N_("Annual potential"),
+    "external_id": N_("External id"),
+    "title": N_("Title"),
+    "email": N_("Email"),
+    "phone": N_("Phone"),
 }
 
 
 def input_errors(exc: ValidationError) -> str:
     """One line per wrong field, named as on the form: "Email: enter an email address..."."""
-    return error_message(exc, FIELD_LABELS)
+    return error_message(exc, field_labels())
+
+
+def field_labels() -> dict[str, str]:
+    """The form's field names in the current language, for refusals naming a field."""
+    return {field: _(label) for field, label in FIELD_LABELS.items()}
 
 
 def duplicates_table(candidates: list[DuplicateCandidate]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Customer": c.name,
-                "Region": c.region,
-                "Owner": c.owner or "–",
-                "Similarity": f"{c.similarity:.0%}",
-                "Why": "same name, same region"
+                _("Customer"): c.name,
+                _("Region"): c.region,
+                _("Owner"): c.owner or "–",
+                _("Similarity"): f"{c.similarity:.0%}",
+                _("Why"): _("same name, same region")
                 if c.blocking
-                else ("same name, other region" if c.exact else "very similar name"),
+                else (_("same name, other region") if c.exact else _("very similar name")),
             }
             for c in candidates
         ]

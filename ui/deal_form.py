@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from core import customers
 from core.customers.archive import CustomerFilters, get_customer
 from core.errors import DomainError
+from core.i18n import N_, _, babel_locale
 from core.models import Actor, ForecastCategory, Role
 from core.org.access import load_actor
 from core.pipeline import creation, deal_amounts
@@ -32,20 +33,27 @@ CREATION_WRITES = ("deals", "customers", "activities", "alerts")
 """A new deal changes the pipeline figures, the customer's summary and timeline, its
 follow-ups (read with the activities) and the alerts."""
 
-EXISTING, NEW = "Existing customer", "New customer"
+EXISTING, NEW = N_("Existing customer"), N_("New customer")
+"""The two ways to give the customer; the values stay English, the radio shows them translated."""
 LABELS = {
-    "customer_id": "Customer",
-    "name": "Deal name",
-    "product_id": "Product",
-    "amount": "Amount",
-    "currency": "Currency",
-    "quantity": "Quantity",
-    "expected_close": "Expected close",
-    "stage_id": "Stage",
-    "forecast_category": "Forecast category",
-    "next_step": "Next step",
-    "next_step_due": "Next step due",
-    "owner_id": "Owner",
+    "customer_id": N_("Customer"),
+    "name": N_("Deal name"),
+    "product_id": N_("Product"),
+    "amount": N_("Amount"),
+    "currency": N_("Currency"),
+    "quantity": N_("Quantity"),
+    "expected_close": N_("Expected close"),
+    "stage_id": N_("Stage"),
+    "forecast_category": N_("Forecast category"),
+    "next_step": N_("Next step"),
+    "next_step_due": N_("Next step due"),
+    "owner_id": N_("Owner"),
+}
+FORECAST_NAMES = {
+    ForecastCategory.COMMIT: N_("commit"),
+    ForecastCategory.BEST_CASE: N_("best case"),
+    ForecastCategory.PIPELINE: N_("pipeline"),
+    ForecastCategory.OMITTED: N_("omitted"),
 }
 SHOWN_MATCHES = 50
 
@@ -71,14 +79,19 @@ def currency_label(code: str, choices: CurrencyChoices) -> str:
     """A currency as the selects show it: "EUR – Euro"; the company currency and the
     currencies without a rate say so."""
     try:
-        name = get_currency_name(code, locale="en")
+        name = get_currency_name(code, locale=babel_locale())
     except (KeyError, ValueError):
         name = code
     if code == choices.company:
-        return f"{code} – {name} (the company currency)"
+        return _("{code} – {name} (the company currency)").format(code=code, name=name)
     if code in choices.with_rates:
         return f"{code} – {name}"
-    return f"{code} – {name} (no exchange rate yet)"
+    return _("{code} – {name} (no exchange rate yet)").format(code=code, name=name)
+
+
+def field_labels() -> dict[str, str]:
+    """The form's field names in the current language, for refusals naming a field."""
+    return {field: _(label) for field, label in LABELS.items()}
 
 
 @cached("customers", "org", ttl=60, show_spinner=False)
@@ -126,13 +139,13 @@ def _pick_owner(actor: Actor, options: NewDealOptions, key: str) -> int | None:
     ids = [pid for pid, _ in options.owners]
     names = dict(options.owners)
     return st.selectbox(
-        "Owner *",
+        _("Owner *"),
         ids,
         index=ids.index(actor.id) if actor.id in ids else None,
         format_func=lambda pid: names.get(pid, "?"),
-        placeholder="Pick the rep who will own the deal",
+        placeholder=_("Pick the rep who will own the deal"),
         key=f"{key}_owner",
-        help="You can create deals for the people of your own area.",
+        help=_("You can create deals for the people of your own area."),
     )
 
 
@@ -140,26 +153,30 @@ def _pick_customer(
     actor: Actor, key: str, owner_id: int | None
 ) -> tuple[int | None, str | None, bool]:
     """(existing customer id, new customer's name, confirmed it is not a duplicate)."""
-    mode = st.radio("Customer *", [EXISTING, NEW], horizontal=True, key=f"{key}_mode")
+    mode = st.radio(
+        _("Customer *"), [EXISTING, NEW], format_func=_, horizontal=True, key=f"{key}_mode"
+    )
     if mode == NEW:
         name = st.text_input(
-            "New customer's name *",
+            _("New customer's name *"),
             key=f"{key}_new_customer",
-            placeholder="The company's name as it writes it",
+            placeholder=_("The company's name as it writes it"),
         )
         confirmed = False
         if name.strip() and owner_id is not None:
             candidates = similar_customers(owner_id, name.strip())
             if any(c.blocking for c in candidates):
                 st.error(
-                    "This customer already exists in the owner's region; use it instead of "
-                    "creating it again."
+                    _(
+                        "This customer already exists in the owner's region; use it instead of "
+                        "creating it again."
+                    )
                 )
             elif candidates:
-                st.warning("This looks like a customer we already have.")
+                st.warning(_("This looks like a customer we already have."))
             for candidate in candidates[:3]:
                 st.button(
-                    f"Use {candidate.name} ({candidate.region})",
+                    _("Use {name} ({region})").format(name=candidate.name, region=candidate.region),
                     key=f"{key}_use_{candidate.id}",
                     on_click=_use_existing,
                     args=(key, candidate.id, candidate.name),
@@ -167,29 +184,31 @@ def _pick_customer(
                 )
             if candidates and not any(c.blocking for c in candidates):
                 confirmed = st.checkbox(
-                    "It is a different customer: create it", key=f"{key}_different"
+                    _("It is a different customer: create it"), key=f"{key}_different"
                 )
         return None, name, confirmed
     search = st.text_input(
-        "Find the customer",
+        _("Find the customer"),
         key=f"{key}_search",
-        placeholder="🔎 Type part of the customer's name",
+        placeholder=_("🔎 Type part of the customer's name"),
     )
     matches = customer_matches(actor.id, search, owner_id)
     if not matches and not search.strip():
-        st.caption("Type part of the customer's name to find it, or choose New customer.")
+        st.caption(_("Type part of the customer's name to find it, or choose New customer."))
         return None, None, False
     if not matches:
         st.info(
-            "No customer matches. Type another part of the name, or choose New customer to "
-            "create it."
+            _(
+                "No customer matches. Type another part of the name, or choose New customer to "
+                "create it."
+            )
         )
         return None, None, False
     ids = [cid for cid, _ in matches]
     labels = dict(matches)
     chosen = st.session_state.get(f"{key}_chosen")
     picked = st.selectbox(
-        "Customer",
+        _("Customer"),
         ids,
         index=ids.index(chosen) if chosen in ids else 0,
         format_func=lambda cid: labels.get(cid, "?"),
@@ -197,7 +216,11 @@ def _pick_customer(
         label_visibility="collapsed",
     )
     if len(matches) == SHOWN_MATCHES:
-        st.caption(f"The first {SHOWN_MATCHES} matches; type more of the name to narrow them.")
+        st.caption(
+            _("The first {n} matches; type more of the name to narrow them.").format(
+                n=SHOWN_MATCHES
+            )
+        )
     return picked, None, False
 
 
@@ -267,12 +290,12 @@ def _create(
 
     save_new_deal(
         create,
-        f"The deal {draft.name} is created.",
+        _("The deal {name} is created.").format(name=draft.name),
         pending_key=f"{key}_pending",
         pending=lambda warning: (draft, warning),
         forget=[f"{key}_pending", *_form_keys(key)],
         on_created=on_created,
-        labels=LABELS,
+        labels=field_labels(),
     )
 
 
@@ -306,23 +329,25 @@ def new_deal_form(
         st.error(str(exc))
         return
     if not options.stages:
-        st.info("No pipeline stages are set up yet; an administrator adds them first.")
+        st.info(_("No pipeline stages are set up yet; an administrator adds them first."))
         return
     if not options.owners:
-        st.info("There is nobody you can create a deal for.")
+        st.info(_("There is nobody you can create a deal for."))
         return
     owner_id = _pick_owner(actor, options, key)
     if customer_id is None:
         existing_id, new_customer, customer_confirmed = _pick_customer(actor, key, owner_id)
     else:
         existing_id, new_customer, customer_confirmed = customer_id, None, False
-        st.markdown(f"**Customer:** {customer_name(customer_id)}")
+        st.markdown(_("**Customer:** {name}").format(name=customer_name(customer_id)))
     pending = st.session_state.get(f"{key}_pending")
     if pending:
         draft, message = pending
         st.warning(message)
         yes, no = st.columns(2)
-        if yes.button("Create another one", key=f"{key}_confirm", type="primary", width="stretch"):
+        if yes.button(
+            _("Create another one"), key=f"{key}_confirm", type="primary", width="stretch"
+        ):
             _create(
                 actor,
                 draft,
@@ -332,7 +357,7 @@ def new_deal_form(
                 key=key,
                 on_created=on_created,
             )
-        if no.button("Cancel", key=f"{key}_cancel", width="stretch"):
+        if no.button(_("Cancel"), key=f"{key}_cancel", width="stretch"):
             st.session_state.pop(f"{key}_pending", None)
             st.rerun()
         return
@@ -344,63 +369,71 @@ def new_deal_form(
     categories = list(ForecastCategory)
     currencies = currency_options()
     with st.form(f"{key}_form", border=False):
-        name = st.text_input("Deal name *", max_chars=200, key=f"{key}_name")
+        name = st.text_input(_("Deal name *"), max_chars=200, key=f"{key}_name")
         product = st.selectbox(
-            "Product",
+            _("Product"),
             products,
-            format_func=lambda pid: "No product" if pid is None else product_names.get(pid, "?"),
+            format_func=lambda pid: _("No product") if pid is None else product_names.get(pid, "?"),
             key=f"{key}_product",
         )
         money_col, currency_col, quantity_col = st.columns([2, 2, 1])
         amount = money_col.number_input(
-            "Amount *", min_value=0.0, value=0.0, step=1000.0, key=f"{key}_amount"
+            _("Amount *"), min_value=0.0, value=0.0, step=1000.0, key=f"{key}_amount"
         )
         code = currency_col.selectbox(
-            "Currency *",
+            _("Currency *"),
             currencies.codes,
             format_func=lambda c: currency_label(c, currencies),
             key=f"{key}_currency",
-            help="The currency of the amount; figures convert it to the company currency at "
-            "the rate in effect. Type a code to find it.",
+            help=_(
+                "The currency of the amount; figures convert it to the company currency at "
+                "the rate in effect. Type a code to find it."
+            ),
         )
         quantity = quantity_col.number_input(
-            "Quantity *", min_value=1, value=1, step=1, key=f"{key}_quantity"
+            _("Quantity *"), min_value=1, value=1, step=1, key=f"{key}_quantity"
         )
         close = st.date_input(
-            "Expected close *",
+            _("Expected close *"),
             value=date.today() + timedelta(days=60),
             min_value=date.today(),
             key=f"{key}_close",
         )
         stage_id = st.selectbox(
-            "Stage",
+            _("Stage"),
             stage_ids,
             format_func=lambda sid: stage_names.get(sid, "?"),
             key=f"{key}_stage",
-            help="A new deal starts at the first stage. A later stage needs the exit items of "
-            "the stages before it done, and no stage that needs a deal-team role.",
+            help=_(
+                "A new deal starts at the first stage. A later stage needs the exit items of "
+                "the stages before it done, and no stage that needs a deal-team role."
+            ),
         )
         items = []
         if earlier_items:
             items = st.multiselect(
-                "Exit items already done (only to start at a later stage)",
+                _("Exit items already done (only to start at a later stage)"),
                 earlier_items,
                 key=f"{key}_items",
             )
         category = st.selectbox(
-            "Forecast category",
+            _("Forecast category"),
             categories,
             index=categories.index(ForecastCategory.PIPELINE),
-            format_func=lambda c: c.value.replace("_", " "),
+            format_func=lambda c: _(FORECAST_NAMES[c]),
             key=f"{key}_category",
         )
-        next_step = st.text_input("Next step", max_chars=200, key=f"{key}_next")
-        due = st.date_input("Next step due", value=None, min_value=date.today(), key=f"{key}_due")
-        submitted = st.form_submit_button("Create deal", type="primary", width="stretch")
+        next_step = st.text_input(_("Next step"), max_chars=200, key=f"{key}_next")
+        due = st.date_input(
+            _("Next step due"), value=None, min_value=date.today(), key=f"{key}_due"
+        )
+        submitted = st.form_submit_button(_("Create deal"), type="primary", width="stretch")
     if not submitted:
         return
     if existing_id is None and not (new_customer or "").strip():
-        st.error("Pick the customer, or choose New customer and give its name; nothing was saved.")
+        st.error(
+            _("Pick the customer, or choose New customer and give its name; nothing was saved.")
+        )
         return
     try:
         draft = DealDraft(
@@ -419,7 +452,7 @@ def new_deal_form(
             checklist_done=list(items),
         )
     except ValidationError as exc:
-        st.error(flash.error_message(exc, LABELS))
+        st.error(flash.error_message(exc, field_labels()))
         return
     _create(
         actor,
