@@ -59,7 +59,7 @@ def _to_decimal(value: object, what: str) -> Decimal:
 
 
 def _check_unit(unit: object) -> Decimal:
-    result = _to_decimal(unit, "The rounding unit")
+    result = _to_decimal(unit, _("The rounding unit"))
     if result <= 0:
         raise PlanningError(
             _("The rounding unit must be positive (got {result}).").format(result=_fmt(result))
@@ -181,12 +181,12 @@ def allocate(
     naming the cause when the request cannot be met.
     """
     unit = _check_unit(unit)
-    total = _to_decimal(total, "The total to allocate")
+    total = _to_decimal(total, _("The total to allocate"))
     if total < 0:
         raise PlanningError(
             _("The total to allocate cannot be negative (got {total}).").format(total=_fmt(total))
         )
-    total_units = _whole_units(total, unit, "The total to allocate")
+    total_units = _whole_units(total, unit, _("The total to allocate"))
     floor = floor or {}
     cap = cap or {}
     locked = locked or {}
@@ -200,7 +200,7 @@ def allocate(
                 )
     weight_of: dict[K, Fraction] = {}
     for key, raw in weights.items():
-        value = _to_decimal(raw, f"Weight for {key!r}")
+        value = _to_decimal(raw, _("Weight for {key!r}").format(key=key))
         if value < 0:
             raise PlanningError(
                 _("Weight for {key!r} is negative ({value}); weights must be zero or more.").format(
@@ -217,17 +217,19 @@ def allocate(
 
     locked_units: dict[K, int] = {}
     for key, raw in locked.items():
-        value = _to_decimal(raw, f"Locked amount for {key!r}")
+        value = _to_decimal(raw, _("Locked amount for {key!r}").format(key=key))
         if value < 0:
             raise PlanningError(
                 _("Locked amount for {key!r} cannot be negative ({value}).").format(
                     key=key, value=_fmt(value)
                 )
             )
-        locked_units[key] = _whole_units(value, unit, f"Locked amount for {key!r}")
+        locked_units[key] = _whole_units(
+            value, unit, _("Locked amount for {key!r}").format(key=key)
+        )
     floor_units: dict[K, int] = {}
     for key, raw in floor.items():
-        value = _to_decimal(raw, f"Floor for {key!r}")
+        value = _to_decimal(raw, _("Floor for {key!r}").format(key=key))
         if value < 0:
             raise PlanningError(
                 _("Floor for {key!r} cannot be negative ({value}).").format(
@@ -237,7 +239,7 @@ def allocate(
         floor_units[key] = math.ceil(Fraction(value) / Fraction(unit))
     cap_units: dict[K, int] = {}
     for key, raw in cap.items():
-        value = _to_decimal(raw, f"Cap for {key!r}")
+        value = _to_decimal(raw, _("Cap for {key!r}").format(key=key))
         if value < 0:
             raise PlanningError(
                 _("Cap for {key!r} cannot be negative ({value}).").format(
@@ -299,9 +301,9 @@ def allocate(
         )
     floor_sum = sum(floor_units.get(key, 0) for key in free)
     if floor_sum > remaining:
-        floors_text = f"Floors ({_fmt(_amount(floor_sum, unit))})"
+        floors_text = _("Floors ({amount})").format(amount=_fmt(_amount(floor_sum, unit)))
         if locked_sum:
-            floors_text += f" plus locked amounts ({locked_text})"
+            floors_text += _(" plus locked amounts ({locked_text})").format(locked_text=locked_text)
         raise PlanningError(
             _("{floors_text} exceed the total to allocate ({total}).").format(
                 floors_text=floors_text, total=_fmt(total)
@@ -310,9 +312,11 @@ def allocate(
     if free and all(key in cap_units for key in free):
         cap_sum = sum(cap_units[key] for key in free)
         if cap_sum < remaining:
-            caps_text = f"Caps ({_fmt(_amount(cap_sum, unit))})"
+            caps_text = _("Caps ({amount})").format(amount=_fmt(_amount(cap_sum, unit)))
             if locked_sum:
-                caps_text += f" plus locked amounts ({locked_text})"
+                caps_text += _(" plus locked amounts ({locked_text})").format(
+                    locked_text=locked_text
+                )
             raise PlanningError(
                 _(
                     "{caps_text} fall short of the total to allocate ({total}) and every "
@@ -436,7 +440,7 @@ def _units_array(
     for index, raw in enumerate(totals):
         value = raw if isinstance(raw, Decimal) and raw.is_finite() else None
         if value is None:
-            value = _to_decimal(raw, f"The total for {describe(index)}")
+            value = _to_decimal(raw, _("The total for {describe}").format(describe=describe(index)))
         if value < 0:
             raise PlanningError(
                 _("The total for {describe} cannot be negative ({value}).").format(

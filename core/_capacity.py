@@ -18,8 +18,8 @@ def padded(total: Number, padding_pct: Number, *, unit: Decimal = Decimal(1)) ->
     Rounding up means the padded total never falls below the requested padding.
     """
     unit = _check_unit(unit)
-    amount = _to_decimal(total, "The total to pad")
-    pct = _to_decimal(padding_pct, "The padding percentage")
+    amount = _to_decimal(total, _("The total to pad"))
+    pct = _to_decimal(padding_pct, _("The padding percentage"))
     if amount < 0:
         raise PlanningError(
             _("The total to pad cannot be negative (got {amount}).").format(amount=_fmt(amount))
@@ -51,11 +51,11 @@ def reps_needed(
       new hire who loses `ramp_months_lost` of a year to ramp (a fraction of a year:
       3 months = 0.25). So each seat loses attrition x ramp lost of a year's output.
     """
-    goal = _to_decimal(target, "The target")
-    productivity = _to_decimal(avg_productivity_per_rep, "The productivity per rep")
-    attainment = _to_decimal(expected_attainment, "The expected attainment")
-    ramp_lost = _to_decimal(ramp_months_lost, "The share of a year lost to ramp")
-    churn = _to_decimal(attrition, "The attrition rate")
+    goal = _to_decimal(target, _("The target"))
+    productivity = _to_decimal(avg_productivity_per_rep, _("The productivity per rep"))
+    attainment = _to_decimal(expected_attainment, _("The expected attainment"))
+    ramp_lost = _to_decimal(ramp_months_lost, _("The share of a year lost to ramp"))
+    churn = _to_decimal(attrition, _("The attrition rate"))
     if goal < 0:
         raise PlanningError(
             _("The target cannot be negative (got {goal}).").format(goal=_fmt(goal))
@@ -94,7 +94,7 @@ def reps_needed(
 
 def padded_units(units: np.ndarray, padding_pct: Number) -> np.ndarray:
     """Whole units x (1 + padding_pct / 100), rounded up (vectorised `padded` for unit 1)."""
-    pct = _to_decimal(padding_pct, "The padding percentage")
+    pct = _to_decimal(padding_pct, _("The padding percentage"))
     if pct < 0:
         raise PlanningError(
             _("The padding percentage cannot be negative (got {pct}).").format(pct=_fmt(pct))

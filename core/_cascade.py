@@ -111,7 +111,7 @@ def rebalance_month_cells(
     *,
     label: Callable[[K], str] = str,
     month_label: Callable[[int], str] = lambda m: f"month {m + 1}",
-    what: str = "the region",
+    what: str = _("the region"),
 ) -> dict[K, np.ndarray]:
     """New monthly amounts of the parts of a region so each month adds up to `totals`.
 

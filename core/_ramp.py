@@ -46,7 +46,7 @@ def ramp_factors(
     gets `ramp[1]`, and so on; after the ramp the factor is 1. Months before the hire get 0.
     Only the year and month of each date count. `hire_date=None` means fully ramped.
     """
-    steps = [_to_decimal(v, f"Ramp step {i}") for i, v in enumerate(ramp, 1)]
+    steps = [_to_decimal(v, _("Ramp step {i}").format(i=i)) for i, v in enumerate(ramp, 1)]
     for step, value in enumerate(steps, 1):
         if not 0 <= value <= 1:
             raise PlanningError(
@@ -109,14 +109,22 @@ def apply_ramp(
     for key, amounts in monthly.items():
         units: list[int] = []
         for month, raw in enumerate(amounts, 1):
-            value = _to_decimal(raw, f"Target for {key!r} in month {month}")
+            value = _to_decimal(
+                raw, _("Target for {key!r} in month {month}").format(key=key, month=month)
+            )
             if value < 0:
                 raise PlanningError(
                     _("Target for {key!r} in month {month} is negative ({value}).").format(
                         key=key, month=month, value=_fmt(value)
                     )
                 )
-            units.append(_whole_units(value, unit, f"Target for {key!r} in month {month}"))
+            units.append(
+                _whole_units(
+                    value,
+                    unit,
+                    _("Target for {key!r} in month {month}").format(key=key, month=month),
+                )
+            )
         original[key] = units
         if key not in factors:
             ramped[key] = list(units)
@@ -130,7 +138,9 @@ def apply_ramp(
             )
         row: list[int] = []
         for month, (count, raw) in enumerate(zip(units, key_factors, strict=True), 1):
-            factor = _to_decimal(raw, f"Ramp factor for {key!r} in month {month}")
+            factor = _to_decimal(
+                raw, _("Ramp factor for {key!r} in month {month}").format(key=key, month=month)
+            )
             if not 0 <= factor <= 1:
                 raise PlanningError(
                     _(

@@ -29,7 +29,10 @@ MONTHS_PER_YEAR = 12
 
 def _profile_weights(profile: Sequence[Number]) -> np.ndarray:
     """Profile as numpy weights: exact int64 when a small power of ten makes them whole."""
-    values = [_to_decimal(v, f"Profile weight for month {i}") for i, v in enumerate(profile, 1)]
+    values = [
+        _to_decimal(v, _("Profile weight for month {i}").format(i=i))
+        for i, v in enumerate(profile, 1)
+    ]
     for month, value in enumerate(values, 1):
         if value < 0:
             raise PlanningError(
@@ -96,7 +99,7 @@ def history_profile(won_by_month: Mapping[int, Number]) -> list[Decimal]:
             raise PlanningError(
                 _("Fiscal month {month!r} is not between 1 and 12.").format(month=month)
             )
-        value = _to_decimal(raw, f"Won revenue for fiscal month {month}")
+        value = _to_decimal(raw, _("Won revenue for fiscal month {month}").format(month=month))
         if value < 0:
             raise PlanningError(
                 _("Won revenue for fiscal month {month} is negative ({value}).").format(
@@ -119,7 +122,10 @@ def manual_profile(percentages: Sequence[Number]) -> list[Decimal]:
                 count=len(percentages)
             )
         )
-    values = [_to_decimal(v, f"Percentage for month {i}") for i, v in enumerate(percentages, 1)]
+    values = [
+        _to_decimal(v, _("Percentage for month {i}").format(i=i))
+        for i, v in enumerate(percentages, 1)
+    ]
     for month, value in enumerate(values, 1):
         if value < 0:
             raise PlanningError(
@@ -146,7 +152,10 @@ def calendar_profile(percentages: Sequence[Number], fiscal_start_month: int = 1)
                 count=len(percentages)
             )
         )
-    values = [_to_decimal(v, f"Percentage for month {i}") for i, v in enumerate(percentages, 1)]
+    values = [
+        _to_decimal(v, _("Percentage for month {i}").format(i=i))
+        for i, v in enumerate(percentages, 1)
+    ]
     for month, value in enumerate(values, 1):
         if value < 0 or value != value.quantize(Decimal("0.01")):
             raise PlanningError(

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from core._allocation import K, Number, PlanningError, _fmt, _to_decimal
-from core.i18n import _
+from core.i18n import N_, _
 
 
 class Method(StrEnum):
@@ -21,17 +21,24 @@ class Method(StrEnum):
 
 
 _ALL_ZERO_MESSAGES = {
-    Method.HISTORY: "No won revenue in the history window for any of {keys}; "
-    "choose another method.",
-    Method.POTENTIAL: "No account potential recorded for any of {keys}; choose another method.",
-    Method.PIPELINE: "No open pipeline for any of {keys}; choose another method.",
-    Method.MANUAL: "Every manual weight is zero for {keys}; enter at least one positive weight.",
+    Method.HISTORY: N_(
+        "No won revenue in the history window for any of {keys}; choose another method."
+    ),
+    Method.POTENTIAL: N_("No account potential recorded for any of {keys}; choose another method."),
+    Method.PIPELINE: N_("No open pipeline for any of {keys}; choose another method."),
+    Method.MANUAL: N_(
+        "Every manual weight is zero for {keys}; enter at least one positive weight."
+    ),
 }
 
 
 def _names(keys: Sequence[object], limit: int = 5) -> str:
     shown = ", ".join(str(key) for key in keys[:limit])
-    return shown if len(keys) <= limit else f"{shown} and {len(keys) - limit} more"
+    return (
+        shown
+        if len(keys) <= limit
+        else _("{shown} and {value} more").format(shown=shown, value=len(keys) - limit)
+    )
 
 
 def weights_for(
@@ -69,7 +76,9 @@ def weights_for(
         raise PlanningError(_("The {value} method needs {value} data.").format(value=chosen.value))
     result: dict[K, Decimal] = {}
     for key in keys:
-        value = _to_decimal(data.get(key, 0), f"The {chosen.value} weight for {key}")
+        value = _to_decimal(
+            data.get(key, 0), _("The {value} weight for {key}").format(value=chosen.value, key=key)
+        )
         if value < 0:
             raise PlanningError(
                 _("The {value} weight for {key} is negative ({value2}).").format(
@@ -78,5 +87,5 @@ def weights_for(
             )
         result[key] = value
     if keys and not any(result.values()):
-        raise PlanningError(_ALL_ZERO_MESSAGES[chosen].format(keys=_names(list(keys))))
+        raise PlanningError(_(_ALL_ZERO_MESSAGES[chosen]).format(keys=_names(list(keys))))
     return result

@@ -28,17 +28,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.errors import ValidationFailed
-from core.i18n import _
+from core.i18n import N_, _
 
 CENT = Decimal("0.01")
 
 METRICS: dict[str, str] = {
-    "attainment": "Attainment",
-    "activities": "Activities",
-    "win_rate": "Win rate",
-    "pipeline_generated": "Pipeline generated",
-    "cycle_time": "Cycle time",
-    "forecast_accuracy": "Forecast accuracy",
+    "attainment": N_("Attainment"),
+    "activities": N_("Activities"),
+    "win_rate": N_("Win rate"),
+    "pipeline_generated": N_("Pipeline generated"),
+    "cycle_time": N_("Cycle time"),
+    "forecast_accuracy": N_("Forecast accuracy"),
 }
 """The scorecard's metrics in display order."""
 
@@ -95,7 +95,7 @@ def validate_weights(weights: dict[str, object]) -> dict[str, Decimal]:
             value = Decimal(str(weights.get(metric, 0)))
         except ArithmeticError:
             raise ValidationFailed(
-                _("The weight of {label} is not a number.").format(label=label)
+                _("The weight of {label} is not a number.").format(label=_(label))
             ) from None
         if not value.is_finite() or value < 0 or value > 100:
             raise ValidationFailed(
@@ -124,9 +124,9 @@ class CountFigure:
 
 
 COUNT_TEXTS = {
-    "units": "{achieved:,} units of a target of {target:,} = {ratio:.1%}",
-    "deals_created": "{achieved:,} deals created of a target of {target:,} = {ratio:.1%}",
-    "visits": "{achieved:,} visits of a target of {target:,} = {ratio:.1%}",
+    "units": N_("{achieved:,} units of a target of {target:,} = {ratio:.1%}"),
+    "deals_created": N_("{achieved:,} deals created of a target of {target:,} = {ratio:.1%}"),
+    "visits": N_("{achieved:,} visits of a target of {target:,} = {ratio:.1%}"),
 }
 """How a count target reads in a score's explanation ("47 visits of a target of 60 = 78.3%")."""
 ATTAINMENT_COUNTS = ("units", "deals_created")
@@ -224,42 +224,69 @@ def measure(
             return raw, text, clamp(100 * raw)
         raw = f.activity_points
         norm = bench.activity_points_per_month * f.months * max(f.reps, 1)
-        text = (
-            f"{f.visits} visits, {f.calls} calls, {f.emails} emails, "
-            f"{f.meetings + f.demos} meetings/demos = {raw:g} points of {norm:g}"
+        text = _(
+            "{visits} visits, {calls} calls, {emails} emails, {value} "
+            "meetings/demos = {raw:g} points of {norm:g}"
+        ).format(
+            visits=f.visits,
+            calls=f.calls,
+            emails=f.emails,
+            value=f.meetings + f.demos,
+            raw=raw,
+            norm=norm,
         )
         return raw, text, clamp(100 * raw / norm if norm else 0)
     if metric == "win_rate":
         closed = f.won_deals + f.lost_deals
         if not closed:
-            return None, "no deal closed", None
+            return None, _("no deal closed"), None
         raw = f.won_deals / closed
         return (
             raw,
-            f"{f.won_deals} won of {closed} closed = {raw:.1%}",
+            _("{won_deals} won of {closed} closed = {raw:.1%}").format(
+                won_deals=f.won_deals, closed=closed, raw=raw
+            ),
             clamp(100 * raw / bench.win_rate_full),
         )
     if metric == "pipeline_generated":
         if not f.target:
-            return None, f"created {money_text(f.pipeline_created)}, no target", None
+            return (
+                None,
+                _("created {pipeline_created}, no target").format(
+                    pipeline_created=money_text(f.pipeline_created)
+                ),
+                None,
+            )
         raw = float(f.pipeline_created / f.target)
-        text = f"created {money_text(f.pipeline_created)} = {raw:.2f} x target"
+        text = _("created {pipeline_created} = {raw:.2f} x target").format(
+            pipeline_created=money_text(f.pipeline_created), raw=raw
+        )
         return raw, text, clamp(100 * raw / bench.pipeline_multiple)
     if metric == "cycle_time":
         if not f.won_deals:
-            return None, "no deal won", None
+            return None, _("no deal won"), None
         raw = f.cycle_days_total / f.won_deals
         span = bench.cycle_days_poor - bench.cycle_days_good
         score = 100 * (bench.cycle_days_poor - raw) / span if span > 0 else 0
-        return raw, f"{raw:.0f} days on average over {f.won_deals} won", clamp(score)
+        return (
+            raw,
+            _("{raw:.0f} days on average over {won_deals} won").format(
+                raw=raw, won_deals=f.won_deals
+            ),
+            clamp(score),
+        )
     if metric == "forecast_accuracy":
         if not f.committed_at_start:
-            return None, "nothing committed at the start", None
+            return None, _("nothing committed at the start"), None
         gap = abs(f.committed_won - f.committed_at_start)
         raw = 1 - float(gap / f.committed_at_start)
-        text = (
-            f"committed {money_text(f.committed_at_start)} at the start, "
-            f"won {money_text(f.committed_won)} of it: accuracy {raw:.1%}"
+        text = _(
+            "committed {committed_at_start} at the start, won {committed_won} of "
+            "it: accuracy {raw:.1%}"
+        ).format(
+            committed_at_start=money_text(f.committed_at_start),
+            committed_won=money_text(f.committed_won),
+            raw=raw,
         )
         return raw, text, clamp(100 * raw)
     raise ValueError(_("unknown metric {metric}").format(metric=metric))
@@ -271,7 +298,7 @@ def _count_target(f: RawFigures, name: str) -> tuple[float, str] | None:
     if count is None or not count.target:
         return None
     raw = float(count.achieved / count.target)
-    text = COUNT_TEXTS[name].format(
+    text = _(COUNT_TEXTS[name]).format(
         achieved=int(count.achieved), target=int(count.target), ratio=raw
     )
     return raw, text
@@ -283,21 +310,31 @@ def _attainment(f: RawFigures, bench: Benchmarks) -> tuple[float | None, str, De
     scored: list[tuple[float, str]] = []
     if f.target:
         raw = float(f.won_amount / f.target)
-        text = f"won {money_text(f.won_amount)} of {money_text(f.target)} = {raw:.1%}"
+        text = _("won {won_amount} of {target} = {raw:.1%}").format(
+            won_amount=money_text(f.won_amount), target=money_text(f.target), raw=raw
+        )
         scored.append((raw, text))
     counts = [c for name in ATTAINMENT_COUNTS if (c := _count_target(f, name)) is not None]
     if not scored and not counts:
-        return None, f"won {money_text(f.won_amount)}, no target", None
+        return (
+            None,
+            _("won {won_amount}, no target").format(won_amount=money_text(f.won_amount)),
+            None,
+        )
     if not counts:
         raw, text = scored[0]
         return raw, text, clamp(100 * raw / bench.attainment_full)
-    texts = [text for __, text in scored] or [f"won {money_text(f.won_amount)}, no revenue target"]
+    texts = [text for __, text in scored] or [
+        _("won {won_amount}, no revenue target").format(won_amount=money_text(f.won_amount))
+    ]
     scored += counts
     scores = [clamp(100 * raw / bench.attainment_full) for raw, __ in scored]
     normalised = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.1"), ROUND_HALF_UP)
     texts += [text for __, text in counts]
     listed = ", ".join(f"{score:.1f}" for score in scores)
-    summary = f"the mean of the {len(scores)} scores ({listed}) = {normalised:.1f}"
+    summary = _("the mean of the {count} scores ({listed}) = {normalised:.1f}").format(
+        count=len(scores), listed=listed, normalised=normalised
+    )
     raw_mean = sum(raw for raw, __ in scored) / len(scored)
     return raw_mean, "; ".join([*texts, summary]), normalised
 
@@ -322,7 +359,7 @@ def explain(
         parts.append(
             ScorePart(
                 metric=metric,
-                label=METRICS[metric],
+                label=_(METRICS[metric]),
                 raw=raw,
                 raw_text=text,
                 normalised=normalised,
@@ -348,9 +385,9 @@ def trend_arrow(score: Decimal | None, previous: Decimal | None, *, tolerance=De
 
 
 DRIVERS = {
-    "volume": ("fewer deals", "more deals"),
-    "win_rate": ("lower win rate", "higher win rate"),
-    "deal_size": ("smaller deals", "bigger deals"),
+    "volume": (N_("fewer deals"), N_("more deals")),
+    "win_rate": (N_("lower win rate"), N_("higher win rate")),
+    "deal_size": (N_("smaller deals"), N_("bigger deals")),
 }
 
 
@@ -405,12 +442,12 @@ def decompose(actual: Outcome, target: Decimal, baseline: Outcome) -> Drivers | 
     variance = actual.won - target
     if variance < 0:
         name = min(effects, key=lambda k: effects[k])
-        driver = DRIVERS[name][0]
+        driver = _(DRIVERS[name][0])
     elif variance > 0:
         name = max(effects, key=lambda k: effects[k])
-        driver = DRIVERS[name][1]
+        driver = _(DRIVERS[name][1])
     else:
-        driver = "on plan"
+        driver = _("on plan")
     return Drivers(
         planned_closed_deals=n_plan.quantize(Decimal("0.1")),
         volume=volume,

@@ -160,15 +160,15 @@ def period_choices(today: date, fiscal_start_month: int = 1) -> list[tuple[str, 
     last_month_start = add_months(this_month.start, -1)
     last_month = month(last_month_start.year, last_month_start.month, fiscal_start_month)
     out = {
-        quarter.label: "this quarter",
-        this_month.label: "this month",
-        year.label: "this fiscal year",
-        previous_quarter.label: "last quarter",
-        next_quarter.label: "next quarter",
-        last_month.label: "last month",
-        f"FY{year.fiscal_year - 1}": "last fiscal year",
-        this_week.label: "this week",
-        last_week.label: "last week",
+        quarter.label: _("this quarter"),
+        this_month.label: _("this month"),
+        year.label: _("this fiscal year"),
+        previous_quarter.label: _("last quarter"),
+        next_quarter.label: _("next quarter"),
+        last_month.label: _("last month"),
+        f"FY{year.fiscal_year - 1}": _("last fiscal year"),
+        this_week.label: _("this week"),
+        last_week.label: _("last week"),
     }
     for q in range(1, 5):
         out.setdefault(f"{year.fiscal_year}Q{q}", "")

@@ -126,7 +126,7 @@ class CustomerDetail(BaseModel):
 def can_edit(actor: Actor, *, owner_id: int | None, region_id: int | None) -> bool:
     """Whether the actor may edit a customer (rep: own; manager: own subtree; director: all)."""
     try:
-        ensure_can_edit_record(actor, owner_id=owner_id, region_id=region_id, what="customer")
+        ensure_can_edit_record(actor, owner_id=owner_id, region_id=region_id, what=_("customer"))
     except PermissionDenied:
         return False
     return True

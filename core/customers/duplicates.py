@@ -22,6 +22,7 @@ from core.customers.names import (
     written_without_spaces,
 )
 from core.errors import ValidationFailed
+from core.i18n import _
 from db.schema import Customer, Person, Region
 
 SIMILARITY_THRESHOLD = 0.85
@@ -83,16 +84,16 @@ class LikelyDuplicate(ValidationFailed):
         self.candidates = candidates
         first = candidates[0]
         if first.blocking:
-            message = (
-                f"'{first.name}' already exists in {first.region} (owner: {first.owner or 'none'})."
-                " Open that customer instead of creating it again."
-            )
+            message = _(
+                "'{name}' already exists in {region} (owner: {value}). Open that "
+                "customer instead of creating it again."
+            ).format(name=first.name, region=first.region, value=first.owner or "none")
         else:
             names = "; ".join(f"{c.name} ({c.region})" for c in candidates[:3])
-            message = (
-                f"This looks like an existing customer: {names}. Confirm that it is a different "
-                "customer, or use the existing one."
-            )
+            message = _(
+                "This looks like an existing customer: {names}. Confirm that it is a "
+                "different customer, or use the existing one."
+            ).format(names=names)
         super().__init__(message)
 
     @property

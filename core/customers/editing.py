@@ -124,7 +124,7 @@ class ContactInput(BaseModel):
 
 def _ensure_can_edit(actor: Actor, customer: Customer) -> None:
     ensure_can_edit_record(
-        actor, owner_id=customer.owner_id, region_id=customer.region_id, what="customer"
+        actor, owner_id=customer.owner_id, region_id=customer.region_id, what=_("customer")
     )
 
 

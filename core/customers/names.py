@@ -14,6 +14,8 @@ import unicodedata
 
 from sqlalchemy import and_
 
+from core.i18n import _
+
 _LATIN_LEGAL_FORMS = frozenset(
     {
         *("inc", "incorporated", "ltd", "limited", "llc", "llp", "gmbh", "ag", "kg", "sa"),
@@ -133,9 +135,9 @@ def name_problem(name: str) -> str | None:
     """Why this name cannot be a customer's (no letters, or only a legal form), else None."""
     words = _without_legal_form(_folded_words(name))
     if not words:
-        return "the name needs at least one letter or digit"
+        return _("the name needs at least one letter or digit")
     if all(_is_legal_form(w) for w in words):
-        return "the name is only a legal form (such as Ltd or 有限公司); give the company's name"
+        return _("the name is only a legal form (such as Ltd or 有限公司); give the company's name")
     return None
 
 

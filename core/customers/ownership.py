@@ -68,7 +68,7 @@ def reassign_customers(
     `with_open_deals`, the open deals the former owner held on them move too, credited from
     then on to the new owner's region. Every customer and deal moved gets an audit entry with
     from and to. All or nothing."""
-    ensure_role(actor, Role.MANAGER, action="reassign customers")
+    ensure_role(actor, Role.MANAGER, action=_("reassign customers"))
     ids = sorted(set(customer_ids))
     if not ids:
         raise ValidationFailed(_("Choose at least one customer to reassign."))
@@ -221,7 +221,7 @@ def merge_customers(
     """Fold a duplicate into the surviving customer: its contacts, deals and activities move
     over, empty profile fields are filled from it, and the duplicate is deleted. Managers
     (both customers in own subtree) and above only; one audit entry keeps the duplicate."""
-    ensure_role(actor, Role.MANAGER, action="merge customers")
+    ensure_role(actor, Role.MANAGER, action=_("merge customers"))
     if survivor_id == duplicate_id:
         raise ValidationFailed(_("Choose two different customers to merge."))
     survivor, duplicate = get_customer(session, survivor_id), get_customer(session, duplicate_id)

@@ -18,6 +18,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session, aliased
 
 from core.customers.archive import get_customer
+from core.i18n import N_, _
 from core.models import Actor, DealStatus
 from core.org.access import activities_in_view, deals_in_view
 from core.pipeline.deal_amounts import amount_columns
@@ -42,19 +43,19 @@ NO_MONEY = (None, None, None, False, None)
 """The money columns of an entry without an amount (an activity, a record change)."""
 
 _AUDIT_LABELS = {
-    "create": "Customer created",
-    "edit": "Profile changed",
-    "add_contact": "Contact added",
-    "edit_contact": "Contact changed",
-    "remove_contact": "Contact removed",
-    "reassign": "Owner changed",
-    "merge": "Duplicate merged in",
+    "create": N_("Customer created"),
+    "edit": N_("Profile changed"),
+    "add_contact": N_("Contact added"),
+    "edit_contact": N_("Contact changed"),
+    "remove_contact": N_("Contact removed"),
+    "reassign": N_("Owner changed"),
+    "merge": N_("Duplicate merged in"),
 }
 
 
 def _audit_text(action: str, before: dict | None, after: dict | None) -> str:
     before, after = before or {}, after or {}
-    label = _AUDIT_LABELS.get(action, action)
+    label = _(_AUDIT_LABELS[action]) if action in _AUDIT_LABELS else action
     if action in ("add_contact", "edit_contact"):
         return f"{label}: {after.get('name', '')}" + (
             f" ({after['title']})" if after.get("title") else ""
@@ -105,7 +106,7 @@ def customer_timeline(
     ).all()
     for row in deals:
         if row.shown:
-            opened = f"{row.name} opened (now: {row.stage})"
+            opened = _("{name} opened (now: {stage})").format(name=row.name, stage=row.stage)
             ended = f"{row.name} {row.status}"
             money = (
                 row.amount,
@@ -116,8 +117,10 @@ def customer_timeline(
             )
         else:
             expected = row.expected_close.isoformat()
-            opened = f"A deal of {row.owner} (now: {row.stage}, expected close {expected})"
-            ended = f"A deal of {row.owner} {row.status}"
+            opened = _("A deal of {owner} (now: {stage}, expected close {expected})").format(
+                owner=row.owner, stage=row.stage, expected=expected
+            )
+            ended = _("A deal of {owner} {status}").format(owner=row.owner, status=row.status)
             money = NO_MONEY
         hidden = not row.shown
         events.append((_at(row.created_on), "Deal", opened, *money, row.owner, hidden))
@@ -147,10 +150,14 @@ def customer_timeline(
     ).all()
     for changed_at, deal, from_stage, to_stage, amount, code, who, owner, shown in changes:
         move = f"{from_stage} → {to_stage}" if from_stage else f"entered {to_stage}"
-        what = f"{deal}: {move}" if shown else f"A deal of {owner}: {move}"
+        what = (
+            f"{deal}: {move}"
+            if shown
+            else _("A deal of {owner}: {move}").format(owner=owner, move=move)
+        )
         paid = (amount, code) if shown else (None, None)
         events.append(
-            (_at(changed_at), "Stage change", what, *paid, None, False, None, who, not shown)
+            (_at(changed_at), _("Stage change"), what, *paid, None, False, None, who, not shown)
         )
 
     activities = session.execute(

@@ -16,13 +16,21 @@ from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied
-from core.i18n import _
+from core.i18n import N_, _
 from core.models import Actor, Role
 from core.org.regions import load_region_tree, managed_region_ids
 from db.schema import Activity, Deal, DealTeamMember, Person
 
 SYSTEM_ACTOR = Actor(id=None, name="manage.py", username="administrator", role=Role.ADMIN)
 """The command line acts as an administrator and is recorded as such in the audit log."""
+
+ROLE_NAMES: dict[str, str] = {
+    Role.ADMIN: N_("admin"),
+    Role.DIRECTOR: N_("director"),
+    Role.MANAGER: N_("manager"),
+    Role.REP: N_("rep"),
+}
+"""How a role reads inside a sentence (English: its code)."""
 
 
 def load_actor(session: Session, person_id: int) -> Actor:
@@ -64,10 +72,10 @@ def ensure_role(actor: Actor, *roles: Role, action: str) -> None:
     ensure_active(actor)
     if actor.sees_everything or actor.role in roles:
         return
-    allowed = ", ".join(sorted(r.value for r in {*roles, Role.DIRECTOR, Role.ADMIN}))
+    names = [_(ROLE_NAMES[r]) for r in sorted(r.value for r in {*roles, Role.DIRECTOR, Role.ADMIN})]
     raise PermissionDenied(
         _("Only {allowed} may {action}; you are signed in as {role}.").format(
-            allowed=allowed, action=action, role=actor.role
+            allowed=_(", ").join(names), action=action, role=_(ROLE_NAMES[actor.role])
         )
     )
 

@@ -62,7 +62,7 @@ def record(
 
 def recent_entries(session: Session, actor: Actor, *, limit: int = 500) -> pd.DataFrame:
     """The newest audit entries (administrators and directors only)."""
-    ensure_role(actor, Role.DIRECTOR, action="read the audit log")
+    ensure_role(actor, Role.DIRECTOR, action=_("read the audit log"))
     rows = session.execute(
         select(
             AuditLog.at,
@@ -204,7 +204,7 @@ def audit_page(
 ) -> AuditPage:
     """One page of the entries that match `filters`, newest first, paged in the database
     (LIMIT/OFFSET), with the number of matching entries (directors and administrators)."""
-    ensure_role(actor, Role.DIRECTOR, action="read the audit log")
+    ensure_role(actor, Role.DIRECTOR, action=_("read the audit log"))
     if offset < 0 or not 1 <= limit <= 1000:
         raise ValidationFailed(_("A page starts at 0 and holds 1 to 1,000 entries."))
     total = session.scalar(select(func.count()).select_from(AuditLog).where(*_conditions(filters)))
@@ -216,7 +216,7 @@ def audit_download(
     session: Session, actor: Actor, filters: AuditFilter, *, limit: int = 100_000
 ) -> pd.DataFrame:
     """Every entry that matches `filters` (up to `limit`), newest first, for a file."""
-    ensure_role(actor, Role.DIRECTOR, action="read the audit log")
+    ensure_role(actor, Role.DIRECTOR, action=_("read the audit log"))
     return _frame(session.execute(_entries_query(filters).limit(limit)).all())
 
 
@@ -235,7 +235,7 @@ class AuditChoices(BaseModel):
 
 def audit_choices(session: Session, actor: Actor) -> AuditChoices:
     """The people, actions and record kinds in the log, each listed once (GROUP BY)."""
-    ensure_role(actor, Role.DIRECTOR, action="read the audit log")
+    ensure_role(actor, Role.DIRECTOR, action=_("read the audit log"))
     people = session.execute(
         select(Person.id, Person.name)
         .join(AuditLog, AuditLog.actor_id == Person.id)

@@ -51,7 +51,7 @@ def authenticate(
     After MAX_FAILED_LOGINS wrong passwords in a row the account is locked for LOCKOUT.
     """
     now = now or datetime.now()
-    wrong = LoginFailed("Wrong username or password.")
+    wrong = LoginFailed(_("Wrong username or password."))
     login = (login or "").strip().lower()
     if not login or not password:
         raise LoginFailed(_("Enter your username and password."))

@@ -68,7 +68,7 @@ def _ensure_unique_name(session: Session, name: str, except_id: int | None = Non
 
 def add_region(session: Session, actor: Actor, name: str, parent_id: int) -> int:
     """A new region (or team) under an active parent."""
-    _ensure_org_admin(actor, "add regions")
+    _ensure_org_admin(actor, _("add regions"))
     name = _clean_name(name)
     parent = _region(session, parent_id)
     if not parent.active:
@@ -86,7 +86,7 @@ def add_region(session: Session, actor: Actor, name: str, parent_id: int) -> int
 
 
 def rename_region(session: Session, actor: Actor, region_id: int, name: str) -> None:
-    _ensure_org_admin(actor, "rename regions")
+    _ensure_org_admin(actor, _("rename regions"))
     region = _region(session, region_id)
     name = _clean_name(name)
     _ensure_unique_name(session, name, except_id=region.id)
@@ -105,7 +105,7 @@ def rename_region(session: Session, actor: Actor, region_id: int, name: str) -> 
 
 def move_region(session: Session, actor: Actor, region_id: int, new_parent_id: int) -> None:
     """Hang a region (with its subtree) under another parent; never under itself."""
-    _ensure_org_admin(actor, "move regions")
+    _ensure_org_admin(actor, _("move regions"))
     region = _region(session, region_id)
     parent = _region(session, new_parent_id)
     if region.parent_id is None:
@@ -137,7 +137,7 @@ def move_region(session: Session, actor: Actor, region_id: int, new_parent_id: i
 def retire_region(session: Session, actor: Actor, region_id: int) -> None:
     """Retire an empty region: no active sub-regions and no active people in it. Its history
     (targets, deals, customers) stays; new plans leave it out."""
-    _ensure_org_admin(actor, "retire regions")
+    _ensure_org_admin(actor, _("retire regions"))
     region = _region(session, region_id)
     if region.parent_id is None:
         raise ValidationFailed(_("The company (the top of the tree) cannot be retired."))
@@ -193,7 +193,7 @@ def _person(session: Session, person_id: int) -> Person:
 
 def assign_manager(session: Session, actor: Actor, region_id: int, person_id: int) -> None:
     """Make an active manager (or director) responsible for a region and its subtree."""
-    _ensure_org_admin(actor, "assign managers")
+    _ensure_org_admin(actor, _("assign managers"))
     region = _region(session, region_id)
     person = _person(session, person_id)
     if not person.active or person.role not in (Role.MANAGER, Role.DIRECTOR):
@@ -215,7 +215,7 @@ def assign_manager(session: Session, actor: Actor, region_id: int, person_id: in
 
 
 def remove_manager(session: Session, actor: Actor, region_id: int, person_id: int) -> None:
-    _ensure_org_admin(actor, "remove managers")
+    _ensure_org_admin(actor, _("remove managers"))
     link = session.get(RegionManager, (region_id, person_id))
     if link is None:
         raise NotFound(_("That person does not manage that region."))
@@ -227,7 +227,7 @@ def remove_manager(session: Session, actor: Actor, region_id: int, person_id: in
 
 def set_hire_date(session: Session, actor: Actor, person_id: int, hire_date: date | None) -> None:
     """The hire date drives the new-hire ramp of the next plans."""
-    _ensure_org_admin(actor, "set hire dates")
+    _ensure_org_admin(actor, _("set hire dates"))
     person = _person(session, person_id)
     audit.record(
         session,
@@ -349,7 +349,7 @@ def move_person(
     Returns how many target rows and deals moved, and the id of the scheduled change (None
     when the move happened at once).
     """
-    _ensure_org_admin(actor, "move people between regions")
+    _ensure_org_admin(actor, _("move people between regions"))
     person = _person(session, person_id)
     target = _region(session, region_id)
     if not target.active:
@@ -458,7 +458,7 @@ def apply_due_changes(session: Session, today: date) -> int:
 
 def cancel_scheduled_move(session: Session, actor: Actor, change_id: int) -> None:
     """Withdraw a move that has not happened yet: nothing about the person changes."""
-    _ensure_org_admin(actor, "cancel scheduled moves")
+    _ensure_org_admin(actor, _("cancel scheduled moves"))
     change = session.get(ScheduledOrgChange, change_id)
     if change is None:
         raise NotFound(_("No scheduled change with id {change_id}.").format(change_id=change_id))

@@ -45,7 +45,7 @@ def set_fiscal_start_month(session: Session, actor: Actor, month: int) -> None:
 
     Existing plans keep their months; new plans and period labels use the new start.
     """
-    ensure_role(actor, Role.DIRECTOR, action="set the fiscal year start")
+    ensure_role(actor, Role.DIRECTOR, action=_("set the fiscal year start"))
     if not isinstance(month, int) or not 1 <= month <= 12:
         raise ValidationFailed(
             _("The fiscal year starts in a month from 1 to 12 (got {month}).").format(month=month)
@@ -73,7 +73,7 @@ def ramp_schedule(session: Session) -> list:
 def set_ramp_schedule(session: Session, actor: Actor, percentages: list) -> None:
     """The new-hire ramp used by the next plans (directors and administrators): up to 24
     monthly percentages of a full quota, each from 0 to 100."""
-    ensure_role(actor, Role.DIRECTOR, action="set the new-hire ramp")
+    ensure_role(actor, Role.DIRECTOR, action=_("set the new-hire ramp"))
     if len(percentages) > 24:
         raise ValidationFailed(_("A ramp has at most 24 monthly steps."))
     steps = []

@@ -51,7 +51,7 @@ def find_person(session: Session, login: str) -> Person:
 
 def add_person(session: Session, actor: Actor, data: PersonCreate) -> int:
     """Create a person who can sign in (administrators and directors only)."""
-    ensure_role(actor, action="add people")
+    ensure_role(actor, action=_("add people"))
     username = (data.username or data.email.split("@")[0]).lower()
     clash = session.scalar(
         select(Person.id).where(
@@ -98,7 +98,7 @@ def set_password(session: Session, actor: Actor, login: str, password: str) -> N
     ensure_active(actor)
     person = find_person(session, login)
     if person.id != actor.id:
-        ensure_role(actor, action="set other people's passwords")
+        ensure_role(actor, action=_("set other people's passwords"))
     person.password_hash = hash_password(password)
     person.failed_logins = 0
     person.locked_until = None
@@ -159,7 +159,7 @@ def set_own_language(session: Session, actor: Actor, language: str | None) -> No
 def deactivate(session: Session, actor: Actor, login: str) -> None:
     """A deactivated person can no longer sign in, and is signed out everywhere at their next
     click; their records stay."""
-    ensure_role(actor, action="deactivate people")
+    ensure_role(actor, action=_("deactivate people"))
     person = find_person(session, login)
     if person.id == actor.id:
         raise ValidationFailed(_("You cannot deactivate yourself."))

@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.errors import DomainError, NotFound
-from core.i18n import _
+from core.i18n import N_, _
 from core.models import Actor
 from core.org.access import load_actor
 from db.config import DEFAULT_SQLITE_PATH, get_settings
@@ -40,7 +40,7 @@ TOUCH_EVERY = timedelta(minutes=1)
 """`last_seen_at` is written at most this often: one small write a minute per active tab."""
 SECRET_FILE = DEFAULT_SQLITE_PATH.parent / "session_cookie_secret"
 USER_AGENT_LENGTH = 300
-NOT_SIGNED_IN = "Please sign in."
+NOT_SIGNED_IN = N_("Please sign in.")
 
 
 class SessionEnded(DomainError):
@@ -86,10 +86,12 @@ def start_session(
 
 
 _ENDED_EARLY = {
-    "sign_out": "You signed out (in this or another tab or window). Sign in again to continue.",
-    "password": "Your password was changed, so you were signed out everywhere. Sign in again "
-    "with the new password.",
-    "deactivated": "Your account is no longer active.",
+    "sign_out": N_("You signed out (in this or another tab or window). Sign in again to continue."),
+    "password": N_(
+        "Your password was changed, so you were signed out everywhere. Sign in again "
+        "with the new password."
+    ),
+    "deactivated": N_("Your account is no longer active."),
 }
 
 
@@ -111,7 +113,7 @@ def resolve_session(
     if row is None:
         raise SessionEnded(NOT_SIGNED_IN)
     if row.revoked_at is not None:
-        raise SessionEnded(_ENDED_EARLY.get(row.revoked_because or "", _ENDED_EARLY["sign_out"]))
+        raise SessionEnded(_(_ENDED_EARLY.get(row.revoked_because or "", _ENDED_EARLY["sign_out"])))
     if now - row.created_at > limits.lifetime:
         raise SessionEnded(_("Your sign-in has expired. Please sign in again."))
     if now - row.last_seen_at > limits.idle:
@@ -119,9 +121,9 @@ def resolve_session(
     try:
         actor = load_actor(session, row.person_id)
     except NotFound:
-        raise SessionEnded(_ENDED_EARLY["deactivated"]) from None
+        raise SessionEnded(_(_ENDED_EARLY["deactivated"])) from None
     if not actor.active:
-        raise SessionEnded(_ENDED_EARLY["deactivated"])
+        raise SessionEnded(_(_ENDED_EARLY["deactivated"]))
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
     return actor

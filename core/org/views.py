@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from core.i18n import _
 from core.models import Actor, Role
 from core.org.access import ensure_role
 from core.org.changes import SCHEDULED
@@ -73,7 +74,7 @@ def people_table(session: Session) -> pd.DataFrame:
 def scheduled_moves_table(session: Session, actor: Actor) -> pd.DataFrame:
     """Moves that wait for their month (directors and administrators): who moves from which
     region to which, from when, and who scheduled it; the soonest first."""
-    ensure_role(actor, Role.DIRECTOR, action="see scheduled moves")
+    ensure_role(actor, Role.DIRECTOR, action=_("see scheduled moves"))
     current, destination = aliased(Region), aliased(Region)
     scheduled_by = aliased(Person)
     rows = session.execute(

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from core import planning
 from core.errors import NotFound, ValidationFailed
-from core.i18n import _
+from core.i18n import N_, _
 from core.models import Actor, Measure, Period, PlanStatus, Role, measure_of, to_amount
 from core.org import audit
 from core.org.company import fiscal_start_month, ramp_schedule
@@ -172,11 +172,13 @@ def season_profile(
 
 
 _NO_DATA = {
-    Method.HISTORY: "No rep won anything in the 12 months before FY{year}, so historical share "
-    "cannot weigh them; choose another method.",
-    Method.POTENTIAL: "No rep owns customers with an annual potential; choose another method.",
-    Method.PIPELINE: "No rep has open pipeline; choose another method.",
-    Method.MANUAL: "Give at least one rep a positive manual weight.",
+    Method.HISTORY: N_(
+        "No rep won anything in the 12 months before FY{year}, so historical share "
+        "cannot weigh them; choose another method."
+    ),
+    Method.POTENTIAL: N_("No rep owns customers with an annual potential; choose another method."),
+    Method.PIPELINE: N_("No rep has open pipeline; choose another method."),
+    Method.MANUAL: N_("Give at least one rep a positive manual weight."),
 }
 
 
@@ -205,7 +207,7 @@ def _checked_weights(
                     "{name} is not an active rep of the plan's regions; give weights to reps only."
                 ).format(name=name)
             )
-        checked[person_id] = to_amount(weight, f"The manual weight of {name}")
+        checked[person_id] = to_amount(weight, _("The manual weight of {name}").format(name=name))
     return checked
 
 
@@ -256,7 +258,7 @@ def compute_allocation(
     if chosen == Method.MANUAL:
         data = dict(_checked_weights(session, manual_weights or {}, rep_ids))
     if data is not None and rep_ids and not any(data.get(pid, 0) for pid in rep_ids):
-        raise ValidationFailed(_NO_DATA[chosen].format(year=fiscal_year))
+        raise ValidationFailed(_(_NO_DATA[chosen]).format(year=fiscal_year))
     weights = planning.weights_for(
         chosen, rep_ids, history=data, potential=data, pipeline=data, manual=data
     )
@@ -355,7 +357,7 @@ def create_plan(
     if product_line:
         check_line(session, chosen_measure, product_line)
     stretch = [str(v) for v in stretch_levels_of(stretch_levels)]
-    company_target = to_amount(company_target, "The company target")
+    company_target = to_amount(company_target, _("The company target"))
     padding_pct = to_amount(padding_pct, "Padding")
     if padding_pct < 0 or padding_pct > 100:
         raise ValidationFailed(_("Padding must be between 0 and 100 percent."))
@@ -485,7 +487,7 @@ def resplit_region(
         session, chosen, person_ids, old.months[0], measure_of(plan.measure), plan.product_line
     )
     if data is not None and person_ids and not any(data.get(p, 0) for p in person_ids):
-        raise ValidationFailed(_NO_DATA[chosen].format(year=plan.fiscal_year))
+        raise ValidationFailed(_(_NO_DATA[chosen]).format(year=plan.fiscal_year))
     weights = planning.weights_for(
         chosen, person_ids, history=data, potential=data, pipeline=data, manual=data
     )
@@ -515,7 +517,7 @@ def resplit_region(
     new.rep.update(rep_units)
     problems = check_sums(new, tree, Decimal(plan.padding_pct))
     if problems:
-        raise PlanningError("The new split would break the plan: " + "; ".join(problems[:3]))
+        raise PlanningError(_("The new split would break the plan: ") + "; ".join(problems[:3]))
     claim(session, plan, expected_lock_version)
     changed = save_cells(session, plan, old, new)
     audit.record(

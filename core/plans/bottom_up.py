@@ -60,7 +60,9 @@ def set_commitments(
             raise ValidationFailed(
                 _("Month {index} is not in the fiscal year.").format(index=index)
             )
-        checked[int(index)] = to_amount(raw, f"The commitment for {months[index]:%b %Y}")
+        checked[int(index)] = to_amount(
+            raw, _("The commitment for {months:%b %Y}").format(months=months[index])
+        )
     changed = 0
     for index, amount in checked.items():
         row = session.scalar(

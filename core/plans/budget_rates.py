@@ -50,7 +50,7 @@ def set_budget_rates(
     session: Session, actor: Actor, plan_id: int, rates: Mapping[str, object]
 ) -> dict[str, Decimal]:
     """Replace the plan's budget rates (an empty mapping removes them)."""
-    ensure(director_refusal(actor, "set budget rates"))
+    ensure(director_refusal(actor, _("set budget rates")))
     plan = plan_by_id(session, plan_id)
     state = state_of(session, plan)
     if plan.measure != Measure.REVENUE:

@@ -298,12 +298,16 @@ def check_sums(cells: PlanCells, tree: RegionTree, padding_pct: Decimal) -> list
         kid_sum = sum((cells.region[k] for k in kids), np.zeros(12, np.int64))
         own = units - kid_sum
         if (own < 0).any() or (not reps and own.any()):
-            problems.append(f"{tree.names.get(region, region)}: sub-regions do not add up")
+            problems.append(
+                _("{get}: sub-regions do not add up").format(get=tree.names.get(region, region))
+            )
             continue
         if reps:
             rep_sum = sum((cells.rep[k] for k in reps), np.zeros(12, np.int64))
             if not np.array_equal(rep_sum, planning.padded_units(own, padding_pct)):
-                problems.append(f"{tree.names.get(region, region)}: reps do not add up")
+                problems.append(
+                    _("{get}: reps do not add up").format(get=tree.names.get(region, region))
+                )
     return problems
 
 
@@ -315,8 +319,10 @@ def _last_change(session: Session, plan: TargetPlan) -> str:
         .limit(1)
     ).first()
     if row is None:
-        return "Someone else"
-    return f"{row.actor_label} (at {row.at:%Y-%m-%d %H:%M})"
+        return _("Someone else")
+    return _("{actor_label} (at {at:%Y-%m-%d %H:%M})").format(
+        actor_label=row.actor_label, at=row.at
+    )
 
 
 def claim(session: Session, plan: TargetPlan, expected_lock_version: int | None) -> None:

@@ -87,8 +87,9 @@ def upload_plan(
     missing = [c for c in ["level", "region", "username", *labels] if c not in frame.columns]
     if missing:
         raise ValidationFailed(
-            "The file lacks the column(s) " + ", ".join(missing) + "; download the plan to "
-            "see the expected layout."
+            _("The file lacks the column(s) ")
+            + ", ".join(missing)
+            + _("; download the plan to see the expected layout.")
         )
     path_to_region = {
         " / ".join(tree.names[r] for r in tree.path(region)): region for region in old.region
@@ -107,7 +108,9 @@ def upload_plan(
         region = path_to_region.get(str(row.get("region", "")).strip())
         where = f"Row {number}"
         if region is None:
-            errors.append(f"{where}: unknown region '{row.get('region')}'.")
+            errors.append(
+                _("{where}: unknown region '{get}'.").format(where=where, get=row.get("region"))
+            )
             continue
         rep_key: tuple[int, int] | None = None
         key: tuple[str | int, int]
@@ -117,15 +120,21 @@ def upload_plan(
             person = usernames.get(str(row.get("username", "")).strip())
             if person is None or (person, region) not in old.rep:
                 errors.append(
-                    f"{where}: '{row.get('username')}' has no targets in {row.get('region')}."
+                    _("{where}: '{get}' has no targets in {get2}.").format(
+                        where=where, get=row.get("username"), get2=row.get("region")
+                    )
                 )
                 continue
             key = rep_key = (person, region)
         else:
-            errors.append(f"{where}: level must be 'region' or 'rep' (got '{level}').")
+            errors.append(
+                _("{where}: level must be 'region' or 'rep' (got '{level}').").format(
+                    where=where, level=level
+                )
+            )
             continue
         if key in seen:
-            errors.append(f"{where}: appears twice.")
+            errors.append(_("{where}: appears twice.").format(where=where))
             continue
         seen.add(key)
         present = np.ones(12, bool) if rep_key is None else old.present[rep_key]
@@ -134,12 +143,22 @@ def upload_plan(
             try:
                 units = _cell_units(row.get(label, ""))
             except (ValueError, ArithmeticError):
-                errors.append(f"{where}, {label}: '{row.get(label)}' is not a whole amount >= 0.")
+                errors.append(
+                    _("{where}, {label}: '{get}' is not a whole amount >= 0.").format(
+                        where=where, label=label, get=row.get(label)
+                    )
+                )
                 continue
             if units is None and present[i]:
-                errors.append(f"{where}, {label}: the amount is missing.")
+                errors.append(
+                    _("{where}, {label}: the amount is missing.").format(where=where, label=label)
+                )
             elif units is not None and not present[i]:
-                errors.append(f"{where}, {label}: the rep is not in this region that month.")
+                errors.append(
+                    _("{where}, {label}: the rep is not in this region that month.").format(
+                        where=where, label=label
+                    )
+                )
             elif units is not None:
                 values[i] = units
         if rep_key is None:
@@ -150,14 +169,23 @@ def upload_plan(
     expected |= set(old.rep)
     for absent in expected - seen:
         if absent[0] == "region":
-            errors.append(f"The row of region {tree.names.get(absent[1])} is missing.")
+            errors.append(
+                _("The row of region {get} is missing.").format(get=tree.names.get(absent[1]))
+            )
         else:
-            errors.append(f"The row of rep #{absent[0]} in {tree.names.get(absent[1])} is missing.")
+            errors.append(
+                _("The row of rep #{absent} in {get} is missing.").format(
+                    absent=absent[0], get=tree.names.get(absent[1])
+                )
+            )
     if not errors:
-        errors = [f"Does not add up: {p}" for p in check_sums(new, tree, Decimal(plan.padding_pct))]
+        errors = [
+            _("Does not add up: {p}").format(p=p)
+            for p in check_sums(new, tree, Decimal(plan.padding_pct))
+        ]
     if errors:
-        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
-        raise ValidationFailed("Nothing was saved. " + " ".join(errors[:10]) + more)
+        more = _(" (and {value} more)").format(value=len(errors) - 10) if len(errors) > 10 else ""
+        raise ValidationFailed(_("Nothing was saved. ") + " ".join(errors[:10]) + more)
     claim(session, plan, expected_lock_version)
     changed = save_cells(session, plan, old, new)
     root = company_region_id(tree)

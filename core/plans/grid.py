@@ -139,7 +139,11 @@ def _rebalance(
         totals,
         current,
         fixed,
-        label=lambda k: f"the reps of {name}" if isinstance(k, str) else names.get(k, str(k)),
+        label=lambda k: (
+            _("the reps of {name}").format(name=name)
+            if isinstance(k, str)
+            else names.get(k, str(k))
+        ),
         month_label=lambda m: labels[m],
         what=name,
     )
@@ -153,7 +157,7 @@ def _rebalance(
             rep_fixed,
             label=lambda k: names.get(("rep", k[0]), f"rep {k[0]}"),
             month_label=lambda m: labels[m],
-            what=f"the reps of {name}",
+            what=_("the reps of {name}").format(name=name),
         )
         cells.rep.update(new_reps)
     for kid in kids:
@@ -224,10 +228,13 @@ def apply_edits(
                         label=label, get=tree.names.get(region_id), labels=labels[month]
                     )
                 )
-            new[month] = _units(amount, f"The target of {label} in {labels[month]}")
+            new[month] = _units(
+                amount,
+                _("The target of {label} in {labels}").format(label=label, labels=labels[month]),
+            )
             mask[month] = True
         if key in edits.totals:
-            total = _units(edits.totals[key], f"The yearly target of {label}")
+            total = _units(edits.totals[key], _("The yearly target of {label}").format(label=label))
             weights = np.where(present, new, 0)
             if not weights.any():
                 weights = present.astype(np.int64)
@@ -253,7 +260,7 @@ def apply_edits(
     )
     problems = check_sums(result, tree, padding_pct)
     if problems:  # a bug, never a user error: refuse rather than save something inconsistent
-        raise PlanningError("The change would break the plan: " + "; ".join(problems[:3]))
+        raise PlanningError(_("The change would break the plan: ") + "; ".join(problems[:3]))
     return result
 
 
@@ -425,7 +432,7 @@ def set_company_target(
         claim(session, plan, expected_lock_version)
         plan = plan_by_id(session, new_version(session, actor, plan.id).id)
         expected_lock_version = None
-    total = _units(company_target, "The company target")
+    total = _units(company_target, _("The company target"))
     tree = load_region_tree(session)
     root = company_region_id(tree)
     old = load_cells(session, plan)

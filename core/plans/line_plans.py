@@ -75,7 +75,7 @@ def line_shares(
         return weights
     if method == "manual":
         given = {
-            " ".join(str(k).split()): to_amount(v, f"The share of {k}")
+            " ".join(str(k).split()): to_amount(v, _("The share of {k}").format(k=k))
             for k, v in (shares or {}).items()
         }
         unknown = sorted(set(given) - set(lines))

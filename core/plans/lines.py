@@ -34,7 +34,7 @@ def check_line(session: Session, measure: Measure, product_line: str) -> None:
         raise ValidationFailed(_("Only revenue and units targets can be set by product line."))
     lines = product_lines(session)
     if product_line not in lines:
-        known = ", ".join(lines) or "none yet"
+        known = ", ".join(lines) or _("none yet")
         raise ValidationFailed(
             _(
                 "There is no product line '{product_line}' in the catalogue (lines: {known})."

@@ -108,7 +108,8 @@ def weights_by_login(session: Session, rows: Iterable[Mapping[str, str]]) -> dic
                 _("Row {number}: {name} is named twice.").format(number=number, name=person.name)
             )
         weights[person.id] = to_amount(
-            row.get("weight", ""), f"Row {number}: the weight of {person.name}"
+            row.get("weight", ""),
+            _("Row {number}: the weight of {name}").format(number=number, name=person.name),
         )
     if not weights:
         raise ValidationFailed(_("The weights file has no rows; give each rep a weight."))

@@ -24,6 +24,7 @@ from typing import NamedTuple
 from pydantic import BaseModel, ConfigDict
 
 from core.errors import DomainError, PermissionDenied, ValidationFailed
+from core.i18n import N_, _
 from core.models import Actor, PlanStatus, Role
 from core.org.access import ensure_active, ensure_role, in_scope
 
@@ -83,7 +84,7 @@ def view_region_refusal(actor: Actor, region_id: int) -> DomainError | None:
         return refusal
     if actor.sees_everything or (actor.role == Role.MANAGER and in_scope(actor, region_id)):
         return None
-    return PermissionDenied("You can only see the targets of regions you manage.")
+    return PermissionDenied(_("You can only see the targets of regions you manage."))
 
 
 def edit_region_refusal(actor: Actor, state: PlanState, region_id: int) -> DomainError | None:
@@ -94,25 +95,30 @@ def edit_region_refusal(actor: Actor, state: PlanState, region_id: int) -> Domai
     if actor.sees_everything:
         return None
     if actor.role != Role.MANAGER:
-        return PermissionDenied("Only managers and directors change targets; you can read yours.")
+        return PermissionDenied(
+            _("Only managers and directors change targets; you can read yours.")
+        )
     if not in_scope(actor, region_id):
-        return PermissionDenied("You can only change targets in the regions you manage.")
+        return PermissionDenied(_("You can only change targets in the regions you manage."))
     if state.status != PlanStatus.DRAFT:
         return PermissionDenied(
-            f"{state.label} is {state.status.value}; managers change targets only while the "
-            "plan is a draft. Ask the director to return it to draft."
+            _(
+                "{label} is {value}; managers change targets only while the plan is a "
+                "draft. Ask the director to return it to draft."
+            ).format(label=state.label, value=state.status.value)
         )
     return None
 
 
 def new_version_refusal(actor: Actor, state: PlanState) -> DomainError | None:
     """A new draft version is copied from the newest version, when it is approved or locked."""
-    if refusal := director_refusal(actor, "start a new plan version"):
+    if refusal := director_refusal(actor, _("start a new plan version")):
         return refusal
     if state.status not in CLOSED:
         return ValidationFailed(
-            f"{state.label} is still {state.status.value}; change it directly instead of "
-            "starting a new version."
+            _(
+                "{label} is still {value}; change it directly instead of starting a new version."
+            ).format(label=state.label, value=state.status.value)
         )
     if not state.newest:
         return ValidationFailed(
@@ -126,7 +132,7 @@ def grid_edit_refusal(actor: Actor, state: PlanState, region_id: int) -> DomainE
     """Saving changes to a region's grid: in place while the plan is open; on a closed plan
     a director's change starts a new draft version."""
     if state.status in CLOSED:
-        if refusal := director_refusal(actor, "change an approved plan"):
+        if refusal := director_refusal(actor, _("change an approved plan")):
             return refusal
         return new_version_refusal(actor, state)
     return edit_region_refusal(actor, state, region_id)
@@ -138,14 +144,16 @@ def resplit_refusal(actor: Actor, state: PlanState, region_id: int) -> DomainErr
         return refusal
     if state.status in CLOSED:
         return ValidationFailed(
-            f"{state.label} is {state.status.value}; start a new version first."
+            _("{label} is {value}; start a new version first.").format(
+                label=state.label, value=state.status.value
+            )
         )
     return None
 
 
 def company_target_refusal(actor: Actor, state: PlanState) -> DomainError | None:
     """The company figure of an existing plan (a closed plan gets a new version)."""
-    if refusal := director_refusal(actor, "set the company target"):
+    if refusal := director_refusal(actor, _("set the company target")):
         return refusal
     if state.status in CLOSED:
         return new_version_refusal(actor, state)
@@ -154,26 +162,31 @@ def company_target_refusal(actor: Actor, state: PlanState) -> DomainError | None
 
 def allocate_refusal(actor: Actor) -> DomainError | None:
     """Setting the company target and allocating it (again): directors."""
-    return director_refusal(actor, "set the company target")
+    return director_refusal(actor, _("set the company target"))
 
 
 def upload_refusal(actor: Actor, state: PlanState) -> DomainError | None:
     """A plan file is uploaded by a director into a draft."""
-    if refusal := director_refusal(actor, "upload a plan"):
+    if refusal := director_refusal(actor, _("upload a plan")):
         return refusal
     if state.status != PlanStatus.DRAFT:
         return ValidationFailed(
-            f"{state.label} is {state.status.value}; upload into a draft plan "
-            "(start a new version first)."
+            _("{label} is {value}; upload into a draft plan (start a new version first).").format(
+                label=state.label, value=state.status.value
+            )
         )
     return None
 
 
 TRANSITIONS: dict[str, tuple[tuple[PlanStatus, ...], PlanStatus, str]] = {
-    "submit": ((PlanStatus.DRAFT,), PlanStatus.SUBMITTED, "submit a plan"),
-    "return_to_draft": ((PlanStatus.SUBMITTED,), PlanStatus.DRAFT, "return a plan to draft"),
-    "approve": ((PlanStatus.DRAFT, PlanStatus.SUBMITTED), PlanStatus.APPROVED, "approve a plan"),
-    "lock": ((PlanStatus.APPROVED,), PlanStatus.LOCKED, "lock a plan"),
+    "submit": ((PlanStatus.DRAFT,), PlanStatus.SUBMITTED, N_("submit a plan")),
+    "return_to_draft": ((PlanStatus.SUBMITTED,), PlanStatus.DRAFT, N_("return a plan to draft")),
+    "approve": (
+        (PlanStatus.DRAFT, PlanStatus.SUBMITTED),
+        PlanStatus.APPROVED,
+        N_("approve a plan"),
+    ),
+    "lock": ((PlanStatus.APPROVED,), PlanStatus.LOCKED, N_("lock a plan")),
 }
 """Each status change: the statuses it starts from, where it leads, and what it is called."""
 
@@ -181,6 +194,7 @@ TRANSITIONS: dict[str, tuple[tuple[PlanStatus, ...], PlanStatus, str]] = {
 def transition_refusal(actor: Actor, state: PlanState, action: str) -> DomainError | None:
     """A status change: managers submit; directors return to draft, approve and lock."""
     allowed_from, to, what = TRANSITIONS[action]
+    what = _(what)
     refusal = manager_refusal(actor, what) if action == "submit" else director_refusal(actor, what)
     if refusal:
         return refusal
@@ -188,7 +202,9 @@ def transition_refusal(actor: Actor, state: PlanState, action: str) -> DomainErr
         names = " or ".join(s.value for s in allowed_from)
         done = "approved" if to == PlanStatus.APPROVED else to.value
         return ValidationFailed(
-            f"{state.label} is {state.status.value}; only a {names} plan can be {done}."
+            _("{label} is {value}; only a {names} plan can be {done}.").format(
+                label=state.label, value=state.status.value, names=names, done=done
+            )
         )
     return None
 
@@ -202,12 +218,12 @@ def commit_refusal(actor: Actor, person_id: int | None, region_id: int) -> Domai
         return None
     if actor.role == Role.REP:
         if person_id is None or person_id != actor.id:
-            return PermissionDenied("A rep enters commitments to the plan for themselves only.")
+            return PermissionDenied(_("A rep enters commitments to the plan for themselves only."))
         return None
     if actor.role == Role.MANAGER and in_scope(actor, region_id):
         return None
     return PermissionDenied(
-        "You can only enter commitments to the plan for the regions you manage."
+        _("You can only enter commitments to the plan for the regions you manage.")
     )
 
 
@@ -250,7 +266,7 @@ def plan_permissions(actor: Actor, state: PlanState) -> PlanPermissions:
         can_lock=transition_refusal(actor, state, "lock") is None,
         can_new_version=new_version_refusal(actor, state) is None,
         can_upload=upload_refusal(actor, state) is None,
-        can_compare=manager_refusal(actor, "compare plan versions") is None,
+        can_compare=manager_refusal(actor, _("compare plan versions")) is None,
         can_edit=can_edit,
         edit_starts_new_version=can_edit and state.status in CLOSED,
         allocate_starts_new_version=state.status in CLOSED,

@@ -83,7 +83,7 @@ def save_profile(
     session: Session, actor: Actor, name: object, percentages: Sequence[object]
 ) -> str:
     """Create or replace a named profile (directors, admins); returns its name."""
-    ensure(director_refusal(actor, "keep seasonality profiles"))
+    ensure(director_refusal(actor, _("keep seasonality profiles")))
     clean = _clean_name(name)
     try:
         values = planning.calendar_profile(list(percentages))  # type: ignore[arg-type]
@@ -109,7 +109,7 @@ def save_profile(
 
 def delete_profile(session: Session, actor: Actor, name: str) -> None:
     """Delete a named profile no plan uses (directors, admins)."""
-    ensure(director_refusal(actor, "keep seasonality profiles"))
+    ensure(director_refusal(actor, _("keep seasonality profiles")))
     before = all_profiles(session).get(name)
     if before is None:
         raise NotFound(_("There is no seasonality profile '{name}'.").format(name=name))

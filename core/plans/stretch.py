@@ -30,7 +30,7 @@ def stretch_levels_of(levels: Sequence[object] | None) -> list[Decimal]:
     """Stretch levels as sorted percentages, each above 100 and at most 1000, two decimals."""
     out: set[Decimal] = set()
     for raw in levels or []:
-        value = to_amount(raw, "A stretch level").quantize(Decimal("0.01"), ROUND_HALF_UP)
+        value = to_amount(raw, _("A stretch level")).quantize(Decimal("0.01"), ROUND_HALF_UP)
         if not Decimal(100) < value <= MAX_STRETCH:
             raise ValidationFailed(
                 _("A stretch level is a percentage of the target above 100 (got {value}).").format(

@@ -172,7 +172,7 @@ def compare_versions(
 ) -> pd.DataFrame:
     """Yearly target of every region and rep in two versions of one series, with the change
     between them."""
-    ensure(manager_refusal(actor, "compare plan versions"))
+    ensure(manager_refusal(actor, _("compare plan versions")))
     if version_a == version_b:
         raise ValidationFailed(_("Choose two different versions to compare."))
     frames = []
@@ -207,7 +207,15 @@ def ramp_and_padding_note(info: PlanInfo) -> str:
     """How the plan's reps total relates to the company figure, in words."""
     parts = []
     if info.ramp_shortfall:
-        parts.append(f"the new-hire ramp took {info.ramp_shortfall:,} off the company figure")
+        parts.append(
+            _("the new-hire ramp took {ramp_shortfall:,} off the company figure").format(
+                ramp_shortfall=info.ramp_shortfall
+            )
+        )
     if info.padding_pct:
-        parts.append(f"reps carry {info.padding_pct}% more than their regions (over-assignment)")
+        parts.append(
+            _("reps carry {padding_pct}% more than their regions (over-assignment)").format(
+                padding_pct=info.padding_pct
+            )
+        )
     return "; ".join(parts)

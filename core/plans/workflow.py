@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor, PlanStatus
 from core.org import audit
 from core.org.regions import load_region_tree
@@ -52,7 +53,7 @@ def _transition(
             load_cells(session, plan), load_region_tree(session), Decimal(plan.padding_pct)
         )
         if problems:
-            raise ValidationFailed("The plan does not add up: " + "; ".join(problems[:5]))
+            raise ValidationFailed(_("The plan does not add up: ") + "; ".join(problems[:5]))
     claim(session, plan, expected_lock_version)
     before = plan.status
     plan.status = to
@@ -124,7 +125,7 @@ def new_version(session: Session, actor: Actor, plan_id: int) -> PlanInfo:
         padding_pct=source.padding_pct,
         ramp_mode=source.ramp_mode,
         manual_inputs=source.manual_inputs,
-        notes=f"Copied from v{source.version}.",
+        notes=_("Copied from v{version}.").format(version=source.version),
         created_by_id=actor.id,
     )
     session.add(plan)

@@ -28,6 +28,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from core.i18n import N_, _
 from core.models import Period
 from core.periods import working_days
 
@@ -115,8 +116,8 @@ def pace_status(won: Decimal, target: Decimal | None, expected: Decimal | None) 
     return PaceStatus.BEHIND
 
 
-NO_PIPELINE_FOR_GAP = "No open pipeline left for the gap."
-PIPELINE_BELOW_GAP = "The open pipeline is smaller than the gap, even if every deal is won."
+NO_PIPELINE_FOR_GAP = N_("No open pipeline left for the gap.")
+PIPELINE_BELOW_GAP = N_("The open pipeline is smaller than the gap, even if every deal is won.")
 
 
 def probability_reason(
@@ -128,9 +129,9 @@ def probability_reason(
     if probability is None or probability > 0 or gap is None or gap <= 0:
         return None
     if open_pipeline <= 0:
-        return NO_PIPELINE_FOR_GAP
+        return _(NO_PIPELINE_FOR_GAP)
     if open_pipeline < gap:
-        return PIPELINE_BELOW_GAP
+        return _(PIPELINE_BELOW_GAP)
     return None
 
 

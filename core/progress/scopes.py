@@ -41,7 +41,7 @@ def default_scope(session: Session, actor: Actor) -> Scope:
     if actor.role == Role.MANAGER:
         ids = actor.scope_region_ids or frozenset()
         tops = tuple(r for r in ids if tree.parents.get(r) not in ids)
-        label = ", ".join(sorted(tree.names[r] for r in tops)) or "No region"
+        label = ", ".join(sorted(tree.names[r] for r in tops)) or _("No region")
         return Scope(label=label, region_ids=ids, top_region_ids=tops)
     root = tree.root_id
     if root is None:
@@ -87,7 +87,7 @@ def scope_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
             (r for r in scope if tree.parents.get(r) not in scope), key=lambda r: tree.names[r]
         )
         if len(tops) > 1:
-            out.append(("default", "All my regions"))
+            out.append(("default", _("All my regions")))
     for top in tops:
         top_depth = len(tree.path(top))
         for region_id in depth_first(tree, top):
