@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from core.i18n import N_, _, day, number
 from core.org.access import load_actor
 from core.performance import alerts
 from ui import performance_charts as charts
@@ -14,8 +15,48 @@ from ui.downloads import download_buttons
 from ui.flash import show_flash
 
 EDITOR_KEY = "alerts_editor"
-SEVERITY_ICON = {"high": "🔴 high", "medium": "🟠 medium", "low": "⚪ low"}
-AREA = {"rep": "your own deals, customers and figures", "manager": "the regions you manage"}
+SEVERITY_ICON = {"high": N_("🔴 high"), "medium": N_("🟠 medium"), "low": N_("⚪ low")}
+ALL_RULES = "All rules"
+INTRO = {
+    "rep": N_(
+        "Early warnings for your own deals, customers and figures, worked out from the live "
+        "data. Acknowledge what you have handled, or snooze it for a while."
+    ),
+    "manager": N_(
+        "Early warnings for the regions you manage, worked out from the live data. Acknowledge "
+        "what you have handled, or snooze it for a while."
+    ),
+}
+INTRO_COMPANY = N_(
+    "Early warnings for the whole company, worked out from the live data. Acknowledge what "
+    "you have handled, or snooze it for a while."
+)
+THRESHOLD_LABELS = {
+    "pace_below": N_("Pace below"),
+    "pace_after_share": N_("Pace after share"),
+    "coverage_below": N_("Coverage below"),
+    "stalled_no_activity_days": N_("Stalled no activity days"),
+    "slipping_changes": N_("Slipping changes"),
+    "neglected_days": N_("Neglected days"),
+    "follow_up_overdue_days": N_("Follow up overdue days"),
+}
+THRESHOLD_HELP = {
+    "pace_below": N_("Behind pace: won / expected to date below this ratio"),
+    "pace_after_share": N_("Behind pace: only once this share of the quarter passed"),
+    "coverage_below": N_("Low coverage: open pipeline below this many x the gap"),
+    "stalled_no_activity_days": N_("Stalled deal: no activity on the deal for this many days"),
+    "slipping_changes": N_(
+        "Slipping deal (in Alerts and My deals): expected close moved at least this often"
+    ),
+    "neglected_days": N_("Neglected customer: no activity for this many days"),
+    "follow_up_overdue_days": N_("Overdue follow-up: still open this many days after its due day"),
+}
+STATES = {"open": N_("open"), "acknowledged": N_("acknowledged"), "snoozed": N_("snoozed")}
+
+
+def rule_name(rule: str, label: str | None = None) -> str:
+    """A rule's name in the current language."""
+    return _(alerts.RULES.get(rule, label or rule))
 
 
 @cached("deals", "customers", "activities", "targets", "alerts", "settings", "org")
@@ -33,28 +74,25 @@ def load_thresholds() -> alerts.AlertThresholds:
 
 actor = current_actor()
 today = date.today()
-st.title("Alerts")
-st.caption(
-    f"Early warnings for {AREA.get(actor.role.value, 'the whole company')}, worked out from "
-    "the live data. Acknowledge what you have handled, or snooze it for a while."
-)
+st.title(_("Alerts"))
+st.caption(_(INTRO.get(actor.role.value, INTRO_COMPANY)))
 
 show_flash("alerts")
 
 left, right = st.columns([2, 3])
-show_all = left.toggle("Also show acknowledged and snoozed", key="alerts_show_all")
+show_all = left.toggle(_("Also show acknowledged and snoozed"), key="alerts_show_all")
 found = load_alerts(actor.id, today, show_all)
 rule_choice = right.selectbox(
-    "Rule",
-    ["All rules", *alerts.RULES],
-    format_func=lambda r: alerts.RULES.get(r, r),
+    _("Rule"),
+    [ALL_RULES, *alerts.RULES],
+    format_func=lambda r: _("All rules") if r == ALL_RULES else rule_name(r),
     key="alerts_rule",
 )
-if rule_choice != "All rules":
+if rule_choice != ALL_RULES:
     found = [a for a in found if a.rule == rule_choice]
 
 if not found:
-    st.success("No open alerts: nothing needs your attention right now.")
+    st.success(_("No open alerts: nothing needs your attention right now."))
 else:
     # The metrics, the chart and the table count the same alerts: the open ones, or with the
     # toggle on, the acknowledged and snoozed ones as well.
@@ -63,21 +101,27 @@ else:
     a_col, b_col, c_col = st.columns(3)
     if show_all:
         a_col.metric(
-            "Alerts shown",
-            f"{len(found):,}",
-            help=f"{open_count:,} open, {len(found) - open_count:,} acknowledged or snoozed",
+            _("Alerts shown"),
+            number(len(found)),
+            help=_("{open} open, {handled} acknowledged or snoozed").format(
+                open=number(open_count), handled=number(len(found) - open_count)
+            ),
         )
     else:
-        a_col.metric("Open alerts", f"{len(found):,}")
-    b_col.metric("High severity", f"{high:,}")
-    c_col.metric("People concerned", f"{len({a.owner for a in found if a.owner}):,}")
+        a_col.metric(_("Open alerts"), number(len(found)))
+    b_col.metric(_("High severity"), number(high))
+    c_col.metric(_("People concerned"), number(len({a.owner for a in found if a.owner})))
     if show_all:
         st.caption(
-            f"Counted with the acknowledged and snoozed alerts: {open_count:,} of the "
-            f"{len(found):,} alerts shown are open."
+            _(
+                "Counted with the acknowledged and snoozed alerts: {open} of the {shown} alerts "
+                "shown are open."
+            ).format(open=number(open_count), shown=number(len(found)))
         )
     counts = (
-        pd.DataFrame([{"rule_label": a.rule_label, "severity": a.severity} for a in found])
+        pd.DataFrame(
+            [{"rule_label": rule_name(a.rule, a.rule_label), "severity": a.severity} for a in found]
+        )
         .value_counts()
         .reset_index(name="count")
     )
@@ -87,13 +131,15 @@ else:
         [
             {
                 "Select": False,
-                "Severity": SEVERITY_ICON[a.severity],
-                "Rule": a.rule_label,
+                "Severity": _(SEVERITY_ICON[a.severity]),
+                "Rule": rule_name(a.rule, a.rule_label),
                 "Subject": a.subject,
                 "What": a.message,
                 "Owner": a.owner or "–",
                 "Region": a.region,
-                "State": a.state if a.snoozed_until is None else f"snoozed until {a.snoozed_until}",
+                "State": _(STATES.get(a.state, a.state))
+                if a.snoozed_until is None
+                else _("snoozed until {day}").format(day=day(a.snoozed_until)),
             }
             for a in found
         ]
@@ -104,44 +150,50 @@ else:
         width="stretch",
         disabled=[c for c in table.columns if c != "Select"],
         column_config={
-            "Select": st.column_config.CheckboxColumn("✓", help="Choose alerts to act on"),
-            "Severity": st.column_config.TextColumn("Severity", width="small"),
-            "Subject": st.column_config.TextColumn("Subject", width="medium"),
-            "What": st.column_config.TextColumn("What", width="large"),
+            "Select": st.column_config.CheckboxColumn("✓", help=_("Choose alerts to act on")),
+            "Severity": st.column_config.TextColumn(_("Severity"), width="small"),
+            "Rule": st.column_config.TextColumn(_("Rule")),
+            "Subject": st.column_config.TextColumn(_("Subject"), width="medium"),
+            "What": st.column_config.TextColumn(_("What"), width="large"),
+            "Owner": st.column_config.TextColumn(_("Owner")),
+            "Region": st.column_config.TextColumn(_("Region")),
+            "State": st.column_config.TextColumn(_("State")),
         },
         key=EDITOR_KEY,
     )
     chosen = [found[i].key for i in edited.index[edited["Select"]]]
     ack_col, until_col, snooze_col, reopen_col = st.columns(4, vertical_alignment="bottom")
-    acknowledge = ack_col.button("✅ Acknowledge selected", key="alerts_ack")
+    acknowledge = ack_col.button(_("✅ Acknowledge selected"), key="alerts_ack")
     until = until_col.date_input(
-        "Snooze until",
+        _("Snooze until"),
         value=today + timedelta(days=7),
         min_value=today + timedelta(days=1),
         max_value=today + timedelta(days=90),
         key="alerts_until",
     )
-    snooze = snooze_col.button("💤 Snooze selected", key="alerts_snooze")
+    snooze = snooze_col.button(_("💤 Snooze selected"), key="alerts_snooze")
     # Only acknowledged or snoozed alerts can be reopened: they are listed with the toggle on.
-    reopen = show_all and reopen_col.button("↩️ Reopen selected", key="alerts_reopen")
+    reopen = show_all and reopen_col.button(_("↩️ Reopen selected"), key="alerts_reopen")
     if acknowledge:
         save(
             lambda s: alerts.acknowledge(s, actor, chosen),
-            lambda done: f"{done} alert(s) acknowledged.",
+            lambda done: _("{n} alert(s) acknowledged.").format(n=number(done)),
             affects={"alerts"},
             forget=[EDITOR_KEY],
         )
     elif snooze:
         save(
             lambda s: alerts.snooze(s, actor, chosen, until, today=today),
-            lambda done: f"{done} alert(s) snoozed until {until}.",
+            lambda done: _("{n} alert(s) snoozed until {day}.").format(
+                n=number(done), day=day(until)
+            ),
             affects={"alerts"},
             forget=[EDITOR_KEY],
         )
     elif reopen:
         save(
             lambda s: alerts.reopen(s, actor, chosen),
-            lambda done: f"{done} alert(s) reopened.",
+            lambda done: _("{n} alert(s) reopened.").format(n=number(done)),
             affects={"alerts"},
             forget=[EDITOR_KEY],
         )
@@ -153,23 +205,23 @@ else:
     )
 
 if actor.sees_everything:
-    with st.expander("⚙️ Alert thresholds"):
+    with st.expander(_("⚙️ Alert thresholds")):
         current = load_thresholds()
         with st.form("alert_thresholds"):
             values = {}
             for name, field in alerts.AlertThresholds.model_fields.items():
                 value = getattr(current, name)
                 values[name] = st.number_input(
-                    name.replace("_", " ").capitalize(),
+                    _(THRESHOLD_LABELS.get(name, name.replace("_", " ").capitalize())),
                     value=value,
                     step=1 if isinstance(value, int) else 0.05,
-                    help=field.description,
+                    help=_(THRESHOLD_HELP.get(name, field.description or "")),
                     key=f"threshold_{name}",
                 )
-            saved = st.form_submit_button("Save thresholds", type="primary")
+            saved = st.form_submit_button(_("Save thresholds"), type="primary")
         if saved:
             save(
                 lambda s: alerts.set_thresholds(s, actor, values),
-                "Thresholds saved; alerts are worked out again with them.",
+                _("Thresholds saved; alerts are worked out again with them."),
                 affects={"settings"},
             )

@@ -5,6 +5,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from core.i18n import N_, _, period_name
 from core.models import BreakdownRow, Period, Role, ScopeFigures
 from core.org.company import fiscal_start_month
 from core.periods import quarter_of
@@ -19,6 +20,17 @@ from ui.downloads import download_buttons
 from ui.format import as_text, money, percent
 
 PARTS = {Role.REP: "month", Role.MANAGER: "rep", Role.DIRECTOR: "region", Role.ADMIN: "region"}
+PART_HEADINGS = {
+    "month": N_("Won vs target by month"),
+    "rep": N_("Won vs target by rep"),
+    "region": N_("Won vs target by region"),
+}
+PART_EMPTY = {
+    "month": N_("Nothing won and no targets by month in {period} yet."),
+    "rep": N_("Nothing won and no targets by rep in {period} yet."),
+    "region": N_("Nothing won and no targets by region in {period} yet."),
+}
+PART_COLUMNS = {"month": N_("Month"), "rep": N_("Rep"), "region": N_("Region")}
 
 
 @cached("deals", "targets", "org", "settings")
@@ -55,19 +67,31 @@ figures, parts, period = home_figures(actor.id, today)
 unpriced, budget = beside_figures(actor.id, today)
 part = PARTS[actor.role]
 
-st.title(f"Hello, {actor.name.split()[0]}")
-st.caption(f"{figures.scope} · quarter {figures.period} · figures from the database, live")
+st.title(_("Hello, {name}").format(name=actor.name.split()[0]))
+st.caption(
+    _("{scope} · quarter {period} · figures from the database, live").format(
+        scope=figures.scope, period=period_name(figures.period)
+    )
+)
 
 target, won, attainment, pipeline = st.columns(4)
-target.metric("Target", money(figures.target), help="Sum of the approved plan's monthly targets")
-won.metric("Won", money(figures.won), help=f"{figures.won_deals} deals won this quarter")
-attainment.metric("Attainment", percent(figures.attainment), help="Won ÷ target")
+target.metric(
+    _("Target"), money(figures.target), help=_("Sum of the approved plan's monthly targets")
+)
+won.metric(
+    _("Won"),
+    money(figures.won),
+    help=_("{count} deals won this quarter").format(count=figures.won_deals),
+)
+attainment.metric(_("Attainment"), percent(figures.attainment), help=_("Won ÷ target"))
 pipeline.metric(
-    "Open pipeline",
+    _("Open pipeline"),
     money(figures.open_pipeline),
-    help=f"{figures.open_deals} open deals expected to close between today and the end of "
-    f"the quarter; weighted by stage probability: {money(figures.weighted_pipeline)}. "
-    "A deal whose expected close has passed is overdue and counts in no period.",
+    help=_(
+        "{count} open deals expected to close between today and the end of the quarter; "
+        "weighted by stage probability: {weighted}. A deal whose expected close has passed is "
+        "overdue and counts in no period."
+    ).format(count=figures.open_deals, weighted=money(figures.weighted_pipeline)),
 )
 not_priced.mark(won, unpriced.won)
 not_priced.mark(pipeline, unpriced.open_pipeline)
@@ -75,36 +99,47 @@ not_priced.show_budget(budget)
 not_priced.show_beside(unpriced)
 if figures.overdue_deals == 1:
     st.warning(
-        f"1 open deal worth {money(figures.overdue)} is overdue: its expected close has passed, "
-        "so it is not in the open pipeline until a new expected close is set."
+        _(
+            "1 open deal worth {amount} is overdue: its expected close has passed, so it is not "
+            "in the open pipeline until a new expected close is set."
+        ).format(amount=money(figures.overdue))
     )
 elif figures.overdue_deals:
     st.warning(
-        f"{figures.overdue_deals} open deals worth {money(figures.overdue)} are overdue: their "
-        "expected close has passed, so they are not in the open pipeline until a new expected "
-        "close is set."
+        _(
+            "{count} open deals worth {amount} are overdue: their expected close has passed, so "
+            "they are not in the open pipeline until a new expected close is set."
+        ).format(count=figures.overdue_deals, amount=money(figures.overdue))
     )
 if figures.target is None:
     st.info(
-        f"No approved target plan covers {figures.period} yet, so attainment cannot be "
-        "computed. A director approves the plan on the Targets page."
+        _(
+            "No approved target plan covers {period} yet, so attainment cannot be computed. A "
+            "director approves the plan on the Targets page."
+        ).format(period=period_name(figures.period))
     )
 
 measure_views.other_targets_strip(actor.id, today)
 
 frame = pd.DataFrame([row.model_dump() for row in parts])
-st.subheader(f"Won vs target by {part}")
+st.subheader(_(PART_HEADINGS[part]))
 if frame.empty or (frame["won"].sum() == 0 and frame["target"].isna().all()):
-    st.info(f"Nothing won and no targets by {part} in {figures.period} yet.")
+    st.info(_(PART_EMPTY[part]).format(period=period_name(figures.period)))
 else:
     st.altair_chart(charts.won_vs_target(frame, part=part), width="stretch")
-    st.caption("Bars: won · black tick: target · blue tick: expected by today. " + charts.PACE_RULE)
+    st.caption(
+        _("Bars: won · black tick: target · blue tick: expected by today. {pace_rule}").format(
+            pace_rule=_(charts.PACE_RULE)
+        )
+    )
     elapsed = elapsed_days(period.start, period.end, today)
     total = (period.end - period.start).days + 1
     if elapsed < total:
         st.caption(
-            f"{figures.period} is still running: {elapsed} of {total} days have passed. "
-            "Attainment & forecast shows pace, the gap and the chance of making the number."
+            _(
+                "{period} is still running: {elapsed} of {total} days have passed. Attainment & "
+                "forecast shows pace, the gap and the chance of making the number."
+            ).format(period=period_name(figures.period), elapsed=elapsed, total=total)
         )
     table = frame.rename(columns={"label": part.capitalize()}).drop(
         columns=["key", "expected_to_date"]
@@ -116,9 +151,10 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
-            "won": st.column_config.NumberColumn("Won", format="localized"),
-            "target": st.column_config.TextColumn("Target", alignment="right"),
-            "attainment": st.column_config.TextColumn("Attainment", alignment="right"),
+            part.capitalize(): st.column_config.TextColumn(_(PART_COLUMNS[part])),
+            "won": st.column_config.NumberColumn(_("Won"), format="localized"),
+            "target": st.column_config.TextColumn(_("Target"), alignment="right"),
+            "attainment": st.column_config.TextColumn(_("Attainment"), alignment="right"),
         },
     )
     download_buttons(table, f"won-vs-target-{figures.period}")

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
+from core.i18n import _, number
 from core.pipeline import lost_reasons, stages
 from core.pipeline.stages import StageSettings
 from ui.auth import current_actor
@@ -85,94 +86,106 @@ def _move_reason(ids: list[int], index: int, step: int) -> list[int]:
 def lost_reasons_section() -> None:
     """The administrator's list of lost reasons: add, rename, retire or restore, reorder."""
     st.divider()
-    st.subheader("Lost reasons")
+    st.subheader(_("Lost reasons"))
     st.caption(
-        "A deal marked lost takes one of these reasons, with an optional note; the funnel counts "
-        "lost deals by them. A retired reason is no longer offered but stays on the deals lost "
-        "for it. Renaming a reason renames it on those deals too."
+        _(
+            "A deal marked lost takes one of these reasons, with an optional note; the funnel "
+            "counts lost deals by them. A retired reason is no longer offered but stays on the "
+            "deals lost for it. Renaming a reason renames it on those deals too."
+        )
     )
     table = reason_table()
     if table.empty:
         st.info(
-            "No lost reasons are set up yet, so no deal can be marked lost. Start from the "
-            "standard reasons and adapt them, or add your own below."
+            _(
+                "No lost reasons are set up yet, so no deal can be marked lost. Start from the "
+                "standard reasons and adapt them, or add your own below."
+            )
         )
-        if st.button("Create the standard lost reasons", key="reasons_default"):
+        if st.button(_("Create the standard lost reasons"), key="reasons_default"):
             save_reasons(
                 lambda s: lost_reasons.create_default_lost_reasons(s, actor),
-                "The standard lost reasons are created.",
+                _("The standard lost reasons are created."),
             )
     ids = [int(i) for i in table["id"]]
     for index, row in enumerate(table.to_dict("records")):
         reason_id, reason, offered = int(row["id"]), row["reason"], bool(row["on offer"])
         line = st.container(horizontal=True, vertical_alignment="center", border=True)
-        state = "" if offered else " · retired"
-        line.markdown(f"**{reason}**{state}  \nLost deals: {int(row['lost deals']):,}")
-        if index > 0 and line.button("⬆", key=f"reason_up_{reason_id}", help="Move up"):
+        count = number(int(row["lost deals"]))
+        line.markdown(
+            _("**{reason}**  \nLost deals: {count}").format(reason=reason, count=count)
+            if offered
+            else _("**{reason}** · retired  \nLost deals: {count}").format(
+                reason=reason, count=count
+            )
+        )
+        if index > 0 and line.button("⬆", key=f"reason_up_{reason_id}", help=_("Move up")):
             order = _move_reason(ids, index, -1)
             save_reasons(
                 lambda s, order=order: lost_reasons.reorder_lost_reasons(s, actor, order),
-                "The lost reasons are reordered.",
+                _("The lost reasons are reordered."),
             )
         if index < len(ids) - 1 and line.button(
-            "⬇", key=f"reason_down_{reason_id}", help="Move down"
+            "⬇", key=f"reason_down_{reason_id}", help=_("Move down")
         ):
             order = _move_reason(ids, index, 1)
             save_reasons(
                 lambda s, order=order: lost_reasons.reorder_lost_reasons(s, actor, order),
-                "The lost reasons are reordered.",
+                _("The lost reasons are reordered."),
             )
         if offered:
-            if line.button("Retire", key=f"reason_retire_{reason_id}"):
+            if line.button(_("Retire"), key=f"reason_retire_{reason_id}"):
                 save_reasons(
                     lambda s, rid=reason_id: lost_reasons.retire_lost_reason(s, actor, rid),
-                    f"{reason} is retired: no longer offered.",
+                    _("{reason} is retired: no longer offered.").format(reason=reason),
                 )
-        elif line.button("Restore", key=f"reason_restore_{reason_id}"):
+        elif line.button(_("Restore"), key=f"reason_restore_{reason_id}"):
             save_reasons(
                 lambda s, rid=reason_id: lost_reasons.restore_lost_reason(s, actor, rid),
-                f"{reason} is offered again.",
+                _("{reason} is offered again.").format(reason=reason),
             )
     if not table.empty:
         download_buttons(table.drop(columns=["id"]), "lost_reasons")
     add, rename = st.columns(2)
     with add.form("reason_add", clear_on_submit=True):
-        name = st.text_input("New lost reason", max_chars=200, key="reason_new_name")
-        if st.form_submit_button("Add the reason"):
+        name = st.text_input(_("New lost reason"), max_chars=200, key="reason_new_name")
+        if st.form_submit_button(_("Add the reason")):
             save_reasons(
                 lambda s: lost_reasons.add_lost_reason(s, actor, name),
-                f"{name.strip()} is added to the lost reasons.",
+                _("{reason} is added to the lost reasons.").format(reason=name.strip()),
             )
     if not table.empty:
         names = dict(zip(ids, table["reason"], strict=True))
         with rename.form("reason_rename"):
             which = st.selectbox(
-                "Rename", ids, format_func=lambda rid: names[rid], key="reason_rename_which"
+                _("Rename"), ids, format_func=lambda rid: names[rid], key="reason_rename_which"
             )
-            new_name = st.text_input("New name", max_chars=200, key="reason_rename_name")
-            if st.form_submit_button("Rename the reason"):
+            new_name = st.text_input(_("New name"), max_chars=200, key="reason_rename_name")
+            if st.form_submit_button(_("Rename the reason")):
                 save_reasons(
                     lambda s: lost_reasons.rename_lost_reason(s, actor, which, new_name),
-                    f"The reason is renamed to {new_name.strip()}.",
+                    _("The reason is renamed to {name}.").format(name=new_name.strip()),
                 )
 
 
 actor = current_actor()
-st.title("Pipeline stages")
+st.title(_("Pipeline stages"))
 st.caption(
-    "Every deal walks these stages in order. A deal leaves a stage forwards only when its exit "
-    "checklist is ticked, and enters a stage only when the required roles are on its team "
-    f"(separate items with '{SEPARATOR}'). A manager can override with a reason."
+    _(
+        "Every deal walks these stages in order. A deal leaves a stage forwards only when its "
+        "exit checklist is ticked, and enters a stage only when the required roles are on its "
+        "team (separate items with '{separator}'). A manager can override with a reason."
+    ).format(separator=SEPARATOR)
 )
 show_flash("stages")
 
 table = stage_table()
 if table.empty:
-    st.info("No stages are set up yet. Start from the standard B2B project sale and adapt it.")
-    if st.button("Create the standard stages", type="primary"):
+    st.info(_("No stages are set up yet. Start from the standard B2B project sale and adapt it."))
+    if st.button(_("Create the standard stages"), type="primary"):
         save(
             lambda s: stages.create_default_stages(s, actor),
-            lambda count: f"{count} standard stages created.",
+            lambda count: _("{count} standard stages created.").format(count=count),
             affects=None,  # stages change every deal's probability and every weighted figure
         )
     lost_reasons_section()
@@ -185,20 +198,23 @@ edited = st.data_editor(
     width="stretch",
     key="stage_editor",
     column_config={
-        "id": st.column_config.NumberColumn("id", disabled=True),
-        "position": st.column_config.NumberColumn("Position", min_value=0, step=1),
+        "id": st.column_config.NumberColumn(_("id"), disabled=True),
+        "name": st.column_config.TextColumn(_("Name")),
+        "position": st.column_config.NumberColumn(_("Position"), min_value=0, step=1),
         "probability %": st.column_config.NumberColumn(
-            "Probability %", min_value=0, max_value=100, step=1
+            _("Probability %"), min_value=0, max_value=100, step=1
         ),
-        "max days": st.column_config.NumberColumn("Max days", min_value=0, step=1),
-        "exit checklist": st.column_config.TextColumn("Exit checklist", width="large"),
-        "required roles": st.column_config.TextColumn("Required roles (to enter)"),
+        "won": st.column_config.CheckboxColumn(_("Won")),
+        "lost": st.column_config.CheckboxColumn(_("Lost")),
+        "max days": st.column_config.NumberColumn(_("Max days"), min_value=0, step=1),
+        "exit checklist": st.column_config.TextColumn(_("Exit checklist"), width="large"),
+        "required roles": st.column_config.TextColumn(_("Required roles (to enter)")),
     },
 )
-if st.button("Save stages", type="primary"):
+if st.button(_("Save stages"), type="primary"):
     save(
         lambda s: stages.save_stages(s, actor, [_settings(row) for _, row in edited.iterrows()]),
-        "Stages saved.",
+        _("Stages saved."),
         affects=None,  # stages change every deal's probability and every weighted figure
     )
 

@@ -8,6 +8,7 @@ import time
 import streamlit as st
 from sqlalchemy import func, select
 
+from core.i18n import _
 from core.models import Actor
 from core.org import sessions
 from core.org.auth import LoginFailed, sign_in
@@ -46,8 +47,15 @@ def _sso_person_id() -> int | None:
         if person is not None and person.active:
             return person.id
     st.session_state[SSO_REFUSED_KEY] = (
-        f"{email or 'This account'} is not a user of this system (or is deactivated). "
-        "Ask an administrator to add you, or sign out of single sign-on."
+        _(
+            "{email} is not a user of this system (or is deactivated). Ask an administrator to "
+            "add you, or sign out of single sign-on."
+        ).format(email=email)
+        if email
+        else _(
+            "This account is not a user of this system (or is deactivated). Ask an "
+            "administrator to add you, or sign out of single sign-on."
+        )
     )
     return None
 
@@ -194,14 +202,14 @@ def login_page() -> None:
     )
     left, middle, right = st.columns([1, 2, 1])
     with middle:
-        st.title("📈 Sales management")
-        st.caption("Customers, pipeline, targets and performance in one place.")
+        st.title(_("📈 Sales management"))
+        st.caption(_("Customers, pipeline, targets and performance in one place."))
         if message := st.session_state.pop("signed_out_message", None):
             st.info(message)
         with st.form("login"):
-            login = st.text_input("Username or email", key="login_username")
-            password = st.text_input("Password", type="password", key="login_password")
-            submitted = st.form_submit_button("Sign in", type="primary")
+            login = st.text_input(_("Username or email"), key="login_username")
+            password = st.text_input(_("Password"), type="password", key="login_password")
+            submitted = st.form_submit_button(_("Sign in"), type="primary")
         if submitted:
             try:
                 person_id = sign_in(writer(), login, password)
@@ -213,12 +221,12 @@ def login_page() -> None:
         if sso_configured():
             if refused := st.session_state.pop(SSO_REFUSED_KEY, None):
                 st.error(refused)
-                st.button("Sign out of single sign-on", on_click=st.logout, key="sso_logout")
+                st.button(_("Sign out of single sign-on"), on_click=st.logout, key="sso_logout")
             else:
-                st.button("Sign in with single sign-on", on_click=st.login, key="sso_login")
+                st.button(_("Sign in with single sign-on"), on_click=st.login, key="sso_login")
         with read() as session:
             demo = get_setting(session, "demo_data")
             accounts = get_setting(session, "demo_accounts") or {}
         if demo and accounts:
-            st.markdown("**Demo accounts** (password `demo`)")
-            st.table({"username": list(accounts), "who": list(accounts.values())})
+            st.markdown(_("**Demo accounts** (password `demo`)"))
+            st.table({_("username"): list(accounts), _("who"): list(accounts.values())})

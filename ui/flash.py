@@ -13,6 +13,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from core.errors import DomainError
+from core.i18n import _
 
 FLASH_KEY = "flash_message"
 ERROR_KEY = "flash_error"
@@ -55,7 +56,7 @@ def field_label(field: str, labels: dict[str, str] | None = None) -> str:
     if labels and field in labels:
         return labels[field]
     words = field.removesuffix("_id").replace("_", " ").strip()
-    return words[:1].upper() + words[1:] if words else "Input"
+    return words[:1].upper() + words[1:] if words else _("Input")
 
 
 def error_message(exc: DomainError | ValidationError, labels: dict[str, str] | None = None) -> str:
@@ -66,5 +67,9 @@ def error_message(exc: DomainError | ValidationError, labels: dict[str, str] | N
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"])
         message = error["msg"].removeprefix("Value error, ")
-        lines.append(f"- **{field_label(field, labels)}**: {message}")
-    return "Please correct the form; nothing was saved.\n\n" + "\n".join(lines)
+        lines.append(
+            _("- **{field}**: {problem}").format(field=field_label(field, labels), problem=message)
+        )
+    return _("Please correct the form; nothing was saved.\n\n{problems}").format(
+        problems="\n".join(lines)
+    )

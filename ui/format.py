@@ -1,8 +1,9 @@
-"""How figures look on screen.
+"""How figures look on screen, in the current language.
 
 A table cell without a value reads "–" (MISSING), never "None" or "nan": a table grid draws a
 missing value as the word "None", so a column that may lack values is turned into text first
-with `as_text`.
+with `as_text`. English keeps its usual forms (1,234,567 · 81.4% · 2026-03-28); Chinese reads
+numbers and percentages as Babel's zh_CN writes them and dates as 2026年3月28日.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from babel.numbers import get_currency_precision
+from babel.dates import format_date
+from babel.numbers import format_percent, get_currency_precision
+
+from core.i18n import _, babel_locale, is_chinese, number
+from core.i18n import day as locale_day
 
 MISSING = "–"
 """What a figure or a cell without a value shows."""
@@ -33,6 +38,8 @@ def money(value: Decimal | float | None) -> str:
     """Whole currency units with thousands separators; a dash when there is no figure."""
     if value is None or is_missing(value):
         return MISSING
+    if is_chinese():
+        return number(_exact(value), 0)
     return f"{_exact(value):,.0f}"
 
 
@@ -49,6 +56,8 @@ def amount_in(value: Decimal | float | None, code: str) -> str:
     currency: "44,280.00"."""
     if value is None or is_missing(value):
         return MISSING
+    if is_chinese():
+        return number(_exact(value), _decimals(code))
     return f"{_exact(value):,.{_decimals(code)}f}"
 
 
@@ -63,8 +72,8 @@ def not_priced(code: str, first_rate: date | None) -> str:
     """Why a deal has no amount in the company currency: its currency had no rate in effect
     on its day (an open deal: no rate at all; a closed one: it closed before the first)."""
     if first_rate is None or is_missing(first_rate):
-        return f"not priced: no {code} rate"
-    return f"not priced: no {code} rate before {day(first_rate)}"
+        return _("not priced: no {code} rate").format(code=code)
+    return _("not priced: no {code} rate before {day}").format(code=code, day=day(first_rate))
 
 
 def company_money(
@@ -94,7 +103,7 @@ def deal_money(
     if currency == company_code:
         return own
     other = company_money(company_amount, company_code, currency=currency, first_rate=first_rate)
-    return f"{own} ({other})"
+    return _("{amount} ({company_amount})").format(amount=own, company_amount=other)
 
 
 def _exact(value: Decimal | float) -> Decimal:
@@ -106,22 +115,50 @@ def percent(value: Decimal | float | None) -> str:
     """A fraction as a percentage to one place (0.8135 -> 81.4%, half to even)."""
     if value is None or is_missing(value):
         return MISSING
+    if is_chinese():
+        return format_percent(
+            _exact(value), format="#,##0.0%", locale=babel_locale(), decimal_quantization=True
+        )
     return f"{_exact(value) * 100:.1f}%"
 
 
 def day(value: date | datetime | None) -> str:
-    """A date as 2026-03-28 (a time of day is left out); a dash when there is none."""
+    """A date as 2026-03-28, in Chinese 2026年3月28日 (a time of day is left out); a dash when
+    there is none."""
     if is_missing(value):
         return MISSING
+    if is_chinese() and isinstance(value, date):
+        return locale_day(value.date() if isinstance(value, datetime) else value)
     if isinstance(value, datetime | pd.Timestamp):
         return value.strftime("%Y-%m-%d")
     return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def day_in_words(value: date) -> str:
+    """A date written out: 01 December 2026, in Chinese 2026年12月1日."""
+    return locale_day(value) if is_chinese() else value.strftime("%d %B %Y")
+
+
+def month_name(month: int) -> str:
+    """A month's name: January, in Chinese 一月."""
+    if is_chinese():
+        return format_date(date(2000, month, 1), "LLLL", locale=babel_locale())
+    return date(2000, month, 1).strftime("%B")
+
+
+def month_year(value: date) -> str:
+    """A month of a year: December 2026, in Chinese 2026年12月."""
+    if is_chinese():
+        return format_date(value, "y年M月", locale=babel_locale())
+    return value.strftime("%B %Y")
 
 
 def times(value: Decimal | float | None) -> str:
     """A multiple such as coverage: 2.83×."""
     if value is None or is_missing(value):
         return MISSING
+    if is_chinese():
+        return number(_exact(value), 2) + "×"
     return f"{_exact(value):.2f}×"
 
 

@@ -7,6 +7,8 @@ from datetime import date
 import altair as alt
 import pandas as pd
 
+from core.i18n import _
+
 LOG_SCALE_ABOVE = 20
 """When the largest rate shown is more than this many times the smallest (a yen beside a
 pound), the axis is logarithmic so that every currency's line stays on the chart."""
@@ -29,19 +31,20 @@ def rates_over_time(frame: pd.DataFrame, company: str, today: date) -> alt.Chart
     data = pd.concat([data, latest], ignore_index=True)
     positive = data["rate"][data["rate"] > 0]
     log = bool(len(positive) and positive.max() / positive.min() > LOG_SCALE_ABOVE)
-    title = f"{company} for one unit" + (" (log scale)" if log else "")
+    unit = _("{company} for one unit").format(company=company)
+    title = _("{company} for one unit (log scale)").format(company=company) if log else unit
     scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
     return (
         alt.Chart(data)
         .mark_line(interpolate="step-after", point=len(frame) <= 60)
         .encode(
-            x=alt.X("day:T", title="Valid from"),
+            x=alt.X("day:T", title=_("Valid from")),
             y=alt.Y("rate:Q", title=title, scale=scale),
-            color=alt.Color("currency:N", title="Currency", legend=alt.Legend(orient="bottom")),
+            color=alt.Color("currency:N", title=_("Currency"), legend=alt.Legend(orient="bottom")),
             tooltip=[
-                alt.Tooltip("currency:N", title="Currency"),
-                alt.Tooltip("valid_from:T", title="Valid from"),
-                alt.Tooltip("rate:Q", title=f"{company} for one unit", format=",.6~f"),
+                alt.Tooltip("currency:N", title=_("Currency")),
+                alt.Tooltip("valid_from:T", title=_("Valid from")),
+                alt.Tooltip("rate:Q", title=unit, format=",.6~f"),
             ],
         )
         .properties(height=300)
