@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.i18n import N_, _, period_name
 from core.models import Actor, Measure, Period, Role
 from core.org.company import fiscal_start_month
 from core.performance.alert_settings import RULES, Alert, AlertThresholds
@@ -127,12 +128,18 @@ def rep_alerts(session, actor, today, limits: AlertThresholds, names, limit) -> 
                 Alert(
                     key=f"behind_pace:rep:{rep.person_id}:{rep.period}",
                     rule="behind_pace",
-                    rule_label=RULES["behind_pace"],
+                    rule_label=_(RULES["behind_pace"]),
                     severity="high",
-                    message=(
-                        f"Won {rep.won_to_date:,.0f} of {rep.expected_to_date:,.0f} expected by "
-                        f"today in {rep.period}: pace {rep.pace:.0%} (threshold "
-                        f"{limits.pace_below:.0%}, {rep.share_elapsed:.0%} of the quarter gone)."
+                    message=_(
+                        "Won {won} of {expected} expected by today in {period}: pace {pace} "
+                        "(threshold {threshold}, {elapsed} of the quarter gone)."
+                    ).format(
+                        won=f"{rep.won_to_date:,.0f}",
+                        expected=f"{rep.expected_to_date:,.0f}",
+                        period=period_name(rep.period),
+                        pace=f"{rep.pace:.0%}",
+                        threshold=f"{limits.pace_below:.0%}",
+                        elapsed=f"{rep.share_elapsed:.0%}",
                     ),
                     figures=figures,
                     **common,
@@ -143,12 +150,17 @@ def rep_alerts(session, actor, today, limits: AlertThresholds, names, limit) -> 
                 Alert(
                     key=f"low_coverage:rep:{rep.person_id}:{rep.period}",
                     rule="low_coverage",
-                    rule_label=RULES["low_coverage"],
+                    rule_label=_(RULES["low_coverage"]),
                     severity="high",
-                    message=(
-                        f"Open pipeline {rep.open_pipeline:,.0f} to close by the end of "
-                        f"{rep.period} covers {rep.coverage:.1f} x the remaining gap of "
-                        f"{rep.remaining_gap:,.0f} (threshold {limits.coverage_below:g} x)."
+                    message=_(
+                        "Open pipeline {pipeline} to close by the end of {period} covers "
+                        "{coverage} x the remaining gap of {gap} (threshold {threshold} x)."
+                    ).format(
+                        pipeline=f"{rep.open_pipeline:,.0f}",
+                        period=period_name(rep.period),
+                        coverage=f"{rep.coverage:.1f}",
+                        gap=f"{rep.remaining_gap:,.0f}",
+                        threshold=f"{limits.coverage_below:g}",
                     ),
                     figures=figures,
                     **common,
@@ -158,21 +170,32 @@ def rep_alerts(session, actor, today, limits: AlertThresholds, names, limit) -> 
 
 
 MEASURE_PACE = {
-    ("revenue", True): "Revenue of {line} behind pace: won {achieved} of {expected} expected by "
-    "today (target {target} this quarter).",
-    ("units", False): "Units behind pace: {achieved} of {expected} expected by today (target "
-    "{target} this quarter).",
-    ("units", True): "Units of {line} behind pace: {achieved} of {expected} expected by today "
-    "(target {target} this quarter).",
-    ("visits", False): "Visits behind pace: {achieved} of {expected} expected by today (target "
-    "{target} this quarter).",
-    ("deals_created", False): "Deals created behind pace: {achieved} of {expected} expected by "
-    "today (target {target} this quarter).",
-    ("deals_created", True): "Deals created in {line} behind pace: {achieved} of {expected} "
-    "expected by today (target {target} this quarter).",
+    ("revenue", True): N_(
+        "Revenue of {line} behind pace: won {achieved} of {expected} expected by "
+        "today (target {target} this quarter). Pace {pace}, threshold {threshold}."
+    ),
+    ("units", False): N_(
+        "Units behind pace: {achieved} of {expected} expected by today (target "
+        "{target} this quarter). Pace {pace}, threshold {threshold}."
+    ),
+    ("units", True): N_(
+        "Units of {line} behind pace: {achieved} of {expected} expected by today "
+        "(target {target} this quarter). Pace {pace}, threshold {threshold}."
+    ),
+    ("visits", False): N_(
+        "Visits behind pace: {achieved} of {expected} expected by today (target "
+        "{target} this quarter). Pace {pace}, threshold {threshold}."
+    ),
+    ("deals_created", False): N_(
+        "Deals created behind pace: {achieved} of {expected} expected by "
+        "today (target {target} this quarter). Pace {pace}, threshold {threshold}."
+    ),
+    ("deals_created", True): N_(
+        "Deals created in {line} behind pace: {achieved} of {expected} "
+        "expected by today (target {target} this quarter). Pace {pace}, threshold {threshold}."
+    ),
 }
-"""The first sentence of a behind-pace alert on a measure other than company revenue."""
-PACE_SENTENCE = "Pace {pace}, threshold {threshold}."
+"""A behind-pace alert on a measure other than company revenue (marked for translation)."""
 
 
 def measure_series(session: Session, fiscal_year: int) -> list[tuple[Measure, str]]:
@@ -189,19 +212,19 @@ def measure_series(session: Session, fiscal_year: int) -> list[tuple[Measure, st
 def measure_pace_message(row: MeasureRow, limits: AlertThresholds) -> str:
     """'Visits behind pace: 12 of 30 expected by today (target 60 this quarter). Pace 40%,
     threshold 80%.'"""
-    template = MEASURE_PACE[(row.measure.value, bool(row.product_line))]
-    first = template.format(
-        line=row.product_line,
-        achieved=f"{row.achieved:,.0f}",
-        expected=f"{row.expected_to_date or 0:,.0f}",
-        target=f"{row.target or 0:,.0f}",
-    )
+    template = _(MEASURE_PACE[(row.measure.value, bool(row.product_line))])
     pace = f"{row.pace or 0:.0%}"
     threshold = f"{limits.pace_below:.0%}"
     if pace == threshold:  # 79.8 % is below 80 %: do not read "pace 80%, threshold 80%"
         pace = f"{row.pace or 0:.1%}"
-    second = PACE_SENTENCE.format(pace=pace, threshold=threshold)
-    return f"{first} {second}"
+    return template.format(
+        line=row.product_line,
+        achieved=f"{row.achieved:,.0f}",
+        expected=f"{row.expected_to_date or 0:,.0f}",
+        target=f"{row.target or 0:,.0f}",
+        pace=pace,
+        threshold=threshold,
+    )
 
 
 def measure_pace_alerts(
@@ -233,7 +256,7 @@ def measure_pace_alerts(
                 Alert(
                     key=f"behind_pace:rep:{person.id}:{period.label}:{measure.value}:{line}",
                     rule="behind_pace",
-                    rule_label=RULES["behind_pace"],
+                    rule_label=_(RULES["behind_pace"]),
                     severity="medium",
                     subject_type="rep",
                     subject_id=person.id,

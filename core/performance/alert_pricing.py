@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from core.i18n import _, ngettext
 from core.models import Actor
 from core.performance.alert_settings import RULES, Alert, AlertThresholds
 from core.progress import figures
@@ -26,14 +27,20 @@ def not_priced_message(item: NotPriced) -> str:
     """'3 deals, 41,000 EUR, not priced: no EUR rate before 2026-01-04.'"""
     amount = f"{item.amount:,.0f}"
     code = item.currency
+    deals = f"{item.deals:,}"
     if item.first_rate is None:
-        if item.deals == 1:
-            return f"1 deal, {amount} {code}, not priced: no {code} rate."
-        return f"{item.deals:,} deals, {amount} {code}, not priced: no {code} rate."
-    first = item.first_rate.isoformat()
-    if item.deals == 1:
-        return f"1 deal, {amount} {code}, not priced: no {code} rate before {first}."
-    return f"{item.deals:,} deals, {amount} {code}, not priced: no {code} rate before {first}."
+        text = ngettext(
+            "{deals} deal, {amount} {code}, not priced: no {code} rate.",
+            "{deals} deals, {amount} {code}, not priced: no {code} rate.",
+            item.deals,
+        )
+        return text.format(deals=deals, amount=amount, code=code)
+    text = ngettext(
+        "{deals} deal, {amount} {code}, not priced: no {code} rate before {first}.",
+        "{deals} deals, {amount} {code}, not priced: no {code} rate before {first}.",
+        item.deals,
+    )
+    return text.format(deals=deals, amount=amount, code=code, first=item.first_rate.isoformat())
 
 
 def not_priced_alerts(
@@ -54,7 +61,7 @@ def not_priced_alerts(
             Alert(
                 key=f"{RULE}:currency:{item.currency}:{item.deals}:{first or 'none'}",
                 rule=RULE,
-                rule_label=RULES[RULE],
+                rule_label=_(RULES[RULE]),
                 severity="high",
                 subject_type="currency",
                 subject_id=None,
@@ -62,8 +69,10 @@ def not_priced_alerts(
                 owner_id=None,
                 owner="",
                 region="",
-                message=f"{not_priced_message(item)} These deals are left out of every "
-                "figure until the Exchange rates page has a rate for them.",
+                message=_(
+                    "{not_priced} These deals are left out of every figure until the "
+                    "Exchange rates page has a rate for them."
+                ).format(not_priced=not_priced_message(item)),
                 figures={
                     "currency": item.currency,
                     "deals": item.deals,

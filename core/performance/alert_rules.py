@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from core.i18n import _, is_chinese
 from core.models import Actor
 from core.org.access import scope_filter
 from core.performance.alert_pace import RepPace, measure_pace_alerts, rep_alerts, rep_pace
@@ -25,6 +26,7 @@ from core.pipeline.flags import (
 )
 from core.pipeline.follow_up_views import OPEN_STATES
 from core.pipeline.rules import is_stalled
+from core.pipeline.wording import listing
 from db.schema import (
     Activity,
     Customer,
@@ -123,10 +125,17 @@ def _stalled(session, actor, today, limits: AlertThresholds, names, limit) -> li
         last = _as_date(last)
         reasons = []
         if is_stalled(days, max_days):
-            reasons.append(f"{days} days in {stage} (maximum {max_days})")
+            reasons.append(
+                _("{days} days in {stage} (maximum {max_days})").format(
+                    days=days, stage=stage, max_days=max_days
+                )
+            )
         if last is None or last < quiet_since:
-            idle = "no activity logged" if last is None else f"no activity since {last}"
-            reasons.append(idle)
+            if last is None:
+                reasons.append(_("no activity logged"))
+            else:
+                reasons.append(_("no activity since {last}").format(last=last))
+        joined = listing(reasons, "; ")
         figures = {
             "amount": str(amount),
             "stage": stage,
@@ -147,9 +156,11 @@ def _stalled(session, actor, today, limits: AlertThresholds, names, limit) -> li
             Alert(
                 key=f"stalled_deal:deal:{deal_id}:{stage_id}",
                 rule="stalled_deal",
-                rule_label=RULES["stalled_deal"],
+                rule_label=_(RULES["stalled_deal"]),
                 severity="medium",
-                message="; ".join(reasons).capitalize() + ".",
+                message=_("{reasons}.").format(
+                    reasons=joined if is_chinese() else joined.capitalize()
+                ),
                 **common,
             )
         )
@@ -158,12 +169,12 @@ def _stalled(session, actor, today, limits: AlertThresholds, names, limit) -> li
                 Alert(
                     key=f"big_deal_at_risk:deal:{deal_id}:{stage_id}",
                     rule="big_deal_at_risk",
-                    rule_label=RULES["big_deal_at_risk"],
+                    rule_label=_(RULES["big_deal_at_risk"]),
                     severity="high",
-                    message=(
-                        f"Amount {amount:,.0f} is in the top 10 % of open deals "
-                        f"(from {big:,.0f}) and the deal is stalled: " + "; ".join(reasons) + "."
-                    ),
+                    message=_(
+                        "Amount {amount} is in the top 10 % of open deals (from {big}) and the "
+                        "deal is stalled: {reasons}."
+                    ).format(amount=f"{amount:,.0f}", big=f"{big:,.0f}", reasons=joined),
                     **{**common, "figures": {**figures, "top_decile_from": str(big)}},
                 )
             )
@@ -181,7 +192,7 @@ def _simple_deal_alert(rule, row, names, key_suffix, severity, message, figures)
     return Alert(
         key=f"{rule}:deal:{deal_id}:{key_suffix}",
         rule=rule,
-        rule_label=RULES[rule],
+        rule_label=_(RULES[rule]),
         severity=severity,
         subject_type="deal",
         subject_id=deal_id,
@@ -208,7 +219,9 @@ def _slipping(session, actor, today, limits, names, limit) -> list[Alert]:
             names,
             row[8],
             "medium",
-            f"Expected close moved {row[8]} times; now {row[9]}.",
+            _("Expected close moved {changes} times; now {expected}.").format(
+                changes=row[8], expected=row[9]
+            ),
             {"close_date_changes": row[8], "expected_close": row[9].isoformat()},
         )
         for row in rows
@@ -233,7 +246,9 @@ def _overdue(session, actor, today, limits, names, limit) -> list[Alert]:
                 names,
                 expected.isoformat(),
                 "medium",
-                f"Expected to close on {expected}, {late} days ago; still open.",
+                _("Expected to close on {expected}, {late} days ago; still open.").format(
+                    expected=expected, late=late
+                ),
                 {"expected_close": expected.isoformat(), "days_overdue": late},
             )
         )
@@ -277,7 +292,9 @@ def _missing_roles(session, actor, today, limits, names, limit) -> list[Alert]:
                     names,
                     f"{stage_id}:{'+'.join(missing)}",
                     "low",
-                    f"{stage_name} needs {', '.join(roles)}; missing: {', '.join(missing)}.",
+                    _("{stage} needs {roles}; missing: {missing}.").format(
+                        stage=stage_name, roles=listing(roles), missing=listing(missing)
+                    ),
                     {"stage": stage_name, "required": roles, "missing": missing},
                 )
             )
@@ -311,17 +328,17 @@ def _neglected(session, actor, today, limits, names, limit) -> list[Alert]:
     out = []
     for customer_id, name, owner_id, owner, region_id, last in rows:
         days = None if last is None else (today - last).days
-        message = (
-            "No activity ever logged with this active customer."
-            if last is None
-            else f"No activity for {days} days (last on {last}); threshold "
-            f"{limits.neglected_days} days."
-        )
+        if last is None:
+            message = _("No activity ever logged with this active customer.")
+        else:
+            message = _(
+                "No activity for {days} days (last on {last}); threshold {threshold} days."
+            ).format(days=days, last=last, threshold=limits.neglected_days)
         out.append(
             Alert(
                 key=f"neglected_customer:customer:{customer_id}:{last}",
                 rule="neglected_customer",
-                rule_label=RULES["neglected_customer"],
+                rule_label=_(RULES["neglected_customer"]),
                 severity="low",
                 subject_type="customer",
                 subject_id=customer_id,
@@ -371,7 +388,7 @@ def _overdue_follow_ups(session, actor, today, limits, names, limit) -> list[Ale
             Alert(
                 key=f"overdue_follow_up:follow_up:{fid}:{due_on.isoformat()}",
                 rule="overdue_follow_up",
-                rule_label=RULES["overdue_follow_up"],
+                rule_label=_(RULES["overdue_follow_up"]),
                 severity="medium" if late >= 7 else "low",
                 subject_type="deal" if deal_id is not None else "customer",
                 subject_id=deal_id if deal_id is not None else customer_id,
@@ -379,8 +396,9 @@ def _overdue_follow_ups(session, actor, today, limits, names, limit) -> list[Ale
                 owner_id=owner_id,
                 owner=owner,
                 region=names.get(region, ""),
-                message=f'Follow-up "{title}" was due on {due_on}, {late} days ago; '
-                "it is still open.",
+                message=_(
+                    'Follow-up "{title}" was due on {due_on}, {late} days ago; it is still open.'
+                ).format(title=title, due_on=due_on, late=late),
                 figures={"follow_up_id": fid, "due_on": due_on.isoformat(), "days_late": late},
             )
         )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import N_, _
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_role
@@ -20,21 +21,23 @@ from core.pipeline.flags import (
 from core.pipeline.rules import DEFAULT_SLIPPING_CHANGES
 
 RULES: dict[str, str] = {
-    "behind_pace": "Behind pace",
-    "low_coverage": "Low coverage",
-    "big_deal_at_risk": "Big deal at risk",
-    "stalled_deal": "Stalled deal",
-    "slipping_deal": "Slipping deal",
-    "overdue_close": "Overdue close date",
-    "missing_role": "Missing deal-team role",
-    "neglected_customer": "Neglected customer",
-    "overdue_follow_up": "Overdue follow-up",
-    "not_priced": "Deals not priced",
+    "behind_pace": N_("Behind pace"),
+    "low_coverage": N_("Low coverage"),
+    "big_deal_at_risk": N_("Big deal at risk"),
+    "stalled_deal": N_("Stalled deal"),
+    "slipping_deal": N_("Slipping deal"),
+    "overdue_close": N_("Overdue close date"),
+    "missing_role": N_("Missing deal-team role"),
+    "neglected_customer": N_("Neglected customer"),
+    "overdue_follow_up": N_("Overdue follow-up"),
+    "not_priced": N_("Deals not priced"),
 }
-"""Rules in the order alerts are listed."""
+"""Rules in the order alerts are listed (labels marked for translation: show `_(label)`)."""
 
 SETTING = "alert_thresholds"
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+SEVERITY_LABELS: dict[str, str] = {"high": N_("high"), "medium": N_("medium"), "low": N_("low")}
+"""How a severity reads on screen (the value stays the English code): `_(SEVERITY_LABELS[s])`."""
 
 
 class AlertThresholds(BaseModel):
@@ -82,7 +85,7 @@ def thresholds(session: Session) -> AlertThresholds:
 
 def set_thresholds(session: Session, actor: Actor, values: dict[str, Any]) -> AlertThresholds:
     """Change the thresholds (admins and directors); bad values are refused by name."""
-    ensure_role(actor, Role.ADMIN, action="change alert thresholds")
+    ensure_role(actor, Role.ADMIN, action=_("change alert thresholds"))
     before = thresholds(session)
     try:
         new = AlertThresholds(**{**before.model_dump(), **values})

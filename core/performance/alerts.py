@@ -41,6 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor, Period
 from core.org.access import ensure_active
 from core.org.company import fiscal_start_month
@@ -81,7 +82,6 @@ __all__ = [
 
 
 # --- the service ------------------------------------------------------------------------------
-
 
 
 def current_alerts(
@@ -134,10 +134,10 @@ def _states(session: Session, actor: Actor) -> dict[str, tuple[datetime | None, 
 
 def _check_keys(keys: list[str]) -> list[str]:
     if not keys:
-        raise ValidationFailed("Choose at least one alert.")
+        raise ValidationFailed(_("Choose at least one alert."))
     for key in keys:
         if key.split(":", 1)[0] not in RULES or len(key) > 200:
-            raise ValidationFailed(f"'{key}' is not an alert.")
+            raise ValidationFailed(_("'{key}' is not an alert.").format(key=key))
     return list(dict.fromkeys(keys))
 
 
@@ -169,9 +169,9 @@ def snooze(session: Session, actor: Actor, keys: list[str], until: date, *, toda
     keys = _check_keys(keys)
     today = today or date.today()
     if until <= today:
-        raise ValidationFailed("Snooze until a date after today.")
+        raise ValidationFailed(_("Snooze until a date after today."))
     if until > today + timedelta(days=90):
-        raise ValidationFailed("Snooze for at most 90 days.")
+        raise ValidationFailed(_("Snooze for at most 90 days."))
     for key in keys:
         row = _state_row(session, actor, key)
         row.acknowledged_at, row.snoozed_until = None, until

@@ -25,9 +25,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied
+from core.i18n import _
 from core.models import Actor, Period, Role
 from core.org.access import ensure_can_view_person, in_scope
 from core.org.regions import load_region_tree
+from core.pipeline.wording import listing
 from db.schema import Deal, DealStageHistory, DealStatus, LostReason, Person, Stage
 from db.sql_dates import days_between
 
@@ -61,23 +63,23 @@ def _filters(session: Session, actor: Actor, region_id: int | None, person_id: i
     if person_id is not None:
         person = session.get(Person, person_id)
         if person is None:
-            raise PermissionDenied("No such person.")
+            raise PermissionDenied(_("No such person."))
         ensure_can_view_person(actor, person_id=person_id, region_id=person.region_id)
         return [Deal.owner_id == person_id], person.name
     if actor.role == Role.REP:
         if region_id is not None:
-            raise PermissionDenied("Reps see the funnel of their own deals.")
+            raise PermissionDenied(_("Reps see the funnel of their own deals."))
         return [Deal.owner_id == actor.id], actor.name
     if region_id is not None:
         if not in_scope(actor, region_id):
-            raise PermissionDenied("You can only see figures of regions you manage.")
+            raise PermissionDenied(_("You can only see figures of regions you manage."))
         return [Deal.region_id.in_(tree.subtree(region_id))], tree.names[region_id]
     if actor.sees_everything:
         root = tree.root_id
-        return [], tree.names[root] if root is not None else "Company"
+        return [], tree.names[root] if root is not None else _("Company")
     ids = actor.scope_region_ids or frozenset()
     tops = sorted(tree.names[r] for r in ids if tree.parents.get(r) not in ids)
-    return [Deal.region_id.in_(ids)], ", ".join(tops) or "No region"
+    return [Deal.region_id.in_(ids)], listing(tops) or _("No region")
 
 
 def _ratio(part: int, whole: int) -> Decimal | None:
@@ -210,5 +212,5 @@ def funnel(
         lost=lost,
         open=deals - won - lost,
         stages=rows,
-        lost_reasons=[(r or "(no reason given)", int(c)) for r, c in reasons],
+        lost_reasons=[(r or _("(no reason given)"), int(c)) for r, c in reasons],
     )

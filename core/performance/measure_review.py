@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import N_, _
 from core.models import COUNT_MEASURES, Actor, Measure, Period, measure_of
 from core.org.regions import load_region_tree
 from core.performance.plan_vs_actual import review_scope
@@ -32,13 +33,13 @@ from core.progress import figures
 from core.progress.measures import MeasureRow, measure_rows, targets_report
 from core.progress.scopes import region_entity
 
-DIMENSIONS = {"region": "Region", "rep": "Rep", "product_line": "Product line"}
-"""How a measure's plan vs actual is broken down."""
+DIMENSIONS = {"region": N_("Region"), "rep": N_("Rep"), "product_line": N_("Product line")}
+"""How a measure's plan vs actual is broken down (labels marked for translation)."""
 MEASURES = {
-    "revenue": "Revenue",
-    "units": "Units",
-    "visits": "Visits",
-    "deals_created": "Deals created",
+    "revenue": N_("Revenue"),
+    "units": N_("Units"),
+    "visits": N_("Visits"),
+    "deals_created": N_("Deals created"),
 }
 """The measures in the order people choose them."""
 RATIO = Decimal("0.0001")
@@ -73,7 +74,7 @@ def _checked(measure: object, product_line: str) -> tuple[Measure, str]:
     chosen = measure_of(measure)
     line = " ".join((product_line or "").split())
     if chosen == Measure.VISITS and line:
-        raise ValidationFailed("Visits have no product line; read them by region or rep.")
+        raise ValidationFailed(_("Visits have no product line; read them by region or rep."))
     return chosen, line
 
 
@@ -112,7 +113,9 @@ def measure_plan_vs_actual(
     each rep of the area, or each product line of the catalogue (for the area)."""
     if dimension not in DIMENSIONS:
         raise ValidationFailed(
-            f"A measure is read by region, rep or product line, not by '{dimension}'."
+            _("A measure is read by region, rep or product line, not by '{dimension}'.").format(
+                dimension=dimension
+            )
         )
     chosen, line = _checked(measure, product_line)
     today = today or date.today()
@@ -128,7 +131,7 @@ def measure_plan_vs_actual(
         rows = targets_report(session, actor, period, chosen, "rep", product_line=line, today=today)
         return [_review_row(r, r.key.removeprefix("rep:"), r.label) for r in rows]
     if chosen == Measure.VISITS:
-        raise ValidationFailed("Visits have no product line; read them by region or rep.")
+        raise ValidationFailed(_("Visits have no product line; read them by region or rep."))
     rows = targets_report(session, actor, period, chosen, "product_line", today=today)
     if line:
         rows = [r for r in rows if r.entity == line]
@@ -160,7 +163,7 @@ def plan_by_month(
         session, period, chosen, by=by, where=where, product_line=line or None
     )
     achieved: dict[date, Decimal] = {}
-    for (_, start), amount in done.items():
+    for (__, start), amount in done.items():
         achieved[start] = achieved.get(start, Decimal(0)) + amount
     whole = Decimal(1) if chosen in COUNT_MEASURES else Decimal("0.01")
     out, running_target, running = [], Decimal(0), Decimal(0)
@@ -171,7 +174,7 @@ def plan_by_month(
         running += value
         if target is not None:
             running_target += target
-        variance, _ = _variance(target, value)
+        variance, __ = _variance(target, value)
         out.append(
             MonthRow(
                 month=start,

@@ -45,6 +45,7 @@ from core.evaluation import (
     Outcome,
     decompose,
 )
+from core.i18n import N_, _
 from core.models import Actor, Period, Role
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
@@ -54,11 +55,11 @@ from core.progress import figures
 from db.schema import Deal, Person
 
 DIMENSIONS = {
-    "region": "Region",
-    "rep": "Rep",
-    "segment": "Segment",
-    "industry": "Industry",
-    "product_line": "Product line",
+    "region": N_("Region"),
+    "rep": N_("Rep"),
+    "segment": N_("Segment"),
+    "industry": N_("Industry"),
+    "product_line": N_("Product line"),
 }
 CENT = Decimal("0.01")
 
@@ -97,7 +98,7 @@ def year_before(period: Period, fiscal_start: int = 1) -> Period:
 def review_scope(session: Session, actor: Actor) -> tuple[frozenset[int] | None, list[int]]:
     """Regions whose deals count (None = all) and the top regions whose target is the scope's."""
     if actor.role == Role.REP:
-        raise PermissionDenied("The plan-vs-actual review is for managers and directors.")
+        raise PermissionDenied(_("The plan-vs-actual review is for managers and directors."))
     tree = load_region_tree(session)
     if actor.sees_everything:
         return None, [tree.root_id] if tree.root_id else []
@@ -164,11 +165,17 @@ def plan_vs_actual(
     """Target vs won of each part of the actor's area for a closed period, with drivers (of
     one product line's deals and plan when given)."""
     if dimension not in DIMENSIONS:
-        raise ValidationFailed(f"Unknown dimension '{dimension}': use {', '.join(DIMENSIONS)}.")
+        raise ValidationFailed(
+            _("Unknown dimension '{dimension}': use {join}.").format(
+                dimension=dimension, join=", ".join(DIMENSIONS)
+            )
+        )
     today = today or date.today()
     if period.end >= today:
         raise ValidationFailed(
-            f"{period.label} has not ended yet; the plan-vs-actual review is for closed periods."
+            _("{label} has not ended yet; the plan-vs-actual review is for closed periods.").format(
+                label=period.label
+            )
         )
     region_ids, tops = review_scope(session, actor)
     tree = load_region_tree(session)
@@ -266,7 +273,7 @@ def plan_vs_actual(
 def area_not_priced(session: Session, actor: Actor, period: Period) -> list[figures.NotPriced]:
     """The deals won in the period in the actor's area that are not priced, read with the
     review's own scope (its won figures leave them out)."""
-    region_ids, _ = review_scope(session, actor)
+    region_ids, __ = review_scope(session, actor)
     where = [Deal.region_id.in_(region_ids)] if region_ids is not None else []
     return figures.not_priced(session, [*figures.won_in(period), *where], period=period)
 

@@ -66,6 +66,7 @@ from core.evaluation import (
     trend_arrow,
     validate_weights,
 )
+from core.i18n import N_, _
 from core.models import Actor, Period, Role
 from core.org import audit
 from core.org.access import ensure_can_view_person, ensure_role, in_scope
@@ -90,7 +91,7 @@ def benchmarks(session: Session) -> Benchmarks:
 
 def set_benchmarks(session: Session, actor: Actor, values: dict[str, object]) -> Benchmarks:
     """Change the normalisation parameters (admins and directors), audited."""
-    ensure_role(actor, Role.ADMIN, action="change scorecard benchmarks")
+    ensure_role(actor, Role.ADMIN, action=_("change scorecard benchmarks"))
     before = benchmarks(session)
     try:
         new = Benchmarks(**{**before.model_dump(), **values})
@@ -131,7 +132,7 @@ def set_weights(
     session: Session, actor: Actor, fiscal_year_number: int, weights: dict[str, object]
 ) -> dict[str, Decimal]:
     """Store a fiscal year's weights (admins and directors), audited."""
-    ensure_role(actor, Role.ADMIN, action="set scorecard weights")
+    ensure_role(actor, Role.ADMIN, action=_("set scorecard weights"))
     valid = validate_weights(weights)
     existing = {
         row.metric: row
@@ -189,11 +190,11 @@ class Scorecard(BaseModel):
     """The count measures with a target in the period (they replace benchmarks in the parts)."""
 
 
-SPLIT_CREDIT_NOTE = (
+SPLIT_CREDIT_NOTE = N_(
     "A deal whose credit is split counts for each credited person with that person's share of "
     "its amount; its win and its cycle time count once for each credited person."
 )
-"""The scorecard's explanation of split credit, shown beside every scorecard."""
+"""The scorecard's explanation of split credit, shown beside every scorecard (`_()` it)."""
 
 
 def rep_not_priced(
@@ -202,7 +203,7 @@ def rep_not_priced(
     """The rep's deals won in the period that are not priced (beside the scorecard's won)."""
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound(f"No person with id {person_id}.")
+        raise NotFound(_("No person with id {person_id}.").format(person_id=person_id))
     ensure_can_view_person(actor, person_id=person_id, region_id=person.region_id)
     where = [*figures.won_in(period), Deal.owner_id == person_id]
     return figures.not_priced(session, where, period=period)
@@ -216,7 +217,7 @@ def leaderboard_not_priced(
     if actor.sees_everything:
         where = []
     else:
-        where = [Deal.owner_id.in_([pid for pid, _, _ in visible_reps(session, actor)])]
+        where = [Deal.owner_id.in_([pid for pid, _name, _region in visible_reps(session, actor)])]
     return figures.not_priced(session, [*figures.won_in(period), *where], period=period)
 
 
@@ -319,7 +320,7 @@ def rep_scorecard(
     product line when given)."""
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound(f"No person with id {person_id}.")
+        raise NotFound(_("No person with id {person_id}.").format(person_id=person_id))
     ensure_can_view_person(actor, person_id=person_id, region_id=person.region_id)
     bench = benchmarks(session)
     weights = weights_for(session, period.fiscal_year)
@@ -333,7 +334,7 @@ def comparable_regions(session: Session, actor: Actor) -> list[int]:
     """Regions a leader compares: a director the regions below the company, a manager the teams
     below the regions they manage (or those regions when they have no teams)."""
     if actor.role == Role.REP:
-        raise PermissionDenied("Region comparisons are for managers and directors.")
+        raise PermissionDenied(_("Region comparisons are for managers and directors."))
     tree = load_region_tree(session)
     if actor.sees_everything:
         tops = [tree.root_id] if tree.root_id else []
@@ -355,11 +356,11 @@ def region_scorecards(
     """Scorecards of regions (default: `comparable_regions`), each with its subtree (of one
     product line when given)."""
     if actor.role == Role.REP:
-        raise PermissionDenied("Region comparisons are for managers and directors.")
+        raise PermissionDenied(_("Region comparisons are for managers and directors."))
     ids = region_ids if region_ids is not None else comparable_regions(session, actor)
     for region_id in ids:
         if not in_scope(actor, region_id):
-            raise PermissionDenied("You can only see figures of regions you manage.")
+            raise PermissionDenied(_("You can only see figures of regions you manage."))
     bench = benchmarks(session)
     weights = weights_for(session, period.fiscal_year)
     tree = load_region_tree(session)
@@ -438,7 +439,7 @@ def score_trend(
     """The rep's score in the `count` periods up to and including `period`, oldest first."""
     fsm = fiscal_start_month(session)
     periods = [period]
-    for _ in range(count - 1):
+    for __ in range(count - 1):
         periods.append(previous_period(periods[-1], fsm))
     return [
         (p.label, rep_scorecard(session, actor, person_id, p, product_line=product_line).score)
@@ -451,7 +452,7 @@ def recent_periods(today, fiscal_start: int = 1, quarters: int = 6) -> list[Peri
     the last three months, and this and last ISO week (for weekly sales meetings)."""
     current = quarter_of(today, fiscal_start)
     out = [current]
-    for _ in range(quarters - 1):
+    for __ in range(quarters - 1):
         out.append(previous_period(out[-1], fiscal_start))
     year = fiscal_year(current.fiscal_year, fiscal_start)
     out += [year, previous_period(year, fiscal_start)]

@@ -17,6 +17,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import ActivityType, Actor, Role
 from core.org import audit
 from core.org.access import activities_in_view, ensure_active, in_scope
@@ -70,26 +71,28 @@ def log_activity(
     ensure_active(actor)
     today = today or date.today()
     if actor.id is None:
-        raise ValidationFailed("Activities are logged by a person, not by the command line.")
+        raise ValidationFailed(_("Activities are logged by a person, not by the command line."))
     if data.occurred_on > today:
-        raise ValidationFailed("An activity cannot be dated in the future.")
+        raise ValidationFailed(_("An activity cannot be dated in the future."))
     deal = None
     if data.deal_id is not None:
         deal = session.get(Deal, data.deal_id)
         if deal is None:
-            raise NotFound(f"No deal with id {data.deal_id}.")
+            raise NotFound(_("No deal with id {deal_id}.").format(deal_id=data.deal_id))
     customer_id = data.customer_id if data.customer_id is not None else (deal and deal.customer_id)
     if customer_id is None:
-        raise ValidationFailed("Pick the customer the activity was with.")
+        raise ValidationFailed(_("Pick the customer the activity was with."))
     if deal is not None and deal.customer_id != customer_id:
-        raise ValidationFailed("That deal belongs to another customer.")
+        raise ValidationFailed(_("That deal belongs to another customer."))
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound(f"No customer with id {customer_id}.")
+        raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
     if not _may_log(session, actor, customer, deal):
         raise PermissionDenied(
-            "You can log activities on your own customers and deals, and on deals whose team "
-            "you are on."
+            _(
+                "You can log activities on your own customers and deals, and on deals whose team "
+                "you are on."
+            )
         )
     activity = Activity(
         type=data.type,

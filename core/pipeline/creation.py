@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from core.currency import currency_code
 from core.customers.editing import CustomerInput, create_customer
 from core.errors import PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import Actor, DealStatus, ForecastCategory, Money, Role
 from core.org import audit
 from core.org.access import deals_in_view, ensure_active, in_scope
@@ -39,6 +40,7 @@ from core.pipeline.deals import ensure_can_edit_deal, load_deal
 from core.pipeline.follow_ups import add_follow_up
 from core.pipeline.rules import StageRule, move_blockers
 from core.pipeline.stages import stage_rules
+from core.pipeline.wording import listing
 from db.schema import Customer, Deal, DealStageHistory, Person, Product, Stage
 
 MAX_QUANTITY = 1_000_000
@@ -141,26 +143,38 @@ def owner_for(session: Session, actor: Actor, owner_id: int | None) -> Person:
     """The person who will own the deal, under the rules of who may create for whom."""
     ensure_active(actor)
     if actor.id is None and owner_id is None:
-        raise ValidationFailed("Owner: name the person who will own the deal.")
+        raise ValidationFailed(_("Owner: name the person who will own the deal."))
     wanted = owner_id if owner_id is not None else actor.id
     if actor.role == Role.REP and wanted != actor.id:
-        raise PermissionDenied("You can only create deals for yourself.")
+        raise PermissionDenied(_("You can only create deals for yourself."))
     owner = session.get(Person, wanted)
     if owner is None:
-        raise ValidationFailed(f"Owner: there is no person with id {wanted}.")
+        raise ValidationFailed(
+            _("Owner: there is no person with id {wanted}.").format(wanted=wanted)
+        )
     if not owner.active:
-        raise ValidationFailed(f"Owner: {owner.name} is deactivated and cannot own deals.")
+        raise ValidationFailed(
+            _("Owner: {name} is deactivated and cannot own deals.").format(name=owner.name)
+        )
     if owner.role not in (Role.REP, Role.MANAGER):
-        raise ValidationFailed(f"Owner: {owner.name} is a {owner.role}; choose a rep or manager.")
+        raise ValidationFailed(
+            _("Owner: {name} is a {role}; choose a rep or manager.").format(
+                name=owner.name, role=owner.role
+            )
+        )
     if owner.region_id is None:
         raise ValidationFailed(
-            f"Owner: {owner.name} has no region yet; an administrator sets it on the "
-            "Organisation page."
+            _(
+                "Owner: {name} has no region yet; an administrator sets it on the "
+                "Organisation page."
+            ).format(name=owner.name)
         )
     if actor.role == Role.MANAGER and owner.id != actor.id and not in_scope(actor, owner.region_id):
         raise PermissionDenied(
-            f"{owner.name} is outside the regions you manage; you can create deals for people "
-            "of your own area only."
+            _(
+                "{name} is outside the regions you manage; you can create deals for "
+                "people of your own area only."
+            ).format(name=owner.name)
         )
     return owner
 
@@ -206,23 +220,29 @@ def _starting_stage(session: Session, stage_id: int | None, checklist: list[str]
     rules = stage_rules(session)
     open_stages = _open_stages(rules)
     if not open_stages:
-        raise ValidationFailed("No pipeline stages are set up; an administrator adds them first.")
+        raise ValidationFailed(
+            _("No pipeline stages are set up; an administrator adds them first.")
+        )
     if stage_id is None:
         return open_stages[0]
     target = next((rule for rule in rules if rule.id == stage_id), None)
     if target is None:
-        raise ValidationFailed(f"Stage: there is no stage with id {stage_id}.")
+        raise ValidationFailed(
+            _("Stage: there is no stage with id {stage_id}.").format(stage_id=stage_id)
+        )
     if not target.is_open:
         raise ValidationFailed(
-            f"Stage: a new deal starts at an open stage, not {target.name}; create it, then "
-            "move it."
+            _(
+                "Stage: a new deal starts at an open stage, not {name}; create it, then move it."
+            ).format(name=target.name)
         )
     blockers = starting_stage_blockers(rules, target, checklist)
     if blockers:
         raise ValidationFailed(
-            f"Stage: a new deal cannot start at {target.name} yet. "
-            + "; ".join(blockers)
-            + f". Start it at {open_stages[0].name} and move it on when the rules are met."
+            _(
+                "Stage: a new deal cannot start at {stage} yet. {blockers}. Start it at "
+                "{first} and move it on when the rules are met."
+            ).format(stage=target.name, blockers=listing(blockers, "; "), first=open_stages[0].name)
         )
     return target
 
@@ -261,25 +281,34 @@ def similar_open_deals(
 
 def _warning(customer: str, product: str | None, similar: list[SimilarDeal]) -> str:
     first = similar[0]
+    parts = {
+        "customer": customer,
+        "product": product,
+        "name": first.name,
+        "owner": first.owner,
+        "stage": first.stage,
+    }
     if first.name is None and product:
-        return (
-            f"{customer} already has an open deal for {product} ({first.owner}, {first.stage})."
+        text = _(
+            "{customer} already has an open deal for {product} ({owner}, {stage})."
             " Confirm to create another one."
         )
-    if first.name is None:
-        return (
-            f"{customer} already has an open deal without a product ({first.owner}, "
-            f"{first.stage}). Confirm to create another one."
+    elif first.name is None:
+        text = _(
+            "{customer} already has an open deal without a product ({owner}, "
+            "{stage}). Confirm to create another one."
         )
-    if product:
-        return (
-            f"{customer} already has an open deal for {product}: '{first.name}' "
-            f"({first.owner}, {first.stage}). Confirm to create another one."
+    elif product:
+        text = _(
+            "{customer} already has an open deal for {product}: '{name}' "
+            "({owner}, {stage}). Confirm to create another one."
         )
-    return (
-        f"{customer} already has an open deal without a product: '{first.name}' "
-        f"({first.owner}, {first.stage}). Confirm to create another one."
-    )
+    else:
+        text = _(
+            "{customer} already has an open deal without a product: '{name}' "
+            "({owner}, {stage}). Confirm to create another one."
+        )
+    return text.format(**parts)
 
 
 # --- services -----------------------------------------------------------------------------
@@ -316,19 +345,23 @@ def _insert(
 ) -> CreationResult:
     owner = owner_for(session, actor, draft.owner_id)
     if draft.customer_id is None:
-        raise ValidationFailed("Customer: pick a customer, or create a new one.")
+        raise ValidationFailed(_("Customer: pick a customer, or create a new one."))
     customer = session.get(Customer, draft.customer_id)
     if customer is None:
-        raise ValidationFailed(f"Customer: there is no customer with id {draft.customer_id}.")
+        raise ValidationFailed(
+            _("Customer: there is no customer with id {customer_id}.").format(
+                customer_id=draft.customer_id
+            )
+        )
     product = session.get(Product, draft.product_id) if draft.product_id is not None else None
     if draft.product_id is not None and (product is None or not product.active):
-        raise ValidationFailed("Product: pick an active product from the list, or none.")
+        raise ValidationFailed(_("Product: pick an active product from the list, or none."))
     if draft.expected_close < today:
-        raise ValidationFailed("Expected close: the date cannot be before today.")
+        raise ValidationFailed(_("Expected close: the date cannot be before today."))
     if draft.next_step_due is not None and draft.next_step is None:
-        raise ValidationFailed("Next step: give the next step its due date belongs to.")
+        raise ValidationFailed(_("Next step: give the next step its due date belongs to."))
     if draft.next_step_due is not None and draft.next_step_due < today:
-        raise ValidationFailed("Next step due: the date cannot be before today.")
+        raise ValidationFailed(_("Next step due: the date cannot be before today."))
     stage = _starting_stage(session, draft.stage_id, draft.checklist_done)
     similar = similar_open_deals(session, actor, customer.id, draft.product_id)
     if similar and not confirm:
@@ -422,7 +455,7 @@ def create_deal_for_new_customer(
         customer = CustomerInput(name=customer_name, region_id=owner.region_id, owner_id=owner.id)
     except ValidationError as exc:
         problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        raise ValidationFailed(f"New customer: {problem}") from None
+        raise ValidationFailed(_("New customer: {problem}").format(problem=problem)) from None
     customer_id = create_customer(session, actor, customer, confirmed=customer_confirmed)
     return create_deal(
         session,

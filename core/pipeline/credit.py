@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core import currency
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_active, in_scope
@@ -85,9 +86,12 @@ def ensure_can_set_split(actor: Actor, deal: Deal) -> None:
         return
     if actor.id == deal.owner_id:
         raise PermissionDenied(
-            "Your manager sets how a deal's credit is split; propose a split and they can apply it."
+            _(
+                "Your manager sets how a deal's credit is split; propose a split and "
+                "they can apply it."
+            )
         )
-    raise PermissionDenied("Only the owner's manager, a director or an admin can split credit.")
+    raise PermissionDenied(_("Only the owner's manager, a director or an admin can split credit."))
 
 
 def _checked(session: Session, deal: Deal, percents: Mapping[int, object]) -> dict[int, Decimal]:
@@ -96,12 +100,16 @@ def _checked(session: Session, deal: Deal, percents: Mapping[int, object]) -> di
     for person_id in shares:
         person = people.get(person_id)
         if person is None:
-            raise NotFound(f"No person with id {person_id}.")
+            raise NotFound(_("No person with id {person_id}.").format(person_id=person_id))
         if not person.active and person_id != deal.owner_id:
-            raise ValidationFailed(f"{person.name} is no longer active and cannot get credit.")
+            raise ValidationFailed(
+                _("{name} is no longer active and cannot get credit.").format(name=person.name)
+            )
         if person.region_id is None and person_id != deal.owner_id:
             raise ValidationFailed(
-                f"{person.name} has no region, so their credit has nowhere to go."
+                _("{name} has no region, so their credit has nowhere to go.").format(
+                    name=person.name
+                )
             )
     return shares
 
@@ -173,7 +181,7 @@ def propose_split(
     deal = load_deal(session, deal_id)
     ensure_active(actor)
     if actor.id != deal.owner_id:
-        raise PermissionDenied("Only the deal's owner proposes a split.")
+        raise PermissionDenied(_("Only the deal's owner proposes a split."))
     shares = _checked(session, deal, percents)
     note = (note or "").strip()[:300] or None
     session.execute(delete(CreditSplitProposal).where(CreditSplitProposal.deal_id == deal_id))
@@ -212,7 +220,7 @@ def apply_proposal(session: Session, actor: Actor, deal_id: int, seen_version: i
     ensure_can_set_split(actor, load_deal(session, deal_id))
     found = proposal(session, actor, deal_id)
     if found is None:
-        raise NotFound("This deal has no proposed split to apply.")
+        raise NotFound(_("This deal has no proposed split to apply."))
     set_split(session, actor, deal_id, seen_version, found.percents)
 
 
@@ -224,7 +232,7 @@ def reject_proposal(session: Session, actor: Actor, deal_id: int) -> None:
         session.execute(delete(CreditSplitProposal).where(CreditSplitProposal.deal_id == deal_id))
     )
     if not removed:
-        raise NotFound("This deal has no proposed split to decline.")
+        raise NotFound(_("This deal has no proposed split to decline."))
     audit.record(session, actor, "deal.split_declined", "deal", deal_id)
     session.flush()
 
@@ -264,27 +272,32 @@ def replace_splits(
     for deal_id in ids:
         deal = deals.get(deal_id)
         if deal is None:
-            raise NotFound(f"No deal with id {deal_id}.")
+            raise NotFound(_("No deal with id {deal_id}.").format(deal_id=deal_id))
         try:
             ensure_can_set_split(actor, deal)
         except PermissionDenied as exc:
             raise PermissionDenied(
-                f"You may not split the credit of deal {_who(deal)}. {exc}"
+                _("You may not split the credit of deal {who}. {exc}").format(
+                    who=_who(deal), exc=exc
+                )
             ) from None
         for person_id in checked[deal_id]:
             person = people.get(person_id)
             if person is None:
-                raise NotFound(f"No person with id {person_id}.")
+                raise NotFound(_("No person with id {person_id}.").format(person_id=person_id))
             if person_id == deal.owner_id:
                 continue
             if not person.active:
                 raise ValidationFailed(
-                    f"{person.name} is no longer active and cannot get credit on deal {_who(deal)}."
+                    _("{name} is no longer active and cannot get credit on deal {who}.").format(
+                        name=person.name, who=_who(deal)
+                    )
                 )
             if person.region_id is None:
                 raise ValidationFailed(
-                    f"{person.name} has no region, so their credit on deal {_who(deal)} has "
-                    "nowhere to go."
+                    _(
+                        "{name} has no region, so their credit on deal {who} has nowhere to go."
+                    ).format(name=person.name, who=_who(deal))
                 )
     if check_only:
         return 0
@@ -315,7 +328,7 @@ def replace_splits(
         session.flush()
     except StaleDataError as exc:
         raise EditConflict(
-            "Someone else saved one of these deals a moment ago; no split was saved. Try again."
+            _("Someone else saved one of these deals a moment ago; no split was saved. Try again.")
         ) from exc
     pricing.share_amounts(session, ids)
     for deal_id in ids:

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied
+from core.i18n import _
 from core.models import Actor
 from core.pipeline import credit, pricing
 from core.pipeline.deals import ensure_can_view_deal, load_deal
@@ -96,7 +97,7 @@ def credit_section(session: Session, actor: Actor, deal_id: int) -> CreditSectio
             select(Person.id, Person.name, Person.region_id).where(Person.id.in_(people))
         )
     }
-    region_ids = {line.region_id for line in lines} | {r for _, r in names.values()}
+    region_ids = {line.region_id for line in lines} | {r for __, r in names.values()}
     region_ids.discard(None)
     regions: dict[int | None, str] = dict(
         session.execute(select(Region.id, Region.name).where(Region.id.in_(region_ids))).all()
@@ -141,8 +142,10 @@ def split_candidates(session: Session, actor: Actor, deal_id: int) -> list[tuple
     deal = load_deal(session, deal_id)
     if not _may_set(actor, deal) and not (actor.active and actor.id == deal.owner_id):
         raise PermissionDenied(
-            "Only the owner's manager, a director or an admin can split credit, and the owner "
-            "can propose a split."
+            _(
+                "Only the owner's manager, a director or an admin can split credit, and the owner "
+                "can propose a split."
+            )
         )
     rows = session.execute(
         select(Person.id, Person.name, Region.name)

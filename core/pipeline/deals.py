@@ -31,6 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.currency import currency_code
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import Actor, CashStatus, DealStatus, ForecastCategory, Money, Role
 from core.org import audit
 from core.org.access import ensure_can_edit_record, in_scope
@@ -55,7 +56,7 @@ def load_deal(session: Session, deal_id: int) -> Deal:
     """The deal row (for the services and views of this package); refused when missing."""
     deal = session.get(Deal, deal_id)
     if deal is None:
-        raise NotFound(f"No deal with id {deal_id}.")
+        raise NotFound(_("No deal with id {deal_id}.").format(deal_id=deal_id))
     return deal
 
 
@@ -80,7 +81,9 @@ def ensure_can_view_deal(session: Session, actor: Actor, deal: Deal) -> None:
         return
     if deal.credit_shared and shares.credited_to(session, deal.id, actor.id):
         return
-    raise PermissionDenied("You can only open your own deals, deals you work on, or your area's.")
+    raise PermissionDenied(
+        _("You can only open your own deals, deals you work on, or your area's.")
+    )
 
 
 def check_version(session: Session, deal: Deal, seen_version: int) -> None:
@@ -102,8 +105,10 @@ def save_deal(session: Session, by_id: int | None, deal: Deal) -> None:
         session.flush()
     except StaleDataError as exc:
         raise EditConflict(
-            "Someone else saved this deal a moment ago; your change was not saved. "
-            "Reload the deal and try again."
+            _(
+                "Someone else saved this deal a moment ago; your change was not saved. "
+                "Reload the deal and try again."
+            )
         ) from exc
 
 
@@ -162,7 +167,9 @@ def move_deal(
     rules = stage_rules(session)
     by_id = {rule.id: rule for rule in rules}
     if move.to_stage_id not in by_id:
-        raise ValidationFailed(f"No stage with id {move.to_stage_id}.")
+        raise ValidationFailed(
+            _("No stage with id {to_stage_id}.").format(to_stage_id=move.to_stage_id)
+        )
     current, target = by_id[deal.stage_id], by_id[move.to_stage_id]
     lost_reason = None
     if target.is_lost and current.is_open:
@@ -241,7 +248,7 @@ def reopen_stage_id(session: Session, deal: Deal) -> int:
     rules = stage_rules(session)
     open_ids = [rule.id for rule in sorted(rules, key=lambda r: r.position) if rule.is_open]
     if not open_ids:
-        raise ValidationFailed("No open stage is set up; an administrator adds stages first.")
+        raise ValidationFailed(_("No open stage is set up; an administrator adds stages first."))
     lost_from = session.scalar(
         select(DealStageHistory.from_stage_id)
         .where(DealStageHistory.deal_id == deal.id, DealStageHistory.to_stage_id == deal.stage_id)
@@ -259,11 +266,11 @@ def reopen_lost_deal(
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
     if deal.status != DealStatus.LOST:
-        raise ValidationFailed("Only a lost deal can be reopened.")
+        raise ValidationFailed(_("Only a lost deal can be reopened."))
     if actor.role not in {Role.MANAGER, Role.DIRECTOR, Role.ADMIN}:
-        raise PermissionDenied("Only a manager or above may reopen a lost deal.")
+        raise PermissionDenied(_("Only a manager or above may reopen a lost deal."))
     if not request.reason:
-        raise ValidationFailed("Give a reason for reopening the deal.")
+        raise ValidationFailed(_("Give a reason for reopening the deal."))
     stage_id = reopen_stage_id(session, deal)
     move = DealMove(to_stage_id=stage_id, seen_version=request.seen_version, reason=request.reason)
     move_deal(session, actor, deal_id, move, today=today)
@@ -293,7 +300,7 @@ def update_deal(
     ensure_can_edit_deal(actor, deal)
     check_version(session, deal, seen_version)
     if deal.status != DealStatus.OPEN:
-        raise ValidationFailed("Only open deals can be edited; reopen the deal first.")
+        raise ValidationFailed(_("Only open deals can be edited; reopen the deal first."))
     values = changes.model_dump(exclude_unset=True)
     if not values:
         return
@@ -301,7 +308,7 @@ def update_deal(
     if "expected_close" in values:
         new_close = values["expected_close"]
         if new_close is None:
-            raise ValidationFailed("The expected close date cannot be empty.")
+            raise ValidationFailed(_("The expected close date cannot be empty."))
         if counts_as_slip(deal.expected_close, new_close):
             deal.close_date_changes = (deal.close_date_changes or 0) + 1
         deal.expected_close = new_close
@@ -337,7 +344,9 @@ def tick_checklist_item(
     check_version(session, deal, seen_version)
     stage = session.get_one(Stage, deal.stage_id)
     if item not in (stage.exit_checklist or []):
-        raise ValidationFailed(f"'{item}' is not on the exit checklist of {stage.name}.")
+        raise ValidationFailed(
+            _("'{item}' is not on the exit checklist of {name}.").format(item=item, name=stage.name)
+        )
     before = _snapshot(deal)
     ticked = [i for i in (deal.checklist_done or []) if i != item]
     deal.checklist_done = [*ticked, item] if done else ticked  # a new list: JSON change tracked
@@ -354,24 +363,28 @@ def add_team_member(session: Session, actor: Actor, deal_id: int, person_id: int
     ensure_can_edit_deal(actor, deal)
     role = (role or "").strip()
     if not role or len(role) > 60:
-        raise ValidationFailed("Give the team role (at most 60 characters).")
+        raise ValidationFailed(_("Give the team role (at most 60 characters)."))
     person = session.get(Person, person_id)
     if person is None or not person.active:
-        raise ValidationFailed("Pick an active person for the deal team.")
+        raise ValidationFailed(_("Pick an active person for the deal team."))
     function = canonical_function(session, role)
     if function is not None:
         role = function
         if actor.role == Role.REP and person_id == actor.id:
             raise PermissionDenied(
-                f"You cannot fill the {function} role on your own deal team; add a colleague "
-                "who has that function."
+                _(
+                    "You cannot fill the {function} role on your own deal team; add a "
+                    "colleague who has that function."
+                ).format(function=function)
             )
         has = {f.casefold() for f in (person.functions or [])}
         if function.casefold() not in has:
             raise ValidationFailed(
-                f"{person.name} does not have the {function} function, so cannot fill that "
-                "role on the deal team. An administrator sets people's functions on the "
-                "Organisation page."
+                _(
+                    "{name} does not have the {function} function, so cannot fill that "
+                    "role on the deal team. An administrator sets people's functions on "
+                    "the Organisation page."
+                ).format(name=person.name, function=function)
             )
     clash = session.scalar(
         select(DealTeamMember.id).where(
@@ -381,7 +394,9 @@ def add_team_member(session: Session, actor: Actor, deal_id: int, person_id: int
         )
     )
     if clash:
-        raise ValidationFailed(f"{person.name} is already on the team as {role}.")
+        raise ValidationFailed(
+            _("{name} is already on the team as {role}.").format(name=person.name, role=role)
+        )
     member = DealTeamMember(deal_id=deal.id, person_id=person_id, role=role)
     session.add(member)
     session.flush()
@@ -399,7 +414,7 @@ def add_team_member(session: Session, actor: Actor, deal_id: int, person_id: int
 def remove_team_member(session: Session, actor: Actor, member_id: int) -> None:
     member = session.get(DealTeamMember, member_id)
     if member is None:
-        raise NotFound("That team member is no longer on the deal.")
+        raise NotFound(_("That team member is no longer on the deal."))
     deal = load_deal(session, member.deal_id)
     ensure_can_edit_deal(actor, deal)
     audit.record(
@@ -434,23 +449,27 @@ def record_cash_step(
     ensure_can_edit_deal(actor, deal)
     check_version(session, deal, data.seen_version)
     if deal.status != DealStatus.WON:
-        raise ValidationFailed("Contract, invoice and payment are recorded on won deals only.")
+        raise ValidationFailed(_("Contract, invoice and payment are recorded on won deals only."))
     expected = next_cash_step(deal.cash_status)
     if expected is None:
-        raise ValidationFailed("This deal is already paid.")
+        raise ValidationFailed(_("This deal is already paid."))
     if data.step != expected:
         raise ValidationFailed(
-            f"The next step is {expected.value.replace('_', ' ')}, "
-            f"not {data.step.value.replace('_', ' ')}."
+            _("The next step is {replace}, not {replace_2}.").format(
+                replace=expected.value.replace("_", " "),
+                replace_2=data.step.value.replace("_", " "),
+            )
         )
     if data.on > today:
-        raise ValidationFailed("The date cannot be in the future.")
+        raise ValidationFailed(_("The date cannot be in the future."))
     if data.amount <= 0:
-        raise ValidationFailed("The amount must be more than zero.")
+        raise ValidationFailed(_("The amount must be more than zero."))
     previous = {CashStatus.INVOICED: deal.contract_signed_on, CashStatus.PAID: deal.invoiced_on}
     earlier = previous.get(data.step)
     if earlier is not None and data.on < earlier:
-        raise ValidationFailed(f"The date cannot be before the previous step ({earlier}).")
+        raise ValidationFailed(
+            _("The date cannot be before the previous step ({earlier}).").format(earlier=earlier)
+        )
     before = _snapshot(deal)
     if data.step == CashStatus.CONTRACT_SIGNED:
         deal.contract_signed_on, deal.contract_amount = data.on, data.amount

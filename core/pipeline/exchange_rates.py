@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import currency
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_active, ensure_role
@@ -52,7 +53,7 @@ class CurrencyUse:
 def set_company_currency(session: Session, actor: Actor, code: str) -> None:
     """The currency of every figure and target. It can change only while no deal and no rate
     is recorded: every amount already stated against the old one would change meaning."""
-    ensure_role(actor, Role.ADMIN, action="set the company currency")
+    ensure_role(actor, Role.ADMIN, action=_("set the company currency"))
     new = currency.currency_code(code)
     before = company_currency(session)
     if new == before:
@@ -61,8 +62,10 @@ def set_company_currency(session: Session, actor: Actor, code: str) -> None:
         select(func.count()).select_from(ExchangeRate)
     ):
         raise ValidationFailed(
-            f"The company currency stays {before}: deals or rates are already recorded against "
-            "it. Set the company currency before recording deals."
+            _(
+                "The company currency stays {before}: deals or rates are already "
+                "recorded against it. Set the company currency before recording deals."
+            ).format(before=before)
         )
     set_setting(session, "company_currency", new)
     audit.record(
@@ -95,15 +98,19 @@ def checked_rate(session: Session, code: object, valid_from: object, rate: objec
     checked = currency.currency_code(code)
     if checked == company_currency(session):
         raise ValidationFailed(
-            f"{checked} is the company currency: its deals need no rate (1 {checked} is always "
-            f"1 {checked})."
+            _(
+                "{checked} is the company currency: its deals need no rate (1 "
+                "{checked} is always 1 {checked})."
+            ).format(checked=checked)
         )
     if not isinstance(valid_from, date):
-        raise ValidationFailed("A rate needs the date it takes effect from.")
+        raise ValidationFailed(_("A rate needs the date it takes effect from."))
     if valid_from > today:
         raise ValidationFailed(
-            f"A rate takes effect on its date: {valid_from.isoformat()} is after today "
-            f"({today.isoformat()}); enter it on that day."
+            _(
+                "A rate takes effect on its date: {isoformat} is after today "
+                "({isoformat_2}); enter it on that day."
+            ).format(isoformat=valid_from.isoformat(), isoformat_2=today.isoformat())
         )
     return checked, valid_from, currency.rate_value(rate)
 
@@ -117,21 +124,23 @@ def save_rates(
 ) -> dict[str, int]:
     """Add or replace rates (same currency and date: the new rate wins), then re-price the
     deals of those currencies. All rows are checked first; one bad row changes nothing."""
-    ensure_role(actor, Role.ADMIN, action="change exchange rates")
+    ensure_role(actor, Role.ADMIN, action=_("change exchange rates"))
     today = today or date.today()
     checked = [checked_rate(session, *row, today) for row in rows]
     if not checked:
-        raise ValidationFailed("There is no rate to save.")
-    keys = [(code, day) for code, day, _ in checked]
+        raise ValidationFailed(_("There is no rate to save."))
+    keys = [(code, day) for code, day, __ in checked]
     if len(set(keys)) != len(keys):
         twice = next(k for k in keys if keys.count(k) > 1)
         raise ValidationFailed(
-            f"{twice[0]} has two rates for {twice[1].isoformat()}; keep one of them."
+            _("{twice} has two rates for {isoformat}; keep one of them.").format(
+                twice=twice[0], isoformat=twice[1].isoformat()
+            )
         )
     existing = {
         (r.currency, r.valid_from): r
         for r in session.scalars(
-            select(ExchangeRate).where(ExchangeRate.currency.in_({c for c, _, _ in checked}))
+            select(ExchangeRate).where(ExchangeRate.currency.in_({c for c, __, __ in checked}))
         )
     }
     added = replaced = 0
@@ -144,7 +153,7 @@ def save_rates(
             row.rate = rate
             replaced += 1
     session.flush()
-    codes = sorted({c for c, _, _ in checked})
+    codes = sorted({c for c, __, __ in checked})
     repriced = pricing.reprice(session, currencies=codes)
     audit.record(
         session,
@@ -160,10 +169,10 @@ def save_rates(
 
 def delete_rate(session: Session, actor: Actor, rate_id: int) -> int:
     """Remove one rate and re-price its currency's deals; returns how many changed."""
-    ensure_role(actor, Role.ADMIN, action="change exchange rates")
+    ensure_role(actor, Role.ADMIN, action=_("change exchange rates"))
     row = session.get(ExchangeRate, rate_id)
     if row is None:
-        raise NotFound(f"No exchange rate with id {rate_id}.")
+        raise NotFound(_("No exchange rate with id {rate_id}.").format(rate_id=rate_id))
     before = {"currency": row.currency, "valid_from": row.valid_from, "rate": row.rate}
     code = row.currency
     session.execute(delete(ExchangeRate).where(ExchangeRate.id == rate_id))
@@ -177,7 +186,7 @@ def currencies_in_use(session: Session, actor: Actor) -> list[CurrencyUse]:
     """Each currency the deals use with its deal count, its not-priced count and its rates
     (one grouped query plus one over the small rate table). Company-wide counts: for
     administrators and directors."""
-    ensure_role(actor, Role.ADMIN, action="see the currencies the deals use")
+    ensure_role(actor, Role.ADMIN, action=_("see the currencies the deals use"))
     uses = session.execute(
         select(
             Deal.currency,

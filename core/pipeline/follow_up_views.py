@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from core.errors import NotFound
+from core.i18n import _
 from core.models import ActivityType, Actor, Role
 from core.org.access import deals_in_view, ensure_can_view_person, in_scope
 from core.pipeline.deals import ensure_can_view_deal, load_deal
@@ -142,7 +143,7 @@ def follow_ups_of_person(
     today = today or date.today()
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound(f"No person with id {person_id}.")
+        raise NotFound(_("No person with id {person_id}.").format(person_id=person_id))
     ensure_can_view_person(actor, person_id=person.id, region_id=person.region_id)
     conditions: list = [FollowUp.owner_id == person.id]
     if not include_done:
@@ -173,7 +174,7 @@ def follow_ups_of_customer(
     """A customer's follow-ups the actor may read (own, their people's, on deals in view)."""
     today = today or date.today()
     if session.get(Customer, customer_id) is None:
-        raise NotFound(f"No customer with id {customer_id}.")
+        raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
     conditions: list = [FollowUp.customer_id == customer_id]
     if not include_done:
         conditions.append(FollowUp.status.in_(OPEN_STATES))

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import ActivityType, Actor
 from core.org import audit
 from core.org.access import ensure_active
@@ -71,15 +72,17 @@ def _ensure_acts_for(actor: Actor, owner: Person) -> None:
     ensure_active(actor)
     if not _acts_for(actor, owner):
         raise PermissionDenied(
-            "You can only keep your own follow-ups, or, as a manager, those of the people in "
-            "the regions you manage."
+            _(
+                "You can only keep your own follow-ups, or, as a manager, those of the people in "
+                "the regions you manage."
+            )
         )
 
 
 def _load(session: Session, follow_up_id: int) -> tuple[FollowUp, Person]:
     follow_up = session.get(FollowUp, follow_up_id)
     if follow_up is None:
-        raise NotFound(f"No follow-up with id {follow_up_id}.")
+        raise NotFound(_("No follow-up with id {follow_up_id}.").format(follow_up_id=follow_up_id))
     return follow_up, session.get_one(Person, follow_up.owner_id)
 
 
@@ -101,18 +104,20 @@ def _clean_title(title: str) -> str:
     cleaned = " ".join((title or "").split())
     if not cleaned:
         raise ValidationFailed(
-            "Say what the follow-up is (for example: call back about the offer)."
+            _("Say what the follow-up is (for example: call back about the offer).")
         )
     if len(cleaned) > TITLE_MAX:
         raise ValidationFailed(
-            f"The follow-up's title is too long (at most {TITLE_MAX} characters)."
+            _("The follow-up's title is too long (at most {TITLE_MAX} characters).").format(
+                TITLE_MAX=TITLE_MAX
+            )
         )
     return cleaned
 
 
 def _ensure_open(follow_up: FollowUp) -> None:
     if follow_up.status == FollowUpStatus.DONE:
-        raise ValidationFailed("This follow-up is already done.")
+        raise ValidationFailed(_("This follow-up is already done."))
 
 
 # --- services -----------------------------------------------------------------------------
@@ -137,27 +142,29 @@ def add_follow_up(
     today = today or date.today()
     title = _clean_title(title)
     if due_on < today:
-        raise ValidationFailed("A follow-up is due today or later; pick another day.")
+        raise ValidationFailed(_("A follow-up is due today or later; pick another day."))
     owner_id = owner_id if owner_id is not None else actor.id
     if owner_id is None:
-        raise ValidationFailed("Pick the person the follow-up is for.")
+        raise ValidationFailed(_("Pick the person the follow-up is for."))
     owner = session.get(Person, owner_id)
     if owner is None or not owner.active:
-        raise ValidationFailed("Pick an active person for the follow-up.")
+        raise ValidationFailed(_("Pick an active person for the follow-up."))
     _ensure_acts_for(actor, owner)
     deal = load_deal(session, deal_id) if deal_id is not None else None
     if deal is not None and customer_id is not None and deal.customer_id != customer_id:
-        raise ValidationFailed("That deal belongs to another customer.")
+        raise ValidationFailed(_("That deal belongs to another customer."))
     customer_id = deal.customer_id if deal is not None else customer_id
     if customer_id is None:
-        raise ValidationFailed("Pick the deal or the customer the follow-up is about.")
+        raise ValidationFailed(_("Pick the deal or the customer the follow-up is about."))
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound(f"No customer with id {customer_id}.")
+        raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
     if not can_log_activity(session, actor, customer, deal):
         raise PermissionDenied(
-            "You can add follow-ups on your own customers and deals, and on deals whose team "
-            "you are on."
+            _(
+                "You can add follow-ups on your own customers and deals, and on deals whose team "
+                "you are on."
+            )
         )
     follow_up = FollowUp(
         owner_id=owner.id,
@@ -209,7 +216,7 @@ def snooze_follow_up(
     _ensure_acts_for(actor, owner)
     _ensure_open(follow_up)
     if until <= today:
-        raise ValidationFailed("Snooze to a day after today.")
+        raise ValidationFailed(_("Snooze to a day after today."))
     before = _snapshot(follow_up)
     follow_up.status = FollowUpStatus.SNOOZED
     follow_up.snoozed_until = until
@@ -238,7 +245,7 @@ def reschedule_follow_up(
     _ensure_acts_for(actor, owner)
     _ensure_open(follow_up)
     if due_on < today:
-        raise ValidationFailed("A follow-up is due today or later; pick another day.")
+        raise ValidationFailed(_("A follow-up is due today or later; pick another day."))
     before = _snapshot(follow_up)
     if title is not None:
         follow_up.title = _clean_title(title)
@@ -274,7 +281,7 @@ def log_activity_with_follow_ups(
         else:
             same_record = follow_up.customer_id == activity.customer_id
         if not same_record:
-            raise ValidationFailed("That follow-up is about another deal or customer.")
+            raise ValidationFailed(_("That follow-up is about another deal or customer."))
         complete_follow_up(session, actor, close_follow_up_id, activity_id=activity_id)
     if next_follow_up is not None:
         add_follow_up(

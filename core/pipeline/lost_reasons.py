@@ -20,9 +20,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_role
+from core.pipeline.wording import listing
 from db.schema import Deal, LostReason
 
 STANDARD_LOST_REASONS = (
@@ -56,15 +58,17 @@ def reason_key(name: str) -> str:
 def _clean(name: str) -> str:
     cleaned = " ".join((name or "").split())
     if not cleaned:
-        raise ValidationFailed("Give the lost reason a name.")
+        raise ValidationFailed(_("Give the lost reason a name."))
     if len(cleaned) > MAX_NAME:
-        raise ValidationFailed(f"A lost reason has at most {MAX_NAME} characters.")
+        raise ValidationFailed(
+            _("A lost reason has at most {MAX_NAME} characters.").format(MAX_NAME=MAX_NAME)
+        )
     return cleaned
 
 
 def ensure_can_keep_lost_reasons(actor: Actor) -> None:
     """Administrators (and directors) keep the list."""
-    ensure_role(actor, Role.ADMIN, action="change the list of lost reasons")
+    ensure_role(actor, Role.ADMIN, action=_("change the list of lost reasons"))
 
 
 def list_lost_reasons(session: Session, *, include_retired: bool = False) -> list[LostReasonRow]:
@@ -123,11 +127,11 @@ def offered_list_text(session: Session) -> str:
     """The active reasons as a sentence part for refusals, or what to do when there are none."""
     names = active_reason_names(session)
     if not names:
-        return (
+        return _(
             "The list of lost reasons is empty; an administrator adds reasons on the Pipeline "
             "stages page."
         )
-    return "The lost reasons are: " + ", ".join(names) + "."
+    return _("The lost reasons are: {names}.").format(names=listing(names))
 
 
 def active_reasons_by_key(session: Session) -> dict[str, tuple[int, str]]:
@@ -145,12 +149,16 @@ def offered_reason(session: Session, reason_id: int | None) -> LostReason:
     naming the list."""
     if reason_id is None:
         raise ValidationFailed(
-            "A lost deal needs a reason from the list. " + offered_list_text(session)
+            _("A lost deal needs a reason from the list. {offered}").format(
+                offered=offered_list_text(session)
+            )
         )
     reason = session.get(LostReason, reason_id)
     if reason is None or not reason.active:
         raise ValidationFailed(
-            "That lost reason is not on the list any more. " + offered_list_text(session)
+            _("That lost reason is not on the list any more. {offered}").format(
+                offered=offered_list_text(session)
+            )
         )
     return reason
 
@@ -158,14 +166,18 @@ def offered_reason(session: Session, reason_id: int | None) -> LostReason:
 def _load(session: Session, reason_id: int) -> LostReason:
     reason = session.get(LostReason, reason_id)
     if reason is None:
-        raise NotFound(f"No lost reason with id {reason_id}; reload the page.")
+        raise NotFound(
+            _("No lost reason with id {reason_id}; reload the page.").format(reason_id=reason_id)
+        )
     return reason
 
 
 def _ensure_unique(session: Session, name: str, *, other_than: int | None = None) -> None:
     for reason_id, existing in session.execute(select(LostReason.id, LostReason.name)):
         if reason_id != other_than and reason_key(existing) == reason_key(name):
-            raise ValidationFailed(f"'{existing}' is already on the list of lost reasons.")
+            raise ValidationFailed(
+                _("'{existing}' is already on the list of lost reasons.").format(existing=existing)
+            )
 
 
 def add_lost_reason(session: Session, actor: Actor, name: str) -> int:
@@ -204,8 +216,8 @@ def _set_active(session: Session, actor: Actor, reason_id: int, active: bool) ->
     ensure_can_keep_lost_reasons(actor)
     reason = _load(session, reason_id)
     if reason.active == active:
-        state = "on offer" if active else "retired"
-        raise ValidationFailed(f"'{reason.name}' is already {state}.")
+        text = _("'{name}' is already on offer.") if active else _("'{name}' is already retired.")
+        raise ValidationFailed(text.format(name=reason.name))
     reason.active = active
     session.flush()
     audit.record(
@@ -230,7 +242,10 @@ def reorder_lost_reasons(session: Session, actor: Actor, ordered_ids: list[int])
     reasons = {r.id: r for r in session.scalars(select(LostReason))}
     if len(ordered_ids) != len(set(ordered_ids)) or set(ordered_ids) != set(reasons):
         raise ValidationFailed(
-            "The new order must name every lost reason exactly once; reload the page and try again."
+            _(
+                "The new order must name every lost reason exactly once; reload the "
+                "page and try again."
+            )
         )
     before = [r.id for r in sorted(reasons.values(), key=lambda r: (r.position, r.id))]
     for position, reason_id in enumerate(ordered_ids, start=1):
@@ -251,7 +266,7 @@ def create_default_lost_reasons(session: Session, actor: Actor) -> int:
     """Start an empty list with the standard reasons; returns how many."""
     ensure_can_keep_lost_reasons(actor)
     if session.scalar(select(func.count()).select_from(LostReason)):
-        raise ValidationFailed("The list of lost reasons is already set up; edit it instead.")
+        raise ValidationFailed(_("The list of lost reasons is already set up; edit it instead."))
     for name in STANDARD_LOST_REASONS:
         add_lost_reason(session, actor, name)
     return len(STANDARD_LOST_REASONS)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied
+from core.i18n import _
 from core.models import ActivityType, Actor, CashStatus, DealStatus
 from core.org.access import ensure_active, ensure_can_view_person, load_actor
 from core.org.company import fiscal_start_month
@@ -137,7 +138,7 @@ def _closing_this_month(
         return []
     rules = stage_rules(session)
     by_id = {rule.id: rule for rule in rules}
-    steps = next_steps(session, [deal.id for deal, _, _ in rows])
+    steps = next_steps(session, [deal.id for deal, __, __ in rows])
     out = []
     for deal, customer, stage in rows:
         following_stage = next_stage(rules, by_id[deal.stage_id])
@@ -229,10 +230,10 @@ def my_day(
     today = today or date.today()
     person_id = actor.id if person_id is None else person_id
     if person_id is None:
-        raise NotFound("My day belongs to a person; the command line has none.")
+        raise NotFound(_("My day belongs to a person; the command line has none."))
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound(f"No person with id {person_id}.")
+        raise NotFound(_("No person with id {person_id}.").format(person_id=person_id))
     ensure_can_view_person(actor, person_id=person.id, region_id=person.region_id)
     due = follow_ups_of_person(session, actor, person.id, due_by=today, today=today, limit=limit)
     overdue = [row for row in due if row.due_on < today]

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_active, ensure_can_view_person, ensure_role, in_scope
@@ -62,14 +63,14 @@ class ReviewCreate(BaseModel):
 def _rep(session: Session, actor: Actor, rep_id: int) -> Person:
     rep = session.get(Person, rep_id)
     if rep is None:
-        raise NotFound(f"No person with id {rep_id}.")
+        raise NotFound(_("No person with id {rep_id}.").format(rep_id=rep_id))
     ensure_can_view_person(actor, person_id=rep.id, region_id=rep.region_id)
     return rep
 
 
 def reviewable_reps(session: Session, actor: Actor) -> list[tuple[int, str]]:
     """Reps the actor may review: a manager's subtree, everyone for directors and admins."""
-    ensure_role(actor, Role.MANAGER, action="run pipeline reviews")
+    ensure_role(actor, Role.MANAGER, action=_("run pipeline reviews"))
     query = (
         select(Person.id, Person.name)
         .where(Person.role == Role.REP, Person.active.is_(True))
@@ -85,18 +86,20 @@ def record_review(
 ) -> int:
     """Save a review with the deals discussed and the commitments agreed; returns its id."""
     today = today or date.today()
-    ensure_role(actor, Role.MANAGER, action="record pipeline reviews")
+    ensure_role(actor, Role.MANAGER, action=_("record pipeline reviews"))
     rep = _rep(session, actor, data.rep_id)
     if rep.role != Role.REP:
-        raise ValidationFailed(f"{rep.name} is not a sales rep.")
+        raise ValidationFailed(_("{name} is not a sales rep.").format(name=rep.name))
     if actor.id is None:
-        raise ValidationFailed("Reviews are recorded by a person, not by the command line.")
+        raise ValidationFailed(_("Reviews are recorded by a person, not by the command line."))
     if data.held_on > today:
-        raise ValidationFailed("A review cannot be dated in the future.")
+        raise ValidationFailed(_("A review cannot be dated in the future."))
     if not (data.deal_ids or data.notes or data.commitments):
         raise ValidationFailed(
-            "This review is empty: choose the deals discussed, write notes or add a "
-            "commitment before saving it."
+            _(
+                "This review is empty: choose the deals discussed, write notes or add a "
+                "commitment before saving it."
+            )
         )
     deal_ids = sorted(set(data.deal_ids) | {c.deal_id for c in data.commitments if c.deal_id})
     if deal_ids:
@@ -105,10 +108,16 @@ def record_review(
         )
         foreign = [d for d in deal_ids if owners.get(d) != rep.id]
         if foreign:
-            raise ValidationFailed(f"Deal {foreign[0]} is not one of {rep.name}'s deals.")
+            raise ValidationFailed(
+                _("Deal {foreign} is not one of {name}'s deals.").format(
+                    foreign=foreign[0], name=rep.name
+                )
+            )
     for number, commitment in enumerate(data.commitments, start=1):
         if commitment.due_on is not None and commitment.due_on < data.held_on:
-            raise ValidationFailed(f"Commitment {number}: the due date is before the review.")
+            raise ValidationFailed(
+                _("Commitment {number}: the due date is before the review.").format(number=number)
+            )
     review = PipelineReview(
         rep_id=rep.id,
         manager_id=actor.id,
@@ -198,7 +207,7 @@ def complete_commitment(
     ensure_active(actor)
     commitment = session.get(ReviewCommitment, commitment_id)
     if commitment is None:
-        raise NotFound("That commitment no longer exists.")
+        raise NotFound(_("That commitment no longer exists."))
     review = session.get_one(PipelineReview, commitment.review_id)
     rep = session.get_one(Person, review.rep_id)
     allowed = (
@@ -207,9 +216,9 @@ def complete_commitment(
         or (actor.role == Role.MANAGER and in_scope(actor, rep.region_id))
     )
     if not allowed:
-        raise PermissionDenied("Only the rep or their manager can mark this commitment done.")
+        raise PermissionDenied(_("Only the rep or their manager can mark this commitment done."))
     if commitment.done_on is not None:
-        raise ValidationFailed("This commitment is already done.")
+        raise ValidationFailed(_("This commitment is already done."))
     commitment.done_on = done_on or date.today()
     session.flush()
     audit.record(
@@ -361,7 +370,7 @@ def review_detail(session: Session, actor: Actor, review_id: int) -> ReviewDetai
     rep, managers of the rep's region, directors and admins)."""
     review = session.get(PipelineReview, review_id)
     if review is None:
-        raise NotFound(f"No pipeline review with id {review_id}.")
+        raise NotFound(_("No pipeline review with id {review_id}.").format(review_id=review_id))
     rep = _rep(session, actor, review.rep_id)
     manager = session.get(Person, review.manager_id)
     deals = session.scalars(

@@ -23,7 +23,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from core.errors import DomainError, PermissionDenied, ValidationFailed
+from core.i18n import _
 from core.models import CashStatus, Role
+from core.pipeline.wording import listing
 
 DEFAULT_SLIPPING_CHANGES = 2
 """The slipping threshold until an administrator sets another one."""
@@ -101,14 +103,24 @@ def move_blockers(
     for leaving in [current, *path[:-1]]:
         missing = [item for item in leaving.exit_checklist if item not in done]
         if missing:
-            blockers.append(f"Exit checklist of {leaving.name} not ticked: {', '.join(missing)}")
+            blockers.append(
+                _("Exit checklist of {stage} not ticked: {items}").format(
+                    stage=leaving.name, items=listing(missing)
+                )
+            )
     for entering in path:
         missing = [role for role in entering.required_roles if role.casefold() not in roles]
         if missing:
-            blockers.append(f"{entering.name} needs on the deal team: {', '.join(missing)}")
+            blockers.append(
+                _("{stage} needs on the deal team: {roles}").format(
+                    stage=entering.name, roles=listing(missing)
+                )
+            )
     if len(path) > 1:
         skipped = ", ".join(s.name for s in path[:-1])
-        blockers.append(f"Moving to {target.name} skips {skipped}")
+        blockers.append(
+            _("Moving to {stage} skips {skipped}").format(stage=target.name, skipped=skipped)
+        )
     return blockers
 
 
@@ -134,45 +146,49 @@ def check_move(
     today = today or date.today()
     reason = (reason or "").strip() or None
     if target.id == current.id:
-        raise ValidationFailed(f"The deal is already in {current.name}.")
+        raise ValidationFailed(_("The deal is already in {name}.").format(name=current.name))
     if not current.is_open:
         if not target.is_open:
             raise ValidationFailed(
-                f"The deal is {current.name.lower()}; reopen it to an open stage first."
+                _("The deal is {lower}; reopen it to an open stage first.").format(
+                    lower=current.name.lower()
+                )
             )
         if actor_role not in OVERRIDERS:
-            raise PermissionDenied("Only a manager or above may reopen a won or lost deal.")
+            raise PermissionDenied(_("Only a manager or above may reopen a won or lost deal."))
         if not reason:
-            raise ValidationFailed("Give a reason for reopening the deal.")
+            raise ValidationFailed(_("Give a reason for reopening the deal."))
         return "reopen"
     if target.is_lost:
         if not (lost_reason or "").strip():
-            raise ValidationFailed("A lost deal needs a lost reason.")
+            raise ValidationFailed(_("A lost deal needs a lost reason."))
         return "lost"
     if target.position < current.position:
         if not reason:
-            raise ValidationFailed(f"Give a reason for moving the deal back to {target.name}.")
+            raise ValidationFailed(
+                _("Give a reason for moving the deal back to {name}.").format(name=target.name)
+            )
         return "backward"
     if target.is_won:
         if closed_on is None:
-            raise ValidationFailed("A won deal needs the date it closed on.")
+            raise ValidationFailed(_("A won deal needs the date it closed on."))
         if closed_on > today:
-            raise ValidationFailed("The closed-on date cannot be in the future.")
+            raise ValidationFailed(_("The closed-on date cannot be in the future."))
         if amount is None or amount <= 0:
-            raise ValidationFailed("A won deal needs its final amount (more than zero).")
+            raise ValidationFailed(_("A won deal needs its final amount (more than zero)."))
     blockers = move_blockers(stages, current, target, checklist_done, team_roles)
     if not blockers:
         return "won" if target.is_won else "forward"
     if not override:
         raise ValidationFailed(
-            f"Cannot move to {target.name} yet. "
-            + "; ".join(blockers)
-            + ". A manager can override with a reason."
+            _(
+                "Cannot move to {stage} yet. {blockers}. A manager can override with a reason."
+            ).format(stage=target.name, blockers=listing(blockers, "; "))
         )
     if actor_role not in OVERRIDERS:
-        raise PermissionDenied("Only a manager or above may override the stage rules.")
+        raise PermissionDenied(_("Only a manager or above may override the stage rules."))
     if not reason:
-        raise ValidationFailed("An override needs a reason.")
+        raise ValidationFailed(_("An override needs a reason."))
     return "won" if target.is_won else "override"
 
 
@@ -215,12 +231,19 @@ def ensure_current_version(
     """Refuse a save based on an old copy of the deal, naming who saved in between."""
     if seen_version == current_version:
         return
-    who = changed_by or "Someone else"
-    when = f" at {changed_at:%H:%M on %d %b %Y}" if changed_at else ""
-    raise EditConflict(
-        f"{who} changed this deal{when} after you opened it; your change was not saved. "
-        "Reload the deal to see their change, then try again."
-    )
+    who = changed_by or _("Someone else")
+    if changed_at:
+        text = _(
+            "{who} changed this deal at {when} after you opened it; your change was "
+            "not saved. Reload the deal to see their change, then try again."
+        )
+    else:
+        text = _(
+            "{who} changed this deal after you opened it; your change was "
+            "not saved. Reload the deal to see their change, then try again."
+        )
+    when = f"{changed_at:%H:%M on %d %b %Y}" if changed_at else ""
+    raise EditConflict(text.format(who=who, when=when))
 
 
 def next_cash_step(cash_status: str | None) -> CashStatus | None:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Actor, Role
 from core.org import audit
 from core.org.access import ensure_role
@@ -102,34 +103,44 @@ def known_team_roles(session: Session) -> list[str]:
 def validate_stage_set(stages: list[StageSettings]) -> None:
     """The whole set must make a usable pipeline; raises ValidationFailed naming the problem."""
     if not stages:
-        raise ValidationFailed("There must be at least one stage.")
+        raise ValidationFailed(_("There must be at least one stage."))
     names = [s.name.casefold() for s in stages]
     duplicates = sorted({s.name for s in stages if names.count(s.name.casefold()) > 1})
     if duplicates:
-        raise ValidationFailed(f"Stage names must be unique: {', '.join(duplicates)}.")
+        raise ValidationFailed(
+            _("Stage names must be unique: {join}.").format(join=", ".join(duplicates))
+        )
     positions = [s.position for s in stages]
     if len(set(positions)) != len(positions):
-        raise ValidationFailed("Two stages have the same position; give each its own.")
+        raise ValidationFailed(_("Two stages have the same position; give each its own."))
     for stage in stages:
         if stage.is_won and stage.is_lost:
-            raise ValidationFailed(f"Stage '{stage.name}' cannot be both won and lost.")
+            raise ValidationFailed(
+                _("Stage '{name}' cannot be both won and lost.").format(name=stage.name)
+            )
     won = [s for s in stages if s.is_won]
     lost = [s for s in stages if s.is_lost]
     if len(won) != 1 or len(lost) != 1:
-        raise ValidationFailed("There must be exactly one won stage and exactly one lost stage.")
+        raise ValidationFailed(_("There must be exactly one won stage and exactly one lost stage."))
     if won[0].probability != 1:
-        raise ValidationFailed(f"The won stage '{won[0].name}' must have probability 100%.")
+        raise ValidationFailed(
+            _("The won stage '{name}' must have probability 100%.").format(name=won[0].name)
+        )
     if lost[0].probability != 0:
-        raise ValidationFailed(f"The lost stage '{lost[0].name}' must have probability 0%.")
+        raise ValidationFailed(
+            _("The lost stage '{name}' must have probability 0%.").format(name=lost[0].name)
+        )
     open_stages = sorted((s for s in stages if s.is_open), key=lambda s: s.position)
     if not open_stages:
-        raise ValidationFailed("There must be at least one open stage before won and lost.")
+        raise ValidationFailed(_("There must be at least one open stage before won and lost."))
     if max(s.position for s in open_stages) > min(won[0].position, lost[0].position):
-        raise ValidationFailed("Open stages must come before the won and lost stages.")
+        raise ValidationFailed(_("Open stages must come before the won and lost stages."))
     for earlier, later in zip(open_stages, open_stages[1:]):
         if later.probability < earlier.probability:
             raise ValidationFailed(
-                f"Probability must not fall from '{earlier.name}' to '{later.name}'."
+                _("Probability must not fall from '{name}' to '{name_2}'.").format(
+                    name=earlier.name, name_2=later.name
+                )
             )
 
 
@@ -137,20 +148,26 @@ def save_stages(session: Session, actor: Actor, stages: list[StageSettings]) -> 
     """Replace the stage settings with `stages` (administrators and directors only).
 
     Stages missing from the list are deleted, unless deals or history use them."""
-    ensure_role(actor, Role.ADMIN, action="change the pipeline stages")
+    ensure_role(actor, Role.ADMIN, action=_("change the pipeline stages"))
     validate_stage_set(stages)
     existing = {s.id: s for s in session.scalars(select(Stage))}
     unknown = [s.id for s in stages if s.id is not None and s.id not in existing]
     if unknown:
-        raise ValidationFailed(f"No stage with id {unknown[0]}; reload the page and try again.")
+        raise ValidationFailed(
+            _("No stage with id {unknown}; reload the page and try again.").format(
+                unknown=unknown[0]
+            )
+        )
     keep = {s.id for s in stages if s.id is not None}
     removed = [stage for stage_id, stage in existing.items() if stage_id not in keep]
     for stage in removed:
         in_use = session.scalar(select(func.count()).where(Deal.stage_id == stage.id))
         if in_use:
             raise ValidationFailed(
-                f"Stage '{stage.name}' holds {in_use} deals and cannot be deleted; "
-                "move the deals first."
+                _(
+                    "Stage '{name}' holds {in_use} deals and cannot be deleted; move the "
+                    "deals first."
+                ).format(name=stage.name, in_use=in_use)
             )
     before = [s.model_dump() for s in list_stages(session)]
     for stage in removed:
@@ -207,9 +224,9 @@ def default_stages() -> list[StageSettings]:
 
 def create_default_stages(session: Session, actor: Actor) -> int:
     """Set up the standard stages in a database that has none yet; returns how many."""
-    ensure_role(actor, Role.ADMIN, action="set up the pipeline stages")
+    ensure_role(actor, Role.ADMIN, action=_("set up the pipeline stages"))
     if session.scalar(select(func.count()).select_from(Stage)):
-        raise ValidationFailed("Stages are already set up; edit them instead.")
+        raise ValidationFailed(_("Stages are already set up; edit them instead."))
     stages = default_stages()
     save_stages(session, actor, stages)
     return len(stages)

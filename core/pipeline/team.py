@@ -17,12 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _
 from core.models import Actor
 from core.org import audit
 from core.org.access import ensure_role
 from core.pipeline.rules import TeamSeat
 from core.pipeline.stages import known_team_roles
 from core.pipeline.standard_stages import STANDARD_STAGES
+from core.pipeline.wording import listing
 from db.schema import DealTeamMember, Person
 
 STANDARD_FUNCTIONS: tuple[str, ...] = tuple(
@@ -69,8 +71,8 @@ def clean_functions(session: Session, names: Iterable[str]) -> list[str]:
             unknown.append(name.strip())
     if unknown:
         raise ValidationFailed(
-            "Unknown function: {unknown}. Known functions are: {known}.".format(
-                unknown=", ".join(unknown), known=", ".join(known.values())
+            _("Unknown function: {unknown}. Known functions are: {known}.").format(
+                unknown=listing(unknown), known=listing(known.values())
             )
         )
     return list(out.values())
@@ -81,10 +83,10 @@ def set_person_functions(
 ) -> list[str]:
     """Set the deal-team functions a person can fill (administrators and directors); returns
     them as stored."""
-    ensure_role(actor, action="set people's functions")
+    ensure_role(actor, action=_("set people's functions"))
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound(f"No person with id {person_id}.")
+        raise NotFound(_("No person with id {person_id}.").format(person_id=person_id))
     cleaned = clean_functions(session, functions)
     before = list(person.functions or [])
     if before == cleaned:

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, PermissionDenied
+from core.i18n import _
 from core.models import Actor, CashStatus, DealStatus, ForecastCategory, Role
 from core.org.access import ensure_active, ensure_can_view_person, in_scope, scope_filter
 from core.org.company import fiscal_start_month
@@ -81,7 +82,7 @@ def my_open_deals(
     if owner_id != actor.id:
         owner = session.get(Person, owner_id)
         if owner is None:
-            raise NotFound(f"No person with id {owner_id}.")
+            raise NotFound(_("No person with id {owner_id}.").format(owner_id=owner_id))
         ensure_can_view_person(actor, person_id=owner.id, region_id=owner.region_id)
     query = (
         select(
@@ -128,7 +129,7 @@ def pipeline_where(session: Session, actor: Actor, filters: PipelineFilter) -> l
     where = _visible_deals(actor)
     if filters.region_id is not None:
         if actor.role == Role.REP or not in_scope(actor, filters.region_id):
-            raise PermissionDenied("You can only filter on regions you manage.")
+            raise PermissionDenied(_("You can only filter on regions you manage."))
         where.append(Deal.region_id.in_(load_region_tree(session).subtree(filters.region_id)))
     if filters.owner_id is not None:
         where.append(Deal.owner_id == filters.owner_id)

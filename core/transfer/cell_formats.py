@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from core.i18n import _
 from core.transfer.dates import DateColumn, DateFormat, UnclearDates
 from core.transfer.numbers import NumberColumn, UnclearNumbers
 
@@ -59,7 +60,7 @@ class ColumnFormats:
         """Field -> the format found, in words (shown by the import preview)."""
         out = {name: fmt.example for name, fmt in self.dates.items()}
         for name, comma in self.decimal_comma.items():
-            out[name] = "decimal comma (1.234,50)" if comma else "decimal point (1,234.50)"
+            out[name] = _("decimal comma (1.234,50)") if comma else _("decimal point (1,234.50)")
         return out
 
 
@@ -138,5 +139,5 @@ class FormatSurvey:
 
     def found(self) -> dict[str, str]:
         """Field -> the format found, for the fields the file fills (the preview's line)."""
-        formats, _ = self.result()
+        formats, __ = self.result()
         return {k: v for k, v in formats.described().items() if k in self.seen}

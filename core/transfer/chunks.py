@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.i18n import _
 from core.models import Actor
 from core.transfer.file_keys import FileKeys
 from core.transfer.formats import Kind
@@ -40,7 +41,7 @@ def _drop_repeats(ctx: ImportContext, keys: FileKeys, view: MappedRows, field: s
         (number, cells, view.record(cells).get(field, "")) for number, cells in view.numbered_rows()
     ]
     mine: dict[str, int] = {}
-    for number, _, value in values:
+    for number, __, value in values:
         if value:
             mine.setdefault(value, number)
     earlier = keys.earlier(field, mine)
@@ -49,7 +50,7 @@ def _drop_repeats(ctx: ImportContext, keys: FileKeys, view: MappedRows, field: s
     kept = []
     for number, cells, value in values:
         if value in earlier:
-            reason = f"appears twice in the file (also row {earlier[value]})"
+            reason = _("appears twice in the file (also row {row})").format(row=earlier[value])
             ctx.problem(number, field, value, reason)
         else:
             kept.append((number, cells))
@@ -131,7 +132,9 @@ def import_in_chunks(
 
 def _progress_line(kind: Kind, done: int, found: int, dry_run: bool) -> str:
     if found:
-        return f"{done:,} {kind} rows checked; {found:,} problem(s) found, nothing will be written."
-    if dry_run:
-        return f"{done:,} {kind} rows checked."
-    return f"{done:,} {kind} rows checked and written (not committed until the end)."
+        text = _("{done} {kind} rows checked; {found} problem(s) found, nothing will be written.")
+    elif dry_run:
+        text = _("{done} {kind} rows checked.")
+    else:
+        text = _("{done} {kind} rows checked and written (not committed until the end).")
+    return text.format(done=f"{done:,}", kind=kind, found=f"{found:,}")

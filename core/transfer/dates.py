@@ -27,6 +27,8 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 
+from core.i18n import N_, _
+
 
 class DateFormat(StrEnum):
     """How the dates of a column are written; the choice given to `--date-format`."""
@@ -42,14 +44,14 @@ class DateFormat(StrEnum):
 
     @property
     def example(self) -> str:
-        return EXAMPLES[self]
+        return _(EXAMPLES[self])
 
 
 EXAMPLES = {
-    DateFormat.ISO: "year-month-day (2014-08-15)",
-    DateFormat.YMD: "year/month/day (2014/8/15, 2014年8月15日)",
-    DateFormat.MDY: "month/day/year (8/15/2014)",
-    DateFormat.DMY: "day/month/year (15/08/2014, 15.08.2014)",
+    DateFormat.ISO: N_("year-month-day (2014-08-15)"),
+    DateFormat.YMD: N_("year/month/day (2014/8/15, 2014年8月15日)"),
+    DateFormat.MDY: N_("month/day/year (8/15/2014)"),
+    DateFormat.DMY: N_("day/month/year (15/08/2014, 15.08.2014)"),
 }
 
 _TIME = (
@@ -64,8 +66,8 @@ _YEAR_FIRST = re.compile(
 _YEAR_LAST = re.compile(r"^(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4})" + _TIME + r"\s*$")
 _SHORT_YEAR = re.compile(r"^\d{1,2}\s*([-/.])\s*\d{1,2}\s*\1\s*\d{2}" + _TIME + r"\s*$")
 
-TWO_DIGIT_YEAR = "a two-digit year: write the year in full (2014, not 14)"
-NOT_A_DATE = "not a date (write it like 2014-08-15, or as the column's other dates)"
+TWO_DIGIT_YEAR = N_("a two-digit year: write the year in full (2014, not 14)")
+NOT_A_DATE = N_("not a date (write it like 2014-08-15, or as the column's other dates)")
 
 
 class UnclearDates(ValueError):
@@ -123,12 +125,18 @@ class DateColumn:
         show both orders."""
         if chosen is not None:
             return DateFormat(chosen)
-        name = f"'{self.column}'" if self.column else "this column"
+        name = f"'{self.column}'" if self.column else _("this column")
         if self.day_first_example and self.month_first_example:
             raise UnclearDates(
-                f"The dates of column {name} are written both day first "
-                f"('{self.day_first_example}') and month first "
-                f"('{self.month_first_example}'): write them all one way."
+                _(
+                    "The dates of column {name} are written both day first "
+                    "('{day_first_example}') and month first ('{month_first_example}'): "
+                    "write them all one way."
+                ).format(
+                    name=name,
+                    day_first_example=self.day_first_example,
+                    month_first_example=self.month_first_example,
+                )
             )
         if self.day_first_example:
             return DateFormat.DMY
@@ -136,10 +144,12 @@ class DateColumn:
             return DateFormat.MDY
         if self.year_last:
             raise UnclearDates(
-                f"The dates of column {name} can be read as month/day/year or as "
-                f"day/month/year (every day is 12 or less, like '{self.ambiguous_example}'): "
-                "choose the date format (--date-format MDY or DMY on the command line, "
-                "'Date format' on the import page)."
+                _(
+                    "The dates of column {name} can be read as month/day/year or as "
+                    "day/month/year (every day is 12 or less, like '{ambiguous_example}'): "
+                    "choose the date format (--date-format MDY or DMY on the command line, "
+                    "'Date format' on the import page)."
+                ).format(name=name, ambiguous_example=self.ambiguous_example)
             )
         if self.year_first and self.iso < self.year_first:
             return DateFormat.YMD
@@ -167,18 +177,24 @@ def parse_date(value: str, fmt: DateFormat) -> date:
         year, month, day = int(found[1]), int(found[3]), int(found[4])
     elif found := _YEAR_LAST.match(text):
         if fmt not in (DateFormat.MDY, DateFormat.DMY):
-            raise ValueError(f"not a date written {fmt.example}, the column's date format")
+            raise ValueError(
+                _("not a date written {example}, the column's date format").format(
+                    example=fmt.example
+                )
+            )
         first, second, year = int(found[1]), int(found[3]), int(found[4])
         month, day = (first, second) if fmt == DateFormat.MDY else (second, first)
     elif _SHORT_YEAR.match(text):
-        raise ValueError(TWO_DIGIT_YEAR)
+        raise ValueError(_(TWO_DIGIT_YEAR))
     else:
-        raise ValueError(NOT_A_DATE)
+        raise ValueError(_(NOT_A_DATE))
     try:
         return date(year, month, day)
     except ValueError:
         if found is not None and found.re is _YEAR_LAST:
             raise ValueError(
-                f"not a date written {fmt.example}, the column's date format"
+                _("not a date written {example}, the column's date format").format(
+                    example=fmt.example
+                )
             ) from None
-        raise ValueError(NOT_A_DATE) from None
+        raise ValueError(_(NOT_A_DATE)) from None

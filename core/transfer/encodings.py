@@ -19,6 +19,8 @@ import io
 import unicodedata
 from collections.abc import Callable
 
+from core.i18n import N_, _
+
 UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"
 
@@ -32,10 +34,10 @@ BOMS = (
 
 LABELS = {
     UTF8: "UTF-8",
-    UTF8_BOM: "UTF-8 with byte-order mark",
+    UTF8_BOM: N_("UTF-8 with byte-order mark"),
     "utf-16": "UTF-16",
-    "utf-16-le": "UTF-16 (little-endian, no byte-order mark)",
-    "utf-16-be": "UTF-16 (big-endian, no byte-order mark)",
+    "utf-16-le": N_("UTF-16 (little-endian, no byte-order mark)"),
+    "utf-16-be": N_("UTF-16 (big-endian, no byte-order mark)"),
     "utf-32": "UTF-32",
     "gb18030": "GB18030 (GBK)",
     "cp932": "Shift-JIS",
@@ -47,7 +49,7 @@ DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 def encoding_label(encoding: str) -> str:
     """The encoding as the preview names it."""
-    return LABELS.get(encoding, encoding)
+    return _(LABELS[encoding]) if encoding in LABELS else encoding
 
 
 def _in_gb2312(char: str) -> bool:

@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.errors import PermissionDenied
+from core.i18n import _
 from core.models import COUNT_MEASURES, Actor, Measure, Role, measure_of
 from core.org.access import ensure_active
 from core.org.regions import RegionTree, load_region_tree
@@ -53,7 +54,7 @@ def ensure_can_export(actor: Actor, kind: Kind) -> None:
     ensure_active(actor)
     if actor.sees_everything or (actor.role == Role.MANAGER and kind in SCOPED):
         return
-    raise PermissionDenied(f"You may not export {kind}.")
+    raise PermissionDenied(_("You may not export {kind}.").format(kind=kind))
 
 
 def exportable_kinds(actor: Actor) -> list[Kind]:

@@ -6,12 +6,24 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from core.i18n import N_, _
 from core.transfer.dates import DateFormat
 from core.transfer.encodings import DELIMITERS, encoding_label
 from core.transfer.formats import Kind
 from core.transfer.reading import AnyTable, ColumnMapping, MappedRows, Problem
 
-USUAL = (DateFormat.ISO.example, "decimal point")
+
+def _usual() -> tuple[str, str]:
+    """How our own format writes dates and amounts, in the current language."""
+    return (DateFormat.ISO.example, _("decimal point"))
+
+
+SEPARATED = {
+    "comma": N_("The file is {encoding} text separated by commas."),
+    "semicolon": N_("The file is {encoding} text separated by semicolons."),
+    "tab": N_("The file is {encoding} text separated by tabs."),
+}
+"""The file's first note by its delimiter (the delimiter names are those of DELIMITERS)."""
 
 
 class FileNotes(BaseModel):
@@ -30,10 +42,11 @@ class FileNotes(BaseModel):
         out = []
         usual = (self.encoding or "").startswith("UTF-8") and self.delimiter == "comma"
         if self.encoding and self.delimiter and not (unusual_only and usual):
-            out.append(f"The file is {self.encoding} text separated by {self.delimiter}s.")
+            text = SEPARATED.get(self.delimiter, SEPARATED["comma"])
+            out.append(_(text).format(encoding=self.encoding))
         for column, how in self.columns.items():
-            if not (unusual_only and how.startswith(USUAL)):
-                out.append(f"Column '{column}' is read as {how}.")
+            if not (unusual_only and how.startswith(_usual())):
+                out.append(_("Column '{column}' is read as {how}.").format(column=column, how=how))
         return out
 
 

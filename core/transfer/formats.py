@@ -24,6 +24,7 @@ from pydantic import (
 
 from core.currency import currency_code
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import ActivityType, CustomerStatus, DealStatus, Measure, Money, Role
 from core.pipeline.creation import MAX_QUANTITY
 from core.transfer.cell_formats import ColumnFormats
@@ -135,7 +136,7 @@ class PersonRow(Row):
     @classmethod
     def valid_email(cls, value: str) -> str:
         if not EMAIL.match(value):
-            raise ValueError("not an email address")
+            raise ValueError(_("not an email address"))
         return value.lower()
 
     @field_validator("role", mode="before")
@@ -226,7 +227,7 @@ class ExchangeRateRow(Row):
     def iso_currency(cls, value):
         code = _currency(value)
         if code is None:
-            raise ValueError("a rate needs its currency")
+            raise ValueError(_("a rate needs its currency"))
         return code
 
     @field_validator("rate", mode="before")
@@ -277,13 +278,13 @@ class TargetRow(Row):
     def month_period(cls, value: str) -> str:
         found = PERIOD.match(value)
         if not found or not 1 <= int(found[2]) <= 12:
-            raise ValueError("not a month written YYYY-MM")
+            raise ValueError(_("not a month written YYYY-MM"))
         return value
 
     @model_validator(mode="after")
     def region_or_rep(self) -> TargetRow:
         if (self.region is None) == (self.rep is None):
-            raise ValueError("give exactly one of region and rep")
+            raise ValueError(_("give exactly one of region and rep"))
         return self
 
     @property
@@ -305,7 +306,7 @@ class SeasonalityRow(Row):
     def calendar_month(cls, value):
         text = str(value).strip()
         if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 12:
-            raise ValueError("not a month number from 1 (January) to 12 (December)")
+            raise ValueError(_("not a month number from 1 (January) to 12 (December)"))
         return int(text)
 
     @field_validator("percent", mode="before")

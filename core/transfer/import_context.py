@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.customers.names import normalize_name
 from core.errors import DomainError
+from core.i18n import _
 from core.models import Actor
 from core.org.access import in_scope
 from core.org.regions import RegionTree, load_region_tree
@@ -51,11 +52,22 @@ class ImportResult(BaseModel):
         return self.created + self.updated + self.unchanged
 
     def summary(self) -> str:
-        verb = "would be" if self.dry_run else "were"
-        head = "Dry run, nothing written: " if self.dry_run else "Imported: "
-        text = (
-            f"{head}{self.rows:,} {self.kind} rows; {self.created:,} {verb} created, "
-            f"{self.updated:,} updated, {self.unchanged:,} unchanged."
+        if self.dry_run:
+            text = _(
+                "Dry run, nothing written: {rows} {kind} rows; {created} would be created, "
+                "{updated} updated, {unchanged} unchanged."
+            )
+        else:
+            text = _(
+                "Imported: {rows} {kind} rows; {created} were created, "
+                "{updated} updated, {unchanged} unchanged."
+            )
+        text = text.format(
+            rows=f"{self.rows:,}",
+            kind=self.kind,
+            created=f"{self.created:,}",
+            updated=f"{self.updated:,}",
+            unchanged=f"{self.unchanged:,}",
         )
         return f"{text} {self.note}".strip()
 
@@ -160,7 +172,7 @@ class ImportContext:
             return self.root_id
         found = self.region_ids().get(name.lower())
         if found is None:
-            self.problem(number, column, name, "unknown region")
+            self.problem(number, column, name, _("unknown region"))
         return found
 
     def people(self) -> dict[str, PersonRef]:
@@ -179,19 +191,22 @@ class ImportContext:
         if "@" in value:
             found = people.get(value.lower())
             if found is None:
-                self.problem(number, column, value, "no person with this email")
+                self.problem(number, column, value, _("no person with this email"))
             return found
         matches = [p for p in people.values() if p.name.lower() == value.lower()]
         if len(matches) == 1:
             return matches[0]
-        reason = "no person with this name" if not matches else "several people have this name"
-        self.problem(number, column, value, f"{reason}; give the email")
+        if matches:
+            reason = _("several people have this name; give the email")
+        else:
+            reason = _("no person with this name; give the email")
+        self.problem(number, column, value, reason)
         return None
 
     def in_area(self, number: int, column: str, value: Any, region_id: int | None) -> bool:
         if self.actor.sees_everything or in_scope(self.actor, region_id):
             return True
-        self.problem(number, column, value, "outside the regions you manage")
+        self.problem(number, column, value, _("outside the regions you manage"))
         return False
 
     def fail_if_problems(self) -> None:
@@ -223,7 +238,12 @@ def repeated_in_file(
 ) -> bool:
     """Record a problem when `key` was already seen on an earlier row of the file."""
     if key in seen:
-        ctx.problem(number, column, value, f"appears twice in the file (also row {seen[key]})")
+        ctx.problem(
+            number,
+            column,
+            value,
+            _("appears twice in the file (also row {seen})").format(seen=seen[key]),
+        )
         return True
     seen[key] = number
     return False

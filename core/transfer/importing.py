@@ -19,6 +19,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied
+from core.i18n import _
 from core.models import Actor, Role
 from core.org.access import ensure_active
 from core.transfer.chunks import import_in_chunks
@@ -48,8 +49,10 @@ def ensure_can_import(actor: Actor, kind: Kind) -> None:
     if actor.role == Role.MANAGER and kind in MANAGER_KINDS:
         return
     if actor.role == Role.MANAGER:
-        raise PermissionDenied(f"Only directors and administrators may import {kind}.")
-    raise PermissionDenied("Only administrators, directors and managers may import data.")
+        raise PermissionDenied(
+            _("Only directors and administrators may import {kind}.").format(kind=kind)
+        )
+    raise PermissionDenied(_("Only administrators, directors and managers may import data."))
 
 
 def importable_kinds(actor: Actor) -> list[Kind]:

@@ -25,15 +25,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from core.i18n import N_, _
+
 _SYMBOLS = r"[A-Z]{0,3}[$€£¥￥₩₹₽][A-Z]{0,3}|元|円|Fr\.|kr|zł|Kč|RMB|[A-Z]{3}"
 _CURRENCY = re.compile(rf"^\s*({_SYMBOLS})?\s*(.*?)\s*({_SYMBOLS})?\s*$")
 _SPACES = re.compile(r"(?<=\d)[\s\u00a0\u202f\u2009']+(?=\d)|(?<=\d)’(?=\d)")
 _NEGATIVE = re.compile(r"^\s*[-−‐–(]|[-−)]\s*$")
 _PLAIN = re.compile(r"^[\d.,]+$")
 
-NOT_AN_AMOUNT = "not an amount (write it like 1234.50 or $1,234.50)"
-NEGATIVE = "must not be negative"
-PERCENT_IN_AMOUNT = "a percentage is not an amount"
+NOT_AN_AMOUNT = N_("not an amount (write it like 1234.50 or $1,234.50)")
+NEGATIVE = N_("must not be negative")
+PERCENT_IN_AMOUNT = N_("a percentage is not an amount")
 
 
 class UnclearNumbers(ValueError):
@@ -104,21 +106,29 @@ class NumberColumn:
     def decimal_comma(self, chosen: bool = False) -> bool:
         """Whether the column is read with a decimal comma; raises UnclearNumbers when its
         values show both marks (unless a decimal comma is chosen) or several currencies."""
-        name = f"'{self.column}'" if self.column else "this column"
+        name = f"'{self.column}'" if self.column else _("this column")
         if len(self.currencies) > 1:
             shown = ", ".join(f"'{v}'" for v in list(self.currencies.values())[:3])
             raise UnclearNumbers(
-                f"The amounts of column {name} are in several currencies ({shown}): import "
-                "each currency's rows apart, or convert them to the company currency first."
+                _(
+                    "The amounts of column {name} are in several currencies ({shown}): "
+                    "import each currency's rows apart, or convert them to the company "
+                    "currency first."
+                ).format(name=name, shown=shown)
             )
         if chosen:
             return True
         if self.comma_example and self.point_example:
             raise UnclearNumbers(
-                f"The numbers of column {name} are written with a decimal comma "
-                f"('{self.comma_example}') and with a decimal point ('{self.point_example}'): "
-                "write them all one way, or read them with a decimal comma (--decimal-comma on "
-                "the command line, 'Decimal comma' on the import page)."
+                _(
+                    "The numbers of column {name} are written with a decimal comma "
+                    "('{comma_example}') and with a decimal point ('{point_example}'): "
+                    "write them all one way, or read them with a decimal comma "
+                    "(--decimal-comma on the command line, 'Decimal comma' on the import "
+                    "page)."
+                ).format(
+                    name=name, comma_example=self.comma_example, point_example=self.point_example
+                )
             )
         return self.comma_example is not None
 
@@ -134,8 +144,8 @@ def detect_decimal_comma(values: Iterable[str], chosen: bool = False, column: st
 def _number(body: str, decimal_comma: bool) -> Decimal:
     mark, group = (",", ".") if decimal_comma else (".", ",")
     if not _PLAIN.match(body) or body.count(mark) > 1:
-        raise ValueError(NOT_AN_AMOUNT)
-    whole, _, fraction = body.partition(mark)
+        raise ValueError(_(NOT_AN_AMOUNT))
+    whole, __, fraction = body.partition(mark)
     if group in whole:
         groups = whole.split(group)
         # the first group has 1-3 digits, the last 3, any between 2 or 3 (Indian lakhs)
@@ -144,14 +154,14 @@ def _number(body: str, decimal_comma: bool) -> Decimal:
             or len(groups[-1]) != 3
             or any(len(g) not in (2, 3) for g in groups[1:-1])
         ):
-            raise ValueError(NOT_AN_AMOUNT)
+            raise ValueError(_(NOT_AN_AMOUNT))
         whole = "".join(groups)
     if group in fraction or not (whole or fraction) or (mark in body and not fraction):
-        raise ValueError(NOT_AN_AMOUNT)
+        raise ValueError(_(NOT_AN_AMOUNT))
     try:
         return Decimal(f"{whole or '0'}.{fraction}" if fraction else whole)
     except InvalidOperation:
-        raise ValueError(NOT_AN_AMOUNT) from None
+        raise ValueError(_(NOT_AN_AMOUNT)) from None
 
 
 @lru_cache(maxsize=65_536)
@@ -161,10 +171,10 @@ def parse_amount(value: str, decimal_comma: bool = False) -> Decimal:
     The result keeps the decimals written (the format checks that there are at most two)."""
     text = value.strip()
     if "%" in text:
-        raise ValueError(PERCENT_IN_AMOUNT)
+        raise ValueError(_(PERCENT_IN_AMOUNT))
     body, _currency = _strip(text)
     if _NEGATIVE.search(body) or _NEGATIVE.search(text):
-        raise ValueError(NEGATIVE)
+        raise ValueError(_(NEGATIVE))
     return _number(body, decimal_comma)
 
 
@@ -173,10 +183,10 @@ def parse_percent(value: str, decimal_comma: bool = False) -> Decimal:
     values over 100."""
     text = value.strip().rstrip("%").strip()
     if _NEGATIVE.search(text):
-        raise ValueError(NEGATIVE)
+        raise ValueError(_(NEGATIVE))
     number = _number(_SPACES.sub("", text), decimal_comma)
     if number > 100:
-        raise ValueError("a probability over 100%")
+        raise ValueError(_("a probability over 100%"))
     return number
 
 

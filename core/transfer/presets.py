@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, ValidationFailed
+from core.i18n import _
 from core.models import Actor
 from core.org import audit
 from core.transfer.formats import Kind
@@ -61,7 +62,7 @@ def save_preset(
     ensure_can_import(actor, kind)
     name = name.strip()
     if not name:
-        raise ValidationFailed("A preset needs a name.")
+        raise ValidationFailed(_("A preset needs a name."))
     preset = session.scalar(select(ImportPreset).where(ImportPreset.name == name))
     data = mapping.model_dump(mode="json")
     if preset is None:
@@ -83,8 +84,9 @@ def load_preset(session: Session, name: str) -> tuple[Kind, ColumnMapping]:
         known = ", ".join(session.scalars(select(ImportPreset.name).order_by(ImportPreset.name)))
         ready = ", ".join(shipped_presets())
         raise NotFound(
-            f"No import preset named '{name}'. Saved presets: {known or 'none'}; "
-            f"shipped presets: {ready}."
+            _(
+                "No import preset named '{name}'. Saved presets: {value}; shipped presets: {ready}."
+            ).format(name=name, value=known or "none", ready=ready)
         )
     return Kind(preset.kind), ColumnMapping.model_validate(preset.mapping)
 
@@ -135,7 +137,7 @@ def propose_stages(
     for name, percent in found.items():
         target = names.get(mapped.get(name.lower(), "").lower())
         if target is not None:
-            out[name] = Suggestion(target, "the preset's stage map")
+            out[name] = Suggestion(target, _("the preset's stage map"))
         else:
             out[name] = suggest_stage(name, percent, ours)
         if len(out) >= 200:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from core.errors import ValidationFailed
+from core.i18n import N_, _
 from core.transfer.cell_formats import ColumnFormats, FormatSurvey
 from core.transfer.dates import DateFormat
 from core.transfer.encodings import detect_delimiter, detect_encoding
@@ -46,9 +47,17 @@ class Problem(BaseModel):
     reason: str
 
     def line(self) -> str:
-        where = f"row {self.row}" if self.row is not None else "file"
-        value = f" '{self.value}'" if self.value else ""
-        return f"{where}, {self.column or '-'}{value}: {self.reason}"
+        parts = {"row": self.row, "column": self.column or "-", "value": self.value}
+        if self.row is None:
+            if self.value:
+                text = _("file, {column} '{value}': {reason}")
+            else:
+                text = _("file, {column}: {reason}")
+        elif self.value:
+            text = _("row {row}, {column} '{value}': {reason}")
+        else:
+            text = _("row {row}, {column}: {reason}")
+        return text.format(reason=self.reason, **parts)
 
 
 class ColumnMapping(BaseModel):
@@ -98,8 +107,11 @@ class ImportFailed(ValidationFailed):
         self.total = count = max(total or 0, len(problems))
         """Every problem found; a big file keeps only the first MAX_PROBLEMS in `problems`."""
         first = problems[0].line() if problems else ""
-        more = f" (and {count - 1} more)" if count > 1 else ""
-        super().__init__(f"Nothing was imported: {count} problem(s). {first}{more}")
+        if count > 1:
+            text = _("Nothing was imported: {count} problem(s). {first} (and {more} more)")
+        else:
+            text = _("Nothing was imported: {count} problem(s). {first}")
+        super().__init__(text.format(count=count, first=first, more=count - 1))
 
 
 class Table(BaseModel):
@@ -179,7 +191,11 @@ def csv_format(sample: bytes, filename: str) -> CsvFormat:
 
 
 def _not_utf8(filename: str) -> ValidationFailed:
-    return ValidationFailed(f"{filename} is not UTF-8 text: save it as 'CSV UTF-8' and try again.")
+    return ValidationFailed(
+        _("{filename} is not UTF-8 text: save it as 'CSV UTF-8' and try again.").format(
+            filename=filename
+        )
+    )
 
 
 Opener = Callable[[], BinaryIO]
@@ -226,7 +242,9 @@ class TableFile:
                 raise _not_utf8(self.filename) from exc
             except csv.Error as exc:
                 raise ValidationFailed(
-                    f"{self.filename} is not a readable CSV file ({exc})."
+                    _("{filename} is not a readable CSV file ({exc}).").format(
+                        filename=self.filename, exc=exc
+                    )
                 ) from exc
 
     def _excel_rows(self) -> Iterator[list[str]]:
@@ -237,7 +255,9 @@ class TableFile:
                 book = load_workbook(handle, read_only=True, data_only=True)
             except Exception as exc:  # openpyxl raises many kinds for a damaged file
                 raise ValidationFailed(
-                    f"{self.filename} is not a readable Excel workbook ({exc})."
+                    _("{filename} is not a readable Excel workbook ({exc}).").format(
+                        filename=self.filename, exc=exc
+                    )
                 ) from exc
             try:
                 sheet = book.worksheets[0]
@@ -254,7 +274,9 @@ class TableFile:
         rows.close()
         if not first or not any(first):
             raise ValidationFailed(
-                f"{self.filename} is empty: the first row must name the columns."
+                _("{filename} is empty: the first row must name the columns.").format(
+                    filename=self.filename
+                )
             )
         header = list(first)
         while header and not header[-1]:
@@ -336,18 +358,18 @@ def email_from_name(name: str, domain: str) -> str:
 
 
 REASONS = {
-    "missing": "required",
-    "date_from_datetime_parsing": "not a date written YYYY-MM-DD",
-    "date_parsing": "not a date written YYYY-MM-DD",
-    "date_type": "not a date written YYYY-MM-DD",
-    "decimal_parsing": "not a plain decimal amount (like 1234.50)",
-    "decimal_type": "not a plain decimal amount (like 1234.50)",
-    "greater_than_equal": "must not be negative",
-    "decimal_max_places": "more than two decimals",
-    "decimal_max_digits": "too large an amount",
-    "string_too_long": "too long",
-    "string_too_short": "required",
-    "extra_forbidden": "not a column of this kind",
+    "missing": N_("required"),
+    "date_from_datetime_parsing": N_("not a date written YYYY-MM-DD"),
+    "date_parsing": N_("not a date written YYYY-MM-DD"),
+    "date_type": N_("not a date written YYYY-MM-DD"),
+    "decimal_parsing": N_("not a plain decimal amount (like 1234.50)"),
+    "decimal_type": N_("not a plain decimal amount (like 1234.50)"),
+    "greater_than_equal": N_("must not be negative"),
+    "decimal_max_places": N_("more than two decimals"),
+    "decimal_max_digits": N_("too large an amount"),
+    "string_too_long": N_("too long"),
+    "string_too_short": N_("required"),
+    "extra_forbidden": N_("not a column of this kind"),
 }
 
 
@@ -355,9 +377,9 @@ def _reason(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "enum":
         expected = error.get("ctx", {}).get("expected", "")
-        return f"must be one of {expected}"
+        return _("must be one of {expected}").format(expected=expected)
     if kind in REASONS:
-        return REASONS[kind]
+        return _(REASONS[kind])
     message = error["msg"]
     return message.removeprefix("Value error, ")
 
@@ -398,7 +420,7 @@ class MappedRows:
             if f in self.sources or f in self.mapping.defaults
         ]
         if wanted:
-            for _, cells in self.numbered_rows():
+            for __, cells in self.numbered_rows():
                 record = {}
                 for field, index, value_map, default in wanted:
                     value = cells[index] if index is not None else ""
@@ -420,7 +442,7 @@ class MappedRows:
         for index, raw in enumerate(self.table.header):
             name = raw.strip().lower()
             if name in seen:
-                self.problems.append(Problem(row=1, column=raw, value="", reason="column twice"))
+                self.problems.append(Problem(row=1, column=raw, value="", reason=_("column twice")))
                 continue
             seen.add(name)
             field = mapped.get(name, name)
@@ -430,18 +452,28 @@ class MappedRows:
                 if name not in mapped and self.mapping.ignore_other_columns:
                     continue
                 fields = ", ".join(self.fields)
-                reason = (
-                    f"mapped to '{field}', which is not a field of {self.kind}; fields: {fields}"
-                    if name in mapped
-                    else f"not a column of {self.kind} (columns: {fields}); map it to a field "
-                    "or ignore it"
-                )
+                if name in mapped:
+                    reason = _(
+                        "mapped to '{field}', which is not a field of {kind}; fields: {fields}"
+                    )
+                else:
+                    reason = _(
+                        "not a column of {kind} (columns: {fields}); map it to a field or ignore it"
+                    )
+                reason = reason.format(field=field, kind=self.kind, fields=fields)
                 self.problems.append(Problem(row=1, column=raw, value="", reason=reason))
                 continue
             if field in out:
                 other = self.table.header[out[field]]
                 self.problems.append(
-                    Problem(row=1, column=raw, value="", reason=f"'{other}' already fills {field}")
+                    Problem(
+                        row=1,
+                        column=raw,
+                        value="",
+                        reason=_("'{other}' already fills {field}").format(
+                            other=other, field=field
+                        ),
+                    )
                 )
                 continue
             out[field] = index
@@ -455,7 +487,9 @@ class MappedRows:
                         row=1,
                         column=name,
                         value="",
-                        reason=f"required column missing: map a source column to {name}",
+                        reason=_("required column missing: map a source column to {name}").format(
+                            name=name
+                        ),
                     )
                 )
 
@@ -541,5 +575,9 @@ class MappedRows:
         """The same rows as iterating, typed as `model`: the row model of this kind."""
         for number, row, record in self:
             if not isinstance(row, model):
-                raise TypeError(f"{self.kind} rows are {type(row).__name__}, not {model.__name__}")
+                raise TypeError(
+                    _("{kind} rows are {found}, not {expected}").format(
+                        kind=self.kind, found=type(row).__name__, expected=model.__name__
+                    )
+                )
             yield number, row, record

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.i18n import _
 from core.transfer.numbers import probabilities
 
 
@@ -59,7 +60,7 @@ def stage_probabilities(pairs: Iterable[tuple[str, str]], decimal_comma: bool = 
     """Source stage -> its most frequent probability in percent (None when never written),
     from (stage, probability text) of every row; keeps only the distinct pairs."""
     counts = Counter((stage, text.strip()) for stage, text in pairs if stage)
-    texts = list(dict.fromkeys(text for _, text in counts))
+    texts = list(dict.fromkeys(text for __, text in counts))
     read = dict(zip(texts, probabilities(texts, decimal_comma), strict=True))
     seen: dict[str, Counter] = defaultdict(Counter)
     for (stage, text), count in counts.items():
@@ -79,29 +80,29 @@ def suggest_stage(source: str, probability: Decimal | None, ours: list[OurStage]
     key = " ".join(source.lower().split())
     for stage in ours:
         if " ".join(stage.name.lower().split()) == key:
-            return Suggestion(stage.name, "same name")
+            return Suggestion(stage.name, _("same name"))
     if won and _says(source, WON_WORDS) and not _says(source, LOST_WORDS):
-        return Suggestion(won.name, "the name says won")
+        return Suggestion(won.name, _("the name says won"))
     if lost and _says(source, LOST_WORDS):
-        return Suggestion(lost.name, "the name says lost")
+        return Suggestion(lost.name, _("the name says lost"))
     words = _words(source)
     sharing = [s for s in open_stages if _words(s.name) & words]
     if len(sharing) == 1:
-        return Suggestion(sharing[0].name, "a word of the name")
+        return Suggestion(sharing[0].name, _("a word of the name"))
     if probability is not None:
         percent = f"{probability.normalize():f}%"
         if probability >= 100 and won:
-            return Suggestion(won.name, f"probability {percent}")
+            return Suggestion(won.name, _("probability {percent}").format(percent=percent))
         if probability <= 0 and lost and "closed" in source.lower():
-            return Suggestion(lost.name, f"probability {percent}")
+            return Suggestion(lost.name, _("probability {percent}").format(percent=percent))
         if open_stages:
             nearest = min(
                 open_stages,
                 key=lambda s: (abs(s.probability * 100 - probability), s.probability),
             )
-            return Suggestion(nearest.name, f"probability {percent}")
+            return Suggestion(nearest.name, _("probability {percent}").format(percent=percent))
     first = open_stages[0] if open_stages else ours[0]
-    return Suggestion(first.name, "no match: check it", sure=False)
+    return Suggestion(first.name, _("no match: check it"), sure=False)
 
 
 def suggest_stages(

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.customers.names import normalize_name
+from core.i18n import _
 from core.org import audit
 from core.transfer.formats import ActivityRow, Kind
 from core.transfer.import_context import (
@@ -27,16 +28,16 @@ from db.schema import Activity, Deal
 def import_activities(ctx: ImportContext, dry_run: bool) -> ImportResult:
     session, present = ctx.session, ctx.rows.present
     raw = list(ctx.rows.of(ActivityRow))
-    by_ext, by_name = customer_refs(session, {row.customer for _, row, _ in raw})
+    by_ext, by_name = customer_refs(session, {row.customer for _number, row, _record in raw})
     deal_refs: dict[str, tuple[int, int]] = {}
-    for chunk in batches(sorted({row.deal for _, row, _ in raw if row.deal})):
+    for chunk in batches(sorted({row.deal for _number, row, _record in raw if row.deal})):
         for did, ext, cid in session.execute(
             select(Deal.id, Deal.external_id, Deal.customer_id).where(Deal.external_id.in_(chunk))
         ):
             if ext is not None:  # always: the IN list matched it
                 deal_refs[ext] = (did, cid)
     planned: list[tuple[tuple[str, date, int, int, int | None], ActivityRow]] = []
-    for number, row, _ in raw:
+    for number, row, __ in raw:
         user = ctx.person(number, "user", row.user)
         if user is None:
             continue
@@ -47,9 +48,9 @@ def import_activities(ctx: ImportContext, dry_run: bool) -> ImportResult:
             matches = by_name.get(normalize_name(row.customer), [])
             if len(matches) != 1:
                 reason = (
-                    "unknown customer"
+                    _("unknown customer")
                     if not matches
-                    else "several customers have this name; give the external_id"
+                    else _("several customers have this name; give the external_id")
                 )
                 ctx.problem(number, "customer", row.customer, reason)
                 continue
@@ -58,10 +59,10 @@ def import_activities(ctx: ImportContext, dry_run: bool) -> ImportResult:
         if row.deal:
             found = deal_refs.get(row.deal)
             if found is None:
-                ctx.problem(number, "deal", row.deal, "unknown deal external_id")
+                ctx.problem(number, "deal", row.deal, _("unknown deal external_id"))
                 continue
             if found[1] != customer[0]:
-                ctx.problem(number, "deal", row.deal, "this deal belongs to another customer")
+                ctx.problem(number, "deal", row.deal, _("this deal belongs to another customer"))
                 continue
             deal_id = found[0]
         key = (row.type.value, row.date, user.id, customer[0], deal_id)
@@ -70,7 +71,7 @@ def import_activities(ctx: ImportContext, dry_run: bool) -> ImportResult:
     # The same activity key twice (two calls on one day) is two activities: the n-th row with a
     # key matches the n-th existing activity with it, so a second import still changes nothing.
     existing: dict[tuple, list[tuple[int, str | None, str | None]]] = defaultdict(list)
-    for chunk in batches(sorted({k[3] for k, _ in planned})):
+    for chunk in batches(sorted({k[3] for k, __ in planned})):
         for r in session.execute(
             select(
                 Activity.id,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core import currency
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.pipeline import credit
 from core.transfer.formats import CreditSplitRow, Kind
 from core.transfer.import_context import ImportContext, ImportResult, batches, repeated_in_file
@@ -63,16 +64,16 @@ def _current(session: Session, deals: dict[int, tuple[int, bool]]) -> dict[int, 
 def import_credit_splits(ctx: ImportContext, dry_run: bool) -> ImportResult:
     session = ctx.session
     raw = list(ctx.rows.of(CreditSplitRow))
-    deals = _deals(session, {row.deal for _, row, _ in raw})
+    deals = _deals(session, {row.deal for _number, row, _record in raw})
     percents: dict[int, dict[int, Decimal]] = defaultdict(dict)
     numbers: dict[int, list[int]] = defaultdict(list)
     refused: set[int] = set()
     refs: dict[int, str] = {}
     seen: dict = {}
-    for number, row, _ in raw:
+    for number, row, __ in raw:
         deal = deals.get(row.deal)
         if deal is None:
-            ctx.problem(number, "deal", row.deal, "no deal with this external_id")
+            ctx.problem(number, "deal", row.deal, _("no deal with this external_id"))
             continue
         deal_id = deal[0]
         refs[deal_id] = row.deal

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.customers.duplicates import near_names
 from core.customers.names import name_problem, normalize_name
+from core.i18n import _
 from core.org import audit
 from core.org.access import in_scope
 from core.transfer.formats import CustomerRow, Kind
@@ -90,8 +91,8 @@ def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
     seen_ext: dict = {}
     seen_name: dict = {}
     raw = list(ctx.rows.of(CustomerRow))
-    ctx.progress("checking customers", 0.2)
-    for number, row, _ in raw:
+    ctx.progress(_("checking customers"), 0.2)
+    for number, row, __ in raw:
         owner = ctx.person(number, "owner", row.owner)
         if row.region:
             region_id = ctx.region(number, "region", row.region)
@@ -100,7 +101,7 @@ def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
         else:
             region_id = ctx.root_id
         if region_id is None and not row.region:
-            ctx.problem(number, "region", "", "no regions exist yet: import regions first")
+            ctx.problem(number, "region", "", _("no regions exist yet: import regions first"))
             continue
         ctx.in_area(number, "region", row.region or "", region_id)
         if problem := name_problem(row.name):
@@ -151,9 +152,11 @@ def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
                 plan["number"],
                 "name",
                 row.name,
-                f"looks like the existing customer '{like[0].name}' ({like[0].region}) but is "
-                "not the same name: give that customer's external_id to update it, or confirm "
-                "that similar names are new customers",
+                _(
+                    "looks like the existing customer '{name}' ({region}) but is not the "
+                    "same name: give that customer's external_id to update it, or confirm "
+                    "that similar names are new customers"
+                ).format(name=like[0].name, region=like[0].region),
             )
             continue
         if current is None:
@@ -171,7 +174,7 @@ def import_customers(ctx: ImportContext, dry_run: bool) -> ImportResult:
             or (k == "owner_id" and "owner" in present)
         }
         if not (ctx.actor.sees_everything or in_scope(ctx.actor, current.region_id)):
-            ctx.problem(plan["number"], "name", row.name, "outside the regions you manage")
+            ctx.problem(plan["number"], "name", row.name, _("outside the regions you manage"))
             continue
         changed = {k: v for k, v in wanted.items() if not same_value(getattr(current, k), v)}
         if changed:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+from core.i18n import _
 from core.models import DealStatus
 from core.transfer.formats import DealRow
 
@@ -31,11 +32,11 @@ def stage_of_status(row: DealRow, stage: S, stages: list[S]) -> S | str:
         return stage
     if row.status == DealStatus.OPEN:
         if stage.is_won or stage.is_lost:
-            return f"the status is open but the stage is {stage.name}"
+            return _("the status is open but the stage is {stage}").format(stage=stage.name)
         return stage
     wanted = [s for s in stages if (s.is_won if row.status == DealStatus.WON else s.is_lost)]
     if not wanted:
-        return f"no configured stage is {row.status.value}"
+        return _("no configured stage is {status}").format(status=row.status.value)
     return wanted[0]
 
 
@@ -46,10 +47,14 @@ def apply_close_date(row: DealRow, stage: StageLike) -> tuple[str, str] | None:
         return None
     if stage.is_won or stage.is_lost:
         if row.closed_on is not None and row.closed_on != row.close_date:
-            return "close_date", f"differs from closed_on ({row.closed_on.isoformat()})"
+            return "close_date", _("differs from closed_on ({day})").format(
+                day=row.closed_on.isoformat()
+            )
         row.closed_on = row.close_date
     else:
         if row.expected_close is not None and row.expected_close != row.close_date:
-            return "close_date", f"differs from expected_close ({row.expected_close.isoformat()})"
+            return "close_date", _("differs from expected_close ({day})").format(
+                day=row.expected_close.isoformat()
+            )
         row.expected_close = row.close_date
     return None

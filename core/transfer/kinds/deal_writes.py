@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import bindparam, select
 
+from core.i18n import _
 from core.models import DealStatus, ForecastCategory
 from core.pipeline import pricing
 from core.transfer.formats import DealRow
@@ -139,7 +140,7 @@ def write_new_deals(ctx: ImportContext, creates: list[dict], stages: list[StageI
                 history["amount"].append(amount)
                 history["reason"].append("imported")
         bulk_insert(conn, table_of(DealStageHistory), history)
-        ctx.progress("writing deals", 0.6 + 0.3 * min(1.0, (start + len(chunk)) / total))
+        ctx.progress(_("writing deals"), 0.6 + 0.3 * min(1.0, (start + len(chunk)) / total))
 
 
 def write_deal_updates(ctx: ImportContext, updates: list[dict]) -> None:
@@ -181,8 +182,10 @@ def write_deal_updates(ctx: ImportContext, updates: list[dict]) -> None:
             done = conn.execute(statement, chunk).rowcount
             if done is not None and 0 <= done < len(chunk):
                 raise ConcurrentChange(
-                    "Someone changed some of these deals while the file was being imported; "
-                    "nothing was imported. Import the file again."
+                    _(
+                        "Someone changed some of these deals while the file was being imported; "
+                        "nothing was imported. Import the file again."
+                    )
                 )
     if history:
         bulk_insert(conn, table_of(DealStageHistory), history)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.customers.duplicates import near_names
 from core.customers.names import name_problem, normalize_name
+from core.i18n import _
 from core.models import CustomerStatus
 from core.org import audit
 from core.org.access import in_scope
@@ -124,16 +125,18 @@ def _refuse_similar_names(ctx: ImportContext, new_customers: dict) -> None:
     user, never a guess: the row is refused, naming both."""
     if ctx.mapping.similar_names_are_new or not new_customers:
         return
-    near = near_names(ctx.session, sorted({key for key, _ in new_customers}))
-    for (key, _), new in new_customers.items():
+    near = near_names(ctx.session, sorted({key for key, __ in new_customers}))
+    for (key, __), new in new_customers.items():
         if like := [n for n in near.get(key, []) if ctx.existed_before(n.id)]:
             ctx.problem(
                 new["number"],
                 "customer",
                 new["name"],
-                f"not found, and looks like the existing customer '{like[0].name}' "
-                f"({like[0].region}): give that customer's external_id or exact name, or "
-                "confirm that similar names are new customers",
+                _(
+                    "not found, and looks like the existing customer '{name}' ({region}): "
+                    "give that customer's external_id or exact name, or confirm that "
+                    "similar names are new customers"
+                ).format(name=like[0].name, region=like[0].region),
             )
 
 
@@ -150,10 +153,10 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
     if ctx.lost_reasons_were_empty is None:  # decided before the first chunk writes any
         ctx.lost_reasons_were_empty = list_is_empty(session)
     start_reasons = ctx.lost_reasons_were_empty  # the first import starts the list (id 0: to add)
-    ctx.progress("reading deals", 0.05)
+    ctx.progress(_("reading deals"), 0.05)
     raw = list(ctx.rows.of(DealRow))
-    ctx.progress("checking customers and owners", 0.2)
-    by_ext, by_name = customer_refs(session, {row.customer for _, row, _ in raw})
+    ctx.progress(_("checking customers and owners"), 0.2)
+    by_ext, by_name = customer_refs(session, {row.customer for _number, row, _record in raw})
     new_customers: dict[tuple[str, int | None], dict] = {}
     seen: dict = {}
     planned: list[dict] = []
@@ -162,7 +165,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
     for ref in people.values():
         by_person_name[ref.name.lower()].append(ref)
     root = ctx.root_id
-    for number, row, _ in raw:
+    for number, row, __ in raw:
         if repeated_in_file(ctx, number, "external_id", row.external_id, row.external_id, seen):
             continue
         owner = (
@@ -181,7 +184,10 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
         stage = stages.get(row.stage.lower())
         if stage is None:
             ctx.problem(
-                number, "stage", row.stage, f"unknown stage; map it to one of: {stage_names}"
+                number,
+                "stage",
+                row.stage,
+                _("unknown stage; map it to one of: {stage_names}").format(stage_names=stage_names),
             )
             continue
         by_status = stage_of_status(row, stage, list(stages.values()))
@@ -203,15 +209,17 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
                     number,
                     "lost_reason",
                     row.lost_reason,
-                    "not on the list of lost reasons; map it onto one with a value map. "
-                    + offered_list_text(session),
+                    _(
+                        "not on the list of lost reasons; map it onto one with a value map. "
+                        "{offered}"
+                    ).format(offered=offered_list_text(session)),
                 )
                 continue
         product_id = None
         if row.product:
             product_id = products.get(row.product.lower())
             if product_id is None:
-                ctx.problem(number, "product", row.product, "unknown product")
+                ctx.problem(number, "product", row.product, _("unknown product"))
                 continue
         customer = by_ext.get(row.customer)
         if customer is None:
@@ -227,7 +235,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
                         number,
                         "customer",
                         row.customer,
-                        "several customers have this name; give the external_id",
+                        _("several customers have this name; give the external_id"),
                     )
                     continue
             elif ctx.mapping.create_missing_customers:
@@ -250,30 +258,30 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
                     number,
                     "customer",
                     row.customer,
-                    "unknown customer (give its external_id or exact name)",
+                    _("unknown customer (give its external_id or exact name)"),
                 )
                 continue
         closed = stage.is_won or stage.is_lost
         if stage.is_won and row.closed_on is None:
-            ctx.problem(number, "closed_on", "", "a won deal needs closed_on")
+            ctx.problem(number, "closed_on", "", _("a won deal needs closed_on"))
             continue
         if stage.is_won and row.amount is None:
-            ctx.problem(number, "amount", "", "a won deal needs an amount")
+            ctx.problem(number, "amount", "", _("a won deal needs an amount"))
             continue
         if stage.is_lost and row.closed_on is None:
-            ctx.problem(number, "closed_on", "", "a lost deal needs closed_on")
+            ctx.problem(number, "closed_on", "", _("a lost deal needs closed_on"))
             continue
         if not closed and row.closed_on is not None:
             ctx.problem(
                 number,
                 "closed_on",
                 row.closed_on,
-                f"an open deal (stage {stage.name}) has no close date yet",
+                _("an open deal (stage {name}) has no close date yet").format(name=stage.name),
             )
             continue
         created_on = row.created_on or row.closed_on or ctx.today
         if row.closed_on and row.closed_on < created_on:
-            ctx.problem(number, "closed_on", row.closed_on, "before created_on")
+            ctx.problem(number, "closed_on", row.closed_on, _("before created_on"))
             continue
         expected = row.expected_close or row.closed_on or (created_on + timedelta(days=90))
         planned.append(
@@ -291,9 +299,9 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
             }
         )
         if len(planned) % 20_000 == 0:
-            ctx.progress("checking deals", 0.2 + 0.3 * len(planned) / max(len(raw), 1))
+            ctx.progress(_("checking deals"), 0.2 + 0.3 * len(planned) / max(len(raw), 1))
     ctx.fail_if_problems()
-    ctx.progress("comparing with the database", 0.5)
+    ctx.progress(_("comparing with the database"), 0.5)
     existing: dict[str, Any] = {}
     for chunk in batches([p["row"].external_id for p in planned]):
         for r in session.execute(
@@ -327,7 +335,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
                 plan["number"],
                 "external_id",
                 row.external_id,
-                "this deal is outside the regions you manage",
+                _("this deal is outside the regions you manage"),
             )
             continue
         if current is None:
@@ -367,15 +375,18 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
     _refuse_similar_names(ctx, new_customers)
     ctx.fail_if_problems()
     if new_customers:
-        done = "to be created" if dry_run else "created"
         count = ctx.customers_to_create({k: v["number"] for k, v in new_customers.items()})
-        result.note = f"Customers not found, {done}: {count:,}."
+        if dry_run:
+            note = _("Customers not found, to be created: {count}.")
+        else:
+            note = _("Customers not found, created: {count}.")
+        result.note = note.format(count=f"{count:,}")
     if dry_run:
         return result
     if not any(s.id for s in stages.values()):
         _install_stages(session, stages)
     conn = session.connection()
-    ctx.progress("writing customers", 0.55)
+    ctx.progress(_("writing customers"), 0.55)
     if new_customers:
         keys = list(new_customers)
         bulk_insert(
@@ -407,7 +418,7 @@ def import_deals(ctx: ImportContext, dry_run: bool) -> ImportResult:
                 item["changed"]["customer_id"] = item["plan"]["customer"][0]
     _add_new_reasons(ctx, [name for rid, name in reasons.values() if rid == 0], planned, updates)
     write_new_deals(ctx, creates, list(stages.values()))
-    ctx.progress("writing updates", 0.9)
+    ctx.progress(_("writing updates"), 0.9)
     write_deal_updates(ctx, updates)
     audit.record(
         session,

@@ -60,5 +60,5 @@ def import_exchange_rates(ctx: ImportContext, dry_run: bool) -> ImportResult:
         changed.append((code, day, rate))
     if changed and not dry_run:
         saved = exchange_rates.save_rates(session, ctx.actor, changed, today=ctx.today)
-        result.note = f"Deals re-priced: {saved['repriced']:,}."
+        result.note = _("Deals re-priced: {count}.").format(count=f"{saved['repriced']:,}")
     return result

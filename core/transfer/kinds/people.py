@@ -12,6 +12,7 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.models import Role
 from core.org import audit
 from core.pipeline.team import clean_functions, split_functions
@@ -34,13 +35,13 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
     present = ctx.rows.present
     rows: list[tuple[int, PersonRow]] = []
     seen: dict = {}
-    for number, row, _ in ctx.rows.of(PersonRow):
+    for number, row, __ in ctx.rows.of(PersonRow):
         if not repeated_in_file(ctx, number, "email", row.email, row.email, seen):
             rows.append((number, row))
     people = ctx.people()
-    in_file = {row.email: row for _, row in rows}
+    in_file = {row.email: row for _number, row in rows}
     by_name_in_file: dict[str, list[str]] = defaultdict(list)
-    for _, row in rows:
+    for _number, row in rows:
         by_name_in_file[row.name.lower()].append(row.email)
     planned: list[dict] = []
     held: dict[str, list[str]] = {}
@@ -52,7 +53,7 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
         region_id = ctx.region(number, "region", row.region)
         if ctx.actor.role == Role.MANAGER:
             if row.role != Role.REP:
-                ctx.problem(number, "role", row.role.value, "managers may only import reps")
+                ctx.problem(number, "role", row.role.value, _("managers may only import reps"))
             ctx.in_area(number, "region", row.region, region_id)
             known = people.get(row.email)
             if known is not None:
@@ -68,7 +69,7 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
                 found = ctx.person(number, "reports_to", value)
                 boss = found.email if found else None
             if boss == row.email:
-                ctx.problem(number, "reports_to", value, "a person cannot report to themselves")
+                ctx.problem(number, "reports_to", value, _("a person cannot report to themselves"))
         functions: list[str] = []
         try:
             functions = clean_functions(ctx.session, split_functions(row.functions))
@@ -79,7 +80,7 @@ def import_people(ctx: ImportContext, dry_run: bool) -> ImportResult:
                 number,
                 "functions",
                 row.functions,
-                "only administrators and directors set functions",
+                _("only administrators and directors set functions"),
             )
         planned.append(
             {

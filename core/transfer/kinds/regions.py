@@ -5,6 +5,7 @@ Parents are created before their children; a file whose regions form a loop is r
 
 from __future__ import annotations
 
+from core.i18n import _
 from core.org import audit
 from core.org.company import get_setting
 from core.transfer.formats import Kind, RegionRow
@@ -27,7 +28,7 @@ def ensure_root(ctx: ImportContext, dry_run: bool) -> int | None:
 def import_regions(ctx: ImportContext, dry_run: bool) -> ImportResult:
     rows: dict[str, tuple[int, RegionRow]] = {}
     seen: dict = {}
-    for number, row, _ in ctx.rows.of(RegionRow):
+    for number, row, __ in ctx.rows.of(RegionRow):
         key = row.name.lower()
         if not repeated_in_file(ctx, number, "name", row.name, key, seen):
             rows[key] = (number, row)
@@ -35,15 +36,15 @@ def import_regions(ctx: ImportContext, dry_run: bool) -> ImportResult:
     root_name = ctx.tree.names.get(ctx.root_id, "").lower() if ctx.root_id else ""
     for key, (number, row) in rows.items():
         if row.parent and row.parent.lower() not in existing and row.parent.lower() not in rows:
-            ctx.problem(number, "parent", row.parent, "unknown region")
+            ctx.problem(number, "parent", row.parent, _("unknown region"))
         if key == root_name and row.parent:
-            ctx.problem(number, "name", row.name, "is the company itself; it has no parent")
+            ctx.problem(number, "name", row.name, _("is the company itself; it has no parent"))
     # cycles within the file: follow parents until a known region or the root
     for key, (number, row) in rows.items():
         path, node = {key}, row.parent.lower() if row.parent else None
         while node in rows:
             if node in path:
-                ctx.problem(number, "parent", row.parent, "the regions form a loop")
+                ctx.problem(number, "parent", row.parent, _("the regions form a loop"))
                 break
             path.add(node)
             parent = rows[node][1].parent

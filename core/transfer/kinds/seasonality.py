@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from core import planning
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.plans.seasonality import all_profiles, save_profile
 from core.transfer.formats import Kind, SeasonalityRow
 from core.transfer.import_context import ImportContext, ImportResult, repeated_in_file
@@ -31,14 +32,21 @@ def _checked(ctx: ImportContext, name: str, row: int, months: dict[int, Decimal]
             row,
             "month",
             name,
-            f"the profile '{name}' has no row for month {listed}; give one row for each month "
-            "from 1 to 12",
+            _(
+                "the profile '{name}' has no row for month {listed}; give one row for "
+                "each month from 1 to 12"
+            ).format(name=name, listed=listed),
         )
         return False
     try:
         planning.calendar_profile([months[m] for m in MONTHS])
     except planning.PlanningError as exc:
-        ctx.problem(row, "percent", name, f"the profile '{name}' is refused: {exc}")
+        ctx.problem(
+            row,
+            "percent",
+            name,
+            _("the profile '{name}' is refused: {exc}").format(name=name, exc=exc),
+        )
         return False
     return True
 
@@ -48,7 +56,7 @@ def import_seasonality(ctx: ImportContext, dry_run: bool) -> ImportResult:
     seen: dict = {}
     first_row: dict[str, int] = {}
     wanted: dict[str, dict[int, Decimal]] = {}
-    for number, row, _ in ctx.rows.of(SeasonalityRow):
+    for number, row, __ in ctx.rows.of(SeasonalityRow):
         name = " ".join(row.name.split())
         if repeated_in_file(ctx, number, "month", str(row.month), (name, row.month), seen):
             continue

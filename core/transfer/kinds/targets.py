@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.i18n import N_, _
 from core.models import COUNT_MEASURES, Measure, PlanStatus
 from core.org import audit
 from core.org.company import fiscal_start_month
@@ -34,9 +35,9 @@ Series = tuple[int, Measure, str]
 """One plan series of the file: fiscal year, measure, product line ("" for every line)."""
 
 NOT_WHOLE = {
-    Measure.UNITS: "a units target is a whole number of units",
-    Measure.VISITS: "a visits target is a whole number of visits",
-    Measure.DEALS_CREATED: "a deals_created target is a whole number of deals",
+    Measure.UNITS: N_("a units target is a whole number of units"),
+    Measure.VISITS: N_("a visits target is a whole number of visits"),
+    Measure.DEALS_CREATED: N_("a deals_created target is a whole number of deals"),
 }
 LINE_MEASURES = (Measure.REVENUE, Measure.UNITS)
 """The measures a target may set for one product line."""
@@ -54,13 +55,17 @@ def _line_of(ctx: ImportContext, number: int, row: TargetRow, lines: dict[str, s
             number,
             "product_line",
             given,
-            f"{row.measure.value} targets have no product line; only revenue and units "
-            "targets can be set by product line",
+            _(
+                "{value} targets have no product line; only revenue and units targets "
+                "can be set by product line"
+            ).format(value=row.measure.value),
         )
         return None
     found = lines.get(given.lower())
     if found is None:
-        ctx.problem(number, "product_line", given, "no product line of this name in the catalogue")
+        ctx.problem(
+            number, "product_line", given, _("no product line of this name in the catalogue")
+        )
     return found
 
 
@@ -72,10 +77,10 @@ def import_targets(ctx: ImportContext, dry_run: bool) -> ImportResult:
     own_region_rows: dict[Series, dict[tuple[int, date], Decimal]] = defaultdict(dict)
     seen: dict = {}
     count_by_series: dict[Series, int] = defaultdict(int)
-    for number, row, _ in ctx.rows.of(TargetRow):
+    for number, row, __ in ctx.rows.of(TargetRow):
         line = _line_of(ctx, number, row, lines)
         if row.measure in COUNT_MEASURES and row.amount != row.amount.to_integral_value():
-            ctx.problem(number, "amount", row.amount, NOT_WHOLE[row.measure])
+            ctx.problem(number, "amount", row.amount, _(NOT_WHOLE[row.measure]))
             continue
         if line is None:
             continue
@@ -85,7 +90,7 @@ def import_targets(ctx: ImportContext, dry_run: bool) -> ImportResult:
             if person is None:
                 continue
             if person.region_id is None:
-                ctx.problem(number, "rep", row.rep, "this person has no region")
+                ctx.problem(number, "rep", row.rep, _("this person has no region"))
                 continue
             key = ("rep", person.id, row.month, row.measure, line)
             if repeated_in_file(ctx, number, "rep", row.rep, key, seen):
@@ -206,7 +211,7 @@ def _rolled_up(
 ) -> dict[tuple[int, date], Decimal]:
     """Every region's monthly target: its own row if the file has one, else the sum of its
     reps and sub-regions (only where there is something to sum)."""
-    months = sorted({m for _, m in reps} | {m for _, m in own})
+    months = sorted({m for __, m in reps} | {m for __, m in own})
     rep_sum: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
     for (_pid, month), (region_id, amount) in reps.items():
         rep_sum[(region_id, month)] += amount
