@@ -31,8 +31,8 @@ says so. Reads DATABASE_URL like the app. `python manage.py --help` lists the co
     python manage.py i18n compile|check
     python manage.py digest send --kind weekly|daily|reminders [--dry-run] [--today YYYY-MM-DD]
 
-Human-readable output is in SALES_DEFAULT_LANGUAGE (en or zh_CN); csv and json stay the same
-in every language.
+Human-readable output is in the language of `--language en|zh_CN` (before the command), else
+SALES_DEFAULT_LANGUAGE (en or zh_CN); csv and json stay the same in every language.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from cli import (
     users,
 )
 from core.errors import DomainError
+from core.i18n import LANGUAGES, _, default_language, set_language
 from db.engine import DatabaseUnavailable
 
 COMMAND_MODULES = [database, users, plans, transfer, reports, snapshots, backup, translations]
@@ -81,7 +82,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def _complain(message: str) -> None:
-    print(f"error: {one_line(message)}", file=sys.stderr)
+    print(_("error: {message}").format(message=one_line(message)), file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,15 +91,31 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--language",
+        choices=sorted(LANGUAGES),
+        default=None,
+        help="language of the human-readable output (default: SALES_DEFAULT_LANGUAGE, else en)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.register(commands)
     return parser
 
 
+def _language_asked(argv: list[str] | None) -> str:
+    """The --language given before the command, else the company default."""
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--language", default=None)
+    known, _rest = early.parse_known_args(argv)
+    return known.language or default_language()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; problems become short messages on stderr and a non-zero exit."""
+    set_language(_language_asked(argv))  # first, so that option errors read in it too
     args = build_parser().parse_args(argv)
+    set_language(args.language or default_language())
     try:
         output = args.run(args)
     except DatabaseUnavailable as exc:
@@ -113,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         _complain(str(exc))
         return 1
     except OSError as exc:  # a file named on the command line cannot be read or written
-        where = exc.filename if exc.filename is not None else "the file"
+        where = exc.filename if exc.filename is not None else _("the file")
         _complain(f"{where}: {exc.strerror or exc}")
         return 2
     if output:

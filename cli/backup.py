@@ -16,7 +16,9 @@ def backup(args) -> str:
         dump, __ = postgres_commands(str(db_engine.url), args.out)
         raise DomainError(_("On PostgreSQL, back up with: {dump}").format(dump=dump))
     size = backup_sqlite(db_engine, Path(args.out))
-    return f"Backed up the database to {args.out} ({size / 1_048_576:.1f} MB)."
+    return _("Backed up the database to {out} ({megabytes:.1f} MB).").format(
+        out=args.out, megabytes=size / 1_048_576
+    )
 
 
 def restore(args) -> str:
@@ -29,7 +31,7 @@ def restore(args) -> str:
             _("Restoring replaces every record in the database; add --yes to confirm.")
         )
     restore_sqlite(db_engine, Path(args.file))
-    return f"Restored the database from {args.file}."
+    return _("Restored the database from {file}.").format(file=args.file)
 
 
 def register(commands) -> None:

@@ -48,8 +48,8 @@ def read_password(given: str | None) -> str:
         return given
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("Password: ")
-    if first != getpass.getpass("Repeat password: "):
+    first = getpass.getpass(_("Password: "))
+    if first != getpass.getpass(_("Repeat password: ")):
         raise DomainError(_("The two passwords differ."))
     return first
 

@@ -13,7 +13,9 @@ from core.i18n import _
 
 def init_db(_args) -> str:
     db_engine = engine()
-    return f"Database ready at {db_engine.url.render_as_string(hide_password=True)}."
+    return _("Database ready at {url}.").format(
+        url=db_engine.url.render_as_string(hide_password=True)
+    )
 
 
 def seed(args) -> str:
@@ -22,7 +24,7 @@ def seed(args) -> str:
     db_engine = engine()
     if not demo.is_empty(db_engine):
         if args.if_empty:
-            return "The database already holds data; nothing seeded."
+            return _("The database already holds data; nothing seeded.")
         if not args.reset:
             raise DomainError(
                 _("The database already holds data. Use --reset to wipe it first, or --if-empty.")
@@ -43,7 +45,9 @@ def seed(args) -> str:
     )
     elapsed = time.perf_counter() - started
     summary = ", ".join(f"{table} {count:,}" for table, count in counts.items() if count)
-    return f"Seeded '{args.scale}' demo data in {elapsed:.1f} s: {summary}."
+    return _("Seeded '{scale}' demo data in {elapsed:.1f} s: {summary}.").format(
+        scale=args.scale, elapsed=elapsed, summary=summary
+    )
 
 
 def register(commands) -> None:

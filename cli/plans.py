@@ -96,13 +96,21 @@ def _allocated_line(info: PlanInfo, table) -> str:
     """One plan as the command reports it: version, status, what was allocated to whom."""
     regions = int((table["level"] == "region").sum())
     reps = int((table["level"] == "rep").sum())
-    line = (
-        f"{info.label} ({info.status.value}): {info.allocated:,.0f} allocated to {regions} "
-        f"regions and {reps} reps over 12 months by {info.method}, {info.seasonality} seasonality"
+    line = _(
+        "{label} ({status}): {allocated:,.0f} allocated to {regions} regions "
+        "and {reps} reps over 12 months by {method}, {seasonality} seasonality"
+    ).format(
+        label=info.label,
+        status=info.status.value,
+        allocated=info.allocated,
+        regions=regions,
+        reps=reps,
+        method=info.method,
+        seasonality=info.seasonality,
     )
     if info.stretch_levels:
         levels = ", ".join(f"{level} %" for level in info.stretch_levels)
-        line += f"; stretch levels {levels}"
+        line += _("; stretch levels {levels}").format(levels=levels)
     if note := ramp_and_padding_note(info):
         line += f"; {note}"
     return line + "."
@@ -152,7 +160,7 @@ def break_down(args) -> str:
         )
         lines = [_allocated_line(info, plan_table(session, ACTOR, info.id)) for info in plans]
     if not lines:
-        return "No product line has a share of the plan, so no line plan was made."
+        return _("No product line has a share of the plan, so no line plan was made.")
     return "\n".join(lines)
 
 
@@ -187,9 +195,15 @@ def show(args) -> str:
             "rows": json.loads(table.to_json(orient="records")),
         }
         return json.dumps(payload, indent=2)
-    header = (
-        f"{info.label} · {info.status.value} · company target "
-        f"{info.company_target:,.0f} · method {info.method} · seasonality {info.seasonality}"
+    header = _(
+        "{label} · {status} · company target {company_target:,.0f} · method "
+        "{method} · seasonality {seasonality}"
+    ).format(
+        label=info.label,
+        status=info.status.value,
+        company_target=info.company_target,
+        method=info.method,
+        seasonality=info.seasonality,
     )
     shown = table.drop(columns=["username"]).fillna("")
     return header + "\n" + shown.to_string(index=False)
@@ -201,7 +215,7 @@ def approve(args) -> str:
             session, args.year, args.version, measure=args.measure, product_line=args.product_line
         )
         info = approve_plan(session, ACTOR, current.id)
-    return f"{info.label} approved."
+    return _("{label} approved.").format(label=info.label)
 
 
 def _series_options(parser) -> None:

@@ -19,6 +19,7 @@ import json
 from decimal import Decimal
 
 from cli.common import ACTOR, add_period_options, report_period, report_today, sessions
+from core.i18n import N_, _, day, period_name
 from core.progress import attainment as evaluation
 from core.transfer.spreadsheets import neutralise
 
@@ -47,6 +48,12 @@ MONEY = {
 }
 FRACTIONS = {"attainment", "probability"}
 TEXT = {"entity", "name", "period"}
+TITLES = {
+    "company": N_("Attainment of the company in {period} (as of {day})."),
+    "region": N_("Attainment by region in {period} (as of {day})."),
+    "rep": N_("Attainment by rep in {period} (as of {day})."),
+}
+"""The line above a table (the csv and json output have none): what it shows, in words."""
 
 
 def _text(column: str, value) -> str:
@@ -68,7 +75,7 @@ def report_rows(rows: list[evaluation.AttainmentRow]) -> list[dict[str, str]]:
     ]
 
 
-def render(rows: list[dict[str, str]], fmt: str) -> str:
+def render(rows: list[dict[str, str]], fmt: str, title: str | None = None) -> str:
     if fmt == "json":
         return json.dumps([{c: (r[c] if r[c] != "" else None) for c in COLUMNS} for r in rows])
     if fmt == "csv":
@@ -81,7 +88,8 @@ def render(rows: list[dict[str, str]], fmt: str) -> str:
         )
         return buffer.getvalue().rstrip("\n")
     widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in COLUMNS}
-    lines = ["  ".join(c.ljust(widths[c]) for c in COLUMNS)]
+    lines = [title] if title else []
+    lines.append("  ".join(c.ljust(widths[c]) for c in COLUMNS))
     lines.append("  ".join("-" * widths[c] for c in COLUMNS))
     for r in rows:
         cells = [r[c].ljust(widths[c]) if c in TEXT else r[c].rjust(widths[c]) for c in COLUMNS]
@@ -92,10 +100,14 @@ def render(rows: list[dict[str, str]], fmt: str) -> str:
 def attainment(args) -> str:
     with sessions(write=False)() as session:
         period = report_period(session, args)
+        today = report_today(args)
         rows = evaluation.attainment_report(
-            session, ACTOR, period, args.by, region=args.region, today=report_today(args)
+            session, ACTOR, period, args.by, region=args.region, today=today
         )
-    return render(report_rows(rows), args.format)
+    title = None
+    if args.by in TITLES:
+        title = _(TITLES[args.by]).format(period=period_name(period.label), day=day(today))
+    return render(report_rows(rows), args.format, title)
 
 
 def register_reports(report_commands) -> None:

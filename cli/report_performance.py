@@ -20,6 +20,7 @@ from cli.common import (
     sessions,
 )
 from core.evaluation import METRICS
+from core.i18n import _
 from core.org.regions import load_region_tree
 from core.performance import alerts, scorecard
 from core.transfer.spreadsheets import safe_frame
@@ -49,7 +50,7 @@ def _render(frame: pd.DataFrame, fmt: str) -> str:
         return json.dumps(frame.to_dict(orient="records"), default=str, indent=2)
     if fmt == "csv":
         return safe_frame(frame).to_csv(index=False).rstrip("\n")
-    return frame.to_string(index=False) if not frame.empty else "(no rows)"
+    return frame.to_string(index=False) if not frame.empty else _("(no rows)")
 
 
 def scorecard_report(args) -> str:

@@ -20,19 +20,26 @@ def snapshot(args) -> str:
             session, args.today, commit_probability=benchmarks(session).commit_probability
         )
     if not run.periods and not run.reconstructed:
-        return f"Nothing to take on {run.taken_on:%Y-%m-%d}: this week's snapshots exist."
+        return _("Nothing to take on {taken_on:%Y-%m-%d}: this week's snapshots exist.").format(
+            taken_on=run.taken_on
+        )
     lines = []
     if run.periods:
         lines.append(
-            f"Took the forecast snapshots of {', '.join(run.periods)} on "
-            f"{run.taken_on:%Y-%m-%d}: {run.rows} rows."
+            _(
+                "Took the forecast snapshots of {periods} on {taken_on:%Y-%m-%d}: {rows} rows."
+            ).format(periods=", ".join(run.periods), taken_on=run.taken_on, rows=run.rows)
         )
     if run.reconstructed:
         lines.append(
-            f"Rebuilt from the stage history the committed deals at the start of "
-            f"{len(run.reconstructed)} periods whose start was not snapshotted in time."
+            _(
+                "Rebuilt from the stage history the committed deals at the start of "
+                "{count} periods whose start was not snapshotted in time."
+            ).format(count=len(run.reconstructed))
         )
-    lines.append(f"Committed deals frozen: {run.committed_deals}.")
+    lines.append(
+        _("Committed deals frozen: {committed_deals}.").format(committed_deals=run.committed_deals)
+    )
     return "\n".join(lines)
 
 

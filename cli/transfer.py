@@ -84,7 +84,11 @@ def _progress_printer(args):
     def show(step: str, share: float) -> None:
         if share > last[0]:
             last[0] = share
-            print(f"progress: {share:4.0%} {step}", file=sys.stderr, flush=True)
+            print(
+                _("progress: {share:4.0%} {step}").format(share=share, step=step),
+                file=sys.stderr,
+                flush=True,
+            )
 
     return show
 
@@ -108,7 +112,7 @@ def run_import(args) -> str:
     mapping = mapping_from_args(args, base)
     notes = file_notes(args.kind, table, mapping)
     for line in notes.lines(unusual_only=True):
-        print(f"note: {line}", file=sys.stderr)
+        print(_("note: {line}").format(line=line), file=sys.stderr)
     if args.suggest_stages and Kind(args.kind) == Kind.DEALS:
         mapping = _with_suggested_stages(factory, table, mapping)
     started = time.perf_counter()
@@ -127,12 +131,19 @@ def run_import(args) -> str:
                 save_preset(session, ACTOR, args.save_preset, args.kind, mapping)
     except ImportFailed as exc:
         for problem in exc.problems:
-            print(f"error: {problem.line()}", file=sys.stderr)
+            print(_("error: {problem}").format(problem=problem.line()), file=sys.stderr)
         if exc.total > len(exc.problems):
             unlisted = exc.total - len(exc.problems)
-            print(f"error: {unlisted:,} more problems are not listed.", file=sys.stderr)
+            print(
+                _("error: {unlisted:,} more problems are not listed.").format(unlisted=unlisted),
+                file=sys.stderr,
+            )
         raise DomainError(str(exc).split(". ")[0] + ".") from None
-    saved = f" Mapping saved as preset '{args.save_preset}'." if args.save_preset else ""
+    saved = (
+        _(" Mapping saved as preset '{save_preset}'.").format(save_preset=args.save_preset)
+        if args.save_preset
+        else ""
+    )
     return f"{result.summary()} ({time.perf_counter() - started:.1f} s){saved}"
 
 
@@ -148,7 +159,9 @@ def _with_suggested_stages(factory, table, mapping: ColumnMapping) -> ColumnMapp
             continue
         stage_map[source] = suggestion.stage
         print(
-            f"note: stage '{source}' is imported as '{suggestion.stage}' ({suggestion.why}).",
+            _("note: stage '{source}' is imported as '{stage}' ({why}).").format(
+                source=source, stage=suggestion.stage, why=suggestion.why
+            ),
             file=sys.stderr,
         )
     values = {**mapping.values, "stage": stage_map}
@@ -162,7 +175,9 @@ def run_export(args) -> str:
     fmt = args.format or ("xlsx" if out.suffix.lower() == ".xlsx" else "csv")
     data = to_excel_bytes(frame, sheet=args.kind) if fmt == "xlsx" else to_csv_bytes(frame)
     out.write_bytes(data)
-    return f"Exported {len(frame):,} {args.kind} rows to {out}."
+    return _("Exported {count:,} {kind} rows to {out}.").format(
+        count=len(frame), kind=args.kind, out=out
+    )
 
 
 def register(commands) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from cli.common import ACTOR, read_password, sessions
+from core.i18n import _
 from core.org import people
 
 
@@ -20,20 +21,22 @@ def add(args) -> str:
     )
     with sessions().begin() as session:
         people.add_person(session, ACTOR, data)
-    return f"Added {data.role.value} {data.name} <{data.email}>."
+    return _("Added {role} {name} <{email}>.").format(
+        role=data.role.value, name=data.name, email=data.email
+    )
 
 
 def set_password(args) -> str:
     password = read_password(args.password)
     with sessions().begin() as session:
         people.set_password(session, ACTOR, args.login, password)
-    return f"Password of {args.login} changed."
+    return _("Password of {login} changed.").format(login=args.login)
 
 
 def deactivate(args) -> str:
     with sessions().begin() as session:
         people.deactivate(session, ACTOR, args.login)
-    return f"{args.login} deactivated: they can no longer sign in."
+    return _("{login} deactivated: they can no longer sign in.").format(login=args.login)
 
 
 def register(commands) -> None:
