@@ -6,6 +6,7 @@ from datetime import date
 import streamlit as st
 
 from core.errors import DomainError, ValidationFailed
+from core.i18n import N_, _, day, ngettext, period_name
 from core.models import Actor, Role
 from core.org.access import load_actor
 from core.pipeline import pricing, reviews, views
@@ -16,8 +17,25 @@ from ui.data import cached, read, save
 from ui.flash import show_flash
 from ui.format import as_text, money, money_in
 from ui.review_link import show_linked_review
+from ui.stage_names import shown
 
 CHANGE_ICONS = {"added": "🆕", "moved": "↔️", "slipped": "⏰", "won": "🏆", "lost": "❌"}
+CHANGE_TITLES = {
+    "added": N_("Added"),
+    "moved": N_("Moved"),
+    "slipped": N_("Slipped"),
+    "won": N_("Won"),
+    "lost": N_("Lost"),
+}
+"""A kind of change as the counts above the table name it."""
+CHANGE_CELLS = {
+    "added": N_("added"),
+    "moved": N_("moved"),
+    "slipped": N_("slipped"),
+    "won": N_("won"),
+    "lost": N_("lost"),
+}
+"""A kind of change as the table's Change column reads it."""
 
 
 @cached("reviews", "deals", "customers", "settings")
@@ -59,14 +77,14 @@ def complete(actor: Actor, commitment_id: int) -> None:
     """Button callback: mark a review's commitment done (Streamlit reruns by itself)."""
     save(
         lambda s: reviews.complete_commitment(s, actor, commitment_id),
-        "Commitment done.",
+        _("Commitment done."),
         affects={"reviews"},
         in_callback=True,
     )
 
 
 actor = current_actor()
-st.title("Pipeline reviews")
+st.title(_("Pipeline reviews"))
 show_flash("reviews")
 show_linked_review(actor)  # /reviews?review=3 shows that review and chooses its rep
 
@@ -75,9 +93,9 @@ if actor.role == Role.REP:
 else:
     reps = reps_to_review(actor.id)
     if not reps:
-        st.info("No reps in your area yet. Reps appear here once they are assigned to a region.")
+        st.info(_("No reps in your area yet. Reps appear here once they are assigned to a region."))
         st.stop()
-    rep = st.selectbox("Rep", reps, format_func=lambda r: r[1], key="review_rep")
+    rep = st.selectbox(_("Rep"), reps, format_func=lambda r: r[1], key="review_rep")
     rep_id = rep[0]
 
 try:
@@ -87,69 +105,84 @@ except DomainError as exc:
     st.stop()
 
 standing = rep_standing(actor.id, rep_id, date.today())
-st.subheader(f"This quarter ({standing.period})")
+st.subheader(_("This quarter ({period})").format(period=period_name(standing.period)))
 target, won, pace, pipeline, coverage = st.columns(5)
-target.metric("Target", money(standing.target))
-won.metric("Won", money(standing.won), help=f"{standing.won_deals} deals won")
+target.metric(_("Target"), money(standing.target))
+won.metric(
+    _("Won"),
+    money(standing.won),
+    help=ngettext("{n} deal won", "{n} deals won", standing.won_deals).format(n=standing.won_deals),
+)
 pace.metric(
-    "Pace",
+    _("Pace"),
     f"{standing.pace:.0%}" if standing.pace is not None else "–",
-    help="Won ÷ expected to date (the same figure as on Attainment & forecast)",
+    help=_("Won ÷ expected to date (the same figure as on Attainment & forecast)"),
 )
 pipeline.metric(
-    "Open pipeline",
+    _("Open pipeline"),
     money(standing.open_pipeline),
-    help="Open deals expected to close between today and the end of the quarter",
+    help=_("Open deals expected to close between today and the end of the quarter"),
 )
 coverage.metric(
-    "Coverage",
+    _("Coverage"),
     f"{standing.coverage:.2f}×" if standing.coverage is not None else "–",
-    help="Open pipeline ÷ remaining gap",
+    help=_("Open pipeline ÷ remaining gap"),
 )
 if standing.overdue_deals:
     st.caption(
-        f"{standing.overdue_deals} open deals worth {money(standing.overdue)} are overdue: "
-        "agree new close dates in this review."
+        ngettext(
+            "{n} open deal worth {amount} is overdue: agree a new close date in this review.",
+            "{n} open deals worth {amount} are overdue: agree new close dates in this review.",
+            standing.overdue_deals,
+        ).format(n=standing.overdue_deals, amount=money(standing.overdue))
     )
 
-st.subheader("Open commitments")
+st.subheader(_("Open commitments"))
 if commitments.empty:
-    st.caption("No open commitments.")
+    st.caption(_("No open commitments."))
 for item in commitments.itertuples():
     overdue = item.due_on is not None and item.due_on < date.today()
     with st.container(border=True, horizontal=True, vertical_alignment="center"):
-        due = f"due {item.due_on}" + (" ⚠️ overdue" if overdue else "") if item.due_on else ""
+        if item.due_on and overdue:
+            due = _("due {day} ⚠️ overdue").format(day=day(item.due_on))
+        elif item.due_on:
+            due = _("due {day}").format(day=day(item.due_on))
+        else:
+            due = ""
         deal = f" · {item.deal}" if item.deal else ""
         st.markdown(f"**{item.description}**  \n{due}{deal}")
         st.button(
-            "✔ Done",
+            _("✔ Done"),
             key=f"review_done_{item.id}",
             on_click=complete,
             args=(actor, int(item.id)),
         )
 
-label = f"since the last review on {since}" if since else "in the last 30 days (no review yet)"
-st.subheader(f"What changed {label}")
+if since:
+    st.subheader(_("What changed since the last review on {day}").format(day=day(since)))
+else:
+    st.subheader(_("What changed in the last 30 days (no review yet)"))
 if changes.empty:
-    st.caption("Nothing moved, slipped, closed or was added.")
+    st.caption(_("Nothing moved, slipped, closed or was added."))
 else:
     counts = changes["change"].value_counts()
     for column, kind in zip(st.columns(len(CHANGE_KINDS)), CHANGE_KINDS):
-        column.metric(f"{CHANGE_ICONS[kind]} {kind.capitalize()}", int(counts.get(kind, 0)))
+        column.metric(f"{CHANGE_ICONS[kind]} {_(CHANGE_TITLES[kind])}", int(counts.get(kind, 0)))
     st.dataframe(
         changes.drop(columns=["deal_id"]).assign(
+            change=lambda f: [_(CHANGE_CELLS.get(str(k), str(k))) for k in f["change"]],
             amount=lambda f: f["amount"].map(money),
-            **{side: lambda f, side=side: as_text(f[side]) for side in ("from", "to")},
+            **{side: lambda f, side=side: as_text(f[side].map(shown)) for side in ("from", "to")},
         ),
         hide_index=True,
         width="stretch",
         column_config={
-            "change": "Change",
-            "deal": "Deal",
-            "from": "From",
-            "to": "To",
-            "when": "When",
-            "amount": f"Amount ({company_code()})",
+            "change": _("Change"),
+            "deal": _("Deal"),
+            "from": _("From"),
+            "to": _("To"),
+            "when": _("When"),
+            "amount": _("Amount ({currency})").format(currency=company_code()),
         },
     )
 
@@ -164,39 +197,43 @@ def commitment_rows() -> list[tuple[str, date | None]]:
     for number in range(COMMITMENT_ROWS):
         what_box, due_box = st.columns([3, 1], vertical_alignment="bottom")
         what = what_box.text_input(
-            f"Commitment {number + 1}",
+            _("Commitment {number}").format(number=number + 1),
             max_chars=500,
             key=f"review_commitment_{number}",
-            placeholder="e.g. Send the revised proposal" if number == 0 else "",
+            placeholder=_("e.g. Send the revised proposal") if number == 0 else "",
         )
-        due = due_box.date_input("Due on", value=None, key=f"review_commitment_due_{number}")
+        due = due_box.date_input(_("Due on"), value=None, key=f"review_commitment_due_{number}")
         rows.append((what, due))
     return rows
 
 
 if actor.role != Role.REP:
-    st.subheader("Record this review")
+    st.subheader(_("Record this review"))
     deal_options = list(open_deals.itertuples(index=False))
     with st.form("review_form", clear_on_submit=True):
-        held_on = st.date_input("Held on", value=date.today(), key="review_held_on")
+        held_on = st.date_input(_("Held on"), value=date.today(), key="review_held_on")
         discussed = st.multiselect(
-            "Deals discussed",
+            _("Deals discussed"),
             deal_options,
-            format_func=lambda d: f"{d.name} · {d.stage} · {money_in(d.amount, d.currency)}",
+            format_func=lambda d: f"{d.name} · {shown(d.stage)} · {money_in(d.amount, d.currency)}",
             key="review_deals",
         )
-        notes = st.text_area("Notes", key="review_notes")
+        notes = st.text_area(_("Notes"), key="review_notes")
         agreed = commitment_rows()
-        st.caption(f"Up to {COMMITMENT_ROWS} commitments a review; empty rows are left out.")
-        submitted = st.form_submit_button("Save review", type="primary")
+        st.caption(
+            _("Up to {n} commitments a review; empty rows are left out.").format(n=COMMITMENT_ROWS)
+        )
+        submitted = st.form_submit_button(_("Save review"), type="primary")
     if submitted:
 
         def record(session):
             for number, (what, due) in enumerate(agreed, start=1):
                 if due is not None and not what.strip():
                     raise ValidationFailed(
-                        f"Commitment {number} has a due date but no text: write what was "
-                        "agreed or clear the date."
+                        _(
+                            "Commitment {number} has a due date but no text: write what was "
+                            "agreed or clear the date."
+                        ).format(number=number)
                     )
             data = ReviewCreate(
                 rep_id=rep_id,
@@ -211,21 +248,21 @@ if actor.role != Role.REP:
             )
             return reviews.record_review(session, actor, data)
 
-        save(record, "Review saved.", affects={"reviews"})
+        save(record, _("Review saved."), affects={"reviews"})
 
-st.subheader("Past reviews")
+st.subheader(_("Past reviews"))
 if past.empty:
-    st.caption("No reviews recorded yet.")
+    st.caption(_("No reviews recorded yet."))
 else:
     st.dataframe(
         past.drop(columns=["id"]),
         hide_index=True,
         width="stretch",
         column_config={
-            "held_on": "Held on",
-            "manager": "Manager",
-            "deals_discussed": st.column_config.NumberColumn("Deals discussed", format="%d"),
-            "commitments": st.column_config.NumberColumn("Commitments", format="%d"),
-            "notes": "Notes",
+            "held_on": _("Held on"),
+            "manager": _("Manager"),
+            "deals_discussed": st.column_config.NumberColumn(_("Deals discussed"), format="%d"),
+            "commitments": st.column_config.NumberColumn(_("Commitments"), format="%d"),
+            "notes": _("Notes"),
         },
     )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.orm import Session
 
+from core.i18n import _
 from core.models import Actor
 from core.org.access import load_actor
 from core.pipeline import creation, deals, lost_reasons
@@ -17,6 +18,7 @@ from core.pipeline.deals import DealMove, DealReopen
 from core.pipeline.views import DealDetail
 from ui.data import cached, read, save
 from ui.deal_form import save_new_deal
+from ui.stage_names import shown
 
 DEAL_WRITES = ("deals", "activities", "alerts", "customers")
 
@@ -31,32 +33,34 @@ def reason_choices() -> list[tuple[int, str]]:
 def render_mark_lost(actor: Actor, detail: DealDetail, key: str, lost_stage_id: int) -> None:
     """Mark an open deal lost: a reason from the list and an optional note."""
     reasons = reason_choices()
-    with st.expander("❌ Mark lost"):
+    with st.expander(_("❌ Mark lost")):
         if not reasons:
             st.info(
-                "The list of lost reasons is empty, so no deal can be marked lost yet; ask an "
-                "administrator to add reasons on the Pipeline stages page."
+                _(
+                    "The list of lost reasons is empty, so no deal can be marked lost yet; ask "
+                    "an administrator to add reasons on the Pipeline stages page."
+                )
             )
             return
-        ids = [rid for rid, _ in reasons]
+        ids = [rid for rid, __ in reasons]
         names = dict(reasons)
         with st.form(f"{key}_lost_{detail.id}"):
             reason_id = st.selectbox(
-                "Lost reason *",
+                _("Lost reason *"),
                 ids,
                 index=None,
-                format_func=lambda rid: names.get(rid, "?"),
-                placeholder="Pick the reason from the list",
+                format_func=lambda rid: shown(names.get(rid, "?")),
+                placeholder=_("Pick the reason from the list"),
                 key=f"{key}_lost_reason_{detail.id}",
             )
             note = st.text_area(
-                "Note (optional)", max_chars=2000, key=f"{key}_lost_note_{detail.id}"
+                _("Note (optional)"), max_chars=2000, key=f"{key}_lost_note_{detail.id}"
             )
-            submitted = st.form_submit_button("Mark lost", width="stretch")
+            submitted = st.form_submit_button(_("Mark lost"), width="stretch")
         if not submitted:
             return
         if reason_id is None:
-            st.error("Pick the lost reason from the list; nothing was saved.")
+            st.error(_("Pick the lost reason from the list; nothing was saved."))
             return
 
         def action(session) -> None:
@@ -68,23 +72,25 @@ def render_mark_lost(actor: Actor, detail: DealDetail, key: str, lost_stage_id: 
             )
             deals.move_deal(session, load_actor(session, actor.id), detail.id, move)
 
-        save(action, f"{detail.name} is marked lost.", affects=DEAL_WRITES)
+        save(action, _("{deal} is marked lost.").format(deal=detail.name), affects=DEAL_WRITES)
 
 
 def render_reopen(actor: Actor, detail: DealDetail, key: str) -> None:
     """A manager (or above) reopens a lost deal with a reason."""
     if not detail.can_reopen:
         return
-    with st.expander("↩️ Reopen this lost deal"):
+    with st.expander(_("↩️ Reopen this lost deal")):
         st.caption(
-            "The deal goes back to the open stage it was lost from (the first stage when that "
-            "stage no longer exists); the reopening is kept in its history."
+            _(
+                "The deal goes back to the open stage it was lost from (the first stage when "
+                "that stage no longer exists); the reopening is kept in its history."
+            )
         )
         with st.form(f"{key}_reopen_{detail.id}"):
             reason = st.text_input(
-                "Why reopen it? *", max_chars=300, key=f"{key}_reopen_reason_{detail.id}"
+                _("Why reopen it? *"), max_chars=300, key=f"{key}_reopen_reason_{detail.id}"
             )
-            submitted = st.form_submit_button("Reopen the deal", width="stretch")
+            submitted = st.form_submit_button(_("Reopen the deal"), width="stretch")
         if not submitted:
             return
 
@@ -92,7 +98,7 @@ def render_reopen(actor: Actor, detail: DealDetail, key: str) -> None:
             request = DealReopen(seen_version=detail.version, reason=reason)
             deals.reopen_lost_deal(session, load_actor(session, actor.id), detail.id, request)
 
-        save(action, f"{detail.name} is open again.", affects=DEAL_WRITES)
+        save(action, _("{deal} is open again.").format(deal=detail.name), affects=DEAL_WRITES)
 
 
 def render_clone(
@@ -102,15 +108,17 @@ def render_clone(
     if not detail.can_edit:
         return
     pending_key = f"{key}_clone_pending_{detail.id}"
-    with st.expander("📄 Copy this deal", expanded=pending_key in st.session_state):
+    with st.expander(_("📄 Copy this deal"), expanded=pending_key in st.session_state):
         st.caption(
-            "A new open deal for the same customer, product, amount and quantity, at the first "
-            "stage."
+            _(
+                "A new open deal for the same customer, product, amount and quantity, at the "
+                "first stage."
+            )
         )
         confirm = pending_key in st.session_state
         if confirm:
             st.warning(st.session_state[pending_key])
-        label = "Copy it anyway" if confirm else "Copy the deal"
+        label = _("Copy it anyway") if confirm else _("Copy the deal")
         if not st.button(label, key=f"{key}_clone_{detail.id}", width="stretch"):
             return
 
@@ -121,7 +129,7 @@ def render_clone(
 
         save_new_deal(
             create,
-            f"A copy of {detail.name} is created.",
+            _("A copy of {deal} is created.").format(deal=detail.name),
             pending_key=pending_key,
             pending=str,
             forget=[pending_key],

@@ -10,11 +10,13 @@ from decimal import Decimal, InvalidOperation
 import streamlit as st
 
 from core.errors import DomainError, PermissionDenied
+from core.i18n import _
 from core.models import Actor
 from core.org.access import load_actor
 from core.pipeline import credit, credit_view
 from core.pipeline.credit_view import CreditSection, ShownLine
 from ui.data import cached, read, save
+from ui.stage_names import moment
 
 CREDIT_WRITES = ("deals", "alerts")
 """A split changes the deal and every figure that credits it (figures read the deals tag)."""
@@ -37,7 +39,7 @@ def split_candidates(person_id: int, deal_id: int) -> list[tuple[int, str]]:
 def _acting(session, actor: Actor) -> Actor:
     """The acting user as stored now (a deactivation since the page loaded counts)."""
     if actor.id is None:
-        raise PermissionDenied("Sign in as a person of the company to change a deal's credit.")
+        raise PermissionDenied(_("Sign in as a person of the company to change a deal's credit."))
     return load_actor(session, actor.id)
 
 
@@ -49,43 +51,67 @@ def _line_text(line: ShownLine, currency: str) -> str:
     """One person's part as a list item."""
     percent = f"{line.percent:.2f}"
     if line.amount is None and line.region:
-        return f"- **{line.name}** ({line.region}): {percent} %, not priced"
+        return _("- **{name}** ({region}): {percent} %, not priced").format(
+            name=line.name, region=line.region, percent=percent
+        )
     if line.amount is None:
-        return f"- **{line.name}**: {percent} %, not priced"
+        return _("- **{name}**: {percent} %, not priced").format(name=line.name, percent=percent)
+    amount = _cents(line.amount)
     if line.region:
-        return f"- **{line.name}** ({line.region}): {percent} %, {_cents(line.amount)} {currency}"
-    return f"- **{line.name}**: {percent} %, {_cents(line.amount)} {currency}"
+        return _("- **{name}** ({region}): {percent} %, {amount} {currency}").format(
+            name=line.name, region=line.region, percent=percent, amount=amount, currency=currency
+        )
+    return _("- **{name}**: {percent} %, {amount} {currency}").format(
+        name=line.name, percent=percent, amount=amount, currency=currency
+    )
 
 
 def _percent_text(line: ShownLine) -> str:
     """One person's percent in a proposal (a proposal has no amounts until applied)."""
     if line.region:
-        return f"- **{line.name}** ({line.region}): {line.percent:.2f} %"
-    return f"- **{line.name}**: {line.percent:.2f} %"
+        return _("- **{name}** ({region}): {percent} %").format(
+            name=line.name, region=line.region, percent=f"{line.percent:.2f}"
+        )
+    return _("- **{name}**: {percent} %").format(name=line.name, percent=f"{line.percent:.2f}")
 
 
 def _render_lines(section: CreditSection) -> None:
     st.markdown("\n".join(_line_text(line, section.company_currency) for line in section.lines))
     if section.company_amount is None:
         st.caption(
-            f"This deal's {_cents(section.amount)} {section.currency} has no exchange rate in "
-            "effect, so its shares are not priced: the figures list the deal apart, in nobody's "
-            f"total, until an administrator adds a {section.currency} rate."
+            _(
+                "This deal's {amount} {currency} has no exchange rate in effect, so its shares "
+                "are not priced: the figures list the deal apart, in nobody's total, until an "
+                "administrator adds a {currency} rate."
+            ).format(amount=_cents(section.amount), currency=section.currency)
         )
     elif not section.shared:
         st.caption(
-            f"The whole credit goes to the owner, {section.owner}, until the credit is split."
+            _("The whole credit goes to the owner, {owner}, until the credit is split.").format(
+                owner=section.owner
+            )
         )
     elif section.currency != section.company_currency:
         st.caption(
-            f"The shares add up to the deal's {_cents(section.company_amount)} "
-            f"{section.company_currency} (converted from {_cents(section.amount)} "
-            f"{section.currency}); each share counts for its person and their region."
+            _(
+                "The shares add up to the deal's {company_amount} {company_currency} (converted "
+                "from {amount} {currency}); each share counts for its person and their region."
+            ).format(
+                company_amount=_cents(section.company_amount),
+                company_currency=section.company_currency,
+                amount=_cents(section.amount),
+                currency=section.currency,
+            )
         )
     else:
         st.caption(
-            f"The shares add up to the deal's {_cents(section.company_amount)} "
-            f"{section.company_currency}; each share counts for its person and their region."
+            _(
+                "The shares add up to the deal's {company_amount} {company_currency}; each share "
+                "counts for its person and their region."
+            ).format(
+                company_amount=_cents(section.company_amount),
+                company_currency=section.company_currency,
+            )
         )
 
 
@@ -94,7 +120,7 @@ def _proposal_lines(section: CreditSection) -> None:
     assert proposal is not None
     st.markdown("\n".join(_percent_text(line) for line in proposal.lines))
     if proposal.note:
-        st.caption(f"Note: {proposal.note}")
+        st.caption(_("Note: {note}").format(note=proposal.note))
 
 
 def _render_proposal_for_manager(actor: Actor, section: CreditSection, key: str) -> None:
@@ -103,13 +129,14 @@ def _render_proposal_for_manager(actor: Actor, section: CreditSection, key: str)
     assert proposal is not None
     with st.container(border=True):
         st.markdown(
-            f"**{proposal.proposed_by} proposed this split on "
-            f"{proposal.proposed_at:%d %b %Y at %H:%M}.**"
+            _("**{person} proposed this split on {moment}.**").format(
+                person=proposal.proposed_by, moment=moment(proposal.proposed_at, at=True)
+            )
         )
         _proposal_lines(section)
         apply, decline = st.columns(2)
         if apply.button(
-            "Apply the proposal",
+            _("Apply the proposal"),
             key=f"{key}_credit_apply_{section.deal_id}",
             type="primary",
             width="stretch",
@@ -120,9 +147,11 @@ def _render_proposal_for_manager(actor: Actor, section: CreditSection, key: str)
                     session, _acting(session, actor), section.deal_id, section.version
                 )
 
-            save(applied, "The proposed split is applied.", affects=CREDIT_WRITES)
+            save(applied, _("The proposed split is applied."), affects=CREDIT_WRITES)
         if decline.button(
-            "Decline the proposal", key=f"{key}_credit_decline_{section.deal_id}", width="stretch"
+            _("Decline the proposal"),
+            key=f"{key}_credit_decline_{section.deal_id}",
+            width="stretch",
         ):
 
             def declined(session) -> None:
@@ -130,7 +159,7 @@ def _render_proposal_for_manager(actor: Actor, section: CreditSection, key: str)
 
             save(
                 declined,
-                "The proposal is declined; the credit stays as it was.",
+                _("The proposal is declined; the credit stays as it was."),
                 affects=CREDIT_WRITES,
             )
 
@@ -140,8 +169,9 @@ def _render_own_proposal(section: CreditSection) -> None:
     assert proposal is not None
     with st.container(border=True):
         st.markdown(
-            f"**You proposed this split on {proposal.proposed_at:%d %b %Y at %H:%M}; it counts "
-            "once your manager applies it.**"
+            _(
+                "**You proposed this split on {moment}; it counts once your manager applies it.**"
+            ).format(moment=moment(proposal.proposed_at, at=True))
         )
         _proposal_lines(section)
 
@@ -227,7 +257,9 @@ def _render_editor_lines(editor: _Editor, names: dict[int, str]) -> Decimal:
     for person_id in people:
         line = st.container(horizontal=True, vertical_alignment="bottom")
         line.number_input(
-            f"{names.get(person_id, editor.section.owner)}: percent of the credit",
+            _("{person}: percent of the credit").format(
+                person=names.get(person_id, editor.section.owner)
+            ),
             min_value=0.0,
             max_value=100.0,
             step=0.01,
@@ -236,38 +268,40 @@ def _render_editor_lines(editor: _Editor, names: dict[int, str]) -> Decimal:
         )
         if len(people) > 1:
             line.button(
-                "Remove",
+                _("Remove"),
                 key=f"{editor.base}_rm_{person_id}",
                 on_click=editor.remove,
                 args=(person_id,),
-                help="Take this person out of the split.",
+                help=_("Take this person out of the split."),
             )
     total = sum(editor.percents().values(), Decimal(0))
     if total == HUNDRED:
-        st.caption("✅ The percentages add up to 100 %.")
+        st.caption(_("✅ The percentages add up to 100 %."))
     else:
         st.warning(
-            f"The percentages add up to {total:.2f} %; they must add up to exactly 100 % for "
-            "the split to be saved.",
+            _(
+                "The percentages add up to {total} %; they must add up to exactly 100 % for "
+                "the split to be saved."
+            ).format(total=f"{total:.2f}"),
             icon="🧮",
         )
     return total
 
 
 def _render_picker(editor: _Editor, candidates: list[tuple[int, str]]) -> None:
-    offered = [pid for pid, _ in candidates if pid not in editor.people]
+    offered = [pid for pid, __ in candidates if pid not in editor.people]
     labels = dict(candidates)
     picker_key = f"{editor.base}_pick"
     st.selectbox(
-        "Add a person to the split",
+        _("Add a person to the split"),
         offered,
         index=None,
         format_func=lambda pid: labels.get(pid, "?"),
-        placeholder="Pick a person",
+        placeholder=_("Pick a person"),
         key=picker_key,
     )
     st.button(
-        "Add to the split",
+        _("Add to the split"),
         key=f"{editor.base}_add",
         on_click=editor.add,
         args=(picker_key,),
@@ -279,7 +313,7 @@ def _start_again(editor: _Editor) -> None:
     """Drop the unsaved lines and read the deal again (after a refusal, e.g. someone else
     changed the deal meanwhile)."""
     if editor.edited(st.session_state[editor.state_key]) and st.button(
-        "Start again from the saved split", key=f"{editor.base}_reset"
+        _("Start again from the saved split"), key=f"{editor.base}_reset"
     ):
         st.session_state.pop(editor.state_key, None)
         load_section.clear()
@@ -295,11 +329,13 @@ def _editor_names(candidates: list[tuple[int, str]], section: CreditSection) -> 
 
 def _render_set_editor(actor: Actor, section: CreditSection, key: str) -> None:
     """The owner's manager, directors and admins replace the split."""
-    with st.expander("✏️ Split the credit"):
+    with st.expander(_("✏️ Split the credit")):
         st.caption(
-            "Give each person a percentage with at most two decimals; together they must make "
-            "exactly 100 %. Each person's share is rounded to cents so the shares add up to the "
-            "deal's amount."
+            _(
+                "Give each person a percentage with at most two decimals; together they must "
+                "make exactly 100 %. Each person's share is rounded to cents so the shares add "
+                "up to the deal's amount."
+            )
         )
         try:
             candidates = split_candidates(actor.id, section.deal_id)
@@ -310,7 +346,7 @@ def _render_set_editor(actor: Actor, section: CreditSection, key: str) -> None:
         _render_editor_lines(editor, _editor_names(candidates, section))
         _render_picker(editor, candidates)
         if st.button(
-            "Save the split",
+            _("Save the split"),
             key=f"{editor.base}_save",
             type="primary",
             width="stretch",
@@ -326,9 +362,14 @@ def _render_set_editor(actor: Actor, section: CreditSection, key: str) -> None:
                     percents,
                 )
 
-            save(saved, "The credit split is saved.", affects=CREDIT_WRITES, forget=editor.forget())
+            save(
+                saved,
+                _("The credit split is saved."),
+                affects=CREDIT_WRITES,
+                forget=editor.forget(),
+            )
         if section.shared and st.button(
-            "Give 100 % to the owner", key=f"{editor.base}_whole", width="stretch"
+            _("Give 100 % to the owner"), key=f"{editor.base}_whole", width="stretch"
         ):
 
             def whole(session) -> None:
@@ -342,7 +383,9 @@ def _render_set_editor(actor: Actor, section: CreditSection, key: str) -> None:
 
             save(
                 whole,
-                f"The split is ended: the whole credit goes to {section.owner}.",
+                _("The split is ended: the whole credit goes to {owner}.").format(
+                    owner=section.owner
+                ),
                 affects=CREDIT_WRITES,
                 forget=editor.forget(),
             )
@@ -351,11 +394,14 @@ def _render_set_editor(actor: Actor, section: CreditSection, key: str) -> None:
 
 def _render_propose_editor(actor: Actor, section: CreditSection, key: str) -> None:
     """The owner proposes a split; it counts once their manager applies it."""
-    label = "✏️ Change my proposal" if section.proposal else "✏️ Propose a split"
+    label = _("✏️ Change my proposal") if section.proposal else _("✏️ Propose a split")
     with st.expander(label):
         st.caption(
-            "Your manager sets how a deal's credit is split. Propose the people and their "
-            "percentages (at most two decimals, exactly 100 % together) and they can apply it."
+            _(
+                "Your manager sets how a deal's credit is split. Propose the people and their "
+                "percentages (at most two decimals, exactly 100 % together) and they can "
+                "apply it."
+            )
         )
         try:
             candidates = split_candidates(actor.id, section.deal_id)
@@ -367,10 +413,10 @@ def _render_propose_editor(actor: Actor, section: CreditSection, key: str) -> No
         _render_picker(editor, candidates)
         _start_again(editor)
         note = st.text_area(
-            "Note for your manager (optional)", max_chars=300, key=f"{editor.base}_note"
+            _("Note for your manager (optional)"), max_chars=300, key=f"{editor.base}_note"
         )
         if st.button(
-            "Send the proposal", key=f"{editor.base}_send", type="primary", width="stretch"
+            _("Send the proposal"), key=f"{editor.base}_send", type="primary", width="stretch"
         ):
             percents = editor.percents()
 
@@ -381,7 +427,10 @@ def _render_propose_editor(actor: Actor, section: CreditSection, key: str) -> No
 
             save(
                 proposed,
-                "Your proposal is sent; the credit stays as it is until your manager applies it.",
+                _(
+                    "Your proposal is sent; the credit stays as it is until your manager "
+                    "applies it."
+                ),
                 affects=CREDIT_WRITES,
                 forget=[*editor.forget(), f"{editor.base}_note"],
             )
@@ -394,7 +443,7 @@ def render_credit(actor: Actor, deal_id: int, *, key: str) -> None:
     except DomainError as exc:
         st.error(str(exc))
         return
-    st.markdown("**Credit**")
+    st.markdown(_("**Credit**"))
     _render_lines(section)
     if section.can_set:
         if section.proposal is not None:

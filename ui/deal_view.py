@@ -14,6 +14,8 @@ import streamlit as st
 from pydantic import ValidationError
 
 from core.errors import DomainError
+from core.i18n import N_, _, ngettext
+from core.i18n import day as day_name
 from core.models import Actor, CashStatus, DealStatus, ForecastCategory, Role
 from core.org.access import load_actor
 from core.pipeline import deals, stages, views
@@ -25,12 +27,28 @@ from ui.deal_actions import render_clone, render_mark_lost, render_reopen
 from ui.deal_credit import render_credit
 from ui.deal_form import currency_label, currency_options
 from ui.flash import clear, flash_error
-from ui.format import as_text, day, deal_money, money, money_in, percent
+from ui.format import as_text, deal_money, money, money_in, percent
+from ui.stage_names import activity_name, forecast_name, moment, shown
 
 CASH_LABELS = {
-    CashStatus.CONTRACT_SIGNED: "Contract signed",
-    CashStatus.INVOICED: "Invoiced",
-    CashStatus.PAID: "Paid",
+    CashStatus.CONTRACT_SIGNED: N_("Contract signed"),
+    CashStatus.INVOICED: N_("Invoiced"),
+    CashStatus.PAID: N_("Paid"),
+}
+CASH_DATES = {
+    CashStatus.CONTRACT_SIGNED: N_("Contract signed on"),
+    CashStatus.INVOICED: N_("Invoiced on"),
+    CashStatus.PAID: N_("Paid on"),
+}
+CASH_BUTTONS = {
+    CashStatus.CONTRACT_SIGNED: N_("Record: contract signed"),
+    CashStatus.INVOICED: N_("Record: invoiced"),
+    CashStatus.PAID: N_("Record: paid"),
+}
+CASH_DONE = {
+    CashStatus.CONTRACT_SIGNED: N_("Contract signed recorded."),
+    CashStatus.INVOICED: N_("Invoiced recorded."),
+    CashStatus.PAID: N_("Paid recorded."),
 }
 
 
@@ -96,10 +114,13 @@ def _tick(person_id: int, deal_id: int, version: int, item: str, key: str) -> No
 
 def render_header(detail: DealDetail) -> None:
     st.subheader(detail.name)
+    closed_on = day_name(detail.closed_on) if detail.closed_on else None
     status = {
-        DealStatus.OPEN: f"{detail.stage} · {percent(detail.probability)}",
-        DealStatus.WON: f"✅ Won on {detail.closed_on}",
-        DealStatus.LOST: f"❌ Lost on {detail.closed_on}: {detail.lost_reason}",
+        DealStatus.OPEN: f"{shown(detail.stage)} · {percent(detail.probability)}",
+        DealStatus.WON: _("✅ Won on {day}").format(day=closed_on),
+        DealStatus.LOST: _("❌ Lost on {day}: {reason}").format(
+            day=closed_on, reason=shown(detail.lost_reason)
+        ),
     }[detail.status]
     amounts = deal_money(
         detail.amount,
@@ -108,29 +129,43 @@ def render_header(detail: DealDetail) -> None:
         detail.company_currency,
         detail.first_rate,
     )
-    st.markdown(
-        f"**{detail.customer}** · {detail.owner}  \n{status}  \n"
-        f"💰 **{amounts}**"
-        + (f" · {detail.quantity} units" if detail.quantity != 1 else "")
-        + f" · 📅 close {detail.expected_close}"
-        + (f" · ⚠️ slipped {detail.close_date_changes}×" if detail.slipping else "")
-    )
+    facts = [f"💰 **{amounts}**"]  # the deal's facts, one phrase each, joined by " · "
+    if detail.quantity != 1:
+        facts.append(_("{n} units").format(n=detail.quantity))
+    facts.append(_("📅 close {day}").format(day=day_name(detail.expected_close)))
+    if detail.slipping:
+        facts.append(_("⚠️ slipped {n}×").format(n=detail.close_date_changes))
+    st.markdown(f"**{detail.customer}** · {detail.owner}  \n{status}  \n" + " · ".join(facts))
     conversion = conversion_note(detail)
     if conversion:
         st.caption(conversion)
     if detail.status == DealStatus.LOST and detail.lost_note:
-        st.caption(f"Note on the loss: {detail.lost_note}")
+        st.caption(_("Note on the loss: {note}").format(note=detail.lost_note))
     if detail.status == DealStatus.OPEN:
-        st.caption(
-            f"Next step: {detail.next_step or '—'}"
-            + (f" (due {detail.next_step_due})" if detail.next_step_due else "")
-            + f" · {detail.days_in_stage} days in stage"
-            + (f" (expected at most {detail.max_days}) ⏰" if detail.stalled else "")
-        )
+        step = detail.next_step or "—"
+        if detail.next_step_due:
+            step_text = _("Next step: {step} (due {day})").format(
+                step=step, day=day_name(detail.next_step_due)
+            )
+        else:
+            step_text = _("Next step: {step}").format(step=step)
+        if detail.stalled:
+            days = ngettext(
+                "{n} day in stage (expected at most {max}) ⏰",
+                "{n} days in stage (expected at most {max}) ⏰",
+                detail.days_in_stage,
+            ).format(n=detail.days_in_stage, max=detail.max_days)
+        else:
+            days = ngettext("{n} day in stage", "{n} days in stage", detail.days_in_stage).format(
+                n=detail.days_in_stage
+            )
+        st.caption(f"{step_text} · {days}")
         if detail.overdue:
             st.warning(
-                f"The expected close date {detail.expected_close} has passed; "
-                "move the deal on or change the close date.",
+                _(
+                    "The expected close date {day} has passed; "
+                    "move the deal on or change the close date."
+                ).format(day=day_name(detail.expected_close)),
                 icon="📅",
             )
 
@@ -141,34 +176,37 @@ def conversion_note(detail: DealDetail) -> str | None:
     if code == company:
         return None
     closed = detail.status != DealStatus.OPEN and detail.closed_on is not None
+    closed_on = day_name(detail.closed_on) if detail.closed_on is not None else ""
     if detail.company_amount is not None and closed:
-        return (
-            f"The amount in {company} is converted at the {code} rate in effect on the close "
-            f"date, {day(detail.closed_on)}."
-        )
+        return _(
+            "The amount in {company} is converted at the {code} rate in effect on the close "
+            "date, {day}."
+        ).format(company=company, code=code, day=closed_on)
     if detail.company_amount is not None:
-        return f"The amount in {company} is converted at the {code} rate in effect today."
-    if closed and detail.first_rate is not None:
-        return (
-            f"The deal closed on {day(detail.closed_on)}, before the first {code} rate "
-            f"({day(detail.first_rate)}): the figures list it as not priced until an admin adds "
-            f"a {code} rate dated on or before its close date on the Exchange rates page."
+        return _("The amount in {company} is converted at the {code} rate in effect today.").format(
+            company=company, code=code
         )
-    return (
-        f"There is no {code} rate yet: the figures list this deal as not priced until an admin "
-        f"adds one on the Exchange rates page."
-    )
+    if closed and detail.first_rate is not None:
+        return _(
+            "The deal closed on {day}, before the first {code} rate ({first}): the figures list "
+            "it as not priced until an admin adds a {code} rate dated on or before its close "
+            "date on the Exchange rates page."
+        ).format(code=code, day=closed_on, first=day_name(detail.first_rate))
+    return _(
+        "There is no {code} rate yet: the figures list this deal as not priced until an admin "
+        "adds one on the Exchange rates page."
+    ).format(code=code)
 
 
 def render_move(actor: Actor, detail: DealDetail, key: str) -> None:
     """Checklist of the current stage, then one button to the next stage (or the won form)."""
     if detail.checklist:
-        st.markdown(f"**Exit checklist of {detail.stage}**")
+        st.markdown(_("**Exit checklist of {stage}**").format(stage=shown(detail.stage)))
         for index, item in enumerate(detail.checklist):
             box = f"{key}_chk_{detail.id}_{index}"
             st.session_state[box] = item.done  # the saved state wins over a refused click
             st.checkbox(
-                item.item,
+                shown(item.item),
                 key=box,
                 on_change=_tick,
                 args=(actor.id, detail.id, detail.version, item.item, box),
@@ -179,27 +217,29 @@ def render_move(actor: Actor, detail: DealDetail, key: str) -> None:
         st.warning(blocker, icon="🚧")
     if detail.next_is_won:
         with st.form(f"{key}_won_{detail.id}"):
-            st.markdown("**Mark won**")
-            closed_on = st.date_input("Closed on", value=date.today(), key=f"{key}_won_on")
+            st.markdown(_("**Mark won**"))
+            closed_on = st.date_input(_("Closed on"), value=date.today(), key=f"{key}_won_on")
             amount = st.number_input(
-                f"Final amount ({detail.currency})",
+                _("Final amount ({currency})").format(currency=detail.currency),
                 min_value=0.0,
                 value=float(detail.amount),
                 step=100.0,
             )
-            submitted = st.form_submit_button("🏆 Mark won", type="primary", width="stretch")
+            submitted = st.form_submit_button(_("🏆 Mark won"), type="primary", width="stretch")
         if submitted:
             move = {"closed_on": closed_on, "amount": round(amount, 2)}
-            _move(actor, detail, detail.next_stage_id, f"🏆 {detail.name} is won.", **move)
+            won = _("🏆 {deal} is won.").format(deal=detail.name)
+            _move(actor, detail, detail.next_stage_id, won, **move)
         return
     if st.button(
-        f"➡️ Move to {detail.next_stage}",
+        _("➡️ Move to {stage}").format(stage=shown(detail.next_stage)),
         key=f"{key}_next_{detail.id}",
         type="primary",
         width="stretch",
         disabled=bool(detail.blockers) and actor.role == Role.REP,
     ):
-        _move(actor, detail, detail.next_stage_id, f"Moved to {detail.next_stage}.")
+        moved = _("Moved to {stage}.").format(stage=shown(detail.next_stage))
+        _move(actor, detail, detail.next_stage_id, moved)
 
 
 def _move(actor: Actor, detail: DealDetail, stage_id: int, success: str, **values) -> None:
@@ -215,62 +255,65 @@ def render_other_move(actor: Actor, detail: DealDetail, key: str) -> None:
     reopening a lost deal: `render_reopen`)."""
     options = [
         (sid, name)
-        for sid, name, _, is_lost in stage_choices()
+        for sid, name, __, is_lost in stage_choices()
         if sid != detail.stage_id and not is_lost
     ]
-    with st.expander("Other move: back, override"):
+    with st.expander(_("Other move: back, override")):
         with st.form(f"{key}_other_{detail.id}"):
             target = st.selectbox(
-                "To stage", options, format_func=lambda o: o[1], key=f"{key}_other_to"
+                _("To stage"), options, format_func=lambda o: shown(o[1]), key=f"{key}_other_to"
             )
-            reason = st.text_input("Reason", key=f"{key}_other_reason")
+            reason = st.text_input(_("Reason"), key=f"{key}_other_reason")
             override = False
             if actor.role != Role.REP:
-                override = st.checkbox("Override the checklist and role rules", key=f"{key}_ovr")
-            submitted = st.form_submit_button("Move", width="stretch")
+                override = st.checkbox(_("Override the checklist and role rules"), key=f"{key}_ovr")
+            submitted = st.form_submit_button(_("Move"), width="stretch")
         if submitted and target:
             values: dict[str, object] = {"reason": reason or None, "override": override}
             if next(s for s in stage_choices() if s[0] == target[0])[2]:
                 values |= {"closed_on": date.today(), "amount": detail.amount}
-            _move(actor, detail, target[0], f"Moved to {target[1]}.", **values)
+            moved = _("Moved to {stage}.").format(stage=shown(target[1]))
+            _move(actor, detail, target[0], moved, **values)
 
 
 def render_edit(actor: Actor, detail: DealDetail, key: str) -> None:
     """Next step, close date, amount, currency and forecast category of an open deal."""
-    with st.expander("✏️ Next step, close date, amount"):
+    with st.expander(_("✏️ Next step, close date, amount")):
         with st.form(f"{key}_edit_{detail.id}"):
             next_step = st.text_input(
-                "Next step",
+                _("Next step"),
                 value=detail.next_step_note or "",
                 max_chars=300,
-                help="A note shown as the next step while the deal has no open follow-up.",
+                help=_("A note shown as the next step while the deal has no open follow-up."),
             )
-            close = st.date_input("Expected close", value=detail.expected_close)
+            close = st.date_input(_("Expected close"), value=detail.expected_close)
             choices = currency_options()
             codes = choices.codes
             if detail.currency not in codes:  # a code kept from before the list changed
                 codes = [detail.currency, *codes]
             amount_col, currency_col = st.columns([3, 2])
             amount = amount_col.number_input(
-                "Amount", min_value=0.0, value=float(detail.amount), step=100.0
+                _("Amount"), min_value=0.0, value=float(detail.amount), step=100.0
             )
             code = currency_col.selectbox(
-                "Currency",
+                _("Currency"),
                 codes,
                 index=codes.index(detail.currency),
                 format_func=lambda c: currency_label(c, choices),
                 key=f"{key}_edit_currency_{detail.id}",
-                help="The currency of the amount. Figures convert it to the company currency "
-                "at the rate in effect.",
+                help=_(
+                    "The currency of the amount. Figures convert it to the company currency "
+                    "at the rate in effect."
+                ),
             )
             categories = list(ForecastCategory)
             category = st.selectbox(
-                "Forecast category",
+                _("Forecast category"),
                 categories,
                 index=categories.index(detail.forecast_category),
-                format_func=lambda c: c.value.replace("_", " "),
+                format_func=forecast_name,
             )
-            submitted = st.form_submit_button("Save", width="stretch")
+            submitted = st.form_submit_button(_("Save"), width="stretch")
         if submitted:
             changes: dict = {}
             if next_step != (detail.next_step_note or ""):
@@ -293,36 +336,47 @@ def render_edit(actor: Actor, detail: DealDetail, key: str) -> None:
                     DealUpdate(**changes),
                 )
 
-            run_action(action, "Saved." if changes else "Nothing changed.")
+            run_action(action, _("Saved.") if changes else _("Nothing changed."))
 
 
 def render_team(actor: Actor, detail: DealDetail, key: str) -> None:
-    st.markdown("**Deal team**")
+    st.markdown(_("**Deal team**"))
     if not detail.team:
-        st.caption("Nobody on the team yet.")
+        st.caption(_("Nobody on the team yet."))
     for member in detail.team:
         row = st.container(horizontal=True, vertical_alignment="center")
-        row.markdown(f"{member.person} — *{member.role}*")
-        if detail.can_edit and row.button("✖", key=f"{key}_rm_{member.id}", help="Remove"):
+        row.markdown(f"{member.person} — *{shown(member.role)}*")
+        if detail.can_edit and row.button("✖", key=f"{key}_rm_{member.id}", help=_("Remove")):
 
             def remove(session, member_id=member.id):
                 deals.remove_team_member(session, load_actor(session, actor.id), member_id)
 
-            run_action(remove, f"{member.person} left the team.")
+            run_action(remove, _("{person} left the team.").format(person=member.person))
     if not detail.can_edit:
         return
     people, roles = team_choices(actor.id)
     with st.form(f"{key}_team_{detail.id}", border=False):
         person = st.selectbox(
-            "Person", people, format_func=lambda p: p[1], index=None, key=f"{key}_team_person"
+            _("Person"),
+            people,
+            format_func=lambda p: p[1],
+            index=None,
+            placeholder=_("Pick a person"),
+            key=f"{key}_team_person",
         )
         role = st.selectbox(
-            "Role", roles, index=None, accept_new_options=True, key=f"{key}_team_role"
+            _("Role"),
+            roles,
+            index=None,
+            accept_new_options=True,
+            format_func=shown,
+            placeholder=_("Pick or type a role"),
+            key=f"{key}_team_role",
         )
-        submitted = st.form_submit_button("Add to team", width="stretch")
+        submitted = st.form_submit_button(_("Add to team"), width="stretch")
     if submitted:
         if person is None or not role:
-            st.error("Pick a person and a role.")
+            st.error(_("Pick a person and a role."))
             return
 
         def add(session):
@@ -330,23 +384,26 @@ def render_team(actor: Actor, detail: DealDetail, key: str) -> None:
                 session, load_actor(session, actor.id), detail.id, person[0], role
             )
 
-        run_action(add, f"{person[1]} joined the team as {role}.")
+        run_action(
+            add,
+            _("{person} joined the team as {role}.").format(person=person[1], role=shown(role)),
+        )
 
 
 def render_cash(actor: Actor, detail: DealDetail, key: str) -> None:
     """Where a won deal stands from contract to cash, and the form for the next step."""
-    st.markdown("**Lead to cash**")
+    st.markdown(_("**Lead to cash**"))
     steps = [
-        ("Contract signed", detail.contract_signed_on, detail.contract_amount),
-        ("Invoiced", detail.invoiced_on, detail.invoiced_amount),
-        ("Paid", detail.paid_on, detail.paid_amount),
+        (CashStatus.CONTRACT_SIGNED, detail.contract_signed_on, detail.contract_amount),
+        (CashStatus.INVOICED, detail.invoiced_on, detail.invoiced_amount),
+        (CashStatus.PAID, detail.paid_on, detail.paid_amount),
     ]
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    "step": name,
-                    "on": on.isoformat() if on else "–",
+                    "step": _(CASH_LABELS[name]),
+                    "on": day_name(on) if on else "–",
                     "amount": money_in(amount, detail.currency) if amount else "–",
                 }
                 for name, on, amount in steps
@@ -354,67 +411,74 @@ def render_cash(actor: Actor, detail: DealDetail, key: str) -> None:
         ),
         hide_index=True,
         width="stretch",
+        column_config={"step": _("step"), "on": _("on"), "amount": _("amount")},
     )
     step = detail.next_cash_step
     if step is None or not detail.can_edit:
         return
     with st.form(f"{key}_cash_{detail.id}"):
-        on = st.date_input(f"{CASH_LABELS[step]} on", value=date.today())
+        on = st.date_input(_(CASH_DATES[step]), value=date.today())
         default = detail.invoiced_amount or detail.contract_amount or detail.amount
         amount = st.number_input(
-            f"Amount ({detail.currency})", min_value=0.0, value=float(default), step=100.0
+            _("Amount ({currency})").format(currency=detail.currency),
+            min_value=0.0,
+            value=float(default),
+            step=100.0,
         )
-        submitted = st.form_submit_button(f"Record: {CASH_LABELS[step].lower()}", width="stretch")
+        submitted = st.form_submit_button(_(CASH_BUTTONS[step]), width="stretch")
     if submitted:
 
         def action(session):
             data = CashStep(step=step, on=on, amount=round(amount, 2), seen_version=detail.version)
             deals.record_cash_step(session, load_actor(session, actor.id), detail.id, data)
 
-        run_action(action, f"{CASH_LABELS[step]} recorded.")
+        run_action(action, _(CASH_DONE[step]))
 
 
 def render_history(detail: DealDetail) -> None:
-    st.markdown("**Stage history**")
+    st.markdown(_("**Stage history**"))
     if not detail.history:
-        st.caption("No stage changes recorded yet.")
+        st.caption(_("No stage changes recorded yet."))
         return
     st.dataframe(
         pd.DataFrame([h.model_dump() for h in detail.history]).assign(
             amount=lambda f: f["amount"].map(money),
             # the first entry comes from no stage; a move without a reason or by the system
-            **{c: lambda f, c=c: as_text(f[c]) for c in ("from_stage", "changed_by", "reason")},
+            from_stage=lambda f: as_text(f["from_stage"].map(shown)),
+            to_stage=lambda f: f["to_stage"].map(shown),
+            **{c: lambda f, c=c: as_text(f[c]) for c in ("changed_by", "reason")},
         ),
         hide_index=True,
         width="stretch",
         column_config={
-            "changed_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
-            "from_stage": "From",
-            "to_stage": "To",
-            "changed_by": "By",
-            "amount": "Amount",
-            "reason": "Reason",
+            "changed_at": st.column_config.DatetimeColumn(_("When"), format=_("D MMM YYYY, HH:mm")),
+            "from_stage": _("From"),
+            "to_stage": _("To"),
+            "changed_by": _("Changed by"),
+            "amount": _("Amount"),
+            "reason": _("Reason"),
         },
     )
 
 
 def render_activities(detail: DealDetail) -> None:
-    st.markdown("**Activities**")
+    st.markdown(_("**Activities**"))
     if not detail.activities:
-        st.caption("No activities logged on this deal yet.")
+        st.caption(_("No activities logged on this deal yet."))
         return
     st.dataframe(
         pd.DataFrame([a.model_dump() for a in detail.activities]).assign(
-            **{c: lambda f, c=c: as_text(f[c]) for c in ("outcome", "notes")}
+            type=lambda f: f["type"].map(activity_name),
+            **{c: lambda f, c=c: as_text(f[c]) for c in ("outcome", "notes")},
         ),
         hide_index=True,
         width="stretch",
         column_config={
-            "occurred_on": "Date",
-            "type": "Type",
-            "person": "By",
-            "outcome": "Outcome",
-            "notes": "Notes",
+            "occurred_on": _("Date"),
+            "type": _("Type"),
+            "person": _("Logged by"),
+            "outcome": _("Outcome"),
+            "notes": _("Notes"),
         },
     )
 
@@ -436,13 +500,17 @@ def render_deal(
         return
     render_header(detail)
     if detail.updated_by:
-        st.caption(f"Last changed by {detail.updated_by} at {detail.updated_at:%d %b %Y %H:%M}")
+        st.caption(
+            _("Last changed by {person} at {moment}").format(
+                person=detail.updated_by, moment=moment(detail.updated_at)
+            )
+        )
     if detail.status == DealStatus.OPEN and detail.can_edit:
         render_move(actor, detail, key)
         quick_add_activity(actor, detail.customer_id, detail.id, key=f"{key}_act_{detail.id}")
         add_follow_up_form(actor, detail.customer_id, detail.id, key=f"{key}_fu_{detail.id}")
         render_edit(actor, detail, key)
-        lost_stage = next((sid for sid, _, _, is_lost in stage_choices() if is_lost), None)
+        lost_stage = next((sid for sid, __, ___, is_lost in stage_choices() if is_lost), None)
         if lost_stage is not None:
             render_mark_lost(actor, detail, key, lost_stage)
         render_other_move(actor, detail, key)
@@ -458,7 +526,7 @@ def render_deal(
     render_credit(actor, detail.id, key=key)
     sections = (render_team, render_history, render_activities)
     if compact:
-        with st.expander("Team, history and activities"):
+        with st.expander(_("Team, history and activities")):
             render_team(actor, detail, key)
             render_history(detail)
             render_activities(detail)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DomainError
+from core.i18n import _
 from core.models import Actor
 from core.pipeline import reviews
 from ui.data import read
 from ui.links import linked_id, show_in_address
+from ui.stage_names import short_day
 
 OPEN_KEY = "review_open"
 REP_KEY = "review_rep"
@@ -33,18 +35,21 @@ def show_linked_review(actor: Actor) -> None:
             detail = reviews.review_detail(session, actor, int(review_id))
     except DomainError as exc:
         st.error(str(exc))
-        st.button("Close", key="review_link_close", on_click=_close)
+        st.button(_("Close"), key="review_link_close", on_click=_close)
         return
     if arrived is not None:
         st.session_state[REP_KEY] = (detail.rep_id, detail.rep)
     with st.container(border=True):
-        st.subheader(f"Review of {detail.held_on:%d %b %Y}")
-        st.caption(f"{detail.rep}, reviewed by {detail.manager}")
-        st.markdown(detail.notes or "_No notes were written._")
+        st.subheader(_("Review of {day}").format(day=short_day(detail.held_on)))
+        st.caption(_("{rep}, reviewed by {manager}").format(rep=detail.rep, manager=detail.manager))
+        st.markdown(detail.notes or _("_No notes were written._"))
         if detail.deals:
-            st.markdown("**Deals discussed**  \n" + "  \n".join(detail.deals))
+            st.markdown(_("**Deals discussed**") + "  \n" + "  \n".join(detail.deals))
         for what, due_on, done_on in detail.commitments:
-            due = f" · due {due_on:%d %b %Y}" if due_on else ""
-            done = f" · ✔ done {done_on:%d %b %Y}" if done_on else ""
-            st.markdown(f"- {what}{due}{done}")
-        st.button("Close this review", key="review_link_close", on_click=_close)
+            parts = [what]  # the commitment, then its due and done days, joined by " · "
+            if due_on:
+                parts.append(_("due {day}").format(day=short_day(due_on)))
+            if done_on:
+                parts.append(_("✔ done {day}").format(day=short_day(done_on)))
+            st.markdown("- " + " · ".join(parts))
+        st.button(_("Close this review"), key="review_link_close", on_click=_close)
