@@ -16,6 +16,7 @@ from core.progress.views import BudgetNote, NotPricedBeside
 from ui import charts, measure_views, not_priced
 from ui.auth import current_actor
 from ui.data import cached, read
+from ui.digest_view import show_this_week
 from ui.downloads import download_buttons
 from ui.format import as_text, money, percent
 
@@ -158,3 +159,5 @@ else:
         },
     )
     download_buttons(table, f"won-vs-target-{figures.period}")
+
+show_this_week(actor.id, actor.role, today)

@@ -54,6 +54,7 @@ PAGES: list[PageEntry] = [
     ),
     PageEntry("pages/import.py", N_("Import and export"), "📥", N_("Administration"), LEADERS),
     PageEntry("pages/audit.py", N_("Audit log"), "📜", N_("Administration"), MANAGEMENT),
+    PageEntry("pages/digests.py", N_("Email digests"), "📧", N_("Administration"), MANAGEMENT),
     PageEntry("pages/account.py", N_("My account"), "👤", N_("Me"), EVERYONE),
 ]
 """Sections appear in the order of their first page."""

@@ -26,6 +26,8 @@ FOOTER = N_(
     "You receive this email because of your place in the sales organisation. "
     "You can stop it on My account."
 )
+ALERTS_SHOWN = 10
+"""A weekly digest lists this many alerts, most severe first, and links to the rest."""
 SEVERITY_COLOUR = {"high": "#b91c1c", "medium": "#b45309", "low": "#4b5563"}
 
 
@@ -93,12 +95,25 @@ class _Email:
             f"<tr>{head}</tr>{body}</table>"
         )
 
+    def facts(self, pairs: list[tuple[str, str]]) -> None:
+        """Name and value, one per line."""
+        self.lines += [f"  {name}: {value}" for name, value in pairs]
+        rows = "".join(
+            f'<tr><td style="{CELL.format(align="left")}">{escape(name)}</td>'
+            f'<td style="{CELL.format(align="right")}font-weight:600;">{escape(value)}</td></tr>'
+            for name, value in pairs
+        )
+        self.blocks.append(
+            '<table role="presentation" cellspacing="0" cellpadding="0" '
+            f'style="border-collapse:collapse;width:100%;max-width:420px;font-size:14px;">{rows}</table>'
+        )
+
     def alerts(self, alerts: list[Alert]) -> None:
         for alert in alerts:
-            self.lines.append(f"  - [{_(alert.rule_label)}] {alert.message} {alert_link(alert)}")
+            self.lines.append(f"  - [{alert.rule_label}] {alert.message} {alert_link(alert)}")
         items = "".join(
             f'<li style="margin:4px 0;"><span style="font-weight:600;'
-            f'color:{SEVERITY_COLOUR.get(a.severity, "#111")};">{escape(_(a.rule_label))}</span> '
+            f'color:{SEVERITY_COLOUR.get(a.severity, "#111")};">{escape(a.rule_label)}</span> '
             f'<a href="{escape(alert_link(a))}" style="{LINK}">{escape(a.message)}</a></li>'
             for a in alerts
         )
@@ -139,17 +154,16 @@ def alert_link(alert: Alert) -> str:
 
 
 def _figures(email: _Email, head: AttainmentRow, currency: str) -> None:
-    email.table(
-        [_("Figure"), _("Value")],
+    email.facts(
         [
-            [(_("Target"), None), (money(head.target, currency), None)],
-            [(_("Won"), None), (money(head.won, currency), None)],
-            [(_("Attainment"), None), (percent(head.attainment), None)],
-            [(_("Expected by today"), None), (money(head.expected_to_date, currency), None)],
-            [(_("Pace"), None), (percent(head.pace), None)],
-            [(_("Gap"), None), (money(head.gap, currency), None)],
-            [(_("Probability of making it"), None), (percent(head.probability), None)],
-        ],
+            (_("Target"), money(head.target, currency)),
+            (_("Won"), money(head.won, currency)),
+            (_("Attainment"), percent(head.attainment)),
+            (_("Expected by today"), money(head.expected_to_date, currency)),
+            (_("Pace"), percent(head.pace)),
+            (_("Gap"), money(head.gap, currency)),
+            (_("Probability of making it"), percent(head.probability)),
+        ]
     )
 
 
@@ -250,7 +264,17 @@ def _weekly(digest: WeeklyDigest, currency: str) -> tuple[str, _Email]:
     else:
         email.heading(_("The biggest risks"))
     if digest.alerts:
-        email.alerts(digest.alerts)
+        email.alerts(digest.alerts[:ALERTS_SHOWN])
+        hidden = len(digest.alerts) - ALERTS_SHOWN
+        if hidden > 0:
+            email.paragraph(
+                ngettext(
+                    "{n} more alert is on the Alerts page.",
+                    "{n} more alerts are on the Alerts page.",
+                    hidden,
+                ).format(n=hidden),
+                url=link("/alerts"),
+            )
     else:
         email.paragraph(_("Nothing needs your attention."))
     return subject, email
@@ -265,7 +289,8 @@ def _daily(digest: DailyDigest) -> tuple[str, _Email]:
     email.paragraph(_("Hello {name},").format(name=digest.person))
     email.paragraph(
         _(
-            "These high-severity alerts are new in your area since your last daily digest ({day})."
+            "These high-severity alerts of your area are new on {day}: "
+            "no earlier daily digest reported them."
         ).format(day=day(digest.today))
     )
     email.alerts(digest.alerts)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied, ValidationFailed
-from core.i18n import _
+from core.i18n import _, use_language
 from core.models import Actor
 from core.org import audit
 from core.org.access import ensure_active
@@ -60,7 +60,9 @@ def opted_out_kinds(session: Session, actor: Actor) -> set[str]:
     return set(session.scalars(select(DigestOptOut.kind).where(DigestOptOut.person_id == actor.id)))
 
 
-def set_opt_out(session: Session, actor: Actor, person_id: int, kind: str, opted_out: bool) -> None:
+def set_opt_out(
+    session: Session, actor: Actor, person_id: int | None, kind: str, opted_out: bool
+) -> None:
     """Stop (or resume) one kind of digest for a person: only that person may."""
     ensure_active(actor)
     if actor.id is None or person_id != actor.id:
@@ -138,15 +140,17 @@ def sent_log(
 def preview(
     session: Session, actor: Actor, person_id: int, kind: str, today: date
 ) -> tuple[Digest, RenderedEmail] | None:
-    """A person's digest of a kind as it would go out today, in the current language (admins
+    """A person's digest of a kind as it would go out today, in their language (admins
     and directors for anyone; a person for themself). None: nothing to say."""
     ensure_active(actor)
     if person_id != actor.id and not actor.sees_everything:
         raise PermissionDenied(_("Only admins and directors preview other people's digests."))
-    digest = digest_of(session, person_id, _kind(kind), today)
-    if digest is None:
-        return None
-    return digest, render(digest, company_currency(session))
+    person = session.get(Person, person_id)
+    with use_language(person.language if person is not None else None):
+        digest = digest_of(session, person_id, _kind(kind), today)
+        if digest is None:
+            return None
+        return digest, render(digest, company_currency(session))
 
 
 def this_week(session: Session, actor: Actor, today: date) -> WeeklyDigest | None:
