@@ -6,14 +6,16 @@ sub-regions and reps while the plan is a draft; reps read their own targets and 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
+from babel.dates import format_date
 from pydantic import ValidationError
 
 from core.errors import DomainError
+from core.i18n import N_, _, babel_locale, is_chinese, period_name
 from core.models import Actor, PlanStatus, Role
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
@@ -34,25 +36,48 @@ from ui.data import cached, read, save
 from ui.downloads import download_buttons
 from ui.flash import show_flash
 from ui.format import money
+from ui.plan_series import STATUS_NAMES
 from ui.seasonality_editor import manual_season_editor, profiles_section, season_options
 
 STATUS_BADGE = {
-    PlanStatus.DRAFT: "📝 draft",
-    PlanStatus.SUBMITTED: "📨 submitted",
-    PlanStatus.APPROVED: "✅ approved",
-    PlanStatus.LOCKED: "🔒 locked",
+    PlanStatus.DRAFT: N_("📝 draft"),
+    PlanStatus.SUBMITTED: N_("📨 submitted"),
+    PlanStatus.APPROVED: N_("✅ approved"),
+    PlanStatus.LOCKED: N_("🔒 locked"),
 }
 METHODS = {
-    "equal": "Equal per rep",
-    "history": "Historical share (won, last 12 months)",
-    "potential": "Customer potential",
-    "pipeline": "Open pipeline",
-    "manual": "Manual weights (one per rep)",
+    "equal": N_("Equal per rep"),
+    "history": N_("Historical share (won, last 12 months)"),
+    "potential": N_("Customer potential"),
+    "pipeline": N_("Open pipeline"),
+    "manual": N_("Manual weights (one per rep)"),
 }
 # A region is shared again by a method; figures by hand are typed into its grid instead.
 RESPLIT_METHODS = {method: label for method, label in METHODS.items() if method != "manual"}
-RAMPS = {"spread": "Spread it over the other reps", "absorb": "Absorb it (plan less)"}
-SEASONS = {"flat": "Flat", "history": "From history", "manual": "By hand (12 percentages)"}
+RAMPS = {"spread": N_("Spread it over the other reps"), "absorb": N_("Absorb it (plan less)")}
+SEASONS = {
+    "flat": N_("Flat"),
+    "history": N_("From history"),
+    "manual": N_("By hand (12 percentages)"),
+}
+GRID_MONTH = "%b '%y"
+"""How core labels a plan's months ("Jan '27"); the screen shows them in the person's language."""
+
+
+def month_text(month: date) -> str:
+    """A plan month on screen: "Jan 2027" in English, "2027年1月" in Chinese."""
+    return format_date(month, "MMM y", locale=babel_locale())
+
+
+def month_header(label: str) -> str:
+    """A grid's month column header in the person's language ("Jan '27" stays in English)."""
+    if not is_chinese():
+        return label
+    try:
+        month = datetime.strptime(label, GRID_MONTH).date()
+    except ValueError:
+        return label
+    return format_date(month, "y年M月", locale=babel_locale())
 
 
 # --------------------------------------------------------------------------- cached reads
@@ -152,13 +177,14 @@ def highlight_changes(after: pd.DataFrame, before: pd.DataFrame, columns: list[s
     for column in columns:
         differs = (after[column].fillna(-1) != before[column].fillna(-1)).to_numpy()
         styles[column] = ["background-color: #fff3cd" if d else "" for d in differs]
-    return after.style.apply(lambda _: styles, axis=None)
+    return after.style.apply(lambda __: styles, axis=None)
 
 
 def totals_frame(grid: RegionGrid) -> pd.DataFrame:
     rows = {f"Σ {grid.region_name}": [int(v) for v in grid.totals]}
     if grid.reps_total is not None and grid.plan.padding_pct:
-        rows[f"Reps carry (+{grid.plan.padding_pct}% padding)"] = [int(v) for v in grid.reps_total]
+        carry = _("Reps carry (+{pct}% padding)").format(pct=grid.plan.padding_pct)
+        rows[carry] = [int(v) for v in grid.reps_total]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=grid.months)
     frame["Total"] = frame.sum(axis=1)
     return frame
@@ -205,8 +231,10 @@ def manual_weights_editor(actor, info: PlanInfo | None, suffix: str) -> dict[int
     with read() as session:
         table = manual_weights.weight_table(session, actor, info.manual_weights if info else None)
     st.caption(
-        "Each rep carries their weight's share of the sum of all weights (2 carries twice "
-        "as much as 1, 0 carries nothing); new hires still ramp up."
+        _(
+            "Each rep carries their weight's share of the sum of all weights (2 carries twice "
+            "as much as 1, 0 carries nothing); new hires still ramp up."
+        )
     )
     edited = st.data_editor(
         table.drop(columns=["person_id"]).assign(weight=table["weight"].astype(float)),
@@ -214,9 +242,9 @@ def manual_weights_editor(actor, info: PlanInfo | None, suffix: str) -> dict[int
         width="stretch",
         disabled=["rep", "region"],
         column_config={
-            "rep": st.column_config.TextColumn("Rep"),
-            "region": st.column_config.TextColumn("Region"),
-            "weight": st.column_config.NumberColumn("Weight", min_value=0.0, step=0.5),
+            "rep": st.column_config.TextColumn(_("Rep")),
+            "region": st.column_config.TextColumn(_("Region")),
+            "weight": st.column_config.NumberColumn(_("Weight"), min_value=0.0, step=0.5),
         },
         key=f"plan_weights_{suffix}",
     )
@@ -229,49 +257,66 @@ def company_form(actor, year: int, info: PlanInfo | None, series) -> None:
     """The director's company figure with an immediate preview of the regions' share."""
     replacing = info is not None and not info.permissions.allocate_starts_new_version
     name = plan_series.plan_name(year, series)
-    title = f"Set the company target of {name} and allocate" if info is None else "Allocate again"
+    title = (
+        _("🎯 Set the company target of {plan} and allocate").format(plan=name)
+        if info is None
+        else _("🎯 Allocate again")
+    )
     suffix = start_form(year, info)
-    with st.expander(f"🎯 {title}", expanded=info is None):
+    with st.expander(title, expanded=info is None):
         if replacing:
             st.caption(
-                "Allocating again replaces every figure of this draft, managers' changes included."
+                _(
+                    "Allocating again replaces every figure of this draft, managers' changes "
+                    "included."
+                )
             )
         elif info is not None:
-            st.caption(f"This starts version {max(info.versions) + 1}; v{info.version} is kept.")
+            st.caption(
+                _("This starts version {new}; v{old} is kept.").format(
+                    new=max(info.versions) + 1, old=info.version
+                )
+            )
         if info is not None and info.method in METHODS:
             st.caption(
-                f"The form starts from how {info.label} was allocated; change what you want "
-                "to allocate differently."
+                _(
+                    "The form starts from how {plan} was allocated; change what you want to "
+                    "allocate differently."
+                ).format(plan=info.label)
             )
         elif info is not None:
-            st.caption(f"{info.label} was imported, not allocated; choose how to allocate it.")
+            st.caption(
+                _("{plan} was imported, not allocated; choose how to allocate it.").format(
+                    plan=info.label
+                )
+            )
         left, middle, right = st.columns(3)
         target = left.number_input(
-            "Company target", min_value=0, step=plan_series.step(series), key="plan_target"
+            _("Company target"), min_value=0, step=plan_series.step(series), key="plan_target"
         )
         method = middle.selectbox(
-            "Method", list(METHODS), format_func=METHODS.get, key="plan_method"
+            _("Method"), list(METHODS), format_func=lambda m: _(METHODS[m]), key="plan_method"
         )
         seasons = season_options(SEASONS, actor)
         seasonality = right.selectbox(
-            "Seasonality", list(seasons), format_func=seasons.get, key="plan_season"
+            _("Seasonality"), list(seasons), format_func=seasons.get, key="plan_season"
         )
         manual = manual_season_editor(info, suffix) if seasonality == "manual" else None
         weights = manual_weights_editor(actor, info, suffix) if method == "manual" else None
         left, middle, right = st.columns(3)
         padding = left.number_input(
-            "Padding (over-assignment to reps, %)",
+            _("Padding (over-assignment to reps, %)"),
             min_value=0.0,
             max_value=100.0,
             step=1.0,
             key="plan_padding",
         )
         ramp = middle.radio(
-            "New-hire ramp shortfall",
+            _("New-hire ramp shortfall"),
             list(RAMPS),
             horizontal=True,
             key="plan_ramp",
-            format_func=RAMPS.get,
+            format_func=lambda r: _(RAMPS[r]),
         )
         stretch = plan_series.stretch_input(right)
         if target is None:
@@ -307,30 +352,40 @@ def company_form(actor, year: int, info: PlanInfo | None, series) -> None:
             }
         )
         allocated = int(preview.region[root].sum())
+        if allocated < int(target):
+            preview_text = _(
+                "**Preview:** {amount} to {regions} regions and {reps} reps over 12 months — "
+                "the ramp takes {ramp} off"
+            )
+        else:
+            preview_text = _(
+                "**Preview:** {amount} to {regions} regions and {reps} reps over 12 months"
+            )
         st.markdown(
-            f"**Preview:** {figure(allocated)} to {len(tops)} regions and "
-            f"{len(preview.rep)} reps over 12 months"
-            + (
-                f" — the ramp takes {figure(int(target) - allocated)} off"
-                if allocated < int(target)
-                else ""
+            preview_text.format(
+                amount=figure(allocated),
+                regions=len(tops),
+                reps=len(preview.rep),
+                ramp=figure(int(target) - allocated),
             )
         )
         chart_left, chart_right = st.columns(2)
-        chart_left.altair_chart(plan_charts.target_by_part(frame, title="Regions"), width="stretch")
-        months = [m.strftime("%b %Y") for m in preview.months]
+        chart_left.altair_chart(
+            plan_charts.target_by_part(frame, title=_("Regions")), width="stretch"
+        )
+        months = [month_text(m) for m in preview.months]
         chart_right.altair_chart(
             plan_charts.monthly_profile(
-                months, [Decimal(int(v)) for v in preview.region[root]], title="Company by month"
+                months, [Decimal(int(v)) for v in preview.region[root]], title=_("Company by month")
             ),
             width="stretch",
         )
         if info is None:
-            label = "Create plan"
+            label = _("Create plan")
         elif replacing:
-            label = "Allocate again"
+            label = _("Allocate again")
         else:
-            label = f"Allocate as v{max(info.versions) + 1}"
+            label = _("Allocate as v{version}").format(version=max(info.versions) + 1)
         if st.button(label, type="primary", key="plan_create"):
             expected = info.lock_version if replacing and info is not None else None
             save_plan(
@@ -344,14 +399,14 @@ def company_form(actor, year: int, info: PlanInfo | None, series) -> None:
 
 def capacity_check(info: PlanInfo) -> None:
     """How many fully productive reps the company figure needs (directors' sanity check)."""
-    with st.expander("🧮 Capacity: reps needed for this target"):
+    with st.expander(_("🧮 Capacity: reps needed for this target")):
         a, b, c, d = st.columns(4)
         productivity = a.number_input(
-            "Bookings of a ramped rep per year", 1, value=1_000_000, step=50_000, key="cap_prod"
+            _("Bookings of a ramped rep per year"), 1, value=1_000_000, step=50_000, key="cap_prod"
         )
-        attainment = b.number_input("Expected attainment %", 1, 200, 85, key="cap_att")
-        attrition = c.number_input("Attrition % per year", 0, 100, 15, key="cap_churn")
-        ramp_months = d.number_input("Months lost to ramp", 0, 12, 3, key="cap_ramp")
+        attainment = b.number_input(_("Expected attainment %"), 1, 200, 85, key="cap_att")
+        attrition = c.number_input(_("Attrition % per year"), 0, 100, 15, key="cap_churn")
+        ramp_months = d.number_input(_("Months lost to ramp"), 0, 12, 3, key="cap_ramp")
         try:
             needed = reps_needed(
                 info.company_target,
@@ -363,56 +418,74 @@ def capacity_check(info: PlanInfo) -> None:
         except DomainError as exc:
             st.error(str(exc))
             return
-        st.markdown(f"**{needed} reps** are needed to carry {money(info.company_target)}.")
+        st.markdown(
+            _("**{n} reps** are needed to carry {amount}.").format(
+                n=needed, amount=money(info.company_target)
+            )
+        )
 
 
 def workflow_buttons(actor, info: PlanInfo) -> None:
     allowed = info.permissions
     buttons = [
-        (label, action, done)
-        for may, label, action, done in [
-            (allowed.can_submit, "📨 Submit for approval", workflow.submit_plan, "submitted"),
-            (allowed.can_approve, "✅ Approve", workflow.approve_plan, "approved"),
+        (label, action, key, done)
+        for may, label, action, key, done in [
+            (
+                allowed.can_submit,
+                _("📨 Submit for approval"),
+                workflow.submit_plan,
+                "submitted",
+                _("{plan} submitted."),
+            ),
+            (
+                allowed.can_approve,
+                _("✅ Approve"),
+                workflow.approve_plan,
+                "approved",
+                _("{plan} approved."),
+            ),
             (
                 allowed.can_return_to_draft,
-                "↩ Return to draft",
+                _("↩ Return to draft"),
                 workflow.return_to_draft,
                 "returned to draft",
+                _("{plan} returned to draft."),
             ),
-            (allowed.can_lock, "🔒 Lock", workflow.lock_plan, "locked"),
+            (allowed.can_lock, _("🔒 Lock"), workflow.lock_plan, "locked", _("{plan} locked.")),
         ]
         if may
     ]
     if not buttons:
         return
     columns = st.columns(len(buttons) + 2)
-    for column, (label, action, done) in zip(columns, buttons):
-        if column.button(label, key=f"plan_{done}"):
+    for column, (label, action, key, done) in zip(columns, buttons):
+        if column.button(label, key=f"plan_{key}"):
             save_plan(
                 lambda s, action=action: action(
                     s, actor, info.id, expected_lock_version=info.lock_version
                 ),
-                f"{info.label} {done}.",
+                done.format(plan=info.label),
             )
 
 
 def resplit_controls(actor, info: PlanInfo, grid: RegionGrid) -> None:
     """Share the region's figure again among its sub-regions and reps by a method."""
-    method_col, button_col, _ = st.columns([2, 1, 2])
+    method_col, button_col, __ = st.columns([2, 1, 2])
     method = method_col.selectbox(
-        f"Share {grid.region_name} again by",
+        _("Share {region} again by").format(region=grid.region_name),
         list(RESPLIT_METHODS),
-        format_func=RESPLIT_METHODS.get,
+        format_func=lambda m: _(RESPLIT_METHODS[m]),
         key=f"resplit_method_{grid.region_id}",
     )
     button_col.write("")
-    if button_col.button("↻ Re-split", key=f"resplit_{grid.region_id}"):
+    if button_col.button(_("↻ Re-split"), key=f"resplit_{grid.region_id}"):
         save_plan(
             lambda s: allocation.resplit_region(
                 s, actor, info.id, grid.region_id, method, expected_lock_version=info.lock_version
             ),
-            f"{grid.region_name} shared again by {METHODS[method].lower()}; its figure is "
-            "unchanged.",
+            _("{region} shared again by {method}; its figure is unchanged.").format(
+                region=grid.region_name, method=_(METHODS[method]).lower()
+            ),
         )
 
 
@@ -420,23 +493,25 @@ def region_editor(actor, info: PlanInfo, region_id: int) -> None:
     grid = grid_of(actor, info.id, region_id)
     original = month_frame(grid)
     column_config = {
-        "name": st.column_config.TextColumn("Sub-region / rep", disabled=True, pinned=True),
+        "name": st.column_config.TextColumn(_("Sub-region / rep"), disabled=True, pinned=True),
         "Total": st.column_config.NumberColumn(
-            "Total", help="Yearly target; change it to spread a new total over the months",
+            _("Total"), help=_("Yearly target; change it to spread a new total over the months"),
             format="localized", min_value=0, pinned=True,
         ),
         "Locked": st.column_config.CheckboxColumn(
-            "🔒", help="Locked rows keep their amounts when others change", pinned=True
+            "🔒", help=_("Locked rows keep their amounts when others change"), pinned=True
         ),
     } | {
         label: st.column_config.NumberColumn(
-            label, format="localized", min_value=0, width="small"
+            month_header(label), format="localized", min_value=0, width="small"
         )
         for label in grid.months
     }  # fmt: skip
     editable = grid.can_edit
     if original.empty:
-        st.info(f"{grid.region_name} has no sub-regions or reps in this plan.")
+        st.info(
+            _("{region} has no sub-regions or reps in this plan.").format(region=grid.region_name)
+        )
         return
     if not editable:
         st.dataframe(original, hide_index=True, width="stretch", column_config=column_config)
@@ -447,7 +522,9 @@ def region_editor(actor, info: PlanInfo, region_id: int) -> None:
             resplit_controls(actor, info, grid)
         if info.permissions.edit_starts_new_version:
             st.caption(
-                f"{info.label} is {info.status.value}: saving a change starts a new draft version."
+                _("{plan} is {status}: saving a change starts a new draft version.").format(
+                    plan=info.label, status=_(STATUS_NAMES[info.status])
+                )
             )
         edited = st.data_editor(
             original,
@@ -457,40 +534,42 @@ def region_editor(actor, info: PlanInfo, region_id: int) -> None:
             key=f"grid_{info.id}_{region_id}_{info.lock_version}",
         )
     st.dataframe(totals_frame(grid), width="stretch", column_config={
-        label: st.column_config.NumberColumn(label, format="localized")
-        for label in [*grid.months, "Total"]
-    })  # fmt: skip
+        label: st.column_config.NumberColumn(month_header(label), format="localized")
+        for label in grid.months
+    } | {"Total": st.column_config.NumberColumn(_("Total"), format="localized")})  # fmt: skip
     if not editable:
         return
     edits = edits_between(original, edited, grid.months)
     if edits.is_empty():
         st.caption(
-            "Change a month or a total: the other rows of the same month absorb the difference, "
-            f"so {grid.region_name} keeps its figure. Tick 🔒 to keep a row as it is."
+            _(
+                "Change a month or a total: the other rows of the same month absorb the "
+                "difference, so {region} keeps its figure. Tick 🔒 to keep a row as it is."
+            ).format(region=grid.region_name)
         )
         return
     try:
         preview = _preview(actor, info.id, region_id, edits)
     except (DomainError, ValidationError) as exc:
-        st.error(f"This change is not possible: {exc} Nothing was saved.")
+        st.error(_("This change is not possible: {reason} Nothing was saved.").format(reason=exc))
         return
     changed = month_frame(preview)
-    st.markdown("**Preview after your change** (not saved yet; changed cells are highlighted)")
+    st.markdown(_("**Preview after your change** (not saved yet; changed cells are highlighted)"))
     st.dataframe(
         highlight_changes(changed, original, [*grid.months, "Total"]),
         hide_index=True,
         width="stretch",
         column_config=column_config,
     )
-    if st.button("💾 Save changes", type="primary", key="grid_save"):
+    if st.button(_("💾 Save changes"), type="primary", key="grid_save"):
         new_version = info.permissions.edit_starts_new_version
         save_plan(
             lambda s: plan_grid.save_edits(
                 s, actor, info.id, region_id, edits, expected_lock_version=info.lock_version
             ),
-            f"Targets of {grid.region_name} saved in a new draft version."
+            _("Targets of {region} saved in a new draft version.").format(region=grid.region_name)
             if new_version
-            else f"Targets of {grid.region_name} saved.",
+            else _("Targets of {region} saved.").format(region=grid.region_name),
             new_version=new_version,
         )
 
@@ -501,35 +580,43 @@ def charts_and_gaps(actor, info: PlanInfo, region_id: int) -> None:
     left, right = st.columns(2)
     if not parts.empty:
         left.altair_chart(
-            plan_charts.target_by_part(parts, title=f"Yearly target in {grid.region_name}"),
+            plan_charts.target_by_part(
+                parts, title=_("Yearly target in {region}").format(region=grid.region_name)
+            ),
             width="stretch",
         )
     right.altair_chart(
         plan_charts.monthly_profile(
-            grid.months, grid.totals, title=f"{grid.region_name} month by month"
+            [month_header(m) for m in grid.months],
+            grid.totals,
+            title=_("{region} month by month").format(region=grid.region_name),
         ),
         width="stretch",
     )
     if not plan_series.is_company_revenue(info):
         return  # commitments are revenue of every line
     gaps = gaps_of(actor, info.id, region_id)
-    st.subheader("Top-down vs bottom-up")
+    st.subheader(_("Top-down vs bottom-up"))
     if grid.can_commit:
         region_commitment(actor, info, grid)
     if gaps["commitment"].isna().all():
         st.info(
-            "Nobody in this region has entered a commitment yet. Reps enter theirs on this "
-            "page; the gap to the target shows here."
+            _(
+                "Nobody in this region has entered a commitment yet. Reps enter theirs on this "
+                "page; the gap to the target shows here."
+            )
         )
         return
     st.altair_chart(
-        plan_charts.topdown_vs_bottomup(gaps, title="Target vs commitment"), width="stretch"
+        plan_charts.topdown_vs_bottomup(gaps, title=_("Target vs commitment")), width="stretch"
     )
     st.dataframe(gaps_table(gaps), hide_index=True, width="stretch")
     if not gaps["complete"].all():
         st.caption(
-            "A gap is shown once a rep, or every rep of a sub-region, has committed; until then "
-            "the commitment so far is shown without a gap."
+            _(
+                "A gap is shown once a rep, or every rep of a sub-region, has committed; until "
+                "then the commitment so far is shown without a gap."
+            )
         )
     download_buttons(
         gaps_download(gaps),
@@ -539,34 +626,37 @@ def charts_and_gaps(actor, info: PlanInfo, region_id: int) -> None:
 
 
 GAP_COLUMNS = {
-    "name": "Sub-region / rep",
-    "target": "Top-down target",
-    "commitment": "Bottom-up commitment",
-    "gap": "Gap (commitment − target)",
-    "gap_pct": "Gap % of target",
+    "name": N_("Sub-region / rep"),
+    "target": N_("Top-down target"),
+    "commitment": N_("Bottom-up commitment"),
+    "gap": N_("Gap (commitment − target)"),
+    "gap_pct": N_("Gap % of target"),
 }
+"""The gaps table's headers: English in the download, translated on screen."""
 
 
 def _commitment_text(row) -> str:
     if pd.isna(row["commitment"]):
-        return "Not yet committed"
+        return _("Not yet committed")
     if row["complete"]:
         return money(row["commitment"])
-    return f"{money(row['commitment'])} so far ({row['reps_committed']} of {row['reps']} reps)"
+    return _("{amount} so far ({committed} of {reps} reps)").format(
+        amount=money(row["commitment"]), committed=row["reps_committed"], reps=row["reps"]
+    )
 
 
 def gaps_table(gaps: pd.DataFrame) -> pd.DataFrame:
     """Top-down vs bottom-up as people read it: formatted figures, words where there is none."""
     return pd.DataFrame(
         {
-            GAP_COLUMNS["name"]: [
+            _(GAP_COLUMNS["name"]): [
                 ("🗂 " if kind == "region" else "👤 ") + name
                 for kind, name in zip(gaps["kind"], gaps["name"])
             ],
-            GAP_COLUMNS["target"]: [money(v) for v in gaps["target"]],
-            GAP_COLUMNS["commitment"]: [_commitment_text(row) for _, row in gaps.iterrows()],
-            GAP_COLUMNS["gap"]: ["–" if pd.isna(v) else f"{v:+,.0f}" for v in gaps["gap"]],
-            GAP_COLUMNS["gap_pct"]: [
+            _(GAP_COLUMNS["target"]): [money(v) for v in gaps["target"]],
+            _(GAP_COLUMNS["commitment"]): [_commitment_text(row) for __, row in gaps.iterrows()],
+            _(GAP_COLUMNS["gap"]): ["–" if pd.isna(v) else f"{v:+,.0f}" for v in gaps["gap"]],
+            _(GAP_COLUMNS["gap_pct"]): [
                 "–" if pd.isna(v) else f"{v * 100:+.1f}%" for v in gaps["gap_pct"]
             ],
         }
@@ -589,26 +679,30 @@ def gaps_download(gaps: pd.DataFrame) -> pd.DataFrame:
 
 def region_commitment(actor, info: PlanInfo, grid: RegionGrid) -> None:
     """A manager's (or director's) own bottom-up figure for the region, month by month."""
-    with st.expander(f"✍ Enter a commitment for {grid.region_name}"):
-        base = pd.DataFrame([[0] * 12], columns=grid.months, index=["We commit to"])
-        edited = st.data_editor(base, key=f"region_commitment_{info.id}_{grid.region_id}")
-        if st.button("Save the region's commitment", key="save_region_commitment"):
+    with st.expander(_("✍ Enter a commitment for {region}").format(region=grid.region_name)):
+        base = pd.DataFrame([[0] * 12], columns=grid.months, index=[_("We commit to")])
+        edited = st.data_editor(
+            base,
+            key=f"region_commitment_{info.id}_{grid.region_id}",
+            column_config={m: st.column_config.NumberColumn(month_header(m)) for m in grid.months},
+        )
+        if st.button(_("Save the region's commitment"), key="save_region_commitment"):
             amounts = {i: Decimal(str(v)) for i, v in enumerate(edited.iloc[0].tolist())}
             save_plan(
                 lambda s: commitments.set_commitments(
                     s, actor, info.fiscal_year, amounts, region_id=grid.region_id
                 ),
-                f"Commitment for {grid.region_name} saved.",
+                _("Commitment for {region} saved.").format(region=grid.region_name),
             )
 
 
 def compare_section(actor, info: PlanInfo) -> None:
     if len(info.versions) < 2 or not info.permissions.can_compare:
         return
-    with st.expander("🔀 Compare versions"):
+    with st.expander(_("🔀 Compare versions")):
         left, right = st.columns(2)
-        a = left.selectbox("From", info.versions, index=0, key="compare_a")
-        b = right.selectbox("To", info.versions, index=len(info.versions) - 1, key="compare_b")
+        a = left.selectbox(_("From"), info.versions, index=0, key="compare_a")
+        b = right.selectbox(_("To"), info.versions, index=len(info.versions) - 1, key="compare_b")
         try:
             with read() as session:
                 which = plan_series.of(info)
@@ -618,25 +712,35 @@ def compare_section(actor, info: PlanInfo) -> None:
             return
         changed = frame[frame["change"] != 0]
         if changed.empty:
-            st.info(f"v{a} and v{b} have the same yearly targets.")
+            st.info(_("v{a} and v{b} have the same yearly targets.").format(a=a, b=b))
         else:
-            st.dataframe(changed, hide_index=True, width="stretch")
+            st.dataframe(
+                changed,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "level": _("Level"),
+                    "region": _("Region"),
+                    "rep": _("Rep"),
+                    "change": _("Change"),
+                },
+            )
             download_buttons(changed, plan_series.file_name(info, f"-v{a}-vs-v{b}"))
 
 
 def download_and_upload(actor, info: PlanInfo) -> None:
-    with st.expander("⬇⬆ Download or upload the plan"):
+    with st.expander(_("⬇⬆ Download or upload the plan")):
         table = whole_plan(actor, info.id)
         download_buttons(table, plan_series.file_name(info))
         if not info.permissions.can_upload:
-            st.caption("Directors upload a changed plan into a draft version.")
+            st.caption(_("Directors upload a changed plan into a draft version."))
             return
         upload = st.file_uploader(
-            "Upload a changed plan (the same layout as the download)",
+            _("Upload a changed plan (the same layout as the download)"),
             type=["csv", "xlsx"],
             key="plan_upload",
         )
-        if upload is not None and st.button("Check and save the uploaded plan", key="upload_go"):
+        if upload is not None and st.button(_("Check and save the uploaded plan"), key="upload_go"):
 
             def upload_file(session):
                 frame = plan_files.read_plan_file(upload.name, upload.getvalue())
@@ -644,7 +748,10 @@ def download_and_upload(actor, info: PlanInfo) -> None:
                     session, actor, info.id, frame, expected_lock_version=info.lock_version
                 )
 
-            save_plan(upload_file, f"{upload.name} saved into {info.label}.")
+            save_plan(
+                upload_file,
+                _("{file} saved into {plan}.").format(file=upload.name, plan=info.label),
+            )
 
 
 def rep_view(actor, year: int, series) -> None:
@@ -652,17 +759,23 @@ def rep_view(actor, year: int, series) -> None:
         mine = views.my_targets(session, actor, year, **plan_series.of(series))
         committed = commitments.my_commitments(session, actor, year)
     if mine.empty:
-        st.info(f"There are no targets for you in {plan_series.plan_name(year, series)} yet.")
+        st.info(
+            _("There are no targets for you in {plan} yet.").format(
+                plan=plan_series.plan_name(year, series)
+            )
+        )
         return
     header = plan_header(actor, year, None, series)
     if header is not None:
-        st.caption(
-            f"{header.label} · {STATUS_BADGE[header.status]}"
-            + (" — not approved yet, it may still change" if header.status in OPEN else "")
+        text = (
+            _("{plan} · {status} — not approved yet, it may still change")
+            if header.status in OPEN
+            else _("{plan} · {status}")
         )
-    st.metric("My yearly target", plan_series.figure(mine["target"].sum(), series[0]))
+        st.caption(text.format(plan=header.label, status=_(STATUS_BADGE[header.status])))
+    st.metric(_("My yearly target"), plan_series.figure(mine["target"].sum(), series[0]))
     st.altair_chart(
-        plan_charts.monthly_profile(mine["month"], mine["target"], title="My target by month"),
+        plan_charts.monthly_profile(mine["month"], mine["target"], title=_("My target by month")),
         width="stretch",
     )
     frame = mine.assign(target=mine["target"].astype(int))
@@ -671,48 +784,52 @@ def rep_view(actor, year: int, series) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "month": "Month",
-            "region": "Region",
-            "target": st.column_config.NumberColumn("Target", format="localized"),
+            "month": _("Month"),
+            "region": _("Region"),
+            "target": st.column_config.NumberColumn(_("Target"), format="localized"),
         },
     )
     download_buttons(frame, f"my-targets-FY{year}")
     if series != plan_series.COMPANY_REVENUE:
         return  # commitments are revenue of every line
-    st.subheader("My commitment (bottom-up)")
+    st.subheader(_("My commitment (bottom-up)"))
     values = [int(v) for v in committed.values()] if len(committed) == 12 else [0] * 12
-    base = pd.DataFrame([values], columns=list(mine["month"]), index=["I commit to"])
+    base = pd.DataFrame([values], columns=list(mine["month"]), index=[_("I commit to")])
     edited = st.data_editor(base, key=f"my_commitment_{year}", width="stretch")
-    if st.button("Save my commitment", key="save_commitment"):
+    if st.button(_("Save my commitment"), key="save_commitment"):
         amounts = {i: Decimal(str(v)) for i, v in enumerate(edited.iloc[0].tolist())}
         save_plan(
             lambda s: commitments.set_commitments(s, actor, year, amounts, person_id=actor.id),
-            "Your commitment is saved.",
+            _("Your commitment is saved."),
         )
     if not committed:
         st.caption(
-            "You have not committed yet. Enter what you commit to month by month and save it; "
-            "the gap to your target shows here."
+            _(
+                "You have not committed yet. Enter what you commit to month by month and save "
+                "it; the gap to your target shows here."
+            )
         )
         return
     gap = edited.iloc[0].sum() - mine["target"].sum()
-    st.caption(f"Commitment minus target over the year: {money(Decimal(int(gap)))}")
+    st.caption(
+        _("Commitment minus target over the year: {amount}").format(amount=money(Decimal(int(gap))))
+    )
 
 
 # --------------------------------------------------------------------------- page
 
 actor = current_actor()
-st.title("🎯 Targets")
+st.title(_("🎯 Targets"))
 show_flash("targets")
 years, start_month = years_and_start()
 this_year = fiscal_year_of(date.today(), start_month)
 choices = sorted(set(years) | {this_year, this_year + 1})
 year_column, series_column = st.columns(2)
 year = year_column.selectbox(
-    "Fiscal year",
+    _("Fiscal year"),
     choices,
     index=choices.index(this_year + 1 if this_year + 1 in years else this_year),
-    format_func=lambda y: f"FY{y}",
+    format_func=lambda y: period_name(f"FY{y}"),
     key="targets_year",
 )
 series = plan_series.choose_series(series_column, year, may_create=views.can_allocate(actor))
@@ -725,9 +842,11 @@ latest = plan_header(actor, year, None, series)
 version = None
 if latest is not None and len(latest.versions) > 1:
     version = st.selectbox(
-        "Version",
+        _("Version"),
         latest.versions[::-1],
-        format_func=lambda v: f"v{v}" + (" (newest)" if v == latest.version else ""),
+        format_func=lambda v: (
+            _("v{version} (newest)").format(version=v) if v == latest.version else f"v{v}"
+        ),
         key="targets_version",
     )
 info = plan_header(actor, year, version, series) if version else latest
@@ -738,12 +857,15 @@ profiles_section(actor)
 if info is None:
     plan_series.stop_without_plan(year, series)
 
-plan_series.header_metrics(info, STATUS_BADGE[info.status])
-st.caption(
-    f"Method: {METHODS.get(info.method, info.method)} · seasonality: "
-    f"{SEASONS.get(info.seasonality or 'flat', info.seasonality)}"
-    + (f" · {note}" if (note := views.ramp_and_padding_note(info)) else "")
-)
+plan_series.header_metrics(info, _(STATUS_BADGE[info.status]))
+shown_method = _(METHODS[info.method]) if info.method in METHODS else info.method
+shown_season = info.seasonality or "flat"
+shown_season = _(SEASONS[shown_season]) if shown_season in SEASONS else shown_season
+if note := views.ramp_and_padding_note(info):
+    how = _("Method: {method} · seasonality: {seasonality} · {note}")
+else:
+    how = _("Method: {method} · seasonality: {seasonality}")
+st.caption(how.format(method=shown_method, seasonality=shown_season, note=note))
 workflow_buttons(actor, info)
 plan_series.stretch_levels_control(actor, info)
 if info.permissions.can_allocate and plan_series.is_company_revenue(info):
@@ -753,11 +875,11 @@ budget_rates_section(actor, info)
 
 regions = regions_to_show(actor, info.id)
 if not regions:
-    st.info("You manage no region with targets in this plan.")
+    st.info(_("You manage no region with targets in this plan."))
     st.stop()
 region_id = st.selectbox(
-    "Region",
-    [r for r, _ in regions],
+    _("Region"),
+    [r for r, __ in regions],
     format_func=dict(regions).get,
     key=f"targets_region_{info.id}",
 )

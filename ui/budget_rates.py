@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import currency
 from core.errors import ValidationFailed
+from core.i18n import N_, _, period_name
 from core.models import Actor, Measure
 from core.org.access import load_actor
 from core.pipeline import exchange_rates
@@ -18,8 +19,9 @@ from core.plans import budget_rates
 from core.plans.cells import PlanInfo
 from core.plans.rules import OPEN
 from ui.data import cached, read, save
+from ui.plan_series import STATUS_NAMES
 
-EXPLANATION = "Attainment against this plan converts deals in these currencies at these rates."
+EXPLANATION = N_("Attainment against this plan converts deals in these currencies at these rates.")
 COLUMNS = ["Currency", "Rate"]
 
 
@@ -55,9 +57,9 @@ def _rows(frame: pd.DataFrame) -> dict[str, str]:
         if not code and not rate:
             continue
         if not code:
-            raise ValidationFailed(f"The rate {rate} needs its currency.")
+            raise ValidationFailed(_("The rate {rate} needs its currency.").format(rate=rate))
         if code in out:
-            raise ValidationFailed(f"{code} has two budget rates; keep one.")
+            raise ValidationFailed(_("{code} has two budget rates; keep one.").format(code=code))
         out[code] = rate
     return out
 
@@ -70,26 +72,31 @@ def budget_rates_section(actor: Actor, info: PlanInfo) -> None:
         return  # only revenue is money
     if info.product_line:
         st.caption(
-            f"{info.label} converts deals in other currencies at the budget rates of the "
-            f"FY{info.fiscal_year} company revenue plan."
+            _(
+                "{plan} converts deals in other currencies at the budget rates of the "
+                "{year} company revenue plan."
+            ).format(plan=info.label, year=period_name(f"FY{info.fiscal_year}"))
         )
         return
     rates = rates_of(actor.id, info.id)
     company, latest = company_and_latest(actor.id)
-    with st.expander(f"💱 Budget rates of {info.label}", expanded=bool(rates)):
+    with st.expander(_("💱 Budget rates of {plan}").format(plan=info.label), expanded=bool(rates)):
         if rates or info.status in OPEN:
-            st.markdown(EXPLANATION)
+            st.markdown(_(EXPLANATION))
         st.caption(
-            f"A rate is how many {company} one unit of the currency is worth for the whole "
-            f"of FY{info.fiscal_year}. A currency without a budget rate converts at its dated "
-            "rates (the Exchange rates page); targets stay in "
-            f"{company}."
+            _(
+                "A rate is how many {company} one unit of the currency is worth for the whole "
+                "of {year}. A currency without a budget rate converts at its dated rates (the "
+                "Exchange rates page); targets stay in {company}."
+            ).format(company=company, year=period_name(f"FY{info.fiscal_year}"))
         )
         if latest:
             st.caption(
-                "Latest dated rates, for reference: "
-                + ", ".join(f"{code} {_rate_text(rate)}" for code, rate in sorted(latest.items()))
-                + "."
+                _("Latest dated rates, for reference: {rates}.").format(
+                    rates=", ".join(
+                        f"{code} {_rate_text(rate)}" for code, rate in sorted(latest.items())
+                    )
+                )
             )
         frame = pd.DataFrame(
             [{"Currency": c, "Rate": _rate_text(r)} for c, r in rates.items()], columns=COLUMNS
@@ -97,13 +104,21 @@ def budget_rates_section(actor: Actor, info: PlanInfo) -> None:
         if info.status not in OPEN:
             if frame.empty:
                 st.info(
-                    f"{info.label} fixes no budget rate: every deal converts at its dated rate."
+                    _("{plan} fixes no budget rate: every deal converts at its dated rate.").format(
+                        plan=info.label
+                    )
                 )
             else:
-                st.dataframe(frame, hide_index=True, width="stretch")
+                st.dataframe(
+                    frame.rename(columns={"Currency": _("Currency"), "Rate": _("Rate")}),
+                    hide_index=True,
+                    width="stretch",
+                )
             st.caption(
-                f"{info.label} is {info.status.value}: its budget rates are fixed. Start a new "
-                "version to change them."
+                _(
+                    "{plan} is {status}: its budget rates are fixed. Start a new version to "
+                    "change them."
+                ).format(plan=info.label, status=_(STATUS_NAMES[info.status]))
             )
             return
         edited = st.data_editor(
@@ -113,24 +128,29 @@ def budget_rates_section(actor: Actor, info: PlanInfo) -> None:
             width="stretch",
             column_config={
                 "Currency": st.column_config.SelectboxColumn(
-                    "Currency",
+                    _("Currency"),
                     options=sorted(currency.CURRENCIES - {company}),
                     required=True,
                 ),
                 "Rate": st.column_config.TextColumn(
-                    f"Rate ({company} for one unit)", help="For example 1.0842"
+                    _("Rate ({company} for one unit)").format(company=company),
+                    help=_("For example 1.0842"),
                 ),
             },
             key=f"budget_rates_{info.id}",
         )
-        st.caption("Add a row per currency; delete a row to go back to the dated rates.")
-        if st.button("Save the budget rates", key=f"budget_rates_save_{info.id}"):
+        st.caption(_("Add a row per currency; delete a row to go back to the dated rates."))
+        if st.button(_("Save the budget rates"), key=f"budget_rates_save_{info.id}"):
             save(
                 lambda s: budget_rates.set_budget_rates(s, actor, info.id, _rows(edited)),
                 lambda saved: (
-                    f"{info.label} now converts {', '.join(sorted(saved))} at its budget rates."
+                    _("{plan} now converts {currencies} at its budget rates.").format(
+                        plan=info.label, currencies=", ".join(sorted(saved))
+                    )
                     if saved
-                    else f"{info.label} has no budget rate: every deal converts at its dated rate."
+                    else _(
+                        "{plan} has no budget rate: every deal converts at its dated rate."
+                    ).format(plan=info.label)
                 ),
                 affects={"targets"},
                 forget=[f"budget_rates_{info.id}"],

@@ -8,30 +8,41 @@ from decimal import Decimal
 import altair as alt
 import pandas as pd
 
+from core.i18n import N_, _
+
+KINDS = {"region": N_("sub-region"), "rep": N_("rep")}
+FIGURES = {
+    "target": N_("top-down target"),
+    "commitment": N_("commitment"),
+    "partial": N_("committed so far"),
+}
+
 
 def target_by_part(frame: pd.DataFrame, *, title: str) -> alt.Chart:
     """Yearly target per sub-region or rep as horizontal bars, largest first.
     `frame` has columns name, kind ("region" or "rep") and target."""
     data = frame.assign(
         target=frame["target"].astype(float),
-        kind=frame["kind"].map({"region": "sub-region", "rep": "rep"}),
+        kind=frame["kind"].map({k: _(v) for k, v in KINDS.items()}),
     )
     return (
         alt.Chart(data, title=title)
         .mark_bar()
         .encode(
             y=alt.Y("name:N", title=None, sort="-x"),
-            x=alt.X("target:Q", title="Yearly target", axis=alt.Axis(format="~s")),
+            x=alt.X("target:Q", title=_("Yearly target"), axis=alt.Axis(format="~s")),
             color=alt.Color(
                 "kind:N",
                 title=None,
-                scale=alt.Scale(domain=["sub-region", "rep"], range=["#1565c0", "#90caf9"]),
+                scale=alt.Scale(
+                    domain=[_(KINDS["region"]), _(KINDS["rep"])], range=["#1565c0", "#90caf9"]
+                ),
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
-                alt.Tooltip("name:N", title="Name"),
-                alt.Tooltip("kind:N", title="Kind"),
-                alt.Tooltip("target:Q", title="Target", format=",.0f"),
+                alt.Tooltip("name:N", title=_("Name")),
+                alt.Tooltip("kind:N", title=_("Kind")),
+                alt.Tooltip("target:Q", title=_("Target"), format=",.0f"),
             ],
         )
         .properties(height=alt.Step(24))
@@ -46,10 +57,10 @@ def monthly_profile(months: Sequence[str], amounts: Sequence[Decimal], *, title:
         .mark_bar(color="#1565c0")
         .encode(
             x=alt.X("month:N", title=None, sort=list(months)),
-            y=alt.Y("target:Q", title="Target", axis=alt.Axis(format="~s")),
+            y=alt.Y("target:Q", title=_("Target"), axis=alt.Axis(format="~s")),
             tooltip=[
-                alt.Tooltip("month:N", title="Month"),
-                alt.Tooltip("target:Q", title="Target", format=",.0f"),
+                alt.Tooltip("month:N", title=_("Month")),
+                alt.Tooltip("target:Q", title=_("Target"), format=",.0f"),
             ],
         )
         .properties(height=220)
@@ -72,29 +83,27 @@ def topdown_vs_bottomup(frame: pd.DataFrame, *, title: str) -> alt.Chart:
         value_name="amount",
     ).dropna(subset=["amount"])
     long["amount"] = long["amount"].astype(float)
-    long["figure"] = long["figure"].map(
-        {"target": "top-down target", "commitment": "commitment", "partial": "committed so far"}
-    )
+    long["figure"] = long["figure"].map({k: _(v) for k, v in FIGURES.items()})
     return (
         alt.Chart(long, title=title)
         .mark_bar()
         .encode(
             y=alt.Y("name:N", title=None),
             yOffset=alt.YOffset("figure:N"),
-            x=alt.X("amount:Q", title="Yearly amount", axis=alt.Axis(format="~s")),
+            x=alt.X("amount:Q", title=_("Yearly amount"), axis=alt.Axis(format="~s")),
             color=alt.Color(
                 "figure:N",
                 title=None,
                 scale=alt.Scale(
-                    domain=["top-down target", "commitment", "committed so far"],
+                    domain=[_(v) for v in FIGURES.values()],
                     range=["#1565c0", "#ef6c00", "#ffcc80"],
                 ),
                 legend=alt.Legend(orient="bottom", columns=2),
             ),
             tooltip=[
-                alt.Tooltip("name:N", title="Name"),
-                alt.Tooltip("figure:N", title="Figure"),
-                alt.Tooltip("amount:Q", title="Amount", format=",.0f"),
+                alt.Tooltip("name:N", title=_("Name")),
+                alt.Tooltip("figure:N", title=_("Figure")),
+                alt.Tooltip("amount:Q", title=_("Amount"), format=",.0f"),
             ],
         )
         .properties(height=alt.Step(14))

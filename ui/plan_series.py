@@ -14,7 +14,8 @@ import streamlit as st
 
 from core import planning
 from core.errors import DomainError
-from core.models import Actor, Measure, measure_of
+from core.i18n import N_, _, ngettext, number, period_name
+from core.models import Actor, Measure, PlanStatus, measure_of
 from core.plans import line_plans, stretch, views
 from core.plans import lines as plan_lines
 from core.plans.cells import PlanInfo
@@ -28,22 +29,22 @@ Series = tuple[str, str]
 """(measure, product line); the line is empty for the company's own plan of every line."""
 COMPANY_REVENUE: Series = (Measure.REVENUE.value, "")
 TITLES = {
-    Measure.REVENUE: "Revenue",
-    Measure.UNITS: "Units",
-    Measure.VISITS: "Visits",
-    Measure.DEALS_CREATED: "Deals created",
+    Measure.REVENUE: N_("Revenue"),
+    Measure.UNITS: N_("Units"),
+    Measure.VISITS: N_("Visits"),
+    Measure.DEALS_CREATED: N_("Deals created"),
 }
-NOUNS = {
-    Measure.REVENUE: "revenue",
-    Measure.UNITS: "units",
-    Measure.VISITS: "visits",
-    Measure.DEALS_CREATED: "deals created",
+STATUS_NAMES = {
+    PlanStatus.DRAFT: N_("draft"),
+    PlanStatus.SUBMITTED: N_("submitted"),
+    PlanStatus.APPROVED: N_("approved"),
+    PlanStatus.LOCKED: N_("locked"),
 }
-ONE = {Measure.UNITS: "unit", Measure.VISITS: "visit", Measure.DEALS_CREATED: "deal created"}
+"""A plan's status in a sentence ("FY2027 v1 is approved: ...")."""
 LINE_METHODS = {
-    "history": "Each line's share of the last 12 months",
-    "equal": "Equally",
-    "manual": "My own shares (percentages)",
+    "history": N_("Each line's share of the last 12 months"),
+    "equal": N_("Equally"),
+    "manual": N_("My own shares (percentages)"),
 }
 
 
@@ -73,8 +74,8 @@ def line_weights(
 def series_label(series: Series) -> str:
     """What the Plan box shows: "Revenue", "Units", "Revenue · Platform"."""
     measure, line = series
-    title = TITLES[measure_of(measure)]
-    return f"{title} · {line}" if line else title
+    title = _(TITLES[measure_of(measure)])
+    return _("{measure} · {line}").format(measure=title, line=line) if line else title
 
 
 def choose_series(column, year: int, *, may_create: bool) -> Series:
@@ -90,7 +91,7 @@ def choose_series(column, year: int, *, may_create: bool) -> Series:
     options.sort(key=lambda s: (s[1] != "", order.index(s[0]), s[1]))
     if st.session_state.get(SERIES_KEY) not in options:
         st.session_state[SERIES_KEY] = options[0]
-    chosen = column.selectbox("Plan", options, format_func=series_label, key=SERIES_KEY)
+    chosen = column.selectbox(_("Plan"), options, format_func=series_label, key=SERIES_KEY)
     if st.session_state.get("targets_series_of") != (year, chosen):
         st.session_state.pop("targets_version", None)
         st.session_state["targets_series_of"] = (year, chosen)
@@ -116,61 +117,96 @@ def figure(value: Decimal | float | int | None, measure: object) -> str:
     if chosen == Measure.REVENUE or value is None:
         return money(value)
     count = int(value)
-    return f"{count:,} {ONE[chosen] if count == 1 else NOUNS[chosen]}"
+    shown = number(count)
+    if chosen == Measure.UNITS:
+        return ngettext("{n} unit", "{n} units", count).format(n=shown)
+    if chosen == Measure.VISITS:
+        return ngettext("{n} visit", "{n} visits", count).format(n=shown)
+    return ngettext("{n} deal created", "{n} deals created", count).format(n=shown)
 
 
 def plan_name(year: int, series: Series) -> str:
     """The year's plan of a series in a sentence: "the FY2027 plan", "the FY2027 units plan",
     "the FY2027 revenue plan of Platform"."""
     measure, line = series
-    noun = NOUNS[measure_of(measure)]
+    chosen = measure_of(measure)
+    fy = period_name(f"FY{year}")
     if line:
-        return f"the FY{year} {noun} plan of {line}"
-    return f"the FY{year} plan" if measure == Measure.REVENUE else f"the FY{year} {noun} plan"
+        if chosen == Measure.UNITS:
+            return _("the {year} units plan of {line}").format(year=fy, line=line)
+        return _("the {year} revenue plan of {line}").format(year=fy, line=line)
+    if chosen == Measure.UNITS:
+        return _("the {year} units plan").format(year=fy)
+    if chosen == Measure.VISITS:
+        return _("the {year} visits plan").format(year=fy)
+    if chosen == Measure.DEALS_CREATED:
+        return _("the {year} deals created plan").format(year=fy)
+    return _("the {year} plan").format(year=fy)
 
 
 def enter_target_message(year: int, series: Series) -> str:
     """What the form asks for before it can preview the breakdown."""
     if series == COMPANY_REVENUE:
-        return f"Enter FY{year}'s company target to see how it would be broken down."
-    return (
-        f"Enter the company target of {plan_name(year, series)} to see how it would be broken down."
+        return _("Enter {year}'s company target to see how it would be broken down.").format(
+            year=period_name(f"FY{year}")
+        )
+    return _("Enter the company target of {plan} to see how it would be broken down.").format(
+        plan=plan_name(year, series)
     )
 
 
 def allocated_message(year: int, series: Series, allocated: Decimal | int) -> str:
     """The confirmation of an allocation: "FY2027 plan allocated: 6,000,000."."""
     if series == COMPANY_REVENUE:
-        return f"FY{year} plan allocated: {money(Decimal(allocated))}."
+        return _("{year} plan allocated: {amount}.").format(
+            year=period_name(f"FY{year}"), amount=money(Decimal(allocated))
+        )
     name = plan_name(year, series)
-    return f"{name[0].upper()}{name[1:]} is allocated: {figure(allocated, series[0])}."
+    return _("{plan} is allocated: {amount}.").format(
+        plan=f"{name[0].upper()}{name[1:]}", amount=figure(allocated, series[0])
+    )
 
 
 def header_metrics(info: PlanInfo, badge: str) -> None:
     """The plan's figure, what is allocated, its status and who approved it."""
     target, allocated, status, approved = st.columns(4)
-    target.metric("Company target", figure(info.company_target, info.measure))
+    target.metric(_("Company target"), figure(info.company_target, info.measure))
     allocated.metric(
-        "Allocated", figure(info.allocated, info.measure), help="What the company row adds up to"
+        _("Allocated"),
+        figure(info.allocated, info.measure),
+        help=_("What the company row adds up to"),
     )
     status.metric(info.label, badge)
-    approved.metric("Approved by", info.approved_by or "—")
+    approved.metric(_("Approved by"), info.approved_by or "—")
 
 
 def no_plan_message(year: int, series: Series) -> str:
     """The empty state of a series without a plan."""
     measure, line = series
-    if measure == Measure.REVENUE and not line:
-        return (
-            f"There is no FY{year} plan yet. A director sets the company target above and it is "
+    chosen = measure_of(measure)
+    fy = period_name(f"FY{year}")
+    if chosen == Measure.REVENUE and not line:
+        return _(
+            "There is no {year} plan yet. A director sets the company target above and it is "
             "broken down to every region, rep and month at once."
-        )
+        ).format(year=fy)
     if line:
-        return (
-            f"No {NOUNS[measure_of(measure)]} plan of {line} for FY{year} yet: a director breaks "
-            "the company plan down by product line."
-        )
-    return f"No {NOUNS[measure_of(measure)]} plan for FY{year} yet: a director creates one above."
+        if chosen == Measure.UNITS:
+            text = _(
+                "No units plan of {line} for {year} yet: a director breaks the company plan "
+                "down by product line."
+            )
+        else:
+            text = _(
+                "No revenue plan of {line} for {year} yet: a director breaks the company plan "
+                "down by product line."
+            )
+        return text.format(line=line, year=fy)
+    if chosen == Measure.UNITS:
+        return _("No units plan for {year} yet: a director creates one above.").format(year=fy)
+    if chosen == Measure.VISITS:
+        return _("No visits plan for {year} yet: a director creates one above.").format(year=fy)
+    return _("No deals created plan for {year} yet: a director creates one above.").format(year=fy)
 
 
 def stop_without_plan(year: int, series: Series) -> None:
@@ -209,10 +245,10 @@ def stretch_values(text: str) -> list[str]:
 def stretch_input(column) -> list[str]:
     """The form's "Stretch levels (%)" input (key plan_stretch)."""
     text = column.text_input(
-        "Stretch levels (%)",
+        _("Stretch levels (%)"),
         key="plan_stretch",
         placeholder="110, 125",
-        help="Targets above the plan, marked on the attainment charts; leave empty for none.",
+        help=_("Targets above the plan, marked on the attainment charts; leave empty for none."),
     )
     return stretch_values(text or "")
 
@@ -223,24 +259,32 @@ def stretch_levels_control(actor: Actor, info: PlanInfo) -> None:
     levels = stretch_text(info)
     if not info.permissions.can_allocate or info.status not in OPEN:
         if levels:
-            st.caption(f"Stretch levels of {info.label}: {levels} % of the target.")
+            st.caption(
+                _("Stretch levels of {plan}: {levels} % of the target.").format(
+                    plan=info.label, levels=levels
+                )
+            )
         return
-    with st.expander(f"🚀 Stretch levels of {info.label}"):
+    with st.expander(_("🚀 Stretch levels of {plan}").format(plan=info.label)):
         st.caption(
-            "A stretch level is a target above the plan (110 means 110 % of it); the "
-            "attainment charts mark each one."
+            _(
+                "A stretch level is a target above the plan (110 means 110 % of it); the "
+                "attainment charts mark each one."
+            )
         )
         key = f"stretch_{info.id}_{info.lock_version}"
-        text = st.text_input("Stretch levels (%)", value=levels, placeholder="110, 125", key=key)
-        if st.button("Save the stretch levels", key=f"{key}_save"):
+        text = st.text_input(_("Stretch levels (%)"), value=levels, placeholder="110, 125", key=key)
+        if st.button(_("Save the stretch levels"), key=f"{key}_save"):
             save(
                 lambda s: stretch.set_stretch_levels(
                     s, actor, info.id, stretch_values(text), expected_lock_version=info.lock_version
                 ),
                 lambda saved: (
-                    f"{saved.label} now has the stretch levels {stretch_text(saved)} %."
+                    _("{plan} now has the stretch levels {levels} %.").format(
+                        plan=saved.label, levels=stretch_text(saved)
+                    )
                     if saved.stretch_levels
-                    else f"{saved.label} has no stretch levels."
+                    else _("{plan} has no stretch levels.").format(plan=saved.label)
                 ),
                 affects={"targets"},
             )
@@ -260,9 +304,10 @@ def _manual_shares(lines: list[str], key: str) -> dict[str, Decimal]:
         width="stretch",
         disabled=["Product line"],
         column_config={
+            "Product line": st.column_config.TextColumn(_("Product line")),
             "Share (%)": st.column_config.NumberColumn(
-                "Share (%)", min_value=0.0, max_value=100.0, step=0.01, format="%.2f"
-            )
+                _("Share (%)"), min_value=0.0, max_value=100.0, step=0.01, format="%.2f"
+            ),
         },
         key=key,
     )
@@ -272,10 +317,18 @@ def _manual_shares(lines: list[str], key: str) -> dict[str, Decimal]:
     }
     total = sum(shares.values(), Decimal(0))
     if total == 100:
-        st.caption("The shares add up to 100 %.")
+        st.caption(_("The shares add up to 100 %."))
     else:
-        st.warning(f"The shares add up to {total:.2f} %; they must add up to exactly 100 %.")
+        st.warning(
+            _("The shares add up to {total} %; they must add up to exactly 100 %.").format(
+                total=f"{total:.2f}"
+            )
+        )
     return shares
+
+
+LINE_COLUMNS = [N_("Product line"), N_("Target"), N_("Share of the plan")]
+"""The line preview's headers: the download keeps them in English, the screen translates them."""
 
 
 def _line_preview(info: PlanInfo, method: str, shares: dict[str, Decimal] | None) -> bool:
@@ -297,7 +350,8 @@ def _line_preview(info: PlanInfo, method: str, shares: dict[str, Decimal] | None
             ],
         }
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    shown = frame.rename(columns={c: _(c) for c in LINE_COLUMNS})
+    st.dataframe(shown, hide_index=True, width="stretch")
     download_buttons(frame, file_name(info, "-by-product-line"), key=f"lines_{info.id}")
     return True
 
@@ -311,42 +365,58 @@ def break_down_section(actor: Actor, info: PlanInfo) -> None:
         or info.measure not in (Measure.REVENUE, Measure.UNITS)
     ):
         return
-    with st.expander("🧩 Break down by product line"):
+    with st.expander(_("🧩 Break down by product line")):
         lines = catalogue_lines()
         if not lines:
             st.info(
-                "The catalogue has no active product lines yet: add products with a product "
-                "line to break the plan down by them."
+                _(
+                    "The catalogue has no active product lines yet: add products with a product "
+                    "line to break the plan down by them."
+                )
             )
             return
-        st.caption(
-            f"Each product line gets a draft {NOUNS[info.measure]} plan of its own, its share of "
-            f"{figure(info.company_target, info.measure)}, allocated to regions, reps and months "
-            f"the way {info.label} was. The lines add up exactly to the plan."
-        )
+        if info.measure == Measure.UNITS:
+            text = _(
+                "Each product line gets a draft units plan of its own, its share of {target}, "
+                "allocated to regions, reps and months the way {plan} was. The lines add up "
+                "exactly to the plan."
+            )
+        else:
+            text = _(
+                "Each product line gets a draft revenue plan of its own, its share of {target}, "
+                "allocated to regions, reps and months the way {plan} was. The lines add up "
+                "exactly to the plan."
+            )
+        st.caption(text.format(target=figure(info.company_target, info.measure), plan=info.label))
         existing = [line for m, line in series_of_year(info.fiscal_year) if m == info.measure]
         if any(existing):
             st.caption(
-                "Lines that already have a plan are allocated again (an approved or locked one "
-                "gets a new draft version): " + ", ".join(line for line in existing if line) + "."
+                _(
+                    "Lines that already have a plan are allocated again (an approved or locked "
+                    "one gets a new draft version): {lines}."
+                ).format(lines=", ".join(line for line in existing if line))
             )
         method = st.radio(
-            "Share the plan among the product lines",
+            _("Share the plan among the product lines"),
             list(LINE_METHODS),
-            format_func=LINE_METHODS.get,
+            format_func=lambda m: _(LINE_METHODS[m]),
             horizontal=True,
             key=f"line_method_{info.id}",
         )
         shares = _manual_shares(lines, f"line_shares_{info.id}") if method == "manual" else None
         if not _line_preview(info, method, shares):
             return
-        if st.button("Break down by product line", type="primary", key=f"line_break_{info.id}"):
+        if st.button(_("Break down by product line"), type="primary", key=f"line_break_{info.id}"):
             save(
                 lambda s: line_plans.break_by_product_line(s, actor, info.id, method, shares),
-                lambda plans: (
-                    f"{info.label} is broken down into {len(plans)} product-line plans: "
-                    + ", ".join(p.product_line for p in plans)
-                    + ". Choose one in the Plan box to edit it."
+                lambda plans: ngettext(
+                    "{plan} is broken down into {n} product-line plan: {lines}. Choose it in "
+                    "the Plan box to edit it.",
+                    "{plan} is broken down into {n} product-line plans: {lines}. Choose one in "
+                    "the Plan box to edit it.",
+                    len(plans),
+                ).format(
+                    plan=info.label, n=len(plans), lines=", ".join(p.product_line for p in plans)
                 ),
                 affects={"targets"},
             )

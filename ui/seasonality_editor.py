@@ -11,7 +11,9 @@ from decimal import Decimal
 import altair as alt
 import pandas as pd
 import streamlit as st
+from babel.dates import get_month_names
 
+from core.i18n import N_, _, babel_locale
 from core.models import Actor
 from core.org.access import load_actor
 from core.plans import seasonality
@@ -21,6 +23,15 @@ from ui.downloads import download_buttons
 
 MONTHS = list(calendar.month_abbr)[1:]
 NEW = "A new profile"
+"""The choice that adds a profile (a stable value: widget keys are built from it); shown
+translated."""
+NEW_LABEL = N_("A new profile")
+
+
+def month_names() -> list[str]:
+    """The calendar months' short names in the current language: Jan... or 1月..."""
+    names = get_month_names("abbreviated", locale=babel_locale())
+    return [names[m] for m in range(1, 13)]
 
 
 @cached("targets", "settings")
@@ -31,7 +42,9 @@ def profiles_of(person_id: int) -> dict[str, list[Decimal]]:
 
 def season_options(built_in: dict[str, str], actor: Actor) -> dict[str, str]:
     """The form's seasonality choices: the built-in ones, then every named profile."""
-    return built_in | {name: f"Profile: {name}" for name in profiles_of(actor.id)}
+    return {key: _(label) for key, label in built_in.items()} | {
+        name: _("Profile: {name}").format(name=name) for name in profiles_of(actor.id)
+    }
 
 
 def manual_season_editor(info: PlanInfo | None, suffix: str) -> list[Decimal]:
@@ -41,7 +54,7 @@ def manual_season_editor(info: PlanInfo | None, suffix: str) -> list[Decimal]:
         if info is not None and info.manual_season
         else [round(100 / 12, 2)] * 11 + [round(100 - 11 * round(100 / 12, 2), 2)]
     )
-    base = pd.DataFrame([values], columns=[f"M{m}" for m in range(1, 13)], index=["% of year"])
+    base = pd.DataFrame([values], columns=[f"M{m}" for m in range(1, 13)], index=[_("% of year")])
     edited = st.data_editor(base, key=f"plan_manual_season_{suffix}")
     return [Decimal(str(v)) for v in edited.iloc[0].tolist()]
 
@@ -56,9 +69,10 @@ def profile_table(profiles: dict[str, list[Decimal]]) -> pd.DataFrame:
 
 def profile_chart(profiles: dict[str, list[Decimal]]) -> alt.Chart:
     """Every profile's months as a line, January to December."""
+    shown = month_names()
     data = pd.DataFrame(
         [
-            {"profile": name, "month": MONTHS[i], "percent": float(v)}
+            {"profile": name, "month": shown[i], "percent": float(v)}
             for name, values in profiles.items()
             for i, v in enumerate(values)
         ]
@@ -67,41 +81,44 @@ def profile_chart(profiles: dict[str, list[Decimal]]) -> alt.Chart:
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X("month:N", title=None, sort=MONTHS, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("percent:Q", title="% of the year"),
+            x=alt.X("month:N", title=None, sort=shown, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("percent:Q", title=_("% of the year")),
             color=alt.Color("profile:N", title=None, legend=alt.Legend(orient="bottom")),
             tooltip=[
-                alt.Tooltip("profile:N", title="Profile"),
-                alt.Tooltip("month:N", title="Month"),
-                alt.Tooltip("percent:Q", title="Percent", format=".2f"),
+                alt.Tooltip("profile:N", title=_("Profile")),
+                alt.Tooltip("month:N", title=_("Month")),
+                alt.Tooltip("percent:Q", title=_("Percent"), format=".2f"),
             ],
         )
-        .properties(height=260, title="Share of the year by calendar month")
+        .properties(height=260, title=_("Share of the year by calendar month"))
     )
 
 
 def _percent_editor(start: list[Decimal], key: str) -> list[Decimal]:
     """Twelve percentages, a row per month, with the running total under them."""
-    base = pd.DataFrame({"Month": MONTHS, "Percent": [float(v) for v in start]})
+    base = pd.DataFrame({"Month": month_names(), "Percent": [float(v) for v in start]})
     edited = st.data_editor(
         base,
         hide_index=True,
         width="stretch",
         disabled=["Month"],
         column_config={
+            "Month": st.column_config.TextColumn(_("Month")),
             "Percent": st.column_config.NumberColumn(
-                "Percent", min_value=0.0, max_value=100.0, step=0.01, format="%.2f"
-            )
+                _("Percent"), min_value=0.0, max_value=100.0, step=0.01, format="%.2f"
+            ),
         },
         key=key,
     )
     values = [Decimal(0) if pd.isna(v) else Decimal(str(v)) for v in edited["Percent"]]
     total = sum(values, Decimal(0))
     if total == 100:
-        st.caption("The twelve months add up to exactly 100.00 %.")
+        st.caption(_("The twelve months add up to exactly 100.00 %."))
     else:
         st.warning(
-            f"The twelve months add up to {total:.2f} %; they must add up to exactly 100.00 %."
+            _(
+                "The twelve months add up to {total} %; they must add up to exactly 100.00 %."
+            ).format(total=f"{total:.2f}")
         )
     return values
 
@@ -113,26 +130,31 @@ def _even() -> list[Decimal]:
 def _editor(actor: Actor, profiles: dict[str, list[Decimal]]) -> None:
     """Add a profile or replace one; delete one no plan uses."""
     choice = st.selectbox(
-        "Add or replace", [NEW, *profiles], key="season_profile_choice", help="Pick a profile "
-        "to change it, or add a new one."
-    )  # fmt: skip
+        _("Add or replace"),
+        [NEW, *profiles],
+        key="season_profile_choice",
+        format_func=lambda c: _(NEW_LABEL) if c == NEW else c,
+        help=_("Pick a profile to change it, or add a new one."),
+    )
     if choice == NEW:
-        name = st.text_input("Name of the new profile", max_chars=30, key="season_profile_name")
+        name = st.text_input(_("Name of the new profile"), max_chars=30, key="season_profile_name")
         start = _even()
     else:
         name, start = choice, profiles[choice]
     values = _percent_editor(start, f"season_profile_{choice}")
-    if st.button("Save the profile", type="primary", key="season_profile_save"):
+    if st.button(_("Save the profile"), type="primary", key="season_profile_save"):
         save(
             lambda s: seasonality.save_profile(s, actor, name, values),
-            lambda saved: f"The seasonality profile {saved} is saved.",
+            lambda saved: _("The seasonality profile {name} is saved.").format(name=saved),
             affects={"settings"},
             forget=["season_profile_choice", "season_profile_name"],
         )
-    if choice != NEW and st.button(f"Delete the profile {choice}", key="season_profile_delete"):
+    if choice != NEW and st.button(
+        _("Delete the profile {name}").format(name=choice), key="season_profile_delete"
+    ):
         save(
             lambda s: seasonality.delete_profile(s, actor, choice),
-            f"The seasonality profile {choice} is deleted.",
+            _("The seasonality profile {name} is deleted.").format(name=choice),
             affects={"settings"},
             forget=["season_profile_choice"],
         )
@@ -142,25 +164,32 @@ def profiles_section(actor: Actor) -> None:
     """The named profiles: a table and a chart for everyone, the editor for directors and
     administrators."""
     profiles = profiles_of(actor.id)
-    with st.expander("📅 Seasonality profiles"):
+    with st.expander(_("📅 Seasonality profiles")):
         if profiles:
             table = profile_table(profiles)
             # read here, changed in the editor below: a static table
             st.table(
-                table.set_index("Profile").map(lambda v: f"{v:.2f}"),
+                table.set_index("Profile")
+                .rename(columns=dict(zip(MONTHS, month_names(), strict=True)))
+                .rename_axis(_("Profile"))
+                .map(lambda v: f"{v:.2f}"),
                 border="horizontal",
             )
             download_buttons(table, "seasonality-profiles", key="season_profiles_download")
             st.altair_chart(profile_chart(profiles), width="stretch")
         elif actor.sees_everything:
             st.info(
-                "There is no named seasonality profile yet. Add one below: twelve monthly "
-                "percentages, January to December, that add up to exactly 100."
+                _(
+                    "There is no named seasonality profile yet. Add one below: twelve monthly "
+                    "percentages, January to December, that add up to exactly 100."
+                )
             )
         else:
             st.info(
-                "There is no named seasonality profile yet: directors add them here, and a plan "
-                "can spread its targets over the months by one."
+                _(
+                    "There is no named seasonality profile yet: directors add them here, and a "
+                    "plan can spread its targets over the months by one."
+                )
             )
         if actor.sees_everything:
             _editor(actor, profiles)
