@@ -235,6 +235,7 @@ def _card(
     bench,
 ) -> Scorecard:
     score, parts = explain(f, weights, bench)
+    parts = [part.model_copy(update={"label": _(part.label)}) for part in parts]  # the metric names
     attainment = (f.won_amount / f.target).quantize(Decimal("0.0001")) if f.target else None
     return Scorecard(
         entity_id=entity_id,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, ValidationFailed
-from core.i18n import _
+from core.i18n import N_, _
 from core.models import Actor
 from core.org import audit
 from core.transfer.formats import Kind
@@ -29,6 +29,47 @@ from core.transfer.stage_suggestions import (
 from db.schema import ImportPreset
 
 PRESET_FILES = Path(__file__).with_name("preset_files")
+SHIPPED_TEXTS = (
+    N_("HubSpot: deals export (owners as reps)"),
+    N_(
+        "The same HubSpot deals export: each 'Deal owner' once, as a rep at "
+        "the company level. Give the email domain (--email-domain)."
+    ),
+    N_("HubSpot: deals export"),
+    N_(
+        "HubSpot CRM > Deals > Export (properties in the view, CSV or Excel). "
+        "Columns as HubSpot names the default deal properties: Record ID, Deal "
+        "Name, Deal Stage, Close Date, Deal owner, Amount, Create Date, "
+        "Associated Company."
+    ),
+    N_("Pipedrive: deals export (owners as reps)"),
+    N_(
+        "The same Pipedrive deals export: each 'Deal - Owner' once, as a rep "
+        "at the company level. Give the email domain (--email-domain)."
+    ),
+    N_("Pipedrive: deals export"),
+    N_(
+        "Pipedrive > Deals list view > Export filter results (CSV or Excel). "
+        "Columns as Pipedrive writes them, 'Deal - ' followed by the field's "
+        "name: ID, Title, Value, Organization, Owner, Stage, Status, Deal "
+        "created, Expected close date, Deal closed on."
+    ),
+    N_("Salesforce: Opportunities report (deals)"),
+    N_(
+        "Salesforce Opportunities report (Lightning or Classic), Export > "
+        "Details Only, CSV or Excel. Columns as named in Salesforce's standard "
+        "Opportunities report type; add 'Opportunity ID' to the report, it is "
+        "the match key."
+    ),
+    N_("Salesforce: Opportunities report (owners as reps)"),
+    N_(
+        "The same Salesforce Opportunities report: each 'Opportunity Owner' "
+        "once, as a rep at the company level. Give the email domain "
+        "(--email-domain)."
+    ),
+)
+"""The titles and sources of the shipped presets (preset_files/*.json), marked for translation;
+a test keeps this list equal to the files."""
 
 
 class ShippedPreset(BaseModel):
@@ -42,6 +83,16 @@ class ShippedPreset(BaseModel):
     source: str
     """Which export, and which of its columns, the mapping was written from."""
     mapping: ColumnMapping
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the reader's language."""
+        return _(self.title)
+
+    @property
+    def shown_source(self) -> str:
+        """The source in the reader's language."""
+        return _(self.source)
 
 
 @cache
