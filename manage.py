@@ -56,7 +56,7 @@ from cli import (
     users,
 )
 from core.errors import DomainError
-from core.i18n import LANGUAGES, _, default_language, set_language
+from core.i18n import LANGUAGES, _, default_language, set_language, use_language
 from db.engine import DatabaseUnavailable
 
 COMMAND_MODULES = [database, users, plans, transfer, reports, snapshots, backup, translations]
@@ -112,8 +112,13 @@ def _language_asked(argv: list[str] | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; problems become short messages on stderr and a non-zero exit."""
-    set_language(_language_asked(argv))  # first, so that option errors read in it too
+    """Run one command; problems become short messages on stderr and a non-zero exit. The
+    language is set first (option errors read in it too) and restored afterwards."""
+    with use_language(_language_asked(argv)):
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     set_language(args.language or default_language())
     try:

@@ -358,7 +358,7 @@ def create_plan(
         check_line(session, chosen_measure, product_line)
     stretch = [str(v) for v in stretch_levels_of(stretch_levels)]
     company_target = to_amount(company_target, _("The company target"))
-    padding_pct = to_amount(padding_pct, "Padding")
+    padding_pct = to_amount(padding_pct, _("Padding"))
     if padding_pct < 0 or padding_pct > 100:
         raise ValidationFailed(_("Padding must be between 0 and 100 percent."))
     # stored with hundredths of a percent; more decimals (a float from a slider) overflowed
