@@ -180,3 +180,14 @@ def test_lists_inside_sentences_join_the_chinese_way(session):
     with use_language("zh_CN"):
         assert listing(["a", "b"]) == "a、b" and listing(["a", "b"], "; ") == "a；b"
     assert _("Stalled deal") == "Stalled deal"  # the default language is back: English
+
+
+def test_every_shipped_preset_text_is_marked_for_translation():
+    from core.transfer.presets import SHIPPED_TEXTS, shipped_presets
+
+    files = [text for p in shipped_presets().values() for text in (p.title, p.source)]
+    assert sorted(files) == sorted(SHIPPED_TEXTS)
+    hubspot = shipped_presets()["hubspot-deals"]
+    with use_language("zh_CN"):
+        assert hubspot.shown_title == "HubSpot：商机导出"
+    assert hubspot.shown_title == "HubSpot: deals export"

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from core import currency
 from core.errors import ValidationFailed
+from core.i18n import _
 from core.pipeline import exchange_rates, pricing
 from core.transfer.formats import ExchangeRateRow, Kind
 from core.transfer.import_context import ImportContext, ImportResult, repeated_in_file
@@ -23,7 +24,7 @@ def import_exchange_rates(ctx: ImportContext, dry_run: bool) -> ImportResult:
     company = pricing.company_currency(session)
     seen: dict = {}
     rows: list[tuple[str, date, Decimal]] = []
-    for number, row, _ in ctx.rows.of(ExchangeRateRow):
+    for number, row, _record in ctx.rows.of(ExchangeRateRow):
         key = (row.currency, row.date)
         if repeated_in_file(ctx, number, "date", row.date.isoformat(), key, seen):
             continue
@@ -44,7 +45,7 @@ def import_exchange_rates(ctx: ImportContext, dry_run: bool) -> ImportResult:
                 continue
         rows.append((row.currency, row.date, rate))
     ctx.fail_if_problems()
-    stored = pricing.load_rates(session, {code for code, _, _ in rows})
+    stored = pricing.load_rates(session, {code for code, _day, _rate in rows})
     known = {(code, day): rate for code, dated in stored.items() for day, rate in dated}
     result = ImportResult(kind=Kind.EXCHANGE_RATES, dry_run=dry_run)
     changed = []
