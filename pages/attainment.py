@@ -8,6 +8,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from core.errors import DomainError
+from core.i18n import N_, _, ngettext, period_name
 from core.models import Measure
 from core.org.access import load_actor
 from core.org.company import fiscal_start_month
@@ -21,6 +22,41 @@ from ui.auth import current_actor
 from ui.data import cached, read
 from ui.downloads import download_buttons
 from ui.format import as_text, figures_as_text, money, percent
+from ui.measure_views import long_day
+
+PERIOD_NOTES = (
+    N_("this quarter"),
+    N_("this month"),
+    N_("this fiscal year"),
+    N_("last quarter"),
+    N_("next quarter"),
+    N_("last month"),
+    N_("last fiscal year"),
+    N_("this week"),
+    N_("last week"),
+)
+# The notes core.periods.period_choices puts beside a period (translated where shown).
+HEADERS = (
+    N_("Region"),
+    N_("Rep"),
+    N_("Target"),
+    N_("Won"),
+    N_("Attainment"),
+    N_("Expected to date"),
+    N_("Pace"),
+    N_("Gap"),
+    N_("Run-rate projection"),
+    N_("Open pipeline"),
+    N_("Weighted pipeline"),
+    N_("Commit"),
+    N_("Best case"),
+    N_("Forecast"),
+    N_("Probability"),
+    N_("P10 attainment"),
+    N_("P50 attainment"),
+    N_("P90 attainment"),
+)
+# Headers of the drill-down (English in its download), translated on screen.
 
 
 @cached("deals", "targets", "org", "settings", ttl=60, show_spinner=False)
@@ -31,9 +67,7 @@ def choices(person_id: int, today: date) -> tuple[list, list]:
         return periods, scope_rules.scope_choices(session, actor)
 
 
-@cached(
-    "deals", "targets", "org", "settings", ttl=60, show_spinner="Computing attainment and forecast…"
-)
+@cached("deals", "targets", "org", "settings", ttl=60, show_spinner=False)
 def view(person_id: int, scope_key: str, period_label: str, today: date):
     with read() as session:
         actor = load_actor(session, person_id)
@@ -51,7 +85,7 @@ def deals_of(person_id: int, rep_id: int, period_label: str) -> pd.DataFrame:
 
 def deals_table(frame: pd.DataFrame, name: str) -> None:
     if frame.empty:
-        st.info("No deals won or expected to close in this period.")
+        st.info(_("No deals won or expected to close in this period."))
         return
     # what a rep is credited first, then the deal as entered, then its stage
     table = frame[
@@ -82,27 +116,31 @@ def deals_table(frame: pd.DataFrame, name: str) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "deal": "Deal",
-            "customer": "Customer",
-            "stage": "Stage",
-            "status": "Status",
-            "forecast_category": "Forecast category",
-            "deal_amount": st.column_config.TextColumn("Deal amount", alignment="right"),
-            "currency": "Currency",
+            "deal": _("Deal"),
+            "customer": _("Customer"),
+            "stage": _("Stage"),
+            "status": _("Status"),
+            "forecast_category": _("Forecast category"),
+            "deal_amount": st.column_config.TextColumn(_("Deal amount"), alignment="right"),
+            "currency": _("Currency"),
             "share": st.column_config.TextColumn(
-                "Credit share", alignment="right", help="This rep's share of a split deal"
+                _("Credit share"), alignment="right", help=_("This rep's share of a split deal")
             ),
             "amount": st.column_config.TextColumn(
-                "Credited amount", alignment="right", help="In the company currency"
+                _("Credited amount"), alignment="right", help=_("In the company currency")
             ),
-            "weighted": st.column_config.TextColumn("Weighted", alignment="right"),
-            "stage_probability": st.column_config.NumberColumn("Stage probability", format="%.2f"),
-            "close_date": st.column_config.DateColumn("Closed / expected"),
+            "weighted": st.column_config.TextColumn(_("Weighted"), alignment="right"),
+            "stage_probability": st.column_config.NumberColumn(
+                _("Stage probability"), format="%.2f"
+            ),
+            "close_date": st.column_config.DateColumn(_("Closed / expected")),
         },
     )
     st.caption(
-        "Deal amount is in the deal's currency; the credited amount is this rep's share of it "
-        "in the company currency, so the won deals add up to the rep's won figure."
+        _(
+            "Deal amount is in the deal's currency; the credited amount is this rep's share of "
+            "it in the company currency, so the won deals add up to the rep's won figure."
+        )
     )
     download_buttons(table, name)
 
@@ -117,7 +155,7 @@ def snapshot_history(person_id: int, scope_key: str, period_label: str) -> list:
 
 def forecast_as_of_section(person_id: int, scope_key: str, period_label: str, head) -> None:
     """ "Forecast as of": a frozen weekly snapshot of this scope and period beside today's."""
-    st.subheader("Forecast as of")
+    st.subheader(_("Forecast as of"))
     try:
         history = snapshot_history(person_id, scope_key, period_label)
     except (DomainError, ValidationError) as exc:
@@ -125,49 +163,53 @@ def forecast_as_of_section(person_id: int, scope_key: str, period_label: str, he
         return
     if not history:
         st.info(
-            "No snapshot of this forecast yet. Snapshots are taken for the company, each region "
-            "and each rep at the start of every period and every week."
+            _(
+                "No snapshot of this forecast yet. Snapshots are taken for the company, each "
+                "region and each rep at the start of every period and every week."
+            )
         )
         return
     by_day = {snapshot.taken_on: snapshot for snapshot in history}
     day = st.selectbox(
-        "Snapshot taken on",
+        _("Snapshot taken on"),
         list(by_day),
         format_func=lambda d: (
-            f"{d:%d %b %Y} (start of the period)" if by_day[d].at_period_start else f"{d:%d %b %Y}"
+            _("{day} (start of the period)").format(day=long_day(d))
+            if by_day[d].at_period_start
+            else long_day(d)
         ),
         key=f"att_as_of_{scope_key}_{period_label}",
     )
     frozen = by_day[day]
     figures = [
-        ("Won", money(frozen.won), money(head.won)),
-        ("Commit", money(frozen.commit), money(head.commit)),
-        ("Best case", money(frozen.best_case), money(head.best_case)),
-        ("Pipeline", money(frozen.pipeline), money(head.pipeline)),
-        ("Weighted pipeline", money(frozen.weighted), money(head.weighted_pipeline)),
-        ("Forecast", money(frozen.forecast), money(head.forecast)),
-        ("Probability", percent(frozen.probability), percent(head.probability)),
+        (_("Won"), money(frozen.won), money(head.won)),
+        (_("Commit"), money(frozen.commit), money(head.commit)),
+        (_("Best case"), money(frozen.best_case), money(head.best_case)),
+        (_("Pipeline"), money(frozen.pipeline), money(head.pipeline)),
+        (_("Weighted pipeline"), money(frozen.weighted), money(head.weighted_pipeline)),
+        (_("Forecast"), money(frozen.forecast), money(head.forecast)),
+        (_("Probability"), percent(frozen.probability), percent(head.probability)),
     ]
     st.dataframe(
         pd.DataFrame(figures, columns=["figure", "as_of", "today"]),
         hide_index=True,
         width="stretch",
         column_config={
-            "figure": "Figure",
-            "as_of": f"As of {day:%d %b %Y}",
-            "today": "Today",
+            "figure": _("Figure"),
+            "as_of": _("As of {day}").format(day=long_day(day)),
+            "today": _("Today"),
         },
     )
-    st.caption("Frozen on the day the snapshot was taken; later changes do not alter it.")
+    st.caption(_("Frozen on the day the snapshot was taken; later changes do not alter it."))
 
 
 actor = current_actor()
 today = date.today()
 periods, scopes = choices(actor.id, today)
-period_labels = [label for label, _ in periods]
+period_labels = [label for label, __ in periods]
 period_notes = dict(periods)
 scope_labels = dict(scopes)
-scope_keys = [key for key, _ in scopes]
+scope_keys = [key for key, __ in scopes]
 if st.session_state.get("att_scope") not in scope_keys:
     st.session_state["att_scope"] = (
         scope_keys[0]
@@ -180,19 +222,25 @@ typed = st.session_state["att_period"]  # a period typed in the box, such as 202
 if typed not in period_labels:
     period_labels.append(typed)
 
-st.title("Attainment & forecast")
+st.title(_("Attainment & forecast"))
 period_col, scope_col = st.columns([1, 2])
 period_label = period_col.selectbox(
-    "Period",
+    _("Period"),
     period_labels,
     key="att_period",
-    format_func=lambda p: f"{p} ({period_notes[p]})" if period_notes.get(p) else p,
+    format_func=lambda p: (
+        _("{period} ({note})").format(period=period_name(p), note=_(period_notes[p]))
+        if period_notes.get(p)
+        else period_name(p)
+    ),
     accept_new_options=True,
-    help="Pick a period or type one: a week (2026-W49), a month (2026-03), a quarter "
-    "(2026Q1) or a fiscal year (FY2026).",
+    help=_(
+        "Pick a period or type one: a week (2026-W49), a month (2026-03), a quarter "
+        "(2026Q1) or a fiscal year (FY2026)."
+    ),
 )
 scope_key = scope_col.selectbox(
-    "Scope",
+    _("Scope"),
     scope_keys,
     key="att_scope",
     format_func=scope_labels.get,
@@ -204,63 +252,90 @@ if measure != Measure.REVENUE or product_line:
     st.stop()
 
 try:
-    data = view(actor.id, scope_key, period_label, today)
+    with st.spinner(_("Computing attainment and forecast…")):
+        data = view(actor.id, scope_key, period_label, today)
 except (DomainError, ValidationError) as exc:
     st.error(str(exc))
     st.stop()
 
 head, period = data.head, data.period
 st.caption(
-    f"{data.scope_label} · {period.label} ({period.start:%d %b %Y} – {period.end:%d %b %Y}) · "
-    f"as of {today:%d %b %Y}"
+    _("{scope} · {period} ({start} – {end}) · as of {today}").format(
+        scope=data.scope_label,
+        period=period_name(period.label),
+        start=long_day(period.start),
+        end=long_day(period.end),
+        today=long_day(today),
+    )
 )
 measure_views.week_note(period)
 stretch = measure_views.revenue_stretch(period.fiscal_year)
 
 first, second, third = st.columns(4), st.columns(4), st.columns(4)
-first[0].metric("Target", money(head.target), help="Sum of the approved plan's monthly targets")
-first[1].metric("Won", money(head.won), help=f"{head.won_deals} deals won in the period")
-first[2].metric("Attainment", percent(head.attainment), help="Won ÷ target")
+first[0].metric(
+    _("Target"), money(head.target), help=_("Sum of the approved plan's monthly targets")
+)
+first[1].metric(
+    _("Won"),
+    money(head.won),
+    help=ngettext(
+        "{n} deal won in the period", "{n} deals won in the period", head.won_deals
+    ).format(n=head.won_deals),
+)
+first[2].metric(_("Attainment"), percent(head.attainment), help=_("Won ÷ target"))
 first[3].metric(
-    "Pace",
+    _("Pace"),
     percent(head.pace),
     delta=money(head.won - head.expected_to_date) if head.expected_to_date is not None else None,
-    help="Won ÷ expected to date: the targets of the months that have passed, and of this "
-    "month by day. The delta is won minus expected to date.",
+    help=_(
+        "Won ÷ expected to date: the targets of the months that have passed, and of this "
+        "month by day. The delta is won minus expected to date."
+    ),
 )
-second[0].metric("Gap", money(head.gap), help="Target − won; negative when the target is beaten")
+second[0].metric(
+    _("Gap"), money(head.gap), help=_("Target − won; negative when the target is beaten")
+)
 second[1].metric(
-    "Forecast",
+    _("Forecast"),
     money(head.forecast),
-    help=f"Won + weighted pipeline; {percent(head.forecast_attainment)} of target",
+    help=_("Won + weighted pipeline; {share} of target").format(
+        share=percent(head.forecast_attainment)
+    ),
 )
 second[2].metric(
-    "Probability",
+    _("Probability"),
     percent(head.probability),
-    help="Chance of reaching the target: Monte Carlo over the open deals of the period, "
-    "each won with its stage's calibrated probability (see below).",
+    help=_(
+        "Chance of reaching the target: Monte Carlo over the open deals of the period, "
+        "each won with its stage's calibrated probability (see below)."
+    ),
 )
 second[3].metric(
-    "Coverage",
+    _("Coverage"),
     f"{head.coverage:.2f}×" if head.coverage is not None else "–",
-    help="Open pipeline ÷ remaining gap (none when the target is already made)",
+    help=_("Open pipeline ÷ remaining gap (none when the target is already made)"),
 )
 if reason := probability_reason(head.probability, head.gap, head.open_pipeline):
     second[2].caption(reason)
-third[0].metric("Expected to date", money(head.expected_to_date))
+third[0].metric(_("Expected to date"), money(head.expected_to_date))
 third[1].metric(
-    "Run-rate projection", money(head.run_rate), help="Won so far ÷ days elapsed × days"
+    _("Run-rate projection"), money(head.run_rate), help=_("Won so far ÷ days elapsed × days")
 )
 third[2].metric(
-    "Open pipeline",
+    _("Open pipeline"),
     money(head.open_pipeline),
-    help=f"{head.open_deals} open deals expected to close between today and the end of the "
-    "period. A deal whose expected close has passed is overdue and counts in no period.",
+    help=ngettext(
+        "{n} open deal expected to close between today and the end of the period. A deal "
+        "whose expected close has passed is overdue and counts in no period.",
+        "{n} open deals expected to close between today and the end of the period. A deal "
+        "whose expected close has passed is overdue and counts in no period.",
+        head.open_deals,
+    ).format(n=head.open_deals),
 )
 third[3].metric(
-    "Weighted pipeline",
+    _("Weighted pipeline"),
     money(head.weighted_pipeline),
-    help="Open amount × the stage's configured probability",
+    help=_("Open amount × the stage's configured probability"),
 )
 
 not_priced.mark(first[1], data.not_priced.won)
@@ -270,26 +345,29 @@ not_priced.show_beside(data.not_priced)
 
 if head.ended:
     st.info(
-        f"{period.label} has ended: these are its results. An ended period has no open "
-        "pipeline and no forecast; the forecast it had is kept in its snapshots below."
-    )
-elif head.overdue_deals == 1:
-    st.warning(
-        f"1 open deal worth {money(head.overdue)} is overdue: its expected close has passed, so "
-        "it counts in no period's pipeline until its owner sets a new expected close (My deals "
-        "lists it first)."
+        _(
+            "{period} has ended: these are its results. An ended period has no open "
+            "pipeline and no forecast; the forecast it had is kept in its snapshots below."
+        ).format(period=period_name(period.label))
     )
 elif head.overdue_deals:
     st.warning(
-        f"{head.overdue_deals} open deals worth {money(head.overdue)} are overdue: their "
-        "expected close has passed, so they count in no period's pipeline until their owner "
-        "sets a new expected close (My deals lists them first)."
+        ngettext(
+            "{n} open deal worth {amount} is overdue: its expected close has passed, so it "
+            "counts in no period's pipeline until its owner sets a new expected close (My deals "
+            "lists it first).",
+            "{n} open deals worth {amount} are overdue: their expected close has passed, so "
+            "they count in no period's pipeline until their owner sets a new expected close (My "
+            "deals lists them first).",
+            head.overdue_deals,
+        ).format(n=head.overdue_deals, amount=money(head.overdue))
     )
 if head.target is None:
     st.info(
-        f"No approved target plan covers {period.label} for {data.scope_label}, so attainment, "
-        "pace and probability cannot be computed. A director approves the plan on the Targets "
-        "page."
+        _(
+            "No approved target plan covers {period} for {scope}, so attainment, pace and "
+            "probability cannot be computed. A director approves the plan on the Targets page."
+        ).format(period=period_name(period.label), scope=data.scope_label)
     )
 
 st.altair_chart(
@@ -299,25 +377,51 @@ st.altair_chart(
     width="stretch",
 )
 st.caption(
-    "Won, then open deals of the period by forecast category (omitted ones left out); "
-    "red mark: the target."
-    + (" Brown marks: the plan's stretch targets." if stretch and head.target else "")
+    _(
+        "Won, then open deals of the period by forecast category (omitted ones left out); "
+        "red mark: the target. Brown marks: the plan's stretch targets."
+    )
+    if stretch and head.target
+    else _(
+        "Won, then open deals of the period by forecast category (omitted ones left out); "
+        "red mark: the target."
+    )
 )
 
-with st.expander("What the forecast rests on", expanded=False):
-    simulated = f"{head.simulated_deals} open deals simulated one by one"
+with st.expander(_("What the forecast rests on"), expanded=False):
     if head.tail_deals:
-        simulated += f", {head.tail_deals} smaller ones as one normal total (same mean and spread)"
+        simulated = _(
+            "- **{trials} trials** with a fixed seed; {deals} open deals simulated one by one, "
+            "{tail} smaller ones as one normal total (same mean and spread)."
+        )
+    else:
+        simulated = _(
+            "- **{trials} trials** with a fixed seed; {deals} open deals simulated one by one."
+        )
     st.markdown(
-        f"- **{data.trials:,} trials** with a fixed seed; {simulated}.\n"
-        f"- Each open deal is won with its stage's probability **calibrated from the "
-        f"stage history** of the most recent closed deals (share of deals that entered the "
-        f"stage and were won, shrunk towards the configured probability when history is thin).\n"
-        f"- Final attainment: P10 **{percent(head.p10)}**, P50 **{percent(head.p50)}**, "
-        f"P90 **{percent(head.p90)}**.\n"
-        f"- Forecast categories of the open pipeline: commit **{money(head.commit)}**, best case "
-        f"**{money(head.best_case)}**, pipeline **{money(head.pipeline)}**, omitted "
-        f"**{money(head.omitted)}**."
+        simulated.format(
+            trials=f"{data.trials:,}", deals=head.simulated_deals, tail=head.tail_deals
+        )
+        + "\n"
+        + _(
+            "- Each open deal is won with its stage's probability **calibrated from the "
+            "stage history** of the most recent closed deals (share of deals that entered the "
+            "stage and were won, shrunk towards the configured probability when history is thin)."
+        )
+        + "\n"
+        + _("- Final attainment: P10 **{p10}**, P50 **{p50}**, P90 **{p90}**.").format(
+            p10=percent(head.p10), p50=percent(head.p50), p90=percent(head.p90)
+        )
+        + "\n"
+        + _(
+            "- Forecast categories of the open pipeline: commit **{commit}**, best case "
+            "**{best_case}**, pipeline **{pipeline}**, omitted **{omitted}**."
+        ).format(
+            commit=money(head.commit),
+            best_case=money(head.best_case),
+            pipeline=money(head.pipeline),
+            omitted=money(head.omitted),
+        )
     )
     calibration = pd.DataFrame([c.model_dump() for c in data.calibration])
     if not calibration.empty:
@@ -326,36 +430,46 @@ with st.expander("What the forecast rests on", expanded=False):
             hide_index=True,
             width="stretch",
             column_config={
-                "stage": "Stage",
-                "configured": st.column_config.NumberColumn("Configured", format="%.2f"),
-                "entered": st.column_config.NumberColumn("Closed deals that entered"),
-                "won": st.column_config.NumberColumn("Of which won"),
-                "calibrated": st.column_config.NumberColumn("Calibrated", format="%.2f"),
+                "stage": _("Stage"),
+                "configured": st.column_config.NumberColumn(_("Configured"), format="%.2f"),
+                "entered": st.column_config.NumberColumn(_("Closed deals that entered")),
+                "won": st.column_config.NumberColumn(_("Of which won")),
+                "calibrated": st.column_config.NumberColumn(_("Calibrated"), format="%.2f"),
             },
         )
 
 parts = pd.DataFrame([row.model_dump() for row in data.parts])
 part = data.part_kind or "rep"
+by_region = part == "region"
 if data.part_kind:
-    st.subheader(f"Attainment by {part}")
+    st.subheader(_("Attainment by region") if by_region else _("Attainment by rep"))
     if parts.empty:
-        st.info(f"No {part} has a target, a win or open pipeline in {period.label}.")
+        nothing = (
+            _("No region has a target, a win or open pipeline in {period}.")
+            if by_region
+            else _("No rep has a target, a win or open pipeline in {period}.")
+        )
+        st.info(nothing.format(period=period_name(period.label)))
     else:
         st.altair_chart(
             attainment_charts.attainment_bars(parts, part=part, stretch=stretch), width="stretch"
         )
         st.caption(
-            "Bars: attainment · black tick: expected by today · red line: 100% of target"
-            + (" · brown lines: the plan's stretch levels" if stretch else "")
+            _(
+                "Bars: attainment · black tick: expected by today · red line: 100% of target · "
+                "brown lines: the plan's stretch levels"
+            )
+            if stretch
+            else _("Bars: attainment · black tick: expected by today · red line: 100% of target")
         )
-        st.caption(charts.PACE_RULE)
+        st.caption(_(charts.PACE_RULE))
 
-st.subheader("Won vs target through the period")
+st.subheader(_("Won vs target through the period"))
 cumulative = pd.DataFrame(data.cumulative)
 st.altair_chart(attainment_charts.cumulative_won_vs_target(cumulative), width="stretch")
 
 if data.heatmap:
-    st.subheader(f"Monthly attainment by {part}")
+    st.subheader(_("Monthly attainment by region") if by_region else _("Monthly attainment by rep"))
     st.altair_chart(
         attainment_charts.attainment_heatmap(pd.DataFrame(data.heatmap), part=part),
         width="stretch",
@@ -363,13 +477,17 @@ if data.heatmap:
 
 forecast_as_of_section(actor.id, scope_key, period_label, head)
 
-st.subheader("Drill-down")
+st.subheader(_("Drill-down"))
 if not data.part_kind:
-    st.markdown(f"**Deals of {data.scope_label}** won or expected to close in {period.label}")
+    st.markdown(
+        _("**Deals of {name}** won or expected to close in {period}").format(
+            name=data.scope_label, period=period_name(period.label)
+        )
+    )
     rep_id = int(head.key.removeprefix("rep:"))
     deals_table(deals_of(actor.id, rep_id, period.label), f"deals-{period.label}")
 elif parts.empty:
-    st.info("Nothing to drill into.")
+    st.info(_("Nothing to drill into."))
 else:
     columns = [
         "label",
@@ -396,24 +514,24 @@ else:
     exact = table.copy()  # Decimals: the screen rounds them as the metrics above do
     table[columns[1:]] = table[columns[1:]].apply(pd.to_numeric)
     money_columns = {
-        "target": "Target",
-        "won": "Won",
-        "expected_to_date": "Expected to date",
-        "gap": "Gap",
-        "run_rate": "Run-rate projection",
-        "open_pipeline": "Open pipeline",
-        "weighted_pipeline": "Weighted pipeline",
-        "commit": "Commit",
-        "best_case": "Best case",
-        "forecast": "Forecast",
+        "target": _("Target"),
+        "won": _("Won"),
+        "expected_to_date": _("Expected to date"),
+        "gap": _("Gap"),
+        "run_rate": _("Run-rate projection"),
+        "open_pipeline": _("Open pipeline"),
+        "weighted_pipeline": _("Weighted pipeline"),
+        "commit": _("Commit"),
+        "best_case": _("Best case"),
+        "forecast": _("Forecast"),
     }
     ratio_columns = {
-        "attainment": "Attainment",
-        "pace": "Pace",
-        "probability": "Probability",
-        "p10": "P10 attainment",
-        "p50": "P50 attainment",
-        "p90": "P90 attainment",
+        "attainment": _("Attainment"),
+        "pace": _("Pace"),
+        "probability": _("Probability"),
+        "p10": _("P10 attainment"),
+        "p50": _("P50 attainment"),
+        "p90": _("P90 attainment"),
     }
     shown = figures_as_text(
         exact, amounts=money_columns, ratios=ratio_columns, multiples=["coverage"]
@@ -433,8 +551,9 @@ else:
                 c: st.column_config.TextColumn(t, alignment="right")
                 for c, t in {**money_columns, **ratio_columns}.items()
             },
-            "coverage": st.column_config.TextColumn("Coverage", alignment="right"),
-            "probability_note": "Why the probability is nil",
+            part.capitalize(): charts.part_name(part),
+            "coverage": st.column_config.TextColumn(_("Coverage"), alignment="right"),
+            "probability_note": _("Why the probability is nil"),
         },
     )
     download_buttons(table, f"attainment-{period.label}")
@@ -448,14 +567,22 @@ else:
             st.session_state["att_scope"] = picked
 
     picked = st.selectbox(
-        f"Drill into a {part}",
+        _("Drill into a region") if by_region else _("Drill into a rep"),
         [None, *options],
-        format_func=lambda k: f"Choose a {part}…" if k is None else options[k],
+        format_func=lambda k: (
+            (_("Choose a region…") if by_region else _("Choose a rep…"))
+            if k is None
+            else options[k]
+        ),
         key=drill_key,
         on_change=drill_into_region,
     )
     if picked and picked.startswith("rep:"):
-        st.markdown(f"**Deals of {options[picked]}** in {period.label}")
+        st.markdown(
+            _("**Deals of {name}** in {period}").format(
+                name=options[picked], period=period_name(period.label)
+            )
+        )
         deals_table(
             deals_of(actor.id, int(picked[4:]), period.label), f"deals-{picked[4:]}-{period.label}"
         )

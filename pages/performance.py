@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import evaluation
 from core.errors import DomainError
+from core.i18n import N_, _, period_name
 from core.models import Role
 from core.org.access import load_actor
 from core.org.company import fiscal_start_month
@@ -106,13 +107,13 @@ def load_not_priced(person_id: int, label: str, kind: str, rep_id: int = 0) -> l
 @cached("org")
 def load_choices(person_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Reps whose scorecard the actor may open, and regions they may compare."""
-    actor, _ = _actor(person_id)
+    actor, __ = _actor(person_id)
     with read() as session:
         if actor.role == Role.REP:
             reps = [(actor.id, actor.name)]
             regions = []
         else:
-            reps = [(pid, name) for pid, name, _ in scorecard.visible_reps(session, actor)]
+            reps = [(pid, name) for pid, name, __ in scorecard.visible_reps(session, actor)]
             from core.org.regions import load_region_tree
 
             names = load_region_tree(session).names
@@ -132,17 +133,93 @@ def load_benchmarks() -> evaluation.Benchmarks:
         return scorecard.benchmarks(session)
 
 
+TAB_NAMES = {
+    "🏆 Leaderboard": N_("🏆 Leaderboard"),
+    "🧾 Scorecard": N_("🧾 Scorecard"),
+    "🗺️ Regions": N_("🗺️ Regions"),
+    "📋 Plan vs actual": N_("📋 Plan vs actual"),
+    "🔻 Funnel": N_("🔻 Funnel"),
+    "⚖️ Weights": N_("⚖️ Weights"),
+}
+HEADERS = (
+    N_("Rank"),
+    N_("Rep"),
+    N_("Region"),
+    N_("Score"),
+    N_("Trend"),
+    N_("Previous"),
+    N_("Attainment"),
+    N_("Metric"),
+    N_("Figures"),
+    N_("Normalised (0-100)"),
+    N_("Weight"),
+    N_("Effective weight"),
+    N_("Points"),
+    N_("Attainment %"),
+    N_("Won"),
+    N_("Target"),
+    N_("Variance"),
+    N_("Variance %"),
+    N_("Main driver"),
+    N_("Closed deals"),
+    N_("Planned closed"),
+    N_("Win rate"),
+    N_("Win rate a year ago"),
+    N_("Average deal"),
+    N_("Average deal a year ago"),
+    N_("Deal volume effect"),
+    N_("Win rate effect"),
+    N_("Deal size effect"),
+    N_("Stage"),
+    N_("Reached"),
+    N_("On to next stage"),
+    N_("Average days in stage"),
+    N_("Win rate once reached"),
+    N_("Lost at this stage"),
+)
+# The English headers of the tables (which their downloads keep), translated on screen.
+IMPLIED = {
+    "region": N_(
+        "The plan has no region targets: each region's target is implied from its share of what "
+        "was won a year earlier."
+    ),
+    "rep": N_(
+        "The plan has no rep targets: each rep's target is implied from its share of what was won "
+        "a year earlier."
+    ),
+    "segment": N_(
+        "The plan has no segment targets: each segment's target is implied from its share of what "
+        "was won a year earlier."
+    ),
+    "industry": N_(
+        "The plan has no industry targets: each industry's target is implied from its share of "
+        "what was won a year earlier."
+    ),
+    "product_line": N_(
+        "The plan has no product line targets: each product line's target is implied from its "
+        "share of what was won a year earlier."
+    ),
+}
+# Why a breakdown's targets are implied, one sentence per breakdown.
+
+
+def headers(table: pd.DataFrame, config: dict | None = None) -> dict:
+    """column_config reading each English column header in the current language; `config`
+    holds the columns that need more than a header (its labels already translated)."""
+    return {**{c: _(str(c)) for c in table.columns}, **(config or {})}
+
+
 actor = current_actor()
 leader = actor.role != Role.REP
-st.title("Performance")
+st.title(_("Performance"))
 show_flash("performance")
 st.caption(
-    "Scores from 0 to 100, weighted from six metrics; every score is explained by its parts."
+    _("Scores from 0 to 100, weighted from six metrics; every score is explained by its parts.")
 )
 
 labels, closed_labels, fiscal_start = period_options(date.today())
 period_col, line_col = st.columns(2)
-label = period_col.selectbox("Period", labels, key="perf_period")
+label = period_col.selectbox(_("Period"), labels, key="perf_period", format_func=period_name)
 score_line = measure_review.choose_score_line(line_col)
 reps, regions = load_choices(actor.id)
 
@@ -156,12 +233,21 @@ if (linked_rep := linked_id("rep")) is not None:  # /performance?rep=7 opens tha
     st.session_state["perf_linked_rep"] = linked_rep
 shown_rep = st.session_state.get("perf_linked_rep", actor.id)
 opens_on = "🧾 Scorecard" if "perf_linked_rep" in st.session_state else None
-tabs = dict(zip(names, st.tabs(names, default=opens_on)))
+tabs = dict(
+    zip(
+        names,
+        st.tabs(
+            [_(TAB_NAMES[n]) for n in names],
+            default=_(TAB_NAMES[opens_on]) if opens_on else None,
+        ),
+        strict=True,
+    )
+)
 
 with tabs["🏆 Leaderboard"]:
     board = load_leaderboard(actor.id, label, score_line)
     if not board:
-        st.info("No reps to rank in your area yet.")
+        st.info(_("No reps to rank in your area yet."))
     else:
         table = pd.DataFrame(
             [
@@ -181,33 +267,40 @@ with tabs["🏆 Leaderboard"]:
             table,
             hide_index=True,
             width="stretch",
-            column_config={
-                "Score": st.column_config.ProgressColumn(
-                    "Score", min_value=0, max_value=100, format="%.1f"
-                ),
-                "Previous": st.column_config.NumberColumn("Previous period", format="%.1f"),
-                "Trend": st.column_config.TextColumn("Trend", help="vs the previous period"),
-            },
+            column_config=headers(
+                table,
+                {
+                    "Score": st.column_config.ProgressColumn(
+                        _("Score"), min_value=0, max_value=100, format="%.1f"
+                    ),
+                    "Previous": st.column_config.NumberColumn(_("Previous period"), format="%.1f"),
+                    "Trend": st.column_config.TextColumn(
+                        _("Trend"), help=_("vs the previous period")
+                    ),
+                },
+            ),
         )
         st.caption(
-            "▲ / ▼: more than one point up or down since the previous period. Open a rep's "
-            "scorecard in the next tab to see how the score is made."
+            _(
+                "▲ / ▼: more than one point up or down since the previous period. Open a rep's "
+                "scorecard in the next tab to see how the score is made."
+            )
         )
         download_buttons(table, f"leaderboard-{label}")
         not_priced.show_won(load_not_priced(actor.id, label, "leaderboard"), not_priced.RANKED)
 
 with tabs["🧾 Scorecard"]:
     chosen = st.selectbox(
-        "Rep",
+        _("Rep"),
         reps,
         format_func=lambda r: r[1],
         key="perf_rep",
         index=next((i for i, r in enumerate(reps) if r[0] == shown_rep), 0),
     )
     if "perf_linked_rep" in st.session_state and shown_rep not in {r[0] for r in reps}:
-        st.warning("The linked scorecard is not one you may see; choose a rep of your area.")
+        st.warning(_("The linked scorecard is not one you may see; choose a rep of your area."))
     if chosen is None:
-        st.info("No rep in your area yet.")
+        st.info(_("No rep in your area yet."))
     else:
         try:
             if chosen[0] != actor.id or "perf_linked_rep" in st.session_state:
@@ -218,9 +311,13 @@ with tabs["🧾 Scorecard"]:
             st.error(str(exc))
         else:
             score_col, att_col, won_col = st.columns(3)
-            score_col.metric("Score", "–" if card.score is None else f"{card.score:.1f}")
-            att_col.metric("Attainment", percent(card.attainment))
-            won_col.metric("Won", money(card.won), help=f"Target {money(card.target)}")
+            score_col.metric(_("Score"), "–" if card.score is None else f"{card.score:.1f}")
+            att_col.metric(_("Attainment"), percent(card.attainment))
+            won_col.metric(
+                _("Won"),
+                money(card.won),
+                help=_("Target {target}").format(target=money(card.target)),
+            )
             measure_review.show_targets(card.targets)
             not_priced.show_won(load_not_priced(actor.id, label, "rep", chosen[0]))
             parts = pd.DataFrame([p.model_dump() for p in card.parts])
@@ -230,26 +327,29 @@ with tabs["🧾 Scorecard"]:
                     "Metric": parts["label"],
                     "Figures": parts["raw_text"],
                     "Normalised (0-100)": parts["normalised"].map(
-                        lambda v: "no data" if v is None else f"{v:.1f}"
+                        lambda v: _("no data") if v is None else f"{v:.1f}"
                     ),
                     "Weight": parts["weight"].map(lambda v: f"{v:.0f}"),
                     "Effective weight": parts["effective_weight"].map(lambda v: f"{v:.2f}"),
                     "Points": parts["contribution"].map(lambda v: f"{v:.2f}"),
                 }
             )
-            st.dataframe(shown, hide_index=True, width="stretch")
+            st.dataframe(shown, hide_index=True, width="stretch", column_config=headers(shown))
             if card.score is not None:
                 counted = [p for p in card.parts if p.normalised is not None]
                 sum_text = " + ".join(f"{p.contribution:.2f}" for p in counted)
                 st.caption(
-                    f"Score = {sum_text} = **{card.score:.2f}**. Points = normalised × "
-                    "effective weight ÷ 100; a metric without data is left out and the other "
-                    "weights are scaled up to 100."
+                    _(
+                        "Score = {sum} = **{score}**. Points = normalised × effective weight ÷ "
+                        "100; a metric without data is left out and the other weights are scaled "
+                        "up to 100."
+                    ).format(sum=sum_text, score=f"{card.score:.2f}")
                 )
-            st.caption(scorecard.SPLIT_CREDIT_NOTE)
+            st.caption(_(scorecard.SPLIT_CREDIT_NOTE))
             download_buttons(shown, f"scorecard-{card.entity}-{label}")
             frame = pd.DataFrame(trend, columns=["period", "score"])
-            st.subheader("Score trend")
+            frame["period"] = frame["period"].map(period_name)
+            st.subheader(_("Score trend"))
             st.altair_chart(charts.score_trend(frame), width="stretch")
 
 if leader:
@@ -260,7 +360,7 @@ if leader:
             st.error(str(exc))
             cards = []
         if not cards:
-            st.info("No regions to compare in your area.")
+            st.info(_("No regions to compare in your area."))
         else:
             table = pd.DataFrame(
                 [
@@ -280,16 +380,19 @@ if leader:
                 table,
                 hide_index=True,
                 width="stretch",
-                column_config={
-                    "Score": st.column_config.ProgressColumn(
-                        "Score", min_value=0, max_value=100, format="%.1f"
-                    ),
-                    **{
-                        column: st.column_config.TextColumn(column, alignment="right")
-                        for column in table.columns
-                        if column not in ("Region", "Score")
+                column_config=headers(
+                    table,
+                    {
+                        "Score": st.column_config.ProgressColumn(
+                            _("Score"), min_value=0, max_value=100, format="%.1f"
+                        ),
+                        **{
+                            column: st.column_config.TextColumn(_(column), alignment="right")
+                            for column in table.columns
+                            if column not in ("Region", "Score")
+                        },
                     },
-                },
+                ),
             )
             heat = pd.DataFrame(
                 [
@@ -299,8 +402,10 @@ if leader:
                 ]
             )
             st.caption(
-                "Metric columns and the chart: each metric normalised to 0-100 (the score's "
-                "parts before weighting)."
+                _(
+                    "Metric columns and the chart: each metric normalised to 0-100 (the score's "
+                    "parts before weighting)."
+                )
             )
             st.altair_chart(charts.region_heatmap(heat), width="stretch")
             download_buttons(table, f"regions-{label}")
@@ -308,14 +413,16 @@ if leader:
 
     with tabs["📋 Plan vs actual"]:
         if not closed_labels:
-            st.info("No period has closed yet.")
+            st.info(_("No period has closed yet."))
         else:
             left, right = st.columns(2)
-            closed = left.selectbox("Closed period", closed_labels, key="review_period")
+            closed = left.selectbox(
+                _("Closed period"), closed_labels, key="review_period", format_func=period_name
+            )
             dimension = right.radio(
-                "By",
+                _("By"),
                 list(review.DIMENSIONS),
-                format_func=review.DIMENSIONS.get,
+                format_func=measure_review.dimension_name,
                 horizontal=True,
                 key="review_dimension",
             )
@@ -329,18 +436,22 @@ if leader:
             if measure != "revenue":
                 measure_review.show_measure_review(actor.id, closed, dimension, measure, line)
             elif not rows:
-                st.info(f"Nothing was won or lost in {closed} in your area.")
+                st.info(
+                    _("Nothing was won or lost in {period} in your area.").format(
+                        period=period_name(closed)
+                    )
+                )
             else:
                 frame = pd.DataFrame([r.model_dump() for r in rows])
                 part = review.DIMENSIONS[dimension]
                 if any(r.target_basis == "implied" for r in rows):
-                    st.caption(
-                        f"The plan has no {part.lower()} targets: each {part.lower()}'s target "
-                        "is implied from its share of what was won a year earlier."
-                    )
+                    st.caption(_(IMPLIED[dimension]) if dimension in IMPLIED else _(IMPLIED["rep"]))
                 elif dimension == "product_line":
-                    st.caption("Each product line's target is its own revenue plan's.")
-                st.altair_chart(charts.variance(frame, part=part), width="stretch")
+                    st.caption(_("Each product line's target is its own revenue plan's."))
+                st.altair_chart(
+                    charts.variance(frame, part=measure_review.dimension_name(dimension)),
+                    width="stretch",
+                )
                 table = pd.DataFrame(
                     {
                         part: frame["label"],
@@ -375,17 +486,26 @@ if leader:
                     table,
                     hide_index=True,
                     width="stretch",
-                    column_config={
-                        **{
-                            c: st.column_config.NumberColumn(format="localized")
-                            for c in money_columns
+                    column_config=headers(
+                        table,
+                        {
+                            part: measure_review.dimension_name(dimension),
+                            **{
+                                c: st.column_config.NumberColumn(_(c), format="localized")
+                                for c in money_columns
+                            },
+                            "Planned closed": st.column_config.NumberColumn(
+                                _("Planned closed"), format="%.1f"
+                            ),
                         },
-                        "Planned closed": st.column_config.NumberColumn(format="%.1f"),
-                    },
+                    ),
                 )
                 st.caption(
-                    "Variance = won − target = deal volume effect + win rate effect + deal size "
-                    "effect. Planned closed deals = target ÷ (win rate × average deal a year ago)."
+                    _(
+                        "Variance = won − target = deal volume effect + win rate effect + deal "
+                        "size effect. Planned closed deals = target ÷ (win rate × average deal a "
+                        "year ago)."
+                    )
                 )
                 download_buttons(table, f"plan-vs-actual-{closed}-{dimension}")
             measure_review.show_months(actor.id, closed, measure, line)
@@ -394,28 +514,34 @@ if leader:
 with tabs["🔻 Funnel"]:
     scopes: list[tuple[str, int | None, int | None]] = []
     if leader:
-        scopes.append(("My whole area", None, None))
-        scopes += [(f"Region: {name}", rid, None) for rid, name in regions]
-        scopes += [(f"Rep: {name}", None, pid) for pid, name in reps]
+        scopes.append((_("My whole area"), None, None))
+        scopes += [(_("Region: {name}").format(name=name), rid, None) for rid, name in regions]
+        scopes += [(_("Rep: {name}").format(name=name), None, pid) for pid, name in reps]
     else:
-        scopes.append(("My deals", None, actor.id))
+        scopes.append((_("My deals"), None, actor.id))
     left, right = st.columns(2)
-    scope = left.selectbox("Scope", scopes, format_func=lambda s: s[0], key="funnel_scope")
+    scope = left.selectbox(_("Scope"), scopes, format_func=lambda s: s[0], key="funnel_scope")
     funnel_labels = list(dict.fromkeys([*closed_labels, *labels])) or labels
-    funnel_label = right.selectbox("Deals created in", funnel_labels, key="funnel_period")
+    funnel_label = right.selectbox(
+        _("Deals created in"), funnel_labels, key="funnel_period", format_func=period_name
+    )
     try:
         result = load_funnel(actor.id, funnel_label, scope[1], scope[2])
     except DomainError as exc:
         st.error(str(exc))
     else:
         if not result.deals:
-            st.info(f"No deals were created in {funnel_label} in this scope.")
+            st.info(
+                _("No deals were created in {period} in this scope.").format(
+                    period=period_name(funnel_label)
+                )
+            )
         else:
             a, b, c, d = st.columns(4)
-            a.metric("Deals created", f"{result.deals:,}")
-            b.metric("Won", f"{result.won:,}")
-            c.metric("Lost", f"{result.lost:,}")
-            d.metric("Still open", f"{result.open:,}")
+            a.metric(_("Deals created"), f"{result.deals:,}")
+            b.metric(_("Won"), f"{result.won:,}")
+            c.metric(_("Lost"), f"{result.lost:,}")
+            d.metric(_("Still open"), f"{result.open:,}")
             frame = pd.DataFrame([s.model_dump() for s in result.stages])
             st.altair_chart(charts.funnel(frame), width="stretch")
             table = pd.DataFrame(
@@ -432,18 +558,29 @@ with tabs["🔻 Funnel"]:
                 table,
                 hide_index=True,
                 width="stretch",
-                column_config={
-                    "Average days in stage": st.column_config.NumberColumn(format="%.1f")
-                },
+                column_config=headers(
+                    table,
+                    {
+                        "Average days in stage": st.column_config.NumberColumn(
+                            _("Average days in stage"), format="%.1f"
+                        )
+                    },
+                ),
             )
             st.caption(
-                "Cohort: deals created in the period. Win rate once reached = won ÷ closed among "
-                "the deals that reached the stage. Lost at this stage = the last stage before Lost."
+                _(
+                    "Cohort: deals created in the period. Win rate once reached = won ÷ closed "
+                    "among the deals that reached the stage. Lost at this stage = the last stage "
+                    "before Lost."
+                )
             )
             if result.lost_reasons:
                 st.markdown(
-                    "**Why deals were lost:** "
-                    + ", ".join(f"{reason} {count}" for reason, count in result.lost_reasons)
+                    _("**Why deals were lost:** {reasons}").format(
+                        reasons=_(", ").join(
+                            f"{reason} {count}" for reason, count in result.lost_reasons
+                        )
+                    )
                 )
             download_buttons(table, f"funnel-{funnel_label}")
 
@@ -451,13 +588,15 @@ if actor.sees_everything:
     with tabs["⚖️ Weights"]:
         year = parse_period(label, fiscal_start).fiscal_year
         st.caption(
-            f"Weights of the scorecard's metrics for FY{year}, in percent; they must sum to 100."
+            _(
+                "Weights of the scorecard's metrics for FY{year}, in percent; they must sum to 100."
+            ).format(year=year)
         )
         current = load_weights(year)
         with st.form("weights"):
             entered = {
                 metric: st.number_input(
-                    title,
+                    _(title),
                     min_value=0.0,
                     max_value=100.0,
                     value=float(current[metric]),
@@ -466,31 +605,31 @@ if actor.sees_everything:
                 )
                 for metric, title in evaluation.METRICS.items()
             }
-            saved = st.form_submit_button("Save weights", type="primary")
+            saved = st.form_submit_button(_("Save weights"), type="primary")
         if saved:
             save(
                 lambda s: scorecard.set_weights(s, actor, year, entered),
-                f"Weights for FY{year} saved.",
+                _("Weights for FY{year} saved.").format(year=year),
                 affects={"settings"},
             )
 
-        st.subheader("Normalisation")
-        st.caption("What scores 100 on each metric (for cycle time also what scores 0).")
+        st.subheader(_("Normalisation"))
+        st.caption(_("What scores 100 on each metric (for cycle time also what scores 0)."))
         bench = load_benchmarks()
         with st.form("benchmarks"):
             entered_bench = {
                 name: st.number_input(
-                    field.description or name,
+                    _(field.description or name),
                     value=float(getattr(bench, name)),
                     format="%.2f",
                     key=f"bench_{name}",
                 )
                 for name, field in evaluation.Benchmarks.model_fields.items()
             }
-            saved_bench = st.form_submit_button("Save normalisation")
+            saved_bench = st.form_submit_button(_("Save normalisation"))
         if saved_bench:
             save(
                 lambda s: scorecard.set_benchmarks(s, actor, entered_bench),
-                "Normalisation saved; every score is worked out again with it.",
+                _("Normalisation saved; every score is worked out again with it."),
                 affects={"settings"},
             )

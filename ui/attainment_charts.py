@@ -8,11 +8,21 @@ from decimal import Decimal
 import altair as alt
 import pandas as pd
 
+from core.i18n import N_, _, is_chinese
 from core.progress.forecast import PaceStatus
-from ui.charts import PACE_LABELS, pace_colour, pace_labels
+from ui.charts import PACE_LABELS, pace_colour, pace_labels, part_name
 
 STRETCH_COLOUR = "#6d4c41"
 """The marks of a plan's stretch levels (brown: apart from the red target and pace colours)."""
+
+
+def month_name(value) -> str:
+    """A month as a heading reads it: "Mar 2026" in English, "2026年3月" in Chinese."""
+    if is_chinese():
+        return _("{year}-{month}").format(year=value.year, month=value.month)
+    return f"{value:%b %Y}"
+
+
 ON_TRACK, BEHIND, NO_TARGET = (
     PACE_LABELS[PaceStatus.ON_PACE],
     PACE_LABELS[PaceStatus.BEHIND],
@@ -40,17 +50,17 @@ def attainment_bars(
         }
     )
     tooltip = [
-        alt.Tooltip("label:N", title=part.capitalize()),
-        alt.Tooltip("attainment_pct:Q", title="Attainment %", format=".1f"),
-        alt.Tooltip("expected_pct:Q", title="Expected by today %", format=".1f"),
-        alt.Tooltip("won:Q", title="Won", format=",.0f"),
-        alt.Tooltip("target:Q", title="Target", format=",.0f"),
+        alt.Tooltip("label:N", title=part_name(part)),
+        alt.Tooltip("attainment_pct:Q", title=_("Attainment %"), format=".1f"),
+        alt.Tooltip("expected_pct:Q", title=_("Expected by today %"), format=".1f"),
+        alt.Tooltip("won:Q", title=_("Won"), format=",.0f"),
+        alt.Tooltip("target:Q", title=_("Target"), format=",.0f"),
     ]
     base = alt.Chart(data).encode(
-        y=alt.Y("label:N", title=part.capitalize(), sort="-x"),
+        y=alt.Y("label:N", title=part_name(part), sort="-x"),
     )
     bars = base.mark_bar().encode(
-        x=alt.X("attainment_pct:Q", title="Attainment (% of target)"),
+        x=alt.X("attainment_pct:Q", title=_("Attainment (% of target)")),
         color=pace_colour(),
         tooltip=tooltip,
     )
@@ -65,11 +75,11 @@ def attainment_bars(
     layers = [bars, expected_tick, full]
     if stretch:
         levels = pd.DataFrame({"x": [float(v) for v in stretch]})
-        levels["level"] = [f"Stretch {v:g}%" for v in levels["x"]]
+        levels["level"] = [_("Stretch {level}%").format(level=f"{v:g}") for v in levels["x"]]
         layers.append(
             alt.Chart(levels)
             .mark_rule(color=STRETCH_COLOUR, strokeDash=[2, 2], size=2)
-            .encode(x="x:Q", tooltip=[alt.Tooltip("level:N", title="Stretch level")])
+            .encode(x="x:Q", tooltip=[alt.Tooltip("level:N", title=_("Stretch level"))])
         )
     return alt.layer(*layers).properties(height=alt.Step(34))
 
@@ -79,37 +89,38 @@ def cumulative_won_vs_target(frame: pd.DataFrame) -> alt.Chart:
     `frame` has day, won, target."""
     data = frame.melt(id_vars=["day"], value_vars=["won", "target"], var_name="series")
     data["value"] = pd.to_numeric(data["value"], errors="coerce")
-    data["series"] = data["series"].map(
-        {"won": "Won (cumulative)", "target": "Target (cumulative)"}
-    )
+    won_name, target_name = _("Won (cumulative)"), _("Target (cumulative)")
+    data["series"] = data["series"].map({"won": won_name, "target": target_name})
     data = data.dropna(subset=["value"])
     data["day"] = pd.to_datetime(data["day"])
+    # Vega writes month names in English: Chinese dates are written with numbers
+    day_axis, day_tip = ("%-m月%-d日", "%Y年%-m月%-d日") if is_chinese() else (None, None)
     return (
         alt.Chart(data)
         .mark_line(interpolate="step-after")
         .encode(
-            x=alt.X("day:T", title=None),
-            y=alt.Y("value:Q", title="Amount", axis=alt.Axis(format="~s")),
+            x=alt.X(
+                "day:T", title=None, axis=alt.Axis(format=day_axis) if day_axis else alt.Undefined
+            ),
+            y=alt.Y("value:Q", title=_("Amount"), axis=alt.Axis(format="~s")),
             color=alt.Color(
                 "series:N",
                 title=None,
                 scale=alt.Scale(
-                    domain=["Won (cumulative)", "Target (cumulative)"],
+                    domain=[won_name, target_name],
                     range=["#1565c0", "#757575"],
                 ),
                 legend=alt.Legend(orient="bottom"),
             ),
             strokeDash=alt.StrokeDash(
                 "series:N",
-                scale=alt.Scale(
-                    domain=["Won (cumulative)", "Target (cumulative)"], range=[[1, 0], [6, 3]]
-                ),
+                scale=alt.Scale(domain=[won_name, target_name], range=[[1, 0], [6, 3]]),
                 legend=None,
             ),
             tooltip=[
-                alt.Tooltip("day:T", title="Day"),
-                alt.Tooltip("series:N", title="Series"),
-                alt.Tooltip("value:Q", title="Amount", format=",.0f"),
+                alt.Tooltip("day:T", title=_("Day"), format=day_tip or alt.Undefined),
+                alt.Tooltip("series:N", title=_("Series")),
+                alt.Tooltip("value:Q", title=_("Amount"), format=",.0f"),
             ],
         )
         .properties(height=280)
@@ -123,17 +134,17 @@ def attainment_heatmap(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
     data["attainment_pct"] = pd.to_numeric(data["attainment"], errors="coerce") * 100
     data["won"] = pd.to_numeric(data["won"], errors="coerce")
     data["target"] = pd.to_numeric(data["target"], errors="coerce")
-    data["month"] = pd.to_datetime(data["month"]).dt.strftime("%b %Y")
+    data["month"] = [month_name(m) for m in pd.to_datetime(data["month"])]
     data["text"] = data["attainment_pct"].map(lambda v: "–" if pd.isna(v) else f"{v:.0f}%")
     order = list(dict.fromkeys(data["month"]))
     base = alt.Chart(data).encode(
         x=alt.X("month:O", title=None, sort=order),
-        y=alt.Y("part:N", title=part.capitalize()),
+        y=alt.Y("part:N", title=part_name(part)),
     )
     cells = base.mark_rect().encode(
         color=alt.Color(
             "attainment_pct:Q",
-            title="Attainment %",
+            title=_("Attainment %"),
             scale=alt.Scale(
                 domain=[0, 50, 100, 150],
                 range=["#c62828", "#f9a825", "#a5d6a7", "#1b5e20"],
@@ -141,11 +152,11 @@ def attainment_heatmap(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
             ),
         ),
         tooltip=[
-            alt.Tooltip("part:N", title=part.capitalize()),
-            alt.Tooltip("month:O", title="Month"),
-            alt.Tooltip("won:Q", title="Won", format=",.0f"),
-            alt.Tooltip("target:Q", title="Target", format=",.0f"),
-            alt.Tooltip("attainment_pct:Q", title="Attainment %", format=".1f"),
+            alt.Tooltip("part:N", title=part_name(part)),
+            alt.Tooltip("month:O", title=_("Month")),
+            alt.Tooltip("won:Q", title=_("Won"), format=",.0f"),
+            alt.Tooltip("target:Q", title=_("Target"), format=",.0f"),
+            alt.Tooltip("attainment_pct:Q", title=_("Attainment %"), format=".1f"),
         ],
     )
     empty = base.mark_rect(color="#eeeeee")  # months not started and parts without target
@@ -153,7 +164,8 @@ def attainment_heatmap(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
     return (empty + cells + labels).properties(height=alt.Step(30))
 
 
-CATEGORIES = ["Won", "Commit", "Best case", "Pipeline"]
+CATEGORIES = [N_("Won"), N_("Commit"), N_("Best case"), N_("Pipeline")]
+"""The forecast categories in stacking order (translated where shown)."""
 
 
 def forecast_buildup(
@@ -169,14 +181,16 @@ def forecast_buildup(
     pipeline), with the target as a red rule and each stretch level (percent of the target)
     as a grey one: how far each category would carry the number."""
     amounts = [float(won), float(commit), float(best_case), float(pipeline)]
+    categories = [_(c) for c in CATEGORIES]
+    row = _("Forecast")
     ends = pd.Series(amounts).cumsum()
     data = pd.DataFrame(
         {
-            "category": CATEGORIES,
+            "category": categories,
             "amount": amounts,
             "start": ends - amounts,
             "end": ends,
-            "row": "Forecast",
+            "row": row,
         }
     )
     bars = (
@@ -189,27 +203,27 @@ def forecast_buildup(
             color=alt.Color(
                 "category:N",
                 title=None,
-                sort=CATEGORIES,
+                sort=categories,
                 scale=alt.Scale(
-                    domain=CATEGORIES, range=["#2e7d32", "#1565c0", "#64b5f6", "#cfd8dc"]
+                    domain=categories, range=["#2e7d32", "#1565c0", "#64b5f6", "#cfd8dc"]
                 ),
                 legend=alt.Legend(orient="right"),
             ),
             tooltip=[
-                alt.Tooltip("category:N", title="Category"),
-                alt.Tooltip("amount:Q", title="Amount", format=",.0f"),
+                alt.Tooltip("category:N", title=_("Category")),
+                alt.Tooltip("amount:Q", title=_("Amount"), format=",.0f"),
             ],
         )
     )
     if target is None:
         return alt.layer(bars).properties(height=90)
     rule = (
-        alt.Chart(pd.DataFrame({"target": [float(target)], "row": ["Forecast"]}))
+        alt.Chart(pd.DataFrame({"target": [float(target)], "row": [row]}))
         .mark_tick(color="#c62828", thickness=3, size=54)
         .encode(
             x="target:Q",
             y=alt.Y("row:N", title=None, axis=None),
-            tooltip=[alt.Tooltip("target:Q", title="Target", format=",.0f")],
+            tooltip=[alt.Tooltip("target:Q", title=_("Target"), format=",.0f")],
         )
     )
     if not stretch:
@@ -217,8 +231,8 @@ def forecast_buildup(
     levels = pd.DataFrame(
         {
             "value": [float(target) * float(v) / 100 for v in stretch],
-            "level": [f"Stretch {float(v):g}%" for v in stretch],
-            "row": "Forecast",
+            "level": [_("Stretch {level}%").format(level=f"{float(v):g}") for v in stretch],
+            "row": row,
         }
     )
     marks = (
@@ -228,8 +242,8 @@ def forecast_buildup(
             x="value:Q",
             y=alt.Y("row:N", title=None, axis=None),
             tooltip=[
-                alt.Tooltip("level:N", title="Stretch level"),
-                alt.Tooltip("value:Q", title="Stretch target", format=",.0f"),
+                alt.Tooltip("level:N", title=_("Stretch level")),
+                alt.Tooltip("value:Q", title=_("Stretch target"), format=",.0f"),
             ],
         )
     )
@@ -251,15 +265,19 @@ def measure_bars(frame: pd.DataFrame, *, part: str, measure: str) -> alt.LayerCh
             "status": pace_labels(frame.rename(columns={"achieved": "won"})),
         }
     )
-    base = alt.Chart(data).encode(y=alt.Y("label:N", title=part.capitalize(), sort=order))
+    base = alt.Chart(data).encode(y=alt.Y("label:N", title=part_name(part), sort=order))
     tooltip = [
-        alt.Tooltip("label:N", title=part.capitalize()),
-        alt.Tooltip("achieved:Q", title="Achieved", format=",.0f"),
-        alt.Tooltip("target:Q", title="Target", format=",.0f"),
-        alt.Tooltip("expected:Q", title="Expected by today", format=",.0f"),
+        alt.Tooltip("label:N", title=part_name(part)),
+        alt.Tooltip("achieved:Q", title=_("Achieved"), format=",.0f"),
+        alt.Tooltip("target:Q", title=_("Target"), format=",.0f"),
+        alt.Tooltip("expected:Q", title=_("Expected by today"), format=",.0f"),
     ]
     bars = base.mark_bar().encode(
-        x=alt.X("achieved:Q", title=f"{measure}: achieved vs target", axis=alt.Axis(format="~s")),
+        x=alt.X(
+            "achieved:Q",
+            title=_("{measure}: achieved vs target").format(measure=measure),
+            axis=alt.Axis(format="~s"),
+        ),
         color=pace_colour(),
         tooltip=tooltip,
     )
@@ -284,8 +302,8 @@ def measure_bars(frame: pd.DataFrame, *, part: str, measure: str) -> alt.LayerCh
                 y=alt.Y("label:N", sort=order),
                 x="stretch:Q",
                 tooltip=[
-                    alt.Tooltip("label:N", title=part.capitalize()),
-                    alt.Tooltip("stretch:Q", title="Stretch target", format=",.0f"),
+                    alt.Tooltip("label:N", title=part_name(part)),
+                    alt.Tooltip("stretch:Q", title=_("Stretch target"), format=",.0f"),
                 ],
             )
         )

@@ -8,24 +8,34 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from core.i18n import N_, _
 from core.progress.forecast import PaceStatus, pace_status
 from ui.format import is_missing
 
 PACE_LABELS = {
-    PaceStatus.ON_PACE: "on or ahead of pace",
-    PaceStatus.BEHIND: "behind pace",
-    PaceStatus.NO_TARGET: "no target",
+    PaceStatus.ON_PACE: N_("on or ahead of pace"),
+    PaceStatus.BEHIND: N_("behind pace"),
+    PaceStatus.NO_TARGET: N_("no target"),
 }
-"""How a part's pace status reads in a legend; the rule itself is core.progress.forecast's."""
+"""How a part's pace status reads in a legend (translated where shown: `_()`); the rule itself
+is core.progress.forecast's."""
 PACE_COLOURS = {
     PaceStatus.ON_PACE: "#2e7d32",
     PaceStatus.BEHIND: "#f9a825",
     PaceStatus.NO_TARGET: "#9e9e9e",
 }
-PACE_RULE = (
+PACE_RULE = N_(
     "Green: won is at least what the targets expect by today (past months in full, this "
     "month by day); Home and Attainment & forecast colour by this same rule."
 )
+"""Shown translated: `_(PACE_RULE)`."""
+PART_NAMES = {"region": N_("Region"), "rep": N_("Rep"), "month": N_("Month")}
+"""How a kind of part (the rows of a chart or table) is named in a title or a header."""
+
+
+def part_name(part: str) -> str:
+    """A kind of part as a title: "Region", "Rep", "Month" in the current language."""
+    return _(PART_NAMES[part]) if part in PART_NAMES else _(part.capitalize())
 
 
 def count_axis(title: str) -> alt.Axis:
@@ -40,7 +50,7 @@ def _amount(value: Any) -> Decimal | None:
 def pace_labels(frame: pd.DataFrame) -> list[str]:
     """Each row's pace status as its legend reads, from columns won, target, expected_to_date."""
     return [
-        PACE_LABELS[pace_status(_amount(won) or Decimal(0), _amount(target), _amount(expected))]
+        _(PACE_LABELS[pace_status(_amount(won) or Decimal(0), _amount(target), _amount(expected))])
         for won, target, expected in zip(
             frame["won"], frame["target"], frame["expected_to_date"], strict=True
         )
@@ -53,7 +63,7 @@ def pace_colour() -> alt.Color:
         "status:N",
         title=None,
         scale=alt.Scale(
-            domain=[PACE_LABELS[s] for s in PaceStatus],
+            domain=[_(PACE_LABELS[s]) for s in PaceStatus],
             range=[PACE_COLOURS[s] for s in PaceStatus],
         ),
         legend=alt.Legend(orient="bottom"),
@@ -75,16 +85,16 @@ def won_vs_target(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
         }
     )
     sort = None if part == "month" else "-x"
-    base = alt.Chart(data).encode(y=alt.Y("label:N", title=part.capitalize(), sort=sort))
+    base = alt.Chart(data).encode(y=alt.Y("label:N", title=part_name(part), sort=sort))
     tooltip = [
-        alt.Tooltip("label:N", title=part.capitalize()),
-        alt.Tooltip("won:Q", title="Won", format=",.0f"),
-        alt.Tooltip("target:Q", title="Target", format=",.0f"),
-        alt.Tooltip("expected:Q", title="Expected by today", format=",.0f"),
-        alt.Tooltip("attainment_pct:Q", title="Attainment %", format=".1f"),
+        alt.Tooltip("label:N", title=part_name(part)),
+        alt.Tooltip("won:Q", title=_("Won"), format=",.0f"),
+        alt.Tooltip("target:Q", title=_("Target"), format=",.0f"),
+        alt.Tooltip("expected:Q", title=_("Expected by today"), format=",.0f"),
+        alt.Tooltip("attainment_pct:Q", title=_("Attainment %"), format=".1f"),
     ]
     bars = base.mark_bar().encode(
-        x=alt.X("won:Q", title="Won vs target", axis=alt.Axis(format="~s")),
+        x=alt.X("won:Q", title=_("Won vs target"), axis=alt.Axis(format="~s")),
         color=pace_colour(),
         tooltip=tooltip,
     )

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DomainError
+from core.i18n import N_, _, period_name
 from core.org.access import load_actor
 from core.org.company import fiscal_start_month
 from core.performance import measure_review
@@ -22,10 +23,43 @@ from ui.format import percent
 
 ALL_LINES = ""
 TARGET_LABELS = {
-    "units": "Units sold",
-    "visits": "Customer visits",
-    "deals_created": "Deals created",
+    "units": N_("Units sold"),
+    "visits": N_("Customer visits"),
+    "deals_created": N_("Deals created"),
 }
+MEASURE_NAMES = {
+    "revenue": N_("Revenue"),
+    "units": N_("Units"),
+    "visits": N_("Visits"),
+    "deals_created": N_("Deals created"),
+}
+"""How core.performance.measure_review.MEASURES reads on screen (translated where shown)."""
+DIMENSION_NAMES = {
+    "region": N_("Region"),
+    "rep": N_("Rep"),
+    "segment": N_("Segment"),
+    "industry": N_("Industry"),
+    "product_line": N_("Product line"),
+}
+"""How a plan vs actual breakdown is named on screen (the dimensions of core.performance)."""
+HEADERS = (
+    N_("Month"),
+    N_("Target"),
+    N_("Achieved"),
+    N_("Variance"),
+    N_("Target so far"),
+    N_("Achieved so far"),
+    N_("Variance %"),
+)
+"""The English column headers of the tables (and their downloads), translated on screen."""
+
+
+def measure_name(measure: str) -> str:
+    return _(MEASURE_NAMES.get(measure, measure_review.MEASURES.get(measure, measure)))
+
+
+def dimension_name(dimension: str) -> str:
+    return _(DIMENSION_NAMES.get(dimension, dimension))
 
 
 @cached("settings")
@@ -64,26 +98,27 @@ def choose_measure(key: str) -> tuple[str, str]:
     options: list[str] = list(measure_review.MEASURES)
     measure = str(
         left.selectbox(
-            "Measure",
+            _("Measure"),
             options,
-            format_func=lambda m: measure_review.MEASURES[m],
+            format_func=measure_name,
             key=f"{key}_measure",
         )
     )
     lines = load_lines()
     if measure == "visits" or not lines:
         right.selectbox(
-            "Product line",
-            ["Every line"],
+            _("Product line"),
+            [ALL_LINES],
+            format_func=lambda v: _("Every line"),
             disabled=True,
             key=f"{key}_line_none",
-            help="Visits have no product line." if measure == "visits" else None,
+            help=_("Visits have no product line.") if measure == "visits" else None,
         )
         return measure, ALL_LINES
     line = right.selectbox(
-        "Product line",
+        _("Product line"),
         [ALL_LINES, *lines],
-        format_func=lambda v: v or "Every line",
+        format_func=lambda v: v or _("Every line"),
         key=f"{key}_line",
     )
     return measure, str(line or ALL_LINES)
@@ -95,12 +130,16 @@ def choose_score_line(container) -> str:
     if not lines:
         return ALL_LINES
     line = container.selectbox(
-        "Scores of",
+        _("Scores of"),
         [ALL_LINES, *lines],
-        format_func=lambda v: f"Product line: {v}" if v else "Every product line",
+        format_func=lambda v: (
+            _("Product line: {line}").format(line=v) if v else _("Every product line")
+        ),
         key="perf_line",
-        help="A product line's scores count only its deals and read its own plans; "
-        "activities and visits have no product line and count in full.",
+        help=_(
+            "A product line's scores count only its deals and read its own plans; "
+            "activities and visits have no product line and count in full."
+        ),
     )
     return str(line or ALL_LINES)
 
@@ -120,8 +159,14 @@ def _shown(frame: pd.DataFrame, first: str) -> pd.DataFrame:
 
 
 def _right(frame: pd.DataFrame, first: str) -> dict:
+    """Column headers on screen: translated (the download keeps the English ones)."""
     return {
-        c: st.column_config.TextColumn(c, alignment="right") for c in frame.columns if c != first
+        first: _(first),
+        **{
+            c: st.column_config.TextColumn(_(c), alignment="right")
+            for c in frame.columns
+            if c != first
+        },
     }
 
 
@@ -137,9 +182,9 @@ def months_chart(frame: pd.DataFrame, unit: str) -> alt.LayerChart:
         x=alt.X("label:N", title=None, sort=order, axis=alt.Axis(labelAngle=0))
     )
     tooltip = [
-        alt.Tooltip("label:N", title="Month"),
-        alt.Tooltip("target:Q", title="Target", format=",.0f"),
-        alt.Tooltip("achieved:Q", title="Achieved", format=",.0f"),
+        alt.Tooltip("label:N", title=_("Month")),
+        alt.Tooltip("target:Q", title=_("Target"), format=",.0f"),
+        alt.Tooltip("achieved:Q", title=_("Achieved"), format=",.0f"),
     ]
     bars = base.mark_bar(color="#90caf9", size=48).encode(
         y=alt.Y("achieved:Q", title=unit), tooltip=tooltip
@@ -157,17 +202,19 @@ def show_months(person_id: int, label: str, measure: str, line: str) -> None:
     except DomainError as exc:
         st.info(str(exc))
         return
-    unit = measure_review.MEASURES[measure]
-    st.subheader("Month by month")
+    unit = measure_name(measure)
+    st.subheader(_("Month by month"))
     if all(m.target is None for m in months):
         st.caption(
-            "Your area has no target of its own on this measure in this period: no active "
-            "plan sets one, or the plan has rep targets only (read them by rep). The bars show "
-            "what was achieved."
+            _(
+                "Your area has no target of its own on this measure in this period: no active "
+                "plan sets one, or the plan has rep targets only (read them by rep). The bars "
+                "show what was achieved."
+            )
         )
     frame = pd.DataFrame([m.model_dump() for m in months])
     st.altair_chart(months_chart(frame, unit), width="stretch")
-    st.caption("Bars: what was achieved each month; dark marks: the month's target.")
+    st.caption(_("Bars: what was achieved each month; dark marks: the month's target."))
     table = pd.DataFrame(
         {
             "Month": frame["label"],
@@ -193,8 +240,10 @@ def show_measure_review(
     """Target vs achieved of a count measure by region, rep or product line."""
     if dimension not in measure_review.DIMENSIONS:
         st.info(
-            "Segments and industries have no targets of their own on this measure; read it by "
-            "region, rep or product line."
+            _(
+                "Segments and industries have no targets of their own on this measure; read it "
+                "by region, rep or product line."
+            )
         )
         return
     try:
@@ -203,11 +252,12 @@ def show_measure_review(
         st.info(str(exc))
         return
     part = measure_review.DIMENSIONS[dimension]
-    unit = measure_review.MEASURES[measure]
     if not rows:
         st.info(
-            f"Nothing to compare in {label}: no {unit.lower()} target and nothing achieved in "
-            "your area. Targets on this measure are set on the Targets page."
+            _(
+                "Nothing to compare in {period}: no {measure} target and nothing achieved in "
+                "your area. Targets on this measure are set on the Targets page."
+            ).format(period=period_name(label), measure=measure_name(measure).lower())
         )
         return
     table = pd.DataFrame(
@@ -220,11 +270,16 @@ def show_measure_review(
         }
     )
     st.dataframe(
-        _shown(table, part), hide_index=True, width="stretch", column_config=_right(table, part)
+        _shown(table, part),
+        hide_index=True,
+        width="stretch",
+        column_config={**_right(table, part), part: dimension_name(dimension)},
     )
     st.caption(
-        f"Variance = achieved − target, in {unit.lower()}. The target is the active plan's "
-        "on this measure and product line; a dash means no active plan sets one there."
+        _(
+            "Variance = achieved − target, in {measure}. The target is the active plan's on "
+            "this measure and product line; a dash means no active plan sets one there."
+        ).format(measure=measure_name(measure).lower())
     )
     download_buttons(table, f"plan-vs-actual-{label}-{measure}-{dimension}")
 
@@ -236,12 +291,18 @@ def show_targets(targets: Sequence[MeasureTarget]) -> None:
     columns = st.columns(len(targets))
     for column, item in zip(columns, targets):
         column.metric(
-            TARGET_LABELS.get(item.measure, item.measure),
-            f"{item.achieved:,.0f} of {item.target:,.0f}",
-            help=f"Achieved against the target of the period: {percent(item.attainment)}.",
+            _(TARGET_LABELS.get(item.measure, item.measure)),
+            _("{achieved} of {target}").format(
+                achieved=f"{item.achieved:,.0f}", target=f"{item.target:,.0f}"
+            ),
+            help=_("Achieved against the target of the period: {attainment}.").format(
+                attainment=percent(item.attainment)
+            ),
         )
     st.caption(
-        "With a visits target, the activities part scores visits against it instead of "
-        "activity points. With a units or deals-created target, the attainment part is the "
-        "mean of the scores of every measure that has a target, revenue included."
+        _(
+            "With a visits target, the activities part scores visits against it instead of "
+            "activity points. With a units or deals-created target, the attainment part is the "
+            "mean of the scores of every measure that has a target, revenue included."
+        )
     )

@@ -11,9 +11,12 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pandas as pd
 import streamlit as st
+from babel.dates import format_date
 from pydantic import ValidationError
 
 from core.errors import DomainError
+from core.i18n import N_, _, babel_locale, is_chinese, period_name
+from core.i18n import day as chinese_day
 from core.models import COUNT_MEASURES, Measure, Period
 from core.org.access import load_actor
 from core.org.company import fiscal_start_month
@@ -22,33 +25,54 @@ from core.plans.lines import product_lines
 from core.progress import measure_views as core_views
 from core.progress.measures import MeasureRow, stretch_levels
 from ui import attainment_charts
+from ui.charts import part_name
 from ui.data import cached, read
 from ui.downloads import download_buttons
 from ui.format import money, percent
 
 MEASURE_LABELS = {
-    Measure.REVENUE: "Revenue",
-    Measure.UNITS: "Units",
-    Measure.VISITS: "Visits",
-    Measure.DEALS_CREATED: "Deals created",
+    Measure.REVENUE: N_("Revenue"),
+    Measure.UNITS: N_("Units"),
+    Measure.VISITS: N_("Visits"),
+    Measure.DEALS_CREATED: N_("Deals created"),
 }
+"""Measure names (constants: translated where shown, `_(MEASURE_LABELS[m])`, as the others)."""
 ACHIEVED_LABELS = {
-    Measure.REVENUE: "Won",
-    Measure.UNITS: "Units sold",
-    Measure.VISITS: "Visits made",
-    Measure.DEALS_CREATED: "Deals created",
+    Measure.REVENUE: N_("Won"),
+    Measure.UNITS: N_("Units sold"),
+    Measure.VISITS: N_("Visits made"),
+    Measure.DEALS_CREATED: N_("Deals created"),
 }
 ACHIEVED_HELP = {
-    Measure.REVENUE: "Revenue won in the period, in the company currency (split credit).",
-    Measure.UNITS: "The quantity of the deals won in the period.",
-    Measure.VISITS: "Customer visits logged in the period, by the person who made them.",
-    Measure.DEALS_CREATED: "Deals created in the period, by their owner.",
+    Measure.REVENUE: N_("Revenue won in the period, in the company currency (split credit)."),
+    Measure.UNITS: N_("The quantity of the deals won in the period."),
+    Measure.VISITS: N_("Customer visits logged in the period, by the person who made them."),
+    Measure.DEALS_CREATED: N_("Deals created in the period, by their owner."),
 }
 ALL_LINES = ""
-PACE_RULE = (
+PACE_RULE = N_(
     "Green: what was achieved is at least what the targets expect by today (past months in "
     "full, this month by day, a week by working day), the rule revenue is coloured by."
 )
+
+
+def long_day(value: date) -> str:
+    """A date in a sentence: "01 Dec 2026" in English, "2026年12月1日" in Chinese."""
+    return chinese_day(value) if is_chinese() else f"{value:%d %b %Y}"
+
+
+def short_day(value: date) -> str:
+    """A day of a week: "Tue 01 Dec" in English, "12月1日周二" in Chinese."""
+    if is_chinese():
+        return format_date(value, "M月d日EEE", locale=babel_locale())
+    return f"{value:%a %d %b}"
+
+
+def month_year(value: date) -> str:
+    """A month: "December 2026" in English, "2026年12月" in Chinese."""
+    if is_chinese():
+        return _("{year}-{month}").format(year=value.year, month=value.month)
+    return f"{value:%B %Y}"
 
 
 def level_text(level: Decimal) -> str:
@@ -64,22 +88,22 @@ the plans, the region tree and the fiscal year."""
 def no_plan_message(measure: Measure, line: str, fiscal_year: int) -> str:
     """Why a measure view has no targets, as one sentence."""
     if line and measure == Measure.REVENUE:
-        return (
-            f"No revenue targets for the {line} line in FY{fiscal_year}: a director plans them "
-            "on Targets."
+        text = _(
+            "No revenue targets for the {line} line in FY{year}: a director plans them on Targets."
         )
-    if line:
-        return (
-            f"No units targets for the {line} line in FY{fiscal_year}: a director plans them "
-            "on Targets."
+    elif line:
+        text = _(
+            "No units targets for the {line} line in FY{year}: a director plans them on Targets."
         )
-    return {
-        Measure.UNITS: f"No units targets for FY{fiscal_year}: a director plans them on Targets.",
-        Measure.VISITS: f"No visits targets for FY{fiscal_year}: a director plans them on Targets.",
-        Measure.DEALS_CREATED: (
-            f"No deals created targets for FY{fiscal_year}: a director plans them on Targets."
-        ),
-    }.get(measure, f"No revenue targets for FY{fiscal_year}: a director plans them on Targets.")
+    elif measure == Measure.UNITS:
+        text = _("No units targets for FY{year}: a director plans them on Targets.")
+    elif measure == Measure.VISITS:
+        text = _("No visits targets for FY{year}: a director plans them on Targets.")
+    elif measure == Measure.DEALS_CREATED:
+        text = _("No deals created targets for FY{year}: a director plans them on Targets.")
+    else:
+        text = _("No revenue targets for FY{year}: a director plans them on Targets.")
+    return text.format(line=line, year=fiscal_year)
 
 
 def amount(measure: Measure, value: Decimal | float | None) -> str:
@@ -105,7 +129,7 @@ def revenue_stretch(fiscal_year: int) -> list[Decimal]:
         return stretch_levels(session, fiscal_year, Measure.REVENUE)
 
 
-@cached(*TAGS, ttl=60, show_spinner="Computing attainment…")
+@cached(*TAGS, ttl=60, show_spinner=False)
 def measure_data(
     person_id: int,
     scope_key: str,
@@ -149,17 +173,19 @@ def measure_filters() -> tuple[Measure, str]:
         st.session_state["att_line"] = ALL_LINES
     measure_col, line_col = st.columns([1, 2])
     picked = measure_col.selectbox(
-        "Measure", list(Measure), key="att_measure", format_func=lambda m: MEASURE_LABELS[m]
+        _("Measure"), list(Measure), key="att_measure", format_func=lambda m: _(MEASURE_LABELS[m])
     )
     measure = Measure(picked or Measure.REVENUE)
     line = line_col.selectbox(
-        "Product line",
+        _("Product line"),
         [ALL_LINES, *lines],
         key="att_line",
-        format_func=lambda v: v or "All lines",
+        format_func=lambda v: v or _("All lines"),
         disabled=measure not in core_views.LINE_MEASURES or not lines,
-        help="Revenue and units can be planned and read by product line; visits and deals "
-        "created cannot.",
+        help=_(
+            "Revenue and units can be planned and read by product line; visits and deals "
+            "created cannot."
+        ),
     )
     return measure, line if measure in core_views.LINE_MEASURES else ALL_LINES
 
@@ -170,21 +196,33 @@ def week_note(period: Period) -> None:
     if not parts:
         return
     days = sum(p.working_days for p in parts)
+    end = chinese_day(period.end) if is_chinese() else f"{period.end:%a %d %b %Y}"
     lines = [
-        f"{period.label} runs from {period.start:%a %d %b} to {period.end:%a %d %b %Y}. "
-        f"Its target is the part of each month's target that falls on its {days} working "
-        "days (Monday to Friday):"
+        _(
+            "{period} runs from {start} to {end}. Its target is the part of each month's target "
+            "that falls on its {days} working days (Monday to Friday):"
+        ).format(
+            period=period_name(period.label), start=short_day(period.start), end=end, days=days
+        )
     ]
     for part in parts:
         if part.working_days == 1:
             lines.append(
-                f"- 1 of the {part.month_working_days} working days of {part.month:%B %Y} "
-                f"({part.first:%a %d %b})."
+                _("- 1 of the {total} working days of {month} ({day}).").format(
+                    total=part.month_working_days,
+                    month=month_year(part.month),
+                    day=short_day(part.first),
+                )
             )
         else:
             lines.append(
-                f"- {part.working_days} of the {part.month_working_days} working days of "
-                f"{part.month:%B %Y} ({part.first:%a %d %b} to {part.last:%a %d %b})."
+                _("- {days} of the {total} working days of {month} ({first} to {last}).").format(
+                    days=part.working_days,
+                    total=part.month_working_days,
+                    month=month_year(part.month),
+                    first=short_day(part.first),
+                    last=short_day(part.last),
+                )
             )
     st.caption("\n".join(lines))
 
@@ -192,16 +230,20 @@ def week_note(period: Period) -> None:
 def _head_metrics(view: core_views.MeasureView) -> None:
     head, measure = view.head, view.measure
     first, second = st.columns(3), st.columns(3)
-    first[0].metric("Target", amount(measure, head.target), help="From the approved plan")
+    first[0].metric(_("Target"), amount(measure, head.target), help=_("From the approved plan"))
     first[1].metric(
-        ACHIEVED_LABELS[measure], amount(measure, head.achieved), help=ACHIEVED_HELP[measure]
+        _(ACHIEVED_LABELS[measure]),
+        amount(measure, head.achieved),
+        help=_(ACHIEVED_HELP[measure]),
     )
-    first[2].metric("Attainment", percent(head.attainment), help="Achieved ÷ target")
+    first[2].metric(_("Attainment"), percent(head.attainment), help=_("Achieved ÷ target"))
     second[0].metric(
-        "Expected to date",
+        _("Expected to date"),
         amount(measure, head.expected_to_date),
-        help="The targets of the months that have passed, and of this month by day (a week: "
-        "by working day).",
+        help=_(
+            "The targets of the months that have passed, and of this month by day (a week: "
+            "by working day)."
+        ),
     )
     delta = (
         amount(measure, head.achieved - head.expected_to_date)
@@ -209,25 +251,28 @@ def _head_metrics(view: core_views.MeasureView) -> None:
         else None
     )
     second[1].metric(
-        "Pace",
+        _("Pace"),
         percent(head.pace),
         delta=delta,
-        help="Achieved ÷ expected to date. The delta is achieved minus expected to date.",
+        help=_("Achieved ÷ expected to date. The delta is achieved minus expected to date."),
     )
     second[2].metric(
-        "Gap", amount(measure, head.gap), help="Target − achieved; negative when it is beaten"
+        _("Gap"),
+        amount(measure, head.gap),
+        help=_("Target − achieved; negative when it is beaten"),
     )
     if head.stretch:
         levels = ", ".join(
             f"{level_text(level)}%: {amount(measure, value)}"
             for level, value in zip(view.stretch_levels, head.stretch, strict=False)
         )
-        st.caption(f"Stretch targets of the plan ({levels}).")
+        st.caption(_("Stretch targets of the plan ({levels}).").format(levels=levels))
 
 
 def _table(view: core_views.MeasureView, rows: list[MeasureRow], part: str) -> None:
     measure = view.measure
     stretch_names = [f"Stretch {level_text(level)}%" for level in view.stretch_levels]
+    # the download keeps these English headers; the screen reads them translated
     exact = pd.DataFrame(
         [
             {
@@ -252,20 +297,24 @@ def _table(view: core_views.MeasureView, rows: list[MeasureRow], part: str) -> N
     for column in ["attainment", "pace"]:
         shown[column] = [percent(v) for v in exact[column]]
     right = {
-        "target": "Target",
-        "achieved": ACHIEVED_LABELS[measure],
-        "attainment": "Attainment",
-        "expected_to_date": "Expected to date",
-        "pace": "Pace",
-        "gap": "Gap",
-        **{name: name for name in stretch_names},
+        "target": _("Target"),
+        "achieved": _(ACHIEVED_LABELS[measure]),
+        "attainment": _("Attainment"),
+        "expected_to_date": _("Expected to date"),
+        "pace": _("Pace"),
+        "gap": _("Gap"),
+        **{
+            name: _("Stretch {level}%").format(level=level_text(level))
+            for name, level in zip(stretch_names, view.stretch_levels, strict=True)
+        },
     }
     st.dataframe(
         shown,
         hide_index=True,
         width="stretch",
         column_config={
-            c: st.column_config.TextColumn(t, alignment="right") for c, t in right.items()
+            part.capitalize(): part_name(part),
+            **{c: st.column_config.TextColumn(t, alignment="right") for c, t in right.items()},
         },
     )
     name = f"{measure.value}-{view.product_line or 'all'}-{view.period.label}".replace(" ", "_")
@@ -278,31 +327,40 @@ def measure_section(
     """The attainment of the scope on a measure (or product line): row, parts, chart, table."""
     parts_key = "att_measure_parts"
     try:
-        view = measure_data(
-            person_id,
-            scope_key,
-            period_label,
-            measure.value,
-            line,
-            st.session_state.get(parts_key),
-            today,
-        )
+        with st.spinner(_("Computing attainment…")):
+            view = measure_data(
+                person_id,
+                scope_key,
+                period_label,
+                measure.value,
+                line,
+                st.session_state.get(parts_key),
+                today,
+            )
     except (DomainError, ValidationError) as exc:
         st.error(str(exc))
         return
     period, head = view.period, view.head
-    what = MEASURE_LABELS[measure] if not line else f"{MEASURE_LABELS[measure]} · {line}"
+    what = _(MEASURE_LABELS[measure]) if not line else f"{_(MEASURE_LABELS[measure])} · {line}"
     st.caption(
-        f"{what} · {view.scope_label} · {period.label} ({period.start:%d %b %Y} – "
-        f"{period.end:%d %b %Y}) · as of {today:%d %b %Y}"
+        _("{what} · {scope} · {period} ({start} – {end}) · as of {today}").format(
+            what=what,
+            scope=view.scope_label,
+            period=period_name(period.label),
+            start=long_day(period.start),
+            end=long_day(period.end),
+            today=long_day(today),
+        )
     )
     week_note(period)
     if not view.has_plan:
         st.info(no_plan_message(measure, line, period.fiscal_year))
     elif head.target is None:
         st.info(
-            f"The approved plan has no target for {view.scope_label} in {period.label}, so "
-            "attainment and pace cannot be computed."
+            _(
+                "The approved plan has no target for {scope} in {period}, so attainment and pace "
+                "cannot be computed."
+            ).format(scope=view.scope_label, period=period_name(period.label))
         )
     _head_metrics(view)
 
@@ -311,32 +369,45 @@ def measure_section(
         if st.session_state.get(parts_key) not in view.part_kinds:
             st.session_state[parts_key] = view.part_kind
         st.radio(
-            "Break down by",
+            _("Break down by"),
             view.part_kinds,
             key=parts_key,
             horizontal=True,
-            format_func=lambda k: {"region": "Region", "rep": "Rep"}[k],
+            format_func=part_name,
             disabled=len(view.part_kinds) == 1,
         )
     chart_rows = view.parts if view.part_kinds else [head]
-    st.subheader(
-        f"{MEASURE_LABELS[measure]} by {part}" if view.part_kinds else "Achieved vs target"
-    )
+    measure_name = _(MEASURE_LABELS[measure])
+    if not view.part_kinds:
+        st.subheader(_("Achieved vs target"))
+    elif part == "region":
+        st.subheader(_("{measure} by region").format(measure=measure_name))
+    else:
+        st.subheader(_("{measure} by rep").format(measure=measure_name))
     if not chart_rows or (
         all(r.target is None for r in chart_rows) and not any(r.achieved for r in chart_rows)
     ):
-        st.info(f"No {part} has a target or anything achieved on this measure in {period.label}.")
+        nothing = (
+            _("No region has a target or anything achieved on this measure in {period}.")
+            if part == "region"
+            else _("No rep has a target or anything achieved on this measure in {period}.")
+        )
+        st.info(nothing.format(period=period_name(period.label)))
     else:
         frame = pd.DataFrame([row.model_dump() for row in chart_rows])
         st.altair_chart(
-            attainment_charts.measure_bars(frame, part=part, measure=MEASURE_LABELS[measure]),
+            attainment_charts.measure_bars(frame, part=part, measure=measure_name),
             width="stretch",
         )
-        legend = "Bars: achieved · black tick: target · blue tick: expected by today"
         if view.stretch_levels:
-            legend += " · brown ticks: the stretch targets"
+            legend = _(
+                "Bars: achieved · black tick: target · blue tick: expected by today · brown "
+                "ticks: the stretch targets"
+            )
+        else:
+            legend = _("Bars: achieved · black tick: target · blue tick: expected by today")
         st.caption(legend)
-        st.caption(PACE_RULE)
+        st.caption(_(PACE_RULE))
     _table(view, [head, *view.parts], part)
 
 
@@ -350,17 +421,23 @@ def other_targets_strip(person_id: int, today: date) -> None:
         return
     if not rows:
         return
-    st.subheader("Other targets")
+    st.subheader(_("Other targets"))
     columns = st.columns(len(rows))
     for column, row in zip(columns, rows, strict=True):
         measure = row.measure
         column.metric(
-            f"{MEASURE_LABELS[measure]}: achieved / target",
+            _("{measure}: achieved / target").format(measure=_(MEASURE_LABELS[measure])),
             f"{amount(measure, row.achieved)} / {amount(measure, row.target)}",
-            help=ACHIEVED_HELP[measure],
+            help=_(ACHIEVED_HELP[measure]),
         )
-        column.caption(f"Attainment {percent(row.attainment)} · pace {percent(row.pace)}")
+        column.caption(
+            _("Attainment {attainment} · pace {pace}").format(
+                attainment=percent(row.attainment), pace=percent(row.pace)
+            )
+        )
     st.caption(
-        "This quarter, from the approved plans of each measure. Attainment & forecast reads "
-        "them by region, rep and week."
+        _(
+            "This quarter, from the approved plans of each measure. Attainment & forecast reads "
+            "them by region, rep and week."
+        )
     )

@@ -9,12 +9,18 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from core.i18n import N_, _, ngettext
 from core.org.access import load_actor
 from core.performance.alert_pricing import not_priced_message
 from core.pipeline.views import PipelineFilter
 from core.progress.figures import NotPriced
 from core.progress.views import BudgetNote, NotPricedBeside, pipeline_not_priced
 from ui.data import cached, read
+
+WON = N_("**Not in Won**, for want of an exchange rate:")
+NOT_IN_OPEN_PIPELINE = N_("**Not in Open pipeline**, for want of an exchange rate:")
+ADD_RATES = N_("An admin adds the missing rates on the Exchange rates page.")
+"""The headings above a list of deals not priced (whole lines, translated where shown)."""
 
 
 def _lines(items: Sequence[NotPriced]) -> str:
@@ -25,10 +31,14 @@ def mark(container, items: Sequence[NotPriced]) -> None:
     """A short note under a figure (in `container`, e.g. a metric's column) that it leaves out
     deals not priced; the list itself is `show_beside`'s."""
     count = sum(item.deals for item in items)
-    if count == 1:
-        container.caption("💱 Leaves out 1 deal that is not priced (listed below).")
-    elif count:
-        container.caption(f"💱 Leaves out {count:,} deals that are not priced (listed below).")
+    if count:
+        container.caption(
+            ngettext(
+                "💱 Leaves out {n} deal that is not priced (listed below).",
+                "💱 Leaves out {n} deals that are not priced (listed below).",
+                count,
+            ).format(n=f"{count:,}")
+        )
 
 
 def show_beside(beside: NotPricedBeside) -> None:
@@ -37,18 +47,14 @@ def show_beside(beside: NotPricedBeside) -> None:
         return
     parts = []
     if beside.won:
-        parts.append("**Not in Won**, for want of an exchange rate:\n" + _lines(beside.won))
+        parts.append(_(WON) + "\n" + _lines(beside.won))
     if beside.open_pipeline:
-        parts.append(
-            "**Not in Open pipeline**, for want of an exchange rate:\n"
-            + _lines(beside.open_pipeline)
-        )
-    parts.append("An admin adds the missing rates on the Exchange rates page.")
+        parts.append(_(NOT_IN_OPEN_PIPELINE) + "\n" + _lines(beside.open_pipeline))
+    parts.append(_(ADD_RATES))
     st.warning("\n\n".join(parts), icon="💱")
 
 
-WON = "**Not in Won**, for want of an exchange rate:"
-RANKED = "**Not in the attainment and scores above**, for want of an exchange rate:"
+RANKED = N_("**Not in the attainment and scores above**, for want of an exchange rate:")
 
 
 def show_won(items: Sequence[NotPriced], heading: str = WON) -> None:
@@ -57,10 +63,7 @@ def show_won(items: Sequence[NotPriced], heading: str = WON) -> None:
     if not items:
         return
     st.warning(
-        heading
-        + "\n"
-        + _lines(items)
-        + "\n\nAn admin adds the missing rates on the Exchange rates page.",
+        _(heading) + "\n" + _lines(items) + "\n\n" + _(ADD_RATES),
         icon="💱",
     )
 
@@ -70,7 +73,9 @@ def show_budget(note: BudgetNote | None) -> None:
     if note is None or not note.rates:
         return
     rates = ", ".join(f"{code} {rate.normalize():f}" for code, rate in note.rates.items())
-    st.caption(f"Converted at the budget rates of {note.plan}: {rates}.")
+    st.caption(
+        _("Converted at the budget rates of {plan}: {rates}.").format(plan=note.plan, rates=rates)
+    )
 
 
 @cached("deals", "customers", "settings", "org", ttl=60, show_spinner=False)
@@ -86,8 +91,10 @@ def show_pipeline(person_id: int, filters_json: str) -> None:
     if not items:
         return
     st.warning(
-        "**Not in Amount**, for want of an exchange rate:\n"
+        _("**Not in Amount**, for want of an exchange rate:")
+        + "\n"
         + _lines(items)
-        + "\n\nAn admin adds the missing rates on the Exchange rates page.",
+        + "\n\n"
+        + _(ADD_RATES),
         icon="💱",
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from core.i18n import _
 from ui.charts import count_axis
 from ui.format import as_text
 
@@ -27,14 +28,14 @@ def score_parts(frame: pd.DataFrame) -> alt.LayerChart:
         y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=220))
     )
     tooltip = [
-        alt.Tooltip("label:N", title="Metric"),
-        alt.Tooltip("raw_text:N", title="Figures"),
-        alt.Tooltip("normalised:Q", title="Normalised (0-100)", format=".1f"),
-        alt.Tooltip("possible:Q", title="Effective weight", format=".2f"),
-        alt.Tooltip("contribution:Q", title="Points", format=".2f"),
+        alt.Tooltip("label:N", title=_("Metric")),
+        alt.Tooltip("raw_text:N", title=_("Figures")),
+        alt.Tooltip("normalised:Q", title=_("Normalised (0-100)"), format=".1f"),
+        alt.Tooltip("possible:Q", title=_("Effective weight"), format=".2f"),
+        alt.Tooltip("contribution:Q", title=_("Points"), format=".2f"),
     ]
     possible = base.mark_bar(color=GREY).encode(
-        x=alt.X("possible:Q", title="Points of the score (grey: most possible)"),
+        x=alt.X("possible:Q", title=_("Points of the score (grey: most possible)")),
         tooltip=tooltip,
     )
     earned = base.mark_bar(color="#1565c0").encode(x="contribution:Q", tooltip=tooltip)
@@ -52,8 +53,11 @@ def score_trend(frame: pd.DataFrame) -> alt.Chart:
         .mark_line(point=True)
         .encode(
             x=alt.X("period:N", title=None, sort=list(data["period"])),
-            y=alt.Y("score:Q", title="Score", scale=alt.Scale(domain=[0, 100])),
-            tooltip=["period:N", alt.Tooltip("score:Q", format=".1f")],
+            y=alt.Y("score:Q", title=_("Score"), scale=alt.Scale(domain=[0, 100])),
+            tooltip=[
+                alt.Tooltip("period:N", title=_("Period")),
+                alt.Tooltip("score:Q", title=_("Score"), format=".1f"),
+            ],
         )
         .properties(height=220)
     )
@@ -74,7 +78,11 @@ def region_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
             title="0-100",
             scale=alt.Scale(domain=[0, 50, 100], range=[BAD, WARN, GOOD]),
         ),
-        tooltip=["region:N", "metric:N", alt.Tooltip("normalised:Q", format=".1f")],
+        tooltip=[
+            alt.Tooltip("region:N", title=_("Region")),
+            alt.Tooltip("metric:N", title=_("Metric")),
+            alt.Tooltip("normalised:Q", title=_("Normalised (0-100)"), format=".1f"),
+        ],
     )
     text = base.mark_text(color="black").encode(text=alt.Text("label:N"))
     return (cells + text).properties(height=alt.Step(34))
@@ -89,11 +97,11 @@ def funnel(frame: pd.DataFrame) -> alt.LayerChart:
         y=alt.Y("stage:N", title=None, sort=list(data["stage"]), axis=alt.Axis(labelLimit=220))
     )
     bars = base.mark_bar(color="#1565c0").encode(
-        x=alt.X("reached:Q", axis=count_axis("Deals that reached the stage")),
+        x=alt.X("reached:Q", axis=count_axis(_("Deals that reached the stage"))),
         tooltip=[
-            "stage:N",
-            alt.Tooltip("reached:Q", title="Reached"),
-            alt.Tooltip("conversion_pct:Q", title="On to the next stage %", format=".1f"),
+            alt.Tooltip("stage:N", title=_("Stage")),
+            alt.Tooltip("reached:Q", title=_("Reached")),
+            alt.Tooltip("conversion_pct:Q", title=_("On to the next stage %"), format=".1f"),
         ],
     )
     text = base.mark_text(align="left", dx=4).encode(x="reached:Q", text="reached:Q")
@@ -102,23 +110,28 @@ def funnel(frame: pd.DataFrame) -> alt.LayerChart:
 
 def variance(frame: pd.DataFrame, *, part: str) -> alt.Chart:
     """Won minus target per part (columns label, variance), green above plan, red below."""
+    above, below = _("above plan"), _("below plan")
     data = frame.dropna(subset=["variance"]).assign(
         variance=lambda f: f["variance"].astype(float),
-        side=lambda f: f["variance"].map(lambda v: "above plan" if v >= 0 else "below plan"),
+        side=lambda f: f["variance"].map(lambda v: above if v >= 0 else below),
     )
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
             y=alt.Y("label:N", title=part, sort="-x"),
-            x=alt.X("variance:Q", title="Won minus target", axis=alt.Axis(format="~s")),
+            x=alt.X("variance:Q", title=_("Won minus target"), axis=alt.Axis(format="~s")),
             color=alt.Color(
                 "side:N",
                 title=None,
-                scale=alt.Scale(domain=["above plan", "below plan"], range=[GOOD, BAD]),
+                scale=alt.Scale(domain=[above, below], range=[GOOD, BAD]),
                 legend=alt.Legend(orient="bottom"),
             ),
-            tooltip=["label:N", alt.Tooltip("variance:Q", format=",.0f"), "main_driver:N"],
+            tooltip=[
+                alt.Tooltip("label:N", title=part),
+                alt.Tooltip("variance:Q", title=_("Variance"), format=",.0f"),
+                alt.Tooltip("main_driver:N", title=_("Main driver")),
+            ],
         )
         .properties(height=alt.Step(26))
     )
@@ -126,18 +139,24 @@ def variance(frame: pd.DataFrame, *, part: str) -> alt.Chart:
 
 def alerts_by_rule(frame: pd.DataFrame) -> alt.Chart:
     """Number of alerts per rule (columns rule_label, severity, count)."""
+    severities = {"high": _("high"), "medium": _("medium"), "low": _("low")}
+    data = frame.assign(severity=frame["severity"].map(lambda v: severities.get(v, v)))
     return (
-        alt.Chart(frame)
+        alt.Chart(data)
         .mark_bar()
         .encode(
             y=alt.Y("rule_label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
-            x=alt.X("count:Q", axis=count_axis("Alerts")),
+            x=alt.X("count:Q", axis=count_axis(_("Alerts"))),
             color=alt.Color(
                 "severity:N",
-                scale=alt.Scale(domain=["high", "medium", "low"], range=[BAD, WARN, "#90a4ae"]),
+                scale=alt.Scale(domain=list(severities.values()), range=[BAD, WARN, "#90a4ae"]),
                 legend=alt.Legend(orient="bottom", title=None),
             ),
-            tooltip=["rule_label:N", "severity:N", "count:Q"],
+            tooltip=[
+                alt.Tooltip("rule_label:N", title=_("Rule")),
+                alt.Tooltip("severity:N", title=_("Severity")),
+                alt.Tooltip("count:Q", title=_("Alerts")),
+            ],
         )
         .properties(height=alt.Step(24))
     )
