@@ -69,7 +69,7 @@ class _Email:
             self.lines.append(
                 "  "
                 + " | ".join(
-                    f"{h}: {t}" if i else t
+                    _("{name}: {value}").format(name=h, value=t) if i else t
                     for i, (h, (t, __)) in enumerate(zip(headers, row, strict=True))
                 )
             )
@@ -97,7 +97,7 @@ class _Email:
 
     def facts(self, pairs: list[tuple[str, str]]) -> None:
         """Name and value, one per line."""
-        self.lines += [f"  {name}: {value}" for name, value in pairs]
+        self.lines += ["  " + _("{name}: {value}").format(name=n, value=v) for n, v in pairs]
         rows = "".join(
             f'<tr><td style="{CELL.format(align="left")}">{escape(name)}</td>'
             f'<td style="{CELL.format(align="right")}font-weight:600;">{escape(value)}</td></tr>'
