@@ -248,14 +248,14 @@ if view == "Table":
     )
     if len(table) < total_deals and largest_first:
         st.caption(
-            _("Showing the first {display} of {total} deals, largest first.").format(
-                display=number(len(table)), total=number(total_deals)
+            _("Showing the first {shown} of {total} deals, largest first.").format(
+                shown=number(len(table)), total=number(total_deals)
             )
         )
     elif len(table) < total_deals:
         st.caption(
-            _("Showing the first {display} of {total} deals, soonest close.").format(
-                display=number(len(table)), total=number(total_deals)
+            _("Showing the first {shown} of {total} deals, soonest close.").format(
+                shown=number(len(table)), total=number(total_deals)
             )
         )
     download_buttons(table.drop(columns=["next_is_won", "first_rate"]), "pipeline")
@@ -263,6 +263,7 @@ if view == "Table":
         _("Open a deal"),
         list(table.itertuples(index=False)),
         index=None,
+        placeholder=_("Pick a deal to open it"),
         format_func=lambda r: (
             f"{r.deal} · {r.customer} · "
             + deal_money(r.amount, r.currency, r.company_amount, company, r.first_rate)

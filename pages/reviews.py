@@ -26,16 +26,14 @@ CHANGE_TITLES = {
     "slipped": N_("Slipped"),
     "won": N_("Won"),
     "lost": N_("Lost"),
-}
-"""A kind of change as the counts above the table name it."""
+}  # a kind of change as the counts above the table name it
 CHANGE_CELLS = {
     "added": N_("added"),
     "moved": N_("moved"),
     "slipped": N_("slipped"),
     "won": N_("won"),
     "lost": N_("lost"),
-}
-"""A kind of change as the table's Change column reads it."""
+}  # a kind of change as the table's Change column reads it
 
 
 @cached("reviews", "deals", "customers", "settings")
@@ -215,6 +213,7 @@ if actor.role != Role.REP:
         discussed = st.multiselect(
             _("Deals discussed"),
             deal_options,
+            placeholder=_("Pick the deals you talked about"),
             format_func=lambda d: f"{d.name} · {shown(d.stage)} · {money_in(d.amount, d.currency)}",
             key="review_deals",
         )
