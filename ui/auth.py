@@ -8,7 +8,7 @@ import time
 import streamlit as st
 from sqlalchemy import func, select
 
-from core.i18n import _
+from core.i18n import _, set_language
 from core.models import Actor
 from core.org import sessions
 from core.org.auth import LoginFailed, sign_in
@@ -16,6 +16,7 @@ from core.org.company import get_setting
 from core.org.sessions import SessionEnded
 from db.schema import Person
 from ui.data import read, writer
+from ui.language import company_language
 
 USER_KEY = "user_id"
 ACTOR_KEY = "actor"
@@ -147,6 +148,7 @@ def current_actor() -> Actor:
     if actor is None:
         _route_through_app()
         st.stop()
+    set_language(actor.language or company_language())  # a page run on its own (AppTest)
     return actor
 
 
