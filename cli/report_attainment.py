@@ -53,7 +53,7 @@ TITLES = {
     "region": N_("Attainment by region in {period} (as of {day})."),
     "rep": N_("Attainment by rep in {period} (as of {day})."),
 }
-"""The line above a table (the csv and json output have none): what it shows, in words."""
+"""The line below a table (the csv and json output have none): what it shows, in words."""
 
 
 def _text(column: str, value) -> str:
@@ -88,12 +88,13 @@ def render(rows: list[dict[str, str]], fmt: str, title: str | None = None) -> st
         )
         return buffer.getvalue().rstrip("\n")
     widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in COLUMNS}
-    lines = [title] if title else []
-    lines.append("  ".join(c.ljust(widths[c]) for c in COLUMNS))
+    lines = ["  ".join(c.ljust(widths[c]) for c in COLUMNS)]
     lines.append("  ".join("-" * widths[c] for c in COLUMNS))
     for r in rows:
         cells = [r[c].ljust(widths[c]) if c in TEXT else r[c].rjust(widths[c]) for c in COLUMNS]
         lines.append("  ".join(cells))
+    if title:  # below the table: scripts read the column names on the first line
+        lines.append(title)
     return "\n".join(lines)
 
 

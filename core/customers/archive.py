@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.customers.names import normalize_name
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from core.i18n import _
+from core.i18n import N_, _
 from core.models import Actor, CustomerStatus, Role
 from core.org.access import deals_in_view, ensure_can_edit_record
 from core.org.regions import load_region_tree
@@ -38,14 +38,14 @@ from db.schema import (
 # --- models crossing the boundary ---------------------------------------------------------
 
 SORTS = {
-    "name": "Name",
-    "owner": "Owner",
-    "region": "Region",
-    "industry": "Industry",
-    "status": "Status",
-    "potential": "Potential",
-    "last_activity": "Last activity",
-    "created": "Created",
+    "name": N_("Name"),
+    "owner": N_("Owner"),
+    "region": N_("Region"),
+    "industry": N_("Industry"),
+    "status": N_("Status"),
+    "potential": N_("Potential"),
+    "last_activity": N_("Last activity"),
+    "created": N_("Created"),
 }
 
 

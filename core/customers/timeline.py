@@ -120,12 +120,12 @@ def customer_timeline(
             opened = _("A deal of {owner} (now: {stage}, expected close {expected})").format(
                 owner=row.owner, stage=row.stage, expected=expected
             )
-            ended = _("A deal of {owner} {status}").format(owner=row.owner, status=row.status)
+            ended = _("A deal of {owner} {status}").format(owner=row.owner, status=_(row.status))
             money = NO_MONEY
         hidden = not row.shown
-        events.append((_at(row.created_on), "Deal", opened, *money, row.owner, hidden))
+        events.append((_at(row.created_on), _("Deal"), opened, *money, row.owner, hidden))
         if row.closed_on is not None and row.status != DealStatus.OPEN:
-            events.append((_at(row.closed_on), "Deal", ended, *money, row.owner, hidden))
+            events.append((_at(row.closed_on), _("Deal"), ended, *money, row.owner, hidden))
 
     changes = session.execute(
         select(
@@ -175,9 +175,9 @@ def customer_timeline(
         .limit(limit)
     ).all()
     for occurred, kind, outcome, notes, who, shown in activities:
-        parts = (kind.capitalize(), outcome, notes) if shown else (kind.capitalize(),)
+        parts = (_(kind.capitalize()), outcome, notes) if shown else (_(kind.capitalize()),)
         text = " · ".join(p for p in parts if p)
-        events.append((_at(occurred), "Activity", text, *NO_MONEY, who, False))
+        events.append((_at(occurred), _("Activity"), text, *NO_MONEY, who, False))
 
     entries = session.execute(
         select(AuditLog.at, AuditLog.action, AuditLog.before, AuditLog.after, AuditLog.actor_label)
@@ -186,7 +186,7 @@ def customer_timeline(
         .limit(limit)
     ).all()
     for at, action, before, after, who in entries:
-        events.append((at, "Record", _audit_text(action, before, after), *NO_MONEY, who, False))
+        events.append((at, _("Record"), _audit_text(action, before, after), *NO_MONEY, who, False))
 
     events.sort(key=lambda e: e[0], reverse=True)
     return pd.DataFrame(events[:limit], columns=TIMELINE_COLUMNS)

@@ -564,6 +564,8 @@ OWN_STATE: list[tuple[str, Call]] = [
         "people.change_own_password",
         lambda s, a, w: people.change_own_password(s, a, "a guess", "mine-1234"),
     ),
+    # their own language (the Account page)
+    ("people.set_own_language", lambda s, a, w: people.set_own_language(s, a, "zh_CN")),
 ]
 
 READ_ONLY = {
