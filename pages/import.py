@@ -6,7 +6,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from core.errors import DomainError
-from core.i18n import N_, _, number
+from core.i18n import N_, _, is_chinese, number
 from core.pipeline.lost_reasons import active_reason_names
 from core.transfer import (
     ColumnMapping,
@@ -49,6 +49,27 @@ OPTIONS = {
 }
 
 
+KIND_NAMES = {
+    Kind.REGIONS: N_("Regions"),
+    Kind.PEOPLE: N_("People"),
+    Kind.PRODUCTS: N_("Products"),
+    Kind.CUSTOMERS: N_("Customers"),
+    Kind.EXCHANGE_RATES: N_("Exchange rates"),
+    Kind.DEALS: N_("Deals"),
+    Kind.CREDIT_SPLITS: N_("Credit splits"),
+    Kind.TARGETS: N_("Targets"),
+    Kind.ACTIVITIES: N_("Activities"),
+    Kind.SEASONALITY: N_("Seasonality"),
+}
+
+
+def kind_name(kind: Kind | str) -> str:
+    """A kind as the page names it: its code in English (deals, as the files and docs call
+    it), its name in Chinese."""
+    code = Kind(kind)
+    return _(KIND_NAMES[code]) if is_chinese() and code in KIND_NAMES else str(code.value)
+
+
 # what to know about a kind's rows beyond its columns
 KIND_NOTES = {
     Kind.EXCHANGE_RATES: N_(
@@ -87,7 +108,9 @@ st.caption(
 # 1. what and from where --------------------------------------------------------------------
 st.subheader(_("1 · Upload"))
 left, right = st.columns(2)
-kind = Kind(left.selectbox(_("What does the file hold?"), kinds, key="import_kind"))
+kind = Kind(
+    left.selectbox(_("What does the file hold?"), kinds, format_func=kind_name, key="import_kind")
+)
 with read() as session:
     presets = preset_names(session, kind)
 preset_name = right.selectbox(
@@ -114,7 +137,7 @@ upload = st.file_uploader(
 )
 st.markdown(
     _("**Columns of {kind}:** {columns}").format(
-        kind=kind, columns=", ".join(f"`{c}`" for c in import_fields(kind))
+        kind=kind_name(kind), columns=", ".join(f"`{c}`" for c in import_fields(kind))
     )
 )
 if kind in KIND_NOTES:
@@ -384,7 +407,8 @@ else:
             save(
                 run_import,
                 lambda result: _("Imported {count} {kind} rows.").format(
-                    count=number(result.created + result.updated + result.unchanged), kind=kind
+                    count=number(result.created + result.updated + result.unchanged),
+                    kind=kind_name(kind),
                 ),
                 affects=AFFECTS[kind] | {"settings"},
                 after=lambda result: st.session_state.update(
@@ -451,7 +475,9 @@ export_kinds = exportable_kinds(actor)  # only what the actor may export is offe
 if not export_kinds:
     st.info(_("Exports are done by administrators, directors and managers."))
 else:
-    export_kind = Kind(st.selectbox(_("Export"), export_kinds, key="export_kind"))
+    export_kind = Kind(
+        st.selectbox(_("Export"), export_kinds, format_func=kind_name, key="export_kind")
+    )
     if st.button(_("Prepare export"), key="export_prepare"):
         with read() as session:
             st.session_state["export_frame"] = (
