@@ -60,13 +60,13 @@ SEASONS = {
     "history": N_("From history"),
     "manual": N_("By hand (12 percentages)"),
 }
+# How core labels a plan's months ("Jan '27"); the screen shows them in the person's language.
 GRID_MONTH = "%b '%y"
-"""How core labels a plan's months ("Jan '27"); the screen shows them in the person's language."""
 
 
 def month_text(month: date) -> str:
     """A plan month on screen: "Jan 2027" in English, "2027年1月" in Chinese."""
-    return format_date(month, "MMM y", locale=babel_locale())
+    return format_date(month, "y年M月" if is_chinese() else "MMM y", locale=babel_locale())
 
 
 def month_header(label: str) -> str:
@@ -77,7 +77,7 @@ def month_header(label: str) -> str:
         month = datetime.strptime(label, GRID_MONTH).date()
     except ValueError:
         return label
-    return format_date(month, "y年M月", locale=babel_locale())
+    return format_date(month, "yy年M月", locale=babel_locale())
 
 
 # --------------------------------------------------------------------------- cached reads
@@ -503,7 +503,10 @@ def region_editor(actor, info: PlanInfo, region_id: int) -> None:
         ),
     } | {
         label: st.column_config.NumberColumn(
-            month_header(label), format="localized", min_value=0, width="small"
+            month_header(label),
+            format="localized",
+            min_value=0,
+            width=None if is_chinese() else "small",
         )
         for label in grid.months
     }  # fmt: skip
@@ -631,8 +634,7 @@ GAP_COLUMNS = {
     "commitment": N_("Bottom-up commitment"),
     "gap": N_("Gap (commitment − target)"),
     "gap_pct": N_("Gap % of target"),
-}
-"""The gaps table's headers: English in the download, translated on screen."""
+}  # the gaps table's headers: English in the download, translated on screen
 
 
 def _commitment_text(row) -> str:
