@@ -45,8 +45,7 @@ SORT_NAMES = {
     "potential": N_("Potential"),
     "last_activity": N_("Last activity"),
     "created": N_("Created"),
-}
-"""The sort keys of the archive as the sort select shows them."""
+}  # the sort keys of the archive as the sort select shows them
 ONE_PERSON, PICKED = "one_person", "picked"
 HAND_OVER_MODES = {
     ONE_PERSON: N_("All customers of one person"),
@@ -384,7 +383,11 @@ def hand_over_form(rows: pd.DataFrame) -> None:
                 former = None
                 names = {int(i): n for i, n in zip(rows["id"], rows["name"], strict=True)}
                 picked = st.multiselect(
-                    _("Customers"), list(names), format_func=names.get, key="ho_pick"
+                    _("Customers"),
+                    list(names),
+                    format_func=names.get,
+                    placeholder=_("Choose options"),
+                    key="ho_pick",
                 )
             to = st.selectbox(
                 _("To"),
@@ -483,7 +486,7 @@ def show_customer(customer_id: int) -> None:
             s.open_deals,
         ).format(company=company, n=s.open_deals),
     )
-    last.metric(_("Last contact"), day(s.last_contact) if s.last_contact else _("never"))
+    last.metric(_("Last contact"), s.last_contact.isoformat() if s.last_contact else _("never"))
     rate.metric(
         _("Win rate"),
         percent(s.win_rate),

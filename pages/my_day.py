@@ -42,8 +42,7 @@ CASH_NOW = {
     CashStatus.CONTRACT_SIGNED: N_("Now: Contract signed"),
     CashStatus.INVOICED: N_("Now: Invoiced"),
     CashStatus.PAID: N_("Now: Paid"),
-}
-"""Where a won deal stands on its way to cash."""
+}  # where a won deal stands on its way to cash
 CASH_ON = {
     CashStatus.CONTRACT_SIGNED: N_("Contract signed on"),
     CashStatus.INVOICED: N_("Invoiced on"),

@@ -414,6 +414,7 @@ def new_deal_form(
             items = st.multiselect(
                 _("Exit items already done (only to start at a later stage)"),
                 earlier_items,
+                placeholder=_("Choose options"),
                 key=f"{key}_items",
             )
         category = st.selectbox(
