@@ -7,11 +7,21 @@ from datetime import date
 import altair as alt
 import pandas as pd
 
-from core.i18n import _
+from core.i18n import _, is_chinese
 
 LOG_SCALE_ABOVE = 20
 """When the largest rate shown is more than this many times the smallest (a yen beside a
 pound), the axis is logarithmic so that every currency's line stays on the chart."""
+
+
+def _chinese_dates(pattern: str) -> dict:
+    """In Chinese the time axis writes its dates as Chinese does (the chart's own default
+    names the months in English); English keeps the default."""
+    return {"axis": alt.Axis(format=pattern)} if is_chinese() else {}
+
+
+def _chinese_format(pattern: str) -> dict:
+    return {"format": pattern} if is_chinese() else {}
 
 
 def rates_over_time(frame: pd.DataFrame, company: str, today: date) -> alt.Chart:
@@ -38,12 +48,14 @@ def rates_over_time(frame: pd.DataFrame, company: str, today: date) -> alt.Chart
         alt.Chart(data)
         .mark_line(interpolate="step-after", point=len(frame) <= 60)
         .encode(
-            x=alt.X("day:T", title=_("Valid from")),
+            x=alt.X("day:T", title=_("Valid from"), **_chinese_dates("%Y年%-m月")),
             y=alt.Y("rate:Q", title=title, scale=scale),
             color=alt.Color("currency:N", title=_("Currency"), legend=alt.Legend(orient="bottom")),
             tooltip=[
                 alt.Tooltip("currency:N", title=_("Currency")),
-                alt.Tooltip("valid_from:T", title=_("Valid from")),
+                alt.Tooltip(
+                    "valid_from:T", title=_("Valid from"), **_chinese_format("%Y年%-m月%-d日")
+                ),
                 alt.Tooltip("rate:Q", title=unit, format=",.6~f"),
             ],
         )
