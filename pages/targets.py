@@ -777,12 +777,14 @@ def rep_view(actor, year: int, series) -> None:
         st.caption(text.format(plan=header.label, status=_(STATUS_BADGE[header.status])))
     st.metric(_("My yearly target"), plan_series.figure(mine["target"].sum(), series[0]))
     st.altair_chart(
-        plan_charts.monthly_profile(mine["month"], mine["target"], title=_("My target by month")),
+        plan_charts.monthly_profile(
+            [month_header(m) for m in mine["month"]], mine["target"], title=_("My target by month")
+        ),
         width="stretch",
     )
     frame = mine.assign(target=mine["target"].astype(int))
     st.dataframe(
-        frame,
+        frame.assign(month=[month_header(m) for m in frame["month"]]),
         hide_index=True,
         width="stretch",
         column_config={
@@ -797,7 +799,12 @@ def rep_view(actor, year: int, series) -> None:
     st.subheader(_("My commitment (bottom-up)"))
     values = [int(v) for v in committed.values()] if len(committed) == 12 else [0] * 12
     base = pd.DataFrame([values], columns=list(mine["month"]), index=[_("I commit to")])
-    edited = st.data_editor(base, key=f"my_commitment_{year}", width="stretch")
+    edited = st.data_editor(
+        base,
+        key=f"my_commitment_{year}",
+        width="stretch",
+        column_config={m: st.column_config.NumberColumn(month_header(m)) for m in base.columns},
+    )
     if st.button(_("Save my commitment"), key="save_commitment"):
         amounts = {i: Decimal(str(v)) for i, v in enumerate(edited.iloc[0].tolist())}
         save_plan(
