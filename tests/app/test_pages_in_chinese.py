@@ -4,8 +4,9 @@ and no English is left in what the page shows: titles, headers, text, captions, 
 metrics, widget labels, options and help, tab and expander labels, buttons, and the column
 headers of its tables.
 
-What may stay in Latin letters is listed in ALLOWED: currency codes, file formats and the
-product's own abbreviations (CSV, Excel, ID, KPI...), and the demo accounts' usernames.
+What may stay in Latin letters: abbreviations written in capitals (currency codes such as USD,
+CSV, ID, KPI...) and the few words listed in ALLOWED (file formats, other products' names, the
+demo accounts' usernames).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ ALLOWED = {
     "Pipedrive",
     "Zoho",
     "Maven",
+    "Mvdol",  # Babel's Chinese name of the Bolivian BOV
+    "English",  # the language, named in itself in the language picker
+    "cron",
     "UTF",
     "GBK",
     "Big",
@@ -81,6 +85,12 @@ ALLOWED = {
     "com",
 }
 WORD = re.compile(r"[A-Za-z]{2,}")
+IDENTIFIERS = re.compile(
+    r"https?://\S+|\S+@\S+|:[a-z_]+:|`[^`]*`"  # links, emails, icons, code
+    r"|\]\(/[^)]*\)"  # a markdown link's address: [deal](/pipeline?deal=5)
+    r"|\b[a-z]+(?:[_.-][a-z]+)+\b"  # identifiers: hubspot-deal-owners, manage.py
+)
+"""What is not words to translate."""
 
 
 @pytest.fixture(scope="module")
@@ -163,8 +173,8 @@ def english_left(at) -> list[str]:
     """The English words shown, with the element they are in."""
     found = []
     for shown in _texts(at):
-        cleaned = re.sub(r"https?://\S+|\S+@\S+|:[a-z_]+:|`[^`]*`", "", shown)
-        words = [w for w in WORD.findall(cleaned) if w not in ALLOWED]
+        cleaned = re.sub(IDENTIFIERS, "", shown)
+        words = [w for w in WORD.findall(cleaned) if w not in ALLOWED and not w.isupper()]
         if words:
             found.append(f"{' '.join(words[:6])}  <-  {shown[:80]!r}")
     return found

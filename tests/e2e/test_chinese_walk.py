@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from tests.app.test_pages_in_chinese import ALLOWED, WORD
+from tests.app.test_pages_in_chinese import ALLOWED, IDENTIFIERS, WORD
 from tests.conftest import ROOT, SEED_TODAY
 from tests.e2e.conftest import ARTIFACTS, served_app
 from tests.e2e.test_page_walk import hide_sidebar, settle, show_sidebar
@@ -73,9 +73,8 @@ def english_on_screen(page) -> list[str]:
     text += "\n" + page.get_by_test_id("stSidebar").inner_text()
     found = []
     for line in text.splitlines():
-        # links, emails, and the icon font's ligature names (keyboard_arrow_right)
-        cleaned = re.sub(r"https?://\S+|\S+@\S+|\b[a-z]+(?:_[a-z]+)+\b", "", line)
-        words = [w for w in WORD.findall(cleaned) if w not in ALLOWED]
+        cleaned = re.sub(IDENTIFIERS, "", line)  # also the icon font's keyboard_arrow_right
+        words = [w for w in WORD.findall(cleaned) if w not in ALLOWED and not w.isupper()]
         if words:
             found.append(f"{' '.join(words[:6])}  <-  {line[:80]!r}")
     return found
