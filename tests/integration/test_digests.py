@@ -232,7 +232,7 @@ def test_the_weekly_digest_reaches_every_active_rep_and_manager_once_with_the_re
     positions = []
     for row in team:
         line = next(i for i, t in enumerate(lines) if t.startswith(f"  {row['name']} | "))
-        assert f"Won: {whole(row['won'])} USD" in lines[line]
+        assert f"Won: {whole(row['won'])} | " in lines[line]
         positions.append((row, line))
     ranked = sorted(positions, key=lambda p: p[1])
     values = [Decimal(r["attainment"]) for r, __ in ranked if r["attainment"] is not None]

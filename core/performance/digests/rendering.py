@@ -19,8 +19,8 @@ from core.performance.digests.settings import link
 from core.pipeline.follow_up_views import FollowUpRow
 from core.progress.attainment import AttainmentRow
 
-CELL = "padding:6px 10px;border-bottom:1px solid #e5e7eb;text-align:{align};"
-HEAD = "padding:6px 10px;background:#f3f4f6;font-weight:600;text-align:{align};"
+CELL = "padding:6px 8px;border-bottom:1px solid #e5e7eb;text-align:{align};"
+HEAD = "padding:6px 8px;background:#f3f4f6;font-weight:600;text-align:{align};"
 LINK = "color:#1d4ed8;text-decoration:underline;"
 FOOTER = N_(
     "You receive this email because of your place in the sales organisation. "
@@ -39,8 +39,11 @@ class RenderedEmail(BaseModel):
     html: str
 
 
-def money(value: Decimal | None, currency: str) -> str:
-    return "–" if value is None else f"{number(value, 0)} {currency}"
+def money(value: Decimal | None, currency: str | None) -> str:
+    """Whole units, with the currency code when given (a table names it once above)."""
+    if value is None:
+        return "–"
+    return f"{number(value, 0)} {currency}" if currency else number(value, 0)
 
 
 def percent(value: Decimal | None) -> str:
@@ -90,9 +93,9 @@ class _Email:
             for row in rows
         )
         self.blocks.append(
-            '<table role="presentation" cellspacing="0" cellpadding="0" '
-            'style="border-collapse:collapse;width:100%;max-width:640px;font-size:14px;">'
-            f"<tr>{head}</tr>{body}</table>"
+            '<div style="overflow-x:auto;"><table role="presentation" cellspacing="0" '
+            'cellpadding="0" style="border-collapse:collapse;width:100%;max-width:640px;'
+            f'font-size:14px;"><tr>{head}</tr>{body}</table></div>'
         )
 
     def facts(self, pairs: list[tuple[str, str]]) -> None:
@@ -215,6 +218,7 @@ def _weekly(digest: WeeklyDigest, currency: str) -> tuple[str, _Email]:
         )
         if digest.rows:
             first = _("Rep") if digest.role == Role.MANAGER else _("Region")
+            email.paragraph(_("Amounts in {currency}.").format(currency=currency))
             email.table(
                 [
                     first,
@@ -228,11 +232,11 @@ def _weekly(digest: WeeklyDigest, currency: str) -> tuple[str, _Email]:
                 [
                     [
                         (row.label, _rep_link(row)),
-                        (money(row.target, currency), None),
-                        (money(row.won, currency), None),
+                        (money(row.target, None), None),
+                        (money(row.won, None), None),
                         (percent(row.attainment), None),
                         (percent(row.pace), None),
-                        (money(row.gap, currency), None),
+                        (money(row.gap, None), None),
                         (percent(row.probability), None),
                     ]
                     for row in digest.rows
