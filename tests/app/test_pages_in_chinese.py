@@ -195,6 +195,9 @@ def test_the_walk_finds_english_where_there_is_some():
             self.value = value
 
     class Page:
+        def get(self, _kind):
+            return []
+
         def __getattr__(self, name):
             return {"caption": [Shown("Won 1,000 USD"), Shown("赢单 1,000 USD")]}.get(name, [])
 
