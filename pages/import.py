@@ -55,7 +55,7 @@ KIND_NAMES = {
     Kind.PRODUCTS: N_("Products"),
     Kind.CUSTOMERS: N_("Customers"),
     Kind.EXCHANGE_RATES: N_("Exchange rates"),
-    Kind.DEALS: N_("Deals"),
+    Kind.DEALS: N_("Deal records"),
     Kind.CREDIT_SPLITS: N_("Credit splits"),
     Kind.TARGETS: N_("Targets"),
     Kind.ACTIVITIES: N_("Activities"),
