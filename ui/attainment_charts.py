@@ -138,7 +138,13 @@ def attainment_heatmap(frame: pd.DataFrame, *, part: str) -> alt.LayerChart:
     data["text"] = data["attainment_pct"].map(lambda v: "–" if pd.isna(v) else f"{v:.0f}%")
     order = list(dict.fromkeys(data["month"]))
     base = alt.Chart(data).encode(
-        x=alt.X("month:O", title=None, sort=order),
+        # Chinese month names read across, not turned on their side
+        x=alt.X(
+            "month:O",
+            title=None,
+            sort=order,
+            axis=alt.Axis(labelAngle=0) if is_chinese() else alt.Undefined,
+        ),
         y=alt.Y("part:N", title=part_name(part)),
     )
     cells = base.mark_rect().encode(
