@@ -8,7 +8,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from core.i18n import _
+from core.i18n import _, is_chinese
 from ui.charts import count_axis
 from ui.format import as_text
 
@@ -52,7 +52,12 @@ def score_trend(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X("period:N", title=None, sort=list(data["period"])),
+            x=alt.X(
+                "period:N",
+                title=None,
+                sort=list(data["period"]),
+                axis=alt.Axis(labelAngle=0) if is_chinese() else alt.Undefined,
+            ),
             y=alt.Y("score:Q", title=_("Score"), scale=alt.Scale(domain=[0, 100])),
             tooltip=[
                 alt.Tooltip("period:N", title=_("Period")),
