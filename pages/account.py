@@ -3,7 +3,7 @@ email, and changing my own password."""
 
 import streamlit as st
 
-from core.i18n import LANGUAGES, N_, _
+from core.i18n import LANGUAGES, N_, _, use_language
 from core.org import people
 from core.performance.digests.services import opted_out_kinds, set_opt_out
 from db.schema import DigestKind
@@ -30,8 +30,7 @@ DIGESTS = {
         N_("Each morning: your follow-ups due today and overdue, when there are some."),
     ),
 }
-DEFAULT = ""
-"""The language choice "company default" (no language of one's own)."""
+DEFAULT = ""  # the language choice "company default" (no language of one's own)
 
 actor = current_actor()
 st.title(_("My account"))
@@ -49,6 +48,12 @@ def language_label(code: str) -> str:
     return LANGUAGES[code]
 
 
+def saved_in(code: str) -> str:
+    """The confirmation in the language just chosen, which the page reruns in."""
+    with use_language(code or company_language()):
+        return _("Language saved.")
+
+
 st.subheader(_("Language"))
 choices = [DEFAULT, *LANGUAGES]
 chosen = st.selectbox(
@@ -61,7 +66,7 @@ chosen = st.selectbox(
 if st.button(_("Save language"), key="save_language"):
     save(
         lambda s: people.set_own_language(s, actor, chosen or None),
-        lambda __: _("Language saved."),
+        lambda __: saved_in(chosen),
         affects=("org",),
     )
 
