@@ -26,7 +26,7 @@ from core.pipeline.flags import (
 )
 from core.pipeline.follow_up_views import OPEN_STATES
 from core.pipeline.rules import is_stalled
-from core.pipeline.wording import listing
+from core.pipeline.wording import listing, shown
 from db.schema import (
     Activity,
     Customer,
@@ -127,7 +127,7 @@ def _stalled(session, actor, today, limits: AlertThresholds, names, limit) -> li
         if is_stalled(days, max_days):
             reasons.append(
                 _("{days} days in {stage} (maximum {max_days})").format(
-                    days=days, stage=stage, max_days=max_days
+                    days=days, stage=shown(stage), max_days=max_days
                 )
             )
         if last is None or last < quiet_since:
@@ -293,7 +293,9 @@ def _missing_roles(session, actor, today, limits, names, limit) -> list[Alert]:
                     f"{stage_id}:{'+'.join(missing)}",
                     "low",
                     _("{stage} needs {roles}; missing: {missing}.").format(
-                        stage=stage_name, roles=listing(roles), missing=listing(missing)
+                        stage=shown(stage_name),
+                        roles=listing(shown(r) for r in roles),
+                        missing=listing(shown(r) for r in missing),
                     ),
                     {"stage": stage_name, "required": roles, "missing": missing},
                 )

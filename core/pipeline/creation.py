@@ -40,7 +40,7 @@ from core.pipeline.deals import ensure_can_edit_deal, load_deal
 from core.pipeline.follow_ups import add_follow_up
 from core.pipeline.rules import StageRule, move_blockers
 from core.pipeline.stages import stage_rules
-from core.pipeline.wording import listing
+from core.pipeline.wording import listing, shown
 from db.schema import Customer, Deal, DealStageHistory, Person, Product, Stage
 
 MAX_QUANTITY = 1_000_000
@@ -242,7 +242,11 @@ def _starting_stage(session: Session, stage_id: int | None, checklist: list[str]
             _(
                 "Stage: a new deal cannot start at {stage} yet. {blockers}. Start it at "
                 "{first} and move it on when the rules are met."
-            ).format(stage=target.name, blockers=listing(blockers, "; "), first=open_stages[0].name)
+            ).format(
+                stage=shown(target.name),
+                blockers=listing(blockers, "; "),
+                first=shown(open_stages[0].name),
+            )
         )
     return target
 

@@ -25,7 +25,7 @@ from decimal import Decimal
 from core.errors import DomainError, PermissionDenied, ValidationFailed
 from core.i18n import _
 from core.models import CashStatus, Role
-from core.pipeline.wording import listing
+from core.pipeline.wording import listing, shown
 
 DEFAULT_SLIPPING_CHANGES = 2
 """The slipping threshold until an administrator sets another one."""
@@ -105,7 +105,7 @@ def move_blockers(
         if missing:
             blockers.append(
                 _("Exit checklist of {stage} not ticked: {items}").format(
-                    stage=leaving.name, items=listing(missing)
+                    stage=shown(leaving.name), items=listing(shown(i) for i in missing)
                 )
             )
     for entering in path:
@@ -113,13 +113,13 @@ def move_blockers(
         if missing:
             blockers.append(
                 _("{stage} needs on the deal team: {roles}").format(
-                    stage=entering.name, roles=listing(missing)
+                    stage=shown(entering.name), roles=listing(shown(r) for r in missing)
                 )
             )
     if len(path) > 1:
-        skipped = ", ".join(s.name for s in path[:-1])
+        skipped = listing(shown(s.name) for s in path[:-1])
         blockers.append(
-            _("Moving to {stage} skips {skipped}").format(stage=target.name, skipped=skipped)
+            _("Moving to {stage} skips {skipped}").format(stage=shown(target.name), skipped=skipped)
         )
     return blockers
 
@@ -146,12 +146,12 @@ def check_move(
     today = today or date.today()
     reason = (reason or "").strip() or None
     if target.id == current.id:
-        raise ValidationFailed(_("The deal is already in {name}.").format(name=current.name))
+        raise ValidationFailed(_("The deal is already in {name}.").format(name=shown(current.name)))
     if not current.is_open:
         if not target.is_open:
             raise ValidationFailed(
                 _("The deal is {lower}; reopen it to an open stage first.").format(
-                    lower=current.name.lower()
+                    lower=shown(current.name).lower()
                 )
             )
         if actor_role not in OVERRIDERS:
@@ -166,7 +166,9 @@ def check_move(
     if target.position < current.position:
         if not reason:
             raise ValidationFailed(
-                _("Give a reason for moving the deal back to {name}.").format(name=target.name)
+                _("Give a reason for moving the deal back to {name}.").format(
+                    name=shown(target.name)
+                )
             )
         return "backward"
     if target.is_won:
@@ -183,7 +185,7 @@ def check_move(
         raise ValidationFailed(
             _(
                 "Cannot move to {stage} yet. {blockers}. A manager can override with a reason."
-            ).format(stage=target.name, blockers=listing(blockers, "; "))
+            ).format(stage=shown(target.name), blockers=listing(blockers, "; "))
         )
     if actor_role not in OVERRIDERS:
         raise PermissionDenied(_("Only a manager or above may override the stage rules."))

@@ -1,7 +1,8 @@
 """Pipeline, alerts, imports and scorecards speak the reader's language: inside
 `use_language("zh_CN")` a refused stage move, the current alerts, an import's refused rows and a
-scorecard's part names read in Chinese, while what machines read (alert keys, rules, severities,
-problem rows and columns) stays the same; outside it everything reads in English, as before.
+scorecard's part names read in Chinese (the standard stages' names and roles too), while
+what machines read (alert keys, rules, severities, problem rows and columns) stays the same;
+outside it everything reads in English, as before.
 Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -50,8 +51,7 @@ def test_a_stage_role_refusal_reads_in_chinese_and_in_english_as_before(session)
     with use_language("zh_CN"):
         chinese = _refusal_of_a_move_without_the_stages_role(session)
     assert chinese == (
-        "暂时不能推进到Technical exchange。Technical exchange要求商机团队中有：pre-sales engineer。"
-        "经理可以填写原因后越级推进。"
+        "暂时不能推进到技术交流。技术交流要求商机团队中有：售前工程师。经理可以填写原因后越级推进。"
     )
     english = _refusal_of_a_move_without_the_stages_role(session)
     assert english == (
