@@ -50,8 +50,8 @@ frame = pd.DataFrame([row.model_dump() for row in log])
 if frame.empty:
     st.info(
         _(
-            "No digest was sent in these days. Run manage.py digest send from cron (see "
-            "docs/digests.md), or widen the dates."
+            "No digest was sent in these days. Run `manage.py digest send` from cron (see "
+            "`docs/digests.md`), or widen the dates."
         )
     )
 else:
