@@ -61,18 +61,18 @@ class Benchmarks(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    attainment_full: float = Field(1.0, gt=0, le=5, description="Attainment that scores 100")
+    attainment_full: float = Field(1.0, gt=0, le=5, description=N_("Attainment that scores 100"))
     activity_points_per_month: float = Field(
-        40.0, gt=0, le=10_000, description="Activity points per rep and month that score 100"
+        40.0, gt=0, le=10_000, description=N_("Activity points per rep and month that score 100")
     )
-    win_rate_full: float = Field(0.30, gt=0, le=1, description="Win rate that scores 100")
+    win_rate_full: float = Field(0.30, gt=0, le=1, description=N_("Win rate that scores 100"))
     pipeline_multiple: float = Field(
-        5.0, gt=0, le=100, description="New pipeline as a multiple of target that scores 100"
+        5.0, gt=0, le=100, description=N_("New pipeline as a multiple of target that scores 100")
     )
-    cycle_days_good: float = Field(60.0, ge=0, le=1000, description="Cycle days that score 100")
-    cycle_days_poor: float = Field(180.0, gt=0, le=2000, description="Cycle days that score 0")
+    cycle_days_good: float = Field(60.0, ge=0, le=1000, description=N_("Cycle days that score 100"))
+    cycle_days_poor: float = Field(180.0, gt=0, le=2000, description=N_("Cycle days that score 0"))
     commit_probability: float = Field(
-        0.60, gt=0, le=1, description="Stage probability from which a deal counts as committed"
+        0.60, gt=0, le=1, description=N_("Stage probability from which a deal counts as committed")
     )
 
     @model_validator(mode="after")

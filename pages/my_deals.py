@@ -16,6 +16,7 @@ from ui.deal_view import company_code, render_deal
 from ui.flash import show_flash
 from ui.format import deal_money, money
 from ui.links import open_record
+from ui.stage_names import shown
 
 OPEN_KEY = "my_deals_open"
 SHOWN = 25
@@ -122,7 +123,7 @@ for row in (frame if show_all else frame.head(SHOWN)).itertuples():
         ]
         amounts = deal_money(row.amount, row.currency, row.company_amount, company, row.first_rate)
         st.markdown(
-            f"**{row.name}**  \n{row.customer} · {row.stage}  \n"
+            f"**{row.name}**  \n{row.customer} · {shown(row.stage)}  \n"
             f"💰 {amounts} · 📅 {day(row.expected_close)}"
             + "".join(f" · {warning}" for warning in warnings)
         )

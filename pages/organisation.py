@@ -25,6 +25,7 @@ from ui.downloads import download_buttons
 from ui.flash import show_flash
 from ui.format import as_text, day, day_in_words, month_name, month_year
 from ui.language import role_name
+from ui.stage_names import shown
 
 ROLES = ["rep", "manager", "director", "admin"]
 
@@ -291,6 +292,7 @@ with people_tab:
                 _("Deal-team functions this person can fill"),
                 known,
                 default=[f for f in held.get(who, []) if f in known],
+                format_func=shown,
                 key=f"fn_f_{who}",
             )
             st.caption(

@@ -28,6 +28,7 @@ from core.pipeline.creation import CreationResult, DealDraft, NewDealOptions
 from core.pipeline.deal_amounts import CurrencyChoices
 from ui import flash
 from ui.data import cached, read, save
+from ui.stage_names import shown
 
 CREATION_WRITES = ("deals", "customers", "activities", "alerts")
 """A new deal changes the pipeline figures, the customer's summary and timeline, its
@@ -402,7 +403,7 @@ def new_deal_form(
         stage_id = st.selectbox(
             _("Stage"),
             stage_ids,
-            format_func=lambda sid: stage_names.get(sid, "?"),
+            format_func=lambda sid: shown(stage_names.get(sid, "?")),
             key=f"{key}_stage",
             help=_(
                 "A new deal starts at the first stage. A later stage needs the exit items of "
@@ -414,6 +415,7 @@ def new_deal_form(
             items = st.multiselect(
                 _("Exit items already done (only to start at a later stage)"),
                 earlier_items,
+                format_func=shown,
                 placeholder=_("Choose options"),
                 key=f"{key}_items",
             )

@@ -78,8 +78,9 @@ def scope_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if actor.sees_everything:
         root = tree.root_id
-        name = tree.names.get(root, "Company") if root is not None else "Company"
-        out.append(("company", name if "company" in name.lower() else f"{name} (company)"))
+        name = tree.names.get(root, _("Company")) if root is not None else _("Company")
+        says_company = "company" in name.lower() or _("Company") in name
+        out.append(("company", name if says_company else _("{name} (company)").format(name=name)))
         tops = tree.children.get(root, []) if root is not None else []
     else:
         scope = actor.scope_region_ids or frozenset()

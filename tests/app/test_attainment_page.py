@@ -13,7 +13,7 @@ from core.progress import scopes
 from db.engine import make_engine, session_factory
 from db.schema import Person
 from tests.app.conftest import signed_in
-from ui.format import money, percent
+from ui.format import MISSING, money, percent
 
 
 def _expected(url, username):
@@ -91,7 +91,10 @@ def test_a_rep_sees_only_their_own_figures_and_deals(app_database):
     assert metrics["Won"] == money(head.won)
     assert metrics["Probability"] == percent(head.probability)
     deals = at.dataframe[-1].value
-    assert len(deals) == head.won_deals + head.open_deals
+    # a deal not priced (no exchange rate) is listed but counts in no figure until it is
+    priced = deals[deals["amount"] != MISSING]
+    assert len(priced) == head.won_deals + head.open_deals
+    assert set(deals[deals["amount"] == MISSING]["weighted"]) <= {MISSING}
 
 
 def test_another_period_changes_the_figures():

@@ -64,6 +64,9 @@ ALLOWED = {
     "Mvdol",  # Babel's Chinese name of the Bolivian BOV
     "English",  # the language, named in itself in the language picker
     "cron",
+    # the audit log's action and record codes, filtered by as they are stored
+    "seed",
+    "database",
     "UTF",
     "GBK",
     "Big",
