@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.models import ActivityType, CashStatus
 from core.org.access import SYSTEM_ACTOR, load_actor
@@ -60,6 +60,12 @@ def _prepare(factory) -> dict:
         ):
             if role not in roles:
                 deals.add_team_member(session, SYSTEM_ACTOR, deal.id, person_id, role)
+        # the deal's only open follow-up is the visit below (the demo may have given it one)
+        session.execute(
+            update(FollowUp)
+            .where(FollowUp.deal_id == deal.id, FollowUp.status.in_(["open", "snoozed"]))
+            .values(status="done", done_at=datetime.now())
+        )
         visit = follow_ups.add_follow_up(
             session,
             rep,
