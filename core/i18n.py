@@ -194,6 +194,13 @@ def day(value: date | datetime) -> str:
     return value.isoformat()
 
 
+def month_label(value: date) -> str:
+    """A month as a table row names it: "Oct 2026" in English, "2026年10月" in Chinese."""
+    if is_chinese():
+        return _("{year}-{month}").format(year=value.year, month=value.month)
+    return value.strftime("%b %Y")
+
+
 def period_name(label: str) -> str:
     """A period code (FY2026, 2026Q4, 2026-03, 2026-W48) as it reads in the current language:
     "2026年第4季度", "2026财年", "2026年3月", "2026年第48周". English keeps the code, which is

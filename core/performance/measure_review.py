@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from core.errors import ValidationFailed
-from core.i18n import N_, _
+from core.i18n import N_, _, month_label
 from core.models import COUNT_MEASURES, Actor, Measure, Period, measure_of
 from core.org.regions import load_region_tree
 from core.performance.plan_vs_actual import review_scope
@@ -178,7 +178,7 @@ def plan_by_month(
         out.append(
             MonthRow(
                 month=start,
-                label=start.strftime("%b %Y"),
+                label=month_label(start),
                 target=target,
                 achieved=value,
                 variance=variance,

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied, ValidationFailed
-from core.i18n import _
+from core.i18n import _, month_label
 from core.models import Actor, BreakdownRow, ForecastCategory, Period, Role, ScopeFigures
 from core.org.access import ensure_active, in_scope
 from core.org.regions import RegionTree, load_region_tree
@@ -504,7 +504,7 @@ def breakdown(
         return [
             _breakdown_row(
                 f"({m.year}, {m.month})",
-                m.strftime("%b %Y"),
+                month_label(m),
                 {m: mine[m]} if m in mine else None,
                 won.get((None, m), ZERO),
                 today,
