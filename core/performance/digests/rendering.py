@@ -112,13 +112,17 @@ class _Email:
         )
 
     def alerts(self, alerts: list[Alert]) -> None:
-        for alert in alerts:
-            self.lines.append(f"  - [{alert.rule_label}] {alert.message} {alert_link(alert)}")
+        """Each alert with what it is about (the deal, customer, rep or currency)."""
+        said = [
+            _("{subject}: {message}").format(subject=a.subject, message=a.message) for a in alerts
+        ]
+        for alert, text in zip(alerts, said):
+            self.lines.append(f"  - [{alert.rule_label}] {text} {alert_link(alert)}")
         items = "".join(
             f'<li style="margin:4px 0;"><span style="font-weight:600;'
             f'color:{SEVERITY_COLOUR.get(a.severity, "#111")};">{escape(a.rule_label)}</span> '
-            f'<a href="{escape(alert_link(a))}" style="{LINK}">{escape(a.message)}</a></li>'
-            for a in alerts
+            f'<a href="{escape(alert_link(a))}" style="{LINK}">{escape(text)}</a></li>'
+            for a, text in zip(alerts, said)
         )
         self.blocks.append(f'<ul style="padding-left:20px;margin:6px 0;">{items}</ul>')
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from core.errors import PermissionDenied, ValidationFailed
 from core.i18n import _, use_language
-from core.models import Actor
+from core.models import Actor, Role
 from core.org import audit
-from core.org.access import ensure_active
+from core.org.access import ROLE_NAMES, ensure_active
 from core.performance.digests.content import Digest, WeeklyDigest, digest_of
 from core.performance.digests.rendering import RenderedEmail, render
 from core.pipeline.pricing import company_currency
@@ -170,4 +170,7 @@ def people_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
         .where(Person.active.is_(True))
         .order_by(Person.name)
     )
-    return [(pid, f"{name} ({role})") for pid, name, role in rows]
+    return [
+        (pid, _("{name} ({role})").format(name=name, role=_(ROLE_NAMES[Role(role)])))
+        for pid, name, role in rows
+    ]
