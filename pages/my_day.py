@@ -24,7 +24,7 @@ from ui.deal_view import render_deal, run_action
 from ui.downloads import download_buttons
 from ui.flash import show_flash
 from ui.format import money, money_in
-from ui.stage_names import shown
+from ui.stage_names import shown as stage_shown
 
 OPEN_KEY = "my_day_open_deal"
 LOG_KEY = "my_day_log_follow_up"
@@ -191,7 +191,7 @@ def deal_card(deal: DayDeal, today: date) -> None:
     actor = current_actor()
     with st.container(border=True, key=f"my_day_deal_{deal.id}"):
         st.markdown(
-            f"**{deal.name}**  \n{deal.customer} · {shown(deal.stage)}  \n"
+            f"**{deal.name}**  \n{deal.customer} · {stage_shown(deal.stage)}  \n"
             + _("💰 {amount} · 📅 close {day}").format(
                 amount=money_in(deal.amount, deal.currency), day=on_day(deal.expected_close)
             )
@@ -210,7 +210,7 @@ def deal_card(deal: DayDeal, today: date) -> None:
         buttons = st.container(horizontal=True, gap="small")
         can_move = deal.can_edit and deal.next_stage_id is not None and not deal.next_is_won
         if can_move and buttons.button(
-            f"➡️ {shown(deal.next_stage)}", key=f"my_day_move_{deal.id}", type="primary"
+            f"➡️ {stage_shown(deal.next_stage)}", key=f"my_day_move_{deal.id}", type="primary"
         ):
             stage_id, stage = deal.next_stage_id, deal.next_stage
 
