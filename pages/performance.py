@@ -22,6 +22,7 @@ from ui.downloads import download_buttons
 from ui.flash import show_flash
 from ui.format import as_text, money, percent
 from ui.links import linked_id, show_in_address
+from ui.stage_names import shown as stage_shown
 
 
 def _actor(person_id: int):
@@ -546,10 +547,13 @@ with tabs["🔻 Funnel"]:
             st.altair_chart(charts.funnel(frame), width="stretch")
             table = pd.DataFrame(
                 {
-                    "Stage": frame["stage"],
+                    "Stage": frame["stage"].map(stage_shown),
                     "Reached": frame["reached"],
                     "On to next stage": frame["conversion"].map(percent),
-                    "Average days in stage": frame["average_days"].astype(float),
+                    # a stage no deal has left yet has no average: "–", not "None"
+                    "Average days in stage": as_text(
+                        frame["average_days"], lambda days: f"{float(days):.1f}"
+                    ),
                     "Win rate once reached": frame["win_rate"].map(percent),
                     "Lost at this stage": frame["lost_here"],
                 }
@@ -561,8 +565,8 @@ with tabs["🔻 Funnel"]:
                 column_config=headers(
                     table,
                     {
-                        "Average days in stage": st.column_config.NumberColumn(
-                            _("Average days in stage"), format="%.1f"
+                        "Average days in stage": st.column_config.TextColumn(
+                            _("Average days in stage")
                         )
                     },
                 ),
@@ -582,7 +586,13 @@ with tabs["🔻 Funnel"]:
                         )
                     )
                 )
-            download_buttons(table, f"funnel-{funnel_label}")
+            download = table.assign(  # the file keeps the stored names and plain numbers
+                **{
+                    "Stage": frame["stage"],
+                    "Average days in stage": frame["average_days"].astype(float),
+                }
+            )
+            download_buttons(download, f"funnel-{funnel_label}")
 
 if actor.sees_everything:
     with tabs["⚖️ Weights"]:
