@@ -19,11 +19,14 @@ def test_each_role_signs_in_and_sees_its_home_page(page, app_url, console_errors
         expect(page.get_by_role("heading", name=re.compile(r"^Hello, "))).to_be_visible(
             timeout=30_000
         )
-    # the headline's four, then "Other targets": the demo plans units and visits this year
-    expect(page.locator('[data-testid="stMetric"]')).to_have_count(6, timeout=30_000)
+    # the headline's four, then "Other targets": the demo plans units and visits this year;
+    # then "This week" (the weekly digest): pace, gap and probability, when it has figures
+    expect(page.get_by_role("heading", name="This week")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("heading", name="Other targets")).to_be_visible()
     expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible(timeout=30_000)
     wait_idle(page)
+    this_week = page.get_by_test_id("stMetricLabel").filter(has_text="Probability of making it")
+    assert page.locator('[data-testid="stMetric"]').count() == 6 + 3 * this_week.count()
     won = page.locator('[data-testid="stMetric"]').nth(1).inner_text()
     assert re.search(r"\d", won), won
     assert_no_exception(page)
