@@ -108,6 +108,12 @@ def test_a_database_outage_shows_one_message_and_the_app_recovers_by_itself(outa
     page.set_viewport_size({"width": 1400, "height": 1000})
     sign_in(page, url, "director")
     expect(page.get_by_text(re.compile(r"^Hello, "))).to_be_visible(timeout=60_000)
+    # Home has drawn every section (its "This week" reads the database too): a run still in
+    # progress when the server stops would fail before the navigation is drawn again
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000
+    )
+    expect(page.get_by_role("link", name="Customers")).to_be_visible()
 
     server.stop()
     page.get_by_role("link", name="Customers").click()
