@@ -6,6 +6,7 @@ PORT ?= 8501
 
 .PHONY: run test venv dev-deps browser lint typecheck bench clean
 .PHONY: libreoffice translations cjk-font
+.PHONY: nginx
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +61,15 @@ libreoffice:
 	      echo "Installing Debian's libreoffice-calc-nogui for the spreadsheet tests"; \
 	      apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; \
 	    else echo "soffice not found: spreadsheet tests will be skipped (install Debian's libreoffice-calc-nogui)"; fi; }
+
+## Debian's nginx, the reverse proxy of the two-instance browser test (deploy/nginx.conf)
+test: nginx
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "Installing Debian's nginx-light for the two-instance browser test"; \
+	      apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; \
+	    else echo "nginx not found: the two-instance browser test will be skipped (install Debian's nginx-light)"; fi; }
 
 lint: dev-deps
 	$(PY) -m ruff check .
