@@ -216,6 +216,8 @@ class Customer(Base):
         _one_of("status", CustomerStatus),
         _non_negative("annual_potential"),
         Index("ix_customer_owner_status", "owner_id", "status"),
+        # Neglected customers: active ones never contacted, then the longest quiet first.
+        Index("ix_customer_status_last_activity", "status", "last_activity_on"),
         AUTOINCREMENT,
     )
 
@@ -349,9 +351,18 @@ class Deal(Base):
             "company_amount",
             "credit_shared",
         ),
-        # Period filters of scorecards, plan vs actual and the funnel (created in; deals
-        # closed in a period use ix_deal_closed_status).
-        Index("ix_deal_created_on", "created_on"),
+        # Deals created in a period with what the created-pipeline figures read (covering: the
+        # leaderboard's and the scorecards' created part; the funnel's cohort by id). Deals
+        # closed in a period use ix_deal_won_closed or ix_deal_closed_status.
+        Index(
+            "ix_deal_created_cover",
+            "created_on",
+            "owner_id",
+            "region_id",
+            "status",
+            "company_amount",
+            "credit_shared",
+        ),
         AUTOINCREMENT,
     )
 
@@ -400,6 +411,16 @@ class Deal(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=true())
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# The open deals largest first (alerts walk them and stop at their limit).
+Index(
+    "ix_deal_open_amount",
+    Deal.company_amount.desc(),
+    Deal.id,
+    sqlite_where=Deal.status == DealStatus.OPEN.value,
+    postgresql_where=Deal.status == DealStatus.OPEN.value,
+)
 
 
 class CreditSplit(Base):
@@ -460,7 +481,16 @@ class DealStageHistory(Base):
     __tablename__ = "deal_stage_history"
     __table_args__ = (
         _non_negative("amount"),
-        Index("ix_deal_stage_history_deal_changed", "deal_id", "changed_at"),
+        # A deal's changes in time order with everything the funnel and the stage at a date
+        # read (covering).
+        Index(
+            "ix_deal_stage_history_cover",
+            "deal_id",
+            "changed_at",
+            "to_stage_id",
+            "from_stage_id",
+            "amount",
+        ),
         # Stage calibration: which stages a closed deal entered, without reading the table.
         Index("ix_deal_stage_history_deal_stage", "deal_id", "to_stage_id"),
         AUTOINCREMENT,
@@ -494,7 +524,10 @@ class Activity(Base):
     __tablename__ = "activity"
     __table_args__ = (
         _one_of("type", ActivityType),
-        Index("ix_activity_person_date", "person_id", "occurred_on"),
+        # A person's activities of a period by type, without reading the table (covering).
+        Index("ix_activity_person_date_type", "person_id", "occurred_on", "type"),
+        # A deal's last activity: one seek (stalled deals).
+        Index("ix_activity_deal_date", "deal_id", "occurred_on"),
         Index("ix_activity_customer_date", "customer_id", "occurred_on"),
         AUTOINCREMENT,
     )
@@ -504,7 +537,7 @@ class Activity(Base):
     occurred_on: Mapped[date]
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
-    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deal.id"), index=True)
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deal.id"))
     outcome: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
