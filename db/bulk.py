@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from sqlalchemy import Connection, Table, text
 
+from db.versions import note_write
+
 CHUNK_ROWS = 50_000
 
 
@@ -24,6 +26,8 @@ def bulk_insert(conn: Connection, table: Table, columns: Mapping[str, Sequence])
     if not names:
         return 0
     total = len(columns[names[0]])
+    if total:
+        note_write(conn, table.name)  # COPY passes SQLAlchemy by: its rows move their tags
     postgres = conn.dialect.name == "postgresql"
     column_list = ", ".join(names)
     for start in range(0, total, CHUNK_ROWS):

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -961,3 +962,13 @@ class ForecastSnapshotDeal(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
     amount: Mapped[Decimal]
+
+
+class DataVersion(Base):
+    """The version of one kind of data (a cache tag of db.versions), moved by one in the same
+    transaction as every write that changes that kind; cached figures are keyed by it."""
+
+    __tablename__ = "data_version"
+
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

@@ -1,15 +1,24 @@
 """The database for the Streamlit app: one engine per process, cached query results, and the
 one way a page writes.
 
-Query results are cached for a short time, keyed by their arguments (the acting user among
-them), and tagged by what they read (`cached("deals", "targets")`). A write names what it
-changes (`save(..., affects={"targets"})`) and clears only the readers of those tags, so a saved
-change shows at once while unrelated figures stay cached.
+Caches and data versions. A cached reader names the kinds of data it reads
+(`cached("deals", "targets")`, the tags of db.versions) and is keyed by its arguments (the
+acting user among them), the reader's language and the current versions of its tags. Every
+write moves the versions of the tables it changed, in its own transaction, whoever writes (this
+app, another instance, the command line, an import): db.versions does it for every engine. The
+versions are read once per script run (one small SELECT, kept for the run and dropped when the
+run writes), so every instance and every user sees a committed change at the next rerun, and a
+write recomputes only the readers of what it changed: a rep's deal move moves "deals", so the
+Targets page's readers ("targets", "org", "settings") stay cached for every region. When a
+process first sees a tag's new version it drops the entries of that tag's readers (they can
+never be read again). A result may stay an hour (the default `ttl`, for readers whose answer
+also depends on the clock); a reader that depends only on the data may pass `ttl=None`.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 import types
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,28 +27,21 @@ from typing import TypeVar
 import streamlit as st
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.errors import DomainError
 from core.i18n import LANGUAGES, current_language
+from db import versions
 from db.config import DEFAULT_SQLITE_PATH, get_settings
 from db.engine import make_engine, migrate, session_factory
 from ui import flash
 
 T = TypeVar("T")
 
-TAGS = frozenset(
-    {
-        "activities",  # visits, calls and other activities
-        "alerts",  # alert states (acknowledged, snoozed)
-        "customers",  # the customer archive and contacts
-        "deals",  # deals, their stages, teams and history
-        "org",  # regions, people, managers, scheduled moves
-        "reviews",  # pipeline reviews and their action items
-        "settings",  # company settings: fiscal year, ramp, stages, scorecard weights, presets
-        "targets",  # plans, targets and bottom-up figures
-    }
-)
+TAGS = versions.TAGS
 """What a cached reader can depend on, and what a write can change."""
+
+HOUR = 3600
 
 _READERS: dict[str, dict[tuple[str, str], Callable]] = {}
 """The cached readers under each tag, keyed by where they are defined."""
@@ -72,8 +74,52 @@ def read() -> Iterator[Session]:
         yield session
 
 
-def cached(*tags: str, ttl: int = 60, show_spinner: bool | str = False):
-    """`st.cache_data` for a reader of `tags`: a write that affects one of them clears it.
+def data_versions() -> dict[str, int]:
+    """The versions of every kind of data, read once per script run (and again after the run
+    writes); outside a script run, read at each call."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        memo = getattr(ctx, _RUN_VERSIONS, None)
+        # Streamlit gives each run (and each fragment run) a new `cursors` dict.
+        if memo is not None and memo[0] is ctx.cursors:
+            return memo[1]
+    with read() as session:
+        now = versions.current(session.connection())
+    _forget_outdated(now)
+    if ctx is not None:
+        setattr(ctx, _RUN_VERSIONS, (ctx.cursors, now))
+    return now
+
+
+_RUN_VERSIONS = "_sales_data_versions"
+"""Where a script run keeps the versions it read (an attribute of its ScriptRunContext)."""
+
+_SEEN: dict[str, int] = {}
+"""The newest version of each tag this process has seen."""
+_SEEN_LOCK = threading.Lock()
+
+
+def _forget_outdated(now: dict[str, int]) -> None:
+    """Drop the entries of the readers of every tag whose version moved since this process
+    last looked: they are keyed by the old version, so nothing will read them again."""
+    with _SEEN_LOCK:
+        moved = [tag for tag, v in now.items() if tag in _SEEN and _SEEN[tag] != v]
+        _SEEN.update(now)
+    for tag in moved:
+        for reader in _READERS.get(tag, {}).values():
+            reader.clear()
+
+
+def _forget_run_versions() -> None:
+    """After a write, the run reads the versions again (its own change included)."""
+    ctx = get_script_run_ctx()
+    if ctx is not None and getattr(ctx, _RUN_VERSIONS, None) is not None:
+        setattr(ctx, _RUN_VERSIONS, None)
+
+
+def cached(*tags: str, ttl: int | None = HOUR, show_spinner: bool | str = False):
+    """`st.cache_data` for a reader of `tags`, keyed by their data versions: a committed write
+    to one of them (anywhere) is seen at the next run, other writes leave it cached.
 
     Each language has its own cache (a result may hold translated words: alert messages,
     score explanations), so a Chinese reader never sees an English result cached for another."""
@@ -82,7 +128,7 @@ def cached(*tags: str, ttl: int = 60, show_spinner: bool | str = False):
         raise ValueError(f"Tag a cached reader with some of {sorted(TAGS)}, not {sorted(unknown)}.")
 
     def decorate(function: Callable[..., T]) -> Callable[..., T]:
-        reader = _by_language(function, ttl, show_spinner)
+        reader = _by_language(function, frozenset(tags), ttl, show_spinner)
         where = (function.__code__.co_filename, function.__qualname__)
         for tag in tags:
             _READERS.setdefault(tag, {})[where] = reader
@@ -93,9 +139,13 @@ def cached(*tags: str, ttl: int = 60, show_spinner: bool | str = False):
 
 class _by_language:  # noqa: N801 - used as a function
     """One st.cache_data reader per language, each a copy of the function under its own name
-    (so Streamlit keeps separate caches), called with the language of this run."""
+    (so Streamlit keeps separate caches), called with the language of this run and the
+    versions of the reader's tags (a keyword argument the cache hashes with the others)."""
 
-    def __init__(self, function: Callable, ttl: int, show_spinner: bool | str) -> None:
+    def __init__(
+        self, function: Callable, tags: frozenset[str], ttl: int | None, show_spinner: bool | str
+    ) -> None:
+        self._tags = tags
         self._readers = {}
         for language in LANGUAGES:
             copy = types.FunctionType(
@@ -109,19 +159,34 @@ class _by_language:  # noqa: N801 - used as a function
             copy.__module__ = function.__module__
             copy.__qualname__ = f"{function.__qualname__}[{language}]"
             copy.__doc__ = function.__doc__
-            self._readers[language] = st.cache_data(ttl=ttl, show_spinner=show_spinner)(copy)
+            self._readers[language] = st.cache_data(ttl=ttl, show_spinner=show_spinner)(
+                _versioned(copy)
+            )
         functools.update_wrapper(self, function)
 
     def __call__(self, *args, **kwargs):
-        return self._readers[current_language()](*args, **kwargs)
+        key = versions.key_of(data_versions(), self._tags)
+        return self._readers[current_language()](*args, data_versions=key, **kwargs)
 
     def clear(self, *args, **kwargs) -> None:
         for reader in self._readers.values():
             reader.clear(*args, **kwargs)
 
 
+def _versioned(function: Callable[..., T]) -> Callable[..., T]:
+    """`function` with a `data_versions` keyword it ignores (the cache key's versions part).
+    Streamlit names the positional arguments and finds the source through __wrapped__."""
+
+    def reader(*args, data_versions, **kwargs):
+        return function(*args, **kwargs)
+
+    functools.update_wrapper(reader, function)
+    return reader
+
+
 def clear_caches(affects: Collection[str] | None = None) -> None:
-    """Clear the cached readers of the tags in `affects`; every cache when it is None."""
+    """Clear this process's cached readers of the tags in `affects`; every cache when it is
+    None. (Writes need not call it: the data versions key every reader.)"""
     if affects is None:
         st.cache_data.clear()
         return
@@ -134,11 +199,17 @@ def clear_caches(affects: Collection[str] | None = None) -> None:
 
 @contextmanager
 def write(affects: Collection[str] | None = None) -> Iterator[Session]:
-    """A transaction: commits at the end of the block, rolls back on error, then clears the
-    readers of `affects` (every cache when it is None)."""
-    with writer().begin() as session:
-        yield session
-    clear_caches(affects)
+    """A transaction: commits at the end of the block, rolls back on error. The commit moves
+    the data versions of the tables written (db.versions), which is what the cached readers
+    are keyed by; `affects` names the tags the write means to change (checked, not needed)."""
+    unknown = set(affects or ()) - TAGS
+    if unknown:
+        raise ValueError(f"Unknown cache tags {sorted(unknown)}.")
+    try:
+        with writer().begin() as session:
+            yield session
+    finally:
+        _forget_run_versions()
 
 
 def save(
@@ -154,9 +225,9 @@ def save(
 ) -> T | None:
     """Write, then report: run `action` in one unit of work and tell the user how it went.
 
-    On success the readers of `affects` are cleared (None: every cache, while a view that
-    shows the change still has untagged readers), the session-state keys in `forget` are
-    dropped, `after(result)` runs (e.g. to open the new record), the confirmation `done` (or
+    On success the data versions of what was written have moved (so the readers of
+    `affects` read afresh at the rerun, in every instance), the session-state keys in `forget`
+    are dropped, `after(result)` runs (e.g. to open the new record), the confirmation `done` (or
     `done(result)`) is shown after the rerun, and the page reruns.
 
     A refusal (DomainError, or a pydantic ValidationError naming the fields, with `labels` for
