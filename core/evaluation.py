@@ -211,20 +211,69 @@ def money_text(value: Decimal | float) -> str:
     return f"{float(value):,.0f}"
 
 
+def normalised(
+    metric: str, f: RawFigures, bench: Benchmarks
+) -> tuple[float | None, Decimal | None]:
+    """The raw value of one metric and its 0-100 score (None: no data); `measure` adds the
+    sentence, the leaderboard reads only this."""
+    if metric == "attainment":
+        return _attainment_value(f, bench)
+    if metric == "activities":
+        ratio = _count_ratio(f, "visits")
+        if ratio is not None:
+            return ratio, clamp(100 * ratio)
+        raw = f.activity_points
+        norm = _activity_norm(f, bench)
+        return raw, clamp(100 * raw / norm if norm else 0)
+    if metric == "win_rate":
+        closed = f.won_deals + f.lost_deals
+        if not closed:
+            return None, None
+        raw = f.won_deals / closed
+        return raw, clamp(100 * raw / bench.win_rate_full)
+    if metric == "pipeline_generated":
+        if not f.target:
+            return None, None
+        raw = float(f.pipeline_created / f.target)
+        return raw, clamp(100 * raw / bench.pipeline_multiple)
+    if metric == "cycle_time":
+        if not f.won_deals:
+            return None, None
+        raw = f.cycle_days_total / f.won_deals
+        span = bench.cycle_days_poor - bench.cycle_days_good
+        score = 100 * (bench.cycle_days_poor - raw) / span if span > 0 else 0
+        return raw, clamp(score)
+    if metric == "forecast_accuracy":
+        if not f.committed_at_start:
+            return None, None
+        gap = abs(f.committed_won - f.committed_at_start)
+        raw = 1 - float(gap / f.committed_at_start)
+        return raw, clamp(100 * raw)
+    raise ValueError(_("unknown metric {metric}").format(metric=metric))
+
+
+def _activity_norm(f: RawFigures, bench: Benchmarks) -> float:
+    return bench.activity_points_per_month * f.months * max(f.reps, 1)
+
+
 def measure(
     metric: str, f: RawFigures, bench: Benchmarks
 ) -> tuple[float | None, str, Decimal | None]:
     """The raw value of one metric, a sentence showing the figures, and its 0-100 score."""
+    raw, score = normalised(metric, f, bench)
+    return raw, _sentence(metric, f, bench, raw, score), score
+
+
+def _sentence(
+    metric: str, f: RawFigures, bench: Benchmarks, raw: float | None, score: Decimal | None
+) -> str:
+    """The figures behind one metric's score, in words."""
     if metric == "attainment":
-        return _attainment(f, bench)
+        return _attainment_text(f, bench, score)
     if metric == "activities":
-        visits = _count_target(f, "visits")
-        if visits is not None:
-            raw, text = visits
-            return raw, text, clamp(100 * raw)
-        raw = f.activity_points
-        norm = bench.activity_points_per_month * f.months * max(f.reps, 1)
-        text = _(
+        if _count_ratio(f, "visits") is not None:
+            return _count_text(f, "visits")
+        return _(
             "{visits} visits, {calls} calls, {emails} emails, {value} "
             "meetings/demos = {raw:g} points of {norm:g}"
         ).format(
@@ -233,110 +282,130 @@ def measure(
             emails=f.emails,
             value=f.meetings + f.demos,
             raw=raw,
-            norm=norm,
+            norm=_activity_norm(f, bench),
         )
-        return raw, text, clamp(100 * raw / norm if norm else 0)
     if metric == "win_rate":
-        closed = f.won_deals + f.lost_deals
-        if not closed:
-            return None, _("no deal closed"), None
-        raw = f.won_deals / closed
-        return (
-            raw,
-            _("{won_deals} won of {closed} closed = {raw:.1%}").format(
-                won_deals=f.won_deals, closed=closed, raw=raw
-            ),
-            clamp(100 * raw / bench.win_rate_full),
+        if raw is None:
+            return _("no deal closed")
+        return _("{won_deals} won of {closed} closed = {raw:.1%}").format(
+            won_deals=f.won_deals, closed=f.won_deals + f.lost_deals, raw=raw
         )
     if metric == "pipeline_generated":
-        if not f.target:
-            return (
-                None,
-                _("created {pipeline_created}, no target").format(
-                    pipeline_created=money_text(f.pipeline_created)
-                ),
-                None,
+        if raw is None:
+            return _("created {pipeline_created}, no target").format(
+                pipeline_created=money_text(f.pipeline_created)
             )
-        raw = float(f.pipeline_created / f.target)
-        text = _("created {pipeline_created} = {raw:.2f} x target").format(
+        return _("created {pipeline_created} = {raw:.2f} x target").format(
             pipeline_created=money_text(f.pipeline_created), raw=raw
         )
-        return raw, text, clamp(100 * raw / bench.pipeline_multiple)
     if metric == "cycle_time":
-        if not f.won_deals:
-            return None, _("no deal won"), None
-        raw = f.cycle_days_total / f.won_deals
-        span = bench.cycle_days_poor - bench.cycle_days_good
-        score = 100 * (bench.cycle_days_poor - raw) / span if span > 0 else 0
-        return (
-            raw,
-            _("{raw:.0f} days on average over {won_deals} won").format(
-                raw=raw, won_deals=f.won_deals
-            ),
-            clamp(score),
+        if raw is None:
+            return _("no deal won")
+        return _("{raw:.0f} days on average over {won_deals} won").format(
+            raw=raw, won_deals=f.won_deals
         )
-    if metric == "forecast_accuracy":
-        if not f.committed_at_start:
-            return None, _("nothing committed at the start"), None
-        gap = abs(f.committed_won - f.committed_at_start)
-        raw = 1 - float(gap / f.committed_at_start)
-        text = _(
-            "committed {committed_at_start} at the start, won {committed_won} of "
-            "it: accuracy {raw:.1%}"
-        ).format(
-            committed_at_start=money_text(f.committed_at_start),
-            committed_won=money_text(f.committed_won),
-            raw=raw,
-        )
-        return raw, text, clamp(100 * raw)
-    raise ValueError(_("unknown metric {metric}").format(metric=metric))
+    if raw is None:
+        return _("nothing committed at the start")
+    return _(
+        "committed {committed_at_start} at the start, won {committed_won} of it: accuracy {raw:.1%}"
+    ).format(
+        committed_at_start=money_text(f.committed_at_start),
+        committed_won=money_text(f.committed_won),
+        raw=raw,
+    )
 
 
-def _count_target(f: RawFigures, name: str) -> tuple[float, str] | None:
-    """Achieved / target of a count measure and its sentence; None without a target above 0."""
+def _count_ratio(f: RawFigures, name: str) -> float | None:
+    """Achieved / target of a count measure; None without a target above 0."""
     count = f.counts.get(name)
     if count is None or not count.target:
         return None
-    raw = float(count.achieved / count.target)
-    text = _(COUNT_TEXTS[name]).format(
-        achieved=int(count.achieved), target=int(count.target), ratio=raw
+    return float(count.achieved / count.target)
+
+
+def _count_text(f: RawFigures, name: str) -> str:
+    count = f.counts[name]
+    return _(COUNT_TEXTS[name]).format(
+        achieved=int(count.achieved), target=int(count.target), ratio=_count_ratio(f, name)
     )
-    return raw, text
 
 
-def _attainment(f: RawFigures, bench: Benchmarks) -> tuple[float | None, str, Decimal | None]:
+def _attainment_ratios(f: RawFigures) -> tuple[float | None, list[float]]:
+    """Revenue attainment (None without a target) and the ratios of the count measures with
+    a target that join it."""
+    revenue = float(f.won_amount / f.target) if f.target else None
+    counts = [r for name in ATTAINMENT_COUNTS if (r := _count_ratio(f, name)) is not None]
+    return revenue, counts
+
+
+def _attainment_value(f: RawFigures, bench: Benchmarks) -> tuple[float | None, Decimal | None]:
     """Revenue attainment; with units or deals-created targets, the mean of the scores of every
     measure that has a target (raw: the mean of their attainments)."""
-    scored: list[tuple[float, str]] = []
-    if f.target:
-        raw = float(f.won_amount / f.target)
-        text = _("won {won_amount} of {target} = {raw:.1%}").format(
-            won_amount=money_text(f.won_amount), target=money_text(f.target), raw=raw
-        )
-        scored.append((raw, text))
-    counts = [c for name in ATTAINMENT_COUNTS if (c := _count_target(f, name)) is not None]
-    if not scored and not counts:
-        return (
-            None,
-            _("won {won_amount}, no target").format(won_amount=money_text(f.won_amount)),
-            None,
+    revenue, counts = _attainment_ratios(f)
+    if revenue is None and not counts:
+        return None, None
+    if not counts:
+        assert revenue is not None
+        return revenue, clamp(100 * revenue / bench.attainment_full)
+    ratios = ([revenue] if revenue is not None else []) + counts
+    scores = [clamp(100 * raw / bench.attainment_full) for raw in ratios]
+    mean = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return sum(ratios) / len(ratios), mean
+
+
+def _attainment_text(f: RawFigures, bench: Benchmarks, normalised_value: Decimal | None) -> str:
+    revenue, counts = _attainment_ratios(f)
+    if revenue is None and not counts:
+        return _("won {won_amount}, no target").format(won_amount=money_text(f.won_amount))
+    texts = []
+    if revenue is not None:
+        texts.append(
+            _("won {won_amount} of {target} = {raw:.1%}").format(
+                won_amount=money_text(f.won_amount), target=money_text(f.target or 0), raw=revenue
+            )
         )
     if not counts:
-        raw, text = scored[0]
-        return raw, text, clamp(100 * raw / bench.attainment_full)
-    texts = [text for __, text in scored] or [
-        _("won {won_amount}, no revenue target").format(won_amount=money_text(f.won_amount))
+        return texts[0]
+    if not texts:
+        texts = [
+            _("won {won_amount}, no revenue target").format(won_amount=money_text(f.won_amount))
+        ]
+    texts += [
+        _count_text(f, name) for name in ATTAINMENT_COUNTS if _count_ratio(f, name) is not None
     ]
-    scored += counts
-    scores = [clamp(100 * raw / bench.attainment_full) for raw, __ in scored]
-    normalised = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    texts += [text for __, text in counts]
-    listed = ", ".join(f"{score:.1f}" for score in scores)
+    ratios = ([revenue] if revenue is not None else []) + counts
+    listed = ", ".join(f"{clamp(100 * raw / bench.attainment_full):.1f}" for raw in ratios)
     summary = _("the mean of the {count} scores ({listed}) = {normalised:.1f}").format(
-        count=len(scores), listed=listed, normalised=normalised
+        count=len(ratios), listed=listed, normalised=normalised_value
     )
-    raw_mean = sum(raw for raw, __ in scored) / len(scored)
-    return raw_mean, "; ".join([*texts, summary]), normalised
+    return "; ".join([*texts, summary])
+
+
+def _weighed(
+    values: dict[str, Decimal | None], weights: dict[str, Decimal]
+) -> tuple[Decimal | None, dict[str, tuple[Decimal, Decimal]]]:
+    """The score and each metric's (effective weight, contribution): metrics without data are
+    left out and the other weights scaled up to sum to 100; contributions are rounded half up
+    to cents of a point and the score is their sum."""
+    counted = sum(
+        (weights.get(m, Decimal(0)) for m, n in values.items() if n is not None), Decimal(0)
+    )
+    out: dict[str, tuple[Decimal, Decimal]] = {}
+    for metric, value in values.items():
+        if value is None or not counted:
+            out[metric] = (Decimal(0), Decimal(0))
+            continue
+        effective = weights.get(metric, Decimal(0)) * HUNDRED / counted
+        out[metric] = (effective, (value * effective / HUNDRED).quantize(POINT, ROUND_HALF_UP))
+    if not counted:
+        return None, out
+    return sum((c for __, c in out.values()), Decimal(0)), out
+
+
+def score(figures: RawFigures, weights: dict[str, Decimal], bench: Benchmarks) -> Decimal | None:
+    """The score alone (no parts, no sentences): exactly `explain`'s score, for rankings."""
+    values = {metric: normalised(metric, figures, bench)[1] for metric in METRICS}
+    return _weighed(values, weights)[0]
 
 
 def explain(
@@ -344,33 +413,21 @@ def explain(
 ) -> tuple[Decimal | None, list[ScorePart]]:
     """The score and its parts; contributions add up to the score exactly."""
     measured = {metric: measure(metric, figures, bench) for metric in METRICS}
-    counted = sum(
-        (weights.get(m, Decimal(0)) for m, (_raw, _text, n) in measured.items() if n is not None),
-        Decimal(0),
-    )
-    parts: list[ScorePart] = []
-    for metric, (raw, text, normalised) in measured.items():
-        weight = weights.get(metric, Decimal(0))
-        if normalised is None or not counted:
-            effective, contribution = Decimal(0), Decimal(0)
-        else:
-            effective = weight * HUNDRED / counted
-            contribution = (normalised * effective / HUNDRED).quantize(POINT, ROUND_HALF_UP)
-        parts.append(
-            ScorePart(
-                metric=metric,
-                label=_(METRICS[metric]),
-                raw=raw,
-                raw_text=text,
-                normalised=normalised,
-                weight=weight,
-                effective_weight=effective.quantize(POINT, ROUND_HALF_UP),
-                contribution=contribution,
-            )
+    total, weighed = _weighed({m: n for m, (_raw, _text, n) in measured.items()}, weights)
+    parts = [
+        ScorePart(
+            metric=metric,
+            label=_(METRICS[metric]),
+            raw=raw,
+            raw_text=text,
+            normalised=value,
+            weight=weights.get(metric, Decimal(0)),
+            effective_weight=weighed[metric][0].quantize(POINT, ROUND_HALF_UP),
+            contribution=weighed[metric][1],
         )
-    if not counted:
-        return None, parts
-    return sum((p.contribution for p in parts), Decimal(0)), parts
+        for metric, (raw, text, value) in measured.items()
+    ]
+    return total, parts
 
 
 def trend_arrow(score: Decimal | None, previous: Decimal | None, *, tolerance=Decimal(1)) -> str:

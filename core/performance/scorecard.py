@@ -63,6 +63,7 @@ from core.evaluation import (
     RawFigures,
     ScorePart,
     explain,
+    score,
     trend_arrow,
     validate_weights,
 )
@@ -72,7 +73,12 @@ from core.org import audit
 from core.org.access import ensure_can_view_person, ensure_role, in_scope
 from core.org.company import fiscal_start_month, get_setting, set_setting
 from core.org.regions import load_region_tree
-from core.performance.scorecard_figures import ACTIVITY_FIELDS, region_figures, rep_figures
+from core.performance.scorecard_figures import (
+    ACTIVITY_FIELDS,
+    region_figures,
+    rep_figures,
+    rep_figures_by_period,
+)
 from core.periods import add_months, fiscal_year, month, quarter_of, week_of
 from core.progress import figures
 from db.schema import Deal, Person, ScorecardWeight
@@ -400,29 +406,50 @@ def leaderboard(
     session: Session, actor: Actor, period: Period, *, product_line: str = ""
 ) -> list[LeaderboardRow]:
     """Reps ranked by score (ties share a rank; reps without a score come last); of one
-    product line when given."""
-    current = rep_scorecards(session, actor, period, product_line=product_line)
+    product line when given. The period and the previous one (for the trend) are read in one
+    pass and only scored (core.evaluation.score: the explained scorecard's score, without its
+    parts); `rep_scorecard` explains the one opened."""
+    reps = visible_reps(session, actor)
+    if not reps:
+        return []
     before = previous_period(period, fiscal_start_month(session))
-    previous = {
-        c.entity_id: c.score
-        for c in rep_scorecards(session, actor, before, product_line=product_line)
-    }
-    ordered = sorted(current, key=lambda c: (c.score is None, -(c.score or 0), c.entity))
+    bench = benchmarks(session)
+    ids = [r[0] for r in reps]
+    earlier, current = rep_figures_by_period(
+        session,
+        [before, period],
+        None if actor.sees_everything else ids,
+        bench,
+        ranked=ids,
+        product_line=product_line,
+    )
+    names = load_region_tree(session).names
+    weights = weights_for(session, period.fiscal_year)
+    previous_weights = weights_for(session, before.fiscal_year)
+    empty, empty_before = (RawFigures(months=len(p.months())) for p in (period, before))
+    scored = []
+    for pid, name, region in reps:
+        f = current.get(pid, empty)
+        attainment = (f.won_amount / f.target).quantize(Decimal("0.0001")) if f.target else None
+        now = score(f, weights, bench)
+        prev = score(earlier.get(pid, empty_before), previous_weights, bench)
+        region_name = names.get(region, "") if region is not None else ""
+        scored.append((pid, name, region_name, now, attainment, prev))
+    ordered = sorted(scored, key=lambda c: (c[3] is None, -(c[3] or 0), c[1]))
     rows, rank, last = [], 0, None
-    for position, card in enumerate(ordered, start=1):
-        if card.score != last:
-            rank, last = position, card.score
-        prev = previous.get(card.entity_id)
+    for position, (pid, name, region_name, now, attainment, prev) in enumerate(ordered, start=1):
+        if now != last:
+            rank, last = position, now
         rows.append(
             LeaderboardRow(
                 rank=rank,
-                person_id=card.entity_id,
-                rep=card.entity,
-                region=card.region,
-                score=card.score,
-                attainment=card.attainment,
+                person_id=pid,
+                rep=name,
+                region=region_name,
+                score=now,
+                attainment=attainment,
                 previous_score=prev,
-                trend=trend_arrow(card.score, prev),
+                trend=trend_arrow(now, prev),
             )
         )
     return rows

@@ -13,11 +13,11 @@ full."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from core.evaluation import Benchmarks, CountFigure, RawFigures
@@ -25,7 +25,8 @@ from core.models import Measure, Period, Role
 from core.org.regions import load_region_tree
 from core.progress import figures, measures, snapshots
 from core.progress.scopes import Entity, region_entity
-from db.schema import Activity, Deal, DealStatus, Person
+from db.schema import Activity, CreditSplit, Deal, DealStatus, Person
+from db.sql_dates import days_between
 
 COUNTED = (Measure.UNITS, Measure.DEALS_CREATED, Measure.VISITS)
 """The count measures whose targets the scorecard reads (instead of fixed benchmarks)."""
@@ -34,8 +35,8 @@ COUNTED = (Measure.UNITS, Measure.DEALS_CREATED, Measure.VISITS)
 def _deal_figures(
     session: Session, period: Period, by: str, deal_filters: list
 ) -> dict[int, dict[str, Any]]:
-    """Won, lost, cycle days and pipeline created, by "owner" or "region" (the figures of
-    core.progress.figures)."""
+    """Won, lost, cycle days and pipeline created of one period, by "owner" or "region", read
+    through core.progress.figures (the explained scorecard of one rep)."""
     won = figures.won(session, period, by=by, where=deal_filters, cycle_days=True)
     lost = figures.lost(session, period, by=by, where=deal_filters)
     created = figures.created(session, period, by=by, where=deal_filters)
@@ -81,6 +82,104 @@ def _committed_at_start(
 
 
 ACTIVITY_FIELDS = {"visit": "visits", "call": "calls", "meeting": "meetings", "demo": "demos"}
+
+
+def _side(day, periods: Sequence[Period]) -> Any:
+    """Which of the adjacent `periods` (oldest first) a date falls in: its index."""
+    if len(periods) == 1:
+        return literal(0)
+    return case(*((day >= p.start, i) for i, p in reversed(list(enumerate(periods))) if i), else_=0)
+
+
+def _sided_sums(
+    session: Session, periods: Sequence[Period], by: str, conditions: list, day, columns
+) -> dict[tuple[int, int], list]:
+    """(owner or region, period index) -> the sums of `columns(amount)` and the count of priced
+    deals, over the credit parts of core.progress.figures (a split deal counts for each credited
+    person with that person's share): one statement per part for all the periods."""
+    span = [day.between(periods[0].start, periods[-1].end), *conditions]
+    out: dict[tuple[int, int], list] = {}
+    for key, amount, where, split in figures.credit_parts(session, by, span, periods[-1]):
+        inner = select(
+            key.label("k"), _side(day, periods).label("side"), *columns(amount)
+        ).select_from(Deal)
+        if split:
+            inner = inner.join(CreditSplit, CreditSplit.deal_id == Deal.id)
+        rows = inner.where(*where).subquery()
+        sums = [func.sum(c) for c in list(rows.c)[2:]]
+        query = select(rows.c.k, rows.c.side, *sums, func.count(rows.c.amount))
+        for row in session.execute(query.group_by(rows.c.k, rows.c.side)):
+            values = list(row[2:])
+            if not values[-1]:
+                continue  # no priced deal
+            total = out.setdefault((row[0], int(row[1])), [0] * len(values))
+            for i, value in enumerate(values):
+                total[i] += value or 0
+    return out
+
+
+def _deal_figures_by_period(
+    session: Session, periods: Sequence[Period], by: str, deal_filters: list
+) -> list[dict[int, dict[str, Any]]]:
+    """By "owner" or "region" for adjacent periods at once: won (with cycle days), lost and
+    created, one statement per figure kind for all the periods (the definitions of
+    core.progress.figures: won and lost by close date, created by creation date)."""
+    days = days_between(session, Deal.closed_on, Deal.created_on)
+    won = _sided_sums(
+        session,
+        periods,
+        by,
+        [Deal.status == DealStatus.WON, *deal_filters],
+        Deal.closed_on,
+        lambda amount: [amount.label("amount"), case((amount.is_not(None), days)).label("d")],
+    )
+    lost = _sided_sums(
+        session,
+        periods,
+        by,
+        [Deal.status == DealStatus.LOST, *deal_filters],
+        Deal.closed_on,
+        lambda amount: [amount.label("amount")],
+    )
+    created = _sided_sums(
+        session, periods, by, deal_filters, Deal.created_on, lambda amount: [amount.label("amount")]
+    )
+    out: list[dict[int, dict[str, Any]]] = [{} for __ in periods]
+    for key in set(won) | set(lost) | set(created):
+        amount, cycle, wn = won.get(key, (0, 0, 0))
+        out[key[1]][key[0]] = {
+            "won_amount": figures.money(amount),
+            "won_deals": int(wn),
+            "lost_deals": int(lost.get(key, (0, 0))[1]),
+            "cycle_days_total": float(cycle or 0),
+            "pipeline_created": figures.money(created.get(key, (0, 0))[0]),
+        }
+    return out
+
+
+def _rep_activity_counts(
+    session: Session, periods: Sequence[Period], person_ids: list[int] | None
+) -> list[dict[int, dict[str, Any]]]:
+    """Activities by rep and type for adjacent periods at once, seeking each rep's date range
+    (every active rep when `person_ids` is None)."""
+    reps = (
+        select(Person.id).where(Person.role == Role.REP, Person.active.is_(True))
+        if person_ids is None
+        else person_ids
+    )
+    side = _side(Activity.occurred_on, periods).label("side")
+    query = (
+        select(Activity.person_id, side, Activity.type, func.count())
+        .where(
+            Activity.person_id.in_(reps),
+            Activity.occurred_on.between(periods[0].start, periods[-1].end),
+        )
+        .group_by(Activity.person_id, side, Activity.type)
+    )
+    out: list[dict[int, dict[str, Any]]] = [{} for __ in periods]
+    for person_id, index, kind, count in session.execute(query):
+        out[int(index)].setdefault(person_id, {})[ACTIVITY_FIELDS.get(kind, "emails")] = int(count)
+    return out
 
 
 def _activity_counts(
@@ -150,6 +249,67 @@ def rep_figures(
     return out
 
 
+def adjacent(before: Period, period: Period) -> bool:
+    """Whether `before` ends the day before `period` starts (one date range covers both)."""
+    return before.end + timedelta(days=1) == period.start
+
+
+def rep_figures_by_period(
+    session: Session,
+    periods: Sequence[Period],
+    person_ids: list[int] | None,
+    bench: Benchmarks,
+    *,
+    ranked: Sequence[int] = (),
+    today: date | None = None,
+    product_line: str = "",
+) -> list[dict[int, RawFigures]]:
+    """`rep_figures` of adjacent periods (oldest first, e.g. the previous quarter and this one)
+    in one pass: one date range split at each period's start, one statement per figure kind.
+    Periods that are not adjacent, or whose fiscal years price deals at different budget
+    rates, are read one by one."""
+    one_pass = all(adjacent(a, b) for a, b in zip(periods, periods[1:], strict=False)) and all(
+        figures.budget_rates(session, p) == figures.budget_rates(session, periods[-1])
+        for p in periods
+    )
+    if not one_pass:
+        return [
+            rep_figures(
+                session, p, person_ids, bench, ranked=ranked, today=today, product_line=product_line
+            )
+            for p in periods
+        ]
+    line = product_line
+    deal_filters: list = [] if person_ids is None else [Deal.owner_id.in_(person_ids)]
+    if line:
+        deal_filters.append(figures.in_line(line))
+    deals = _deal_figures_by_period(session, periods, "owner", deal_filters)
+    acts = _rep_activity_counts(session, periods, person_ids)
+    out = []
+    for index, period in enumerate(periods):
+        committed = _committed_at_start(session, period, "owner", person_ids, bench, line)
+        targets = _targets(session, period, by_rep=True, ids=person_ids, line=line)
+        known = set(deals[index]) | set(acts[index]) | set(targets)
+        ids = person_ids if person_ids is not None else sorted(known | set(ranked))
+        entities = [_person_entity(pid) for pid in ids]
+        counts = count_targets(session, period, entities, "owner", today or date.today(), line)
+        months = len(period.months())
+        out.append(
+            {
+                pid: RawFigures(
+                    target=targets.get(pid),
+                    months=months,
+                    counts=counts.get(f"rep:{pid}", {}),
+                    **committed.get(pid, {}),
+                    **deals[index].get(pid, {}),
+                    **acts[index].get(pid, {}),
+                )
+                for pid in ids
+            }
+        )
+    return out
+
+
 def region_figures(
     session: Session,
     period: Period,
@@ -173,7 +333,7 @@ def region_figures(
     if line:
         deal_filters.append(figures.in_line(line))
     activity_filters = [] if everywhere else [Person.region_id.in_(nodes)]
-    deals = _deal_figures(session, period, "region", deal_filters)
+    deals = _deal_figures_by_period(session, [period], "region", deal_filters)[0]
     acts = _activity_counts(session, period, Person.region_id, activity_filters)
     scope = None if everywhere else nodes
     committed = _committed_at_start(session, period, "region", scope, bench, line)

@@ -40,7 +40,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from core.errors import ValidationFailed
@@ -202,42 +202,47 @@ def committed_from_history(starts: list[date], commit_probability: float) -> Sub
 
 
 def _committed_on(start: date, commit_probability: float) -> Subquery:
-    """committed_from_history for one day: only the stage changes before it, of deals not
-    closed before it, are read (the last of them per deal is the stage the deal was in)."""
+    """committed_from_history for one day: for each deal not closed before it (open, or closed
+    on or after it: two index ranges, no OR), its last stage change before that day, found by
+    one index seek per deal (the stage the deal was in then)."""
     start_at = datetime.combine(start, time())
-    ranked = (
+    statuses = Deal.status.in_([DealStatus.OPEN, DealStatus.WON, DealStatus.LOST])
+    candidates = union_all(
+        select(Deal.id, Deal.owner_id, Deal.region_id).where(statuses, Deal.closed_on >= start),
+        select(Deal.id, Deal.owner_id, Deal.region_id).where(statuses, Deal.closed_on.is_(None)),
+    ).subquery()
+    earlier = aliased(DealStageHistory)
+    last_change = (
+        select(earlier.id)
+        .where(earlier.deal_id == candidates.c.id, earlier.changed_at < start_at)
+        .order_by(earlier.changed_at.desc(), earlier.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    committed = (
         select(
-            DealStageHistory.deal_id,
+            candidates.c.id.label("deal_id"),
+            candidates.c.owner_id,
+            candidates.c.region_id,
             DealStageHistory.to_stage_id.label("stage_id"),
-            pricing.in_company_currency(DealStageHistory.amount).label("amount"),
-            Deal.owner_id,
-            Deal.region_id,
-            func.row_number()
-            .over(
-                partition_by=DealStageHistory.deal_id,
-                order_by=(DealStageHistory.changed_at.desc(), DealStageHistory.id.desc()),
-            )
-            .label("rank"),
+            DealStageHistory.amount,
         )
-        .join(Deal, Deal.id == DealStageHistory.deal_id)
-        .where(
-            DealStageHistory.changed_at < start_at,
-            or_(Deal.closed_on.is_(None), Deal.closed_on >= start),
-            Deal.company_amount.is_not(None),
-        )
+        .join(DealStageHistory, DealStageHistory.id == last_change)
+        .join(Stage, Stage.id == DealStageHistory.to_stage_id)
+        .where(*_commit_level(commit_probability))
         .subquery()
     )
     return (
         select(
             literal(start, Date).label("start"),
-            ranked.c.deal_id,
-            ranked.c.owner_id,
-            ranked.c.region_id,
-            ranked.c.stage_id,
-            ranked.c.amount,
+            committed.c.deal_id,
+            committed.c.owner_id,
+            committed.c.region_id,
+            committed.c.stage_id,
+            pricing.in_company_currency(committed.c.amount).label("amount"),
         )
-        .join(Stage, Stage.id == ranked.c.stage_id)
-        .where(ranked.c.rank == 1, *_commit_level(commit_probability))
+        .join(Deal, Deal.id == committed.c.deal_id)
+        .where(Deal.company_amount.is_not(None))
         .subquery()
     )
 
