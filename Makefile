@@ -32,9 +32,15 @@ run: venv
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0 \
 		--browser.gatherUsageStats false
 
-## make test: set up, type-check core/ and db/, and run the whole suite (unit, integration, app, browser)
+## make test: set up, type-check core/ and db/, and run the whole suite (unit, integration, app,
+## browser) in parallel, on SQLite and, when PostgreSQL's server binaries are here, on a
+## throw-away PostgreSQL too (scripts/with-postgres; a TEST_DATABASE_URL already set is used as
+## is). Serially: make test PYTEST_ARGS="-n 0"; one folder: make test PYTEST_ARGS="tests/unit"
+TEST_WORKERS ?= 4
+PYTEST_ARGS ?=
+WITH_POSTGRES := $(if $(TEST_DATABASE_URL),,$(if $(wildcard /usr/lib/postgresql/*/bin/pg_ctl),scripts/with-postgres))
 test: dev-deps browser typecheck
-	$(PY) -m pytest
+	$(WITH_POSTGRES) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## Debian's Chromium for the browser tests, when it is missing and we may install it
 browser:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine, migrate
-from tests.support import fresh_postgres, skip_or_fail
+from tests.support import copied_postgres, copied_sqlite, skip_or_fail, worker_id
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_TODAY = date.today()
@@ -29,20 +29,42 @@ def backend(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def engine(backend, tmp_path_factory):
-    """A migrated database with the small demo data, one per backend for the whole run."""
+def seed_templates(tmp_path_factory) -> Path:
+    """A folder shared by every worker of this run, where seeded databases are built once."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if worker_id() else base) / "seed-templates"
+
+
+def build_demo(url: str, seed: int, scale: str = "small", today: date = SEED_TODAY) -> None:
+    """Migrate the empty database at `url` and seed the demo data into it."""
     from core.demo import seed as demo
 
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        demo.seed(engine, scale=scale, seed=seed, today=today)
+    finally:
+        engine.dispose()
+
+
+def demo_sqlite(seed_templates: Path, target: Path, seed: int) -> str:
+    """A SQLite file at `target` with the small demo data of `seed` ending at SEED_TODAY."""
+    key = f"demo-small-{seed}-{SEED_TODAY.isoformat()}"
+    return copied_sqlite(seed_templates, key, lambda url: build_demo(url, seed), target)
+
+
+@pytest.fixture(scope="session")
+def engine(backend, tmp_path_factory, seed_templates):
+    """A migrated database with the small demo data, one per backend (and per parallel worker)
+    for the whole run, copied from a template seeded once."""
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("db") / "test.db"
-        engine = make_engine(f"sqlite:///{path}")
+        engine = make_engine(demo_sqlite(seed_templates, path, seed=7))
     else:
         url = os.environ.get("TEST_DATABASE_URL")
         if not url:
             skip_or_fail("TEST_DATABASE_URL is not set: no PostgreSQL to test against")
-        engine = fresh_postgres(url)
-    migrate(engine)
-    demo.seed(engine, scale="small", seed=7, today=SEED_TODAY)
+        engine = copied_postgres(seed_templates, url, "demo7", lambda url: build_demo(url, 7))
     yield engine
     engine.dispose()
 

@@ -6,21 +6,15 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.demo import seed as demo
 from core.demo.org import DEMO_PASSWORD
 from db.config import get_settings
-from db.engine import make_engine, migrate
-from tests.conftest import ROOT, SEED_TODAY
+from tests.conftest import ROOT, demo_sqlite
 
 
 @pytest.fixture(scope="session")
-def app_database(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('app') / 'app.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    demo.seed(engine, scale="small", seed=11, today=SEED_TODAY)
-    engine.dispose()
-    return url
+def app_database(tmp_path_factory, seed_templates) -> str:
+    """The small demo data (seed 11) for this worker's AppTests, copied from a template."""
+    return demo_sqlite(seed_templates, tmp_path_factory.mktemp("app") / "app.db", seed=11)
 
 
 @pytest.fixture(autouse=True)

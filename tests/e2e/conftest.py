@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SEED_TODAY
-from tests.support import skip_or_fail
+from tests.support import copied_sqlite, skip_or_fail
 
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -53,9 +53,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def seeded_database(folder: Path) -> str:
-    """A SQLite file under `folder` with the small demo data; returns its URL."""
-    url = f"sqlite:///{folder / 'e2e.db'}"
+_TEMPLATES: list[Path] = []  # this run's folder of seeded templates, set once per worker
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _e2e_templates(seed_templates):
+    _TEMPLATES[:] = [seed_templates]
+
+
+def _seed_small(url: str) -> None:
+    """`manage.py seed` of the small demo data (seed 5, ending at SEED_TODAY) into `url`."""
     subprocess.run(
         [
             sys.executable,
@@ -73,7 +80,13 @@ def seeded_database(folder: Path) -> str:
         check=True,
         capture_output=True,
     )
-    return url
+
+
+def seeded_database(folder: Path) -> str:
+    """A SQLite file under `folder` with the small demo data; returns its URL. The first call
+    of the run seeds a template through `manage.py seed`; the others copy it."""
+    key = f"e2e-small-5-{SEED_TODAY.isoformat()}"
+    return copied_sqlite(_TEMPLATES[0], key, _seed_small, folder / "e2e.db")
 
 
 @contextmanager
