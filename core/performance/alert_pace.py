@@ -31,9 +31,11 @@ from core.progress.scopes import rep_entity
 from db.schema import Person
 
 
-def rep_scope(actor: Actor) -> list:
-    """The active reps of the actor's area (a rep: herself)."""
+def rep_scope(actor: Actor, subjects=None) -> list:
+    """The active reps of the actor's area (a rep: herself); only `subjects` when given."""
     base = [Person.role == Role.REP, Person.active.is_(True)]
+    if subjects is not None:
+        base.append(Person.id.in_(sorted(subjects)))
     if actor.sees_everything:
         return base
     if actor.role == Role.REP:
@@ -58,14 +60,14 @@ class RepPace(BaseModel):
     coverage: float | None
 
 
-def rep_pace(session: Session, actor: Actor, today: date) -> list[RepPace]:
+def rep_pace(session: Session, actor: Actor, today: date, subjects=None) -> list[RepPace]:
     """Pace and coverage of the reps in the actor's area for the fiscal quarter of `today`:
     the same rows as the Attainment page (core.progress.attainment), every deal and target
     row of the rep counted."""
     period = quarter_of(today, fiscal_start_month(session))
     share = elapsed_days(period.start, period.end, today) / ((period.end - period.start).days + 1)
     reps = session.execute(
-        select(Person.id, Person.name, Person.region_id).where(*rep_scope(actor))
+        select(Person.id, Person.name, Person.region_id).where(*rep_scope(actor, subjects))
     ).all()
     if not reps:
         return []
@@ -98,9 +100,33 @@ def rep_pace(session: Session, actor: Actor, today: date) -> list[RepPace]:
     return out
 
 
-def rep_alerts(session, actor, today, limits: AlertThresholds, names, limit) -> list[Alert]:
+def is_behind_pace(rep: RepPace, limits: AlertThresholds) -> bool:
+    """Behind pace: once `pace_after_share` of the quarter has gone, pace below `pace_below`."""
+    return (
+        rep.share_elapsed >= limits.pace_after_share
+        and rep.pace is not None
+        and rep.pace < limits.pace_below
+    )
+
+
+def is_low_coverage(rep: RepPace, limits: AlertThresholds) -> bool:
+    """Low coverage: open pipeline to the quarter's end below `coverage_below` x the gap."""
+    return rep.coverage is not None and rep.coverage < limits.coverage_below
+
+
+def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str, int]:
+    """How many behind-pace (every measure) and low-coverage alerts the rules raise."""
+    reps = rep_pace(session, actor, today)
+    return {
+        "behind_pace": sum(is_behind_pace(rep, limits) for rep in reps)
+        + len(_measures_behind(session, actor, today, limits)),
+        "low_coverage": sum(is_low_coverage(rep, limits) for rep in reps),
+    }
+
+
+def rep_alerts(session, actor, today, limits: AlertThresholds, names, limit, subjects=None):
     out = []
-    for rep in rep_pace(session, actor, today):
+    for rep in rep_pace(session, actor, today, subjects):
         common = dict(
             subject_type="rep",
             subject_id=rep.person_id,
@@ -119,11 +145,7 @@ def rep_alerts(session, actor, today, limits: AlertThresholds, names, limit) -> 
             "open_pipeline": str(rep.open_pipeline),
             "coverage": None if rep.coverage is None else round(rep.coverage, 2),
         }
-        if (
-            rep.share_elapsed >= limits.pace_after_share
-            and rep.pace is not None
-            and rep.pace < limits.pace_below
-        ):
+        if is_behind_pace(rep, limits):
             out.append(
                 Alert(
                     key=f"behind_pace:rep:{rep.person_id}:{rep.period}",
@@ -145,7 +167,7 @@ def rep_alerts(session, actor, today, limits: AlertThresholds, names, limit) -> 
                     **common,
                 )
             )
-        if rep.coverage is not None and rep.coverage < limits.coverage_below:
+        if is_low_coverage(rep, limits):
             out.append(
                 Alert(
                     key=f"low_coverage:rep:{rep.person_id}:{rep.period}",
@@ -227,11 +249,11 @@ def measure_pace_message(row: MeasureRow, limits: AlertThresholds) -> str:
     )
 
 
-def measure_pace_alerts(
-    session, actor, today, limits: AlertThresholds, names, limit
-) -> list[Alert]:
-    """Behind pace on every other measure and product line with an active plan this quarter
-    (one `measure_rows` call per series for all the reps of the actor's area)."""
+def _measures_behind(
+    session, actor, today, limits: AlertThresholds, subjects=None
+) -> list[tuple[Period, Measure, str, Person, MeasureRow]]:
+    """The reps of the actor's area behind pace on another measure or product line: one
+    `measure_rows` call per series for all of them, never one per rep."""
     period: Period = quarter_of(today, fiscal_start_month(session))
     share = elapsed_days(period.start, period.end, today) / ((period.end - period.start).days + 1)
     if share < limits.pace_after_share:
@@ -239,41 +261,54 @@ def measure_pace_alerts(
     series = measure_series(session, period.fiscal_year)
     if not series:
         return []
-    people = session.scalars(select(Person).where(*rep_scope(actor)).order_by(Person.name)).all()
+    people = session.scalars(
+        select(Person).where(*rep_scope(actor, subjects)).order_by(Person.name)
+    ).all()
     if not people:
         return []
     entities = [rep_entity(person) for person in people]
     by_id = {person.id: person for person in people}
-    out: list[Alert] = []
+    out = []
     for measure, line in series:
         for row in measure_rows(
             session, period, entities, measure, by="owner", today=today, product_line=line
         ):
             if row.target is None or row.pace is None or row.pace >= Decimal(limits.pace_below):
                 continue
-            person = by_id[int(row.key.removeprefix("rep:"))]
-            out.append(
-                Alert(
-                    key=f"behind_pace:rep:{person.id}:{period.label}:{measure.value}:{line}",
-                    rule="behind_pace",
-                    rule_label=_(RULES["behind_pace"]),
-                    severity="medium",
-                    subject_type="rep",
-                    subject_id=person.id,
-                    subject=person.name,
-                    owner_id=person.id,
-                    owner=person.name,
-                    region=names.get(person.region_id, ""),
-                    message=measure_pace_message(row, limits),
-                    figures={
-                        "period": period.label,
-                        "measure": measure.value,
-                        "product_line": line,
-                        "target": str(row.target),
-                        "expected_to_date": str(row.expected_to_date),
-                        "achieved": str(row.achieved),
-                        "pace": round(float(row.pace), 3),
-                    },
-                )
+            out.append((period, measure, line, by_id[int(row.key.removeprefix("rep:"))], row))
+    return out
+
+
+def measure_pace_alerts(
+    session, actor, today, limits: AlertThresholds, names, limit, subjects=None
+) -> list[Alert]:
+    """Behind pace on every other measure and product line with an active plan this quarter."""
+    out: list[Alert] = []
+    for period, measure, line, person, row in _measures_behind(
+        session, actor, today, limits, subjects
+    ):
+        out.append(
+            Alert(
+                key=f"behind_pace:rep:{person.id}:{period.label}:{measure.value}:{line}",
+                rule="behind_pace",
+                rule_label=_(RULES["behind_pace"]),
+                severity="medium",
+                subject_type="rep",
+                subject_id=person.id,
+                subject=person.name,
+                owner_id=person.id,
+                owner=person.name,
+                region=names.get(person.region_id, ""),
+                message=measure_pace_message(row, limits),
+                figures={
+                    "period": period.label,
+                    "measure": measure.value,
+                    "product_line": line,
+                    "target": str(row.target),
+                    "expected_to_date": str(row.expected_to_date),
+                    "achieved": str(row.achieved),
+                    "pace": round(float(row.pace or 0), 3),
+                },
             )
+        )
     return out[:limit] if limit else out

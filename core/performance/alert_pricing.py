@@ -49,13 +49,16 @@ def not_priced_alerts(
     today: date,
     limits: AlertThresholds,
     names: dict,
-    limit: int,
+    limit: int | None,
+    subjects=None,
 ) -> list[Alert]:
     """One alert per currency with deals not priced (administrators and directors only)."""
     if not actor.sees_everything:
         return []
     out = []
     for item in figures.not_priced(session, []):
+        if subjects is not None and item.currency not in subjects:
+            continue
         first = item.first_rate.isoformat() if item.first_rate else None
         out.append(
             Alert(
@@ -82,3 +85,8 @@ def not_priced_alerts(
             )
         )
     return out[:limit] if limit else out
+
+
+def not_priced_count(session: Session, actor: Actor) -> int:
+    """How many not-priced alerts the actor has: one per currency, for those who see them."""
+    return len(figures.not_priced(session, [])) if actor.sees_everything else 0

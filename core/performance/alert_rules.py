@@ -1,6 +1,14 @@
 """How each alert rule finds its subjects, in SQL over the live data (see core.performance.alerts
-for the rules in words). Each rule function takes (session, actor, today, limits, names, limit)
-and returns the actor's alerts of that rule."""
+for the rules in words).
+
+Each rule function takes (session, actor, today, limits, names, limit, subjects=None) and
+returns the actor's alerts of that rule; `subjects` (ids of deals, customers, reps or
+follow-ups; currency codes) keeps only those subjects, without a limit. Each rule's condition
+is written once (`_stalled_where`, `_missing_role_where`...) and read both by the list and by
+its count in `RULE_COUNTS` (a COUNT query with the same filters, no Alert built), so the
+navigation's number and the Alerts page cannot disagree. Stalled deals and missing roles are
+listed largest first (the partial index of open deals by company amount), the deals not priced
+last."""
 
 from __future__ import annotations
 
@@ -8,14 +16,20 @@ import math
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Date, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from core.i18n import _, is_chinese
 from core.models import Actor
 from core.org.access import scope_filter
-from core.performance.alert_pace import RepPace, measure_pace_alerts, rep_alerts, rep_pace
-from core.performance.alert_pricing import not_priced_alerts
+from core.performance.alert_pace import (
+    RepPace,
+    measure_pace_alerts,
+    rep_alert_counts,
+    rep_alerts,
+    rep_pace,
+)
+from core.performance.alert_pricing import not_priced_alerts, not_priced_count
 from core.performance.alert_settings import RULES, Alert, AlertThresholds
 from core.pipeline.flags import (
     days_in_stage_sql,
@@ -53,18 +67,25 @@ def _customer_scope(actor: Actor) -> list:
 # --- deal rules -------------------------------------------------------------------------------
 
 
-def _deal_columns(session: Session, today: date):
-    last_activity = (
+def _last_activity():
+    """The day of the last activity logged on the deal (needs the deal row; one index seek)."""
+    return (
         select(func.max(Activity.occurred_on))
         .where(Activity.deal_id == Deal.id)
         .correlate(Deal)
         .scalar_subquery()
     )
-    days_in_stage = days_in_stage_sql(session, today)
-    return last_activity, days_in_stage
 
 
-def _deal_query(session: Session, actor: Actor, *columns):
+def _open_deals(actor: Actor, subjects=None) -> list:
+    """Open deals of the actor's area (and only `subjects`, when given)."""
+    where = [Deal.status == DealStatus.OPEN, *_deal_scope(actor)]
+    if subjects is not None:
+        where.append(Deal.id.in_(sorted(subjects)))
+    return where
+
+
+def _deal_query(session: Session, actor: Actor, *columns, subjects=None):
     return (
         select(
             Deal.id,
@@ -79,8 +100,38 @@ def _deal_query(session: Session, actor: Actor, *columns):
         )
         .join(Stage, Stage.id == Deal.stage_id)
         .join(Person, Person.id == Deal.owner_id)
-        .where(Deal.status == DealStatus.OPEN, *_deal_scope(actor))
+        .where(*_open_deals(actor, subjects))
     )
+
+
+def _deal_count(session: Session, actor: Actor, *where) -> int:
+    """How many open deals of the actor's area meet `where` (the stage joined)."""
+    query = (
+        select(func.count())
+        .select_from(Deal)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .where(*_open_deals(actor), *where)
+    )
+    return int(session.scalar(query) or 0)
+
+
+def _largest_first(session: Session, query, limit: int | None) -> list:
+    """The rows of a deal query, largest company amount first (then
+    by id), the deals not priced last, at most `limit`. The priced part matches the partial
+    index of open deals by company amount, which PostgreSQL walks down and stops at `limit`
+    (SQLite, without statistics, reads the open deals by status and sorts the matches)."""
+    priced = (
+        query.where(Deal.company_amount.is_not(None))
+        .order_by(Deal.company_amount.desc(), Deal.id)
+        .limit(limit)
+    )
+    rows = list(session.execute(priced).all())
+    if limit is None or len(rows) < limit:
+        rest = None if limit is None else limit - len(rows)
+        rows += session.execute(
+            query.where(Deal.company_amount.is_(None)).order_by(Deal.id).limit(rest)
+        ).all()
+    return rows
 
 
 def big_deal_threshold(session: Session) -> Decimal | None:
@@ -100,22 +151,28 @@ def big_deal_threshold(session: Session) -> Decimal | None:
     )
 
 
-def _stalled(session, actor, today, limits: AlertThresholds, names, limit) -> list[Alert]:
-    last_activity, days_in_stage = _deal_columns(session, today)
-    quiet_since = today - timedelta(days=limits.stalled_no_activity_days)
-    too_long = stalled_sql(days_in_stage)
+def _quiet_since(today: date, limits: AlertThresholds) -> date:
+    return today - timedelta(days=limits.stalled_no_activity_days)
+
+
+def _stalled_where(session: Session, today: date, limits: AlertThresholds):
+    """Stalled: longer in its stage than the stage allows, or created before the quiet day and
+    no activity on it since (the last activity looked up once per deal)."""
+    quiet_since = _quiet_since(today, limits)
     quiet = and_(
         Deal.created_on <= quiet_since,
-        (last_activity.is_(None)) | (last_activity < quiet_since),
+        func.coalesce(_last_activity(), literal(date.min, Date)) < quiet_since,
     )
-    rows = session.execute(
-        _deal_query(
-            session, actor, Stage.max_days, days_in_stage, last_activity, Deal.stage_entered_on
-        )
-        .where(too_long | quiet)
-        .order_by(Deal.company_amount.desc().nulls_last(), Deal.id)
-        .limit(limit)
-    ).all()
+    return or_(stalled_sql(days_in_stage_sql(session, today)), quiet)
+
+
+def _stalled(session, actor, today, limits: AlertThresholds, names, limit, subjects=None):
+    quiet_since = _quiet_since(today, limits)
+    days_in_stage = days_in_stage_sql(session, today)
+    stalled = _stalled_where(session, today, limits)
+    columns = (Stage.max_days, days_in_stage, _last_activity(), Deal.stage_entered_on)
+    query = _deal_query(session, actor, *columns, subjects=subjects).where(stalled)
+    rows = _largest_first(session, query, limit)
     big = big_deal_threshold(session)
     out = []
     for row in rows:
@@ -205,10 +262,14 @@ def _simple_deal_alert(rule, row, names, key_suffix, severity, message, figures)
     )
 
 
-def _slipping(session, actor, today, limits, names, limit) -> list[Alert]:
+def _slipping_where(session: Session):
+    return slipping_sql(slipping_threshold(session))
+
+
+def _slipping(session, actor, today, limits, names, limit, subjects=None) -> list[Alert]:
     rows = session.execute(
-        _deal_query(session, actor, Deal.close_date_changes, Deal.expected_close)
-        .where(slipping_sql(slipping_threshold(session)))
+        _deal_query(session, actor, Deal.close_date_changes, Deal.expected_close, subjects=subjects)
+        .where(_slipping_where(session))
         .order_by(Deal.close_date_changes.desc(), Deal.company_amount.desc().nulls_last(), Deal.id)
         .limit(limit)
     ).all()
@@ -228,9 +289,9 @@ def _slipping(session, actor, today, limits, names, limit) -> list[Alert]:
     ]
 
 
-def _overdue(session, actor, today, limits, names, limit) -> list[Alert]:
+def _overdue(session, actor, today, limits, names, limit, subjects=None) -> list[Alert]:
     rows = session.execute(
-        _deal_query(session, actor, Deal.expected_close)
+        _deal_query(session, actor, Deal.expected_close, subjects=subjects)
         .where(overdue_sql(today))
         .order_by(Deal.expected_close, Deal.id)
         .limit(limit)
@@ -255,35 +316,37 @@ def _overdue(session, actor, today, limits, names, limit) -> list[Alert]:
     return out
 
 
-def _missing_roles(session, actor, today, limits, names, limit) -> list[Alert]:
+def _has_role(role: str):
+    return exists().where(DealTeamMember.deal_id == Deal.id, DealTeamMember.role == role)
+
+
+def _role_stages(session: Session) -> list[tuple[int, str, list[str]]]:
+    """The open stages that require deal-team roles, with those roles."""
     stages = session.execute(
         select(Stage.id, Stage.name, Stage.required_roles).where(
             Stage.is_won.is_(False), Stage.is_lost.is_(False)
         )
     ).all()
-    out: list[Alert] = []
+    out = []
     for stage_id, stage_name, required in stages:
         roles = [r for r in (required or []) if r]
-        if not roles:
-            continue
-        has_role = [
-            exists()
-            .where(DealTeamMember.deal_id == Deal.id, DealTeamMember.role == role)
-            .label(f"has_{i}")
-            for i, role in enumerate(roles)
-        ]
-        lacking = [
-            ~exists().where(DealTeamMember.deal_id == Deal.id, DealTeamMember.role == r)
-            for r in roles
-        ]
-        query = (
-            _deal_query(session, actor, *has_role)
-            .where(Deal.stage_id == stage_id)
-            .where(or_(*lacking))
-            .order_by(Deal.company_amount.desc().nulls_last(), Deal.id)
-            .limit(limit)
-        )
-        for row in session.execute(query):
+        if roles:
+            out.append((stage_id, stage_name, roles))
+    return out
+
+
+def _missing_role_where(stage_id: int, roles: list[str]):
+    """In the stage, and its team lacks at least one of the stage's roles."""
+    return and_(Deal.stage_id == stage_id, or_(*[~_has_role(r) for r in roles]))
+
+
+def _missing_roles(session, actor, today, limits, names, limit, subjects=None) -> list[Alert]:
+    out: list[Alert] = []
+    for stage_id, stage_name, roles in _role_stages(session):
+        has_role = [_has_role(role).label(f"has_{i}") for i, role in enumerate(roles)]
+        query = _deal_query(session, actor, *has_role, subjects=subjects)
+        query = query.where(_missing_role_where(stage_id, roles))
+        for row in _largest_first(session, query, limit):
             missing = [role for role, present in zip(roles, row[8:]) if not present]
             out.append(
                 _simple_deal_alert(
@@ -306,8 +369,21 @@ def _missing_roles(session, actor, today, limits, names, limit) -> list[Alert]:
 # --- customers ----------------------------------------------------------------------------------
 
 
-def _neglected(session, actor, today, limits, names, limit) -> list[Alert]:
+def _neglected_where(actor: Actor, today: date, limits: AlertThresholds, subjects=None) -> list:
+    """Active, with an owner, in the actor's area, and no activity since the threshold day."""
     since = today - timedelta(days=limits.neglected_days)
+    where = [
+        Customer.status == CustomerStatus.ACTIVE,
+        Customer.owner_id.is_not(None),
+        (Customer.last_activity_on.is_(None)) | (Customer.last_activity_on < since),
+        *_customer_scope(actor),
+    ]
+    if subjects is not None:
+        where.append(Customer.id.in_(sorted(subjects)))
+    return where
+
+
+def _neglected(session, actor, today, limits, names, limit, subjects=None) -> list[Alert]:
     rows = session.execute(
         select(
             Customer.id,
@@ -318,12 +394,7 @@ def _neglected(session, actor, today, limits, names, limit) -> list[Alert]:
             Customer.last_activity_on,
         )
         .join(Person, Person.id == Customer.owner_id)
-        .where(
-            Customer.status == CustomerStatus.ACTIVE,
-            Customer.owner_id.is_not(None),
-            (Customer.last_activity_on.is_(None)) | (Customer.last_activity_on < since),
-            *_customer_scope(actor),
-        )
+        .where(*_neglected_where(actor, today, limits, subjects))
         .order_by(Customer.last_activity_on, Customer.id)
         .limit(limit)
     ).all()
@@ -355,10 +426,22 @@ def _neglected(session, actor, today, limits, names, limit) -> list[Alert]:
     return out
 
 
-def _overdue_follow_ups(session, actor, today, limits, names, limit) -> list[Alert]:
+def _follow_up_where(actor: Actor, today: date, limits: AlertThresholds, subjects=None) -> list:
+    """Still open `follow_up_overdue_days` or more after its due day, owned by a person of the
+    actor's area (needs the owner joined)."""
+    where = [
+        FollowUp.status.in_(OPEN_STATES),
+        FollowUp.due_on <= today - timedelta(days=limits.follow_up_overdue_days),
+        *scope_filter(actor, owner=FollowUp.owner_id, region=Person.region_id),
+    ]
+    if subjects is not None:
+        where.append(FollowUp.id.in_(sorted(subjects)))
+    return where
+
+
+def _overdue_follow_ups(session, actor, today, limits, names, limit, subjects=None):
     """Open follow-ups `follow_up_overdue_days` or more past their due day, of the people in
     the actor's area (a rep: her own); about the deal, else the customer."""
-    owner_scope = scope_filter(actor, owner=FollowUp.owner_id, region=Person.region_id)
     rows = session.execute(
         select(
             FollowUp.id,
@@ -375,11 +458,7 @@ def _overdue_follow_ups(session, actor, today, limits, names, limit) -> list[Ale
         .join(Person, Person.id == FollowUp.owner_id)
         .outerjoin(Deal, Deal.id == FollowUp.deal_id)
         .outerjoin(Customer, Customer.id == FollowUp.customer_id)
-        .where(
-            FollowUp.status.in_(OPEN_STATES),
-            FollowUp.due_on <= today - timedelta(days=limits.follow_up_overdue_days),
-            *owner_scope,
-        )
+        .where(*_follow_up_where(actor, today, limits, subjects))
         .order_by(FollowUp.due_on, FollowUp.id)
         .limit(limit)
     ).all()
@@ -407,7 +486,74 @@ def _overdue_follow_ups(session, actor, today, limits, names, limit) -> list[Ale
     return out
 
 
-__all__ = ["RULE_FUNCTIONS", "RepPace", "big_deal_threshold", "rep_pace"]
+# --- counts: the same conditions, COUNT(*) only -----------------------------------------------
+
+
+def _count_stalled(session, actor, today, limits) -> dict[str, int]:
+    stalled = _stalled_where(session, today, limits)
+    counts = {"stalled_deal": _deal_count(session, actor, stalled)}
+    big = big_deal_threshold(session)
+    counts["big_deal_at_risk"] = (
+        0 if big is None else _deal_count(session, actor, stalled, Deal.company_amount >= big)
+    )
+    return counts
+
+
+def _count_slipping(session, actor, today, limits) -> dict[str, int]:
+    return {"slipping_deal": _deal_count(session, actor, _slipping_where(session))}
+
+
+def _count_overdue(session, actor, today, limits) -> dict[str, int]:
+    return {"overdue_close": _deal_count(session, actor, overdue_sql(today))}
+
+
+def _count_missing_roles(session, actor, today, limits) -> dict[str, int]:
+    total = sum(
+        _deal_count(session, actor, _missing_role_where(stage_id, roles))
+        for stage_id, _name, roles in _role_stages(session)
+    )
+    return {"missing_role": total}
+
+
+def _count_neglected(session, actor, today, limits) -> dict[str, int]:
+    where = _neglected_where(actor, today, limits)
+    query = select(func.count()).select_from(Customer).where(*where)
+    return {"neglected_customer": int(session.scalar(query) or 0)}
+
+
+def _count_follow_ups(session, actor, today, limits) -> dict[str, int]:
+    query = (
+        select(func.count())
+        .select_from(FollowUp)
+        .join(Person, Person.id == FollowUp.owner_id)
+        .where(*_follow_up_where(actor, today, limits))
+    )
+    return {"overdue_follow_up": int(session.scalar(query) or 0)}
+
+
+def _count_reps(session, actor, today, limits) -> dict[str, int]:
+    return rep_alert_counts(session, actor, today, limits)
+
+
+def _count_not_priced(session, actor, today, limits) -> dict[str, int]:
+    return {"not_priced": not_priced_count(session, actor)}
+
+
+__all__ = ["RULE_COUNTS", "RULE_FUNCTIONS", "RULE_SUBJECTS", "RepPace", "big_deal_threshold"]
+__all__ += ["rep_pace"]
+
+RULE_COUNTS = (
+    _count_reps,
+    _count_stalled,
+    _count_slipping,
+    _count_overdue,
+    _count_missing_roles,
+    _count_neglected,
+    _count_follow_ups,
+    _count_not_priced,
+)
+"""Each rule's number of alerts for the actor, by rule name, without a limit: the length of
+the rule function's list with `limit=None`."""
 
 RULE_FUNCTIONS = (
     rep_alerts,
@@ -420,3 +566,17 @@ RULE_FUNCTIONS = (
     _overdue_follow_ups,
     not_priced_alerts,
 )
+
+RULE_SUBJECTS: dict[str, tuple] = {
+    "behind_pace": (rep_alerts, measure_pace_alerts),
+    "low_coverage": (rep_alerts,),
+    "stalled_deal": (_stalled,),
+    "big_deal_at_risk": (_stalled,),
+    "slipping_deal": (_slipping,),
+    "overdue_close": (_overdue,),
+    "missing_role": (_missing_roles,),
+    "neglected_customer": (_neglected,),
+    "overdue_follow_up": (_overdue_follow_ups,),
+    "not_priced": (not_priced_alerts,),
+}
+"""The rule functions that raise each rule's alerts (to check named subjects only)."""

@@ -47,7 +47,12 @@ from core.org.access import ensure_active
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
 from core.performance.alert_pace import RepPace, rep_pace
-from core.performance.alert_rules import RULE_FUNCTIONS, big_deal_threshold
+from core.performance.alert_rules import (
+    RULE_COUNTS,
+    RULE_FUNCTIONS,
+    RULE_SUBJECTS,
+    big_deal_threshold,
+)
 from core.performance.alert_settings import (
     RULES,
     SETTING,
@@ -75,6 +80,7 @@ __all__ = [
     "open_alert_count",
     "rep_pace",
     "reopen",
+    "rule_counts",
     "set_thresholds",
     "snooze",
     "thresholds",
@@ -90,10 +96,12 @@ def current_alerts(
     *,
     today: date | None = None,
     include_hidden: bool = False,
-    limit_per_rule: int = 1000,
+    limit_per_rule: int | None = 1000,
 ) -> list[Alert]:
     """The alerts in the actor's area, most severe first; acknowledged and snoozed ones only
-    with `include_hidden` (each carries its state)."""
+    with `include_hidden` (each carries its state). With `limit_per_rule` each deal rule keeps
+    its first alerts in its own order (the largest deals first for stalled deals and missing
+    roles); None keeps every alert."""
     ensure_active(actor)
     today = today or date.today()
     limits = thresholds(session)
@@ -117,8 +125,64 @@ def current_alerts(
 
 
 def open_alert_count(session: Session, actor: Actor, *, today: date | None = None) -> int:
-    """How many open alerts the actor has (for the navigation badge)."""
-    return len(current_alerts(session, actor, today=today))
+    """How many open alerts the actor has (for the navigation badge): every alert of the
+    actor's area, without a limit, less the ones the actor acknowledged or snoozed. Each rule
+    is counted by a COUNT query with the list's own condition (no alert is built), and the
+    hidden ones by checking only their subjects against the rules."""
+    ensure_active(actor)
+    today = today or date.today()
+    total = sum(rule_counts(session, actor, today=today).values())
+    return total - _hidden_alive(session, actor, today, thresholds(session))
+
+
+def rule_counts(session: Session, actor: Actor, *, today: date | None = None) -> dict[str, int]:
+    """How many alerts each rule raises in the actor's area (acknowledged and snoozed ones
+    included), by COUNT queries with the rules' own conditions."""
+    ensure_active(actor)
+    today = today or date.today()
+    limits = thresholds(session)
+    counts: dict[str, int] = {}
+    for count in RULE_COUNTS:
+        counts.update(count(session, actor, today, limits))
+    return counts
+
+
+def _hidden(session: Session, actor: Actor, today: date) -> set[str]:
+    """The keys the actor acknowledged, or snoozed until today or later."""
+    return {
+        key
+        for key, (acknowledged, until) in _states(session, actor).items()
+        if acknowledged is not None or (until is not None and until >= today)
+    }
+
+
+def _hidden_alive(session: Session, actor: Actor, today: date, limits: AlertThresholds) -> int:
+    """How many of the actor's hidden keys a rule raises today (the rest name facts that are
+    gone: a deal moved on, a customer visited)."""
+    hidden = _hidden(session, actor, today)
+    if not hidden:
+        return 0
+    subjects: dict = {}
+    for key in hidden:
+        rule, _type, subject = (key.split(":") + ["", ""])[:3]
+        for function in RULE_SUBJECTS.get(rule, ()):
+            subjects.setdefault(function, set()).add(
+                subject if rule == "not_priced" else _as_id(subject)
+            )
+    names = load_region_tree(session).names
+    alive: set[str] = set()
+    for function, ids in subjects.items():
+        ids.discard(None)
+        chunk = sorted(ids, key=str)
+        for start in range(0, len(chunk), 500):
+            part = set(chunk[start : start + 500])
+            found = function(session, actor, today, limits, names, None, subjects=part)
+            alive |= {alert.key for alert in found} & hidden
+    return len(alive)
+
+
+def _as_id(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
 
 
 def _states(session: Session, actor: Actor) -> dict[str, tuple[datetime | None, date | None]]:

@@ -575,6 +575,7 @@ READ_ONLY = {
     "alerts.current_alerts",
     "alerts.open_alert_count",
     "alerts.rep_pace",
+    "alerts.rule_counts",
     "commitments.my_commitments",
     "commitments.topdown_vs_bottomup",
     "customers.can_edit",
