@@ -72,36 +72,33 @@ def served_proxy(folder: Path, instances: list[str]):
     block ends; yields its base URL."""
     port = free_port()
     config = render_proxy(folder, port, instances)
-    log = open(folder / "nginx.out", "w")
-    proxy = subprocess.Popen(
-        [NGINX, "-p", str(folder), "-c", str(config), "-g", "daemon off;"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                if time.time() > deadline or proxy.poll() is not None:
-                    log.flush()
-                    raise RuntimeError(
-                        "nginx did not start: "
-                        + (folder / "nginx.out").read_text()
-                    ) from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        proxy.terminate()
+    with open(folder / "nginx.out", "w") as log:
+        proxy = subprocess.Popen(
+            [NGINX, "-p", str(folder), "-c", str(config), "-g", "daemon off;"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            proxy.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proxy.kill()
-            proxy.wait(timeout=20)
-        log.close()
+            deadline = time.time() + 30
+            while True:
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                        break
+                except OSError:
+                    if time.time() > deadline or proxy.poll() is not None:
+                        log.flush()
+                        output = (folder / "nginx.out").read_text()
+                        raise RuntimeError(f"nginx did not start: {output}") from None
+                    time.sleep(0.2)
+            yield url
+        finally:
+            proxy.terminate()
+            try:
+                proxy.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proxy.kill()
+                proxy.wait(timeout=20)
 
 
 def answered_by(url: str, route: str | None = None) -> tuple[str, str | None]:
