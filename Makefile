@@ -87,6 +87,10 @@ typecheck: dev-deps
 clean:
 	rm -rf $(VENV) .pytest_cache tests/e2e/artifacts
 
-## make bench: large-scale benchmarks on SQLite and a throw-away PostgreSQL -> docs/performance.md
+## make bench: every budget at 1 M deals on SQLite and PostgreSQL, every page cold, and the pages
+## at 5 M deals on PostgreSQL (seeded once into a server kept under bench/data/pg)
+## -> docs/performance.md. Quicker: make bench SKIP_5M=1; more: BENCH_ARGS="--import-rows 0"
+BENCH_ARGS ?=
 bench: venv
-	PG_PORT=$${PG_PORT:-55440} scripts/with-postgres $(PY) -m bench.run
+	PG_PORT=$${PG_PORT:-55440} bench/with-kept-postgres $(PY) -m bench.run \
+		$(if $(SKIP_5M),--skip-5m) $(BENCH_ARGS)

@@ -8,6 +8,7 @@ import streamlit as st
 from core.i18n import N_, _, period_name
 from core.models import BreakdownRow, Period, Role, ScopeFigures
 from core.org.company import fiscal_start_month
+from core.org.regions import load_region_tree
 from core.periods import quarter_of
 from core.progress import attainment as evaluation
 from core.progress import scopes, views
@@ -42,8 +43,9 @@ def home_figures(person_id: int, today: date) -> tuple[ScopeFigures, list[Breakd
         actor = load_actor(session, person_id)
         period = quarter_of(today, fiscal_start_month(session))
         scope = scopes.default_scope(session, actor)
-        figures = evaluation.scope_figures(session, scope, period, today=today)
-        parts = evaluation.breakdown(session, scope, period, today=today)
+        tree = load_region_tree(session)
+        figures = evaluation.scope_figures(session, scope, period, today=today, tree=tree)
+        parts = evaluation.breakdown(session, scope, period, today=today, tree=tree)
         return figures, parts, period
 
 

@@ -76,4 +76,17 @@ SCALES = {
         currencies=_LARGE_CURRENCIES,
         not_priced=6,
     ),
+    "xlarge": Scale(
+        tuple(
+            (f"Region {i:02d}", tuple(f"Team {i:02d}-{t}" for t in "ABCD")) for i in range(1, 11)
+        ),
+        reps=2_000,
+        customers=1_000_000,
+        deals=5_000_000,
+        activities_per_deal=1.0,
+        currencies=_LARGE_CURRENCIES,
+        not_priced=6,
+    ),
 }
+"""xlarge is large with five times the customers and deals (the same regions and reps): how
+cost grows with the data, not with the organisation."""

@@ -443,12 +443,18 @@ def scope_attainment(
 
 
 def scope_figures(
-    session: Session, scope: Scope, period: Period, *, today: date | None = None
+    session: Session,
+    scope: Scope,
+    period: Period,
+    *,
+    today: date | None = None,
+    tree: RegionTree | None = None,
 ) -> ScopeFigures:
     """Target, won, attainment and open pipeline of one scope for one period (the same row
-    the Attainment page shows, without the simulation and without its parts)."""
+    the Attainment page shows, without the simulation and without its parts). `tree`: the
+    region tree if the caller has read it already."""
     today = today or date.today()
-    tree = load_region_tree(session)
+    tree = tree or load_region_tree(session)
     if scope.person_id is not None:
         person = session.get(Person, scope.person_id)
         head = scope_entity(scope)
@@ -489,12 +495,18 @@ def _breakdown_row(
 
 
 def breakdown(
-    session: Session, scope: Scope, period: Period, *, today: date | None = None
+    session: Session,
+    scope: Scope,
+    period: Period,
+    *,
+    today: date | None = None,
+    tree: RegionTree | None = None,
 ) -> list[BreakdownRow]:
     """The natural split of a scope into won vs target: company -> regions (each with its
     subtree), manager's area -> reps (their deals and targets in the area), rep -> months.
     Only won and targets are read (core.progress.figures), as the Home page shows no more;
-    each part's expected to date comes from its monthly targets, as on Attainment."""
+    each part's expected to date comes from its monthly targets, as on Attainment. `tree`:
+    the region tree if the caller has read it already."""
     today = today or date.today()
     if scope.person_id is not None:
         where = [Deal.owner_id == scope.person_id]
@@ -531,7 +543,7 @@ def breakdown(
             )
             for pid in ordered
         ]
-    tree = load_region_tree(session)
+    tree = tree or load_region_tree(session)
     children = [c for p in scope.top_region_ids for c in tree.children.get(p, [])]
     parts = children or list(scope.top_region_ids)
     won_by_region = figures.won(session, period, by="region")

@@ -31,7 +31,7 @@ Definitions (a sales director's reading):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -51,32 +51,33 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
 
-from core import planning
-from core.errors import ValidationFailed
-from core.i18n import _
-from core.models import COUNT_MEASURES, Measure, Period, measure_of
+from core.models import Period
 from core.pipeline import pricing  # noqa: F401  (keeps every deal's company amount on write)
 from core.pipeline.flags import overdue_sql
+
+# Re-exported: every caller reads targets and counts from this module.
+from core.progress.amounts import CENT as CENT
+from core.progress.amounts import ZERO, money
+from core.progress.counts import _counted as _counted
+from core.progress.counts import achieved as achieved
+from core.progress.counts import achieved_by_month as achieved_by_month
+from core.progress.counts import in_line as in_line
+from core.progress.counts import measure_key as measure_key
+from core.progress.targets_read import _target_rows as _target_rows
+from core.progress.targets_read import active_plan_id
+from core.progress.targets_read import region_targets_by_month as region_targets_by_month
+from core.progress.targets_read import rep_targets_by_month as rep_targets_by_month
 from db.schema import (
-    Activity,
-    ActivityType,
     CreditSplit,
     Customer,
     Deal,
     DealStatus,
     ExchangeRate,
-    Person,
     PlanBudgetRate,
-    PlanStatus,
     Product,
     Stage,
-    Target,
-    TargetPlan,
 )
 from db.sql_dates import days_between
-
-CENT = Decimal("0.01")
-ZERO = Decimal(0)
 
 KEYS: dict[str, Any] = {
     "company": None,
@@ -87,11 +88,6 @@ KEYS: dict[str, Any] = {
     "product_line": Product.product_line,
 }
 """The dimensions a figure can be grouped by."""
-
-
-def money(value: object) -> Decimal:
-    """An SQL sum as money with cents (None, an empty sum, is zero)."""
-    return Decimal(value or 0).quantize(CENT)  # type: ignore[arg-type]
 
 
 def credited_amount() -> SQLColumnExpression[Decimal | None]:
@@ -518,229 +514,7 @@ def stage_probabilities(session: Session) -> dict[int, Decimal]:
     return {sid: Decimal(p) for sid, p in session.execute(select(Stage.id, Stage.probability))}
 
 
-# --- targets ----------------------------------------------------------------------------------
-
-
-def active_plan_id(
-    session: Session,
-    fiscal_year: int,
-    measure: object = Measure.REVENUE,
-    product_line: str | None = "",
-) -> int | None:
-    """The newest approved or locked version of the fiscal year's plan of a measure and
-    product line (empty: the company's own plan of every line)."""
-    return session.scalar(
-        select(TargetPlan.id)
-        .where(
-            TargetPlan.fiscal_year == fiscal_year,
-            TargetPlan.measure == measure_of(measure).value,
-            TargetPlan.product_line == (product_line or ""),
-            TargetPlan.status.in_([PlanStatus.APPROVED, PlanStatus.LOCKED]),
-        )
-        .order_by(TargetPlan.version.desc())
-        .limit(1)
-    )
-
-
-def _target_rows(
-    session: Session,
-    period: Period,
-    key: Any,
-    conditions: Sequence,
-    measure: object,
-    product_line: str | None,
-) -> dict[Any, dict[date, Decimal]]:
-    """key -> month -> the period's part of that month's target rows of the active plan.
-
-    A month, quarter or year reads whole months. A week reads the months it touches, each
-    from the active plan of its own fiscal year, and keeps the week's working-day part of
-    each (`planning.spread_over_weeks`: a month's weeks add up to the month)."""
-    week = period.kind == "week"
-    years = (
-        (period.fiscal_year - 1, period.fiscal_year, period.fiscal_year + 1)
-        if week
-        else (period.fiscal_year,)
-    )
-    plan_ids = [p for y in years if (p := active_plan_id(session, y, measure, product_line))]
-    if not plan_ids:
-        return {}
-    months = period.months()
-    query = (
-        select(key, Target.month, func.sum(Target.amount))
-        .where(
-            Target.plan_id.in_(plan_ids) if week else Target.plan_id == plan_ids[0],
-            Target.month.between(months[0], period.end),
-            *conditions,
-        )
-        .group_by(key, Target.month)
-    )
-    unit = Decimal(1) if measure_of(measure) in COUNT_MEASURES else CENT
-    out: dict[Any, dict[date, Decimal]] = {}
-    rows = [(owner, month, money(amount)) for owner, month, amount in session.execute(query)]
-    rows = [row for row in rows if row[0] is not None]
-    if week:  # each month's rows cut at once (planning.week_parts, vectorised)
-        by_month: dict[date, list[tuple[Any, Decimal]]] = {}
-        for owner, month, value in rows:
-            by_month.setdefault(month, []).append((owner, value))
-        rows = []
-        for month, cells in by_month.items():
-            parts = planning.week_parts(month, [v for __, v in cells], period.start, unit)
-            rows += [(owner, month, part) for (owner, __), part in zip(cells, parts, strict=True)]
-    for owner, month, value in rows:
-        out.setdefault(owner, {})[month] = value
-    return out
-
-
-def region_targets_by_month(
-    session: Session,
-    period: Period,
-    region_ids: Iterable[int],
-    *,
-    measure: object = Measure.REVENUE,
-    product_line: str | None = "",
-) -> dict[int, dict[date, Decimal]]:
-    """Each region's own target rows of the period, by month (regions without rows left out),
-    in the active plan of the measure and product line."""
-    ids = set(region_ids)
-    if not ids:
-        return {}
-    conditions = [Target.person_id.is_(None), Target.region_id.in_(ids)]
-    return _target_rows(session, period, Target.region_id, conditions, measure, product_line)
-
-
-def rep_targets_by_month(
-    session: Session,
-    period: Period,
-    person_ids: Iterable[int] | None,
-    *,
-    within_regions: Iterable[int] | None = None,
-    measure: object = Measure.REVENUE,
-    product_line: str | None = "",
-) -> dict[int, dict[date, Decimal]]:
-    """Each rep's target rows of the period, by month (all reps with rows when `person_ids` is
-    None); only rows planned in `within_regions` when given (a rep who moved keeps the months
-    before the move in the old region). Reads the active plan of the measure and line."""
-    conditions: list = [Target.person_id.is_not(None)]
-    if person_ids is not None:
-        ids = set(person_ids)
-        if not ids:
-            return {}
-        conditions.append(Target.person_id.in_(ids))
-    if within_regions is not None:
-        conditions.append(Target.region_id.in_(set(within_regions)))
-    return _target_rows(session, period, Target.person_id, conditions, measure, product_line)
-
-
-# --- other measures ---------------------------------------------------------------------------
-
-
-def in_line(product_line: str) -> ColumnElement[bool]:
-    """Deals of every product in a product line (the condition a line's figures add)."""
-    return Deal.product_id.in_(select(Product.id).where(Product.product_line == product_line))
-
-
-def measure_key(measure: object, by: str) -> Any:
-    """The column a measure is grouped by for `by` (company, region, owner, product_line):
-    deals by their credited region and owner, visits by their person and the person's
-    region."""
-    if measure_of(measure) == Measure.VISITS:
-        if by == "product_line":
-            raise ValidationFailed(_("Visits have no product line; read them by person or region."))
-        return {"company": None, "owner": Activity.person_id, "region": Person.region_id}[by]
-    if by not in ("company", "region", "owner", "product_line"):
-        raise ValidationFailed(_("Figures of a measure cannot be grouped by '{by}'.").format(by=by))
-    return KEYS[by]
-
-
-def achieved(
-    session: Session,
-    period: Period,
-    measure: object,
-    *,
-    by: str = "region",
-    where: Sequence = (),
-    product_line: str | None = None,
-) -> dict[Any, Decimal]:
-    """What a measure counts in the period, by `by`:
-    - revenue: won in the period (`won`: company currency, split credit);
-    - units: the quantity of deals won in the period (to the deal's owner and region);
-    - deals_created: deals created in the period (to their owner and region);
-    - visits: customer visits logged in the period (to the person who made them, in the
-      person's current region).
-    `product_line` keeps only deals of that line (visits have none). `where` holds conditions
-    on the grouped table (deals, or visits and their person)."""
-    chosen = measure_of(measure)
-    line = [in_line(product_line)] if product_line else []
-    if chosen == Measure.REVENUE:
-        return {k: t.amount for k, t in won(session, period, by=by, where=[*line, *where]).items()}
-    return {
-        k: n for (k, __), n in _counted(session, period, chosen, by, where, product_line).items()
-    }
-
-
-def achieved_by_month(
-    session: Session,
-    period: Period,
-    measure: object,
-    *,
-    by: str = "company",
-    where: Sequence = (),
-    product_line: str | None = None,
-) -> dict[tuple[Any, date], Decimal]:
-    """`achieved` by `by` and calendar month (of the close, creation or visit date)."""
-    chosen = measure_of(measure)
-    if chosen == Measure.REVENUE:
-        line = [in_line(product_line)] if product_line else []
-        return won_by_month(session, period, by=by, where=[*line, *where])
-    counted = _counted(session, period, chosen, by, where, product_line, monthly=True)
-    return {(k, month): n for (k, month), n in counted.items() if month is not None}
-
-
-def _counted(
-    session: Session,
-    period: Period,
-    measure: Measure,
-    by: str,
-    where: Sequence,
-    product_line: str | None,
-    *,
-    monthly: bool = False,
-) -> dict[tuple[Any, date | None], Decimal]:
-    """(key, month or None) -> the count of a count measure (units, visits, deals created)."""
-    key = measure_key(measure, by)
-    if product_line and measure == Measure.VISITS:
-        raise ValidationFailed(_("Visits have no product line; read them by person or region."))
-    if measure == Measure.VISITS:
-        day: Any = Activity.occurred_on
-        counted: Any = func.count(Activity.id)
-        conditions = [Activity.type == ActivityType.VISIT, day.between(period.start, period.end)]
-        table: Any = Activity
-    else:
-        day = Deal.closed_on if measure == Measure.UNITS else Deal.created_on
-        counted = func.sum(Deal.quantity) if measure == Measure.UNITS else func.count(Deal.id)
-        conditions = (
-            won_in(period) if measure == Measure.UNITS else [day.between(period.start, period.end)]
-        )
-        if product_line:
-            conditions.append(in_line(product_line))
-        table = Deal
-    groups = [func.extract("year", day), func.extract("month", day)] if monthly else []
-    query = select(key if key is not None else literal(None), *groups, counted).select_from(table)
-    if measure == Measure.VISITS and by == "region":
-        query = query.join(Person, Person.id == Activity.person_id)
-    if by == "product_line":
-        query = query.outerjoin(Product, Product.id == Deal.product_id)
-    query = query.where(*conditions, *where)
-    grouping = ([key] if key is not None else []) + groups
-    if grouping:
-        query = query.group_by(*grouping)
-    out: dict[tuple[Any, date | None], Decimal] = {}
-    for row in session.execute(query):
-        if not row[-1]:
-            continue
-        month = date(int(row[1]), int(row[2]), 1) if monthly else None
-        out[(row[0], month)] = Decimal(int(row[-1]))
-    return out
+# --- targets (core.progress.targets_read) and other measures (core.progress.counts) ------------
 
 
 def total(monthly: dict[date, Decimal] | None) -> Decimal | None:

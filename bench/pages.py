@@ -1,0 +1,220 @@
+"""Every page's cold render under AppTest, for the director, a manager and a rep.
+
+The signed-in user is resolved as tests/app/conftest.py does (the real app.py, the sign-in
+form, the demo password). Before each timed render every data cache (`st.cache_data`) is
+cleared, so the page computes everything it shows; the engine (`st.cache_resource`, opened once
+per server process) is kept. `date.today()` reads the day the data was generated on, inside the
+page scripts and the `ui` helpers (core functions are given the page's today), so every run
+shows the same periods.
+"""
+
+from __future__ import annotations
+
+import datetime as _datetime
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+
+from bench.harness import Measurement
+
+REAL_DATE = _datetime.date
+
+
+@dataclass(frozen=True)
+class PageCase:
+    path: str
+    title: str
+    users: tuple[str, ...]
+    """Demo usernames who render it: the director, a manager ("manager") and a rep ("rep")."""
+
+
+PAGE_CASES: tuple[PageCase, ...] = (
+    PageCase("pages/home.py", "Home", ("director", "manager")),
+    PageCase("pages/attainment.py", "Attainment & forecast", ("director", "manager")),
+    PageCase("pages/pipeline.py", "Pipeline", ("director", "manager")),
+    PageCase("pages/reviews.py", "Pipeline reviews", ("director", "manager")),
+    PageCase("pages/customers.py", "Customers", ("director", "manager")),
+    PageCase("pages/targets.py", "Targets", ("director", "manager")),
+    PageCase("pages/performance.py", "Performance (default section)", ("director", "manager")),
+    PageCase("pages/alerts.py", "Alerts", ("director", "manager")),
+    PageCase("pages/my_day.py", "My day", ("manager", "rep")),
+    PageCase("pages/my_deals.py", "My deals", ("manager", "rep")),
+    PageCase("pages/organisation.py", "Organisation", ("director",)),
+    PageCase("pages/exchange_rates.py", "Exchange rates", ("director",)),
+    PageCase("pages/import.py", "Import and export", ("director", "manager")),
+    PageCase("pages/audit.py", "Audit log", ("director",)),
+    PageCase("pages/digests.py", "Email digests", ("director",)),
+    PageCase("pages/account.py", "My account", ("director", "manager")),
+)
+"""Every page of ui/navigation.py that a director, manager or rep sees (the administrator's
+Pipeline stages page reads one small table)."""
+
+PAGE_BUDGET_MS = 1000.0
+MEMORY_BUDGET_MB = 50.0
+
+
+def frozen_date(day: date) -> type:
+    """A `date` whose today() is `day`; real dates still pass isinstance checks."""
+
+    class _Meta(type):
+        def __instancecheck__(cls, obj: object) -> bool:
+            return isinstance(obj, REAL_DATE)
+
+        def __subclasscheck__(cls, sub: type) -> bool:
+            return issubclass(sub, REAL_DATE)
+
+    class FrozenDate(REAL_DATE, metaclass=_Meta):  # type: ignore[misc]
+        @classmethod
+        def today(cls) -> date:
+            return REAL_DATE(day.year, day.month, day.day)
+
+    return FrozenDate
+
+
+@contextmanager
+def today_is(day: date) -> Iterator[None]:
+    """`date.today()` is `day` in scripts run now (app.py, pages/) and in the loaded ui modules."""
+    fake = frozen_date(day)
+    patched = [
+        module
+        for name, module in list(sys.modules.items())
+        if (name == "ui" or name.startswith("ui.")) and getattr(module, "date", None) is REAL_DATE
+    ]
+    _datetime.date = fake  # type: ignore[misc]
+    for module in patched:
+        module.date = fake  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        _datetime.date = REAL_DATE  # type: ignore[misc]
+        for module in patched:
+            module.date = REAL_DATE  # type: ignore[attr-defined]
+
+
+def _signed_in(username: str):
+    from streamlit.testing.v1 import AppTest
+
+    from core.demo.org import DEMO_PASSWORD
+    from db.config import PROJECT_DIR
+
+    at = AppTest.from_file(str(PROJECT_DIR / "app.py"), default_timeout=900)
+    at.run()
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(DEMO_PASSWORD)
+    at.button[0].click().run()
+    if at.exception:
+        raise RuntimeError(f"signing in as {username} failed: {at.exception}")
+    return at
+
+
+def _shown_error(at) -> str | None:
+    if at.exception:
+        return str(at.exception[0].message if hasattr(at.exception[0], "message") else at.exception)
+    return None
+
+
+def render_cold(url: str, day: date, runs: int) -> dict[tuple[str, str], dict]:
+    """{(path, username): {"ms": [cold render ms...], "mb": peak MB of one more cold render}}."""
+    import streamlit as st
+
+    from db.config import get_settings
+
+    os.environ["DATABASE_URL"] = url
+    os.environ["SALES_RAISE_ERRORS"] = "1"
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    results: dict[tuple[str, str], dict] = {}
+    users = sorted({u for case in PAGE_CASES for u in case.users})
+    with today_is(day):
+        for username in users:
+            at = _signed_in(username)
+            for case in PAGE_CASES:
+                if username not in case.users:
+                    continue
+                times = []
+                for _ in range(runs):
+                    st.cache_data.clear()
+                    started = time.perf_counter()
+                    at.switch_page(case.path).run()
+                    times.append((time.perf_counter() - started) * 1000)
+                    if error := _shown_error(at):
+                        raise RuntimeError(f"{case.path} for {username} failed: {error}")
+                st.cache_data.clear()
+                tracemalloc.start()
+                try:
+                    at.switch_page(case.path).run()
+                    peak = tracemalloc.get_traced_memory()[1] / 1_048_576
+                finally:
+                    tracemalloc.stop()
+                results[(case.path, username)] = {"ms": times, "mb": peak}
+                print(
+                    f"  {case.path:28} {username:9} {statistics.median(times):8.0f} ms "
+                    f"{peak:6.1f} MB",
+                    flush=True,
+                )
+    return results
+
+
+def page_measurements(label: str, results: dict[tuple[str, str], dict]) -> list[Measurement]:
+    out = []
+    titles = {case.path: case.title for case in PAGE_CASES}
+    for (path, username), found in results.items():
+        out.append(
+            Measurement(
+                f"page {titles[path]} ({username}, cold)",
+                label,
+                statistics.median(found["ms"]),
+                len(found["ms"]),
+                found["mb"],
+                target="< 1 s cold; < 50 MB",
+                note=_verdict(statistics.median(found["ms"]), found["mb"]),
+            )
+        )
+    return out
+
+
+def _verdict(ms: float, mb: float) -> str:
+    misses = []
+    if ms >= PAGE_BUDGET_MS:
+        misses.append("over 1 s")
+    if mb >= MEMORY_BUDGET_MB:
+        misses.append("over 50 MB")
+    return "MISSED: " + ", ".join(misses) if misses else "met"
+
+
+def growth_table(one: dict[tuple[str, str], dict], five: dict[tuple[str, str], dict]) -> str:
+    """Markdown: every page's cold render at 1 M and 5 M deals side by side."""
+    titles = {case.path: case.title for case in PAGE_CASES}
+    lines = [
+        "| page | user | 1 M ms | 5 M ms | 5 M / 1 M | within 1.5x |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for key, found in one.items():
+        if key not in five:
+            continue
+        a, b = statistics.median(found["ms"]), statistics.median(five[key]["ms"])
+        ratio = b / a if a else float("nan")
+        lines.append(
+            f"| {titles[key[0]]} | {key[1]} | {a:.0f} | {b:.0f} | {ratio:.2f}x "
+            f"| {'yes' if ratio <= 1.5 else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """python -m bench.pages URL [RUNS]: print every page's cold render (for fixing pages)."""
+    args = argv if argv is not None else sys.argv[1:]
+    from bench.run import BENCH_TODAY
+
+    render_cold(args[0], BENCH_TODAY, int(args[1]) if len(args) > 1 else 3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Count readers: what the count measures (units, deals created, visits) add up in a
+period, and `achieved`, a measure's figure whatever it counts (core.progress.figures
+re-exports them; its docstring defines each measure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy.orm import Session
+
+from core.errors import ValidationFailed
+from core.i18n import _
+from core.models import Measure, Period, measure_of
+from db.schema import Activity, ActivityType, Deal, Person, Product
+
+
+def in_line(product_line: str) -> ColumnElement[bool]:
+    """Deals of every product in a product line (the condition a line's figures add)."""
+    return Deal.product_id.in_(select(Product.id).where(Product.product_line == product_line))
+
+
+def measure_key(measure: object, by: str) -> Any:
+    """The column a measure is grouped by for `by` (company, region, owner, product_line):
+    deals by their credited region and owner, visits by their person and the person's
+    region."""
+    from core.progress import figures  # re-exports this module: read when called
+
+    if measure_of(measure) == Measure.VISITS:
+        if by == "product_line":
+            raise ValidationFailed(_("Visits have no product line; read them by person or region."))
+        return {"company": None, "owner": Activity.person_id, "region": Person.region_id}[by]
+    if by not in ("company", "region", "owner", "product_line"):
+        raise ValidationFailed(_("Figures of a measure cannot be grouped by '{by}'.").format(by=by))
+    return figures.KEYS[by]
+
+
+def achieved(
+    session: Session,
+    period: Period,
+    measure: object,
+    *,
+    by: str = "region",
+    where: Sequence = (),
+    product_line: str | None = None,
+) -> dict[Any, Decimal]:
+    """What a measure counts in the period, by `by`:
+    - revenue: won in the period (`won`: company currency, split credit);
+    - units: the quantity of deals won in the period (to the deal's owner and region);
+    - deals_created: deals created in the period (to their owner and region);
+    - visits: customer visits logged in the period (to the person who made them, in the
+      person's current region).
+    `product_line` keeps only deals of that line (visits have none). `where` holds conditions
+    on the grouped table (deals, or visits and their person)."""
+    from core.progress import figures  # re-exports this module: read when called
+
+    chosen = measure_of(measure)
+    line = [in_line(product_line)] if product_line else []
+    if chosen == Measure.REVENUE:
+        won = figures.won(session, period, by=by, where=[*line, *where])
+        return {k: t.amount for k, t in won.items()}
+    return {
+        k: n for (k, __), n in _counted(session, period, chosen, by, where, product_line).items()
+    }
+
+
+def achieved_by_month(
+    session: Session,
+    period: Period,
+    measure: object,
+    *,
+    by: str = "company",
+    where: Sequence = (),
+    product_line: str | None = None,
+) -> dict[tuple[Any, date], Decimal]:
+    """`achieved` by `by` and calendar month (of the close, creation or visit date)."""
+    from core.progress import figures  # re-exports this module: read when called
+
+    chosen = measure_of(measure)
+    if chosen == Measure.REVENUE:
+        line = [in_line(product_line)] if product_line else []
+        return figures.won_by_month(session, period, by=by, where=[*line, *where])
+    counted = _counted(session, period, chosen, by, where, product_line, monthly=True)
+    return {(k, month): n for (k, month), n in counted.items() if month is not None}
+
+
+def _counted(
+    session: Session,
+    period: Period,
+    measure: Measure,
+    by: str,
+    where: Sequence,
+    product_line: str | None,
+    *,
+    monthly: bool = False,
+) -> dict[tuple[Any, date | None], Decimal]:
+    """(key, month or None) -> the count of a count measure (units, visits, deals created)."""
+    from core.progress import figures  # re-exports this module: read when called
+
+    key = measure_key(measure, by)
+    if product_line and measure == Measure.VISITS:
+        raise ValidationFailed(_("Visits have no product line; read them by person or region."))
+    if measure == Measure.VISITS:
+        day: Any = Activity.occurred_on
+        counted: Any = func.count(Activity.id)
+        conditions = [Activity.type == ActivityType.VISIT, day.between(period.start, period.end)]
+        table: Any = Activity
+    else:
+        day = Deal.closed_on if measure == Measure.UNITS else Deal.created_on
+        counted = func.sum(Deal.quantity) if measure == Measure.UNITS else func.count(Deal.id)
+        conditions = (
+            figures.won_in(period)
+            if measure == Measure.UNITS
+            else [day.between(period.start, period.end)]
+        )
+        if product_line:
+            conditions.append(in_line(product_line))
+        table = Deal
+    groups = [func.extract("year", day), func.extract("month", day)] if monthly else []
+    query = select(key if key is not None else literal(None), *groups, counted).select_from(table)
+    if measure == Measure.VISITS and by == "region":
+        query = query.join(Person, Person.id == Activity.person_id)
+    if by == "product_line":
+        query = query.outerjoin(Product, Product.id == Deal.product_id)
+    query = query.where(*conditions, *where)
+    grouping = ([key] if key is not None else []) + groups
+    if grouping:
+        query = query.group_by(*grouping)
+    out: dict[tuple[Any, date | None], Decimal] = {}
+    for row in session.execute(query):
+        if not row[-1]:
+            continue
+        month = date(int(row[1]), int(row[2]), 1) if monthly else None
+        out[(row[0], month)] = Decimal(int(row[-1]))
+    return out

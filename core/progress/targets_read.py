@@ -1,0 +1,153 @@
+"""Target readers: the active plan of a fiscal year and its monthly target rows, by region or
+by rep (core.progress.figures re-exports them; its docstring defines a target).
+
+- The active plan of a fiscal year, measure and product line is its newest approved or locked
+  version.
+- A region's target is its own rows (not its reps'); a rep's target is the rep's rows,
+  optionally only those planned in some regions (a rep who moved).
+- A week reads the months it touches, each from the active plan of its own fiscal year, and
+  keeps the week's working-day part of each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
+
+from core import planning
+from core.models import COUNT_MEASURES, Measure, Period, measure_of
+from core.progress.amounts import CENT, money
+from db.schema import PlanStatus, Target, TargetPlan
+
+
+def _no_index(column: Any) -> Any:
+    """`+column`: the same value, but no index is used for a condition on it."""
+    return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+
+
+def active_plan_id(
+    session: Session,
+    fiscal_year: int,
+    measure: object = Measure.REVENUE,
+    product_line: str | None = "",
+) -> int | None:
+    """The newest approved or locked version of the fiscal year's plan of a measure and
+    product line (empty: the company's own plan of every line)."""
+    return session.scalar(_active_plan(fiscal_year, measure, product_line))
+
+
+def _active_plan(fiscal_year: int, measure: object, product_line: str | None) -> Select:
+    """The query of `active_plan_id` (a target query folds it in as a subquery)."""
+    return (
+        select(TargetPlan.id)
+        .where(
+            TargetPlan.fiscal_year == fiscal_year,
+            TargetPlan.measure == measure_of(measure).value,
+            TargetPlan.product_line == (product_line or ""),
+            TargetPlan.status.in_([PlanStatus.APPROVED, PlanStatus.LOCKED]),
+        )
+        .order_by(TargetPlan.version.desc())
+        .limit(1)
+    )
+
+
+def _target_rows(
+    session: Session,
+    period: Period,
+    key: Any,
+    conditions: Sequence,
+    measure: object,
+    product_line: str | None,
+) -> dict[Any, dict[date, Decimal]]:
+    """key -> month -> the period's part of that month's target rows of the active plan.
+
+    A month, quarter or year reads whole months. A week reads the months it touches, each
+    from the active plan of its own fiscal year, and keeps the week's working-day part of
+    each (`planning.spread_over_weeks`: a month's weeks add up to the month)."""
+    week = period.kind == "week"
+    if week:
+        years = (period.fiscal_year - 1, period.fiscal_year, period.fiscal_year + 1)
+        plan_ids = [p for y in years if (p := active_plan_id(session, y, measure, product_line))]
+        if not plan_ids:
+            return {}
+        plan: Any = Target.plan_id.in_(plan_ids)
+    else:  # the plan lookup inside the target query (one statement)
+        active = _active_plan(period.fiscal_year, measure, product_line)
+        plan = Target.plan_id == active.scalar_subquery()
+    months = period.months()
+    query = (
+        select(key, Target.month, func.sum(Target.amount))
+        .where(
+            plan,
+            Target.month.between(months[0], period.end),
+            *conditions,
+        )
+        .group_by(key, Target.month)
+    )
+    unit = Decimal(1) if measure_of(measure) in COUNT_MEASURES else CENT
+    out: dict[Any, dict[date, Decimal]] = {}
+    rows = [(owner, month, money(amount)) for owner, month, amount in session.execute(query)]
+    rows = [row for row in rows if row[0] is not None]
+    if week:  # each month's rows cut at once (planning.week_parts, vectorised)
+        by_month: dict[date, list[tuple[Any, Decimal]]] = {}
+        for owner, month, value in rows:
+            by_month.setdefault(month, []).append((owner, value))
+        rows = []
+        for month, cells in by_month.items():
+            parts = planning.week_parts(month, [v for __, v in cells], period.start, unit)
+            rows += [(owner, month, part) for (owner, __), part in zip(cells, parts, strict=True)]
+    for owner, month, value in rows:
+        out.setdefault(owner, {})[month] = value
+    return out
+
+
+def region_targets_by_month(
+    session: Session,
+    period: Period,
+    region_ids: Iterable[int],
+    *,
+    measure: object = Measure.REVENUE,
+    product_line: str | None = "",
+) -> dict[int, dict[date, Decimal]]:
+    """Each region's own target rows of the period, by month (regions without rows left out),
+    in the active plan of the measure and product line."""
+    ids = set(region_ids)
+    if not ids:
+        return {}
+    conditions = [Target.person_id.is_(None), Target.region_id.in_(ids)]
+    return _target_rows(session, period, Target.region_id, conditions, measure, product_line)
+
+
+def rep_targets_by_month(
+    session: Session,
+    period: Period,
+    person_ids: Iterable[int] | None,
+    *,
+    within_regions: Iterable[int] | None = None,
+    measure: object = Measure.REVENUE,
+    product_line: str | None = "",
+) -> dict[int, dict[date, Decimal]]:
+    """Each rep's target rows of the period, by month (all reps with rows when `person_ids` is
+    None); only rows planned in `within_regions` when given (a rep who moved keeps the months
+    before the move in the old region). Reads the active plan of the measure and line."""
+    conditions: list = [Target.person_id.is_not(None)]
+    if person_ids is not None:
+        ids = set(person_ids)
+        if not ids:
+            return {}
+        conditions.append(Target.person_id.in_(ids))
+    elif within_regions is not None:
+        # every rep of some regions: read on ix_target_plan_region_month, not on the partial
+        # uq_target_rep_month, which would read each rep-month row of the plan (`+person_id`
+        # is SQLite's way of saying "no index on this term"; the same rows everywhere)
+        conditions = [_no_index(Target.person_id).is_not(None)]
+    if within_regions is not None:
+        conditions.append(Target.region_id.in_(set(within_regions)))
+    return _target_rows(session, period, Target.person_id, conditions, measure, product_line)
