@@ -364,6 +364,8 @@ class Deal(Base):
             "company_amount",
             "credit_shared",
         ),
+        # The funnel's cohort by status and lost reason (covering; migration 0023).
+        Index("ix_deal_created_outcome", "created_on", "status", "lost_reason_id"),
         AUTOINCREMENT,
     )
 
@@ -505,6 +507,45 @@ class DealStageHistory(Base):
     changed_at: Mapped[datetime]
     amount: Mapped[Decimal]
     reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class DealStageStay(Base):
+    """A deal's stay in a stage, kept from its stage history (core.pipeline.stage_stays): the
+    change that entered it (same id), when it left and for which stage, the days it lasted
+    (None while the deal is still there), whether it is the deal's first stay in the stage,
+    and the deal's created_on and current stage (kept with every stage change), so the funnel
+    reads a cohort without joins."""
+
+    __tablename__ = "deal_stage_stay"
+    __table_args__ = (
+        # The funnel of a cohort: a range of this index per stage answers every figure, in
+        # stage order (no sort).
+        Index(
+            "ix_deal_stage_stay_cohort",
+            "stage_id",
+            "created_on",
+            "first_entry",
+            "current_stage_id",
+            "left_for_stage_id",
+            "days",
+        ),
+        Index("ix_deal_stage_stay_deal", "deal_id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        ForeignKey("deal_stage_history.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id", ondelete="CASCADE"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
+    entered_at: Mapped[datetime]
+    left_at: Mapped[datetime | None]
+    days: Mapped[float | None]
+    left_for_stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id"))
+    first_entry: Mapped[bool]
+    current_stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
+    created_on: Mapped[date]
 
 
 class DealTeamMember(Base):

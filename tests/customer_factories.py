@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from core.pipeline.stage_stays import refresh_stays
 from db.schema import Activity, Customer, Deal, DealStageHistory, Person
 
 
@@ -38,4 +39,5 @@ def stage_change(
     )
     session.add(record)
     session.flush()
+    refresh_stays(session.connection(), [deal.id])  # as every writer of the history does
     return record

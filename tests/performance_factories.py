@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.pipeline.stage_stays import refresh_stays
 from db.schema import (
     Activity,
     Customer,
@@ -112,6 +113,7 @@ def history(session: Session, record: Deal, *steps: tuple[str, date]) -> None:
         )
         previous = to_id
     session.flush()
+    refresh_stays(session.connection(), [record.id])  # as every writer of the history does
 
 
 def activity(

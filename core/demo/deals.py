@@ -30,6 +30,7 @@ from core.demo.money import (
     write_credit_splits,
 )
 from core.demo.vocabulary import LOST_REASONS, PRODUCTS
+from core.pipeline.stage_stays import rebuild_all_stays
 from core.pipeline.standard_stages import STANDARD_STAGES as STAGES
 from db.base import table_of
 from db.schema import Customer, Deal, DealStageHistory, DealTeamMember, Person
@@ -282,6 +283,7 @@ def _stage_history(build: DemoBuild, ids: np.ndarray, owner_ids: np.ndarray) -> 
             "amount": amount,
         },
     )
+    rebuild_all_stays(build.conn)
 
 
 def add_deal_teams(build: DemoBuild) -> None:

@@ -1,4 +1,5 @@
-"""Funnel and velocity from the stage history of a cohort of deals.
+"""Funnel and velocity from the stage history of a cohort of deals, read from the stays kept on
+write (core.pipeline.stage_stays): one pass over the cohort's deals, one over their stays.
 
 Rules:
 - Cohort: the deals created in the period, in the chosen scope (the company, a region with its
@@ -30,8 +31,7 @@ from core.models import Actor, Period, Role
 from core.org.access import ensure_can_view_person, in_scope
 from core.org.regions import load_region_tree
 from core.pipeline.wording import listing
-from db.schema import Deal, DealStageHistory, DealStatus, LostReason, Person, Stage
-from db.sql_dates import days_between
+from db.schema import Deal, DealStageStay, DealStatus, LostReason, Person, Stage
 
 
 class FunnelStage(BaseModel):
@@ -104,86 +104,54 @@ def funnel(
     ).all()
     won_id = next((s.id for s in stages if s.is_won), None)
     lost_id = next((s.id for s in stages if s.is_lost), None)
+    won_ids = [s.id for s in stages if s.is_won]
+    lost_ids = [s.id for s in stages if s.is_lost]
 
-    totals = session.execute(
-        select(
-            func.count(),
-            func.sum(case((Deal.status == DealStatus.WON, 1), else_=0)),
-            func.sum(case((Deal.status == DealStatus.LOST, 1), else_=0)),
-        ).where(*cohort)
-    ).one()
-    deals, won, lost = int(totals[0] or 0), int(totals[1] or 0), int(totals[2] or 0)
-
-    reached = {
-        stage_id: (int(n), int(w or 0), int(lo or 0))
-        for stage_id, n, w, lo in session.execute(
-            select(
-                DealStageHistory.to_stage_id,
-                func.count(func.distinct(DealStageHistory.deal_id)),
-                func.count(
-                    func.distinct(case((Deal.status == DealStatus.WON, DealStageHistory.deal_id)))
-                ),
-                func.count(
-                    func.distinct(case((Deal.status == DealStatus.LOST, DealStageHistory.deal_id)))
-                ),
-            )
-            .join(Deal, Deal.id == DealStageHistory.deal_id)
-            .where(*cohort)
-            .group_by(DealStageHistory.to_stage_id)
-        )
-    }
-
-    stays = (
-        select(
-            DealStageHistory.to_stage_id.label("stage_id"),
-            DealStageHistory.changed_at.label("entered"),
-            func.lead(DealStageHistory.changed_at)
-            .over(
-                partition_by=DealStageHistory.deal_id,
-                order_by=(DealStageHistory.changed_at, DealStageHistory.id),
-            )
-            .label("left"),
-        )
-        .join(Deal, Deal.id == DealStageHistory.deal_id)
+    # The cohort's deals once: totals by status and the lost deals by reason.
+    deals = won = lost = 0
+    reasons: list[tuple[str | None, int]] = []
+    for status, reason, count in session.execute(
+        select(Deal.status, LostReason.name, func.count())
+        .select_from(Deal)
+        .outerjoin(LostReason, LostReason.id == Deal.lost_reason_id)
         .where(*cohort)
-        .subquery()
-    )
-    days = days_between(session, stays.c.left, stays.c.entered, timestamps=True)
-    average_days = {
-        stage_id: Decimal(str(round(float(avg), 1)))
-        for stage_id, avg in session.execute(
-            select(stays.c.stage_id, func.avg(days))
-            .where(stays.c.left.is_not(None))
-            .group_by(stays.c.stage_id)
-        )
-        if avg is not None
-    }
+        .group_by(Deal.status, LostReason.id, LostReason.name, LostReason.position)
+        .order_by(func.count().desc(), LostReason.position, LostReason.name)
+    ):
+        deals += count
+        if status == DealStatus.WON:
+            won += count
+        elif status == DealStatus.LOST:
+            lost += count
+            reasons.append((reason, count))
 
-    # keyed by the stage left for Lost; None for a deal that was Lost from its creation
-    lost_at: dict[int | None, int] = {}
-    if lost_id is not None:
-        lost_at = dict(
-            session.execute(
-                select(DealStageHistory.from_stage_id, func.count())
-                .join(Deal, Deal.id == DealStageHistory.deal_id)
-                .where(DealStageHistory.to_stage_id == lost_id, *cohort)
-                .group_by(DealStageHistory.from_stage_id)
-            ).all()
-        )
-    # Counted with CASE rather than filtered on status, so the cohort's date index is used.
-    lost_count = func.sum(case((Deal.status == DealStatus.LOST, 1), else_=0))
-    reasons = [
-        (reason, count)
-        for reason, count in session.execute(
-            select(LostReason.name, lost_count)
-            .select_from(Deal)
-            .outerjoin(LostReason, LostReason.id == Deal.lost_reason_id)
-            .where(*cohort)
-            .group_by(LostReason.id, LostReason.name, LostReason.position)
-            .order_by(lost_count.desc(), LostReason.position, LostReason.name)
-        )
-        if count
+    # The cohort's stays once (kept on write by core.pipeline.stage_stays): reached, won and
+    # lost among them (a deal's status follows its current stage), days, and lost from here.
+    stay = DealStageStay
+    # every stage named, so the index is read one stage's range at a time, in stage order
+    in_cohort = [
+        stay.stage_id.in_([s.id for s in stages]),
+        stay.created_on.between(period.start, period.end),
     ]
+    if filters:
+        in_cohort.append(stay.deal_id.in_(select(Deal.id).where(*cohort)))
+    figures = session.execute(
+        select(
+            stay.stage_id,
+            func.sum(case((stay.first_entry, 1), else_=0)),
+            func.sum(case((stay.first_entry & stay.current_stage_id.in_(won_ids), 1), else_=0)),
+            func.sum(case((stay.first_entry & stay.current_stage_id.in_(lost_ids), 1), else_=0)),
+            func.avg(stay.days),
+            func.sum(case((stay.left_for_stage_id == lost_id, 1), else_=0)),
+        )
+        .where(*in_cohort)
+        .group_by(stay.stage_id)
+    ).all()
+    reached = {row[0]: (int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)) for row in figures}
+    average_days = {
+        row[0]: Decimal(str(round(float(row[4]), 1))) for row in figures if row[4] is not None
+    }
+    lost_at = {row[0]: int(row[5] or 0) for row in figures}
 
     open_stages = [s for s in stages if not s.is_won and not s.is_lost]
     rows = []

@@ -36,6 +36,7 @@ from core.i18n import _
 from core.models import Actor, DealStatus, ForecastCategory, Money, Role
 from core.org import audit
 from core.org.access import deals_in_view, ensure_active, in_scope
+from core.pipeline import stage_stays
 from core.pipeline.deals import ensure_can_edit_deal, load_deal
 from core.pipeline.follow_ups import add_follow_up
 from core.pipeline.rules import StageRule, move_blockers
@@ -409,6 +410,7 @@ def _insert(
         )
     )
     session.flush()
+    stage_stays.refresh_stays(session.connection(), [deal.id])
     if draft.next_step is not None and draft.next_step_due is not None:
         add_follow_up(
             session,

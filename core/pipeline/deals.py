@@ -35,7 +35,7 @@ from core.i18n import _
 from core.models import Actor, CashStatus, DealStatus, ForecastCategory, Money, Role
 from core.org import audit
 from core.org.access import ensure_can_edit_record, in_scope
-from core.pipeline import shares
+from core.pipeline import shares, stage_stays
 from core.pipeline.lost_reasons import offered_reason
 from core.pipeline.rules import (
     EditConflict,
@@ -228,6 +228,7 @@ def move_deal(
         )
     )
     save_deal(session, actor.id, deal)
+    stage_stays.refresh_stays(session.connection(), [deal.id])
     audit.record(
         session, actor, f"deal.move.{kind}", "deal", deal.id, before=before, after=_snapshot(deal)
     )

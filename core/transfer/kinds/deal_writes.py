@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select
 
 from core.i18n import _
 from core.models import DealStatus, ForecastCategory
-from core.pipeline import pricing
+from core.pipeline import pricing, stage_stays
 from core.transfer.formats import DealRow
 from core.transfer.import_context import (
     BATCH,
@@ -140,6 +140,7 @@ def write_new_deals(ctx: ImportContext, creates: list[dict], stages: list[StageI
                 history["amount"].append(amount)
                 history["reason"].append("imported")
         bulk_insert(conn, table_of(DealStageHistory), history)
+        stage_stays.refresh_stays(conn, ids.values())
         ctx.progress(_("writing deals"), 0.6 + 0.3 * min(1.0, (start + len(chunk)) / total))
 
 
@@ -189,4 +190,6 @@ def write_deal_updates(ctx: ImportContext, updates: list[dict]) -> None:
                 )
     if history:
         bulk_insert(conn, table_of(DealStageHistory), history)
+    # a new stage or a new created_on: the stays carry both
+    stage_stays.refresh_stays(conn, [item["current"].id for item in updates])
     pricing.reprice(session, deal_ids=[item["current"].id for item in updates])
