@@ -274,3 +274,10 @@ def test_a_deal_saved_through_one_instance_is_seen_through_the_other(
             screenshot(reader, "two-instances-reader-failed")
             raise
     engine.dispose()
+
+
+def test_the_deploy_guide_shows_the_files_the_test_uses():
+    """docs/deploy.md quotes deploy/'s files whole, so the guide is the tested configuration."""
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    for name in ("sales-app.conf", "nginx.conf", "sales-app@.service"):
+        assert (DEPLOY / name).read_text() in guide, f"docs/deploy.md does not quote {name}"
