@@ -40,11 +40,23 @@ def period_options(today: date) -> tuple[list[str], list[str], int]:
         return [p.label for p in periods], closed, fsm
 
 
-@cached("deals", "activities", "targets", "settings", "org")
-def load_leaderboard(person_id: int, label: str, line: str = "") -> list[scorecard.LeaderboardRow]:
+def _leaderboard(person_id: int, label: str, line: str) -> list[scorecard.LeaderboardRow]:
     actor, fsm = _actor(person_id)
     with read() as session:
         return scorecard.leaderboard(session, actor, parse_period(label, fsm), product_line=line)
+
+
+@cached("deals", "activities", "targets", "settings", "org")
+def load_leaderboard(person_id: int, label: str, line: str = "") -> list[scorecard.LeaderboardRow]:
+    return _leaderboard(person_id, label, line)
+
+
+@cached("deals", "activities", "targets", "settings", "org", ttl=None)
+def load_closed_leaderboard(
+    person_id: int, label: str, line: str = ""
+) -> list[scorecard.LeaderboardRow]:
+    """A closed period's leaderboard: it changes only with the data (kept until then)."""
+    return _leaderboard(person_id, label, line)
 
 
 @cached("deals", "activities", "targets", "settings", "org")
@@ -63,12 +75,22 @@ def load_trend(person_id: int, rep_id: int, label: str, line: str = "") -> list[
         return scorecard.score_trend(session, actor, rep_id, period, product_line=line)
 
 
-@cached("deals", "activities", "targets", "settings", "org")
-def load_regions(person_id: int, label: str, line: str = "") -> list[scorecard.Scorecard]:
+def _regions(person_id: int, label: str, line: str) -> list[scorecard.Scorecard]:
     actor, fsm = _actor(person_id)
     with read() as session:
         period = parse_period(label, fsm)
         return scorecard.region_scorecards(session, actor, period, product_line=line)
+
+
+@cached("deals", "activities", "targets", "settings", "org")
+def load_regions(person_id: int, label: str, line: str = "") -> list[scorecard.Scorecard]:
+    return _regions(person_id, label, line)
+
+
+@cached("deals", "activities", "targets", "settings", "org", ttl=None)
+def load_closed_regions(person_id: int, label: str, line: str = "") -> list[scorecard.Scorecard]:
+    """A closed period's region scorecards: they change only with the data."""
+    return _regions(person_id, label, line)
 
 
 @cached("deals", "targets", "customers", "org", "settings")
@@ -134,6 +156,15 @@ def load_benchmarks() -> evaluation.Benchmarks:
         return scorecard.benchmarks(session)
 
 
+SECTIONS = {
+    "leaderboard": "🏆 Leaderboard",
+    "scorecard": "🧾 Scorecard",
+    "regions": "🗺️ Regions",
+    "plan-vs-actual": "📋 Plan vs actual",
+    "funnel": "🔻 Funnel",
+    "weights": "⚖️ Weights",
+}
+# The sections by the name the address keeps (/performance?section=funnel).
 TAB_NAMES = {
     "🏆 Leaderboard": N_("🏆 Leaderboard"),
     "🧾 Scorecard": N_("🧾 Scorecard"),
@@ -232,21 +263,26 @@ if actor.sees_everything:
     names.append("⚖️ Weights")
 if (linked_rep := linked_id("rep")) is not None:  # /performance?rep=7 opens that scorecard
     st.session_state["perf_linked_rep"] = linked_rep
+    st.session_state["section"] = "scorecard"
 shown_rep = st.session_state.get("perf_linked_rep", actor.id)
-opens_on = "🧾 Scorecard" if "perf_linked_rep" in st.session_state else None
-tabs = dict(
-    zip(
-        names,
-        st.tabs(
-            [_(TAB_NAMES[n]) for n in names],
-            default=_(TAB_NAMES[opens_on]) if opens_on else None,
-        ),
-        strict=True,
-    )
+# Only the chosen section runs (st.tabs would run every tab's code on each run); the address
+# keeps it (/performance?section=funnel), so a link or a reload opens the same section.
+slugs = {name: slug for slug, name in SECTIONS.items()}
+chosen_slug = st.segmented_control(
+    _("Section"),
+    [slugs[n] for n in names],
+    default="leaderboard",
+    required=True,
+    format_func=lambda slug: _(TAB_NAMES[SECTIONS[slug]]),
+    key="section",
+    bind="query-params",
+    label_visibility="collapsed",
 )
+section = SECTIONS.get(chosen_slug or "", names[0])
 
-with tabs["🏆 Leaderboard"]:
-    board = load_leaderboard(actor.id, label, score_line)
+if section == "🏆 Leaderboard":
+    board_of = load_closed_leaderboard if label in closed_labels else load_leaderboard
+    board = board_of(actor.id, label, score_line)
     if not board:
         st.info(_("No reps to rank in your area yet."))
     else:
@@ -284,13 +320,13 @@ with tabs["🏆 Leaderboard"]:
         st.caption(
             _(
                 "▲ / ▼: more than one point up or down since the previous period. Open a rep's "
-                "scorecard in the next tab to see how the score is made."
+                "scorecard in the Scorecard section to see how the score is made."
             )
         )
         download_buttons(table, f"leaderboard-{label}")
         not_priced.show_won(load_not_priced(actor.id, label, "leaderboard"), not_priced.RANKED)
 
-with tabs["🧾 Scorecard"]:
+if section == "🧾 Scorecard":
     chosen = st.selectbox(
         _("Rep"),
         reps,
@@ -353,30 +389,135 @@ with tabs["🧾 Scorecard"]:
             st.subheader(_("Score trend"))
             st.altair_chart(charts.score_trend(frame), width="stretch")
 
-if leader:
-    with tabs["🗺️ Regions"]:
+if section == "🗺️ Regions":
+    try:
+        cards = load_regions(actor.id, label, score_line)
+    except DomainError as exc:
+        st.error(str(exc))
+        cards = []
+    if not cards:
+        st.info(_("No regions to compare in your area."))
+    else:
+        table = pd.DataFrame(
+            [
+                {
+                    "Region": c.entity,
+                    "Score": None if c.score is None else float(c.score),
+                    "Attainment %": percent(c.attainment),
+                    "Won": money(c.won),
+                    "Target": money(c.target),
+                    # A metric without data (no deal closed: no cycle time) reads "–".
+                    **{p.label: as_text([p.normalised], "{:.1f}".format)[0] for p in c.parts},
+                }
+                for c in sorted(cards, key=lambda c: -(c.score or 0))
+            ]
+        )
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config=headers(
+                table,
+                {
+                    "Score": st.column_config.ProgressColumn(
+                        _("Score"), min_value=0, max_value=100, format="%.1f"
+                    ),
+                    **{
+                        column: st.column_config.TextColumn(_(column), alignment="right")
+                        for column in table.columns
+                        if column not in ("Region", "Score")
+                    },
+                },
+            ),
+        )
+        heat = pd.DataFrame(
+            [
+                {"region": c.entity, "metric": p.label, "normalised": p.normalised}
+                for c in cards
+                for p in c.parts
+            ]
+        )
+        st.caption(
+            _(
+                "Metric columns and the chart: each metric normalised to 0-100 (the score's "
+                "parts before weighting)."
+            )
+        )
+        st.altair_chart(charts.region_heatmap(heat), width="stretch")
+        download_buttons(table, f"regions-{label}")
+        not_priced.show_won(load_not_priced(actor.id, label, "area"))
+
+if section == "📋 Plan vs actual":
+    if not closed_labels:
+        st.info(_("No period has closed yet."))
+    else:
+        left, right = st.columns(2)
+        closed = left.selectbox(
+            _("Closed period"), closed_labels, key="review_period", format_func=period_name
+        )
+        dimension = right.radio(
+            _("By"),
+            list(review.DIMENSIONS),
+            format_func=measure_review.dimension_name,
+            horizontal=True,
+            key="review_dimension",
+        )
+        measure, line = measure_review.choose_measure("review")
         try:
-            cards = load_regions(actor.id, label, score_line)
+            revenue = measure == "revenue"
+            rows = load_review(actor.id, closed, dimension, line) if revenue else []
         except DomainError as exc:
             st.error(str(exc))
-            cards = []
-        if not cards:
-            st.info(_("No regions to compare in your area."))
-        else:
-            table = pd.DataFrame(
-                [
-                    {
-                        "Region": c.entity,
-                        "Score": None if c.score is None else float(c.score),
-                        "Attainment %": percent(c.attainment),
-                        "Won": money(c.won),
-                        "Target": money(c.target),
-                        # A metric without data (no deal closed: no cycle time) reads "–".
-                        **{p.label: as_text([p.normalised], "{:.1f}".format)[0] for p in c.parts},
-                    }
-                    for c in sorted(cards, key=lambda c: -(c.score or 0))
-                ]
+            rows = []
+        if measure != "revenue":
+            measure_review.show_measure_review(actor.id, closed, dimension, measure, line)
+        elif not rows:
+            st.info(
+                _("Nothing was won or lost in {period} in your area.").format(
+                    period=period_name(closed)
+                )
             )
+        else:
+            frame = pd.DataFrame([r.model_dump() for r in rows])
+            part = review.DIMENSIONS[dimension]
+            if any(r.target_basis == "implied" for r in rows):
+                st.caption(_(IMPLIED[dimension]) if dimension in IMPLIED else _(IMPLIED["rep"]))
+            elif dimension == "product_line":
+                st.caption(_("Each product line's target is its own revenue plan's."))
+            st.altair_chart(
+                charts.variance(frame, part=measure_review.dimension_name(dimension)),
+                width="stretch",
+            )
+            table = pd.DataFrame(
+                {
+                    part: frame["label"],
+                    "Target": frame["target"].astype(float),
+                    "Won": frame["won"].astype(float),
+                    "Variance": frame["variance"].astype(float),
+                    "Variance %": frame["variance_pct"].map(percent),
+                    "Main driver": frame["main_driver"],
+                    "Closed deals": frame["closed_deals"],
+                    "Planned closed": frame["planned_closed_deals"].astype(float),
+                    "Win rate": frame["win_rate"].map(percent),
+                    "Win rate a year ago": frame["baseline_win_rate"].map(percent),
+                    "Average deal": frame["average_deal"].astype(float),
+                    "Average deal a year ago": frame["baseline_average_deal"].astype(float),
+                    "Deal volume effect": frame["volume_effect"].astype(float),
+                    "Win rate effect": frame["win_rate_effect"].astype(float),
+                    "Deal size effect": frame["deal_size_effect"].astype(float),
+                }
+            )
+            money_columns = [
+                "Target",
+                "Won",
+                "Variance",
+                "Average deal",
+                "Average deal a year ago",
+                "Deal volume effect",
+                "Win rate effect",
+                "Deal size effect",
+            ]
+            table[money_columns] = table[money_columns].round(0)
             st.dataframe(
                 table,
                 hide_index=True,
@@ -384,135 +525,29 @@ if leader:
                 column_config=headers(
                     table,
                     {
-                        "Score": st.column_config.ProgressColumn(
-                            _("Score"), min_value=0, max_value=100, format="%.1f"
-                        ),
+                        part: measure_review.dimension_name(dimension),
                         **{
-                            column: st.column_config.TextColumn(_(column), alignment="right")
-                            for column in table.columns
-                            if column not in ("Region", "Score")
+                            c: st.column_config.NumberColumn(_(c), format="localized")
+                            for c in money_columns
                         },
+                        "Planned closed": st.column_config.NumberColumn(
+                            _("Planned closed"), format="%.1f"
+                        ),
                     },
                 ),
             )
-            heat = pd.DataFrame(
-                [
-                    {"region": c.entity, "metric": p.label, "normalised": p.normalised}
-                    for c in cards
-                    for p in c.parts
-                ]
-            )
             st.caption(
                 _(
-                    "Metric columns and the chart: each metric normalised to 0-100 (the score's "
-                    "parts before weighting)."
+                    "Variance = won − target = deal volume effect + win rate effect + deal "
+                    "size effect. Planned closed deals = target ÷ (win rate × average deal a "
+                    "year ago)."
                 )
             )
-            st.altair_chart(charts.region_heatmap(heat), width="stretch")
-            download_buttons(table, f"regions-{label}")
-            not_priced.show_won(load_not_priced(actor.id, label, "area"))
+            download_buttons(table, f"plan-vs-actual-{closed}-{dimension}")
+        measure_review.show_months(actor.id, closed, measure, line)
+        not_priced.show_won(load_not_priced(actor.id, closed, "area"))
 
-    with tabs["📋 Plan vs actual"]:
-        if not closed_labels:
-            st.info(_("No period has closed yet."))
-        else:
-            left, right = st.columns(2)
-            closed = left.selectbox(
-                _("Closed period"), closed_labels, key="review_period", format_func=period_name
-            )
-            dimension = right.radio(
-                _("By"),
-                list(review.DIMENSIONS),
-                format_func=measure_review.dimension_name,
-                horizontal=True,
-                key="review_dimension",
-            )
-            measure, line = measure_review.choose_measure("review")
-            try:
-                revenue = measure == "revenue"
-                rows = load_review(actor.id, closed, dimension, line) if revenue else []
-            except DomainError as exc:
-                st.error(str(exc))
-                rows = []
-            if measure != "revenue":
-                measure_review.show_measure_review(actor.id, closed, dimension, measure, line)
-            elif not rows:
-                st.info(
-                    _("Nothing was won or lost in {period} in your area.").format(
-                        period=period_name(closed)
-                    )
-                )
-            else:
-                frame = pd.DataFrame([r.model_dump() for r in rows])
-                part = review.DIMENSIONS[dimension]
-                if any(r.target_basis == "implied" for r in rows):
-                    st.caption(_(IMPLIED[dimension]) if dimension in IMPLIED else _(IMPLIED["rep"]))
-                elif dimension == "product_line":
-                    st.caption(_("Each product line's target is its own revenue plan's."))
-                st.altair_chart(
-                    charts.variance(frame, part=measure_review.dimension_name(dimension)),
-                    width="stretch",
-                )
-                table = pd.DataFrame(
-                    {
-                        part: frame["label"],
-                        "Target": frame["target"].astype(float),
-                        "Won": frame["won"].astype(float),
-                        "Variance": frame["variance"].astype(float),
-                        "Variance %": frame["variance_pct"].map(percent),
-                        "Main driver": frame["main_driver"],
-                        "Closed deals": frame["closed_deals"],
-                        "Planned closed": frame["planned_closed_deals"].astype(float),
-                        "Win rate": frame["win_rate"].map(percent),
-                        "Win rate a year ago": frame["baseline_win_rate"].map(percent),
-                        "Average deal": frame["average_deal"].astype(float),
-                        "Average deal a year ago": frame["baseline_average_deal"].astype(float),
-                        "Deal volume effect": frame["volume_effect"].astype(float),
-                        "Win rate effect": frame["win_rate_effect"].astype(float),
-                        "Deal size effect": frame["deal_size_effect"].astype(float),
-                    }
-                )
-                money_columns = [
-                    "Target",
-                    "Won",
-                    "Variance",
-                    "Average deal",
-                    "Average deal a year ago",
-                    "Deal volume effect",
-                    "Win rate effect",
-                    "Deal size effect",
-                ]
-                table[money_columns] = table[money_columns].round(0)
-                st.dataframe(
-                    table,
-                    hide_index=True,
-                    width="stretch",
-                    column_config=headers(
-                        table,
-                        {
-                            part: measure_review.dimension_name(dimension),
-                            **{
-                                c: st.column_config.NumberColumn(_(c), format="localized")
-                                for c in money_columns
-                            },
-                            "Planned closed": st.column_config.NumberColumn(
-                                _("Planned closed"), format="%.1f"
-                            ),
-                        },
-                    ),
-                )
-                st.caption(
-                    _(
-                        "Variance = won − target = deal volume effect + win rate effect + deal "
-                        "size effect. Planned closed deals = target ÷ (win rate × average deal a "
-                        "year ago)."
-                    )
-                )
-                download_buttons(table, f"plan-vs-actual-{closed}-{dimension}")
-            measure_review.show_months(actor.id, closed, measure, line)
-            not_priced.show_won(load_not_priced(actor.id, closed, "area"))
-
-with tabs["🔻 Funnel"]:
+if section == "🔻 Funnel":
     scopes: list[tuple[str, int | None, int | None]] = []
     if leader:
         scopes.append((_("My whole area"), None, None))
@@ -594,52 +629,51 @@ with tabs["🔻 Funnel"]:
             )
             download_buttons(download, f"funnel-{funnel_label}")
 
-if actor.sees_everything:
-    with tabs["⚖️ Weights"]:
-        year = parse_period(label, fiscal_start).fiscal_year
-        st.caption(
-            _(
-                "Weights of the scorecard's metrics for FY{year}, in percent; they must sum to 100."
-            ).format(year=year)
+if section == "⚖️ Weights":
+    year = parse_period(label, fiscal_start).fiscal_year
+    st.caption(
+        _(
+            "Weights of the scorecard's metrics for FY{year}, in percent; they must sum to 100."
+        ).format(year=year)
+    )
+    current = load_weights(year)
+    with st.form("weights"):
+        entered = {
+            metric: st.number_input(
+                _(title),
+                min_value=0.0,
+                max_value=100.0,
+                value=float(current[metric]),
+                step=5.0,
+                key=f"weight_{metric}",
+            )
+            for metric, title in evaluation.METRICS.items()
+        }
+        saved = st.form_submit_button(_("Save weights"), type="primary")
+    if saved:
+        save(
+            lambda s: scorecard.set_weights(s, actor, year, entered),
+            _("Weights for FY{year} saved.").format(year=year),
+            affects={"settings"},
         )
-        current = load_weights(year)
-        with st.form("weights"):
-            entered = {
-                metric: st.number_input(
-                    _(title),
-                    min_value=0.0,
-                    max_value=100.0,
-                    value=float(current[metric]),
-                    step=5.0,
-                    key=f"weight_{metric}",
-                )
-                for metric, title in evaluation.METRICS.items()
-            }
-            saved = st.form_submit_button(_("Save weights"), type="primary")
-        if saved:
-            save(
-                lambda s: scorecard.set_weights(s, actor, year, entered),
-                _("Weights for FY{year} saved.").format(year=year),
-                affects={"settings"},
-            )
 
-        st.subheader(_("Normalisation"))
-        st.caption(_("What scores 100 on each metric (for cycle time also what scores 0)."))
-        bench = load_benchmarks()
-        with st.form("benchmarks"):
-            entered_bench = {
-                name: st.number_input(
-                    _(field.description or name),
-                    value=float(getattr(bench, name)),
-                    format="%.2f",
-                    key=f"bench_{name}",
-                )
-                for name, field in evaluation.Benchmarks.model_fields.items()
-            }
-            saved_bench = st.form_submit_button(_("Save normalisation"))
-        if saved_bench:
-            save(
-                lambda s: scorecard.set_benchmarks(s, actor, entered_bench),
-                _("Normalisation saved; every score is worked out again with it."),
-                affects={"settings"},
+    st.subheader(_("Normalisation"))
+    st.caption(_("What scores 100 on each metric (for cycle time also what scores 0)."))
+    bench = load_benchmarks()
+    with st.form("benchmarks"):
+        entered_bench = {
+            name: st.number_input(
+                _(field.description or name),
+                value=float(getattr(bench, name)),
+                format="%.2f",
+                key=f"bench_{name}",
             )
+            for name, field in evaluation.Benchmarks.model_fields.items()
+        }
+        saved_bench = st.form_submit_button(_("Save normalisation"))
+    if saved_bench:
+        save(
+            lambda s: scorecard.set_benchmarks(s, actor, entered_bench),
+            _("Normalisation saved; every score is worked out again with it."),
+            affects={"settings"},
+        )

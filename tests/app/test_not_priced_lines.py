@@ -122,6 +122,7 @@ def test_a_directors_home_lists_it_and_a_manager_elsewhere_does_not(app_database
 def test_the_scorecard_says_how_split_credit_counts(app_database):
     at = signed_in("manager")
     at.switch_page("pages/performance.py").run()
+    at.segmented_control(key="section").set_value("scorecard").run()
     assert not at.exception, at.exception
     captions = [c.value for c in at.caption]
     assert any("once for each credited person" in c for c in captions), captions

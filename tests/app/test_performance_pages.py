@@ -16,6 +16,13 @@ from db.schema import Person, ScorecardWeight
 from tests.app.conftest import signed_in
 
 
+def open_section(at, slug: str):
+    """Choose a section of Performance (only the chosen one runs)."""
+    at.segmented_control(key="section").set_value(slug).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def _with_actor(url, username, work):
     with session_factory(make_engine(url))() as session:
         actor = load_actor(
@@ -37,11 +44,8 @@ def test_each_role_opens_performance_and_alerts_without_an_error(username):
 def test_a_rep_sees_the_team_leaderboard_and_only_their_own_scorecard(app_database):
     at = signed_in("rep")
     at.switch_page("pages/performance.py").run()
-    labels = [t.label for t in at.tabs]
-    assert "🗺️ Regions" not in labels and "📋 Plan vs actual" not in labels
-    assert "⚖️ Weights" not in labels
+    assert at.segmented_control(key="section").options == ["Leaderboard", "Scorecard", "Funnel"]
     me = _with_actor(app_database, "rep", lambda s, a: a)
-    assert at.selectbox(key="perf_rep").options == [me.name]
     board = _with_actor(
         app_database,
         "rep",
@@ -50,11 +54,32 @@ def test_a_rep_sees_the_team_leaderboard_and_only_their_own_scorecard(app_databa
     shown = at.dataframe[0].value
     assert list(shown["Rep"]) == [row.rep for row in board]
     assert me.name in list(shown["Rep"])
+    open_section(at, "scorecard")
+    assert at.selectbox(key="perf_rep").options == [me.name]
+
+
+def test_only_the_chosen_section_runs(app_database):
+    at = signed_in("director")
+    at.switch_page("pages/performance.py").run()
+    assert at.segmented_control(key="section").value == "leaderboard"  # the default
+    assert [list(d.value.columns)[:2] for d in at.dataframe] == [["Rank", "Rep"]]
+    keys = {s.key for s in at.selectbox}
+    assert "perf_rep" not in keys and "funnel_scope" not in keys and "review_period" not in keys
+    assert not at.metric and not at.subheader
+    open_section(at, "funnel")
+    assert {s.key for s in at.selectbox} >= {"funnel_scope", "funnel_period"}
+    assert "perf_rep" not in {s.key for s in at.selectbox}
+    assert all("Rank" not in d.value.columns for d in at.dataframe)
+    assert [m.label for m in at.metric][:1] in ([], ["Deals created"])
+    open_section(at, "weights")
+    assert at.number_input(key="weight_attainment") is not None
+    assert not any(d for d in at.dataframe)
 
 
 def test_a_managers_scorecard_caption_adds_the_parts_up_to_the_score(app_database):
     at = signed_in("manager")
     at.switch_page("pages/performance.py").run()
+    open_section(at, "scorecard")
     rep_id = at.selectbox(key="perf_rep").value[0]
     card = _with_actor(
         app_database,
@@ -116,6 +141,7 @@ def test_weights_that_do_not_sum_to_100_are_refused_and_nothing_is_saved(app_dat
     before = _with_actor(app_database, "director", count)
     at = signed_in("director")
     at.switch_page("pages/performance.py").run()
+    open_section(at, "weights")
     at.number_input(key="weight_attainment").set_value(90.0)
     next(b for b in at.button if b.label == "Save weights").click().run()
     assert not at.exception

@@ -177,7 +177,7 @@ def test_scorecard_and_review_links_open_that_rep_and_that_review(context, app, 
     page = _signed_in(context, app)
     rep_id, rep_name, _ = records["rep"]
     page.goto(f"{app}/performance?rep={rep_id}")
-    expect(page.get_by_role("tab", name="🧾 Scorecard")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text("Score trend")).to_be_visible(timeout=30_000)  # the Scorecard section
     chosen = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Rep", exact=True))
     expect(chosen.locator("input")).to_have_value(rep_name)
     expect(page.get_by_test_id("stMetric").filter(has_text="Score")).to_be_visible()
