@@ -1,5 +1,7 @@
-"""The cached readers an import of each kind can change (ui.data.cached tags). An import also
-clears "settings", where its saved column mappings live."""
+"""The cached readers an import of each kind can change (ui.data.cached tags), what the import
+page says it writes. An import also names "settings", where its saved column mappings live.
+The caches follow the tables actually written (db.versions moves their data versions when the
+import commits), so a kind missing a tag here still shows its rows at the next rerun."""
 
 from core.transfer import Kind
 
