@@ -201,6 +201,7 @@ def test_a_deal_saved_through_one_instance_is_seen_through_the_other(
             context = stack.enter_context(browser.new_context(viewport=DESKTOP))
             context.add_cookies([{"name": "sales_route", "value": routes[instance], "url": proxy}])
             page = context.new_page()
+            page.set_default_timeout(60_000)  # two app instances and a browser on one machine
             seen: set[str] = set()
             page.on("response", lambda r, seen=seen: seen.add(r.headers.get("x-upstream", "-")))
             contexts[name] = (page, seen)
@@ -212,6 +213,8 @@ def test_a_deal_saved_through_one_instance_is_seen_through_the_other(
             expect(writer.get_by_text(re.compile(r"^Hello, "))).to_be_visible(timeout=30_000)
             wait_idle(writer)
             writer.goto(f"{proxy}/pipeline?deal={deal_id}")
+            expect(writer.get_by_text("Stage history")).to_be_visible(timeout=60_000)
+            wait_idle(writer)
             writer.get_by_text("✏️ Next step, close date, amount").click()
             new_amount = Decimal(amount) + DELTA
             box = writer.get_by_role("spinbutton", name="Amount")
