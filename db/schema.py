@@ -424,6 +424,14 @@ Index(
     sqlite_where=Deal.status == DealStatus.OPEN.value,
     postgresql_where=Deal.status == DealStatus.OPEN.value,
 )
+# The deals not priced (no rate on their day: few), by currency, for the not-priced notes.
+Index(
+    "ix_deal_not_priced",
+    Deal.currency,
+    Deal.amount,
+    sqlite_where=Deal.company_amount.is_(None),
+    postgresql_where=Deal.company_amount.is_(None),
+)
 
 
 class CreditSplit(Base):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Actor
 from core.org.access import load_actor
+from core.performance import alerts, funnel, scorecard
 from core.performance import plan_vs_actual as review
 from core.periods import quarter_of
 from core.pipeline import views
@@ -80,10 +81,17 @@ def sends(session: Session, call: Callable[[], object], table: str = "deal") -> 
     return found
 
 
+PARTIAL = ("ix_deal_not_priced",)
+"""Partial indexes whose every entry the query wants (the deals not priced): reading one
+whole is no scan of the table."""
+
+
 def never_scans(found: list[Statement], table: str, backend: str) -> None:
+    partial = "|".join(PARTIAL)
     for statement, plan in found:
         if backend == "sqlite":
-            assert not re.search(rf"\bSCAN {table}\b", plan), (statement, plan)
+            scans = re.sub(rf"SCAN {table} USING (COVERING )?INDEX ({partial})\b", "", plan)
+            assert not re.search(rf"\bSCAN {table}\b", scans), (statement, plan)
         else:
             assert f"Seq Scan on {table} " not in plan + " ", (statement, plan)
 
@@ -206,3 +214,73 @@ def test_the_pipeline_board_reads_open_deals_from_an_index(session, backend, use
     actor = _actor(session, username)
     found = sends(session, lambda: views.pipeline_board(session, actor, views.PipelineFilter()))
     never_scans(found, "deal", backend)
+
+
+# --- leaderboard, funnel, alerts (their indexes: migration 0022 and the stage stays) ----------
+
+
+@pytest.mark.parametrize("username", ["director", "manager"])
+def test_the_leaderboard_reads_every_part_from_an_index(session, backend, username):
+    """c: won and lost from ix_deal_won_closed, created from ix_deal_created_cover, activities
+    from ix_activity_person_date_type (a seek per rep and date range, type on the entry) and
+    the stage at the period start from ix_deal_stage_history_cover, never a scan."""
+    actor = _actor(session, username)
+    period = quarter_of(SEED_TODAY)
+
+    def call():
+        return scorecard.leaderboard(session, actor, period)
+
+    deals = sends(session, call)
+    never_scans(deals, "deal", backend)
+    uses(deals, "ix_deal_won_closed", backend=backend)
+    if username == "director":  # a manager's created deals are found by owner
+        uses(deals, "ix_deal_created_cover", backend=backend)
+    activity = sends(session, call, "activity")
+    never_scans(activity, "activity", backend)
+    uses(activity, "ix_activity_person_date_type", backend=backend)
+    history = sends(session, call, "deal_stage_history")
+    never_scans(history, "deal_stage_history", backend)
+    uses(history, "ix_deal_stage_history_cover", backend=backend)
+
+
+def test_the_funnel_reads_the_cohort_from_indexes(session, backend):
+    """d: the cohort's stage stays from ix_deal_stage_stay_cohort, its deals' outcomes from a
+    covering index on the creation date, never a scan of deal or of the stays."""
+    actor = _actor(session, "director")
+    period = quarter_of(SEED_TODAY)
+
+    def call():
+        return funnel.funnel(session, actor, period)
+
+    deals = sends(session, call)
+    never_scans(deals, "deal", backend)
+    uses(deals, "ix_deal_created_outcome", backend=backend)
+    stays = sends(session, call, "deal_stage_stay")
+    never_scans(stays, "deal_stage_stay", backend)
+    uses(stays, "ix_deal_stage_stay_cohort", backend=backend)
+
+
+@pytest.mark.parametrize("username", ["director", "manager"])
+@pytest.mark.parametrize("count", [False, True], ids=["list", "count"])
+def test_alert_rules_never_scan_deals_or_customers(session, backend, username, count):
+    """e: every rule of the alert list and of the navigation's open-alert count searches an
+    index: a deal's last activity on ix_activity_deal_date, neglected customers on
+    ix_customer_status_last_activity, deals not priced on the partial ix_deal_not_priced, and
+    (for the director) the stalled deals walk ix_deal_open_amount largest first."""
+    actor = _actor(session, username)
+
+    def call():
+        if count:
+            return alerts.open_alert_count(session, actor, today=SEED_TODAY)
+        return alerts.current_alerts(session, actor, today=SEED_TODAY)
+
+    deals = sends(session, call)
+    never_scans(deals, "deal", backend)
+    if username == "director":
+        uses(deals, "ix_deal_not_priced", covering=False, backend=backend)
+        if not count:
+            uses(deals, "ix_deal_open_amount", covering=False, backend=backend)
+    uses(deals, "ix_activity_deal_date", backend=backend)
+    customers = sends(session, call, "customer")
+    never_scans(customers, "customer", backend)
+    uses(customers, "ix_customer_status_last_activity", covering=False, backend=backend)

@@ -41,6 +41,7 @@ REPLACED = [
     ("ix_deal_stage_history_deal_changed", "deal_stage_history", ["deal_id", "changed_at"]),
 ]
 OPEN = sa.text("status = 'open'")
+NOT_PRICED = sa.text("company_amount IS NULL")
 
 
 def upgrade() -> None:
@@ -56,11 +57,19 @@ def upgrade() -> None:
         sqlite_where=OPEN,
         postgresql_where=OPEN,
     )
+    op.create_index(
+        "ix_deal_not_priced",
+        "deal",
+        ["currency", "amount"],
+        sqlite_where=NOT_PRICED,
+        postgresql_where=NOT_PRICED,
+    )
 
 
 def downgrade() -> None:
     for name, table, columns in REPLACED:
         op.create_index(name, table, columns)
+    op.drop_index("ix_deal_not_priced", table_name="deal")
     op.drop_index("ix_deal_open_amount", table_name="deal")
     for name, table, _columns in ADDED:
         op.drop_index(name, table_name=table)
