@@ -659,6 +659,7 @@ def main(argv: list[str] | None = None) -> None:
         help="a PostgreSQL database for the 5,000,000-deal scale (seeded when empty)",
     )
     parser.add_argument("--skip-5m", action="store_true", help="no 5,000,000-deal run")
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--page-runs", type=int, default=3, help="cold renders per page")
     parser.add_argument("--out", default=str(PROJECT_DIR / "docs" / "performance.md"))
@@ -672,7 +673,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     rows: list[Measurement] = []
-    backends = [("SQLite", f"sqlite:///{args.sqlite}", "large")]
+    backends = [] if args.skip_sqlite else [("SQLite", f"sqlite:///{args.sqlite}", "large")]
     if args.postgresql:
         backends.append(("PostgreSQL", args.postgresql, "large"))
     if args.postgresql_5m and not args.skip_5m:
