@@ -10,7 +10,8 @@ statement the engine sends, notes the tables an INSERT, UPDATE or DELETE changed
 that changed no row notes nothing), and bumps their tags when the transaction commits. Rows
 written past SQLAlchemy (PostgreSQL's COPY in db.bulk) are noted with `note_write`. The
 migrations' own transactions move nothing: the migration that creates the versions starts
-them at random numbers, so a cache never mistakes one database for another.
+them at random numbers (and so does the first write after the table is emptied, as a fresh
+seed does), so a cache never mistakes one database for another.
 
 A cached reader names the tags it reads (ui.data.cached) and is keyed by their versions, so a
 write clears exactly the figures that read what it changed: a rep's deal move moves "deals"
@@ -171,6 +172,9 @@ def _after_cursor_execute(conn, cursor, statement, parameters, context, executem
     if not executemany and getattr(cursor, "rowcount", -1) == 0:
         return  # an UPDATE or DELETE that matched nothing
     for table in tables:
+        if table == "data_version" and statement.lstrip()[:6].upper() in ("DELETE", "TRUNCA"):
+            # the versions themselves wiped (a fresh seed): every tag starts afresh at commit
+            conn.info.setdefault(_NOTED, set()).update(TAGS)
         note_write(conn, table)
 
 
