@@ -21,7 +21,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
-from core.i18n import CHINESE, LOCALES_DIR, catalogue_files, compile_catalogues
+from core.errors import NotFound
+from core.i18n import CHINESE, LOCALES_DIR, _, catalogue_files, compile_catalogues
 
 ROOT = LOCALES_DIR.parent
 SOURCES = ("app.py", "manage.py", "pages", "ui", "core", "cli")
@@ -106,9 +107,26 @@ def problems(language: str = CHINESE) -> list[str]:
     return out
 
 
+def areas(language: str = CHINESE) -> list[str]:
+    """The areas that have a catalogue (a new area starts as a .po file added by hand)."""
+    return [path.stem for path in catalogue_files(language)]
+
+
+def known_catalogue(area: str) -> Path:
+    """The catalogue of an existing area; any other name is refused, so a mistyped area never
+    writes a stray file among the catalogues."""
+    if area not in areas():
+        raise NotFound(
+            _("There is no catalogue '{area}'; the areas are: {known}.").format(
+                area=area, known=", ".join(areas())
+            )
+        )
+    return catalogue_path(area)
+
+
 def update(area: str, paths: list[str]) -> int:
     """Adds the messages of `paths` that no catalogue has yet to the area's catalogue."""
-    path = catalogue_path(area)
+    path = known_catalogue(area)
     catalog = load(path)
     known = translated()
     added = 0
@@ -124,7 +142,7 @@ def update(area: str, paths: list[str]) -> int:
 def fill(area: str, translations: dict[str, str | list[str]]) -> int:
     """Sets the translations of an area's catalogue from a {English: Chinese} mapping (a plural's
     key is its singular); messages not yet in the catalogue are added."""
-    path = catalogue_path(area)
+    path = known_catalogue(area)
     catalog = load(path)
     plurals = {e.id[0]: e.id for e in catalog if isinstance(e.id, tuple)}
     for english, chinese in translations.items():
@@ -148,6 +166,8 @@ def run(args) -> str:
     if args.action == "check":
         found = problems()
         return "\n".join(found) if found else "Every message is translated."
+    if args.action in ("update", "fill"):
+        known_catalogue(args.area)  # before reading any file
     if args.action == "update":
         return f"{update(args.area, args.paths)} new messages added to {args.area}.po."
     if args.action == "fill":

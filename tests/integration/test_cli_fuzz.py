@@ -78,6 +78,23 @@ def _leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
 COMMANDS = {path: p for path, p in _leaf_commands(manage.build_parser()) if path not in NOT_FUZZED}
 
 
+@pytest.fixture(autouse=True, scope="module")
+def catalogues_of_its_own(tmp_path_factory):
+    """`i18n update|fill|compile` write catalogues: here into a copy, never the project's."""
+    import shutil
+
+    import cli.translations
+    import core.i18n
+
+    copy = tmp_path_factory.mktemp("locales") / "locales"
+    shutil.copytree(core.i18n.LOCALES_DIR, copy)
+    patch = pytest.MonkeyPatch()
+    for module in (core.i18n, cli.translations):
+        patch.setattr(module, "LOCALES_DIR", copy)
+    yield copy
+    patch.undo()
+
+
 @pytest.fixture(scope="module")
 def fuzz_db(backend, tmp_path_factory) -> str:
     """A throw-away database (never the shared test database) with the small demo data."""
