@@ -364,8 +364,15 @@ class Deal(Base):
             "company_amount",
             "credit_shared",
         ),
-        # The funnel's cohort by status and lost reason (covering; migration 0023).
-        Index("ix_deal_created_outcome", "created_on", "status", "lost_reason_id"),
+        # The funnel's cohort by status and lost reason, in a scope (covering; migration 0023).
+        Index(
+            "ix_deal_created_outcome",
+            "created_on",
+            "status",
+            "lost_reason_id",
+            "region_id",
+            "owner_id",
+        ),
         AUTOINCREMENT,
     )
 
@@ -536,6 +543,7 @@ class DealStageStay(Base):
             "current_stage_id",
             "left_for_stage_id",
             "days",
+            "deal_id",
         ),
         Index("ix_deal_stage_stay_deal", "deal_id"),
     )

@@ -89,13 +89,24 @@ def upgrade() -> None:
     op.create_index(
         "ix_deal_stage_stay_cohort",
         "deal_stage_stay",
-        ["stage_id", "created_on", "first_entry", "current_stage_id", "left_for_stage_id", "days"],
+        [
+            "stage_id",
+            "created_on",
+            "first_entry",
+            "current_stage_id",
+            "left_for_stage_id",
+            "days",
+            "deal_id",
+        ],
         unique=False,
     )
     op.create_index("ix_deal_stage_stay_deal", "deal_stage_stay", ["deal_id"], unique=False)
     # the funnel's totals and lost reasons of a cohort from the index alone
     op.create_index(
-        "ix_deal_created_outcome", "deal", ["created_on", "status", "lost_reason_id"], unique=False
+        "ix_deal_created_outcome",
+        "deal",
+        ["created_on", "status", "lost_reason_id", "region_id", "owner_id"],
+        unique=False,
     )
 
 
