@@ -71,9 +71,9 @@ def funnel_history(dialect: str) -> str:
       SELECT h.deal_id, h.to_stage_id AS st, h.from_stage_id AS fr, {dur} AS dur
         FROM deal_stage_history h
        WHERE h.deal_id IN (SELECT id FROM deal WHERE created_on BETWEEN :fs AND :fe))
-    SELECT 'dur', st, COUNT(dur), SUM(dur), NULL FROM w GROUP BY st
+    SELECT 'dur', st, COUNT(dur), SUM(dur), CAST(NULL AS BIGINT) FROM w GROUP BY st
     UNION ALL
-    SELECT 'lost_at', fr, COUNT(*), NULL, NULL FROM w
+    SELECT 'lost_at', fr, COUNT(*), CAST(NULL AS NUMERIC), CAST(NULL AS BIGINT) FROM w
      WHERE st IN (SELECT id FROM stage WHERE is_lost) GROUP BY fr
     UNION ALL
     SELECT 'reached', x.st, COUNT(*), SUM({won}), SUM({lost})
