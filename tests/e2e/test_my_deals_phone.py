@@ -143,8 +143,9 @@ def _journey(page, app_url, console_errors, tmp_path_factory):
         move_and_visit=visit_logged - started,
         whole_journey=finished - started,
     )
+    # The timings are reported, not asserted: a wall-clock budget in a browser test passes or
+    # fails with the machine's load (the suite runs in parallel); budgets belong to `make bench`.
     print(f"\nphone journey timings (s): {TIMINGS}")
-    assert TIMINGS["move_and_visit"] < 30
 
     with factory() as session:
         deal = session.get(Deal, deal_id)
