@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from alembic import command
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 from core.models import Actor, Period, Role
@@ -347,3 +347,43 @@ def test_the_migration_backfills_the_stays_on_postgresql():
         _backfill_roundtrip(engine)
     finally:
         engine.dispose()
+
+
+def test_the_funnel_reads_covering_indexes_only_on_sqlite(session, backend):
+    """The plan of each statement the funnel sends (a region's quarter): the stays and the deals
+    of the cohort from their covering indexes, never a scan."""
+    if backend != "sqlite":
+        return  # PostgreSQL plans by statistics; the figures test above runs there too
+    sent: list[tuple[str, tuple]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    engine = session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        region = session.scalar(select(Deal.region_id).limit(1))
+        fy = _day(session.scalar(select(Deal.created_on).order_by(Deal.created_on.desc()))).year
+        quarter = Period(
+            label="Q3", kind="quarter", start=date(fy, 7, 1), end=date(fy, 9, 30), fiscal_year=fy
+        )
+        funnel.funnel(session, _director(session), quarter, region_id=region)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    plans = {
+        statement: " | ".join(
+            row[-1]
+            for row in session.connection().exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters
+            )
+        )
+        for statement, parameters in sent
+        if "FROM deal" in statement and "GROUP BY" in statement
+    }
+    stays = [p for s, p in plans.items() if "deal_stage_stay" in s]
+    deals = [p for s, p in plans.items() if "deal_stage_stay" not in s]
+    assert len(stays) == 1 and len(deals) == 1, plans
+    assert "COVERING INDEX ix_deal_stage_stay_cohort" in stays[0], stays
+    assert "COVERING INDEX ix_deal_created_outcome" in stays[0], stays
+    assert "COVERING INDEX ix_deal_created_outcome" in deals[0], deals
+    assert "SCAN" not in stays[0] + deals[0], plans
