@@ -86,7 +86,10 @@ def seeded_database(folder: Path) -> str:
     """A SQLite file under `folder` with the small demo data; returns its URL. The first call
     of the run seeds a template through `manage.py seed`; the others copy it."""
     key = f"e2e-small-5-{SEED_TODAY.isoformat()}"
-    return copied_sqlite(_TEMPLATES[0], key, _seed_small, folder / "e2e.db")
+    # a fixture set up before the autouse one (pytest does not order them) uses its worker's
+    # folder: `folder` comes from tmp_path_factory.mktemp, directly under the worker's basetemp
+    templates = _TEMPLATES[0] if _TEMPLATES else folder.parent / "seed-templates"
+    return copied_sqlite(templates, key, _seed_small, folder / "e2e.db")
 
 
 @contextmanager
@@ -183,6 +186,10 @@ def sign_out(page) -> None:
 
 def sign_in(page, app_url: str, username: str, password: str = "demo") -> None:
     page.goto(app_url)
-    page.get_by_role("textbox", name="Username or email").fill(username)
+    # a served app's first page imports every module: on a loaded machine (parallel workers)
+    # that alone can pass the 30 s default, so wait for the form itself, longer
+    field = page.get_by_role("textbox", name="Username or email")
+    field.wait_for(state="visible", timeout=90_000)
+    field.fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
