@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
@@ -29,7 +30,7 @@ from core.progress import scopes
 from db.schema import Person
 from tests.conftest import SEED_TODAY
 
-Statement = tuple[str, object]
+Statement = tuple[str, Any]
 
 
 @contextmanager
@@ -65,7 +66,7 @@ def plans(session: Session, statements: list[Statement], table: str = "deal") ->
         if not _reads(statement, table):
             continue
         explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
-        rows = connection.exec_driver_sql(explain + statement, parameters)  # type: ignore[arg-type]
+        rows = connection.exec_driver_sql(explain + statement, parameters)
         out.append((statement, " | ".join(str(row[-1]).strip() for row in rows)))
     if postgres:
         connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
@@ -108,7 +109,9 @@ def uses(found: list[Statement], index: str, *, covering: bool = True, backend: 
 
 
 def _actor(session: Session, username: str) -> Actor:
-    return load_actor(session, session.scalar(select(Person.id).where(Person.username == username)))
+    person_id = session.scalar(select(Person.id).where(Person.username == username))
+    assert person_id is not None, username
+    return load_actor(session, person_id)
 
 
 # --- attainment (Home: won vs target by rep for a manager, by region for a director) -----------
