@@ -197,6 +197,25 @@ def clear_caches(affects: Collection[str] | None = None) -> None:
             reader.clear()
 
 
+_SEEN_VERSION = "_seen_version_"
+
+
+def version_seen(key: str, current: int) -> int:
+    """The version of a record as the person last saw it (the previous run of this session),
+    for a write that must not overwrite a change made since; `current` the first time, and
+    after this session's own write. The record itself is read afresh at every run (the data
+    versions), so the version a form was filled against is the one shown before the click."""
+    slot = _SEEN_VERSION + key
+    seen = st.session_state.get(slot, current)
+    st.session_state[slot] = current
+    return seen
+
+
+def _forget_versions_seen() -> None:
+    for slot in [k for k in st.session_state if str(k).startswith(_SEEN_VERSION)]:
+        del st.session_state[slot]
+
+
 @contextmanager
 def write(affects: Collection[str] | None = None) -> Iterator[Session]:
     """A transaction: commits at the end of the block, rolls back on error. The commit moves
@@ -210,6 +229,8 @@ def write(affects: Collection[str] | None = None) -> Iterator[Session]:
             yield session
     finally:
         _forget_run_versions()
+    if get_script_run_ctx() is not None:
+        _forget_versions_seen()
 
 
 def save(

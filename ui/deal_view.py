@@ -22,7 +22,7 @@ from core.pipeline import deals, stages, views
 from core.pipeline.deals import CashStep, DealMove, DealUpdate
 from core.pipeline.views import DealDetail
 from ui.activity_form import add_follow_up_form, quick_add_activity
-from ui.data import cached, read, save, write
+from ui.data import cached, read, save, version_seen, write
 from ui.deal_actions import render_clone, render_mark_lost, render_reopen
 from ui.deal_credit import render_credit
 from ui.deal_form import currency_label, currency_options
@@ -495,6 +495,9 @@ def render_deal(
     another deal (its copy)."""
     try:
         detail = load_detail(actor.id, deal_id)
+        # writes check the version shown before the click, not the one read afresh now
+        seen = version_seen(f"deal_{key}_{deal_id}", detail.version)
+        detail = detail.model_copy(update={"version": seen})
     except DomainError as exc:
         st.error(str(exc))
         return
