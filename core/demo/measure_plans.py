@@ -28,7 +28,7 @@ from core.periods import fiscal_year
 from core.plans.allocation import compute_allocation
 from core.plans.cells import PlanCells, series_of, write_cells
 from core.plans.line_plans import line_shares
-from core.progress import figures
+from core.progress import counts
 from db.schema import SeasonalityPercent, TargetPlan
 
 PROFILES = {
@@ -95,11 +95,11 @@ def _count_plan(session: Session, build: DemoBuild, year: int, measure: Measure)
     mixes in the average rep, see `_history_weights`, the ramp doing the rest for new hires)
     and take the history's seasonality (units: the year-end push)."""
     if year < build.fy:
-        done = figures.achieved(session, fiscal_year(year), measure, by="company")
+        done = counts.achieved(session, fiscal_year(year), measure, by="company")
         exact = sum(done.values(), Decimal(0)) * Decimal(str(build.rng.uniform(0.98, 1.08)))
         how = "what the year was expected to bring"
     else:
-        before = figures.achieved(session, fiscal_year(year - 1), measure, by="company")
+        before = counts.achieved(session, fiscal_year(year - 1), measure, by="company")
         exact = sum(before.values(), Decimal(0)) * Decimal(str(GROWTH[measure]))
         how = "last year's figure plus a growth goal"
     whole = int(exact)
@@ -140,7 +140,7 @@ def _history_weights(
     """Each rep's weight: three quarters their own count of the measure in the year before,
     one quarter the average rep's (so a rep who had a thin year still carries a target); a rep
     who was not there for all of that year weighs as the average rep."""
-    done = figures.achieved(session, fiscal_year(year - 1), measure, by="owner")
+    done = counts.achieved(session, fiscal_year(year - 1), measure, by="owner")
     full_year = day_number(date(year - 1, 1, 1))
     rep_ids = [int(r) for r in build.rep_ids]
     veterans = [r for r, hired in zip(rep_ids, build.rep_hire.tolist()) if hired <= full_year]

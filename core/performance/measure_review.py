@@ -5,7 +5,7 @@ line, and month by month for the actor's whole area.
 Rules:
 - Target: the active plan of the measure and product line (core.progress.figures target rows:
   a region's own rows, a rep's rows; the area's target is its top regions' own rows).
-- Achieved: core.progress.figures.achieved (won revenue, units of won deals, deals created,
+- Achieved: core.progress.counts.achieved (won revenue, units of won deals, deals created,
   visits logged), by month `achieved_by_month`; a product line counts the deals of every
   product in the line (visits have no product line).
 - Variance = achieved - target; variance % = variance / target. No target: no variance.
@@ -29,7 +29,7 @@ from core.models import COUNT_MEASURES, Actor, Measure, Period, measure_of
 from core.org.regions import load_region_tree
 from core.performance.plan_vs_actual import review_scope
 from core.performance.scorecard import comparable_regions
-from core.progress import figures
+from core.progress import counts, figures
 from core.progress.measures import MeasureRow, measure_rows, targets_report
 from core.progress.scopes import region_entity
 
@@ -147,7 +147,7 @@ def plan_by_month(
     product_line: str = "",
 ) -> list[MonthRow]:
     """The actor's area month by month: the target of the measure's plan series (the top
-    regions' own rows) against `figures.achieved_by_month`, with running totals."""
+    regions' own rows) against `counts.achieved_by_month`, with running totals."""
     chosen, line = _checked(measure, product_line)
     region_ids, tops = review_scope(session, actor)
     monthly = figures.region_targets_by_month(
@@ -158,8 +158,8 @@ def plan_by_month(
         for start, amount in months.items():
             targets[start] = targets.get(start, Decimal(0)) + amount
     by = "company" if region_ids is None else "region"
-    where = [] if region_ids is None else [figures.measure_key(chosen, by).in_(region_ids)]
-    done = figures.achieved_by_month(
+    where = [] if region_ids is None else [counts.measure_key(chosen, by).in_(region_ids)]
+    done = counts.achieved_by_month(
         session, period, chosen, by=by, where=where, product_line=line or None
     )
     achieved: dict[date, Decimal] = {}

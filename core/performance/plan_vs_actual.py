@@ -51,7 +51,7 @@ from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
 from core.performance.scorecard import comparable_regions
 from core.periods import add_months, fiscal_year, month, quarter_of
-from core.progress import figures
+from core.progress import counts, figures
 from db.schema import Deal, Person
 
 DIMENSIONS = {
@@ -114,7 +114,7 @@ def _outcomes(
     by = "owner" if dimension == "rep" else dimension
     where: list = [Deal.region_id.in_(region_ids)] if region_ids is not None else []
     if product_line:
-        where.append(figures.in_line(product_line))
+        where.append(counts.in_line(product_line))
     won = figures.won(session, period, by=by, where=where)
     lost = figures.lost(session, period, by=by, where=where)
     return {

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from core.evaluation import Benchmarks, CountFigure, RawFigures
 from core.models import Measure, Period, Role
 from core.org.regions import load_region_tree
+from core.progress import counts as measure_counts
 from core.progress import figures, measures, snapshots
 from core.progress.scopes import Entity, region_entity
 from db.schema import Activity, CreditSplit, Deal, DealStatus, Person
@@ -74,7 +75,7 @@ def _committed_at_start(
     if ids is not None:
         query = query.where(key.in_(ids))
     if line:
-        query = query.where(figures.in_line(line))
+        query = query.where(measure_counts.in_line(line))
     return {
         entity: {"committed_at_start": Decimal(total or 0), "committed_won": Decimal(won or 0)}
         for entity, total, won in session.execute(query)
@@ -225,7 +226,7 @@ def rep_figures(
     line = product_line
     deal_filters: list = [] if person_ids is None else [Deal.owner_id.in_(person_ids)]
     if line:
-        deal_filters.append(figures.in_line(line))
+        deal_filters.append(measure_counts.in_line(line))
     activity_filters = [] if person_ids is None else [Activity.person_id.in_(person_ids)]
     deals = _deal_figures(session, period, "owner", deal_filters)
     acts = _activity_counts(session, period, Activity.person_id, activity_filters)
@@ -282,7 +283,7 @@ def rep_figures_by_period(
     line = product_line
     deal_filters: list = [] if person_ids is None else [Deal.owner_id.in_(person_ids)]
     if line:
-        deal_filters.append(figures.in_line(line))
+        deal_filters.append(measure_counts.in_line(line))
     deals = _deal_figures_by_period(session, periods, "owner", deal_filters)
     acts = _rep_activity_counts(session, periods, person_ids)
     out = []
@@ -331,7 +332,7 @@ def region_figures(
     everywhere = nodes | {tree.root_id} >= set(tree.names)
     deal_filters: list = [] if everywhere else [Deal.region_id.in_(nodes)]
     if line:
-        deal_filters.append(figures.in_line(line))
+        deal_filters.append(measure_counts.in_line(line))
     activity_filters = [] if everywhere else [Person.region_id.in_(nodes)]
     deals = _deal_figures_by_period(session, [period], "region", deal_filters)[0]
     acts = _activity_counts(session, period, Person.region_id, activity_filters)

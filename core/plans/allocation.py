@@ -63,7 +63,7 @@ from core.plans.rules import (
 )
 from core.plans.seasonality import BUILT_IN, profile_percentages
 from core.plans.stretch import stretch_levels_of
-from core.progress import figures
+from core.progress import counts, figures
 from db.schema import Customer, Person, Region, TargetPlan
 
 SEASONALITIES = BUILT_IN
@@ -111,10 +111,10 @@ def _method_data(
     product_line: str = "",
 ) -> dict[int, Decimal] | None:
     wanted = set(rep_ids)
-    line = [figures.in_line(product_line)] if product_line else []
+    line = [counts.in_line(product_line)] if product_line else []
     if method == Method.HISTORY:
         period = span_of_months(add_months(year_start, -HISTORY_MONTHS), year_start)
-        done = figures.achieved(
+        done = counts.achieved(
             session, period, measure, by="owner", product_line=product_line or None
         )
         return {owner: amount for owner, amount in done.items() if owner in wanted}
@@ -141,7 +141,7 @@ def history_season(
     before the plan year."""
     period = span_of_months(add_months(year_start, -36), year_start)
     won: dict[int, Decimal] = {}
-    monthly = figures.achieved_by_month(
+    monthly = counts.achieved_by_month(
         session, period, measure, by="company", product_line=product_line or None
     )
     for (__, month_start), amount in monthly.items():

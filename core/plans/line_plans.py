@@ -39,7 +39,7 @@ from core.plans.allocation import (
 from core.plans.cells import PlanInfo, plan_by_id, plan_months, series_of
 from core.plans.lines import LINE_MEASURES, product_lines
 from core.plans.rules import allocate_refusal, ensure
-from core.progress import figures
+from core.progress import counts
 
 LINE_METHODS = ("history", "equal", "manual")
 """How a plan is broken down by product line."""
@@ -63,7 +63,7 @@ def line_shares(
     if method == "history":
         start = plan_months(fiscal_year, fiscal_start_month(session))[0]
         period = span_of_months(add_months(start, -HISTORY_MONTHS), start)
-        done = figures.achieved(session, period, measure, by="product_line")
+        done = counts.achieved(session, period, measure, by="product_line")
         weights = {line: Decimal(done.get(line, 0)) for line in lines}
         if not any(weights.values()):
             raise ValidationFailed(

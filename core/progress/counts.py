@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.errors import ValidationFailed
 from core.i18n import _
 from core.models import Measure, Period, measure_of
+from core.progress import figures
 from db.schema import Activity, ActivityType, Deal, Person, Product
 
 
@@ -28,7 +29,6 @@ def measure_key(measure: object, by: str) -> Any:
     """The column a measure is grouped by for `by` (company, region, owner, product_line):
     deals by their credited region and owner, visits by their person and the person's
     region."""
-    from core.progress import figures  # re-exports this module: read when called
 
     if measure_of(measure) == Measure.VISITS:
         if by == "product_line":
@@ -56,7 +56,6 @@ def achieved(
       person's current region).
     `product_line` keeps only deals of that line (visits have none). `where` holds conditions
     on the grouped table (deals, or visits and their person)."""
-    from core.progress import figures  # re-exports this module: read when called
 
     chosen = measure_of(measure)
     line = [in_line(product_line)] if product_line else []
@@ -78,7 +77,6 @@ def achieved_by_month(
     product_line: str | None = None,
 ) -> dict[tuple[Any, date], Decimal]:
     """`achieved` by `by` and calendar month (of the close, creation or visit date)."""
-    from core.progress import figures  # re-exports this module: read when called
 
     chosen = measure_of(measure)
     if chosen == Measure.REVENUE:
@@ -99,7 +97,6 @@ def _counted(
     monthly: bool = False,
 ) -> dict[tuple[Any, date | None], Decimal]:
     """(key, month or None) -> the count of a count measure (units, visits, deals created)."""
-    from core.progress import figures  # re-exports this module: read when called
 
     key = measure_key(measure, by)
     if product_line and measure == Measure.VISITS:

@@ -58,11 +58,6 @@ from core.pipeline.flags import overdue_sql
 # Re-exported: every caller reads targets and counts from this module.
 from core.progress.amounts import CENT as CENT
 from core.progress.amounts import ZERO, money
-from core.progress.counts import _counted as _counted
-from core.progress.counts import achieved as achieved
-from core.progress.counts import achieved_by_month as achieved_by_month
-from core.progress.counts import in_line as in_line
-from core.progress.counts import measure_key as measure_key
 from core.progress.targets_read import _target_rows as _target_rows
 from core.progress.targets_read import active_plan_id
 from core.progress.targets_read import region_targets_by_month as region_targets_by_month

@@ -28,7 +28,7 @@ from core.i18n import _
 from core.models import COUNT_MEASURES, Actor, Measure, Period, Role, measure_of
 from core.org.access import ensure_active, in_scope
 from core.org.regions import load_region_tree
-from core.progress import figures, forecast
+from core.progress import counts, figures, forecast
 from core.progress.attainment import monthly_targets, rep_report_regions, report_entities
 from core.progress.scopes import (
     Entity,
@@ -89,7 +89,7 @@ def _restriction(measure: Measure, by: str, entities: Sequence[Entity]) -> list:
         if entity.base_keys is None:
             return []
         keys |= entity.base_keys
-    return [figures.measure_key(measure, by).in_(keys)]
+    return [counts.measure_key(measure, by).in_(keys)]
 
 
 def measure_rows(
@@ -113,7 +113,7 @@ def measure_rows(
     where = _restriction(chosen, by, entities)
     if rep_regions is not None and chosen != Measure.VISITS:
         where.append(Deal.region_id.in_(rep_regions))
-    done = figures.achieved(
+    done = counts.achieved(
         session, period, chosen, by=by, where=where, product_line=product_line or None
     )
     targets = monthly_targets(
@@ -174,11 +174,11 @@ def rep_entities_for(
     if region_ids is not None and measure == Measure.VISITS:
         # the visits of the regions' people (by person id: the visits index leads with it)
         people_there = select(Person.id).where(Person.region_id.in_(region_ids))
-        where.append(figures.measure_key(measure, "owner").in_(people_there))
+        where.append(counts.measure_key(measure, "owner").in_(people_there))
     elif region_ids is not None:
         where.append(Deal.region_id.in_(region_ids))
     ids |= set(
-        figures.achieved(
+        counts.achieved(
             session, period, measure, by="owner", where=where, product_line=product_line or None
         )
     )
