@@ -74,6 +74,10 @@ def frozen_date(day: date) -> type:
         def today(cls) -> date:
             return REAL_DATE(day.year, day.month, day.day)
 
+        @classmethod
+        def __get_pydantic_core_schema__(cls, source, handler):  # a model built meanwhile
+            return handler(REAL_DATE)
+
     return FrozenDate
 
 
