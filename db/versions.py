@@ -169,8 +169,14 @@ def _after_cursor_execute(conn, cursor, statement, parameters, context, executem
     tables = written_tables(statement)
     if not tables:
         return
-    if not executemany and getattr(cursor, "rowcount", -1) == 0:
-        return  # an UPDATE or DELETE that matched nothing
+    head = statement.lstrip()[:6].upper()
+    if (
+        head in ("UPDATE", "DELETE")
+        and not executemany
+        and "RETURNING" not in statement.upper()
+        and getattr(cursor, "rowcount", -1) == 0
+    ):
+        return  # an UPDATE or DELETE that matched nothing (with RETURNING the count comes later)
     for table in tables:
         if table == "data_version" and statement.lstrip()[:6].upper() in ("DELETE", "TRUNCA"):
             # the versions themselves wiped (a fresh seed): every tag starts afresh at commit

@@ -241,3 +241,12 @@ def test_a_reseed_starts_every_tag_afresh(tmp_path):
     engine.dispose()
     assert set(after) == set(TAGS)
     assert all(after[tag] != before[tag] for tag in TAGS)
+
+
+def test_a_row_added_through_the_orm_moves_its_tag(db):
+    """ORM inserts read the new id back (INSERT ... RETURNING, whose row count comes later)."""
+    before = versions_of(db)
+    with session_factory(db, write=True).begin() as session:
+        root = session.scalar(select(Region.id).where(Region.parent_id.is_(None)))
+        session.add(Region(name=f"Versions {uuid.uuid4().hex[:6]}", parent_id=root))
+    assert moved(before, versions_of(db)) == {"org": 1}
