@@ -263,21 +263,26 @@ if actor.sees_everything:
     names.append("⚖️ Weights")
 if (linked_rep := linked_id("rep")) is not None:  # /performance?rep=7 opens that scorecard
     st.session_state["perf_linked_rep"] = linked_rep
-    st.session_state["section"] = "scorecard"
+    if "section" not in st.query_params:  # unless the address names the section too
+        st.session_state["section"] = "scorecard"
 shown_rep = st.session_state.get("perf_linked_rep", actor.id)
 # Only the chosen section runs (st.tabs would run every tab's code on each run); the address
 # keeps it (/performance?section=funnel), so a link or a reload opens the same section.
 slugs = {name: slug for slug, name in SECTIONS.items()}
+options = [slugs[n] for n in names]
+if st.session_state.get("section") not in options:  # a new session: the address decides
+    wanted = st.query_params.get("section")
+    st.session_state["section"] = wanted if wanted in options else "leaderboard"
 chosen_slug = st.segmented_control(
     _("Section"),
-    [slugs[n] for n in names],
-    default="leaderboard",
+    options,
     required=True,
     format_func=lambda slug: _(TAB_NAMES[SECTIONS[slug]]),
     key="section",
-    bind="query-params",
     label_visibility="collapsed",
 )
+if chosen_slug and st.query_params.get("section") != chosen_slug:
+    st.query_params["section"] = chosen_slug  # the short name, the same in every language
 section = SECTIONS.get(chosen_slug or "", names[0])
 
 if section == "🏆 Leaderboard":
