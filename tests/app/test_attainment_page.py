@@ -13,8 +13,15 @@ from core.progress import scopes
 from db.engine import make_engine, session_factory
 from db.schema import Person
 from tests.app.conftest import signed_in
+from tests.conftest import demo_sqlite
 from ui.format import MISSING, money, percent
 
+
+@pytest.fixture(scope="module")
+def app_database(tmp_path_factory, seed_templates) -> str:
+    """A copy of the demo data of its own: the figures below are checked against the demo as
+    seeded, and other files' AppTests on the same parallel worker write to the shared copy."""
+    return demo_sqlite(seed_templates, tmp_path_factory.mktemp("attainment") / "app.db", seed=11)
 
 def _expected(url, username):
     with session_factory(make_engine(url))() as session:

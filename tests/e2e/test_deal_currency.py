@@ -126,7 +126,7 @@ def _desktop(page, app_url, customer: str, both: str) -> None:
     screenshot(page, "deal-currency-form-1280")
     page.get_by_role("button", name="Create deal").click()
     expect(page.get_by_test_id("stAlertContentSuccess")).to_have_text(
-        f"The deal {DEAL} is created.", timeout=30_000
+        f"The deal {DEAL} is created.", timeout=60_000  # the suite runs in parallel
     )
     expect(page.get_by_role("heading", name=DEAL)).to_be_visible()
     _settle(page)
