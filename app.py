@@ -3,11 +3,11 @@
 import logging
 import os
 import time
-from datetime import date
 
 import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from core import clock
 from core.errors import DomainError
 from core.i18n import _, set_language
 from core.org.changes import apply_due_changes
@@ -66,7 +66,7 @@ def signed_out() -> None:
 def run_app() -> None:
     """Scheduled changes, sign-in, navigation, then the chosen page."""
     with database().begin() as session:  # scheduled organisation changes whose date has come
-        applied = apply_due_changes(session, date.today())
+        applied = apply_due_changes(session, clock.today())
     if applied:
         clear_caches()
 

@@ -3,14 +3,12 @@
 The signed-in user is resolved as tests/app/conftest.py does (the real app.py, the sign-in
 form, the demo password). Before each timed render every data cache (`st.cache_data`) is
 cleared, so the page computes everything it shows; the engine (`st.cache_resource`, opened once
-per server process) is kept. `date.today()` reads the day the data was generated on, inside the
-page scripts and the `ui` helpers (core functions are given the page's today), so every run
-shows the same periods.
+per server process) is kept. The business day (core.clock, SALES_TODAY) is the day the data was
+generated on, so every run shows the same periods.
 """
 
 from __future__ import annotations
 
-import datetime as _datetime
 import os
 import statistics
 import sys
@@ -22,8 +20,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from bench.harness import Measurement
-
-REAL_DATE = _datetime.date
 
 
 @dataclass(frozen=True)
@@ -59,46 +55,20 @@ PAGE_BUDGET_MS = 1000.0
 MEMORY_BUDGET_MB = 50.0
 
 
-def frozen_date(day: date) -> type:
-    """A `date` whose today() is `day`; real dates still pass isinstance checks."""
-
-    class _Meta(type):
-        def __instancecheck__(cls, obj: object) -> bool:
-            return isinstance(obj, REAL_DATE)
-
-        def __subclasscheck__(cls, sub: type) -> bool:
-            return issubclass(sub, REAL_DATE)
-
-    class FrozenDate(REAL_DATE, metaclass=_Meta):  # type: ignore[misc]
-        @classmethod
-        def today(cls) -> date:
-            return REAL_DATE(day.year, day.month, day.day)
-
-        @classmethod
-        def __get_pydantic_core_schema__(cls, source, handler):  # a model built meanwhile
-            return handler(REAL_DATE)
-
-    return FrozenDate
-
-
 @contextmanager
 def today_is(day: date) -> Iterator[None]:
-    """`date.today()` is `day` in scripts run now (app.py, pages/) and in the loaded ui modules."""
-    fake = frozen_date(day)
-    patched = [
-        module
-        for name, module in list(sys.modules.items())
-        if (name == "ui" or name.startswith("ui.")) and getattr(module, "date", None) is REAL_DATE
-    ]
-    _datetime.date = fake  # type: ignore[misc]
-    for module in patched:
-        module.date = fake  # type: ignore[attr-defined]
+    """The business day (core.clock, SALES_TODAY) is `day` while the pages render."""
+    from core import clock
+
+    before = os.environ.get(clock.SETTING)
+    os.environ[clock.SETTING] = day.isoformat()
     try:
         yield
     finally:
-        _datetime.date = REAL_DATE  # type: ignore[misc]
-        for module in patched:
-            module.date = REAL_DATE  # type: ignore[attr-defined]
+        if before is None:
+            os.environ.pop(clock.SETTING, None)
+        else:
+            os.environ[clock.SETTING] = before
 
 
 def _signed_in(username: str):

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import clock
 from core.errors import DomainError
 from core.i18n import _
 from core.models import Period
@@ -32,7 +33,7 @@ def engine() -> Engine:
     db_engine = make_engine()
     migrate(db_engine)
     with session_factory(db_engine, write=True).begin() as session:
-        apply_due_changes(session, date.today())
+        apply_due_changes(session, clock.today())
     return db_engine
 
 
@@ -134,7 +135,7 @@ def add_period_options(parser: argparse.ArgumentParser, *, period: bool = True) 
 
 
 def report_today(args: argparse.Namespace) -> date:
-    return args.today or date.today()
+    return args.today or clock.today()
 
 
 def report_period(session: Session, args: argparse.Namespace) -> Period:

@@ -12,6 +12,7 @@ import sys
 from datetime import date
 
 from cli.common import sessions
+from core import clock
 from core.i18n import _, ngettext
 from core.performance.digests.delivery import MailServerUnavailable
 from core.performance.digests.sending import SendRun, send_digests
@@ -61,7 +62,7 @@ def _summary(run: SendRun) -> str:
 
 
 def send(args) -> str:
-    today = args.today or date.today()
+    today = args.today or clock.today()
     settings = None if args.dry_run else smtp_settings()
     factory = sessions()
     try:

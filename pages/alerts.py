@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from core import clock
 from core.i18n import N_, _, day, number
 from core.org.access import load_actor
 from core.performance import alerts
@@ -73,7 +74,7 @@ def load_thresholds() -> alerts.AlertThresholds:
 
 
 actor = current_actor()
-today = date.today()
+today = clock.today()
 st.title(_("Alerts"))
 st.caption(_(INTRO.get(actor.role.value, INTRO_COMPANY)))
 

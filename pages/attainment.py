@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
+from core import clock
 from core.errors import DomainError
 from core.i18n import N_, _, ngettext, period_name
 from core.models import Measure
@@ -204,7 +205,7 @@ def forecast_as_of_section(person_id: int, scope_key: str, period_label: str, he
 
 
 actor = current_actor()
-today = date.today()
+today = clock.today()
 periods, scopes = choices(actor.id, today)
 period_labels = [label for label, __ in periods]
 period_notes = dict(periods)

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from core import customers
+from core import clock, customers
 from core.customers.archive import SORTS, CustomerDetail, CustomerFilters
 from core.customers.duplicates import LikelyDuplicate
 from core.customers.editing import ContactInput, CustomerInput, CustomerUpdate
@@ -191,11 +191,11 @@ def show_list() -> None:
     size_col, page_col, count_col = st.columns([1, 1, 2])
     page_size = size_col.selectbox(_("Rows per page"), [25, 50, 100], index=1, key="cust_size")
     page = int(st.session_state.get("cust_page", 1))
-    rows, total = customer_page(actor.id, filters_json, page, page_size, date.today())
+    rows, total = customer_page(actor.id, filters_json, page, page_size, clock.today())
     pages = max(1, -(-total // page_size))
     if page > pages:  # fewer rows per page or fewer matches: stay on the last page
         page = st.session_state["cust_page"] = pages
-        rows, total = customer_page(actor.id, filters_json, page, page_size, date.today())
+        rows, total = customer_page(actor.id, filters_json, page, page_size, clock.today())
     page_col.number_input(_("Page"), min_value=1, max_value=pages, key="cust_page")
     count_col.metric(
         _("Matching customers"),
@@ -248,7 +248,7 @@ def show_list() -> None:
             _("Download the matching customers ({total})").format(total=number(total)),
             key="cust_download",
         ):
-            export = customer_export(actor.id, filters_json, date.today())
+            export = customer_export(actor.id, filters_json, clock.today())
             if total > EXPORT_LIMIT:
                 st.warning(
                     _(
@@ -760,7 +760,7 @@ def owner_and_merge(detail: CustomerDetail) -> None:
     found: dict[int, str] = {c.id: f"{c.name} ({c.region})" for c in suggestions}
     if query.strip():
         rows, __ = customer_page(
-            actor.id, CustomerFilters(search=query).model_dump_json(), 1, 20, date.today()
+            actor.id, CustomerFilters(search=query).model_dump_json(), 1, 20, clock.today()
         )
         found.update({int(r.id): f"{r.name} ({r.region}, {r.owner})" for r in rows.itertuples()})
     found.pop(detail.id, None)

@@ -1,12 +1,13 @@
 """Email digests (admins and directors): the log of digests the mail server accepted, with
 filters and a download, and a preview of anyone's digest of each kind as it would go out today."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
+from core import clock
 from core.errors import DomainError
 from core.i18n import N_, _
 from core.performance.digests.services import people_choices, preview, sent_log
@@ -42,8 +43,8 @@ kind = kind_col.selectbox(
     format_func=lambda k: _("Every kind") if k == ALL else _(KIND_NAMES[k]),
     key="digest_log_kind",
 )
-since = since_col.date_input(_("Sent from"), date.today() - timedelta(days=30), key="digest_since")
-until = until_col.date_input(_("Sent until"), date.today(), key="digest_until")
+since = since_col.date_input(_("Sent from"), clock.today() - timedelta(days=30), key="digest_since")
+until = until_col.date_input(_("Sent until"), clock.today(), key="digest_until")
 with read() as session:
     log = sent_log(session, actor, kind=kind or None, since=since, until=until)
 frame = pd.DataFrame([row.model_dump() for row in log])
@@ -87,7 +88,7 @@ preview_kind = what_col.selectbox(
 if person_id is not None:
     try:
         with read() as session:
-            result = preview(session, actor, person_id, preview_kind, date.today())
+            result = preview(session, actor, person_id, preview_kind, clock.today())
     except DomainError as exc:
         st.error(str(exc))
         result = None

@@ -3,14 +3,13 @@ use and which of their deals are not priced, each currency's rates over time, an
 deleting a rate. The rule itself is core.currency's; every change goes through
 core.pipeline.exchange_rates, which re-prices the deals of the currency at once."""
 
-from datetime import date
 from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
 from babel.numbers import get_currency_name
 
-from core import currency
+from core import clock, currency
 from core.i18n import _, babel_locale, day, number
 from core.models import Role
 from core.org.access import ensure_role, load_actor
@@ -165,7 +164,7 @@ def in_use_section(uses: pd.DataFrame, company: str) -> None:
             "Latest rate": st.column_config.TextColumn(_("Latest rate")),
         },
     )
-    download_buttons(uses, f"currencies-in-use-{date.today()}", key="in_use_download")
+    download_buttons(uses, f"currencies-in-use-{clock.today()}", key="in_use_download")
     if missing:
         st.warning("  \n".join(not_priced_lines()), icon="⚠️")
         st.markdown(
@@ -196,7 +195,7 @@ def rates_section(frame: pd.DataFrame, company: str) -> pd.DataFrame:
         key="rates_filter",
     )
     shown = frame if pick == ALL else frame[frame["currency"] == pick]
-    st.altair_chart(rate_chart.rates_over_time(shown, company, date.today()), width="stretch")
+    st.altair_chart(rate_chart.rates_over_time(shown, company, clock.today()), width="stretch")
     if pick == ALL and len(codes) > 1:
         st.caption(_("Pick a currency to see its line on its own scale."))
     table = pd.DataFrame(
@@ -218,7 +217,7 @@ def rates_section(frame: pd.DataFrame, company: str) -> pd.DataFrame:
             "Rate": st.column_config.TextColumn(_("Rate")),
         },
     )
-    download_buttons(table, f"exchange-rates-{date.today()}", key="rates_download")
+    download_buttons(table, f"exchange-rates-{clock.today()}", key="rates_download")
     return shown
 
 
@@ -237,7 +236,7 @@ def add_form(actor, company: str, uses: pd.DataFrame) -> None:
             key="rate_code",
         )
         valid_from = day_col.date_input(
-            _("Valid from"), value=date.today(), max_value=date.today(), key="rate_day"
+            _("Valid from"), value=clock.today(), max_value=clock.today(), key="rate_day"
         )
         rate = rate_col.text_input(
             _("Rate ({company} for one unit)").format(company=company),

@@ -5,6 +5,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from core import clock
 from core.i18n import N_, _, period_name
 from core.models import BreakdownRow, Period, Role, ScopeFigures
 from core.org.company import fiscal_start_month
@@ -65,7 +66,7 @@ def beside_figures(person_id: int, today: date) -> tuple[NotPricedBeside, Budget
 
 
 actor = current_actor()
-today = date.today()
+today = clock.today()
 figures, parts, period = home_figures(actor.id, today)
 unpriced, budget = beside_figures(actor.id, today)
 part = PARTS[actor.role]

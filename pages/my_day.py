@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import streamlit as st
 from babel.dates import format_date
 
+from core import clock
 from core.errors import DomainError
 from core.i18n import N_, _, babel_locale, is_chinese, ngettext, period_name
 from core.i18n import day as on_day
@@ -273,7 +274,7 @@ def cash_card(deal: CashDeal, today: date) -> None:
 
 
 actor = current_actor()
-today = date.today()
+today = clock.today()
 opened = st.session_state.get(OPEN_KEY)
 
 if opened is not None:

@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from core import clock
 from core.i18n import _, is_chinese
 from core.org import changes as org
 from core.org import people, views
@@ -197,7 +198,7 @@ with people_tab:
         email = right.text_input(_("Email"), key="p_email")
         role = left.selectbox(_("Role"), ROLES, format_func=role_text, key="p_role")
         region = right.selectbox(_("Region"), active_ids, format_func=region_label.get, key="p_reg")
-        hired = left.date_input(_("Hire date"), value=date.today(), key="p_hired")
+        hired = left.date_input(_("Hire date"), value=clock.today(), key="p_hired")
         password = right.text_input(_("First password"), type="password", key="p_password")
         if st.form_submit_button(_("Add person"), type="primary"):
 
@@ -212,7 +213,7 @@ with people_tab:
     with move, st.form("move_person"):
         who = st.selectbox(_("Person"), active_people, format_func=person_label.get, key="mp_p")
         region = st.selectbox(_("To region"), active_ids, format_func=region_label.get, key="mp_r")
-        today = date.today()
+        today = clock.today()
         since = st.date_input(_("From month"), value=date(today.year, today.month, 1), key="mp_m")
         st.caption(
             _(

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import evaluation
+from core import clock, evaluation
 from core.errors import DomainError
 from core.i18n import N_, _, period_name
 from core.models import Role
@@ -249,7 +249,7 @@ st.caption(
     _("Scores from 0 to 100, weighted from six metrics; every score is explained by its parts.")
 )
 
-labels, closed_labels, fiscal_start = period_options(date.today())
+labels, closed_labels, fiscal_start = period_options(clock.today())
 period_col, line_col = st.columns(2)
 label = period_col.selectbox(_("Period"), labels, key="perf_period", format_func=period_name)
 score_line = measure_review.choose_score_line(line_col)

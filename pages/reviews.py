@@ -5,6 +5,7 @@ from datetime import date
 
 import streamlit as st
 
+from core import clock
 from core.errors import DomainError, ValidationFailed
 from core.i18n import N_, _, day, ngettext, period_name
 from core.models import Actor, Role
@@ -97,12 +98,12 @@ else:
     rep_id = rep[0]
 
 try:
-    since, changes, commitments, past, open_deals = rep_overview(actor.id, rep_id, date.today())
+    since, changes, commitments, past, open_deals = rep_overview(actor.id, rep_id, clock.today())
 except DomainError as exc:
     st.error(str(exc))
     st.stop()
 
-standing = rep_standing(actor.id, rep_id, date.today())
+standing = rep_standing(actor.id, rep_id, clock.today())
 st.subheader(_("This quarter ({period})").format(period=period_name(standing.period)))
 target, won, pace, pipeline, coverage = st.columns(5)
 target.metric(_("Target"), money(standing.target))
@@ -139,7 +140,7 @@ st.subheader(_("Open commitments"))
 if commitments.empty:
     st.caption(_("No open commitments."))
 for item in commitments.itertuples():
-    overdue = item.due_on is not None and item.due_on < date.today()
+    overdue = item.due_on is not None and item.due_on < clock.today()
     with st.container(border=True, horizontal=True, vertical_alignment="center"):
         if item.due_on and overdue:
             due = _("due {day} ⚠️ overdue").format(day=day(item.due_on))
@@ -209,7 +210,7 @@ if actor.role != Role.REP:
     st.subheader(_("Record this review"))
     deal_options = list(open_deals.itertuples(index=False))
     with st.form("review_form", clear_on_submit=True):
-        held_on = st.date_input(_("Held on"), value=date.today(), key="review_held_on")
+        held_on = st.date_input(_("Held on"), value=clock.today(), key="review_held_on")
         discussed = st.multiselect(
             _("Deals discussed"),
             deal_options,

@@ -14,6 +14,7 @@ import streamlit as st
 from babel.dates import format_date
 from pydantic import ValidationError
 
+from core import clock
 from core.errors import DomainError
 from core.i18n import N_, _, babel_locale, is_chinese, period_name
 from core.models import Actor, PlanStatus, Role
@@ -831,7 +832,7 @@ actor = current_actor()
 st.title(_("🎯 Targets"))
 show_flash("targets")
 years, start_month = years_and_start()
-this_year = fiscal_year_of(date.today(), start_month)
+this_year = fiscal_year_of(clock.today(), start_month)
 choices = sorted(set(years) | {this_year, this_year + 1})
 year_column, series_column = st.columns(2)
 year = year_column.selectbox(

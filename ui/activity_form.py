@@ -4,10 +4,11 @@ one the activity did as done and to set the next one: all in one save."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
+from core import clock
 from core.i18n import N_, _, day
 from core.models import ActivityType, Actor
 from core.org.access import load_actor
@@ -85,7 +86,7 @@ def quick_add_activity(
             key=f"{key}_type",
             label_visibility="collapsed",
         )
-        occurred_on = st.date_input(_("Date"), value=date.today(), key=f"{key}_on")
+        occurred_on = st.date_input(_("Date"), value=clock.today(), key=f"{key}_on")
         outcome = st.text_input(_("Outcome"), key=f"{key}_outcome", max_chars=200)
         notes = st.text_area(_("Notes"), key=f"{key}_notes", height=68)
         closes = None
@@ -105,8 +106,8 @@ def quick_add_activity(
         )
         next_on = st.date_input(
             _("Next follow-up due on"),
-            value=date.today() + timedelta(days=7),
-            min_value=date.today(),
+            value=clock.today() + timedelta(days=7),
+            min_value=clock.today(),
             key=f"{key}_next_on",
         )
         submitted = st.form_submit_button(_("📝 Log activity"), width="stretch")
@@ -166,8 +167,8 @@ def add_follow_up_form(
         )
         due_on = st.date_input(
             _("Due on"),
-            value=date.today() + timedelta(days=1),
-            min_value=date.today(),
+            value=clock.today() + timedelta(days=1),
+            min_value=clock.today(),
             key=f"{key}_on",
         )
         due_at = st.time_input(_("At (optional)"), value=None, key=f"{key}_at")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from core import clock
 from core.i18n import _
 from core.models import Actor
 from core.org.access import load_actor
@@ -21,5 +22,5 @@ def alerts_title(actor: Actor) -> str:
     """'Alerts (12)' when there are open alerts, else 'Alerts'."""
     if actor.id is None:
         return _("Alerts")
-    count = open_alert_count(actor.id, date.today())
+    count = open_alert_count(actor.id, clock.today())
     return _("Alerts ({count})").format(count=count) if count else _("Alerts")

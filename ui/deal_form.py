@@ -9,7 +9,7 @@ or the warning about a second open deal, and asks for the confirmation.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import streamlit as st
@@ -17,7 +17,7 @@ from babel.numbers import get_currency_name
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from core import customers
+from core import clock, customers
 from core.customers.archive import CustomerFilters, get_customer
 from core.errors import DomainError
 from core.i18n import N_, _, babel_locale
@@ -396,8 +396,8 @@ def new_deal_form(
         )
         close = st.date_input(
             _("Expected close *"),
-            value=date.today() + timedelta(days=60),
-            min_value=date.today(),
+            value=clock.today() + timedelta(days=60),
+            min_value=clock.today(),
             key=f"{key}_close",
         )
         stage_id = st.selectbox(
@@ -428,7 +428,7 @@ def new_deal_form(
         )
         next_step = st.text_input(_("Next step"), max_chars=200, key=f"{key}_next")
         due = st.date_input(
-            _("Next step due"), value=None, min_value=date.today(), key=f"{key}_due"
+            _("Next step due"), value=None, min_value=clock.today(), key=f"{key}_due"
         )
         submitted = st.form_submit_button(_("Create deal"), type="primary", width="stretch")
     if not submitted:

@@ -7,12 +7,12 @@ Every action calls one core service inside `write()`; refusals show as st.error,
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
+from core import clock
 from core.errors import DomainError
 from core.i18n import N_, _, ngettext
 from core.i18n import day as day_name
@@ -218,7 +218,7 @@ def render_move(actor: Actor, detail: DealDetail, key: str) -> None:
     if detail.next_is_won:
         with st.form(f"{key}_won_{detail.id}"):
             st.markdown(_("**Mark won**"))
-            closed_on = st.date_input(_("Closed on"), value=date.today(), key=f"{key}_won_on")
+            closed_on = st.date_input(_("Closed on"), value=clock.today(), key=f"{key}_won_on")
             amount = st.number_input(
                 _("Final amount ({currency})").format(currency=detail.currency),
                 min_value=0.0,
@@ -271,7 +271,7 @@ def render_other_move(actor: Actor, detail: DealDetail, key: str) -> None:
         if submitted and target:
             values: dict[str, object] = {"reason": reason or None, "override": override}
             if next(s for s in stage_choices() if s[0] == target[0])[2]:
-                values |= {"closed_on": date.today(), "amount": detail.amount}
+                values |= {"closed_on": clock.today(), "amount": detail.amount}
             moved = _("Moved to {stage}.").format(stage=shown(target[1]))
             _move(actor, detail, target[0], moved, **values)
 
@@ -417,7 +417,7 @@ def render_cash(actor: Actor, detail: DealDetail, key: str) -> None:
     if step is None or not detail.can_edit:
         return
     with st.form(f"{key}_cash_{detail.id}"):
-        on = st.date_input(_(CASH_DATES[step]), value=date.today())
+        on = st.date_input(_(CASH_DATES[step]), value=clock.today())
         default = detail.invoiced_amount or detail.contract_amount or detail.amount
         amount = st.number_input(
             _("Amount ({currency})").format(currency=detail.currency),

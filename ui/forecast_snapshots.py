@@ -7,6 +7,7 @@ import logging
 import os
 from datetime import date
 
+from core import clock
 from core.performance.scorecard import benchmarks
 from core.progress.snapshots import snapshots_due, take_snapshots
 from ui.data import read, write
@@ -17,7 +18,7 @@ logger = logging.getLogger("sales")
 def take_due_snapshots(today: date | None = None) -> None:
     """Take this week's snapshots when none exist yet; a failure is logged, never shown: the
     page the user asked for comes first, and the next page view tries again."""
-    today = today or date.today()
+    today = today or clock.today()
     try:
         with read() as session:
             if not snapshots_due(session, today):

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from core import clock
 from core.customers.names import normalize_name
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.i18n import N_, _
@@ -239,7 +240,7 @@ def search_customers(
     if page < 1 or not 1 <= page_size <= 1000:
         raise ValidationFailed(_("Page must be 1 or more and page size between 1 and 1000."))
     query = _list_query(
-        session, filters, today or date.today(), limit=page_size, offset=(page - 1) * page_size
+        session, filters, today or clock.today(), limit=page_size, offset=(page - 1) * page_size
     )
     rows = session.execute(query).all()
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
@@ -249,7 +250,7 @@ def count_customers(
     session: Session, actor: Actor, filters: CustomerFilters, *, today: date | None = None
 ) -> int:
     """How many customers match `filters`."""
-    conditions = _filtered(session, filters, today or date.today())
+    conditions = _filtered(session, filters, today or clock.today())
     return session.scalar(select(func.count()).select_from(Customer).where(*conditions)) or 0
 
 
@@ -262,7 +263,7 @@ def export_customers(
     today: date | None = None,
 ) -> pd.DataFrame:
     """The filtered list for download, in the list's order, at most `limit` rows."""
-    query = _list_query(session, filters, today or date.today(), limit=limit)
+    query = _list_query(session, filters, today or clock.today(), limit=limit)
     return pd.DataFrame(session.execute(query).all(), columns=LIST_COLUMNS)
 
 

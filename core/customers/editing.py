@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.customers.archive import get_customer
 from core.customers.duplicates import LikelyDuplicate, find_duplicates
 from core.customers.names import name_problem, normalize_name
@@ -311,7 +312,7 @@ def add_contact(
     session.flush()
     if contact.is_primary:
         _only_primary(session, customer_id, contact.id)
-    touch_last_activity(session, customer_id, today or date.today())
+    touch_last_activity(session, customer_id, today or clock.today())
     audit.record(
         session,
         actor,

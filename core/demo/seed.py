@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, func, select
 
+from core import clock
 from core.demo.activities import add_activities, add_pipeline_reviews
 from core.demo.build import DemoBuild, Progress
 from core.demo.catalogue import add_catalogue
@@ -98,7 +99,7 @@ def seed(
     if scale not in SCALES:
         raise ValueError(f"Unknown scale '{scale}': choose one of {', '.join(SCALES)}.")
     progress = progress or (lambda _step, _share: None)
-    today = today or date.today()
+    today = today or clock.today()
     with engine.begin() as conn:
         build = DemoBuild(conn, SCALES[scale], seed, today, progress, words)
         steps: list[tuple[str, Callable[[DemoBuild], None]]] = [

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import NotFound, ValidationFailed
 from core.i18n import _
 from core.models import Actor, Role
@@ -368,7 +369,7 @@ def move_person(
             ).format(name=person.name, effective_on=waiting.effective_on)
         )
     start = _first_of_month(from_month)
-    if start > _first_of_month(today or date.today()):
+    if start > _first_of_month(today or clock.today()):
         change = ScheduledOrgChange(
             kind=MOVE_PERSON,
             person_id=person.id,

@@ -40,6 +40,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import ValidationFailed
 from core.i18n import _
 from core.models import Actor, Period
@@ -103,7 +104,7 @@ def current_alerts(
     its first alerts in its own order (the largest deals first for stalled deals and missing
     roles); None keeps every alert."""
     ensure_active(actor)
-    today = today or date.today()
+    today = today or clock.today()
     limits = thresholds(session)
     names = load_region_tree(session).names
     alerts: list[Alert] = []
@@ -130,7 +131,7 @@ def open_alert_count(session: Session, actor: Actor, *, today: date | None = Non
     is counted by a COUNT query with the list's own condition (no alert is built), and the
     hidden ones by checking only their subjects against the rules."""
     ensure_active(actor)
-    today = today or date.today()
+    today = today or clock.today()
     total = sum(rule_counts(session, actor, today=today).values())
     return total - _hidden_alive(session, actor, today, thresholds(session))
 
@@ -139,7 +140,7 @@ def rule_counts(session: Session, actor: Actor, *, today: date | None = None) ->
     """How many alerts each rule raises in the actor's area (acknowledged and snoozed ones
     included), by COUNT queries with the rules' own conditions."""
     ensure_active(actor)
-    today = today or date.today()
+    today = today or clock.today()
     limits = thresholds(session)
     counts: dict[str, int] = {}
     for count in RULE_COUNTS:
@@ -231,7 +232,7 @@ def snooze(session: Session, actor: Actor, keys: list[str], until: date, *, toda
     """Hide alerts from the actor until a date (at most 90 days ahead)."""
     ensure_active(actor)
     keys = _check_keys(keys)
-    today = today or date.today()
+    today = today or clock.today()
     if until <= today:
         raise ValidationFailed(_("Snooze until a date after today."))
     if until > today + timedelta(days=90):
@@ -256,4 +257,4 @@ def reopen(session: Session, actor: Actor, keys: list[str]) -> int:
 
 def alerts_period(session: Session, today: date | None = None) -> Period:
     """The quarter the pace and coverage rules look at."""
-    return quarter_of(today or date.today(), fiscal_start_month(session))
+    return quarter_of(today or clock.today(), fiscal_start_month(session))

@@ -23,6 +23,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import ValidationFailed
 from core.i18n import N_, _, month_label
 from core.models import COUNT_MEASURES, Actor, Measure, Period, measure_of
@@ -118,7 +119,7 @@ def measure_plan_vs_actual(
             )
         )
     chosen, line = _checked(measure, product_line)
-    today = today or date.today()
+    today = today or clock.today()
     review_scope(session, actor)  # managers and directors only
     if dimension == "region":
         tree = load_region_tree(session)

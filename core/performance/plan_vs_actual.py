@@ -39,7 +39,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import planning
+from core import clock, planning
 from core.errors import PermissionDenied, ValidationFailed
 from core.evaluation import (
     Outcome,
@@ -170,7 +170,7 @@ def plan_vs_actual(
                 dimension=dimension, join=", ".join(DIMENSIONS)
             )
         )
-    today = today or date.today()
+    today = today or clock.today()
     if period.end >= today:
         raise ValidationFailed(
             _("{label} has not ended yet; the plan-vs-actual review is for closed periods.").format(

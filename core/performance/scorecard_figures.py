@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.evaluation import Benchmarks, CountFigure, RawFigures
 from core.models import Measure, Period, Role
 from core.org.regions import load_region_tree
@@ -236,7 +237,7 @@ def rep_figures(
     if person_ids is None:
         ids = sorted(set(ids) | set(ranked))
     entities = [_person_entity(pid) for pid in ids]
-    counts = count_targets(session, period, entities, "owner", today or date.today(), line)
+    counts = count_targets(session, period, entities, "owner", today or clock.today(), line)
     out = {}
     for pid in ids:
         out[pid] = RawFigures(
@@ -293,7 +294,7 @@ def rep_figures_by_period(
         known = set(deals[index]) | set(acts[index]) | set(targets)
         ids = person_ids if person_ids is not None else sorted(known | set(ranked))
         entities = [_person_entity(pid) for pid in ids]
-        counts = count_targets(session, period, entities, "owner", today or date.today(), line)
+        counts = count_targets(session, period, entities, "owner", today or clock.today(), line)
         months = len(period.months())
         out.append(
             {
@@ -326,7 +327,7 @@ def region_figures(
     tree = load_region_tree(session)
     line = product_line
     entities = [region_entity(tree, r) for r in region_ids]
-    counts = count_targets(session, period, entities, "region", today or date.today(), line)
+    counts = count_targets(session, period, entities, "region", today or clock.today(), line)
     months = len(period.months())
     nodes = frozenset().union(*(tree.subtree(r) for r in region_ids))
     everywhere = nodes | {tree.root_id} >= set(tree.names)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.i18n import _
 from core.models import ActivityType, Actor, Role
@@ -69,7 +70,7 @@ def log_activity(
 ) -> int:
     """Log one of the actor's activities; returns its id."""
     ensure_active(actor)
-    today = today or date.today()
+    today = today or clock.today()
     if actor.id is None:
         raise ValidationFailed(_("Activities are logged by a person, not by the command line."))
     if data.occurred_on > today:

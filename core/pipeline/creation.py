@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import case, null, select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.currency import currency_code
 from core.customers.editing import CustomerInput, create_customer
 from core.errors import PermissionDenied, ValidationFailed
@@ -439,7 +440,7 @@ def create_deal(
     """Create a deal under the rules above; a second open deal for the same customer and
     product comes back as a warning unless `confirm`."""
     return _insert(
-        session, actor, draft, confirm=confirm, today=today or date.today(), action="deal.create"
+        session, actor, draft, confirm=confirm, today=today or clock.today(), action="deal.create"
     )
 
 
@@ -504,7 +505,7 @@ def clone_deal(
 ) -> CreationResult:
     """Copy a deal the actor may edit into a new open deal at the first stage (see
     `clone_draft`); audited as a copy naming its original. Warns like `create_deal`."""
-    today = today or date.today()
+    today = today or clock.today()
     draft = clone_draft(session, actor, deal_id, today=today)
     return _insert(
         session,

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from core import clock
 from core.currency import currency_code
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.i18n import _
@@ -160,7 +161,7 @@ def move_deal(
     session: Session, actor: Actor, deal_id: int, move: DealMove, *, today: date | None = None
 ) -> str:
     """Move a deal to another stage under the stage rules; returns the kind of move."""
-    today = today or date.today()
+    today = today or clock.today()
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
     check_version(session, deal, move.seen_version)
@@ -445,7 +446,7 @@ def record_cash_step(
     session: Session, actor: Actor, deal_id: int, data: CashStep, *, today: date | None = None
 ) -> None:
     """Record the next lead-to-cash step; steps come in order and their dates never go back."""
-    today = today or date.today()
+    today = today or clock.today()
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
     check_version(session, deal, data.seen_version)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from core import currency
+from core import clock, currency
 from core.errors import NotFound, ValidationFailed
 from core.i18n import _
 from core.models import Actor, Role
@@ -125,7 +125,7 @@ def save_rates(
     """Add or replace rates (same currency and date: the new rate wins), then re-price the
     deals of those currencies. All rows are checked first; one bad row changes nothing."""
     ensure_role(actor, Role.ADMIN, action=_("change exchange rates"))
-    today = today or date.today()
+    today = today or clock.today()
     checked = [checked_rate(session, *row, today) for row in rows]
     if not checked:
         raise ValidationFailed(_("There is no rate to save."))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from core import clock
 from core.errors import NotFound
 from core.i18n import _
 from core.models import ActivityType, Actor, Role
@@ -140,7 +141,7 @@ def follow_ups_of_person(
 ) -> list[FollowUpRow]:
     """A person's follow-ups, earliest due first: open ones (due on or before `due_by` when
     given), and done ones too when asked. The person themself, their managers, directors."""
-    today = today or date.today()
+    today = today or clock.today()
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound(_("No person with id {person_id}.").format(person_id=person_id))
@@ -158,7 +159,7 @@ def follow_ups_of_deal(
     today: date | None = None,
 ) -> list[FollowUpRow]:  # fmt: skip
     """A deal's follow-ups (whoever may open the deal sees them), earliest due first."""
-    today = today or date.today()
+    today = today or clock.today()
     deal = load_deal(session, deal_id)
     ensure_can_view_deal(session, actor, deal)
     conditions: list = [FollowUp.deal_id == deal.id]
@@ -172,7 +173,7 @@ def follow_ups_of_customer(
     today: date | None = None,
 ) -> list[FollowUpRow]:  # fmt: skip
     """A customer's follow-ups the actor may read (own, their people's, on deals in view)."""
-    today = today or date.today()
+    today = today or clock.today()
     if session.get(Customer, customer_id) is None:
         raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
     conditions: list = [FollowUp.customer_id == customer_id]
@@ -264,7 +265,7 @@ def open_follow_up_choices(
 ) -> list[FollowUpRow]:  # fmt: skip
     """The open follow-ups an activity on this deal (or customer) may close: the deal's, or
     the customer's that are not about a deal; only those the actor may change."""
-    today = today or date.today()
+    today = today or clock.today()
     if deal_id is not None:
         conditions: list = [FollowUp.deal_id == deal_id]
     elif customer_id is not None:

@@ -25,6 +25,7 @@ from datetime import date, datetime, time
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.i18n import _
 from core.models import ActivityType, Actor
@@ -139,7 +140,7 @@ def add_follow_up(
     """Add a follow-up on a deal or a customer, due today or later; the owner is the actor
     unless a manager (or director) sets it for one of their people. Returns its id."""
     ensure_active(actor)
-    today = today or date.today()
+    today = today or clock.today()
     title = _clean_title(title)
     if due_on < today:
         raise ValidationFailed(_("A follow-up is due today or later; pick another day."))
@@ -211,7 +212,7 @@ def snooze_follow_up(
     session: Session, actor: Actor, follow_up_id: int, until: date, *, today: date | None = None
 ) -> None:
     """Postpone an open follow-up to a later day; it stays open, marked snoozed."""
-    today = today or date.today()
+    today = today or clock.today()
     follow_up, owner = _load(session, follow_up_id)
     _ensure_acts_for(actor, owner)
     _ensure_open(follow_up)
@@ -240,7 +241,7 @@ def reschedule_follow_up(
     today: date | None = None,
 ) -> None:
     """Set a new due day and time (and title) of an open follow-up; it is open again."""
-    today = today or date.today()
+    today = today or clock.today()
     follow_up, owner = _load(session, follow_up_id)
     _ensure_acts_for(actor, owner)
     _ensure_open(follow_up)

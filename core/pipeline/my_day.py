@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import NotFound, PermissionDenied
 from core.i18n import _
 from core.models import ActivityType, Actor, CashStatus, DealStatus
@@ -227,7 +228,7 @@ def my_day(
 ) -> MyDay:
     """The day of the actor (or of a person in the actor's area)."""
     ensure_active(actor)
-    today = today or date.today()
+    today = today or clock.today()
     person_id = actor.id if person_id is None else person_id
     if person_id is None:
         raise NotFound(_("My day belongs to a person; the command line has none."))

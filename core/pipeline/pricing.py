@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, event, func, select, update
 from sqlalchemy.orm import Session, attributes
 
-from core import currency
+from core import clock, currency
 from db.schema import DEFAULT_CURRENCY, AppSetting, CreditSplit, Deal, ExchangeRate
 
 Rates = dict[str, list[tuple[date, Decimal]]]
@@ -57,7 +57,7 @@ def price(
     today: date | None = None,
 ) -> Decimal | None:
     """A deal's company amount by the rule of core.currency (None: not priced)."""
-    on = currency.pricing_date(status, closed_on, today or date.today())
+    on = currency.pricing_date(status, closed_on, today or clock.today())
     return currency.company_amount(amount, code, on, company=company, rates=rates)
 
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from core import clock
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.i18n import _
 from core.models import Actor, Role
@@ -85,7 +86,7 @@ def record_review(
     session: Session, actor: Actor, data: ReviewCreate, *, today: date | None = None
 ) -> int:
     """Save a review with the deals discussed and the commitments agreed; returns its id."""
-    today = today or date.today()
+    today = today or clock.today()
     ensure_role(actor, Role.MANAGER, action=_("record pipeline reviews"))
     rep = _rep(session, actor, data.rep_id)
     if rep.role != Role.REP:
@@ -219,7 +220,7 @@ def complete_commitment(
         raise PermissionDenied(_("Only the rep or their manager can mark this commitment done."))
     if commitment.done_on is not None:
         raise ValidationFailed(_("This commitment is already done."))
-    commitment.done_on = done_on or date.today()
+    commitment.done_on = done_on or clock.today()
     session.flush()
     audit.record(
         session,
@@ -343,7 +344,7 @@ def changes_since_last_review(
 ) -> tuple[date | None, pd.DataFrame]:
     """The last review's date and what changed after it was recorded; everything of the last 30
     days when the rep was never reviewed."""
-    today = today or date.today()
+    today = today or clock.today()
     last = last_review_moment(session, rep_id, until=today)
     if last is None:
         return None, changes_since(session, actor, rep_id, today - timedelta(days=30))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from core import clock
 from core.errors import DomainError, PermissionDenied, ValidationFailed
 from core.i18n import _
 from core.models import CashStatus, Role
@@ -143,7 +144,7 @@ def check_move(
 
     Returns the kind of move: "forward", "override", "backward", "reopen", "won" or "lost"
     ("won" also covers an overridden move to won)."""
-    today = today or date.today()
+    today = today or clock.today()
     reason = (reason or "").strip() or None
     if target.id == current.id:
         raise ValidationFailed(_("The deal is already in {name}.").format(name=shown(current.name)))

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import NotFound, PermissionDenied
 from core.i18n import _
 from core.models import Actor, CashStatus, DealStatus, ForecastCategory, Role
@@ -77,7 +78,7 @@ def my_open_deals(
     """Open deals of the actor (or of a rep the actor may see), soonest expected close first,
     with what a rep needs on a phone and the stage model's flags."""
     ensure_active(actor)
-    today = today or date.today()
+    today = today or clock.today()
     owner_id = actor.id if owner_id is None else owner_id
     if owner_id != actor.id:
         owner = session.get(Person, owner_id)
@@ -184,7 +185,7 @@ def pipeline_deals(
     """The filtered deals as a table (at most `limit` rows), with the stage model's flags:
     soonest close first, or with `largest_first` the largest company amount first (deals of
     different currencies compare in the company currency; the not-priced ones come last)."""
-    today = today or date.today()
+    today = today or clock.today()
     where = pipeline_where(session, actor, filters)
     # Open deals have no closed-on date: ordering by the expected close alone lets the database
     # walk its (status, expected close) index instead of sorting every open deal.
@@ -379,7 +380,7 @@ def deal_detail(
 ) -> DealDetail:
     """One deal with its team, checklist, stage history, latest activities, lead-to-cash and
     the stage model's flags."""
-    today = today or date.today()
+    today = today or clock.today()
     deal = load_deal(session, deal_id)
     ensure_can_view_deal(session, actor, deal)
     rules = stage_rules(session)

@@ -12,7 +12,7 @@ figure from core.progress.forecast:
   has ended has neither: only its result.
 - Probability of making the number: the Monte Carlo simulation of core.progress.calibration.
 
-"today" is a parameter everywhere (default date.today()) so results are reproducible.
+"today" is a parameter everywhere (default clock.today()) so results are reproducible.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import PermissionDenied, ValidationFailed
 from core.i18n import _, month_label
 from core.models import Actor, BreakdownRow, ForecastCategory, Period, Role, ScopeFigures
@@ -395,7 +396,7 @@ def attainment_report(
 ) -> list[AttainmentRow]:
     """One row per entity: the company; every region (each with its subtree) in the tree or
     under `region`; or every rep with a target, a win or open pipeline there in the period."""
-    today = today or date.today()
+    today = today or clock.today()
     entities, region_ids = report_entities(session, actor, period, by, region=region, today=today)
     if by in ("company", "region"):
         return rows_for_regions(session, period, entities, today, simulate)
@@ -413,7 +414,7 @@ def scope_attainment(
 ) -> tuple[AttainmentRow, list[AttainmentRow]]:
     """The scope's own row and its parts: the company or a region -> its child regions (or,
     for a region without children, its reps); a rep -> no parts."""
-    today = today or date.today()
+    today = today or clock.today()
     tree = load_region_tree(session)
     if simulate and calibration is None and period.end >= today:
         calibration = stage_calibration(session, today)
@@ -453,7 +454,7 @@ def scope_figures(
     """Target, won, attainment and open pipeline of one scope for one period (the same row
     the Attainment page shows, without the simulation and without its parts). `tree`: the
     region tree if the caller has read it already."""
-    today = today or date.today()
+    today = today or clock.today()
     tree = tree or load_region_tree(session)
     if scope.person_id is not None:
         person = session.get(Person, scope.person_id)
@@ -507,7 +508,7 @@ def breakdown(
     Only won and targets are read (core.progress.figures), as the Home page shows no more;
     each part's expected to date comes from its monthly targets, as on Attainment. `tree`:
     the region tree if the caller has read it already."""
-    today = today or date.today()
+    today = today or clock.today()
     if scope.person_id is not None:
         where = [Deal.owner_id == scope.person_id]
         won = figures.won_by_month(session, period, by="company", where=where)

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.models import Period
 from core.progress import figures, forecast
 from db.schema import CreditSplit, Deal, DealStageHistory, DealStatus, Stage
@@ -47,7 +48,7 @@ def stage_calibration(
     """Per open stage: of the `sample` most recently closed deals (won or lost, closed up to
     today) that entered the stage, the share won, shrunk towards the configured probability
     (core.forecast.calibrated_probability). The sample bounds the work at any database size."""
-    today = today or date.today()
+    today = today or clock.today()
     recent = (
         select(Deal.id, Deal.status)
         .where(Deal.closed_on <= today)  # status is checked outside: keeps the date index

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import ValidationFailed
 from core.i18n import _
 from core.models import Actor, Measure, Period, measure_of
@@ -139,7 +140,7 @@ def measure_view(
     regions) or by rep (every rep with a target of the measure or something achieved there;
     a manager's reps are those of her regions)."""
     ensure_active(actor)
-    today = today or date.today()
+    today = today or clock.today()
     chosen = measure_of(measure)
     line = _checked_line(chosen, product_line)
     scope = scope_for(session, actor, scope_key)
@@ -195,7 +196,7 @@ def other_targets(
     """The actor's default scope on units, visits and deals created: one row per measure
     with an active plan (of every product line) in the period's fiscal year."""
     ensure_active(actor)
-    today = today or date.today()
+    today = today or clock.today()
     planned = [m for m in OTHER_MEASURES if figures.active_plan_id(session, period.fiscal_year, m)]
     if not planned:
         return []

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import PermissionDenied, ValidationFailed
 from core.i18n import _
 from core.models import COUNT_MEASURES, Actor, Measure, Period, Role, measure_of
@@ -202,7 +203,7 @@ def targets_report(
     """One row per entity on one measure: the company, each region (with its subtree), each
     rep, or each product line (of the actor's scope: the company for directors, a manager's
     regions, a rep's own figures). Refused outside the actor's scope."""
-    today = today or date.today()
+    today = today or clock.today()
     chosen = measure_of(measure)
     if by not in BY:
         raise ValidationFailed(

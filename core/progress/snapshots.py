@@ -43,6 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement, Subquery
 
+from core import clock
 from core.errors import ValidationFailed
 from core.i18n import _
 from core.models import Period
@@ -477,7 +478,7 @@ def take_snapshots(
     missing period starts of the snapshot history. Idempotent within a week; a run that loses
     a race with another one adds nothing. `commit_probability` is the scorecard's commit
     benchmark: the stage probability from which a deal counts as committed."""
-    today = today or date.today()
+    today = today or clock.today()
     if not 0 < commit_probability <= 1:
         raise ValidationFailed(_("The commit probability must be above 0 and at most 1."))
     fiscal_start = fiscal_start_month(session)

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy import and_, case, literal, or_, select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.currency import convert
 from core.models import Actor, Period
 from core.org.company import fiscal_start_month
@@ -66,7 +67,7 @@ def cumulative_won_vs_target(
 ) -> list[dict]:
     """Day by day through the period: cumulative won (up to today) and the cumulative target,
     which follows the monthly targets and grows evenly over the days of each month."""
-    today = today or date.today()
+    today = today or clock.today()
     won_by_day = figures.won_by_day(session, period, where=scope_where(scope))
     monthly = _scope_monthly_target(session, scope, period)
     out, won_total, target_total = [], ZERO, ZERO
@@ -91,7 +92,7 @@ def monthly_by_part(
 ) -> list[dict]:
     """Won, target and attainment of each part of the scope (child region, or rep of a leaf
     region) in each month of the period: the rows of the region x month heatmap."""
-    today = today or date.today()
+    today = today or clock.today()
     tree = load_region_tree(session)
     kind, __ = scope_parts(session, scope)
     if not kind:
@@ -144,7 +145,7 @@ def rep_deals(
     currency; when the period's plan fixes budget rates they convert the deal, as in the
     figures (core.currency.convert, then the share)."""
     rep_scope(session, actor, person_id)  # refuses people outside the actor's area
-    today = today or date.today()
+    today = today or clock.today()
     share = case((Deal.credit_shared.is_(True), CreditSplit.amount), else_=Deal.company_amount)
     percent = case((Deal.credit_shared.is_(True), CreditSplit.percent), else_=literal(100))
     rows = session.execute(
@@ -234,7 +235,7 @@ def not_priced_beside(
     """Not priced beside the scope's won and open pipeline, read with the same conditions as
     those figures (won in the period, open in its remaining window, the scope's filters; a
     split deal with the scope's share of it)."""
-    today = today or date.today()
+    today = today or clock.today()
     where = scope_where(scope)
     return NotPricedBeside(
         won=figures.not_priced(session, [*figures.won_in(period), *where], period=period),
@@ -294,7 +295,7 @@ def attainment_view(
     session: Session, actor: Actor, scope_key: str, period: Period, *, today: date | None = None
 ) -> AttainmentView:
     """Headline figures, parts (child regions or reps), cumulative series and heatmap rows."""
-    today = today or date.today()
+    today = today or clock.today()
     scope = scope_for(session, actor, scope_key)
     calibration = stage_calibration(session, today)
     head, parts = scope_attainment(session, scope, period, today=today, calibration=calibration)
@@ -319,7 +320,7 @@ def rep_quarter(
 ) -> AttainmentRow:
     """Where a rep stands in the fiscal quarter of today (target, won, pace, gap, open
     pipeline, coverage): the row the Attainment page shows, for a pipeline review."""
-    today = today or date.today()
+    today = today or clock.today()
     scope = rep_scope(session, actor, rep_id)  # refuses people outside the actor's area
     period = quarter_of(today, fiscal_start_month(session))
     row, __ = scope_attainment(session, scope, period, today=today, simulate=False)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.customers.names import normalize_name
 from core.errors import DomainError
 from core.i18n import _
@@ -117,7 +118,7 @@ class ImportContext:
     mapping: ColumnMapping
     rows: MappedRows
     progress: Progress
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=clock.today)
     problems: list[Problem] = field(default_factory=list)
     _tree: RegionTree | None = None
     _people: dict[str, PersonRef] | None = None

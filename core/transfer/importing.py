@@ -18,6 +18,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import PermissionDenied
 from core.i18n import _
 from core.models import Actor, Role
@@ -123,7 +124,7 @@ def import_table(
             CHUNKED[kind],
             dry_run=dry_run,
             progress=progress,
-            today=today or date.today(),
+            today=today or clock.today(),
             chunk_rows=chunk_rows,
         )
     ctx = ImportContext(
@@ -132,7 +133,7 @@ def import_table(
         mapping=mapping,
         rows=rows,
         progress=progress,
-        today=today or date.today(),
+        today=today or clock.today(),
     )
     if rows.problems:
         ctx.fail_if_problems()
