@@ -25,6 +25,11 @@ from ui.links import linked_id, show_in_address
 from ui.stage_names import shown as stage_shown
 
 
+def score_column():
+    """A score of 0-100 shown as a bar with one decimal, the same in every table."""
+    return st.column_config.ProgressColumn(_("Score"), min_value=0, max_value=100, format="%.1f")
+
+
 def _actor(person_id: int):
     with read() as session:
         return load_actor(session, person_id), fiscal_start_month(session)
@@ -312,9 +317,7 @@ if section == "🏆 Leaderboard":
             column_config=headers(
                 table,
                 {
-                    "Score": st.column_config.ProgressColumn(
-                        _("Score"), min_value=0, max_value=100, format="%.1f"
-                    ),
+                    "Score": score_column(),
                     "Previous": st.column_config.NumberColumn(_("Previous period"), format="%.1f"),
                     "Trend": st.column_config.TextColumn(
                         _("Trend"), help=_("vs the previous period")
@@ -424,9 +427,7 @@ if section == "🗺️ Regions":
             column_config=headers(
                 table,
                 {
-                    "Score": st.column_config.ProgressColumn(
-                        _("Score"), min_value=0, max_value=100, format="%.1f"
-                    ),
+                    "Score": score_column(),
                     **{
                         column: st.column_config.TextColumn(_(column), alignment="right")
                         for column in table.columns
