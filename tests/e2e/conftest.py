@@ -61,8 +61,9 @@ def _e2e_templates(seed_templates):
     _TEMPLATES[:] = [seed_templates]
 
 
-def _seed_small(url: str) -> None:
-    """`manage.py seed` of the small demo data (seed 5, ending at SEED_TODAY) into `url`."""
+def seed_small(url: str, *extra_args: str) -> None:
+    """`manage.py seed` of the small demo data (seed 5, ending at SEED_TODAY) into `url`;
+    `extra_args` such as `--locale zh_CN`."""
     subprocess.run(
         [
             sys.executable,
@@ -74,6 +75,7 @@ def _seed_small(url: str) -> None:
             "5",
             "--today",
             SEED_TODAY.isoformat(),
+            *extra_args,
         ],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": url},
@@ -89,7 +91,7 @@ def seeded_database(folder: Path) -> str:
     # a fixture set up before the autouse one (pytest does not order them) uses its worker's
     # folder: `folder` comes from tmp_path_factory.mktemp, directly under the worker's basetemp
     templates = _TEMPLATES[0] if _TEMPLATES else folder.parent / "seed-templates"
-    return copied_sqlite(templates, key, _seed_small, folder / "e2e.db")
+    return copied_sqlite(templates, key, seed_small, folder / "e2e.db")
 
 
 @contextmanager

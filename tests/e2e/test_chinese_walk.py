@@ -13,13 +13,11 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 
 import pytest
 
 from tests.app.test_pages_in_chinese import ALLOWED, IDENTIFIERS, WORD
-from tests.conftest import ROOT, SEED_TODAY
-from tests.e2e.conftest import ARTIFACTS, served_app
+from tests.e2e.conftest import ARTIFACTS, seed_small, served_app
 from tests.e2e.test_page_walk import hide_sidebar, settle, show_sidebar
 from tests.support import skip_or_fail
 
@@ -35,25 +33,7 @@ def chinese_app(tmp_path_factory):
         skip_or_fail("no CJK font (install Debian's fonts-noto-cjk): screenshots would show boxes")
     folder = tmp_path_factory.mktemp("zh-e2e")
     path = folder / "zh.db"
-    subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "seed",
-            "--scale",
-            "small",
-            "--seed",
-            "5",
-            "--locale",
-            "zh_CN",
-            "--today",
-            SEED_TODAY.isoformat(),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": f"sqlite:///{path}"},
-        check=True,
-        capture_output=True,
-    )
+    seed_small(f"sqlite:///{path}", "--locale", "zh_CN")
     with sqlite3.connect(path) as connection:
         connection.execute("UPDATE person SET language = 'zh_CN'")
     previous = os.environ.get("SALES_DEFAULT_LANGUAGE")

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import ExitStack, contextmanager
@@ -25,12 +24,13 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import ROOT, SEED_TODAY
+from tests.conftest import ROOT
 from tests.e2e.conftest import (
     ARTIFACTS,
     assert_no_exception,
     free_port,
     screenshot,
+    seed_small,
     served_app,
     sign_in,
     wait_idle,
@@ -121,26 +121,6 @@ def routes_to(proxy: str, instances: list[str]) -> dict[str, str]:
         if set(found) == set(instances):
             return found
     raise AssertionError(f"200 routes reached only {sorted(found)} of {instances}")
-
-
-def seed_small(database_url: str) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "seed",
-            "--scale",
-            "small",
-            "--seed",
-            "5",
-            "--today",
-            SEED_TODAY.isoformat(),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url},
-        check=True,
-        capture_output=True,
-    )
 
 
 def with_application_name(database_url: str, name: str) -> str:
