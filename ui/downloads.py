@@ -1,4 +1,7 @@
-"""Download buttons for what a table shows: CSV and Excel, formula-safe."""
+"""Download buttons for what a table shows: CSV and Excel, formula-safe.
+
+The files are written when the button is clicked, not on every run of the page: writing an
+Excel file of a large table takes longer than the rest of the page."""
 
 from __future__ import annotations
 
@@ -13,11 +16,11 @@ def download_buttons(frame: pd.DataFrame, name: str, *, key: str | None = None) 
     key = key or name
     csv_col, excel_col, _ = st.columns([1, 1, 4])
     csv_col.download_button(
-        "⬇ CSV", to_csv_bytes(frame), f"{name}.csv", "text/csv", key=f"{key}_csv"
+        "⬇ CSV", lambda: to_csv_bytes(frame), f"{name}.csv", "text/csv", key=f"{key}_csv"
     )
     excel_col.download_button(
         "⬇ Excel",
-        to_excel_bytes(frame),
+        lambda: to_excel_bytes(frame),
         f"{name}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
