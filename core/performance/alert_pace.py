@@ -6,7 +6,16 @@ the quarter's fiscal year besides the company's revenue plan (units, visits, dea
 and each product line's plan) raises its own "behind pace" alert for a rep whose achieved /
 expected to date is below the same `pace_below` threshold, once `pace_after_share` of the
 quarter has passed. Figures come from core.progress.measures.measure_rows: one grouped call
-per series for all the reps of the actor's area, never one per rep."""
+per series for all the reps of the actor's area, never one per rep.
+
+Each rule's condition is written once (`behind_pace`, `low_coverage`, `measure_behind`) and read
+both by the alerts and by their count (`rep_alert_counts`). The count reads only the figures
+the rules compare, for all the reps of the area at once, from the same readers of
+core.progress the Attainment rows add up (`figures.won`, `figures.open_pipeline`, the rep
+target rows, `counts.achieved`): won and open pipeline to the quarter's end against the target,
+achieved against expected to date. A rep without target rows has no pace and no coverage, and
+no series is behind pace before `pace_after_share` of the quarter has passed, so neither is
+read then."""
 
 from __future__ import annotations
 
@@ -23,12 +32,13 @@ from core.org.company import fiscal_start_month
 from core.performance.alert_settings import RULES, Alert, AlertThresholds
 from core.periods import quarter_of
 from core.plans.views import plan_series
-from core.progress import figures
+from core.progress import counts, figures, forecast
+from core.progress.amounts import CENT, ZERO
 from core.progress.attainment import rep_rows
 from core.progress.forecast import elapsed_days
 from core.progress.measures import MeasureRow, measure_rows
 from core.progress.scopes import rep_entity
-from db.schema import Person
+from db.schema import Deal, Person
 
 
 def rep_scope(actor: Actor, subjects=None) -> list:
@@ -60,12 +70,18 @@ class RepPace(BaseModel):
     coverage: float | None
 
 
+def alert_quarter(session: Session, today: date) -> tuple[Period, float]:
+    """The fiscal quarter of `today` and the share of its days gone (today included)."""
+    period = quarter_of(today, fiscal_start_month(session))
+    share = elapsed_days(period.start, period.end, today) / ((period.end - period.start).days + 1)
+    return period, share
+
+
 def rep_pace(session: Session, actor: Actor, today: date, subjects=None) -> list[RepPace]:
     """Pace and coverage of the reps in the actor's area for the fiscal quarter of `today`:
     the same rows as the Attainment page (core.progress.attainment), every deal and target
     row of the rep counted."""
-    period = quarter_of(today, fiscal_start_month(session))
-    share = elapsed_days(period.start, period.end, today) / ((period.end - period.start).days + 1)
+    period, share = alert_quarter(session, today)
     reps = session.execute(
         select(Person.id, Person.name, Person.region_id).where(*rep_scope(actor, subjects))
     ).all()
@@ -100,28 +116,93 @@ def rep_pace(session: Session, actor: Actor, today: date, subjects=None) -> list
     return out
 
 
-def is_behind_pace(rep: RepPace, limits: AlertThresholds) -> bool:
+def behind_pace(share_elapsed: float, pace: float | None, limits: AlertThresholds) -> bool:
     """Behind pace: once `pace_after_share` of the quarter has gone, pace below `pace_below`."""
     return (
-        rep.share_elapsed >= limits.pace_after_share
-        and rep.pace is not None
-        and rep.pace < limits.pace_below
+        share_elapsed >= limits.pace_after_share and pace is not None and pace < limits.pace_below
     )
 
 
-def is_low_coverage(rep: RepPace, limits: AlertThresholds) -> bool:
+def low_coverage(coverage: float | None, limits: AlertThresholds) -> bool:
     """Low coverage: open pipeline to the quarter's end below `coverage_below` x the gap."""
-    return rep.coverage is not None and rep.coverage < limits.coverage_below
+    return coverage is not None and coverage < limits.coverage_below
+
+
+def measure_behind(target: Decimal | None, pace: Decimal | None, limits: AlertThresholds) -> bool:
+    """Behind pace on another series (checked once `pace_after_share` of the quarter has gone):
+    a target, and achieved / expected to date below `pace_below`."""
+    return target is not None and pace is not None and pace < Decimal(limits.pace_below)
+
+
+def is_behind_pace(rep: RepPace, limits: AlertThresholds) -> bool:
+    """The revenue behind-pace rule on a rep's row."""
+    return behind_pace(rep.share_elapsed, rep.pace, limits)
+
+
+def is_low_coverage(rep: RepPace, limits: AlertThresholds) -> bool:
+    """The low-coverage rule on a rep's row."""
+    return low_coverage(rep.coverage, limits)
+
+
+def _as_float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _expected_to_date(monthly: dict[date, Decimal], shares: dict[date, Decimal]) -> Decimal:
+    """`forecast.expected_to_date` of a quarter's monthly targets, each month's share elapsed
+    (`forecast.month_share_elapsed`) read once for every rep: the same sum, to the cent."""
+    return sum((amount * shares[month] for month, amount in monthly.items()), ZERO).quantize(CENT)
+
+
+def _targets_of(
+    session: Session, period: Period, reps: set[int], everyone: bool, measure, line: str
+) -> dict[int, dict[date, Decimal]]:
+    """The monthly target rows of the reps that have some in the series' active plan (for
+    directors and admins read for every rep at once: the same rows, no list of ids)."""
+    monthly = figures.rep_targets_by_month(
+        session, period, None if everyone else reps, measure=measure, product_line=line
+    )
+    return {pid: months for pid, months in monthly.items() if pid in reps}
 
 
 def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str, int]:
-    """How many behind-pace (every measure) and low-coverage alerts the rules raise."""
-    reps = rep_pace(session, actor, today)
-    return {
-        "behind_pace": sum(is_behind_pace(rep, limits) for rep in reps)
-        + len(_measures_behind(session, actor, today, limits)),
-        "low_coverage": sum(is_low_coverage(rep, limits) for rep in reps),
-    }
+    """How many behind-pace (every measure) and low-coverage alerts the rules raise: the
+    rules' own conditions on the figures they compare, read for every rep of the area at once
+    (no row, no alert built). The reps' deals are read by owner (credit splits by their
+    share), as on the Attainment rows; directors and admins read every owner's at once."""
+    period, share = alert_quarter(session, today)
+    reps = set(session.scalars(select(Person.id).where(*rep_scope(actor))))
+    everyone = actor.sees_everything
+    paced = share >= limits.pace_after_share
+    shares = {month: forecast.month_share_elapsed(month, today) for month in period.months()}
+    behind = low = 0
+    targets = _targets_of(session, period, reps, everyone, Measure.REVENUE, "")
+    if targets:
+        where = [] if everyone else [Deal.owner_id.in_(sorted(targets))]
+        won = figures.won(session, period, by="owner", where=where)
+        pipeline = figures.open_pipeline(session, period, today, by="owner", where=where)
+        for pid, monthly in targets.items():
+            won_to_date = won[pid].amount if pid in won else ZERO
+            if paced:
+                pace = forecast.pace(won_to_date, _expected_to_date(monthly, shares))
+                behind += behind_pace(share, _as_float(pace), limits)
+            open_amount = pipeline[pid].amount if pid in pipeline else ZERO
+            gap = figures.total(monthly) - won_to_date  # type: ignore[operator]
+            low += low_coverage(_as_float(forecast.coverage(open_amount, gap)), limits)
+    for measure, line in measure_series(session, period.fiscal_year) if paced else ():
+        targets = _targets_of(session, period, reps, everyone, measure, line)
+        if not targets:
+            continue
+        key = counts.measure_key(measure, "owner")
+        where = [] if everyone else [key.in_(sorted(targets))]
+        done = counts.achieved(
+            session, period, measure, by="owner", where=where, product_line=line or None
+        )
+        for pid, monthly in targets.items():
+            achieved = Decimal(0) + done[pid] if pid in done else Decimal(0)
+            pace_of = forecast.pace(achieved, _expected_to_date(monthly, shares))
+            behind += measure_behind(figures.total(monthly), pace_of, limits)
+    return {"behind_pace": behind, "low_coverage": low}
 
 
 def rep_alerts(session, actor, today, limits: AlertThresholds, names, limit, subjects=None):
@@ -254,8 +335,7 @@ def _measures_behind(
 ) -> list[tuple[Period, Measure, str, Person, MeasureRow]]:
     """The reps of the actor's area behind pace on another measure or product line: one
     `measure_rows` call per series for all of them, never one per rep."""
-    period: Period = quarter_of(today, fiscal_start_month(session))
-    share = elapsed_days(period.start, period.end, today) / ((period.end - period.start).days + 1)
+    period, share = alert_quarter(session, today)
     if share < limits.pace_after_share:
         return []
     series = measure_series(session, period.fiscal_year)
@@ -273,7 +353,7 @@ def _measures_behind(
         for row in measure_rows(
             session, period, entities, measure, by="owner", today=today, product_line=line
         ):
-            if row.target is None or row.pace is None or row.pace >= Decimal(limits.pace_below):
+            if not measure_behind(row.target, row.pace, limits):
                 continue
             out.append((period, measure, line, by_id[int(row.key.removeprefix("rep:"))], row))
     return out

@@ -1,8 +1,9 @@
 """The navigation's open-alert count against the Alerts list on the small demo (SQLite and
 PostgreSQL): the count equals the unlimited list's length for a director, a manager and a rep,
-also after acknowledging and snoozing; a limited list keeps the largest deals first and only
-keys the unlimited list has; one rule's count checked by raw SQL."""
+also after acknowledging and snoozing, and so does each rule's count; a limited list keeps the
+largest deals first and only keys the unlimited list has; one rule's count checked by raw SQL."""
 
+from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
@@ -153,3 +154,27 @@ def test_the_neglected_customer_count_matches_a_raw_sql_count(session):
     ).scalar_one()
     assert raw > 0, "the demo has neglected customers in the manager's region"
     assert alerts.rule_counts(session, manager, today=TODAY)["neglected_customer"] == raw
+
+
+@pytest.mark.parametrize("who", ["director", "manager", "rep"])
+def test_each_rule_counts_the_length_of_its_unlimited_list(session, who):
+    actor = _people(session)[who]
+    listed = alerts.current_alerts(
+        session, actor, today=TODAY, include_hidden=True, limit_per_rule=None
+    )
+    lengths = Counter(alert.rule for alert in listed)
+    counted = alerts.rule_counts(session, actor, today=TODAY)
+    assert set(counted) == set(alerts.RULES)
+    assert counted == {rule: lengths.get(rule, 0) for rule in alerts.RULES}
+    assert counted["behind_pace"] + counted["low_coverage"] > 0, "the demo has reps' alerts"
+
+
+def test_the_reps_rules_count_nothing_behind_pace_early_in_the_quarter(session):
+    # two days into the fiscal quarter: no series is behind pace yet; coverage still counts
+    director = _people(session)["director"]
+    start = alerts.alerts_period(session, TODAY).start
+    early = start + timedelta(days=1)
+    counted = alerts.rule_counts(session, director, today=early)
+    listed = Counter(a.rule for a in _unlimited_on(session, director, early))
+    assert counted["behind_pace"] == listed.get("behind_pace", 0) == 0
+    assert counted["low_coverage"] == listed.get("low_coverage", 0)
