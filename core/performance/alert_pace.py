@@ -128,10 +128,10 @@ def low_coverage(coverage: float | None, limits: AlertThresholds) -> bool:
     return coverage is not None and coverage < limits.coverage_below
 
 
-def measure_behind(target: Decimal | None, pace: Decimal | None, limits: AlertThresholds) -> bool:
+def measure_behind(has_target: bool, pace: Decimal | None, limits: AlertThresholds) -> bool:
     """Behind pace on another series (checked once `pace_after_share` of the quarter has gone):
     a target, and achieved / expected to date below `pace_below`."""
-    return target is not None and pace is not None and pace < Decimal(limits.pace_below)
+    return has_target and pace is not None and pace < Decimal(limits.pace_below)
 
 
 def is_behind_pace(rep: RepPace, limits: AlertThresholds) -> bool:
@@ -198,10 +198,10 @@ def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str
         done = counts.achieved(
             session, period, measure, by="owner", where=where, product_line=line or None
         )
-        for pid, monthly in targets.items():
-            achieved = Decimal(0) + done[pid] if pid in done else Decimal(0)
+        for pid, monthly in targets.items():  # target rows: a target
+            achieved = ZERO + done[pid] if pid in done else ZERO
             pace_of = forecast.pace(achieved, _expected_to_date(monthly, shares))
-            behind += measure_behind(figures.total(monthly), pace_of, limits)
+            behind += measure_behind(True, pace_of, limits)
     return {"behind_pace": behind, "low_coverage": low}
 
 
@@ -353,7 +353,7 @@ def _measures_behind(
         for row in measure_rows(
             session, period, entities, measure, by="owner", today=today, product_line=line
         ):
-            if not measure_behind(row.target, row.pace, limits):
+            if not measure_behind(row.target is not None, row.pace, limits):
                 continue
             out.append((period, measure, line, by_id[int(row.key.removeprefix("rep:"))], row))
     return out

@@ -6,17 +6,19 @@ returns the actor's alerts of that rule; `subjects` (ids of deals, customers, re
 follow-ups; currency codes) keeps only those subjects, without a limit. Each rule's condition
 is written once (`_stalled_where`, `_missing_role_where`...) and read both by the list and by
 its count in `RULE_COUNTS` (a COUNT query with the same filters, no Alert built), so the
-navigation's number and the Alerts page cannot disagree. Stalled deals and missing roles are
-listed largest first (the partial index of open deals by company amount), the deals not priced
-last."""
+navigation's number and the Alerts page cannot disagree (the deal rules are counted in one
+pass over the open deals, a COUNT(CASE WHEN condition) per rule). Stalled deals and missing
+roles are listed largest first (the partial index of open deals by company amount), the deals
+not priced last."""
 
 from __future__ import annotations
 
 import math
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Date, and_, exists, func, literal, or_, select
+from sqlalchemy import Date, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from core.i18n import _, is_chinese
@@ -104,15 +106,18 @@ def _deal_query(session: Session, actor: Actor, *columns, subjects=None):
     )
 
 
-def _deal_count(session: Session, actor: Actor, *where) -> int:
-    """How many open deals of the actor's area meet `where` (the stage joined)."""
+def _deal_counts(session: Session, actor: Actor, conditions: dict[str, Any]) -> dict[str, int]:
+    """How many open deals of the actor's area meet each condition (the stage joined), in one
+    pass over them: a COUNT(CASE WHEN condition THEN 1 END) per name."""
+    columns = [func.count(case((condition, 1))) for condition in conditions.values()]
     query = (
-        select(func.count())
+        select(*columns)
         .select_from(Deal)
         .join(Stage, Stage.id == Deal.stage_id)
-        .where(*_open_deals(actor), *where)
+        .where(*_open_deals(actor))
     )
-    return int(session.scalar(query) or 0)
+    row = session.execute(query).one()
+    return {name: int(n or 0) for name, n in zip(conditions, row, strict=True)}
 
 
 def _largest_first(session: Session, query, limit: int | None) -> list:
@@ -489,30 +494,25 @@ def _overdue_follow_ups(session, actor, today, limits, names, limit, subjects=No
 # --- counts: the same conditions, COUNT(*) only -----------------------------------------------
 
 
-def _count_stalled(session, actor, today, limits) -> dict[str, int]:
+def _count_deal_rules(session, actor, today, limits) -> dict[str, int]:
+    """The deal rules (stalled, big deal at risk, slipping, overdue close, missing role),
+    each with its list's condition, counted in one pass over the open deals of the area. A
+    deal is in one stage, so its stage's missing roles raise at most one alert."""
     stalled = _stalled_where(session, today, limits)
-    counts = {"stalled_deal": _deal_count(session, actor, stalled)}
+    conditions: dict[str, Any] = {"stalled_deal": stalled}
     big = big_deal_threshold(session)
-    counts["big_deal_at_risk"] = (
-        0 if big is None else _deal_count(session, actor, stalled, Deal.company_amount >= big)
-    )
+    if big is not None:  # the amount first: the stalled check only for the largest deals
+        conditions["big_deal_at_risk"] = and_(Deal.company_amount >= big, stalled)
+    conditions["slipping_deal"] = _slipping_where(session)
+    conditions["overdue_close"] = overdue_sql(today)
+    missing = [
+        _missing_role_where(stage_id, roles) for stage_id, _name, roles in _role_stages(session)
+    ]
+    if missing:
+        conditions["missing_role"] = or_(*missing)
+    counts = {"big_deal_at_risk": 0, "missing_role": 0}
+    counts.update(_deal_counts(session, actor, conditions))
     return counts
-
-
-def _count_slipping(session, actor, today, limits) -> dict[str, int]:
-    return {"slipping_deal": _deal_count(session, actor, _slipping_where(session))}
-
-
-def _count_overdue(session, actor, today, limits) -> dict[str, int]:
-    return {"overdue_close": _deal_count(session, actor, overdue_sql(today))}
-
-
-def _count_missing_roles(session, actor, today, limits) -> dict[str, int]:
-    total = sum(
-        _deal_count(session, actor, _missing_role_where(stage_id, roles))
-        for stage_id, _name, roles in _role_stages(session)
-    )
-    return {"missing_role": total}
 
 
 def _count_neglected(session, actor, today, limits) -> dict[str, int]:
@@ -544,10 +544,7 @@ __all__ += ["rep_pace"]
 
 RULE_COUNTS = (
     _count_reps,
-    _count_stalled,
-    _count_slipping,
-    _count_overdue,
-    _count_missing_roles,
+    _count_deal_rules,
     _count_neglected,
     _count_follow_ups,
     _count_not_priced,
