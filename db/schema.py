@@ -431,6 +431,9 @@ Index(
     sqlite_where=Deal.status == DealStatus.OPEN.value,
     postgresql_where=Deal.status == DealStatus.OPEN.value,
 )
+# The currencies the deals use, with how many are priced: the list by one seek per currency,
+# the counts from the index alone (the Exchange rates page, the Targets page's budget rates).
+Index("ix_deal_currency_priced", Deal.currency, Deal.company_amount)
 # The deals not priced (no rate on their day: few), by currency, for the not-priced notes.
 Index(
     "ix_deal_not_priced",

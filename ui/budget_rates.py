@@ -36,12 +36,8 @@ def company_and_latest(person_id: int) -> tuple[str, dict[str, Decimal]]:
     """The company currency and the latest dated rate of each foreign currency in use."""
     with read() as session:
         company = exchange_rates.company_currency(session)
-        uses = exchange_rates.currencies_in_use(session, load_actor(session, person_id))
-    return company, {
-        u.currency: u.latest_rate
-        for u in uses
-        if u.currency != company and u.latest_rate is not None
-    }
+        latest = exchange_rates.latest_rates(session, load_actor(session, person_id))
+    return company, latest
 
 
 def _rate_text(rate: Decimal) -> str:

@@ -615,6 +615,8 @@ READ_ONLY = {
     "credit_view.credit_section",
     "credit_view.split_candidates",
     "exchange_rates.currencies_in_use",
+    "exchange_rates.currencies_used",
+    "exchange_rates.latest_rates",
     "exchange_rates.rate_rows",
     "scorecard.comparable_regions",
     "seasonality.profiles",

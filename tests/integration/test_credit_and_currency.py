@@ -9,11 +9,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import distinct, select
 
 from core.errors import PermissionDenied, ValidationFailed
 from core.periods import fiscal_quarter
 from core.pipeline import credit, exchange_rates
 from core.progress import figures
+from db.schema import Deal
 from tests import factories as f
 
 Q3 = fiscal_quarter(2026, 3)
@@ -212,3 +214,27 @@ def test_the_currencies_in_use_are_for_administrators_and_directors(session, tea
         exchange_rates.currencies_in_use(session, team["boss"])
     assert exchange_rates.currencies_in_use(session, team["admin"])
     assert exchange_rates.rate_rows(session, f.actor(session, team["ann"])) is not None
+
+
+def test_the_currencies_used_are_every_currency_of_the_deals_and_their_latest_rates(session, team):
+    """The skip scan lists the same currencies as reading every deal, and the latest rates are
+    the last dated rate of each foreign one that has a rate."""
+    exchange_rates.save_rates(
+        session,
+        team["admin"],
+        [("CHF", date(2026, 7, 1), "1.10"), ("CHF", date(2026, 8, 1), "1.20")],
+    )
+    _won(session, team, "100.00", currency="CHF", on=date(2026, 8, 20))
+    _won(session, team, "100.00", currency="XAF", on=date(2026, 8, 20))  # no rate: not priced
+    every = sorted(session.scalars(select(distinct(Deal.currency))))
+    assert exchange_rates.currencies_used(session, team["admin"]) == every
+    assert {"CHF", "XAF"} <= set(every)
+    latest = exchange_rates.latest_rates(session, team["admin"])
+    assert latest["CHF"] == Decimal("1.20")
+    assert "XAF" not in latest
+    assert exchange_rates.company_currency(session) not in latest
+    uses = {u.currency: u for u in exchange_rates.currencies_in_use(session, team["admin"])}
+    assert sorted(uses) == every
+    assert (uses["XAF"].deals, uses["XAF"].not_priced) == (1, 1)
+    with pytest.raises(PermissionDenied):
+        exchange_rates.currencies_used(session, team["boss"])

@@ -24,7 +24,7 @@ from core.org.access import load_actor
 from core.performance import alerts, funnel, scorecard
 from core.performance import plan_vs_actual as review
 from core.periods import quarter_of
-from core.pipeline import views
+from core.pipeline import exchange_rates, views
 from core.progress import attainment as evaluation
 from core.progress import scopes
 from db.schema import Person
@@ -287,3 +287,20 @@ def test_alert_rules_never_scan_deals_or_customers(session, backend, username, c
     customers = sends(session, call, "customer")
     never_scans(customers, "customer", backend)
     uses(customers, "ix_customer_status_last_activity", covering=False, backend=backend)
+
+
+def test_the_currencies_in_use_come_from_the_currency_index(session, backend):
+    """f: the Targets page's list of currencies is one seek per currency (never a read of every
+    deal); the Exchange rates page's counts read ix_deal_currency_priced alone (every deal is
+    counted, so the whole index, but never the table)."""
+    actor = _actor(session, "director")
+    listed = sends(session, lambda: exchange_rates.currencies_used(session, actor))
+    never_scans(listed, "deal", backend)
+    uses(listed, "ix_deal_currency_priced", backend=backend)
+    counted = sends(session, lambda: exchange_rates.currencies_in_use(session, actor))
+    if backend == "sqlite":
+        assert all(
+            "SCAN deal USING COVERING INDEX ix_deal_currency_priced" in plan for _, plan in counted
+        ), counted
+    else:
+        never_scans(counted, "deal", backend)
