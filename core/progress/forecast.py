@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,6 +46,7 @@ RATIO = Decimal("0.0001")
 CENT = Decimal("0.01")
 
 
+@lru_cache(maxsize=4096)
 def month_share_elapsed(month_start: date, today: date) -> Decimal:
     """The share of a month that has passed on `today` (today counts as elapsed)."""
     days = calendar.monthrange(month_start.year, month_start.month)[1]
