@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from core import clock
 from core.evaluation import Benchmarks, CountFigure, RawFigures
 from core.models import Measure, Period, Role
 from core.org.regions import load_region_tree
@@ -237,7 +236,7 @@ def rep_figures(
     if person_ids is None:
         ids = sorted(set(ids) | set(ranked))
     entities = [_person_entity(pid) for pid in ids]
-    counts = count_targets(session, period, entities, "owner", today or clock.today(), line)
+    counts = count_targets(session, period, entities, "owner", line)
     out = {}
     for pid in ids:
         out[pid] = RawFigures(
@@ -294,7 +293,7 @@ def rep_figures_by_period(
         known = set(deals[index]) | set(acts[index]) | set(targets)
         ids = person_ids if person_ids is not None else sorted(known | set(ranked))
         entities = [_person_entity(pid) for pid in ids]
-        counts = count_targets(session, period, entities, "owner", today or clock.today(), line)
+        counts = count_targets(session, period, entities, "owner", line)
         months = len(period.months())
         out.append(
             {
@@ -327,7 +326,7 @@ def region_figures(
     tree = load_region_tree(session)
     line = product_line
     entities = [region_entity(tree, r) for r in region_ids]
-    counts = count_targets(session, period, entities, "region", today or clock.today(), line)
+    counts = count_targets(session, period, entities, "region", line)
     months = len(period.months())
     nodes = frozenset().union(*(tree.subtree(r) for r in region_ids))
     everywhere = nodes | {tree.root_id} >= set(tree.names)
@@ -382,13 +381,13 @@ def count_targets(
     period: Period,
     entities: Sequence[Entity],
     by: str,
-    today: date,
     product_line: str = "",
 ) -> dict[str, dict[str, CountFigure]]:
     """Entity key -> count measure -> its target and what was achieved, for the count measures
     with an active plan in the period's fiscal year (of the product line's own plans when
-    given; visits, which have no line, always the company's): one `measure_rows` call per
-    measure for all the entities (entities without a target of a measure are left out)."""
+    given; visits, which have no line, always the company's): one `measure_totals` call per
+    measure for all the entities (entities without a target of a measure are left out); the
+    same totals as `measure_rows`, without its pace and stretch."""
     out: dict[str, dict[str, CountFigure]] = {}
     if not entities:
         return out
@@ -396,11 +395,9 @@ def count_targets(
         line = "" if measure == Measure.VISITS else product_line
         if figures.active_plan_id(session, period.fiscal_year, measure, line) is None:
             continue
-        for row in measures.measure_rows(
-            session, period, entities, measure, by=by, today=today, product_line=line
-        ):
-            if row.target is not None:
-                out.setdefault(row.key, {})[measure.value] = CountFigure(
-                    target=row.target, achieved=row.achieved
-                )
+        totals = measures.measure_totals(
+            session, period, entities, measure, by=by, product_line=line
+        )
+        for key, (target, achieved) in totals.items():
+            out.setdefault(key, {})[measure.value] = CountFigure(target=target, achieved=achieved)
     return out

@@ -93,6 +93,63 @@ def _restriction(measure: Measure, by: str, entities: Sequence[Entity]) -> list:
     return [counts.measure_key(measure, by).in_(keys)]
 
 
+def _achieved_and_targets(
+    session: Session,
+    period: Period,
+    entities: Sequence[Entity],
+    chosen: Measure,
+    by: str,
+    product_line: str,
+    rep_regions: frozenset[int] | None,
+) -> tuple[dict, dict]:
+    """Base key -> what was achieved (one grouped query), entity key -> month -> target."""
+    where = _restriction(chosen, by, entities)
+    if rep_regions is not None and chosen != Measure.VISITS:
+        where.append(Deal.region_id.in_(rep_regions))
+    done = counts.achieved(
+        session, period, chosen, by=by, where=where, product_line=product_line or None
+    )
+    targets = monthly_targets(
+        session, period, entities, rep_regions, measure=chosen, product_line=product_line
+    )
+    return done, targets
+
+
+def _target_and_achieved(
+    entity: Entity, done: dict, monthly: dict | None, chosen: Measure
+) -> tuple[Decimal | None, Decimal]:
+    """An entity's target (whole for counts) and what its base keys achieved."""
+    keys = done if entity.base_keys is None else [k for k in entity.base_keys if k in done]
+    achieved = sum((done[k] for k in keys), Decimal(0))
+    target = figures.total(monthly)
+    if target is not None and chosen in COUNT_MEASURES:
+        target = target.quantize(Decimal(1))
+    return target, achieved
+
+
+def measure_totals(
+    session: Session,
+    period: Period,
+    entities: Sequence[Entity],
+    measure: object,
+    *,
+    by: str,
+    product_line: str = "",
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """Entity key -> (target, achieved) of `measure_rows`, for the entities with a target,
+    without the pace, stretch and row of each (the leaderboard scores thousands of them)."""
+    if not entities:
+        return {}
+    chosen = measure_of(measure)
+    done, targets = _achieved_and_targets(session, period, entities, chosen, by, product_line, None)
+    out = {}
+    for entity in entities:
+        target, achieved = _target_and_achieved(entity, done, targets.get(entity.key), chosen)
+        if target is not None:
+            out[entity.key] = (target, achieved)
+    return out
+
+
 def measure_rows(
     session: Session,
     period: Period,
@@ -111,24 +168,14 @@ def measure_rows(
     if not entities:
         return []
     chosen = measure_of(measure)
-    where = _restriction(chosen, by, entities)
-    if rep_regions is not None and chosen != Measure.VISITS:
-        where.append(Deal.region_id.in_(rep_regions))
-    done = counts.achieved(
-        session, period, chosen, by=by, where=where, product_line=product_line or None
-    )
-    targets = monthly_targets(
-        session, period, entities, rep_regions, measure=chosen, product_line=product_line
+    done, targets = _achieved_and_targets(
+        session, period, entities, chosen, by, product_line, rep_regions
     )
     levels = stretch_levels(session, period.fiscal_year, chosen, product_line)
     out = []
     for entity in entities:
-        keys = done if entity.base_keys is None else [k for k in entity.base_keys if k in done]
-        achieved = sum((done[k] for k in keys), Decimal(0))
         monthly = targets.get(entity.key)
-        target = figures.total(monthly)
-        if target is not None and chosen in COUNT_MEASURES:
-            target = target.quantize(Decimal(1))
+        target, achieved = _target_and_achieved(entity, done, monthly, chosen)
         expected = forecast.expected_to_date(monthly, today, period) if monthly else None
         out.append(
             MeasureRow(
