@@ -11,8 +11,8 @@ per series for all the reps of the actor's area, never one per rep.
 Each rule's condition is written once (`behind_pace`, `low_coverage`, `measure_behind`) and read
 both by the alerts and by their count (`rep_alert_counts`). The count reads only the figures
 the rules compare, for all the reps of the area at once, from the same readers of
-core.progress the Attainment rows add up (`figures.won`, `figures.open_pipeline`, the rep
-target rows, `counts.achieved`): won and open pipeline to the quarter's end against the target,
+core.progress the Attainment rows add up (`figures.won`, the open pipeline, the rep target
+rows, `counts.achieved`): won and open pipeline to the quarter's end against the target,
 achieved against expected to date. A rep without target rows has no pace and no coverage, and
 no series is behind pace before `pace_after_share` of the quarter has passed, so neither is
 read then."""
@@ -148,10 +148,34 @@ def _as_float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _expected_to_date(monthly: dict[date, Decimal], shares: dict[date, Decimal]) -> Decimal:
-    """`forecast.expected_to_date` of a quarter's monthly targets, each month's share elapsed
-    (`forecast.month_share_elapsed`) read once for every rep: the same sum, to the cent."""
+class _MonthShares(dict[date, Decimal]):
+    """Each month's share elapsed on `today` (`forecast.month_share_elapsed`), worked out
+    once for all the reps."""
+
+    def __init__(self, today: date) -> None:
+        super().__init__()
+        self.today = today
+
+    def __missing__(self, month: date) -> Decimal:
+        share = self[month] = forecast.month_share_elapsed(month, self.today)
+        return share
+
+
+def _expected_to_date(monthly: dict[date, Decimal], shares: _MonthShares) -> Decimal:
+    """`forecast.expected_to_date` of a quarter's monthly targets, with the months' shares
+    worked out once: the same sum, to the cent."""
     return sum((amount * shares[month] for month, amount in monthly.items()), ZERO).quantize(CENT)
+
+
+def _open_amounts(session: Session, period: Period, today: date, where: list) -> dict[int, Decimal]:
+    """Each owner's open pipeline of the period (the amount of `figures.open_pipeline`). When
+    the plan fixes no budget rates, the same deals (`figures.open_in`) at the same amounts are
+    added up without the split by stage and forecast category (`figures.all_open`)."""
+    if figures.budget_rates(session, period):
+        pipeline = figures.open_pipeline(session, period, today, by="owner", where=where)
+        return {pid: part.amount for pid, part in pipeline.items()}
+    tallies = figures.all_open(session, by="owner", where=[*figures.open_in(period, today), *where])
+    return {pid: tally.amount for pid, tally in tallies.items()}
 
 
 def _targets_of(
@@ -174,20 +198,20 @@ def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str
     reps = set(session.scalars(select(Person.id).where(*rep_scope(actor))))
     everyone = actor.sees_everything
     paced = share >= limits.pace_after_share
-    shares = {month: forecast.month_share_elapsed(month, today) for month in period.months()}
+    shares = _MonthShares(today)
     behind = low = 0
     targets = _targets_of(session, period, reps, everyone, Measure.REVENUE, "")
     if targets:
         where = [] if everyone else [Deal.owner_id.in_(sorted(targets))]
         won = figures.won(session, period, by="owner", where=where)
-        pipeline = figures.open_pipeline(session, period, today, by="owner", where=where)
+        pipeline = _open_amounts(session, period, today, where)
         for pid, monthly in targets.items():
             won_to_date = won[pid].amount if pid in won else ZERO
             if paced:
                 pace = forecast.pace(won_to_date, _expected_to_date(monthly, shares))
                 behind += behind_pace(share, _as_float(pace), limits)
-            open_amount = pipeline[pid].amount if pid in pipeline else ZERO
-            gap = figures.total(monthly) - won_to_date  # type: ignore[operator]
+            open_amount = pipeline.get(pid, ZERO)
+            gap = (figures.total(monthly) or ZERO) - won_to_date  # target rows: a target
             low += low_coverage(_as_float(forecast.coverage(open_amount, gap)), limits)
     for measure, line in measure_series(session, period.fiscal_year) if paced else ():
         targets = _targets_of(session, period, reps, everyone, measure, line)

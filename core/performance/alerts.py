@@ -128,8 +128,10 @@ def current_alerts(
 def open_alert_count(session: Session, actor: Actor, *, today: date | None = None) -> int:
     """How many open alerts the actor has (for the navigation badge): every alert of the
     actor's area, without a limit, less the ones the actor acknowledged or snoozed. Each rule
-    is counted by a COUNT query with the list's own condition (no alert is built), and the
-    hidden ones by checking only their subjects against the rules."""
+    is counted with the list's own condition, no alert built (COUNT queries over deals,
+    customers and follow-ups; grouped sums of the figures the pace and coverage rules compare,
+    for all the reps at once), and the hidden ones by checking only their subjects against the
+    rules."""
     ensure_active(actor)
     today = today or clock.today()
     total = sum(rule_counts(session, actor, today=today).values())
@@ -138,7 +140,7 @@ def open_alert_count(session: Session, actor: Actor, *, today: date | None = Non
 
 def rule_counts(session: Session, actor: Actor, *, today: date | None = None) -> dict[str, int]:
     """How many alerts each rule raises in the actor's area (acknowledged and snoozed ones
-    included), by COUNT queries with the rules' own conditions."""
+    included), with the rules' own conditions (core.performance.alert_rules.RULE_COUNTS)."""
     ensure_active(actor)
     today = today or clock.today()
     limits = thresholds(session)

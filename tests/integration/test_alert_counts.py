@@ -12,7 +12,9 @@ from sqlalchemy import bindparam, select, text
 
 from core.org.access import load_actor
 from core.performance import alerts
-from db.schema import Person
+from core.pipeline.pricing import company_currency
+from core.progress import figures
+from db.schema import Deal, Person, PlanBudgetRate
 from tests.conftest import SEED_TODAY
 
 TODAY = SEED_TODAY
@@ -178,3 +180,30 @@ def test_the_reps_rules_count_nothing_behind_pace_early_in_the_quarter(session):
     listed = Counter(a.rule for a in _unlimited_on(session, director, early))
     assert counted["behind_pace"] == listed.get("behind_pace", 0) == 0
     assert counted["low_coverage"] == listed.get("low_coverage", 0)
+
+
+@pytest.mark.parametrize("who", ["director", "manager"])
+def test_the_reps_rules_count_their_lists_when_the_plan_fixes_budget_rates(session, who):
+    # budget rates convert the reps' won and open deals differently: the counts follow them
+    people = _people(session)
+    period = alerts.alerts_period(session, TODAY)
+    plan_id = figures.active_plan_id(session, period.fiscal_year)
+    currencies = session.scalars(
+        select(Deal.currency).where(Deal.status == "open").group_by(Deal.currency)
+    ).all()
+    rates = [code for code in currencies if code != company_currency(session)]
+    assert plan_id is not None and rates, "the demo sells in more than one currency"
+    actor = people[who]
+    before = alerts.rule_counts(session, actor, today=TODAY)
+    # the service refuses to change an approved plan's rates: the rows are written directly
+    session.add_all(PlanBudgetRate(plan_id=plan_id, currency=c, rate=Decimal(4)) for c in rates)
+    session.flush()
+    assert figures.budget_rates(session, period)
+    counted = alerts.rule_counts(session, actor, today=TODAY)
+    assert (counted["behind_pace"], counted["low_coverage"]) != (
+        before["behind_pace"],
+        before["low_coverage"],
+    ), "the rates change some rep's figures"
+    listed = Counter(a.rule for a in _unlimited(session, actor))
+    for rule in ("behind_pace", "low_coverage"):
+        assert counted[rule] == listed.get(rule, 0)
