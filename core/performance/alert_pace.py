@@ -33,7 +33,7 @@ from core.performance.alert_settings import RULES, Alert, AlertThresholds
 from core.periods import quarter_of
 from core.plans.views import plan_series
 from core.progress import counts, figures, forecast
-from core.progress.amounts import CENT, ZERO
+from core.progress.amounts import ZERO
 from core.progress.attainment import rep_rows
 from core.progress.forecast import elapsed_days
 from core.progress.measures import MeasureRow, measure_rows
@@ -148,25 +148,6 @@ def _as_float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-class _MonthShares(dict[date, Decimal]):
-    """Each month's share elapsed on `today` (`forecast.month_share_elapsed`), worked out
-    once for all the reps."""
-
-    def __init__(self, today: date) -> None:
-        super().__init__()
-        self.today = today
-
-    def __missing__(self, month: date) -> Decimal:
-        share = self[month] = forecast.month_share_elapsed(month, self.today)
-        return share
-
-
-def _expected_to_date(monthly: dict[date, Decimal], shares: _MonthShares) -> Decimal:
-    """`forecast.expected_to_date` of a quarter's monthly targets, with the months' shares
-    worked out once: the same sum, to the cent."""
-    return sum((amount * shares[month] for month, amount in monthly.items()), ZERO).quantize(CENT)
-
-
 def _open_amounts(session: Session, period: Period, today: date, where: list) -> dict[int, Decimal]:
     """Each owner's open pipeline of the period (the amount of `figures.open_pipeline`). When
     the plan fixes no budget rates, the same deals (`figures.open_in`) at the same amounts are
@@ -198,7 +179,6 @@ def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str
     reps = set(session.scalars(select(Person.id).where(*rep_scope(actor))))
     everyone = actor.sees_everything
     paced = share >= limits.pace_after_share
-    shares = _MonthShares(today)
     behind = low = 0
     targets = _targets_of(session, period, reps, everyone, Measure.REVENUE, "")
     if targets:
@@ -208,7 +188,7 @@ def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str
         for pid, monthly in targets.items():
             won_to_date = won[pid].amount if pid in won else ZERO
             if paced:
-                pace = forecast.pace(won_to_date, _expected_to_date(monthly, shares))
+                pace = forecast.pace(won_to_date, forecast.expected_to_date(monthly, today, period))
                 behind += behind_pace(share, _as_float(pace), limits)
             open_amount = pipeline.get(pid, ZERO)
             gap = (figures.total(monthly) or ZERO) - won_to_date  # target rows: a target
@@ -224,7 +204,7 @@ def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str
         )
         for pid, monthly in targets.items():  # target rows: a target
             achieved = ZERO + done[pid] if pid in done else ZERO
-            pace_of = forecast.pace(achieved, _expected_to_date(monthly, shares))
+            pace_of = forecast.pace(achieved, forecast.expected_to_date(monthly, today, period))
             behind += measure_behind(True, pace_of, limits)
     return {"behind_pace": behind, "low_coverage": low}
 
