@@ -33,6 +33,7 @@ from babel.dates import format_date as _babel_date
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as _babel_decimal
+from babel.numbers import get_currency_name
 from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -176,7 +177,25 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention
 
 def babel_locale() -> Locale:
     """Babel's locale for the current language (English formats as en_US)."""
-    return Locale.parse("zh_CN" if is_chinese() else "en_US")
+    return _locale("zh_CN" if is_chinese() else "en_US")
+
+
+@lru_cache(maxsize=4)
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+def currency_name(code: str) -> str:
+    """A currency's name in the current language ("Euro", "欧元"); the code when unknown."""
+    return _currency_name(code, "zh_CN" if is_chinese() else "en_US")
+
+
+@lru_cache(maxsize=2048)
+def _currency_name(code: str, locale: str) -> str:
+    try:
+        return get_currency_name(code, locale=_locale(locale))
+    except (KeyError, ValueError, LookupError):
+        return code
 
 
 def number(value: Decimal | float | int, decimals: int = 0) -> str:

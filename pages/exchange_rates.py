@@ -7,10 +7,9 @@ from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
-from babel.numbers import get_currency_name
 
 from core import clock, currency
-from core.i18n import _, babel_locale, day, number
+from core.i18n import _, currency_name, day, number
 from core.models import Role
 from core.org.access import ensure_role, load_actor
 from core.performance.alert_pricing import not_priced_message
@@ -80,10 +79,8 @@ def rate_text(rate: Decimal) -> str:
 
 def currency_label(code: str) -> str:
     """'EUR – Euro'."""
-    try:
-        return f"{code} – {get_currency_name(code, locale=babel_locale())}"
-    except (ValueError, LookupError):
-        return code
+    name = currency_name(code)
+    return f"{code} – {name}" if name != code else code
 
 
 def rule_help(company: str) -> None:

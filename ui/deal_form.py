@@ -13,14 +13,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import streamlit as st
-from babel.numbers import get_currency_name
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from core import clock, customers
 from core.customers.archive import CustomerFilters, get_customer
 from core.errors import DomainError
-from core.i18n import N_, _, babel_locale
+from core.i18n import N_, _, currency_name
 from core.models import Actor, ForecastCategory, Role
 from core.org.access import load_actor
 from core.pipeline import creation, deal_amounts
@@ -79,10 +78,7 @@ def currency_options() -> CurrencyChoices:
 def currency_label(code: str, choices: CurrencyChoices) -> str:
     """A currency as the selects show it: "EUR – Euro"; the company currency and the
     currencies without a rate say so."""
-    try:
-        name = get_currency_name(code, locale=babel_locale())
-    except (KeyError, ValueError):
-        name = code
+    name = currency_name(code)
     if code == choices.company:
         return _("{code} – {name} (the company currency)").format(code=code, name=name)
     if code in choices.with_rates:
