@@ -1,0 +1,58 @@
+"""The stage calibration is worked out once per session and day, and again after any write."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select, update
+
+from core.progress.calibration import stage_calibration
+from db.schema import Stage
+
+TODAY = date(2026, 11, 30)
+
+
+def _configured(session) -> dict[int, Decimal]:
+    return {row.stage_id: row.configured for row in stage_calibration(session, TODAY)}
+
+
+def _an_open_stage(session) -> Stage:
+    return session.scalars(
+        select(Stage).where(Stage.is_won.is_(False), Stage.is_lost.is_(False))
+    ).first()
+
+
+def test_a_statement_that_writes_makes_it_read_again(session):
+    stage = _an_open_stage(session)
+    before = _configured(session)
+    session.execute(update(Stage).where(Stage.id == stage.id).values(probability=Decimal("0.37")))
+    after = _configured(session)
+    assert after[stage.id] == Decimal("0.37") != before[stage.id]
+
+
+def test_a_flush_makes_it_read_again(session):
+    stage = _an_open_stage(session)
+    _configured(session)
+    stage.probability = Decimal("0.41")
+    session.flush()
+    assert _configured(session)[stage.id] == Decimal("0.41")
+
+
+def test_reading_twice_asks_the_database_once(session):
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    connection = session.connection()
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        first = stage_calibration(session, TODAY)
+        asked = len(seen)
+        assert stage_calibration(session, TODAY) == first
+        assert len(seen) == asked
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
