@@ -40,7 +40,7 @@ TEST_WORKERS ?= 4
 PYTEST_ARGS ?=
 WITH_POSTGRES := $(if $(TEST_DATABASE_URL),,$(if $(wildcard /usr/lib/postgresql/*/bin/pg_ctl),scripts/with-postgres))
 test: dev-deps browser typecheck
-	$(WITH_POSTGRES) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(WITH_POSTGRES) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 ## Debian's Chromium for the browser tests, when it is missing and we may install it
 browser:
