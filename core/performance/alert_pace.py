@@ -21,11 +21,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import memo
 from core.i18n import N_, _, period_name
 from core.models import Actor, Measure, Period, Role
 from core.org.company import fiscal_start_month
@@ -83,8 +85,10 @@ def rep_pace(session: Session, actor: Actor, today: date, subjects=None) -> list
     row of the rep counted."""
     period, share = alert_quarter(session, today)
     reps = session.execute(
-        select(Person.id, Person.name, Person.region_id).where(*rep_scope(actor, subjects))
+        select(Person.id, Person.name, Person.region_id).where(*rep_scope(actor))
     ).all()
+    if subjects is not None:  # the area's own order, kept
+        reps = [rep for rep in reps if rep[0] in subjects]
     if not reps:
         return []
     rows = {
@@ -170,16 +174,37 @@ def _targets_of(
     return {pid: months for pid, months in monthly.items() if pid in reps}
 
 
-def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str, int]:
-    """How many behind-pace (every measure) and low-coverage alerts the rules raise: the
-    rules' own conditions on the figures they compare, read for every rep of the area at once
-    (no row, no alert built). The reps' deals are read by owner (credit splits by their
-    share), as on the Attainment rows; directors and admins read every owner's at once."""
+class PaceFlags(NamedTuple):
+    """The reps of an area that the pace and coverage rules raise an alert for."""
+
+    behind: frozenset[int]
+    """Behind pace on company revenue."""
+    low: frozenset[int]
+    """Low coverage."""
+    series: dict[tuple[Measure, str], frozenset[int]]
+    """Behind pace on each other (measure, product line) series."""
+
+
+def pace_flags(session, actor, today, limits: AlertThresholds, subjects=None) -> PaceFlags:
+    """Which reps the behind-pace (every measure) and low-coverage rules raise: the rules'
+    own conditions on the figures they compare, read for every rep of the area at once (no
+    row, no alert built). The reps' deals are read by owner (credit splits by their share), as
+    on the Attainment rows; directors and admins read every owner's at once. Remembered for
+    the session until it writes (the list's two pace rules and the count ask for it)."""
+    subjects_key = None if subjects is None else frozenset(subjects)
+    key = ("pace_flags", actor.id, actor.role, today, limits.model_dump_json(), subjects_key)
+    return memo.remembered(
+        session, key, lambda: _pace_flags(session, actor, today, limits, subjects)
+    )
+
+
+def _pace_flags(session, actor, today, limits: AlertThresholds, subjects) -> PaceFlags:
     period, share = alert_quarter(session, today)
-    reps = set(session.scalars(select(Person.id).where(*rep_scope(actor))))
-    everyone = actor.sees_everything
+    reps = set(session.scalars(select(Person.id).where(*rep_scope(actor, subjects))))
+    everyone = actor.sees_everything and subjects is None
     paced = share >= limits.pace_after_share
-    behind = low = 0
+    behind: set[int] = set()
+    low: set[int] = set()
     targets = _targets_of(session, period, reps, everyone, Measure.REVENUE, "")
     if targets:
         where = [] if everyone else [Deal.owner_id.in_(sorted(targets))]
@@ -189,10 +214,13 @@ def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str
             won_to_date = won[pid].amount if pid in won else ZERO
             if paced:
                 pace = forecast.pace(won_to_date, forecast.expected_to_date(monthly, today, period))
-                behind += behind_pace(share, _as_float(pace), limits)
+                if behind_pace(share, _as_float(pace), limits):
+                    behind.add(pid)
             open_amount = pipeline.get(pid, ZERO)
             gap = (figures.total(monthly) or ZERO) - won_to_date  # target rows: a target
-            low += low_coverage(_as_float(forecast.coverage(open_amount, gap)), limits)
+            if low_coverage(_as_float(forecast.coverage(open_amount, gap)), limits):
+                low.add(pid)
+    series: dict[tuple[Measure, str], frozenset[int]] = {}
     for measure, line in measure_series(session, period.fiscal_year) if paced else ():
         targets = _targets_of(session, period, reps, everyone, measure, line)
         if not targets:
@@ -202,16 +230,34 @@ def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str
         done = counts.achieved(
             session, period, measure, by="owner", where=where, product_line=line or None
         )
+        flagged = set()
         for pid, monthly in targets.items():  # target rows: a target
             achieved = ZERO + done[pid] if pid in done else ZERO
             pace_of = forecast.pace(achieved, forecast.expected_to_date(monthly, today, period))
-            behind += measure_behind(True, pace_of, limits)
-    return {"behind_pace": behind, "low_coverage": low}
+            if measure_behind(True, pace_of, limits):
+                flagged.add(pid)
+        series[(measure, line)] = frozenset(flagged)
+    return PaceFlags(frozenset(behind), frozenset(low), series)
+
+
+def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str, int]:
+    """How many behind-pace (every measure) and low-coverage alerts the rules raise."""
+    flags = pace_flags(session, actor, today, limits)
+    return {
+        "behind_pace": len(flags.behind) + sum(len(ids) for ids in flags.series.values()),
+        "low_coverage": len(flags.low),
+    }
 
 
 def rep_alerts(session, actor, today, limits: AlertThresholds, names, limit, subjects=None):
+    """Behind pace and low coverage on company revenue: the whole Attainment row is read only
+    for the reps the rules raise (`pace_flags`), and the rules checked again on it."""
+    flags = pace_flags(session, actor, today, limits, subjects)
+    raised = flags.behind | flags.low
+    if not raised:
+        return []
     out = []
-    for rep in rep_pace(session, actor, today, subjects):
+    for rep in rep_pace(session, actor, today, raised):
         common = dict(
             subject_type="rep",
             subject_id=rep.person_id,
@@ -338,22 +384,25 @@ def _measures_behind(
     session, actor, today, limits: AlertThresholds, subjects=None
 ) -> list[tuple[Period, Measure, str, Person, MeasureRow]]:
     """The reps of the actor's area behind pace on another measure or product line: one
-    `measure_rows` call per series for all of them, never one per rep."""
+    `measure_rows` call per series for the reps `pace_flags` raises on it (never one per rep),
+    the rule checked again on each row."""
     period, share = alert_quarter(session, today)
     if share < limits.pace_after_share:
         return []
     series = measure_series(session, period.fiscal_year)
     if not series:
         return []
-    people = session.scalars(
-        select(Person).where(*rep_scope(actor, subjects)).order_by(Person.name)
-    ).all()
-    if not people:
+    flags = pace_flags(session, actor, today, limits, subjects).series
+    raised = set().union(*flags.values()) if flags else set()
+    if not raised:
         return []
-    entities = [rep_entity(person) for person in people]
+    people = session.scalars(
+        select(Person).where(*rep_scope(actor, raised)).order_by(Person.name)
+    ).all()
     by_id = {person.id: person for person in people}
     out = []
     for measure, line in series:
+        entities = [rep_entity(p) for p in people if p.id in flags.get((measure, line), ())]
         for row in measure_rows(
             session, period, entities, measure, by="owner", today=today, product_line=line
         ):

@@ -16,10 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import event, func, literal, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
-from core import clock
+from core import clock, memo
 from core.models import Period
 from core.progress import figures, forecast
 from db.schema import CreditSplit, Deal, DealStageHistory, DealStatus, Stage
@@ -48,33 +48,13 @@ def stage_calibration(
     """Per open stage: of the `sample` most recently closed deals (won or lost, closed up to
     today) that entered the stage, the share won, shrunk towards the configured probability
     (core.forecast.calibrated_probability). The sample bounds the work at any database size.
-    Worked out once per session and day until the session next writes (a page asks for it from
-    its headline and from its table in the same read)."""
+    Remembered per session and day until the session next writes (core.memo: a page asks for
+    it from its headline and from its table in the same read)."""
     today = today or clock.today()
-    key = (_MEMO, today, sample)
-    if key not in session.info:
-        session.info[key] = _calibration(session, today, sample)
-    return list(session.info[key])
-
-
-_MEMO = "stage_calibration"
-
-
-def _forget_calibration(session: Session, *_args: object) -> None:
-    """A write, a commit or a rollback may have moved or closed deals: the next ask works
-    the calibration out again."""
-    for key in [k for k in session.info if isinstance(k, tuple) and k[:1] == (_MEMO,)]:
-        del session.info[key]
-
-
-def _forget_on_write(state) -> None:
-    if not state.is_select:
-        _forget_calibration(state.session)
-
-
-for _moment in ("after_flush", "after_commit", "after_rollback"):
-    event.listen(Session, _moment, _forget_calibration)
-event.listen(Session, "do_orm_execute", _forget_on_write)
+    found = memo.remembered(
+        session, ("stage_calibration", today, sample), lambda: _calibration(session, today, sample)
+    )
+    return list(found)
 
 
 def _calibration(session: Session, today: date, sample: int) -> list[StageCalibration]:

@@ -1,4 +1,5 @@
-"""The stage calibration is worked out once per session and day, and again after any write."""
+"""Figures remembered within a session (core.memo): the stage calibration is worked out once per
+session and day, and again after any write."""
 
 from __future__ import annotations
 
