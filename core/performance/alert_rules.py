@@ -539,7 +539,8 @@ def _count_not_priced(session, actor, today, limits) -> dict[str, int]:
     return {"not_priced": not_priced_count(session, actor)}
 
 
-__all__ = ["RULE_COUNTS", "RULE_FUNCTIONS", "RULE_SUBJECTS", "RepPace", "big_deal_threshold"]
+__all__ = ["RULE_COUNTS", "RULE_FUNCTIONS", "RULE_SEVERITIES", "RULE_SUBJECTS", "RepPace"]
+__all__ += ["big_deal_threshold"]
 __all__ += ["rep_pace"]
 
 RULE_COUNTS = (
@@ -563,6 +564,20 @@ RULE_FUNCTIONS = (
     _overdue_follow_ups,
     not_priced_alerts,
 )
+
+RULE_SEVERITIES: dict[object, frozenset[str]] = {
+    rep_alerts: frozenset({"high"}),
+    measure_pace_alerts: frozenset({"medium"}),
+    _stalled: frozenset({"medium", "high"}),
+    _slipping: frozenset({"medium"}),
+    _overdue: frozenset({"medium"}),
+    _missing_roles: frozenset({"low"}),
+    _neglected: frozenset({"low"}),
+    _overdue_follow_ups: frozenset({"medium", "low"}),
+    not_priced_alerts: frozenset({"high"}),
+}
+"""The severities each rule function can raise: a list of only some severities (the weekly
+digest's high-severity risks) skips the functions that cannot raise them."""
 
 RULE_SUBJECTS: dict[str, tuple] = {
     "behind_pace": (rep_alerts, measure_pace_alerts),

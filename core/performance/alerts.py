@@ -35,6 +35,7 @@ the subject and the fact behind it (stage, close date, changes...), so a new fac
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -51,6 +52,7 @@ from core.performance.alert_pace import RepPace, rep_pace
 from core.performance.alert_rules import (
     RULE_COUNTS,
     RULE_FUNCTIONS,
+    RULE_SEVERITIES,
     RULE_SUBJECTS,
     big_deal_threshold,
 )
@@ -98,18 +100,23 @@ def current_alerts(
     today: date | None = None,
     include_hidden: bool = False,
     limit_per_rule: int | None = 1000,
+    severities: Collection[str] | None = None,
 ) -> list[Alert]:
     """The alerts in the actor's area, most severe first; acknowledged and snoozed ones only
     with `include_hidden` (each carries its state). With `limit_per_rule` each deal rule keeps
     its first alerts in its own order (the largest deals first for stalled deals and missing
-    roles); None keeps every alert."""
+    roles); None keeps every alert. With `severities`, only alerts of those severities (the
+    rules that cannot raise them are not evaluated)."""
     ensure_active(actor)
     today = today or clock.today()
     limits = thresholds(session)
     names = load_region_tree(session).names
     alerts: list[Alert] = []
     for rule_function in RULE_FUNCTIONS:
-        alerts.extend(rule_function(session, actor, today, limits, names, limit_per_rule))
+        if severities is not None and not RULE_SEVERITIES[rule_function] & set(severities):
+            continue
+        found = rule_function(session, actor, today, limits, names, limit_per_rule)
+        alerts.extend(a for a in found if severities is None or a.severity in severities)
     states = _states(session, actor)
     shown = []
     for alert in alerts:

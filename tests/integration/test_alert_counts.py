@@ -207,3 +207,20 @@ def test_the_reps_rules_count_their_lists_when_the_plan_fixes_budget_rates(sessi
     listed = Counter(a.rule for a in _unlimited(session, actor))
     for rule in ("behind_pace", "low_coverage"):
         assert counted[rule] == listed.get(rule, 0)
+
+
+@pytest.mark.parametrize("who", ["director", "manager", "rep"])
+def test_a_list_of_some_severities_is_the_full_list_filtered(session, who):
+    """Skipping the rules that cannot raise a severity changes nothing: every rule function
+    raises only the severities RULE_SEVERITIES declares for it."""
+    from core.performance.alert_rules import RULE_FUNCTIONS, RULE_SEVERITIES
+
+    actor = _people(session)[who]
+    every = _unlimited(session, actor)
+    assert {a.severity for a in every} == {"high", "medium", "low"} or who != "director"
+    for severity in ("high", "medium", "low"):
+        some = alerts.current_alerts(
+            session, actor, today=TODAY, limit_per_rule=None, severities={severity}
+        )
+        assert [a.key for a in some] == [a.key for a in every if a.severity == severity]
+    assert set(RULE_SEVERITIES) == set(RULE_FUNCTIONS)

@@ -127,7 +127,10 @@ def weekly_digest(session: Session, person: Actor, today: date) -> WeeklyDigest 
             rows = _ranked(attainment_report(session, person, period, "rep", today=today))
         else:
             rows = [row for row in parts if row.level == "region"]
-        deals, alerts = [], _risks(current_alerts(session, person, today=today, limit_per_rule=50))
+        deals = []
+        alerts = _risks(
+            current_alerts(session, person, today=today, limit_per_rule=50, severities={"high"})
+        )
     quiet = head.target is None and not head.won and not head.open_deals
     if quiet and not rows and not deals and not alerts:
         return None
@@ -165,8 +168,8 @@ def daily_digest(session: Session, person: Actor, today: date) -> DailyDigest | 
     seen = reported_alert_keys(session, person.id, today)
     alerts = [
         alert
-        for alert in current_alerts(session, person, today=today)
-        if alert.severity == "high" and alert.key not in seen
+        for alert in current_alerts(session, person, today=today, severities={"high"})
+        if alert.key not in seen
     ]
     if not alerts:
         return None
