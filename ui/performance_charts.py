@@ -11,6 +11,7 @@ import pandas as pd
 from core.i18n import _, is_chinese
 from ui.charts import count_axis
 from ui.format import as_text
+from ui.stage_names import shown
 
 GOOD, WARN, BAD, GREY = "#2e7d32", "#f9a825", "#c62828", "#d0d0d0"
 
@@ -94,8 +95,10 @@ def region_heatmap(frame: pd.DataFrame) -> alt.LayerChart:
 
 
 def funnel(frame: pd.DataFrame) -> alt.LayerChart:
-    """Deals reaching each stage (columns stage, reached, conversion), in stage order."""
+    """Deals reaching each stage (columns stage, reached, conversion), in stage order; the
+    standard stages read in the current language."""
     data = frame.assign(
+        stage=frame["stage"].map(shown),
         conversion_pct=pd.to_numeric(frame["conversion"], errors="coerce") * 100,
     )
     base = alt.Chart(data).encode(

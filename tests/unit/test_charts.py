@@ -107,3 +107,15 @@ def test_the_region_heatmap_writes_a_dash_where_a_metric_has_no_data():
     labels = {r["metric"]: r["label"] for r in _values(spec)}
     assert labels == {"Win rate": "42", "Cycle time": "–"}
     assert spec["layer"][1]["encoding"]["text"]["field"] == "label"
+
+
+def test_the_funnel_names_the_standard_stages_in_the_reader_language():
+    from core.i18n import use_language
+
+    frame = pd.DataFrame(
+        {"stage": ["Lead", "Our own stage"], "reached": [3, 1], "conversion": [0.33, None]}
+    )
+    with use_language("zh_CN"):
+        rows = spec_rows(funnel(frame).to_dict())
+    assert [row["stage"] for row in rows] == ["线索", "Our own stage"]
+    assert funnel(frame).to_dict()["layer"][0]["encoding"]["y"]["sort"] == ["Lead", "Our own stage"]
