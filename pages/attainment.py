@@ -22,8 +22,7 @@ from ui import attainment_charts, charts, measure_views, not_priced
 from ui.auth import current_actor
 from ui.data import cached, read
 from ui.downloads import download_buttons
-from ui.format import as_text, figures_as_text, money, percent
-from ui.measure_views import long_day
+from ui.format import as_text, figures_as_text, money, percent, sentence_day
 
 PERIOD_NOTES = (
     N_("this quarter"),
@@ -175,9 +174,9 @@ def forecast_as_of_section(person_id: int, scope_key: str, period_label: str, he
         _("Snapshot taken on"),
         list(by_day),
         format_func=lambda d: (
-            _("{day} (start of the period)").format(day=long_day(d))
+            _("{day} (start of the period)").format(day=sentence_day(d))
             if by_day[d].at_period_start
-            else long_day(d)
+            else sentence_day(d)
         ),
         key=f"att_as_of_{scope_key}_{period_label}",
     )
@@ -197,7 +196,7 @@ def forecast_as_of_section(person_id: int, scope_key: str, period_label: str, he
         width="stretch",
         column_config={
             "figure": _("Figure"),
-            "as_of": _("As of {day}").format(day=long_day(day)),
+            "as_of": _("As of {day}").format(day=sentence_day(day)),
             "today": _("Today"),
         },
     )
@@ -264,9 +263,9 @@ st.caption(
     _("{scope} · {period} ({start} – {end}) · as of {today}").format(
         scope=data.scope_label,
         period=period_name(period.label),
-        start=long_day(period.start),
-        end=long_day(period.end),
-        today=long_day(today),
+        start=sentence_day(period.start),
+        end=sentence_day(period.end),
+        today=sentence_day(today),
     )
 )
 measure_views.week_note(period)

@@ -200,3 +200,8 @@ def deal_money_columns(frame: pd.DataFrame, company_code: str) -> pd.DataFrame:
 def one_currency(frame: pd.DataFrame, company_code: str) -> bool:
     """Every deal of the list is in the company currency: it needs no second amount."""
     return bool((frame["currency"] == company_code).all())
+
+
+def sentence_day(value: date) -> str:
+    """A day as a sentence shows it: "01 Dec 2026" in English, "2026年12月1日" in Chinese."""
+    return locale_day(value) if is_chinese() else f"{value:%d %b %Y}"

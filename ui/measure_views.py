@@ -28,7 +28,7 @@ from ui import attainment_charts
 from ui.charts import part_name
 from ui.data import cached, read
 from ui.downloads import download_buttons
-from ui.format import money, percent
+from ui.format import money, percent, sentence_day
 
 MEASURE_LABELS = {
     Measure.REVENUE: N_("Revenue"),
@@ -54,11 +54,6 @@ PACE_RULE = N_(
     "Green: what was achieved is at least what the targets expect by today (past months in "
     "full, this month by day, a week by working day), the rule revenue is coloured by."
 )
-
-
-def long_day(value: date) -> str:
-    """A date in a sentence: "01 Dec 2026" in English, "2026年12月1日" in Chinese."""
-    return chinese_day(value) if is_chinese() else f"{value:%d %b %Y}"
 
 
 def short_day(value: date) -> str:
@@ -347,9 +342,9 @@ def measure_section(
             what=what,
             scope=view.scope_label,
             period=period_name(period.label),
-            start=long_day(period.start),
-            end=long_day(period.end),
-            today=long_day(today),
+            start=sentence_day(period.start),
+            end=sentence_day(period.end),
+            today=sentence_day(today),
         )
     )
     week_note(period)

@@ -10,8 +10,8 @@ from core.i18n import _
 from core.models import Actor
 from core.pipeline import reviews
 from ui.data import read
+from ui.format import sentence_day
 from ui.links import linked_id, show_in_address
-from ui.stage_names import short_day
 
 OPEN_KEY = "review_open"
 REP_KEY = "review_rep"
@@ -40,7 +40,7 @@ def show_linked_review(actor: Actor) -> None:
     if arrived is not None:
         st.session_state[REP_KEY] = (detail.rep_id, detail.rep)
     with st.container(border=True):
-        st.subheader(_("Review of {day}").format(day=short_day(detail.held_on)))
+        st.subheader(_("Review of {day}").format(day=sentence_day(detail.held_on)))
         st.caption(_("{rep}, reviewed by {manager}").format(rep=detail.rep, manager=detail.manager))
         st.markdown(detail.notes or _("_No notes were written._"))
         if detail.deals:
@@ -48,8 +48,8 @@ def show_linked_review(actor: Actor) -> None:
         for what, due_on, done_on in detail.commitments:
             parts = [what]  # the commitment, then its due and done days, joined by " · "
             if due_on:
-                parts.append(_("due {day}").format(day=short_day(due_on)))
+                parts.append(_("due {day}").format(day=sentence_day(due_on)))
             if done_on:
-                parts.append(_("✔ done {day}").format(day=short_day(done_on)))
+                parts.append(_("✔ done {day}").format(day=sentence_day(done_on)))
             st.markdown("- " + " · ".join(parts))
         st.button(_("Close this review"), key="review_link_close", on_click=_close)

@@ -10,7 +10,7 @@ steps are enum values whose names are shown with the same helper.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import overload
 
 from core.i18n import N_, _, day, is_chinese
@@ -115,10 +115,3 @@ def moment(value: datetime, *, at: bool = False) -> str:
     if is_chinese():
         return f"{day(value)} {value:%H:%M}"
     return f"{value:%d %b %Y at %H:%M}" if at else f"{value:%d %b %Y %H:%M}"
-
-
-def short_day(value: date) -> str:
-    """A day as a sentence shows it: "01 Dec 2026", "2026年12月1日"."""
-    if is_chinese():
-        return day(value)
-    return f"{value:%d %b %Y}"
