@@ -6,8 +6,10 @@ sub-regions and reps while the plan is a draft; reps read their own targets and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -27,7 +29,7 @@ from core.plans import bottom_up as commitments
 from core.plans import files as plan_files
 from core.plans import grid as plan_grid
 from core.plans import stretch as plan_stretch
-from core.plans.cells import PlanInfo
+from core.plans.cells import PlanCells, PlanInfo, load_cells, plan_by_id
 from core.plans.grid import RegionGrid, TargetEdits
 from core.plans.rules import OPEN
 from ui import plan_charts, plan_series
@@ -100,27 +102,39 @@ def plan_header(actor: Actor, year: int, version: int | None, series) -> PlanInf
 
 
 @cached("targets", "org")
-def grid_of(actor: Actor, plan_id: int, region_id: int) -> RegionGrid:
+def plan_cells(plan_id: int) -> PlanCells:
+    """The plan's cells, read once for the regions list, the grid, the gaps and the download
+    (each reader below passes them to core, which decides what the user sees)."""
     with read() as session:
-        return plan_grid.region_grid(session, actor, plan_id, region_id)
+        return load_cells(session, plan_by_id(session, plan_id))
+
+
+@cached("targets", "org")
+def grid_of(actor: Actor, plan_id: int, region_id: int) -> RegionGrid:
+    cells = plan_cells(plan_id)
+    with read() as session:
+        return plan_grid.region_grid(session, actor, plan_id, region_id, cells=cells)
 
 
 @cached("targets", "org")
 def whole_plan(actor: Actor, plan_id: int) -> pd.DataFrame:
+    cells = plan_cells(plan_id)
     with read() as session:
-        return views.plan_table(session, actor, plan_id)
+        return views.plan_table(session, actor, plan_id, cells=cells)
 
 
 @cached("targets", "org")
 def gaps_of(actor: Actor, plan_id: int, region_id: int) -> pd.DataFrame:
+    cells = plan_cells(plan_id)
     with read() as session:
-        return commitments.topdown_vs_bottomup(session, actor, plan_id, region_id)
+        return commitments.topdown_vs_bottomup(session, actor, plan_id, region_id, cells=cells)
 
 
 @cached("targets", "org")
 def regions_to_show(actor: Actor, plan_id: int) -> list[tuple[int, str]]:
+    cells = plan_cells(plan_id)
     with read() as session:
-        return views.plan_regions(session, actor, plan_id)
+        return views.plan_regions(session, actor, plan_id, cells=cells)
 
 
 def _preview(actor: Actor, plan_id: int, region_id: int, edits: TargetEdits) -> RegionGrid:
@@ -131,9 +145,10 @@ def _preview(actor: Actor, plan_id: int, region_id: int, edits: TargetEdits) -> 
 # --------------------------------------------------------------------------- pieces
 
 
-def save_plan(action, done: str, *, new_version: bool = False) -> None:
+def save_plan(action, done: str | Callable[[Any], str], *, new_version: bool = False) -> None:
     """Save a change to the plan (or to bottom-up figures); `new_version` when the change
-    makes a new version, which the page then shows."""
+    makes a new version, which the page then shows. `done` is the confirmation, or makes it
+    from what the change returned."""
     save(action, done, affects={"targets"}, forget=["targets_version"] if new_version else ())
 
 
@@ -264,7 +279,11 @@ def company_form(actor, year: int, info: PlanInfo | None, series) -> None:
         else _("🎯 Allocate again")
     )
     suffix = start_form(year, info)
-    with st.expander(title, expanded=info is None):
+    # the preview is computed only while the form is open (opening it reruns the page)
+    form = st.expander(
+        title, expanded=info is None, key=f"plan_form_open_{suffix}", on_change="rerun"
+    )
+    with form:
         if replacing:
             st.caption(
                 _(
@@ -334,53 +353,13 @@ def company_form(actor, year: int, info: PlanInfo | None, series) -> None:
             manual_weights=weights,
             **plan_series.of(series),
         )
-        figure = lambda v: plan_series.figure(v, series[0])  # noqa: E731
         try:
             plan_stretch.stretch_levels_of(stretch)
-            with read() as session:
-                preview = allocation.compute_allocation(session, **options)
-                tree = load_region_tree(session)
+            if form.open:
+                allocation_preview(options, int(target), series)
         except (DomainError, ValidationError) as exc:
             st.error(str(exc))
             return
-        root = tree.root_id
-        tops = [r for r in tree.children.get(root, []) if r in preview.region]
-        frame = pd.DataFrame(
-            {
-                "kind": "region",
-                "name": [tree.names[r] for r in tops],
-                "target": [int(preview.region[r].sum()) for r in tops],
-            }
-        )
-        allocated = int(preview.region[root].sum())
-        if allocated < int(target):
-            preview_text = _(
-                "**Preview:** {amount} to {regions} regions and {reps} reps over 12 months — "
-                "the ramp takes {ramp} off"
-            )
-        else:
-            preview_text = _(
-                "**Preview:** {amount} to {regions} regions and {reps} reps over 12 months"
-            )
-        st.markdown(
-            preview_text.format(
-                amount=figure(allocated),
-                regions=len(tops),
-                reps=len(preview.rep),
-                ramp=figure(int(target) - allocated),
-            )
-        )
-        chart_left, chart_right = st.columns(2)
-        chart_left.altair_chart(
-            plan_charts.target_by_part(frame, title=_("Regions")), width="stretch"
-        )
-        months = [month_text(m) for m in preview.months]
-        chart_right.altair_chart(
-            plan_charts.monthly_profile(
-                months, [Decimal(int(v)) for v in preview.region[root]], title=_("Company by month")
-            ),
-            width="stretch",
-        )
         if info is None:
             label = _("Create plan")
         elif replacing:
@@ -393,9 +372,53 @@ def company_form(actor, year: int, info: PlanInfo | None, series) -> None:
                 lambda s: allocation.create_plan(
                     s, actor, expected_lock_version=expected, stretch_levels=stretch, **options
                 ),
-                plan_series.allocated_message(year, series, allocated),
+                lambda created: plan_series.allocated_message(year, series, int(created.allocated)),
                 new_version=True,
             )
+
+
+def allocation_preview(options: dict, target: int, series) -> None:
+    """What the allocation form would give: the company figure by top region and by month."""
+    figure = lambda v: plan_series.figure(v, series[0])  # noqa: E731
+    with read() as session:
+        preview = allocation.compute_allocation(session, **options)
+        tree = load_region_tree(session)
+    root = tree.root_id
+    tops = [r for r in tree.children.get(root, []) if r in preview.region]
+    frame = pd.DataFrame(
+        {
+            "kind": "region",
+            "name": [tree.names[r] for r in tops],
+            "target": [int(preview.region[r].sum()) for r in tops],
+        }
+    )
+    allocated = int(preview.region[root].sum())
+    if allocated < target:
+        preview_text = _(
+            "**Preview:** {amount} to {regions} regions and {reps} reps over 12 months — "
+            "the ramp takes {ramp} off"
+        )
+    else:
+        preview_text = _(
+            "**Preview:** {amount} to {regions} regions and {reps} reps over 12 months"
+        )
+    st.markdown(
+        preview_text.format(
+            amount=figure(allocated),
+            regions=len(tops),
+            reps=len(preview.rep),
+            ramp=figure(target - allocated),
+        )
+    )
+    chart_left, chart_right = st.columns(2)
+    chart_left.altair_chart(plan_charts.target_by_part(frame, title=_("Regions")), width="stretch")
+    months = [month_text(m) for m in preview.months]
+    chart_right.altair_chart(
+        plan_charts.monthly_profile(
+            months, [Decimal(int(v)) for v in preview.region[root]], title=_("Company by month")
+        ),
+        width="stretch",
+    )
 
 
 def capacity_check(info: PlanInfo) -> None:
@@ -732,7 +755,13 @@ def compare_section(actor, info: PlanInfo) -> None:
 
 
 def download_and_upload(actor, info: PlanInfo) -> None:
-    with st.expander(_("⬇⬆ Download or upload the plan")):
+    # the plan's table is read only while the section is open (opening it reruns the page)
+    section = st.expander(
+        _("⬇⬆ Download or upload the plan"), key=f"plan_files_open_{info.id}", on_change="rerun"
+    )
+    with section:
+        if not section.open:
+            return
         table = whole_plan(actor, info.id)
         download_buttons(table, plan_series.file_name(info))
         if not info.permissions.can_upload:

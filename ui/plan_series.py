@@ -365,7 +365,12 @@ def break_down_section(actor: Actor, info: PlanInfo) -> None:
         or info.measure not in (Measure.REVENUE, Measure.UNITS)
     ):
         return
-    with st.expander(_("🧩 Break down by product line")):
+    # the lines' preview is computed only while the section is open (opening it reruns the
+    # page); closed, the button is still there and the break-down checks its own input
+    section = st.expander(
+        _("🧩 Break down by product line"), key=f"line_break_open_{info.id}", on_change="rerun"
+    )
+    with section:
         lines = catalogue_lines()
         if not lines:
             st.info(
@@ -404,7 +409,7 @@ def break_down_section(actor: Actor, info: PlanInfo) -> None:
             key=f"line_method_{info.id}",
         )
         shares = _manual_shares(lines, f"line_shares_{info.id}") if method == "manual" else None
-        if not _line_preview(info, method, shares):
+        if section.open and not _line_preview(info, method, shares):
             return
         if st.button(_("Break down by product line"), type="primary", key=f"line_break_{info.id}"):
             save(

@@ -271,10 +271,17 @@ def compute_allocation(
         dtype=np.int64,
     )
     full = {pid: float(weights[pid]) for pid in rep_ids}
-    ramped = {
-        pid: np.array([float(f) for f in planning.ramp_factors(hire, months, schedule)]) * full[pid]
-        for pid, __, hire in reps
-    }
+    factors: dict[tuple[int, int] | None, np.ndarray] = {}  # by hire month (the day not counting)
+
+    def ramp_of(hire: date | None) -> np.ndarray:
+        month = None if hire is None else (hire.year, hire.month)
+        if month not in factors:
+            factors[month] = np.array(
+                [float(f) for f in planning.ramp_factors(hire, months, schedule)]
+            )
+        return factors[month]
+
+    ramped = {pid: ramp_of(hire) * full[pid] for pid, __, hire in reps}
     if ramp_mode == "absorb":
         full_sum = sum(full.values())
         ramped_sum = sum(ramped.values(), np.zeros(12))

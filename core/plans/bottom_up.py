@@ -27,9 +27,9 @@ from core.models import Actor, to_amount
 from core.org import audit
 from core.org.company import fiscal_start_month
 from core.org.regions import load_region_tree
-from core.plans.cells import load_cells, plan_by_id, plan_months
+from core.plans.cells import PlanCells, load_cells, plan_by_id, plan_months
 from core.plans.grid import region_grid
-from core.plans.rules import commit_refusal, ensure
+from core.plans.rules import commit_refusal, ensure, view_region_refusal
 from db.schema import Commitment, Person
 
 
@@ -130,7 +130,12 @@ COLUMNS = [
 
 
 def topdown_vs_bottomup(
-    session: Session, actor: Actor, plan_id: int, region_id: int
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    region_id: int,
+    *,
+    cells: PlanCells | None = None,
 ) -> pd.DataFrame:
     """Per sub-region and rep of a region: yearly target, bottom-up figure and gap.
 
@@ -139,11 +144,14 @@ def topdown_vs_bottomup(
     is the one entered for it, else what its reps committed so far: complete only once every
     rep of the sub-region in the plan has committed. The gap (commitment - target, and as a
     share of the target) is given only for complete commitments, so one rep's early figure
-    never reads as the whole region's shortfall.
+    never reads as the whole region's shortfall. `cells` are the plan's as loaded, when the
+    caller has them already.
     """
-    grid = region_grid(session, actor, plan_id, region_id)
+    ensure(view_region_refusal(actor, region_id))
     plan = plan_by_id(session, plan_id)
-    cells = load_cells(session, plan)
+    if cells is None:
+        cells = load_cells(session, plan)
+    grid = region_grid(session, actor, plan_id, region_id, cells=cells)
     tree = load_region_tree(session)
     by_person = {
         person: Decimal(amount)

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import repeat
 
 import numpy as np
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import BigInteger, Integer, String, bindparam, delete, func, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -239,28 +240,91 @@ class PlanCells:
             rep_locked={k: v.copy() for k, v in self.rep_locked.items()},
         )
 
+    # A plan's cells are kept between the reads of one page (a cache pickles them): each kind
+    # travels as its keys and one block of rows, not as thousands of small arrays.
+    def __getstate__(self) -> dict:
+        return {"months": self.months} | {name: _packed(getattr(self, name)) for name in _KINDS}
+
+    def __setstate__(self, state: dict) -> None:
+        self.months = state["months"]
+        for name in _KINDS:
+            setattr(self, name, _unpacked(state[name]))
+
+
+_KINDS = ("region", "rep", "present", "region_locked", "rep_locked")
+
+
+def _packed(arrays: dict) -> tuple:
+    values = list(arrays.values())
+    if values and all(v.shape == values[0].shape and v.dtype == values[0].dtype for v in values):
+        return list(arrays), np.stack(values)
+    return (arrays,)  # no block of rows that share a shape and a type: as they are
+
+
+def _unpacked(packed: tuple) -> dict:
+    if len(packed) == 1:
+        return packed[0]
+    keys, block = packed
+    return dict(zip(keys, block))
+
 
 def load_cells(session: Session, plan: TargetPlan) -> PlanCells:
+    """Every target row of the plan as cells: a region's twelve months by region, a rep's by
+    (person, region), in the order the rows come by person and month (regions first)."""
     months = plan_months(plan.fiscal_year, _start_of(session, plan))
-    index = {m: i for i, m in enumerate(months)}
     cells = PlanCells(months=months)
+    # The columns come as the driver gives them (a date or its ISO text, an integer or a
+    # decimal, 0/1 or a bool), and as plain rows (a table's columns, not the ORM's): converting
+    # every one of a large plan's rows to Python types one by one took most of reading it.
+    if session.autoflush:
+        session.flush()  # as an ORM query would: a pending change to a target row counts
+    target = table_of(Target)
     rows = session.execute(
-        select(Target.region_id, Target.person_id, Target.month, Target.amount, Target.locked)
-        .where(Target.plan_id == plan.id)
-        .order_by(Target.person_id, Target.month)
-    )
-    for region_id, person_id, month, amount, locked in rows:
-        i = index.get(month)
-        if i is None:
+        select(
+            target.c.region_id,
+            target.c.person_id,
+            type_coerce(target.c.month, String),
+            type_coerce(target.c.amount, BigInteger),
+            type_coerce(target.c.locked, Integer),
+        )
+        .where(target.c.plan_id == plan.id)
+        .order_by(target.c.person_id, target.c.month)
+    ).all()
+    if not rows:
+        return cells
+    index = {m: i for i, m in enumerate(months)} | {m.isoformat(): i for i, m in enumerate(months)}
+    region_ids, person_ids, month_values, amounts, locks = zip(*rows)
+    at = np.array(list(map(index.get, month_values, repeat(-1))), np.int64)
+    region = np.array(region_ids, np.int64)
+    person = np.array([-1 if p is None else p for p in person_ids], np.int64)
+    amount = np.array(amounts, object).astype(np.int64)  # int() of each, as a cell is whole
+    locked = np.array(locks, object).astype(bool)
+    kept = at >= 0  # a row outside the plan's months is not a cell
+    region, person, at, amount, locked = (a[kept] for a in (region, person, at, amount, locked))
+    for mine, key_columns in ((person < 0, (region,)), (person >= 0, (person, region))):
+        if not mine.any():
             continue
-        if person_id is None:
-            cells.region.setdefault(region_id, np.zeros(12, np.int64))[i] = int(amount)
-            cells.region_locked.setdefault(region_id, np.zeros(12, bool))[i] = bool(locked)
+        keys = np.stack([c[mine] for c in key_columns], axis=1)
+        unique, first, which = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # each key where its first row came
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
+        slot = rank[which.ravel()]
+        units = np.zeros((len(order), 12), np.int64)
+        lock = np.zeros((len(order), 12), bool)
+        present = np.zeros((len(order), 12), bool)
+        units[slot, at[mine]] = amount[mine]
+        lock[slot, at[mine]] = locked[mine]
+        present[slot, at[mine]] = True
+        if len(key_columns) == 1:
+            names = [int(r) for r in unique[order, 0]]
+            cells.region = dict(zip(names, units))
+            cells.region_locked = dict(zip(names, lock))
         else:
-            key = (person_id, region_id)
-            cells.rep.setdefault(key, np.zeros(12, np.int64))[i] = int(amount)
-            cells.present.setdefault(key, np.zeros(12, bool))[i] = True
-            cells.rep_locked.setdefault(key, np.zeros(12, bool))[i] = bool(locked)
+            pairs = [(int(p), int(r)) for p, r in unique[order]]
+            cells.rep = dict(zip(pairs, units))
+            cells.present = dict(zip(pairs, present))
+            cells.rep_locked = dict(zip(pairs, lock))
     return cells
 
 
@@ -384,9 +448,11 @@ def write_cells(session: Session, plan_id: int, cells: PlanCells) -> int:
     return bulk_insert(session.connection(), table_of(Target), columns)
 
 
-def rep_names_of(session: Session, cells: PlanCells) -> dict[int, str]:
-    """The names of the plan's reps by person id."""
-    ids = {pid for pid, __ in cells.rep}
+def rep_names_of(
+    session: Session, cells: PlanCells, region_id: int | None = None
+) -> dict[int, str]:
+    """The names of the plan's reps by person id (those of one region's rows when given)."""
+    ids = {pid for pid, region in cells.rep if region_id is None or region == region_id}
     if not ids:
         return {}
     return dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())

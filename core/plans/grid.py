@@ -318,7 +318,7 @@ def _grid(
     session: Session, actor: Actor, plan: TargetPlan, cells: PlanCells, region_id: int
 ) -> RegionGrid:
     tree = load_region_tree(session)
-    names = rep_names_of(session, cells)
+    names = rep_names_of(session, cells, region_id)
     children = plan_children(tree, cells)
     reps = cells.reps_of(region_id)
     reps_total = None
@@ -346,11 +346,20 @@ def _grid(
     )
 
 
-def region_grid(session: Session, actor: Actor, plan_id: int, region_id: int) -> RegionGrid:
-    """The saved targets of one region's sub-regions and reps."""
+def region_grid(
+    session: Session,
+    actor: Actor,
+    plan_id: int,
+    region_id: int,
+    *,
+    cells: PlanCells | None = None,
+) -> RegionGrid:
+    """The saved targets of one region's sub-regions and reps (`cells`: the plan's as loaded,
+    when the caller has them already)."""
     ensure(view_region_refusal(actor, region_id))
     plan = plan_by_id(session, plan_id)
-    cells = load_cells(session, plan)
+    if cells is None:
+        cells = load_cells(session, plan)
     if region_id not in cells.region:
         raise NotFound(_("This region has no targets in the plan."))
     return _grid(session, actor, plan, cells, region_id)

@@ -6,9 +6,9 @@ Directors see the whole plan; managers their subtree; reps their own rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from core.models import Actor, Measure
 from core.org.access import ensure_active
 from core.org.regions import load_region_tree
 from core.plans.cells import (
+    PlanCells,
     PlanInfo,
     find_plan,
     load_cells,
@@ -26,7 +27,6 @@ from core.plans.cells import (
     plan_by_id,
     plan_children,
     plan_info,
-    rep_names_of,
     series_of,
 )
 from core.plans.rules import allocate_refusal, ensure, manager_refusal, view_region_refusal
@@ -79,51 +79,57 @@ def _sees_region(actor: Actor, region_id: int) -> bool:
     return view_region_refusal(actor, region_id) is None
 
 
-def plan_table(session: Session, actor: Actor, plan_id: int) -> pd.DataFrame:
+def plan_table(
+    session: Session, actor: Actor, plan_id: int, *, cells: PlanCells | None = None
+) -> pd.DataFrame:
     """Every row of a plan the actor may see: one line per region and rep, months as columns.
 
-    Directors see the whole plan; managers their subtree; reps their own rows.
+    Directors see the whole plan; managers their subtree; reps their own rows. `cells` are
+    the plan's as loaded (core.plans.cells.load_cells), when the caller has them already.
     """
     ensure_active(actor)
     plan = plan_by_id(session, plan_id)
-    cells = load_cells(session, plan)
+    if cells is None:
+        cells = load_cells(session, plan)
     tree = load_region_tree(session)
-    names = rep_names_of(session, cells)
-    usernames = dict(
-        session.execute(
-            select(Person.id, Person.username).where(Person.id.in_(list(names) or [0]))
-        ).all()
-    )
+    regions = set(cells.region) | {region for __, region in cells.rep}
+    path_of = {r: tree.path(r) for r in regions}
+    text_of = {r: " / ".join(tree.names.get(p, "?") for p in path_of[r]) for r in regions}
+    sees = {r: _sees_region(actor, r) for r in regions}
+    shown = [r for r in sorted(cells.region, key=path_of.__getitem__) if sees[r]]
+    reps = [key for key in cells.rep if key[0] == actor.id or sees[key[1]]]
+    people = sorted({pid for pid, __ in reps}) or [0]
+    names, usernames = {}, {}
+    for pid, name, username in session.execute(
+        select(Person.id, Person.name, Person.username).where(Person.id.in_(people))
+    ):
+        names[pid], usernames[pid] = name, username
+    reps.sort(key=lambda k: (path_of[k[1]], names.get(k[0], "")))
     labels = [m.strftime("%Y-%m") for m in cells.months]
-    rows: list[Mapping[str, str | int | None]] = []
-    for region_id in sorted(cells.region, key=lambda r: tree.path(r)):
-        if not _sees_region(actor, region_id):
-            continue
-        values = cells.region[region_id]
-        path = " / ".join(tree.names.get(r, "?") for r in tree.path(region_id))
-        rows.append(
-            {"level": "region", "region": path, "rep": "", "username": ""}
-            | dict(zip(labels, map(int, values)))
-            | {"total": int(values.sum())}
-        )
-    for (pid, region_id), values in sorted(
-        cells.rep.items(), key=lambda kv: (tree.path(kv[0][1]), names.get(kv[0][0], ""))
-    ):  # noqa: E501
-        if not (pid == actor.id or _sees_region(actor, region_id)):
-            continue
-        present = cells.present[(pid, region_id)]
-        path = " / ".join(tree.names.get(r, "?") for r in tree.path(region_id))
-        rows.append(
-            {
-                "level": "rep",
-                "region": path,
-                "rep": names.get(pid, "?"),
-                "username": usernames.get(pid, ""),
-            }
-            | {label: (int(v) if here else None) for label, v, here in zip(labels, values, present)}  # noqa: E501
-            | {"total": int(values.sum())}
-        )
-    return pd.DataFrame(rows, columns=["level", "region", "rep", "username", *labels, "total"])
+    region_units = _block([cells.region[r] for r in shown])
+    rep_units = _block([cells.rep[k] for k in reps])
+    rep_present = _block([cells.present[k] for k in reps], bool)
+    columns: dict[str, list] = {
+        "level": ["region"] * len(shown) + ["rep"] * len(reps),
+        "region": [text_of[r] for r in shown] + [text_of[r] for __, r in reps],
+        "rep": [""] * len(shown) + [names.get(pid, "?") for pid, __ in reps],
+        "username": [""] * len(shown) + [usernames.get(pid, "") for pid, __ in reps],
+    }
+    for i, label in enumerate(labels):
+        columns[label] = region_units[:, i].tolist() + [
+            v if here else None
+            for v, here in zip(rep_units[:, i].tolist(), rep_present[:, i].tolist())
+        ]
+    columns["total"] = region_units.sum(axis=1).tolist() + rep_units.sum(axis=1).tolist()
+    order = ["level", "region", "rep", "username", *labels, "total"]
+    if not shown and not reps:
+        return pd.DataFrame([], columns=order)
+    return pd.DataFrame(columns, columns=order)
+
+
+def _block(rows: list[np.ndarray], dtype: type = np.int64) -> np.ndarray:
+    """Twelve-month rows as one array (no rows: an empty one)."""
+    return np.array(rows, dtype) if rows else np.zeros((0, 12), dtype)
 
 
 def my_targets(
@@ -188,16 +194,22 @@ def compare_versions(
     return merged
 
 
-def plan_regions(session: Session, actor: Actor, plan_id: int) -> list[tuple[int, str]]:
+def plan_regions(
+    session: Session, actor: Actor, plan_id: int, *, cells: PlanCells | None = None
+) -> list[tuple[int, str]]:
     """The regions of a plan the actor may open (those with sub-regions or reps), as
-    (id, path) in tree order: every region for directors, the own subtree for managers."""
+    (id, path) in tree order: every region for directors, the own subtree for managers.
+    `cells` are the plan's as loaded, when the caller has them already."""
     ensure_active(actor)
     tree = load_region_tree(session)
-    cells = load_cells(session, plan_by_id(session, plan_id))
+    plan = plan_by_id(session, plan_id)
+    if cells is None:
+        cells = load_cells(session, plan)
     children = plan_children(tree, cells)
+    with_reps = {region for __, region in cells.rep}
     shown = []
     for region in sorted(cells.region, key=lambda r: [tree.names[p] for p in tree.path(r)]):
-        has_parts = bool(children[region] or cells.reps_of(region))
+        has_parts = bool(children[region] or region in with_reps)
         if has_parts and _sees_region(actor, region):
             shown.append((region, " / ".join(tree.names[p] for p in tree.path(region))))
     return shown
