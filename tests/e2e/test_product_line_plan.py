@@ -154,6 +154,9 @@ def test_a_director_breaks_the_plan_down_by_line_and_edits_a_line_plan(
     page.set_viewport_size({"width": 1280, "height": 1000})
     _open_targets(page, base)
     page.get_by_text("🧩 Break down by product line").click()
+    wait_idle(page)  # opening the section reruns the page to compute its preview
+    expect(page.get_by_text("Equally", exact=True)).to_be_visible(timeout=30_000)
+    wait_idle(page)
     page.get_by_text("Equally", exact=True).click()
     wait_idle(page)
     expect(page.get_by_text("Each product line gets a draft revenue plan")).to_be_visible(
