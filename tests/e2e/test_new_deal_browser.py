@@ -77,7 +77,9 @@ def test_a_manager_creates_a_deal_for_a_rep_of_her_area(
         re.compile("^" + re.escape(customer_name)), timeout=30_000
     )
     _settle(page)
-    page.get_by_role("textbox", name="Deal name *").fill("Expansion for 12 sites")
+    deal_name = page.get_by_role("textbox", name="Deal name *")
+    expect(deal_name).to_have_count(1, timeout=30_000)  # a rerun's stale copy gone
+    deal_name.fill("Expansion for 12 sites")
     page.get_by_role("spinbutton", name="Amount *").fill("48000")
     page.get_by_role("spinbutton", name="Quantity *").fill("12")
     screenshot(page, "new-deal-manager-form")
@@ -150,7 +152,9 @@ def _phone_journey(page, app_url, console_errors, tmp_path_factory):
     name_box.fill("Zyxquor Qentaris")
     page.keyboard.press("Tab")
     _settle(page)
-    page.get_by_role("textbox", name="Deal name *").fill("First order of Qentaris")
+    deal_name = page.get_by_role("textbox", name="Deal name *")
+    expect(deal_name).to_have_count(1, timeout=30_000)  # a rerun's stale copy gone
+    deal_name.fill("First order of Qentaris")
     page.get_by_role("spinbutton", name="Amount *").fill("9500")
     page.get_by_role("textbox", name="Next step").fill("Send the offer")
     _fits_the_screen(page)
