@@ -9,13 +9,13 @@ quarter has passed. Figures come from core.progress.measures.measure_rows: one g
 per series for all the reps of the actor's area, never one per rep.
 
 Each rule's condition is written once (`behind_pace`, `low_coverage`, `measure_behind`) and read
-both by the alerts and by their count (`rep_alert_counts`). The count reads only the figures
-the rules compare, for all the reps of the area at once, from the same readers of
-core.progress the Attainment rows add up (`figures.won`, the open pipeline, the rep target
-rows, `counts.achieved`): won and open pipeline to the quarter's end against the target,
-achieved against expected to date. A rep without target rows has no pace and no coverage, and
-no series is behind pace before `pace_after_share` of the quarter has passed, so neither is
-read then."""
+both by the alerts and by their count, through `pace_flags` (remembered for the session). It
+reads only the figures the rules compare, for all the reps of the area at once, from the same
+readers of core.progress the Attainment rows add up (`figures.won`, `figures.open_amounts`,
+the rep target rows, `counts.achieved`): won and open pipeline to the quarter's end against
+the target, achieved against expected to date. A rep without target rows has no pace and no
+coverage, and no series is behind pace before `pace_after_share` of the quarter has passed,
+so neither is read then."""
 
 from __future__ import annotations
 
@@ -152,17 +152,6 @@ def _as_float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _open_amounts(session: Session, period: Period, today: date, where: list) -> dict[int, Decimal]:
-    """Each owner's open pipeline of the period (the amount of `figures.open_pipeline`). When
-    the plan fixes no budget rates, the same deals (`figures.open_in`) at the same amounts are
-    added up without the split by stage and forecast category (`figures.all_open`)."""
-    if figures.budget_rates(session, period):
-        pipeline = figures.open_pipeline(session, period, today, by="owner", where=where)
-        return {pid: part.amount for pid, part in pipeline.items()}
-    tallies = figures.all_open(session, by="owner", where=[*figures.open_in(period, today), *where])
-    return {pid: tally.amount for pid, tally in tallies.items()}
-
-
 def _targets_of(
     session: Session, period: Period, reps: set[int], everyone: bool, measure, line: str
 ) -> dict[int, dict[date, Decimal]]:
@@ -209,7 +198,7 @@ def _pace_flags(session, actor, today, limits: AlertThresholds, subjects) -> Pac
     if targets:
         where = [] if everyone else [Deal.owner_id.in_(sorted(targets))]
         won = figures.won(session, period, by="owner", where=where)
-        pipeline = _open_amounts(session, period, today, where)
+        pipeline = figures.open_amounts(session, period, today, by="owner", where=where)
         for pid, monthly in targets.items():
             won_to_date = won[pid].amount if pid in won else ZERO
             if paced:

@@ -433,6 +433,19 @@ def open_pipeline(
     return out
 
 
+def open_amounts(
+    session: Session, period: Period, today: date, *, by: str = "region", where: Sequence = ()
+) -> dict[Any, Decimal]:
+    """The amount of `open_pipeline` by `by`, without its split by stage and category: when
+    the period's plan fixes no budget rates, the same deals (`open_in`) at their company
+    amounts are added up in one grouped sum (the alert badge reads it for every rep)."""
+    if budget_rates(session, period):
+        pipeline = open_pipeline(session, period, today, by=by, where=where)
+        return {key: part.amount for key, part in pipeline.items()}
+    tallies = all_open(session, by=by, where=[*open_in(period, today), *where])
+    return {key: tally.amount for key, tally in tallies.items()}
+
+
 def all_open(session: Session, *, by: str = "region", where: Sequence = ()) -> dict[Any, Tally]:
     """Every open deal, whatever its expected close, by `by` (plans split targets by it)."""
     return _tallies(session, by, [Deal.status == DealStatus.OPEN, *where], None)
