@@ -77,7 +77,7 @@ def run_app() -> None:
         st.stop()
     set_language(actor.language or company_language())
 
-    take_due_snapshots()  # the first page view after a Monday or a period start freezes it
+    take_due_snapshots()  # after a Monday or a period start: frozen in the background
 
     with st.sidebar:
         st.markdown(f"**{actor.name}**  \n{role_name(actor.role)}")

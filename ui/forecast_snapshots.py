@@ -1,32 +1,81 @@
-"""Forecast snapshots on the first page view after a boundary (a Monday or a period's first
-day): a cheap check on every run, the snapshots themselves once a week."""
+"""Forecast snapshots, taken in the background after a boundary (a Monday or a period's first
+day): every page view makes a cheap check; the first one that finds them due starts one
+thread of this process that takes them, and no page waits for it.
+
+Several instances (or a page view racing the command line) may start a run at the same time:
+core.progress.snapshots keeps one and the others add nothing. A run that fails is logged; the
+next page view starts another.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
+import threading
 from datetime import date
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from core import clock
 from core.performance.scorecard import benchmarks
 from core.progress.snapshots import snapshots_due, take_snapshots
-from ui.data import read, write
+from ui.data import read, writer
 
 logger = logging.getLogger("sales")
 
+_LOCK = threading.Lock()
+_RUN: threading.Thread | None = None
+"""This process's run in progress (or the last one)."""
+_FAILED: list[BaseException] = []
+"""The failure of the last run, for wait_for_snapshots."""
 
-def take_due_snapshots(today: date | None = None) -> None:
-    """Take this week's snapshots when none exist yet; a failure is logged, never shown: the
-    page the user asked for comes first, and the next page view tries again."""
+
+def take_due_snapshots(today: date | None = None) -> bool:
+    """Start taking this week's snapshots in the background when none exist yet and no run of
+    this process is under way; True when a run was started. A failure of the check is logged,
+    never shown: the page the user asked for comes first."""
+    global _RUN
     today = today or clock.today()
     try:
         with read() as session:
             if not snapshots_due(session, today):
-                return
-        with write() as session:
-            commit = benchmarks(session).commit_probability
-            take_snapshots(session, today, commit_probability=commit)
+                return False
+        factory = writer()  # resolved here: the thread runs outside Streamlit's script run
     except Exception:
-        if os.environ.get("SALES_RAISE_ERRORS") == "1":  # tests must see real failures
-            raise
+        logger.exception("Checking whether forecast snapshots are due failed")
+        return False
+    with _LOCK:
+        if _RUN is not None and _RUN.is_alive():
+            return False
+        _RUN = threading.Thread(
+            target=_take, args=(factory, today), name="forecast-snapshots", daemon=True
+        )
+        _RUN.start()
+    return True
+
+
+def _take(factory: sessionmaker[Session], today: date) -> None:
+    _FAILED.clear()
+    try:
+        with factory.begin() as session:
+            commit = benchmarks(session).commit_probability
+            run = take_snapshots(session, today, commit_probability=commit)
+        logger.info(
+            "Forecast snapshots of %s: %s rows, %s committed deals",
+            run.taken_on,
+            run.rows,
+            run.committed_deals,
+        )
+    except Exception as exc:
         logger.exception("Taking the forecast snapshots failed")
+        _FAILED.append(exc)
+
+
+def wait_for_snapshots(timeout: float | None = None) -> None:
+    """Wait until this process's run in progress (if any) has finished; raise its failure
+    (the page views only log it)."""
+    with _LOCK:
+        run = _RUN
+    if run is not None:
+        run.join(timeout)
+        if _FAILED and not run.is_alive():
+            raise _FAILED.pop()

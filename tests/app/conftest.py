@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from core.demo.org import DEMO_PASSWORD
 from db.config import get_settings
 from tests.conftest import ROOT, demo_sqlite
+from ui.forecast_snapshots import wait_for_snapshots
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +25,7 @@ def app_env(app_database, monkeypatch):
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
+    wait_for_snapshots(60)  # a run a page view started ends before its database goes
     get_settings.cache_clear()
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -3,10 +3,12 @@
 from datetime import date
 
 from tests.app.conftest import signed_in
+from ui.forecast_snapshots import wait_for_snapshots
 
 
 def _open(username):
-    at = signed_in(username)  # the first page view of the week takes the snapshots
+    at = signed_in(username)  # the first page view of the week starts taking the snapshots
+    wait_for_snapshots(60)
     at.switch_page("pages/attainment.py").run()
     assert not at.exception, at.exception
     return at
