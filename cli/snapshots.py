@@ -11,14 +11,16 @@ from datetime import date
 from cli.common import sessions
 from core.i18n import _
 from core.performance.scorecard import benchmarks
-from core.progress.snapshots import take_snapshots
+from core.progress.snapshots import run_snapshots
+from db.engine import session_factory
 
 
 def snapshot(args) -> str:
-    with sessions().begin() as session:
-        run = take_snapshots(
-            session, args.today, commit_probability=benchmarks(session).commit_probability
-        )
+    reading = sessions(write=False)
+    with reading() as session:
+        commit = benchmarks(session).commit_probability
+    writing = session_factory(reading.kw["bind"], write=True)
+    run = run_snapshots(reading, writing, args.today, commit_probability=commit)
     if not run.periods and not run.reconstructed:
         return _("Nothing to take on {taken_on:%Y-%m-%d}: this week's snapshots exist.").format(
             taken_on=run.taken_on

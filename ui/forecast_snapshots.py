@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import clock
 from core.performance.scorecard import benchmarks
-from core.progress.snapshots import snapshots_due, take_snapshots
-from ui.data import read, writer
+from core.progress.snapshots import run_snapshots, snapshots_due
+from ui.data import database, read, writer
 
 logger = logging.getLogger("sales")
 
@@ -39,7 +39,7 @@ def take_due_snapshots(today: date | None = None) -> bool:
         with read() as session:
             if not snapshots_due(session, today):
                 return False
-        factory = writer()  # resolved here: the thread runs outside Streamlit's script run
+        factories = (database(), writer())  # resolved here: the thread runs outside a script run
     except Exception:
         logger.exception("Checking whether forecast snapshots are due failed")
         return False
@@ -47,18 +47,18 @@ def take_due_snapshots(today: date | None = None) -> bool:
         if _RUN is not None and _RUN.is_alive():
             return False
         _RUN = threading.Thread(
-            target=_take, args=(factory, today), name="forecast-snapshots", daemon=True
+            target=_take, args=(*factories, today), name="forecast-snapshots", daemon=True
         )
         _RUN.start()
     return True
 
 
-def _take(factory: sessionmaker[Session], today: date) -> None:
+def _take(read: sessionmaker[Session], write: sessionmaker[Session], today: date) -> None:
     _FAILED.clear()
     try:
-        with factory.begin() as session:
+        with read() as session:
             commit = benchmarks(session).commit_probability
-            run = take_snapshots(session, today, commit_probability=commit)
+        run = run_snapshots(read, write, today, commit_probability=commit)
         logger.info(
             "Forecast snapshots of %s: %s rows, %s committed deals",
             run.taken_on,

@@ -40,7 +40,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from core import clock
@@ -304,19 +304,22 @@ def _freeze_deals(session: Session, snapshot_ids: list[int], committed: Subquery
     with a `start` column, each snapshot takes the deals of its period's start."""
     if not snapshot_ids:
         return 0
+    # computed once, then matched to the snapshots (the planner would otherwise walk the
+    # stage history again for every snapshot: 2 minutes instead of 15 s at 1 M deals)
+    deals = select(committed).cte("committed_deals").prefix_with("MATERIALIZED")
     on: ColumnElement[bool] = ForecastSnapshot.id.in_(snapshot_ids)
-    if "start" in committed.c:
-        on = and_(on, ForecastSnapshot.period_start == committed.c.start)
+    if "start" in deals.c:
+        on = and_(on, ForecastSnapshot.period_start == deals.c.start)
     rows = (
         select(
             ForecastSnapshot.id,
-            committed.c.deal_id,
-            committed.c.owner_id,
-            committed.c.region_id,
-            committed.c.stage_id,
-            committed.c.amount,
+            deals.c.deal_id,
+            deals.c.owner_id,
+            deals.c.region_id,
+            deals.c.stage_id,
+            deals.c.amount,
         )
-        .select_from(committed)
+        .select_from(deals)
         .join(ForecastSnapshot, on)
     )
     session.execute(
@@ -349,7 +352,7 @@ def _entity_id(row: AttainmentRow) -> int:
     return int(row.key.rpartition(":")[2])
 
 
-def _snapshot_rows(session: Session, period: Period, today: date, at_start: bool) -> list[dict]:
+def _snapshot_rows(session: Session, period: Period, today: date) -> list[dict]:
     """The period's figures of the company, every region and every rep: one attainment report
     per level, as the system (an administrator) sees them."""
     out = []
@@ -364,7 +367,6 @@ def _snapshot_rows(session: Session, period: Period, today: date, at_start: bool
                     "level": level.value,
                     "entity_id": _entity_id(row),
                     "entity": row.label,
-                    "at_period_start": at_start,
                     "reconstructed": False,
                     **{name: getattr(row, name) for name in FIGURES},
                     "weighted": row.weighted_pipeline,
@@ -388,12 +390,27 @@ def _company_row_id(session: Session, period: Period, taken_on: date) -> int:
     ).scalar_one()
 
 
+Figures = dict[tuple[str, date], list[dict]]
+"""The rows a run freezes, by period (label, start)."""
+
+
+def snapshot_figures(session: Session, today: date) -> Figures:
+    """The figures this week's run would freeze, for each period still due: reads only, so
+    they can be computed before the writing transaction begins (see run_snapshots)."""
+    periods = current_periods(today, fiscal_start_month(session))
+    return {
+        (p.label, p.start): _snapshot_rows(session, p, today)
+        for p in _due_periods(session, today, periods)
+    }
+
+
 def _take_current(
     session: Session,
     today: date,
     periods: list[Period],
     started: set[tuple[str, date]],
     commit_probability: float,
+    figures: Figures,
 ) -> SnapshotRun:
     """This week's figures of the due periods; the committed deals of those that start now."""
     run = SnapshotRun(taken_on=today)
@@ -403,7 +420,10 @@ def _take_current(
         at_start = (period.label, period.start) not in started and today < (
             period.start + LATE_AFTER
         )
-        rows.extend(_snapshot_rows(session, period, today, at_start))
+        read = figures.get((period.label, period.start))
+        if read is None:
+            read = _snapshot_rows(session, period, today)
+        rows.extend({**row, "at_period_start": at_start} for row in read)
         run.periods.append(period.label)
         if at_start:
             starting.append(period)
@@ -471,13 +491,19 @@ def _rebuild_starts(
 
 
 def take_snapshots(
-    session: Session, today: date | None = None, *, commit_probability: float
+    session: Session,
+    today: date | None = None,
+    *,
+    commit_probability: float,
+    figures: Figures | None = None,
 ) -> SnapshotRun:
     """Freeze this week's forecast of the current month, quarter and fiscal year (company,
     regions, reps) unless already taken, the committed deals of a period that starts, and the
     missing period starts of the snapshot history. Idempotent within a week; a run that loses
     a race with another one adds nothing. `commit_probability` is the scorecard's commit
-    benchmark: the stage probability from which a deal counts as committed."""
+    benchmark: the stage probability from which a deal counts as committed. `figures` (from
+    snapshot_figures) are the periods' rows read beforehand; a due period without them is
+    read here."""
     today = today or clock.today()
     if not 0 < commit_probability <= 1:
         raise ValidationFailed(_("The commit probability must be above 0 and at most 1."))
@@ -496,7 +522,7 @@ def take_snapshots(
     }
     try:
         with session.begin_nested():
-            run = _take_current(session, today, due, started, commit_probability)
+            run = _take_current(session, today, due, started, commit_probability, figures or {})
             unseen = [
                 p
                 for p in history
@@ -507,3 +533,23 @@ def take_snapshots(
     except IntegrityError:
         return SnapshotRun(taken_on=today)  # another run took them at the same moment
     return run
+
+
+def run_snapshots(
+    read: sessionmaker[Session],
+    write: sessionmaker[Session],
+    today: date | None = None,
+    *,
+    commit_probability: float,
+) -> SnapshotRun:
+    """A run as the app and the command line make it: the figures (seconds of reading at a
+    million deals) are read first, then one short transaction freezes them with the committed
+    deals, so that on SQLite other writers wait a fraction of a second, not the whole run. A
+    change committed between the two steps shows at the next week's run."""
+    today = today or clock.today()
+    with read() as session:
+        figures = snapshot_figures(session, today)
+    with write.begin() as session:
+        return take_snapshots(
+            session, today, commit_probability=commit_probability, figures=figures
+        )
