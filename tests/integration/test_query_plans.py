@@ -304,3 +304,27 @@ def test_the_currencies_in_use_come_from_the_currency_index(session, backend):
         ), counted
     else:
         never_scans(counted, "deal", backend)
+
+
+# --- forecast snapshots (the first run rebuilds every period start) ---------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # EXPLAIN QUERY PLAN is SQLite's
+def test_the_committed_deals_are_computed_once_for_all_the_snapshots(session, backend):
+    """Computed inline, the rebuild from the stage history ran once per snapshot it fed (139 s
+    instead of 29 s for the first run at 1 M deals)."""
+    from core.progress.snapshots import take_snapshots
+
+    with captured_statements(session) as statements:
+        run = take_snapshots(session, SEED_TODAY, commit_probability=0.6)
+    assert run.reconstructed, "the demo has period starts to rebuild"
+    freezes = [
+        (statement, parameters)
+        for statement, parameters in statements
+        if "INSERT INTO forecast_snapshot_deal" in statement
+    ]
+    assert len(freezes) == 2  # this week's period start, then the rebuilt ones
+    for statement, parameters in freezes:
+        rows = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        plan = " | ".join(str(row[-1]) for row in rows)
+        assert "MATERIALIZE committed_deals" in plan, plan
