@@ -9,7 +9,9 @@ quarter has passed. Figures come from core.progress.measures.measure_rows: one g
 per series for all the reps of the actor's area, never one per rep.
 
 Each rule's condition is written once (`behind_pace`, `low_coverage`, `measure_behind`) and read
-both by the alerts and by their count, through `pace_flags` (remembered for the session). It
+both by the alerts and by their count, through `pace_flags` (remembered for the session; the
+revenue rules ask only for its revenue part, so a list of high-severity alerts reads no other
+series). It
 reads only the figures the rules compare, for all the reps of the area at once, from the same
 readers of core.progress the Attainment rows add up (`figures.won`, `figures.open_amounts`,
 the rep target rows, `counts.achieved`): won and open pipeline to the quarter's end against
@@ -174,23 +176,44 @@ class PaceFlags(NamedTuple):
     """Behind pace on each other (measure, product line) series."""
 
 
-def pace_flags(session, actor, today, limits: AlertThresholds, subjects=None) -> PaceFlags:
+def pace_flags(
+    session, actor, today, limits: AlertThresholds, subjects=None, *, series: bool = True
+) -> PaceFlags:
     """Which reps the behind-pace (every measure) and low-coverage rules raise: the rules'
     own conditions on the figures they compare, read for every rep of the area at once (no
     row, no alert built). The reps' deals are read by owner (credit splits by their share), as
-    on the Attainment rows; directors and admins read every owner's at once. Remembered for
-    the session until it writes (the list's two pace rules and the count ask for it)."""
+    on the Attainment rows; directors and admins read every owner's at once. With
+    `series=False` the other measures' series are left empty (unread: the revenue rules alone
+    need none of them). Each part is remembered for the session until it writes (the list's
+    two pace rules and the count ask for it)."""
     subjects_key = None if subjects is None else frozenset(subjects)
-    key = ("pace_flags", actor.id, actor.role, today, limits.model_dump_json(), subjects_key)
-    return memo.remembered(
-        session, key, lambda: _pace_flags(session, actor, today, limits, subjects)
+    key = (actor.id, actor.role, today, limits.model_dump_json(), subjects_key)
+    behind, low = memo.remembered(
+        session,
+        ("revenue_flags", *key),
+        lambda: _revenue_flags(session, actor, today, limits, subjects),
     )
+    if not series:
+        return PaceFlags(behind, low, {})
+    other = memo.remembered(
+        session,
+        ("series_flags", *key),
+        lambda: _series_flags(session, actor, today, limits, subjects),
+    )
+    return PaceFlags(behind, low, other)
 
 
-def _pace_flags(session, actor, today, limits: AlertThresholds, subjects) -> PaceFlags:
+def _area(session, actor, subjects, today):
     period, share = alert_quarter(session, today)
     reps = set(session.scalars(select(Person.id).where(*rep_scope(actor, subjects))))
-    everyone = actor.sees_everything and subjects is None
+    return period, share, reps, actor.sees_everything and subjects is None
+
+
+def _revenue_flags(
+    session, actor, today, limits: AlertThresholds, subjects
+) -> tuple[frozenset[int], frozenset[int]]:
+    """The reps behind pace and those with low coverage, on company revenue."""
+    period, share, reps, everyone = _area(session, actor, subjects, today)
     paced = share >= limits.pace_after_share
     behind: set[int] = set()
     low: set[int] = set()
@@ -209,6 +232,15 @@ def _pace_flags(session, actor, today, limits: AlertThresholds, subjects) -> Pac
             gap = (figures.total(monthly) or ZERO) - won_to_date  # target rows: a target
             if low_coverage(_as_float(forecast.coverage(open_amount, gap)), limits):
                 low.add(pid)
+    return frozenset(behind), frozenset(low)
+
+
+def _series_flags(
+    session, actor, today, limits: AlertThresholds, subjects
+) -> dict[tuple[Measure, str], frozenset[int]]:
+    """The reps behind pace on each other (measure, product line) series."""
+    period, share, reps, everyone = _area(session, actor, subjects, today)
+    paced = share >= limits.pace_after_share
     series: dict[tuple[Measure, str], frozenset[int]] = {}
     for measure, line in measure_series(session, period.fiscal_year) if paced else ():
         targets = _targets_of(session, period, reps, everyone, measure, line)
@@ -226,7 +258,7 @@ def _pace_flags(session, actor, today, limits: AlertThresholds, subjects) -> Pac
             if measure_behind(True, pace_of, limits):
                 flagged.add(pid)
         series[(measure, line)] = frozenset(flagged)
-    return PaceFlags(frozenset(behind), frozenset(low), series)
+    return series
 
 
 def rep_alert_counts(session, actor, today, limits: AlertThresholds) -> dict[str, int]:
@@ -243,7 +275,7 @@ def rep_alerts(session, actor, today, limits: AlertThresholds, names, limit, sub
     for the reps the rules raise (`pace_flags`), and the rules checked again on it. With a
     `limit`, the raised reps are read in the area's order, `limit` at a time, until that many
     alerts are found (a director's digest reads 5 rows, not 2,000)."""
-    flags = pace_flags(session, actor, today, limits, subjects)
+    flags = pace_flags(session, actor, today, limits, subjects, series=False)
     raised = flags.behind | flags.low
     if not raised:
         return []
