@@ -11,13 +11,12 @@ per series for all the reps of the actor's area, never one per rep.
 Each rule's condition is written once (`behind_pace`, `low_coverage`, `measure_behind`) and read
 both by the alerts and by their count, through `pace_flags` (remembered for the session; the
 revenue rules ask only for its revenue part, so a list of high-severity alerts reads no other
-series). It
-reads only the figures the rules compare, for all the reps of the area at once, from the same
-readers of core.progress the Attainment rows add up (`figures.won`, `figures.open_amounts`,
-the rep target rows, `counts.achieved`): won and open pipeline to the quarter's end against
-the target, achieved against expected to date. A rep without target rows has no pace and no
-coverage, and no series is behind pace before `pace_after_share` of the quarter has passed,
-so neither is read then."""
+series). It reads only the figures the rules compare, for all the reps of the area at once,
+from the same readers of core.progress the Attainment rows add up (`figures.won`,
+`figures.open_amounts`, the rep target rows, `counts.achieved`): won and open pipeline to the
+quarter's end against the target, achieved against expected to date. A rep without target rows
+has no pace and no coverage, and no series is behind pace before `pace_after_share` of the
+quarter has passed, so neither is read then."""
 
 from __future__ import annotations
 
