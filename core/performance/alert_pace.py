@@ -416,11 +416,12 @@ def measure_pace_message(row: MeasureRow, limits: AlertThresholds) -> str:
 
 
 def _measures_behind(
-    session, actor, today, limits: AlertThresholds, subjects=None
+    session, actor, today, limits: AlertThresholds, subjects=None, limit: int | None = None
 ) -> list[tuple[Period, Measure, str, Person, MeasureRow]]:
     """The reps of the actor's area behind pace on another measure or product line: one
     `measure_rows` call per series for the reps `pace_flags` raises on it (never one per rep),
-    the rule checked again on each row."""
+    the rule checked again on each row. With a `limit`, the series are walked in order and
+    their raised reps read only until that many are found."""
     period, share = alert_quarter(session, today)
     if share < limits.pace_after_share:
         return []
@@ -438,12 +439,16 @@ def _measures_behind(
     out = []
     for measure, line in series:
         entities = [rep_entity(p) for p in people if p.id in flags.get((measure, line), ())]
-        for row in measure_rows(
-            session, period, entities, measure, by="owner", today=today, product_line=line
-        ):
-            if not measure_behind(row.target is not None, row.pace, limits):
-                continue
-            out.append((period, measure, line, by_id[int(row.key.removeprefix("rep:"))], row))
+        start = 0
+        while start < len(entities) and (limit is None or len(out) < limit):
+            step = len(entities) if limit is None else limit - len(out)
+            chunk, start = entities[start : start + step], start + step
+            for row in measure_rows(
+                session, period, chunk, measure, by="owner", today=today, product_line=line
+            ):
+                if not measure_behind(row.target is not None, row.pace, limits):
+                    continue
+                out.append((period, measure, line, by_id[int(row.key.removeprefix("rep:"))], row))
     return out
 
 
@@ -453,7 +458,7 @@ def measure_pace_alerts(
     """Behind pace on every other measure and product line with an active plan this quarter."""
     out: list[Alert] = []
     for period, measure, line, person, row in _measures_behind(
-        session, actor, today, limits, subjects
+        session, actor, today, limits, subjects, limit or None
     ):
         out.append(
             Alert(

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select, text
 from core.org.access import load_actor
 from core.org.regions import load_region_tree
 from core.performance import alerts
-from core.performance.alert_pace import rep_alerts
+from core.performance.alert_pace import measure_pace_alerts, rep_alerts
 from core.performance.alert_settings import thresholds
 from core.pipeline.pricing import company_currency
 from core.progress import figures
@@ -229,13 +229,14 @@ def test_a_list_of_some_severities_is_the_full_list_filtered(session, who):
     assert set(RULE_SEVERITIES) == set(RULE_FUNCTIONS)
 
 
+@pytest.mark.parametrize("rule", [rep_alerts, measure_pace_alerts])
 @pytest.mark.parametrize("limit", [1, 3])
-def test_a_limited_pace_list_is_the_head_of_the_unlimited_one(session, limit):
+def test_a_limited_pace_list_is_the_head_of_the_unlimited_one(session, rule, limit):
     """The pace rules read the raised reps' rows `limit` at a time and stop once they have
     enough: the alerts are the first ones of the unlimited list, in its order."""
     director = _people(session)["director"]
     limits, names = thresholds(session), load_region_tree(session).names
-    unlimited = [a.key for a in rep_alerts(session, director, TODAY, limits, names, None)]
+    unlimited = [a.key for a in rule(session, director, TODAY, limits, names, None)]
     assert len(unlimited) > limit, "the demo raises more pace alerts than the limit"
-    limited = [a.key for a in rep_alerts(session, director, TODAY, limits, names, limit)]
+    limited = [a.key for a in rule(session, director, TODAY, limits, names, limit)]
     assert limited == unlimited[:limit]
