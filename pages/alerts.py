@@ -9,6 +9,7 @@ from core import clock
 from core.i18n import N_, _, day, number
 from core.org.access import load_actor
 from core.performance import alerts
+from ui import alert_counts
 from ui import performance_charts as charts
 from ui.auth import current_actor
 from ui.data import cached, read, save
@@ -61,10 +62,18 @@ def rule_name(rule: str, label: str | None = None) -> str:
 
 
 @cached("deals", "customers", "activities", "targets", "alerts", "settings", "org")
-def load_alerts(person_id: int, today: date, include_hidden: bool) -> list[alerts.Alert]:
+def load_alerts(
+    person_id: int, today: date, include_hidden: bool, limit: int
+) -> list[alerts.Alert]:
     with read() as session:
         actor = load_actor(session, person_id)
-        return alerts.current_alerts(session, actor, today=today, include_hidden=include_hidden)
+        return alerts.current_alerts(
+            session,
+            actor,
+            today=today,
+            include_hidden=include_hidden,
+            limit_per_rule=limit,
+        )
 
 
 @cached("settings")
@@ -82,7 +91,8 @@ show_flash("alerts")
 
 left, right = st.columns([2, 3])
 show_all = left.toggle(_("Also show acknowledged and snoozed"), key="alerts_show_all")
-found = load_alerts(actor.id, today, show_all)
+listed = alert_counts.LISTED_PER_RULE
+found = load_alerts(actor.id, today, show_all, listed)
 rule_choice = right.selectbox(
     _("Rule"),
     [ALL_RULES, *alerts.RULES],
@@ -107,6 +117,21 @@ else:
             help=_("{open} open, {handled} acknowledged or snoozed").format(
                 open=number(open_count), handled=number(len(found) - open_count)
             ),
+        )
+    elif rule_choice == ALL_RULES and (
+        total := alert_counts.open_alert_count(actor.id, today)
+    ) > len(found):
+        a_col.metric(
+            _("Open alerts"),
+            number(total),
+            help=_("{listed} listed below").format(listed=number(len(found))),
+        )
+        st.caption(
+            _(
+                "{listed} of the {total} open alerts are listed: the first {limit} of each rule "
+                "(the largest deals first). The other figures and the chart count the listed "
+                "ones; the count beside Alerts in the navigation counts them all."
+            ).format(listed=number(len(found)), total=number(total), limit=number(listed))
         )
     else:
         a_col.metric(_("Open alerts"), number(len(found)))

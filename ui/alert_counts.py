@@ -11,6 +11,10 @@ from core.org.access import load_actor
 from core.performance import alerts
 from ui.data import cached, read
 
+LISTED_PER_RULE = 200
+"""The Alerts page lists each rule's first alerts (the largest deals first); the count, here
+and on the page, covers them all."""
+
 
 @cached("deals", "customers", "activities", "targets", "alerts", "settings", "org", ttl=300)
 def open_alert_count(person_id: int, today: date) -> int:

@@ -3,6 +3,7 @@ count the same alerts (the ones in the table), and the caption says how many are
 
 import io
 import json
+from collections import Counter
 from datetime import date
 
 import pyarrow as pa
@@ -70,3 +71,33 @@ def test_with_acknowledged_alerts_shown_the_metrics_and_the_chart_count_the_same
         )
     finally:
         _as(app_database, "admin", lambda s, a: alerts.reopen(s, a, handled))
+
+
+def test_a_long_list_shows_each_rules_first_alerts_and_counts_them_all(app_database, monkeypatch):
+    """Past the page's limit per rule, the table lists each rule's first alerts while the
+    "Open alerts" metric counts every open alert (the unlimited list's length)."""
+    from ui import alert_counts
+
+    today = date.today()
+    every = _as(
+        app_database,
+        "director",
+        lambda s, a: alerts.current_alerts(s, a, today=today, limit_per_rule=None),
+    )
+    per_rule = Counter(a.rule for a in every)
+    monkeypatch.setattr(alert_counts, "LISTED_PER_RULE", 3)
+    assert max(per_rule.values()) > 3, "the demo has a rule with more alerts than the limit"
+
+    at = signed_in("director").switch_page("pages/alerts.py").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Open alerts"] == f"{len(every):,}"
+    (table,) = [d.value for d in at.dataframe if "What" in d.value.columns]
+    listed = len(table)
+    assert listed < len(every)
+    assert listed <= 3 * len(per_rule)
+    assert any(
+        f"{listed:,} of the {len(every):,} open alerts are listed: the first 3 of each rule"
+        in c.value
+        for c in at.caption
+    )
