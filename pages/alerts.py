@@ -128,9 +128,9 @@ else:
         )
         st.caption(
             _(
-                "{listed} of the {total} open alerts are listed: the first {limit} of each rule "
-                "(the largest deals first). The other figures and the chart count the listed "
-                "ones; the count beside Alerts in the navigation counts them all."
+                "{listed} of the {total} open alerts are listed: each rule's first {limit} deals, "
+                "reps or customers (the largest deals first). The other figures and the chart "
+                "count the listed ones; the count beside Alerts in the navigation counts them all."
             ).format(listed=number(len(found)), total=number(total), limit=number(listed))
         )
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from core import clock
-from core.i18n import _
+from core.i18n import _, number
 from core.models import Actor
 from core.org.access import load_actor
 from core.performance import alerts
@@ -27,4 +27,4 @@ def alerts_title(actor: Actor) -> str:
     if actor.id is None:
         return _("Alerts")
     count = open_alert_count(actor.id, clock.today())
-    return _("Alerts ({count})").format(count=count) if count else _("Alerts")
+    return _("Alerts ({count})").format(count=number(count)) if count else _("Alerts")

@@ -97,7 +97,7 @@ def test_a_long_list_shows_each_rules_first_alerts_and_counts_them_all(app_datab
     assert listed < len(every)
     assert listed <= 3 * len(per_rule)
     assert any(
-        f"{listed:,} of the {len(every):,} open alerts are listed: the first 3 of each rule"
+        f"{listed:,} of the {len(every):,} open alerts are listed: each rule's first 3 deals"
         in c.value
         for c in at.caption
     )

@@ -163,7 +163,7 @@ def test_the_navigation_title_counts_the_open_alerts(app_database, monkeypatch):
     )
     sections = navigation.pages_for(Role.MANAGER, actor)
     titles = [page.title for pages in sections.values() for page in pages]
-    assert f"Alerts ({expected})" in titles
+    assert f"Alerts ({expected:,})" in titles
 
 
 def test_an_admin_changes_alert_thresholds_and_bad_values_are_refused(app_database):
