@@ -436,7 +436,7 @@ def _measures_behind(
         select(Person).where(*rep_scope(actor, raised)).order_by(Person.name)
     ).all()
     by_id = {person.id: person for person in people}
-    out = []
+    out: list[tuple[Period, Measure, str, Person, MeasureRow]] = []
     for measure, line in series:
         entities = [rep_entity(p) for p in people if p.id in flags.get((measure, line), ())]
         start = 0
