@@ -89,10 +89,11 @@ def team_currencies(build: DemoBuild) -> np.ndarray:
 
 
 def weekly_rates(build: DemoBuild, codes: list[str], first_day: int) -> dict[str, tuple]:
-    """(days, rates in 1e-8 units) per currency: one rate a week, the last one today."""
+    """(days, rates in 1e-8 units) per currency: one rate a week, the last one today, the
+    first one on or before `first_day` (so that a deal of that day has a rate)."""
     rng = build.money_rng
     today = day_number(build.today)
-    weeks = (today - first_day) // 7 + 1
+    weeks = -(-(today - first_day) // 7) + 1  # whole weeks back to first_day, rounded up
     days = today - 7 * np.arange(weeks)[::-1]
     out = {}
     for code in codes:

@@ -95,7 +95,6 @@ def test_a_long_list_shows_each_rules_first_alerts_and_counts_them_all(app_datab
     (table,) = [d.value for d in at.dataframe if "What" in d.value.columns]
     listed = len(table)
     assert listed < len(every)
-    assert listed <= 3 * len(per_rule)
     assert any(
         f"{listed:,} of the {len(every):,} open alerts are listed: each rule's first 3 deals"
         in c.value
