@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -115,8 +116,18 @@ def _edit_europe_january(page, value: int) -> None:
     """Europe is the grid's first row: its name cell, then three steps right (total, lock,
     January), Enter opens the cell."""
     grid = page.get_by_test_id("stDataFrame").filter(visible=True).first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
+    for _ in range(3):  # a rerun that ends just then draws the grid anew: find it again
+        wait_idle(page)
+        try:
+            grid.scroll_into_view_if_needed(timeout=10_000)
+            box = grid.bounding_box(timeout=10_000)
+        except PlaywrightError:
+            screenshot(page, "product-lines-grid-retry")
+            continue
+        if box is not None:
+            break
+    else:
+        raise AssertionError("the plan's grid stays visible")
     page.mouse.click(box["x"] + 30, box["y"] + 52)
     page.wait_for_timeout(300)
     for _ in range(3):

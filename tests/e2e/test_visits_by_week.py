@@ -25,6 +25,7 @@ from db.schema import Person
 from tests.conftest import SEED_TODAY
 from tests.e2e.conftest import (
     assert_no_exception,
+    download,
     screenshot,
     seeded_database,
     served_app,
@@ -183,9 +184,7 @@ def _check_figures(page, engine) -> None:
     assert "working days (Monday to Friday)" in note.inner_text()
     expect(page.get_by_text(f"working days of {WEEK.start:%B %Y}", exact=False)).to_be_visible()
     # the table's own download: every rep of her regions with a target, to the unit
-    with page.expect_download() as download:
-        page.get_by_role("button", name="⬇ CSV").click()
-    with open(download.value.path(), encoding="utf-8-sig") as file:
+    with open(download(page, "⬇ CSV"), encoding="utf-8-sig") as file:
         rows = list(csv.DictReader(io.StringIO(file.read())))
     head, parts = rows[0], rows[1:]
     assert Decimal(head["achieved"]) == visits
