@@ -194,6 +194,12 @@ def download(page, button: str) -> str:
     return started.value.path()
 
 
+def confirmation(page, text: str):
+    """The confirmation box of a saved change (the same words also pop up as a toast, which
+    a plain get_by_text would find too)."""
+    return page.get_by_test_id("stAlertContentSuccess").get_by_text(text)
+
+
 def assert_no_exception(page) -> None:
     boxes = page.locator('[data-testid="stException"]')
     assert boxes.count() == 0, boxes.first.inner_text()

@@ -23,6 +23,7 @@ from db.engine import make_engine, session_factory
 from db.schema import Region, Target, TargetPlan
 from tests.e2e.conftest import (
     assert_no_exception,
+    confirmation,
     screenshot,
     seeded_database,
     served_app,
@@ -55,10 +56,6 @@ def lines_app(tmp_path_factory):
     with served_app(folder, url) as base:
         yield base, sessions
     engine.dispose()
-
-
-def _confirmation(page, text):
-    return page.get_by_test_id("stAlertContentSuccess").get_by_text(text)
 
 
 def _choose(page, label: str, option: str) -> None:
@@ -149,7 +146,7 @@ def _edit_and_save(page, sessions, line: str, shot: str) -> None:
     expect(page.get_by_text("Preview after your change")).to_be_visible(timeout=30_000)
     screenshot(page, f"{shot}-preview")
     page.get_by_role("button", name="Save changes").click()
-    expect(_confirmation(page, "Targets of Company saved.")).to_be_visible(timeout=30_000)
+    expect(confirmation(page, "Targets of Company saved.")).to_be_visible(timeout=30_000)
     wait_idle(page)
     assert_no_exception(page)
     screenshot(page, f"{shot}-saved")
@@ -175,7 +172,7 @@ def test_a_director_breaks_the_plan_down_by_line_and_edits_a_line_plan(
     )
     screenshot(page, "product-lines-1-break-down")
     page.get_by_test_id("stButton").get_by_role("button", name="Break down by product line").click()
-    expect(_confirmation(page, "is broken down into 3 product-line plans")).to_be_visible(
+    expect(confirmation(page, "is broken down into 3 product-line plans")).to_be_visible(
         timeout=30_000
     )
     wait_idle(page)

@@ -8,14 +8,16 @@ from datetime import date
 from playwright.sync_api import expect
 
 from core.periods import fiscal_year_of
-from tests.e2e.conftest import assert_no_exception, screenshot, sign_in, sign_out, wait_idle
+from tests.e2e.conftest import (
+    assert_no_exception,
+    confirmation,
+    screenshot,
+    sign_in,
+    sign_out,
+    wait_idle,
+)
 
 NEXT_YEAR = fiscal_year_of(date.today()) + 1
-
-
-def confirmation(page, text):
-    """The confirmation box of a saved change (the same words also pop up as a toast)."""
-    return page.get_by_test_id("stAlertContentSuccess").get_by_text(text)
 
 
 def _open_targets(page, app_url, username):

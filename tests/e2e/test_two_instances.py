@@ -28,6 +28,7 @@ from tests.conftest import ROOT
 from tests.e2e.conftest import (
     ARTIFACTS,
     assert_no_exception,
+    confirmation,
     free_port,
     screenshot,
     seed_small,
@@ -213,7 +214,7 @@ def test_a_deal_saved_through_one_instance_is_seen_through_the_other(
 
             # The writer saves.
             writer.get_by_role("button", name="Save", exact=True).click()
-            expect(writer.get_by_text("Saved.")).to_be_visible(timeout=30_000)
+            expect(confirmation(writer, "Saved.")).to_be_visible(timeout=30_000)
             with engine.connect() as conn:
                 saved = conn.execute(
                     text("SELECT amount FROM deal WHERE id = :id"), {"id": deal_id}
