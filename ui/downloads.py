@@ -1,7 +1,8 @@
 """Download buttons for what a table shows: CSV and Excel, formula-safe.
 
 The files are written when the button is clicked, not on every run of the page: writing an
-Excel file of a large table takes longer than the rest of the page."""
+Excel file of a large table takes longer than the rest of the page. A click does not rerun the
+page: it only asks for the file (a rerun recomputed the page for nothing)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ def download_buttons(frame: pd.DataFrame, name: str, *, key: str | None = None) 
     key = key or name
     csv_col, excel_col, _ = st.columns([1, 1, 4])
     csv_col.download_button(
-        "⬇ CSV", lambda: to_csv_bytes(frame), f"{name}.csv", "text/csv", key=f"{key}_csv"
+        "⬇ CSV",
+        lambda: to_csv_bytes(frame),
+        f"{name}.csv",
+        "text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
     )
     excel_col.download_button(
         "⬇ Excel",
@@ -24,4 +30,5 @@ def download_buttons(frame: pd.DataFrame, name: str, *, key: str | None = None) 
         f"{name}.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
+        on_click="ignore",
     )
