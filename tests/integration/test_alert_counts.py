@@ -205,7 +205,6 @@ def _manager_selling_in(session, currencies):
 @pytest.mark.parametrize("who", ["director", "manager"])
 def test_the_reps_rules_count_their_lists_when_the_plan_fixes_budget_rates(session, who):
     # budget rates convert the reps' won and open deals differently: the counts follow them
-    people = _people(session)
     period = alerts.alerts_period(session, TODAY)
     plan_id = figures.active_plan_id(session, period.fiscal_year)
     currencies = session.scalars(
@@ -213,7 +212,9 @@ def test_the_reps_rules_count_their_lists_when_the_plan_fixes_budget_rates(sessi
     ).all()
     rates = [code for code in currencies if code != company_currency(session)]
     assert plan_id is not None and rates, "the demo sells in more than one currency"
-    actor = people[who] if who == "director" else _manager_selling_in(session, rates)
+    actor = (
+        _people(session)["director"] if who == "director" else _manager_selling_in(session, rates)
+    )
     before = alerts.rule_counts(session, actor, today=TODAY)
     changed = False
     # the service refuses to change an approved plan's rates: the rows are written directly;
