@@ -49,18 +49,28 @@ def choose(page, label: str, option: str) -> None:
 
 
 def upload(page, path) -> None:
-    """Upload a file, again if a rerun replaced the input before it took the file."""
+    """Upload a file and wait until the page has read it. The file is set again only when the
+    uploader shows no chip for it (a rerun replaced the input before it took the file): setting
+    it again while an upload is on its way starts that upload over."""
     wait_idle(page)
+    chip = page.get_by_test_id("stFileChip").first  # its name is shortened in the middle
     for _attempt in range(3):
-        page.locator('input[type="file"]').set_input_files(str(path))
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
         try:
-            expect(page.get_by_text(f"{path.name}: ")).to_be_visible(timeout=10_000)
+            expect(chip).to_be_visible(timeout=15_000)
         except AssertionError:
+            wait_idle(page)
             continue
+        expect(page.get_by_text(f"{path.name}: ")).to_be_visible(timeout=60_000)
         wait_idle(page)
         return
     screenshot(page, "import-upload-failed")
-    raise AssertionError(f"{path.name} did not upload")
+    zone = page.get_by_test_id("stFileUploaderDropzone")
+    state = page.get_by_test_id("stApp").get_attribute("data-test-script-state")
+    raise AssertionError(
+        f"{path.name} did not upload: the uploader showed no chip for it after 3 tries "
+        f"(dropzone aria-disabled={zone.get_attribute('aria-disabled')}, script {state})"
+    )
 
 
 def test_a_director_maps_previews_and_imports_another_crms_deals(
