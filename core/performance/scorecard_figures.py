@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.evaluation import Benchmarks, CountFigure, RawFigures
@@ -85,13 +85,6 @@ def _committed_at_start(
 ACTIVITY_FIELDS = {"visit": "visits", "call": "calls", "meeting": "meetings", "demo": "demos"}
 
 
-def _side(day, periods: Sequence[Period]) -> Any:
-    """Which of the adjacent `periods` (oldest first) a date falls in: its index."""
-    if len(periods) == 1:
-        return literal(0)
-    return case(*((day >= p.start, i) for i, p in reversed(list(enumerate(periods))) if i), else_=0)
-
-
 def _sided_sums(
     session: Session, periods: Sequence[Period], by: str, conditions: list, day, columns
 ) -> dict[tuple[int, int], list]:
@@ -102,7 +95,7 @@ def _sided_sums(
     out: dict[tuple[int, int], list] = {}
     for key, amount, where, split in figures.credit_parts(session, by, span, periods[-1]):
         inner = select(
-            key.label("k"), _side(day, periods).label("side"), *columns(amount)
+            key.label("k"), figures.period_index(day, periods).label("side"), *columns(amount)
         ).select_from(Deal)
         if split:
             inner = inner.join(CreditSplit, CreditSplit.deal_id == Deal.id)
@@ -168,7 +161,7 @@ def _rep_activity_counts(
         if person_ids is None
         else person_ids
     )
-    side = _side(Activity.occurred_on, periods).label("side")
+    side = figures.period_index(Activity.occurred_on, periods).label("side")
     query = (
         select(Activity.person_id, side, Activity.type, func.count())
         .where(
@@ -286,22 +279,26 @@ def rep_figures_by_period(
         deal_filters.append(measure_counts.in_line(line))
     deals = _deal_figures_by_period(session, periods, "owner", deal_filters)
     acts = _rep_activity_counts(session, periods, person_ids)
-    out = []
+    parts = []
     for index, period in enumerate(periods):
         committed = _committed_at_start(session, period, "owner", person_ids, bench, line)
         targets = _targets(session, period, by_rep=True, ids=person_ids, line=line)
         known = set(deals[index]) | set(acts[index]) | set(targets)
         ids = person_ids if person_ids is not None else sorted(known | set(ranked))
-        entities = [_person_entity(pid) for pid in ids]
-        counts = count_targets(session, period, entities, "owner", line)
+        parts.append((committed, targets, ids))
+    everyone = sorted(set().union(*(part[2] for part in parts)))
+    entities = [_person_entity(pid) for pid in everyone]
+    counts = count_targets_by_period(session, periods, entities, "owner", line)
+    out = []
+    for index, (period, (starts, planned, ids)) in enumerate(zip(periods, parts, strict=True)):
         months = len(period.months())
         out.append(
             {
                 pid: RawFigures(
-                    target=targets.get(pid),
+                    target=planned.get(pid),
                     months=months,
-                    counts=counts.get(f"rep:{pid}", {}),
-                    **committed.get(pid, {}),
+                    counts=counts[index].get(f"rep:{pid}", {}),
+                    **starts.get(pid, {}),
                     **deals[index].get(pid, {}),
                     **acts[index].get(pid, {}),
                 )
@@ -385,19 +382,37 @@ def count_targets(
 ) -> dict[str, dict[str, CountFigure]]:
     """Entity key -> count measure -> its target and what was achieved, for the count measures
     with an active plan in the period's fiscal year (of the product line's own plans when
-    given; visits, which have no line, always the company's): one `measure_totals` call per
-    measure for all the entities (entities without a target of a measure are left out); the
-    same totals as `measure_rows`, without its pace and stretch."""
-    out: dict[str, dict[str, CountFigure]] = {}
+    given; visits, which have no line, always the company's): one
+    `measures.measure_totals_by_period` call per measure for all the entities (entities without
+    a target of a measure are left out); the same totals as `measure_rows`, without its pace
+    and stretch."""
+    return count_targets_by_period(session, [period], entities, by, product_line)[0]
+
+
+def count_targets_by_period(
+    session: Session,
+    periods: Sequence[Period],
+    entities: Sequence[Entity],
+    by: str,
+    product_line: str = "",
+) -> list[dict[str, dict[str, CountFigure]]]:
+    """`count_targets` of adjacent periods (oldest first): in one pass per measure when they
+    lie in one fiscal year (its plans), else period by period."""
+    if len({p.fiscal_year for p in periods}) > 1:
+        return [count_targets(session, p, entities, by, product_line) for p in periods]
+    out: list[dict[str, dict[str, CountFigure]]] = [{} for __ in periods]
     if not entities:
         return out
     for measure in COUNTED:
         line = "" if measure == Measure.VISITS else product_line
-        if figures.active_plan_id(session, period.fiscal_year, measure, line) is None:
+        if figures.active_plan_id(session, periods[-1].fiscal_year, measure, line) is None:
             continue
-        totals = measures.measure_totals(
-            session, period, entities, measure, by=by, product_line=line
+        totals = measures.measure_totals_by_period(
+            session, periods, entities, measure, by=by, product_line=line
         )
-        for key, (target, achieved) in totals.items():
-            out.setdefault(key, {})[measure.value] = CountFigure(target=target, achieved=achieved)
+        for part, period_totals in zip(out, totals, strict=True):
+            for key, (target, achieved) in period_totals.items():
+                part.setdefault(key, {})[measure.value] = CountFigure(
+                    target=target, achieved=achieved
+                )
     return out

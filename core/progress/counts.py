@@ -86,6 +86,33 @@ def achieved_by_month(
     return {(k, month): n for (k, month), n in counted.items() if month is not None}
 
 
+def achieved_by_period(
+    session: Session,
+    periods: Sequence[Period],
+    measure: object,
+    *,
+    by: str = "region",
+    where: Sequence = (),
+    product_line: str | None = None,
+) -> list[dict[Any, Decimal]]:
+    """`achieved` of a count measure in each of adjacent `periods` (oldest first, e.g. the
+    previous quarter and this one), in one grouped statement over the dates of all of them."""
+
+    chosen = measure_of(measure)
+    if chosen == Measure.REVENUE:
+        return [
+            achieved(session, p, chosen, by=by, where=where, product_line=product_line)
+            for p in periods
+        ]
+    counted = _counted(
+        session, figures.covering(periods), chosen, by, where, product_line, periods=periods
+    )
+    out: list[dict[Any, Decimal]] = [{} for __ in periods]
+    for (key, index), n in counted.items():
+        out[int(index)][key] = n
+    return out
+
+
 def _counted(
     session: Session,
     period: Period,
@@ -95,8 +122,11 @@ def _counted(
     product_line: str | None,
     *,
     monthly: bool = False,
-) -> dict[tuple[Any, date | None], Decimal]:
-    """(key, month or None) -> the count of a count measure (units, visits, deals created)."""
+    periods: Sequence[Period] = (),
+) -> dict[tuple[Any, Any], Decimal]:
+    """(key, month, index of `periods` or None) -> the count of a count measure (units,
+    visits, deals created): by month when `monthly`, by which of the adjacent `periods` the
+    date falls in when given (`period` then covers them all)."""
 
     key = measure_key(measure, by)
     if product_line and measure == Measure.VISITS:
@@ -117,7 +147,10 @@ def _counted(
         if product_line:
             conditions.append(in_line(product_line))
         table = Deal
-    groups = [func.extract("year", day), func.extract("month", day)] if monthly else []
+    if monthly:
+        groups = [func.extract("year", day), func.extract("month", day)]
+    else:
+        groups = [figures.period_index(day, periods)] if periods else []
     query = select(key if key is not None else literal(None), *groups, counted).select_from(table)
     if measure == Measure.VISITS and by == "region":
         query = query.join(Person, Person.id == Activity.person_id)
@@ -127,10 +160,13 @@ def _counted(
     grouping = ([key] if key is not None else []) + groups
     if grouping:
         query = query.group_by(*grouping)
-    out: dict[tuple[Any, date | None], Decimal] = {}
+    out: dict[tuple[Any, Any], Decimal] = {}
     for row in session.execute(query):
         if not row[-1]:
             continue
-        month = date(int(row[1]), int(row[2]), 1) if monthly else None
-        out[(row[0], month)] = Decimal(int(row[-1]))
+        if monthly:
+            part: Any = date(int(row[1]), int(row[2]), 1)
+        else:
+            part = int(row[1]) if periods else None
+        out[(row[0], part)] = Decimal(int(row[-1]))
     return out

@@ -138,15 +138,49 @@ def measure_totals(
 ) -> dict[str, tuple[Decimal, Decimal]]:
     """Entity key -> (target, achieved) of `measure_rows`, for the entities with a target,
     without the pace, stretch and row of each (the leaderboard scores thousands of them)."""
+    return measure_totals_by_period(
+        session, [period], entities, measure, by=by, product_line=product_line
+    )[0]
+
+
+def measure_totals_by_period(
+    session: Session,
+    periods: Sequence[Period],
+    entities: Sequence[Entity],
+    measure: object,
+    *,
+    by: str,
+    product_line: str = "",
+) -> list[dict[str, tuple[Decimal, Decimal]]]:
+    """`measure_totals` of adjacent periods of whole months in one fiscal year (oldest first:
+    the leaderboard's previous quarter and this one) in one pass: one grouped query for what
+    was achieved, split at each period's start, and one for the target rows of all their
+    months, added up per period."""
     if not entities:
-        return {}
+        return [{} for __ in periods]
     chosen = measure_of(measure)
-    done, targets = _achieved_and_targets(session, period, entities, chosen, by, product_line, None)
-    out = {}
-    for entity in entities:
-        target, achieved = _target_and_achieved(entity, done, targets.get(entity.key), chosen)
-        if target is not None:
-            out[entity.key] = (target, achieved)
+    where = _restriction(chosen, by, entities)
+    done = counts.achieved_by_period(
+        session, periods, chosen, by=by, where=where, product_line=product_line or None
+    )
+    every = monthly_targets(
+        session,
+        figures.covering(periods),
+        entities,
+        None,
+        measure=chosen,
+        product_line=product_line,
+    )
+    out: list[dict[str, tuple[Decimal, Decimal]]] = []
+    for period, achieved in zip(periods, done, strict=True):
+        months = set(period.months())
+        part = {}
+        for entity in entities:
+            monthly = {m: v for m, v in every.get(entity.key, {}).items() if m in months}
+            target, total = _target_and_achieved(entity, achieved, monthly or None, chosen)
+            if target is not None:
+                part[entity.key] = (target, total)
+        out.append(part)
     return out
 
 

@@ -114,7 +114,35 @@ def test_one_reps_figures_of_both_quarters_equal_raw_sql(session):
         assert figures.calls == kinds.get("call", 0)
         others = sum(n for kind, n in kinds.items() if kind not in ("visit", "call"))
         assert figures.meetings + figures.demos + figures.emails == others
+        # the count measures: each quarter's own months of the plan, and what was counted in it
+        units = _one(
+            session,
+            "SELECT SUM(quantity) FROM deal WHERE status = 'won' AND owner_id = :rep"
+            " AND closed_on BETWEEN :s AND :e",
+            **span,
+        )[0]
+        done = {"units": units or 0, "visits": kinds.get("visit", 0)}
+        for measure in ("units", "visits"):
+            planned = _one(
+                session,
+                """SELECT SUM(t.amount), COUNT(t.amount) FROM target t
+                    WHERE t.person_id = :rep AND t.month BETWEEN :s AND :e AND t.plan_id = (
+                      SELECT id FROM target_plan WHERE measure = :m AND product_line = ''
+                         AND fiscal_year = :y AND status IN ('approved', 'locked')
+                       ORDER BY version DESC LIMIT 1)""",
+                m=measure,
+                y=period.fiscal_year,
+                **span,
+            )
+            if not planned[1]:
+                assert measure not in figures.counts, measure
+                continue
+            count = figures.counts[measure]
+            assert count.target == Decimal(str(planned[0])).quantize(Decimal(1)), measure
+            assert count.achieved == done[measure], measure
+        assert set(figures.counts) <= {"units", "visits", "deals_created"}
     assert now[rep].won_deals > 0
+    assert now[rep].counts and earlier[rep].counts  # the demo plans units and visits
 
 
 def test_the_deals_committed_at_a_start_are_each_deals_last_stage_before_it(session):
