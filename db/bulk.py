@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Table, and_, exists, literal, select, text
 
 from db.versions import note_write
 
@@ -63,3 +63,46 @@ def reset_id_sequences(conn: Connection, tables: Sequence[Table]) -> None:
                     f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
                 )
             )
+
+
+def skip_reference_checks(conn: Connection) -> bool:
+    """For generated rows only (the demo seed): on PostgreSQL, when the user is a superuser,
+    the rest of the transaction skips the row-by-row foreign-key checks, which cost three
+    times the COPY itself for a table with three references (measured on 200,000 activities:
+    8.9 s with them, 2.3 s without). `check_references` must then check every reference
+    before the commit. Returns whether the checks are skipped (never on SQLite)."""
+    if conn.dialect.name != "postgresql":
+        return False
+    superuser = conn.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
+    if not superuser:
+        return False
+    conn.execute(text("SET LOCAL session_replication_role = replica"))
+    return True
+
+
+def check_references(conn: Connection, tables: Sequence[Table]) -> None:
+    """Every foreign key of `tables` points at an existing row, checked set-wise (one anti-join
+    per reference); on PostgreSQL the row-by-row checks are then back for the rest of the
+    transaction.
+    Raises ValueError naming the first dangling reference (the transaction then rolls back)."""
+    for table in tables:
+        for key in table.foreign_key_constraints:
+            parent = key.referred_table.alias("parent")
+            pairs = [(c, parent.c[e.column.name]) for c, e in zip(key.columns, key.elements)]
+            dangling = (
+                select(literal(1))
+                .select_from(table)
+                .where(
+                    *(child.is_not(None) for child, __ in pairs),
+                    ~exists().where(and_(*(child == column for child, column in pairs))),
+                )
+                .limit(1)
+            )
+            if conn.scalar(dangling):
+                names = ", ".join(child.name for child, __ in pairs)
+                raise ValueError(
+                    f"{table.name} ({names}) refers to a row of {key.referred_table.name} "
+                    "that does not exist"
+                )
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL session_replication_role = origin"))

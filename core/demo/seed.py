@@ -30,7 +30,7 @@ from core.demo.org import add_organisation
 from core.demo.plans import add_target_plans
 from core.demo.scales import SCALES
 from core.demo.words import words_for
-from db.bulk import reset_id_sequences
+from db.bulk import check_references, reset_id_sequences, skip_reference_checks
 from db.schema import AppSetting, AuditLog, Base, Person
 
 
@@ -101,6 +101,7 @@ def seed(
     progress = progress or (lambda _step, _share: None)
     today = today or clock.today()
     with engine.begin() as conn:
+        checked_at_the_end = skip_reference_checks(conn)  # generated rows: checked set-wise
         build = DemoBuild(conn, SCALES[scale], seed, today, progress, words)
         steps: list[tuple[str, Callable[[DemoBuild], None]]] = [
             ("organisation", add_organisation),
@@ -119,6 +120,9 @@ def seed(
         for number, (name, step) in enumerate(steps):
             progress(name, number / len(steps))
             step(build)
+        if checked_at_the_end:
+            progress("checking references", 1.0)
+            check_references(conn, Base.metadata.sorted_tables)
         reset_id_sequences(conn, Base.metadata.sorted_tables)
         progress("done", 1.0)
         return dict(build.counts)
