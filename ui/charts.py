@@ -66,7 +66,8 @@ def pace_colour() -> alt.Color:
             domain=[_(PACE_LABELS[s]) for s in PaceStatus],
             range=[PACE_COLOURS[s] for s in PaceStatus],
         ),
-        legend=alt.Legend(orient="bottom"),
+        # one entry a row: three in one row ran past the right edge of a phone (390 px)
+        legend=alt.Legend(orient="bottom", columns=1),
     )
 
 
