@@ -124,10 +124,9 @@ def _counted(
     monthly: bool = False,
     periods: Sequence[Period] = (),
 ) -> dict[tuple[Any, Any], Decimal]:
-    """(key, month, index of `periods` or None) -> the count of a count measure (units,
-    visits, deals created): by month when `monthly`, by which of the adjacent `periods` the
-    date falls in when given (`period` then covers them all)."""
-
+    """(key, part) -> the count of a count measure (units, visits, deals created) over
+    `period`; the part is the month when `monthly`, the index of the adjacent `periods` the
+    date falls in when they are given (`period` then covers them all), else None."""
     key = measure_key(measure, by)
     if product_line and measure == Measure.VISITS:
         raise ValidationFailed(_("Visits have no product line; read them by person or region."))
