@@ -83,7 +83,8 @@ def skip_reference_checks(conn: Connection) -> bool:
 def check_references(conn: Connection, tables: Sequence[Table]) -> None:
     """Every foreign key of `tables` points at an existing row, checked set-wise (one anti-join
     per reference); on PostgreSQL the row-by-row checks are then back for the rest of the
-    transaction. Raises ValueError naming the first dangling reference (the transaction then rolls back)."""
+    transaction. Raises ValueError naming the first dangling reference (the transaction then
+    rolls back)."""
     for table in tables:
         for key in table.foreign_key_constraints:
             parent = key.referred_table.alias("parent")

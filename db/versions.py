@@ -216,7 +216,6 @@ def _versions_kept(conn) -> bool:
     return True
 
 
-
 def _note_migration(conn, cursor, statement, parameters, context, executemany) -> None:
     if "alembic_version" in statement and written_tables(statement) == ["alembic_version"]:
         conn.info[_MIGRATING] = True
