@@ -1,6 +1,11 @@
 """Figures remembered within one unit of work: a page's read session asks for the same
 figure from several sections (the stage calibration, the reps flagged by the pace rules);
-it is worked out once and forgotten as soon as the session writes, commits or rolls back."""
+it is worked out once and forgotten as soon as the session writes, commits or rolls back.
+
+The read sessions of one page run may share one store (`share`, done by ui.data.read): the
+navigation's alert count and the Alerts list then flag the reps once. A session that writes
+empties the shared store and keeps its own from then on, so nothing it saw before its
+commit or rollback stays for the others."""
 
 from __future__ import annotations
 
@@ -13,25 +18,43 @@ from sqlalchemy.orm import ORMExecuteState, Session
 T = TypeVar("T")
 
 _SLOT = "remembered_figures"
+_SHARED = "remembered_figures_shared"
 
 
 def remembered(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()` once per session and key until the session next writes."""
+    """`compute()` once per session (or shared store) and key until the session next writes."""
     memo = session.info.setdefault(_SLOT, {})
     if key not in memo:
         memo[key] = compute()
     return memo[key]
 
 
+def share(session: Session, store: dict) -> None:
+    """Remember into `store`, shared with other read sessions (the figures of one page run:
+    the same data versions), instead of the session's own memo."""
+    session.info[_SLOT] = store
+    session.info[_SHARED] = True
+
+
 def _forget(session: Session, *_args: object) -> None:
+    """The transaction ended: its own memo goes; a shared store stays for the others."""
     session.info.pop(_SLOT, None)
+    session.info.pop(_SHARED, None)
+
+
+def _forget_written(session: Session, *_args: object) -> None:
+    """The session wrote: what anyone remembered may be out of date."""
+    memo = session.info.pop(_SLOT, None)
+    if session.info.pop(_SHARED, False) and memo is not None:
+        memo.clear()
 
 
 def _forget_on_write(state: ORMExecuteState) -> None:
     if not state.is_select:
-        _forget(state.session)
+        _forget_written(state.session)
 
 
-for _moment in ("after_flush", "after_commit", "after_rollback"):
+event.listen(Session, "after_flush", _forget_written)
+for _moment in ("after_commit", "after_rollback"):
     event.listen(Session, _moment, _forget)
 event.listen(Session, "do_orm_execute", _forget_on_write)

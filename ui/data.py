@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from core import memo
 from core.errors import DomainError
 from core.i18n import LANGUAGES, current_language
 from db import versions
@@ -69,9 +70,25 @@ def writer() -> sessionmaker[Session]:
 
 @contextmanager
 def read() -> Iterator[Session]:
-    """A read-only unit of work."""
+    """A read-only unit of work. In a script run, the figures its services remember
+    (core.memo) are shared with the run's other reads until the run writes."""
     with database()() as session:
+        store = _run_memo()
+        if store is not None:
+            memo.share(session, store)
         yield session
+
+
+def _run_memo() -> dict | None:
+    """The store of remembered figures of this script run (None outside one)."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return None
+    kept = getattr(ctx, _RUN_MEMO, None)
+    if kept is None or kept[0] is not ctx.cursors:  # a new run (or fragment run)
+        kept = (ctx.cursors, {})
+        setattr(ctx, _RUN_MEMO, kept)
+    return kept[1]
 
 
 def data_versions() -> dict[str, int]:
@@ -93,6 +110,8 @@ def data_versions() -> dict[str, int]:
 
 _RUN_VERSIONS = "_sales_data_versions"
 """Where a script run keeps the versions it read (an attribute of its ScriptRunContext)."""
+_RUN_MEMO = "_sales_remembered_figures"
+"""Where a script run keeps the figures its reads remembered (core.memo)."""
 
 _SEEN: dict[str, int] = {}
 """The newest version of each tag this process has seen."""
@@ -111,10 +130,12 @@ def _forget_outdated(now: dict[str, int]) -> None:
 
 
 def _forget_run_versions() -> None:
-    """After a write, the run reads the versions again (its own change included)."""
+    """After a write, the run reads the versions again (its own change included) and works
+    its figures out afresh."""
     ctx = get_script_run_ctx()
-    if ctx is not None and getattr(ctx, _RUN_VERSIONS, None) is not None:
+    if ctx is not None:
         setattr(ctx, _RUN_VERSIONS, None)
+        setattr(ctx, _RUN_MEMO, None)
 
 
 def cached(*tags: str, ttl: int | None = HOUR, show_spinner: bool | str = False):

@@ -57,3 +57,63 @@ def test_reading_twice_asks_the_database_once(session):
         assert len(seen) == asked
     finally:
         event.remove(connection, "before_cursor_execute", count)
+
+
+def _asked(engine, work) -> int:
+    """How many statements `work()` sends to the database."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_read_sessions_sharing_a_store_work_it_out_once(engine):
+    """The read sessions of one page run (ui.data.read) share their remembered figures."""
+    from sqlalchemy.orm import Session
+
+    from core import memo
+
+    store: dict = {}
+    with Session(engine) as first:
+        memo.share(first, store)
+        expected = stage_calibration(first, TODAY)
+    with Session(engine) as second:
+        memo.share(second, store)
+        assert _asked(engine, lambda: stage_calibration(second, TODAY)) == 0
+        assert stage_calibration(second, TODAY) == expected
+
+
+def test_a_session_that_writes_empties_the_shared_store_and_keeps_its_own(engine):
+    """A write in one sharing session (even one rolled back) leaves nothing it or anyone
+    remembered for the others: they read again and see the committed data."""
+    from sqlalchemy.orm import Session
+
+    from core import memo
+
+    store: dict = {}
+    with Session(engine) as reader:
+        memo.share(reader, store)
+        before = _configured(reader)
+    assert store
+    with Session(engine) as writer:
+        memo.share(writer, store)
+        stage = _an_open_stage(writer)
+        stage.probability = Decimal("0.43")
+        writer.flush()
+        assert not store
+        assert _configured(writer)[stage.id] == Decimal("0.43")  # its own, uncommitted
+        writer.rollback()
+    assert not store  # what the rolled-back session saw is not shared
+    with Session(engine) as other:
+        memo.share(other, store)
+        assert _asked(engine, lambda: _configured(other)) > 0
+        assert _configured(other) == before
