@@ -438,11 +438,12 @@ def _measures_behind(
     by_id = {person.id: person for person in people}
     out: list[tuple[Period, Measure, str, Person, MeasureRow]] = []
     for measure, line in series:
-        entities = [rep_entity(p) for p in people if p.id in flags.get((measure, line), ())]
+        behind = [p for p in people if p.id in flags.get((measure, line), ())]
         start = 0
-        while start < len(entities) and (limit is None or len(out) < limit):
-            step = len(entities) if limit is None else limit - len(out)
-            chunk, start = entities[start : start + step], start + step
+        while start < len(behind) and (limit is None or len(out) < limit):
+            step = len(behind) if limit is None else limit - len(out)
+            chunk = [rep_entity(p) for p in behind[start : start + step]]
+            start += step
             for row in measure_rows(
                 session, period, chunk, measure, by="owner", today=today, product_line=line
             ):
