@@ -24,9 +24,12 @@ _SHARED = "remembered_figures_shared"
 def remembered(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     """`compute()` once per session (or shared store) and key until the session next writes."""
     memo = session.info.setdefault(_SLOT, {})
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key]
+    if key in memo:
+        return memo[key]
+    value = compute()
+    if session.info.get(_SLOT) is memo:  # not when the work flushed a change of the session
+        memo[key] = value
+    return value
 
 
 def share(session: Session, store: dict) -> None:

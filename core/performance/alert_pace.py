@@ -183,10 +183,10 @@ def pace_flags(
     row, no alert built). The reps' deals are read by owner (credit splits by their share), as
     on the Attainment rows; directors and admins read every owner's at once. With
     `series=False` the other measures' series are left empty (unread: the revenue rules alone
-    need none of them). Each part is remembered for the session until it writes (the list's
-    two pace rules and the count ask for it)."""
+    need none of them). Each part is remembered for the session (or the page run's reads) until
+    it writes (the list's two pace rules and the count ask for it)."""
     subjects_key = None if subjects is None else frozenset(subjects)
-    key = (actor.id, actor.role, today, limits.model_dump_json(), subjects_key)
+    key = (actor, today, limits.model_dump_json(), subjects_key)  # the actor with its scope
     behind, low = memo.remembered(
         session,
         ("revenue_flags", *key),

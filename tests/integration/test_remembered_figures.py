@@ -117,3 +117,37 @@ def test_a_session_that_writes_empties_the_shared_store_and_keeps_its_own(engine
         memo.share(other, store)
         assert _asked(engine, lambda: _configured(other)) > 0
         assert _configured(other) == before
+
+
+def test_a_figure_worked_out_over_an_unflushed_change_is_not_shared(engine):
+    """The figure's own query flushes the session's pending change (autoflush): what it then
+    works out stays out of the shared store, and the rollback leaves the store empty."""
+    from sqlalchemy.orm import Session
+
+    from core import memo
+
+    store: dict = {}
+    with Session(engine) as writer:
+        memo.share(writer, store)
+        stage = _an_open_stage(writer)
+        stage.probability = Decimal("0.47")  # pending, not flushed
+        assert _configured(writer)[stage.id] == Decimal("0.47")
+        writer.rollback()
+    assert not store
+
+
+def test_a_read_that_ends_without_writing_keeps_the_shared_store(engine):
+    from sqlalchemy.orm import Session
+
+    from core import memo
+
+    store: dict = {}
+    with Session(engine) as reader:
+        memo.share(reader, store)
+        _configured(reader)
+        reader.rollback()
+    with Session(engine) as reader:
+        memo.share(reader, store)
+        _configured(reader)
+        reader.commit()
+    assert len(store) == 1
