@@ -23,7 +23,7 @@ _SHARED = "remembered_figures_shared"
 
 def remembered(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     """`compute()` once per session (or shared store) and key until the session next writes."""
-    memo = session.info.setdefault(_SLOT, {})
+    memo: dict = session.info.setdefault(_SLOT, {})
     if key in memo:
         return memo[key]
     value = compute()
