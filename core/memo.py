@@ -18,7 +18,6 @@ from sqlalchemy.orm import ORMExecuteState, Session
 T = TypeVar("T")
 
 _SLOT = "remembered_figures"
-_SHARED = "remembered_figures_shared"
 
 
 def remembered(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
@@ -36,19 +35,19 @@ def share(session: Session, store: dict) -> None:
     """Remember into `store`, shared with other read sessions (the figures of one page run:
     the same data versions), instead of the session's own memo."""
     session.info[_SLOT] = store
-    session.info[_SHARED] = True
 
 
 def _forget(session: Session, *_args: object) -> None:
-    """The transaction ended: its own memo goes; a shared store stays for the others."""
+    """The transaction ended: the session lets go of its memo (a shared store stays for the
+    others)."""
     session.info.pop(_SLOT, None)
-    session.info.pop(_SHARED, None)
 
 
 def _forget_written(session: Session, *_args: object) -> None:
-    """The session wrote: what anyone remembered may be out of date."""
+    """The session wrote: what anyone remembered may be out of date, so the memo (its own or
+    the shared store) is emptied as well as let go."""
     memo = session.info.pop(_SLOT, None)
-    if session.info.pop(_SHARED, False) and memo is not None:
+    if memo is not None:
         memo.clear()
 
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 
 from db.engine import make_engine
@@ -22,6 +22,22 @@ def skip_or_fail(reason: str) -> None:
     if os.environ.get("REQUIRE_ALL_TESTS") == "1":
         pytest.fail(f"required in CI: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def statements_sent(engine: Engine, work: Callable[[], object]) -> int:
+    """How many SQL statements `work()` sends through `engine`."""
+    count = 0
+
+    def counted(*_args):
+        nonlocal count
+        count += 1
+
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+    return count
 
 
 def worker_id() -> str:

@@ -84,27 +84,35 @@ def _run_memo() -> dict | None:
     ctx = get_script_run_ctx()
     if ctx is None:
         return None
-    kept = getattr(ctx, _RUN_MEMO, None)
-    if kept is None or kept[0] is not ctx.cursors:  # a new run (or fragment run)
-        kept = (ctx.cursors, {})
-        setattr(ctx, _RUN_MEMO, kept)
-    return kept[1]
+    store = _kept_for_run(ctx, _RUN_MEMO)
+    if store is None:
+        store = _keep_for_run(ctx, _RUN_MEMO, {})
+    return store
+
+
+def _kept_for_run(ctx, slot: str):
+    """What this script run keeps under `slot` (None in a new run: Streamlit gives each run,
+    and each fragment run, a new `cursors` dict)."""
+    kept = getattr(ctx, slot, None)
+    return kept[1] if kept is not None and kept[0] is ctx.cursors else None
+
+
+def _keep_for_run(ctx, slot: str, value: T) -> T:
+    setattr(ctx, slot, (ctx.cursors, value))
+    return value
 
 
 def data_versions() -> dict[str, int]:
     """The versions of every kind of data, read once per script run (and again after the run
     writes); outside a script run, read at each call."""
     ctx = get_script_run_ctx()
-    if ctx is not None:
-        memo = getattr(ctx, _RUN_VERSIONS, None)
-        # Streamlit gives each run (and each fragment run) a new `cursors` dict.
-        if memo is not None and memo[0] is ctx.cursors:
-            return memo[1]
+    if ctx is not None and (kept := _kept_for_run(ctx, _RUN_VERSIONS)) is not None:
+        return kept
     with read() as session:
         now = versions.current(session.connection())
     _forget_outdated(now)
     if ctx is not None:
-        setattr(ctx, _RUN_VERSIONS, (ctx.cursors, now))
+        _keep_for_run(ctx, _RUN_VERSIONS, now)
     return now
 
 

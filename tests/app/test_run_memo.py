@@ -10,31 +10,24 @@ from streamlit.testing.v1 import AppTest
 def _page() -> None:
     """A page that reads the stage calibration three times, writing between the 2nd and 3rd."""
     import streamlit as st
-    from sqlalchemy import event
 
     from core.progress.calibration import stage_calibration
+    from tests.support import statements_sent
     from ui.data import database, read, write
 
     engine = database().kw["bind"]
     asked: list[int] = []
-    seen: list[str] = []
+    figures: list = []
 
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
+    def calibration() -> None:
+        with read() as session:
+            figures.append(stage_calibration(session))
 
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        figures = []
-        for step in range(3):
-            if step == 2:
-                with write():  # a write of nothing: what matters is that the run wrote
-                    pass
-            before = len(seen)
-            with read() as session:
-                figures.append(stage_calibration(session))
-            asked.append(len(seen) - before)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    for step in range(3):
+        if step == 2:
+            with write():  # a write of nothing: what matters is that the run wrote
+                pass
+        asked.append(statements_sent(engine, calibration))
     st.session_state.setdefault("runs", []).append(asked)
     st.session_state["same"] = figures[0] == figures[1] == figures[2]
 

@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from core import customers
 from core.currency import CURRENCIES
@@ -20,6 +19,7 @@ from core.pipeline import deal_amounts, exchange_rates, views
 from core.pipeline.deals import DealUpdate, update_deal
 from core.pipeline.pricing import company_currency
 from tests import factories as f
+from tests.support import statements_sent
 
 TODAY = date.today()
 FIRST_CHF = TODAY - timedelta(days=90)
@@ -191,19 +191,7 @@ def test_the_currency_choices_put_the_company_currency_first_then_those_with_rat
 
 
 def _statements(session, read) -> int:
-    count = 0
-
-    def counted(*_args):
-        nonlocal count
-        count += 1
-
-    engine = session.get_bind().engine
-    event.listen(engine, "before_cursor_execute", counted)
-    try:
-        read()
-    finally:
-        event.remove(engine, "before_cursor_execute", counted)
-    return count
+    return statements_sent(session.get_bind().engine, read)
 
 
 def test_the_lists_read_the_money_in_the_same_query_whatever_the_number_of_deals(session, desk):

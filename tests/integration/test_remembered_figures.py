@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from core.progress.calibration import stage_calibration
 from db.schema import Stage
+from tests.support import statements_sent
 
 TODAY = date(2026, 11, 30)
 
@@ -59,23 +60,6 @@ def test_reading_twice_asks_the_database_once(session):
         event.remove(connection, "before_cursor_execute", count)
 
 
-def _asked(engine, work) -> int:
-    """How many statements `work()` sends to the database."""
-    from sqlalchemy import event
-
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        work()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
-
-
 def test_read_sessions_sharing_a_store_work_it_out_once(engine):
     """The read sessions of one page run (ui.data.read) share their remembered figures."""
     from sqlalchemy.orm import Session
@@ -88,7 +72,7 @@ def test_read_sessions_sharing_a_store_work_it_out_once(engine):
         expected = stage_calibration(first, TODAY)
     with Session(engine) as second:
         memo.share(second, store)
-        assert _asked(engine, lambda: stage_calibration(second, TODAY)) == 0
+        assert statements_sent(engine, lambda: stage_calibration(second, TODAY)) == 0
         assert stage_calibration(second, TODAY) == expected
 
 
@@ -115,7 +99,7 @@ def test_a_session_that_writes_empties_the_shared_store_and_keeps_its_own(engine
     assert not store  # what the rolled-back session saw is not shared
     with Session(engine) as other:
         memo.share(other, store)
-        assert _asked(engine, lambda: _configured(other)) > 0
+        assert statements_sent(engine, lambda: _configured(other)) > 0
         assert _configured(other) == before
 
 
