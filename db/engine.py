@@ -42,6 +42,13 @@ fits): the pages live in the operating system's file cache, shared by every conn
 process and given back under memory pressure, not copied into each connection's cache."""
 
 
+POSTGRESQL_OPTIONS = "-c jit=off"
+"""Every PostgreSQL connection starts without JIT compilation. The server compiles any
+statement whose estimated cost passes `jit_above_cost`, and our report queries over many
+deals do: compiling took 170 ms of a 500 ms alert count that runs in 140 ms without it
+(measured at 1 M deals). Behind PgBouncer, see docs/deploy.md."""
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """Every connection: foreign keys, WAL, the cache and memory map above, temporary sorts in
     memory. Never ANALYZE or PRAGMA optimize: with this SQLite (no STAT4) the statistics make
@@ -91,7 +98,13 @@ def make_engine(url: str | None = None) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     try:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=10,
+            connect_args={"options": POSTGRESQL_OPTIONS},
+        )
     except (NoSuchModuleError, ImportError) as exc:
         raise DatabaseUnavailable(
             f"No database driver for {safe_url(url)} ({exc}). Use sqlite:/// or "
