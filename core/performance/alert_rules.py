@@ -446,7 +446,17 @@ def _follow_up_where(actor: Actor, today: date, limits: AlertThresholds, subject
 
 def _overdue_follow_ups(session, actor, today, limits, names, limit, subjects=None):
     """Open follow-ups `follow_up_overdue_days` or more past their due day, of the people in
-    the actor's area (a rep: her own); about the deal, else the customer."""
+    the actor's area (a rep: her own); about the deal, else the customer. The oldest `limit`
+    are chosen first, and only theirs get the deal's and customer's names (joining the names
+    of every overdue follow-up before sorting read the whole customer table on PostgreSQL)."""
+    chosen = (
+        select(FollowUp.id)
+        .join(Person, Person.id == FollowUp.owner_id)
+        .where(*_follow_up_where(actor, today, limits, subjects))
+        .order_by(FollowUp.due_on, FollowUp.id)
+        .limit(limit)
+        .subquery()
+    )
     rows = session.execute(
         select(
             FollowUp.id,
@@ -460,12 +470,11 @@ def _overdue_follow_ups(session, actor, today, limits, names, limit, subjects=No
             Person.name,
             Person.region_id,
         )
+        .join(chosen, chosen.c.id == FollowUp.id)
         .join(Person, Person.id == FollowUp.owner_id)
         .outerjoin(Deal, Deal.id == FollowUp.deal_id)
         .outerjoin(Customer, Customer.id == FollowUp.customer_id)
-        .where(*_follow_up_where(actor, today, limits, subjects))
         .order_by(FollowUp.due_on, FollowUp.id)
-        .limit(limit)
     ).all()
     out = []
     for fid, title, due_on, deal_id, deal, customer_id, customer, owner_id, owner, region in rows:

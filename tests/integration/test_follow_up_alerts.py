@@ -96,3 +96,29 @@ def test_acknowledging_hides_it_and_a_later_snooze_raises_it_anew(session):
     )
     later = _overdue(session, t.rep, TODAY + timedelta(days=3))
     assert [a.figures["follow_up_id"] for a in later] == [fid] and later[0].key != alert.key
+
+
+def test_a_limited_list_keeps_the_longest_overdue_with_their_names(session):
+    """With a limit per rule, the follow-ups longest past their due day are kept (ties by
+    creation), and each still names its deal or customer."""
+    t = team(session)
+    deal = factories.deal(session, t.rep, t.customer)
+    days_late = [5, 9, 3, 12, 9]
+    ids = [
+        _add(session, t.rep, f"Late {n}", TODAY - timedelta(days=n), deal_id=deal.id)
+        if i % 2
+        else _add(session, t.rep, f"Late {n}", TODAY - timedelta(days=n), customer_id=t.customer.id)
+        for i, n in enumerate(days_late)
+    ]
+    actor = factories.actor(session, t.rep)
+    kept = [
+        a
+        for a in alerts.current_alerts(session, actor, today=TODAY, limit_per_rule=3)
+        if a.rule == "overdue_follow_up"
+    ]
+    oldest = sorted(range(len(ids)), key=lambda i: (-days_late[i], ids[i]))[:3]
+    assert {a.figures["follow_up_id"] for a in kept} == {ids[i] for i in oldest}
+    for alert in kept:
+        i = ids.index(alert.figures["follow_up_id"])
+        assert alert.figures["days_late"] == days_late[i]
+        assert alert.subject == (deal.name if i % 2 else t.customer.name)
