@@ -431,6 +431,8 @@ Index(
     sqlite_where=Deal.status == DealStatus.OPEN.value,
     postgresql_where=Deal.status == DealStatus.OPEN.value,
 )
+# The slipping deals: open, their expected close moved later at least N times (migration 0026).
+Index("ix_deal_status_close_changes", Deal.status, Deal.close_date_changes)
 # The currencies the deals use, with how many are priced: the list by one seek per currency,
 # the counts from the index alone (the Exchange rates page, the Targets page's budget rates).
 Index("ix_deal_currency_priced", Deal.currency, Deal.company_amount)

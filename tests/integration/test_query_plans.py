@@ -268,8 +268,9 @@ def test_the_funnel_reads_the_cohort_from_indexes(session, backend):
 def test_alert_rules_never_scan_deals_or_customers(session, backend, username, count):
     """e: every rule of the alert list and of the navigation's open-alert count searches an
     index: a deal's last activity on ix_activity_deal_date, neglected customers on
-    ix_customer_status_last_activity, deals not priced on the partial ix_deal_not_priced, and
-    (for the director) the stalled deals walk ix_deal_open_amount largest first."""
+    ix_customer_status_last_activity, deals not priced on the partial ix_deal_not_priced, the
+    slipping deals on ix_deal_status_close_changes (never every open deal's row), and (for the
+    director) the stalled deals walk ix_deal_open_amount largest first."""
     actor = _actor(session, username)
 
     def call():
@@ -283,6 +284,8 @@ def test_alert_rules_never_scan_deals_or_customers(session, backend, username, c
         uses(deals, "ix_deal_not_priced", covering=False, backend=backend)
         if not count:
             uses(deals, "ix_deal_open_amount", covering=False, backend=backend)
+    if not count:
+        uses(deals, "ix_deal_status_close_changes", covering=False, backend=backend)
     uses(deals, "ix_activity_deal_date", backend=backend)
     customers = sends(session, call, "customer")
     never_scans(customers, "customer", backend)
