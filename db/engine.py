@@ -6,6 +6,7 @@ message a person can act on; no caller has to show a traceback.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -129,7 +130,9 @@ def check_connection(engine: Engine) -> None:
 def alembic_config(engine: Engine):
     from alembic.config import Config
 
-    config = Config()
+    # the stream of now: alembic's default is the sys.stdout of its first import, which a test
+    # runner may have closed since ("I/O operation on closed file" in `alembic check`)
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
     return config
