@@ -606,6 +606,17 @@ class Activity(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
 
 
+# The visits of a period, by person (the visits measure of a whole area; migration 0027). A
+# person's own visits seek ix_activity_person_date_type instead.
+Index(
+    "ix_activity_visits",
+    Activity.occurred_on,
+    Activity.person_id,
+    sqlite_where=text("type = 'visit'"),
+    postgresql_where=text("type = 'visit'"),
+)
+
+
 class FollowUpStatus(StrEnum):
     """A follow-up is open until done; snoozed is open too, postponed to a later day."""
 

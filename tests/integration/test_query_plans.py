@@ -19,15 +19,15 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from core.models import Actor
+from core.models import Actor, Measure
 from core.org.access import load_actor
 from core.performance import alerts, funnel, scorecard
 from core.performance import plan_vs_actual as review
 from core.periods import quarter_of
 from core.pipeline import exchange_rates, views
 from core.progress import attainment as evaluation
-from core.progress import scopes
-from db.schema import Person
+from core.progress import counts, scopes
+from db.schema import Activity, Person
 from tests.conftest import SEED_TODAY
 
 Statement = tuple[str, Any]
@@ -290,6 +290,27 @@ def test_alert_rules_never_scan_deals_or_customers(session, backend, username, c
     customers = sends(session, call, "customer")
     never_scans(customers, "customer", backend)
     uses(customers, "ix_customer_status_last_activity", covering=False, backend=backend)
+
+
+def test_the_visits_of_an_area_come_from_the_visits_index(session, backend):
+    """g: the visits measure of a whole area (the director's alerts and leaderboard) is one
+    range of the partial ix_activity_visits, never every activity; one person's visits still
+    seek that person's part of ix_activity_person_date_type."""
+    period = quarter_of(SEED_TODAY)
+
+    def everyone():
+        return counts.achieved(session, period, Measure.VISITS, by="owner")
+
+    area = sends(session, everyone, "activity")
+    never_scans(area, "activity", backend)
+    uses(area, "ix_activity_visits", covering=False, backend=backend)
+    rep = _actor(session, "rep")
+
+    def own():
+        mine = [Activity.person_id.in_([rep.id])]
+        return counts.achieved(session, period, Measure.VISITS, by="owner", where=mine)
+
+    uses(sends(session, own, "activity"), "ix_activity_person_date_type", backend=backend)
 
 
 def test_the_currencies_in_use_come_from_the_currency_index(session, backend):
