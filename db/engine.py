@@ -6,6 +6,7 @@ message a person can act on; no caller has to show a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +49,15 @@ POSTGRESQL_OPTIONS = "-c jit=off"
 statement whose estimated cost passes `jit_above_cost`, and our report queries over many
 deals do: compiling took 170 ms of a 500 ms alert count that runs in 140 ms without it
 (measured at 1 M deals). Behind PgBouncer, see docs/deploy.md."""
+
+
+def postgresql_options(url) -> str:
+    """`POSTGRESQL_OPTIONS`, then the options the URL (or else PGOPTIONS) gives: theirs are
+    kept, and come last so that they win (`-c jit=on` turns the compiler back on)."""
+    theirs = url.query.get("options") or os.environ.get("PGOPTIONS", "")
+    if isinstance(theirs, tuple):
+        theirs = " ".join(theirs)
+    return f"{POSTGRESQL_OPTIONS} {theirs}".strip()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -104,7 +114,7 @@ def make_engine(url: str | None = None) -> Engine:
             pool_pre_ping=True,
             pool_size=5,
             max_overflow=10,
-            connect_args={"options": POSTGRESQL_OPTIONS},
+            connect_args={"options": postgresql_options(make_url(url))},
         )
     except (NoSuchModuleError, ImportError) as exc:
         raise DatabaseUnavailable(
