@@ -133,11 +133,8 @@ def _plan_targets(
     """Each rep's (or region's own) plan target of the period (of a product line's plan)."""
     if not ids:
         return {}
-    if by_rep:
-        monthly = figures.rep_targets_by_month(session, period, ids, product_line=product_line)
-    else:
-        monthly = figures.region_targets_by_month(session, period, ids, product_line=product_line)
-    return {key: figures.total(months) for key, months in monthly.items()}
+    read = figures.rep_target_totals if by_rep else figures.region_target_totals
+    return read(session, [period], ids, product_line=product_line)[0]
 
 
 def _line_plan_targets(session: Session, period: Period, tops: list[int], lines) -> dict:

@@ -193,14 +193,13 @@ def _activity_counts(
 
 
 def _targets(
-    session: Session, period: Period, *, by_rep: bool, ids, line: str = ""
-) -> dict[int, Decimal]:
-    """Each rep's (or region's own) revenue target of the period (of a line's own plan)."""
+    session: Session, periods: Sequence[Period], *, by_rep: bool, ids, line: str = ""
+) -> list[dict[int, Decimal]]:
+    """Each rep's (or region's own) revenue target in each of adjacent periods (of a line's own
+    plan): zero for one with target rows that add up to nothing, absent without rows."""
     if by_rep:
-        monthly = figures.rep_targets_by_month(session, period, ids, product_line=line)
-    else:
-        monthly = figures.region_targets_by_month(session, period, ids or (), product_line=line)
-    return {key: figures.total(months) or Decimal(0) for key, months in monthly.items()}
+        return figures.rep_target_totals(session, periods, ids, product_line=line)
+    return figures.region_target_totals(session, periods, ids or (), product_line=line)
 
 
 def rep_figures(
@@ -224,7 +223,7 @@ def rep_figures(
     deals = _deal_figures(session, period, "owner", deal_filters)
     acts = _activity_counts(session, period, Activity.person_id, activity_filters)
     committed = _committed_at_start(session, period, "owner", person_ids, bench, line)
-    targets = _targets(session, period, by_rep=True, ids=person_ids, line=line)
+    targets = _targets(session, [period], by_rep=True, ids=person_ids, line=line)[0]
     ids = person_ids if person_ids is not None else sorted(set(deals) | set(acts) | set(targets))
     if person_ids is None:
         ids = sorted(set(ids) | set(ranked))
@@ -279,10 +278,11 @@ def rep_figures_by_period(
         deal_filters.append(measure_counts.in_line(line))
     deals = _deal_figures_by_period(session, periods, "owner", deal_filters)
     acts = _rep_activity_counts(session, periods, person_ids)
+    revenue_targets = _targets(session, periods, by_rep=True, ids=person_ids, line=line)
     parts = []
     for index, period in enumerate(periods):
         committed = _committed_at_start(session, period, "owner", person_ids, bench, line)
-        targets = _targets(session, period, by_rep=True, ids=person_ids, line=line)
+        targets = revenue_targets[index]
         known = set(deals[index]) | set(acts[index]) | set(targets)
         ids = person_ids if person_ids is not None else sorted(known | set(ranked))
         parts.append((committed, targets, ids))
@@ -335,7 +335,7 @@ def region_figures(
     acts = _activity_counts(session, period, Person.region_id, activity_filters)
     scope = None if everywhere else nodes
     committed = _committed_at_start(session, period, "region", scope, bench, line)
-    targets = _targets(session, period, by_rep=False, ids=region_ids, line=line)
+    targets = _targets(session, [period], by_rep=False, ids=region_ids, line=line)[0]
     headcount = dict(
         session.execute(
             select(Person.region_id, func.count())

@@ -164,6 +164,47 @@ def monthly_targets(
     return out
 
 
+def target_totals(
+    session: Session,
+    periods: Sequence[Period],
+    entities: Sequence[Entity],
+    *,
+    measure: object = "revenue",
+    product_line: str = "",
+) -> list[dict[str, Decimal]]:
+    """Each entity's target in each of adjacent `periods` (oldest first): `monthly_targets`
+    added up over the period's months, in SQL (entities without target rows in a period are
+    left out of it). A rep's is the rep's rows, a region's the own rows of its target
+    regions."""
+    regions = figures.region_target_totals(
+        session,
+        periods,
+        {r for e in entities for r in e.target_regions},
+        measure=measure,
+        product_line=product_line,
+    )
+    people_ids = {e.person_id for e in entities if e.person_id is not None}
+    people = (
+        figures.rep_target_totals(
+            session, periods, people_ids, measure=measure, product_line=product_line
+        )
+        if people_ids
+        else [{} for __ in periods]
+    )
+    out: list[dict[str, Decimal]] = []
+    for of_regions, of_people in zip(regions, people, strict=True):
+        part: dict[str, Decimal] = {}
+        for entity in entities:
+            if entity.person_id is not None:
+                found = [of_people[entity.person_id]] if entity.person_id in of_people else []
+            else:
+                found = [of_regions[r] for r in entity.target_regions if r in of_regions]
+            if found:
+                part[entity.key] = sum(found, ZERO)
+        out.append(part)
+    return out
+
+
 def attainment_rows(
     session: Session,
     period: Period,

@@ -58,9 +58,13 @@ from core.pipeline.flags import overdue_sql
 # Re-exported: every caller reads targets and counts from this module.
 from core.progress.amounts import CENT as CENT
 from core.progress.amounts import ZERO, money
+from core.progress.spans import covering as covering
+from core.progress.spans import period_index as period_index
 from core.progress.targets_read import _target_rows as _target_rows
 from core.progress.targets_read import active_plan_id
+from core.progress.targets_read import region_target_totals as region_target_totals
 from core.progress.targets_read import region_targets_by_month as region_targets_by_month
+from core.progress.targets_read import rep_target_totals as rep_target_totals
 from core.progress.targets_read import rep_targets_by_month as rep_targets_by_month
 from db.schema import (
     CreditSplit,
@@ -249,26 +253,6 @@ def _sums(
             for i, value in enumerate(values):
                 sums[i] += value or 0
     return out
-
-
-def covering(periods: Sequence[Period]) -> Period:
-    """One period from the start of the first of adjacent `periods` (oldest first) to the end
-    of the last, read in one pass and split again with `period_index`."""
-    first, last = periods[0], periods[-1]
-    return Period(
-        label=f"{first.label}..{last.label}",
-        kind=last.kind,
-        start=first.start,
-        end=last.end,
-        fiscal_year=last.fiscal_year,
-    )
-
-
-def period_index(day: Any, periods: Sequence[Period]) -> Any:
-    """Which of the adjacent `periods` (oldest first) a date falls in, as SQL: its index."""
-    if len(periods) == 1:
-        return literal(0)
-    return case(*((day >= p.start, i) for i, p in reversed(list(enumerate(periods))) if i), else_=0)
 
 
 def won_in(period: Period) -> list[ColumnElement[bool]]:

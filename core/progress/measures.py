@@ -30,7 +30,12 @@ from core.models import COUNT_MEASURES, Actor, Measure, Period, Role, measure_of
 from core.org.access import ensure_active, in_scope
 from core.org.regions import load_region_tree
 from core.progress import counts, figures, forecast
-from core.progress.attainment import monthly_targets, rep_report_regions, report_entities
+from core.progress.attainment import (
+    monthly_targets,
+    rep_report_regions,
+    report_entities,
+    target_totals,
+)
 from core.progress.scopes import (
     Entity,
     default_scope,
@@ -115,16 +120,23 @@ def _achieved_and_targets(
     return done, targets
 
 
+def _whole(target: Decimal, chosen: Measure) -> Decimal:
+    """A count measure's target in whole units (revenue keeps its cents)."""
+    return target.quantize(Decimal(1)) if chosen in COUNT_MEASURES else target
+
+
+def _achieved(entity: Entity, done: dict) -> Decimal:
+    """What the entity's base keys achieved (every key when it is everything)."""
+    keys = done if entity.base_keys is None else [k for k in entity.base_keys if k in done]
+    return sum((done[k] for k in keys), Decimal(0))
+
+
 def _target_and_achieved(
     entity: Entity, done: dict, monthly: dict | None, chosen: Measure
 ) -> tuple[Decimal | None, Decimal]:
     """An entity's target (whole for counts) and what its base keys achieved."""
-    keys = done if entity.base_keys is None else [k for k in entity.base_keys if k in done]
-    achieved = sum((done[k] for k in keys), Decimal(0))
     target = figures.total(monthly)
-    if target is not None and chosen in COUNT_MEASURES:
-        target = target.quantize(Decimal(1))
-    return target, achieved
+    return None if target is None else _whole(target, chosen), _achieved(entity, done)
 
 
 def measure_totals(
@@ -163,23 +175,13 @@ def measure_totals_by_period(
     done = counts.achieved_by_period(
         session, periods, chosen, by=by, where=where, product_line=product_line or None
     )
-    every = monthly_targets(
-        session,
-        figures.covering(periods),
-        entities,
-        None,
-        measure=chosen,
-        product_line=product_line,
-    )
+    planned = target_totals(session, periods, entities, measure=chosen, product_line=product_line)
     out: list[dict[str, tuple[Decimal, Decimal]]] = []
-    for period, achieved in zip(periods, done, strict=True):
-        months = set(period.months())
+    for achieved, targets in zip(done, planned, strict=True):
         part = {}
         for entity in entities:
-            monthly = {m: v for m, v in every.get(entity.key, {}).items() if m in months}
-            target, total = _target_and_achieved(entity, achieved, monthly or None, chosen)
-            if target is not None:
-                part[entity.key] = (target, total)
+            if (target := targets.get(entity.key)) is not None:
+                part[entity.key] = (_whole(target, chosen), _achieved(entity, achieved))
         out.append(part)
     return out
 

@@ -1100,3 +1100,60 @@ def test_padding_ramp_locks_and_grid_edits_work_on_a_visits_plan(session):
     ).all()
     assert sum(company_months) == 3_000
     assert all(Decimal(a) == Decimal(a).to_integral_value() for a in company_months)
+
+
+def test_target_totals_of_adjacent_periods_equal_the_raw_rows_of_each_plan(session):
+    """The leaderboard's and plan-vs-actual's totals, added up in SQL: each period of a pair
+    reads the plan of its own fiscal year (the first quarter's previous quarter is the last of
+    the year before), a draft plan counts for nothing, and a week keeps its working-day part."""
+    director = actor_named(session, "director")
+    revenue = _approved(
+        session, director, fiscal_year=YEAR, company_target=Decimal(1_200_000), method="equal"
+    )
+    units = _approved(
+        session,
+        director,
+        fiscal_year=YEAR + 1,
+        company_target=Decimal(4_800),
+        method="equal",
+        measure="units",
+    )
+    allocation.create_plan(  # a draft of FY2032's revenue: no target yet
+        session, director, fiscal_year=YEAR + 1, company_target=Decimal(999_999), method="equal"
+    )
+    cases = [
+        ("revenue", [quarter_of(date(YEAR, 4, 1)), quarter_of(date(YEAR, 7, 1))], [revenue.id] * 2),
+        (
+            "revenue",
+            [quarter_of(date(YEAR, 10, 1)), quarter_of(date(YEAR + 1, 1, 1))],
+            [revenue.id, None],
+        ),
+        (
+            "units",
+            [quarter_of(date(YEAR, 10, 1)), quarter_of(date(YEAR + 1, 1, 1))],
+            [None, units.id],
+        ),
+        ("units", [parse_period(f"{YEAR + 1}-W05")], [units.id]),
+    ]
+    people = [p.id for p in _reps(session)]
+    regions = [r.id for r in session.scalars(select(Region))]
+    for measure, periods, plan_ids in cases:
+        reps = figures.rep_target_totals(session, periods, people, measure=measure)
+        own = figures.region_target_totals(session, periods, regions, measure=measure)
+        assert len(reps) == len(own) == len(periods)
+        for period, plan_id, rep_totals, region_totals in zip(periods, plan_ids, reps, own):
+            if plan_id is None:
+                assert rep_totals == region_totals == {}, (measure, period.label)
+                continue
+            expected_regions, expected_reps, slack = _expected_targets(session, plan_id, period)
+            assert expected_reps and expected_regions
+            assert set(rep_totals) == set(expected_reps), (measure, period.label)
+            assert set(region_totals) == set(expected_regions), (measure, period.label)
+            for person, exact in expected_reps.items():
+                assert _close(rep_totals[person], exact, slack), (period.label, person)
+            for region, exact in expected_regions.items():
+                assert _close(region_totals[region], exact, slack), (period.label, region)
+            if period.kind == "week":  # the same parts as the monthly reader's
+                monthly = figures.rep_targets_by_month(session, period, people, measure=measure)
+                assert rep_totals == {p: sum(m.values()) for p, m in monthly.items()}
+    assert figures.rep_target_totals(session, cases[0][1], []) == [{}, {}]
