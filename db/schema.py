@@ -328,8 +328,9 @@ class Deal(Base):
         Index("ix_deal_owner_status", "owner_id", "status"),
         Index("ix_deal_region_status_closed", "region_id", "status", "closed_on"),
         Index("ix_deal_status_expected_close", "status", "expected_close"),
-        # Attainment: won deals by close date without touching the table (covering), and the
-        # most recently closed deals for the stage calibration.
+        # Attainment and the scorecards: won deals by close date without touching the table
+        # (covering: amount, cycle time, units, product line; migration 0028), and the most
+        # recently closed deals for the stage calibration.
         Index(
             "ix_deal_won_closed",
             "status",
@@ -338,6 +339,9 @@ class Deal(Base):
             "owner_id",
             "company_amount",
             "credit_shared",
+            "created_on",
+            "quantity",
+            "product_id",
         ),
         Index("ix_deal_closed_status", "closed_on", "status"),
         # Open deals by expected close with everything the pipeline figures read (covering).

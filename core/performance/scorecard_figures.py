@@ -155,24 +155,31 @@ def _rep_activity_counts(
     session: Session, periods: Sequence[Period], person_ids: list[int] | None
 ) -> list[dict[int, dict[str, Any]]]:
     """Activities by rep and type for adjacent periods at once, seeking each rep's date range
-    (every active rep when `person_ids` is None)."""
+    (every active rep when `person_ids` is None): one row per rep and period, a count per
+    type (any other type counts as an email)."""
     reps = (
         select(Person.id).where(Person.role == Role.REP, Person.active.is_(True))
         if person_ids is None
         else person_ids
     )
     side = figures.period_index(Activity.occurred_on, periods).label("side")
+    typed = [
+        func.sum(case((Activity.type == kind, 1), else_=0)).label(field)
+        for kind, field in ACTIVITY_FIELDS.items()
+    ]
     query = (
-        select(Activity.person_id, side, Activity.type, func.count())
+        select(Activity.person_id, side, func.count().label("all"), *typed)
         .where(
             Activity.person_id.in_(reps),
             Activity.occurred_on.between(periods[0].start, periods[-1].end),
         )
-        .group_by(Activity.person_id, side, Activity.type)
+        .group_by(Activity.person_id, side)
     )
     out: list[dict[int, dict[str, Any]]] = [{} for __ in periods]
-    for person_id, index, kind, count in session.execute(query):
-        out[int(index)].setdefault(person_id, {})[ACTIVITY_FIELDS.get(kind, "emails")] = int(count)
+    for row in session.execute(query).mappings():
+        counts = {field: int(row[field]) for field in ACTIVITY_FIELDS.values()}
+        counts["emails"] = int(row["all"]) - sum(counts.values())
+        out[int(row["side"])][row["person_id"]] = counts
     return out
 
 

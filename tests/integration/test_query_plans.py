@@ -27,7 +27,7 @@ from core.periods import quarter_of
 from core.pipeline import exchange_rates, views
 from core.progress import attainment as evaluation
 from core.progress import counts, scopes
-from db.schema import Activity, Person
+from db.schema import Activity, Person, Product
 from tests.conftest import SEED_TODAY
 
 Statement = tuple[str, Any]
@@ -244,6 +244,29 @@ def test_the_leaderboard_reads_every_part_from_an_index(session, backend, userna
     history = sends(session, call, "deal_stage_history")
     never_scans(history, "deal_stage_history", backend)
     uses(history, "ix_deal_stage_history_cover", backend=backend)
+
+
+@pytest.mark.parametrize("of_a_line", [False, True])
+def test_the_won_deals_of_the_leaderboard_are_read_from_the_index_alone(
+    session, backend, of_a_line
+):
+    """Cycle time, units and a product line's wins come from ix_deal_won_closed without a look
+    at the deal's row (migration 0028): on SQLite no statement reads it as a non-covering
+    index; on PostgreSQL, no statement scans the deals."""
+    actor = _actor(session, "director")
+    line = session.scalar(select(Product.product_line).order_by(Product.id)) if of_a_line else ""
+    assert line or not of_a_line
+
+    def call():
+        return scorecard.leaderboard(session, actor, quarter_of(SEED_TODAY), product_line=line)
+
+    deals = sends(session, call)
+    never_scans(deals, "deal", backend)
+    won = [(s, p) for s, p in deals if "ix_deal_won_closed" in p]
+    if backend == "sqlite":
+        assert len(won) >= 3, deals  # won (with cycle days), lost, units
+        for statement, plan in won:
+            assert "USING INDEX ix_deal_won_closed" not in plan, (statement, plan)
 
 
 def test_the_funnel_reads_the_cohort_from_indexes(session, backend):
