@@ -166,8 +166,8 @@ def measure_totals_by_period(
 ) -> list[dict[str, tuple[Decimal, Decimal]]]:
     """`measure_totals` of adjacent periods of whole months in one fiscal year (oldest first:
     the leaderboard's previous quarter and this one) in one pass: one grouped query for what
-    was achieved, split at each period's start, and one for the target rows of all their
-    months, added up per period."""
+    was achieved, split at each period's start, and the targets added up per period in SQL
+    (`attainment.target_totals`)."""
     if not entities:
         return [{} for __ in periods]
     chosen = measure_of(measure)
