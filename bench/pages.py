@@ -260,7 +260,7 @@ def growth_table(one: dict[tuple[str, str], dict], five: dict[tuple[str, str], d
 def main(argv: list[str] | None = None) -> None:
     """python -m bench.pages URL [RUNS]: print every page's cold render (for fixing pages)."""
     args = argv if argv is not None else sys.argv[1:]
-    from bench.run import BENCH_TODAY
+    from bench.harness import BENCH_TODAY
 
     render_cold(args[0], BENCH_TODAY, int(args[1]) if len(args) > 1 else 3)
 

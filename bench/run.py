@@ -24,7 +24,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from bench import floor
-from bench.harness import Measurement, machine, median_ms, peak_mb, table
+from bench.harness import BENCH_TODAY, Measurement, machine, median_ms, peak_mb, table
 from bench.pages import growth_table, page_table, render_cold
 from core import customers, planning
 from core.demo import seed as demo
@@ -42,9 +42,6 @@ from db.schema import Deal, Person
 
 NOTES = "## Notes"
 """The hand-written part of docs/performance.md below this heading survives a new run."""
-
-BENCH_TODAY = date(2026, 11, 30)
-"""The large data is generated as of this day, so every run measures the same rows."""
 
 
 @dataclass
