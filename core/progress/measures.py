@@ -30,12 +30,8 @@ from core.models import COUNT_MEASURES, Actor, Measure, Period, Role, measure_of
 from core.org.access import ensure_active, in_scope
 from core.org.regions import load_region_tree
 from core.progress import counts, figures, forecast
-from core.progress.attainment import (
-    monthly_targets,
-    rep_report_regions,
-    report_entities,
-    target_totals,
-)
+from core.progress.attainment import rep_report_regions, report_entities
+from core.progress.entity_targets import monthly_targets, target_totals
 from core.progress.scopes import (
     Entity,
     default_scope,
@@ -167,7 +163,7 @@ def measure_totals_by_period(
     """`measure_totals` of adjacent periods of whole months in one fiscal year (oldest first:
     the leaderboard's previous quarter and this one) in one pass: one grouped query for what
     was achieved, split at each period's start, and the targets added up per period in SQL
-    (`attainment.target_totals`)."""
+    (`entity_targets.target_totals`)."""
     if not entities:
         return [{} for __ in periods]
     chosen = measure_of(measure)
