@@ -30,6 +30,7 @@ from core.demo.money import (
     write_credit_splits,
 )
 from core.demo.vocabulary import LOST_REASONS, PRODUCTS
+from core.periods import quarter_of
 from core.pipeline.stage_stays import rebuild_all_stays
 from core.pipeline.standard_stages import STANDARD_STAGES as STAGES
 from db.base import table_of
@@ -95,6 +96,7 @@ def add_deals(build: DemoBuild) -> None:
     chance = np.clip(ADVANCE[None, :] * skill**0.35, 0.05, 0.97)
     passed = np.cumprod(rng.random((n, OPEN_STAGES)) < chance, axis=1)
     reached = passed.sum(axis=1)  # 0..6; 6 means won
+    close = demo_rep_wins_this_quarter(build, rep, created, close, reached == OPEN_STAGES)
 
     # A deal is lost a little after it stops at its last stage; one that survives them all
     # is won at its close date. Deals still running today are open, at the stage the
@@ -241,6 +243,25 @@ def add_deals(build: DemoBuild) -> None:
     )
     write_credit_splits(build, splits)
     _stage_history(build, ids, owner_ids)
+
+
+def demo_rep_wins_this_quarter(
+    build: DemoBuild, rep: np.ndarray, created: np.ndarray, close: np.ndarray, winning
+) -> np.ndarray:
+    """The close dates, where the demo rep ("rep", rep 0) has won something this quarter by
+    today: when none of their winning deals closes in it by today (early in a quarter), the
+    next one to close (open for a week at least) closes today instead."""
+    today = day_number(build.today)
+    start = day_number(quarter_of(build.today).start)
+    mine = (rep == 0) & winning
+    if (mine & (close >= start) & (close <= today)).any():
+        return close
+    later = np.flatnonzero(mine & (close > today) & (created + 7 <= today))
+    if not len(later):
+        return close
+    close = close.copy()
+    close[later[np.argmin(close[later])]] = today
+    return close
 
 
 def _listed(reason: np.ndarray, lost: np.ndarray) -> list[int | None]:

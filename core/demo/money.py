@@ -8,8 +8,8 @@ currency without any rate (not priced), and split credit on some large deals.
   later), a small random walk around a realistic level.
 - A few deals of this quarter are in Indian rupees, which have no rate: they are not priced.
 - About one in ten of the largest deals (the top decile by amount) is split between the owner
-  and one or two colleagues, and so are the two largest won and the two largest open deals of
-  this quarter.
+  and one or two colleagues, and so are the two largest won and the two largest open priced
+  deals of this quarter.
 Company amounts follow core.currency's rule exactly (a closed deal at the rate of its close
 date, an open one at today's, half up to cents), computed here in whole cents with integers so
 a million deals convert in a blink; shares come from core.currency.shares.
@@ -152,8 +152,9 @@ def price_deals(
 
     large = (value >= np.quantile(value, 0.9)) & (cents >= 0)
     shared = large & (rng.random(n) < 0.10)
-    # and the two largest won and open deals of this quarter, so its figures show split credit
-    mine = candidates[large[candidates]]
+    # and the two largest priced won and open deals of this quarter, whatever their size, so
+    # its figures show split credit from its first days on
+    mine = candidates[cents[candidates] >= 0]
     mine = mine[np.argsort(-value[mine], kind="stable")]
     shared[mine[is_open[mine]][:2]] = True
     shared[mine[~is_open[mine]][:2]] = True

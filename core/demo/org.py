@@ -118,10 +118,11 @@ def add_organisation(build: DemoBuild) -> None:
     hire = window - rng.integers(60, 2000, n)
     new = rng.random(n) < 0.18
     hire[new] = rng.integers(window, day_number(build.today) - 45, new.sum())
+    # a few hired this year, at least 60 days ago (early in a year: late last year instead)
     this_year = rng.choice(np.arange(1, n), size=max(2, n // 12), replace=False)
-    hire[this_year] = rng.integers(
-        day_number(date(build.fy, 1, 1)), day_number(build.today) - 60, len(this_year)
-    )
+    latest = day_number(build.today) - 60
+    earliest = min(day_number(date(build.fy, 1, 1)), latest - 60)
+    hire[this_year] = rng.integers(earliest, latest, len(this_year))
     hire[0] = window - 400
     build.rep_ids = np.zeros(n, dtype=np.int64)
     build.rep_region = np.zeros(n, dtype=np.int64)

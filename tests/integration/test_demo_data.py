@@ -253,17 +253,18 @@ def test_about_a_tenth_of_the_large_deals_are_split_and_shares_follow_the_rule(s
     assert len(shared[shared.status == "won"]) and len(shared[shared.status == "open"])
     assert set(shared.id) == set(split.deal_id)
     large = deals.company_amount.astype(float) >= deals.company_amount.astype(float).quantile(0.8)
-    assert set(shared.id) <= set(deals[large].id)  # large deals only
+    quarter = quarter_of(SEED_TODAY)
+    counted = (deals.status == "won") & deals.closed_on.between(quarter.start, quarter.end)
+    counted |= (deals.status == "open") & deals.expected_close.between(SEED_TODAY, quarter.end)
+    # large deals, and the largest won and open of this quarter whatever their size
+    assert set(shared.id) <= set(deals[large | counted].id)
     assert 0.05 * large.sum() / 2 <= len(shared) <= 0.2 * large.sum() / 2
     owners = dict(zip(deals.id, deals.owner_id))
     amounts = dict(zip(deals.id, deals.company_amount))
     assert (split.region_id == split.person_region).all()
     assert (split.groupby("deal_id").region_id.nunique() > 1).any(), "credit in two regions"
-    quarter = quarter_of(SEED_TODAY)
-    counted = (deals.status == "won") & deals.closed_on.between(quarter.start, quarter.end)
-    counted |= (deals.status == "open") & deals.expected_close.between(SEED_TODAY, quarter.end)
-    statuses = set(deals[counted & large].status)  # the quarter's large deals
-    assert "open" in statuses
+    statuses = set(deals[counted].status)  # the quarter's priced deals
+    assert statuses == {"won", "open"}
     assert set(deals[counted & deals.credit_shared].status) == statuses, "splits this quarter"
     for deal_id, lines in split.groupby("deal_id"):
         assert 2 <= len(lines) <= 3
