@@ -122,6 +122,29 @@ def test_many_small_deals_enter_as_a_normal_total_centred_on_their_mean():
     assert abs(result.p90 - D(1128)) < D(10)  # mean + 1.2816 sd
 
 
+def test_a_tail_of_many_small_deals_as_a_normal_total_keeps_the_probability():
+    """Five large deals one by one and 300 small ones either one by one too or as a normal
+    total (mean and variance added up by hand): the chance of the target barely moves."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    large, small = [9000.0, 7000.0, 6500.0, 5000.0, 4000.0], rng.uniform(50, 400, 300).round()
+    chances = rng.uniform(0.1, 0.8, 300).round(2)
+    target = D(40000)
+    exact = forecast.simulate(
+        D(0), target, [*large, *small], [0.5, 0.4, 0.6, 0.3, 0.5, *chances], trials=40_000
+    )
+    mean = float(sum(p * a for p, a in zip(chances, small, strict=True)))
+    variance = float(sum(p * (1 - p) * a * a for p, a in zip(chances, small, strict=True)))
+    tail = forecast.simulate(
+        D(0), target, large, [0.5, 0.4, 0.6, 0.3, 0.5], tail_mean=mean, tail_variance=variance
+    )
+    assert D("0.1") < exact.probability < D("0.9")  # an uncertain outcome
+    assert abs(tail.probability - exact.probability) < D("0.02")
+    without_tail = forecast.simulate(D(0), target, large, [0.5, 0.4, 0.6, 0.3, 0.5])
+    assert abs(without_tail.probability - exact.probability) > D("0.1")  # the tail matters
+
+
 def test_pace_status_compares_won_with_what_was_expected_by_today():
     assert forecast.pace_status(Decimal(60), Decimal(100), Decimal(60)) == "on_pace"
     assert forecast.pace_status(Decimal(59), Decimal(100), Decimal(60)) == "behind"
