@@ -411,6 +411,9 @@ class Deal(Base):
     lost_note: Mapped[str | None] = mapped_column(Text)
     next_step: Mapped[str | None] = mapped_column(String(300))
     stage_entered_on: Mapped[date]
+    last_activity_on: Mapped[date | None]
+    """The latest day of an activity logged on the deal (None: none yet), kept by
+    core.pipeline.last_activity on every write that adds one (migration 0029)."""
     close_date_changes: Mapped[int] = mapped_column(Integer, default=0, server_default=false())
     checklist_done: Mapped[list[str]] = mapped_column(JSON, default=list)
     cash_status: Mapped[str | None] = mapped_column(String(20))

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from core.pipeline import last_activity
 from core.pipeline.stage_stays import refresh_stays
 from db.schema import Activity, Customer, Deal, DealStageHistory, Person
 
@@ -23,6 +24,8 @@ def activity(
     )
     session.add(record)
     session.flush()
+    # as every write that adds an activity: the customer's and the deal's day move forward
+    last_activity.note_activity(session, cust.id, record.deal_id, on)
     return record
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.pipeline import last_activity
 from core.pipeline.stage_stays import refresh_stays
 from db.schema import (
     Activity,
@@ -129,6 +130,8 @@ def activity(
         )
     )
     session.flush()
+    # as every write that adds an activity: the customer's and the deal's day move forward
+    last_activity.note_activity(session, customer.id, deal.id if deal is not None else None, day)
 
 
 def team_member(session: Session, record: Deal, person: Person, role: str) -> None:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import clock
@@ -25,6 +25,7 @@ from core.i18n import _
 from core.models import Actor, CustomerStatus, Money, Role
 from core.org import audit
 from core.org.access import ensure_active, ensure_can_edit_record, in_scope
+from core.pipeline.last_activity import touch_customer as touch_last_activity
 from db.schema import Contact, Customer, Person, Region
 
 _OPTIONAL_TEXT = Field(default=None, max_length=80)
@@ -259,22 +260,6 @@ def update_customer(
 
 
 # --- contacts -----------------------------------------------------------------------------
-
-
-def touch_last_activity(session: Session, customer_id: int, day: date) -> None:
-    """Record contact with a customer on `day` (never moves the date backwards)."""
-    session.execute(
-        update(Customer)
-        .where(
-            Customer.id == customer_id,
-            or_(Customer.last_activity_on.is_(None), Customer.last_activity_on < day),
-        )
-        .values(last_activity_on=day)
-        .execution_options(synchronize_session=False)
-    )
-    for obj in session.identity_map.values():
-        if isinstance(obj, Customer) and obj.id == customer_id:
-            session.expire(obj, ["last_activity_on"])
 
 
 def _contact_dict(contact: Contact) -> dict[str, Any]:

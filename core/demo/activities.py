@@ -7,11 +7,13 @@ import numpy as np
 
 from core.demo.build import DemoBuild
 from core.demo.columns import NULL, day_number, iso_days, office_timestamps, pick
+from core.pipeline import last_activity
 from db.schema import Activity, PipelineReview, ReviewCommitment, ReviewDeal
 
 
 def add_activities(build: DemoBuild) -> None:
-    """Activities on deals between their creation and close (or today); stalled deals go quiet."""
+    """Activities on deals between their creation and close (or today); stalled deals go quiet.
+    Each deal's last activity day is stored after them (core.pipeline.last_activity)."""
     d, rng = build.deal, build.rng
     n = len(d["rep"])
     per_deal = rng.poisson(build.scale.activities_per_deal, n)
@@ -45,6 +47,7 @@ def add_activities(build: DemoBuild) -> None:
     last = np.full(build.scale.customers, -1, dtype=np.int64)
     np.maximum.at(last, customer, when)
     build.customer_last_activity = last
+    last_activity.refresh_all_deals(build.conn)
 
 
 def add_pipeline_reviews(build: DemoBuild) -> None:

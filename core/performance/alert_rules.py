@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.i18n import _, is_chinese
@@ -44,7 +44,6 @@ from core.pipeline.follow_up_views import OPEN_STATES
 from core.pipeline.rules import is_stalled
 from core.pipeline.wording import listing, shown
 from db.schema import (
-    Activity,
     Customer,
     CustomerStatus,
     Deal,
@@ -67,16 +66,6 @@ def _customer_scope(actor: Actor) -> list:
 
 
 # --- deal rules -------------------------------------------------------------------------------
-
-
-def _last_activity():
-    """The day of the last activity logged on the deal (needs the deal row; one index seek)."""
-    return (
-        select(func.max(Activity.occurred_on))
-        .where(Activity.deal_id == Deal.id)
-        .correlate(Deal)
-        .scalar_subquery()
-    )
 
 
 def _open_deals(actor: Actor, subjects=None) -> list:
@@ -162,11 +151,11 @@ def _quiet_since(today: date, limits: AlertThresholds) -> date:
 
 def _stalled_where(session: Session, today: date, limits: AlertThresholds):
     """Stalled: longer in its stage than the stage allows, or created before the quiet day and
-    no activity on it since (the last activity looked up once per deal)."""
+    no activity on it since (the deal's stored last activity day, core.pipeline.last_activity)."""
     quiet_since = _quiet_since(today, limits)
     quiet = and_(
         Deal.created_on <= quiet_since,
-        func.coalesce(_last_activity(), literal(date.min, Date)) < quiet_since,
+        or_(Deal.last_activity_on.is_(None), Deal.last_activity_on < quiet_since),
     )
     return or_(stalled_sql(days_in_stage_sql(session, today)), quiet)
 
@@ -175,7 +164,7 @@ def _stalled(session, actor, today, limits: AlertThresholds, names, limit, subje
     quiet_since = _quiet_since(today, limits)
     days_in_stage = days_in_stage_sql(session, today)
     stalled = _stalled_where(session, today, limits)
-    columns = (Stage.max_days, days_in_stage, _last_activity(), Deal.stage_entered_on)
+    columns = (Stage.max_days, days_in_stage, Deal.last_activity_on, Deal.stage_entered_on)
     query = _deal_query(session, actor, *columns, subjects=subjects).where(stalled)
     rows = _largest_first(session, query, limit)
     big = big_deal_threshold(session)

@@ -4,7 +4,8 @@ Rules:
 - People log their own activities (the activity is always the actor's).
 - A rep logs against customers they own and deals they own or are on the team of; a manager
   against customers and deals in their subtree; directors and admins anywhere.
-- An activity cannot be dated in the future; it moves the customer's last activity date forward.
+- An activity cannot be dated in the future; it moves the customer's and the deal's last
+  activity date forward (core.pipeline.last_activity).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from core.i18n import _
 from core.models import ActivityType, Actor, Role
 from core.org import audit
 from core.org.access import activities_in_view, ensure_active, in_scope
+from core.pipeline import last_activity
 from db.schema import Activity, Customer, Deal, DealTeamMember, Person
 
 
@@ -105,9 +107,8 @@ def log_activity(
         notes=data.notes or None,
     )
     session.add(activity)
-    if customer.last_activity_on is None or customer.last_activity_on < data.occurred_on:
-        customer.last_activity_on = data.occurred_on
     session.flush()
+    last_activity.note_activity(session, customer.id, activity.deal_id, data.occurred_on)
     audit.record(
         session,
         actor,

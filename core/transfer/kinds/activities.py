@@ -1,5 +1,6 @@
 """Importing activities: a visit, call or meeting is matched on its type, day, person, customer
-and deal; the same key twice in a file is two activities."""
+and deal; the same key twice in a file is two activities. New ones move their customers' and
+deals' last activity day forward (core.pipeline.last_activity)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from core.customers.names import normalize_name
 from core.i18n import _
 from core.org import audit
+from core.pipeline import last_activity
 from core.transfer.formats import ActivityRow, Kind
 from core.transfer.import_context import (
     ImportContext,
@@ -121,6 +123,7 @@ def import_activities(ctx: ImportContext, dry_run: bool) -> ImportResult:
         return result
     if creates:
         bulk_insert(session.connection(), table_of(Activity), creates)
+        last_activity.refresh(session, creates["customer_id"], creates["deal_id"])
     update_by_id(session, table_of(Activity), updates)
     audit.record(
         session,
