@@ -37,9 +37,9 @@ def share(session: Session, store: dict) -> None:
     session.info[_SLOT] = store
 
 
-def _forget(session: Session, *_args: object) -> None:
-    """The transaction ended: the session lets go of its memo (a shared store stays for the
-    others)."""
+def forget(session: Session, *_args: object) -> None:
+    """The transaction ended (or a benchmark wants a cold figure): the session lets go of its
+    memo (a shared store stays for the others)."""
     session.info.pop(_SLOT, None)
 
 
@@ -58,5 +58,5 @@ def _forget_on_write(state: ORMExecuteState) -> None:
 
 event.listen(Session, "after_flush", _forget_written)
 for _moment in ("after_commit", "after_rollback"):
-    event.listen(Session, _moment, _forget)
+    event.listen(Session, _moment, forget)
 event.listen(Session, "do_orm_execute", _forget_on_write)
