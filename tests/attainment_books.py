@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from db.schema import (
     AppSetting,
@@ -156,9 +156,9 @@ class Books:
         )
         self.targets = _frame(
             session,
-            select(Target.region_id, Target.person_id, Target.month, Target.amount).where(
-                Target.plan_id == plan
-            ),
+            select(
+                Target.id, Target.region_id, Target.person_id, Target.month, Target.amount
+            ).where(Target.plan_id == plan),
         )
         assert not session.scalar(
             select(PlanBudgetRate.currency).where(PlanBudgetRate.plan_id == plan)
@@ -257,3 +257,53 @@ class Books:
             dist = dist * (1 - p) + shifted * p
         needed = (target - won) / 10
         return float(dist[np.arange(len(dist)) >= float(needed)].sum())
+
+
+def make_uncertain(session, period, today) -> tuple[str, str, list[tuple[int, Decimal]]]:
+    """Moves two targets of `period` to their won plus weighted pipeline, where the outcome is
+    uncertain on any day the demo ends (late in a quarter the demo leaves nearly every region
+    and rep decided): the own target of the region below the company, and the target of the
+    rep, with the most open deals due in the rest of the period. Returns the region's name,
+    the rep's email and the rows' (id, amount) before the change; the caller commits or rolls
+    back."""
+    books = Books(session, period, today)
+    c, t = books.credit, books.targets
+    rest = (c.status == "open") & c.expected_close.between(max(period.start, today), period.end)
+    in_period = t.month.between(period.start, period.end)
+    below_top = set(books.regions[books.regions.parent_id.notna()].id)
+    regions = {
+        int(r): (c.region_id.isin(books.subtree(r)), t.person_id.isna() & (t.region_id == r))
+        for r in set(t[in_period & t.person_id.isna()].region_id) & below_top
+    }
+    reps = {
+        int(p): (c.owner_id == p, t.person_id == p)
+        for p in set(t[in_period & t.person_id.notna()].person_id)
+    }
+    before = []
+    chosen = []
+    for entities in (regions, reps):
+        best = max(entities, key=lambda e: c[rest & entities[e][0]].id.nunique())
+        deal_mask, target_mask = entities[best]
+        assert c[rest & deal_mask].id.nunique(), "open deals due this period"
+        figures = books.figures(deal_mask, target_mask, credit=True)
+        goal = figures["won"] + figures["weighted_pipeline"]
+        ids = [int(i) for i in t[target_mask & in_period].index]
+        rows = [(int(t.id[i]), Decimal(t.amount[i])) for i in ids]
+        each = (goal / len(rows)).quantize(CENT)
+        for n, (target_id, __) in enumerate(rows):
+            amount = goal - each * (len(rows) - 1) if n == len(rows) - 1 else each
+            session.execute(update(Target).where(Target.id == target_id).values(amount=amount))
+        before += rows
+        chosen.append(best)
+    region, rep = chosen
+    return (
+        str(books.regions[books.regions.id == region].name.iloc[0]),
+        str(books.people[books.people.id == rep].email.iloc[0]),
+        before,
+    )
+
+
+def restore_targets(session, rows: list[tuple[int, Decimal]]) -> None:
+    """Puts back the target rows `make_uncertain` changed."""
+    for target_id, amount in rows:
+        session.execute(update(Target).where(Target.id == target_id).values(amount=amount))
