@@ -154,14 +154,19 @@ def _as_float(value: Decimal | None) -> float | None:
 
 
 def _targets_of(
-    session: Session, period: Period, reps: set[int], everyone: bool, measure, line: str
-) -> dict[int, dict[date, Decimal]]:
-    """The monthly target rows of the reps that have some in the series' active plan (for
-    directors and admins read for every rep at once: the same rows, no list of ids)."""
-    monthly = figures.rep_targets_by_month(
-        session, period, None if everyone else reps, measure=measure, product_line=line
+    session: Session, period: Period, reps: set[int], everyone: bool, measure, line: str, today
+) -> dict[int, figures.TargetParts]:
+    """The targets of the reps that have some in the series' active plan, in the parts the
+    pace needs (for directors and admins read for every rep at once: the same rows, no list
+    of ids)."""
+    parts = figures.rep_target_parts(
+        session, period, None if everyone else reps, today, measure=measure, product_line=line
     )
-    return {pid: months for pid, months in monthly.items() if pid in reps}
+    return {pid: target for pid, target in parts.items() if pid in reps}
+
+
+def _expected(target: figures.TargetParts, today: date) -> Decimal:
+    return forecast.expected_from_parts(target.before, target.this_month, today)
 
 
 class PaceFlags(NamedTuple):
@@ -216,19 +221,19 @@ def _revenue_flags(
     paced = share >= limits.pace_after_share
     behind: set[int] = set()
     low: set[int] = set()
-    targets = _targets_of(session, period, reps, everyone, Measure.REVENUE, "")
+    targets = _targets_of(session, period, reps, everyone, Measure.REVENUE, "", today)
     if targets:
         where = [] if everyone else [Deal.owner_id.in_(sorted(targets))]
         won = figures.won(session, period, by="owner", where=where)
         pipeline = figures.open_amounts(session, period, today, by="owner", where=where)
-        for pid, monthly in targets.items():
+        for pid, target in targets.items():
             won_to_date = won[pid].amount if pid in won else ZERO
             if paced:
-                pace = forecast.pace(won_to_date, forecast.expected_to_date(monthly, today, period))
+                pace = forecast.pace(won_to_date, _expected(target, today))
                 if behind_pace(share, _as_float(pace), limits):
                     behind.add(pid)
             open_amount = pipeline.get(pid, ZERO)
-            gap = (figures.total(monthly) or ZERO) - won_to_date  # target rows: a target
+            gap = target.total - won_to_date  # target rows: a target
             if low_coverage(_as_float(forecast.coverage(open_amount, gap)), limits):
                 low.add(pid)
     return frozenset(behind), frozenset(low)
@@ -242,7 +247,7 @@ def _series_flags(
     paced = share >= limits.pace_after_share
     series: dict[tuple[Measure, str], frozenset[int]] = {}
     for measure, line in measure_series(session, period.fiscal_year) if paced else ():
-        targets = _targets_of(session, period, reps, everyone, measure, line)
+        targets = _targets_of(session, period, reps, everyone, measure, line, today)
         if not targets:
             continue
         key = counts.measure_key(measure, "owner")
@@ -251,9 +256,9 @@ def _series_flags(
             session, period, measure, by="owner", where=where, product_line=line or None
         )
         flagged = set()
-        for pid, monthly in targets.items():  # target rows: a target
+        for pid, target in targets.items():  # target rows: a target
             achieved = ZERO + done[pid] if pid in done else ZERO
-            pace_of = forecast.pace(achieved, forecast.expected_to_date(monthly, today, period))
+            pace_of = forecast.pace(achieved, _expected(target, today))
             if measure_behind(True, pace_of, limits):
                 flagged.add(pid)
         series[(measure, line)] = frozenset(flagged)

@@ -60,10 +60,12 @@ from core.progress.amounts import CENT as CENT
 from core.progress.amounts import ZERO, money
 from core.progress.spans import covering as covering
 from core.progress.spans import period_index as period_index
+from core.progress.targets_read import TargetParts as TargetParts
 from core.progress.targets_read import _target_rows as _target_rows
 from core.progress.targets_read import active_plan_id
 from core.progress.targets_read import region_target_totals as region_target_totals
 from core.progress.targets_read import region_targets_by_month as region_targets_by_month
+from core.progress.targets_read import rep_target_parts as rep_target_parts
 from core.progress.targets_read import rep_target_totals as rep_target_totals
 from core.progress.targets_read import rep_targets_by_month as rep_targets_by_month
 from db.schema import (

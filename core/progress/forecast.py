@@ -66,11 +66,20 @@ def expected_to_date(
         target = sum(monthly_targets.values(), Decimal(0))
         done = working_days(period.start, min(today, period.end))
         return (target * done / working_days(period.start, period.end)).quantize(CENT)
-    total = sum(
-        (amount * month_share_elapsed(month, today) for month, amount in monthly_targets.items()),
-        Decimal(0),
+    this_month = (today.year, today.month)
+    before = sum(
+        (a for m, a in monthly_targets.items() if (m.year, m.month) < this_month), Decimal(0)
     )
-    return total.quantize(CENT)
+    now = sum(
+        (a for m, a in monthly_targets.items() if (m.year, m.month) == this_month), Decimal(0)
+    )
+    return expected_from_parts(before, now, today)
+
+
+def expected_from_parts(before: Decimal, this_month: Decimal, today: date) -> Decimal:
+    """`expected_to_date` of a month, quarter or year from its target in two sums: the months
+    before today's, which count whole, and today's month, by day (later months count 0)."""
+    return (before + this_month * month_share_elapsed(today.replace(day=1), today)).quantize(CENT)
 
 
 def elapsed_days(start: date, end: date, today: date) -> int:
