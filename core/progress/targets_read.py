@@ -277,5 +277,5 @@ def rep_target_parts(
     )
     return {
         owner: TargetParts(money(total), money(before), money(now))
-        for owner, total, before, now in session.connection().execute(query)
+        for owner, total, before, now in session.execute(query)
     }
