@@ -240,6 +240,21 @@ def version_seen(key: str, current: int) -> int:
     return seen
 
 
+_OWN_VERSION = "_own_version_"
+
+
+def checked_version(key: str, shown: int) -> int:
+    """The version a write from a widget callback is checked against: the one shown, or the
+    later one this session saved itself (a second tick that comes before the page showed the
+    first one's save conflicts with nobody; anyone else's save since is still refused)."""
+    return max(shown, st.session_state.get(_OWN_VERSION + key, shown))
+
+
+def saved_version(key: str, version: int) -> None:
+    """Remember the version this session's own write left the record at."""
+    st.session_state[_OWN_VERSION + key] = version
+
+
 def _forget_versions_seen() -> None:
     for slot in [k for k in st.session_state if str(k).startswith(_SEEN_VERSION)]:
         del st.session_state[slot]

@@ -22,7 +22,7 @@ from core.pipeline import deals, stages, views
 from core.pipeline.deals import CashStep, DealMove, DealUpdate
 from core.pipeline.views import DealDetail
 from ui.activity_form import add_follow_up_form, quick_add_activity
-from ui.data import cached, read, save, version_seen, write
+from ui.data import cached, checked_version, read, save, saved_version, version_seen, write
 from ui.deal_actions import render_clone, render_mark_lost, render_reopen
 from ui.deal_credit import render_credit
 from ui.deal_form import currency_label, currency_options
@@ -98,16 +98,18 @@ def team_choices(person_id: int) -> tuple[list[tuple[int, str]], list[str]]:
 def _tick(person_id: int, deal_id: int, version: int, item: str, key: str) -> None:
     """Checkbox callback: save the tick at once (runs before the page reruns)."""
     clear()
+    record = f"deal_{deal_id}"
     try:
         with write(DEAL_WRITES) as session:
-            deals.tick_checklist_item(
+            written = deals.tick_checklist_item(
                 session,
                 load_actor(session, person_id),
                 deal_id,
-                version,
+                checked_version(record, version),
                 item,
                 bool(st.session_state[key]),
             )
+        saved_version(record, written)
     except DomainError as exc:
         flash_error(str(exc))
 

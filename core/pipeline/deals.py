@@ -339,8 +339,9 @@ def update_deal(
 
 def tick_checklist_item(
     session: Session, actor: Actor, deal_id: int, seen_version: int, item: str, done: bool
-) -> None:
-    """Tick (or untick) one exit-checklist item of the deal's current stage."""
+) -> int:
+    """Tick (or untick) one exit-checklist item of the deal's current stage; returns the
+    deal's new version."""
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
     check_version(session, deal, seen_version)
@@ -356,6 +357,7 @@ def tick_checklist_item(
     audit.record(
         session, actor, "deal.checklist", "deal", deal.id, before=before, after=_snapshot(deal)
     )
+    return deal.version
 
 
 def add_team_member(session: Session, actor: Actor, deal_id: int, person_id: int, role: str) -> int:
