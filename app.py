@@ -15,6 +15,7 @@ from db.engine import DatabaseUnavailable
 from ui.auth import login_page, resolve_actor, sign_out, sync_browser_cookie
 from ui.data import clear_caches, database
 from ui.forecast_snapshots import take_due_snapshots
+from ui.heap import freeze_startup_objects
 from ui.language import company_language, role_name
 from ui.navigation import PAGES, pages_for
 from ui.style import apply_style
@@ -31,6 +32,8 @@ except DatabaseUnavailable as exc:
     st.error(_("**The database is not available.** {reason}").format(reason=exc))
     st.caption(_("Set DATABASE_URL to a reachable database, or unset it to use the embedded one."))
     st.stop()
+
+freeze_startup_objects()  # once per process: full collections stop walking the app's modules
 
 RETRY_SECONDS = 5  # while the database is unreachable, every run waits this long, then retries
 

@@ -50,3 +50,20 @@ def test_options_of_the_url_or_the_environment_are_kept_and_win(monkeypatch):
     monkeypatch.setenv("PGOPTIONS", "-c jit=on")
     assert postgresql_options(plain) == "-c jit=off -c jit=on"
     assert postgresql_options(given) == "-c jit=off -c search_path=sales"  # the URL first
+
+
+def test_postgresql_prepares_no_statement_however_often_it_runs(engine, backend):
+    """The same statement run ten times on one connection (psycopg prepares it from the fifth
+    by default) leaves no prepared statement on the server: every run is planned for its own
+    parameters."""
+    if backend == "sqlite":
+        return  # the sqlite3 driver keeps its own statement cache, with no plan for all values
+    from sqlalchemy import select
+
+    from db.schema import Deal
+
+    with engine.connect() as conn:
+        for owner in range(10):
+            conn.execute(select(Deal.id).where(Deal.owner_id == owner).limit(1)).all()
+        prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar()
+    assert prepared == 0
