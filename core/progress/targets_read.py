@@ -22,6 +22,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from core import planning
+from core.i18n import _
 from core.models import COUNT_MEASURES, Measure, Period, measure_of
 from core.progress.amounts import CENT, money
 from core.progress.spans import covering, period_index
@@ -252,7 +253,7 @@ def rep_target_parts(
     added up in SQL as the whole, the months before today's month and today's month: one row
     per rep, for the pace of thousands of reps at once."""
     if period.kind == "week":
-        raise ValueError("a week's target is cut by working days: rep_targets_by_month")
+        raise ValueError(_("A week's target is split by working days: read it by month instead."))
     conditions: list = [Target.person_id.is_not(None)]
     if person_ids is not None:
         ids = set(person_ids)
