@@ -102,14 +102,24 @@ def copied_sqlite(templates: Path, key: str, build: Callable[[str], None], targe
             partial.unlink(missing_ok=True)
             build(f"sqlite:///{partial}")
             partial.replace(template)
+    return sqlite_copy(f"file:{template}?mode=ro", target)
+
+
+def sqlite_copy(source: str, target: Path) -> str:
+    """A copy at `target` of the SQLite database `source` (a path, a sqlite:/// URL or a file:
+    URI), through SQLite's backup: consistent, with what is still in the WAL. Never shutil.copy
+    a database this process has open: its close() drops every lock the process holds on the
+    file (POSIX locks are per process), so another process's last close then deletes the WAL
+    and the shared memory under the open connections, which fail with "disk I/O error"."""
+    source = source.removeprefix("sqlite:///")
     target.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{template}?mode=ro", uri=True)
+    reader = sqlite3.connect(source, uri=source.startswith("file:"))
     copy = sqlite3.connect(target)
     try:
-        source.backup(copy)  # a consistent copy, whatever the template's journal mode
+        reader.backup(copy)
     finally:
         copy.close()
-        source.close()
+        reader.close()
     return f"sqlite:///{target}"
 
 

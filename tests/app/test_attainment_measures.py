@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -29,6 +28,7 @@ from db.engine import make_engine, session_factory
 from db.schema import Person
 from tests.app.conftest import signed_in
 from tests.conftest import SEED_TODAY
+from tests.support import sqlite_copy
 
 YEAR = fiscal_year_of(SEED_TODAY)  # the demo's fiscal year starts in January
 WEEK = week_of(SEED_TODAY - timedelta(days=14))  # a past week: typed, not in the list
@@ -42,7 +42,7 @@ def _db(url):
 def app_database(app_database, tmp_path) -> str:
     """A copy of the demo database for each test, with a new visits plan approved on it."""
     path = tmp_path / "measures.db"
-    shutil.copy(app_database.removeprefix("sqlite:///"), path)
+    sqlite_copy(app_database, path)
     url = f"sqlite:///{path}"
     with _db(url) as session:
         director = _actor(session, "director")

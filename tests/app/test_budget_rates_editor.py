@@ -4,7 +4,6 @@ a manager does not see them. Works on a copy of the shared demo database."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from decimal import Decimal
 
@@ -20,6 +19,7 @@ from db.engine import make_engine, session_factory
 from db.schema import PlanBudgetRate, TargetPlan
 from tests.app.conftest import signed_in
 from tests.plan_factories import actor_named
+from tests.support import sqlite_copy
 
 NEXT = fiscal_year_of(date.today()) + 1
 
@@ -28,7 +28,7 @@ NEXT = fiscal_year_of(date.today()) + 1
 def plan_db(app_database, tmp_path, monkeypatch):
     """A copy of the demo database with a fresh FY NEXT draft plan; yields (sessions, plan id)."""
     path = tmp_path / "plans.db"
-    shutil.copy(app_database.removeprefix("sqlite:///"), path)
+    sqlite_copy(app_database, path)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()

@@ -8,7 +8,6 @@ by the demo data)."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,6 +19,7 @@ from core.pipeline import exchange_rates
 from db.engine import make_engine, session_factory
 from db.schema import Customer, Deal, Person
 from tests.app.conftest import signed_in
+from tests.support import sqlite_copy
 
 TODAY = date.today()
 
@@ -37,7 +37,7 @@ def app_database(app_database, tmp_path) -> str:
     """A copy of the demo database for each test: the rates and deals these tests save must
     not reach the other pages' tests, which share the demo database."""
     path = tmp_path / "currency.db"
-    shutil.copy(app_database.removeprefix("sqlite:///"), path)
+    sqlite_copy(app_database, path)
     return f"sqlite:///{path}"
 
 

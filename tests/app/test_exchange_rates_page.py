@@ -8,7 +8,6 @@ rates added, so other tests keep their data."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -22,6 +21,7 @@ from db.engine import make_engine, session_factory
 from db.schema import Customer, Deal, ExchangeRate, Person
 from tests import factories as f
 from tests.app.conftest import signed_in
+from tests.support import sqlite_copy
 
 PAGE = "pages/exchange_rates.py"
 TODAY = date.today()
@@ -37,7 +37,7 @@ def rates_database(app_database, tmp_path, monkeypatch) -> str:
     CHF deals before and after the first CHF rate, and NOK deals with no NOK rate at all (and
     one SEK rate to delete)."""
     path = tmp_path / "rates.db"
-    shutil.copy(app_database.removeprefix("sqlite:///"), path)
+    sqlite_copy(app_database, path)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
@@ -223,7 +223,7 @@ def test_without_a_foreign_currency_the_page_says_no_rate_is_needed_yet(
     app_database, tmp_path, monkeypatch
 ):
     path = tmp_path / "usd-only.db"
-    shutil.copy(app_database.removeprefix("sqlite:///"), path)
+    sqlite_copy(app_database, path)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()

@@ -4,7 +4,6 @@ targets and plan vs actual with a measure and a product line chosen, checked aga
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from decimal import Decimal
 
@@ -21,6 +20,7 @@ from core.plans.workflow import approve_plan
 from db.engine import make_engine, session_factory
 from db.schema import Person
 from tests.app.conftest import signed_in
+from tests.support import sqlite_copy
 
 
 def open_section(at, slug: str):
@@ -44,7 +44,7 @@ def app_database(app_database, tmp_path) -> str:
     fiscal years of the page's current and closed periods (they must not reach the other
     pages' tests, which share the demo database)."""
     path = tmp_path / "measures.db"
-    shutil.copy(app_database.removeprefix("sqlite:///"), path)
+    sqlite_copy(app_database, path)
     url = f"sqlite:///{path}"
     with _db(url) as session:
         director = _actor(session, "director")

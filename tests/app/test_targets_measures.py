@@ -7,7 +7,6 @@ its own copy of the demo database."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from decimal import Decimal
 
@@ -25,6 +24,7 @@ from db.engine import make_engine, session_factory
 from db.schema import SeasonalityPercent, Target, TargetPlan
 from tests.app.conftest import signed_in
 from tests.plan_factories import actor_named
+from tests.support import sqlite_copy
 
 NEXT = fiscal_year_of(date.today()) + 1
 PROFILE = "Quiet summer"
@@ -36,7 +36,7 @@ PERCENTAGES = [Decimal(10)] * 4 + [Decimal(5)] * 4 + [Decimal(10)] * 4
 def db(app_database, tmp_path, monkeypatch):
     """A copy of the demo database without FY NEXT plans and with the profile PROFILE."""
     path = tmp_path / "measures.db"
-    shutil.copy(app_database.removeprefix("sqlite:///"), path)
+    sqlite_copy(app_database, path)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
