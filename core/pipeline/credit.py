@@ -164,7 +164,7 @@ def set_split(
     """Replace the deal's split ({person id: percent}); a pending proposal is settled by it."""
     deal = load_deal(session, deal_id)
     ensure_can_set_split(actor, deal)
-    check_version(session, deal, seen_version)
+    check_version(session, actor, deal, seen_version)
     shares = _checked(session, deal, percents)
     session.execute(delete(CreditSplitProposal).where(CreditSplitProposal.deal_id == deal_id))
     _write(session, actor, deal, shares)

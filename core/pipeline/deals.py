@@ -87,11 +87,16 @@ def ensure_can_view_deal(session: Session, actor: Actor, deal: Deal) -> None:
     )
 
 
-def check_version(session: Session, deal: Deal, seen_version: int) -> None:
-    """Refuse an edit made on an older copy of the deal, naming who changed it since."""
+def check_version(session: Session, actor: Actor, deal: Deal, seen_version: int) -> None:
+    """Refuse an edit made on an older copy of the deal, naming who changed it since (the
+    actor themselves, from another window, is told so)."""
     changed_by = session.get(Person, deal.updated_by_id) if deal.updated_by_id else None
     ensure_current_version(
-        seen_version, deal.version, changed_by.name if changed_by else None, deal.updated_at
+        seen_version,
+        deal.version,
+        changed_by.name if changed_by else None,
+        deal.updated_at,
+        by_you=deal.updated_by_id is not None and deal.updated_by_id == actor.id,
     )
 
 
@@ -164,7 +169,7 @@ def move_deal(
     today = today or clock.today()
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
-    check_version(session, deal, move.seen_version)
+    check_version(session, actor, deal, move.seen_version)
     rules = stage_rules(session)
     by_id = {rule.id: rule for rule in rules}
     if move.to_stage_id not in by_id:
@@ -300,7 +305,7 @@ def update_deal(
     Moving the expected close later counts as a slip."""
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
-    check_version(session, deal, seen_version)
+    check_version(session, actor, deal, seen_version)
     if deal.status != DealStatus.OPEN:
         raise ValidationFailed(_("Only open deals can be edited; reopen the deal first."))
     values = changes.model_dump(exclude_unset=True)
@@ -344,7 +349,7 @@ def tick_checklist_item(
     deal's new version."""
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
-    check_version(session, deal, seen_version)
+    check_version(session, actor, deal, seen_version)
     stage = session.get_one(Stage, deal.stage_id)
     if item not in (stage.exit_checklist or []):
         raise ValidationFailed(
@@ -451,7 +456,7 @@ def record_cash_step(
     today = today or clock.today()
     deal = load_deal(session, deal_id)
     ensure_can_edit_deal(actor, deal)
-    check_version(session, deal, data.seen_version)
+    check_version(session, actor, deal, data.seen_version)
     if deal.status != DealStatus.WON:
         raise ValidationFailed(_("Contract, invoice and payment are recorded on won deals only."))
     expected = next_cash_step(deal.cash_status)

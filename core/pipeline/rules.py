@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from core import clock
 from core.errors import DomainError, PermissionDenied, ValidationFailed
-from core.i18n import _
+from core.i18n import _, day
 from core.models import CashStatus, Role
 from core.pipeline.wording import listing, shown
 
@@ -229,11 +229,31 @@ def is_overdue(expected_close: date, today: date, *, is_open: bool = True) -> bo
 
 
 def ensure_current_version(
-    seen_version: int, current_version: int, changed_by: str | None, changed_at: datetime | None
+    seen_version: int,
+    current_version: int,
+    changed_by: str | None,
+    changed_at: datetime | None,
+    *,
+    by_you: bool = False,
 ) -> None:
-    """Refuse a save based on an old copy of the deal, naming who saved in between."""
+    """Refuse a save based on an old copy of the deal, naming who saved in between (or saying
+    it was the person themselves, from another window)."""
     if seen_version == current_version:
         return
+    when = f"{day(changed_at)} {changed_at:%H:%M}" if changed_at else ""
+    if by_you:
+        text = (
+            _(
+                "You saved this deal in another window at {when}, after this page opened it; "
+                "this change was not saved. Reload the deal, then try again."
+            )
+            if changed_at
+            else _(
+                "You saved this deal in another window after this page opened it; this "
+                "change was not saved. Reload the deal, then try again."
+            )
+        )
+        raise EditConflict(text.format(when=when))
     who = changed_by or _("Someone else")
     if changed_at:
         text = _(
@@ -245,7 +265,6 @@ def ensure_current_version(
             "{who} changed this deal after you opened it; your change was "
             "not saved. Reload the deal to see their change, then try again."
         )
-    when = f"{changed_at:%H:%M on %d %b %Y}" if changed_at else ""
     raise EditConflict(text.format(who=who, when=when))
 
 

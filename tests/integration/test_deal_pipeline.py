@@ -187,6 +187,17 @@ def test_moving_the_close_date_later_twice_makes_a_deal_slipping(session):
     assert slips == 2
 
 
+def test_a_save_from_a_window_left_behind_tells_the_rep_it_was_their_own_save(session):
+    t = team(session)
+    deal = factories.deal(session, t.rep, t.customer)
+    seen = deal.version
+    rep = t.actor(session, t.rep)
+    deals.update_deal(session, rep, deal.id, seen, DealUpdate(next_step="A"))
+    with pytest.raises(EditConflict, match="^You saved this deal in another window at"):
+        deals.update_deal(session, rep, deal.id, seen, DealUpdate(next_step="B"))
+    assert session.get(Deal, deal.id).next_step == "A"
+
+
 def test_a_second_save_from_an_old_copy_is_refused_naming_who_changed_the_deal(session):
     t = team(session)
     deal = factories.deal(session, t.rep, t.customer)

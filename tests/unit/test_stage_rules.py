@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import PermissionDenied, ValidationFailed
+from core.i18n import use_language
 from core.models import CashStatus, Role
 from core.pipeline.rules import (
     EditConflict,
@@ -159,10 +160,17 @@ def test_an_open_deal_is_overdue_the_day_after_its_expected_close():
 
 def test_a_save_from_an_old_version_is_refused_naming_who_changed_the_deal():
     ensure_current_version(3, 3, "Anna", None)
-    with pytest.raises(EditConflict, match=r"^Anna changed this deal at 09:30 on 15 Jun 2026"):
+    with pytest.raises(EditConflict, match=r"^Anna changed this deal at 2026-06-15 09:30 after"):
         ensure_current_version(3, 4, "Anna", datetime(2026, 6, 15, 9, 30))
     with pytest.raises(EditConflict, match="^Someone else changed"):
         ensure_current_version(1, 2, None, None)
+
+
+def test_a_save_refused_because_of_ones_own_other_window_says_so():
+    with pytest.raises(EditConflict, match=r"^You saved this deal in another window at 2026-06"):
+        ensure_current_version(3, 4, "Anna", datetime(2026, 6, 15, 9, 30), by_you=True)
+    with use_language("zh_CN"), pytest.raises(EditConflict, match="2026年6月15日 09:30"):
+        ensure_current_version(3, 4, "Anna", datetime(2026, 6, 15, 9, 30), by_you=True)
 
 
 def test_lead_to_cash_goes_contract_then_invoice_then_payment():
