@@ -590,6 +590,7 @@ READ_ONLY = {
     "creation.owner_choices",
     "creation.owner_for",
     "creation.similar_open_deals",
+    "deals.check_version",
     "deals.ensure_can_edit_deal",
     "deals.ensure_can_view_deal",
     "lost_reasons.ensure_can_keep_lost_reasons",
