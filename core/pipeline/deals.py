@@ -90,6 +90,8 @@ def ensure_can_view_deal(session: Session, actor: Actor, deal: Deal) -> None:
 def check_version(session: Session, actor: Actor, deal: Deal, seen_version: int) -> None:
     """Refuse an edit made on an older copy of the deal, naming who changed it since (the
     actor themselves, from another window, is told so)."""
+    if seen_version == deal.version:
+        return  # the usual case: no lookup of who saved last
     changed_by = session.get(Person, deal.updated_by_id) if deal.updated_by_id else None
     ensure_current_version(
         seen_version,
